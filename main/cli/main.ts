@@ -1,0 +1,54 @@
+// The loopscope command line: dispatches to a command, turns errors into clear messages
+// and exit codes. Never prints a stack trace for a user's mistake.
+
+import { UsageError } from './args';
+import { runCommand } from './run-command';
+import { PROBE_VERSION } from '../../probe/constants';
+
+/** Exit codes of loopscope's own, distinct from a target's. */
+export const EXIT = { usage: 2, internal: 70 } as const;
+
+const HELP = `loopscope ${PROBE_VERSION}: see inside a live Node.js event loop.
+
+Usage: loopscope <command> [options]
+
+Commands:
+  run [options] -- <command> [args…]   start a Node program with the probe and watch its loop
+
+Run \`loopscope <command> --help\` for a command's options.
+
+Examples:
+  loopscope run -- node server.js
+  loopscope run --duration 5 --json -- node app.js
+`;
+
+const COMMANDS: Readonly<Record<string, (argv: readonly string[]) => Promise<number>>> = {
+  run: runCommand,
+};
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(HELP);
+    return name === undefined ? EXIT.usage : 0;
+  }
+  if (name === '--version' || name === '-v') {
+    process.stdout.write(`${PROBE_VERSION}\n`);
+    return 0;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    process.stderr.write(`loopscope: unknown command "${name}". Commands: ${Object.keys(COMMANDS).join(', ')}. See loopscope --help.\n`);
+    return EXIT.usage;
+  }
+  try {
+    return await command(rest);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`loopscope ${name}: ${err.message}\nSee loopscope ${name} --help.\n`);
+      return EXIT.usage;
+    }
+    process.stderr.write(`loopscope ${name}: ${err instanceof Error ? err.message : String(err)}\n`);
+    return EXIT.internal;
+  }
+}

@@ -1,0 +1,202 @@
+// `loopscope run [options] -- <command> [args…]`: start a command with the probe preloaded,
+// show its loop live, and summarize when it ends.
+
+import type { ChildProcess } from 'node:child_process';
+import { constants as osConstants } from 'node:os';
+import { describeOptions, parseArgs, UsageError, type OptionSpec } from './args';
+import { PROBE_MODES, type ProbeConfig, type ProbeMode } from '../../probe/wire';
+import { DEFAULT_CONFIG } from '../../probe/constants';
+import { startProbeServer } from '../server/probe-server';
+import { probePath } from '../launch/probe-path';
+import { launch } from '../launch/launch';
+import { LiveSession } from '../session/live-session';
+import { initialSessionState } from '../session/session-state';
+import { summarize } from '../session/summary';
+import { renderLiveView } from '../terminal/live-view';
+import { renderSummaryText } from '../terminal/summary-text';
+import { TerminalScreen } from '../terminal/terminal-screen';
+
+export const SESSION_OPTIONS: readonly OptionSpec[] = [
+  { name: 'mode', kind: 'string', valueName: 'mode', choices: PROBE_MODES, description: `what to collect: ${PROBE_MODES.join(' | ')} (default ${DEFAULT_CONFIG.mode})` },
+  { name: 'interval', kind: 'number', valueName: 'ms', min: 10, max: 60_000, description: `metrics interval (default ${DEFAULT_CONFIG.intervalMs})` },
+  { name: 'block-threshold', kind: 'number', valueName: 'ms', min: 5, max: 600_000, description: `report the loop as blocked past this (default ${DEFAULT_CONFIG.blockThresholdMs})` },
+  { name: 'duration', kind: 'number', valueName: 'seconds', min: 0.1, description: 'stop after this long (the command gets SIGTERM, then SIGKILL 5 s later)' },
+  { name: 'json', kind: 'flag', description: 'no live view; print one JSON summary on stdout at the end' },
+  { name: 'help', short: 'h', kind: 'flag', description: 'show this help' },
+];
+
+export const RUN_HELP = `Usage: loopscope run [options] -- <command> [args…]
+
+Starts <command> with the loopscope probe preloaded (through NODE_OPTIONS, keeping yours),
+shows its event loop live, and prints a summary when it ends. loopscope then exits with the
+command's exit code.
+
+The live view sits at the bottom of the terminal; the command's output scrolls above it.
+With --json, the command's output goes to stderr and stdout carries only the summary.
+
+Options:
+${'{options}'}
+
+Examples:
+  loopscope run -- node server.js
+  loopscope run --duration 5 --json -- node app.js > summary.json
+  loopscope run --block-threshold 20 -- node --enable-source-maps dist/index.js
+`;
+
+const KILL_AFTER_TERM_MS = 5000;
+const NO_PROBE_WARNING_MS = 3000;
+/** After the command exits, how long to wait for the probe's last frames. */
+const FINAL_FRAMES_MS = 1000;
+
+export function configFrom(options: Readonly<Record<string, unknown>>): ProbeConfig {
+  return {
+    mode: (options['mode'] as ProbeMode | undefined) ?? DEFAULT_CONFIG.mode,
+    intervalMs: (options['interval'] as number | undefined) ?? DEFAULT_CONFIG.intervalMs,
+    blockThresholdMs: (options['block-threshold'] as number | undefined) ?? DEFAULT_CONFIG.blockThresholdMs,
+  };
+}
+
+type Ending = { kind: 'exited'; code: number | null; signal: NodeJS.Signals | null } | { kind: 'failed'; error: NodeJS.ErrnoException };
+
+function exitCodeOf(ending: Extract<Ending, { kind: 'exited' }>): number {
+  if (ending.code !== null) return ending.code;
+  const signal = ending.signal ? osConstants.signals[ending.signal] : undefined;
+  return signal ? 128 + signal : 1;
+}
+
+export async function runCommand(argv: readonly string[]): Promise<number> {
+  const parsed = parseArgs(argv, SESSION_OPTIONS, true);
+  if (parsed.options['help']) {
+    process.stdout.write(RUN_HELP.replace('{options}', describeOptions(SESSION_OPTIONS)));
+    return 0;
+  }
+  if (parsed.positionals.length > 0) throw new UsageError(`unexpected argument "${parsed.positionals[0]}"`);
+  const [command, ...args] = parsed.rest ?? [];
+  if (!command) throw new UsageError('no command to run. Usage: loopscope run [options] -- <command> [args…], e.g. loopscope run -- node app.js');
+  const config = configFrom(parsed.options);
+  const json = parsed.options['json'] === true;
+  const durationS = parsed.options['duration'] as number | undefined;
+  const live = !json && process.stdout.isTTY === true;
+
+  const server = await startProbeServer();
+  const token = server.issueToken();
+  const startedAt = Date.now();
+  const warnings: string[] = [];
+  let session: LiveSession | undefined;
+  let status: string | undefined = `starting ${command}…`;
+  const screen = live ? new TerminalScreen(process.stdout) : undefined;
+
+  const redraw = (): void => {
+    screen?.draw(renderLiveView(session?.state ?? initialSessionState, {
+      width: screen.width,
+      elapsedMs: Date.now() - startedAt,
+      status,
+      remainingMs: durationS === undefined ? undefined : Math.max(0, startedAt + durationS * 1000 - Date.now()),
+    }));
+  };
+
+  server.onConnection((connection) => {
+    if (session) return connection.destroy();
+    session = new LiveSession(connection);
+    status = undefined;
+    connection.on('close', (error) => {
+      if (error) {
+        warnings.push(`lost the probe: ${error}`);
+        status = `lost the probe: ${error}`;
+      }
+    });
+    redraw();
+  });
+  server.onRejected((reason) => {
+    if (!json) process.stderr.write(`loopscope: refused a probe connection: ${reason}\n`);
+  });
+
+  let child: ChildProcess;
+  try {
+    child = launch({
+      command, args, config, token,
+      probeFile: probePath(),
+      socketPath: server.address,
+      stdio: live ? ['inherit', 'pipe', 'pipe'] : json ? ['inherit', 'pipe', 'pipe'] : 'inherit',
+      env: live && process.env['FORCE_COLOR'] === undefined ? { ...process.env, FORCE_COLOR: '1' } : process.env,
+    });
+  } catch (err) {
+    await server.close();
+    throw err;
+  }
+  if (screen) {
+    child.stdout?.on('data', (d: Buffer) => screen.output(d.toString()));
+    child.stderr?.on('data', (d: Buffer) => screen.output(d.toString()));
+  } else if (json) {
+    child.stdout?.pipe(process.stderr, { end: false });
+    child.stderr?.pipe(process.stderr, { end: false });
+  }
+
+  const ending = await new Promise<Ending>((resolve) => {
+    let stoppedByUs = false;
+    let killTimer: NodeJS.Timeout | undefined;
+    const stop = (signal: NodeJS.Signals): void => {
+      stoppedByUs = true;
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      killTimer ??= setTimeout(() => child.kill('SIGKILL'), KILL_AFTER_TERM_MS);
+    };
+    const durationTimer = durationS === undefined ? undefined : setTimeout(() => {
+      status = `stopping ${command} (--duration ${durationS} s reached)…`;
+      stop('SIGTERM');
+    }, durationS * 1000);
+    const probeWarning = setTimeout(() => {
+      if (!session) status = `no probe has connected yet: is "${command}" a Node.js program (Node 18 or later)?`;
+    }, NO_PROBE_WARNING_MS);
+    const refresh = live ? setInterval(redraw, 1000) : undefined;
+    let interrupts = 0;
+    const onSignal = (signal: NodeJS.Signals): void => {
+      interrupts++;
+      status = `stopping ${command}…${interrupts > 1 ? ' (killed)' : ' (Ctrl-C again to kill it)'}`;
+      if (interrupts > 1) child.kill('SIGKILL');
+      else stop(signal);
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    const finish = (e: Ending): void => {
+      for (const t of [durationTimer, probeWarning, killTimer]) clearTimeout(t);
+      clearInterval(refresh);
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      resolve(e.kind === 'exited' && stoppedByUs ? { kind: 'exited', code: 0, signal: null } : e);
+    };
+    child.once('error', (error: NodeJS.ErrnoException) => finish({ kind: 'failed', error }));
+    child.once('exit', (code, signal) => finish({ kind: 'exited', code, signal }));
+    redraw();
+  });
+
+  if (ending.kind === 'failed') {
+    screen?.close();
+    await server.close();
+    const e = ending.error;
+    if (e.code === 'ENOENT') {
+      process.stderr.write(`loopscope: cannot start "${command}": command not found. Check the name, or give its full path.\n`);
+      return 127;
+    }
+    if (e.code === 'EACCES') {
+      process.stderr.write(`loopscope: cannot start "${command}": permission denied (is it executable?).\n`);
+      return 126;
+    }
+    process.stderr.write(`loopscope: cannot start "${command}": ${e.message}\n`);
+    return 126;
+  }
+
+  await session?.whenClosed(FINAL_FRAMES_MS);
+  screen?.close();
+  await server.close();
+  if (!session) warnings.push(`no probe connected: "${command}" did not load it. loopscope run works on Node.js programs (Node 18 or later); for an npm script, run its node command directly.`);
+  const code = exitCodeOf(ending);
+  const summary = summarize(session?.state ?? initialSessionState, {
+    durationMs: Date.now() - (session?.connectedAtMs ?? startedAt),
+    exitCode: code,
+    warnings,
+  });
+  if (json) process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
+  else process.stdout.write(renderSummaryText(summary, session?.state.hello?.cwd));
+  return code;
+}
+

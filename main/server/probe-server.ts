@@ -1,0 +1,183 @@
+// The probe server: loopscope's end of the private channel. It accepts a probe only after
+// the probe has shown a token that this server issued and not yet seen used.
+
+import { createServer, type Server, type Socket } from 'node:net';
+import { chmodSync } from 'node:fs';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { createPrivateDir, socketAddress, type PrivateDir } from './private-dir';
+import {
+  FrameReader, ProbeDecoder, encodeConfigure, encodeDetach, encodeReject, MessageType, PROTOCOL_VERSION, WireError,
+  type Hello, type ProbeConfig, type ProbeMessage, type RawFrame,
+} from '../../probe/wire';
+
+/** A probe has this long after connecting to say hello with a valid token. */
+const HELLO_TIMEOUT_MS = 5000;
+
+export interface ProbeConnectionEvents {
+  /** Every message after the hello, with its raw frame (for recording) and arrival time. */
+  message(message: ProbeMessage, raw: RawFrame, receivedAtMs: number): void;
+  /** The connection ended; `error` says why when it was not a clean goodbye. */
+  close(error: string | undefined): void;
+}
+
+export class ProbeConnection {
+  private readonly listeners: { [K in keyof ProbeConnectionEvents]: ProbeConnectionEvents[K][] } = { message: [], close: [] };
+  private closedWith: { error: string | undefined } | undefined;
+
+  constructor(readonly hello: Hello, private readonly socket: Socket) {}
+
+  on<K extends keyof ProbeConnectionEvents>(event: K, listener: ProbeConnectionEvents[K]): void {
+    (this.listeners[event] as ProbeConnectionEvents[K][]).push(listener);
+    if (event === 'close' && this.closedWith) (listener as ProbeConnectionEvents['close'])(this.closedWith.error);
+  }
+
+  /** @internal */
+  emit<K extends keyof ProbeConnectionEvents>(event: K, ...args: Parameters<ProbeConnectionEvents[K]>): void {
+    if (event === 'close') {
+      if (this.closedWith) return;
+      this.closedWith = { error: args[0] as string | undefined };
+    }
+    for (const l of this.listeners[event]) (l as (...a: unknown[]) => void)(...args);
+  }
+
+  get closed(): boolean {
+    return this.closedWith !== undefined;
+  }
+
+  configure(config: Partial<ProbeConfig>): void {
+    if (!this.socket.destroyed) this.socket.write(encodeConfigure(config));
+  }
+
+  /** Asks the probe to turn itself off; resolves once it has closed (or after a timeout). */
+  detach(timeoutMs = 2000): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    this.socket.write(encodeDetach());
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.socket.destroy();
+        resolve();
+      }, timeoutMs);
+      this.on('close', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  destroy(): void {
+    this.socket.destroy();
+  }
+}
+
+export interface ProbeServer {
+  readonly address: string;
+  /** A fresh one-time token for one probe. */
+  issueToken(): string;
+  onConnection(listener: (connection: ProbeConnection) => void): void;
+  /** Connections refused (bad token, bad frames), with the reason, for diagnostics. */
+  onRejected(listener: (reason: string) => void): void;
+  close(): Promise<void>;
+}
+
+function tokensEqual(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+export async function startProbeServer(options: { dir?: PrivateDir } = {}): Promise<ProbeServer> {
+  const dir = options.dir ?? createPrivateDir();
+  const ownsDir = options.dir === undefined;
+  const address = socketAddress(dir, 'probe');
+  const tokens = new Set<string>();
+  const connectionListeners: ((c: ProbeConnection) => void)[] = [];
+  const rejectListeners: ((reason: string) => void)[] = [];
+  const sockets = new Set<Socket>();
+
+  const takeToken = (token: string): boolean => {
+    for (const t of tokens) {
+      if (tokensEqual(t, token)) {
+        tokens.delete(t);
+        return true;
+      }
+    }
+    return false;
+  };
+
+  const server: Server = createServer((socket) => {
+    sockets.add(socket);
+    const reader = new FrameReader();
+    const decoder = new ProbeDecoder();
+    let connection: ProbeConnection | undefined;
+    const helloTimer = setTimeout(() => refuse('no hello within 5 s'), HELLO_TIMEOUT_MS);
+
+    function refuse(reason: string): void {
+      clearTimeout(helloTimer);
+      for (const l of rejectListeners) l(reason);
+      if (!socket.destroyed) socket.end(encodeReject({ reason }));
+      setTimeout(() => socket.destroy(), 100).unref();
+    }
+
+    socket.on('data', (chunk: Buffer) => {
+      if (socket.destroyed || socket.writableEnded) return;
+      try {
+        for (const raw of reader.push(chunk)) {
+          if (!connection) {
+            if (raw.type !== MessageType.Hello) return refuse('the first message must be a hello');
+            const message = decoder.decode(raw);
+            if (message.type !== 'hello') return refuse('the first message must be a hello');
+            if (message.hello.protocol !== PROTOCOL_VERSION) {
+              return refuse(`protocol ${message.hello.protocol} is not supported (this loopscope speaks ${PROTOCOL_VERSION})`);
+            }
+            if (!takeToken(message.hello.token)) return refuse('unknown or already used token');
+            clearTimeout(helloTimer);
+            connection = new ProbeConnection(message.hello, socket);
+            for (const l of connectionListeners) l(connection);
+            continue;
+          }
+          connection.emit('message', decoder.decode(raw), raw, Date.now());
+        }
+      } catch (err) {
+        const reason = err instanceof WireError ? err.message : `unexpected error: ${(err as Error).message}`;
+        if (connection) {
+          connection.emit('close', `bad data from the probe: ${reason}`);
+          socket.destroy();
+        } else refuse(reason);
+      }
+    });
+    socket.on('error', () => undefined);
+    socket.on('close', () => {
+      clearTimeout(helloTimer);
+      sockets.delete(socket);
+      connection?.emit('close', undefined);
+    });
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(address, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  if (process.platform !== 'win32') chmodSync(address, 0o600);
+
+  return {
+    address,
+    issueToken() {
+      const token = randomBytes(24).toString('base64url');
+      tokens.add(token);
+      return token;
+    },
+    onConnection: (l) => connectionListeners.push(l),
+    onRejected: (l) => rejectListeners.push(l),
+    close: () =>
+      new Promise((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => {
+          if (ownsDir) dir.remove();
+          resolve();
+        });
+      }),
+  };
+}

@@ -1,0 +1,56 @@
+// A log-bucketed histogram of loop lag across a whole session, built by merging the
+// per-interval percentile distributions the probe sends. Pure data and functions.
+
+/** Bucket i holds values in [GROWTH^(i-1), GROWTH^i) µs; bucket 0 holds values below 1 µs. */
+const GROWTH = 1.02;
+const BUCKETS = 1200; // up to ~20,000 s: far beyond any lag worth measuring
+
+export interface LagHistogram {
+  readonly counts: readonly number[];
+  readonly total: number;
+}
+
+export const emptyLagHistogram = (): LagHistogram => ({ counts: new Array<number>(BUCKETS).fill(0), total: 0 });
+
+function bucketOf(us: number): number {
+  if (!(us >= 1)) return 0;
+  return Math.min(BUCKETS - 1, 1 + Math.floor(Math.log(us) / Math.log(GROWTH)));
+}
+
+/** A representative value for a bucket: its geometric midpoint. */
+function valueOf(bucket: number): number {
+  if (bucket === 0) return 0;
+  return Math.pow(GROWTH, bucket - 0.5);
+}
+
+/**
+ * Adds one interval: `percentiles` are [percentile, lag µs] pairs in rising order, as
+ * HdrHistogram iterates them, and `count` the number of samples they describe.
+ */
+export function addInterval(h: LagHistogram, percentiles: readonly (readonly [number, number])[], count: number): LagHistogram {
+  if (count <= 0 || percentiles.length === 0) return h;
+  const counts = h.counts.slice();
+  let previous = 0;
+  let added = 0;
+  for (const [p, value] of percentiles) {
+    const mass = ((Math.min(100, p) - previous) / 100) * count;
+    if (mass > 0) {
+      counts[bucketOf(value)]! += mass;
+      added += mass;
+    }
+    previous = Math.max(previous, Math.min(100, p));
+  }
+  return { counts, total: h.total + added };
+}
+
+/** The value at percentile p (0..100), in µs; 0 for an empty histogram. */
+export function percentileOf(h: LagHistogram, p: number): number {
+  if (h.total <= 0) return 0;
+  const rank = (p / 100) * h.total;
+  let seen = 0;
+  for (let i = 0; i < h.counts.length; i++) {
+    seen += h.counts[i]!;
+    if (seen >= rank && h.counts[i]! > 0) return valueOf(i);
+  }
+  return valueOf(h.counts.length - 1);
+}

@@ -1,0 +1,128 @@
+// What loopscope knows about one probed process, built from the probe's messages by a pure
+// reducer. Live and replay feed the same reducer, so they cannot disagree.
+
+import type { BlockedReport, DropCounters, Goodbye, Hello, MetricsSample, ProbeMessage } from '../../probe/wire';
+import { addInterval, emptyLagHistogram, type LagHistogram } from './lag-histogram';
+
+/** Recent samples kept for views (at the default 100 ms interval: ten minutes). */
+export const RECENT_SAMPLES = 6000;
+/** Blocked-loop reports kept: the longest ones, plus any still ongoing. */
+export const KEPT_BLOCKED = 200;
+
+export interface Totals {
+  readonly samples: number;
+  readonly firstSampleUs: number | undefined;
+  readonly lastSampleUs: number | undefined;
+  readonly lag: LagHistogram;
+  readonly lagMaxUs: number;
+  readonly utilizationWeighted: number;
+  readonly utilizationTimeUs: number;
+  readonly utilizationMax: number;
+  readonly cpuUserUs: number;
+  readonly cpuSystemUs: number;
+  readonly rssMaxBytes: number;
+  readonly heapUsedMaxBytes: number;
+  readonly gcCount: number;
+  readonly gcTotalUs: number;
+  readonly gcMaxUs: number;
+  readonly blockedCount: number;
+}
+
+export interface SessionState {
+  readonly hello: Hello | undefined;
+  readonly recent: readonly MetricsSample[];
+  readonly totals: Totals;
+  /** Ended and ongoing blocked reports, longest first. */
+  readonly blocked: readonly BlockedReport[];
+  readonly drops: DropCounters;
+  readonly goodbye: Goodbye | undefined;
+}
+
+export const initialTotals: Totals = {
+  samples: 0,
+  firstSampleUs: undefined,
+  lastSampleUs: undefined,
+  lag: emptyLagHistogram(),
+  lagMaxUs: 0,
+  utilizationWeighted: 0,
+  utilizationTimeUs: 0,
+  utilizationMax: 0,
+  cpuUserUs: 0,
+  cpuSystemUs: 0,
+  rssMaxBytes: 0,
+  heapUsedMaxBytes: 0,
+  gcCount: 0,
+  gcTotalUs: 0,
+  gcMaxUs: 0,
+  blockedCount: 0,
+};
+
+export const initialSessionState: SessionState = {
+  hello: undefined,
+  recent: [],
+  totals: initialTotals,
+  blocked: [],
+  drops: { frames: {}, bytes: 0 },
+  goodbye: undefined,
+};
+
+function addSample(t: Totals, s: MetricsSample): Totals {
+  let gcTotalUs = t.gcTotalUs;
+  let gcMaxUs = t.gcMaxUs;
+  for (const g of s.gc) {
+    gcTotalUs += g.durationUs;
+    gcMaxUs = Math.max(gcMaxUs, g.durationUs);
+  }
+  return {
+    samples: t.samples + 1,
+    firstSampleUs: t.firstSampleUs ?? s.timeUs - s.intervalUs,
+    lastSampleUs: s.timeUs,
+    lag: addInterval(t.lag, s.lag.percentiles, s.lag.count),
+    lagMaxUs: Math.max(t.lagMaxUs, s.lag.maxUs),
+    utilizationWeighted: t.utilizationWeighted + s.utilization * s.intervalUs,
+    utilizationTimeUs: t.utilizationTimeUs + s.intervalUs,
+    utilizationMax: Math.max(t.utilizationMax, s.utilization),
+    cpuUserUs: t.cpuUserUs + s.cpuUserUs,
+    cpuSystemUs: t.cpuSystemUs + s.cpuSystemUs,
+    rssMaxBytes: Math.max(t.rssMaxBytes, s.rssBytes),
+    heapUsedMaxBytes: Math.max(t.heapUsedMaxBytes, s.heapUsedBytes),
+    gcCount: t.gcCount + s.gc.length,
+    gcTotalUs,
+    gcMaxUs,
+    blockedCount: t.blockedCount,
+  };
+}
+
+function addBlocked(state: SessionState, report: BlockedReport): SessionState {
+  const previous = state.blocked.find((b) => b.id === report.id);
+  // A later report about the same block keeps a stack that an earlier one already had.
+  const merged: BlockedReport = previous && report.stack.length === 0 && previous.stack.length > 0
+    ? { ...report, stack: previous.stack, ...(previous.stackError === undefined ? {} : { stackError: previous.stackError }) }
+    : report;
+  const others = state.blocked.filter((b) => b.id !== report.id);
+  const blocked = [...others, merged].sort((a, b) => b.durationUs - a.durationUs);
+  const kept = blocked.length > KEPT_BLOCKED ? blocked.filter((b, i) => i < KEPT_BLOCKED || b.state === 'ongoing') : blocked;
+  const isNew = previous === undefined;
+  return { ...state, blocked: kept, totals: isNew ? { ...state.totals, blockedCount: state.totals.blockedCount + 1 } : state.totals };
+}
+
+export function applyMessage(state: SessionState, message: ProbeMessage): SessionState {
+  switch (message.type) {
+    case 'hello':
+      return { ...state, hello: message.hello };
+    case 'metrics': {
+      const recent = state.recent.length >= RECENT_SAMPLES
+        ? [...state.recent.slice(state.recent.length - RECENT_SAMPLES + 1), message.sample]
+        : [...state.recent, message.sample];
+      return { ...state, recent, totals: addSample(state.totals, message.sample) };
+    }
+    case 'blocked':
+      return addBlocked(state, message.report);
+    case 'drops':
+      return { ...state, drops: message.drops };
+    case 'goodbye':
+      return { ...state, goodbye: message.goodbye };
+    case 'dictionary':
+      return state;
+  }
+}

@@ -1,0 +1,102 @@
+// The live terminal view: a few lines at the bottom of the terminal, redrawn about once a
+// second. Rendering is pure (state in, lines out); terminal-screen.ts does the drawing.
+
+import type { MetricsSample } from '../../probe/wire';
+import type { SessionState } from '../session/session-state';
+import { fit, formatBytes, formatClock, formatFrame, formatMs, formatPercent, sparkline, userFrames } from './format';
+
+export interface LiveViewContext {
+  readonly width: number;
+  /** Time since the session started, ms. */
+  readonly elapsedMs: number;
+  /** What the view says when no probe has connected yet, or when it has gone. */
+  readonly status: string | undefined;
+  /** Seconds left when running with --duration. */
+  readonly remainingMs: number | undefined;
+}
+
+/** How much recent history the "now" figures cover. */
+const WINDOW_US = 1_000_000;
+const SPARK_POINTS = 40;
+const BLOCKED_SHOWN = 3;
+
+function lastWindow(recent: readonly MetricsSample[]): MetricsSample[] {
+  const last = recent[recent.length - 1];
+  if (!last) return [];
+  const out: MetricsSample[] = [];
+  for (let i = recent.length - 1; i >= 0; i--) {
+    const s = recent[i]!;
+    if (last.timeUs - s.timeUs >= WINDOW_US) break;
+    out.push(s);
+  }
+  return out.reverse();
+}
+
+/** Max lag per second-long bucket, for the sparkline. */
+function lagPerSecond(recent: readonly MetricsSample[], points: number): number[] {
+  const last = recent[recent.length - 1];
+  if (!last) return [];
+  const buckets = new Array<number>(points).fill(0);
+  for (let i = recent.length - 1; i >= 0; i--) {
+    const s = recent[i]!;
+    const age = Math.floor((last.timeUs - s.timeUs) / WINDOW_US);
+    if (age >= points) break;
+    buckets[points - 1 - age] = Math.max(buckets[points - 1 - age]!, s.lag.maxUs);
+  }
+  return buckets;
+}
+
+export function renderLiveView(state: SessionState, ctx: LiveViewContext): string[] {
+  const { hello } = state;
+  const width = Math.max(40, ctx.width);
+  const lines: string[] = [];
+  const title = hello
+    ? `loopscope · pid ${hello.pid} · node ${hello.nodeVersion} · ${hello.config.mode} · ${formatClock(ctx.elapsedMs)}`
+    : `loopscope · ${formatClock(ctx.elapsedMs)}`;
+  const left = ctx.remainingMs !== undefined ? ` · ${Math.ceil(ctx.remainingMs / 1000)} s left` : '';
+  lines.push(`── ${title}${left} ${'─'.repeat(Math.max(0, width - title.length - left.length - 4))}`);
+
+  if (ctx.status) lines.push(` ${ctx.status}`);
+  const window = lastWindow(state.recent);
+  if (window.length === 0) {
+    if (!ctx.status) lines.push(' waiting for the first sample…');
+    return lines.map((l) => fit(l, width));
+  }
+
+  const maxOf = (f: (s: MetricsSample) => number): number => Math.max(...window.map(f));
+  const weighted = (f: (s: MetricsSample) => number): number => {
+    const time = window.reduce((t, s) => t + s.intervalUs, 0);
+    return time > 0 ? window.reduce((t, s) => t + f(s) * s.intervalUs, 0) / time : 0;
+  };
+  const windowUs = window.reduce((t, s) => t + s.intervalUs, 0);
+  const latest = window[window.length - 1]!;
+  const gcs = window.flatMap((s) => s.gc);
+
+  lines.push(
+    ` lag      p50 ${formatMs(weighted((s) => s.lag.p50Us) / 1000)}  p99 ${formatMs(maxOf((s) => s.lag.p99Us) / 1000)}` +
+      `  max ${formatMs(maxOf((s) => s.lag.maxUs) / 1000)}   60 s: ${sparkline(lagPerSecond(state.recent, SPARK_POINTS))}`,
+  );
+  const cpuUser = windowUs > 0 ? window.reduce((t, s) => t + s.cpuUserUs, 0) / windowUs : 0;
+  const cpuSystem = windowUs > 0 ? window.reduce((t, s) => t + s.cpuSystemUs, 0) / windowUs : 0;
+  lines.push(` loop     utilization ${formatPercent(weighted((s) => s.utilization))}   cpu user ${formatPercent(cpuUser)} system ${formatPercent(cpuSystem)}`);
+  lines.push(` memory   heap ${formatBytes(latest.heapUsedBytes)} of ${formatBytes(latest.heapTotalBytes)}   rss ${formatBytes(latest.rssBytes)}   external ${formatBytes(latest.externalBytes)}`);
+  lines.push(
+    ` gc       ${gcs.length} in the last second, ${formatMs(gcs.reduce((t, g) => t + g.durationUs, 0) / 1000)}` +
+      `   session: ${state.totals.gcCount}, max ${formatMs(state.totals.gcMaxUs / 1000)}`,
+  );
+  const resources = [...latest.resources].sort((a, b) => b.count - a.count).map((r) => `${r.type} ${r.count}`).join(', ');
+  lines.push(` handles  ${resources || 'none'}`);
+
+  const dropped = Object.values(state.drops.frames).reduce((a, b) => a + b, 0);
+  if (dropped > 0) lines.push(` dropped  ${dropped} frames (${formatBytes(state.drops.bytes)}): loopscope read too slowly`);
+
+  const blockedLatest = [...state.blocked].sort((a, b) => b.startUs - a.startUs).slice(0, BLOCKED_SHOWN);
+  lines.push(` blocked  ${state.totals.blockedCount === 0 ? 'none' : `${state.totals.blockedCount} (latest first)`}`);
+  const cwd = hello?.cwd ?? '';
+  for (const b of blockedLatest) {
+    const frames = userFrames(b.stack).slice(0, 2).map((f) => formatFrame(f, cwd)).join(' ← ');
+    const ongoing = b.state === 'ongoing' ? ' (still blocked)' : '';
+    lines.push(`   ${formatMs(b.durationUs / 1000)}${ongoing} at +${formatClock(b.startUs / 1000)}  ${frames || b.stackError || 'no stack'}`);
+  }
+  return lines.map((l) => fit(l, width));
+}

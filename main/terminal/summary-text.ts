@@ -1,0 +1,37 @@
+// The readable end-of-session report (the JSON summary, for people). Pure.
+
+import type { Summary } from '../session/summary';
+import { formatBytes, formatFrame, formatMs, formatPercent, userFrames } from './format';
+
+const BLOCKED_LISTED = 5;
+const FRAMES_LISTED = 6;
+
+export function renderSummaryText(s: Summary, cwd = ''): string {
+  const lines: string[] = [];
+  const who = s.pid === null ? 'no probe connected' : `pid ${s.pid}, node ${s.nodeVersion}, ${s.mode} mode`;
+  lines.push(`loopscope summary: ${who}, ${formatMs(s.durationMs)}, ${s.samples} samples`);
+  for (const w of s.warnings) lines.push(`  warning: ${w}`);
+  if (s.pid === null) return lines.join('\n') + '\n';
+  lines.push(`  lag          p50 ${formatMs(s.lag.p50Ms)}   p90 ${formatMs(s.lag.p90Ms)}   p99 ${formatMs(s.lag.p99Ms)}   max ${formatMs(s.lag.maxMs)}`);
+  lines.push(`  utilization  mean ${formatPercent(s.utilization.mean)}   max ${formatPercent(s.utilization.max)}`);
+  lines.push(`  cpu          user ${formatMs(s.cpu.userMs)}   system ${formatMs(s.cpu.systemMs)}`);
+  lines.push(`  memory       heap used max ${formatBytes(s.memory.heapUsedMaxBytes)}   rss max ${formatBytes(s.memory.rssMaxBytes)}`);
+  lines.push(`  gc           ${s.gc.count} pauses, ${formatMs(s.gc.totalMs)} in all, longest ${formatMs(s.gc.maxMs)}`);
+  const dropped = Object.entries(s.dropped.frames);
+  if (dropped.length > 0) {
+    lines.push(`  dropped      ${dropped.map(([t, n]) => `${n} ${t}`).join(', ')} (${formatBytes(s.dropped.bytes)}): loopscope read too slowly`);
+  }
+  if (s.blockedCount === 0) {
+    lines.push(`  blocked      none over ${s.blockThresholdMs} ms`);
+  } else {
+    lines.push(`  blocked      ${s.blockedCount} time${s.blockedCount === 1 ? '' : 's'} over ${s.blockThresholdMs} ms; the longest:`);
+    for (const b of s.blocked.slice(0, BLOCKED_LISTED)) {
+      lines.push(`    ${formatMs(b.durationMs)}${b.ongoing ? ' (still blocked at the end)' : ''} at ${b.at}`);
+      const frames = userFrames(b.stack).slice(0, FRAMES_LISTED);
+      if (frames.length === 0) lines.push(`      (no stack: ${b.stackError ?? 'unknown reason'})`);
+      for (const f of frames) lines.push(`      at ${formatFrame(f, cwd)}`);
+    }
+  }
+  if (s.exitCode !== null) lines.push(`  exit code    ${s.exitCode}`);
+  return lines.join('\n') + '\n';
+}

@@ -1,0 +1,25 @@
+// Names and defaults shared by the probe and the code that launches or injects it.
+
+import type { ProbeConfig } from './wire';
+
+export const PROBE_VERSION = '0.1.0';
+
+/** Key (Symbol.for) of the global that marks a running probe, so it is never loaded twice. */
+export const PROBE_GLOBAL = 'loopscope.probe';
+
+/** Environment variables that configure a preloaded probe. */
+export const ENV = {
+  socket: 'LOOPSCOPE_SOCKET',
+  token: 'LOOPSCOPE_TOKEN',
+  mode: 'LOOPSCOPE_MODE',
+  intervalMs: 'LOOPSCOPE_INTERVAL_MS',
+  blockThresholdMs: 'LOOPSCOPE_BLOCK_THRESHOLD_MS',
+  /** The target's own NODE_OPTIONS, restored once the probe has loaded. */
+  originalNodeOptions: 'LOOPSCOPE_ORIGINAL_NODE_OPTIONS',
+} as const;
+
+export const DEFAULT_CONFIG: ProbeConfig = {
+  mode: 'metrics',
+  intervalMs: 100,
+  blockThresholdMs: 50,
+};

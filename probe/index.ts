@@ -1,0 +1,100 @@
+// The probe's entry point. This file is bundled into one CommonJS file with no dependencies
+// and loaded into the target either by `node --require <probe>` (configured through the
+// environment) or by `require(<probe>).attach(...)` evaluated in a running process.
+//
+// The same file is also the probe's worker thread: see the isMainThread branch.
+
+import { isMainThread, workerData } from 'node:worker_threads';
+import { startProbe, type RunningProbe } from './main-thread';
+import { runWorker, type WorkerData } from './worker';
+import { PROBE_MODES, type ProbeConfig, type ProbeMode } from './wire';
+import { ENV, PROBE_GLOBAL, PROBE_VERSION, DEFAULT_CONFIG } from './constants';
+
+export interface AttachOptions {
+  readonly socketPath: string;
+  readonly token: string;
+  readonly config?: Partial<ProbeConfig>;
+}
+
+export type AttachResult =
+  | { readonly status: 'started'; readonly version: string }
+  | { readonly status: 'already-running'; readonly version: string }
+  | { readonly status: 'failed'; readonly error: string };
+
+interface ProbeGlobal {
+  readonly version: string;
+  probe: RunningProbe | undefined;
+}
+
+const globals = globalThis as unknown as Record<symbol, ProbeGlobal | undefined>;
+const GLOBAL_KEY = Symbol.for(PROBE_GLOBAL);
+
+function validConfig(partial: Partial<ProbeConfig>): ProbeConfig {
+  const mode: ProbeMode = partial.mode && PROBE_MODES.includes(partial.mode) ? partial.mode : DEFAULT_CONFIG.mode;
+  const positive = (v: number | undefined, fallback: number): number =>
+    typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : fallback;
+  return {
+    mode,
+    intervalMs: positive(partial.intervalMs, DEFAULT_CONFIG.intervalMs),
+    blockThresholdMs: positive(partial.blockThresholdMs, DEFAULT_CONFIG.blockThresholdMs),
+  };
+}
+
+function start(options: AttachOptions, loadedBy: 'preload' | 'inject'): AttachResult {
+  const existing = globals[GLOBAL_KEY];
+  if (existing?.probe && !existing.probe.stopped) return { status: 'already-running', version: existing.version };
+  const holder: ProbeGlobal = { version: PROBE_VERSION, probe: undefined };
+  globals[GLOBAL_KEY] = holder;
+  holder.probe = startProbe(
+    {
+      socketPath: options.socketPath,
+      token: options.token,
+      config: validConfig(options.config ?? {}),
+      loadedBy,
+      probeFile: __filename,
+      probeVersion: PROBE_VERSION,
+    },
+    () => {
+      if (globals[GLOBAL_KEY] === holder) globals[GLOBAL_KEY] = undefined;
+    },
+  );
+  return { status: 'started', version: PROBE_VERSION };
+}
+
+/** Injects the probe into this (running) process. Never throws. */
+export function attach(options: AttachOptions): AttachResult {
+  try {
+    if (!isMainThread) return { status: 'failed', error: 'the probe only runs on the main thread' };
+    return start(options, 'inject');
+  } catch (err) {
+    return { status: 'failed', error: err instanceof Error ? err.message : String(err) };
+  }
+}
+
+/**
+ * Preloaded by --require: read our settings, then take them out of the environment so that
+ * the target, and any child it starts, sees the environment it would have had without us.
+ */
+function startFromEnvironment(): void {
+  const env = process.env;
+  const socketPath = env[ENV.socket];
+  const token = env[ENV.token];
+  if (!socketPath || !token) return;
+  const config: Partial<ProbeConfig> = {
+    mode: env[ENV.mode] as ProbeMode | undefined,
+    intervalMs: Number(env[ENV.intervalMs]),
+    blockThresholdMs: Number(env[ENV.blockThresholdMs]),
+  };
+  const original = env[ENV.originalNodeOptions];
+  for (const key of Object.values(ENV)) delete env[key];
+  if (original === undefined || original === '') delete env['NODE_OPTIONS'];
+  else env['NODE_OPTIONS'] = original;
+  start({ socketPath, token, config }, 'preload');
+}
+
+try {
+  if (isMainThread) startFromEnvironment();
+  else if ((workerData as Partial<WorkerData> | undefined)?.loopscopeProbeWorker === true) runWorker(workerData as WorkerData);
+} catch {
+  // Never let the probe break the program it was loaded into.
+}

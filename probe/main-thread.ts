@@ -1,0 +1,217 @@
+// The probe's part on the target's main thread: the heartbeat, the metrics sampler, and
+// the encoder that writes frames into the shared ring. No socket I/O happens here.
+
+import { Worker } from 'node:worker_threads';
+import { performance, type EventLoopUtilization } from 'node:perf_hooks';
+import { createSampler, type Sampler } from './sampler';
+import { createSharedState, SharedViews } from './shared-state';
+import { beatIntervalMs, type MainToWorker, type WorkerToMain } from './threads';
+import type { WorkerData } from './worker';
+import { encodeDictionary, encodeMetrics, MessageType, PROTOCOL_VERSION, type Hello, type ProbeConfig, type MessageTypeId } from './wire';
+
+export interface ProbeOptions {
+  readonly socketPath: string;
+  readonly token: string;
+  readonly config: ProbeConfig;
+  readonly loadedBy: Hello['loadedBy'];
+  /** The file to start the worker from: the probe bundle itself. */
+  readonly probeFile: string;
+  readonly probeVersion: string;
+  readonly ringBytes?: number;
+}
+
+export interface RunningProbe {
+  readonly config: ProbeConfig;
+  stop(reason: string): void;
+  readonly stopped: boolean;
+}
+
+const DEFAULT_RING_BYTES = 4 * 1024 * 1024;
+const MAX_SOCKET_BUFFER_BYTES = 4 * 1024 * 1024;
+/** At exit, how long the target may wait for its last frames to reach loopscope. */
+const EXIT_FLUSH_MS = 200;
+
+function stackUnavailableReason(): string | undefined {
+  try {
+    require('node:inspector');
+    return undefined;
+  } catch {
+    return 'this Node was built without the inspector';
+  }
+}
+
+export function startProbe(options: ProbeOptions, onStopped: (reason: string) => void): RunningProbe {
+  let config = options.config;
+  const state = createSharedState(options.ringBytes ?? DEFAULT_RING_BYTES);
+  const views = new SharedViews(state);
+  const sampler: Sampler = createSampler();
+  const dictionary = new Map<string, number>();
+  let stopped = false;
+  let stallMaxMs = 0;
+
+  const write = (type: MessageTypeId, frame: Uint8Array): boolean => {
+    if (views.write(frame)) return true;
+    views.countDrop(type, frame.byteLength);
+    return false;
+  };
+
+  const idsFor = (types: readonly string[]): number[] | undefined => {
+    const fresh = types.filter((t) => !dictionary.has(t));
+    if (fresh.length > 0) {
+      const entries = fresh.map((t, i) => [dictionary.size + i + 1, t] as const);
+      // Frames refer to dictionary ids, so an id is only taken once its entry is on its way.
+      if (!write(MessageType.Dictionary, encodeDictionary(entries))) return undefined;
+      for (const [id, t] of entries) dictionary.set(t, id);
+    }
+    return types.map((t) => dictionary.get(t)!);
+  };
+
+  const takeSample = (): void => {
+    const sample = sampler.sample(stallMaxMs);
+    stallMaxMs = 0;
+    const ids = idsFor(sample.resources.map((r) => r.type));
+    if (ids) write(MessageType.Metrics, encodeMetrics(sample, ids));
+    else views.countDrop(MessageType.Metrics, 0);
+  };
+
+  // The heartbeat: the watchdog's only cost on this thread. It also measures each stall
+  // exactly, from the loop's active time, which no timer's lateness can do.
+  let lastBeat = performance.now();
+  let lastElu: EventLoopUtilization = performance.eventLoopUtilization();
+  const beat = (): void => {
+    const now = performance.now();
+    const elu = performance.eventLoopUtilization();
+    const gap = now - lastBeat;
+    if (gap > 1.5 * beatIntervalMs(config)) {
+      const stall = Math.min(gap, elu.active - lastElu.active);
+      if (stall > stallMaxMs) stallMaxMs = stall;
+      views.recordStall(stall, now);
+    }
+    lastBeat = now;
+    lastElu = elu;
+    views.beat(now);
+  };
+
+  let sampleTimer: NodeJS.Timeout | undefined;
+  let beatTimer: NodeJS.Timeout | undefined;
+  const schedule = (): void => {
+    clearInterval(sampleTimer);
+    clearInterval(beatTimer);
+    sampleTimer = setInterval(guard(takeSample), config.intervalMs).unref();
+    beatTimer = setInterval(guard(beat), beatIntervalMs(config)).unref();
+  };
+
+  const workerData: WorkerData = {
+    loopscopeProbeWorker: true,
+    state,
+    socketPath: options.socketPath,
+    mainTimeOrigin: performance.timeOrigin,
+    maxSocketBufferBytes: MAX_SOCKET_BUFFER_BYTES,
+    hello: makeHello(options),
+  };
+  const worker = new Worker(options.probeFile, {
+    workerData,
+    // The target's flags and preloads are not for our worker; its output never reaches the target's.
+    execArgv: [],
+    env: {},
+    stdout: true,
+    stderr: true,
+  });
+  const toWorker = (m: MainToWorker): void => {
+    try {
+      worker.postMessage(m);
+    } catch {
+      // the worker is already gone
+    }
+  };
+
+  const stop = (reason: string): void => {
+    if (stopped) return;
+    stopped = true;
+    clearInterval(sampleTimer);
+    clearInterval(beatTimer);
+    sampler.stop();
+    process.removeListener('exit', onExit);
+    worker.removeAllListeners();
+    worker.on('error', () => undefined);
+    void worker.terminate();
+    onStopped(reason);
+  };
+
+  const onExit = guard((code: number): void => {
+    takeSample();
+    const target = views.writePosition;
+    toWorker({ type: 'goodbye', goodbye: { reason: 'target exiting', exitCode: code } });
+    // The worker runs on while this thread waits: a bounded wait for the last frames.
+    views.waitFlushed(target, EXIT_FLUSH_MS);
+  });
+
+  worker.on('message', guard((m: WorkerToMain) => {
+    if (m.type === 'stopped') stop(m.reason);
+    else if (m.type === 'configure') {
+      config = m.config;
+      schedule();
+    }
+  }));
+  worker.on('error', (err) => stop(`probe worker failed: ${err.message}`));
+  worker.on('exit', () => stop('probe worker exited'));
+  // After the listeners: adding a 'message' listener refs the worker again.
+  worker.unref();
+  process.on('exit', onExit);
+  schedule();
+
+  return {
+    get config() {
+      return config;
+    },
+    get stopped() {
+      return stopped;
+    },
+    stop(reason) {
+      toWorker({ type: 'stop', reason });
+      stop(reason);
+    },
+  };
+}
+
+function makeHello(options: ProbeOptions): Hello {
+  const stackUnavailable = stackUnavailableReason();
+  return {
+    protocol: PROTOCOL_VERSION,
+    token: options.token,
+    probeVersion: options.probeVersion,
+    pid: process.pid,
+    ppid: process.ppid,
+    nodeVersion: process.version,
+    platform: process.platform,
+    arch: process.arch,
+    argv: process.argv,
+    execArgv: process.execArgv,
+    title: process.title,
+    cwd: safeCwd(),
+    threadId: 0,
+    timeOriginMs: performance.timeOrigin,
+    config: options.config,
+    loadedBy: options.loadedBy,
+    ...(stackUnavailable ? { stackUnavailable } : {}),
+  };
+}
+
+function safeCwd(): string {
+  try {
+    return process.cwd();
+  } catch {
+    return '';
+  }
+}
+
+/** Wraps a callback that runs in the target so that nothing it throws reaches the target. */
+function guard<A extends unknown[]>(fn: (...args: A) => void): (...args: A) => void {
+  return (...args: A) => {
+    try {
+      fn(...args);
+    } catch {
+      // Swallowed on purpose: the probe must never throw into the process it observes.
+    }
+  };
+}

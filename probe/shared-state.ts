@@ -1,0 +1,142 @@
+// Memory shared between the target's main thread and the probe's worker thread.
+//
+// The main thread only ever writes here (frames into the ring, the heartbeat, drop counts);
+// the worker reads, sends, and watches. That keeps the target's main thread free of socket
+// I/O, and lets the worker report a loop that is stuck for good.
+
+/** Int32 slots. */
+const I_WRITE = 0; // ring: bytes ever written (wrapping u32)
+const I_READ = 1; // ring: bytes ever read by the worker (wrapping u32)
+const I_HEARTBEAT = 2; // bumped by every heartbeat on the main thread
+const I_FLUSHED = 3; // ring read position whose bytes the socket has flushed
+const INT_SLOTS = 8;
+
+/** Float64 slots. */
+const F_LAST_BEAT_MS = 0; // main thread's performance.now() at the last heartbeat
+const F_STALL_MS = 1; // length of the last stall, from the loop's active time
+const F_STALL_END_MS = 2; // when that stall ended (main thread's performance.now())
+const F_DROPPED_BYTES = 3;
+const F_DROPS_BASE = 8; // dropped frames, one slot per message type id (0..63)
+const DROP_SLOTS = 64;
+const FLOAT_SLOTS = F_DROPS_BASE + DROP_SLOTS;
+
+export interface SharedState {
+  readonly buffer: SharedArrayBuffer;
+  readonly ringCapacity: number;
+}
+
+export function createSharedState(ringCapacity: number): SharedState {
+  if (ringCapacity <= 0 || (ringCapacity & (ringCapacity - 1)) !== 0) {
+    throw new RangeError(`ring capacity must be a power of two, got ${ringCapacity}`);
+  }
+  return { buffer: new SharedArrayBuffer(INT_SLOTS * 4 + FLOAT_SLOTS * 8 + ringCapacity), ringCapacity };
+}
+
+/** Typed views over one SharedState; each thread makes its own. */
+export class SharedViews {
+  private readonly ints: Int32Array;
+  private readonly floats: Float64Array;
+  private readonly ring: Uint8Array;
+  private readonly mask: number;
+
+  constructor(state: SharedState) {
+    this.ints = new Int32Array(state.buffer, 0, INT_SLOTS);
+    this.floats = new Float64Array(state.buffer, INT_SLOTS * 4, FLOAT_SLOTS);
+    this.ring = new Uint8Array(state.buffer, INT_SLOTS * 4 + FLOAT_SLOTS * 8, state.ringCapacity);
+    this.mask = state.ringCapacity - 1;
+  }
+
+  // --- ring (single producer: main thread; single consumer: worker) ---
+
+  /** Appends one whole frame, or returns false (and writes nothing) if it does not fit. */
+  write(frame: Uint8Array): boolean {
+    const w = Atomics.load(this.ints, I_WRITE) >>> 0;
+    const r = Atomics.load(this.ints, I_READ) >>> 0;
+    const used = (w - r) >>> 0;
+    if (frame.byteLength > this.ring.byteLength - used) return false;
+    const start = w & this.mask;
+    const first = Math.min(frame.byteLength, this.ring.byteLength - start);
+    this.ring.set(frame.subarray(0, first), start);
+    if (first < frame.byteLength) this.ring.set(frame.subarray(first), 0);
+    // Publishing the new write position after the bytes makes the whole frame visible at once.
+    Atomics.store(this.ints, I_WRITE, (w + frame.byteLength) | 0);
+    return true;
+  }
+
+  /** Takes every published byte out of the ring (a copy), or null when it is empty. */
+  read(): { bytes: Uint8Array; end: number } | null {
+    const w = Atomics.load(this.ints, I_WRITE) >>> 0;
+    const r = Atomics.load(this.ints, I_READ) >>> 0;
+    const n = (w - r) >>> 0;
+    if (n === 0) return null;
+    const out = new Uint8Array(n);
+    const start = r & this.mask;
+    const first = Math.min(n, this.ring.byteLength - start);
+    out.set(this.ring.subarray(start, start + first), 0);
+    if (first < n) out.set(this.ring.subarray(0, n - first), first);
+    Atomics.store(this.ints, I_READ, w | 0);
+    return { bytes: out, end: w };
+  }
+
+  get writePosition(): number {
+    return Atomics.load(this.ints, I_WRITE) >>> 0;
+  }
+
+  /** Worker: the socket has flushed everything up to this ring position. */
+  markFlushed(position: number): void {
+    Atomics.store(this.ints, I_FLUSHED, position | 0);
+    Atomics.notify(this.ints, I_FLUSHED);
+  }
+
+  /** Main thread at exit: waits (bounded) until the worker has flushed up to `position`. */
+  waitFlushed(position: number, timeoutMs: number): boolean {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const flushed = Atomics.load(this.ints, I_FLUSHED);
+      if (((position - flushed) | 0) <= 0) return true;
+      const left = deadline - Date.now();
+      if (left <= 0) return false;
+      Atomics.wait(this.ints, I_FLUSHED, flushed, left);
+    }
+  }
+
+  // --- heartbeat and stalls (written by the main thread) ---
+
+  beat(nowMs: number): void {
+    this.floats[F_LAST_BEAT_MS] = nowMs;
+    Atomics.add(this.ints, I_HEARTBEAT, 1);
+  }
+
+  recordStall(stallMs: number, endMs: number): void {
+    this.floats[F_STALL_MS] = stallMs;
+    this.floats[F_STALL_END_MS] = endMs;
+  }
+
+  get heartbeat(): number {
+    return Atomics.load(this.ints, I_HEARTBEAT);
+  }
+
+  get lastBeatMs(): number {
+    return this.floats[F_LAST_BEAT_MS]!;
+  }
+
+  get lastStall(): { stallMs: number; endMs: number } {
+    return { stallMs: this.floats[F_STALL_MS]!, endMs: this.floats[F_STALL_END_MS]! };
+  }
+
+  // --- drop counters (written by the main thread) ---
+
+  countDrop(type: number, bytes: number): void {
+    if (type >= 0 && type < DROP_SLOTS) this.floats[F_DROPS_BASE + type]! += 1;
+    this.floats[F_DROPPED_BYTES]! += bytes;
+  }
+
+  drops(): { byType: Map<number, number>; bytes: number } {
+    const byType = new Map<number, number>();
+    for (let t = 0; t < DROP_SLOTS; t++) {
+      const n = this.floats[F_DROPS_BASE + t]!;
+      if (n > 0) byType.set(t, n);
+    }
+    return { byType, bytes: this.floats[F_DROPPED_BYTES]! };
+  }
+}

@@ -1,0 +1,24 @@
+// Messages between the probe's two threads, and the timing both must agree on.
+
+import type { Goodbye, ProbeConfig } from './wire';
+
+export type MainToWorker =
+  /** Drain the ring now (a sample was just written). */
+  | { readonly type: 'flush' }
+  /** The target is exiting: send what is left and a goodbye. */
+  | { readonly type: 'goodbye'; readonly goodbye: Goodbye }
+  | { readonly type: 'stop'; readonly reason: string };
+
+export type WorkerToMain =
+  | { readonly type: 'configure'; readonly config: ProbeConfig }
+  /** The worker lost or closed its connection: the probe must turn itself off. */
+  | { readonly type: 'stopped'; readonly reason: string };
+
+/**
+ * The heartbeat's period. A block must outlast several beats to be told from jitter, and
+ * beats cost the main thread a timer callback each, so: a quarter of the threshold, at
+ * most 10 ms.
+ */
+export function beatIntervalMs(config: ProbeConfig): number {
+  return Math.max(1, Math.min(10, config.blockThresholdMs / 4));
+}

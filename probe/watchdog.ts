@@ -1,0 +1,117 @@
+// The blocked-loop watchdog, run by the worker on every poll. The main thread's only part is
+// the heartbeat; everything here happens off the main thread.
+
+import type { BlockedReport, StackFrame } from './wire';
+import type { CaptureResult } from './stack-capture';
+
+export interface HeartbeatSource {
+  readonly heartbeat: number;
+  readonly lastBeatMs: number;
+  readonly lastStall: { stallMs: number; endMs: number };
+}
+
+export interface WatchdogOptions {
+  readonly thresholdMs: number;
+  readonly beatIntervalMs: number;
+  /** Now, on the main thread's performance.now() clock. */
+  readonly nowMs: () => number;
+  readonly capture: (done: (r: CaptureResult) => void) => void;
+  readonly emit: (report: BlockedReport) => void;
+}
+
+/** How often an ongoing block is re-reported with its duration so far. */
+const ONGOING_UPDATE_MS = 1000;
+/** How long a finished block waits for a stack still on its way (a long native call). */
+const STACK_WAIT_MS = 2000;
+
+interface Block {
+  readonly id: number;
+  readonly startMs: number;
+  stack: readonly StackFrame[];
+  stackError: string | undefined;
+  captured: boolean;
+  lastSentMs: number;
+  ended: { startMs: number; durationMs: number; atMs: number } | undefined;
+}
+
+const us = (ms: number): number => Math.round(ms * 1000);
+
+export class Watchdog {
+  private seenBeat: number;
+  private block: Block | undefined;
+  private nextId = 1;
+
+  constructor(private readonly source: HeartbeatSource, private options: WatchdogOptions) {
+    this.seenBeat = source.heartbeat;
+  }
+
+  reconfigure(thresholdMs: number, beatIntervalMs: number): void {
+    this.options = { ...this.options, thresholdMs, beatIntervalMs };
+  }
+
+  tick(): void {
+    const beat = this.source.heartbeat;
+    const now = this.options.nowMs();
+    const block = this.block;
+    if (beat !== this.seenBeat) {
+      this.seenBeat = beat;
+      if (block && !block.ended) {
+        // The beat that ended the stall measured it from the loop's active time.
+        const { stallMs, endMs } = this.source.lastStall;
+        const durationMs = stallMs > 0 ? stallMs : now - block.startMs;
+        block.ended = { startMs: endMs - durationMs, durationMs, atMs: now };
+      }
+    }
+    if (block) {
+      if (block.ended) {
+        if (block.captured || now - block.ended.atMs > STACK_WAIT_MS) this.finish(block);
+      } else if (now - block.lastSentMs >= ONGOING_UPDATE_MS) {
+        this.send(block, 'ongoing', now);
+      }
+      return;
+    }
+    const stalledMs = now - this.source.lastBeatMs - this.options.beatIntervalMs;
+    if (stalledMs > this.options.thresholdMs) this.begin(now);
+  }
+
+  private begin(now: number): void {
+    const block: Block = {
+      id: this.nextId++,
+      startMs: this.source.lastBeatMs + this.options.beatIntervalMs,
+      stack: [],
+      stackError: undefined,
+      captured: false,
+      lastSentMs: now,
+      ended: undefined,
+    };
+    this.block = block;
+    this.send(block, 'ongoing', now);
+    this.options.capture((result) => {
+      block.captured = true;
+      if ('stack' in result) block.stack = result.stack;
+      else block.stackError = result.error;
+      if (this.block === block && !block.ended) this.send(block, 'ongoing', this.options.nowMs());
+      if (this.block === block && block.ended) this.finish(block);
+    });
+  }
+
+  private finish(block: Block): void {
+    if (!block.captured) block.stackError = 'the stack did not arrive in time';
+    this.send(block, 'ended', this.options.nowMs());
+    this.block = undefined;
+  }
+
+  private send(block: Block, state: 'ongoing' | 'ended', now: number): void {
+    block.lastSentMs = now;
+    const startMs = block.ended?.startMs ?? block.startMs;
+    const durationMs = block.ended?.durationMs ?? now - block.startMs;
+    this.options.emit({
+      id: block.id,
+      state,
+      startUs: us(startMs),
+      durationUs: us(Math.max(0, durationMs)),
+      stack: block.stack,
+      ...(block.stackError !== undefined ? { stackError: block.stackError } : {}),
+    });
+  }
+}

@@ -1,0 +1,617 @@
+// The loopscope wire format: framed messages between the probe (inside the target) and
+// loopscope's main process. Pure: Uint8Array, DataView and TextEncoder only, so the probe,
+// main and the renderer all share this one file.
+//
+// Frame layout (little endian):
+//   u32 length   bytes that follow this field (header rest + payload)
+//   u8  version  PROTOCOL_VERSION
+//   u8  type     MessageType
+//   u16 reserved 0
+//   ... payload  (length - 4 bytes)
+// The 8-byte header keeps binary payloads 8-byte aligned for Float64 columns.
+
+export const PROTOCOL_VERSION = 1;
+export const HEADER_BYTES = 8;
+/** No single frame may be larger than this; anything bigger is corrupt or hostile. */
+export const MAX_FRAME_BYTES = 16 * 1024 * 1024;
+
+export const MessageType = {
+  /** probe → main, JSON: who the target is, plus the one-time token. Always first. */
+  Hello: 1,
+  /** probe → main, binary: one metrics interval. */
+  Metrics: 2,
+  /** probe → main, JSON: a blocked-loop report (sent while ongoing, and once ended). */
+  Blocked: 3,
+  /** probe → main, JSON: cumulative drop counters. */
+  Drops: 4,
+  /** probe → main, binary: new dictionary strings (resource types, later stack frames). */
+  Dictionary: 5,
+  /** probe → main, JSON: the probe is turning itself off, and why. */
+  Goodbye: 6,
+  /** main → probe, JSON: change mode, interval, thresholds. */
+  Configure: 16,
+  /** main → probe, empty: turn everything off and disconnect. */
+  Detach: 17,
+  /** main → probe, JSON: the connection is refused, and why (e.g. a bad token). */
+  Reject: 18,
+} as const;
+export type MessageTypeId = (typeof MessageType)[keyof typeof MessageType];
+
+const KNOWN_TYPES = new Set<number>(Object.values(MessageType));
+
+export type ProbeMode = 'metrics' | 'tasks' | 'trace';
+export const PROBE_MODES: readonly ProbeMode[] = ['metrics', 'tasks', 'trace'];
+
+export interface Hello {
+  readonly protocol: number;
+  readonly token: string;
+  readonly probeVersion: string;
+  readonly pid: number;
+  readonly ppid: number;
+  readonly nodeVersion: string;
+  readonly platform: string;
+  readonly arch: string;
+  readonly argv: readonly string[];
+  readonly execArgv: readonly string[];
+  readonly title: string;
+  readonly cwd: string;
+  readonly threadId: number;
+  /** performance.timeOrigin of the target, in ms since the Unix epoch. */
+  readonly timeOriginMs: number;
+  readonly config: ProbeConfig;
+  /** How the probe came in: preloaded with --require, or injected into a running process. */
+  readonly loadedBy: 'preload' | 'inject';
+  /** Why the watchdog cannot take stacks, when it cannot (e.g. no inspector in this build). */
+  readonly stackUnavailable?: string;
+}
+
+export interface ProbeConfig {
+  readonly mode: ProbeMode;
+  /** Metrics interval, ms. */
+  readonly intervalMs: number;
+  /** Blocked-loop threshold, ms. */
+  readonly blockThresholdMs: number;
+}
+
+export interface LagStats {
+  /** All in microseconds, as lag: the delay beyond the sampling resolution. */
+  readonly minUs: number;
+  readonly meanUs: number;
+  readonly p50Us: number;
+  readonly p90Us: number;
+  readonly p99Us: number;
+  readonly maxUs: number;
+  /** Number of delay samples in the interval. */
+  readonly count: number;
+  /**
+   * The longest stall of the main thread in the interval, measured by the heartbeat from the
+   * loop's active time: exact for a block, where the histogram alone is off by its phase.
+   */
+  readonly stallMaxUs: number;
+  /** [percentile, lag µs] pairs of the interval's histogram, for merging across intervals. */
+  readonly percentiles: readonly (readonly [number, number])[];
+}
+
+export interface GcPause {
+  readonly kind: GcKind;
+  /** µs since the target's time origin. */
+  readonly startUs: number;
+  readonly durationUs: number;
+}
+
+export type GcKind = 'minor' | 'major' | 'incremental' | 'weakcb' | 'unknown';
+const GC_KINDS: readonly GcKind[] = ['unknown', 'minor', 'major', 'incremental', 'weakcb'];
+
+export interface ResourceCount {
+  readonly type: string;
+  readonly count: number;
+}
+
+export interface MetricsSample {
+  /** End of the interval, µs since the target's time origin. */
+  readonly timeUs: number;
+  readonly intervalUs: number;
+  readonly lag: LagStats;
+  /** Event-loop utilization over the interval, 0..1. */
+  readonly utilization: number;
+  readonly cpuUserUs: number;
+  readonly cpuSystemUs: number;
+  readonly rssBytes: number;
+  readonly heapUsedBytes: number;
+  readonly heapTotalBytes: number;
+  readonly externalBytes: number;
+  readonly arrayBuffersBytes: number;
+  readonly gc: readonly GcPause[];
+  readonly resources: readonly ResourceCount[];
+}
+
+export interface StackFrame {
+  readonly functionName: string;
+  readonly url: string;
+  /** 1-based. */
+  readonly lineNumber: number;
+  /** 1-based. */
+  readonly columnNumber: number;
+}
+
+export interface BlockedReport {
+  /** Unique per probe; an ongoing report is superseded by later ones with the same id. */
+  readonly id: number;
+  readonly state: 'ongoing' | 'ended';
+  /** µs since the target's time origin. */
+  readonly startUs: number;
+  /** So far while ongoing; final once ended. */
+  readonly durationUs: number;
+  /** Innermost frame first. Empty when no stack could be taken (see stackError). */
+  readonly stack: readonly StackFrame[];
+  readonly stackError?: string;
+}
+
+export interface DropCounters {
+  /** Frames the probe could not queue because loopscope read too slowly, by message type name. */
+  readonly frames: Readonly<Record<string, number>>;
+  readonly bytes: number;
+}
+
+export interface Goodbye {
+  readonly reason: string;
+  readonly exitCode?: number;
+}
+
+export interface Reject {
+  readonly reason: string;
+}
+
+export type ProbeMessage =
+  | { readonly type: 'hello'; readonly hello: Hello }
+  | { readonly type: 'metrics'; readonly sample: MetricsSample }
+  | { readonly type: 'blocked'; readonly report: BlockedReport }
+  | { readonly type: 'drops'; readonly drops: DropCounters }
+  | { readonly type: 'dictionary'; readonly entries: readonly (readonly [number, string])[] }
+  | { readonly type: 'goodbye'; readonly goodbye: Goodbye };
+
+export type ControlMessage =
+  | { readonly type: 'configure'; readonly config: Partial<ProbeConfig> }
+  | { readonly type: 'detach' }
+  | { readonly type: 'reject'; readonly reject: Reject };
+
+export class WireError extends Error {
+  override readonly name = 'WireError';
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+// ---------------------------------------------------------------------------------------
+// Framing
+
+function frame(type: MessageTypeId, payload: Uint8Array): Uint8Array {
+  const out = new Uint8Array(HEADER_BYTES + payload.byteLength);
+  const view = new DataView(out.buffer);
+  view.setUint32(0, 4 + payload.byteLength, true);
+  view.setUint8(4, PROTOCOL_VERSION);
+  view.setUint8(5, type);
+  out.set(payload, HEADER_BYTES);
+  return out;
+}
+
+function jsonFrame(type: MessageTypeId, value: unknown): Uint8Array {
+  return frame(type, encoder.encode(JSON.stringify(value)));
+}
+
+export interface RawFrame {
+  readonly type: MessageTypeId;
+  readonly payload: Uint8Array;
+}
+
+/**
+ * Splits a byte stream into frames. Feed it chunks as they arrive; it validates every header
+ * and throws a WireError on the first bad one (the stream cannot be resynchronised after that).
+ */
+export class FrameReader {
+  private chunks: Uint8Array[] = [];
+  private buffered = 0;
+
+  constructor(private readonly maxFrameBytes = MAX_FRAME_BYTES) {}
+
+  /** Bytes received but not yet returned as frames. */
+  get pendingBytes(): number {
+    return this.buffered;
+  }
+
+  push(chunk: Uint8Array): RawFrame[] {
+    if (chunk.byteLength > 0) {
+      this.chunks.push(chunk);
+      this.buffered += chunk.byteLength;
+    }
+    const frames: RawFrame[] = [];
+    while (this.buffered >= HEADER_BYTES) {
+      const header = this.peek(HEADER_BYTES);
+      const view = new DataView(header.buffer, header.byteOffset, HEADER_BYTES);
+      const length = view.getUint32(0, true);
+      const version = view.getUint8(4);
+      const type = view.getUint8(5);
+      if (length < 4) throw new WireError(`bad frame length ${length}: shorter than the header`);
+      if (length + 4 > this.maxFrameBytes) {
+        throw new WireError(`bad frame length ${length}: larger than the ${this.maxFrameBytes}-byte limit`);
+      }
+      if (version !== PROTOCOL_VERSION) {
+        throw new WireError(`unsupported protocol version ${version} (this loopscope speaks ${PROTOCOL_VERSION})`);
+      }
+      if (!KNOWN_TYPES.has(type)) throw new WireError(`unknown message type ${type}`);
+      if (view.getUint16(6, true) !== 0) throw new WireError('bad frame header: reserved bits are set');
+      const total = 4 + length;
+      if (this.buffered < total) break;
+      const bytes = this.take(total);
+      frames.push({ type: type as MessageTypeId, payload: bytes.subarray(HEADER_BYTES) });
+    }
+    return frames;
+  }
+
+  private peek(n: number): Uint8Array {
+    const first = this.chunks[0]!;
+    if (first.byteLength >= n) return first;
+    this.chunks = [concat(this.chunks, this.buffered)];
+    return this.chunks[0]!;
+  }
+
+  private take(n: number): Uint8Array {
+    const bytes = this.peek(n);
+    const out = bytes.subarray(0, n);
+    if (bytes.byteLength === n) this.chunks.shift();
+    else this.chunks[0] = bytes.subarray(n);
+    this.buffered -= n;
+    return out;
+  }
+}
+
+function concat(chunks: readonly Uint8Array[], total: number): Uint8Array {
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.byteLength;
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------
+// JSON messages (rare): validated field by field, nothing trusted.
+
+function parseJson(payload: Uint8Array, what: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = decoder.decode(payload);
+  } catch {
+    throw new WireError(`${what}: payload is not valid UTF-8`);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new WireError(`${what}: payload is not valid JSON`);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new WireError(`${what}: payload is not a JSON object`);
+  }
+  return value as Record<string, unknown>;
+}
+
+function num(o: Record<string, unknown>, key: string, what: string): number {
+  const v = o[key];
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw new WireError(`${what}: field "${key}" must be a finite number`);
+  return v;
+}
+
+function str(o: Record<string, unknown>, key: string, what: string): string {
+  const v = o[key];
+  if (typeof v !== 'string') throw new WireError(`${what}: field "${key}" must be a string`);
+  return v;
+}
+
+function optStr(o: Record<string, unknown>, key: string, what: string): string | undefined {
+  return o[key] === undefined ? undefined : str(o, key, what);
+}
+
+function strArray(o: Record<string, unknown>, key: string, what: string): string[] {
+  const v = o[key];
+  if (!Array.isArray(v) || !v.every((s) => typeof s === 'string')) {
+    throw new WireError(`${what}: field "${key}" must be an array of strings`);
+  }
+  return v as string[];
+}
+
+function obj(o: Record<string, unknown>, key: string, what: string): Record<string, unknown> {
+  const v = o[key];
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new WireError(`${what}: field "${key}" must be an object`);
+  return v as Record<string, unknown>;
+}
+
+function mode(v: unknown, what: string): ProbeMode {
+  if (typeof v !== 'string' || !(PROBE_MODES as readonly string[]).includes(v)) {
+    throw new WireError(`${what}: mode must be one of ${PROBE_MODES.join(', ')}`);
+  }
+  return v as ProbeMode;
+}
+
+function parseConfig(o: Record<string, unknown>, what: string): ProbeConfig {
+  return {
+    mode: mode(o['mode'], what),
+    intervalMs: num(o, 'intervalMs', what),
+    blockThresholdMs: num(o, 'blockThresholdMs', what),
+  };
+}
+
+function parseHello(payload: Uint8Array): Hello {
+  const what = 'hello';
+  const o = parseJson(payload, what);
+  const loadedBy = o['loadedBy'];
+  if (loadedBy !== 'preload' && loadedBy !== 'inject') throw new WireError(`${what}: field "loadedBy" must be "preload" or "inject"`);
+  return {
+    protocol: num(o, 'protocol', what),
+    token: str(o, 'token', what),
+    probeVersion: str(o, 'probeVersion', what),
+    pid: num(o, 'pid', what),
+    ppid: num(o, 'ppid', what),
+    nodeVersion: str(o, 'nodeVersion', what),
+    platform: str(o, 'platform', what),
+    arch: str(o, 'arch', what),
+    argv: strArray(o, 'argv', what),
+    execArgv: strArray(o, 'execArgv', what),
+    title: str(o, 'title', what),
+    cwd: str(o, 'cwd', what),
+    threadId: num(o, 'threadId', what),
+    timeOriginMs: num(o, 'timeOriginMs', what),
+    config: parseConfig(obj(o, 'config', what), `${what}.config`),
+    loadedBy,
+    stackUnavailable: optStr(o, 'stackUnavailable', what),
+  };
+}
+
+function parseFrames(v: unknown, what: string): StackFrame[] {
+  if (!Array.isArray(v)) throw new WireError(`${what}: field "stack" must be an array`);
+  if (v.length > MAX_STACK_FRAMES) throw new WireError(`${what}: stack has ${v.length} frames, more than ${MAX_STACK_FRAMES}`);
+  return v.map((f: unknown, i) => {
+    if (typeof f !== 'object' || f === null) throw new WireError(`${what}: stack frame ${i} is not an object`);
+    const o = f as Record<string, unknown>;
+    const w = `${what}.stack[${i}]`;
+    return {
+      functionName: str(o, 'functionName', w),
+      url: str(o, 'url', w),
+      lineNumber: num(o, 'lineNumber', w),
+      columnNumber: num(o, 'columnNumber', w),
+    };
+  });
+}
+
+export const MAX_STACK_FRAMES = 64;
+
+function parseBlocked(payload: Uint8Array): BlockedReport {
+  const what = 'blocked report';
+  const o = parseJson(payload, what);
+  const state = o['state'];
+  if (state !== 'ongoing' && state !== 'ended') throw new WireError(`${what}: field "state" must be "ongoing" or "ended"`);
+  const durationUs = num(o, 'durationUs', what);
+  if (durationUs < 0) throw new WireError(`${what}: negative duration`);
+  return {
+    id: num(o, 'id', what),
+    state,
+    startUs: num(o, 'startUs', what),
+    durationUs,
+    stack: parseFrames(o['stack'], what),
+    stackError: optStr(o, 'stackError', what),
+  };
+}
+
+function parseDrops(payload: Uint8Array): DropCounters {
+  const what = 'drop counters';
+  const o = parseJson(payload, what);
+  const frames = obj(o, 'frames', what);
+  const out: Record<string, number> = {};
+  for (const key of Object.keys(frames)) out[key] = num(frames, key, `${what}.frames`);
+  return { frames: out, bytes: num(o, 'bytes', what) };
+}
+
+function parseGoodbye(payload: Uint8Array): Goodbye {
+  const what = 'goodbye';
+  const o = parseJson(payload, what);
+  const exitCode = o['exitCode'] === undefined ? undefined : num(o, 'exitCode', what);
+  return { reason: str(o, 'reason', what), exitCode };
+}
+
+// ---------------------------------------------------------------------------------------
+// Binary messages: metrics and the dictionary.
+
+// 18 values, then 3 reserved slots for later fields.
+const METRICS_FIXED_F64 = 21;
+
+/** Encodes a metrics sample; resource types are sent as dictionary ids. */
+export function encodeMetrics(s: MetricsSample, typeIds: readonly number[]): Uint8Array {
+  const n = METRICS_FIXED_F64 + s.gc.length * 3 + s.resources.length * 2 + s.lag.percentiles.length * 2;
+  const payload = new Uint8Array(16 + n * 8);
+  const view = new DataView(payload.buffer);
+  view.setUint32(0, s.gc.length, true);
+  view.setUint32(4, s.resources.length, true);
+  view.setUint32(8, s.lag.percentiles.length, true);
+  let at = 16;
+  const put = (v: number): void => {
+    view.setFloat64(at, v, true);
+    at += 8;
+  };
+  const l = s.lag;
+  for (const v of [s.timeUs, s.intervalUs, l.minUs, l.meanUs, l.p50Us, l.p90Us, l.p99Us, l.maxUs, l.count, l.stallMaxUs,
+    s.utilization, s.cpuUserUs, s.cpuSystemUs, s.rssBytes, s.heapUsedBytes, s.heapTotalBytes, s.externalBytes,
+    s.arrayBuffersBytes, 0, 0, 0]) put(v);
+  for (const g of s.gc) {
+    put(GC_KINDS.indexOf(g.kind));
+    put(g.startUs);
+    put(g.durationUs);
+  }
+  s.resources.forEach((r, i) => {
+    put(typeIds[i]!);
+    put(r.count);
+  });
+  for (const [p, v] of l.percentiles) {
+    put(p);
+    put(v);
+  }
+  return frame(MessageType.Metrics, payload);
+}
+
+function decodeMetrics(payload: Uint8Array, dictionary: ReadonlyMap<number, string>): MetricsSample {
+  const what = 'metrics';
+  if (payload.byteLength < 16) throw new WireError(`${what}: payload of ${payload.byteLength} bytes is truncated`);
+  const view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
+  const gcCount = view.getUint32(0, true);
+  const resCount = view.getUint32(4, true);
+  const pctCount = view.getUint32(8, true);
+  const expected = 16 + (METRICS_FIXED_F64 + gcCount * 3 + resCount * 2 + pctCount * 2) * 8;
+  if (payload.byteLength !== expected) {
+    throw new WireError(`${what}: payload is ${payload.byteLength} bytes, expected ${expected} for ${gcCount} GC pauses, ${resCount} resource types and ${pctCount} percentiles`);
+  }
+  let at = 16;
+  const get = (): number => {
+    const v = view.getFloat64(at, true);
+    at += 8;
+    if (!Number.isFinite(v)) throw new WireError(`${what}: non-finite number at byte ${at - 8}`);
+    return v;
+  };
+  const [timeUs, intervalUs, minUs, meanUs, p50Us, p90Us, p99Us, maxUs, count, stallMaxUs, utilization, cpuUserUs,
+    cpuSystemUs, rssBytes, heapUsedBytes, heapTotalBytes, externalBytes, arrayBuffersBytes] = Array.from({ length: 18 }, get) as number[];
+  at += 3 * 8;
+  const gc: GcPause[] = [];
+  for (let i = 0; i < gcCount; i++) {
+    const kind = GC_KINDS[get()] ?? 'unknown';
+    gc.push({ kind, startUs: get(), durationUs: get() });
+  }
+  const resources: ResourceCount[] = [];
+  for (let i = 0; i < resCount; i++) {
+    const id = get();
+    const type = dictionary.get(id);
+    if (type === undefined) throw new WireError(`${what}: resource type id ${id} is not in the dictionary`);
+    resources.push({ type, count: get() });
+  }
+  const percentiles: [number, number][] = [];
+  for (let i = 0; i < pctCount; i++) percentiles.push([get(), get()]);
+  return {
+    timeUs: timeUs!, intervalUs: intervalUs!, utilization: utilization!, cpuUserUs: cpuUserUs!, cpuSystemUs: cpuSystemUs!,
+    rssBytes: rssBytes!, heapUsedBytes: heapUsedBytes!, heapTotalBytes: heapTotalBytes!, externalBytes: externalBytes!,
+    arrayBuffersBytes: arrayBuffersBytes!,
+    lag: { minUs: minUs!, meanUs: meanUs!, p50Us: p50Us!, p90Us: p90Us!, p99Us: p99Us!, maxUs: maxUs!, count: count!, stallMaxUs: stallMaxUs!, percentiles },
+    gc, resources,
+  };
+}
+
+/** Dictionary frame: u32 count, then per entry u32 id, u32 byte length, utf-8 bytes. */
+export function encodeDictionary(entries: readonly (readonly [number, string])[]): Uint8Array {
+  const encoded = entries.map(([id, s]) => [id, encoder.encode(s)] as const);
+  const size = 4 + encoded.reduce((n, [, b]) => n + 8 + b.byteLength, 0);
+  const payload = new Uint8Array(size);
+  const view = new DataView(payload.buffer);
+  view.setUint32(0, encoded.length, true);
+  let at = 4;
+  for (const [id, bytes] of encoded) {
+    view.setUint32(at, id, true);
+    view.setUint32(at + 4, bytes.byteLength, true);
+    payload.set(bytes, at + 8);
+    at += 8 + bytes.byteLength;
+  }
+  return frame(MessageType.Dictionary, payload);
+}
+
+function decodeDictionary(payload: Uint8Array): [number, string][] {
+  const what = 'dictionary';
+  if (payload.byteLength < 4) throw new WireError(`${what}: payload is truncated`);
+  const view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
+  const count = view.getUint32(0, true);
+  const entries: [number, string][] = [];
+  let at = 4;
+  for (let i = 0; i < count; i++) {
+    if (at + 8 > payload.byteLength) throw new WireError(`${what}: entry ${i} of ${count} is truncated`);
+    const id = view.getUint32(at, true);
+    const len = view.getUint32(at + 4, true);
+    if (at + 8 + len > payload.byteLength) throw new WireError(`${what}: entry ${i} says ${len} bytes but the payload ends first`);
+    let s: string;
+    try {
+      s = decoder.decode(payload.subarray(at + 8, at + 8 + len));
+    } catch {
+      throw new WireError(`${what}: entry ${i} is not valid UTF-8`);
+    }
+    entries.push([id, s]);
+    at += 8 + len;
+  }
+  if (at !== payload.byteLength) throw new WireError(`${what}: ${payload.byteLength - at} stray bytes after ${count} entries`);
+  return entries;
+}
+
+// ---------------------------------------------------------------------------------------
+// Public encoders for the JSON messages.
+
+export const encodeHello = (h: Hello): Uint8Array => jsonFrame(MessageType.Hello, h);
+export const encodeBlocked = (r: BlockedReport): Uint8Array => jsonFrame(MessageType.Blocked, r);
+export const encodeDrops = (d: DropCounters): Uint8Array => jsonFrame(MessageType.Drops, d);
+export const encodeGoodbye = (g: Goodbye): Uint8Array => jsonFrame(MessageType.Goodbye, g);
+export const encodeConfigure = (c: Partial<ProbeConfig>): Uint8Array => jsonFrame(MessageType.Configure, c);
+export const encodeDetach = (): Uint8Array => frame(MessageType.Detach, new Uint8Array(0));
+export const encodeReject = (r: Reject): Uint8Array => jsonFrame(MessageType.Reject, r);
+
+/** Name of a message type, for drop counters and errors. */
+export function messageTypeName(type: number): string {
+  for (const [name, id] of Object.entries(MessageType)) if (id === type) return name;
+  return `type ${type}`;
+}
+
+/**
+ * Decodes probe → main frames. Stateful only in the dictionary, which frames refer to by id.
+ */
+export class ProbeDecoder {
+  private readonly dictionary = new Map<number, string>();
+  private static readonly MAX_DICTIONARY = 1_000_000;
+
+  decode(f: RawFrame): ProbeMessage {
+    switch (f.type) {
+      case MessageType.Hello:
+        return { type: 'hello', hello: parseHello(f.payload) };
+      case MessageType.Metrics:
+        return { type: 'metrics', sample: decodeMetrics(f.payload, this.dictionary) };
+      case MessageType.Blocked:
+        return { type: 'blocked', report: parseBlocked(f.payload) };
+      case MessageType.Drops:
+        return { type: 'drops', drops: parseDrops(f.payload) };
+      case MessageType.Dictionary: {
+        const entries = decodeDictionary(f.payload);
+        if (this.dictionary.size + entries.length > ProbeDecoder.MAX_DICTIONARY) {
+          throw new WireError(`dictionary: more than ${ProbeDecoder.MAX_DICTIONARY} entries`);
+        }
+        for (const [id, s] of entries) this.dictionary.set(id, s);
+        return { type: 'dictionary', entries };
+      }
+      case MessageType.Goodbye:
+        return { type: 'goodbye', goodbye: parseGoodbye(f.payload) };
+      default:
+        throw new WireError(`message type ${messageTypeName(f.type)} is not sent by a probe`);
+    }
+  }
+}
+
+/** Decodes main → probe frames. */
+export function decodeControl(f: RawFrame): ControlMessage {
+  switch (f.type) {
+    case MessageType.Configure: {
+      const what = 'configure';
+      const o = parseJson(f.payload, what);
+      const config: { mode?: ProbeMode; intervalMs?: number; blockThresholdMs?: number } = {};
+      if (o['mode'] !== undefined) config.mode = mode(o['mode'], what);
+      if (o['intervalMs'] !== undefined) config.intervalMs = num(o, 'intervalMs', what);
+      if (o['blockThresholdMs'] !== undefined) config.blockThresholdMs = num(o, 'blockThresholdMs', what);
+      return { type: 'configure', config };
+    }
+    case MessageType.Detach:
+      if (f.payload.byteLength !== 0) throw new WireError('detach: payload must be empty');
+      return { type: 'detach' };
+    case MessageType.Reject:
+      return { type: 'reject', reject: { reason: str(parseJson(f.payload, 'reject'), 'reason', 'reject') } };
+    default:
+      throw new WireError(`message type ${messageTypeName(f.type)} is not sent by loopscope`);
+  }
+}

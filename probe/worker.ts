@@ -1,0 +1,159 @@
+// The probe's worker thread: owns the socket to loopscope, drains the shared ring into it,
+// runs the blocked-loop watchdog, and passes control messages to the main thread.
+
+import { connect, type Socket } from 'node:net';
+import { parentPort } from 'node:worker_threads';
+import { performance } from 'node:perf_hooks';
+import { Session } from 'node:inspector';
+import { SharedViews, type SharedState } from './shared-state';
+import { Watchdog } from './watchdog';
+import { captureMainThreadStack, type CaptureResult } from './stack-capture';
+import { FrameReader, decodeControl, encodeBlocked, encodeDrops, encodeGoodbye, encodeHello, messageTypeName, type Hello, type ProbeConfig } from './wire';
+import { beatIntervalMs, type MainToWorker, type WorkerToMain } from './threads';
+
+export interface WorkerData {
+  readonly loopscopeProbeWorker: true;
+  readonly state: SharedState;
+  readonly socketPath: string;
+  readonly hello: Hello;
+  /** performance.timeOrigin of the main thread, to put the watchdog on its clock. */
+  readonly mainTimeOrigin: number;
+  readonly maxSocketBufferBytes: number;
+}
+
+/** The worker wakes this often; it bounds how late a block is noticed and a frame is sent. */
+function pollIntervalMs(config: ProbeConfig): number {
+  return Math.max(2, Math.min(10, config.blockThresholdMs / 5));
+}
+
+export function runWorker(data: WorkerData): void {
+  const port = parentPort;
+  if (!port) return;
+  const views = new SharedViews(data.state);
+  let config = data.hello.config;
+  let socket: Socket | undefined;
+  let stopped = false;
+  let lastDrops = '';
+  let lastDropsSent = 0;
+  const post = (m: WorkerToMain): void => port.postMessage(m);
+  const mainNowMs = (): number => performance.timeOrigin + performance.now() - data.mainTimeOrigin;
+
+  let session: Session | undefined;
+  try {
+    session = new Session();
+    session.connectToMainThread();
+  } catch {
+    session = undefined;
+  }
+
+  const send = (bytes: Uint8Array, onFlushed?: () => void): void => {
+    if (socket && !socket.destroyed) socket.write(bytes, onFlushed ? () => onFlushed() : undefined);
+  };
+
+  const capture = (done: (r: CaptureResult) => void): void => {
+    if (!session) return done({ error: data.hello.stackUnavailable ?? 'no inspector in this process' });
+    try {
+      captureMainThreadStack(session, done);
+    } catch (err) {
+      done({ error: `inspector: ${(err as Error).message}` });
+    }
+  };
+
+  const watchdog = new Watchdog(views, {
+    thresholdMs: config.blockThresholdMs,
+    beatIntervalMs: beatIntervalMs(config),
+    nowMs: mainNowMs,
+    capture,
+    emit: (report) => send(encodeBlocked(report)),
+  });
+
+  const sendDrops = (force: boolean): void => {
+    const { byType, bytes } = views.drops();
+    const frames: Record<string, number> = {};
+    for (const [type, n] of byType) frames[messageTypeName(type)] = n;
+    const key = JSON.stringify(frames);
+    const now = Date.now();
+    if (key === lastDrops || (!force && now - lastDropsSent < 1000)) return;
+    lastDrops = key;
+    lastDropsSent = now;
+    send(encodeDrops({ frames, bytes }));
+  };
+
+  const drain = (): void => {
+    if (!socket || socket.destroyed || socket.connecting) return;
+    if (socket.writableLength > data.maxSocketBufferBytes) return; // the ring fills; main counts drops
+    const chunk = views.read();
+    if (chunk) send(chunk.bytes, () => views.markFlushed(chunk.end));
+  };
+
+  let timer: NodeJS.Timeout | undefined;
+  const schedule = (): void => {
+    if (timer) clearInterval(timer);
+    timer = setInterval(() => {
+      try {
+        drain();
+        watchdog.tick();
+        sendDrops(false);
+      } catch (err) {
+        stop(`probe worker failed: ${(err as Error).message}`);
+      }
+    }, pollIntervalMs(config));
+  };
+
+  const stop = (reason: string): void => {
+    if (stopped) return;
+    stopped = true;
+    if (timer) clearInterval(timer);
+    try {
+      session?.disconnect();
+    } catch {
+      // already gone
+    }
+    socket?.destroy();
+    post({ type: 'stopped', reason });
+  };
+
+  port.on('message', (m: MainToWorker) => {
+    if (m.type === 'flush') {
+      drain();
+      sendDrops(true);
+    } else if (m.type === 'goodbye') {
+      drain();
+      sendDrops(true);
+      send(encodeGoodbye(m.goodbye), () => views.markFlushed(views.writePosition));
+    } else if (m.type === 'stop') {
+      stop(m.reason);
+    }
+  });
+
+  const reader = new FrameReader(64 * 1024);
+  socket = connect(data.socketPath);
+  socket.on('connect', () => {
+    send(encodeHello(data.hello));
+    drain();
+  });
+  socket.on('data', (chunk: Buffer) => {
+    try {
+      for (const frame of reader.push(chunk)) {
+        const control = decodeControl(frame);
+        if (control.type === 'detach') {
+          drain();
+          sendDrops(true);
+          send(encodeGoodbye({ reason: 'detached' }), () => stop('detached by loopscope'));
+        } else if (control.type === 'reject') {
+          stop(`refused by loopscope: ${control.reject.reason}`);
+        } else {
+          config = { ...config, ...control.config };
+          watchdog.reconfigure(config.blockThresholdMs, beatIntervalMs(config));
+          schedule();
+          post({ type: 'configure', config });
+        }
+      }
+    } catch (err) {
+      stop(`bad control message: ${(err as Error).message}`);
+    }
+  });
+  socket.on('error', (err) => stop(`connection to loopscope failed: ${err.message}`));
+  socket.on('close', () => stop('connection to loopscope closed'));
+  schedule();
+}
