@@ -97,11 +97,12 @@ export class Watchdog {
 
   private finish(block: Block): void {
     if (!block.captured) block.stackError = 'the stack did not arrive in time';
-    this.send(block, 'ended', this.options.nowMs());
+    const busy = (block.ended?.durationMs ?? 0) >= this.options.thresholdMs;
+    this.send(block, busy ? 'ended' : 'cancelled', this.options.nowMs());
     this.block = undefined;
   }
 
-  private send(block: Block, state: 'ongoing' | 'ended', now: number): void {
+  private send(block: Block, state: BlockedReport['state'], now: number): void {
     block.lastSentMs = now;
     const startMs = block.ended?.startMs ?? block.startMs;
     const durationMs = block.ended?.durationMs ?? now - block.startMs;

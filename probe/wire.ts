@@ -137,7 +137,11 @@ export interface StackFrame {
 export interface BlockedReport {
   /** Unique per probe; an ongoing report is superseded by later ones with the same id. */
   readonly id: number;
-  readonly state: 'ongoing' | 'ended';
+  /**
+   * `cancelled`: the heartbeat stalled but the loop was not busy (the thread was starved of
+   * CPU, not blocked by code), so an earlier `ongoing` report with this id is withdrawn.
+   */
+  readonly state: 'ongoing' | 'ended' | 'cancelled';
   /** µs since the target's time origin. */
   readonly startUs: number;
   /** So far while ongoing; final once ended. */
@@ -390,7 +394,9 @@ function parseBlocked(payload: Uint8Array): BlockedReport {
   const what = 'blocked report';
   const o = parseJson(payload, what);
   const state = o['state'];
-  if (state !== 'ongoing' && state !== 'ended') throw new WireError(`${what}: field "state" must be "ongoing" or "ended"`);
+  if (state !== 'ongoing' && state !== 'ended' && state !== 'cancelled') {
+    throw new WireError(`${what}: field "state" must be "ongoing", "ended" or "cancelled"`);
+  }
   const durationUs = num(o, 'durationUs', what);
   if (durationUs < 0) throw new WireError(`${what}: negative duration`);
   return {

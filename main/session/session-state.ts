@@ -95,6 +95,14 @@ function addSample(t: Totals, s: MetricsSample): Totals {
 
 function addBlocked(state: SessionState, report: BlockedReport): SessionState {
   const previous = state.blocked.find((b) => b.id === report.id);
+  if (report.state === 'cancelled') {
+    if (!previous) return state;
+    return {
+      ...state,
+      blocked: state.blocked.filter((b) => b.id !== report.id),
+      totals: { ...state.totals, blockedCount: state.totals.blockedCount - 1 },
+    };
+  }
   // A later report about the same block keeps a stack that an earlier one already had.
   const merged: BlockedReport = previous && report.stack.length === 0 && previous.stack.length > 0
     ? { ...report, stack: previous.stack, ...(previous.stackError === undefined ? {} : { stackError: previous.stackError }) }

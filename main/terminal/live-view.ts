@@ -3,6 +3,7 @@
 
 import type { MetricsSample } from '../../probe/wire';
 import type { SessionState } from '../session/session-state';
+import { addInterval, emptyLagHistogram, percentileOf } from '../session/lag-histogram';
 import { fit, formatBytes, formatClock, formatFrame, formatMs, formatPercent, sparkline, userFrames } from './format';
 
 export interface LiveViewContext {
@@ -72,8 +73,9 @@ export function renderLiveView(state: SessionState, ctx: LiveViewContext): strin
   const latest = window[window.length - 1]!;
   const gcs = window.flatMap((s) => s.gc);
 
+  const lag = window.reduce((h, s) => addInterval(h, s.lag.percentiles, s.lag.count), emptyLagHistogram());
   lines.push(
-    ` lag      p50 ${formatMs(weighted((s) => s.lag.p50Us) / 1000)}  p99 ${formatMs(maxOf((s) => s.lag.p99Us) / 1000)}` +
+    ` lag      p50 ${formatMs(percentileOf(lag, 50) / 1000)}  p99 ${formatMs(percentileOf(lag, 99) / 1000)}` +
       `  max ${formatMs(maxOf((s) => s.lag.maxUs) / 1000)}   60 s: ${sparkline(lagPerSecond(state.recent, SPARK_POINTS))}`,
   );
   const cpuUser = windowUs > 0 ? window.reduce((t, s) => t + s.cpuUserUs, 0) / windowUs : 0;

@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { describeOptions, parseArgs, UsageError, type OptionSpec } from '../main/cli/args';
+
+const specs: OptionSpec[] = [
+  { name: 'mode', kind: 'string', choices: ['a', 'b'], description: 'm' },
+  { name: 'interval', kind: 'number', min: 10, description: 'i' },
+  { name: 'json', kind: 'flag', description: 'j' },
+  { name: 'help', short: 'h', kind: 'flag', description: 'h' },
+];
+
+describe('argument parsing', () => {
+  it('parses options, values and the command after --', () => {
+    expect(parseArgs(['--mode', 'a', '--interval=20', '--json', '--', 'node', '--json'], specs)).toEqual({
+      options: { mode: 'a', interval: 20, json: true }, positionals: [], rest: ['node', '--json'],
+    });
+  });
+
+  it('stops at the first positional when asked, leaving the command\'s own options alone', () => {
+    expect(parseArgs(['-h', 'node', 'app.js', '--interval', 'x'], specs, true).rest).toEqual(['node', 'app.js', '--interval', 'x']);
+  });
+
+  it.each([
+    [['--nope'], /unknown option --nope/],
+    [['--int', '5'], /unknown option --int \(did you mean --interval\?\)/],
+    [['--interval'], /--interval needs a value/],
+    [['--interval', '--json'], /--interval needs a value/],
+    [['--interval', '5'], /at least 10/],
+    [['--interval', ''], /must be a number/],
+    [['--mode', 'c'], /one of a, b/],
+    [['--json=yes'], /takes no value/],
+  ])('rejects %j', (argv, message) => {
+    expect(() => parseArgs(argv, specs)).toThrow(UsageError);
+    expect(() => parseArgs(argv, specs)).toThrow(message);
+  });
+
+  it('describes options in aligned columns', () => {
+    const text = describeOptions(specs);
+    expect(text.split('\n')[0]).toMatch(/^ {6}--mode <string> +m$/);
+    expect(text).toContain('-h, --help');
+  });
+});

@@ -1,0 +1,85 @@
+// `loopscope run` as a user runs it: the real CLI, a real target, real output.
+
+import { describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { FIXTURES, REPO } from './helpers/probe-harness';
+
+const CLI = join(REPO, 'bin', 'loopscope.js');
+
+function loopscope(args: string[], env: Record<string, string> = {}) {
+  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe('loopscope run', () => {
+  it('prints a JSON summary that names the blocking function, and exits with the target\'s code', async () => {
+    const r = await loopscope(['run', '--json', '--', process.execPath, join(FIXTURES, 'blocker.js')], {
+      BLOCK_MS: '80', PERIOD_MS: '250', COUNT: '3', EXIT_CODE: '5',
+    });
+    expect(r.code).toBe(5);
+    const summary = JSON.parse(r.stdout);
+    expect(summary).toMatchObject({ mode: 'metrics', nodeVersion: process.version, exitCode: 5, blockedCount: 3 });
+    expect(summary.pid).toBeGreaterThan(0);
+    expect(summary.lag.maxMs).toBeGreaterThan(75);
+    expect(summary.lag.p50Ms).toBeLessThan(summary.lag.maxMs);
+    for (const key of ['userMs', 'systemMs']) expect(typeof summary.cpu[key]).toBe('number');
+    expect(summary.memory.heapUsedMaxBytes).toBeGreaterThan(0);
+    expect(summary.blocked[0].stack[0]).toMatchObject({ functionName: 'blockFor', lineNumber: 14 });
+    expect(summary.blocked[0].durationMs).toBeGreaterThanOrEqual(summary.blocked[2].durationMs);
+    expect(summary.dropped).toEqual({ frames: {}, bytes: 0 });
+  });
+
+  it('stops the command after --duration and keeps the target\'s output off stdout in --json mode', async () => {
+    const started = Date.now();
+    const r = await loopscope(['run', '--json', '--duration', '1', '--', process.execPath, join(FIXTURES, 'idle.js')], { RUN_MS: '60000' });
+    expect(Date.now() - started).toBeLessThan(8000);
+    expect(r.code).toBe(0);
+    expect(() => JSON.parse(r.stdout)).not.toThrow();
+    expect(r.stderr).toContain('"alive":true');
+    expect(JSON.parse(r.stdout).samples).toBeGreaterThan(5);
+  });
+
+  it('keeps the target\'s NODE_OPTIONS, and hides its own from the target\'s children', async () => {
+    const script = 'console.log(JSON.stringify({ o: process.env.NODE_OPTIONS ?? null, t: process.env.LOOPSCOPE_TOKEN ?? null }))';
+    const r = await loopscope(['run', '--', process.execPath, '-e', script], { NODE_OPTIONS: '--max-old-space-size=300' });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('{"o":"--max-old-space-size=300","t":null}');
+  });
+
+  it.each([
+    [['run'], 2, /no command to run/],
+    [['run', '--json'], 2, /no command to run/],
+    [['run', '--frobnicate', '--', 'node'], 2, /unknown option --frobnicate/],
+    [['run', '--mode', 'everything', '--', 'node'], 2, /--mode must be one of metrics, tasks, trace/],
+    [['run', '--interval', 'soon', '--', 'node'], 2, /--interval must be a number/],
+    [['frobnicate'], 2, /unknown command "frobnicate"/],
+    [['run', '--', 'loopscope-no-such-command-here'], 127, /command not found/],
+  ])('rejects bad input: %j', async (args, code, message) => {
+    const r = await loopscope(args);
+    expect(r.code).toBe(code);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
+  });
+
+  it('explains itself', async () => {
+    const top = await loopscope(['--help']);
+    expect(top.code).toBe(0);
+    expect(top.stdout).toMatch(/Commands:[\s\S]*run/);
+    const run = await loopscope(['run', '--help']);
+    expect(run.code).toBe(0);
+    for (const option of ['--mode', '--interval', '--block-threshold', '--duration', '--json']) expect(run.stdout).toContain(option);
+  });
+
+  it('warns when the command never loads the probe', async () => {
+    const r = await loopscope(['run', '--json', '--', '/bin/sh', '-c', 'exit 4']);
+    expect(r.code).toBe(4);
+    expect(JSON.parse(r.stdout).warnings[0]).toMatch(/no probe connected/);
+  });
+});

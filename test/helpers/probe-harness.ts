@@ -1,0 +1,74 @@
+// Runs a fixture app with the real probe preloaded, against a real probe server, and
+// collects what arrives. Shared by the end-to-end tests.
+
+import type { ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { launch } from '../../main/launch/launch';
+import { probePath } from '../../main/launch/probe-path';
+import { startProbeServer, type ProbeConnection, type ProbeServer } from '../../main/server/probe-server';
+import { applyMessage, initialSessionState, type SessionState } from '../../main/session/session-state';
+import type { ProbeConfig, ProbeMessage } from '../../probe/wire';
+
+export const FIXTURES = join(__dirname, '..', 'fixtures');
+export const REPO = join(__dirname, '..', '..');
+
+export interface ProbedRun {
+  readonly server: ProbeServer;
+  readonly child: ChildProcess;
+  readonly messages: ProbeMessage[];
+  readonly stdout: string[];
+  readonly connection: Promise<ProbeConnection>;
+  state(): SessionState;
+  exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Resolves when the probe's connection has closed. */
+  closed: Promise<string | undefined>;
+}
+
+export async function runProbed(
+  fixture: string,
+  env: Record<string, string> = {},
+  config: Partial<ProbeConfig> = {},
+  options: { token?: string } = {},
+): Promise<ProbedRun> {
+  const server = await startProbeServer();
+  const token = options.token ?? server.issueToken();
+  const messages: ProbeMessage[] = [];
+  const stdout: string[] = [];
+  const child = launch({
+    command: process.execPath,
+    args: [join(FIXTURES, fixture)],
+    probeFile: probePath(),
+    socketPath: server.address,
+    token,
+    config: { mode: 'metrics', intervalMs: 100, blockThresholdMs: 50, ...config },
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, ...env },
+  });
+  child.stdout?.setEncoding('utf8');
+  child.stdout?.on('data', (d: string) => stdout.push(...d.split('\n').filter(Boolean)));
+  let resolveClosed: (e: string | undefined) => void = () => undefined;
+  const closed = new Promise<string | undefined>((r) => (resolveClosed = r));
+  const connection = new Promise<ProbeConnection>((resolve) => {
+    server.onConnection((c) => {
+      c.on('message', (m) => messages.push(m));
+      c.on('close', (e) => resolveClosed(e));
+      resolve(c);
+    });
+  });
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
+  return {
+    server, child, messages, stdout, connection, exit, closed,
+    state: () => messages.reduce(applyMessage, initialSessionState),
+  };
+}
+
+/** Waits until `predicate` holds, polling; fails with `what` after `timeoutMs`. */
+export async function waitFor(predicate: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

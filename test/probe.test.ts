@@ -1,0 +1,143 @@
+// The probe in real target processes, over a real socket.
+
+import { describe, expect, it } from 'vitest';
+import { connect } from 'node:net';
+import { runProbed, waitFor } from './helpers/probe-harness';
+import { startProbeServer } from '../main/server/probe-server';
+import { encodeHello, FrameReader, decodeControl, PROTOCOL_VERSION } from '../probe/wire';
+import { summarize } from '../main/session/summary';
+
+const context = { durationMs: 0, exitCode: null, warnings: [] };
+
+describe('probe in metrics mode', () => {
+  it('measures an injected block and names the function and line that blocked', async () => {
+    const run = await runProbed('blocker.js', { BLOCK_MS: '120', PERIOD_MS: '400', COUNT: '3' });
+    const exit = await run.exit;
+    await run.closed;
+    await run.server.close();
+    expect(exit.code).toBe(0);
+    const summary = summarize(run.state(), context);
+    // The stall is measured from the loop's active time; allow for a noisy shared machine.
+    expect(summary.lag.maxMs).toBeGreaterThanOrEqual(119);
+    expect(summary.lag.maxMs).toBeLessThan(135);
+    expect(summary.blocked).toHaveLength(3);
+    for (const b of summary.blocked) {
+      expect(b.ongoing).toBe(false);
+      expect(b.durationMs).toBeGreaterThan(115);
+      expect(b.durationMs).toBeLessThan(135);
+      const top = b.stack.find((f) => f.url.endsWith('blocker.js'));
+      expect(top).toMatchObject({ functionName: 'blockFor', lineNumber: 14 });
+    }
+  });
+
+  it('reports blocks inside synchronous native calls with the frame that made the call', async () => {
+    const run = await runProbed('native-block.js', {}, { blockThresholdMs: 20 });
+    await run.exit;
+    await run.closed;
+    await run.server.close();
+    const names = run.state().blocked.map((b) => b.stack.map((f) => f.functionName));
+    for (const caller of ['compressEverything', 'deriveKey', 'readHugeFile']) {
+      expect(names.some((frames) => frames.includes(caller)), `a blocked report naming ${caller}`).toBe(true);
+    }
+  });
+
+  it('samples every interval: utilization, CPU, memory, resources and GC', async () => {
+    const run = await runProbed('allocate.js', {}, { intervalMs: 50 });
+    await run.exit;
+    await run.closed;
+    await run.server.close();
+    const state = run.state();
+    expect(state.totals.samples).toBeGreaterThan(8);
+    expect(state.totals.gcCount).toBeGreaterThan(0);
+    const s = state.recent[2]!;
+    expect(s.intervalUs).toBeGreaterThan(30_000);
+    expect(s.intervalUs).toBeLessThan(150_000);
+    expect(s.heapUsedBytes).toBeGreaterThan(0);
+    expect(s.rssBytes).toBeGreaterThan(s.heapUsedBytes);
+    expect(s.utilization).toBeGreaterThan(0);
+    expect(s.resources.find((r) => r.type === 'Timeout')?.count).toBeGreaterThanOrEqual(1);
+    expect(state.goodbye).toMatchObject({ reason: 'target exiting', exitCode: 0 });
+  });
+
+  it('leaves the exit code of the target untouched', async () => {
+    const run = await runProbed('idle.js', { RUN_MS: '300', EXIT_CODE: '7' });
+    expect((await run.exit).code).toBe(7);
+    await run.closed;
+    await run.server.close();
+    expect(run.state().goodbye?.exitCode).toBe(7);
+  });
+
+  it('keeps the target running, and turns itself off, when loopscope goes away', async () => {
+    const run = await runProbed('idle.js', { RUN_MS: '2500' });
+    await waitFor(() => run.messages.some((m) => m.type === 'metrics'), 'a first sample');
+    await waitFor(() => run.stdout.some((l) => l.includes('"probe":true')), 'the target to see its probe');
+    await run.server.close(); // loopscope dies mid-stream
+    const linesBefore = run.stdout.length;
+    await waitFor(() => run.stdout.slice(linesBefore).some((l) => l.includes('"probe":false')), 'the probe to turn off');
+    const exit = await run.exit;
+    expect(exit).toEqual({ code: 0, signal: null });
+    expect(run.stdout.at(-1)).toContain('"alive":true');
+  });
+
+  it('turns off when the token is refused, and the target carries on', async () => {
+    const run = await runProbed('idle.js', { RUN_MS: '1200' }, {}, { token: 'not-a-token-it-issued' });
+    const exit = await run.exit;
+    await run.server.close();
+    expect(exit.code).toBe(0);
+    expect(run.stdout.at(-1)).toContain('"probe":false');
+    expect(run.messages).toHaveLength(0);
+  });
+});
+
+describe('probe server', () => {
+  const raw = (address: string, bytes: Uint8Array) =>
+    new Promise<{ replies: ReturnType<typeof decodeControl>[]; closed: boolean }>((resolve) => {
+      const socket = connect(address);
+      const reader = new FrameReader();
+      const replies: ReturnType<typeof decodeControl>[] = [];
+      socket.on('data', (d) => replies.push(...reader.push(d).map(decodeControl)));
+      socket.on('connect', () => socket.write(bytes));
+      socket.on('close', () => resolve({ replies, closed: true }));
+      socket.on('error', () => undefined);
+    });
+
+  const hello = (token: string) => encodeHello({
+    protocol: PROTOCOL_VERSION, token, probeVersion: 'test', pid: 1, ppid: 0, nodeVersion: 'v20', platform: 'linux', arch: 'x64',
+    argv: [], execArgv: [], title: 't', cwd: '/', threadId: 0, timeOriginMs: 0,
+    config: { mode: 'metrics', intervalMs: 100, blockThresholdMs: 50 }, loadedBy: 'preload',
+  });
+
+  it('refuses a wrong token, a reused token and garbage, and keeps serving', async () => {
+    const server = await startProbeServer();
+    const rejected: string[] = [];
+    server.onRejected((r) => rejected.push(r));
+    let accepted = 0;
+    server.onConnection(() => accepted++);
+
+    const wrong = await raw(server.address, hello('guess'));
+    expect(wrong.replies).toEqual([{ type: 'reject', reject: { reason: 'unknown or already used token' } }]);
+
+    const garbage = await raw(server.address, new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]));
+    expect(garbage.closed).toBe(true);
+    expect(rejected[1]).toMatch(/unsupported protocol version|bad frame length|unknown message type/);
+
+    const token = server.issueToken();
+    const socket = connect(server.address);
+    socket.write(hello(token));
+    await waitFor(() => accepted === 1, 'the valid probe to be accepted');
+    const reused = await raw(server.address, hello(token));
+    expect(reused.replies[0]).toMatchObject({ type: 'reject' });
+    socket.destroy();
+    await server.close();
+    expect(rejected).toHaveLength(3);
+  });
+
+  it('makes its socket private to the user', async () => {
+    const { statSync } = await import('node:fs');
+    const { dirname } = await import('node:path');
+    const server = await startProbeServer();
+    expect(statSync(dirname(server.address)).mode & 0o777).toBe(0o700);
+    expect(statSync(server.address).mode & 0o777).toBe(0o600);
+    await server.close();
+  });
+});

@@ -1,0 +1,124 @@
+// The pure parts of a session: merging lag distributions, the reducer, the summary, the views.
+
+import { describe, expect, it } from 'vitest';
+import { addInterval, emptyLagHistogram, percentileOf } from '../main/session/lag-histogram';
+import { applyMessage, initialSessionState, KEPT_BLOCKED } from '../main/session/session-state';
+import { summarize } from '../main/session/summary';
+import { renderLiveView } from '../main/terminal/live-view';
+import { renderSummaryText } from '../main/terminal/summary-text';
+import { TerminalScreen } from '../main/terminal/terminal-screen';
+import { Writable } from 'node:stream';
+import type { MetricsSample, ProbeMessage } from '../probe/wire';
+
+const hello = {
+  protocol: 1, token: 't', probeVersion: 'x', pid: 9, ppid: 1, nodeVersion: 'v20.1.0', platform: 'linux', arch: 'x64',
+  argv: ['/usr/bin/node', '/srv/app.js'], execArgv: ['--inspect'], title: 'node', cwd: '/srv', threadId: 0, timeOriginMs: 0,
+  config: { mode: 'metrics' as const, intervalMs: 100, blockThresholdMs: 50 }, loadedBy: 'preload' as const,
+};
+
+function sample(i: number, lagUs: number, extra: Partial<MetricsSample> = {}): MetricsSample {
+  return {
+    timeUs: (i + 1) * 100_000, intervalUs: 100_000,
+    lag: { minUs: lagUs, meanUs: lagUs, p50Us: lagUs, p90Us: lagUs, p99Us: lagUs, maxUs: lagUs, count: 10, stallMaxUs: 0, percentiles: [[0, lagUs], [100, lagUs]] },
+    utilization: i % 2 ? 0.5 : 0.1, cpuUserUs: 10_000, cpuSystemUs: 1_000, rssBytes: 1e8 + i, heapUsedBytes: 1e7 + i,
+    heapTotalBytes: 2e7, externalBytes: 0, arrayBuffersBytes: 0, gc: [], resources: [{ type: 'Timeout', count: 2 }], ...extra,
+  };
+}
+
+describe('lag histogram', () => {
+  it('merges intervals by their sample counts', () => {
+    let h = emptyLagHistogram();
+    for (let i = 0; i < 99; i++) h = addInterval(h, [[0, 100], [100, 100]], 10);
+    h = addInterval(h, [[0, 200_000], [100, 200_000]], 10);
+    expect(h.total).toBe(1000);
+    expect(percentileOf(h, 50)).toBeCloseTo(100, -1);
+    expect(percentileOf(h, 99)).toBeCloseTo(100, -1);
+    expect(percentileOf(h, 99.5)).toBeGreaterThan(190_000);
+    expect(percentileOf(emptyLagHistogram(), 99)).toBe(0);
+  });
+
+  it('is within 2% of the true value', () => {
+    for (const v of [1.5, 37, 1234, 98_765]) {
+      const h = addInterval(emptyLagHistogram(), [[100, v]], 1);
+      expect(Math.abs(percentileOf(h, 50) - v) / v).toBeLessThan(0.02);
+    }
+  });
+});
+
+describe('session state and summary', () => {
+  const run = (messages: ProbeMessage[]) => messages.reduce(applyMessage, initialSessionState);
+
+  it('summarizes samples, GC and blocks in the documented shape', () => {
+    const state = run([
+      { type: 'hello', hello },
+      ...Array.from({ length: 20 }, (_, i): ProbeMessage => ({ type: 'metrics', sample: sample(i, i === 5 ? 80_000 : 200, i === 3 ? { gc: [{ kind: 'major', startUs: 1, durationUs: 4000 }] } : {}) })),
+      { type: 'blocked', report: { id: 1, state: 'ongoing', startUs: 500_000, durationUs: 60_000, stack: [{ functionName: 'f', url: '/srv/a.js', lineNumber: 1, columnNumber: 2 }] } },
+      { type: 'blocked', report: { id: 1, state: 'ended', startUs: 500_000, durationUs: 80_000, stack: [] } },
+      { type: 'blocked', report: { id: 2, state: 'ended', startUs: 900_000, durationUs: 55_000, stack: [], stackError: 'why' } },
+    ]);
+    const s = summarize(state, { durationMs: 2000, exitCode: 0, warnings: [] });
+    expect(s).toMatchObject({
+      pid: 9, nodeVersion: 'v20.1.0', mode: 'metrics', samples: 20, command: ['/usr/bin/node', '--inspect', '/srv/app.js'],
+      lag: { maxMs: 80 }, utilization: { mean: 0.3, max: 0.5 }, cpu: { userMs: 200, systemMs: 20 },
+      memory: { rssMaxBytes: 1e8 + 19, heapUsedMaxBytes: 1e7 + 19 }, gc: { count: 1, totalMs: 4, maxMs: 4 }, blockedCount: 2,
+    });
+    expect(s.lag.p50Ms).toBeCloseTo(0.2, 1);
+    // The ended report kept the stack its ongoing report carried; longest first.
+    expect(s.blocked.map((b) => [b.durationMs, b.stack.length, b.ongoing])).toEqual([[80, 1, false], [55, 0, false]]);
+    expect(s.blocked[1]!.stackError).toBe('why');
+    const text = renderSummaryText(s, '/srv');
+    expect(text).toContain('f (a.js:1:2)');
+    expect(text).toContain('no stack: why');
+  });
+
+  it('forgets a withdrawn block', () => {
+    const report = { id: 3, startUs: 0, durationUs: 60_000, stack: [] };
+    const state = run([{ type: 'blocked', report: { ...report, state: 'ongoing' } }, { type: 'blocked', report: { ...report, state: 'cancelled' } }]);
+    expect(state.blocked).toEqual([]);
+    expect(state.totals.blockedCount).toBe(0);
+  });
+
+  it('keeps a bounded number of blocked reports, the longest', () => {
+    const messages: ProbeMessage[] = Array.from({ length: KEPT_BLOCKED + 50 }, (_, i) => ({
+      type: 'blocked', report: { id: i, state: 'ended', startUs: i, durationUs: i * 1000, stack: [] },
+    }));
+    const state = run(messages);
+    expect(state.blocked).toHaveLength(KEPT_BLOCKED);
+    expect(state.blocked[0]!.durationUs).toBe((KEPT_BLOCKED + 49) * 1000);
+    expect(state.totals.blockedCount).toBe(KEPT_BLOCKED + 50);
+  });
+});
+
+describe('terminal views', () => {
+  it('renders the live view within the terminal width', () => {
+    const state = run2();
+    const lines = renderLiveView(state, { width: 60, elapsedMs: 65_000, status: undefined, remainingMs: 5000 });
+    expect(lines[0]).toContain('pid 9');
+    expect(lines[0]).toContain('01:05');
+    expect(lines.join('\n')).toContain('blocked  1 (latest first)');
+    expect(lines.join('\n')).toContain('work (app.js:3:4)');
+    for (const l of lines) expect([...l].length).toBeLessThanOrEqual(60);
+  });
+
+  it('writes the target\'s output above the footer, in whole lines', () => {
+    let written = '';
+    const out = Object.assign(new Writable({ write(chunk, _e, cb) { written += chunk; cb(); } }), { columns: 80 });
+    const screen = new TerminalScreen(out);
+    screen.draw(['A', 'B']);
+    screen.output('half a li');
+    expect(written).toBe('A\nB');
+    screen.output('ne\nnext');
+    // Cursor up one line to the footer's top, clear, the whole line, the footer again.
+    expect(written).toBe('A\nB\r\x1b[1A\x1b[Jhalf a line\nA\nB');
+    screen.close();
+    expect(written.endsWith('\r\x1b[1A\x1b[Jnext\n')).toBe(true);
+  });
+
+  function run2() {
+    return [
+      { type: 'hello', hello },
+      ...Array.from({ length: 12 }, (_, i): ProbeMessage => ({ type: 'metrics', sample: sample(i, 300) })),
+      { type: 'blocked', report: { id: 1, state: 'ended', startUs: 5, durationUs: 70_000, stack: [{ functionName: 'work', url: 'file:///srv/app.js', lineNumber: 3, columnNumber: 4 }] } },
+    ].reduce((s, m) => applyMessage(s, m as ProbeMessage), initialSessionState);
+  }
+});

@@ -1,0 +1,115 @@
+// The watchdog's decisions, driven by a scripted heartbeat and clock.
+
+import { describe, expect, it } from 'vitest';
+import { Watchdog, type HeartbeatSource } from '../probe/watchdog';
+import type { BlockedReport } from '../probe/wire';
+import type { CaptureResult } from '../probe/stack-capture';
+import { parseCapturedStack } from '../probe/stack-capture';
+
+function setup(captureResult: CaptureResult | undefined) {
+  let now = 0;
+  const source = { heartbeat: 0, lastBeatMs: 0, lastStall: { stallMs: 0, endMs: 0 } } satisfies HeartbeatSource;
+  const reports: BlockedReport[] = [];
+  let pendingCapture: ((r: CaptureResult) => void) | undefined;
+  const dog = new Watchdog(source, {
+    thresholdMs: 50, beatIntervalMs: 10, nowMs: () => now,
+    capture: (done) => (captureResult ? done(captureResult) : (pendingCapture = done)),
+    emit: (r) => reports.push(r),
+  });
+  const beat = (at: number, stall?: number) => {
+    source.heartbeat++;
+    source.lastBeatMs = at;
+    if (stall !== undefined) source.lastStall = { stallMs: stall, endMs: at };
+  };
+  return { dog, reports, beat, source, at: (t: number) => (now = t), capture: () => pendingCapture };
+}
+
+const frame = { functionName: 'work', url: '/app.js', lineNumber: 3, columnNumber: 9 };
+
+describe('watchdog', () => {
+  it('stays quiet while the heartbeat keeps time', () => {
+    const w = setup({ stack: [frame] });
+    for (let t = 10; t < 1000; t += 10) {
+      w.at(t);
+      w.beat(t);
+      w.dog.tick();
+    }
+    expect(w.reports).toEqual([]);
+  });
+
+  it('reports a block while it lasts, with the stack, then its exact duration once it ends', () => {
+    const w = setup({ stack: [frame] });
+    w.at(100);
+    w.beat(100);
+    w.dog.tick();
+    w.at(155);
+    w.dog.tick(); // 45 ms late: not yet
+    expect(w.reports).toHaveLength(0);
+    w.at(170);
+    w.dog.tick();
+    expect(w.reports.map((r) => r.state)).toEqual(['ongoing', 'ongoing']);
+    expect(w.reports[1]!.stack).toEqual([frame]);
+    w.at(300);
+    w.beat(300, 195.5);
+    w.dog.tick();
+    const last = w.reports.at(-1)!;
+    expect(last).toMatchObject({ state: 'ended', durationUs: 195_500, startUs: 104_500, stack: [frame] });
+    expect(new Set(w.reports.map((r) => r.id)).size).toBe(1);
+  });
+
+  it('waits for a stack still on its way when the block ends, then gives up with a reason', () => {
+    const w = setup(undefined);
+    w.beat(0);
+    w.at(100);
+    w.dog.tick();
+    w.at(120);
+    w.beat(120, 110);
+    w.dog.tick();
+    expect(w.reports.every((r) => r.state === 'ongoing')).toBe(true);
+    w.at(2200);
+    w.dog.tick();
+    expect(w.reports.at(-1)).toMatchObject({ state: 'ended', stack: [], stackError: 'the stack did not arrive in time' });
+  });
+
+  it('re-reports a long block every second', () => {
+    const w = setup({ stack: [frame] });
+    w.beat(0);
+    for (let t = 100; t <= 3100; t += 10) {
+      w.at(t);
+      w.dog.tick();
+    }
+    const ongoing = w.reports.filter((r) => r.state === 'ongoing');
+    expect(ongoing.length).toBeGreaterThanOrEqual(4);
+    expect(ongoing.at(-1)!.durationUs).toBeGreaterThan(2_900_000);
+  });
+});
+
+describe('stack capture parsing', () => {
+  it('drops its own frames and malformed entries', () => {
+    const parsed = parseCapturedStack([
+      ['', 'loopscope-probe-stack-capture', 1, 1],
+      ['work', '/app.js', 3, 9],
+      ['bad', 5, 1, 1],
+      'junk',
+    ]);
+    expect(parsed).toEqual({ stack: [frame] });
+  });
+
+  it('says why when nothing is left', () => {
+    expect(parseCapturedStack([['', 'loopscope-probe-stack-capture', 1, 1]])).toEqual({ error: 'the loop was free again before its stack could be taken' });
+    expect(parseCapturedStack(undefined)).toEqual({ error: 'the inspector returned no stack' });
+  });
+});
+
+describe('watchdog and a starved thread', () => {
+  it('withdraws a block when the loop turns out not to have been busy', () => {
+    const w = setup({ stack: [frame] });
+    w.beat(0);
+    w.at(100);
+    w.dog.tick();
+    w.at(110);
+    w.beat(110, 0.3); // the gap was long, but the loop was active for 0.3 ms of it
+    w.dog.tick();
+    expect(w.reports.map((r) => r.state)).toEqual(['ongoing', 'ongoing', 'cancelled']);
+  });
+});

@@ -1,0 +1,120 @@
+import { describe, expect, it } from 'vitest';
+import {
+  FrameReader, ProbeDecoder, WireError, decodeControl, encodeBlocked, encodeConfigure, encodeDetach, encodeDictionary,
+  encodeDrops, encodeGoodbye, encodeHello, encodeMetrics, MessageType, PROTOCOL_VERSION,
+  type Hello, type MetricsSample,
+} from '../probe/wire';
+
+const hello: Hello = {
+  protocol: PROTOCOL_VERSION, token: 't0k3n', probeVersion: '0.1.0', pid: 42, ppid: 1, nodeVersion: 'v20.0.0',
+  platform: 'linux', arch: 'x64', argv: ['/usr/bin/node', 'app.js'], execArgv: [], title: 'node', cwd: '/srv',
+  threadId: 0, timeOriginMs: 1.7e12, config: { mode: 'metrics', intervalMs: 100, blockThresholdMs: 50 }, loadedBy: 'preload',
+};
+
+const sample: MetricsSample = {
+  timeUs: 1_000_000, intervalUs: 100_000,
+  lag: { minUs: 1, meanUs: 20, p50Us: 10, p90Us: 30, p99Us: 900, maxUs: 51_000, count: 9, stallMaxUs: 51_000, percentiles: [[0, 1], [50, 10], [100, 51_000]] },
+  utilization: 0.25, cpuUserUs: 20_000, cpuSystemUs: 3_000, rssBytes: 5e7, heapUsedBytes: 1e7, heapTotalBytes: 2e7,
+  externalBytes: 1e6, arrayBuffersBytes: 1e5,
+  gc: [{ kind: 'minor', startUs: 950_000, durationUs: 800 }, { kind: 'major', startUs: 960_000, durationUs: 5000 }],
+  resources: [{ type: 'TCPWrap', count: 3 }, { type: 'Timeout', count: 1 }],
+};
+
+function decodeAll(bytes: Uint8Array, decoder = new ProbeDecoder()) {
+  return new FrameReader().push(bytes).map((f) => decoder.decode(f));
+}
+
+function withHeader(bytes: Uint8Array, patch: (v: DataView) => void): Uint8Array {
+  const copy = bytes.slice();
+  patch(new DataView(copy.buffer));
+  return copy;
+}
+
+describe('wire format', () => {
+  it('round-trips every probe message', () => {
+    const stream = new Uint8Array([
+      ...encodeHello(hello),
+      ...encodeDictionary([[1, 'TCPWrap'], [2, 'Timeout']]),
+      ...encodeMetrics(sample, [1, 2]),
+      ...encodeBlocked({ id: 1, state: 'ended', startUs: 5, durationUs: 50_000, stack: [{ functionName: 'f', url: '/a.js', lineNumber: 3, columnNumber: 7 }] }),
+      ...encodeDrops({ frames: { Metrics: 2 }, bytes: 400 }),
+      ...encodeGoodbye({ reason: 'target exiting', exitCode: 3 }),
+    ]);
+    const messages = decodeAll(stream);
+    expect(messages.map((m) => m.type)).toEqual(['hello', 'dictionary', 'metrics', 'blocked', 'drops', 'goodbye']);
+    expect(messages[0]).toEqual({ type: 'hello', hello });
+    expect(messages[2]).toEqual({ type: 'metrics', sample });
+    expect(messages[5]).toEqual({ type: 'goodbye', goodbye: { reason: 'target exiting', exitCode: 3 } });
+  });
+
+  it('reassembles frames split at every byte boundary', () => {
+    const bytes = new Uint8Array([...encodeHello(hello), ...encodeGoodbye({ reason: 'x' })]);
+    for (let cut = 1; cut < bytes.length; cut += 7) {
+      const reader = new FrameReader();
+      const frames = [...reader.push(bytes.subarray(0, cut)), ...reader.push(bytes.subarray(cut))];
+      expect(frames.map((f) => f.type)).toEqual([MessageType.Hello, MessageType.Goodbye]);
+      expect(reader.pendingBytes).toBe(0);
+    }
+  });
+
+  it('round-trips control messages', () => {
+    const frames = new FrameReader().push(new Uint8Array([...encodeConfigure({ blockThresholdMs: 20 }), ...encodeDetach()]));
+    expect(frames.map(decodeControl)).toEqual([{ type: 'configure', config: { blockThresholdMs: 20 } }, { type: 'detach' }]);
+  });
+
+  it.each([
+    ['a length shorter than the header', (v: DataView) => v.setUint32(0, 2, true), /bad frame length 2/],
+    ['a length over the limit', (v: DataView) => v.setUint32(0, 0x7fffffff, true), /larger than/],
+    ['an unknown version', (v: DataView) => v.setUint8(4, 99), /unsupported protocol version 99/],
+    ['an unknown type', (v: DataView) => v.setUint8(5, 200), /unknown message type 200/],
+    ['reserved bits', (v: DataView) => v.setUint16(6, 1, true), /reserved/],
+  ])('rejects a frame with %s', (_what, patch, message) => {
+    const bad = withHeader(encodeGoodbye({ reason: 'x' }), patch);
+    expect(() => new FrameReader().push(bad)).toThrow(WireError);
+    expect(() => new FrameReader().push(bad)).toThrow(message);
+  });
+
+  it('rejects payloads that do not match their type', () => {
+    const metrics = encodeMetrics(sample, [1, 2]);
+    const decoder = new ProbeDecoder();
+    decoder.decode(new FrameReader().push(encodeDictionary([[1, 'TCPWrap'], [2, 'Timeout']]))[0]!);
+    // A metrics payload cut short, with the frame length patched to match the cut.
+    const cut = metrics.slice(0, metrics.length - 8);
+    new DataView(cut.buffer).setUint32(0, cut.length - 4, true);
+    expect(() => decodeAll(cut, decoder)).toThrow(/metrics: payload is \d+ bytes, expected/);
+    // A resource type id that was never in a dictionary.
+    expect(() => decodeAll(metrics)).toThrow(/resource type id 1 is not in the dictionary/);
+  });
+
+  it('rejects JSON messages with missing or mistyped fields', () => {
+    const bad = (value: unknown) => {
+      const json = new TextEncoder().encode(JSON.stringify(value));
+      const frame = new Uint8Array(8 + json.length);
+      const v = new DataView(frame.buffer);
+      v.setUint32(0, 4 + json.length, true);
+      v.setUint8(4, PROTOCOL_VERSION);
+      v.setUint8(5, MessageType.Blocked);
+      frame.set(json, 8);
+      return frame;
+    };
+    expect(() => decodeAll(bad({ id: 1 }))).toThrow(/blocked report: field "state"/);
+    expect(() => decodeAll(bad({ id: 1, state: 'ended', startUs: 0, durationUs: -5, stack: [] }))).toThrow(/negative duration/);
+    expect(() => decodeAll(bad({ id: 1, state: 'ended', startUs: 0, durationUs: 5, stack: [{ functionName: 3 }] }))).toThrow(/stack\[0\]/);
+    expect(() => decodeAll(bad([1, 2]))).toThrow(/not a JSON object/);
+  });
+
+  it('rejects a payload that is not UTF-8 or not JSON', () => {
+    const frame = encodeGoodbye({ reason: 'x' });
+    const garbled = frame.slice();
+    garbled[10] = 0xff;
+    expect(() => decodeAll(garbled)).toThrow(/not valid UTF-8/);
+    const notJson = frame.slice();
+    notJson[8] = 0x7d; // '}' where '{' was
+    expect(() => decodeAll(notJson)).toThrow(/not valid JSON/);
+  });
+
+  it('refuses control messages from a probe and probe messages as control', () => {
+    expect(() => decodeAll(encodeDetach())).toThrow(/not sent by a probe/);
+    expect(() => decodeControl(new FrameReader().push(encodeHello(hello))[0]!)).toThrow(/not sent by loopscope/);
+  });
+});
