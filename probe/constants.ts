@@ -12,6 +12,7 @@ export const ENV = {
   socket: 'LOOPSCOPE_SOCKET',
   token: 'LOOPSCOPE_TOKEN',
   mode: 'LOOPSCOPE_MODE',
+  promises: 'LOOPSCOPE_PROMISES',
   intervalMs: 'LOOPSCOPE_INTERVAL_MS',
   blockThresholdMs: 'LOOPSCOPE_BLOCK_THRESHOLD_MS',
   /** The target's own NODE_OPTIONS, restored once the probe has loaded. */
@@ -20,6 +21,7 @@ export const ENV = {
 
 export const DEFAULT_CONFIG: ProbeConfig = {
   mode: 'metrics',
+  promises: false,
   intervalMs: 100,
   blockThresholdMs: 50,
 };

@@ -35,6 +35,7 @@ function validConfig(partial: Partial<ProbeConfig>): ProbeConfig {
     typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : fallback;
   return {
     mode,
+    promises: partial.promises === true,
     intervalMs: positive(partial.intervalMs, DEFAULT_CONFIG.intervalMs),
     blockThresholdMs: positive(partial.blockThresholdMs, DEFAULT_CONFIG.blockThresholdMs),
   };
@@ -82,6 +83,7 @@ function startFromEnvironment(): void {
   if (!socketPath || !token) return;
   const config: Partial<ProbeConfig> = {
     mode: env[ENV.mode] as ProbeMode | undefined,
+    promises: env[ENV.promises] === '1',
     intervalMs: Number(env[ENV.intervalMs]),
     blockThresholdMs: Number(env[ENV.blockThresholdMs]),
   };

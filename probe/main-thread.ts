@@ -2,12 +2,14 @@
 // the encoder that writes frames into the shared ring. No socket I/O happens here.
 
 import { Worker } from 'node:worker_threads';
+import { closeSync, openSync } from 'node:fs';
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import { createSampler, type Sampler } from './sampler';
 import { createSharedState, SharedViews } from './shared-state';
 import { beatIntervalMs, type MainToWorker, type WorkerToMain } from './threads';
 import type { WorkerData } from './worker';
-import { encodeDictionary, encodeMetrics, MessageType, PROTOCOL_VERSION, type Hello, type ProbeConfig, type MessageTypeId } from './wire';
+import { startTasks, type TasksCollector } from './tasks';
+import { encodeDictionary, encodeMetrics, encodeTaskEvents, encodeTasks, MessageType, PROTOCOL_VERSION, type Hello, type ProbeConfig, type MessageTypeId } from './wire';
 
 export interface ProbeOptions {
   readonly socketPath: string;
@@ -37,6 +39,18 @@ function stackUnavailableReason(): string | undefined {
     return undefined;
   } catch {
     return 'this Node was built without the inspector';
+  }
+}
+
+/**
+ * The probe holds its own file open while it runs: that is how tools outside the process
+ * (`loopscope ps`, `loopscope attach`) tell that a probe is inside, from its open files.
+ */
+function openMarker(file: string): number | undefined {
+  try {
+    return openSync(file, 'r');
+  } catch {
+    return undefined;
   }
 }
 
@@ -72,6 +86,34 @@ export function startProbe(options: ProbeOptions, onStopped: (reason: string) =>
     const ids = idsFor(sample.resources.map((r) => r.type));
     if (ids) write(MessageType.Metrics, encodeMetrics(sample, ids));
     else views.countDrop(MessageType.Metrics, 0);
+    if (tasks) {
+      tasks.flush();
+      write(MessageType.Tasks, encodeTasks(tasks.sample()));
+    }
+  };
+
+  // tasks and trace modes: one async hook, on only while one of those modes is.
+  let tasks: TasksCollector | undefined;
+  let tasksKey = '';
+  const typeIdScratch = new Uint16Array(1 << 16);
+  const applyMode = (): void => {
+    const key = config.mode === 'metrics' ? '' : `${config.mode}/${config.promises}`;
+    if (key === tasksKey) return;
+    tasks?.stop();
+    tasks = undefined;
+    tasksKey = key;
+    if (key === '') return;
+    tasks = startTasks({
+      promises: config.promises,
+      trace: config.mode === 'trace',
+      probeFile: options.probeFile,
+      onBatch: (cols, count, typeNames) => {
+        const ids = idsFor(typeNames);
+        if (!ids) return views.countDrop(MessageType.TaskEvents, 0);
+        for (let i = 0; i < count; i++) typeIdScratch[i] = cols.kinds[i] === 0 ? ids[cols.typeIds[i]!]! : 0;
+        write(MessageType.TaskEvents, encodeTaskEvents(count, cols.kinds, cols.asyncIds, cols.triggerIds, cols.timesUs, typeIdScratch));
+      },
+    });
   };
 
   // The heartbeat: the watchdog's only cost on this thread. It also measures each stall
@@ -94,11 +136,21 @@ export function startProbe(options: ProbeOptions, onStopped: (reason: string) =>
 
   let sampleTimer: NodeJS.Timeout | undefined;
   let beatTimer: NodeJS.Timeout | undefined;
+  let timersKey = '';
   const schedule = (): void => {
-    clearInterval(sampleTimer);
-    clearInterval(beatTimer);
-    sampleTimer = setInterval(guard(takeSample), config.intervalMs).unref();
-    beatTimer = setInterval(guard(beat), beatIntervalMs(config)).unref();
+    const key = `${config.intervalMs}/${beatIntervalMs(config)}`;
+    if (key !== timersKey) {
+      // Our own timers must not count as the target's: make them while no hook is on.
+      tasks?.stop();
+      tasks = undefined;
+      tasksKey = '';
+      clearInterval(sampleTimer);
+      clearInterval(beatTimer);
+      sampleTimer = setInterval(guard(takeSample), config.intervalMs).unref();
+      beatTimer = setInterval(guard(beat), beatIntervalMs(config)).unref();
+      timersKey = key;
+    }
+    applyMode();
   };
 
   const workerData: WorkerData = {
@@ -117,6 +169,8 @@ export function startProbe(options: ProbeOptions, onStopped: (reason: string) =>
     stdout: true,
     stderr: true,
   });
+  // Opened once nothing else can fail to start, so that a failed start leaves no file open.
+  const marker = openMarker(options.probeFile);
   const toWorker = (m: MainToWorker): void => {
     try {
       worker.postMessage(m);
@@ -131,10 +185,19 @@ export function startProbe(options: ProbeOptions, onStopped: (reason: string) =>
     clearInterval(sampleTimer);
     clearInterval(beatTimer);
     sampler.stop();
+    tasks?.stop();
+    tasks = undefined;
     process.removeListener('exit', onExit);
     worker.removeAllListeners();
     worker.on('error', () => undefined);
     void worker.terminate();
+    if (marker !== undefined) {
+      try {
+        closeSync(marker);
+      } catch {
+        // already closed
+      }
+    }
     onStopped(reason);
   };
 

@@ -28,6 +28,10 @@ export const MessageType = {
   Dictionary: 5,
   /** probe → main, JSON: the probe is turning itself off, and why. */
   Goodbye: 6,
+  /** probe → main, JSON: one interval of async-task aggregates (tasks and trace modes). */
+  Tasks: 7,
+  /** probe → main, binary: a batch of async lifecycle events in columns (trace mode). */
+  TaskEvents: 8,
   /** main → probe, JSON: change mode, interval, thresholds. */
   Configure: 16,
   /** main → probe, empty: turn everything off and disconnect. */
@@ -67,6 +71,8 @@ export interface Hello {
 
 export interface ProbeConfig {
   readonly mode: ProbeMode;
+  /** Track promises too (tasks and trace modes): opt-in, as it is the expensive part. */
+  readonly promises: boolean;
   /** Metrics interval, ms. */
   readonly intervalMs: number;
   /** Blocked-loop threshold, ms. */
@@ -157,6 +163,86 @@ export interface DropCounters {
   readonly bytes: number;
 }
 
+/** Per resource type, over one interval (alive: since tasks tracking began). */
+export interface TaskTypeStats {
+  readonly type: string;
+  readonly created: number;
+  readonly destroyed: number;
+  readonly alive: number;
+  readonly callbacks: number;
+  /** Callback durations, µs, as a sparse log histogram (see log-histogram.ts). */
+  readonly callbackUs: SparseHistogram;
+  readonly callbackMaxUs: number;
+  /** Time from a resource's creation to its first callback, µs. */
+  readonly queueUs: SparseHistogram;
+  readonly queueMaxUs: number;
+}
+
+export interface SlowCallback {
+  readonly type: string;
+  readonly asyncId: number;
+  readonly startUs: number;
+  readonly durationUs: number;
+  /** Where the resource was created; empty when its creation was not sampled. */
+  readonly initStack: readonly StackFrame[];
+}
+
+export interface CreationSite {
+  readonly type: string;
+  /** Live resources of this type created here, among those whose creation was sampled. */
+  readonly sampledAlive: number;
+  readonly stack: readonly StackFrame[];
+}
+
+export interface TasksSample {
+  readonly timeUs: number;
+  readonly intervalUs: number;
+  readonly promisesTracked: boolean;
+  readonly types: readonly TaskTypeStats[];
+  readonly threadpool: {
+    readonly size: number;
+    /** Pool requests submitted and not yet called back, at most, in the interval. */
+    readonly maxInFlight: number;
+    readonly maxQueued: number;
+    readonly completed: number;
+    /** Submission to callback, µs: the pool's queue plus the work itself. */
+    readonly queueUs: SparseHistogram;
+  };
+  readonly timers: {
+    readonly fired: number;
+    /** How late timers fired compared with when they were due, µs. */
+    readonly lateUs: SparseHistogram;
+    readonly lateMaxUs: number;
+  };
+  readonly fanOut: {
+    /** Resources created per callback, as a sparse histogram of counts. */
+    readonly perCallback: SparseHistogram;
+    readonly max: number;
+    readonly maxType: string;
+  };
+  readonly slowCallbacks: readonly SlowCallback[];
+  readonly liveSites: readonly CreationSite[];
+  /** Resources not tracked because the probe's table was full. */
+  readonly untracked: number;
+}
+
+export const TaskEventKind = { init: 0, before: 1, after: 2, destroy: 3, promiseResolve: 4, turn: 5 } as const;
+export type TaskEventKindId = (typeof TaskEventKind)[keyof typeof TaskEventKind];
+
+/** A batch of lifecycle events, in columns (no object per event: a million arrive a second). */
+export interface TaskEventBatch {
+  readonly count: number;
+  readonly kinds: Uint8Array;
+  readonly asyncIds: Float64Array;
+  /** For init events; 0 otherwise. */
+  readonly triggerIds: Float64Array;
+  readonly timesUs: Float64Array;
+  /** Dictionary ids of the types, for init events; 0 otherwise. */
+  readonly typeIds: Uint16Array;
+  /** The type names the batch refers to, by dictionary id. */
+  readonly types: ReadonlyMap<number, string>;
+}
+
 export interface Goodbye {
   readonly reason: string;
   readonly exitCode?: number;
@@ -172,12 +258,16 @@ export type ProbeMessage =
   | { readonly type: 'blocked'; readonly report: BlockedReport }
   | { readonly type: 'drops'; readonly drops: DropCounters }
   | { readonly type: 'dictionary'; readonly entries: readonly (readonly [number, string])[] }
-  | { readonly type: 'goodbye'; readonly goodbye: Goodbye };
+  | { readonly type: 'goodbye'; readonly goodbye: Goodbye }
+  | { readonly type: 'tasks'; readonly sample: TasksSample }
+  | { readonly type: 'taskEvents'; readonly batch: TaskEventBatch };
 
 export type ControlMessage =
   | { readonly type: 'configure'; readonly config: Partial<ProbeConfig> }
   | { readonly type: 'detach' }
   | { readonly type: 'reject'; readonly reject: Reject };
+
+import type { SparseHistogram } from './log-histogram';
 
 export class WireError extends Error {
   override readonly name = 'WireError';
@@ -338,9 +428,16 @@ function mode(v: unknown, what: string): ProbeMode {
   return v as ProbeMode;
 }
 
+function bool(o: Record<string, unknown>, key: string, what: string): boolean {
+  const v = o[key];
+  if (typeof v !== 'boolean') throw new WireError(`${what}: field "${key}" must be true or false`);
+  return v;
+}
+
 function parseConfig(o: Record<string, unknown>, what: string): ProbeConfig {
   return {
     mode: mode(o['mode'], what),
+    promises: bool(o, 'promises', what),
     intervalMs: num(o, 'intervalMs', what),
     blockThresholdMs: num(o, 'blockThresholdMs', what),
   };
@@ -550,6 +647,118 @@ function decodeDictionary(payload: Uint8Array): [number, string][] {
   return entries;
 }
 
+// Task events: u32 count, u32 reserved, then columns: f64 asyncId, f64 triggerId, f64 timeUs,
+// u16 typeId, u8 kind.
+const EVENT_BYTES = 8 * 3 + 2 + 1;
+export const MAX_EVENTS_PER_BATCH = 65_536;
+
+export function encodeTaskEvents(count: number, kinds: Uint8Array, asyncIds: Float64Array, triggerIds: Float64Array,
+  timesUs: Float64Array, typeIds: Uint16Array): Uint8Array {
+  const out = new Uint8Array(HEADER_BYTES + 8 + count * EVENT_BYTES);
+  const view = new DataView(out.buffer);
+  view.setUint32(0, 4 + 8 + count * EVENT_BYTES, true);
+  view.setUint8(4, PROTOCOL_VERSION);
+  view.setUint8(5, MessageType.TaskEvents);
+  view.setUint32(8, count, true);
+  let at = HEADER_BYTES + 8;
+  // The frame starts 8-aligned in its own buffer, so the f64 columns can be copied whole.
+  new Float64Array(out.buffer, at, count).set(asyncIds.subarray(0, count));
+  at += count * 8;
+  new Float64Array(out.buffer, at, count).set(triggerIds.subarray(0, count));
+  at += count * 8;
+  new Float64Array(out.buffer, at, count).set(timesUs.subarray(0, count));
+  at += count * 8;
+  new Uint8Array(out.buffer, at, count * 2).set(new Uint8Array(typeIds.buffer, typeIds.byteOffset, count * 2));
+  at += count * 2;
+  out.set(kinds.subarray(0, count), at);
+  return out;
+}
+
+function decodeTaskEvents(payload: Uint8Array, dictionary: ReadonlyMap<number, string>): TaskEventBatch {
+  const what = 'task events';
+  if (payload.byteLength < 8) throw new WireError(`${what}: payload is truncated`);
+  const view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
+  const count = view.getUint32(0, true);
+  if (count > MAX_EVENTS_PER_BATCH) throw new WireError(`${what}: ${count} events in one batch, more than ${MAX_EVENTS_PER_BATCH}`);
+  if (payload.byteLength !== 8 + count * EVENT_BYTES) {
+    throw new WireError(`${what}: payload is ${payload.byteLength} bytes, expected ${8 + count * EVENT_BYTES} for ${count} events`);
+  }
+  // Copy into aligned arrays: the payload may sit at any offset in the received chunk (and
+  // a Node Buffer's slice() would not copy, so copy explicitly).
+  const body = new Uint8Array(payload.byteLength - 8);
+  body.set(payload.subarray(8));
+  const asyncIds = new Float64Array(body.buffer, 0, count);
+  const triggerIds = new Float64Array(body.buffer, count * 8, count);
+  const timesUs = new Float64Array(body.buffer, count * 16, count);
+  const typeIds = new Uint16Array(body.slice(count * 24, count * 26).buffer);
+  const kinds = body.subarray(count * 26, count * 27);
+  const types = new Map<number, string>();
+  for (let i = 0; i < count; i++) {
+    const kind = kinds[i]!;
+    if (kind > TaskEventKind.turn) throw new WireError(`${what}: event ${i} has unknown kind ${kind}`);
+    if (!Number.isFinite(timesUs[i]!) || !Number.isFinite(asyncIds[i]!) || !Number.isFinite(triggerIds[i]!)) {
+      throw new WireError(`${what}: event ${i} has a non-finite number`);
+    }
+    if (kind === TaskEventKind.init && !types.has(typeIds[i]!)) {
+      const name = dictionary.get(typeIds[i]!);
+      if (name === undefined) throw new WireError(`${what}: type id ${typeIds[i]} is not in the dictionary`);
+      types.set(typeIds[i]!, name);
+    }
+  }
+  return { count, kinds, asyncIds, triggerIds, timesUs, typeIds, types };
+}
+
+function sparse(v: unknown, what: string): [number, number][] {
+  if (!Array.isArray(v)) throw new WireError(`${what} must be an array`);
+  return v.map((pair: unknown) => {
+    if (!Array.isArray(pair) || pair.length !== 2 || !pair.every((x) => typeof x === 'number' && Number.isFinite(x) && x >= 0)) {
+      throw new WireError(`${what} must hold [bucket, count] pairs of non-negative numbers`);
+    }
+    return [pair[0] as number, pair[1] as number];
+  });
+}
+
+function arrayOf<T>(v: unknown, what: string, max: number, each: (o: Record<string, unknown>, w: string) => T): T[] {
+  if (!Array.isArray(v)) throw new WireError(`${what} must be an array`);
+  if (v.length > max) throw new WireError(`${what} has ${v.length} entries, more than ${max}`);
+  return v.map((item: unknown, i) => {
+    if (typeof item !== 'object' || item === null || Array.isArray(item)) throw new WireError(`${what}[${i}] must be an object`);
+    return each(item as Record<string, unknown>, `${what}[${i}]`);
+  });
+}
+
+function parseTasks(payload: Uint8Array): TasksSample {
+  const what = 'tasks';
+  const o = parseJson(payload, what);
+  const pool = obj(o, 'threadpool', what);
+  const timers = obj(o, 'timers', what);
+  const fan = obj(o, 'fanOut', what);
+  return {
+    timeUs: num(o, 'timeUs', what),
+    intervalUs: num(o, 'intervalUs', what),
+    promisesTracked: bool(o, 'promisesTracked', what),
+    untracked: num(o, 'untracked', what),
+    types: arrayOf(o['types'], `${what}.types`, 10_000, (t, w) => ({
+      type: str(t, 'type', w), created: num(t, 'created', w), destroyed: num(t, 'destroyed', w), alive: num(t, 'alive', w),
+      callbacks: num(t, 'callbacks', w), callbackUs: sparse(t['callbackUs'], `${w}.callbackUs`), callbackMaxUs: num(t, 'callbackMaxUs', w),
+      queueUs: sparse(t['queueUs'], `${w}.queueUs`), queueMaxUs: num(t, 'queueMaxUs', w),
+    })),
+    threadpool: {
+      size: num(pool, 'size', what), maxInFlight: num(pool, 'maxInFlight', what), maxQueued: num(pool, 'maxQueued', what),
+      completed: num(pool, 'completed', what), queueUs: sparse(pool['queueUs'], `${what}.threadpool.queueUs`),
+    },
+    timers: { fired: num(timers, 'fired', what), lateUs: sparse(timers['lateUs'], `${what}.timers.lateUs`), lateMaxUs: num(timers, 'lateMaxUs', what) },
+    fanOut: { perCallback: sparse(fan['perCallback'], `${what}.fanOut.perCallback`), max: num(fan, 'max', what), maxType: str(fan, 'maxType', what) },
+    slowCallbacks: arrayOf(o['slowCallbacks'], `${what}.slowCallbacks`, 1000, (c, w) => ({
+      type: str(c, 'type', w), asyncId: num(c, 'asyncId', w), startUs: num(c, 'startUs', w), durationUs: num(c, 'durationUs', w),
+      initStack: parseFrames(c['initStack'], w),
+    })),
+    liveSites: arrayOf(o['liveSites'], `${what}.liveSites`, 1000, (c, w) => ({
+      type: str(c, 'type', w), sampledAlive: num(c, 'sampledAlive', w), stack: parseFrames(c['stack'], w),
+    })),
+  };
+}
+
 // ---------------------------------------------------------------------------------------
 // Public encoders for the JSON messages.
 
@@ -557,6 +766,7 @@ export const encodeHello = (h: Hello): Uint8Array => jsonFrame(MessageType.Hello
 export const encodeBlocked = (r: BlockedReport): Uint8Array => jsonFrame(MessageType.Blocked, r);
 export const encodeDrops = (d: DropCounters): Uint8Array => jsonFrame(MessageType.Drops, d);
 export const encodeGoodbye = (g: Goodbye): Uint8Array => jsonFrame(MessageType.Goodbye, g);
+export const encodeTasks = (t: TasksSample): Uint8Array => jsonFrame(MessageType.Tasks, t);
 export const encodeConfigure = (c: Partial<ProbeConfig>): Uint8Array => jsonFrame(MessageType.Configure, c);
 export const encodeDetach = (): Uint8Array => frame(MessageType.Detach, new Uint8Array(0));
 export const encodeReject = (r: Reject): Uint8Array => jsonFrame(MessageType.Reject, r);
@@ -594,6 +804,10 @@ export class ProbeDecoder {
       }
       case MessageType.Goodbye:
         return { type: 'goodbye', goodbye: parseGoodbye(f.payload) };
+      case MessageType.Tasks:
+        return { type: 'tasks', sample: parseTasks(f.payload) };
+      case MessageType.TaskEvents:
+        return { type: 'taskEvents', batch: decodeTaskEvents(f.payload, this.dictionary) };
       default:
         throw new WireError(`message type ${messageTypeName(f.type)} is not sent by a probe`);
     }
@@ -606,8 +820,9 @@ export function decodeControl(f: RawFrame): ControlMessage {
     case MessageType.Configure: {
       const what = 'configure';
       const o = parseJson(f.payload, what);
-      const config: { mode?: ProbeMode; intervalMs?: number; blockThresholdMs?: number } = {};
+      const config: { mode?: ProbeMode; promises?: boolean; intervalMs?: number; blockThresholdMs?: number } = {};
       if (o['mode'] !== undefined) config.mode = mode(o['mode'], what);
+      if (o['promises'] !== undefined) config.promises = bool(o, 'promises', what);
       if (o['intervalMs'] !== undefined) config.intervalMs = num(o, 'intervalMs', what);
       if (o['blockThresholdMs'] !== undefined) config.blockThresholdMs = num(o, 'blockThresholdMs', what);
       return { type: 'configure', config };

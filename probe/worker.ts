@@ -33,7 +33,7 @@ export function runWorker(data: WorkerData): void {
   let config = data.hello.config;
   let socket: Socket | undefined;
   let stopped = false;
-  let lastDrops = '';
+  let lastDrops = '{}';
   let lastDropsSent = 0;
   const post = (m: WorkerToMain): void => port.postMessage(m);
   const mainNowMs = (): number => performance.timeOrigin + performance.now() - data.mainTimeOrigin;

@@ -104,7 +104,7 @@ describe('probe server', () => {
   const hello = (token: string) => encodeHello({
     protocol: PROTOCOL_VERSION, token, probeVersion: 'test', pid: 1, ppid: 0, nodeVersion: 'v20', platform: 'linux', arch: 'x64',
     argv: [], execArgv: [], title: 't', cwd: '/', threadId: 0, timeOriginMs: 0,
-    config: { mode: 'metrics', intervalMs: 100, blockThresholdMs: 50 }, loadedBy: 'preload',
+    config: { mode: 'metrics', promises: false, intervalMs: 100, blockThresholdMs: 50 }, loadedBy: 'preload',
   });
 
   it('refuses a wrong token, a reused token and garbage, and keeps serving', async () => {

@@ -13,7 +13,7 @@ import type { MetricsSample, ProbeMessage } from '../probe/wire';
 const hello = {
   protocol: 1, token: 't', probeVersion: 'x', pid: 9, ppid: 1, nodeVersion: 'v20.1.0', platform: 'linux', arch: 'x64',
   argv: ['/usr/bin/node', '/srv/app.js'], execArgv: ['--inspect'], title: 'node', cwd: '/srv', threadId: 0, timeOriginMs: 0,
-  config: { mode: 'metrics' as const, intervalMs: 100, blockThresholdMs: 50 }, loadedBy: 'preload' as const,
+  config: { mode: 'metrics' as const, promises: false, intervalMs: 100, blockThresholdMs: 50 }, loadedBy: 'preload' as const,
 };
 
 function sample(i: number, lagUs: number, extra: Partial<MetricsSample> = {}): MetricsSample {

@@ -1,14 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import {
   FrameReader, ProbeDecoder, WireError, decodeControl, encodeBlocked, encodeConfigure, encodeDetach, encodeDictionary,
-  encodeDrops, encodeGoodbye, encodeHello, encodeMetrics, MessageType, PROTOCOL_VERSION,
+  encodeDrops, encodeGoodbye, encodeHello, encodeMetrics, encodeTaskEvents, MessageType, PROTOCOL_VERSION,
   type Hello, type MetricsSample,
 } from '../probe/wire';
 
 const hello: Hello = {
   protocol: PROTOCOL_VERSION, token: 't0k3n', probeVersion: '0.1.0', pid: 42, ppid: 1, nodeVersion: 'v20.0.0',
   platform: 'linux', arch: 'x64', argv: ['/usr/bin/node', 'app.js'], execArgv: [], title: 'node', cwd: '/srv',
-  threadId: 0, timeOriginMs: 1.7e12, config: { mode: 'metrics', intervalMs: 100, blockThresholdMs: 50 }, loadedBy: 'preload',
+  threadId: 0, timeOriginMs: 1.7e12, config: { mode: 'metrics', promises: false, intervalMs: 100, blockThresholdMs: 50 }, loadedBy: 'preload',
 };
 
 const sample: MetricsSample = {
@@ -54,6 +54,28 @@ describe('wire format', () => {
       const frames = [...reader.push(bytes.subarray(0, cut)), ...reader.push(bytes.subarray(cut))];
       expect(frames.map((f) => f.type)).toEqual([MessageType.Hello, MessageType.Goodbye]);
       expect(reader.pendingBytes).toBe(0);
+    }
+  });
+
+  it('decodes task event batches from Node Buffers at any offset', () => {
+    const n = 5;
+    const kinds = Uint8Array.from([0, 1, 2, 3, 5]);
+    const ids = Float64Array.from([7, 7, 7, 7, 0]);
+    const triggers = Float64Array.from([1, 0, 0, 0, 0]);
+    const times = Float64Array.from([10, 11, 12, 13, 14]);
+    const types = Uint16Array.from([1, 0, 0, 0, 0]);
+    const stream = new Uint8Array([...encodeDictionary([[1, 'TCPWRAP']]), ...encodeTaskEvents(n, kinds, ids, triggers, times, types)]);
+    for (const offset of [1, 3, 8]) {
+      // As a socket delivers them: Buffers that are views into a larger allocation.
+      const pool = Buffer.alloc(stream.length + offset + 5, 0xee);
+      pool.set(stream, offset);
+      const messages = decodeAll(pool.subarray(offset, offset + stream.length));
+      const batch = messages[1]!.type === 'taskEvents' ? messages[1]!.batch : undefined;
+      expect(batch).toBeDefined();
+      expect([...batch!.kinds]).toEqual([0, 1, 2, 3, 5]);
+      expect([...batch!.asyncIds]).toEqual([7, 7, 7, 7, 0]);
+      expect([...batch!.timesUs]).toEqual([10, 11, 12, 13, 14]);
+      expect(batch!.types.get(1)).toBe('TCPWRAP');
     }
   });
 

@@ -18,6 +18,7 @@ import { TerminalScreen } from '../terminal/terminal-screen';
 
 export const SESSION_OPTIONS: readonly OptionSpec[] = [
   { name: 'mode', kind: 'string', valueName: 'mode', choices: PROBE_MODES, description: `what to collect: ${PROBE_MODES.join(' | ')} (default ${DEFAULT_CONFIG.mode})` },
+  { name: 'promises', kind: 'flag', description: 'in tasks and trace modes, track promises too (costly in promise-heavy code)' },
   { name: 'interval', kind: 'number', valueName: 'ms', min: 10, max: 60_000, description: `metrics interval (default ${DEFAULT_CONFIG.intervalMs})` },
   { name: 'block-threshold', kind: 'number', valueName: 'ms', min: 5, max: 600_000, description: `report the loop as blocked past this (default ${DEFAULT_CONFIG.blockThresholdMs})` },
   { name: 'duration', kind: 'number', valueName: 'seconds', min: 0.1, description: 'stop after this long (the command gets SIGTERM, then SIGKILL 5 s later)' },
@@ -51,6 +52,7 @@ const FINAL_FRAMES_MS = 1000;
 export function configFrom(options: Readonly<Record<string, unknown>>): ProbeConfig {
   return {
     mode: (options['mode'] as ProbeMode | undefined) ?? DEFAULT_CONFIG.mode,
+    promises: options['promises'] === true,
     intervalMs: (options['interval'] as number | undefined) ?? DEFAULT_CONFIG.intervalMs,
     blockThresholdMs: (options['block-threshold'] as number | undefined) ?? DEFAULT_CONFIG.blockThresholdMs,
   };
@@ -194,6 +196,7 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
     durationMs: Date.now() - (session?.connectedAtMs ?? startedAt),
     exitCode: code,
     warnings,
+    ...(session ? { trace: session.trace } : {}),
   });
   if (json) process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
   else process.stdout.write(renderSummaryText(summary, session?.state.hello?.cwd));

@@ -30,6 +30,7 @@ export function probeEnvironment(base: NodeJS.ProcessEnv, o: Omit<LaunchOptions,
     [ENV.socket]: o.socketPath,
     [ENV.token]: o.token,
     [ENV.mode]: o.config.mode,
+    [ENV.promises]: o.config.promises ? '1' : '0',
     [ENV.intervalMs]: String(o.config.intervalMs),
     [ENV.blockThresholdMs]: String(o.config.blockThresholdMs),
   };

@@ -2,6 +2,7 @@
 
 import type { ProbeConnection } from '../server/probe-server';
 import { applyMessage, initialSessionState, type SessionState } from './session-state';
+import { TraceModel } from './trace-model';
 
 export class LiveSession {
   private current: SessionState;
@@ -9,10 +10,13 @@ export class LiveSession {
   readonly connectedAtMs = Date.now();
   private closedError: string | undefined;
   private closed = false;
+  /** trace mode's causality tree and loop turns. */
+  readonly trace = new TraceModel();
 
   constructor(readonly connection: ProbeConnection) {
     this.current = applyMessage(initialSessionState, { type: 'hello', hello: connection.hello });
     connection.on('message', (message) => {
+      if (message.type === 'taskEvents') this.trace.apply(message.batch);
       this.current = applyMessage(this.current, message);
       for (const l of this.listeners) l(this.current);
     });

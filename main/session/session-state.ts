@@ -3,6 +3,7 @@
 
 import type { BlockedReport, DropCounters, Goodbye, Hello, MetricsSample, ProbeMessage } from '../../probe/wire';
 import { addInterval, emptyLagHistogram, type LagHistogram } from './lag-histogram';
+import { applyTasks, initialTasksState, type TasksState } from './tasks-state';
 
 /** Recent samples kept for views (at the default 100 ms interval: ten minutes). */
 export const RECENT_SAMPLES = 6000;
@@ -36,6 +37,10 @@ export interface SessionState {
   readonly blocked: readonly BlockedReport[];
   readonly drops: DropCounters;
   readonly goodbye: Goodbye | undefined;
+  /** tasks and trace modes. */
+  readonly tasks: TasksState;
+  /** trace mode: lifecycle events received (the causality model lives in trace-model.ts). */
+  readonly traceEvents: number;
 }
 
 export const initialTotals: Totals = {
@@ -64,6 +69,8 @@ export const initialSessionState: SessionState = {
   blocked: [],
   drops: { frames: {}, bytes: 0 },
   goodbye: undefined,
+  tasks: initialTasksState,
+  traceEvents: 0,
 };
 
 function addSample(t: Totals, s: MetricsSample): Totals {
@@ -130,6 +137,10 @@ export function applyMessage(state: SessionState, message: ProbeMessage): Sessio
       return { ...state, drops: message.drops };
     case 'goodbye':
       return { ...state, goodbye: message.goodbye };
+    case 'tasks':
+      return { ...state, tasks: applyTasks(state.tasks, message.sample) };
+    case 'taskEvents':
+      return { ...state, traceEvents: state.traceEvents + message.batch.count };
     case 'dictionary':
       return state;
   }

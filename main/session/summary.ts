@@ -1,9 +1,12 @@
 // The JSON summary of a session: what `--json` prints, and later what `summary` computes from
 // a recording. Pure.
 
-import type { ProbeMode, StackFrame } from '../../probe/wire';
+import type { CreationSite, ProbeMode, StackFrame } from '../../probe/wire';
+import { percentileUs, type SparseHistogram } from '../../probe/log-histogram';
 import { percentileOf } from './lag-histogram';
 import type { SessionState } from './session-state';
+import { leakHints, type TasksState } from './tasks-state';
+import { causalChain, type TraceModel } from './trace-model';
 
 export interface BlockedSummary {
   /** ms since the target's time origin (its process start). */
@@ -14,6 +17,47 @@ export interface BlockedSummary {
   readonly ongoing: boolean;
   readonly stack: readonly StackFrame[];
   readonly stackError?: string;
+}
+
+export interface Percentiles {
+  readonly p50: number;
+  readonly p99: number;
+  readonly max: number;
+}
+
+export interface TasksSummary {
+  readonly promisesTracked: boolean;
+  readonly byType: Readonly<Record<string, {
+    readonly created: number;
+    readonly destroyed: number;
+    readonly alive: number;
+    readonly callbacks: number;
+    readonly callbackMs: Percentiles;
+    readonly queueMs: Percentiles;
+  }>>;
+  readonly threadpool: {
+    readonly size: number;
+    readonly maxInFlight: number;
+    readonly maxQueued: number;
+    readonly completed: number;
+    readonly queueMsP50: number;
+    readonly queueMsP99: number;
+    /** More pool work in flight than the pool has threads, at some point. */
+    readonly saturated: boolean;
+    readonly saturatedIntervals: number;
+  };
+  readonly timers: { readonly fired: number; readonly lateMsP50: number; readonly lateMsP99: number; readonly lateMsMax: number };
+  readonly fanOut: { readonly p99: number; readonly max: number; readonly maxType: string };
+  readonly slowCallbacks: readonly {
+    readonly type: string;
+    readonly durationMs: number;
+    readonly startMs: number;
+    readonly initStack: readonly StackFrame[];
+    /** trace mode: the resources that led to this one, root first. */
+    readonly chain?: readonly { readonly asyncId: number; readonly type: string }[];
+  }[];
+  readonly growing: readonly { readonly type: string; readonly aliveAtStart: number; readonly aliveAtEnd: number; readonly sites: readonly CreationSite[] }[];
+  readonly untracked: number;
 }
 
 export interface Summary {
@@ -33,6 +77,9 @@ export interface Summary {
   readonly blockedCount: number;
   readonly blocked: readonly BlockedSummary[];
   readonly dropped: { readonly frames: Readonly<Record<string, number>>; readonly bytes: number };
+  readonly tasks: TasksSummary | null;
+  /** trace mode: lifecycle events received. */
+  readonly traceEvents: number;
   readonly exitCode: number | null;
   /** Problems the user should know about (no probe connected, connection lost, ...). */
   readonly warnings: readonly string[];
@@ -45,6 +92,7 @@ export interface SummaryContext {
   readonly durationMs: number;
   readonly exitCode: number | null;
   readonly warnings: readonly string[];
+  readonly trace?: TraceModel;
 }
 
 export function summarize(state: SessionState, context: SummaryContext): Summary {
@@ -82,7 +130,49 @@ export function summarize(state: SessionState, context: SummaryContext): Summary
       ...(b.stackError === undefined ? {} : { stackError: b.stackError }),
     })),
     dropped: state.drops,
+    tasks: state.tasks.samples > 0 ? summarizeTasks(state.tasks, context.trace) : null,
+    traceEvents: state.traceEvents,
     exitCode: context.exitCode,
     warnings: context.warnings,
+  };
+}
+
+const pct = (h: SparseHistogram, max: number): Percentiles => ({
+  p50: ms(Math.min(max, percentileUs(h, 50))),
+  p99: ms(Math.min(max, percentileUs(h, 99))),
+  max: ms(max),
+});
+
+function summarizeTasks(t: TasksState, trace: TraceModel | undefined): TasksSummary {
+  const byType: Record<string, TasksSummary['byType'][string]> = {};
+  for (const r of Object.values(t.byType).sort((a, b) => b.callbacks - a.callbacks || b.created - a.created)) {
+    byType[r.type] = {
+      created: r.created, destroyed: r.destroyed, alive: r.alive, callbacks: r.callbacks,
+      callbackMs: pct(r.callbackUs, r.callbackMaxUs),
+      queueMs: pct(r.queueUs, r.queueMaxUs),
+    };
+  }
+  const pool = t.threadpool;
+  return {
+    promisesTracked: t.promisesTracked,
+    byType,
+    threadpool: {
+      size: pool.size, maxInFlight: pool.maxInFlight, maxQueued: pool.maxQueued, completed: pool.completed,
+      queueMsP50: ms(percentileUs(pool.queueUs, 50)), queueMsP99: ms(percentileUs(pool.queueUs, 99)),
+      saturated: pool.maxQueued > 0, saturatedIntervals: pool.saturatedIntervals,
+    },
+    timers: {
+      fired: t.timers.fired,
+      lateMsP50: ms(Math.min(t.timers.lateMaxUs, percentileUs(t.timers.lateUs, 50))),
+      lateMsP99: ms(Math.min(t.timers.lateMaxUs, percentileUs(t.timers.lateUs, 99))),
+      lateMsMax: ms(t.timers.lateMaxUs),
+    },
+    fanOut: { p99: Math.floor(percentileUs(t.fanOut.perCallback, 99)), max: t.fanOut.max, maxType: t.fanOut.maxType },
+    slowCallbacks: t.slowCallbacks.map((c) => {
+      const chain = trace ? causalChain(trace, c.asyncId).map((r) => ({ asyncId: r.asyncId, type: r.type })) : [];
+      return { type: c.type, durationMs: ms(c.durationUs), startMs: ms(c.startUs), initStack: c.initStack, ...(chain.length > 0 ? { chain } : {}) };
+    }),
+    growing: leakHints(t),
+    untracked: t.untracked,
   };
 }

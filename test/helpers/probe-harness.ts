@@ -28,7 +28,7 @@ export async function runProbed(
   fixture: string,
   env: Record<string, string> = {},
   config: Partial<ProbeConfig> = {},
-  options: { token?: string } = {},
+  options: { token?: string; nodeArgs?: readonly string[] } = {},
 ): Promise<ProbedRun> {
   const server = await startProbeServer();
   const token = options.token ?? server.issueToken();
@@ -36,11 +36,11 @@ export async function runProbed(
   const stdout: string[] = [];
   const child = launch({
     command: process.execPath,
-    args: [join(FIXTURES, fixture)],
+    args: [...(options.nodeArgs ?? []), join(FIXTURES, fixture)],
     probeFile: probePath(),
     socketPath: server.address,
     token,
-    config: { mode: 'metrics', intervalMs: 100, blockThresholdMs: 50, ...config },
+    config: { mode: 'metrics', promises: false, intervalMs: 100, blockThresholdMs: 50, ...config },
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, ...env },
   });

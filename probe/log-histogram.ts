@@ -1,0 +1,52 @@
+// Log-bucketed histograms of durations in microseconds: cheap to fill on the target's main
+// thread (an array increment), exact to merge across intervals, and compact on the wire.
+// Pure; shared by the probe (which fills them) and main (which merges and reads them).
+
+/** Sub-buckets per power of two: ~9% between bucket bounds. */
+const SUB = 8;
+/** Bucket 0 holds values below 1 µs; the last one everything from 2^30 µs (~18 min) up. */
+export const LOG_BUCKETS = 1 + 30 * SUB + 1;
+
+export function bucketOf(us: number): number {
+  if (!(us >= 1)) return 0;
+  const b = 1 + Math.floor(Math.log2(us) * SUB);
+  return b < LOG_BUCKETS ? b : LOG_BUCKETS - 1;
+}
+
+/** Upper bound of a bucket, µs: a percentile read from buckets never understates. */
+export function bucketUpperUs(bucket: number): number {
+  if (bucket <= 0) return 1;
+  return Math.pow(2, bucket / SUB);
+}
+
+/** Sparse form for the wire: [bucket, count] pairs of the non-empty buckets. */
+export type SparseHistogram = readonly (readonly [number, number])[];
+
+export function toSparse(counts: ArrayLike<number>): [number, number][] {
+  const out: [number, number][] = [];
+  for (let i = 0; i < counts.length; i++) if (counts[i]! > 0) out.push([i, counts[i]!]);
+  return out;
+}
+
+export function mergeSparse(a: SparseHistogram, b: SparseHistogram): [number, number][] {
+  const m = new Map<number, number>(a.map(([k, v]) => [k, v]));
+  for (const [k, v] of b) m.set(k, (m.get(k) ?? 0) + v);
+  return [...m].sort((x, y) => x[0] - y[0]);
+}
+
+export function countOf(h: SparseHistogram): number {
+  return h.reduce((n, [, c]) => n + c, 0);
+}
+
+/** Percentile p (0..100) in µs, as the upper bound of the bucket it falls in; 0 when empty. */
+export function percentileUs(h: SparseHistogram, p: number): number {
+  const total = countOf(h);
+  if (total === 0) return 0;
+  const rank = Math.max(1, Math.ceil((p / 100) * total));
+  let seen = 0;
+  for (const [bucket, count] of h) {
+    seen += count;
+    if (seen >= rank) return bucketUpperUs(bucket);
+  }
+  return bucketUpperUs(h[h.length - 1]![0]);
+}
