@@ -4,6 +4,7 @@
 import type { MetricsSample } from '../../probe/wire';
 import type { SessionState } from '../session/session-state';
 import { addInterval, emptyLagHistogram, percentileOf } from '../session/lag-histogram';
+import { percentileUs } from '../../probe/log-histogram';
 import { fit, formatBytes, formatClock, formatFrame, formatMs, formatPercent, sparkline, userFrames } from './format';
 
 export interface LiveViewContext {
@@ -89,6 +90,8 @@ export function renderLiveView(state: SessionState, ctx: LiveViewContext): strin
   const resources = [...latest.resources].sort((a, b) => b.count - a.count).map((r) => `${r.type} ${r.count}`).join(', ');
   lines.push(` handles  ${resources || 'none'}`);
 
+  lines.push(...taskLines(state));
+
   const dropped = Object.values(state.drops.frames).reduce((a, b) => a + b, 0);
   if (dropped > 0) lines.push(` dropped  ${dropped} frames (${formatBytes(state.drops.bytes)}): loopscope read too slowly`);
 
@@ -101,4 +104,20 @@ export function renderLiveView(state: SessionState, ctx: LiveViewContext): strin
     lines.push(`   ${formatMs(b.durationUs / 1000)}${ongoing} at +${formatClock(b.startUs / 1000)}  ${frames || b.stackError || 'no stack'}`);
   }
   return lines.map((l) => fit(l, width));
+}
+
+const TASK_TYPES_SHOWN = 4;
+
+/** tasks and trace modes: the busiest types of the last interval, the pool, late timers. */
+function taskLines(state: SessionState): string[] {
+  const latest = state.tasks.latest;
+  if (!latest) return [];
+  const busiest = [...latest.types].sort((a, b) => b.callbacks - a.callbacks).slice(0, TASK_TYPES_SHOWN);
+  const perSecond = (n: number): number => Math.round((n * 1_000_000) / Math.max(1, latest.intervalUs));
+  const lines = [` tasks    ${busiest.map((t) => `${t.type} ${perSecond(t.callbacks)}/s p99 ${formatMs(percentileUs(t.callbackUs, 99) / 1000)}`).join('  ') || 'no callbacks'}`];
+  const pool = latest.threadpool;
+  const saturated = pool.maxQueued > 0 ? `  SATURATED: ${pool.maxQueued} waiting` : '';
+  lines.push(` pool     ${pool.maxInFlight} of ${pool.size} threads busy at most, wait p99 ${formatMs(percentileUs(pool.queueUs, 99) / 1000)}${saturated}`);
+  if (latest.timers.fired > 0) lines.push(` timers   ${perSecond(latest.timers.fired)}/s, late p99 ${formatMs(Math.min(latest.timers.lateMaxUs, percentileUs(latest.timers.lateUs, 99)) / 1000)}`);
+  return lines;
 }
