@@ -17,8 +17,9 @@ export interface TracedResource {
   readonly initUs: number;
   destroyedUs: number | undefined;
   resolvedUs: number | undefined;
-  readonly callbacks: [number, number][];
-  readonly children: number[];
+  /** [start, end] µs of its first callbacks; allocated on the first one (most have none or one). */
+  callbacks: [number, number][] | undefined;
+  children: number[] | undefined;
 }
 
 export interface CallbackSlice {
@@ -39,7 +40,11 @@ export class TraceModel {
   readonly turns: LoopTurn[] = [];
   events = 0;
   forgotten = 0;
-  private open: CallbackSlice[] = [];
+  // The callbacks running now, innermost last: columns rather than objects, since most never
+  // become slices in a turn (a turn keeps its first MAX_SLICES_PER_TURN).
+  private openIds: number[] = [];
+  private openStarts: number[] = [];
+  private openSlices: (CallbackSlice | undefined)[] = [];
   private destroyedOrder: number[] = [];
   private destroyedHead = 0;
 
@@ -53,11 +58,14 @@ export class TraceModel {
         case TaskEventKind.init: {
           const resource: TracedResource = {
             asyncId: id, type: types.get(typeIds[i]!) ?? 'unknown', triggerId: triggerIds[i]!, initUs: t,
-            destroyedUs: undefined, resolvedUs: undefined, callbacks: [], children: [],
+            destroyedUs: undefined, resolvedUs: undefined, callbacks: undefined, children: undefined,
           };
           this.resources.set(id, resource);
           const parent = this.resources.get(resource.triggerId);
-          if (parent && parent.children.length < 10_000) parent.children.push(id);
+          if (parent) {
+            parent.children ??= [];
+            if (parent.children.length < 10_000) parent.children.push(id);
+          }
           if (this.resources.size > MAX_RESOURCES) this.forgetOldest();
           break;
         }
@@ -66,18 +74,27 @@ export class TraceModel {
           if (this.turns.length > MAX_TURNS) this.turns.shift();
           break;
         case TaskEventKind.before: {
-          const slice: CallbackSlice = { asyncId: id, type: this.resources.get(id)?.type ?? 'unknown', startUs: t, endUs: t, depth: this.open.length };
-          this.open.push(slice);
           const turn = this.turns[this.turns.length - 1];
-          if (turn && turn.slices.length < MAX_SLICES_PER_TURN) turn.slices.push(slice);
+          let slice: CallbackSlice | undefined;
+          if (turn && turn.slices.length < MAX_SLICES_PER_TURN) {
+            slice = { asyncId: id, type: this.resources.get(id)?.type ?? 'unknown', startUs: t, endUs: t, depth: this.openIds.length };
+            turn.slices.push(slice);
+          }
+          this.openIds.push(id);
+          this.openStarts.push(t);
+          this.openSlices.push(slice);
           break;
         }
         case TaskEventKind.after: {
-          const slice = this.open.pop();
-          if (slice) {
-            slice.endUs = t;
-            const r = this.resources.get(id);
-            if (r && r.callbacks.length < MAX_CALLBACKS_PER_RESOURCE) r.callbacks.push([slice.startUs, t]);
+          if (this.openIds.length === 0) break;
+          this.openIds.pop();
+          const start = this.openStarts.pop()!;
+          const slice = this.openSlices.pop();
+          if (slice) slice.endUs = t;
+          const r = this.resources.get(id);
+          if (r) {
+            r.callbacks ??= [];
+            if (r.callbacks.length < MAX_CALLBACKS_PER_RESOURCE) r.callbacks.push([start, t]);
           }
           break;
         }
@@ -148,7 +165,7 @@ export function causalTree(model: TraceModel, asyncId: number, maxNodes = 1000):
     const r = model.resources.get(id);
     if (!r || budget-- <= 0) return undefined;
     const children: CausalNode[] = [];
-    for (const c of r.children) {
+    for (const c of r.children ?? []) {
       const node = build(c);
       if (node) children.push(node);
     }
