@@ -3,6 +3,9 @@
 
 import { UsageError } from './args';
 import { runCommand } from './run-command';
+import { attachCommand } from './attach-command';
+import { psCommand } from './ps-command';
+import { LATE_CLOSE_COMMAND, lateCloseCommand } from '../attach/late-close';
 import { PROBE_VERSION } from '../../probe/constants';
 
 /** Exit codes of loopscope's own, distinct from a target's. */
@@ -14,16 +17,24 @@ Usage: loopscope <command> [options]
 
 Commands:
   run [options] -- <command> [args…]   start a Node program with the probe and watch its loop
+  attach <pid> [options]               inject the probe into a running Node process and watch it
+  ps [--json]                          list your Node processes and whether they can be attached
 
 Run \`loopscope <command> --help\` for a command's options.
 
 Examples:
   loopscope run -- node server.js
   loopscope run --duration 5 --json -- node app.js
+  loopscope ps
+  loopscope attach 12345 --duration 5 --json
 `;
 
 const COMMANDS: Readonly<Record<string, (argv: readonly string[]) => Promise<number>>> = {
   run: runCommand,
+  attach: attachCommand,
+  ps: psCommand,
+  // Not for users (not in HELP): started by attach to close an inspector that opens late.
+  [LATE_CLOSE_COMMAND]: lateCloseCommand,
 };
 
 export async function main(argv: readonly string[]): Promise<number> {
@@ -38,7 +49,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   const command = COMMANDS[name];
   if (!command) {
-    process.stderr.write(`loopscope: unknown command "${name}". Commands: ${Object.keys(COMMANDS).join(', ')}. See loopscope --help.\n`);
+    process.stderr.write(`loopscope: unknown command "${name}". Commands: ${Object.keys(COMMANDS).filter((c) => !c.startsWith('_')).join(', ')}. See loopscope --help.\n`);
     return EXIT.usage;
   }
   try {

@@ -9,12 +9,7 @@ import { DEFAULT_CONFIG } from '../../probe/constants';
 import { startProbeServer } from '../server/probe-server';
 import { probePath } from '../launch/probe-path';
 import { launch } from '../launch/launch';
-import { LiveSession } from '../session/live-session';
-import { initialSessionState } from '../session/session-state';
-import { summarize } from '../session/summary';
-import { renderLiveView } from '../terminal/live-view';
-import { renderSummaryText } from '../terminal/summary-text';
-import { TerminalScreen } from '../terminal/terminal-screen';
+import { SessionWatch } from './session-watch';
 
 export const SESSION_OPTIONS: readonly OptionSpec[] = [
   { name: 'mode', kind: 'string', valueName: 'mode', choices: PROBE_MODES, description: `what to collect: ${PROBE_MODES.join(' | ')} (default ${DEFAULT_CONFIG.mode})` },
@@ -78,40 +73,11 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
   const config = configFrom(parsed.options);
   const json = parsed.options['json'] === true;
   const durationS = parsed.options['duration'] as number | undefined;
-  const live = !json && process.stdout.isTTY === true;
 
   const server = await startProbeServer();
   const token = server.issueToken();
-  const startedAt = Date.now();
-  const warnings: string[] = [];
-  let session: LiveSession | undefined;
-  let status: string | undefined = `starting ${command}…`;
-  const screen = live ? new TerminalScreen(process.stdout) : undefined;
-
-  const redraw = (): void => {
-    screen?.draw(renderLiveView(session?.state ?? initialSessionState, {
-      width: screen.width,
-      elapsedMs: Date.now() - startedAt,
-      status,
-      remainingMs: durationS === undefined ? undefined : Math.max(0, startedAt + durationS * 1000 - Date.now()),
-    }));
-  };
-
-  server.onConnection((connection) => {
-    if (session) return connection.destroy();
-    session = new LiveSession(connection);
-    status = undefined;
-    connection.on('close', (error) => {
-      if (error) {
-        warnings.push(`lost the probe: ${error}`);
-        status = `lost the probe: ${error}`;
-      }
-    });
-    redraw();
-  });
-  server.onRejected((reason) => {
-    if (!json) process.stderr.write(`loopscope: refused a probe connection: ${reason}\n`);
-  });
+  const watch = new SessionWatch(server, { json, durationS, status: `starting ${command}…` });
+  const { screen } = watch;
 
   let child: ChildProcess;
   try {
@@ -119,11 +85,11 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
       command, args, config, token,
       probeFile: probePath(),
       socketPath: server.address,
-      stdio: live ? ['inherit', 'pipe', 'pipe'] : json ? ['inherit', 'pipe', 'pipe'] : 'inherit',
-      env: live && process.env['FORCE_COLOR'] === undefined ? { ...process.env, FORCE_COLOR: '1' } : process.env,
+      stdio: watch.live ? ['inherit', 'pipe', 'pipe'] : json ? ['inherit', 'pipe', 'pipe'] : 'inherit',
+      env: watch.live && process.env['FORCE_COLOR'] === undefined ? { ...process.env, FORCE_COLOR: '1' } : process.env,
     });
   } catch (err) {
-    await server.close();
+    await watch.abandon();
     throw err;
   }
   if (screen) {
@@ -134,46 +100,34 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
     child.stderr?.pipe(process.stderr, { end: false });
   }
 
-  const ending = await new Promise<Ending>((resolve) => {
-    let stoppedByUs = false;
-    let killTimer: NodeJS.Timeout | undefined;
-    const stop = (signal: NodeJS.Signals): void => {
-      stoppedByUs = true;
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-      killTimer ??= setTimeout(() => child.kill('SIGKILL'), KILL_AFTER_TERM_MS);
-    };
-    const durationTimer = durationS === undefined ? undefined : setTimeout(() => {
-      status = `stopping ${command} (--duration ${durationS} s reached)…`;
-      stop('SIGTERM');
-    }, durationS * 1000);
-    const probeWarning = setTimeout(() => {
-      if (!session) status = `no probe has connected yet: is "${command}" a Node.js program (Node 18 or later)?`;
-    }, NO_PROBE_WARNING_MS);
-    const refresh = live ? setInterval(redraw, 1000) : undefined;
-    let interrupts = 0;
-    const onSignal = (signal: NodeJS.Signals): void => {
-      interrupts++;
-      status = `stopping ${command}…${interrupts > 1 ? ' (killed)' : ' (Ctrl-C again to kill it)'}`;
-      if (interrupts > 1) child.kill('SIGKILL');
-      else stop(signal);
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-    const finish = (e: Ending): void => {
-      for (const t of [durationTimer, probeWarning, killTimer]) clearTimeout(t);
-      clearInterval(refresh);
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-      resolve(e.kind === 'exited' && stoppedByUs ? { kind: 'exited', code: 0, signal: null } : e);
-    };
-    child.once('error', (error: NodeJS.ErrnoException) => finish({ kind: 'failed', error }));
-    child.once('exit', (code, signal) => finish({ kind: 'exited', code, signal }));
-    redraw();
+  let stoppedByUs = false;
+  let killTimer: NodeJS.Timeout | undefined;
+  const stop = (signal: NodeJS.Signals): void => {
+    stoppedByUs = true;
+    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+    killTimer ??= setTimeout(() => child.kill('SIGKILL'), KILL_AFTER_TERM_MS);
+  };
+  const exited = new Promise<Ending>((resolve) => {
+    child.once('error', (error: NodeJS.ErrnoException) => resolve({ kind: 'failed', error }));
+    child.once('exit', (code, signal) => resolve({ kind: 'exited', code, signal }));
   });
+  const ended = await watch.until(exited, {
+    stop: (reason, signal, count) => {
+      if (reason === 'duration') {
+        watch.status = `stopping ${command} (--duration ${durationS} s reached)…`;
+        return stop('SIGTERM');
+      }
+      watch.status = `stopping ${command}…${count > 1 ? ' (killed)' : ' (Ctrl-C again to kill it)'}`;
+      if (count > 1) child.kill('SIGKILL');
+      else stop(signal);
+    },
+    noProbe: { afterMs: NO_PROBE_WARNING_MS, status: `no probe has connected yet: is "${command}" a Node.js program (Node 18 or later)?` },
+  });
+  clearTimeout(killTimer);
+  const ending: Ending = ended.kind === 'exited' && stoppedByUs ? { kind: 'exited', code: 0, signal: null } : ended;
 
   if (ending.kind === 'failed') {
-    screen?.close();
-    await server.close();
+    await watch.abandon();
     const e = ending.error;
     if (e.code === 'ENOENT') {
       process.stderr.write(`loopscope: cannot start "${command}": command not found. Check the name, or give its full path.\n`);
@@ -187,19 +141,9 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
     return 126;
   }
 
-  await session?.whenClosed(FINAL_FRAMES_MS);
-  screen?.close();
-  await server.close();
-  if (!session) warnings.push(`no probe connected: "${command}" did not load it. loopscope run works on Node.js programs (Node 18 or later); for an npm script, run its node command directly.`);
+  if (!watch.session) watch.warnings.push(`no probe connected: "${command}" did not load it. loopscope run works on Node.js programs (Node 18 or later); for an npm script, run its node command directly.`);
   const code = exitCodeOf(ending);
-  const summary = summarize(session?.state ?? initialSessionState, {
-    durationMs: Date.now() - (session?.connectedAtMs ?? startedAt),
-    exitCode: code,
-    warnings,
-    ...(session ? { trace: session.trace } : {}),
-  });
-  if (json) process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
-  else process.stdout.write(renderSummaryText(summary, session?.state.hello?.cwd));
+  await watch.finish({ exitCode: code, finalFramesMs: FINAL_FRAMES_MS });
   return code;
 }
 

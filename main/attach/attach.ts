@@ -1,0 +1,325 @@
+// Attaching to a running Node process (DESIGN.md, "Attaching to a running process"):
+// check it is Node and handles SIGUSR1, open its inspector, confirm the inspector is that
+// process's, inject the probe with a one-time token, close the inspector again unless it was
+// open before, and hand over the probe's connection. Every failure is an AttachError.
+
+import { performance } from 'node:perf_hooks';
+import type { ProbeConfig } from '../../probe/wire';
+import type { ProbeConnection, ProbeServer } from '../server/probe-server';
+import { AttachError } from './errors';
+import { CdpClient, listTargets } from './inspector-client';
+import { CLOSE_TIMEOUT_MS, closeInspector, hasExited, inspectorAt, LIST_TIMEOUT_MS, POLL_MS, sleep, waitClosed, type FoundInspector } from './inspector-ops';
+import { addressesConflict, connectHost, websocketUrl } from './inspector-address';
+import { injectExpression, parseInjectResult } from './inject';
+import type { InspectorSettings } from './node-args';
+import { decideAttachable, verdictError } from './process-info';
+import { processSource, type Listener, type ProcessSource } from './process-source';
+import { LATE_CLOSE_WAIT_MS, spawnLateCloser, type LateClose } from './late-close';
+
+export interface AttachRequest {
+  readonly pid: number;
+  readonly server: ProbeServer;
+  readonly config: ProbeConfig;
+  readonly probeFile: string;
+  /** The whole attach, up to the probe's hello, must take no longer. */
+  readonly timeoutMs: number;
+  readonly source?: ProcessSource;
+  /** Aborting (Ctrl-C) stops the attach, closes what it opened, and throws 'interrupted'. */
+  readonly signal?: AbortSignal;
+  readonly onProgress?: (status: string) => void;
+}
+
+/** When each step finished, in ms on this process's performance clock. */
+export interface AttachTimings {
+  readonly startedMs: number;
+  readonly checkedMs: number;
+  readonly inspectorOpenMs: number;
+  readonly injectedMs: number;
+  readonly connectedMs: number;
+}
+
+export interface InspectorUse {
+  readonly host: string;
+  readonly port: number;
+  /** It was open before loopscope came, so loopscope left it open. */
+  readonly wasOpen: boolean;
+  /** loopscope closed it and checked that it no longer listens. */
+  readonly closed: boolean;
+}
+
+export interface Attached {
+  readonly connection: ProbeConnection;
+  readonly nodeVersion: string | undefined;
+  readonly inspector: InspectorUse;
+  readonly timings: AttachTimings;
+  readonly warnings: readonly string[];
+}
+
+
+function myUid(): number | undefined {
+  return typeof process.geteuid === 'function' ? process.geteuid() : undefined;
+}
+
+export async function attachToProcess(req: AttachRequest): Promise<Attached> {
+  const { pid } = req;
+  const startedMs = performance.now();
+  const deadline = startedMs + req.timeoutMs;
+  const source = req.source ?? processSource();
+  const progress = req.onProgress ?? (() => undefined);
+  const warnings: string[] = [];
+  const timeoutSeconds = `${(req.timeoutMs / 1000).toFixed(1)} s`;
+
+  const checkAbort = (): void => {
+    if (req.signal?.aborted) throw new AttachError('interrupted', `attaching to process ${pid} was interrupted.`);
+  };
+  const checkTime = (what: string): void => {
+    checkAbort();
+    if (performance.now() > deadline) throw new AttachError('timeout', `process ${pid} did not answer in time: ${what} within ${timeoutSeconds} (its main thread may be blocked); try again, or raise --timeout.`);
+  };
+  const exitedError = (): AttachError => new AttachError('target-exited', `process ${pid} exited while loopscope was attaching to it.`);
+
+  // 1. Is it Node, ours, and does it handle SIGUSR1? Nothing is sent to it before this says yes.
+  progress(`checking process ${pid}…`);
+  const info = await source.get(pid);
+  // Both only read; the listeners are needed once the process passes the checks.
+  const [version, ownBefore] = await Promise.all([
+    info.isNode ? source.nodeVersion(info) : Promise.resolve(undefined),
+    info.isNode ? source.listenersOf(pid) : Promise.resolve([]),
+  ]);
+  const verdict = decideAttachable(info, myUid(), version);
+  const refusal = verdictError(pid, verdict);
+  if (refusal || !verdict.attachable) throw refusal;
+  const settings = verdict.settings;
+  if (info.probeFile) {
+    throw new AttachError('already-attached', `process ${pid} already has a loopscope probe, connected to another loopscope; stop that one (Ctrl-C) and attach again.`);
+  }
+  checkAbort();
+
+  // Registered before the probe is injected, so that a quick hello is not missed.
+  const connected = new Promise<ProbeConnection>((resolve) => {
+    req.server.onConnection((c) => {
+      if (c.hello.pid === pid) resolve(c);
+    });
+  });
+
+  // 2. Find its inspector: open already, or opened now by SIGUSR1.
+  let found = await findOpenInspector(ownBefore, settings);
+  const wasOpen = found !== undefined;
+  const checkedMs = performance.now();
+  let client: CdpClient | undefined;
+  let signalled = false;
+  let injected = false;
+  let closing: Promise<boolean> | undefined;
+
+  const cleanUp = async (): Promise<void> => {
+    // A probe that connects after a failure is not ours to keep: it turns itself off.
+    if (injected) void connected.then((c) => c.destroy());
+    if (closing) {
+      await closing;
+      return;
+    }
+    if (!signalled || wasOpen) {
+      client?.close();
+      return;
+    }
+    // We opened it: close it again, whatever went wrong.
+    try {
+      if (!client && found) client = await CdpClient.connect(websocketUrl(found.target.webSocketDebuggerUrl, found.host, found.port), 1000);
+      if (client && !client.closed) await closeInspector(client, pid);
+    } catch {
+      // reported below if it stays open
+    }
+    client?.close();
+    if (found && (await waitClosed(source, pid, found.port, CLOSE_TIMEOUT_MS))) return;
+    if (hasExited(pid)) return;
+    // It did not open yet, or could not be closed while the process is busy.
+    const port = found?.port ?? settings.port;
+    const late: LateClose = { pid, host: settings.host, port, knownPorts: ownBefore.map((l) => l.port), untilMs: Date.now() + LATE_CLOSE_WAIT_MS };
+    warnings.push(spawnLateCloser(late)
+      ? `its inspector may still open on port ${port || '(unknown)'} once the process is free; a background loopscope (for up to ${LATE_CLOSE_WAIT_MS / 60_000} min) will close it then`
+      : `its inspector may still open on port ${port || '(unknown)'} once the process is free, and stay open`);
+  };
+
+  try {
+    if (!found) {
+      if (settings.port !== 0) await refuseIfPortBusy(source, pid, settings);
+      progress(`opening the inspector of process ${pid}…`);
+      // Just before the signal: the PID may have been freed and reused since the check.
+      const again = await source.get(pid).catch(() => undefined);
+      if (!again || again.exe !== info.exe || !decideAttachable(again, myUid(), version).attachable) throw exitedError();
+      signalled = true;
+      sendDebugSignal(pid);
+      found = await waitForInspector(source, pid, settings, ownBefore, () => {
+        if (hasExited(pid)) throw exitedError();
+        checkTime('its inspector did not open');
+      });
+    }
+    const inspectorOpenMs = performance.now();
+
+    // 3. Confirm the PID and inject, in one round trip.
+    progress(`injecting the probe into process ${pid}…`);
+    const token = req.server.issueToken();
+    const remaining = (): number => Math.max(1, deadline - performance.now());
+    try {
+      client = await CdpClient.connect(websocketUrl(found.target.webSocketDebuggerUrl, found.host, found.port), remaining());
+    } catch (err) {
+      if (hasExited(pid)) throw exitedError();
+      throw new AttachError('inspector-failed', `cannot talk to the inspector of process ${pid} on port ${found.port}: ${(err as Error).message}.`);
+    }
+    const evaluated = await abortable(client.evaluate(injectExpression({ pid, probeFile: req.probeFile, socketPath: req.server.address, token, config: req.config }), remaining()), req.signal)
+      .catch((err: unknown) => {
+        if (err instanceof AttachError) throw err;
+        if (hasExited(pid)) throw exitedError();
+        checkTime('its inspector did not run the probe');
+        throw new AttachError('inspector-failed', `the inspector of process ${pid} failed: ${(err as Error).message}.`);
+      });
+    const outcome = parseInjectResult(evaluated.value);
+    if (evaluated.exception !== undefined) throw new AttachError('probe-failed', `the probe could not be loaded into process ${pid}: ${evaluated.exception}.`);
+    if (outcome.kind === 'wrong-process') {
+      throw new AttachError('port-busy', `the inspector on port ${found.port} belongs to process ${outcome.pid}, not ${pid}; stop that process's inspector and try again.`);
+    }
+    if (outcome.kind === 'already-running') {
+      throw new AttachError('already-attached', `process ${pid} already has a loopscope probe (${outcome.version}), connected to another loopscope; stop that one (Ctrl-C) and attach again.`);
+    }
+    if (outcome.kind === 'failed') throw new AttachError('probe-failed', `the probe could not start in process ${pid}: ${outcome.error}.`);
+    injected = true;
+    const injectedMs = performance.now();
+
+    // 4. Close the inspector (unless it was open before) while the probe connects.
+    progress(wasOpen ? `waiting for the probe in process ${pid}…` : `closing the inspector of process ${pid}…`);
+    const open = found;
+    const c = client;
+    closing = (async (): Promise<boolean> => {
+      if (wasOpen) {
+        c.close();
+        return false;
+      }
+      await closeInspector(c, pid);
+      c.close();
+      return waitClosed(source, pid, open.port, CLOSE_TIMEOUT_MS);
+    })();
+    let giveUp: NodeJS.Timeout | undefined;
+    const connection = await abortable(
+      Promise.race([
+        connected,
+        new Promise<never>((_, reject) => {
+          giveUp = setTimeout(() => {
+            reject(hasExited(pid) ? exitedError() : new AttachError('probe-failed', `the probe started in process ${pid} but did not connect back within ${timeoutSeconds}.`));
+          }, remaining());
+        }),
+      ]),
+      req.signal,
+    ).finally(() => clearTimeout(giveUp));
+    const connectedMs = performance.now();
+    const closed = await closing;
+    if (!wasOpen && !closed) warnings.push(`the inspector of process ${pid} did not close: it still listens on port ${found.port}`);
+    return {
+      connection,
+      nodeVersion: version?.text ?? connection.hello.nodeVersion,
+      inspector: { host: found.host, port: found.port, wasOpen, closed },
+      timings: { startedMs, checkedMs, inspectorOpenMs, injectedMs, connectedMs },
+      warnings,
+    };
+  } catch (err) {
+    await cleanUp();
+    if (err instanceof AttachError && warnings.length > 0) throw new AttachError(err.code, `${err.message} Warning: ${warnings.join('; ')}.`);
+    throw err;
+  }
+}
+
+/** The inspector, if the process already has one open (from --inspect, or opened before). */
+async function findOpenInspector(own: readonly Listener[], settings: InspectorSettings): Promise<FoundInspector | undefined> {
+  const onPort = own.filter((l) => l.port === settings.port);
+  // With --inspect=0, or a command line that process.title overwrote, the port is not known.
+  const candidates = onPort.length > 0 || !settings.openAtStart ? onPort : own;
+  for (const l of candidates) {
+    const found = await inspectorAt(l);
+    if (found) return found;
+  }
+  if (onPort.length > 0) {
+    throw new AttachError('port-busy', `port ${settings.port}, where the inspector would open, is taken by the process itself (not by an inspector); use \`loopscope run\` to start it with the probe instead.`);
+  }
+  return undefined;
+}
+
+async function refuseIfPortBusy(source: ProcessSource, pid: number, settings: InspectorSettings): Promise<void> {
+  const holders = (await source.listenersOnPort(settings.port, pid)).filter((l) => addressesConflict(l.address, settings.host));
+  // The process's own listener there was looked at by findOpenInspector already.
+  const holder = holders.find((l) => l.pid !== pid);
+  if (!holder) return;
+  const who = holder.pid === undefined
+    ? 'a process of another user'
+    : `process ${holder.pid}${await source.describe(holder.pid).then((c) => (c ? ` (${truncate(c, 80)})` : ''), () => '')}`;
+  throw new AttachError('port-busy', `the inspector port ${settings.port} of process ${pid} is in use by ${who}; free that port (stop that process or its inspector) and try again.`);
+}
+
+function truncate(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
+function sendDebugSignal(pid: number): void {
+  try {
+    // On POSIX this is kill(pid, SIGUSR1); on Windows, Node's own remote-thread mechanism.
+    (process as unknown as { _debugProcess(pid: number): void })._debugProcess(pid);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ESRCH') throw new AttachError('target-exited', `process ${pid} exited while loopscope was attaching to it.`);
+    if (code === 'EPERM') throw new AttachError('not-permitted', `not allowed to signal process ${pid}; run loopscope as the user who owns it.`);
+    throw new AttachError('inspector-failed', `cannot open the inspector of process ${pid}: ${(err as Error).message}.`);
+  }
+}
+
+/**
+ * Polls until the process's inspector answers. With a known port, polling is a connection
+ * attempt (refused until it opens: much cheaper than reading the kernel's socket tables), and
+ * whatever answers is then checked to be the process's own socket. With port 0, new listening
+ * ports of the process are tried. A listener on the port owned by another process means the
+ * inspector could not bind.
+ */
+async function waitForInspector(
+  source: ProcessSource, pid: number, settings: InspectorSettings, ownBefore: readonly Listener[], check: () => void,
+): Promise<FoundInspector> {
+  const before = new Set(ownBefore.map((l) => `${l.address}:${l.port}`));
+  const host = connectHost(settings.host);
+  for (;;) {
+    check();
+    let candidates: Listener[] = [];
+    if (settings.port === 0) {
+      candidates = (await source.listenersOf(pid)).filter((l) => !before.has(`${l.address}:${l.port}`));
+    } else {
+      const refused = await listTargets(host, settings.port, LIST_TIMEOUT_MS).then(
+        () => false,
+        (err: NodeJS.ErrnoException) => err.code === 'ECONNREFUSED',
+      );
+      if (!refused) candidates = (await source.listenersOnPort(settings.port, pid)).filter((l) => addressesConflict(l.address, settings.host));
+    }
+    for (const l of candidates) {
+      if (l.pid !== pid) {
+        const who = l.pid === undefined ? 'a process of another user' : `process ${l.pid}`;
+        throw new AttachError('port-busy', `the inspector of process ${pid} could not open: ${who} took port ${settings.port} first; free that port and try again.`);
+      }
+      const found = await inspectorAt(l);
+      if (found) return found;
+    }
+    await sleep(POLL_MS);
+  }
+}
+
+function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return promise;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(new AttachError('interrupted', 'attaching was interrupted.'));
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
+}

@@ -1,0 +1,169 @@
+// A minimal client for a Node inspector: its HTTP list of targets, and the Chrome DevTools
+// Protocol over its websocket. loopscope only ever calls Runtime.evaluate: it never enables
+// the debugger, so it can never pause the target.
+
+import { get } from 'node:http';
+import WebSocket from 'ws';
+
+export interface InspectorTarget {
+  readonly id: string;
+  readonly webSocketDebuggerUrl: string;
+}
+
+export class InspectorError extends Error {
+  override readonly name = 'InspectorError';
+}
+
+/** `host` as a URL authority: IPv6 addresses in brackets. */
+export function hostForUrl(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+/** GET /json/list. Rejects when nothing answers, or the answer is not an inspector's. */
+export function listTargets(host: string, port: number, timeoutMs: number): Promise<InspectorTarget[]> {
+  return new Promise((resolve, reject) => {
+    const req = get({ host, port, path: '/json/list', timeout: timeoutMs, headers: { host: `${hostForUrl(host)}:${port}` } }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        body += chunk;
+        if (body.length > 1_000_000) req.destroy(new InspectorError('the answer is too large for an inspector'));
+      });
+      res.on('end', () => {
+        try {
+          resolve(parseTargetList(res.statusCode ?? 0, body));
+        } catch (err) {
+          reject(err);
+        }
+      });
+    });
+    req.on('timeout', () => req.destroy(new InspectorError(`no answer from ${host}:${port} within ${timeoutMs} ms`)));
+    req.on('error', reject);
+  });
+}
+
+/** Checks the body of /json/list; pure. */
+export function parseTargetList(status: number, body: string): InspectorTarget[] {
+  if (status !== 200) throw new InspectorError(`not an inspector (HTTP ${status} for /json/list)`);
+  let value: unknown;
+  try {
+    value = JSON.parse(body);
+  } catch {
+    throw new InspectorError('not an inspector (/json/list is not JSON)');
+  }
+  if (!Array.isArray(value)) throw new InspectorError('not an inspector (/json/list is not a list)');
+  const targets: InspectorTarget[] = [];
+  for (const item of value) {
+    const o = item as Record<string, unknown> | null;
+    if (o && typeof o['id'] === 'string' && typeof o['webSocketDebuggerUrl'] === 'string') {
+      targets.push({ id: o['id'], webSocketDebuggerUrl: o['webSocketDebuggerUrl'] });
+    }
+  }
+  if (targets.length === 0) throw new InspectorError('the inspector lists no target to connect to');
+  return targets;
+}
+
+export interface EvaluateResult {
+  /** The value, when the expression returned one by value. */
+  readonly value: unknown;
+  /** The exception's text, when the expression threw. */
+  readonly exception: string | undefined;
+}
+
+interface Pending {
+  resolve(result: unknown): void;
+  reject(err: Error): void;
+  timer: NodeJS.Timeout;
+}
+
+export class CdpClient {
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+  private closeReason: string | undefined;
+  private readonly closeListeners: ((reason: string) => void)[] = [];
+
+  private constructor(private readonly socket: WebSocket) {
+    socket.on('message', (data) => this.onMessage(String(data)));
+    socket.on('error', () => undefined); // 'close' follows and says what matters
+    socket.on('close', () => this.handleClose('the inspector closed the connection'));
+  }
+
+  static connect(url: string, timeoutMs: number): Promise<CdpClient> {
+    return new Promise((resolve, reject) => {
+      const socket = new WebSocket(url, { handshakeTimeout: timeoutMs, perMessageDeflate: false, followRedirects: false });
+      socket.once('open', () => resolve(new CdpClient(socket)));
+      socket.once('error', (err) => reject(new InspectorError(`cannot connect to the inspector: ${err.message}`)));
+    });
+  }
+
+  get closed(): boolean {
+    return this.closeReason !== undefined;
+  }
+
+  /** Called once when the connection ends (at once, if it already has). */
+  onClose(listener: (reason: string) => void): void {
+    if (this.closeReason !== undefined) listener(this.closeReason);
+    else this.closeListeners.push(listener);
+  }
+
+  call(method: string, params: object, timeoutMs: number): Promise<unknown> {
+    if (this.closeReason !== undefined) return Promise.reject(new InspectorError(this.closeReason));
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new InspectorError(`${method}: no answer within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.pending.set(id, { resolve, reject, timer });
+      this.socket.send(JSON.stringify({ id, method, params }));
+    });
+  }
+
+  /**
+   * Runs an expression in the target's main thread, with the console's command-line API
+   * (which gives `require`, also in ESM programs), silently: an exception comes back to us
+   * and goes nowhere in the target.
+   */
+  async evaluate(expression: string, timeoutMs: number): Promise<EvaluateResult> {
+    const raw = (await this.call('Runtime.evaluate', { expression, includeCommandLineAPI: true, returnByValue: true, silent: true }, timeoutMs)) as {
+      result?: { value?: unknown };
+      exceptionDetails?: { text?: string; exception?: { description?: string } };
+    };
+    if (raw.exceptionDetails) {
+      return { value: undefined, exception: raw.exceptionDetails.exception?.description ?? raw.exceptionDetails.text ?? 'an exception' };
+    }
+    return { value: raw.result?.value, exception: undefined };
+  }
+
+  close(): void {
+    this.handleClose('closed by loopscope');
+    this.socket.terminate();
+  }
+
+  private onMessage(text: string): void {
+    let message: { id?: unknown; result?: unknown; error?: { message?: unknown } };
+    try {
+      message = JSON.parse(text) as typeof message;
+    } catch {
+      return;
+    }
+    if (typeof message.id !== 'number') return; // an event; we subscribe to none
+    const pending = this.pending.get(message.id);
+    if (!pending) return;
+    this.pending.delete(message.id);
+    clearTimeout(pending.timer);
+    if (message.error) pending.reject(new InspectorError(`inspector error: ${String(message.error.message)}`));
+    else pending.resolve(message.result ?? {});
+  }
+
+  private handleClose(reason: string): void {
+    if (this.closeReason !== undefined) return;
+    this.closeReason = reason;
+    for (const [, p] of this.pending) {
+      clearTimeout(p.timer);
+      p.reject(new InspectorError(reason));
+    }
+    this.pending.clear();
+    for (const l of this.closeListeners.splice(0)) l(reason);
+  }
+}

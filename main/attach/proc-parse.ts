@@ -1,0 +1,150 @@
+// Parsers for the Linux /proc text formats loopscope reads to look at a process from
+// outside. Pure: text in, data out, so every format is tested on captured samples.
+
+export interface ProcStatus {
+  /** The kernel's short name (comm); `process.title` can change it, so it identifies nothing. */
+  readonly name: string;
+  /** One letter: R running, S sleeping, D disk wait, T stopped, t traced, Z zombie, X dead. */
+  readonly state: string;
+  readonly ppid: number;
+  readonly realUid: number;
+  readonly effectiveUid: number;
+  /** Signals with a handler installed (SigCgt), ignored (SigIgn): bit n-1 is signal n. */
+  readonly caught: bigint;
+  readonly ignored: bigint;
+}
+
+export class ProcFormatError extends Error {
+  override readonly name = 'ProcFormatError';
+}
+
+/** Parses /proc/<pid>/status. */
+export function parseStatus(text: string): ProcStatus {
+  const fields = new Map<string, string>();
+  for (const line of text.split('\n')) {
+    const colon = line.indexOf(':');
+    if (colon > 0) fields.set(line.slice(0, colon), line.slice(colon + 1).trim());
+  }
+  const need = (key: string): string => {
+    const value = fields.get(key);
+    if (value === undefined) throw new ProcFormatError(`/proc status has no ${key} line`);
+    return value;
+  };
+  const uids = need('Uid').split(/\s+/).map(Number);
+  if (uids.length < 2 || uids.some((u) => !Number.isInteger(u))) throw new ProcFormatError(`bad Uid line: ${need('Uid')}`);
+  return {
+    name: fields.get('Name') ?? '',
+    state: need('State').charAt(0),
+    ppid: Number(need('PPid')),
+    realUid: uids[0]!,
+    effectiveUid: uids[1]!,
+    caught: parseSignalMask(need('SigCgt')),
+    ignored: parseSignalMask(need('SigIgn')),
+  };
+}
+
+/** A signal mask as /proc and BSD ps print it: hexadecimal, bit n-1 for signal n. */
+export function parseSignalMask(hex: string): bigint {
+  const clean = hex.trim().replace(/^0x/i, '');
+  if (!/^[0-9a-f]+$/i.test(clean)) throw new ProcFormatError(`bad signal mask "${hex}"`);
+  return BigInt(`0x${clean}`);
+}
+
+export function hasSignal(mask: bigint, signal: number): boolean {
+  return signal > 0 && ((mask >> BigInt(signal - 1)) & 1n) === 1n;
+}
+
+/** /proc/<pid>/cmdline and /proc/<pid>/environ: NUL-separated, usually NUL-terminated. */
+export function parseNulSeparated(buffer: Buffer): string[] {
+  const text = buffer.toString('utf8');
+  const parts = text.split('\0');
+  if (parts[parts.length - 1] === '') parts.pop();
+  return parts;
+}
+
+/** The value of one variable in an environ list, or undefined. */
+export function environValue(environ: readonly string[], name: string): string | undefined {
+  const prefix = `${name}=`;
+  const entry = environ.find((e) => e.startsWith(prefix));
+  return entry === undefined ? undefined : entry.slice(prefix.length);
+}
+
+/** `socket:[12345]` (a /proc/<pid>/fd link) → 12345. */
+export function socketInode(link: string): number | undefined {
+  const m = /^socket:\[(\d+)\]$/.exec(link);
+  return m ? Number(m[1]) : undefined;
+}
+
+export interface TcpListener {
+  /** The local address as text: 127.0.0.1, 0.0.0.0, ::1, ::, ... */
+  readonly address: string;
+  readonly port: number;
+  readonly inode: number;
+  readonly family: 4 | 6;
+}
+
+const TCP_LISTEN = '0A';
+
+/**
+ * Listening sockets from /proc/net/tcp (family 4) or /proc/net/tcp6 (family 6). Addresses are
+ * hexadecimal 32-bit words in host byte order (little endian on every platform Node ships for).
+ */
+export function parseProcNetTcp(text: string, family: 4 | 6): TcpListener[] {
+  const out: TcpListener[] = [];
+  const lines = text.split('\n');
+  for (let i = 1; i < lines.length; i++) {
+    const cols = lines[i]!.trim().split(/\s+/);
+    if (cols.length < 10 || cols[3] !== TCP_LISTEN) continue;
+    const [addressHex, portHex] = cols[1]!.split(':');
+    if (addressHex === undefined || portHex === undefined) continue;
+    const address = family === 4 ? ipv4FromHex(addressHex) : ipv6FromHex(addressHex);
+    const inode = Number(cols[9]);
+    if (address === undefined || !Number.isInteger(inode)) continue;
+    out.push({ address, port: parseInt(portHex, 16), inode, family });
+  }
+  return out;
+}
+
+function wordBytes(hex8: string): number[] {
+  const n = parseInt(hex8, 16);
+  return [n & 0xff, (n >>> 8) & 0xff, (n >>> 16) & 0xff, (n >>> 24) & 0xff];
+}
+
+function ipv4FromHex(hex: string): string | undefined {
+  if (!/^[0-9A-Fa-f]{8}$/.test(hex)) return undefined;
+  return wordBytes(hex).join('.');
+}
+
+function ipv6FromHex(hex: string): string | undefined {
+  if (!/^[0-9A-Fa-f]{32}$/.test(hex)) return undefined;
+  const bytes: number[] = [];
+  for (let w = 0; w < 4; w++) bytes.push(...wordBytes(hex.slice(w * 8, w * 8 + 8)));
+  // IPv4-mapped (::ffff:a.b.c.d): say it as IPv4, which is how the socket is reached.
+  if (bytes.slice(0, 10).every((b) => b === 0) && bytes[10] === 0xff && bytes[11] === 0xff) {
+    return `::ffff:${bytes.slice(12).join('.')}`;
+  }
+  const groups: string[] = [];
+  for (let g = 0; g < 8; g++) groups.push(((bytes[2 * g]! << 8) | bytes[2 * g + 1]!).toString(16));
+  return compressIpv6(groups);
+}
+
+/** The shortest form: the longest run of zero groups becomes `::`. */
+function compressIpv6(groups: readonly string[]): string {
+  let bestStart = -1;
+  let bestLength = 0;
+  for (let i = 0; i < groups.length; ) {
+    if (groups[i] !== '0') {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < groups.length && groups[j] === '0') j++;
+    if (j - i > bestLength && j - i > 1) {
+      bestStart = i;
+      bestLength = j - i;
+    }
+    i = j;
+  }
+  if (bestStart === -1) return groups.join(':');
+  return `${groups.slice(0, bestStart).join(':')}::${groups.slice(bestStart + bestLength).join(':')}`;
+}

@@ -1,0 +1,188 @@
+// One way to look at processes and their TCP listeners per platform: /proc on Linux (full
+// support), ps and lsof on macOS, PowerShell and netstat on Windows (best effort: Windows has
+// no signals, so there is no handler to check, and no probe marker is looked for).
+
+import { execFile } from 'node:child_process';
+import { statSync } from 'node:fs';
+import { AttachError } from './errors';
+import { isNodeExecutable, type NodeVersion } from './node-args';
+import { readNodeVersion } from './node-version';
+import { commandLineOf, listPids, ownerOfSocket, readProcess, sigusr1Of, socketInodesOf, tcpListenersOf, tcpListenersSeenBy } from './proc-info';
+import type { ProcessInfo, Sigusr1Disposition } from './process-info';
+import {
+  parseLsofListeners, parseNetstatListeners, parsePsSignals, parsePsTextColumn, parseWindowsProcesses, splitWindowsCommandLine,
+  type ToolListener,
+} from './tool-output-parse';
+
+export interface Listener {
+  readonly address: string;
+  readonly port: number;
+  readonly family: 4 | 6;
+  /** The process listening, when this user may see it. */
+  readonly pid: number | undefined;
+}
+
+export interface ProcessSource {
+  /** Every process the system shows this user. */
+  list(): Promise<ProcessInfo[]>;
+  /** One process; throws AttachError('no-such-process'). */
+  get(pid: number): Promise<ProcessInfo>;
+  nodeVersion(info: ProcessInfo): Promise<NodeVersion | undefined>;
+  /** The TCP listeners on `port` that `viewerPid` can reach (its network namespace). */
+  listenersOnPort(port: number, viewerPid: number): Promise<Listener[]>;
+  /** The TCP ports `pid` itself listens on. */
+  listenersOf(pid: number): Promise<Listener[]>;
+  /** A command line to name a process in messages. */
+  describe(pid: number): Promise<string | undefined>;
+}
+
+const run = (file: string, args: readonly string[]): Promise<string> =>
+  new Promise((resolve, reject) => {
+    execFile(file, args, { maxBuffer: 64 * 1024 * 1024, timeout: 10_000, windowsHide: true }, (err, stdout) => (err ? reject(err) : resolve(String(stdout))));
+  });
+
+const noSuchProcess = (pid: number): AttachError =>
+  new AttachError('no-such-process', `no process has PID ${pid}; \`loopscope ps\` lists the Node processes you can attach.`);
+
+const linux: ProcessSource = {
+  async list() {
+    const out: ProcessInfo[] = [];
+    for (const pid of listPids()) {
+      try {
+        out.push(readProcess(pid));
+      } catch {
+        // It exited while we looked.
+      }
+    }
+    return out;
+  },
+  async get(pid) {
+    return readProcess(pid);
+  },
+  nodeVersion(info) {
+    let key = info.exe ?? `/proc/${info.pid}/exe`;
+    try {
+      const s = statSync(`/proc/${info.pid}/exe`);
+      key = `${s.dev}:${s.ino}`;
+    } catch {
+      return Promise.resolve(undefined);
+    }
+    return readNodeVersion(`/proc/${info.pid}/exe`, key);
+  },
+  async listenersOnPort(port, viewerPid) {
+    const onPort = tcpListenersSeenBy(viewerPid).filter((l) => l.port === port);
+    if (onPort.length === 0) return [];
+    const viewerInodes = socketInodesOf(viewerPid);
+    return onPort.map((l) => ({ ...l, pid: viewerInodes.has(l.inode) ? viewerPid : ownerOfSocket(l.inode) }));
+  },
+  async listenersOf(pid) {
+    return tcpListenersOf(pid).map((l) => ({ ...l, pid }));
+  },
+  async describe(pid) {
+    return commandLineOf(pid);
+  },
+};
+
+function dispositionOf(caught: bigint | undefined, ignored: bigint | undefined): Sigusr1Disposition {
+  return caught === undefined || ignored === undefined ? 'unknown' : sigusr1Of(caught, ignored);
+}
+
+const toListener = (l: ToolListener): Listener => ({ address: l.address, port: l.port, family: l.family, pid: l.pid });
+
+const darwin: ProcessSource = {
+  async list() {
+    const [signals, comms, args] = await Promise.all([
+      run('ps', ['-axo', 'pid=,ppid=,uid=,state=,caught=,ignored=']),
+      run('ps', ['-axww', '-o', 'pid=,comm=']),
+      run('ps', ['-axww', '-o', 'pid=,args=']),
+    ]);
+    const comm = parsePsTextColumn(comms);
+    const argv = parsePsTextColumn(args);
+    return parsePsSignals(signals).map((row) => {
+      // ps prints the command line as one string; spaces inside arguments cannot be told apart.
+      const exe = comm.get(row.pid);
+      return {
+        pid: row.pid,
+        ppid: row.ppid,
+        uid: row.uid,
+        state: row.state,
+        argv: (argv.get(row.pid) ?? '').split(' ').filter(Boolean),
+        exe,
+        isNode: exe === undefined ? undefined : isNodeExecutable(exe),
+        sigusr1: dispositionOf(row.caught, row.ignored),
+        nodeOptions: undefined,
+        probeFile: undefined,
+      };
+    });
+  },
+  async get(pid) {
+    const found = (await this.list()).find((p) => p.pid === pid);
+    if (!found) throw noSuchProcess(pid);
+    return found;
+  },
+  nodeVersion(info) {
+    return info.exe ? readNodeVersion(info.exe, info.exe) : Promise.resolve(undefined);
+  },
+  async listenersOnPort(port) {
+    const out = await run('lsof', ['-nP', `-iTCP:${port}`, '-sTCP:LISTEN', '-F', 'pn']).catch(() => '');
+    return parseLsofListeners(out).map(toListener);
+  },
+  async listenersOf(pid) {
+    const out = await run('lsof', ['-nP', '-a', '-p', String(pid), '-iTCP', '-sTCP:LISTEN', '-F', 'pn']).catch(() => '');
+    return parseLsofListeners(out).map(toListener);
+  },
+  async describe(pid) {
+    const out = await run('ps', ['-ww', '-o', 'args=', '-p', String(pid)]).catch(() => '');
+    return out.trim() || undefined;
+  },
+};
+
+async function netstatListeners(): Promise<Listener[]> {
+  const [v4, v6] = await Promise.all([run('netstat', ['-ano', '-p', 'TCP']).catch(() => ''), run('netstat', ['-ano', '-p', 'TCPv6']).catch(() => '')]);
+  return [...parseNetstatListeners(v4), ...parseNetstatListeners(v6)].map(toListener);
+}
+
+const WINDOWS_QUERY = 'Get-CimInstance Win32_Process | Select-Object ProcessId,ParentProcessId,ExecutablePath,CommandLine | ConvertTo-Json -Compress';
+
+const win32: ProcessSource = {
+  async list() {
+    const rows = parseWindowsProcesses(await run('powershell.exe', ['-NoProfile', '-NonInteractive', '-Command', WINDOWS_QUERY]));
+    return rows.map((row) => ({
+      pid: row.pid,
+      ppid: row.ppid,
+      uid: undefined,
+      state: undefined,
+      argv: row.commandLine ? splitWindowsCommandLine(row.commandLine) : [],
+      exe: row.exe,
+      isNode: row.exe === undefined ? undefined : isNodeExecutable(row.exe),
+      // process._debugProcess on Windows does not use a signal: nothing can be killed by it.
+      sigusr1: 'not-applicable' as const,
+      nodeOptions: undefined,
+      probeFile: undefined,
+    }));
+  },
+  async get(pid) {
+    const found = (await this.list()).find((p) => p.pid === pid);
+    if (!found) throw noSuchProcess(pid);
+    return found;
+  },
+  nodeVersion(info) {
+    return info.exe ? readNodeVersion(info.exe, info.exe) : Promise.resolve(undefined);
+  },
+  async listenersOnPort(port) {
+    return (await netstatListeners()).filter((l) => l.port === port);
+  },
+  async listenersOf(pid) {
+    return (await netstatListeners()).filter((l) => l.pid === pid);
+  },
+  async describe(pid) {
+    return (await this.list()).find((p) => p.pid === pid)?.argv.join(' ');
+  },
+};
+
+export function processSource(platform: NodeJS.Platform = process.platform): ProcessSource {
+  if (platform === 'linux') return linux;
+  if (platform === 'darwin') return darwin;
+  if (platform === 'win32') return win32;
+  throw new AttachError('not-attachable', `loopscope cannot look at processes on ${platform} yet (Linux, macOS and Windows are supported).`);
+}

@@ -1,0 +1,142 @@
+// Watching one probe session from the command line, the part `run` and `attach` share: the
+// live view (or nothing, with --json), --duration, Ctrl-C, and the summary at the end. What
+// "stop" means is the command's: `run` signals its child, `attach` detaches the probe.
+
+import type { ProbeConnection, ProbeServer } from '../server/probe-server';
+import { LiveSession } from '../session/live-session';
+import { initialSessionState } from '../session/session-state';
+import { summarize, type Summary } from '../session/summary';
+import { renderLiveView } from '../terminal/live-view';
+import { renderSummaryText } from '../terminal/summary-text';
+import { TerminalScreen } from '../terminal/terminal-screen';
+
+export interface WatchOptions {
+  readonly json: boolean;
+  readonly durationS: number | undefined;
+  /** Shown until a probe connects. */
+  readonly status: string;
+  /** Only a connection this accepts becomes the session (default: the first one). */
+  readonly accept?: (connection: ProbeConnection) => boolean;
+}
+
+export type StopReason = 'duration' | 'signal';
+
+export interface WatchHandlers {
+  /** --duration ran out, or a signal came (`count` says how many so far). */
+  stop(reason: StopReason, signal: NodeJS.Signals, count: number): void;
+  /** If no probe has connected after `afterMs`, the status becomes `status`. */
+  readonly noProbe?: { readonly afterMs: number; readonly status: string };
+}
+
+export interface FinishContext {
+  readonly exitCode: number | null;
+  /** How long to wait for the probe's last frames. */
+  readonly finalFramesMs: number;
+  /** Added to the JSON summary (e.g. how attach went). */
+  readonly extra?: Readonly<Record<string, unknown>>;
+}
+
+export class SessionWatch {
+  readonly startedAt = Date.now();
+  readonly warnings: string[] = [];
+  readonly screen: TerminalScreen | undefined;
+  status: string | undefined;
+  private current: LiveSession | undefined;
+  private readonly sessionListeners: ((s: LiveSession) => void)[] = [];
+
+  constructor(private readonly server: ProbeServer, private readonly options: WatchOptions) {
+    this.status = options.status;
+    const live = !options.json && process.stdout.isTTY === true;
+    this.screen = live ? new TerminalScreen(process.stdout) : undefined;
+    server.onConnection((connection) => {
+      if (this.current || (options.accept && !options.accept(connection))) return connection.destroy();
+      const session = new LiveSession(connection);
+      this.current = session;
+      this.status = undefined;
+      connection.on('close', (error) => {
+        if (error) {
+          this.warnings.push(`lost the probe: ${error}`);
+          this.status = `lost the probe: ${error}`;
+        }
+      });
+      for (const l of this.sessionListeners) l(session);
+      this.redraw();
+    });
+    server.onRejected((reason) => {
+      if (!options.json) process.stderr.write(`loopscope: refused a probe connection: ${reason}\n`);
+    });
+  }
+
+  get session(): LiveSession | undefined {
+    return this.current;
+  }
+
+  get live(): boolean {
+    return this.screen !== undefined;
+  }
+
+  onSession(listener: (s: LiveSession) => void): void {
+    if (this.current) listener(this.current);
+    else this.sessionListeners.push(listener);
+  }
+
+  redraw(): void {
+    const { screen } = this;
+    if (!screen) return;
+    const durationS = this.options.durationS;
+    screen.draw(renderLiveView(this.current?.state ?? initialSessionState, {
+      width: screen.width,
+      elapsedMs: Date.now() - this.startedAt,
+      status: this.status,
+      remainingMs: durationS === undefined ? undefined : Math.max(0, this.startedAt + durationS * 1000 - Date.now()),
+    }));
+  }
+
+  /** Runs the view until `ended` settles, passing --duration and SIGINT/SIGTERM to `handlers`. */
+  async until<T>(ended: Promise<T>, handlers: WatchHandlers): Promise<T> {
+    const durationS = this.options.durationS;
+    const durationTimer = durationS === undefined ? undefined : setTimeout(() => handlers.stop('duration', 'SIGTERM', 0), durationS * 1000);
+    const noProbe = handlers.noProbe;
+    const probeWarning = noProbe ? setTimeout(() => {
+      if (!this.current) this.status = noProbe.status;
+    }, noProbe.afterMs) : undefined;
+    const refresh = this.live ? setInterval(() => this.redraw(), 1000) : undefined;
+    let signals = 0;
+    const onSignal = (signal: NodeJS.Signals): void => handlers.stop('signal', signal, ++signals);
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    this.redraw();
+    try {
+      return await ended;
+    } finally {
+      clearTimeout(durationTimer);
+      clearTimeout(probeWarning);
+      clearInterval(refresh);
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
+  }
+
+  /** Closes the view and the server without a summary (the command failed). */
+  async abandon(): Promise<void> {
+    this.screen?.close();
+    await this.server.close();
+  }
+
+  /** Waits for the last frames, closes the view and the server, and prints the summary. */
+  async finish(context: FinishContext): Promise<Summary> {
+    await this.current?.whenClosed(context.finalFramesMs);
+    this.screen?.close();
+    await this.server.close();
+    const session = this.current;
+    const summary = summarize(session?.state ?? initialSessionState, {
+      durationMs: Date.now() - (session?.connectedAtMs ?? this.startedAt),
+      exitCode: context.exitCode,
+      warnings: this.warnings,
+      ...(session ? { trace: session.trace } : {}),
+    });
+    if (this.options.json) process.stdout.write(JSON.stringify({ ...summary, ...context.extra }, null, 2) + '\n');
+    else process.stdout.write(renderSummaryText(summary, session?.state.hello?.cwd));
+    return summary;
+  }
+}
