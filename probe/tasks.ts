@@ -15,7 +15,7 @@ const POOL_TYPES = /^(FSREQCALLBACK|FSREQPROMISE|GETADDRINFOREQWRAP|GETNAMEINFOR
 const SLOW_KEPT = 10;
 /** Creation stacks: the first few of each type per interval, then one in SAMPLE_EVERY. */
 const SAMPLE_FIRST = 4;
-const SAMPLE_EVERY = 128;
+const SAMPLE_EVERY = 512;
 const MAX_SAMPLED_ALIVE = 2048;
 const STACK_LIMIT = 12;
 const BATCH_EVENTS = 8192;
@@ -23,6 +23,7 @@ const FAN_OUT_DEPTH = 64;
 const LIVE_SITES_FROM = 32;
 
 interface TypeCounters {
+  readonly index: number;
   readonly name: string;
   readonly pool: boolean;
   readonly timer: boolean;
@@ -158,6 +159,7 @@ export function startTasks(options: TasksOptions): TasksCollector {
       typeIndex.set(type, i);
       typeNames.push(type);
       types.push({
+        index: i,
         name: type, pool: POOL_TYPES.test(type), timer: type === 'Timeout', created: 0, destroyed: 0, alive: 0, callbacks: 0,
         callbackMaxUs: 0, queueMaxUs: 0, sampledThisInterval: 0, initsSinceSample: 0,
         callbackHist: new Uint32Array(LOG_BUCKETS), queueHist: new Uint32Array(LOG_BUCKETS),
@@ -190,10 +192,10 @@ export function startTasks(options: TasksOptions): TasksCollector {
         sampledAlive++;
         sampledStacks.set(asyncId, { type, error: stack });
       }
-      table.add(asyncId, { typeIndex: typeIndex.get(type)!, initUs: t, ran: false, stack } satisfies ResourceInfo);
+      table.add(asyncId, { typeIndex: c.index, initUs: t, ran: false, stack } satisfies ResourceInfo);
       if (c.pool && ++poolInFlight > poolMaxInFlight) poolMaxInFlight = poolInFlight;
       if (depth > 0 && depth <= FAN_OUT_DEPTH) fanCounts[depth - 1]!++;
-      if (trace) emit(TaskEventKind.init, asyncId, triggerAsyncId, typeIndex.get(type)!, t);
+      if (trace) emit(TaskEventKind.init, asyncId, triggerAsyncId, c.index, t);
     } catch {
       // Never throw into the target.
     }
