@@ -5,6 +5,7 @@ import { UsageError } from './args';
 import { runCommand } from './run-command';
 import { attachCommand } from './attach-command';
 import { psCommand } from './ps-command';
+import { serveCommand } from './serve-command';
 import { LATE_CLOSE_COMMAND, lateCloseCommand } from '../attach/late-close';
 import { PROBE_VERSION } from '../../probe/constants';
 
@@ -19,6 +20,7 @@ Commands:
   run [options] -- <command> [args…]   start a Node program with the probe and watch its loop
   attach <pid> [options]               inject the probe into a running Node process and watch it
   ps [--json]                          list your Node processes and whether they can be attached
+  serve [--port <n>] [--no-open]       open the UI in your browser (served on this machine only)
 
 Run \`loopscope <command> --help\` for a command's options.
 
@@ -33,6 +35,7 @@ const COMMANDS: Readonly<Record<string, (argv: readonly string[]) => Promise<num
   run: runCommand,
   attach: attachCommand,
   ps: psCommand,
+  serve: serveCommand,
   // Not for users (not in HELP): started by attach to close an inspector that opens late.
   [LATE_CLOSE_COMMAND]: lateCloseCommand,
 };

@@ -7,6 +7,8 @@ import { join, resolve } from 'node:path';
 export function probePath(): string {
   const candidates = [
     process.env['LOOPSCOPE_PROBE_PATH'],
+    // The packaged desktop app ships it beside its asar archive (electron-builder's extraResources).
+    process.resourcesPath === undefined ? undefined : join(process.resourcesPath, 'probe.js'),
     join(__dirname, 'probe.js'), // beside the bundled CLI, in dist/
     resolve(__dirname, '../../dist/probe.js'), // from the sources, as the tests run them
   ];

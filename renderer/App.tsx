@@ -1,0 +1,27 @@
+// Two screens: Start (pick or launch a process) and Session (one process's loop). A lost
+// connection to loopscope replaces both with what to do about it.
+
+import { useEffect, useState, useSyncExternalStore } from 'react';
+import type { UiApi } from '../main/ui-api';
+import { SessionScreen } from './screens/SessionScreen';
+import { StartScreen } from './screens/StartScreen';
+import type { SessionStore } from './store';
+
+export interface AppProps {
+  readonly api: UiApi;
+  readonly store: SessionStore;
+  readonly onLost: (listener: (why: string) => void) => void;
+}
+
+export function App({ api, store, onLost }: AppProps) {
+  const snapshot = useSyncExternalStore(store.subscribe, store.getSnapshot);
+  const [current, setCurrent] = useState<string | undefined>(undefined);
+  const [lost, setLost] = useState<string | undefined>(undefined);
+  useEffect(() => onLost(setLost), [onLost]);
+
+  if (lost) return <main className="state error" role="alert">{lost}</main>;
+  const session = current === undefined ? undefined : snapshot.sessions.get(current);
+  if (current !== undefined && !session) return <main className="state">Connecting to the process…</main>;
+  if (session) return <SessionScreen api={api} data={session} onBack={() => setCurrent(undefined)} />;
+  return <StartScreen api={api} sessions={[...snapshot.sessions.values()].map((s) => s.view)} onOpen={setCurrent} />;
+}

@@ -1,0 +1,77 @@
+// The Session screen: one process's loop. Header (process, Node, mode switch, drops), the
+// charts, active resources, blocked-loop reports, and in tasks mode the task table.
+
+import { useMemo, useState } from 'react';
+import type { ProbeMode, UiApi } from '../../main/ui-api';
+import { HeapChart, LagChart, LoadChart } from '../charts/Charts';
+import { useThrottled } from '../charts/use-throttled';
+import type { SessionData } from '../store';
+import { BlockedList } from './BlockedList';
+import { TaskTable } from './TaskTable';
+
+/** The charts show the most recent stretch of the session. */
+const WINDOW_S = 120;
+const MODES: readonly ProbeMode[] = ['metrics', 'tasks', 'trace'];
+/** Charts redraw at most this often; the rest of the screen every frame. */
+const CHART_REFRESH_MS = 250;
+
+interface Props {
+  readonly api: UiApi;
+  readonly data: SessionData;
+  readonly onBack: () => void;
+}
+
+export function SessionScreen({ api, data, onBack }: Props) {
+  const { view, points } = data;
+  const [error, setError] = useState<string | undefined>(undefined);
+  const shown = useThrottled(points, CHART_REFRESH_MS);
+  const recent = useMemo(() => {
+    const lastT = shown[shown.length - 1]?.t ?? 0;
+    return shown.filter((p) => p.t >= lastT - WINDOW_S);
+  }, [shown]);
+  const act = (action: Promise<void>): void => {
+    setError(undefined);
+    action.catch((err: Error) => setError(err.message));
+  };
+  const live = view.status === 'live';
+
+  return (
+    <main className="session">
+      <header className="session-header">
+        <button onClick={onBack}>← Start</button>
+        <div className="who">
+          <strong>pid {view.pid}</strong> <span className="muted">{view.command.join(' ')}</span>
+          <div className="muted">Node {view.nodeVersion} · {view.how === 'attach' ? 'attached' : 'launched'} · <span data-testid="status">{live ? 'live' : 'ended'}</span></div>
+        </div>
+        <div className="modes" role="group" aria-label="mode">
+          {MODES.map((m) => (
+            <button key={m} aria-pressed={view.config.mode === m} disabled={!live} onClick={() => act(api.configure(view.id, { mode: m }))}>{m}</button>
+          ))}
+        </div>
+        <div className="drops" data-testid="drops" title="Frames the probe dropped because loopscope read too slowly">
+          dropped: {view.dropped.frames} frames, {view.dropped.bytes} bytes
+        </div>
+        {live && <button onClick={() => act(api.stop(view.id))}>{view.how === 'attach' ? 'Detach' : 'Stop'}</button>}
+      </header>
+      {!live && <p className="state" role="status">The probe is gone{view.error ? `: ${view.error}` : ' (the process ended, or loopscope detached)'}. The data below is what was collected; go back to Start to watch another process.</p>}
+      {error && <p className="state error" role="alert">{error}</p>}
+      {points.length === 0
+        ? <p className="state">Waiting for the first samples from process {view.pid}…</p>
+        : (
+          <div className="charts">
+            <LagChart points={recent} thresholdMs={view.config.blockThresholdMs} />
+            <LoadChart points={recent} />
+            <HeapChart points={recent} />
+            <section className="resources" data-testid="resources">
+              <h3>Active resources</h3>
+              {view.resources.length === 0
+                ? <p className="muted">None: nothing keeps this loop alive but the probe.</p>
+                : <ul>{view.resources.map((r) => <li key={r.type}><span>{r.type}</span> <strong>{r.count}</strong></li>)}</ul>}
+            </section>
+          </div>
+        )}
+      <BlockedList blocked={view.blocked} count={view.blockedCount} thresholdMs={view.config.blockThresholdMs} />
+      {view.config.mode !== 'metrics' && <TaskTable rows={view.tasks} />}
+    </main>
+  );
+}

@@ -1,0 +1,48 @@
+// The async tasks by resource type (tasks and trace modes), sortable by any column.
+
+import { useState } from 'react';
+import type { TaskRow } from '../../main/ui-api';
+import { sortRows } from './sort-rows';
+
+type Column = keyof TaskRow;
+const COLUMNS: readonly { key: Column; label: string }[] = [
+  { key: 'type', label: 'type' },
+  { key: 'created', label: 'created' },
+  { key: 'destroyed', label: 'destroyed' },
+  { key: 'alive', label: 'alive' },
+  { key: 'callbacks', label: 'callbacks' },
+  { key: 'callbackP50Ms', label: 'callback p50 ms' },
+  { key: 'callbackP99Ms', label: 'callback p99 ms' },
+  { key: 'callbackMaxMs', label: 'callback max ms' },
+];
+
+export function TaskTable({ rows }: { readonly rows: readonly TaskRow[] | null }) {
+  const [sort, setSort] = useState<{ key: Column; descending: boolean }>({ key: 'callbacks', descending: true });
+  return (
+    <section className="tasks" data-testid="task-table">
+      <h3>Async tasks by type</h3>
+      {rows === null
+        ? <p className="muted">Waiting for the first tasks interval…</p>
+        : rows.length === 0
+          ? <p className="muted">No async activity in this process yet.</p>
+          : (
+            <table>
+              <thead>
+                <tr>
+                  {COLUMNS.map((c) => (
+                    <th key={c.key} aria-sort={sort.key === c.key ? (sort.descending ? 'descending' : 'ascending') : 'none'}>
+                      <button onClick={() => setSort({ key: c.key, descending: sort.key === c.key ? !sort.descending : c.key !== 'type' })}>{c.label}</button>
+                    </th>
+                  ))}
+                </tr>
+              </thead>
+              <tbody>
+                {sortRows(rows, sort.key, sort.descending).map((r) => (
+                  <tr key={r.type}>{COLUMNS.map((c) => <td key={c.key}>{r[c.key]}</td>)}</tr>
+                ))}
+              </tbody>
+            </table>
+          )}
+    </section>
+  );
+}

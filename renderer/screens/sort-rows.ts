@@ -1,0 +1,12 @@
+// The task table's order: by any column, numbers by value and names alphabetically. Pure.
+
+import type { TaskRow } from '../../main/ui-api';
+
+export function sortRows(rows: readonly TaskRow[], key: keyof TaskRow, descending: boolean): TaskRow[] {
+  return [...rows].sort((a, b) => {
+    const x = a[key];
+    const y = b[key];
+    const order = typeof x === 'number' && typeof y === 'number' ? x - y : String(x).localeCompare(String(y));
+    return descending ? -order : order;
+  });
+}

@@ -1,0 +1,71 @@
+// The UI's API over the web host's WebSocket (main/web-host/web-host.ts): calls wait for the
+// socket to open, replies are matched by id, and pushed event batches go to the subscribers.
+
+import type { CallMessage, HostMessage, UiApi, UiEvent, UiMethod } from '../main/ui-api';
+
+export interface SocketApi {
+  readonly api: UiApi;
+  /** Called once if the connection to loopscope is lost. */
+  onLost(listener: (why: string) => void): void;
+}
+
+export function connectSocketApi(url: string): SocketApi {
+  const ws = new WebSocket(url);
+  const pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
+  const listeners = new Set<(events: readonly UiEvent[]) => void>();
+  const lostListeners: ((why: string) => void)[] = [];
+  let nextId = 1;
+  let lost: string | undefined;
+  const opened = new Promise<void>((resolve) => ws.addEventListener('open', () => resolve(), { once: true }));
+
+  const loseWith = (why: string): void => {
+    if (lost) return;
+    lost = why;
+    for (const p of pending.values()) p.reject(new Error(why));
+    pending.clear();
+    for (const l of lostListeners) l(why);
+  };
+  ws.addEventListener('close', () => loseWith('lost the connection to loopscope: is `loopscope serve` still running? Start it again and open the new URL it prints.'));
+  ws.addEventListener('message', (e: MessageEvent<string>) => {
+    const m = JSON.parse(e.data) as HostMessage;
+    if ('events' in m) {
+      for (const l of listeners) l(m.events);
+      return;
+    }
+    const p = pending.get(m.id);
+    pending.delete(m.id);
+    if ('error' in m) p?.reject(new Error(m.error));
+    else p?.resolve(m.result);
+  });
+
+  const call = async <T>(method: UiMethod, ...params: unknown[]): Promise<T> => {
+    await opened;
+    if (lost) throw new Error(lost);
+    const id = nextId++;
+    const message: CallMessage = { id, method, params };
+    return new Promise<T>((resolve, reject) => {
+      pending.set(id, { resolve: (v) => resolve(v as T), reject });
+      ws.send(JSON.stringify(message));
+    });
+  };
+
+  const api: UiApi = {
+    listProcesses: () => call('listProcesses'),
+    attach: (pid, config) => call('attach', pid, config),
+    launch: (command, config) => call('launch', command, config),
+    launchDemo: (config) => call('launchDemo', config),
+    configure: (id, config) => call('configure', id, config),
+    stop: (id) => call('stop', id),
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+  };
+  return {
+    api,
+    onLost(listener) {
+      if (lost) listener(lost);
+      else lostListeners.push(listener);
+    },
+  };
+}

@@ -1,0 +1,57 @@
+// The UI backend with a real launched process: sessions appear once the probe connects, their
+// points arrive in batches no faster than ~30 a second, and configure and stop reach the probe.
+
+import { resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SessionUpdate, UiEvent } from '../main/ui-api';
+import { BATCH_MS, UiBackend } from '../main/ui-backend';
+
+const FIXTURE = resolve(__dirname, 'fixtures/ui-target.js');
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('UiBackend', () => {
+  let backend: UiBackend;
+  beforeAll(async () => {
+    backend = await UiBackend.start();
+  });
+  afterAll(async () => {
+    await backend.close();
+  });
+
+  it('launches a program, batches its samples, configures and stops it', async () => {
+    const batches: { at: number; events: readonly UiEvent[] }[] = [];
+    backend.subscribe((events) => batches.push({ at: Date.now(), events }));
+    // 10 ms samples: a hundred a second, more than the UI should be told about.
+    const id = await backend.launch([process.execPath, FIXTURE], { intervalMs: 10 });
+    await sleep(1500);
+    const mine = batches.flatMap((b) => b.events.filter((e): e is SessionUpdate => e.view.id === id));
+    const points = mine.flatMap((e) => e.points);
+    expect(points.length).toBeGreaterThan(50);
+    // Every sample exactly once, in order.
+    for (let i = 1; i < points.length; i++) expect(points[i]!.t).toBeGreaterThan(points[i - 1]!.t);
+    const span = batches[batches.length - 1]!.at - batches[0]!.at;
+    expect(batches.length).toBeLessThanOrEqual(span / BATCH_MS + 2);
+    expect(mine[mine.length - 1]!.view).toMatchObject({ status: 'live', how: 'launch', config: { mode: 'metrics', intervalMs: 10 } });
+
+    // A late subscriber gets everything kept so far, once.
+    const late: UiEvent[] = [];
+    backend.subscribe((events) => late.push(...events));
+    expect(late[0]).toMatchObject({ reset: true });
+    expect(late[0]!.points.length).toBeGreaterThanOrEqual(points.length);
+
+    await backend.configure(id, { mode: 'tasks' });
+    await sleep(500);
+    const last = (): SessionUpdate => batches.flatMap((b) => b.events).filter((e) => e.view.id === id).pop()!;
+    expect(last().view.config.mode).toBe('tasks');
+    expect(last().view.tasks).not.toBeNull();
+
+    await backend.stop(id);
+    await sleep(100);
+    expect(last().view.status).toBe('ended');
+  });
+
+  it('says why a launch fails', async () => {
+    await expect(backend.launch(['no-such-command-xyz'])).rejects.toThrow(/command not found/);
+    await expect(backend.launch([process.execPath, '-e', 'process.exit(3)'])).rejects.toThrow(/exited/);
+  });
+});

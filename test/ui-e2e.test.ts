@@ -1,0 +1,143 @@
+// The UI end to end, as a user would use it: `loopscope serve`, Debian's Chromium, a real
+// Node process to attach to. Screenshots go to test-artifacts/.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import WebSocket from 'ws';
+import { CHROMIUM, launchChromium, type Browser } from './helpers/browser';
+import { startServe, type Served } from './helpers/serve-process';
+
+const ARTIFACTS = resolve(__dirname, '../test-artifacts');
+const FIXTURE = resolve(__dirname, 'fixtures/ui-target.js');
+const FLOOD = resolve(__dirname, 'fixtures/event-flood.js');
+
+/** One call on the web host's API, as the page would make it. */
+function callHost(url: string, method: string, params: unknown[]): Promise<unknown> {
+  const u = new URL('ws', url);
+  u.protocol = 'ws:';
+  const ws = new WebSocket(u.href, { origin: new URL(url).origin });
+  return new Promise((ok, fail) => {
+    ws.once('open', () => ws.send(JSON.stringify({ id: 1, method, params })));
+    ws.on('message', (d) => {
+      const m = JSON.parse(String(d)) as { id?: number; result?: unknown; error?: string };
+      if (m.id !== 1) return;
+      ws.close();
+      if (m.error !== undefined) fail(new Error(m.error));
+      else ok(m.result);
+    });
+    ws.once('error', fail);
+  });
+}
+
+function startTarget(): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [FIXTURE], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, BLOCK_MS: '300' } });
+  return new Promise((ok, fail) => {
+    child.stdout?.once('data', () => ok(child));
+    child.once('exit', (code) => fail(new Error(`the target exited (${code})`)));
+  });
+}
+
+describe.skipIf(!existsSync(CHROMIUM))('the UI in Chromium, through loopscope serve', () => {
+  let served: Served;
+  let browser: Browser;
+  let target: ChildProcess;
+  let page: Page;
+
+  beforeAll(async () => {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    [served, browser, target] = await Promise.all([startServe(), launchChromium(), startTarget()]);
+    page = await browser.context.newPage();
+  });
+
+  afterEach(async (context) => {
+    if (context.task.result?.state === 'fail') await page?.screenshot({ path: `${ARTIFACTS}/ui-failure-${context.task.name.slice(0, 20).replace(/\W+/g, '-')}.png`, fullPage: true });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await served?.stop();
+    target?.kill('SIGKILL');
+  });
+
+  it('lists the fixture process on the start page', async () => {
+    await page.goto(served.url);
+    await page.locator(`tr[data-pid="${target.pid}"]`).waitFor({ timeout: 10_000 });
+    await page.screenshot({ path: `${ARTIFACTS}/ui-start.png`, fullPage: true });
+  });
+
+  it('attaches, and shows a block in the lag chart and the blocked list with its function', async () => {
+    await page.locator(`tr[data-pid="${target.pid}"] button`, { hasText: 'Attach' }).click();
+    await page.getByTestId('lag-chart').waitFor({ timeout: 15_000 });
+    await expect.poll(() => page.getByTestId('status').textContent()).toBe('live');
+    // Let a few quiet samples in before the spike, so the chart shows both.
+    await page.waitForTimeout(1500);
+    target.kill('SIGUSR2');
+    const blocked = page.getByTestId('blocked-list');
+    await blocked.getByText('blockTheLoop').first().waitFor({ timeout: 10_000 });
+    await expect.poll(async () => Number(await page.getByTestId('lag-peak').getAttribute('data-peak-ms')), { timeout: 5000 }).toBeGreaterThanOrEqual(250);
+    expect(await page.locator('[data-testid="lag-chart"] svg path.recharts-line-curve').count()).toBeGreaterThanOrEqual(3);
+    await page.waitForTimeout(1000);
+    await page.screenshot({ path: `${ARTIFACTS}/ui-session.png`, fullPage: true });
+  });
+
+  it('switches to tasks mode and shows the task table', async () => {
+    await page.getByRole('group', { name: 'mode' }).getByRole('button', { name: 'tasks' }).click();
+    await expect.poll(() => page.getByRole('button', { name: 'tasks' }).getAttribute('aria-pressed')).toBe('true');
+    const table = page.getByTestId('task-table').locator('table');
+    await table.waitFor({ timeout: 10_000 });
+    expect(await table.locator('tbody tr').count()).toBeGreaterThan(0);
+    await page.screenshot({ path: `${ARTIFACTS}/ui-tasks.png`, fullPage: true });
+  });
+
+  it('goes back to the start screen, where the session is listed', async () => {
+    await page.getByRole('button', { name: '← Start' }).click();
+    await page.getByText(`pid ${target.pid}`).waitFor();
+  });
+
+  it('says what went wrong when a launch fails', async () => {
+    await page.getByLabel('command to launch').fill('no-such-command-xyz --flag');
+    await page.getByRole('button', { name: 'Launch', exact: true }).click();
+    await page.getByRole('alert').getByText('cannot start "no-such-command-xyz": command not found').waitFor({ timeout: 10_000 });
+  });
+
+  it('launches the demo app and shows its loop', async () => {
+    await page.getByRole('button', { name: 'Try the demo app' }).click();
+    await page.getByTestId('lag-chart').waitFor({ timeout: 15_000 });
+    expect(await page.getByText('demo-app.js').count()).toBeGreaterThan(0);
+    await page.getByRole('button', { name: 'Stop' }).click();
+    await expect.poll(() => page.getByTestId('status').textContent(), { timeout: 5000 }).toBe('ended');
+  });
+
+  it('keeps drawing while a flood of samples and events arrives, and records its frame times', async () => {
+    // Trace mode on a program that makes async events as fast as it can, sampled every 10 ms.
+    const id = await callHost(served.url, 'launch', [[process.execPath, FLOOD], { mode: 'trace', intervalMs: 10 }]);
+    expect(id).toMatch(/^s\d+$/);
+    await page.getByRole('button', { name: '← Start' }).click();
+    await page.getByRole('listitem').filter({ hasText: 'event-flood.js' }).getByRole('button', { name: 'Show' }).click();
+    await page.getByTestId('lag-chart').waitFor({ timeout: 10_000 });
+    const frames = await page.evaluate(() => new Promise<number[]>((done) => {
+      // Runs in the page; this file is typechecked without the DOM's types.
+      const { requestAnimationFrame } = globalThis as unknown as { requestAnimationFrame(step: (t: number) => void): number };
+      const times: number[] = [];
+      const step = (t: number): void => {
+        times.push(t);
+        if (t - times[0]! < 2500) requestAnimationFrame(step);
+        else done(times.slice(1).map((x, i) => x - times[i]!));
+      };
+      requestAnimationFrame(step);
+    }));
+    const sorted = [...frames].sort((a, b) => a - b);
+    const p95 = sorted[Math.floor(sorted.length * 0.95)]!;
+    writeFileSync(`${ARTIFACTS}/ui-flood-frames.json`, JSON.stringify({ frames: frames.length, p95Ms: p95, maxMs: sorted[sorted.length - 1] }));
+    await page.screenshot({ path: `${ARTIFACTS}/ui-flood.png`, fullPage: true });
+    // DESIGN.md's budget is 33 ms at p95. Here the flood, loopscope and a software-rendering
+    // Chromium share two cores, so the figure goes to the artifacts and this only guards
+    // against a UI that stalls outright.
+    expect(frames.length).toBeGreaterThan(10);
+    expect(p95).toBeLessThan(1000);
+    expect(Number(await page.getByTestId('lag-peak').getAttribute('data-peak-ms'))).toBeGreaterThan(0);
+  });
+});
