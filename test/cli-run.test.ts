@@ -68,6 +68,30 @@ describe('loopscope run', () => {
     expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
   });
 
+  it('records with --record, and summary tells the same story from the file', async () => {
+    const { mkdtempSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(join(tmpdir(), 'loopscope-cli-'));
+    const file = join(dir, 's.rec');
+    const live = await loopscope(['run', '--json', '--record', file, '--', process.execPath, join(FIXTURES, 'blocker.js')], { BLOCK_MS: '70', PERIOD_MS: '200', COUNT: '2' });
+    expect(live.code).toBe(0);
+    const fromFile = await loopscope(['summary', '--json', file]);
+    rmSync(dir, { recursive: true, force: true });
+    expect(fromFile.code).toBe(0);
+    const a = JSON.parse(live.stdout);
+    const b = JSON.parse(fromFile.stdout);
+    expect(b.lag).toEqual(a.lag);
+    expect(b.blocked.map((x: { stack: unknown }) => x.stack)).toEqual(a.blocked.map((x: { stack: unknown }) => x.stack));
+    expect(b.exitCode).toBe(0);
+  });
+
+  it('refuses a recording path it cannot write, before starting anything', async () => {
+    const r = await loopscope(['run', '--record', '/nonexistent-dir/x.rec', '--', process.execPath, '-e', 'console.log("ran")']);
+    expect(r.code).toBe(73);
+    expect(r.stderr).toMatch(/cannot record to \/nonexistent-dir\/x.rec/);
+    expect(r.stdout).not.toContain('ran');
+  });
+
   it('explains itself', async () => {
     const top = await loopscope(['--help']);
     expect(top.code).toBe(0);

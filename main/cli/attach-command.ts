@@ -4,7 +4,7 @@
 
 import { performance } from 'node:perf_hooks';
 import { describeOptions, parseArgs, UsageError, type OptionSpec } from './args';
-import { configFrom, SESSION_OPTIONS } from './run-command';
+import { configFrom, recordOption, SESSION_OPTIONS } from './run-command';
 import { SessionWatch } from './session-watch';
 import { attachToProcess, type Attached } from '../attach/attach';
 import { AttachError } from '../attach/errors';
@@ -89,8 +89,9 @@ export async function attachCommand(argv: readonly string[]): Promise<number> {
   const durationS = parsed.options['duration'] as number | undefined;
   const timeoutMs = ((parsed.options['timeout'] as number | undefined) ?? DEFAULT_TIMEOUT_S) * 1000;
 
+  const recording = recordOption(parsed.options);
   const server = await startProbeServer();
-  const watch = new SessionWatch(server, { json, durationS, status: `attaching to process ${pid}…`, accept: (c) => c.hello.pid === pid });
+  const watch = new SessionWatch(server, { json, durationS, status: `attaching to process ${pid}…`, accept: (c) => c.hello.pid === pid, ...recording });
   let firstSampleMs: number | undefined;
   watch.onSession((s) => s.connection.on('message', (m) => {
     if (m.type === 'metrics' && firstSampleMs === undefined) firstSampleMs = performance.now();

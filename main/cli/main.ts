@@ -5,6 +5,10 @@ import { UsageError } from './args';
 import { runCommand } from './run-command';
 import { attachCommand } from './attach-command';
 import { psCommand } from './ps-command';
+import { summaryCommand } from './summary-command';
+import { exportCommand } from './export-command';
+import { replayCommand } from './replay-command';
+import { RecordingError } from '../recording/errors';
 import { serveCommand } from './serve-command';
 import { LATE_CLOSE_COMMAND, lateCloseCommand } from '../attach/late-close';
 import { PROBE_VERSION } from '../../probe/constants';
@@ -21,6 +25,9 @@ Commands:
   attach <pid> [options]               inject the probe into a running Node process and watch it
   ps [--json]                          list your Node processes and whether they can be attached
   serve [--port <n>] [--no-open]       open the UI in your browser (served on this machine only)
+  summary <file> [--json]              summarize a recording made with --record
+  replay <file>                        play a recording in the live view
+  export <file> -o <out.json>          write a recording as a Chrome trace (Perfetto, chrome://tracing)
 
 Run \`loopscope <command> --help\` for a command's options.
 
@@ -29,12 +36,16 @@ Examples:
   loopscope run --duration 5 --json -- node app.js
   loopscope ps
   loopscope attach 12345 --duration 5 --json
+  loopscope summary s.rec
 `;
 
 const COMMANDS: Readonly<Record<string, (argv: readonly string[]) => Promise<number>>> = {
   run: runCommand,
   attach: attachCommand,
   ps: psCommand,
+  summary: summaryCommand,
+  replay: replayCommand,
+  export: exportCommand,
   serve: serveCommand,
   // Not for users (not in HELP): started by attach to close an inspector that opens late.
   [LATE_CLOSE_COMMAND]: lateCloseCommand,
@@ -61,6 +72,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (err instanceof UsageError) {
       process.stderr.write(`loopscope ${name}: ${err.message}\nSee loopscope ${name} --help.\n`);
       return EXIT.usage;
+    }
+    if (err instanceof RecordingError) {
+      process.stderr.write(`loopscope ${name}: ${err.message}\n`);
+      return err.exitCode;
     }
     process.stderr.write(`loopscope ${name}: ${err instanceof Error ? err.message : String(err)}\n`);
     return EXIT.internal;

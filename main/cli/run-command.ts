@@ -10,6 +10,7 @@ import { startProbeServer } from '../server/probe-server';
 import { probePath } from '../launch/probe-path';
 import { launch } from '../launch/launch';
 import { SessionWatch } from './session-watch';
+import { RecordingWriter } from '../recording/recording-writer';
 
 export const SESSION_OPTIONS: readonly OptionSpec[] = [
   { name: 'mode', kind: 'string', valueName: 'mode', choices: PROBE_MODES, description: `what to collect: ${PROBE_MODES.join(' | ')} (default ${DEFAULT_CONFIG.mode})` },
@@ -17,6 +18,7 @@ export const SESSION_OPTIONS: readonly OptionSpec[] = [
   { name: 'interval', kind: 'number', valueName: 'ms', min: 10, max: 60_000, description: `metrics interval (default ${DEFAULT_CONFIG.intervalMs})` },
   { name: 'block-threshold', kind: 'number', valueName: 'ms', min: 5, max: 600_000, description: `report the loop as blocked past this (default ${DEFAULT_CONFIG.blockThresholdMs})` },
   { name: 'duration', kind: 'number', valueName: 'seconds', min: 0.1, description: 'stop after this long (the command gets SIGTERM, then SIGKILL 5 s later)' },
+  { name: 'record', kind: 'string', valueName: 'file', description: 'also record the session to <file> (overwritten); see loopscope summary, replay, export' },
   { name: 'json', kind: 'flag', description: 'no live view; print one JSON summary on stdout at the end' },
   { name: 'help', short: 'h', kind: 'flag', description: 'show this help' },
 ];
@@ -74,9 +76,10 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
   const json = parsed.options['json'] === true;
   const durationS = parsed.options['duration'] as number | undefined;
 
+  const recording = recordOption(parsed.options);
   const server = await startProbeServer();
   const token = server.issueToken();
-  const watch = new SessionWatch(server, { json, durationS, status: `starting ${command}…` });
+  const watch = new SessionWatch(server, { json, durationS, status: `starting ${command}…`, ...recording });
   const { screen } = watch;
 
   let child: ChildProcess;
@@ -147,3 +150,9 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
   return code;
 }
 
+
+/** --record <file>: opened before anything starts, so a bad path fails first, in one line. */
+export function recordOption(options: Readonly<Record<string, unknown>>): { record?: RecordingWriter } {
+  const path = options['record'];
+  return typeof path === 'string' ? { record: RecordingWriter.create(path) } : {};
+}

@@ -9,6 +9,7 @@ import { summarize, type Summary } from '../session/summary';
 import { renderLiveView } from '../terminal/live-view';
 import { renderSummaryText } from '../terminal/summary-text';
 import { TerminalScreen } from '../terminal/terminal-screen';
+import type { RecordingWriter } from '../recording/recording-writer';
 
 export interface WatchOptions {
   readonly json: boolean;
@@ -17,6 +18,8 @@ export interface WatchOptions {
   readonly status: string;
   /** Only a connection this accepts becomes the session (default: the first one). */
   readonly accept?: (connection: ProbeConnection) => boolean;
+  /** --record: every frame of the session is teed into this recording. */
+  readonly record?: RecordingWriter;
 }
 
 export type StopReason = 'duration' | 'signal';
@@ -52,6 +55,15 @@ export class SessionWatch {
       if (this.current || (options.accept && !options.accept(connection))) return connection.destroy();
       const session = new LiveSession(connection);
       this.current = session;
+      const record = options.record;
+      if (record) {
+        record.start(connection.hello); // the hello becomes frame 0, without its token
+        connection.on('message', (_message, raw, receivedAtMs) => record.write(raw, receivedAtMs));
+        record.onError((reason) => {
+          this.warnings.push(reason);
+          this.status = reason;
+        });
+      }
       this.status = undefined;
       connection.on('close', (error) => {
         if (error) {
@@ -121,6 +133,7 @@ export class SessionWatch {
   async abandon(): Promise<void> {
     this.screen?.close();
     await this.server.close();
+    await this.options.record?.close();
   }
 
   /** Waits for the last frames, closes the view and the server, and prints the summary. */
@@ -128,6 +141,8 @@ export class SessionWatch {
     await this.current?.whenClosed(context.finalFramesMs);
     this.screen?.close();
     await this.server.close();
+    // The exit code and warnings go into the file, so its summary matches this one.
+    await this.options.record?.close({ exitCode: context.exitCode, warnings: this.warnings });
     const session = this.current;
     const summary = summarize(session?.state ?? initialSessionState, {
       durationMs: Date.now() - (session?.connectedAtMs ?? this.startedAt),

@@ -1,0 +1,118 @@
+// `loopscope export <file> --format chrome-trace -o <out.json>`: a recording as a trace that
+// Perfetto (ui.perfetto.dev) and chrome://tracing open. Streams: memory stays flat however
+// large the recording.
+
+import { closeSync, openSync, rmSync, writeSync } from 'node:fs';
+import { describeOptions, parseArgs, UsageError, type OptionSpec } from './args';
+import { PROTOCOL_VERSION, ProbeDecoder, type MessageTypeId } from '../../probe/wire';
+import { PROBE_VERSION } from '../../probe/constants';
+import { ChromeTraceBuilder, type TraceEvent } from '../recording/chrome-trace';
+import { fsReason, RecordingError, RECORDING_EXIT } from '../recording/errors';
+import { FILE_HEADER_BYTES } from '../recording/format';
+import { FrameCursor, RecordingReader, formatBytes } from '../recording/recording-reader';
+
+const FORMATS = ['chrome-trace'] as const;
+
+const OPTIONS: readonly OptionSpec[] = [
+  { name: 'format', kind: 'string', valueName: 'format', choices: FORMATS, description: 'what to write: chrome-trace (the default), for Perfetto and chrome://tracing' },
+  { name: 'output', short: 'o', kind: 'string', valueName: 'file', description: 'where to write it (- for stdout)' },
+  { name: 'help', short: 'h', kind: 'flag', description: 'show this help' },
+];
+
+const HELP = `Usage: loopscope export <file> [--format chrome-trace] -o <out.json>
+
+Writes a recording as a Chrome trace (JSON), which opens in Perfetto (ui.perfetto.dev) and in
+chrome://tracing: counters for loop lag, utilization and memory; slices for GC pauses and
+blocked loops (with the stack in the slice's args); in trace-mode recordings, every callback
+as a slice named by its resource type, with its async id in the args.
+
+Options:
+${'{options}'}
+
+Example:
+  loopscope export s.rec --format chrome-trace -o trace.json
+`;
+
+/** Buffered output: one write per megabyte, not one per event. */
+class Output {
+  private parts: string[] = [];
+  private size = 0;
+  written = 0;
+
+  constructor(private readonly fd: number) {}
+
+  add(text: string): void {
+    this.parts.push(text);
+    this.size += text.length;
+    if (this.size >= 1024 * 1024) this.flush();
+  }
+
+  flush(): void {
+    const bytes = Buffer.from(this.parts.join(''));
+    let at = 0;
+    while (at < bytes.length) at += writeSync(this.fd, bytes, at);
+    this.written += bytes.length;
+    this.parts = [];
+    this.size = 0;
+  }
+}
+
+export async function exportCommand(argv: readonly string[]): Promise<number> {
+  const parsed = parseArgs(argv, OPTIONS);
+  if (parsed.options['help']) {
+    process.stdout.write(HELP.replace('{options}', describeOptions(OPTIONS)));
+    return 0;
+  }
+  const [file, extra] = parsed.positionals;
+  if (!file) throw new UsageError('no recording given. Usage: loopscope export <file> --format chrome-trace -o <out.json>');
+  if (extra) throw new UsageError(`unexpected argument "${extra}"`);
+  const out = parsed.options['output'] as string | undefined;
+  if (!out) throw new UsageError('no output file: add -o <out.json> (or -o - for stdout)');
+  const reader = RecordingReader.open(file);
+  let fd: number;
+  try {
+    fd = out === '-' ? 1 : openSync(out, 'w');
+  } catch (err) {
+    reader.close();
+    throw new RecordingError(`cannot write ${out}: ${fsReason(err)}`, RECORDING_EXIT.cannotWrite);
+  }
+  try {
+    const events = writeTrace(reader, new Output(fd), file);
+    for (const w of reader.warnings) process.stderr.write(`loopscope export: warning: ${w}\n`);
+    if (out !== '-') process.stderr.write(`loopscope export: wrote ${out} (${events.count} events, ${formatBytes(events.bytes)}): open it in ui.perfetto.dev or chrome://tracing\n`);
+  } catch (err) {
+    if (out !== '-') rmSync(out, { force: true });
+    throw err instanceof RecordingError ? err : new RecordingError(`cannot write ${out}: ${fsReason(err)}`, RECORDING_EXIT.cannotWrite);
+  } finally {
+    reader.close();
+    if (out !== '-') closeSync(fd);
+  }
+  return 0;
+}
+
+function writeTrace(reader: RecordingReader, output: Output, file: string): { count: number; bytes: number } {
+  const builder = new ChromeTraceBuilder();
+  const decoder = new ProbeDecoder();
+  let count = 0;
+  const emit = (events: readonly TraceEvent[]): void => {
+    for (const e of events) output.add(`${count++ === 0 ? '' : ',\n'}${JSON.stringify(e)}`);
+  };
+  const other = { recordedBy: `loopscope ${PROBE_VERSION}`, recording: file, startedAt: new Date(reader.header.startedAtMs).toISOString() };
+  output.add(`{"displayTimeUnit":"ms","otherData":${JSON.stringify(other)},"traceEvents":[\n`);
+  const cursor = new FrameCursor(reader, FILE_HEADER_BYTES);
+  let undecodable = 0;
+  for (let f = cursor.next(); f; f = cursor.next()) {
+    try {
+      if (f.version !== PROTOCOL_VERSION) throw new Error('wire protocol');
+      emit(builder.add(decoder.decode({ type: f.type as MessageTypeId, payload: f.payload })));
+    } catch {
+      // Counted and reported; a frame the decoder cannot read has nothing to export.
+      undecodable++;
+    }
+  }
+  emit(builder.finish());
+  output.add('\n]}\n');
+  output.flush();
+  if (undecodable > 0) reader.warn('undecodable', `${undecodable} frames could not be decoded and were left out`);
+  return { count, bytes: output.written };
+}

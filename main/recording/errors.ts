@@ -1,0 +1,36 @@
+// Errors about recording files, each one clear line for the user, with the exit code that
+// tells a script what kind of problem it was.
+
+/** Exit codes (sysexits.h), distinct from usage (2) and internal (70) errors. */
+export const RECORDING_EXIT = {
+  /** The file is not a readable recording: not one, wrong version, damaged beyond use. */
+  badRecording: 65,
+  /** The file cannot be opened: missing, unreadable. */
+  noInput: 66,
+  /** The output (recording or export) cannot be written. */
+  cannotWrite: 73,
+} as const;
+
+export type RecordingExitCode = (typeof RECORDING_EXIT)[keyof typeof RECORDING_EXIT];
+
+export class RecordingError extends Error {
+  override readonly name = 'RecordingError';
+  constructor(message: string, readonly exitCode: RecordingExitCode) {
+    super(message);
+  }
+}
+
+/** A file system error as a short reason: "no such file", "permission denied", ... */
+export function fsReason(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  switch (code) {
+    case 'ENOENT': return 'no such file or folder';
+    case 'EACCES': case 'EPERM': return 'permission denied';
+    case 'EISDIR': return 'it is a folder';
+    case 'ENOSPC': return 'no space left on the device';
+    case 'EROFS': return 'the file system is read-only';
+    case 'EMFILE': case 'ENFILE': return 'too many open files';
+    default: return err instanceof Error ? err.message : String(err);
+  }
+}
+

@@ -1,0 +1,212 @@
+// The pure parts of recording: checksums, byte layouts, keyframes, the index, the replay clock,
+// times, the worst stretch, blocked-stack groups, the Chrome trace and the replay keys.
+
+import { describe, expect, it } from 'vitest';
+import { crc32, crc32Table } from '../main/recording/crc32';
+import {
+  ChunkKind, Codec, encodeChunkHeader, encodeFileHeader, encodeFooter, FILE_HEADER_BYTES, Lane, parseChunkHeader, parseFileHeader,
+  parseFooter, parseFrameRecords, SectionBuilder, type ChunkHeader,
+} from '../main/recording/format';
+import { encodeKeyframe, parseKeyframe } from '../main/recording/keyframe';
+import { encodeIndex, keyframeAtOrBefore, parseIndex } from '../main/recording/recording-index';
+import * as clock from '../main/recording/replay-clock';
+import { formatRecordingTime, parseRecordingTime } from '../main/recording/time-format';
+import { WorstStretchFinder } from '../main/recording/worst-stretch';
+import { BlockedStacks } from '../main/recording/blocked-stacks';
+import { ChromeTraceBuilder, TRACKS } from '../main/recording/chrome-trace';
+import { renderTransport, replayKeyAction } from '../main/cli/replay-command';
+import { applyMessage, initialSessionState, initialTotals } from '../main/session/session-state';
+import { ProbeDecoder, TaskEventKind } from '../probe/wire';
+import { sample, syntheticHello, syntheticSession } from './helpers/recording-synthetic';
+
+describe('crc32', () => {
+  it('matches the standard check value, native or not', () => {
+    const check = new TextEncoder().encode('123456789');
+    expect(crc32Table(check)).toBe(0xcbf43926);
+    expect(crc32(check)).toBe(0xcbf43926);
+    const bytes = Uint8Array.from({ length: 1000 }, (_, i) => (i * 7) & 0xff);
+    expect(crc32(bytes.subarray(600), crc32(bytes.subarray(0, 600)))).toBe(crc32Table(bytes));
+  });
+});
+
+describe('byte layouts', () => {
+  it('reads back its file header and tells a newer version and a non-recording apart', () => {
+    const h = encodeFileHeader({ wireProtocol: 1, startedAtMs: 1234.5 });
+    expect(parseFileHeader(h)).toEqual({ ok: true, value: { version: 1, wireProtocol: 1, startedAtMs: 1234.5 } });
+    const newer = h.slice();
+    newer[8] = 2;
+    expect(parseFileHeader(newer)).toMatchObject({ ok: false, problem: 'newer-version' });
+    expect(parseFileHeader(new TextEncoder().encode('{"traceEvents":[]}'))).toMatchObject({ ok: false, problem: 'not-recording' });
+    expect(parseFileHeader(h.subarray(0, 12))).toMatchObject({ ok: false, problem: 'damaged' });
+    const flipped = h.slice();
+    flipped[20]! ^= 1;
+    expect(parseFileHeader(flipped)).toMatchObject({ ok: false, reason: expect.stringContaining('checksum') });
+  });
+
+  it('reads back chunk headers and frame records, and rejects any damaged byte of a header', () => {
+    const b = new SectionBuilder();
+    b.append(0, 0, 1, 2, Uint8Array.of(1, 2, 3));
+    b.append(1, 1500, 1, 3, Uint8Array.of(4));
+    const raw = b.take();
+    const section = { lane: Lane.core, codec: Codec.stored, frameCount: 2, storedBytes: raw.length, rawBytes: raw.length, typeMaskLo: (1 << 2) | (1 << 3), typeMaskHi: 0, crc: crc32(raw) };
+    const input = { kind: ChunkKind.frames, frameCount: 2, firstSeq: 10, startMs: 5, endMs: 6.5, sections: [section] };
+    const bytes = encodeChunkHeader(input);
+    const parsed = parseChunkHeader(bytes);
+    expect(parsed.ok).toBe(true);
+    const header = (parsed as { value: ChunkHeader }).value;
+    expect(header).toMatchObject({ kind: 1, frameCount: 2, firstSeq: 10, startMs: 5, endMs: 6.5, bodyBytes: raw.length });
+    const records = parseFrameRecords(raw, header, header.sections[0]!);
+    expect(records).toMatchObject({ ok: true, value: [{ seq: 10, timeMs: 5, type: 2 }, { seq: 11, timeMs: 6.5, type: 3 }] });
+    for (let i = 0; i < bytes.length; i++) {
+      const damaged = bytes.slice();
+      damaged[i]! ^= 0x10;
+      expect(parseChunkHeader(damaged).ok).toBe(false);
+    }
+    // A frame whose type the section does not declare, or out of order, is damage.
+    expect(parseFrameRecords(raw, header, { ...header.sections[0]!, typeMaskLo: 1 << 2 }).ok).toBe(false);
+    expect(parseFrameRecords(raw, { ...header, endMs: 5.1 }, header.sections[0]!).ok).toBe(false);
+  });
+
+  it('finds its index through the footer, and only a valid one', () => {
+    const footer = encodeFooter(1000);
+    expect(parseFooter(footer, 2000)).toBe(1000);
+    expect(parseFooter(footer, 1010)).toBeUndefined();
+    const bad = footer.slice();
+    bad[9]! ^= 1;
+    expect(parseFooter(bad, 2000)).toBeUndefined();
+    const keyframes = [{ offset: 100, seq: 10, timeMs: 1000 }, { offset: 500, seq: 2010, timeMs: 5000 }];
+    const info = { frames: 3000, endMs: 9000, closedAtMs: 9100, dataEnd: 900, ending: { exitCode: 0, warnings: ['w'] } };
+    expect(parseIndex(encodeIndex(info, keyframes), FILE_HEADER_BYTES)).toEqual({ ok: true, value: { info, keyframes } });
+    expect(parseIndex(encodeIndex(info, [...keyframes].reverse()), FILE_HEADER_BYTES).ok).toBe(false);
+    expect(keyframeAtOrBefore(keyframes, 999)).toBeUndefined();
+    expect(keyframeAtOrBefore(keyframes, 4999)).toBe(0);
+    expect(keyframeAtOrBefore(keyframes, 1e9)).toBe(1);
+  });
+});
+
+describe('keyframes', () => {
+  const decoder = new ProbeDecoder();
+  const state = syntheticSession(120).reduce(
+    (s, f) => applyMessage(s, decoder.decode(f.raw)),
+    applyMessage(initialSessionState, { type: 'hello', hello: syntheticHello }),
+  );
+
+  it('round-trip the state but `recent`, which is rebuilt from the frames', () => {
+    const recentParts = [{ samplesAt: 1000 }, { framesFrom: 32, framesTo: 900 }];
+    const bytes = encodeKeyframe({ state, recentCount: state.recent.length, recentParts, dictionary: [[1, 'Timeout']] });
+    const parsed = parseKeyframe(bytes);
+    expect(parsed.ok).toBe(true);
+    if (!parsed.ok) return;
+    expect(parsed.value.state).toEqual({ ...state, recent: [] });
+    expect(parsed.value).toMatchObject({ recentCount: 120, recentParts, dictionary: [[1, 'Timeout']] });
+  });
+
+  it('reject states of the wrong shape, and wire objects that do not validate', () => {
+    const { recent: _r, ...rest } = state;
+    const encode = (s: unknown): Uint8Array => new TextEncoder().encode(JSON.stringify({ v: 1, recentCount: 0, recentParts: [], dictionary: [], state: s }));
+    expect(parseKeyframe(encode({ ...rest, totals: { ...rest.totals, samples: 'many' } }))).toMatchObject({ ok: false, reason: 'state.totals.samples is not a number' });
+    expect(parseKeyframe(encode({ ...rest, blocked: [{ id: 1 }] })).ok).toBe(false);
+    expect(parseKeyframe(encode({ ...rest, hello: { pid: 1 } })).ok).toBe(false);
+    expect(parseKeyframe(new TextEncoder().encode('{"v":99}'))).toMatchObject({ ok: false, reason: expect.stringContaining('version 99') });
+  });
+
+  it('know every field of the session state (a new field needs a look at keyframe.ts)', () => {
+    // When this fails: check the new field survives JSON (no Map, Set, typed array or class),
+    // and add a wire validation in parseKeyframe when it holds a wire object.
+    expect(Object.keys(initialSessionState).sort()).toEqual(['blocked', 'drops', 'goodbye', 'hello', 'recent', 'tasks', 'totals', 'traceEvents']);
+    expect(Object.keys(initialTotals)).toContain('lag');
+  });
+});
+
+describe('replay clock', () => {
+  it('plays, pauses, changes speed without jumping, seeks and stops at the end', () => {
+    let c = clock.createClock(1000, 11_000, 0);
+    expect(clock.positionAt(c, 500)).toBe(1000);
+    c = clock.play(c, 0);
+    expect(clock.positionAt(c, 2000)).toBe(3000);
+    c = clock.setSpeed(c, 4, 2000);
+    expect(clock.positionAt(c, 2000)).toBe(3000);
+    expect(clock.positionAt(c, 3000)).toBe(7000);
+    c = clock.pause(c, 3000);
+    expect(clock.positionAt(c, 9000)).toBe(7000);
+    c = clock.seek(c, 50_000, 9000);
+    expect(clock.positionAt(c, 9000)).toBe(11_000);
+    c = clock.play(c, 9000);
+    expect(clock.positionAt(c, 9000)).toBe(1000);
+    expect(clock.atEnd(c, 20_000)).toBe(true);
+    c = clock.extend(c, 20_000, 9000);
+    expect(c.endMs).toBe(20_000);
+    expect(clock.setSpeed(c, 100, 0).speed).toBe(16);
+    expect(clock.setSpeed(c, 0.01, 0).speed).toBe(0.25);
+    expect([clock.nextSpeed(1, 1), clock.nextSpeed(1, -1), clock.nextSpeed(16, 1), clock.nextSpeed(0.25, -1), clock.nextSpeed(3, 1), clock.nextSpeed(3, -1)])
+      .toEqual([2, 0.5, 16, 0.25, 4, 2]);
+  });
+
+  it('maps keys to actions and draws the transport line', () => {
+    expect(replayKeyAction(' ')).toEqual({ kind: 'toggle' });
+    expect(replayKeyAction('\x1b[D')).toEqual({ kind: 'seekBy', ms: -5000 });
+    expect(replayKeyAction('+')).toEqual({ kind: 'speed', direction: 1 });
+    expect(replayKeyAction('x')).toBeUndefined();
+    const line = renderTransport({ playing: true, speed: 2, positionMs: 6000, startMs: 1000, endMs: 11_000, warnings: 1, following: false }, 200);
+    expect(line).toContain('▶ 2× 00:05.0 / 00:10.0 [██████████──────────]');
+    expect(line).toContain('1 warning');
+  });
+
+  it('formats and parses recording times', () => {
+    expect(formatRecordingTime(83_456)).toBe('01:23.4');
+    expect(formatRecordingTime(3_723_000)).toBe('1:02:03.0');
+    expect(['90', '90s', '1:30', '0:01:30', '1.5m', '90000ms'].map(parseRecordingTime)).toEqual([90_000, 90_000, 90_000, 90_000, 90_000, 90_000]);
+    expect(parseRecordingTime('soon')).toBeUndefined();
+  });
+});
+
+describe('what only a whole recording tells', () => {
+  it('finds the worst 10 s stretch', () => {
+    const finder = new WorstStretchFinder();
+    for (let i = 0; i < 600; i++) finder.add(sample(i));
+    const w = finder.result()!;
+    // Blocks of 120 ms come every 5 s: any 10 s window holds two; the first full one wins.
+    expect(w.endUs - w.startUs).toBeLessThanOrEqual(10_000_000);
+    expect(w.lagMaxUs).toBe(120_000);
+    expect(new WorstStretchFinder().result()).toBeUndefined();
+  });
+
+  it('groups blocked-loop reports by stack, keeping a stack an earlier report carried', () => {
+    const g = new BlockedStacks();
+    const stack = [{ functionName: 'spin', url: 'file:///a.js', lineNumber: 1, columnNumber: 1 }];
+    g.add({ id: 1, state: 'ongoing', startUs: 0, durationUs: 50_000, stack });
+    g.add({ id: 1, state: 'ended', startUs: 0, durationUs: 90_000, stack: [] });
+    g.add({ id: 2, state: 'ended', startUs: 0, durationUs: 60_000, stack });
+    g.add({ id: 3, state: 'ongoing', startUs: 0, durationUs: 60_000, stack: [] });
+    g.add({ id: 3, state: 'cancelled', startUs: 0, durationUs: 60_000, stack: [] });
+    g.add({ id: 4, state: 'ongoing', startUs: 0, durationUs: 10_000, stack: [] });
+    expect(g.result(5).groups).toEqual([{ stack, count: 2, totalUs: 150_000, maxUs: 90_000 }, { stack: [], count: 1, totalUs: 10_000, maxUs: 10_000 }]);
+  });
+
+  it('converts to Chrome trace events: metadata, counters, GC, blocks and callbacks', () => {
+    const b = new ChromeTraceBuilder();
+    const meta = b.add({ type: 'hello', hello: syntheticHello });
+    expect(meta.find((e) => e.name === 'process_name')).toMatchObject({ ph: 'M', pid: 4242, args: { name: 'node /srv/app.js (pid 4242)' } });
+    const metrics = b.add({ type: 'metrics', sample: sample(0) });
+    expect(metrics.filter((e) => e.ph === 'C').map((e) => e.name)).toEqual(['event loop lag (ms)', 'event loop utilization (%)', 'memory (MB)']);
+    expect(metrics.find((e) => e.ph === 'X')).toMatchObject({ name: 'GC (minor)', tid: TRACKS.gc, ts: 10, dur: 800 });
+    const stack = [{ functionName: 'spin', url: 'file:///srv/app.js', lineNumber: 3, columnNumber: 1 }];
+    expect(b.add({ type: 'blocked', report: { id: 1, state: 'ongoing', startUs: 5, durationUs: 60_000, stack } })).toEqual([]);
+    expect(b.add({ type: 'blocked', report: { id: 1, state: 'ended', startUs: 5, durationUs: 70_000, stack: [] } })).toEqual([
+      expect.objectContaining({ name: 'event loop blocked', ph: 'X', ts: 5, dur: 70_000, tid: TRACKS.blocked, args: expect.objectContaining({ stack: ['spin (app.js:3:1)'] }) }),
+    ]);
+    b.add({ type: 'blocked', report: { id: 2, state: 'ongoing', startUs: 9, durationUs: 55_000, stack } });
+    expect(b.finish()).toEqual([expect.objectContaining({ ts: 9, args: expect.objectContaining({ ongoing: expect.any(String) }) })]);
+    const k = TaskEventKind;
+    const events = [[k.init, 7, 1, 100, 1], [k.before, 7, 0, 110, 0], [k.before, 8, 0, 115, 0], [k.after, 8, 0, 120, 0], [k.after, 7, 0, 130, 0]];
+    const batch = {
+      count: events.length, kinds: Uint8Array.from(events.map((e) => e[0]!)), asyncIds: Float64Array.from(events.map((e) => e[1]!)),
+      triggerIds: Float64Array.from(events.map((e) => e[2]!)), timesUs: Float64Array.from(events.map((e) => e[3]!)),
+      typeIds: Uint16Array.from(events.map((e) => e[4]!)), types: new Map([[1, 'Timeout']]),
+    };
+    expect(b.add({ type: 'taskEvents', batch })).toEqual([
+      expect.objectContaining({ name: 'callback', ts: 115, dur: 5, args: { asyncId: 8 } }),
+      expect.objectContaining({ name: 'Timeout', ts: 110, dur: 20, tid: TRACKS.callbacks, args: { asyncId: 7 } }),
+    ]);
+  });
+});
