@@ -1,0 +1,98 @@
+#!/usr/bin/env node
+// Benchmark 2b: the probe's cost on a saturated loop, measured in CPU time rather than
+// requests/s. A fixture (bench/fixtures/busy-app.js) does a fixed amount of JavaScript work,
+// one ~30 µs unit per turn of the loop (setImmediate), allocating as a request handler does.
+// The cost is the extra CPU time the same work takes under the probe. CPU time of a fixed job
+// is much less disturbed than throughput by other processes on a shared machine, so this
+// checks the metrics-mode budget (≤ 1%) where the HTTP benchmark's noise floor is too high.
+//
+// Each round runs pairs side by side, two processes on the two CPUs: base (plain) with probed
+// (`loopscope run --json -- node busy-app.js`, default metrics mode), then base with control
+// (plain again: the A/A noise floor). Not pinned by default: on this VM each virtual CPU has
+// its own noisy neighbours, and processes pinned to different CPUs differed by up to 45% in
+// CPU time for the same work (A/A), more than unpinned ones that share both (--pin to try).
+// Reported: variant/base CPU time of each pair, median over the rounds with min and max,
+// whole process (the probe's worker thread included) and main thread only.
+// With --parts, also one stand-in per part of the probe (bench/fixtures/probe-parts.js) to see
+// which part costs what.
+//
+//   node bench/busy-cost.mjs [--quick] [--rounds N] [--parts] [--pin]
+
+import { join } from 'node:path';
+import { CLI, FIXTURES, QUICK, requireBuilt, printMachine, hasTaskset, pinned, run, median, min, max, fmt, pct, table, verdict, save } from './lib.mjs';
+
+const BUDGET = 0.01;
+const arg = (name, fallback) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i === -1 ? fallback : Number(process.argv[i + 1]);
+};
+const ROUNDS = arg('rounds', QUICK ? 2 : 5);
+const UNITS = QUICK ? 20_000 : 60_000;
+const PARTS = process.argv.includes('--parts') ? ['histogram', 'heartbeat', 'sampler', 'gc', 'worker'] : [];
+
+requireBuilt();
+const machine = printMachine('busy-loop cost, metrics mode: CPU time of a fixed job');
+const PIN = process.argv.includes('--pin') && hasTaskset();
+console.log(`${ROUNDS} rounds of ${UNITS} units; in each round, pairs side by side (base with each variant)` +
+  (PIN ? ', each process pinned to its own CPU, swapped every round' : ', not pinned'));
+
+const app = [process.execPath, join(FIXTURES, 'busy-app.js'), String(UNITS)];
+async function plain(cpu, env = {}) {
+  const { command, args } = pinned(cpu, app[0], app.slice(1));
+  const r = await run(command, args, { env: { ...process.env, ...env }, timeoutMs: 120_000 });
+  if (r.code !== 0) throw new Error(`busy app failed: ${r.stderr}`);
+  return JSON.parse(r.stdout);
+}
+async function runProbed(cpu) {
+  const { command, args } = pinned(cpu, process.execPath, [CLI, 'run', '--json', '--', ...app]);
+  const r = await run(command, args, { timeoutMs: 120_000 });
+  const summary = JSON.parse(r.stdout);
+  if (r.code !== 0 || summary.warnings.length || summary.samples === 0) throw new Error(`probed busy app: exit ${r.code}, ${summary.warnings.join('; ')}`);
+  // Under --json the target's stdout comes out on the CLI's stderr.
+  const result = JSON.parse(r.stderr.split('\n').find((l) => l.startsWith('{"units"')));
+  return { ...result, samples: summary.samples, gcCount: summary.gc.count };
+}
+const VARIANTS = {
+  probed: (cpu) => runProbed(cpu),
+  control: (cpu) => plain(cpu),
+  ...Object.fromEntries(PARTS.map((part) => [`part: ${part}`, (cpu) => plain(cpu, {
+    NODE_OPTIONS: `--require ${JSON.stringify(join(FIXTURES, 'probe-parts.js'))}`,
+    LOOPSCOPE_BENCH_PART: part,
+  })])),
+};
+
+const rounds = [];
+for (let i = 0; i < ROUNDS; i++) {
+  const cpus = PIN ? (i % 2 === 0 ? ['0', '1'] : ['1', '0']) : [undefined, undefined];
+  const round = {};
+  for (const [name, start] of Object.entries(VARIANTS)) {
+    const [base, other] = await Promise.all([plain(cpus[0]), start(cpus[1])]);
+    round[name] = { base, other };
+  }
+  rounds.push(round);
+  console.log(`  round ${i + 1}/${ROUNDS}: CPU ms (base, variant) ` +
+    Object.entries(round).map(([n, p]) => `${n} ${fmt(p.base.cpuMs, 0)}, ${fmt(p.other.cpuMs, 0)}`).join('; '));
+}
+
+const ratio = (v, key) => rounds.map((r) => r[v].other[key] / r[v].base[key]);
+const rows = Object.keys(VARIANTS).map((v) => {
+  const cpu = ratio(v, 'cpuMs');
+  const main = ratio(v, 'mainThreadMs');
+  return { variant: v, medianCpuRatio: median(cpu), minCpuRatio: min(cpu), maxCpuRatio: max(cpu), medianMainRatio: median(main), minMainRatio: min(main), maxMainRatio: max(main) };
+});
+console.log('');
+table(['variant', 'CPU time / base (median)', 'min', 'max', 'main thread / base (median)', 'min', 'max'], rows.map((r) => [
+  r.variant, fmt(r.medianCpuRatio, 4), fmt(r.minCpuRatio, 4), fmt(r.maxCpuRatio, 4), fmt(r.medianMainRatio, 4), fmt(r.minMainRatio, 4), fmt(r.maxMainRatio, 4),
+]));
+const probed = rows.find((r) => r.variant === 'probed');
+const control = rows.find((r) => r.variant === 'control');
+const cost = probed.medianCpuRatio - 1;
+const bases = rounds.flatMap((r) => Object.values(r).map((p) => p.base));
+console.log(`\nbase: ${fmt(median(bases.map((b) => b.cpuMs)), 0)} ms CPU for ${UNITS} units (${fmt(median(bases.map((b) => (b.cpuMs * 1000) / UNITS)), 1)} µs/unit), ` +
+  `wall/CPU ${fmt(median(bases.map((b) => b.wallMs / b.cpuMs)), 2)}; probed runs saw ${fmt(median(rounds.map((r) => r.probed.other.gcCount)), 0)} GCs ` +
+  `and ${fmt(median(rounds.map((r) => r.probed.other.samples)), 0)} samples, wall/CPU ${fmt(median(rounds.map((r) => r.probed.other.wallMs / r.probed.other.cpuMs)), 2)} (medians)`);
+console.log(`A/A control/base: median ${fmt(control.medianCpuRatio, 4)} (min ${fmt(control.minCpuRatio, 4)}, max ${fmt(control.maxCpuRatio, 4)}): the noise floor`);
+console.log(`busy-loop cost (extra CPU time for the same work): ${pct(cost)} (spread ${pct(probed.minCpuRatio - 1)} … ${pct(probed.maxCpuRatio - 1)}), ` +
+  `main thread alone ${pct(probed.medianMainRatio - 1)}; budget ≤ ${fmt(BUDGET * 100, 0)}%: ${verdict(cost <= BUDGET)}`);
+
+save('busy-cost', { budget: BUDGET, rounds: ROUNDS, units: UNITS, pinned: PIN, machine, cost, rows, pass: cost <= BUDGET, perRound: rounds });

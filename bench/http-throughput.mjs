@@ -1,0 +1,186 @@
+#!/usr/bin/env node
+// Benchmark 2: throughput cost of the probe in `metrics` mode on an HTTP server.
+//
+// The fixture server (bench/fixtures/http-server.js) runs three times at once: plain
+// (`node http-server.js`, the baseline), a second plain one (the A/A control: how much two
+// identical servers differ on this machine, i.e. the noise floor), and under
+// `loopscope run --json -- node http-server.js` (probed). Each round starts fresh servers
+// (a process's own JIT and heap layout make it a few % faster or slower for its whole life,
+// so one process per variant would measure that, not the probe), and one load-generator
+// process (bench/load.mjs, autocannon) warms them up, then drives them in alternating slices
+// (ABC then CBA, the order rotated each round), so that the slices of a round see the same
+// background load: this machine is shared and noisy. The cost is 1 − probed/base
+// requests/s, per round (paired), reported as the median of the paired ratios with min and
+// max. Budget: ≤ 1%.
+//
+// While one server is driven the others idle. An idle plain server uses no CPU; the idle
+// probed server pays the probe's idle cost on the same core, which slows the baseline a
+// little: a bias in the probe's favour, measured and printed (probed server's CPU during base
+// slices).
+//
+// Pinning (when taskset works): the servers, with the probe's worker thread, on CPU 0; the
+// load generator and the loopscope CLI process on CPU 1. So the probe's whole cost, worker
+// thread included, is paid by the server's core: an upper bound on a machine with spare cores.
+//
+// --mode tasks|trace measures those modes instead (budgets ≤ 10% and ≤ 25%).
+//
+//   node bench/http-throughput.mjs [--quick] [--rounds N] [--seconds S] [--no-pin] [--mode m]
+
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import {
+  BENCH_DIR, CLI, FIXTURES, QUICK, requireBuilt, printMachine, hasTaskset, pinned, repin, run, waitForLine, exited,
+  mean, median, min, max, sum, fmt, pct, table, verdict, save,
+} from './lib.mjs';
+
+const modeArg = process.argv.indexOf('--mode');
+const MODE = modeArg === -1 ? 'metrics' : process.argv[modeArg + 1];
+const BUDGETS = { metrics: 0.01, tasks: 0.1, trace: 0.25 };
+if (!(MODE in BUDGETS)) throw new Error(`--mode must be one of ${Object.keys(BUDGETS).join(', ')}`);
+const BUDGET = BUDGETS[MODE];
+const arg = (name, fallback) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i === -1 ? fallback : Number(process.argv[i + 1]);
+};
+const ROUNDS = arg('rounds', QUICK ? 2 : 6);
+const SECONDS = arg('seconds', 2);
+/** Slices per variant per round: ABC then CBA. */
+const SLICES = 2;
+const WARMUP_SECONDS = QUICK ? 1 : 1.5;
+// Enough requests in flight that the server stays busy when the load generator is descheduled.
+const CONNECTIONS = 50;
+const PIN = !process.argv.includes('--no-pin') && hasTaskset();
+const SERVER_CPU = PIN ? '0' : undefined;
+const LOAD_CPU = PIN ? '1' : undefined;
+
+requireBuilt();
+const machine = printMachine(`HTTP throughput cost, ${MODE} mode`);
+console.log(`${ROUNDS} rounds, each with fresh servers: a ${WARMUP_SECONDS} s warm-up each, then ${SLICES} × ${SECONDS} s per variant, alternating; autocannon -c ${CONNECTIONS} on 127.0.0.1; ` +
+  (PIN ? 'servers (and the probe worker) pinned to CPU 0, load generator and loopscope CLI to CPU 1' : 'not pinned: servers and load generator share the CPUs'));
+
+const serverFile = join(FIXTURES, 'http-server.js');
+
+/** Starts one server; resolves once it listens, with its port and the server's own pid. */
+async function startServer(variant) {
+  const { command, args } = variant !== 'probed'
+    ? pinned(SERVER_CPU, process.execPath, [serverFile])
+    : pinned(SERVER_CPU, process.execPath, [CLI, 'run', '--json', '--mode', MODE, '--', process.execPath, serverFile]);
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const s = { variant, child, stdout: '', stderr: '' };
+  child.stdout.on('data', (d) => (s.stdout += d));
+  child.stderr.on('data', (d) => (s.stderr += d));
+  // Under loopscope run --json, the server's own stdout comes out on the CLI's stderr.
+  const [, port, pid] = await waitForLine(child, /listening (\d+) (\d+)/);
+  // The CLI process (not its child, already started on CPU 0) moves to the load's CPU.
+  if (variant === 'probed' && LOAD_CPU !== undefined) repin(child.pid, LOAD_CPU);
+  return Object.assign(s, { url: `http://127.0.0.1:${port}/items?q=1`, pid: Number(pid) });
+}
+
+const VARIANTS = ['base', 'control', 'probed'];
+const probeSummaries = [];
+
+/** One round: fresh servers, a warm-up, alternating slices; the slices merged per variant. */
+async function oneRound(i) {
+  // Rotated each round, so that no variant is always started, warmed or driven first.
+  const order = VARIANTS.map((_, k) => VARIANTS[(k + i) % VARIANTS.length]);
+  const servers = [];
+  try {
+    for (const v of order) servers.push(await startServer(v));
+    const plan = { targets: servers.map((s) => ({ name: s.variant, url: s.url, pid: s.pid })), warmupSeconds: WARMUP_SECONDS, rounds: SLICES, seconds: SECONDS, connections: CONNECTIONS };
+    const load = pinned(LOAD_CPU, process.execPath, [join(BENCH_DIR, 'load.mjs'), JSON.stringify(plan)]);
+    const r = await run(load.command, load.args, { timeoutMs: 3 * (WARMUP_SECONDS + SLICES * SECONDS) * 1000 + 60_000 });
+    if (r.code !== 0) throw new Error(`load generator failed (${r.code}): ${r.stderr}`);
+    const slices = JSON.parse(r.stdout).slices;
+    for (const sl of slices) {
+      if (sl.errors || sl.non2xx || sl.timeouts) throw new Error(`${sl.target}: ${sl.errors} errors, ${sl.timeouts} timeouts, ${sl.non2xx} non-2xx`);
+    }
+    for (const s of servers) s.child.kill('SIGTERM');
+    await Promise.all(servers.map((s) => exited(s.child)));
+    const summary = JSON.parse(servers.find((s) => s.variant === 'probed').stdout);
+    if (summary.warnings.length || summary.samples === 0) throw new Error(`the probe did not report: ${summary.warnings.join('; ')}`);
+    probeSummaries.push(summary);
+    return Object.fromEntries(VARIANTS.map((v) => [v, merge(slices.filter((sl) => sl.target === v))]));
+  } catch (err) {
+    for (const s of servers) s.child.kill('SIGKILL');
+    console.error(servers.map((s) => `${s.variant}: ${s.stderr}`).join('\n'));
+    throw err;
+  }
+}
+
+/** A variant's slices in a round as one: requests and seconds summed, every server's CPU summed. */
+function merge(slices) {
+  const requests = sum(slices.map((s) => s.requests));
+  const seconds = sum(slices.map((s) => s.seconds));
+  const cpu = Object.fromEntries(VARIANTS.map((v) => [v, {
+    totalMs: sum(slices.map((s) => s.cpu[v].totalMs)),
+    mainMs: sum(slices.map((s) => s.cpu[v].mainMs)),
+  }]));
+  return { requests, seconds, rps: requests / seconds, latencyP99Ms: max(slices.map((s) => s.latencyP99Ms)), cpu, slices };
+}
+
+const rounds = [];
+for (let i = 0; i < ROUNDS; i++) {
+  const { base, control, probed } = await oneRound(i);
+  rounds.push({
+    base, control, probed,
+    ratio: probed.rps / base.rps,
+    controlRatio: control.rps / base.rps,
+    cpuPerRequestRatio: (probed.cpu.probed.totalMs / probed.requests) / (base.cpu.base.totalMs / base.requests),
+    mainPerRequestRatio: (probed.cpu.probed.mainMs / probed.requests) / (base.cpu.base.mainMs / base.requests),
+    controlCpuPerRequestRatio: (control.cpu.control.totalMs / control.requests) / (base.cpu.base.totalMs / base.requests),
+  });
+  const r = rounds[i];
+  console.log(`  round ${String(i + 1).padStart(2)}/${ROUNDS}: base ${fmt(r.base.rps, 0)}, control ${fmt(r.control.rps, 0)}, probed ${fmt(r.probed.rps, 0)} req/s; ` +
+    `probed/base ${fmt(r.ratio, 4)}, control/base ${fmt(r.controlRatio, 4)}`);
+}
+
+const ratios = rounds.map((r) => r.ratio);
+const controlRatios = rounds.map((r) => r.controlRatio);
+const cost = 1 - median(ratios);
+const cpuRatios = rounds.map((r) => r.cpuPerRequestRatio);
+const mainRatios = rounds.map((r) => r.mainPerRequestRatio);
+const controlCpuRatios = rounds.map((r) => r.controlCpuPerRequestRatio);
+const range = (xs) => `median ${fmt(median(xs), 4)} (min ${fmt(min(xs), 4)}, max ${fmt(max(xs), 4)})`;
+const own = (v) => rounds.map((r) => r[v]);
+const busy = (v) => sum(own(v).map((s) => s.cpu[v].totalMs)) / sum(own(v).map((s) => s.seconds * 1000));
+const perReq = (v, k) => median(own(v).map((s) => (s.cpu[v][k] * 1000) / s.requests));
+// The other server's CPU while one is driven: the idle cost each pays alongside.
+const idleMsPerS = (idle, driven) => sum(own(driven).map((s) => s.cpu[idle].totalMs)) / sum(own(driven).map((s) => s.seconds));
+
+console.log('');
+table(['variant', 'req/s median', 'min', 'max', 'p99 latency ms (median)', 'server CPU busy', 'CPU µs/request', 'main thread µs/request'], ['base', 'control', 'probed'].map((v) => [
+  v,
+  fmt(median(own(v).map((s) => s.rps)), 0), fmt(min(own(v).map((s) => s.rps)), 0), fmt(max(own(v).map((s) => s.rps)), 0),
+  fmt(median(own(v).map((s) => s.latencyP99Ms)), 0),
+  `${fmt(busy(v) * 100, 1)}%`,
+  fmt(perReq(v, 'totalMs'), 1),
+  fmt(perReq(v, 'mainMs'), 1),
+]));
+console.log(`\nprobed/base requests/s, paired per round: median ${fmt(median(ratios), 4)} (min ${fmt(min(ratios), 4)}, max ${fmt(max(ratios), 4)})`);
+console.log(`A/A control/base requests/s, paired per round: median ${fmt(median(controlRatios), 4)} (min ${fmt(min(controlRatios), 4)}, max ${fmt(max(controlRatios), 4)}): the noise floor of this run`);
+// Two identical servers differing by more than the budget means this run cannot resolve it.
+const noise = Math.max(Math.abs(1 - median(controlRatios)), ...controlRatios.map((x) => Math.abs(1 - x)));
+const conclusive = noise <= BUDGET;
+console.log(`throughput cost: ${pct(cost)} (spread ${pct(1 - max(ratios))} … ${pct(1 - min(ratios))}); budget ≤ ${fmt(BUDGET * 100, 0)}%: ${verdict(cost <= BUDGET)}` +
+  (conclusive ? '' : ` (INCONCLUSIVE: the A/A control differs from the baseline by up to ${fmt(noise * 100, 1)}%; see bench/busy-cost.mjs)`));
+console.log('server CPU time per request (less sensitive than requests/s to how much CPU the shared machine leaves the server; /proc ticks of 10 ms):');
+console.log(`  probed/base, whole process: ${range(cpuRatios)}; main thread only: ${range(mainRatios)}`);
+console.log(`  A/A control/base, whole process: ${range(controlCpuRatios)}`);
+console.log(`idle server alongside: probed server used ${fmt(idleMsPerS('probed', 'base'), 2)} ms CPU/s during base slices (bias in the probe's favour, ≈ ${fmt(idleMsPerS('probed', 'base') / 10, 2)}%), ` +
+  `base server ${fmt(idleMsPerS('base', 'probed'), 2)} ms CPU/s during probed slices`);
+const drops = sum(probeSummaries.map((p) => sum(Object.values(p.dropped.frames))));
+console.log(`probe: ${sum(probeSummaries.map((p) => p.samples))} samples in ${probeSummaries.length} runs, ${drops} frames dropped; ` +
+  `server lag p99 median ${fmt(median(probeSummaries.map((p) => p.lag.p99Ms)), 3)} ms, max ${fmt(max(probeSummaries.map((p) => p.lag.maxMs)), 3)} ms`);
+if (busy('base') < 0.9) console.log('note: the baseline server was under 90% busy: the load generator may be the bottleneck, which hides the cost');
+
+save(MODE === 'metrics' ? 'http-throughput' : `http-throughput-${MODE}`, { mode: MODE,
+  budget: BUDGET, rounds: ROUNDS, slicesPerRound: SLICES, seconds: SECONDS, warmupSeconds: WARMUP_SECONDS, connections: CONNECTIONS, pinned: PIN, machine,
+  medianRatio: median(ratios), minRatio: min(ratios), maxRatio: max(ratios), cost,
+  control: { medianRatio: median(controlRatios), minRatio: min(controlRatios), maxRatio: max(controlRatios) },
+  medianCpuPerRequestRatio: median(cpuRatios), minCpuPerRequestRatio: min(cpuRatios), maxCpuPerRequestRatio: max(cpuRatios),
+  medianMainThreadPerRequestRatio: median(mainRatios), controlCpuPerRequestRatio: { median: median(controlCpuRatios), min: min(controlCpuRatios), max: max(controlCpuRatios) },
+  probedIdleMsPerSecondDuringBase: idleMsPerS('probed', 'base'), baseIdleMsPerSecondDuringProbed: idleMsPerS('base', 'probed'),
+  busy: { base: busy('base'), control: busy('control'), probed: busy('probed') },
+  probe: probeSummaries.map((p) => ({ samples: p.samples, dropped: p.dropped, lag: p.lag, utilization: p.utilization })),
+  pass: cost <= BUDGET, conclusive, noise, perRound: rounds,
+});

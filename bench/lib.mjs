@@ -1,0 +1,207 @@
+// Shared helpers for the benchmarks: paths, child processes, CPU pinning, statistics and
+// printing. Benchmarks are not tests: they measure, print, and save their raw results under
+// bench/.out/ (ignored by git) so that BENCHMARKS.md can be written from a real run.
+
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir, availableParallelism, cpus } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
+export const ROOT = dirname(BENCH_DIR);
+export const FIXTURES = join(BENCH_DIR, 'fixtures');
+export const OUT_DIR = join(BENCH_DIR, '.out');
+export const CLI = join(ROOT, 'bin', 'loopscope.js');
+export const PROBE = join(ROOT, 'dist', 'probe.js');
+
+/** Fails early, with what to do, when the probe or the CLI have not been built. */
+export function requireBuilt() {
+  for (const f of [PROBE, join(ROOT, 'dist', 'cli.js')]) {
+    if (!existsSync(f)) {
+      console.error(`bench: ${f} is missing. Run \`npm run build\` first (or \`npm run bench\`, which builds).`);
+      process.exit(70);
+    }
+  }
+}
+
+export function tempDir(prefix) {
+  const dir = mkdtempSync(join(tmpdir(), `loopscope-bench-${prefix}-`));
+  return { path: dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+// ---------------------------------------------------------------------------------------
+// The machine
+
+export function machine() {
+  const c = cpus();
+  return {
+    node: process.version,
+    cpus: availableParallelism(),
+    cpuModel: c[0]?.model ?? 'unknown',
+    platform: `${process.platform} ${process.arch}`,
+    taskset: hasTaskset(),
+  };
+}
+
+let tasksetChecked;
+/** Whether `taskset` exists and can pin (it may be missing or forbidden in a container). */
+export function hasTaskset() {
+  if (tasksetChecked === undefined) {
+    const r = spawnSync('taskset', ['-c', '0', 'true'], { stdio: 'ignore' });
+    tasksetChecked = r.status === 0 && availableParallelism() >= 2;
+  }
+  return tasksetChecked;
+}
+
+/** Prefixes a command with `taskset -c <cpus>` when pinning is possible and wanted. */
+export function pinned(cpuList, command, args) {
+  if (cpuList === undefined || !hasTaskset()) return { command, args };
+  return { command: 'taskset', args: ['-c', cpuList, command, ...args] };
+}
+
+/** Moves every thread of a running process to the given CPUs. */
+export function repin(pid, cpuList) {
+  if (!hasTaskset()) return false;
+  return spawnSync('taskset', ['-a', '-p', '-c', cpuList, String(pid)], { stdio: 'ignore' }).status === 0;
+}
+
+export function printMachine(title) {
+  const m = machine();
+  console.log(`\n=== ${title} ===`);
+  console.log(`machine: ${m.cpus} CPUs (${m.cpuModel}), ${m.platform}, Node ${m.node}${m.taskset ? '' : ', no taskset: not pinned'}`);
+  return m;
+}
+
+// ---------------------------------------------------------------------------------------
+// Child processes
+
+/**
+ * Runs a command to its end, collecting stdout and stderr. Rejects on a timeout (the
+ * process is killed) but not on a non-zero exit: callers check `code`.
+ */
+export function run(command, args, { timeoutMs = 60_000, env = process.env, cwd = ROOT } = {}) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${command} ${args.join(' ')} took more than ${timeoutMs} ms\n${stderr}`));
+    }, timeoutMs);
+    child.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
+}
+
+/** `loopscope run --json [options] -- <command…>` to its end; resolves with the parsed summary. */
+export async function loopscopeRun(options, command, { timeoutMs = 60_000 } = {}) {
+  const r = await run(process.execPath, [CLI, 'run', '--json', ...options, '--', ...command], { timeoutMs });
+  let summary;
+  try {
+    summary = JSON.parse(r.stdout);
+  } catch {
+    throw new Error(`loopscope run printed no JSON summary (exit ${r.code})\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
+  }
+  return { summary, stderr: r.stderr, code: r.code };
+}
+
+/** Waits for a child's output (stdout or stderr) to contain a line matching `pattern`. */
+export function waitForLine(child, pattern, timeoutMs = 10_000) {
+  return new Promise((resolve, reject) => {
+    let seen = '';
+    const onData = (d) => {
+      seen += d;
+      const m = seen.match(pattern);
+      if (m) {
+        done();
+        resolve(m);
+      }
+    };
+    const onExit = (code) => {
+      done();
+      reject(new Error(`process exited (${code}) before printing ${pattern}\n${seen}`));
+    };
+    const timer = setTimeout(() => {
+      done();
+      reject(new Error(`no ${pattern} within ${timeoutMs} ms\n${seen}`));
+    }, timeoutMs);
+    const done = () => {
+      clearTimeout(timer);
+      child.stdout?.off('data', onData);
+      child.stderr?.off('data', onData);
+      child.off('exit', onExit);
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    child.on('exit', onExit);
+  });
+}
+
+/** Resolves once the child has exited (at once if it already has). */
+export function exited(child) {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => child.once('exit', () => resolve()));
+}
+
+// ---------------------------------------------------------------------------------------
+// Statistics
+
+export const sum = (xs) => xs.reduce((a, b) => a + b, 0);
+export const mean = (xs) => (xs.length ? sum(xs) / xs.length : NaN);
+export function median(xs) {
+  if (!xs.length) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+export const min = (xs) => Math.min(...xs);
+export const max = (xs) => Math.max(...xs);
+export const maxAbs = (xs) => Math.max(...xs.map(Math.abs));
+export function stdev(xs) {
+  if (xs.length < 2) return 0;
+  const m = mean(xs);
+  return Math.sqrt(sum(xs.map((x) => (x - m) ** 2)) / (xs.length - 1));
+}
+
+// ---------------------------------------------------------------------------------------
+// Printing and saving
+
+export const fmt = (x, digits = 2) => (Number.isFinite(x) ? x.toFixed(digits) : String(x));
+export const signed = (x, digits = 2) => (Number.isFinite(x) ? `${x >= 0 ? '+' : ''}${x.toFixed(digits)}` : String(x));
+export const pct = (x, digits = 2) => `${signed(x * 100, digits)}%`;
+
+/** Prints rows (arrays of strings) as an aligned table, with a header row. */
+export function table(header, rows) {
+  const all = [header, ...rows].map((r) => r.map(String));
+  const widths = header.map((_, i) => Math.max(...all.map((r) => r[i]?.length ?? 0)));
+  const line = (r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  console.log(line(all[0]));
+  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+  for (const r of all.slice(1)) console.log(line(r));
+}
+
+export function verdict(pass) {
+  return pass ? 'PASS' : 'MISS';
+}
+
+/** Saves a benchmark's raw results to bench/.out/<name>.json, with the machine and the time. */
+export function save(name, results) {
+  mkdirSync(OUT_DIR, { recursive: true });
+  const file = join(OUT_DIR, `${name}.json`);
+  writeFileSync(file, JSON.stringify({ name, at: new Date().toISOString(), machine: machine(), ...results }, null, 2) + '\n');
+  console.log(`raw results: ${file}`);
+}
+
+/** `--quick` on the command line, or BENCH_QUICK=1: fewer rounds, for checking the bench itself. */
+export const QUICK = process.argv.includes('--quick') || process.env.BENCH_QUICK === '1';

@@ -1,0 +1,136 @@
+#!/usr/bin/env node
+// Recording benchmark: write throughput, and a 1 GB recording opened and seeked.
+//
+// Writes a 1 GB recording of synthetic frames as fast as the writer takes them, in two
+// shapes: trace mode (500,000 lifecycle events/s in batches of 4096, plus metrics every
+// 100 ms: ~10 min of recording) and metrics mode only (a metrics sample every 100 ms: days of
+// recording in many small chunks). Then, per file:
+//   - open: RecordingReader.open, the replay session at the first frame, and the first view
+//     rendered (renderLiveView), from a cold page cache when it can be dropped (root), else warm;
+//   - seek: 30 seeks to random times, each to the state there (keyframe, `recent` rebuilt,
+//     frames reduced forward);
+//   - open without an index (the footer cut off, as after a kill -9): the scan of chunk headers.
+// Baseline, in the same run: writing the same number of bytes with fs.writeSync (64 KiB
+// writes), and reading the whole file sequentially (what a format without an index costs).
+// Budgets: ≥ 50 MB/s written; a 1 GB file shows its first frame in ≤ 1 s; seeks in ≤ 200 ms.
+//
+//   node bench/recording-large.mjs [--quick]   (--quick: 100 MB files)
+
+import { closeSync, openSync, readSync, rmSync, statSync, truncateSync, copyFileSync, writeSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { QUICK, requireBuilt, printMachine, tempDir, median, max, fmt, table, verdict, save } from './lib.mjs';
+import { loadRecording, writeSynthetic } from './recording-lib.mjs';
+
+requireBuilt();
+printMachine('recording: write throughput, open and seek in a large file');
+const rec = await loadRecording();
+const TARGET = (QUICK ? 100 : 1024) * 1024 * 1024;
+const SEEKS = 30;
+const tmp = tempDir('recording');
+
+function dropCaches() {
+  spawnSync('sync');
+  try {
+    writeFileSync('/proc/sys/vm/drop_caches', '3');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function baselineWrite(path, bytes) {
+  const block = Buffer.alloc(64 * 1024, 7);
+  const fd = openSync(path, 'w');
+  const started = performance.now();
+  for (let at = 0; at < bytes; at += block.length) writeSync(fd, block);
+  closeSync(fd);
+  const ms = performance.now() - started;
+  rmSync(path);
+  return ms;
+}
+
+function sequentialRead(path) {
+  const cold = dropCaches();
+  const fd = openSync(path, 'r');
+  const buffer = Buffer.alloc(4 * 1024 * 1024);
+  const started = performance.now();
+  let at = 0;
+  for (let n; (n = readSync(fd, buffer, 0, buffer.length, at)) > 0;) at += n;
+  closeSync(fd);
+  return { ms: performance.now() - started, cold };
+}
+
+function openAndShow(path) {
+  const cold = dropCaches();
+  const started = performance.now();
+  const session = rec.ReplaySession.open(path);
+  const lines = rec.renderLiveView(session.state, { width: 100, elapsedMs: 0, status: 'replay', remainingMs: undefined });
+  const ms = performance.now() - started;
+  if (lines.length === 0 || session.state.hello === undefined) throw new Error('no first state');
+  return { session, ms, cold };
+}
+
+function seeks(session) {
+  const times = [];
+  const span = session.endMs - session.startMs;
+  let seed = 7;
+  for (let i = 0; i < SEEKS; i++) {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    const target = session.startMs + (seed / 2147483648) * span;
+    const started = performance.now();
+    session.seek(target);
+    rec.renderLiveView(session.state, { width: 100, elapsedMs: target, status: 'replay', remainingMs: undefined });
+    times.push(performance.now() - started);
+  }
+  return times;
+}
+
+const results = [];
+// Metrics mode writes ~2 MB an hour: 100 MB is two days of it (1 GB, three weeks, would take
+// 15 minutes to write here for nothing more: its chunks are as small, only more of them).
+const SHAPES = [{ name: 'trace mode', eventsPerSecond: 500_000, bytes: TARGET }, { name: 'metrics mode', eventsPerSecond: 0, bytes: Math.min(TARGET, 100 * 1024 * 1024) }];
+for (const shape of SHAPES) {
+  const file = join(tmp.path, `${shape.name.replace(' ', '-')}.rec`);
+  console.log(`\n${shape.name}: writing ${fmt(shape.bytes / 1024 / 1024, 0)} MB…`);
+  const w = await writeSynthetic(rec, file, { fileBytes: shape.bytes, eventsPerSecond: shape.eventsPerSecond });
+  const baseMs = baselineWrite(join(tmp.path, 'baseline.bin'), w.fileBytes);
+  const size = statSync(file).size;
+  const open = openAndShow(file);
+  const seekMs = seeks(open.session);
+  open.session.close();
+  const read = sequentialRead(file);
+  const cut = join(tmp.path, 'cut.rec');
+  copyFileSync(file, cut);
+  truncateSync(cut, size - 16);
+  const scan = openAndShow(cut);
+  const scanSeekMs = seeks(scan.session);
+  scan.session.close();
+  rmSync(cut);
+  rmSync(file);
+  const r = {
+    shape: shape.name, fileMB: size / 1024 / 1024, recordedMin: w.recordedMs / 60_000, frames: w.frames, keyframes: w.keyframes,
+    writeMBps: w.frameBytes / 1e6 / (w.ms / 1000), writeFramesPerS: w.frames / (w.ms / 1000), writeFileMBps: w.fileBytes / 1e6 / (w.ms / 1000), compression: w.frameBytes / w.fileBytes,
+    baselineWriteMBps: w.fileBytes / 1e6 / (baseMs / 1000), openMs: open.ms, openCold: open.cold,
+    seekP50Ms: median(seekMs), seekMaxMs: max(seekMs), sequentialReadMs: read.ms,
+    openNoIndexMs: scan.ms, seekNoIndexP50Ms: median(scanSeekMs), seekNoIndexMaxMs: max(scanSeekMs),
+  };
+  results.push(r);
+  console.log(JSON.stringify(r));
+}
+tmp.remove();
+
+console.log('\nwrite (frame bytes in, while compressing and writing; baseline: fs.writeSync of the file\'s size)');
+// The 50 MB/s budget is for the modes that make volume; metrics mode sends ~10 small frames a
+// second, so what matters there is frames per second.
+table(['file', 'recorded', 'frames', 'frames/s', 'in MB/s', 'file MB/s', 'compression', 'baseline MB/s', '≥ 50 MB/s'], results.map((r) => [
+  r.shape, `${fmt(r.recordedMin, 1)} min`, String(r.frames), fmt(r.writeFramesPerS, 0), fmt(r.writeMBps, 0), fmt(r.writeFileMBps, 1), `${fmt(r.compression, 1)}×`,
+  fmt(r.baselineWriteMBps, 0), r.shape === 'metrics mode' ? 'n/a' : verdict(r.writeMBps >= 50),
+]));
+console.log('\nopen and seek (first frame shown; seeks to random times, each rendered)');
+table(['file', 'size', 'keyframes', 'open', 'seek p50', 'seek max', 'no index: open', 'seek max', 'read it all', '≤ 1 s / ≤ 200 ms'], results.map((r) => [
+  r.shape, `${fmt(r.fileMB, 0)} MB`, String(r.keyframes), `${fmt(r.openMs, 0)} ms${r.openCold ? ' (cold)' : ''}`, `${fmt(r.seekP50Ms, 1)} ms`, `${fmt(r.seekMaxMs, 1)} ms`,
+  `${fmt(r.openNoIndexMs, 0)} ms`, `${fmt(r.seekNoIndexMaxMs, 1)} ms`, `${fmt(r.sequentialReadMs, 0)} ms`,
+  verdict(r.openMs <= 1000 && r.seekMaxMs <= 200),
+]));
+save('recording-large', { quick: QUICK, results });
