@@ -125,3 +125,36 @@ describe('trace mode', () => {
     expect(late - early).toBeLessThan(48 * 1024 * 1024);
   });
 });
+
+describe('creation stacks', () => {
+  it('honour source maps when the target runs with --enable-source-maps', async () => {
+    const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { transformSync } = await import('esbuild');
+    // TypeScript compiled with an inline source map: lines move, so only the map can say
+    // where the timer was made in the original.
+    const source = [
+      'type Job = { ms: number };',
+      'const job: Job = { ms: 40 };',
+      '',
+      'function spin(ms: number): void {',
+      '  const end = Date.now() + ms;',
+      '  while (Date.now() < end);',
+      '}',
+      '',
+      'setTimeout(() => spin(job.ms), 200); // line 9',
+      '',
+    ].join('\n');
+    const dir = mkdtempSync(join(tmpdir(), 'loopscope-sourcemap-'));
+    const file = join(dir, 'slow-timer.js');
+    writeFileSync(file, transformSync(source, { loader: 'ts', sourcemap: 'inline', sourcefile: join(dir, 'slow-timer.ts') }).code);
+    const run = await runProbed(file, {}, { mode: 'tasks' }, { nodeArgs: ['--enable-source-maps'] });
+    await run.exit;
+    await run.closed;
+    await run.server.close();
+    rmSync(dir, { recursive: true, force: true });
+    const slow = run.state().tasks.slowCallbacks.find((c) => c.type === 'Timeout' && c.durationUs > 30_000);
+    expect(slow, 'the slow timer callback').toBeDefined();
+    expect(slow!.initStack.find((f) => f.url.endsWith('slow-timer.ts'))).toMatchObject({ lineNumber: 9 });
+  });
+});

@@ -2,7 +2,7 @@
 // collects what arrives. Shared by the end-to-end tests.
 
 import type { ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { launch } from '../../main/launch/launch';
 import { probePath } from '../../main/launch/probe-path';
 import { startProbeServer, type ProbeConnection, type ProbeServer } from '../../main/server/probe-server';
@@ -36,7 +36,7 @@ export async function runProbed(
   const stdout: string[] = [];
   const child = launch({
     command: process.execPath,
-    args: [...(options.nodeArgs ?? []), join(FIXTURES, fixture)],
+    args: [...(options.nodeArgs ?? []), resolve(FIXTURES, fixture)], // an absolute path stays as it is
     probeFile: probePath(),
     socketPath: server.address,
     token,
