@@ -141,3 +141,37 @@ describe('probe server', () => {
     await server.close();
   });
 });
+
+describe('blocked-loop stacks', () => {
+  it('honour source maps when the target runs with --enable-source-maps', async () => {
+    const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { transformSync } = await import('esbuild');
+    const source = [
+      'interface Work { ms: number }',
+      'const work: Work = { ms: 120 };',
+      '',
+      'function renderReport(ms: number): number {',
+      '  const end = Date.now() + ms;',
+      '  let n = 0;',
+      '  while (Date.now() < end) n++; // line 7',
+      '  return n;',
+      '}',
+      '',
+      'setTimeout(() => renderReport(work.ms), 200);',
+      '',
+    ].join('\n');
+    const dir = mkdtempSync(join(tmpdir(), 'loopscope-sourcemap-'));
+    const file = join(dir, 'report.js');
+    writeFileSync(file, transformSync(source, { loader: 'ts', sourcemap: 'inline', sourcefile: join(dir, 'report.ts') }).code);
+    const run = await runProbed(file, {}, {}, { nodeArgs: ['--enable-source-maps'] });
+    await run.exit;
+    await run.closed;
+    await run.server.close();
+    rmSync(dir, { recursive: true, force: true });
+    const [block] = run.state().blocked;
+    expect(block?.stack.find((f) => f.functionName === 'renderReport')).toMatchObject({ lineNumber: 7 });
+    expect(block?.stack.find((f) => f.functionName === 'renderReport')?.url).toMatch(/report\.ts$/);
+  });
+});
