@@ -115,14 +115,10 @@ const darwin: ProcessSource = {
       };
     });
   },
-  async get(pid) {
-    const found = (await this.list()).find((p) => p.pid === pid);
-    if (!found) throw noSuchProcess(pid);
-    return found;
+  get(pid) {
+    return findInList(this, pid);
   },
-  nodeVersion(info) {
-    return info.exe ? readNodeVersion(info.exe, info.exe) : Promise.resolve(undefined);
-  },
+  nodeVersion: versionOfExecutable,
   async listenersOnPort(port) {
     const out = await run('lsof', ['-nP', `-iTCP:${port}`, '-sTCP:LISTEN', '-F', 'pn']).catch(() => '');
     return parseLsofListeners(out).map(toListener);
@@ -136,6 +132,17 @@ const darwin: ProcessSource = {
     return out.trim() || undefined;
   },
 };
+
+/** Where a process can only be found by listing them all (macOS, Windows). */
+async function findInList(source: ProcessSource, pid: number): Promise<ProcessInfo> {
+  const found = (await source.list()).find((p) => p.pid === pid);
+  if (!found) throw noSuchProcess(pid);
+  return found;
+}
+
+function versionOfExecutable(info: ProcessInfo): Promise<NodeVersion | undefined> {
+  return info.exe ? readNodeVersion(info.exe, info.exe) : Promise.resolve(undefined);
+}
 
 async function netstatListeners(): Promise<Listener[]> {
   const [v4, v6] = await Promise.all([run('netstat', ['-ano', '-p', 'TCP']).catch(() => ''), run('netstat', ['-ano', '-p', 'TCPv6']).catch(() => '')]);
@@ -161,14 +168,10 @@ const win32: ProcessSource = {
       probeFile: undefined,
     }));
   },
-  async get(pid) {
-    const found = (await this.list()).find((p) => p.pid === pid);
-    if (!found) throw noSuchProcess(pid);
-    return found;
+  get(pid) {
+    return findInList(this, pid);
   },
-  nodeVersion(info) {
-    return info.exe ? readNodeVersion(info.exe, info.exe) : Promise.resolve(undefined);
-  },
+  nodeVersion: versionOfExecutable,
   async listenersOnPort(port) {
     return (await netstatListeners()).filter((l) => l.port === port);
   },
