@@ -12,7 +12,6 @@ export interface HeartbeatSource {
 
 export interface WatchdogOptions {
   readonly thresholdMs: number;
-  readonly beatIntervalMs: number;
   /** Now, on the main thread's performance.now() clock. */
   readonly nowMs: () => number;
   readonly capture: (done: (r: CaptureResult) => void) => void;
@@ -38,6 +37,7 @@ const us = (ms: number): number => Math.round(ms * 1000);
 
 export class Watchdog {
   private seenBeat: number;
+  private lastStallEndMs = 0;
   private block: Block | undefined;
   private nextId = 1;
 
@@ -45,8 +45,8 @@ export class Watchdog {
     this.seenBeat = source.heartbeat;
   }
 
-  reconfigure(thresholdMs: number, beatIntervalMs: number): void {
-    this.options = { ...this.options, thresholdMs, beatIntervalMs };
+  reconfigure(thresholdMs: number): void {
+    this.options = { ...this.options, thresholdMs };
   }
 
   tick(): void {
@@ -55,11 +55,22 @@ export class Watchdog {
     const block = this.block;
     if (beat !== this.seenBeat) {
       this.seenBeat = beat;
+      // The beat that ended a stall measured it from the loop's active time.
+      const { stallMs, endMs } = this.source.lastStall;
+      const fresh = endMs !== this.lastStallEndMs;
+      this.lastStallEndMs = endMs;
       if (block && !block.ended) {
-        // The beat that ended the stall measured it from the loop's active time.
-        const { stallMs, endMs } = this.source.lastStall;
         const durationMs = stallMs > 0 ? stallMs : now - block.startMs;
         block.ended = { startMs: endMs - durationMs, durationMs, atMs: now };
+      } else if (!block && fresh && stallMs >= this.options.thresholdMs) {
+        // A block that ended between two polls: too short to be caught while it lasted,
+        // long enough to count. Reported without a stack, and says why.
+        this.send({
+          id: this.nextId++, startMs: endMs - stallMs, stack: [], captured: true, lastSentMs: now,
+          stackError: 'the block ended before the watchdog saw it (it polls every few ms)',
+          ended: { startMs: endMs - stallMs, durationMs: stallMs, atMs: now },
+        }, 'ended', now);
+        return;
       }
     }
     if (block) {
@@ -70,14 +81,16 @@ export class Watchdog {
       }
       return;
     }
-    const stalledMs = now - this.source.lastBeatMs - this.options.beatIntervalMs;
-    if (stalledMs > this.options.thresholdMs) this.begin(now);
+    // A block may start right after a beat, so count from the beat itself: a heartbeat
+    // `threshold` late may hide a block of `threshold`. The loop's active time, measured
+    // when the beat comes back, then confirms the block or withdraws the report.
+    if (now - this.source.lastBeatMs > this.options.thresholdMs) this.begin(now);
   }
 
   private begin(now: number): void {
     const block: Block = {
       id: this.nextId++,
-      startMs: this.source.lastBeatMs + this.options.beatIntervalMs,
+      startMs: this.source.lastBeatMs,
       stack: [],
       stackError: undefined,
       captured: false,

@@ -9,7 +9,7 @@ import { SharedViews, type SharedState } from './shared-state';
 import { Watchdog } from './watchdog';
 import { captureMainThreadStack, type CaptureResult } from './stack-capture';
 import { FrameReader, decodeControl, encodeBlocked, encodeDrops, encodeGoodbye, encodeHello, messageTypeName, type Hello, type ProbeConfig } from './wire';
-import { beatIntervalMs, type MainToWorker, type WorkerToMain } from './threads';
+import type { MainToWorker, WorkerToMain } from './threads';
 
 export interface WorkerData {
   readonly loopscopeProbeWorker: true;
@@ -61,7 +61,6 @@ export function runWorker(data: WorkerData): void {
 
   const watchdog = new Watchdog(views, {
     thresholdMs: config.blockThresholdMs,
-    beatIntervalMs: beatIntervalMs(config),
     nowMs: mainNowMs,
     capture,
     emit: (report) => send(encodeBlocked(report)),
@@ -144,7 +143,7 @@ export function runWorker(data: WorkerData): void {
           stop(`refused by loopscope: ${control.reject.reason}`);
         } else {
           config = { ...config, ...control.config };
-          watchdog.reconfigure(config.blockThresholdMs, beatIntervalMs(config));
+          watchdog.reconfigure(config.blockThresholdMs);
           schedule();
           post({ type: 'configure', config });
         }

@@ -12,7 +12,7 @@ function setup(captureResult: CaptureResult | undefined) {
   const reports: BlockedReport[] = [];
   let pendingCapture: ((r: CaptureResult) => void) | undefined;
   const dog = new Watchdog(source, {
-    thresholdMs: 50, beatIntervalMs: 10, nowMs: () => now,
+    thresholdMs: 50, nowMs: () => now,
     capture: (done) => (captureResult ? done(captureResult) : (pendingCapture = done)),
     emit: (r) => reports.push(r),
   });
@@ -42,8 +42,8 @@ describe('watchdog', () => {
     w.at(100);
     w.beat(100);
     w.dog.tick();
-    w.at(155);
-    w.dog.tick(); // 45 ms late: not yet
+    w.at(145);
+    w.dog.tick(); // 45 ms since the last beat: not yet
     expect(w.reports).toHaveLength(0);
     w.at(170);
     w.dog.tick();
@@ -98,6 +98,23 @@ describe('stack capture parsing', () => {
   it('says why when nothing is left', () => {
     expect(parseCapturedStack([['', 'loopscope-probe-stack-capture', 1, 1]])).toEqual({ error: 'the loop was free again before its stack could be taken' });
     expect(parseCapturedStack(undefined)).toEqual({ error: 'the inspector returned no stack' });
+  });
+});
+
+describe('watchdog and short blocks', () => {
+  it('reports a block that ended between two polls, without a stack, and only once', () => {
+    const w = setup({ stack: [frame] });
+    w.beat(0);
+    w.at(40);
+    w.dog.tick(); // 40 ms since the beat: not yet a block
+    w.at(60);
+    w.beat(60, 53); // the loop was busy for 53 ms, between two polls
+    w.dog.tick();
+    w.at(70);
+    w.dog.tick();
+    expect(w.reports).toHaveLength(1);
+    expect(w.reports[0]).toMatchObject({ state: 'ended', durationUs: 53_000, startUs: 7_000, stack: [] });
+    expect(w.reports[0]!.stackError).toMatch(/ended before the watchdog saw it/);
   });
 });
 
