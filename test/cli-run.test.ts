@@ -1,22 +1,11 @@
 // `loopscope run` as a user runs it: the real CLI, a real target, real output.
 
 import { describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { FIXTURES, REPO } from './helpers/probe-harness';
+import { FIXTURES } from './helpers/probe-harness';
+import { loopscope } from './helpers/cli';
 
-const CLI = join(REPO, 'bin', 'loopscope.js');
 
-function loopscope(args: string[], env: Record<string, string> = {}) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 describe('loopscope run', () => {
   it('prints a JSON summary that names the blocking function, and exits with the target\'s code', async () => {

@@ -4,7 +4,6 @@
 // recordings a thousand ways.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,9 +17,10 @@ import { launch } from '../main/launch/launch';
 import { probePath } from '../main/launch/probe-path';
 import { startProbeServer } from '../main/server/probe-server';
 import type { MessageTypeId } from '../probe/wire';
-import { FIXTURES, REPO } from './helpers/probe-harness';
+import { FIXTURES } from './helpers/probe-harness';
 import { syntheticHello, syntheticSession } from './helpers/recording-synthetic';
 import { mutate, rng, runCase } from './helpers/recording-fuzz';
+import { loopscope } from './helpers/cli';
 
 const dir = mkdtempSync(join(tmpdir(), 'loopscope-rec-bad-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -70,16 +70,6 @@ beforeAll(async () => {
   real = await realRecording();
 });
 
-function loopscope(args: string[]) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(process.execPath, [join(REPO, 'bin', 'loopscope.js'), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 function file(name: string, bytes: Uint8Array | string): string {
   const path = join(dir, name);

@@ -18,6 +18,7 @@ import { summarizeRecording } from '../main/recording/recording-summary';
 import { ReplaySession } from '../main/recording/replay-session';
 import type { ProbeConfig } from '../probe/wire';
 import { FIXTURES, REPO } from './helpers/probe-harness';
+import { loopscope } from './helpers/cli';
 
 const dir = mkdtempSync(join(tmpdir(), 'loopscope-rec-live-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -47,16 +48,6 @@ async function recordRun(fixture: string, file: string, config: Partial<ProbeCon
   return { live, writer };
 }
 
-function loopscope(args: string[]) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(process.execPath, [join(REPO, 'bin', 'loopscope.js'), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 /** The live summary and the file's agree on everything but the wall-clock duration. */
 function expectSameStory(fromFile: Summary, live: Summary): void {
