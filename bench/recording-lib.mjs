@@ -97,10 +97,10 @@ export const TRACE_DICTIONARY = [[1, 'Timeout'], [2, 'TCPWRAP'], [3, 'PROMISE'],
  * Writes a synthetic recording as fast as the writer takes it: a metrics sample every 100 ms
  * of recording time and, with `eventsPerSecond`, trace batches at that rate. Waits whenever
  * the writer's backlog passes 32 MB (a live probe would instead see its frames dropped).
- * Stops at `seconds` of recording time or `fileBytes` on disk.
+ * Stops at `seconds` of recording time or `fileBytes` on disk. `writerOptions` go to the writer.
  */
-export async function writeSynthetic(rec, file, { seconds = Infinity, fileBytes = Infinity, eventsPerSecond = 0 } = {}) {
-  const writer = rec.RecordingWriter.create(file);
+export async function writeSynthetic(rec, file, { seconds = Infinity, fileBytes = Infinity, eventsPerSecond = 0, writerOptions = {} } = {}) {
+  const writer = rec.RecordingWriter.create(file, writerOptions);
   const t0 = Date.now();
   writer.start(rec.syntheticHello, t0);
   writer.write(rec.toRaw(rec.encodeDictionary([[1, 'Timeout'], [2, 'TCPWRAP'], ...TRACE_DICTIONARY.slice(2)])), t0);

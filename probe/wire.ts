@@ -561,6 +561,15 @@ export function encodeMetrics(s: MetricsSample, typeIds: readonly number[]): Uin
   return frame(MessageType.Metrics, payload);
 }
 
+/** A finite f64 at `at` (NaN and ±Infinity are rejected: nothing from the wire is trusted). */
+function finiteF64(view: DataView, at: number, what: string): number {
+  const v = view.getFloat64(at, true);
+  if (v - v !== 0) throw new WireError(`${what}: non-finite number at byte ${at}`);
+  return v;
+}
+
+// Straight-line reads at fixed offsets: replay decodes thousands of samples per seek, and a
+// reader function per value (or an array of them) cost several times the decoding itself.
 function decodeMetrics(payload: Uint8Array, dictionary: ReadonlyMap<number, string>): MetricsSample {
   const what = 'metrics';
   if (payload.byteLength < 16) throw new WireError(`${what}: payload of ${payload.byteLength} bytes is truncated`);
@@ -572,35 +581,45 @@ function decodeMetrics(payload: Uint8Array, dictionary: ReadonlyMap<number, stri
   if (payload.byteLength !== expected) {
     throw new WireError(`${what}: payload is ${payload.byteLength} bytes, expected ${expected} for ${gcCount} GC pauses, ${resCount} resource types and ${pctCount} percentiles`);
   }
-  let at = 16;
-  const get = (): number => {
-    const v = view.getFloat64(at, true);
-    at += 8;
-    if (!Number.isFinite(v)) throw new WireError(`${what}: non-finite number at byte ${at - 8}`);
-    return v;
-  };
-  const [timeUs, intervalUs, minUs, meanUs, p50Us, p90Us, p99Us, maxUs, count, stallMaxUs, utilization, cpuUserUs,
-    cpuSystemUs, rssBytes, heapUsedBytes, heapTotalBytes, externalBytes, arrayBuffersBytes] = Array.from({ length: 18 }, get) as number[];
-  at += 3 * 8;
-  const gc: GcPause[] = [];
-  for (let i = 0; i < gcCount; i++) {
-    const kind = GC_KINDS[get()] ?? 'unknown';
-    gc.push({ kind, startUs: get(), durationUs: get() });
+  // The 18 fixed values, in the order encodeMetrics writes them; the 3 reserved slots after
+  // them are not read.
+  const f = (i: number): number => finiteF64(view, 16 + i * 8, what);
+  const timeUs = f(0);
+  const intervalUs = f(1);
+  const minUs = f(2);
+  const meanUs = f(3);
+  const p50Us = f(4);
+  const p90Us = f(5);
+  const p99Us = f(6);
+  const maxUs = f(7);
+  const count = f(8);
+  const stallMaxUs = f(9);
+  const utilization = f(10);
+  const cpuUserUs = f(11);
+  const cpuSystemUs = f(12);
+  const rssBytes = f(13);
+  const heapUsedBytes = f(14);
+  const heapTotalBytes = f(15);
+  const externalBytes = f(16);
+  const arrayBuffersBytes = f(17);
+  let at = 16 + METRICS_FIXED_F64 * 8;
+  const gc: GcPause[] = new Array(gcCount);
+  for (let i = 0; i < gcCount; i++, at += 24) {
+    const kind = GC_KINDS[finiteF64(view, at, what)] ?? 'unknown';
+    gc[i] = { kind, startUs: finiteF64(view, at + 8, what), durationUs: finiteF64(view, at + 16, what) };
   }
-  const resources: ResourceCount[] = [];
-  for (let i = 0; i < resCount; i++) {
-    const id = get();
+  const resources: ResourceCount[] = new Array(resCount);
+  for (let i = 0; i < resCount; i++, at += 16) {
+    const id = finiteF64(view, at, what);
     const type = dictionary.get(id);
     if (type === undefined) throw new WireError(`${what}: resource type id ${id} is not in the dictionary`);
-    resources.push({ type, count: get() });
+    resources[i] = { type, count: finiteF64(view, at + 8, what) };
   }
-  const percentiles: [number, number][] = [];
-  for (let i = 0; i < pctCount; i++) percentiles.push([get(), get()]);
+  const percentiles: [number, number][] = new Array(pctCount);
+  for (let i = 0; i < pctCount; i++, at += 16) percentiles[i] = [finiteF64(view, at, what), finiteF64(view, at + 8, what)];
   return {
-    timeUs: timeUs!, intervalUs: intervalUs!, utilization: utilization!, cpuUserUs: cpuUserUs!, cpuSystemUs: cpuSystemUs!,
-    rssBytes: rssBytes!, heapUsedBytes: heapUsedBytes!, heapTotalBytes: heapTotalBytes!, externalBytes: externalBytes!,
-    arrayBuffersBytes: arrayBuffersBytes!,
-    lag: { minUs: minUs!, meanUs: meanUs!, p50Us: p50Us!, p90Us: p90Us!, p99Us: p99Us!, maxUs: maxUs!, count: count!, stallMaxUs: stallMaxUs!, percentiles },
+    timeUs, intervalUs, utilization, cpuUserUs, cpuSystemUs, rssBytes, heapUsedBytes, heapTotalBytes, externalBytes, arrayBuffersBytes,
+    lag: { minUs, meanUs, p50Us, p90Us, p99Us, maxUs, count, stallMaxUs, percentiles },
     gc, resources,
   };
 }

@@ -13,11 +13,12 @@ import * as clock from '../main/recording/replay-clock';
 import { formatRecordingTime, parseRecordingTime } from '../main/recording/time-format';
 import { WorstStretchFinder } from '../main/recording/worst-stretch';
 import { BlockedStacks } from '../main/recording/blocked-stacks';
-import { ChromeTraceBuilder, TRACKS } from '../main/recording/chrome-trace';
+import { ChromeTraceBuilder, traceText, TRACKS } from '../main/recording/chrome-trace';
 import { renderTransport, replayKeyAction } from '../main/cli/replay-command';
 import { applyMessage, initialSessionState, initialTotals } from '../main/session/session-state';
-import { ProbeDecoder, TaskEventKind } from '../probe/wire';
-import { sample, syntheticHello, syntheticSession } from './helpers/recording-synthetic';
+import { encodeDictionary, encodeMetrics, ProbeDecoder, TaskEventKind } from '../probe/wire';
+import { sample, syntheticHello, syntheticSession, toRaw } from './helpers/recording-synthetic';
+import { eventProblems, perfettoView } from './helpers/recording-trace-check';
 
 describe('crc32', () => {
   it('matches the standard check value, native or not', () => {
@@ -81,6 +82,32 @@ describe('byte layouts', () => {
     expect(keyframeAtOrBefore(keyframes, 999)).toBeUndefined();
     expect(keyframeAtOrBefore(keyframes, 4999)).toBe(0);
     expect(keyframeAtOrBefore(keyframes, 1e9)).toBe(1);
+  });
+});
+
+describe('metrics frames, as replay decodes them (thousands a seek)', () => {
+  const decoder = new ProbeDecoder();
+  decoder.decode(toRaw(encodeDictionary([[1, 'Timeout'], [2, 'TCPWRAP']])));
+  const frame = encodeMetrics(sample(20), [1, 2]);
+  const patched = (at: number, value: number) => {
+    const copy = frame.slice();
+    new DataView(copy.buffer).setFloat64(8 + at, value, true);
+    return toRaw(copy);
+  };
+
+  it('gives back every field, GC pauses, resources and percentiles', () => {
+    expect(decoder.decode(toRaw(frame))).toEqual({ type: 'metrics', sample: sample(20) });
+  });
+
+  it('rejects a non-finite number, saying where, and leaves the reserved slots unread', () => {
+    expect(() => decoder.decode(patched(16 + 5 * 8, NaN))).toThrow('metrics: non-finite number at byte 56');
+    expect(() => decoder.decode(patched(16 + 22 * 8, Infinity))).toThrow('metrics: non-finite number at byte 192');
+    expect(decoder.decode(patched(16 + 19 * 8, NaN))).toEqual({ type: 'metrics', sample: sample(20) });
+  });
+
+  it('names a GC kind it does not know "unknown"', () => {
+    const m = decoder.decode(patched(16 + 21 * 8, 99));
+    expect(m.type === 'metrics' && m.sample.gc[0]!.kind).toBe('unknown');
   });
 });
 
@@ -204,9 +231,32 @@ describe('what only a whole recording tells', () => {
       triggerIds: Float64Array.from(events.map((e) => e[2]!)), timesUs: Float64Array.from(events.map((e) => e[3]!)),
       typeIds: Uint16Array.from(events.map((e) => e[4]!)), types: new Map([[1, 'Timeout']]),
     };
+    // A callback nested in another comes out after it, once the outer one has ended.
     expect(b.add({ type: 'taskEvents', batch })).toEqual([
-      expect.objectContaining({ name: 'callback', ts: 115, dur: 5, args: { asyncId: 8 } }),
       expect.objectContaining({ name: 'Timeout', ts: 110, dur: 20, tid: TRACKS.callbacks, args: { asyncId: 7 } }),
+      expect.objectContaining({ name: 'callback', ts: 115, dur: 5, args: { asyncId: 8 } }),
     ]);
+    for (const e of [...meta, ...metrics]) expect(eventProblems(e)).toEqual([]);
+    expect(metrics[0]).toMatchObject({ pid: 4242, tid: 4242 });
+  });
+
+  it('writes what Perfetto reads as meant: nested slices sharing a start longest first, clean text, no tid 0', () => {
+    const b = new ChromeTraceBuilder();
+    b.add({ type: 'hello', hello: { ...syntheticHello, argv: ['node', '/srv/a\u0007pp.js'] } });
+    const k = TaskEventKind;
+    // Two callbacks starting at the same µs, one inside the other, and one still running at the end.
+    const events = [[k.init, 7, 1, 100, 1], [k.init, 8, 1, 100, 2], [k.before, 7, 0, 110, 0], [k.before, 8, 0, 110, 0], [k.after, 8, 0, 115, 0],
+      [k.after, 7, 0, 130, 0], [k.before, 7, 0, 140, 0], [k.before, 8, 0, 141, 0], [k.after, 8, 0, 142, 0]];
+    const batch = {
+      count: events.length, kinds: Uint8Array.from(events.map((e) => e[0]!)), asyncIds: Float64Array.from(events.map((e) => e[1]!)),
+      triggerIds: Float64Array.from(events.map((e) => e[2]!)), timesUs: Float64Array.from(events.map((e) => e[3]!)),
+      typeIds: Uint16Array.from(events.map((e) => e[4]!)), types: new Map([[1, 'Timeout'], [2, 'odd\u007ftype\ud800']]),
+    };
+    const out = [...b.add({ type: 'taskEvents', batch }), ...b.finish()];
+    expect(out.map((e) => [e.name, e.ts, e.dur])).toEqual([['Timeout', 110, 20], ['odd\ufffdtype\ufffd', 110, 5], ['odd\ufffdtype\ufffd', 141, 1]]);
+    for (const e of out) expect(eventProblems(e)).toEqual([]);
+    const text = `{"traceEvents":[${out.map((e) => JSON.stringify(e)).join(',')}]}`;
+    expect(perfettoView(text).slices.map((s) => [s.name, s.depth])).toEqual([['Timeout', 0], ['odd\ufffdtype\ufffd', 1], ['odd\ufffdtype\ufffd', 0]]);
+    expect(traceText('node /srv/a\u0007pp.js \ud83d\ude00')).toBe('node /srv/a\ufffdpp.js \ud83d\ude00');
   });
 });

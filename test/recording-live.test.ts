@@ -19,6 +19,7 @@ import { ReplaySession } from '../main/recording/replay-session';
 import type { ProbeConfig } from '../probe/wire';
 import { FIXTURES, REPO } from './helpers/probe-harness';
 import { loopscope } from './helpers/cli';
+import { perfettoView } from './helpers/recording-trace-check';
 
 const dir = mkdtempSync(join(tmpdir(), 'loopscope-rec-live-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -94,12 +95,15 @@ describe('recording a real run', () => {
     const r = await loopscope(['export', file, '--format', 'chrome-trace', '-o', out]);
     expect(r.code).toBe(0);
     expect(r.stderr).toContain('open it in');
-    const trace = JSON.parse(readFileSync(out, 'utf8')) as { traceEvents: { name: string; ph: string; args?: { stack?: string[] } }[] };
-    const names = new Set(trace.traceEvents.map((e) => e.name));
-    for (const n of ['process_name', 'event loop lag (ms)', 'event loop utilization (%)', 'memory (MB)', 'event loop blocked']) expect(names).toContain(n);
-    const blocked = trace.traceEvents.filter((e) => e.name === 'event loop blocked');
+    // Read as Perfetto's importer reads it (see the helper): what its tables would hold.
+    const view = perfettoView(readFileSync(out, 'utf8'));
+    expect(view.problems).toEqual([]);
+    expect(view.processName).toMatch(/^node .*blocker\.js \(pid \d+\)$/);
+    for (const c of ['event loop lag (ms) p99', 'event loop utilization (%) utilization', 'memory (MB) heapUsed']) expect(view.counters.get(c)).toHaveLength(live.samples);
+    const blocked = view.slices.filter((x) => x.thread === 'event loop blocked');
     expect(blocked).toHaveLength(live.blockedCount);
-    expect(blocked.some((b) => b.args!.stack!.some((f) => /^blockFor \(.*blocker\.js:14:\d+\)$/.test(f)))).toBe(true);
+    expect(blocked.every((b) => b.name === 'event loop blocked' && b.depth === 0)).toBe(true);
+    expect(blocked.some((b) => (b.args['stack'] as string[]).some((f) => /^blockFor \(.*blocker\.js:14:\d+\)$/.test(f)))).toBe(true);
   });
 
   it('`loopscope replay` shows the live view in a terminal, and quits on q', async () => {
@@ -155,10 +159,11 @@ describe('recording other modes and endings', () => {
     reader.close();
     const out = join(dir, 'callbacks.json');
     expect((await loopscope(['export', file, '-o', out])).code).toBe(0);
-    const events = (JSON.parse(readFileSync(out, 'utf8')) as { traceEvents: { cat?: string; args?: { asyncId?: number } }[] }).traceEvents;
-    const callbacks = events.filter((e) => e.cat === 'callback');
+    const view = perfettoView(readFileSync(out, 'utf8'));
+    expect(view.problems).toEqual([]);
+    const callbacks = view.slices.filter((x) => x.thread === 'main thread: callbacks');
     expect(callbacks.length).toBeGreaterThan(0);
-    expect(typeof callbacks[0]!.args!.asyncId).toBe('number');
+    expect(typeof callbacks[0]!.args['asyncId']).toBe('number');
   });
 
   it('a target killed with SIGKILL mid-recording leaves a complete, readable file', async () => {

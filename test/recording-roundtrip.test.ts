@@ -5,20 +5,23 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { RecordingWriter, type RecordingWriterOptions } from '../main/recording/recording-writer';
 import { FrameCursor, RecordingReader } from '../main/recording/recording-reader';
-import { RecordingPlayer } from '../main/recording/recording-player';
+import { RecordingPlayer, SEEK_TRACE_EVENTS } from '../main/recording/recording-player';
 import { ReplaySession } from '../main/recording/replay-session';
 import { summarizeRecording } from '../main/recording/recording-summary';
 import { ChunkKind, FILE_HEADER_BYTES } from '../main/recording/format';
 import { applyMessage, initialSessionState, type SessionState } from '../main/session/session-state';
-import { ProbeDecoder, type MessageTypeId } from '../probe/wire';
+import { encodeDictionary, encodeTaskEvents, MessageType, ProbeDecoder, TaskEventKind, type MessageTypeId } from '../probe/wire';
+import { exportCommand } from '../main/cli/export-command';
+import { TraceModel } from '../main/session/trace-model';
 import { FIXTURES, REPO } from './helpers/probe-harness';
-import { syntheticHello, syntheticSession, type TimedFrame } from './helpers/recording-synthetic';
+import { syntheticHello, syntheticSession, taskEventBatch, toRaw, type TimedFrame } from './helpers/recording-synthetic';
+import { perfettoView } from './helpers/recording-trace-check';
 
 const dir = mkdtempSync(join(tmpdir(), 'loopscope-rec-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -78,17 +81,28 @@ describe('round trip', () => {
     reader.close();
   });
 
-  // Heavy bulk data between samples (as in trace mode): `recent` is kept in samples chunks.
-  const heavy = frames.slice(0, 1500).flatMap((f) => [f, { raw: { type: 98 as MessageTypeId, payload: new Uint8Array(randomBytes(15_000)) }, atMs: f.atMs }]);
+  // Heavy bulk data between samples (as in trace mode): `recent` is kept in samples chunks, and
+  // after 4 blocks of 300 in a snapshot of all of it.
+  const heavy = frames.slice(0, 1800).flatMap((f) => [f, { raw: { type: 98 as MessageTypeId, payload: new Uint8Array(randomBytes(15_000)) }, atMs: f.atMs }]);
 
-  it.each([['light bulk', 'seek.rec', mixed], ['heavy bulk', 'heavy.rec', heavy]])('seeks anywhere, forward and back, to the state that reducing from the start gives (%s)', async (_what, name, mixed) => {
-    const file = await record(name, mixed, { keyframeMaxFrames: 400 });
+  it.each([
+    // Few large chunks: `recent` is read from ranges of frames chunks.
+    ['light bulk', 'seek.rec', mixed, {}, { blocks: 0, snapshots: 0 }],
+    ['heavy bulk', 'heavy.rec', heavy, {}, { blocks: 4, snapshots: 1 }],
+    // Chunks of a few samples, as metrics mode's 500 ms flush writes them: each full block of
+    // 300 samples is copied, so that a seek does not inflate a thousand small chunks.
+    ['small chunks', 'small.rec', mixed, { chunkBytes: 1500 }, { blocks: 10, snapshots: 0 }],
+  ] as const)('seeks anywhere, forward and back, to the state that reducing from the start gives (%s)', async (_what, name, mixed, options, copies) => {
+    const file = await record(name, mixed, { keyframeMaxFrames: 400, ...options });
     const reader = RecordingReader.open(file);
-    let samplesChunks = 0;
+    // Samples chunks of whole blocks, and snapshots (more than a block); keyframes' partial
+    // blocks are copied too when spread over many bytes.
+    const samplesChunks: number[] = [];
     for (let at: number = FILE_HEADER_BYTES, c = reader.locate(at); c.kind === 'chunk'; at = c.chunk.end, c = reader.locate(at)) {
-      if (c.chunk.header.kind === ChunkKind.samples) samplesChunks++;
+      if (c.chunk.header.kind === ChunkKind.samples) samplesChunks.push(c.chunk.header.frameCount);
     }
-    expect(samplesChunks > 0).toBe(name === 'heavy.rec');
+    expect(samplesChunks.filter((n) => n === 300)).toHaveLength(copies.blocks);
+    expect(samplesChunks.filter((n) => n > 300)).toHaveLength(copies.snapshots);
     const player = new RecordingPlayer(reader);
     // Frame times as the file holds them (the writer's clock, shifted a little from t0).
     const times: number[] = [];
@@ -102,6 +116,79 @@ describe('round trip', () => {
       expect(player.state).toEqual(foldUntil(mixed, last));
     }
     reader.close();
+  });
+
+  it('seeks past the 6000 samples the state keeps, to the exact state', async () => {
+    const long = syntheticSession(6300);
+    const file = await record('long.rec', long, { keyframeMaxFrames: 400 });
+    const reader = RecordingReader.open(file);
+    const player = new RecordingPlayer(reader);
+    for (const t of [625_050, 601_050, 100_050]) {
+      player.seek(t);
+      let last = -1;
+      while (last + 1 < long.length && long[last + 1]!.atMs <= t - 50) last++;
+      expect(player.state).toEqual(foldUntil(long, last));
+    }
+    expect(player.state.recent.length).toBeLessThan(6000);
+    player.seek(625_050);
+    expect(player.state.recent).toHaveLength(6000);
+    reader.close();
+  });
+
+  it('seeks through trace data feeding the trace model only the newest batches, to the exact state', async () => {
+    // 30 batches of 4096 events between samples, and a keyframe only at the end: a seek into
+    // the middle reduces every frame from the start.
+    const traced = frames.slice(0, 300).flatMap((f, i) => (i % 10 === 5 ? [f, { raw: taskEventBatch(1000 + i * 1000, f.atMs * 1000), atMs: f.atMs }] : [f]));
+    const file = await record('traced.rec', traced, { keyframeMaxFrames: 1e9, keyframeMaxBytes: 1e12, keyframeIntervalMs: 1e12 });
+    const reader = RecordingReader.open(file);
+    const batches = traced.filter((f) => f.raw.type === MessageType.TaskEvents);
+    const player = new RecordingPlayer(reader);
+    // Half-way to the next sample (frame times in the file are shifted by a few ms at most).
+    player.seek(batches[20]!.atMs + 50);
+    let last = traced.indexOf(batches[20]!);
+    while (last + 1 < traced.length && traced[last + 1]!.atMs <= batches[20]!.atMs) last++;
+    expect(player.state).toEqual(foldUntil(traced, last));
+    expect(player.state.traceEvents).toBe(21 * 4096);
+    // The model holds the newest batches that make SEEK_TRACE_EVENTS, as if fed only those.
+    const kept = Math.ceil(SEEK_TRACE_EVENTS / 4096);
+    const expected = new TraceModel();
+    const decoder = new ProbeDecoder();
+    decoder.decode(traced[0]!.raw);
+    for (const b of batches.slice(21 - kept, 21)) {
+      const m = decoder.decode(b.raw);
+      if (m.type === 'taskEvents') expected.apply(m.batch);
+    }
+    expect(player.trace.events).toBe(kept * 4096);
+    expect(player.trace.turns).toEqual(expected.turns);
+    expect(player.trace.resources).toEqual(expected.resources);
+    // Playing on feeds it every batch again.
+    player.advanceTo(batches[22]!.atMs + 50);
+    expect(player.trace.events).toBe((kept + 2) * 4096);
+    reader.close();
+  });
+
+  it('exports a Chrome trace that Perfetto\'s importer reads as meant', async () => {
+    // A type name with characters a trace must not carry raw, and callbacks nested at one start.
+    const k = TaskEventKind;
+    const kinds = Uint8Array.from([k.init, k.init, k.before, k.before, k.after, k.after]);
+    const batch = toRaw(encodeTaskEvents(6, kinds, Float64Array.from([7, 8, 7, 8, 8, 7]), Float64Array.from([1, 7, 0, 0, 0, 0]),
+      Float64Array.from([100, 101, 110, 110, 115, 130]), Uint16Array.from([3, 1, 0, 0, 0, 0])));
+    const traced = [
+      ...frames.slice(0, 400), { raw: toRaw(encodeDictionary([[3, 'odd\u007ftype\ud800']])), atMs: 40_001 }, { raw: batch, atMs: 40_002 },
+    ];
+    const file = await record('export.rec', traced);
+    const out = join(dir, 'export.json');
+    expect(await exportCommand([file, '-o', out])).toBe(0);
+    const view = perfettoView(readFileSync(out, 'utf8'));
+    expect(view.problems).toEqual([]);
+    expect(view.processName).toBe('node /srv/app.js (pid 4242)');
+    const samples = traced.filter((f) => f.raw.type === MessageType.Metrics).length;
+    expect(view.counters.get('event loop lag (ms) p99')).toHaveLength(samples);
+    expect(view.counters.get('memory (MB) heapUsed')).toHaveLength(samples);
+    const on = (thread: string) => view.slices.filter((x) => x.thread === thread).map((x) => [x.name, x.depth]);
+    expect(on('event loop blocked')).toHaveLength(traced.filter((f) => f.raw.type === MessageType.Blocked).length / 2);
+    expect(on('GC').length).toBeGreaterThan(0);
+    expect(on('main thread: callbacks')).toEqual([['odd\ufffdtype\ufffd', 0], ['Timeout', 1]]);
   });
 
   it('steps one change at a time and replays at speed with a fake clock', async () => {

@@ -6,7 +6,7 @@ import { closeSync, openSync, rmSync, writeSync } from 'node:fs';
 import { describeOptions, parseArgs, UsageError, type OptionSpec } from './args';
 import { PROTOCOL_VERSION, ProbeDecoder, type MessageTypeId } from '../../probe/wire';
 import { PROBE_VERSION } from '../../probe/constants';
-import { ChromeTraceBuilder, type TraceEvent } from '../recording/chrome-trace';
+import { ChromeTraceBuilder, traceText, type TraceEvent } from '../recording/chrome-trace';
 import { fsReason, RecordingError, RECORDING_EXIT } from '../recording/errors';
 import { FILE_HEADER_BYTES } from '../recording/format';
 import { FrameCursor, RecordingReader, formatBytes } from '../recording/recording-reader';
@@ -97,8 +97,9 @@ function writeTrace(reader: RecordingReader, output: Output, file: string): { co
   const emit = (events: readonly TraceEvent[]): void => {
     for (const e of events) output.add(`${count++ === 0 ? '' : ',\n'}${JSON.stringify(e)}`);
   };
-  const other = { recordedBy: `loopscope ${PROBE_VERSION}`, recording: file, startedAt: new Date(reader.header.startedAtMs).toISOString() };
-  output.add(`{"displayTimeUnit":"ms","otherData":${JSON.stringify(other)},"traceEvents":[\n`);
+  const other = { recordedBy: `loopscope ${PROBE_VERSION}`, recording: traceText(file), startedAt: new Date(reader.header.startedAtMs).toISOString() };
+  // traceEvents first, and no displayTimeUnit: see chrome-trace.ts for what Perfetto needs.
+  output.add('{"traceEvents":[\n');
   const cursor = new FrameCursor(reader, FILE_HEADER_BYTES);
   let undecodable = 0;
   for (let f = cursor.next(); f; f = cursor.next()) {
@@ -111,7 +112,7 @@ function writeTrace(reader: RecordingReader, output: Output, file: string): { co
     }
   }
   emit(builder.finish());
-  output.add('\n]}\n');
+  output.add(`\n],"otherData":${JSON.stringify(other)}}\n`);
   output.flush();
   if (undecodable > 0) reader.warn('undecodable', `${undecodable} frames could not be decoded and were left out`);
   return { count, bytes: output.written };

@@ -2,9 +2,25 @@
 // chrome://tracing open: counters for lag, utilization and memory; slices for GC pauses and
 // blocked loops (stack in the args); in trace recordings, each callback as a slice named by
 // its resource type with its async id in the args. Pure: messages in, events out, with bounded
-// memory (only blocks still ongoing, callbacks still open and live resources' types are kept).
+// memory (only blocks still ongoing, callbacks still open or nested in an open one, and live
+// resources' types are kept).
 //
 // Times are the target's own monotonic clock (µs since its time origin), as the probe sends them.
+//
+// What Perfetto's JSON importer needs (its tokenizer and parser, and the format's spec), kept
+// here because the export is only useful if it opens there:
+// - pid and tid are integers; tid 0 is the idle task in Perfetto's model, so no event uses it
+//   (counters are per process: they go on the main thread, tid = pid).
+// - 'X' slices on one thread must nest; slices sharing a start must come longest first (older
+//   importers keep the file's order for equal times). A callback's slices are emitted when its
+//   outermost callback ends, in start order.
+// - 'C' args are numbers; 'X' durations are numbers ≥ 0.
+// - Text: its tokenizer fails the whole file on a raw control character in an event's
+//   top-level string (JSON.stringify leaves DEL raw), and older ones on any \u escape; its
+//   JSON parser drops an event holding an escaped lone surrogate. So text from the target
+//   (type names, stacks, argv) is cleaned first.
+// - The file: `traceEvents` first (older importers stop at the first top-level key they do
+//   not know), no `displayTimeUnit` (some versions took "ms" as the unit of `ts`).
 
 import { TaskEventKind, type BlockedReport, type Hello, type ProbeMessage, type TaskEventBatch } from '../../probe/wire';
 import { formatFrame } from '../terminal/format';
@@ -21,18 +37,35 @@ export interface TraceEvent {
   readonly args?: Readonly<Record<string, unknown>>;
 }
 
-/** Tracks (threads, in the viewer) the events go on, so that slices on each nest properly. */
+/** Tracks (threads, in the viewer) the slices go on, so that slices on each nest properly. */
 export const TRACKS = { callbacks: 1, blocked: 2, gc: 3 } as const;
 const TRACK_NAMES: Readonly<Record<number, string>> = { [TRACKS.callbacks]: 'main thread: callbacks', [TRACKS.blocked]: 'event loop blocked', [TRACKS.gc]: 'GC' };
 const MAX_TYPES_KEPT = 200_000;
 const MAX_OPEN_CALLBACKS = 10_000;
+/** Slices nested in a callback still running, waiting to be emitted in order with it. */
+const MAX_NESTED_KEPT = 10_000;
 const MB = 1024 * 1024;
+/** Perfetto needs a pid ≥ 1 (0 is the idle task); this one stands for a target whose pid is unknown. */
+const UNKNOWN_PID = 1;
+
+/**
+ * Text from the target as a trace viewer reads it safely: control characters (C0 and DEL) and
+ * lone surrogates, which JSON would carry as escapes, become U+FFFD.
+ */
+export function traceText(s: string): string {
+  return s.replace(/[\u0000-\u001f\u007f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd');
+}
+
+/** Parents before children: by start, and the longer first when two start together. */
+const startOrder = (a: TraceEvent, b: TraceEvent): number => a.ts - b.ts || (b.dur ?? 0) - (a.dur ?? 0);
 
 export class ChromeTraceBuilder {
-  private pid = 0;
+  /** The target's pid; until a hello says it (its frame may be lost to damage), a stand-in. */
+  private pid = UNKNOWN_PID;
   private readonly ongoing = new Map<number, BlockedReport>();
   private readonly types = new Map<number, string>();
   private readonly open: { asyncId: number; startUs: number }[] = [];
+  private nested: TraceEvent[] = [];
   private cwd = '';
 
   /** The events for one message, in order. */
@@ -42,13 +75,13 @@ export class ChromeTraceBuilder {
         return this.hello(message.hello);
       case 'metrics': {
         const s = message.sample;
-        const at = { ts: s.timeUs, pid: this.pid, tid: 0, ph: 'C' as const };
+        const at = { ts: s.timeUs, pid: this.pid, tid: this.pid, ph: 'C' as const };
         return [
           { ...at, name: 'event loop lag (ms)', args: { p50: s.lag.p50Us / 1000, p99: s.lag.p99Us / 1000, max: s.lag.maxUs / 1000 } },
           { ...at, name: 'event loop utilization (%)', args: { utilization: Math.round(s.utilization * 1000) / 10 } },
           { ...at, name: 'memory (MB)', args: { heapUsed: s.heapUsedBytes / MB, heapTotal: s.heapTotalBytes / MB, rss: s.rssBytes / MB } },
           ...s.gc.map((g): TraceEvent => ({
-            name: `GC (${g.kind})`, cat: 'gc', ph: 'X', ts: g.startUs, dur: g.durationUs, pid: this.pid, tid: TRACKS.gc,
+            name: `GC (${g.kind})`, cat: 'gc', ph: 'X', ts: g.startUs, dur: Math.max(0, g.durationUs), pid: this.pid, tid: TRACKS.gc,
           })),
         ];
       }
@@ -61,21 +94,27 @@ export class ChromeTraceBuilder {
     }
   }
 
-  /** Blocks still ongoing when the recording ended, as slices up to where they were seen. */
+  /**
+   * Blocks still ongoing when the recording ended, as slices up to where they were seen, and
+   * the callbacks that ended inside one that never did.
+   */
   finish(): TraceEvent[] {
     const events = [...this.ongoing.values()].map((r) => this.blockedSlice(r, true));
     this.ongoing.clear();
-    return events;
+    const nested = this.nested.sort(startOrder);
+    this.nested = [];
+    return [...events, ...nested];
   }
 
   private hello(h: Hello): TraceEvent[] {
-    this.pid = h.pid;
+    // Any number can come from a file: only a real pid is used as one.
+    this.pid = Number.isInteger(h.pid) && h.pid >= 1 && h.pid <= 0xffff_ffff ? h.pid : UNKNOWN_PID;
     this.cwd = h.cwd;
-    const meta = (name: string, tid: number, args: Record<string, unknown>): TraceEvent => ({ name, ph: 'M', ts: 0, pid: h.pid, tid, args });
-    const script = h.argv[1] ?? h.title;
+    const meta = (name: string, tid: number, args: Record<string, unknown>): TraceEvent => ({ name, ph: 'M', ts: 0, pid: this.pid, tid, args });
+    const script = traceText(h.argv[1] ?? h.title);
     return [
-      meta('process_name', 0, { name: `node ${script} (pid ${h.pid})` }),
-      meta('process_labels', 0, { labels: `node ${h.nodeVersion}, ${h.config.mode} mode` }),
+      meta('process_name', this.pid, { name: `node ${script} (pid ${h.pid})` }),
+      meta('process_labels', this.pid, { labels: traceText(`node ${h.nodeVersion}, ${h.config.mode} mode`) }),
       ...Object.entries(TRACK_NAMES).map(([tid, name]) => meta('thread_name', Number(tid), { name })),
     ];
   }
@@ -94,11 +133,11 @@ export class ChromeTraceBuilder {
 
   private blockedSlice(r: BlockedReport, ongoing: boolean): TraceEvent {
     return {
-      name: 'event loop blocked', cat: 'blocked', ph: 'X', ts: r.startUs, dur: r.durationUs, pid: this.pid, tid: TRACKS.blocked,
+      name: 'event loop blocked', cat: 'blocked', ph: 'X', ts: r.startUs, dur: Math.max(0, r.durationUs), pid: this.pid, tid: TRACKS.blocked,
       args: {
         durationMs: r.durationUs / 1000,
-        stack: r.stack.map((f) => formatFrame(f, this.cwd)),
-        ...(r.stackError === undefined ? {} : { stackError: r.stackError }),
+        stack: r.stack.map((f) => traceText(formatFrame(f, this.cwd))),
+        ...(r.stackError === undefined ? {} : { stackError: traceText(r.stackError) }),
         ...(ongoing ? { ongoing: 'still blocked when the recording ended' } : {}),
       },
     };
@@ -111,7 +150,7 @@ export class ChromeTraceBuilder {
       const t = b.timesUs[i]!;
       switch (b.kinds[i]) {
         case TaskEventKind.init:
-          if (this.types.size < MAX_TYPES_KEPT) this.types.set(asyncId, b.types.get(b.typeIds[i]!) ?? 'unknown');
+          if (this.types.size < MAX_TYPES_KEPT) this.types.set(asyncId, traceText(b.types.get(b.typeIds[i]!) ?? 'unknown'));
           break;
         case TaskEventKind.destroy:
           this.types.delete(asyncId);
@@ -122,10 +161,16 @@ export class ChromeTraceBuilder {
         case TaskEventKind.after: {
           const open = this.open.pop();
           if (!open) break;
-          events.push({
+          this.nested.push({
             name: this.types.get(open.asyncId) ?? 'callback', cat: 'callback', ph: 'X', ts: open.startUs, dur: Math.max(0, t - open.startUs),
             pid: this.pid, tid: TRACKS.callbacks, args: { asyncId: open.asyncId },
           });
+          // Slices pair before and after with a stack, so they always nest; the outermost ends
+          // last, and is put first.
+          if (this.open.length === 0 || this.nested.length >= MAX_NESTED_KEPT) {
+            events.push(...this.nested.sort(startOrder));
+            this.nested = [];
+          }
           break;
         }
       }

@@ -1,22 +1,31 @@
 // The state of a recorded session at any time: frames from the file, decoded by the same
 // decoder and reduced by the same reducer as live (applyMessage), so replay and live cannot
 // disagree. Seeking starts from the nearest keyframe at or before the target time and reduces
-// forward; keyframes are at most ~2000 frames or 4 MB apart, which bounds a seek's work.
+// forward; keyframes are at most ~2000 frames or 4 MB apart, and only the newest of the event
+// batches between are kept for the trace model (built when it is next used), which bounds a
+// seek's work.
 // No timers here: replay-session.ts paces it with the replay clock.
 
 import {
   encodeDictionary, MessageType, messageTypeName, PROTOCOL_VERSION, ProbeDecoder, WireError,
-  type MessageTypeId, type MetricsSample, type ProbeMessage, type RawFrame,
+  type MessageTypeId, type MetricsSample, type ProbeMessage, type RawFrame, type TaskEventBatch,
 } from '../../probe/wire';
-import { applyMessage, initialSessionState, type SessionState } from '../session/session-state';
+import { applyMessage, initialSessionState, RECENT_SAMPLES, type SessionState } from '../session/session-state';
 import { summarize } from '../session/summary';
 import { TraceModel } from '../session/trace-model';
 import { renderLiveView } from '../terminal/live-view';
 import { ChunkKind, FILE_HEADER_BYTES, type FrameRecord } from './format';
-import { parseKeyframe } from './keyframe';
+import { parseKeyframe, type RecentPart } from './keyframe';
 import { keyframeAtOrBefore, type KeyframeEntry } from './recording-index';
 import { FrameCursor, type RecordingReader } from './recording-reader';
 import { formatRecordingTime } from './time-format';
+
+/**
+ * After a seek, the trace model holds at least this many of the events before the target
+ * (8 of the probe's batches; all of them when fewer lie between the restored keyframe and the
+ * target): a second or more of a busy server's timeline, for 10–20 ms of work when it is used.
+ */
+export const SEEK_TRACE_EVENTS = 32_768;
 
 /** A recorded frame as the decoder takes it; a type it does not know, it rejects. */
 const rawFrame = (f: FrameRecord): RawFrame => ({ type: f.type as MessageTypeId, payload: f.payload });
@@ -29,8 +38,11 @@ export class RecordingPlayer {
   private nextSeq = 0;
   private position = 0;
   private readonly undecodable = new Map<string, { count: number; example: string }>();
-  /** trace mode's causality model. It holds what was played since the last seek to a keyframe. */
-  trace = new TraceModel();
+  /** trace mode's causality model (see `trace`). */
+  private model = new TraceModel();
+  /** Event batches a seek left for the model, applied when it is next used. */
+  private pendingTrace: TaskEventBatch[] = [];
+  private readonly feedTrace = (batch: TaskEventBatch): void => this.trace.apply(batch);
   private readonly listeners: ((m: ProbeMessage, f: FrameRecord) => void)[] = [];
   /**
    * The samples the last keyframe restore decoded, by frame number: seeking near the last seek
@@ -45,6 +57,17 @@ export class RecordingPlayer {
 
   get state(): SessionState {
     return this.current;
+  }
+
+  /**
+   * trace mode's causality model: what was played since the last seek, and before it at least
+   * the last SEEK_TRACE_EVENTS events. A seek only queues those: the model is built when it is
+   * next used, so that showing the state after a seek does not wait for it.
+   */
+  get trace(): TraceModel {
+    for (const batch of this.pendingTrace) this.model.apply(batch);
+    this.pendingTrace = [];
+    return this.model;
   }
 
   /** The time the state is at, ms since the recording's start. */
@@ -94,7 +117,27 @@ export class RecordingPlayer {
       for (let i = k ?? -1; i >= 0 && !restored; i--) restored = this.restore(keyframes[i]!);
       if (!restored) this.reset();
     }
-    this.advanceTo(timeMs);
+    // Every frame up to the target is reduced, but only the newest batches are kept for the
+    // trace model: a seek's trace work is bounded however much trace data lies between the
+    // keyframe and the target (feeding the model was most of a trace-mode seek's cost).
+    const batches = this.pendingTrace;
+    let events = batches.reduce((n, b) => n + b.count, 0);
+    let gap = false;
+    const defer = (batch: TaskEventBatch): void => {
+      batches.push(batch);
+      events += batch.count;
+      for (; events - batches[0]!.count >= SEEK_TRACE_EVENTS; gap = true) events -= batches.shift()!.count;
+    };
+    // The reducer only appends to `recent` (keeping the last RECENT_SAMPLES): reduce with it
+    // empty and join the two after, so that each sample does not copy up to 6000 (the writer
+    // does the same). The state is the one reducing frame by frame gives.
+    const kept = this.current.recent;
+    this.current = { ...this.current, recent: [] };
+    for (let f = this.cursor.peek(); f && f.timeMs <= timeMs; f = this.cursor.peek()) this.apply(this.cursor.next()!, defer);
+    const added = this.current.recent;
+    this.current = { ...this.current, recent: added.length === 0 ? kept : [...kept, ...added].slice(-RECENT_SAMPLES) };
+    // A model with a hole in its events would pair callbacks across it: start it afresh.
+    if (gap) this.model = new TraceModel();
     this.position = timeMs;
   }
 
@@ -104,7 +147,8 @@ export class RecordingPlayer {
     this.cursor = new FrameCursor(this.reader, FILE_HEADER_BYTES);
     this.nextSeq = 0;
     this.position = 0;
-    this.trace = new TraceModel();
+    this.model = new TraceModel();
+    this.pendingTrace = [];
   }
 
   /** Loads a keyframe's state; false (with a warning) when it cannot be used. */
@@ -123,38 +167,11 @@ export class RecordingPlayer {
     }
     const k = parsed.value;
     const decoder = new ProbeDecoder();
-    const recent: MetricsSample[] = [];
     const decoded = new Map<number, MetricsSample>();
     try {
       if (k.dictionary.length > 0) decoder.decode({ type: MessageType.Dictionary, payload: encodeDictionary(k.dictionary).subarray(8) });
-      // `recent` is rebuilt from the metrics frames the keyframe points at.
-      const take = (f: FrameRecord): void => {
-        if (f.type !== MessageType.Metrics || f.seq >= entry.seq || f.version !== PROTOCOL_VERSION) return;
-        try {
-          let sample = this.sampleCache.get(f.seq);
-          if (!sample) {
-            const m = decoder.decode(rawFrame(f));
-            if (m.type !== 'metrics') return;
-            sample = m.sample;
-          }
-          recent.push(sample);
-          decoded.set(f.seq, sample);
-        } catch {
-          // Undecodable live too: the reducer never saw it.
-        }
-      };
-      for (const part of k.recentCount > 0 ? k.recentParts : []) {
-        if ('samplesAt' in part) {
-          const chunk = this.reader.locate(part.samplesAt);
-          if (chunk.kind === 'chunk' && chunk.chunk.header.kind === ChunkKind.samples && part.samplesAt < entry.offset) {
-            for (const f of this.reader.chunkFrames(chunk.chunk)) take(f);
-          }
-        } else {
-          const cursor = new FrameCursor(this.reader, part.framesFrom, [MessageType.Metrics], Math.min(part.framesTo, entry.offset));
-          for (let f = cursor.next(); f; f = cursor.next()) take(f);
-        }
-      }
-      const state: SessionState = { ...k.state, recent: recent.slice(Math.max(0, recent.length - k.recentCount)) };
+      const recent = this.recentSamples(k.recentParts, k.recentCount, entry, decoder, decoded);
+      const state: SessionState = { ...k.state, recent };
       // A keyframe is data from a file: try it on the views before trusting it.
       summarize(state, { durationMs: 0, exitCode: null, warnings: [] });
       renderLiveView(state, { width: 80, elapsedMs: 0, status: undefined, remainingMs: undefined });
@@ -171,12 +188,56 @@ export class RecordingPlayer {
     this.cursor = new FrameCursor(this.reader, found.chunk.end);
     this.nextSeq = entry.seq;
     this.position = entry.timeMs;
-    this.trace = new TraceModel();
+    this.model = new TraceModel();
+    this.pendingTrace = [];
     return true;
   }
 
-  /** Decodes and reduces one frame; false when it was skipped. */
-  private apply(f: FrameRecord): boolean {
+  /**
+   * `recent` at a keyframe: the last `count` metrics samples in the parts it points at, before
+   * its frame number. Only those are decoded (newest first, so that an undecodable one is
+   * replaced by an older one, as the reducer never saw it live), or taken from the last
+   * restore's samples when scrubbing near it.
+   */
+  private recentSamples(parts: readonly RecentPart[], count: number, entry: KeyframeEntry, decoder: ProbeDecoder, decoded: Map<number, MetricsSample>): MetricsSample[] {
+    if (count === 0) return [];
+    const frames: FrameRecord[] = [];
+    const take = (f: FrameRecord): void => {
+      if (f.type === MessageType.Metrics && f.seq < entry.seq && f.version === PROTOCOL_VERSION) frames.push(f);
+    };
+    for (const part of parts) {
+      if ('samplesAt' in part) {
+        const chunk = this.reader.locate(part.samplesAt);
+        if (chunk.kind === 'chunk' && chunk.chunk.header.kind === ChunkKind.samples && part.samplesAt < entry.offset) {
+          for (const f of this.reader.chunkFrames(chunk.chunk)) take(f);
+        }
+      } else {
+        const cursor = new FrameCursor(this.reader, part.framesFrom, [MessageType.Metrics], Math.min(part.framesTo, entry.offset));
+        for (let f = cursor.next(); f; f = cursor.next()) take(f);
+      }
+    }
+    const recent: MetricsSample[] = [];
+    for (let i = frames.length - 1; i >= 0 && recent.length < count; i--) {
+      const f = frames[i]!;
+      let sample = this.sampleCache.get(f.seq);
+      if (!sample) {
+        try {
+          const m = decoder.decode(rawFrame(f));
+          if (m.type !== 'metrics') continue;
+          sample = m.sample;
+        } catch {
+          // Undecodable live too: the reducer never saw it.
+          continue;
+        }
+      }
+      recent.push(sample);
+      decoded.set(f.seq, sample);
+    }
+    return recent.reverse();
+  }
+
+  /** Decodes and reduces one frame; false when it was skipped. Event batches go to `traceInto`. */
+  private apply(f: FrameRecord, traceInto = this.feedTrace): boolean {
     if (f.seq < this.nextSeq) return false;
     this.nextSeq = f.seq + 1;
     let message: ProbeMessage;
@@ -190,7 +251,7 @@ export class RecordingPlayer {
       this.undecodable.set(type, u);
       return false;
     }
-    if (message.type === 'taskEvents') this.trace.apply(message.batch);
+    if (message.type === 'taskEvents') traceInto(message.batch);
     this.current = applyMessage(this.current, message);
     for (const l of this.listeners) l(message, f);
     return true;

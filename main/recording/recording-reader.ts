@@ -19,13 +19,15 @@ import { parseIndex, type KeyframeEntry, type RecordingEnding } from './recordin
 import { formatRecordingTime } from './time-format';
 
 const WINDOW_BYTES = 256 * 1024;
+/** A read starting at most this far past the last one is reading on (small chunks). */
+const NEAR_BYTES = 4 * 1024;
 /** After a jump (skipping a large chunk), a header and a small core section are what is next. */
 const JUMP_BYTES = 64 * 1024;
 
 /**
- * Reads through a cache window: reading on from where the last read ended reads ahead a large
- * window (many small chunks, few system calls); a jump reads little (skipping large chunks
- * costs a header, not a window).
+ * Reads through a cache window: reading on from near where the last read ended reads ahead a
+ * large window (many small chunks, few system calls); a jump reads little (skipping large
+ * chunks costs a header, not a window).
  */
 class FileWindow {
   private buffer = new Uint8Array(0);
@@ -33,14 +35,17 @@ class FileWindow {
 
   constructor(private readonly fd: number, public size: number) {}
 
-  /** Bytes [offset, offset + length), clipped to the file; valid until the next call. */
-  read(offset: number, length: number): Uint8Array {
+  /**
+   * Bytes [offset, offset + length), clipped to the file; valid until the next call. After a
+   * jump, at least `jumpBytes` are read.
+   */
+  read(offset: number, length: number, jumpBytes = JUMP_BYTES): Uint8Array {
     const end = Math.min(this.size, offset + length);
     if (offset >= this.start && end <= this.start + this.buffer.length) {
       return this.buffer.subarray(offset - this.start, end - this.start);
     }
-    const onward = offset === this.start + this.buffer.length;
-    const want = Math.max(0, Math.min(this.size - offset, Math.max(length, onward ? WINDOW_BYTES : JUMP_BYTES)));
+    const gap = offset - (this.start + this.buffer.length);
+    const want = Math.max(0, Math.min(this.size - offset, Math.max(length, gap >= 0 && gap < NEAR_BYTES ? WINDOW_BYTES : jumpBytes)));
     const buffer = new Uint8Array(want);
     let got = 0;
     while (got < want) {
@@ -205,7 +210,9 @@ export class RecordingReader {
     let s = this.scanned ?? { frames: 0, firstMs: undefined, endMs: 0, end: FILE_HEADER_BYTES, lastGoodEndMs: 0 };
     let offset = s.end;
     for (;;) {
-      const at = this.locate(offset);
+      // Past a large chunk, only the next header is needed: reading more would read most of
+      // the file (a 1 GB trace-mode file: 1 s instead of 2.5 s from a cold cache).
+      const at = this.locate(offset, MAX_CHUNK_HEADER_BYTES);
       if (at.kind === 'end') break;
       if (at.kind === 'partial') {
         this.warn('tail', `${this.path} ends in a chunk cut short: the last ${formatBytes(at.bytes)} (after ${formatRecordingTime(s.endMs)}) are missing (the file is still being written, or was copied only in part)`);
@@ -247,12 +254,15 @@ export class RecordingReader {
     this.warn(`damage@${from}`, `${this.path}: ${formatBytes(to - from)} damaged at byte ${from} (${reason}): frames between ${formatRecordingTime(afterMs)} and ${until} are lost`);
   }
 
-  /** The chunk at `offset`: whole, cut short by the end of the file, absent, or damaged. */
-  locate(offset: number): Located {
+  /**
+   * The chunk at `offset`: whole, cut short by the end of the file, absent, or damaged. Reached
+   * by a jump, `jumpBytes` are read with its header (by default, enough for a small section too).
+   */
+  locate(offset: number, jumpBytes?: number): Located {
     const size = this.window.size;
     const dataEnd = this.indexInfo?.dataEnd ?? size;
     if (offset >= dataEnd) return { kind: 'end' };
-    const head = this.window.read(offset, MAX_CHUNK_HEADER_BYTES);
+    const head = this.window.read(offset, MAX_CHUNK_HEADER_BYTES, jumpBytes);
     if (head.length < 8) return { kind: 'partial', bytes: size - offset };
     const length = chunkHeaderLength(head);
     if (!length.ok) return { kind: 'damaged', reason: length.reason };

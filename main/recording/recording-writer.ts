@@ -83,16 +83,27 @@ interface RecordedFrame {
 /**
  * Up to SAMPLES_PER_BLOCK metrics samples in a row, and the frames chunks they are in. When
  * they are spread over more than SAMPLES_SPREAD_BYTES of file (bulk data between them, in
- * trace mode), they are copied into a samples chunk, so that rebuilding `recent` at a seek
- * reads a few chunks rather than every chunk of ten minutes.
+ * trace mode) or over more than SAMPLES_SPREAD_CHUNKS chunks (a chunk every 500 ms, in
+ * metrics mode), the full block is copied into a samples chunk, so that rebuilding `recent`
+ * at a seek reads and inflates a few chunks rather than every chunk of ten minutes.
  */
 interface RecentBlock {
   from: number;
   to: number;
+  chunks: number;
   frames: RecordedFrame[];
 }
 const SAMPLES_PER_BLOCK = 300;
 const SAMPLES_SPREAD_BYTES = 1024 * 1024;
+const SAMPLES_SPREAD_CHUNKS = 16;
+/**
+ * Once `recent` is in this many parts, a block spread over many bytes is copied together with
+ * all of `recent` (a snapshot: up to RECENT_SAMPLES samples in one chunk), which replaces the
+ * parts before it. A trace-mode seek then reads at most this many samples chunks and a partial
+ * block, each a random read on a cold disk, for about 5 copies of each sample (a small part of
+ * a trace-mode file). Blocks spread over many chunks only are close together: no snapshots.
+ */
+const MAX_RECENT_PARTS = 4;
 
 function deflate(bytes: Uint8Array, level: number): Promise<Uint8Array> {
   return new Promise((resolve, reject) => deflateRaw(bytes, { level }, (err, out) => (err ? reject(err) : resolve(out))));
@@ -144,6 +155,8 @@ export class RecordingWriter {
   private readonly recentParts: { part: RecentPart; count: number }[] = [];
   private recentInParts = 0;
   private block: RecentBlock | undefined;
+  /** The last RECENT_SAMPLES metrics frames written (up to twice that: trimmed in bulk), for snapshots. */
+  private lastSamples: RecordedFrame[] = [];
 
   private constructor(readonly path: string, options: RecordingWriterOptions) {
     this.options = { ...DEFAULTS, ...options };
@@ -295,9 +308,12 @@ export class RecordingWriter {
       await this.writeChunk(ChunkKind.frames, { firstSeq: p.firstSeq, startMs: p.startMs, endMs: p.endMs, frameCount }, done);
       this.backlog -= sections.reduce((n, s) => n + s.raw.length, 0);
       if (p.metrics.length > 0) {
-        this.block ??= { from: offset, to: offset, frames: [] };
+        this.block ??= { from: offset, to: offset, chunks: 0, frames: [] };
         this.block.to = this.offset;
+        this.block.chunks++;
         this.block.frames.push(...p.metrics);
+        this.lastSamples.push(...p.metrics);
+        if (this.lastSamples.length >= 2 * RECENT_SAMPLES) this.lastSamples = this.lastSamples.slice(-RECENT_SAMPLES);
         if (this.block.frames.length >= SAMPLES_PER_BLOCK) await this.closeBlock();
       }
     });
@@ -313,8 +329,9 @@ export class RecordingWriter {
     const timeMs = this.lastTimeMs;
     this.sinceKeyframe = { frames: 0, bytes: 0, timeMs };
     this.enqueue(async () => {
-      // The block being filled: copied out so far if spread thin (it goes on filling, and is
-      // copied again, whole, when it is full), else a range of chunks.
+      // The block being filled: copied out so far if spread over many bytes (it goes on
+      // filling, and is copied again, whole, when it is full), else a range of chunks (in
+      // metrics mode, up to 60 small ones: copying it at every keyframe would cost more).
       const b = this.block;
       const tail = !b ? [] : b.to - b.from > SAMPLES_SPREAD_BYTES
         ? [{ part: { samplesAt: await this.writeSamples(b.frames) }, count: b.frames.length }]
@@ -335,9 +352,21 @@ export class RecordingWriter {
   private async closeBlock(): Promise<void> {
     const b = this.block!;
     this.block = undefined;
-    const part: RecentPart = b.to - b.from > SAMPLES_SPREAD_BYTES ? { samplesAt: await this.writeSamples(b.frames) } : { framesFrom: b.from, framesTo: b.to };
-    this.recentParts.push({ part, count: b.frames.length });
-    this.recentInParts += b.frames.length;
+    const sparse = b.to - b.from > SAMPLES_SPREAD_BYTES;
+    if (!sparse && b.chunks <= SAMPLES_SPREAD_CHUNKS) this.addRecentPart({ framesFrom: b.from, framesTo: b.to }, b.frames.length);
+    else if (!sparse || this.recentParts.length < MAX_RECENT_PARTS) this.addRecentPart({ samplesAt: await this.writeSamples(b.frames) }, b.frames.length);
+    else {
+      const snapshot = this.lastSamples.slice(-RECENT_SAMPLES);
+      const samplesAt = await this.writeSamples(snapshot);
+      this.recentParts.length = 0;
+      this.recentInParts = 0;
+      this.addRecentPart({ samplesAt }, snapshot.length);
+    }
+  }
+
+  private addRecentPart(part: RecentPart, count: number): void {
+    this.recentParts.push({ part, count });
+    this.recentInParts += count;
     while (this.recentInParts - this.recentParts[0]!.count >= RECENT_SAMPLES) this.recentInParts -= this.recentParts.shift()!.count;
   }
 

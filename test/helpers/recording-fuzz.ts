@@ -5,7 +5,8 @@
 
 import { writeFileSync } from 'node:fs';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
-import { ChromeTraceBuilder } from '../../main/recording/chrome-trace';
+import { ChromeTraceBuilder, type TraceEvent } from '../../main/recording/chrome-trace';
+import { eventProblems } from './recording-trace-check';
 import { crc32 } from '../../main/recording/crc32';
 import { RecordingError } from '../../main/recording/errors';
 import { CHUNK_FIXED_BYTES, Codec, encodeChunkHeader, FILE_HEADER_BYTES, parseChunkHeader, chunkHeaderLength, type SectionHeader } from '../../main/recording/format';
@@ -14,7 +15,7 @@ import { RecordingPlayer } from '../../main/recording/recording-player';
 import { summarizeRecording } from '../../main/recording/recording-summary';
 import { renderRecordingReport } from '../../main/recording/recording-report';
 import { renderLiveView } from '../../main/terminal/live-view';
-import { ProbeDecoder, WireError, type MessageTypeId } from '../../probe/wire';
+import { ProbeDecoder, WireError, type MessageTypeId, type ProbeMessage } from '../../probe/wire';
 
 /** A small deterministic PRNG (mulberry32), so a failing case can be run again by its seed. */
 export function rng(seed: number): () => number {
@@ -172,15 +173,25 @@ export function runCase(path: string, bytes: Uint8Array, r: () => number): CaseR
     const builder = new ChromeTraceBuilder();
     const decoder = new ProbeDecoder();
     const cursor = new FrameCursor(reader, FILE_HEADER_BYTES);
+    // Whatever the file holds, every exported event is one Perfetto reads.
+    const check = (events: readonly TraceEvent[]): void => {
+      for (const e of events) {
+        const problems = eventProblems(e);
+        if (problems.length > 0) throw new Error(`export: ${problems.join('; ')}`);
+      }
+    };
     for (let f = cursor.next(); f; f = cursor.next()) {
+      let message: ProbeMessage;
       try {
-        builder.add(decoder.decode({ type: f.type as MessageTypeId, payload: f.payload }));
+        message = decoder.decode({ type: f.type as MessageTypeId, payload: f.payload });
       } catch (err) {
         // The export skips undecodable frames; anything but a WireError is a decoder bug.
         if (!(err instanceof WireError)) throw err;
+        continue;
       }
+      check(builder.add(message));
     }
-    builder.finish();
+    check(builder.finish());
     return { kind: 'read', frames: reader.info.frames, warnings: player.warnings.length };
   } finally {
     reader.close();

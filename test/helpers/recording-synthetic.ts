@@ -2,8 +2,8 @@
 // dictionary, metrics with GC and resources, blocked reports, drops, goodbye) as raw frames.
 
 import {
-  encodeBlocked, encodeDictionary, encodeDrops, encodeGoodbye, encodeMetrics, type Hello, type MessageTypeId,
-  type MetricsSample, type RawFrame,
+  encodeBlocked, encodeDictionary, encodeDrops, encodeGoodbye, encodeMetrics, encodeTaskEvents, TaskEventKind, type Hello,
+  type MessageTypeId, type MetricsSample, type RawFrame,
 } from '../../probe/wire';
 
 export const syntheticHello: Hello = {
@@ -48,4 +48,27 @@ export function syntheticSession(samples: number, options: { goodbye?: boolean }
   }
   if (options.goodbye !== false) frames.push({ raw: toRaw(encodeGoodbye({ reason: 'exit', exitCode: 0 })), atMs: (samples + 1) * 100 });
   return frames.sort((a, b) => a.atMs - b.atMs);
+}
+
+/**
+ * A trace-mode batch of `events` lifecycle events (a turn, then init, before, after, destroy of
+ * one resource after another: type id 1, from the session's dictionary), from `firstId` on,
+ * timed from `startUs` on.
+ */
+export function taskEventBatch(firstId: number, startUs: number, events = 4096): RawFrame {
+  const kinds = new Uint8Array(events);
+  const asyncIds = new Float64Array(events);
+  const triggerIds = new Float64Array(events);
+  const timesUs = new Float64Array(events);
+  const typeIds = new Uint16Array(events);
+  const cycle = [TaskEventKind.turn, TaskEventKind.init, TaskEventKind.before, TaskEventKind.after, TaskEventKind.destroy];
+  for (let i = 0; i < events; i++) {
+    const kind = cycle[i % cycle.length]!;
+    kinds[i] = kind;
+    asyncIds[i] = firstId + Math.floor(i / cycle.length);
+    triggerIds[i] = kind === TaskEventKind.init ? 1 : 0;
+    timesUs[i] = startUs + i;
+    typeIds[i] = kind === TaskEventKind.init ? 1 : 0;
+  }
+  return toRaw(encodeTaskEvents(events, kinds, asyncIds, triggerIds, timesUs, typeIds));
 }
