@@ -62,10 +62,14 @@ export interface SessionView {
   readonly pid: number;
   readonly nodeVersion: string;
   readonly command: readonly string[];
-  readonly how: 'attach' | 'launch';
+  /** Where the data comes from: a probe (attached or launched) or a recording. */
+  readonly how: 'attach' | 'launch' | 'replay';
   readonly config: ProbeConfig;
-  /** live: the probe is connected; ended: it went away (`error` says why, if not cleanly). */
-  readonly status: 'live' | 'ended';
+  /**
+   * live: the probe is connected; ended: it went away (`error` says why, if not cleanly);
+   * replay: the data comes from a recording (see `replay`).
+   */
+  readonly status: 'live' | 'ended' | 'replay';
   readonly error: string | null;
   readonly dropped: { readonly frames: number; readonly bytes: number };
   readonly blockedCount: number;
@@ -74,6 +78,63 @@ export interface SessionView {
   readonly resources: readonly { readonly type: string; readonly count: number }[];
   /** tasks and trace modes, once a tasks sample has come. */
   readonly tasks: readonly TaskRow[] | null;
+  /** A live session being recorded now. */
+  readonly recording: RecordingView | null;
+  /** A replayed session: where the replay clock stands. */
+  readonly replay: ReplayView | null;
+}
+
+/** A recording in progress, for the header's record button. */
+export interface RecordingView {
+  readonly file: string;
+  /** Wall clock of the start, ms since the Unix epoch. */
+  readonly startedAtMs: number;
+  readonly bytes: number;
+  /** Set when writing failed; the recording stopped there. */
+  readonly error: string | null;
+}
+
+/** Something on the replay scrubber: a blocked loop or a GC pause. Seconds as SeriesPoint.t. */
+export interface ReplayMark {
+  readonly kind: 'blocked' | 'gc';
+  readonly t: number;
+  readonly durationMs: number;
+}
+
+export interface ReplayView {
+  readonly file: string;
+  /** The replay clock, in seconds on the same clock as SeriesPoint.t. */
+  readonly startS: number;
+  readonly endS: number;
+  readonly positionS: number;
+  readonly playing: boolean;
+  readonly speed: number;
+  /** The speeds the replay clock offers, slowest first. */
+  readonly speeds: readonly number[];
+  /** False while the file is still being written (the replay follows it). */
+  readonly complete: boolean;
+  /** Scanning the file for marks: 0..1, 1 once every mark is known. */
+  readonly scanned: number;
+  readonly marks: readonly ReplayMark[];
+  /** What was damaged or lost in the file, one line each. */
+  readonly warnings: readonly string[];
+}
+
+export type ReplayCommand =
+  | { readonly kind: 'play' }
+  | { readonly kind: 'pause' }
+  | { readonly kind: 'speed'; readonly speed: number }
+  /** Seconds on the SeriesPoint.t clock. */
+  | { readonly kind: 'seek'; readonly t: number }
+  | { readonly kind: 'step' };
+
+export interface RecentRecording {
+  readonly file: string;
+  /** When loopscope last opened or wrote it, ms since the Unix epoch. */
+  readonly atMs: number;
+  readonly bytes: number | null;
+  /** Null when it can be opened; otherwise why not (gone, unreadable). */
+  readonly problem: string | null;
 }
 
 /**
@@ -88,7 +149,77 @@ export interface SessionUpdate {
   readonly reset: boolean;
 }
 
-export type UiEvent = SessionUpdate;
+/** The session was closed (its window's Close, or another window's): forget it. */
+export interface SessionClosed {
+  readonly kind: 'closed';
+  readonly id: string;
+}
+
+export type UiEvent = SessionUpdate | SessionClosed;
+
+/** trace mode: one run of a resource's callback. Seconds on the SeriesPoint.t clock. */
+export interface TimelineSlice {
+  readonly asyncId: number;
+  readonly type: string;
+  readonly startS: number;
+  readonly durationMs: number;
+  /** 0: called by the loop itself; 1: run inside a depth-0 callback (e.g. a nextTick); … */
+  readonly depth: number;
+}
+
+/** One turn of the loop: from its first callback to the end of its last. */
+export interface TimelineTurn {
+  readonly startS: number;
+  readonly durationMs: number;
+  /** Callbacks it ran (the trace keeps a turn's first 500). */
+  readonly callbacks: number;
+}
+
+/** What the timeline draws for one window of time. */
+export interface TimelineView {
+  readonly fromS: number;
+  readonly toS: number;
+  /** By start. The longest ones when the window holds more than the view's bound. */
+  readonly turns: readonly TimelineTurn[];
+  readonly slices: readonly TimelineSlice[];
+  /** Left out of this window to keep it bounded (always the shortest ones). */
+  readonly hiddenTurns: number;
+  readonly hiddenSlices: number;
+  /** The stretch of time the trace still holds (it keeps the latest turns); null before the first. */
+  readonly extent: { readonly fromS: number; readonly toS: number } | null;
+}
+
+/** A resource in the causality tree. Seconds on the SeriesPoint.t clock. */
+export interface CausalityResource {
+  readonly asyncId: number;
+  readonly type: string;
+  readonly triggerId: number;
+  readonly initS: number;
+  readonly destroyedS: number | null;
+  /** Of the first callbacks the trace keeps per resource (16). */
+  readonly callbacks: number;
+  readonly callbackMs: number;
+}
+
+export interface CausalityNode extends CausalityResource {
+  readonly children: readonly CausalityNode[];
+  /** Children left out to keep the tree bounded. */
+  readonly hiddenChildren: number;
+}
+
+export interface CausalityView {
+  readonly asyncId: number;
+  /** From the earliest cause the trace holds down to the resource itself (the last entry). */
+  readonly chain: readonly CausalityResource[];
+  /** Causes left out of a long chain, between its first entry and the second. */
+  readonly chainHidden: number;
+  /** What created chain[0]: 1 or less is the program's main module; more, a resource the trace does not hold. */
+  readonly rootTriggerId: number;
+  /** The resource and what it caused, breadth first, bounded. */
+  readonly tree: CausalityNode;
+  /** Resources left out where the bound cut the tree (each may have caused more). */
+  readonly treeHidden: number;
+}
 
 export interface UiApi {
   listProcesses(): Promise<readonly ProcessEntry[]>;
@@ -101,12 +232,42 @@ export interface UiApi {
   configure(sessionId: string, config: Partial<ProbeConfig>): Promise<void>;
   /** Turns the probe off (attached) or stops the program (launched). */
   stop(sessionId: string): Promise<void>;
+  /** Opens a recording for replay, paused at its start; resolves with the session's id. */
+  openRecording(path: string): Promise<string>;
+  /** Recordings opened or written lately, newest first. */
+  recentRecordings(): Promise<readonly RecentRecording[]>;
+  /** Play, pause, speed, seek and step a replayed session. */
+  replay(sessionId: string, command: ReplayCommand): Promise<void>;
+  /** Starts recording a live session; resolves with the file's path. */
+  startRecording(sessionId: string): Promise<string>;
+  stopRecording(sessionId: string): Promise<void>;
+  /** Opens a stack frame's source file at its line in the user's editor. */
+  openInEditor(url: string, line: number, column: number): Promise<void>;
+  /** Closes a session: detaches or stops a live one, closes a replayed file. */
+  close(sessionId: string): Promise<void>;
+  /** trace mode: the loop turns and callbacks between two times (seconds, as SeriesPoint.t). */
+  timeline(sessionId: string, fromS: number, toS: number): Promise<TimelineView>;
+  /** trace mode: what caused a resource and what it caused; null when the trace does not hold it. */
+  causality(sessionId: string, asyncId: number): Promise<CausalityView | null>;
   /** Returns the unsubscribe function. The current state of every session comes first. */
   subscribe(listener: (events: readonly UiEvent[]) => void): () => void;
 }
 
 /** The methods callable over a transport (IPC, WebSocket): all but subscribe. */
 export type UiMethod = Exclude<keyof UiApi, 'subscribe'>;
+
+/** A file the user picked or dropped in the window (a DOM File). */
+export interface PickedFile extends Blob {
+  readonly name: string;
+}
+
+/**
+ * What the renderer gets from its host: the UiApi, plus opening a file the user picked or
+ * dropped. The web host uploads it; Electron passes its path.
+ */
+export interface HostApi extends UiApi {
+  openRecordingFile(file: PickedFile, onProgress?: (fraction: number) => void): Promise<string>;
+}
 
 /** Transport messages (WebSocket, IPC): a call and its reply, and pushed event batches. */
 export interface CallMessage {

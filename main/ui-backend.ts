@@ -1,34 +1,61 @@
 // The plain-Node implementation of the UI's API (main/ui-api.ts), shared by the web host and
-// the Electron window: it lists processes, attaches and launches, keeps the sessions, and
-// sends their changes to subscribers in batches (at most one per BATCH_MS), so a flood of
-// probe messages costs the UI a bounded number of updates.
+// the Electron window: it lists processes, attaches and launches, opens recordings for replay,
+// records live sessions, keeps the sessions, and sends their changes to subscribers in
+// batches (at most one per BATCH_MS), so a flood of probe messages costs the UI a bounded
+// number of updates.
 
 import type { ChildProcess } from 'node:child_process';
+import { isAbsolute, join, resolve } from 'node:path';
 import type { ProbeConfig } from '../probe/wire';
 import { DEFAULT_CONFIG } from '../probe/constants';
+import { recordingsDir } from './app-paths';
 import { attachToProcess } from './attach/attach';
 import { listNodeProcesses } from './cli/ps-command';
 import { demoPath } from './demo/demo-path';
 import { launch } from './launch/launch';
 import { probePath } from './launch/probe-path';
+import { openInEditor } from './open-in-editor';
+import { RecentRecordings } from './recent-recordings';
+import { ReplaySource } from './recording/replay-source';
+import { recordingFileName, SessionRecorder } from './recording/session-recorder';
 import { startProbeServer, type ProbeConnection, type ProbeServer } from './server/probe-server';
 import { LiveSession } from './session/live-session';
-import { newPoints, sessionView } from './session/view-model';
-import type { ProcessEntry, SessionUpdate, SessionView, UiApi, UiEvent } from './ui-api';
+import { causalityView, timelineView } from './session/trace-view';
+import { newPoints, originOf, replayConfig, sessionView } from './session/view-model';
+import type { CausalityView, ProcessEntry, RecentRecording, ReplayCommand, SessionUpdate, TimelineView, UiApi, UiEvent } from './ui-api';
 
 /** ~30 updates a second at most. */
 export const BATCH_MS = 33;
 const ATTACH_TIMEOUT_MS = 10_000;
 const LAUNCH_TIMEOUT_MS = 10_000;
+/** Callbacks per timeline answer: more than a canvas can tell apart, few enough to send 4 a second. */
+const TIMELINE_MAX_SLICES = 3000;
 
-interface Entry {
+interface LiveEntry {
+  readonly kind: 'live';
   readonly id: string;
   readonly session: LiveSession;
-  readonly how: SessionView['how'];
+  readonly how: 'attach' | 'launch';
   config: ProbeConfig;
   readonly child: ChildProcess | undefined;
+  recorder: SessionRecorder | undefined;
   /** totals.samples when subscribers last got this session's points. */
   sentSamples: number;
+}
+
+interface ReplayEntry {
+  readonly kind: 'replay';
+  readonly id: string;
+  readonly session: ReplaySource;
+  sentSamples: number;
+}
+
+type Entry = LiveEntry | ReplayEntry;
+
+export interface UiBackendOptions {
+  /** Where the record button writes (default: the user's data folder). */
+  readonly recordingsDir?: string;
+  readonly recent?: RecentRecordings;
 }
 
 type Listener = (events: readonly UiEvent[]) => void;
@@ -41,16 +68,21 @@ export class UiBackend implements UiApi {
   private flushTimer: NodeJS.Timeout | undefined;
   private nextId = 1;
 
-  private constructor(private readonly server: ProbeServer) {
+  private readonly recent: RecentRecordings;
+  private readonly recordingsDir: string;
+
+  private constructor(private readonly server: ProbeServer, options: UiBackendOptions) {
     server.onConnection((c) => this.pendingLaunches.get(c.hello.token)?.(c));
+    this.recent = options.recent ?? new RecentRecordings();
+    this.recordingsDir = options.recordingsDir ?? recordingsDir();
   }
 
-  static async start(): Promise<UiBackend> {
-    return new UiBackend(await startProbeServer());
+  static async start(options: UiBackendOptions = {}): Promise<UiBackend> {
+    return new UiBackend(await startProbeServer(), options);
   }
 
   async listProcesses(): Promise<readonly ProcessEntry[]> {
-    const ours = new Set([...this.entries.values()].filter((e) => e.child).map((e) => e.session.connection.hello.pid));
+    const ours = new Set([...this.entries.values()].flatMap((e) => (e.kind === 'live' && e.child ? [e.session.connection.hello.pid] : [])));
     const all = await listNodeProcesses();
     return all
       .filter((p) => !ours.has(p.pid))
@@ -102,20 +134,81 @@ export class UiBackend implements UiApi {
   }
 
   async configure(sessionId: string, config: Partial<ProbeConfig>): Promise<void> {
-    const entry = this.entry(sessionId);
+    const entry = this.live(sessionId, 'change the probe\'s settings');
     entry.session.connection.configure(config);
     entry.config = { ...entry.config, ...config };
     this.markDirty(entry);
   }
 
   async stop(sessionId: string): Promise<void> {
-    const entry = this.entry(sessionId);
+    const entry = this.live(sessionId, 'stop it');
     if (entry.child) {
       if (entry.child.exitCode === null && entry.child.signalCode === null) entry.child.kill('SIGTERM');
       await entry.session.whenClosed(2000);
     } else {
       await entry.session.connection.detach();
     }
+  }
+
+  async openRecording(path: string): Promise<string> {
+    const file = isAbsolute(path) ? path : resolve(path);
+    const source = ReplaySource.open(file);
+    this.recent.add(file);
+    const id = `s${this.nextId++}`;
+    const entry: ReplayEntry = { kind: 'replay', id, session: source, sentSamples: 0 };
+    this.entries.set(id, entry);
+    source.onChange(() => this.markDirty(entry));
+    this.markDirty(entry);
+    return id;
+  }
+
+  openInEditor(url: string, line: number, column: number): Promise<void> {
+    return openInEditor(url, line, column);
+  }
+
+  async recentRecordings(): Promise<readonly RecentRecording[]> {
+    return this.recent.list();
+  }
+
+  async replay(sessionId: string, command: ReplayCommand): Promise<void> {
+    const entry = this.entry(sessionId);
+    if (entry.kind !== 'replay') throw new Error(`session ${sessionId} is live: only a replayed recording can be played, paused or scrubbed`);
+    entry.session.command(command);
+  }
+
+  async startRecording(sessionId: string): Promise<string> {
+    const entry = this.live(sessionId, 'record it');
+    if (entry.session.isClosed) throw new Error('this session has ended: there is nothing more to record. Attach again or launch the program again to record it');
+    if (entry.recorder) return entry.recorder.path;
+    const path = join(this.recordingsDir, recordingFileName(entry.session.connection.hello.pid, Date.now()));
+    const recorder = SessionRecorder.start(path, entry.session.connection, entry.session.dictionary);
+    entry.recorder = recorder;
+    this.recent.add(path);
+    this.markDirty(entry);
+    return path;
+  }
+
+  async stopRecording(sessionId: string): Promise<void> {
+    const entry = this.live(sessionId, 'record it');
+    const recorder = entry.recorder;
+    if (!recorder) return;
+    entry.recorder = undefined;
+    await recorder.stop();
+    this.recent.add(recorder.path);
+    this.markDirty(entry);
+  }
+
+  async close(sessionId: string): Promise<void> {
+    const entry = this.entry(sessionId);
+    if (entry.kind === 'live') {
+      await this.stop(sessionId);
+      await entry.recorder?.stop();
+    } else {
+      entry.session.close();
+    }
+    this.entries.delete(sessionId);
+    this.dirty.delete(entry);
+    this.send([{ kind: 'closed', id: sessionId }]);
   }
 
   subscribe(listener: Listener): () => void {
@@ -131,10 +224,23 @@ export class UiBackend implements UiApi {
     return () => this.listeners.delete(listener);
   }
 
-  /** Stops launched programs, detaches from attached ones, and closes the probe server. */
-  async close(): Promise<void> {
+  async timeline(sessionId: string, fromS: number, toS: number): Promise<TimelineView> {
+    const { trace, state } = this.entry(sessionId).session;
+    return timelineView(trace, originOf(state), fromS, toS, TIMELINE_MAX_SLICES);
+  }
+
+  async causality(sessionId: string, asyncId: number): Promise<CausalityView | null> {
+    const { trace, state } = this.entry(sessionId).session;
+    return causalityView(trace, originOf(state), asyncId);
+  }
+
+  /**
+   * Stops launched programs, detaches from attached ones, finishes recordings, closes
+   * replayed files and the probe server.
+   */
+  async shutdown(): Promise<void> {
     clearTimeout(this.flushTimer);
-    await Promise.all([...this.entries.values()].map((e) => this.stop(e.id).catch(() => undefined)));
+    await Promise.all([...this.entries.keys()].map((id) => this.close(id).catch(() => undefined)));
     await this.server.close();
   }
 
@@ -144,9 +250,15 @@ export class UiBackend implements UiApi {
     return entry;
   }
 
-  private add(connection: ProbeConnection, how: Entry['how'], config: ProbeConfig, child: ChildProcess | undefined): string {
+  private live(id: string, what: string): LiveEntry {
+    const entry = this.entry(id);
+    if (entry.kind !== 'live') throw new Error(`session ${id} is a replayed recording: there is no process to ${what}`);
+    return entry;
+  }
+
+  private add(connection: ProbeConnection, how: LiveEntry['how'], config: ProbeConfig, child: ChildProcess | undefined): string {
     const id = `s${this.nextId++}`;
-    const entry: Entry = { id, session: new LiveSession(connection), how, config, child, sentSamples: 0 };
+    const entry: LiveEntry = { kind: 'live', id, session: new LiveSession(connection), how, config, child, recorder: undefined, sentSamples: 0 };
     this.entries.set(id, entry);
     entry.session.onChange(() => this.markDirty(entry));
     // A launched program is ours: it must not outlive its session's end.
@@ -166,15 +278,26 @@ export class UiBackend implements UiApi {
     this.flushTimer = undefined;
     const events = [...this.dirty].map((e) => this.update(e, false));
     this.dirty.clear();
+    this.send(events);
+  }
+
+  private send(events: readonly UiEvent[]): void {
     // A copy: a listener that subscribes again from here already has these in its snapshot.
     for (const l of [...this.listeners]) l(events);
   }
 
-  private update(e: Entry, reset: boolean): SessionUpdate {
+  private update(e: Entry, subscribing: boolean): SessionUpdate {
     const state = e.session.state;
+    // A seek rebuilds the state: the points sent before are not the start of the new ones.
+    const reset = subscribing || (e.kind === 'replay' && (e.session.takeRewound() || state.totals.samples < e.sentSamples));
     const count = reset ? state.recent.length : state.totals.samples - e.sentSamples;
-    if (!reset) e.sentSamples = state.totals.samples;
-    const view = sessionView(state, { id: e.id, how: e.how, config: e.config, ended: e.session.isClosed, error: e.session.closeError });
+    if (!subscribing) e.sentSamples = state.totals.samples;
+    const view = e.kind === 'live'
+      ? sessionView(state, {
+        id: e.id, how: e.how, config: e.config, ended: e.session.isClosed, error: e.session.closeError,
+        recording: e.recorder?.view ?? null, replay: null,
+      })
+      : sessionView(state, { id: e.id, how: 'replay', config: replayConfig(state), ended: true, error: undefined, recording: null, replay: e.session.view() });
     return { kind: 'session', view, points: newPoints(state, count), reset };
   }
 }

@@ -3,7 +3,7 @@
 // wrong.
 
 import { PROBE_MODES, type ProbeConfig, type ProbeMode } from '../probe/wire';
-import type { UiApi, UiMethod } from './ui-api';
+import type { ReplayCommand, UiApi, UiMethod } from './ui-api';
 
 export class CallError extends Error {
   override readonly name = 'CallError';
@@ -40,7 +40,47 @@ function sessionId(v: unknown): string {
   return v;
 }
 
-const UI_METHODS: readonly UiMethod[] = ['listProcesses', 'attach', 'launch', 'launchDemo', 'configure', 'stop'];
+function filePath(v: unknown): string {
+  if (typeof v !== 'string' || v.trim() === '' || v.length > 4096 || v.includes('\0')) throw new CallError('path must be a file path');
+  return v;
+}
+
+export function parseReplayCommand(v: unknown): ReplayCommand {
+  if (!isObject(v)) throw new CallError('command must be an object such as { "kind": "play" }');
+  switch (v['kind']) {
+    case 'play':
+    case 'pause':
+    case 'step':
+      return { kind: v['kind'] };
+    case 'speed':
+      return { kind: 'speed', speed: range('speed', v['speed'], 0.25, 16) };
+    case 'seek':
+      return { kind: 'seek', t: range('t', v['t'], -1e9, 1e9) };
+    default:
+      throw new CallError('command kind must be one of play, pause, step, speed, seek');
+  }
+}
+
+/** The widest timeline window asked for at once: a day (the trace holds far less). */
+export const MAX_TIMELINE_SPAN_S = 86_400;
+
+function timeWindow(from: unknown, to: unknown): [number, number] {
+  const fromS = range('fromS', from, -1e9, 1e9);
+  const toS = range('toS', to, -1e9, 1e9);
+  if (!(toS > fromS) || toS - fromS > MAX_TIMELINE_SPAN_S) throw new CallError(`toS must be after fromS, by at most ${MAX_TIMELINE_SPAN_S} s`);
+  return [fromS, toS];
+}
+
+function asyncId(v: unknown): number {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v <= 0) throw new CallError('asyncId must be a positive integer');
+  return v;
+}
+
+const UI_METHODS: readonly UiMethod[] = [
+  'listProcesses', 'attach', 'launch', 'launchDemo', 'configure', 'stop',
+  'openRecording', 'recentRecordings', 'replay', 'startRecording', 'stopRecording', 'close', 'openInEditor',
+  'timeline', 'causality',
+];
 
 export function isUiMethod(v: unknown): v is UiMethod {
   return typeof v === 'string' && (UI_METHODS as readonly string[]).includes(v);
@@ -69,5 +109,23 @@ export function dispatchCall(api: UiApi, method: UiMethod, params: readonly unkn
       return api.configure(sessionId(params[0]), parseConfig(params[1]));
     case 'stop':
       return api.stop(sessionId(params[0]));
+    case 'openRecording':
+      return api.openRecording(filePath(params[0]));
+    case 'recentRecordings':
+      return api.recentRecordings();
+    case 'replay':
+      return api.replay(sessionId(params[0]), parseReplayCommand(params[1]));
+    case 'startRecording':
+      return api.startRecording(sessionId(params[0]));
+    case 'stopRecording':
+      return api.stopRecording(sessionId(params[0]));
+    case 'close':
+      return api.close(sessionId(params[0]));
+    case 'openInEditor':
+      return api.openInEditor(filePath(params[0]), range('line', params[1], 0, 1e9), range('column', params[2], 0, 1e9));
+    case 'timeline':
+      return api.timeline(sessionId(params[0]), ...timeWindow(params[1], params[2]));
+    case 'causality':
+      return api.causality(sessionId(params[0]), asyncId(params[1]));
   }
 }

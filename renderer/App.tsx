@@ -2,13 +2,13 @@
 // connection to loopscope replaces both with what to do about it.
 
 import { useEffect, useState, useSyncExternalStore } from 'react';
-import type { UiApi } from '../main/ui-api';
+import type { HostApi } from '../main/ui-api';
 import { SessionScreen } from './screens/SessionScreen';
 import { StartScreen } from './screens/StartScreen';
 import type { SessionStore } from './store';
 
 export interface AppProps {
-  readonly api: UiApi;
+  readonly api: HostApi;
   readonly store: SessionStore;
   readonly onLost: (listener: (why: string) => void) => void;
 }
@@ -22,6 +22,6 @@ export function App({ api, store, onLost }: AppProps) {
   if (lost) return <main className="state error" role="alert">{lost}</main>;
   const session = current === undefined ? undefined : snapshot.sessions.get(current);
   if (current !== undefined && !session) return <main className="state">Connecting to the process…</main>;
-  if (session) return <SessionScreen api={api} data={session} onBack={() => setCurrent(undefined)} />;
+  if (session) return <SessionScreen key={current} api={api} data={session} onBack={() => setCurrent(undefined)} onOpen={setCurrent} />;
   return <StartScreen api={api} sessions={[...snapshot.sessions.values()].map((s) => s.view)} onOpen={setCurrent} />;
 }

@@ -2,18 +2,18 @@
 // window.loopscope; otherwise the page came from the web host, and talks over its WebSocket).
 
 import { createRoot } from 'react-dom/client';
-import type { UiApi } from '../main/ui-api';
+import type { HostApi } from '../main/ui-api';
 import { App } from './App';
 import { SessionStore } from './store';
 import { connectSocketApi } from './ws-api';
 
 declare global {
   interface Window {
-    readonly loopscope?: UiApi;
+    readonly loopscope?: HostApi;
   }
 }
 
-function hostApi(): { api: UiApi; onLost(l: (why: string) => void): void } {
+function hostApi(): { api: HostApi; onLost(l: (why: string) => void): void } {
   if (window.loopscope) return { api: window.loopscope, onLost: () => undefined };
   const url = new URL('ws', window.location.href);
   url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';

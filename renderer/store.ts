@@ -2,8 +2,15 @@
 // at most once per animation frame, however many batches arrived in between.
 
 import type { SeriesPoint, SessionView, UiEvent } from '../main/ui-api';
+import { keepEqual } from './keep-equal';
+import { keepRecent } from './keep-recent';
 
-/** Points kept per session (ten minutes at the default 100 ms interval). */
+/**
+ * Seconds of points kept per session: the charts' window (SessionScreen's WINDOW_S). Nothing
+ * older is drawn, and keeping ten minutes of them grew the page for a session's first ten.
+ */
+const KEPT_S = 120;
+/** And at most this many points, whatever the interval (a minute at 10 ms). */
 const MAX_POINTS = 6000;
 
 export interface SessionData {
@@ -22,12 +29,22 @@ export class SessionStore {
   private frame: number | undefined;
 
   apply(events: readonly UiEvent[]): void {
+    let changed = false;
     for (const e of events) {
-      const before = e.reset ? [] : this.sessions.get(e.view.id)?.points ?? [];
-      let points = e.points.length > 0 ? before.concat(e.points) : before;
-      if (points.length > MAX_POINTS) points = points.slice(points.length - MAX_POINTS);
-      this.sessions.set(e.view.id, { view: e.view, points });
+      if (e.kind === 'closed') {
+        changed = this.sessions.delete(e.id) || changed;
+        continue;
+      }
+      const old = this.sessions.get(e.view.id);
+      // Most updates under a flood change nothing that is shown: those wake no one.
+      const view = keepEqual(old?.view, e.view);
+      if (old && view === old.view && e.points.length === 0 && !e.reset) continue;
+      const before = e.reset ? [] : old?.points ?? [];
+      const points = e.points.length > 0 ? keepRecent(before.concat(e.points), KEPT_S, MAX_POINTS) : before;
+      this.sessions.set(e.view.id, { view, points });
+      changed = true;
     }
+    if (!changed) return;
     this.frame ??= requestAnimationFrame(() => {
       this.frame = undefined;
       this.snapshot = { sessions: new Map(this.sessions) };

@@ -1,10 +1,10 @@
 // The UI's API over the web host's WebSocket (main/web-host/web-host.ts): calls wait for the
 // socket to open, replies are matched by id, and pushed event batches go to the subscribers.
 
-import type { CallMessage, HostMessage, UiApi, UiEvent, UiMethod } from '../main/ui-api';
+import type { CallMessage, HostApi, HostMessage, PickedFile, UiEvent, UiMethod } from '../main/ui-api';
 
 export interface SocketApi {
-  readonly api: UiApi;
+  readonly api: HostApi;
   /** Called once if the connection to loopscope is lost. */
   onLost(listener: (why: string) => void): void;
 }
@@ -49,13 +49,23 @@ export function connectSocketApi(url: string): SocketApi {
     });
   };
 
-  const api: UiApi = {
+  const api: HostApi = {
     listProcesses: () => call('listProcesses'),
     attach: (pid, config) => call('attach', pid, config),
     launch: (command, config) => call('launch', command, config),
     launchDemo: (config) => call('launchDemo', config),
     configure: (id, config) => call('configure', id, config),
     stop: (id) => call('stop', id),
+    openRecording: (path) => call('openRecording', path),
+    recentRecordings: () => call('recentRecordings'),
+    replay: (id, command) => call('replay', id, command),
+    startRecording: (id) => call('startRecording', id),
+    stopRecording: (id) => call('stopRecording', id),
+    close: (id) => call('close', id),
+    openInEditor: (url, line, column) => call('openInEditor', url, line, column),
+    timeline: (id, fromS, toS) => call('timeline', id, fromS, toS),
+    causality: (id, asyncId) => call('causality', id, asyncId),
+    openRecordingFile: (file, onProgress) => upload(new URL('upload', window.location.href), file, onProgress),
     subscribe(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);
@@ -68,4 +78,31 @@ export function connectSocketApi(url: string): SocketApi {
       else lostListeners.push(listener);
     },
   };
+}
+
+/**
+ * Sends a picked or dropped file to the web host, which keeps it and opens it for replay.
+ * XMLHttpRequest rather than fetch: it reports upload progress.
+ */
+function upload(url: URL, file: PickedFile, onProgress?: (fraction: number) => void): Promise<string> {
+  url.searchParams.set('name', file.name);
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open('POST', url.href);
+    xhr.upload.addEventListener('progress', (e) => {
+      if (e.lengthComputable) onProgress?.(e.loaded / e.total);
+    });
+    xhr.addEventListener('load', () => {
+      let body: { id?: unknown; error?: unknown } = {};
+      try {
+        body = JSON.parse(xhr.responseText) as typeof body;
+      } catch {
+        // answered below
+      }
+      if (xhr.status === 200 && typeof body.id === 'string') resolve(body.id);
+      else reject(new Error(typeof body.error === 'string' ? body.error : `the upload failed (HTTP ${xhr.status})`));
+    });
+    xhr.addEventListener('error', () => reject(new Error('the upload failed: lost the connection to loopscope')));
+    xhr.send(file);
+  });
 }

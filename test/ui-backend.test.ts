@@ -15,7 +15,7 @@ describe('UiBackend', () => {
     backend = await UiBackend.start();
   });
   afterAll(async () => {
-    await backend.close();
+    await backend.shutdown();
   });
 
   it('launches a program, batches its samples, configures and stops it', async () => {
@@ -24,7 +24,7 @@ describe('UiBackend', () => {
     // 10 ms samples: a hundred a second, more than the UI should be told about.
     const id = await backend.launch([process.execPath, FIXTURE], { intervalMs: 10 });
     await sleep(1500);
-    const mine = batches.flatMap((b) => b.events.filter((e): e is SessionUpdate => e.view.id === id));
+    const mine = batches.flatMap((b) => b.events.filter((e): e is SessionUpdate => e.kind === 'session' && e.view.id === id));
     const points = mine.flatMap((e) => e.points);
     expect(points.length).toBeGreaterThan(50);
     // Every sample exactly once, in order.
@@ -37,11 +37,11 @@ describe('UiBackend', () => {
     const late: UiEvent[] = [];
     backend.subscribe((events) => late.push(...events));
     expect(late[0]).toMatchObject({ reset: true });
-    expect(late[0]!.points.length).toBeGreaterThanOrEqual(points.length);
+    expect((late[0] as SessionUpdate).points.length).toBeGreaterThanOrEqual(points.length);
 
     await backend.configure(id, { mode: 'tasks' });
     await sleep(500);
-    const last = (): SessionUpdate => batches.flatMap((b) => b.events).filter((e) => e.view.id === id).pop()!;
+    const last = (): SessionUpdate => batches.flatMap((b) => b.events).filter((e): e is SessionUpdate => e.kind === 'session' && e.view.id === id).pop()!;
     expect(last().view.config.mode).toBe('tasks');
     expect(last().view.tasks).not.toBeNull();
 

@@ -45,6 +45,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the UI in Chromium, through loopscope se
   let browser: Browser;
   let target: ChildProcess;
   let page: Page;
+  let recordingFile = '';
 
   beforeAll(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
@@ -92,8 +93,57 @@ describe.skipIf(!existsSync(CHROMIUM))('the UI in Chromium, through loopscope se
     await page.screenshot({ path: `${ARTIFACTS}/ui-tasks.png`, fullPage: true });
   });
 
+  it('records the session, then replays the recording and scrubs it', async () => {
+    await page.getByRole('button', { name: '● Record' }).click();
+    await page.getByTestId('recording').waitFor();
+    await page.waitForTimeout(800);
+    target.kill('SIGUSR2');
+    await page.getByTestId('blocked-list').getByRole('heading', { name: 'Blocked loop (2)' }).waitFor({ timeout: 10_000 });
+    await page.waitForTimeout(800);
+    await page.getByRole('button', { name: '■ Stop recording' }).click();
+    const saved = page.getByTestId('saved-recording');
+    await saved.waitFor();
+    recordingFile = (await saved.locator('code').getAttribute('title')) ?? '';
+    expect(recordingFile).toMatch(/\.lsrec$/);
+    await saved.getByRole('button', { name: 'Replay it' }).click();
+
+    const bar = page.getByTestId('replay-bar');
+    await bar.waitFor({ timeout: 10_000 });
+    await expect.poll(() => page.getByTestId('status').textContent()).toBe('replay');
+    await bar.locator('.scrubber-marks .mark.blocked').first().waitFor({ timeout: 10_000 });
+    const blockedHeading = (n: number) => page.getByTestId('blocked-list').getByRole('heading', { name: `Blocked loop (${n})` });
+    // The recording began after the first block: at its start, no block yet; at its end, this one.
+    const scrubber = bar.getByLabel('replay position');
+    await scrubber.focus();
+    await page.keyboard.press('Home');
+    await blockedHeading(0).waitFor({ timeout: 5000 });
+    await page.keyboard.press('End');
+    await blockedHeading(1).waitFor({ timeout: 5000 });
+    await page.getByTestId('blocked-list').getByText('blockTheLoop').first().waitFor();
+    await expect.poll(async () => Number(await page.getByTestId('lag-peak').getAttribute('data-peak-ms')), { timeout: 5000 }).toBeGreaterThanOrEqual(250);
+    await page.screenshot({ path: `${ARTIFACTS}/ui-replay.png`, fullPage: true });
+
+    // Play from the start at 16×: the block comes back on its own.
+    await page.keyboard.press('Home');
+    await blockedHeading(0).waitFor({ timeout: 5000 });
+    await bar.getByLabel('speed').selectOption('16');
+    await bar.getByRole('button', { name: 'Play' }).click();
+    await blockedHeading(1).waitFor({ timeout: 10_000 });
+    await expect.poll(async () => Number(await bar.getByTestId('replay-position').getAttribute('data-position-s'))).toBeGreaterThan(1);
+  });
+
+  it('opens a recording picked in the file dialog, and lists it as recent', async () => {
+    await page.getByRole('button', { name: 'Close' }).click();
+    const opener = page.getByTestId('open-recording');
+    await opener.getByTestId('recent-recordings').getByText(recordingFile.split('/').pop()!).waitFor({ timeout: 5000 });
+    await opener.getByLabel('recording file').setInputFiles(recordingFile);
+    await page.getByTestId('replay-bar').waitFor({ timeout: 10_000 });
+    await page.getByTestId('replay-bar').locator('.scrubber-marks .mark.blocked').first().waitFor({ timeout: 10_000 });
+    await page.getByRole('button', { name: 'Close' }).click();
+    await page.getByTestId('open-recording').waitFor();
+  });
+
   it('goes back to the start screen, where the session is listed', async () => {
-    await page.getByRole('button', { name: '← Start' }).click();
     await page.getByText(`pid ${target.pid}`).waitFor();
   });
 

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { HostMessage, SessionUpdate, UiApi, UiEvent } from '../main/ui-api';
 import { startWebHost, type WebHost } from '../main/web-host/web-host';
+import { fakeApi } from './helpers/fake-api';
 
 function get(port: number, path: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
   return new Promise((resolve, reject) => {
@@ -38,7 +39,7 @@ describe('the web host', () => {
   let host: WebHost;
   let root: string;
   let origin: string;
-  const api: UiApi = {
+  const api: UiApi = fakeApi({
     listProcesses: async () => [{ pid: 7, command: ['node'], nodeVersion: 'v20', attachable: true, reason: null }],
     attach: async () => 's1',
     launch: async () => 's2',
@@ -51,7 +52,8 @@ describe('the web host', () => {
       listener([fakeUpdate]);
       return () => undefined;
     },
-  };
+  });
+
 
   beforeAll(async () => {
     root = mkdtempSync(join(tmpdir(), 'loopscope-web-'));

@@ -36,7 +36,7 @@ export async function serveCommand(argv: readonly string[]): Promise<number> {
   try {
     host = await startWebHost({ api: backend, root, port: (parsed.options['port'] as number | undefined) ?? 0 });
   } catch (err) {
-    await backend.close();
+    await backend.shutdown();
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE') throw new UsageError(`port ${String(parsed.options['port'])} is in use; pick another with --port, or leave it out`);
     throw err;
@@ -51,6 +51,6 @@ export async function serveCommand(argv: readonly string[]): Promise<number> {
     process.once('SIGTERM', resolve);
   });
   await host.close();
-  await backend.close();
+  await backend.shutdown();
   return 0;
 }

@@ -16,7 +16,7 @@ app.whenReady().then(async () => {
   const w = createWindow(rendererPath(), join(__dirname, 'preload.js'));
   serveIpc(backend, w);
   app.on('window-all-closed', () => {
-    void backend.close().finally(() => app.quit());
+    void backend.shutdown().finally(() => app.quit());
   });
 }, (err: unknown) => {
   process.stderr.write(`loopscope: the desktop app could not start: ${err instanceof Error ? err.message : String(err)}\n`);

@@ -1,5 +1,5 @@
 // Electron's security checklist, the parts that are app-wide: no navigation, no new windows,
-// no permissions, no webviews. Whatever a page tries, it stays the one page we loaded.
+// no permissions but writing text to the clipboard, no webviews. Whatever a page tries, it stays the one page we loaded.
 
 import { app, session } from 'electron';
 
@@ -11,7 +11,9 @@ export function lockDown(): void {
     contents.setWindowOpenHandler(() => ({ action: 'deny' }));
   });
   app.whenReady().then(() => {
-    session.defaultSession.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
-    session.defaultSession.setPermissionCheckHandler(() => false);
+    // Copying a stack frame's location is the one thing the page may do outside itself.
+    const allowed = (permission: string): boolean => permission === 'clipboard-sanitized-write';
+    session.defaultSession.setPermissionRequestHandler((_contents, permission, callback) => callback(allowed(permission)));
+    session.defaultSession.setPermissionCheckHandler((_contents, permission) => allowed(permission));
   }, () => undefined);
 }

@@ -31,6 +31,12 @@ export class ProbeConnection {
     if (event === 'close' && this.closedWith) (listener as ProbeConnectionEvents['close'])(this.closedWith.error);
   }
 
+  off<K extends keyof ProbeConnectionEvents>(event: K, listener: ProbeConnectionEvents[K]): void {
+    const list = this.listeners[event] as ProbeConnectionEvents[K][];
+    const at = list.indexOf(listener);
+    if (at >= 0) list.splice(at, 1);
+  }
+
   /** @internal */
   emit<K extends keyof ProbeConnectionEvents>(event: K, ...args: Parameters<ProbeConnectionEvents[K]>): void {
     if (event === 'close') {

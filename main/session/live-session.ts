@@ -12,11 +12,14 @@ export class LiveSession {
   private closed = false;
   /** trace mode's causality tree and loop turns. */
   readonly trace = new TraceModel();
+  /** The probe's string dictionary so far, for a recording that starts mid-session. */
+  readonly dictionary = new Map<number, string>();
 
   constructor(readonly connection: ProbeConnection) {
     this.current = applyMessage(initialSessionState, { type: 'hello', hello: connection.hello });
     connection.on('message', (message) => {
       if (message.type === 'taskEvents') this.trace.apply(message.batch);
+      else if (message.type === 'dictionary') for (const [id, text] of message.entries) this.dictionary.set(id, text);
       this.current = applyMessage(this.current, message);
       for (const l of this.listeners) l(this.current);
     });

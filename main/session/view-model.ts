@@ -2,8 +2,9 @@
 // window and the tests all see the same numbers.
 
 import type { MetricsSample, ProbeConfig } from '../../probe/wire';
+import { DEFAULT_CONFIG } from '../../probe/constants';
 import { percentileUs } from '../../probe/log-histogram';
-import type { BlockedView, SeriesPoint, SessionView, TaskRow } from '../ui-api';
+import type { BlockedView, RecordingView, ReplayView, SeriesPoint, SessionView, TaskRow } from '../ui-api';
 import type { SessionState } from './session-state';
 
 const ms = (us: number): number => Math.round(us) / 1000;
@@ -59,6 +60,18 @@ export interface ViewContext {
   readonly config: ProbeConfig;
   readonly ended: boolean;
   readonly error: string | undefined;
+  readonly recording: RecordingView | null;
+  readonly replay: ReplayView | null;
+}
+
+/**
+ * A recording keeps the probe's first settings (a configure is not a frame); the mode the
+ * data shows is the richest one seen so far.
+ */
+export function replayConfig(state: SessionState): ProbeConfig {
+  const first = state.hello?.config ?? DEFAULT_CONFIG;
+  const mode = state.traceEvents > 0 ? 'trace' : state.tasks.samples > 0 && first.mode === 'metrics' ? 'tasks' : first.mode;
+  return { ...first, mode };
 }
 
 export function sessionView(state: SessionState, c: ViewContext): SessionView {
@@ -82,12 +95,14 @@ export function sessionView(state: SessionState, c: ViewContext): SessionView {
     command: hello ? [hello.argv[0] ?? 'node', ...hello.execArgv, ...hello.argv.slice(1)] : [],
     how: c.how,
     config: c.config,
-    status: c.ended ? 'ended' : 'live',
+    status: c.replay ? 'replay' : c.ended ? 'ended' : 'live',
     error: c.error ?? null,
     dropped: { frames: Object.values(state.drops.frames).reduce((a, b) => a + b, 0), bytes: state.drops.bytes },
     blockedCount: state.totals.blockedCount,
     blocked,
     resources: latest ? [...latest.resources].sort((a, b) => b.count - a.count) : [],
     tasks: tasksRows(state),
+    recording: c.recording,
+    replay: c.replay,
   };
 }

@@ -8,8 +8,11 @@ import { randomBytes } from 'node:crypto';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { CallMessage, HostMessage, UiApi, UiEvent } from '../ui-api';
 import { dispatchCall, isUiMethod } from '../ui-calls';
+import { join } from 'node:path';
+import { dataDir } from '../app-paths';
 import { checkRequest } from './request-guard';
 import { serveStatic } from './static-files';
+import { receiveUpload } from './upload';
 
 export interface WebHost {
   /** The URL to open, token included. */
@@ -27,6 +30,8 @@ export interface WebHostOptions {
   readonly port?: number;
   /** Refused requests, for the log. */
   readonly onRefused?: (reason: string) => void;
+  /** Where recordings sent from the browser are kept (default: the user's data folder). */
+  readonly uploadDir?: string;
 }
 
 const header = (req: IncomingMessage, name: string): string | undefined => {
@@ -98,6 +103,10 @@ export async function startWebHost(o: WebHostOptions): Promise<WebHost> {
     if (!verdict.ok) {
       refuse(verdict.reason);
       res.writeHead(verdict.status, { 'content-type': 'text/plain' }).end('forbidden\n');
+      return;
+    }
+    if (req.method === 'POST' && verdict.path === '/upload') {
+      void receiveUpload(req, res, o.uploadDir ?? join(dataDir(), 'uploads'), (path) => o.api.openRecording(path));
       return;
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') {

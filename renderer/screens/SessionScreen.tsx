@@ -1,13 +1,17 @@
-// The Session screen: one process's loop. Header (process, Node, mode switch, drops), the
-// charts, active resources, blocked-loop reports, and in tasks mode the task table.
+// The Session screen: one process's loop, live or replayed. Header (process, Node, mode
+// switch, drops, record), the replay bar, the charts, active resources, blocked-loop
+// reports, and in tasks mode the task table.
 
-import { useMemo, useState } from 'react';
-import type { ProbeMode, UiApi } from '../../main/ui-api';
+import { useCallback, useMemo, useState } from 'react';
+import type { HostApi, ProbeMode } from '../../main/ui-api';
 import { HeapChart, LagChart, LoadChart } from '../charts/Charts';
 import { useThrottled } from '../charts/use-throttled';
 import type { SessionData } from '../store';
+import { ReplayBar } from '../replay/ReplayBar';
 import { BlockedList } from './BlockedList';
+import { RecordButton } from './RecordButton';
 import { TaskTable } from './TaskTable';
+import { TracePanel } from '../timeline/TracePanel';
 
 /** The charts show the most recent stretch of the session. */
 const WINDOW_S = 120;
@@ -16,12 +20,14 @@ const MODES: readonly ProbeMode[] = ['metrics', 'tasks', 'trace'];
 const CHART_REFRESH_MS = 250;
 
 interface Props {
-  readonly api: UiApi;
+  readonly api: HostApi;
   readonly data: SessionData;
   readonly onBack: () => void;
+  /** Shows another session (a recording just made, opened for replay). */
+  readonly onOpen: (sessionId: string) => void;
 }
 
-export function SessionScreen({ api, data, onBack }: Props) {
+export function SessionScreen({ api, data, onBack, onOpen }: Props) {
   const { view, points } = data;
   const [error, setError] = useState<string | undefined>(undefined);
   const shown = useThrottled(points, CHART_REFRESH_MS);
@@ -34,6 +40,8 @@ export function SessionScreen({ api, data, onBack }: Props) {
     action.catch((err: Error) => setError(err.message));
   };
   const live = view.status === 'live';
+  const replay = view.replay;
+  const onError = useCallback((message: string) => setError(message), []);
 
   return (
     <main className="session">
@@ -41,7 +49,7 @@ export function SessionScreen({ api, data, onBack }: Props) {
         <button onClick={onBack}>← Start</button>
         <div className="who">
           <strong>pid {view.pid}</strong> <span className="muted">{view.command.join(' ')}</span>
-          <div className="muted">Node {view.nodeVersion} · {view.how === 'attach' ? 'attached' : 'launched'} · <span data-testid="status">{live ? 'live' : 'ended'}</span></div>
+          <div className="muted">Node {view.nodeVersion} · {replay ? <>replay of <code title={replay.file}>{replay.file.split(/[\\/]/).pop()}</code></> : view.how === 'attach' ? 'attached' : 'launched'} · <span data-testid="status">{view.status}</span></div>
         </div>
         <div className="modes" role="group" aria-label="mode">
           {MODES.map((m) => (
@@ -51,12 +59,15 @@ export function SessionScreen({ api, data, onBack }: Props) {
         <div className="drops" data-testid="drops" title="Frames the probe dropped because loopscope read too slowly">
           dropped: {view.dropped.frames} frames, {view.dropped.bytes} bytes
         </div>
+        {!replay && <RecordButton api={api} view={view} onOpen={onOpen} onError={onError} />}
         {live && <button onClick={() => act(api.stop(view.id))}>{view.how === 'attach' ? 'Detach' : 'Stop'}</button>}
+        {replay && <button onClick={() => act(api.close(view.id).then(onBack))}>Close</button>}
       </header>
-      {!live && <p className="state" role="status">The probe is gone{view.error ? `: ${view.error}` : ' (the process ended, or loopscope detached)'}. The data below is what was collected; go back to Start to watch another process.</p>}
+      {replay && <ReplayBar api={api} sessionId={view.id} replay={replay} onError={onError} />}
+      {view.status === 'ended' && <p className="state" role="status">The probe is gone{view.error ? `: ${view.error}` : ' (the process ended, or loopscope detached)'}. The data below is what was collected; go back to Start to watch another process.</p>}
       {error && <p className="state error" role="alert">{error}</p>}
       {points.length === 0
-        ? <p className="state">Waiting for the first samples from process {view.pid}…</p>
+        ? <p className="state">{replay ? 'No samples before this point of the recording: press Play, or move the scrubber to the right.' : `Waiting for the first samples from process ${view.pid}…`}</p>
         : (
           <div className="charts">
             <LagChart points={recent} thresholdMs={view.config.blockThresholdMs} />
@@ -70,8 +81,9 @@ export function SessionScreen({ api, data, onBack }: Props) {
             </section>
           </div>
         )}
-      <BlockedList blocked={view.blocked} count={view.blockedCount} thresholdMs={view.config.blockThresholdMs} />
+      <BlockedList api={api} blocked={view.blocked} count={view.blockedCount} thresholdMs={view.config.blockThresholdMs} />
       {view.config.mode !== 'metrics' && <TaskTable rows={view.tasks} />}
+      {view.config.mode === 'trace' && <TracePanel key={view.id} api={api} sessionId={view.id} />}
     </main>
   );
 }

@@ -1,14 +1,16 @@
 // The Start screen: the user's Node processes (refreshed), each with an attach button; a
-// command to launch with the probe; the built-in demo; and the sessions already open.
+// command to launch with the probe; the built-in demo; recordings to replay; and the sessions
+// already open.
 
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
-import type { ProcessEntry, SessionView, UiApi } from '../../main/ui-api';
+import type { HostApi, ProcessEntry, SessionView } from '../../main/ui-api';
 import { splitCommand } from '../split-command';
+import { OpenRecording } from './OpenRecording';
 
 const REFRESH_MS = 2000;
 
 interface Props {
-  readonly api: UiApi;
+  readonly api: HostApi;
   readonly sessions: readonly SessionView[];
   readonly onOpen: (sessionId: string) => void;
 }
@@ -66,7 +68,7 @@ export function StartScreen({ api, sessions, onOpen }: Props) {
           <ul className="sessions">
             {sessions.map((s) => (
               <li key={s.id}>
-                <button onClick={() => onOpen(s.id)}>Show</button> pid {s.pid} · {s.command.join(' ')} · {s.status}
+                <button onClick={() => onOpen(s.id)}>Show</button> pid {s.pid} · {s.command.join(' ')} · {s.replay ? `replay of ${s.replay.file}` : s.status}
               </li>
             ))}
           </ul>
@@ -86,6 +88,8 @@ export function StartScreen({ api, sessions, onOpen }: Props) {
         <h2>Your Node.js processes</h2>
         <ProcessList processes={processes} error={listError} busy={busy !== undefined} onAttach={(pid) => run(`attaching to ${pid}…`, () => api.attach(pid))} />
       </section>
+
+      <OpenRecording api={api} onOpen={onOpen} />
     </main>
   );
 }

@@ -1,18 +1,25 @@
-// `loopscope serve --no-open` as a child process, and the URL it prints first on stdout.
+// `loopscope serve --no-open` as a child process, and the URL it prints first on stdout. Its
+// data and settings folders (recordings, uploads, recent list) are a fresh temporary folder.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { resolve } from 'node:path';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 
 const BIN = resolve(__dirname, '../../bin/loopscope.js');
 
 export interface Served {
   readonly child: ChildProcess;
   readonly url: string;
+  /** Holds data/ (XDG_DATA_HOME) and config/ (XDG_CONFIG_HOME); removed by stop(). */
+  readonly home: string;
   stop(): Promise<void>;
 }
 
 export async function startServe(): Promise<Served> {
-  const child = spawn(process.execPath, [BIN, 'serve', '--no-open'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const home = mkdtempSync(join(tmpdir(), 'loopscope-serve-'));
+  const env = { ...process.env, XDG_DATA_HOME: join(home, 'data'), XDG_CONFIG_HOME: join(home, 'config') };
+  const child = spawn(process.execPath, [BIN, 'serve', '--no-open'], { stdio: ['ignore', 'pipe', 'pipe'], env });
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
   const url = await new Promise<string>((resolveUrl, reject) => {
@@ -28,14 +35,16 @@ export async function startServe(): Promise<Served> {
     });
     child.once('exit', (code) => reject(new Error(`serve exited (${code}): ${stderr}`)));
   });
+  const removeHome = (): void => rmSync(home, { recursive: true, force: true });
   return {
     child,
     url,
+    home,
     stop: () =>
-      new Promise((done) => {
+      new Promise<void>((done) => {
         if (child.exitCode !== null) return done();
         child.once('exit', () => done());
         child.kill('SIGTERM');
-      }),
+      }).then(removeHome),
   };
 }

@@ -1,0 +1,129 @@
+// A recording as a source of the UI's sessions: the replay engine (ReplaySession), the marks
+// for the scrubber (scanned a slice at a time), and the mapping between the file's clock and
+// the chart clock the UI uses everywhere (seconds since the session's first sample).
+
+import type { ReplayCommand, ReplayView } from '../ui-api';
+import type { SessionState } from '../session/session-state';
+import type { TraceModel } from '../session/trace-model';
+import { findChartClock, ReplayMarkScanner, type ChartClock } from './replay-marks';
+import { SPEEDS } from './replay-clock';
+import { ReplaySession } from './replay-session';
+
+/** The scan runs in slices this long, one per turn of loopscope's own loop. */
+const SCAN_SLICE_MS = 15;
+/** A file still being written is scanned again this often. */
+const RESCAN_MS = 1000;
+
+export class ReplaySource {
+  private readonly listeners: (() => void)[] = [];
+  private readonly scanner: ReplayMarkScanner;
+  private cancelScan: () => void = () => undefined;
+  private rewound = false;
+  private closed = false;
+
+  private constructor(private readonly session: ReplaySession, private readonly clock: ChartClock, readonly path: string) {
+    this.scanner = new ReplayMarkScanner(session.reader, clock);
+    session.onChange(() => this.changed());
+    this.scheduleScan(0);
+  }
+
+  /** Opens a file, paused at its start; throws a RecordingError when it is not a readable recording. */
+  static open(path: string): ReplaySource {
+    const session = ReplaySession.open(path);
+    try {
+      // A recording without a single sample has no chart clock; its file clock serves.
+      const clock = findChartClock(session.reader) ?? { originUs: 0, offsetMs: session.startMs };
+      return new ReplaySource(session, clock, path);
+    } catch (err) {
+      session.close();
+      throw err;
+    }
+  }
+
+  get state(): SessionState {
+    return this.session.state;
+  }
+
+  get trace(): TraceModel {
+    return this.session.trace;
+  }
+
+  onChange(listener: () => void): void {
+    this.listeners.push(listener);
+  }
+
+  /** True once after a seek: what the UI drew before is not a prefix of what comes now. */
+  takeRewound(): boolean {
+    const r = this.rewound;
+    this.rewound = false;
+    return r;
+  }
+
+  view(): ReplayView {
+    const s = this.session;
+    const toS = (ms: number): number => (ms - this.clock.offsetMs) / 1000;
+    return {
+      file: this.path,
+      startS: toS(s.startMs),
+      endS: toS(s.endMs),
+      positionS: toS(s.positionMs),
+      playing: s.playing,
+      speed: s.speed,
+      speeds: SPEEDS,
+      complete: s.reader.complete,
+      scanned: this.scanner.progress,
+      marks: this.scanner.marks,
+      warnings: s.warnings,
+    };
+  }
+
+  command(c: ReplayCommand): void {
+    switch (c.kind) {
+      case 'play':
+        return this.session.play();
+      case 'pause':
+        return this.session.pause();
+      case 'speed':
+        return this.session.setSpeed(c.speed);
+      case 'step':
+        return this.session.step();
+      case 'seek':
+        this.rewound = true;
+        return this.session.seek(c.t * 1000 + this.clock.offsetMs);
+    }
+  }
+
+  close(): void {
+    this.closed = true;
+    this.cancelScan();
+    this.session.close();
+  }
+
+  private scheduleScan(delayMs: number): void {
+    if (this.closed) return;
+    if (delayMs > 0) {
+      const timer = setTimeout(() => this.scanSlice(), delayMs);
+      this.cancelScan = () => clearTimeout(timer);
+    } else {
+      const immediate = setImmediate(() => this.scanSlice());
+      this.cancelScan = () => clearImmediate(immediate);
+    }
+  }
+
+  private scanSlice(): void {
+    if (this.closed) return;
+    const found = this.scanner.scan(SCAN_SLICE_MS);
+    if (!this.scanner.done) {
+      if (found) this.changed();
+      this.scheduleScan(0);
+      return;
+    }
+    this.changed();
+    // A file still being written gets more frames: look again later, from where the scan stopped.
+    if (!this.session.reader.complete) this.scheduleScan(RESCAN_MS);
+  }
+
+  private changed(): void {
+    for (const l of this.listeners) l();
+  }
+}

@@ -1,0 +1,44 @@
+// The scrubber's arithmetic: where a mark goes, and which marks share a pixel column. Pure.
+
+import type { ReplayMark } from '../../main/ui-api';
+
+export interface MarkColumn {
+  /** 0..1 across the scrubber. */
+  readonly at: number;
+  readonly kind: ReplayMark['kind'];
+  readonly count: number;
+  /** The longest mark in the column, for its tooltip and where a click on it goes. */
+  readonly longest: ReplayMark;
+}
+
+/**
+ * The marks, one per column of `columns` (the scrubber's width in pixels, or less): a
+ * thousand blocked loops in one pixel are one mark, and blocked loops win over GC pauses.
+ */
+export function markColumns(marks: readonly ReplayMark[], startS: number, endS: number, columns: number): MarkColumn[] {
+  const span = endS - startS;
+  const n = Math.max(1, Math.floor(columns));
+  if (!(span > 0)) return [];
+  const byColumn = new Map<number, { kind: ReplayMark['kind']; count: number; longest: ReplayMark }>();
+  for (const m of marks) {
+    if (m.t < startS || m.t > endS) continue;
+    const c = Math.min(n - 1, Math.floor(((m.t - startS) / span) * n));
+    const cell = byColumn.get(c);
+    if (!cell) byColumn.set(c, { kind: m.kind, count: 1, longest: m });
+    else {
+      cell.count++;
+      if (m.kind === 'blocked' && cell.kind === 'gc') Object.assign(cell, { kind: 'blocked', longest: m });
+      else if (m.kind === cell.kind && m.durationMs > cell.longest.durationMs) cell.longest = m;
+    }
+  }
+  return [...byColumn].sort((a, b) => a[0] - b[0]).map(([c, cell]) => ({ at: (c + 0.5) / n, ...cell }));
+}
+
+/** "1:02.5" for seconds; negative times (before the first sample) as "-0:00.1". */
+export function formatReplayTime(s: number): string {
+  const sign = s < 0 ? '-' : '';
+  const abs = Math.abs(s);
+  const minutes = Math.floor(abs / 60);
+  const seconds = abs - minutes * 60;
+  return `${sign}${minutes}:${seconds.toFixed(1).padStart(4, '0')}`;
+}

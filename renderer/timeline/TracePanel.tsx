@@ -1,0 +1,22 @@
+// trace mode's part of the Session screen: the timeline, and the causality tree of the
+// resource whose callback was clicked there.
+
+import { useState } from 'react';
+import type { UiApi } from '../../main/ui-api';
+import { CausalityTree } from './CausalityTree';
+import { TraceTimeline } from './TraceTimeline';
+
+interface Props {
+  readonly api: UiApi;
+  readonly sessionId: string;
+}
+
+export function TracePanel({ api, sessionId }: Props) {
+  const [selected, setSelected] = useState<number | undefined>(undefined);
+  return (
+    <div className="trace-panel">
+      <TraceTimeline api={api} sessionId={sessionId} selected={selected} onSelect={setSelected} />
+      <CausalityTree api={api} sessionId={sessionId} asyncId={selected} onSelect={setSelected} />
+    </div>
+  );
+}

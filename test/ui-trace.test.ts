@@ -1,0 +1,154 @@
+// trace mode's screens end to end: `loopscope serve`, Debian's Chromium, and an HTTP server
+// calling itself, launched in trace mode. The timeline draws its callbacks, zooms with the
+// wheel, and a click on a slow timer shows the chain that led to it. Screenshots go to
+// test-artifacts/.
+
+import { existsSync, mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import WebSocket from 'ws';
+import { CHROMIUM, launchChromium, type Browser } from './helpers/browser';
+import { startServe, type Served } from './helpers/serve-process';
+import { ROW_H, TURN_H, AXIS_H } from '../renderer/timeline/timeline-math';
+
+const ARTIFACTS = resolve(__dirname, '../test-artifacts');
+const FIXTURE = resolve(__dirname, 'fixtures/trace-http.js');
+/** The fixture's default: each request's timer spins this long. */
+const SPIN_MS = 20;
+
+/** One call on the web host's API, as the page would make it. */
+function callHost(url: string, method: string, params: unknown[]): Promise<unknown> {
+  const u = new URL('ws', url);
+  u.protocol = 'ws:';
+  const ws = new WebSocket(u.href, { origin: new URL(url).origin });
+  return new Promise((ok, fail) => {
+    ws.once('open', () => ws.send(JSON.stringify({ id: 1, method, params })));
+    ws.on('message', (d) => {
+      const m = JSON.parse(String(d)) as { id?: number; result?: unknown; error?: string };
+      if (m.id !== 1) return;
+      ws.close();
+      if (m.error !== undefined) fail(new Error(m.error));
+      else ok(m.result);
+    });
+    ws.once('error', fail);
+  });
+}
+
+async function canvasBox(page: Page): Promise<{ x: number; y: number; width: number; height: number }> {
+  const canvas = page.locator('.trace-canvas canvas');
+  await canvas.scrollIntoViewIfNeeded();
+  return (await canvas.boundingBox())!;
+}
+
+const attr = async (page: Page, name: string): Promise<number> => Number(await page.getByTestId('trace-timeline').getAttribute(name));
+
+interface Tip {
+  readonly type: string;
+  readonly id: number;
+  readonly ms: number;
+}
+
+/** The hover tip's slice, read after the next frame has rendered (a string: runs in the page). */
+const TIP = `new Promise((done) => requestAnimationFrame(() => {
+  const tip = document.querySelector('[data-testid="trace-tip"]');
+  done(tip ? { type: tip.dataset.type, id: Number(tip.dataset.asyncId), ms: Number(tip.dataset.durationMs) } : null);
+}))`;
+
+describe.skipIf(!existsSync(CHROMIUM))('trace mode in Chromium, through loopscope serve', () => {
+  let served: Served;
+  let browser: Browser;
+  let page: Page;
+  let sessionId: string;
+
+  beforeAll(async () => {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    [served, browser] = await Promise.all([startServe(), launchChromium()]);
+    page = await browser.context.newPage();
+    // A high block threshold: blocked-loop reports would grow the list above the timeline
+    // and move it under the pointer.
+    sessionId = String(await callHost(served.url, 'launch', [[process.execPath, FIXTURE], { mode: 'trace', blockThresholdMs: 10_000 }]));
+  });
+
+  afterEach(async (context) => {
+    if (context.task.result?.state === 'fail') await page?.screenshot({ path: `${ARTIFACTS}/ui-trace-failure-${context.task.name.slice(0, 20).replace(/\W+/g, '-')}.png`, fullPage: true });
+  });
+
+  afterAll(async () => {
+    if (sessionId) await callHost(served.url, 'stop', [sessionId]).catch(() => undefined);
+    await browser?.close();
+    await served?.stop();
+  });
+
+  it('draws the loop turns and callbacks of a program launched in trace mode, following live', async () => {
+    await page.goto(served.url);
+    await page.getByRole('listitem').filter({ hasText: 'trace-http.js' }).getByRole('button', { name: 'Show' }).click();
+    const timeline = page.getByTestId('trace-timeline');
+    await timeline.waitFor({ timeout: 10_000 });
+    await expect.poll(() => attr(page, 'data-slices'), { timeout: 10_000 }).toBeGreaterThan(10);
+    expect(await attr(page, 'data-turns')).toBeGreaterThan(5);
+    expect(await timeline.getAttribute('data-follow')).toBe('true');
+    // Following: the window moves on with the program.
+    const before = await attr(page, 'data-to');
+    await expect.poll(() => attr(page, 'data-to'), { timeout: 5000 }).toBeGreaterThan(before + 0.3);
+    await page.getByText('Click a callback on the timeline').waitFor();
+    await timeline.screenshot({ path: `${ARTIFACTS}/ui-trace-timeline.png` });
+  });
+
+  it('stops following, and zooms in around the pointer with the wheel', async () => {
+    const timeline = page.getByTestId('trace-timeline');
+    await timeline.getByRole('button', { name: 'Follow live' }).click();
+    expect(await timeline.getAttribute('data-follow')).toBe('false');
+    const [from, to] = [await attr(page, 'data-from'), await attr(page, 'data-to')];
+    const box = await canvasBox(page);
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    await page.mouse.wheel(0, -300);
+    await expect.poll(() => attr(page, 'data-to')).not.toBe(to);
+    const [zFrom, zTo] = [await attr(page, 'data-from'), await attr(page, 'data-to')];
+    expect(zTo - zFrom).toBeLessThan(0.7 * (to - from));
+    // The time under the pointer stayed put.
+    expect((zFrom + zTo) / 2).toBeCloseTo((from + to) / 2, 3);
+    await expect.poll(() => attr(page, 'data-slices'), { timeout: 5000 }).toBeGreaterThan(0);
+  });
+
+  it('hovers a slow timer, clicks it, and shows the chain that led to it', async () => {
+    const box = await canvasBox(page);
+    const timeline = page.getByTestId('trace-timeline');
+    // Depth 0's row: each request's timer spins SPIN_MS there. On a loaded machine the
+    // client's interval timer can be as slow: click each slow Timeout until one is a handler's.
+    const y = box.y + AXIS_H + TURN_H + 4 + ROW_H / 2;
+    const handlerChain = ['TCPSERVERWRAP', 'TCPWRAP', 'HTTPINCOMINGMESSAGE', 'Timeout'];
+    let found = false;
+    let slowTimers = 0;
+    for (let x = box.x + 2; x < box.x + box.width && !found; x += 8) {
+      await page.mouse.move(x, y);
+      const tip = (await page.evaluate(TIP)) as Tip | null;
+      if (tip?.type !== 'Timeout' || tip.ms < SPIN_MS * 0.9) continue;
+      if (slowTimers++ === 0) await timeline.screenshot({ path: `${ARTIFACTS}/ui-trace-hover.png` });
+      await page.mouse.click(x, y);
+      await expect.poll(() => timeline.getAttribute('data-selected')).toBe(String(tip.id));
+      await page.getByRole('heading', { name: `Causality of Timeout #${tip.id}`, exact: true }).waitFor();
+      const chain = await page.getByTestId('causal-chain').locator('li[data-type]').evaluateAll((items) => items.map((li) => li.getAttribute('data-type')));
+      found = chain.slice(-4).join() === handlerChain.join();
+      x += 20; // past this slice
+    }
+    expect(slowTimers, 'slow Timeouts under the pointer along the row').toBeGreaterThan(0);
+    expect(found, 'a slow Timeout whose chain runs from the listening socket through the request').toBe(true);
+    await page.getByTestId('causality-tree').screenshot({ path: `${ARTIFACTS}/ui-trace-causality.png` });
+    await page.screenshot({ path: `${ARTIFACTS}/ui-trace.png`, fullPage: true });
+  });
+
+  it('selects a cause from the chain, and shows what it caused, collapsibly', async () => {
+    await page.getByTestId('causal-chain').locator('li[data-type="TCPWRAP"] button').click();
+    await page.getByRole('heading', { name: /^Causality of TCPWRAP #\d+$/ }).waitFor();
+    const subtree = page.getByTestId('causal-subtree');
+    const request = subtree.locator(':scope > li[data-type="HTTPINCOMINGMESSAGE"]');
+    await request.waitFor();
+    // The request's timer sits one level down, open at first; its toggle closes it.
+    await request.locator('li[data-type="Timeout"]').first().waitFor();
+    await request.getByRole('button', { name: 'collapse' }).first().click();
+    expect(await request.locator('li[data-type="Timeout"]').count()).toBe(0);
+    await request.getByRole('button', { name: 'expand' }).first().click();
+    await request.locator('li[data-type="Timeout"]').first().waitFor();
+  });
+});
