@@ -19,9 +19,16 @@ export function App({ api, store, onLost }: AppProps) {
   const [lost, setLost] = useState<string | undefined>(undefined);
   useEffect(() => onLost(setLost), [onLost]);
 
-  if (lost) return <main className="state error" role="alert">{lost}</main>;
   const session = current === undefined ? undefined : snapshot.sessions.get(current);
-  if (current !== undefined && !session) return <main className="state">Connecting to the process…</main>;
+  // A session shown once and then gone was closed (here or in another window): back to Start.
+  const [shown, setShown] = useState<string | undefined>(undefined);
+  useEffect(() => {
+    if (session) setShown(current);
+    else if (current !== undefined && shown === current) setCurrent(undefined);
+  }, [session, current, shown]);
+
+  if (lost) return <main className="state error" role="alert">{lost}</main>;
+  if (current !== undefined && !session) return <main className="state">Opening the session…</main>;
   if (session) return <SessionScreen key={current} api={api} data={session} onBack={() => setCurrent(undefined)} onOpen={setCurrent} />;
   return <StartScreen api={api} sessions={[...snapshot.sessions.values()].map((s) => s.view)} onOpen={setCurrent} />;
 }

@@ -6,31 +6,12 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import WebSocket from 'ws';
 import { CHROMIUM, launchChromium, type Browser } from './helpers/browser';
-import { startServe, type Served } from './helpers/serve-process';
+import { callHost, startServe, type Served } from './helpers/serve-process';
 
 const ARTIFACTS = resolve(__dirname, '../test-artifacts');
 const FIXTURE = resolve(__dirname, 'fixtures/ui-target.js');
 const FLOOD = resolve(__dirname, 'fixtures/event-flood.js');
-
-/** One call on the web host's API, as the page would make it. */
-function callHost(url: string, method: string, params: unknown[]): Promise<unknown> {
-  const u = new URL('ws', url);
-  u.protocol = 'ws:';
-  const ws = new WebSocket(u.href, { origin: new URL(url).origin });
-  return new Promise((ok, fail) => {
-    ws.once('open', () => ws.send(JSON.stringify({ id: 1, method, params })));
-    ws.on('message', (d) => {
-      const m = JSON.parse(String(d)) as { id?: number; result?: unknown; error?: string };
-      if (m.id !== 1) return;
-      ws.close();
-      if (m.error !== undefined) fail(new Error(m.error));
-      else ok(m.result);
-    });
-    ws.once('error', fail);
-  });
-}
 
 function startTarget(): Promise<ChildProcess> {
   const child = spawn(process.execPath, [FIXTURE], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, BLOCK_MS: '300' } });

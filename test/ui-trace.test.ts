@@ -7,33 +7,14 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import WebSocket from 'ws';
 import { CHROMIUM, launchChromium, type Browser } from './helpers/browser';
-import { startServe, type Served } from './helpers/serve-process';
+import { callHost, startServe, type Served } from './helpers/serve-process';
 import { ROW_H, TURN_H, AXIS_H } from '../renderer/timeline/timeline-math';
 
 const ARTIFACTS = resolve(__dirname, '../test-artifacts');
 const FIXTURE = resolve(__dirname, 'fixtures/trace-http.js');
 /** The fixture's default: each request's timer spins this long. */
 const SPIN_MS = 20;
-
-/** One call on the web host's API, as the page would make it. */
-function callHost(url: string, method: string, params: unknown[]): Promise<unknown> {
-  const u = new URL('ws', url);
-  u.protocol = 'ws:';
-  const ws = new WebSocket(u.href, { origin: new URL(url).origin });
-  return new Promise((ok, fail) => {
-    ws.once('open', () => ws.send(JSON.stringify({ id: 1, method, params })));
-    ws.on('message', (d) => {
-      const m = JSON.parse(String(d)) as { id?: number; result?: unknown; error?: string };
-      if (m.id !== 1) return;
-      ws.close();
-      if (m.error !== undefined) fail(new Error(m.error));
-      else ok(m.result);
-    });
-    ws.once('error', fail);
-  });
-}
 
 async function canvasBox(page: Page): Promise<{ x: number; y: number; width: number; height: number }> {
   const canvas = page.locator('.trace-canvas canvas');

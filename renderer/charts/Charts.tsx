@@ -19,7 +19,8 @@ const HEIGHT = 200;
 const POINT_PX = 2;
 const MARGIN = { top: 8, right: 16, bottom: 0, left: 0 };
 const AXIS = '#8a93a6';
-const tickSeconds = (t: number): string => `${Math.round(t)} s`;
+// One decimal at most: a short session gets ticks like 0.5 s, 1 s, 1.5 s rather than 1 s twice.
+const tickSeconds = (t: number): string => `${Number(t.toFixed(1))} s`;
 
 const grid = <CartesianGrid stroke="#2a2f3a" />;
 const timeAxis = <XAxis dataKey="t" type="number" domain={['dataMin', 'dataMax']} tickFormatter={tickSeconds} stroke={AXIS} />;

@@ -1,7 +1,7 @@
 // The blocked-loop reports, longest first: how long, when, and the stack taken while blocked.
 // A frame copies its `file:line:column` when clicked, and opens in the editor from its button.
 
-import { useState } from 'react';
+import { memo, useState } from 'react';
 import type { BlockedView, HostApi, StackFrame } from '../../main/ui-api';
 
 interface Props {
@@ -16,7 +16,8 @@ const FRAMES = 6;
 
 export const frameLocation = (f: StackFrame): string => `${f.url}:${f.lineNumber}:${f.columnNumber}`;
 
-export function BlockedList({ api, blocked, count, thresholdMs }: Props) {
+// memo: the store keeps `blocked` the same array while it does not change, so most updates skip this.
+export const BlockedList = memo(function BlockedList({ api, blocked, count, thresholdMs }: Props) {
   const [note, setNote] = useState<{ text: string; bad: boolean } | undefined>(undefined);
   const copy = (f: StackFrame): void => {
     const where = frameLocation(f);
@@ -65,4 +66,4 @@ export function BlockedList({ api, blocked, count, thresholdMs }: Props) {
         )}
     </section>
   );
-}
+});

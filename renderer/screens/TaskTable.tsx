@@ -1,6 +1,6 @@
 // The async tasks by resource type (tasks and trace modes), sortable by any column.
 
-import { useState } from 'react';
+import { memo, useState } from 'react';
 import type { TaskRow } from '../../main/ui-api';
 import { sortRows } from './sort-rows';
 
@@ -16,7 +16,7 @@ const COLUMNS: readonly { key: Column; label: string }[] = [
   { key: 'callbackMaxMs', label: 'callback max ms' },
 ];
 
-export function TaskTable({ rows }: { readonly rows: readonly TaskRow[] | null }) {
+export const TaskTable = memo(function TaskTable({ rows }: { readonly rows: readonly TaskRow[] | null }) {
   const [sort, setSort] = useState<{ key: Column; descending: boolean }>({ key: 'callbacks', descending: true });
   return (
     <section className="tasks" data-testid="task-table">
@@ -45,4 +45,4 @@ export function TaskTable({ rows }: { readonly rows: readonly TaskRow[] | null }
           )}
     </section>
   );
-}
+});

@@ -1,7 +1,7 @@
 // trace mode's part of the Session screen: the timeline, and the causality tree of the
 // resource whose callback was clicked there.
 
-import { useState } from 'react';
+import { memo, useState } from 'react';
 import type { UiApi } from '../../main/ui-api';
 import { CausalityTree } from './CausalityTree';
 import { TraceTimeline } from './TraceTimeline';
@@ -11,7 +11,8 @@ interface Props {
   readonly sessionId: string;
 }
 
-export function TracePanel({ api, sessionId }: Props) {
+/** memo: it fetches its own data; a session update has nothing for it. */
+export const TracePanel = memo(function TracePanel({ api, sessionId }: Props) {
   const [selected, setSelected] = useState<number | undefined>(undefined);
   return (
     <div className="trace-panel">
@@ -19,4 +20,4 @@ export function TracePanel({ api, sessionId }: Props) {
       <CausalityTree api={api} sessionId={sessionId} asyncId={selected} onSelect={setSelected} />
     </div>
   );
-}
+});

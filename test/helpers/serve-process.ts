@@ -5,6 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import WebSocket from 'ws';
 
 const BIN = resolve(__dirname, '../../bin/loopscope.js');
 
@@ -47,4 +48,22 @@ export async function startServe(): Promise<Served> {
         child.kill('SIGTERM');
       }).then(removeHome),
   };
+}
+
+/** One call on the web host's API, as the page would make it. */
+export function callHost(url: string, method: string, params: unknown[]): Promise<unknown> {
+  const u = new URL('ws', url);
+  u.protocol = 'ws:';
+  const ws = new WebSocket(u.href, { origin: new URL(url).origin });
+  return new Promise((ok, fail) => {
+    ws.once('open', () => ws.send(JSON.stringify({ id: 1, method, params })));
+    ws.on('message', (d) => {
+      const m = JSON.parse(String(d)) as { id?: number; result?: unknown; error?: string };
+      if (m.id !== 1) return;
+      ws.close();
+      if (m.error !== undefined) fail(new Error(m.error));
+      else ok(m.result);
+    });
+    ws.once('error', fail);
+  });
 }
