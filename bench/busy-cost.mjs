@@ -6,17 +6,19 @@
 // is much less disturbed than throughput by other processes on a shared machine, so this
 // checks the metrics-mode budget (≤ 1%) where the HTTP benchmark's noise floor is too high.
 //
-// Each round runs pairs side by side, two processes on the two CPUs: base (plain) with probed
-// (`loopscope run --json -- node busy-app.js`, default metrics mode), then base with control
-// (plain again: the A/A noise floor). Not pinned by default: on this VM each virtual CPU has
-// its own noisy neighbours, and processes pinned to different CPUs differed by up to 45% in
-// CPU time for the same work (A/A), more than unpinned ones that share both (--pin to try).
+// Each round runs pairs side by side: base (plain) with probed (`loopscope run --json -- node
+// busy-app.js`, default metrics mode), then base with control (plain again: the A/A noise
+// floor). The two processes of a pair are pinned to the same CPU and share it, so that they see
+// the same neighbours, caches and frequency; the loopscope CLI runs on the other CPU. Which CPU
+// alternates by round. Pinned to different CPUs, even an A/A pair differed by up to 45% in CPU
+// time for the same work on this VM, and unpinned by ±5%; sharing one CPU, by ±1.5%
+// (--unpinned runs pairs unpinned, as this bench did before).
 // Reported: variant/base CPU time of each pair, median over the rounds with min and max,
 // whole process (the probe's worker thread included) and main thread only.
 // With --parts, also one stand-in per part of the probe (bench/fixtures/probe-parts.js) to see
 // which part costs what.
 //
-//   node bench/busy-cost.mjs [--quick] [--rounds N] [--parts] [--pin]
+//   node bench/busy-cost.mjs [--quick] [--rounds N] [--parts] [--unpinned]
 
 import { join } from 'node:path';
 import { CLI, FIXTURES, QUICK, requireBuilt, printMachine, hasTaskset, pinned, run, median, min, max, fmt, pct, table, verdict, save } from './lib.mjs';
@@ -26,15 +28,15 @@ const arg = (name, fallback) => {
   const i = process.argv.indexOf(`--${name}`);
   return i === -1 ? fallback : Number(process.argv[i + 1]);
 };
-const ROUNDS = arg('rounds', QUICK ? 2 : 5);
+const ROUNDS = arg('rounds', QUICK ? 2 : 8);
 const UNITS = QUICK ? 20_000 : 60_000;
-const PARTS = process.argv.includes('--parts') ? ['histogram', 'heartbeat', 'sampler', 'gc', 'worker'] : [];
+const PARTS = process.argv.includes('--parts') ? ['heartbeat', 'gc', 'worker'] : [];
 
 requireBuilt();
 const machine = printMachine('busy-loop cost, metrics mode: CPU time of a fixed job');
-const PIN = process.argv.includes('--pin') && hasTaskset();
+const PIN = !process.argv.includes('--unpinned') && hasTaskset();
 console.log(`${ROUNDS} rounds of ${UNITS} units; in each round, pairs side by side (base with each variant)` +
-  (PIN ? ', each process pinned to its own CPU, swapped every round' : ', not pinned'));
+  (PIN ? ', both of a pair pinned to one CPU (alternating by round), the loopscope CLI on the other' : ', not pinned'));
 
 const app = [process.execPath, join(FIXTURES, 'busy-app.js'), String(UNITS)];
 async function plain(cpu, env = {}) {
@@ -44,7 +46,9 @@ async function plain(cpu, env = {}) {
   return JSON.parse(r.stdout);
 }
 async function runProbed(cpu) {
-  const { command, args } = pinned(cpu, process.execPath, [CLI, 'run', '--json', '--', ...app]);
+  const other = cpu === undefined ? undefined : cpu === '0' ? '1' : '0';
+  const target = pinned(cpu, app[0], app.slice(1));
+  const { command, args } = pinned(other, process.execPath, [CLI, 'run', '--json', '--', target.command, ...target.args]);
   const r = await run(command, args, { timeoutMs: 120_000 });
   const summary = JSON.parse(r.stdout);
   if (r.code !== 0 || summary.warnings.length || summary.samples === 0) throw new Error(`probed busy app: exit ${r.code}, ${summary.warnings.join('; ')}`);
@@ -63,10 +67,10 @@ const VARIANTS = {
 
 const rounds = [];
 for (let i = 0; i < ROUNDS; i++) {
-  const cpus = PIN ? (i % 2 === 0 ? ['0', '1'] : ['1', '0']) : [undefined, undefined];
+  const cpu = PIN ? String(i % 2) : undefined;
   const round = {};
   for (const [name, start] of Object.entries(VARIANTS)) {
-    const [base, other] = await Promise.all([plain(cpus[0]), start(cpus[1])]);
+    const [base, other] = await Promise.all([plain(cpu), start(cpu)]);
     round[name] = { base, other };
   }
   rounds.push(round);

@@ -24,7 +24,14 @@
 //
 // --mode tasks|trace measures those modes instead (budgets ≤ 10% and ≤ 25%).
 //
-//   node bench/http-throughput.mjs [--quick] [--rounds N] [--seconds S] [--no-pin] [--mode m]
+// --concurrent measures in pairs driven at the same time instead: base with probed, then base
+// with control (A/A), both servers of a pair on CPU 0 and one load generator each on CPU 1.
+// The two servers of a pair then share the same moments of the shared machine, so their CPU
+// time per request differs by about ±1.5% A/A (±7% in alternating slices). Each server gets
+// about half a CPU, so it is not saturated: the probe's cost per second (its timers) counts
+// fully, as on a server with spare capacity.
+//
+//   node bench/http-throughput.mjs [--quick] [--rounds N] [--seconds S] [--no-pin] [--mode m] [--concurrent]
 
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
@@ -116,6 +123,61 @@ function merge(slices) {
     mainMs: sum(slices.map((s) => s.cpu[v].mainMs)),
   }]));
   return { requests, seconds, rps: requests / seconds, latencyP99Ms: max(slices.map((s) => s.latencyP99Ms)), cpu, slices };
+}
+
+/** One concurrent pair: fresh base and `variant` servers, each driven by its own load generator, at once. */
+async function pairRound(variant) {
+  const servers = [];
+  try {
+    for (const v of ['base', variant]) servers.push(await startServer(v));
+    const runs = await Promise.all(servers.map((s) => {
+      const plan = { targets: [{ name: s.variant, url: s.url, pid: s.pid }], warmupSeconds: WARMUP_SECONDS, rounds: 1, seconds: SLICES * SECONDS, connections: CONNECTIONS };
+      const load = pinned(LOAD_CPU, process.execPath, [join(BENCH_DIR, 'load.mjs'), JSON.stringify(plan)]);
+      return run(load.command, load.args, { timeoutMs: 3 * (WARMUP_SECONDS + SLICES * SECONDS) * 1000 + 60_000 });
+    }));
+    const [base, other] = runs.map((r) => {
+      if (r.code !== 0) throw new Error(`load generator failed (${r.code}): ${r.stderr}`);
+      const [slice] = JSON.parse(r.stdout).slices;
+      if (slice.errors || slice.non2xx || slice.timeouts) throw new Error(`${slice.target}: ${slice.errors} errors, ${slice.timeouts} timeouts, ${slice.non2xx} non-2xx`);
+      return { ...slice, cpu: slice.cpu[slice.target] };
+    });
+    for (const s of servers) s.child.kill('SIGTERM');
+    await Promise.all(servers.map((s) => exited(s.child)));
+    return {
+      rpsRatio: other.rps / base.rps,
+      cpuPerRequestRatio: (other.cpu.totalMs / other.requests) / (base.cpu.totalMs / base.requests),
+      mainPerRequestRatio: (other.cpu.mainMs / other.requests) / (base.cpu.mainMs / base.requests),
+      baseBusy: base.cpu.totalMs / (base.seconds * 1000),
+      baseRps: base.rps,
+    };
+  } catch (err) {
+    for (const s of servers) s.child.kill('SIGKILL');
+    throw err;
+  }
+}
+
+async function concurrent() {
+  const pairs = { probed: [], control: [] };
+  for (let i = 0; i < ROUNDS; i++) {
+    for (const v of i % 2 === 0 ? ['probed', 'control'] : ['control', 'probed']) pairs[v].push(await pairRound(v));
+    console.log(`  round ${String(i + 1).padStart(2)}/${ROUNDS}: CPU per request / base: probed ${fmt(pairs.probed.at(-1).cpuPerRequestRatio, 4)}, control ${fmt(pairs.control.at(-1).cpuPerRequestRatio, 4)}`);
+  }
+  const range = (xs) => `median ${fmt(median(xs), 4)} (min ${fmt(min(xs), 4)}, max ${fmt(max(xs), 4)})`;
+  const all = [...pairs.probed, ...pairs.control];
+  const cost = median(pairs.probed.map((p) => p.cpuPerRequestRatio)) - 1;
+  console.log(`\nconcurrent pairs, base server ${fmt(median(all.map((p) => p.baseBusy)) * 100, 1)}% busy at ${fmt(median(all.map((p) => p.baseRps)), 0)} req/s (medians)`);
+  for (const v of ['probed', 'control']) {
+    console.log(`  ${v}/base: CPU per request ${range(pairs[v].map((p) => p.cpuPerRequestRatio))}; main thread ${range(pairs[v].map((p) => p.mainPerRequestRatio))}; req/s ${range(pairs[v].map((p) => p.rpsRatio))}`);
+  }
+  console.log(`cost in CPU per request: ${pct(cost)}; budget ≤ ${fmt(BUDGET * 100, 0)}%: ${verdict(cost <= BUDGET)}`);
+  save(MODE === 'metrics' ? 'http-throughput-concurrent' : `http-throughput-concurrent-${MODE}`, {
+    mode: MODE, budget: BUDGET, rounds: ROUNDS, seconds: SLICES * SECONDS, warmupSeconds: WARMUP_SECONDS, connections: CONNECTIONS, pinned: PIN, machine, cost, pairs,
+  });
+}
+
+if (process.argv.includes('--concurrent')) {
+  await concurrent();
+  process.exit(0);
 }
 
 const rounds = [];

@@ -7,7 +7,7 @@
 //   probed        loopscope run --json -- node idle-app.js                      (defaults)
 //   probed-bt10   loopscope run --json --block-threshold 10 -- node idle-app.js (as in the lag bench)
 // And, to split the cost by part, the plain app with one stand-in for one part of the probe
-// preloaded (bench/fixtures/probe-parts.js: histogram, heartbeat, sampler, GC observer, worker thread).
+// preloaded (bench/fixtures/probe-parts.js: heartbeat with the sample, GC observer, worker thread).
 // DESIGN.md sets no budget for this; the figure is reported as ms of CPU per second.
 //
 //   node bench/idle-cost.mjs [--quick]
@@ -24,7 +24,7 @@ const machine = printMachine('idle cost: CPU used by an idle target');
 console.log(`${ROUNDS} rounds; each: all targets side by side, ${SETTLE_MS} ms to settle, then a ${WINDOW_MS} ms window`);
 
 const app = [process.execPath, join(FIXTURES, 'idle-app.js'), String(SETTLE_MS), String(WINDOW_MS)];
-const PARTS = ['histogram', 'heartbeat', 'sampler', 'gc', 'worker'];
+const PARTS = ['heartbeat', 'gc', 'worker'];
 const VARIANTS = {
   base: () => plain({}),
   probed: () => probed([]),

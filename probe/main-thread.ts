@@ -3,7 +3,7 @@
 
 import { Worker } from 'node:worker_threads';
 import { closeSync, openSync } from 'node:fs';
-import { performance, type EventLoopUtilization } from 'node:perf_hooks';
+import { performance } from 'node:perf_hooks';
 import { createSampler, type Sampler } from './sampler';
 import { createSharedState, SharedViews } from './shared-state';
 import { beatIntervalMs, type MainToWorker, type WorkerToMain } from './threads';
@@ -61,7 +61,6 @@ export function startProbe(options: ProbeOptions, onStopped: (reason: string) =>
   const sampler: Sampler = createSampler();
   const dictionary = new Map<string, number>();
   let stopped = false;
-  let stallMaxMs = 0;
 
   const write = (type: MessageTypeId, frame: Uint8Array): boolean => {
     if (views.write(frame)) return true;
@@ -81,8 +80,7 @@ export function startProbe(options: ProbeOptions, onStopped: (reason: string) =>
   };
 
   const takeSample = (): void => {
-    const sample = sampler.sample(stallMaxMs);
-    stallMaxMs = 0;
+    const sample = sampler.sample();
     const ids = idsFor(sample.resources.map((r) => r.type));
     if (ids) write(MessageType.Metrics, encodeMetrics(sample, ids));
     else views.countDrop(MessageType.Metrics, 0);
@@ -116,39 +114,44 @@ export function startProbe(options: ProbeOptions, onStopped: (reason: string) =>
     });
   };
 
-  // The heartbeat: the watchdog's only cost on this thread. It also measures each stall
-  // exactly, from the loop's active time, which no timer's lateness can do.
+  // The heartbeat, the probe's one timer on this thread (each timer wakes an idle loop). A
+  // beat tells the watchdog the loop is alive, measures a stall since the last beat from the
+  // loop's active time (which no timer's lateness can do), records the lag, and samples when
+  // a sample is due, after the beat, so that a sample never delays the beat after a block.
   let lastBeat = performance.now();
-  let lastElu: EventLoopUtilization = performance.eventLoopUtilization();
+  // The loop's active time as of the end of our last beat: our own work is not a stall.
+  let lastActive = performance.eventLoopUtilization().active;
+  let nextSampleMs = lastBeat + config.intervalMs;
   const beat = (): void => {
     const now = performance.now();
-    const elu = performance.eventLoopUtilization();
+    const active = performance.eventLoopUtilization().active;
+    const period = beatIntervalMs(config);
     const gap = now - lastBeat;
-    if (gap > 1.5 * beatIntervalMs(config)) {
-      const stall = Math.min(gap, elu.active - lastElu.active);
-      if (stall > stallMaxMs) stallMaxMs = stall;
-      views.recordStall(stall, now);
-    }
-    lastBeat = now;
-    lastElu = elu;
+    const stall = gap > 1.5 * period ? Math.min(gap, active - lastActive) : 0;
+    if (stall > 0) views.recordStall(stall, now);
     views.beat(now);
+    sampler.beat(gap - period, stall, period);
+    lastBeat = now;
+    lastActive = active;
+    if (now < nextSampleMs) return;
+    takeSample();
+    // Half a period early: the beat that takes the next one lands within half a period of it.
+    nextSampleMs = now + config.intervalMs - period / 2;
+    lastActive = performance.eventLoopUtilization().active;
   };
 
-  let sampleTimer: NodeJS.Timeout | undefined;
   let beatTimer: NodeJS.Timeout | undefined;
-  let timersKey = '';
+  let beatPeriod = 0;
   const schedule = (): void => {
-    const key = `${config.intervalMs}/${beatIntervalMs(config)}`;
-    if (key !== timersKey) {
-      // Our own timers must not count as the target's: make them while no hook is on.
+    nextSampleMs = Math.min(nextSampleMs, performance.now() + config.intervalMs);
+    if (beatPeriod !== beatIntervalMs(config)) {
+      // Our own timer must not count as the target's: make it while no hook is on.
       tasks?.stop();
       tasks = undefined;
       tasksKey = '';
-      clearInterval(sampleTimer);
       clearInterval(beatTimer);
-      sampleTimer = setInterval(guard(takeSample), config.intervalMs).unref();
-      beatTimer = setInterval(guard(beat), beatIntervalMs(config)).unref();
-      timersKey = key;
+      beatPeriod = beatIntervalMs(config);
+      beatTimer = setInterval(guard(beat), beatPeriod).unref();
     }
     applyMode();
   };
@@ -182,7 +185,6 @@ export function startProbe(options: ProbeOptions, onStopped: (reason: string) =>
   const stop = (reason: string): void => {
     if (stopped) return;
     stopped = true;
-    clearInterval(sampleTimer);
     clearInterval(beatTimer);
     sampler.stop();
     tasks?.stop();

@@ -1,29 +1,36 @@
 // The `metrics` mode sampler: one MetricsSample per interval, from perf_hooks and process.
 // Runs on the target's main thread, so everything here is cheap and allocation-light.
+//
+// Loop lag comes from the heartbeat (probe/main-thread.ts), one value per beat, rather than
+// from monitorEventLoopDelay: the beat already times the loop at that histogram's rate, the
+// histogram would be a second timer doing the same (waking an idle loop on its own whenever
+// the two drift apart), its percentile queries cost ~50 µs each, and its max is off by the
+// timer's phase for a block, where the heartbeat measures the block itself.
 
-import { monitorEventLoopDelay, performance, PerformanceObserver, constants, type IntervalHistogram, type EventLoopUtilization } from 'node:perf_hooks';
-import type { GcKind, GcPause, MetricsSample, ResourceCount } from './wire';
+import { performance, PerformanceObserver, constants, type EventLoopUtilization, type PerformanceObserverEntryList } from 'node:perf_hooks';
+import type { GcKind, GcPause, LagStats, MetricsSample, ResourceCount } from './wire';
 
-/** Resolution of the loop-delay histogram, ms (Node's default; finer costs idle CPU). */
-export const DELAY_RESOLUTION_MS = 10;
-/** GC pauses kept per interval; more are counted but not listed. */
+/** GC pauses kept per interval; more are not listed. */
 const MAX_GC_PER_INTERVAL = 256;
+/** Beats kept per interval for exact percentiles; beyond that, a uniform sample of them. */
+const MAX_BEATS_KEPT = 1024;
+/** [percentile, lag] pairs sent per interval at most. */
+const MAX_PERCENTILES = 32;
 
 export interface Sampler {
-  /** Takes the sample for the interval that ends now. `stallMaxMs` comes from the heartbeat. */
-  sample(stallMaxMs: number): MetricsSample;
+  /** One heartbeat: how late it came, and the busy stretch that held it up (0 if none), ms. */
+  beat(latenessMs: number, stallMs: number, periodMs: number): void;
+  /** Takes the sample for the interval that ends now. */
+  sample(): MetricsSample;
   stop(): void;
 }
 
-function gcKind(kind: number | undefined): GcKind {
-  switch (kind) {
-    case constants.NODE_PERFORMANCE_GC_MINOR: return 'minor';
-    case constants.NODE_PERFORMANCE_GC_MAJOR: return 'major';
-    case constants.NODE_PERFORMANCE_GC_INCREMENTAL: return 'incremental';
-    case constants.NODE_PERFORMANCE_GC_WEAKCB: return 'weakcb';
-    default: return 'unknown';
-  }
-}
+const GC_KIND_BY_CONSTANT: ReadonlyMap<number, GcKind> = new Map([
+  [constants.NODE_PERFORMANCE_GC_MINOR, 'minor'],
+  [constants.NODE_PERFORMANCE_GC_MAJOR, 'major'],
+  [constants.NODE_PERFORMANCE_GC_INCREMENTAL, 'incremental'],
+  [constants.NODE_PERFORMANCE_GC_WEAKCB, 'weakcb'],
+]);
 
 function countResources(): ResourceCount[] {
   const info = (process as { getActiveResourcesInfo?: () => string[] }).getActiveResourcesInfo?.() ?? [];
@@ -33,60 +40,131 @@ function countResources(): ResourceCount[] {
 }
 
 const msToUs = (ms: number): number => Math.round(ms * 1000);
-/** Histogram values are delays between ticks in ns; lag is what exceeds the resolution. */
-const lagUs = (ns: number): number => Math.max(0, Math.round(ns / 1000 - DELAY_RESOLUTION_MS * 1000));
 
-export function createSampler(): Sampler {
-  const histogram: IntervalHistogram = monitorEventLoopDelay({ resolution: DELAY_RESOLUTION_MS });
-  histogram.enable();
-  let lastElu: EventLoopUtilization = performance.eventLoopUtilization();
-  let lastCpu = process.cpuUsage();
-  let lastTime = performance.now();
-  let gc: GcPause[] = [];
+/**
+ * How late the loop was, as one beat saw it, in ms. A beat held up by a busy stretch reports
+ * the stretch, measured from the loop's active time: the beat's own lateness is off by where
+ * the block fell between two beats, and counts idle time after it. Only a beat later than its
+ * stall and one period can explain was held by something else (the process was not running),
+ * and then its lateness is the lag.
+ */
+export function beatLagMs(latenessMs: number, stallMs: number, periodMs: number): number {
+  if (stallMs > 0 && latenessMs <= stallMs + periodMs) return stallMs;
+  return Math.max(0, latenessMs);
+}
 
-  const observer = new PerformanceObserver((list) => {
+/** One interval's beats: exact count, min, mean and max; percentiles from the beats kept. */
+export class LagRecorder {
+  private readonly kept = new Float64Array(MAX_BEATS_KEPT);
+  private count = 0;
+  private sumUs = 0;
+  private minUs = Infinity;
+  private maxUs = 0;
+  private stallMaxUs = 0;
+
+  record(lagUs: number, stallUs: number): void {
+    const i = this.count < MAX_BEATS_KEPT ? this.count : Math.floor(Math.random() * (this.count + 1));
+    if (i < MAX_BEATS_KEPT) this.kept[i] = lagUs;
+    this.count++;
+    this.sumUs += lagUs;
+    if (lagUs < this.minUs) this.minUs = lagUs;
+    if (lagUs > this.maxUs) this.maxUs = lagUs;
+    if (stallUs > this.stallMaxUs) this.stallMaxUs = stallUs;
+  }
+
+  /** The interval's statistics; starts the next interval. */
+  take(): LagStats {
+    const sorted = this.kept.slice(0, Math.min(this.count, MAX_BEATS_KEPT)).sort();
+    const at = (p: number): number => (sorted.length > 0 ? sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)]! : 0);
+    const pairs = Math.min(sorted.length, MAX_PERCENTILES);
+    const percentiles: [number, number][] = [];
+    for (let i = 1; i <= pairs; i++) percentiles.push([(100 * i) / pairs, at((100 * i) / pairs)]);
+    const stats: LagStats = {
+      minUs: this.count > 0 ? this.minUs : 0,
+      meanUs: this.count > 0 ? Math.round(this.sumUs / this.count) : 0,
+      p50Us: at(50),
+      p90Us: at(90),
+      p99Us: at(99),
+      maxUs: this.maxUs,
+      count: this.count,
+      stallMaxUs: this.stallMaxUs,
+      percentiles,
+    };
+    this.count = 0;
+    this.sumUs = 0;
+    this.minUs = Infinity;
+    this.maxUs = 0;
+    this.stallMaxUs = 0;
+    return stats;
+  }
+}
+
+/**
+ * GC pauses from a PerformanceObserver, kept in typed arrays: Node already allocates per GC
+ * to deliver the entry, and objects of ours held until the sample would survive young-
+ * generation collections and make each of them slower.
+ */
+class GcLog {
+  private readonly kinds: GcKind[] = new Array<GcKind>(MAX_GC_PER_INTERVAL).fill('unknown');
+  private readonly startUs = new Float64Array(MAX_GC_PER_INTERVAL);
+  private readonly durationUs = new Float64Array(MAX_GC_PER_INTERVAL);
+  private count = 0;
+  private readonly observer = new PerformanceObserver((list) => this.add(list));
+
+  constructor() {
+    this.observer.observe({ entryTypes: ['gc'] });
+  }
+
+  private add(list: PerformanceObserverEntryList): void {
     try {
       for (const entry of list.getEntries()) {
-        if (gc.length >= MAX_GC_PER_INTERVAL) break;
+        if (this.count >= MAX_GC_PER_INTERVAL) break;
         // Node 16+ puts the kind in `detail`; older versions on the entry itself.
         const e = entry as unknown as { detail?: { kind?: number }; kind?: number };
-        const kind = e.detail?.kind ?? e.kind;
-        gc.push({ kind: gcKind(kind), startUs: msToUs(entry.startTime), durationUs: msToUs(entry.duration) });
+        this.kinds[this.count] = GC_KIND_BY_CONSTANT.get(e.detail?.kind ?? e.kind ?? -1) ?? 'unknown';
+        this.startUs[this.count] = msToUs(entry.startTime);
+        this.durationUs[this.count] = msToUs(entry.duration);
+        this.count++;
       }
     } catch {
       // An observer callback must never throw into the target.
     }
-  });
-  observer.observe({ entryTypes: ['gc'] });
+  }
+
+  /** The interval's pauses; starts the next interval. */
+  take(): GcPause[] {
+    const pauses: GcPause[] = [];
+    for (let i = 0; i < this.count; i++) pauses.push({ kind: this.kinds[i]!, startUs: this.startUs[i]!, durationUs: this.durationUs[i]! });
+    this.count = 0;
+    return pauses;
+  }
+
+  stop(): void {
+    this.observer.disconnect();
+  }
+}
+
+export function createSampler(): Sampler {
+  const lag = new LagRecorder();
+  const gc = new GcLog();
+  let lastElu: EventLoopUtilization = performance.eventLoopUtilization();
+  let lastCpu = process.cpuUsage();
+  let lastTime = performance.now();
 
   return {
-    sample(stallMaxMs) {
+    beat(latenessMs, stallMs, periodMs) {
+      lag.record(msToUs(beatLagMs(latenessMs, stallMs, periodMs)), msToUs(stallMs));
+    },
+    sample() {
       const now = performance.now();
       const elu = performance.eventLoopUtilization();
-      const interval = performance.eventLoopUtilization(elu, lastElu);
       const cpu = process.cpuUsage(lastCpu);
       const mem = process.memoryUsage();
-      const count = histogram.count;
-      const percentiles: [number, number][] = count > 0 ? [...histogram.percentiles].map(([p, v]) => [p, lagUs(v)]) : [];
-      const histMaxUs = count > 0 ? lagUs(histogram.max) : 0;
-      const stallMaxUs = msToUs(stallMaxMs);
       const sample: MetricsSample = {
         timeUs: msToUs(now),
         intervalUs: msToUs(now - lastTime),
-        lag: {
-          minUs: count > 0 ? lagUs(histogram.min) : 0,
-          meanUs: count > 0 ? lagUs(histogram.mean) : 0,
-          p50Us: count > 0 ? lagUs(histogram.percentile(50)) : 0,
-          p90Us: count > 0 ? lagUs(histogram.percentile(90)) : 0,
-          p99Us: count > 0 ? lagUs(histogram.percentile(99)) : 0,
-          // The histogram misses the tick right after each reset and is off by its phase
-          // for a block; the heartbeat's stall is exact, so the max takes the larger.
-          maxUs: Math.max(histMaxUs, stallMaxUs),
-          count,
-          stallMaxUs,
-          percentiles,
-        },
-        utilization: interval.utilization,
+        lag: lag.take(),
+        utilization: performance.eventLoopUtilization(elu, lastElu).utilization,
         cpuUserUs: cpu.user,
         cpuSystemUs: cpu.system,
         rssBytes: mem.rss,
@@ -94,19 +172,16 @@ export function createSampler(): Sampler {
         heapTotalBytes: mem.heapTotal,
         externalBytes: mem.external,
         arrayBuffersBytes: mem.arrayBuffers,
-        gc,
+        gc: gc.take(),
         resources: countResources(),
       };
-      histogram.reset();
       lastElu = elu;
       lastCpu = process.cpuUsage();
       lastTime = now;
-      gc = [];
       return sample;
     },
     stop() {
-      histogram.disable();
-      observer.disconnect();
+      gc.stop();
     },
   };
 }

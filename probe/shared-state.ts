@@ -64,7 +64,7 @@ export class SharedViews {
   }
 
   /** Takes every published byte out of the ring (a copy), or null when it is empty. */
-  read(): { bytes: Uint8Array; end: number } | null {
+  read(): Uint8Array | null {
     const w = Atomics.load(this.ints, I_WRITE) >>> 0;
     const r = Atomics.load(this.ints, I_READ) >>> 0;
     const n = (w - r) >>> 0;
@@ -75,7 +75,7 @@ export class SharedViews {
     out.set(this.ring.subarray(start, start + first), 0);
     if (first < n) out.set(this.ring.subarray(0, n - first), first);
     Atomics.store(this.ints, I_READ, w | 0);
-    return { bytes: out, end: w };
+    return out;
   }
 
   get writePosition(): number {

@@ -15,10 +15,11 @@ export type WorkerToMain =
   | { readonly type: 'stopped'; readonly reason: string };
 
 /**
- * The heartbeat's period. A block must outlast several beats to be told from jitter, and
- * beats cost the main thread a timer callback each, so: a quarter of the threshold, at
- * most 10 ms.
+ * The heartbeat's period, ms. A block must outlast several beats to be told from jitter, and
+ * each beat is a timer callback on the main thread (a wake-up when the loop is idle), so: a
+ * quarter of the threshold, at most 10 ms (the beats also give the lag histogram its
+ * resolution), and no longer than the sampling interval, since samples are taken on beats.
  */
 export function beatIntervalMs(config: ProbeConfig): number {
-  return Math.max(1, Math.min(10, config.blockThresholdMs / 4));
+  return Math.max(1, Math.min(10, config.blockThresholdMs / 4, config.intervalMs));
 }

@@ -49,6 +49,18 @@ export class Watchdog {
     this.options = { ...this.options, thresholdMs };
   }
 
+  /**
+   * How long the worker may sleep before the next tick, ms. With no block in progress only
+   * one moment matters, when the beat would be a threshold late: sleeping until then, rather
+   * than polling, spares the target most of the worker's wake-ups. During a block, `pollMs`,
+   * to re-report it and to see it end.
+   */
+  nextTickInMs(pollMs: number): number {
+    if (this.block) return pollMs;
+    // One more ms: a timer may fire up to a ms early, and the beat is late only past the threshold.
+    return Math.max(1, Math.ceil(this.source.lastBeatMs + this.options.thresholdMs - this.options.nowMs())) + 1;
+  }
+
   tick(): void {
     const beat = this.source.heartbeat;
     const now = this.options.nowMs();

@@ -21,9 +21,17 @@ export interface WorkerData {
   readonly maxSocketBufferBytes: number;
 }
 
-/** The worker wakes this often; it bounds how late a block is noticed and a frame is sent. */
+/** How often the worker wakes while a block lasts, and in tasks and trace modes. */
 function pollIntervalMs(config: ProbeConfig): number {
   return Math.max(2, Math.min(10, config.blockThresholdMs / 5));
+}
+
+/**
+ * The longest the worker sleeps, ms: the ring fills with events quickly in tasks and trace
+ * modes, while in metrics mode it gets one sample per interval.
+ */
+function drainIntervalMs(config: ProbeConfig): number {
+  return config.mode === 'metrics' ? config.intervalMs : pollIntervalMs(config);
 }
 
 export function runWorker(data: WorkerData): void {
@@ -34,7 +42,7 @@ export function runWorker(data: WorkerData): void {
   let socket: Socket | undefined;
   let stopped = false;
   let lastDrops = '{}';
-  let lastDropsSent = 0;
+  let lastDropsChecked = 0;
   const post = (m: WorkerToMain): void => port.postMessage(m);
   const mainNowMs = (): number => performance.timeOrigin + performance.now() - data.mainTimeOrigin;
 
@@ -67,42 +75,51 @@ export function runWorker(data: WorkerData): void {
   });
 
   const sendDrops = (force: boolean): void => {
+    // At most once a second unless forced: the worker wakes often, drops are rare.
+    const now = Date.now();
+    if (!force && now - lastDropsChecked < 1000) return;
+    lastDropsChecked = now;
     const { byType, bytes } = views.drops();
     const frames: Record<string, number> = {};
     for (const [type, n] of byType) frames[messageTypeName(type)] = n;
     const key = JSON.stringify(frames);
-    const now = Date.now();
-    if (key === lastDrops || (!force && now - lastDropsSent < 1000)) return;
+    if (key === lastDrops) return;
     lastDrops = key;
-    lastDropsSent = now;
     send(encodeDrops({ frames, bytes }));
   };
 
   const drain = (): void => {
     if (!socket || socket.destroyed || socket.connecting) return;
     if (socket.writableLength > data.maxSocketBufferBytes) return; // the ring fills; main counts drops
+    // No write callback: the goodbye's, at exit, is the only one waited for.
     const chunk = views.read();
-    if (chunk) send(chunk.bytes, () => views.markFlushed(chunk.end));
+    if (chunk) send(chunk);
   };
 
+  // Woken by a timer re-armed after each wake, for when the watchdog or the ring next needs it.
   let timer: NodeJS.Timeout | undefined;
+  const wake = (): void => {
+    timer = undefined;
+    try {
+      drain();
+      watchdog.tick();
+      sendDrops(false);
+    } catch (err) {
+      return stop(`probe worker failed: ${(err as Error).message}`);
+    }
+    schedule();
+  };
   const schedule = (): void => {
-    if (timer) clearInterval(timer);
-    timer = setInterval(() => {
-      try {
-        drain();
-        watchdog.tick();
-        sendDrops(false);
-      } catch (err) {
-        stop(`probe worker failed: ${(err as Error).message}`);
-      }
-    }, pollIntervalMs(config));
+    if (timer) clearTimeout(timer);
+    if (stopped) return;
+    const inMs = Math.min(watchdog.nextTickInMs(pollIntervalMs(config)), drainIntervalMs(config));
+    timer = setTimeout(wake, inMs);
   };
 
   const stop = (reason: string): void => {
     if (stopped) return;
     stopped = true;
-    if (timer) clearInterval(timer);
+    clearTimeout(timer);
     try {
       session?.disconnect();
     } catch {

@@ -6,6 +6,7 @@ import { runProbed, waitFor } from './helpers/probe-harness';
 import { startProbeServer } from '../main/server/probe-server';
 import { encodeHello, FrameReader, decodeControl, PROTOCOL_VERSION } from '../probe/wire';
 import { summarize } from '../main/session/summary';
+import { beatLagMs, LagRecorder } from '../probe/sampler';
 
 const context = { durationMs: 0, exitCode: null, warnings: [] };
 
@@ -173,5 +174,38 @@ describe('blocked-loop stacks', () => {
     const [block] = run.state().blocked;
     expect(block?.stack.find((f) => f.functionName === 'renderReport')).toMatchObject({ lineNumber: 7 });
     expect(block?.stack.find((f) => f.functionName === 'renderReport')?.url).toMatch(/report\.ts$/);
+  });
+});
+
+describe('loop lag from heartbeats', () => {
+  it('takes the busy stretch that held a beat, not the beat\'s lateness, which depends on where the block fell', () => {
+    expect(beatLagMs(17.8, 20.2, 2.5)).toBe(20.2); // the block began early in the period
+    expect(beatLagMs(21.3, 20.2, 2.5)).toBe(20.2); // idle time after the block made the beat later still
+    expect(beatLagMs(0.4, 0, 2.5)).toBe(0.4);
+    expect(beatLagMs(-0.6, 0, 2.5)).toBe(0); // a timer may fire up to a ms early
+  });
+
+  it('takes the lateness when the loop was held by something other than running code', () => {
+    expect(beatLagMs(30, 0.3, 10)).toBe(30); // the process was not running: the loop was idle, yet late
+  });
+
+  it('gives exact statistics and percentiles for one interval, then starts the next', () => {
+    const lag = new LagRecorder();
+    for (const us of [300, 100, 200, 20_000, 400]) lag.record(us, us === 20_000 ? 20_000 : 0);
+    expect(lag.take()).toEqual({
+      minUs: 100, meanUs: 4200, p50Us: 300, p90Us: 20_000, p99Us: 20_000, maxUs: 20_000, count: 5, stallMaxUs: 20_000,
+      percentiles: [[20, 100], [40, 200], [60, 300], [80, 400], [100, 20_000]],
+    });
+    expect(lag.take()).toMatchObject({ count: 0, maxUs: 0, minUs: 0, percentiles: [] });
+  });
+
+  it('keeps its memory bounded in a long interval, with exact count and max', () => {
+    const lag = new LagRecorder();
+    for (let i = 1; i <= 100_000; i++) lag.record(i, 0);
+    const stats = lag.take();
+    expect(stats).toMatchObject({ count: 100_000, minUs: 1, maxUs: 100_000 });
+    expect(stats.percentiles).toHaveLength(32);
+    expect(stats.p50Us).toBeGreaterThan(40_000);
+    expect(stats.p50Us).toBeLessThan(60_000);
   });
 });

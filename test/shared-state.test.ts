@@ -10,10 +10,10 @@ describe('shared ring', () => {
     for (let round = 0; round < 50; round++) {
       const frame = Uint8Array.from({ length: 10 + (round % 7) }, (_, i) => (round + i) & 0xff);
       expect(producer.write(frame)).toBe(true);
-      if (round % 3 === 2) out.push(...consumer.read()!.bytes);
+      if (round % 3 === 2) out.push(...consumer.read()!);
       if (round % 3 === 2) expect(consumer.read()).toBeNull();
     }
-    out.push(...(consumer.read()?.bytes ?? []));
+    out.push(...(consumer.read() ?? []));
     const expected: number[] = [];
     for (let round = 0; round < 50; round++) expected.push(...Array.from({ length: 10 + (round % 7) }, (_, i) => (round + i) & 0xff));
     expect(out).toEqual(expected);
@@ -24,7 +24,7 @@ describe('shared ring', () => {
     expect(views.write(new Uint8Array(20))).toBe(true);
     expect(views.write(new Uint8Array(20))).toBe(false);
     views.countDrop(2, 20);
-    expect(views.read()!.bytes.length).toBe(20);
+    expect(views.read()!.length).toBe(20);
     expect(views.drops()).toEqual({ byType: new Map([[2, 1]]), bytes: 20 });
   });
 

@@ -130,3 +130,43 @@ describe('watchdog and a starved thread', () => {
     expect(w.reports.map((r) => r.state)).toEqual(['ongoing', 'ongoing', 'cancelled']);
   });
 });
+
+describe('watchdog wake-ups', () => {
+  it('sleeps until the beat would be a threshold late, then polls while a block lasts', () => {
+    const w = setup({ stack: [frame] });
+    w.beat(0);
+    w.at(5);
+    expect(w.dog.nextTickInMs(10)).toBe(46); // at 51 ms the beat is past the threshold
+    w.at(60);
+    w.dog.tick();
+    expect(w.reports.map((r) => r.state)).toEqual(['ongoing', 'ongoing']);
+    expect(w.dog.nextTickInMs(10)).toBe(10);
+  });
+
+  it('catches a block just over the threshold while it lasts, waking only at its deadlines', () => {
+    const w = setup({ stack: [frame] });
+    // The loop beats every 10 ms, except that it is blocked from 190 to 242 ms.
+    const beats = [...Array.from({ length: 20 }, (_, i) => i * 10), 242, 250, 260];
+    let next = 0;
+    let wakes = 0;
+    for (let t = 0; t < 270; t += w.dog.nextTickInMs(10), wakes++) {
+      while (next < beats.length && beats[next]! <= t) {
+        const at = beats[next++]!;
+        w.beat(at, at === 242 ? 52 : undefined);
+      }
+      w.at(t);
+      w.dog.tick();
+    }
+    expect(w.reports[0]).toMatchObject({ state: 'ongoing', startUs: 190_000 });
+    expect(w.reports[1]).toMatchObject({ state: 'ongoing', stack: [frame] });
+    expect(w.reports.at(-1)).toMatchObject({ state: 'ended', startUs: 190_000, durationUs: 52_000, stack: [frame] });
+    expect(wakes).toBeLessThan(15); // polling every 10 ms would have been 27
+  });
+
+  it('never asks for less than a millisecond of sleep', () => {
+    const w = setup({ stack: [frame] });
+    w.beat(0);
+    w.at(49.9);
+    expect(w.dog.nextTickInMs(10)).toBe(2);
+  });
+});
