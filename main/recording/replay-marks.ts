@@ -10,9 +10,12 @@ import { FrameCursor, type RecordingReader } from './recording-reader';
 
 /** Shorter GC pauses are everywhere in a busy process; the scrubber marks the ones worth a look. */
 export const GC_MARK_MIN_MS = 10;
-/** Beyond this, the shortest GC marks give way (blocked loops are always kept). */
-const MAX_GC_MARKS = 2000;
-const MAX_BLOCKED_MARKS = 10_000;
+/**
+ * Marks are sent with every update of a replayed session, and a scrubber has about a thousand
+ * pixel columns: beyond these, the shortest marks of a kind give way to longer ones.
+ */
+const MAX_GC_MARKS = 1000;
+const MAX_BLOCKED_MARKS = 1000;
 const TYPES: readonly number[] = [MessageType.Metrics, MessageType.Blocked, MessageType.Dictionary];
 
 /**
@@ -73,7 +76,7 @@ export class ReplayMarkScanner {
 
   /** Blocked loops and GC pauses, in time order. */
   get marks(): readonly ReplayMark[] {
-    this.cached ??= [...this.blocked.values(), ...this.gc].sort((a, b) => a.t - b.t);
+    this.cached ??= [...keepLongest([...this.blocked.values()], MAX_BLOCKED_MARKS), ...keepLongest(this.gc, MAX_GC_MARKS)].sort((a, b) => a.t - b.t);
     return this.cached;
   }
 
@@ -111,8 +114,12 @@ export class ReplayMarkScanner {
     if (m.type === 'blocked') {
       const r = m.report;
       if (r.state === 'cancelled') this.blocked.delete(r.id);
-      else if (this.blocked.size < MAX_BLOCKED_MARKS || this.blocked.has(r.id)) {
-        this.blocked.set(r.id, { kind: 'blocked', t: toS(r.startUs), durationMs: r.durationUs / 1000 });
+      else this.blocked.set(r.id, { kind: 'blocked', t: toS(r.startUs), durationMs: r.durationUs / 1000 });
+      // Reports are small, but a pathological recording has millions: keep the longest.
+      if (this.blocked.size > 4 * MAX_BLOCKED_MARKS) {
+        const kept = keepLongest([...this.blocked.values()], MAX_BLOCKED_MARKS);
+        const keep = new Set(kept);
+        for (const [id, m] of this.blocked) if (!keep.has(m)) this.blocked.delete(id);
       }
     } else if (m.type === 'metrics') {
       for (const g of m.sample.gc) {
