@@ -3,7 +3,6 @@
 // call, then opened for replay, scanned for marks, scrubbed, played and closed. And the
 // web host's upload, which is how a browser opens a file it picked.
 
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -19,7 +18,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 describe('recording and replaying from the UI backend', () => {
   let dir: string;
   let backend: UiBackend;
-  let target: ChildProcess;
+  // Launched, not attached: attach tests elsewhere in the suite want port 9229 to themselves.
+  let targetPid = 0;
   const events: UiEvent[] = [];
   const latest = (id: string): SessionView | undefined => events.filter((e): e is SessionUpdate => e.kind === 'session' && e.view.id === id).pop()?.view;
   let recording = '';
@@ -28,23 +28,21 @@ describe('recording and replaying from the UI backend', () => {
     dir = mkdtempSync(join(tmpdir(), 'loopscope-ui-replay-'));
     backend = await UiBackend.start({ recordingsDir: join(dir, 'recordings'), recent: new RecentRecordings(join(dir, 'recent.json')) });
     backend.subscribe((batch) => events.push(...batch));
-    target = spawn(process.execPath, [FIXTURE], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, BLOCK_MS: '200' } });
-    await new Promise((ok) => target.stdout?.once('data', ok));
   });
 
   afterAll(async () => {
     await backend.shutdown();
-    target.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
   });
 
   it('records a live session from the middle, with the time and size so far', async () => {
-    const id = await backend.attach(target.pid!);
+    const id = await backend.launch([process.execPath, FIXTURE], {}, { ...process.env, BLOCK_MS: '200' });
+    await expect.poll(() => (targetPid = latest(id)?.pid ?? 0)).toBeGreaterThan(0);
     await sleep(1000);
     recording = await backend.startRecording(id);
     expect(recording.startsWith(join(dir, 'recordings'))).toBe(true);
     await sleep(700);
-    target.kill('SIGUSR2');
+    process.kill(targetPid, 'SIGUSR2');
     await expect.poll(() => latest(id)?.blocked.some((b) => !b.ongoing && b.stack.some((f) => f.functionName === 'blockTheLoop')), { timeout: 5000 }).toBe(true);
     await sleep(700);
     const during = latest(id)!.recording!;
@@ -56,6 +54,8 @@ describe('recording and replaying from the UI backend', () => {
     expect(latest(id)!.recording).toBeNull();
     await backend.close(id);
     expect(events[events.length - 1]).toEqual({ kind: 'closed', id });
+    // Closing a launched session stops its program.
+    await expect.poll(() => { try { process.kill(targetPid, 0); return true; } catch { return false; } }, { timeout: 5000 }).toBe(false);
     expect((await backend.recentRecordings())[0]).toMatchObject({ file: recording, problem: null });
   });
 
@@ -64,7 +64,7 @@ describe('recording and replaying from the UI backend', () => {
     await expect.poll(() => latest(id)?.replay?.scanned, { timeout: 5000 }).toBe(1);
     const view = latest(id)!;
     const replay = view.replay!;
-    expect(view).toMatchObject({ status: 'replay', how: 'replay', pid: target.pid });
+    expect(view).toMatchObject({ status: 'replay', how: 'replay', pid: targetPid });
     expect(replay).toMatchObject({ complete: true, playing: false, speed: 1, warnings: [] });
     expect(replay.endS - replay.startS).toBeGreaterThan(1);
     const marks = replay.marks.filter((m) => m.kind === 'blocked');
