@@ -53,7 +53,7 @@ function sample(i: number): MetricsSample {
       percentiles: Array.from({ length: 16 }, (_, k) => [k * 6.25, 100 + k * 37 + (i % 5)] as const),
     },
     utilization: 0.42, cpuUserUs: 31_000 + (i % 11), cpuSystemUs: 4_000,
-    rssBytes: 80_000_000 + i, heapUsedBytes: 20_000_000 + i, heapTotalBytes: 33_000_000, externalBytes: 1_500_000, arrayBuffersBytes: 90_000,
+    rssBytes: 80_000_000 + i, heapUsedBytes: 20_000_000 + i, heapTotalBytes: 33_000_000, externalBytes: 1_500_000, arrayBuffersBytes: 90_000, probeMainUs: 30, probeWorkerUs: 100,
     gc: [{ kind: 'minor', startUs: t - 50_000, durationUs: 800 }, { kind: 'incremental', startUs: t - 20_000, durationUs: 300 }],
     resources: RESOURCE_TYPES.map((type, k) => ({ type, count: 1 + k + (i % 3) })),
   };

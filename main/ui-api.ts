@@ -78,6 +78,13 @@ export interface SessionView {
   readonly resources: readonly { readonly type: string; readonly count: number }[];
   /** tasks and trace modes, once a tasks sample has come. */
   readonly tasks: readonly TaskRow[] | null;
+  /**
+   * What the probe costs the process over its last few samples, as % of one core: its own
+   * callbacks on the main thread (not tasks and trace modes' async hooks, which cannot time
+   * themselves cheaply) and its worker thread's busy time. Null until a probe that measures
+   * itself has sent a sample.
+   */
+  readonly probeCost: { readonly mainPercent: number; readonly workerPercent: number } | null;
   /** A live session being recorded now. */
   readonly recording: RecordingView | null;
   /** A replayed session: where the replay clock stands. */

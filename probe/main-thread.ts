@@ -79,8 +79,15 @@ export function startProbe(options: ProbeOptions, onStopped: (reason: string) =>
     return types.map((t) => dictionary.get(t)!);
   };
 
+  // The probe's own time, for the cost shown beside its numbers: our beats on this thread,
+  // and the worker's busy time, which it leaves in shared memory.
+  let ownMs = 0;
+  let lastWorkerActiveMs = 0;
   const takeSample = (): void => {
-    const sample = sampler.sample();
+    const workerActiveMs = views.workerActiveMs;
+    const sample = sampler.sample({ mainUs: Math.round(ownMs * 1000), workerUs: Math.round(Math.max(0, workerActiveMs - lastWorkerActiveMs) * 1000) });
+    ownMs = 0;
+    lastWorkerActiveMs = workerActiveMs;
     const ids = idsFor(sample.resources.map((r) => r.type));
     if (ids) write(MessageType.Metrics, encodeMetrics(sample, ids));
     else views.countDrop(MessageType.Metrics, 0);
@@ -133,11 +140,13 @@ export function startProbe(options: ProbeOptions, onStopped: (reason: string) =>
     sampler.beat(gap - period, stall, period);
     lastBeat = now;
     lastActive = active;
-    if (now < nextSampleMs) return;
-    takeSample();
-    // Half a period early: the beat that takes the next one lands within half a period of it.
-    nextSampleMs = now + config.intervalMs - period / 2;
-    lastActive = performance.eventLoopUtilization().active;
+    if (now >= nextSampleMs) {
+      takeSample();
+      // Half a period early: the beat that takes the next one lands within half a period of it.
+      nextSampleMs = now + config.intervalMs - period / 2;
+      lastActive = performance.eventLoopUtilization().active;
+    }
+    ownMs += performance.now() - now;
   };
 
   let beatTimer: NodeJS.Timeout | undefined;

@@ -20,8 +20,8 @@ const MAX_PERCENTILES = 32;
 export interface Sampler {
   /** One heartbeat: how late it came, and the busy stretch that held it up (0 if none), ms. */
   beat(latenessMs: number, stallMs: number, periodMs: number): void;
-  /** Takes the sample for the interval that ends now. */
-  sample(): MetricsSample;
+  /** Takes the sample for the interval that ends now, with the probe's own time in it. */
+  sample(probe: { readonly mainUs: number; readonly workerUs: number }): MetricsSample;
   stop(): void;
 }
 
@@ -155,7 +155,7 @@ export function createSampler(): Sampler {
     beat(latenessMs, stallMs, periodMs) {
       lag.record(msToUs(beatLagMs(latenessMs, stallMs, periodMs)), msToUs(stallMs));
     },
-    sample() {
+    sample(probe) {
       const now = performance.now();
       const elu = performance.eventLoopUtilization();
       const cpu = process.cpuUsage(lastCpu);
@@ -174,6 +174,8 @@ export function createSampler(): Sampler {
         arrayBuffersBytes: mem.arrayBuffers,
         gc: gc.take(),
         resources: countResources(),
+        probeMainUs: probe.mainUs,
+        probeWorkerUs: probe.workerUs,
       };
       lastElu = elu;
       lastCpu = process.cpuUsage();

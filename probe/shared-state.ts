@@ -16,6 +16,7 @@ const F_LAST_BEAT_MS = 0; // main thread's performance.now() at the last heartbe
 const F_STALL_MS = 1; // length of the last stall, from the loop's active time
 const F_STALL_END_MS = 2; // when that stall ended (main thread's performance.now())
 const F_DROPPED_BYTES = 3;
+const F_WORKER_ACTIVE_MS = 4; // the worker's event-loop active time so far, for the probe's own cost
 const F_DROPS_BASE = 8; // dropped frames, one slot per message type id (0..63)
 const DROP_SLOTS = 64;
 const FLOAT_SLOTS = F_DROPS_BASE + DROP_SLOTS;
@@ -44,6 +45,16 @@ export class SharedViews {
     this.floats = new Float64Array(state.buffer, INT_SLOTS * 4, FLOAT_SLOTS);
     this.ring = new Uint8Array(state.buffer, INT_SLOTS * 4 + FLOAT_SLOTS * 8, state.ringCapacity);
     this.mask = state.ringCapacity - 1;
+  }
+
+  // --- the worker's busy time (written by the worker, read by the main thread's sampler) ---
+
+  setWorkerActiveMs(ms: number): void {
+    this.floats[F_WORKER_ACTIVE_MS] = ms;
+  }
+
+  get workerActiveMs(): number {
+    return this.floats[F_WORKER_ACTIVE_MS]!;
   }
 
   // --- ring (single producer: main thread; single consumer: worker) ---

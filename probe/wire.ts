@@ -129,6 +129,13 @@ export interface MetricsSample {
   readonly arrayBuffersBytes: number;
   readonly gc: readonly GcPause[];
   readonly resources: readonly ResourceCount[];
+  /**
+   * The probe's own time in the interval: its callbacks on the main thread (not the async
+   * hooks of tasks and trace modes, which cannot time themselves cheaply), and the worker
+   * thread's busy time. 0 from probes that did not measure it.
+   */
+  readonly probeMainUs: number;
+  readonly probeWorkerUs: number;
 }
 
 export interface StackFrame {
@@ -525,7 +532,7 @@ function parseGoodbye(payload: Uint8Array): Goodbye {
 // ---------------------------------------------------------------------------------------
 // Binary messages: metrics and the dictionary.
 
-// 18 values, then 3 reserved slots for later fields.
+// 20 values, then 1 reserved slot for a later field.
 const METRICS_FIXED_F64 = 21;
 
 /** Encodes a metrics sample; resource types are sent as dictionary ids. */
@@ -544,7 +551,7 @@ export function encodeMetrics(s: MetricsSample, typeIds: readonly number[]): Uin
   const l = s.lag;
   for (const v of [s.timeUs, s.intervalUs, l.minUs, l.meanUs, l.p50Us, l.p90Us, l.p99Us, l.maxUs, l.count, l.stallMaxUs,
     s.utilization, s.cpuUserUs, s.cpuSystemUs, s.rssBytes, s.heapUsedBytes, s.heapTotalBytes, s.externalBytes,
-    s.arrayBuffersBytes, 0, 0, 0]) put(v);
+    s.arrayBuffersBytes, s.probeMainUs, s.probeWorkerUs, 0]) put(v);
   for (const g of s.gc) {
     put(GC_KINDS.indexOf(g.kind));
     put(g.startUs);
@@ -581,8 +588,8 @@ function decodeMetrics(payload: Uint8Array, dictionary: ReadonlyMap<number, stri
   if (payload.byteLength !== expected) {
     throw new WireError(`${what}: payload is ${payload.byteLength} bytes, expected ${expected} for ${gcCount} GC pauses, ${resCount} resource types and ${pctCount} percentiles`);
   }
-  // The 18 fixed values, in the order encodeMetrics writes them; the 3 reserved slots after
-  // them are not read.
+  // The 20 fixed values, in the order encodeMetrics writes them; the reserved slot after
+  // them is not read (probes before the probe's own times wrote 0 there, as in all three).
   const f = (i: number): number => finiteF64(view, 16 + i * 8, what);
   const timeUs = f(0);
   const intervalUs = f(1);
@@ -602,6 +609,8 @@ function decodeMetrics(payload: Uint8Array, dictionary: ReadonlyMap<number, stri
   const heapTotalBytes = f(15);
   const externalBytes = f(16);
   const arrayBuffersBytes = f(17);
+  const probeMainUs = f(18);
+  const probeWorkerUs = f(19);
   let at = 16 + METRICS_FIXED_F64 * 8;
   const gc: GcPause[] = new Array(gcCount);
   for (let i = 0; i < gcCount; i++, at += 24) {
@@ -620,7 +629,7 @@ function decodeMetrics(payload: Uint8Array, dictionary: ReadonlyMap<number, stri
   return {
     timeUs, intervalUs, utilization, cpuUserUs, cpuSystemUs, rssBytes, heapUsedBytes, heapTotalBytes, externalBytes, arrayBuffersBytes,
     lag: { minUs, meanUs, p50Us, p90Us, p99Us, maxUs, count, stallMaxUs, percentiles },
-    gc, resources,
+    gc, resources, probeMainUs, probeWorkerUs,
   };
 }
 

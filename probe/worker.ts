@@ -104,6 +104,7 @@ export function runWorker(data: WorkerData): void {
       drain();
       watchdog.tick();
       sendDrops(false);
+      views.setWorkerActiveMs(performance.eventLoopUtilization().active);
     } catch (err) {
       return stop(`probe worker failed: ${(err as Error).message}`);
     }

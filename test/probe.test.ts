@@ -58,6 +58,14 @@ describe('probe in metrics mode', () => {
     expect(s.utilization).toBeGreaterThan(0);
     expect(s.resources.find((r) => r.type === 'Timeout')?.count).toBeGreaterThanOrEqual(1);
     expect(state.goodbye).toMatchObject({ reason: 'target exiting', exitCode: 0 });
+    // The probe's own time: its beats on the main thread, and its worker's busy time.
+    const own = state.recent.slice(1, -1);
+    const mainUs = own.reduce((a, x) => a + x.probeMainUs, 0);
+    const workerUs = own.reduce((a, x) => a + x.probeWorkerUs, 0);
+    const intervalUs = own.reduce((a, x) => a + x.intervalUs, 0);
+    expect(mainUs).toBeGreaterThan(0);
+    expect(workerUs).toBeGreaterThan(0);
+    expect(mainUs + workerUs).toBeLessThan(intervalUs / 2);
   });
 
   it('leaves the exit code of the target untouched', async () => {

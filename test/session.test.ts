@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { addInterval, emptyLagHistogram, percentileOf } from '../main/session/lag-histogram';
 import { applyMessage, initialSessionState, KEPT_BLOCKED } from '../main/session/session-state';
 import { summarize } from '../main/session/summary';
+import { probeCost } from '../main/session/view-model';
 import { renderLiveView } from '../main/terminal/live-view';
 import { renderSummaryText } from '../main/terminal/summary-text';
 import { TerminalScreen } from '../main/terminal/terminal-screen';
@@ -21,7 +22,7 @@ function sample(i: number, lagUs: number, extra: Partial<MetricsSample> = {}): M
     timeUs: (i + 1) * 100_000, intervalUs: 100_000,
     lag: { minUs: lagUs, meanUs: lagUs, p50Us: lagUs, p90Us: lagUs, p99Us: lagUs, maxUs: lagUs, count: 10, stallMaxUs: 0, percentiles: [[0, lagUs], [100, lagUs]] },
     utilization: i % 2 ? 0.5 : 0.1, cpuUserUs: 10_000, cpuSystemUs: 1_000, rssBytes: 1e8 + i, heapUsedBytes: 1e7 + i,
-    heapTotalBytes: 2e7, externalBytes: 0, arrayBuffersBytes: 0, gc: [], resources: [{ type: 'Timeout', count: 2 }], ...extra,
+    heapTotalBytes: 2e7, externalBytes: 0, arrayBuffersBytes: 0, gc: [], resources: [{ type: 'Timeout', count: 2 }], probeMainUs: 0, probeWorkerUs: 0, ...extra,
   };
 }
 
@@ -121,4 +122,16 @@ describe('terminal views', () => {
       { type: 'blocked', report: { id: 1, state: 'ended', startUs: 5, durationUs: 70_000, stack: [{ functionName: 'work', url: 'file:///srv/app.js', lineNumber: 3, columnNumber: 4 }] } },
     ].reduce((s, m) => applyMessage(s, m as ProbeMessage), initialSessionState);
   }
+});
+
+describe('the probe\'s cost in the view', () => {
+  it('averages the probe\'s own time over the last samples, as % of one core, and is null without it', () => {
+    let state = applyMessage(initialSessionState, { type: 'hello', hello });
+    expect(probeCost(state)).toBeNull();
+    for (let i = 0; i < 5; i++) state = applyMessage(state, { type: 'metrics', sample: sample(i, 100) });
+    expect(probeCost(state)).toBeNull();
+    // Older samples fall out of the average: only the last ten count.
+    for (let i = 5; i < 30; i++) state = applyMessage(state, { type: 'metrics', sample: sample(i, 100, { probeMainUs: i < 20 ? 50_000 : 500, probeWorkerUs: i < 20 ? 0 : 1_250 }) });
+    expect(probeCost(state)).toEqual({ mainPercent: 0.5, workerPercent: 1.3 });
+  });
 });

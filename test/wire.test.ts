@@ -15,7 +15,7 @@ const sample: MetricsSample = {
   timeUs: 1_000_000, intervalUs: 100_000,
   lag: { minUs: 1, meanUs: 20, p50Us: 10, p90Us: 30, p99Us: 900, maxUs: 51_000, count: 9, stallMaxUs: 51_000, percentiles: [[0, 1], [50, 10], [100, 51_000]] },
   utilization: 0.25, cpuUserUs: 20_000, cpuSystemUs: 3_000, rssBytes: 5e7, heapUsedBytes: 1e7, heapTotalBytes: 2e7,
-  externalBytes: 1e6, arrayBuffersBytes: 1e5,
+  externalBytes: 1e6, arrayBuffersBytes: 1e5, probeMainUs: 35, probeWorkerUs: 210,
   gc: [{ kind: 'minor', startUs: 950_000, durationUs: 800 }, { kind: 'major', startUs: 960_000, durationUs: 5000 }],
   resources: [{ type: 'TCPWrap', count: 3 }, { type: 'Timeout', count: 1 }],
 };

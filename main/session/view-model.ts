@@ -53,6 +53,23 @@ function tasksRows(state: SessionState): TaskRow[] | null {
   }));
 }
 
+/** Samples the probe's cost is averaged over (a second at the default interval). */
+const COST_SAMPLES = 10;
+
+export function probeCost(state: SessionState): SessionView['probeCost'] {
+  let main = 0;
+  let worker = 0;
+  let interval = 0;
+  for (const s of state.recent.slice(-COST_SAMPLES)) {
+    main += s.probeMainUs;
+    worker += s.probeWorkerUs;
+    interval += s.intervalUs;
+  }
+  if (interval <= 0 || main + worker === 0) return null;
+  const percent = (us: number): number => Math.round((us / interval) * 1000) / 10;
+  return { mainPercent: percent(main), workerPercent: percent(worker) };
+}
+
 export interface ViewContext {
   readonly id: string;
   readonly how: SessionView['how'];
@@ -102,6 +119,7 @@ export function sessionView(state: SessionState, c: ViewContext): SessionView {
     blocked,
     resources: latest ? [...latest.resources].sort((a, b) => b.count - a.count) : [],
     tasks: tasksRows(state),
+    probeCost: probeCost(state),
     recording: c.recording,
     replay: c.replay,
   };

@@ -56,6 +56,11 @@ export function SessionScreen({ api, data, onBack, onOpen }: Props) {
             <button key={m} aria-pressed={view.config.mode === m} disabled={!live} onClick={() => act(api.configure(view.id, { mode: m }))}>{m}</button>
           ))}
         </div>
+        {view.probeCost && (
+          <div className="cost" data-testid="probe-cost" title="The probe's own time, as % of one core over the last second: its callbacks on the main thread (in tasks and trace modes, not its async hooks) and its worker thread">
+            probe: {view.probeCost.mainPercent.toFixed(1)}% main thread + {view.probeCost.workerPercent.toFixed(1)}% worker
+          </div>
+        )}
         <div className="drops" data-testid="drops" title="Frames the probe dropped because loopscope read too slowly">
           dropped: {view.dropped.frames} frames, {view.dropped.bytes} bytes
         </div>

@@ -21,7 +21,7 @@ export function sample(i: number, intervalMs = 100): MetricsSample {
     timeUs: (i + 1) * intervalMs * 1000, intervalUs: intervalMs * 1000,
     lag: { minUs: lag / 2, meanUs: lag * 0.8, p50Us: lag * 0.8, p90Us: lag * 0.9, p99Us: lag, maxUs: lag, count: 10, stallMaxUs: 0, percentiles },
     utilization: (i % 10) / 10, cpuUserUs: 10_000 + i, cpuSystemUs: 1_000, rssBytes: 1e8 + i * 1000, heapUsedBytes: 1e7 + (i % 100) * 1e5,
-    heapTotalBytes: 2e7, externalBytes: 1e6, arrayBuffersBytes: 1e5,
+    heapTotalBytes: 2e7, externalBytes: 1e6, arrayBuffersBytes: 1e5, probeMainUs: 40, probeWorkerUs: 120,
     gc: i % 20 === 0 ? [{ kind: 'minor', startUs: i * intervalMs * 1000 + 10, durationUs: 800 + i }] : [],
     resources: [{ type: 'Timeout', count: 2 + (i % 3) }, { type: 'TCPWRAP', count: 1 }],
   };
