@@ -99,10 +99,10 @@ describe('metrics frames, as replay decodes them (thousands a seek)', () => {
     expect(decoder.decode(toRaw(frame))).toEqual({ type: 'metrics', sample: sample(20) });
   });
 
-  it('rejects a non-finite number, saying where, and leaves the reserved slots unread', () => {
+  it('rejects a non-finite number, saying where, and leaves the reserved slot unread', () => {
     expect(() => decoder.decode(patched(16 + 5 * 8, NaN))).toThrow('metrics: non-finite number at byte 56');
     expect(() => decoder.decode(patched(16 + 22 * 8, Infinity))).toThrow('metrics: non-finite number at byte 192');
-    expect(decoder.decode(patched(16 + 19 * 8, NaN))).toEqual({ type: 'metrics', sample: sample(20) });
+    expect(decoder.decode(patched(16 + 20 * 8, NaN))).toEqual({ type: 'metrics', sample: sample(20) });
   });
 
   it('names a GC kind it does not know "unknown"', () => {
