@@ -5,7 +5,7 @@
 // number of updates.
 
 import type { ChildProcess } from 'node:child_process';
-import { isAbsolute, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { ProbeConfig } from '../probe/wire';
 import { DEFAULT_CONFIG } from '../probe/constants';
 import { recordingsDir } from './app-paths';
@@ -151,7 +151,7 @@ export class UiBackend implements UiApi {
   }
 
   async openRecording(path: string): Promise<string> {
-    const file = isAbsolute(path) ? path : resolve(path);
+    const file = resolve(path);
     const source = ReplaySource.open(file);
     this.recent.add(file);
     const id = `s${this.nextId++}`;
