@@ -19,7 +19,7 @@ import {
 } from './format';
 import { crc32 } from './crc32';
 import { encodeKeyframe, type RecentPart } from './keyframe';
-import { encodeIndex, type KeyframeEntry, type RecordingEnding } from './recording-index';
+import { encodeIndex, encodeKeyframeEntries, KEYFRAME_TRAIL, type KeyframeEntry, type RecordingEnding } from './recording-index';
 
 export interface RecordingWriterOptions {
   /** Longest a frame waits in memory before its chunk is written. */
@@ -343,7 +343,11 @@ export class RecordingWriter {
       const raw = encodeKeyframe({ state, recentCount, recentParts: all.slice(first).map((p) => p.part), dictionary });
       this.lastKeyframeBytes = raw.length;
       const offset = this.offset;
-      await this.writeChunk(ChunkKind.keyframe, { firstSeq: seq, startMs: timeMs, endMs: timeMs, frameCount: 0 }, [[Lane.core, await deflate(raw, 6), raw, 0, 0, 0]]);
+      const trail = encodeKeyframeEntries(this.keyframes.slice(-KEYFRAME_TRAIL));
+      await this.writeChunk(ChunkKind.keyframe, { firstSeq: seq, startMs: timeMs, endMs: timeMs, frameCount: 0 }, [
+        [Lane.core, await deflate(raw, 6), raw, 0, 0, 0],
+        [Lane.core, trail, trail, 0, 0, 0],
+      ]);
       this.keyframes.push({ offset, seq, timeMs });
     });
   }

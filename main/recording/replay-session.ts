@@ -38,7 +38,7 @@ export class ReplaySession {
 
   /** Opens a file for replay; throws a RecordingError when it is not a readable recording. */
   static open(path: string, options: ReplayOptions = {}): ReplaySession {
-    return new ReplaySession(RecordingReader.open(path), options);
+    return new ReplaySession(RecordingReader.open(path, { quick: true }), options);
   }
 
   get state(): SessionState {
