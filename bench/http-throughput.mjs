@@ -29,9 +29,12 @@
 // The two servers of a pair then share the same moments of the shared machine, so their CPU
 // time per request differs by about ±1.5% A/A (±7% in alternating slices). Each server gets
 // about half a CPU, so it is not saturated: the probe's cost per second (its timers) counts
-// fully, as on a server with spare capacity.
+// fully, as on a server with spare capacity. With --pipelining N (autocannon sends N requests
+// at a time per connection) the load generators cost far less per request, and can drive both
+// servers of a pair until they share CPU 0 fully: then each is saturated, and the ratio of
+// requests/s within a pair is the throughput cost itself.
 //
-//   node bench/http-throughput.mjs [--quick] [--rounds N] [--seconds S] [--no-pin] [--mode m] [--concurrent]
+//   node bench/http-throughput.mjs [--quick] [--rounds N] [--seconds S] [--no-pin] [--mode m] [--concurrent [--pipelining N]]
 
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
@@ -56,6 +59,7 @@ const SLICES = 2;
 const WARMUP_SECONDS = QUICK ? 1 : 1.5;
 // Enough requests in flight that the server stays busy when the load generator is descheduled.
 const CONNECTIONS = 50;
+const PIPELINING = arg('pipelining', 1);
 const PIN = !process.argv.includes('--no-pin') && hasTaskset();
 const SERVER_CPU = PIN ? '0' : undefined;
 const LOAD_CPU = PIN ? '1' : undefined;
@@ -131,7 +135,7 @@ async function pairRound(variant) {
   try {
     for (const v of ['base', variant]) servers.push(await startServer(v));
     const runs = await Promise.all(servers.map((s) => {
-      const plan = { targets: [{ name: s.variant, url: s.url, pid: s.pid }], warmupSeconds: WARMUP_SECONDS, rounds: 1, seconds: SLICES * SECONDS, connections: CONNECTIONS };
+      const plan = { targets: [{ name: s.variant, url: s.url, pid: s.pid }], warmupSeconds: WARMUP_SECONDS, rounds: 1, seconds: SLICES * SECONDS, connections: CONNECTIONS, pipelining: PIPELINING };
       const load = pinned(LOAD_CPU, process.execPath, [join(BENCH_DIR, 'load.mjs'), JSON.stringify(plan)]);
       return run(load.command, load.args, { timeoutMs: 3 * (WARMUP_SECONDS + SLICES * SECONDS) * 1000 + 60_000 });
     }));
@@ -165,13 +169,13 @@ async function concurrent() {
   const range = (xs) => `median ${fmt(median(xs), 4)} (min ${fmt(min(xs), 4)}, max ${fmt(max(xs), 4)})`;
   const all = [...pairs.probed, ...pairs.control];
   const cost = median(pairs.probed.map((p) => p.cpuPerRequestRatio)) - 1;
-  console.log(`\nconcurrent pairs, base server ${fmt(median(all.map((p) => p.baseBusy)) * 100, 1)}% busy at ${fmt(median(all.map((p) => p.baseRps)), 0)} req/s (medians)`);
+  console.log(`\nconcurrent pairs, pipelining ${PIPELINING}, base server ${fmt(median(all.map((p) => p.baseBusy)) * 100, 1)}% busy at ${fmt(median(all.map((p) => p.baseRps)), 0)} req/s (medians)`);
   for (const v of ['probed', 'control']) {
     console.log(`  ${v}/base: CPU per request ${range(pairs[v].map((p) => p.cpuPerRequestRatio))}; main thread ${range(pairs[v].map((p) => p.mainPerRequestRatio))}; req/s ${range(pairs[v].map((p) => p.rpsRatio))}`);
   }
   console.log(`cost in CPU per request: ${pct(cost)}; budget ≤ ${fmt(BUDGET * 100, 0)}%: ${verdict(cost <= BUDGET)}`);
   save(MODE === 'metrics' ? 'http-throughput-concurrent' : `http-throughput-concurrent-${MODE}`, {
-    mode: MODE, budget: BUDGET, rounds: ROUNDS, seconds: SLICES * SECONDS, warmupSeconds: WARMUP_SECONDS, connections: CONNECTIONS, pinned: PIN, machine, cost, pairs,
+    mode: MODE, budget: BUDGET, rounds: ROUNDS, seconds: SLICES * SECONDS, warmupSeconds: WARMUP_SECONDS, connections: CONNECTIONS, pipelining: PIPELINING, pinned: PIN, machine, cost, pairs,
   });
 }
 

@@ -6,7 +6,7 @@
 // time from /proc (whole process, and its main thread alone). Prints one JSON document.
 //
 //   node bench/load.mjs '<plan as JSON>'
-//   plan: { targets: [{ name, url, pid }], warmupSeconds, rounds, seconds, connections }
+//   plan: { targets: [{ name, url, pid }], warmupSeconds, rounds, seconds, connections, pipelining }
 //   Round i drives the targets in order, reversed on odd rounds (ABBA…), to cancel drift.
 
 import { readFileSync } from 'node:fs';
@@ -16,9 +16,9 @@ const require = createRequire(import.meta.url);
 const autocannon = require('autocannon');
 
 const plan = JSON.parse(process.argv[2] ?? '{}');
-const { targets, warmupSeconds, rounds, seconds, connections = 10 } = plan;
+const { targets, warmupSeconds, rounds, seconds, connections = 10, pipelining = 1 } = plan;
 if (!Array.isArray(targets) || targets.length === 0 || !targets.every((t) => t.url?.startsWith('http://127.0.0.1:') && t.pid > 0) ||
-  !(warmupSeconds >= 0) || !(rounds > 0) || !(seconds > 0)) {
+  !(warmupSeconds >= 0) || !(rounds > 0) || !(seconds > 0) || !(Number.isInteger(pipelining) && pipelining >= 1)) {
   console.error('usage: node bench/load.mjs \'{"targets":[{"name":"a","url":"http://127.0.0.1:<port>/","pid":<pid>}],"warmupSeconds":2,"rounds":5,"seconds":5}\'');
   process.exit(2);
 }
@@ -38,7 +38,7 @@ const cpuAll = () => targets.map((t) => ({ total: cpuMs(`/proc/${t.pid}/stat`), 
 
 const fire = (url, duration) =>
   new Promise((resolve, reject) => {
-    autocannon({ url, connections, pipelining: 1, duration }, (err, result) => (err ? reject(err) : resolve(result)));
+    autocannon({ url, connections, pipelining, duration }, (err, result) => (err ? reject(err) : resolve(result)));
   });
 
 for (const t of targets) if (warmupSeconds > 0) await fire(t.url, warmupSeconds);

@@ -5,6 +5,7 @@ import { Worker } from 'node:worker_threads';
 import { closeSync, openSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { createSampler, type Sampler } from './sampler';
+import { HandedOverGc, ObservedGc, TracedGc } from './gc-sources';
 import { createSharedState, SharedViews } from './shared-state';
 import { beatIntervalMs, type MainToWorker, type WorkerToMain } from './threads';
 import type { WorkerData } from './worker';
@@ -32,6 +33,8 @@ const DEFAULT_RING_BYTES = 4 * 1024 * 1024;
 const MAX_SOCKET_BUFFER_BYTES = 4 * 1024 * 1024;
 /** At exit, how long the target may wait for its last frames to reach loopscope. */
 const EXIT_FLUSH_MS = 200;
+/** At exit, how long the target may wait for the worker's last GC pauses. */
+const GC_FINAL_WAIT_MS = 150;
 
 function stackUnavailableReason(): string | undefined {
   try {
@@ -40,6 +43,41 @@ function stackUnavailableReason(): string | undefined {
   } catch {
     return 'this Node was built without the inspector';
   }
+}
+
+/**
+ * Why GC pauses cannot come from trace events here, if they cannot: the worker reads them
+ * through the inspector, and a target that records trace events itself would find ours in
+ * its trace file.
+ */
+function gcUntracedReason(): string | undefined {
+  const noInspector = stackUnavailableReason();
+  if (noInspector) return noInspector;
+  try {
+    const categories = (require('node:trace_events') as typeof import('node:trace_events')).getEnabledCategories();
+    return categories ? `the target records trace events (${categories})` : undefined;
+  } catch {
+    return 'no trace events in this Node';
+  }
+}
+
+/**
+ * Trace timestamps (µs of the monotonic clock process.hrtime reads) minus performance.now() in
+ * µs: the tightest of a few readings taken between two performance.now() calls.
+ */
+function traceClockOffsetUs(): number {
+  let best = Infinity;
+  let offset = 0;
+  for (let i = 0; i < 5; i++) {
+    const before = performance.now();
+    const hrUs = Number(process.hrtime.bigint() / 1000n);
+    const after = performance.now();
+    if (after - before < best) {
+      best = after - before;
+      offset = hrUs - ((before + after) / 2) * 1000;
+    }
+  }
+  return offset;
 }
 
 /**
@@ -58,7 +96,10 @@ export function startProbe(options: ProbeOptions, onStopped: (reason: string) =>
   let config = options.config;
   const state = createSharedState(options.ringBytes ?? DEFAULT_RING_BYTES);
   const views = new SharedViews(state);
-  const sampler: Sampler = createSampler();
+  const gcUntraced = gcUntracedReason();
+  // GC pauses are observed here until the worker has its tracing on (see gc-sources.ts).
+  let observedGc = new ObservedGc();
+  const sampler: Sampler = createSampler(observedGc);
   const dictionary = new Map<string, number>();
   let stopped = false;
 
@@ -172,6 +213,7 @@ export function startProbe(options: ProbeOptions, onStopped: (reason: string) =>
     mainTimeOrigin: performance.timeOrigin,
     maxSocketBufferBytes: MAX_SOCKET_BUFFER_BYTES,
     hello: makeHello(options),
+    gcTrace: gcUntraced === undefined ? { mainTid: process.pid, offsetUs: traceClockOffsetUs() } : undefined,
   };
   const worker = new Worker(options.probeFile, {
     workerData,
@@ -212,7 +254,13 @@ export function startProbe(options: ProbeOptions, onStopped: (reason: string) =>
     onStopped(reason);
   };
 
+  let gcTraced = false;
   const onExit = guard((code: number): void => {
+    // The worker collects GC pauses about once a second: the last ones, before the last sample.
+    if (gcTraced) {
+      toWorker({ type: 'exiting' });
+      views.waitGcFinal(GC_FINAL_WAIT_MS);
+    }
     takeSample();
     const target = views.writePosition;
     toWorker({ type: 'goodbye', goodbye: { reason: 'target exiting', exitCode: code } });
@@ -222,7 +270,14 @@ export function startProbe(options: ProbeOptions, onStopped: (reason: string) =>
 
   worker.on('message', guard((m: WorkerToMain) => {
     if (m.type === 'stopped') stop(m.reason);
-    else if (m.type === 'configure') {
+    else if (m.type === 'gc-traced') {
+      gcTraced = true;
+      sampler.replaceGc(new HandedOverGc(observedGc, new TracedGc(views), Math.round(performance.now() * 1000)));
+    } else if (m.type === 'gc-untraced' && gcTraced) {
+      gcTraced = false;
+      observedGc = new ObservedGc();
+      sampler.replaceGc(observedGc);
+    } else if (m.type === 'configure') {
       config = m.config;
       schedule();
     }

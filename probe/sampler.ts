@@ -7,11 +7,10 @@
 // the two drift apart), its percentile queries cost ~50 µs each, and its max is off by the
 // timer's phase for a block, where the heartbeat measures the block itself.
 
-import { performance, PerformanceObserver, constants, type EventLoopUtilization, type PerformanceObserverEntryList } from 'node:perf_hooks';
-import type { GcKind, GcPause, LagStats, MetricsSample, ResourceCount } from './wire';
+import { performance, type EventLoopUtilization } from 'node:perf_hooks';
+import type { GcSource } from './gc-sources';
+import type { LagStats, MetricsSample, ResourceCount } from './wire';
 
-/** GC pauses kept per interval; more are not listed. */
-const MAX_GC_PER_INTERVAL = 256;
 /** Beats kept per interval for exact percentiles; beyond that, a uniform sample of them. */
 const MAX_BEATS_KEPT = 1024;
 /** [percentile, lag] pairs sent per interval at most. */
@@ -22,15 +21,9 @@ export interface Sampler {
   beat(latenessMs: number, stallMs: number, periodMs: number): void;
   /** Takes the sample for the interval that ends now, with the probe's own time in it. */
   sample(probe: { readonly mainUs: number; readonly workerUs: number }): MetricsSample;
+  replaceGc(next: GcSource): void;
   stop(): void;
 }
-
-const GC_KIND_BY_CONSTANT: ReadonlyMap<number, GcKind> = new Map([
-  [constants.NODE_PERFORMANCE_GC_MINOR, 'minor'],
-  [constants.NODE_PERFORMANCE_GC_MAJOR, 'major'],
-  [constants.NODE_PERFORMANCE_GC_INCREMENTAL, 'incremental'],
-  [constants.NODE_PERFORMANCE_GC_WEAKCB, 'weakcb'],
-]);
 
 function countResources(): ResourceCount[] {
   const info = (process as { getActiveResourcesInfo?: () => string[] }).getActiveResourcesInfo?.() ?? [];
@@ -100,53 +93,12 @@ export class LagRecorder {
 }
 
 /**
- * GC pauses from a PerformanceObserver, kept in typed arrays: Node already allocates per GC
- * to deliver the entry, and objects of ours held until the sample would survive young-
- * generation collections and make each of them slower.
+ * `gc`: where the pauses come from (see gc-sources.ts); `replaceGc` changes it, and leaves
+ * stopping the old one to the new one or the caller.
  */
-class GcLog {
-  private readonly kinds: GcKind[] = new Array<GcKind>(MAX_GC_PER_INTERVAL).fill('unknown');
-  private readonly startUs = new Float64Array(MAX_GC_PER_INTERVAL);
-  private readonly durationUs = new Float64Array(MAX_GC_PER_INTERVAL);
-  private count = 0;
-  private readonly observer = new PerformanceObserver((list) => this.add(list));
-
-  constructor() {
-    this.observer.observe({ entryTypes: ['gc'] });
-  }
-
-  private add(list: PerformanceObserverEntryList): void {
-    try {
-      for (const entry of list.getEntries()) {
-        if (this.count >= MAX_GC_PER_INTERVAL) break;
-        // Node 16+ puts the kind in `detail`; older versions on the entry itself.
-        const e = entry as unknown as { detail?: { kind?: number }; kind?: number };
-        this.kinds[this.count] = GC_KIND_BY_CONSTANT.get(e.detail?.kind ?? e.kind ?? -1) ?? 'unknown';
-        this.startUs[this.count] = msToUs(entry.startTime);
-        this.durationUs[this.count] = msToUs(entry.duration);
-        this.count++;
-      }
-    } catch {
-      // An observer callback must never throw into the target.
-    }
-  }
-
-  /** The interval's pauses; starts the next interval. */
-  take(): GcPause[] {
-    const pauses: GcPause[] = [];
-    for (let i = 0; i < this.count; i++) pauses.push({ kind: this.kinds[i]!, startUs: this.startUs[i]!, durationUs: this.durationUs[i]! });
-    this.count = 0;
-    return pauses;
-  }
-
-  stop(): void {
-    this.observer.disconnect();
-  }
-}
-
-export function createSampler(): Sampler {
+export function createSampler(initialGc: GcSource): Sampler {
   const lag = new LagRecorder();
-  const gc = new GcLog();
+  let gc = initialGc;
   let lastElu: EventLoopUtilization = performance.eventLoopUtilization();
   let lastCpu = process.cpuUsage();
   let lastTime = performance.now();
@@ -181,6 +133,9 @@ export function createSampler(): Sampler {
       lastCpu = process.cpuUsage();
       lastTime = now;
       return sample;
+    },
+    replaceGc(next) {
+      gc = next;
     },
     stop() {
       gc.stop();

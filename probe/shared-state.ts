@@ -1,14 +1,19 @@
 // Memory shared between the target's main thread and the probe's worker thread.
 //
-// The main thread only ever writes here (frames into the ring, the heartbeat, drop counts);
-// the worker reads, sends, and watches. That keeps the target's main thread free of socket
-// I/O, and lets the worker report a loop that is stuck for good.
+// The main thread writes frames into the ring, the heartbeat and drop counts; the worker reads,
+// sends, and watches. That keeps the target's main thread free of socket I/O, and lets the
+// worker report a loop that is stuck for good. The other way, the worker leaves GC pauses
+// (which it collects from trace events) in a small ring of their own for the main thread's
+// sampler, and its own busy time.
 
 /** Int32 slots. */
 const I_WRITE = 0; // ring: bytes ever written (wrapping u32)
 const I_READ = 1; // ring: bytes ever read by the worker (wrapping u32)
 const I_HEARTBEAT = 2; // bumped by every heartbeat on the main thread
 const I_FLUSHED = 3; // ring read position whose bytes the socket has flushed
+const I_GC_WRITE = 4; // GC pauses ever written by the worker
+const I_GC_READ = 5; // GC pauses ever taken by the main thread
+const I_GC_FINAL = 6; // 1 once the worker has collected the last GC pauses at exit
 const INT_SLOTS = 8;
 
 /** Float64 slots. */
@@ -17,9 +22,16 @@ const F_STALL_MS = 1; // length of the last stall, from the loop's active time
 const F_STALL_END_MS = 2; // when that stall ended (main thread's performance.now())
 const F_DROPPED_BYTES = 3;
 const F_WORKER_ACTIVE_MS = 4; // the worker's event-loop active time so far, for the probe's own cost
+const F_GC_LOST = 5; // GC pauses the worker could not pass on: the main thread had not taken enough
 const F_DROPS_BASE = 8; // dropped frames, one slot per message type id (0..63)
 const DROP_SLOTS = 64;
 const FLOAT_SLOTS = F_DROPS_BASE + DROP_SLOTS;
+/**
+ * GC pauses in flight from the worker to the main thread: kind, start, duration. A second's
+ * worth arrives at once, and the sampler takes a bounded number per interval.
+ */
+const GC_SLOTS = 8192;
+const GC_FIELDS = 3;
 
 export interface SharedState {
   readonly buffer: SharedArrayBuffer;
@@ -30,21 +42,77 @@ export function createSharedState(ringCapacity: number): SharedState {
   if (ringCapacity <= 0 || (ringCapacity & (ringCapacity - 1)) !== 0) {
     throw new RangeError(`ring capacity must be a power of two, got ${ringCapacity}`);
   }
-  return { buffer: new SharedArrayBuffer(INT_SLOTS * 4 + FLOAT_SLOTS * 8 + ringCapacity), ringCapacity };
+  return { buffer: new SharedArrayBuffer(INT_SLOTS * 4 + (FLOAT_SLOTS + GC_SLOTS * GC_FIELDS) * 8 + ringCapacity), ringCapacity };
 }
 
 /** Typed views over one SharedState; each thread makes its own. */
 export class SharedViews {
   private readonly ints: Int32Array;
   private readonly floats: Float64Array;
+  private readonly gc: Float64Array;
   private readonly ring: Uint8Array;
   private readonly mask: number;
 
   constructor(state: SharedState) {
     this.ints = new Int32Array(state.buffer, 0, INT_SLOTS);
     this.floats = new Float64Array(state.buffer, INT_SLOTS * 4, FLOAT_SLOTS);
-    this.ring = new Uint8Array(state.buffer, INT_SLOTS * 4 + FLOAT_SLOTS * 8, state.ringCapacity);
+    this.gc = new Float64Array(state.buffer, INT_SLOTS * 4 + FLOAT_SLOTS * 8, GC_SLOTS * GC_FIELDS);
+    this.ring = new Uint8Array(state.buffer, INT_SLOTS * 4 + (FLOAT_SLOTS + GC_SLOTS * GC_FIELDS) * 8, state.ringCapacity);
     this.mask = state.ringCapacity - 1;
+  }
+
+  // --- GC pauses (single producer: the worker; single consumer: the main thread) ---
+
+  /** Worker: passes one pause on, or counts it lost when the main thread is that far behind. */
+  pushGcPause(kind: number, startUs: number, durationUs: number): boolean {
+    // Counters wrap as u32 (in weeks, at a thousand pauses a second); GC_SLOTS divides 2^32.
+    const w = Atomics.load(this.ints, I_GC_WRITE) >>> 0;
+    if (((w - (Atomics.load(this.ints, I_GC_READ) >>> 0)) >>> 0) >= GC_SLOTS) {
+      this.floats[F_GC_LOST]! += 1;
+      return false;
+    }
+    const at = (w % GC_SLOTS) * GC_FIELDS;
+    this.gc[at] = kind;
+    this.gc[at + 1] = startUs;
+    this.gc[at + 2] = durationUs;
+    Atomics.store(this.ints, I_GC_WRITE, (w + 1) | 0);
+    return true;
+  }
+
+  /** Main thread: takes up to `max` pauses, oldest first. Returns how many it took. */
+  takeGcPauses(max: number, take: (kind: number, startUs: number, durationUs: number) => void): number {
+    const r = Atomics.load(this.ints, I_GC_READ) >>> 0;
+    const n = Math.min(max, ((Atomics.load(this.ints, I_GC_WRITE) >>> 0) - r) >>> 0);
+    for (let i = 0; i < n; i++) {
+      const at = (((r + i) >>> 0) % GC_SLOTS) * GC_FIELDS;
+      take(this.gc[at]!, this.gc[at + 1]!, this.gc[at + 2]!);
+    }
+    Atomics.store(this.ints, I_GC_READ, (r + n) | 0);
+    return n;
+  }
+
+  get gcPausesLost(): number {
+    return this.floats[F_GC_LOST]!;
+  }
+
+  /** Worker, at exit: the last GC pauses are in the ring. */
+  markGcFinal(): void {
+    Atomics.store(this.ints, I_GC_FINAL, 1);
+    Atomics.notify(this.ints, I_GC_FINAL);
+  }
+
+  /**
+   * Main thread, at exit: waits (bounded) for the worker's last GC pauses. In short waits:
+   * between them this thread runs JavaScript, where V8 serves the inspector's interrupts, and
+   * the worker's last collection needs the inspector on this thread.
+   */
+  waitGcFinal(timeoutMs: number): boolean {
+    const deadline = Date.now() + timeoutMs;
+    while (Atomics.load(this.ints, I_GC_FINAL) === 0) {
+      if (Date.now() >= deadline) return false;
+      Atomics.wait(this.ints, I_GC_FINAL, 0, 2);
+    }
+    return true;
   }
 
   // --- the worker's busy time (written by the worker, read by the main thread's sampler) ---

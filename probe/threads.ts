@@ -7,12 +7,18 @@ export type MainToWorker =
   | { readonly type: 'flush' }
   /** The target is exiting: send what is left and a goodbye. */
   | { readonly type: 'goodbye'; readonly goodbye: Goodbye }
+  /** The target is exiting: collect the last GC pauses now (the main thread waits for them). */
+  | { readonly type: 'exiting' }
   | { readonly type: 'stop'; readonly reason: string };
 
 export type WorkerToMain =
   | { readonly type: 'configure'; readonly config: ProbeConfig }
   /** The worker lost or closed its connection: the probe must turn itself off. */
-  | { readonly type: 'stopped'; readonly reason: string };
+  | { readonly type: 'stopped'; readonly reason: string }
+  /** GC pauses are being traced: from now on they come from the worker. */
+  | { readonly type: 'gc-traced' }
+  /** GC pauses cannot be traced here: the main thread must observe them itself. */
+  | { readonly type: 'gc-untraced'; readonly reason: string };
 
 /**
  * The heartbeat's period, ms. A block must outlast several beats to be told from jitter, and

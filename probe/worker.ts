@@ -8,6 +8,7 @@ import { Session } from 'node:inspector';
 import { SharedViews, type SharedState } from './shared-state';
 import { Watchdog } from './watchdog';
 import { captureMainThreadStack, type CaptureResult } from './stack-capture';
+import { GcEventParser, GcTracer } from './gc-trace';
 import { FrameReader, decodeControl, encodeBlocked, encodeDrops, encodeGoodbye, encodeHello, messageTypeName, type Hello, type ProbeConfig } from './wire';
 import type { MainToWorker, WorkerToMain } from './threads';
 
@@ -19,7 +20,17 @@ export interface WorkerData {
   /** performance.timeOrigin of the main thread, to put the watchdog on its clock. */
   readonly mainTimeOrigin: number;
   readonly maxSocketBufferBytes: number;
+  /** Set when the worker collects GC pauses from trace events (gc-trace.ts). */
+  readonly gcTrace: { readonly mainTid: number; readonly offsetUs: number } | undefined;
 }
+
+/**
+ * How often GC pauses are collected from trace events, ms: each collection restarts tracing,
+ * which costs the target; a second keeps that under 0.1% while pauses arrive a second late.
+ */
+const GC_FLUSH_MS = 1000;
+/** At exit, how long the worker waits for the last GC pauses (the main thread waits too). */
+const GC_FINAL_MS = 100;
 
 /** How often the worker wakes while a block lasts, and in tasks and trace modes. */
 function pollIntervalMs(config: ProbeConfig): number {
@@ -52,6 +63,27 @@ export function runWorker(data: WorkerData): void {
     session.connectToMainThread();
   } catch {
     session = undefined;
+  }
+
+  let gcTracer: GcTracer | undefined;
+  let gcTimer: NodeJS.Timeout | undefined;
+  if (data.gcTrace && session) {
+    const { mainTid, offsetUs } = data.gcTrace;
+    const parser = new GcEventParser(mainTid, offsetUs, (kind, startUs, durationUs) => views.pushGcPause(kind, startUs, durationUs));
+    const makeSession = (): Session => {
+      const s = new Session();
+      s.connectToMainThread();
+      return s;
+    };
+    gcTracer = new GcTracer(makeSession, parser, {
+      started: () => post({ type: 'gc-traced' }),
+      failed: (reason) => {
+        clearInterval(gcTimer);
+        post({ type: 'gc-untraced', reason });
+      },
+    });
+    gcTracer.start();
+    gcTimer = setInterval(() => gcTracer?.flush(), GC_FLUSH_MS);
   }
 
   const send = (bytes: Uint8Array, onFlushed?: () => void): void => {
@@ -121,6 +153,8 @@ export function runWorker(data: WorkerData): void {
     if (stopped) return;
     stopped = true;
     clearTimeout(timer);
+    clearInterval(gcTimer);
+    gcTracer?.stop();
     try {
       session?.disconnect();
     } catch {
@@ -138,6 +172,10 @@ export function runWorker(data: WorkerData): void {
       drain();
       sendDrops(true);
       send(encodeGoodbye(m.goodbye), () => views.markFlushed(views.writePosition));
+    } else if (m.type === 'exiting') {
+      clearInterval(gcTimer);
+      if (gcTracer) gcTracer.finish(GC_FINAL_MS, () => views.markGcFinal());
+      else views.markGcFinal();
     } else if (m.type === 'stop') {
       stop(m.reason);
     }

@@ -1,0 +1,186 @@
+// GC pauses of the target's main thread from V8's own trace events, collected by the probe's
+// worker through the inspector's NodeTracing domain. Nothing runs in JavaScript on the main
+// thread per GC: V8 appends a trace event at each pause's start and end, Node's tracing thread
+// serializes them, and the worker parses them. A PerformanceObserver of 'gc' entries instead
+// builds and dispatches a JavaScript object per GC on the main thread, which cost 3–7% CPU on
+// allocation-heavy code (BENCHMARKS.md, "GC pauses").
+//
+// NodeTracing sends its events only when tracing stops (or its buffer fills), so the worker
+// stops and restarts it every flush, with two sessions: the next starts before the current
+// stops, so that no pause falls between them; events both saw are told apart by timestamp.
+
+import type { Session } from 'node:inspector';
+
+/** Kinds, as the worker passes them to the main thread through shared memory. */
+export const GcKindCode = { minor: 1, major: 2, incremental: 3 } as const;
+export type GcKindCodeId = (typeof GcKindCode)[keyof typeof GcKindCode];
+
+/**
+ * The events that are pauses (Node 18–26): MinorGC and MajorGC begin/end pairs around a
+ * scavenge and a mark-compact's atomic pause, and the complete event of the pause that starts
+ * incremental marking. They match a PerformanceObserver's 'minor', 'major' and 'incremental'
+ * entries one for one.
+ */
+const KIND_BY_EVENT: ReadonlyMap<string, GcKindCodeId> = new Map([
+  ['MinorGC', GcKindCode.minor],
+  ['MajorGC', GcKindCode.major],
+  ['V8.GCIncrementalMarkingStart', GcKindCode.incremental],
+]);
+
+export const TRACE_CATEGORIES = ['v8'];
+const PHASES = ['B', 'E', 'X'];
+/** How long an event's key is kept to recognize it in the next batch, µs. */
+const SEEN_US = 5_000_000;
+/** At exit: the events of the last stop are in once this long passes without more. */
+const QUIET_MS = 5;
+
+export type OnPause = (kind: GcKindCodeId, startUs: number, durationUs: number) => void;
+
+const finite = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+
+/**
+ * Trace events in, pauses out, each once, on the main thread's performance.now() clock. Pure.
+ * `offsetUs`: trace timestamps (µs of uv_hrtime, the clock of process.hrtime) minus the main
+ * thread's performance.now() in µs.
+ */
+export class GcEventParser {
+  private readonly open = new Map<string, number>();
+  /**
+   * The events taken lately, by key (timestamp, phase, kind), to drop them when the next
+   * session's batch has them too. Not by "newer than the last batch": a complete event that
+   * began before a flush and ended after it comes only in the next batch, with an older time.
+   */
+  private readonly seen = new Map<number, number>();
+  private newestTs = -Infinity;
+
+  constructor(private readonly mainTid: number, private readonly offsetUs: number, private readonly onPause: OnPause) {}
+
+  add(events: unknown): void {
+    if (!Array.isArray(events)) return;
+    for (const e of events as { name?: unknown; ph?: unknown; ts?: unknown; dur?: unknown; tid?: unknown }[]) {
+      // Tracing is process-wide: every worker's isolate (ours too) has its own GCs, on its own
+      // thread id. The main thread's is the process id.
+      if (typeof e !== 'object' || e === null || e.tid !== this.mainTid || typeof e.name !== 'string' || !finite(e.ts)) continue;
+      const kind = KIND_BY_EVENT.get(e.name);
+      const phase = PHASES.indexOf(e.ph as string);
+      if (kind === undefined || phase === -1) continue;
+      const key = e.ts * 16 + phase * 4 + kind;
+      if (this.seen.has(key)) continue;
+      this.remember(key, e.ts);
+      if (e.ph === 'X') {
+        if (finite(e.dur)) this.onPause(kind, e.ts - this.offsetUs, Math.max(0, e.dur));
+      } else if (e.ph === 'B') this.open.set(e.name, e.ts);
+      else {
+        const began = this.open.get(e.name);
+        if (began === undefined) continue;
+        this.open.delete(e.name);
+        this.onPause(kind, began - this.offsetUs, Math.max(0, e.ts - began));
+      }
+    }
+  }
+
+  /** Keys are kept for a few flushes' worth of time: bounded by the GC rate. */
+  private remember(key: number, ts: number): void {
+    this.seen.set(key, ts);
+    if (ts > this.newestTs) this.newestTs = ts;
+    for (const [k, t] of this.seen) {
+      if (t >= this.newestTs - SEEN_US) break;
+      this.seen.delete(k);
+    }
+  }
+}
+
+/**
+ * The two sessions' tracing, restarted at each flush. Until it has started, and if NodeTracing
+ * cannot be used, the probe observes GC on the main thread instead.
+ */
+export class GcTracer {
+  private sessions: [Session, Session] | undefined;
+  private stopped = false;
+  private lastDataMs = 0;
+
+  private started = false;
+
+  /** `started`: once, when tracing is on; `failed`: once, if it cannot be. */
+  constructor(
+    private readonly makeSession: () => Session,
+    private readonly parser: GcEventParser,
+    private readonly events: { readonly started: () => void; readonly failed: (reason: string) => void },
+  ) {}
+
+  start(): void {
+    try {
+      this.sessions = [this.session(), this.session()];
+      this.begin(this.sessions[0]);
+    } catch (err) {
+      this.fail(`inspector: ${(err as Error).message}`);
+    }
+  }
+
+  /** Collects what was traced since the last flush; the pauses arrive shortly after. */
+  flush(): void {
+    const s = this.sessions;
+    if (!s || this.stopped) return;
+    this.begin(s[1]);
+    s[0].post('NodeTracing.stop');
+    this.sessions = [s[1], s[0]];
+  }
+
+  /**
+   * The last collection, at exit: stops tracing and calls `done` once its events are in (a
+   * moment without more after the first batch), or after `timeoutMs`.
+   */
+  finish(timeoutMs: number, done: () => void): void {
+    const s = this.sessions;
+    if (!s || this.stopped) return done();
+    const asked = Date.now();
+    const since = this.lastDataMs;
+    s[0].post('NodeTracing.stop');
+    const check = (): void => {
+      const now = Date.now();
+      const arrived = this.lastDataMs > since;
+      if ((arrived && now - this.lastDataMs >= QUIET_MS) || now - asked >= timeoutMs) {
+        this.stop();
+        done();
+      } else setTimeout(check, QUIET_MS);
+    };
+    setTimeout(check, QUIET_MS);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const s of this.sessions ?? []) {
+      try {
+        s.disconnect();
+      } catch {
+        // already gone
+      }
+    }
+    this.sessions = undefined;
+  }
+
+  private session(): Session {
+    const s = this.makeSession();
+    s.on('NodeTracing.dataCollected', (m: { params?: { value?: unknown } }) => {
+      this.lastDataMs = Date.now();
+      this.parser.add(m.params?.value);
+    });
+    return s;
+  }
+
+  private begin(s: Session): void {
+    s.post('NodeTracing.start', { traceConfig: { includedCategories: TRACE_CATEGORIES } }, (err) => {
+      if (err) this.fail(`NodeTracing: ${err.message}`);
+      else if (!this.started && !this.stopped) {
+        this.started = true;
+        this.events.started();
+      }
+    });
+  }
+
+  private fail(reason: string): void {
+    if (this.stopped) return;
+    this.stop();
+    this.events.failed(reason);
+  }
+}
