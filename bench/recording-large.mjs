@@ -153,6 +153,7 @@ for (const shape of SHAPES) {
     traceModelP50Ms: traceMs.length > 0 ? median(traceMs) : null, traceModelMaxMs: traceMs.length > 0 ? max(traceMs) : null,
     sequentialReadMs: readMs, sequentialReadMBps: size / 1e6 / (readMs / 1000),
     openNoIndexMs: scan.ms, openNoIndexFullScanMs: full.ms, seekNoIndexP50Ms: median(scanSeekMs), seekNoIndexMaxMs: max(scanSeekMs),
+    seeksMs: { cold: seekMs, cacheKept: warmSeekMs, noIndexCold: scanSeekMs },
   };
   results.push(r);
   console.log(JSON.stringify(r));

@@ -36,7 +36,7 @@ const ENTRY_BYTES = 24;
  * Each keyframe lists the ones before it, up to this many (its trail): a file without an index
  * finds them all from the last one in a few reads, instead of reading every chunk header.
  */
-export const KEYFRAME_TRAIL = 64;
+export const KEYFRAME_TRAIL = 16;
 const finite = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });

@@ -346,7 +346,7 @@ export class RecordingWriter {
       const trail = encodeKeyframeEntries(this.keyframes.slice(-KEYFRAME_TRAIL));
       await this.writeChunk(ChunkKind.keyframe, { firstSeq: seq, startMs: timeMs, endMs: timeMs, frameCount: 0 }, [
         [Lane.core, await deflate(raw, 6), raw, 0, 0, 0],
-        [Lane.core, trail, trail, 0, 0, 0],
+        [Lane.core, await deflate(trail, 6), trail, 0, 0, 0],
       ]);
       this.keyframes.push({ offset, seq, timeMs });
     });
