@@ -52,6 +52,7 @@ export function runWorker(data: WorkerData): void {
   let config = data.hello.config;
   let socket: Socket | undefined;
   let stopped = false;
+  let exiting = false;
   let lastDrops = '{}';
   let lastDropsChecked = 0;
   const post = (m: WorkerToMain): void => port.postMessage(m);
@@ -134,7 +135,8 @@ export function runWorker(data: WorkerData): void {
     timer = undefined;
     try {
       drain();
-      watchdog.tick();
+      // While the target exits, its main thread waits for us on purpose: not a block.
+      if (!exiting) watchdog.tick();
       sendDrops(false);
       views.setWorkerActiveMs(performance.eventLoopUtilization().active);
     } catch (err) {
@@ -173,6 +175,7 @@ export function runWorker(data: WorkerData): void {
       sendDrops(true);
       send(encodeGoodbye(m.goodbye), () => views.markFlushed(views.writePosition));
     } else if (m.type === 'exiting') {
+      exiting = true;
       clearInterval(gcTimer);
       if (gcTracer) gcTracer.finish(GC_FINAL_MS, () => views.markGcFinal());
       else views.markGcFinal();

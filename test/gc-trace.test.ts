@@ -72,4 +72,15 @@ describe('the probe reports every GC pause, from trace events', () => {
     expect({ unmatched, nearest }).toEqual({ unmatched: [], nearest: [] });
     expect(reported.length).toBe(expected.length);
   });
+
+  it('waits at exit for the last pauses, and that wait is not a blocked loop', async () => {
+    // At a 10 ms threshold the wait for the last collection (tens of ms) would be seen as one.
+    const run = await runProbed('allocate.js', {}, { intervalMs: 50, blockThresholdMs: 10 });
+    await run.exit;
+    await run.closed;
+    await run.server.close();
+    const state = run.state();
+    expect(state.totals.gcCount).toBeGreaterThan(0);
+    expect(state.blocked.filter((b) => b.state === 'ongoing')).toEqual([]);
+  });
 });
