@@ -24,6 +24,9 @@
 //
 // --mode tasks|trace measures those modes instead (budgets ≤ 10% and ≤ 25%).
 //
+// --part heartbeat|gc|worker: the "probed" server runs one stand-in for a part of the probe
+// (bench/fixtures/probe-parts.js, preloaded) instead of the probe, to see what each part costs.
+//
 // --concurrent measures in pairs driven at the same time instead: base with probed, then base
 // with control (A/A), both servers of a pair on CPU 0 and one load generator each on CPU 1.
 // The two servers of a pair then share the same moments of the shared machine, so their CPU
@@ -34,7 +37,7 @@
 // servers of a pair until they share CPU 0 fully: then each is saturated, and the ratio of
 // requests/s within a pair is the throughput cost itself.
 //
-//   node bench/http-throughput.mjs [--quick] [--rounds N] [--seconds S] [--no-pin] [--mode m] [--concurrent [--pipelining N]]
+//   node bench/http-throughput.mjs [--quick] [--rounds N] [--seconds S] [--no-pin] [--mode m] [--concurrent [--pipelining N]] [--part p]
 
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
@@ -60,6 +63,9 @@ const WARMUP_SECONDS = QUICK ? 1 : 1.5;
 // Enough requests in flight that the server stays busy when the load generator is descheduled.
 const CONNECTIONS = 50;
 const PIPELINING = arg('pipelining', 1);
+const partArg = process.argv.indexOf('--part');
+const PART = partArg === -1 ? undefined : process.argv[partArg + 1];
+if (PART !== undefined && !['heartbeat', 'gc', 'worker'].includes(PART)) throw new Error('--part must be one of heartbeat, gc, worker');
 const PIN = !process.argv.includes('--no-pin') && hasTaskset();
 const SERVER_CPU = PIN ? '0' : undefined;
 const LOAD_CPU = PIN ? '1' : undefined;
@@ -73,17 +79,20 @@ const serverFile = join(FIXTURES, 'http-server.js');
 
 /** Starts one server; resolves once it listens, with its port and the server's own pid. */
 async function startServer(variant) {
+  const stand = variant === 'probed' && PART !== undefined;
   const { command, args } = variant !== 'probed'
     ? pinned(SERVER_CPU, process.execPath, [serverFile])
-    : pinned(SERVER_CPU, process.execPath, [CLI, 'run', '--json', '--mode', MODE, '--', process.execPath, serverFile]);
-  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    : stand
+      ? pinned(SERVER_CPU, process.execPath, ['--require', join(FIXTURES, 'probe-parts.js'), serverFile])
+      : pinned(SERVER_CPU, process.execPath, [CLI, 'run', '--json', '--mode', MODE, '--', process.execPath, serverFile]);
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env: stand ? { ...process.env, LOOPSCOPE_BENCH_PART: PART } : process.env });
   const s = { variant, child, stdout: '', stderr: '' };
   child.stdout.on('data', (d) => (s.stdout += d));
   child.stderr.on('data', (d) => (s.stderr += d));
   // Under loopscope run --json, the server's own stdout comes out on the CLI's stderr.
   const [, port, pid] = await waitForLine(child, /listening (\d+) (\d+)/);
   // The CLI process (not its child, already started on CPU 0) moves to the load's CPU.
-  if (variant === 'probed' && LOAD_CPU !== undefined) repin(child.pid, LOAD_CPU);
+  if (variant === 'probed' && !stand && LOAD_CPU !== undefined) repin(child.pid, LOAD_CPU);
   return Object.assign(s, { url: `http://127.0.0.1:${port}/items?q=1`, pid: Number(pid) });
 }
 

@@ -101,6 +101,16 @@ describe('terminal views', () => {
     for (const l of lines) expect([...l].length).toBeLessThanOrEqual(60);
   });
 
+  it('gives the GC rate over a span whose pauses have all arrived, by their start', () => {
+    // A pause every 100 ms of 2 ms, delivered in batches once a second, as traced pauses are.
+    const messages: ProbeMessage[] = Array.from({ length: 50 }, (_, i) => {
+      const batch = i % 10 === 9 ? Array.from({ length: 10 }, (_, k) => ({ kind: 'minor' as const, startUs: (i - 9 + k) * 100_000 + 20_000, durationUs: 2000 })) : [];
+      return { type: 'metrics', sample: sample(i, 200, { gc: batch }) };
+    });
+    const lines = renderLiveView(messages.reduce(applyMessage, initialSessionState), { width: 100, elapsedMs: 5000, status: undefined, remainingMs: undefined }).join('\n');
+    expect(lines).toMatch(/gc +10\/s, 20(\.0)? ms\/s \(the last settled 2 s\)/);
+  });
+
   it('writes the target\'s output above the footer, in whole lines', () => {
     let written = '';
     const out = Object.assign(new Writable({ write(chunk, _e, cb) { written += chunk; cb(); } }), { columns: 80 });

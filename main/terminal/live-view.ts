@@ -34,6 +34,34 @@ function lastWindow(recent: readonly MetricsSample[]): MetricsSample[] {
   return out.reverse();
 }
 
+/**
+ * GC pauses reach loopscope up to a second after they happen (the probe collects them from
+ * trace events once a second), each with its own start. So the rate is taken over a span that
+ * ended a settling time ago, by start: every pause in it has arrived, and bursts of arrivals
+ * do not show as bursts of GC.
+ */
+const GC_SETTLE_US = 1_200_000;
+const GC_SPAN_US = 2_000_000;
+
+function settledGc(recent: readonly MetricsSample[]): { perSecond: number; msPerSecond: number } {
+  const last = recent[recent.length - 1];
+  if (!last) return { perSecond: 0, msPerSecond: 0 };
+  const to = last.timeUs - GC_SETTLE_US;
+  const from = to - GC_SPAN_US;
+  let count = 0;
+  let us = 0;
+  for (let i = recent.length - 1; i >= 0 && recent[i]!.timeUs >= from; i--) {
+    for (const g of recent[i]!.gc) {
+      if (g.startUs >= from && g.startUs < to) {
+        count++;
+        us += g.durationUs;
+      }
+    }
+  }
+  const seconds = GC_SPAN_US / 1e6;
+  return { perSecond: Math.round(count / seconds), msPerSecond: us / 1000 / seconds };
+}
+
 /** Max lag per second-long bucket, for the sparkline. */
 function lagPerSecond(recent: readonly MetricsSample[], points: number): number[] {
   const last = recent[recent.length - 1];
@@ -72,7 +100,7 @@ export function renderLiveView(state: SessionState, ctx: LiveViewContext): strin
   };
   const windowUs = window.reduce((t, s) => t + s.intervalUs, 0);
   const latest = window[window.length - 1]!;
-  const gcs = window.flatMap((s) => s.gc);
+  const gc = settledGc(state.recent);
 
   const lag = window.reduce((h, s) => addInterval(h, s.lag.percentiles, s.lag.count), emptyLagHistogram());
   lines.push(
@@ -84,7 +112,7 @@ export function renderLiveView(state: SessionState, ctx: LiveViewContext): strin
   lines.push(` loop     utilization ${formatPercent(weighted((s) => s.utilization))}   cpu user ${formatPercent(cpuUser)} system ${formatPercent(cpuSystem)}`);
   lines.push(` memory   heap ${formatBytes(latest.heapUsedBytes)} of ${formatBytes(latest.heapTotalBytes)}   rss ${formatBytes(latest.rssBytes)}   external ${formatBytes(latest.externalBytes)}`);
   lines.push(
-    ` gc       ${gcs.length} in the last second, ${formatMs(gcs.reduce((t, g) => t + g.durationUs, 0) / 1000)}` +
+    ` gc       ${gc.perSecond}/s, ${formatMs(gc.msPerSecond)}/s (the last settled ${GC_SPAN_US / 1e6} s)` +
       `   session: ${state.totals.gcCount}, max ${formatMs(state.totals.gcMaxUs / 1000)}`,
   );
   const resources = [...latest.resources].sort((a, b) => b.count - a.count).map((r) => `${r.type} ${r.count}`).join(', ');
