@@ -147,12 +147,15 @@ export interface RecentRecording {
 /**
  * What subscribers receive, batched (at most ~30 batches a second). `points` are the samples
  * since the previous update of that session; with `reset`, they are all the session has kept
- * and replace what the subscriber had.
+ * and replace what the subscriber had. `revised` are points sent before, again, with the GC
+ * time that has since arrived for them (GC pauses reach loopscope up to a second late): they
+ * replace the points with the same `t`.
  */
 export interface SessionUpdate {
   readonly kind: 'session';
   readonly view: SessionView;
   readonly points: readonly SeriesPoint[];
+  readonly revised: readonly SeriesPoint[];
   readonly reset: boolean;
 }
 

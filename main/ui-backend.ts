@@ -21,7 +21,7 @@ import { recordingFileName, SessionRecorder } from './recording/session-recorder
 import { startProbeServer, type ProbeConnection, type ProbeServer } from './server/probe-server';
 import { LiveSession } from './session/live-session';
 import { causalityView, timelineView } from './session/trace-view';
-import { newPoints, originOf, replayConfig, sessionView } from './session/view-model';
+import { newPoints, originOf, replayConfig, revisedPoints, sessionView } from './session/view-model';
 import type { CausalityView, ProcessEntry, RecentRecording, ReplayCommand, SessionUpdate, TimelineView, UiApi, UiEvent } from './ui-api';
 
 /** ~30 updates a second at most. */
@@ -298,6 +298,6 @@ export class UiBackend implements UiApi {
         recording: e.recorder?.view ?? null, replay: null,
       })
       : sessionView(state, { id: e.id, how: 'replay', config: replayConfig(state), ended: true, error: undefined, recording: null, replay: e.session.view() });
-    return { kind: 'session', view, points: newPoints(state, count), reset };
+    return { kind: 'session', view, points: newPoints(state, count), revised: reset ? [] : revisedPoints(state, count), reset };
   }
 }

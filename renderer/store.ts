@@ -4,6 +4,7 @@
 import type { SeriesPoint, SessionView, UiEvent } from '../main/ui-api';
 import { keepEqual } from './keep-equal';
 import { keepRecent } from './keep-recent';
+import { revise } from './revise-points';
 
 /**
  * Seconds of points kept per session: the charts' window (SessionScreen's WINDOW_S). Nothing
@@ -38,8 +39,9 @@ export class SessionStore {
       const old = this.sessions.get(e.view.id);
       // Most updates under a flood change nothing that is shown: those wake no one.
       const view = keepEqual(old?.view, e.view);
-      if (old && view === old.view && e.points.length === 0 && !e.reset) continue;
-      const before = e.reset ? [] : old?.points ?? [];
+      const { revised } = e;
+      if (old && view === old.view && e.points.length === 0 && revised.length === 0 && !e.reset) continue;
+      const before = e.reset ? [] : revise(old?.points ?? [], revised);
       const points = e.points.length > 0 ? keepRecent(before.concat(e.points), KEPT_S, MAX_POINTS) : before;
       this.sessions.set(e.view.id, { view, points });
       changed = true;

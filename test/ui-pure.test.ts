@@ -12,6 +12,10 @@ import { keepEqual } from '../renderer/keep-equal';
 import { keepRecent } from '../renderer/keep-recent';
 import { FrameTurns } from '../renderer/charts/frame-turns';
 import { fakeApi } from './helpers/fake-api';
+import { gcByStart, newPoints, revisedPoints } from '../main/session/view-model';
+import { applyMessage, initialSessionState } from '../main/session/session-state';
+import { revise } from '../renderer/revise-points';
+import type { MetricsSample, ProbeMessage } from '../probe/wire';
 import { MAX_TIMELINE_SPAN_S } from '../main/ui-calls';
 import type { TimelineSlice } from '../main/ui-api';
 import * as tm from '../renderer/timeline/timeline-math';
@@ -320,5 +324,37 @@ describe('keepRecent', () => {
     expect(keepRecent(all, 20, 10)).toEqual(at(20, 30, 40));
     expect(keepRecent(all, 100, 2)).toEqual(at(30, 40));
     expect(keepRecent([], 20, 10)).toEqual([]);
+  });
+});
+
+describe('GC time on the charts, where each pause began', () => {
+  // Samples every 100 ms; pauses of 2 ms every 100 ms, delivered in batches once a second.
+  const sampleAt = (i: number): MetricsSample => ({
+    timeUs: (i + 1) * 100_000, intervalUs: 100_000,
+    lag: { minUs: 0, meanUs: 0, p50Us: 0, p90Us: 0, p99Us: 0, maxUs: 0, count: 1, stallMaxUs: 0, percentiles: [] },
+    utilization: 0, cpuUserUs: 0, cpuSystemUs: 0, rssBytes: 0, heapUsedBytes: 0, heapTotalBytes: 0, externalBytes: 0, arrayBuffersBytes: 0,
+    gc: i % 10 === 9 ? Array.from({ length: 10 }, (_, k) => ({ kind: 'minor' as const, startUs: (i - 9 + k) * 100_000 + 50_000, durationUs: 2000 })) : [],
+    resources: [], probeMainUs: 0, probeWorkerUs: 0,
+  });
+  const state = (n: number) => Array.from({ length: n }, (_, i): ProbeMessage => ({ type: 'metrics', sample: sampleAt(i) })).reduce(applyMessage, initialSessionState);
+
+  it('bins each pause into the interval it began in, not the one that carried it', () => {
+    expect([...gcByStart(state(20).recent, 0)]).toEqual(Array.from({ length: 20 }, () => 2000));
+    expect(newPoints(state(20), 20).map((p) => p.gcMs)).toEqual(Array.from({ length: 20 }, () => 2));
+  });
+
+  it('sends the earlier points again once their pauses arrive, and the page puts them in place', () => {
+    // Points 10..18 were sent without GC; sample 19 brings their pauses.
+    const before = newPoints(state(19), 19);
+    expect(before.slice(10).map((p) => p.gcMs)).toEqual(Array.from({ length: 9 }, () => 0));
+    const s = state(20);
+    const revised = revisedPoints(s, 1);
+    expect(revised.map((p) => p.t)).toEqual(before.slice(10).map((p) => p.t));
+    expect(revised.every((p) => p.gcMs === 2)).toBe(true);
+    const shown = revise(before, revised).concat(newPoints(s, 1));
+    expect(shown.map((p) => p.gcMs)).toEqual(Array.from({ length: 20 }, () => 2));
+    expect(revisedPoints(state(21), 1)).toEqual([]);
+    // An update with no new samples (the view alone changed) revises nothing.
+    expect(revisedPoints(state(20), 0)).toEqual([]);
   });
 });

@@ -10,10 +10,12 @@ import type { SessionState } from './session-state';
 const ms = (us: number): number => Math.round(us) / 1000;
 const mb = (bytes: number): number => Math.round(bytes / 10_485.76) / 100;
 
-/** `originUs`: the session's first sample start, on the target's clock. */
-export function seriesPoint(s: MetricsSample, originUs: number): SeriesPoint {
-  let gcUs = 0;
-  for (const g of s.gc) gcUs += g.durationUs;
+/**
+ * `originUs`: the session's first sample start, on the target's clock. `gcUs`: the GC time
+ * that began in this sample's interval (see gcByStart), which is not the time of the pauses it
+ * carries: traced pauses reach loopscope about a second after they happen.
+ */
+export function seriesPoint(s: MetricsSample, originUs: number, gcUs: number): SeriesPoint {
   return {
     t: (s.timeUs - originUs) / 1e6,
     p50Ms: ms(s.lag.p50Us),
@@ -32,11 +34,68 @@ export function originOf(state: SessionState): number {
   return state.totals.firstSampleUs ?? 0;
 }
 
+const MAX_LATE_US = 5_000_000;
+
+/** The index of the sample whose interval holds `us` (the last interval ending at or after it). */
+function sampleAt(recent: readonly MetricsSample[], us: number): number {
+  let lo = 0;
+  let hi = recent.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (recent[mid]!.timeUs < us) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * GC time per sample from `from` on, by when each pause began, from the pauses carried by the
+ * samples from `from` on. Pure.
+ */
+export function gcByStart(recent: readonly MetricsSample[], from: number): Float64Array {
+  const out = new Float64Array(Math.max(0, recent.length - from));
+  if (out.length === 0) return out;
+  const first = recent[from]!;
+  const startUs = first.timeUs - first.intervalUs;
+  for (let j = from; j < recent.length; j++) {
+    for (const g of recent[j]!.gc) {
+      if (g.startUs < startUs) continue;
+      const k = Math.min(j, sampleAt(recent, g.startUs)) - from;
+      out[k] = out[k]! + g.durationUs;
+    }
+  }
+  return out;
+}
+
 /** The last `count` samples received, as points (count is capped by what the state keeps). */
 export function newPoints(state: SessionState, count: number): SeriesPoint[] {
   const origin = originOf(state);
   const from = Math.max(0, state.recent.length - count);
-  return state.recent.slice(from).map((s) => seriesPoint(s, origin));
+  const gc = gcByStart(state.recent, from);
+  return state.recent.slice(from).map((s, i) => seriesPoint(s, origin, gc[i]!));
+}
+
+/**
+ * The points before the last `count` whose GC time the last `count` samples changed: they
+ * carry pauses that began in those points' intervals. Sent again, so a chart shows each pause
+ * where it happened.
+ */
+export function revisedPoints(state: SessionState, count: number): SeriesPoint[] {
+  const { recent } = state;
+  const firstNew = Math.max(0, recent.length - count);
+  if (firstNew === 0 || firstNew >= recent.length) return [];
+  // Pauses come at most about a second late; anything older is not worth resending for.
+  const oldestUs = recent[firstNew]!.timeUs - MAX_LATE_US;
+  let earliest = firstNew;
+  for (let j = firstNew; j < recent.length; j++) {
+    for (const g of recent[j]!.gc) {
+      if (g.startUs >= oldestUs) earliest = Math.min(earliest, sampleAt(recent, g.startUs));
+    }
+  }
+  if (earliest === firstNew) return [];
+  const origin = originOf(state);
+  const gc = gcByStart(recent, earliest);
+  return recent.slice(earliest, firstNew).map((s, i) => seriesPoint(s, origin, gc[i]!));
 }
 
 function tasksRows(state: SessionState): TaskRow[] | null {
