@@ -5,7 +5,7 @@ import { Worker } from 'node:worker_threads';
 import { closeSync, openSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { createSampler, type Sampler } from './sampler';
-import { HandedOverGc, ObservedGc, TracedGc } from './gc-sources';
+import { HandedOverGc, ObservedGc, TracedGc, type GcSource } from './gc-sources';
 import { createSharedState, SharedViews } from './shared-state';
 import { beatIntervalMs, type MainToWorker, type WorkerToMain } from './threads';
 import type { WorkerData } from './worker';
@@ -46,18 +46,15 @@ function stackUnavailableReason(): string | undefined {
 }
 
 /**
- * Why GC pauses cannot come from trace events here, if they cannot: the worker reads them
- * through the inspector, and a target that records trace events itself would find ours in
- * its trace file.
+ * Whether GC pauses can come from trace events here: the worker reads them through the
+ * inspector, and a target that records trace events itself would find ours in its trace file.
  */
-function gcUntracedReason(): string | undefined {
-  const noInspector = stackUnavailableReason();
-  if (noInspector) return noInspector;
+function canTraceGc(): boolean {
+  if (stackUnavailableReason()) return false;
   try {
-    const categories = (require('node:trace_events') as typeof import('node:trace_events')).getEnabledCategories();
-    return categories ? `the target records trace events (${categories})` : undefined;
+    return !(require('node:trace_events') as typeof import('node:trace_events')).getEnabledCategories();
   } catch {
-    return 'no trace events in this Node';
+    return false;
   }
 }
 
@@ -96,10 +93,10 @@ export function startProbe(options: ProbeOptions, onStopped: (reason: string) =>
   let config = options.config;
   const state = createSharedState(options.ringBytes ?? DEFAULT_RING_BYTES);
   const views = new SharedViews(state);
-  const gcUntraced = gcUntracedReason();
   // GC pauses are observed here until the worker has its tracing on (see gc-sources.ts).
-  let observedGc = new ObservedGc();
-  const sampler: Sampler = createSampler(observedGc);
+  const observedGc = new ObservedGc();
+  let gcSource: GcSource = observedGc;
+  const sampler: Sampler = createSampler(gcSource);
   const dictionary = new Map<string, number>();
   let stopped = false;
 
@@ -213,7 +210,7 @@ export function startProbe(options: ProbeOptions, onStopped: (reason: string) =>
     mainTimeOrigin: performance.timeOrigin,
     maxSocketBufferBytes: MAX_SOCKET_BUFFER_BYTES,
     hello: makeHello(options),
-    gcTrace: gcUntraced === undefined ? { mainTid: process.pid, offsetUs: traceClockOffsetUs() } : undefined,
+    gcTrace: canTraceGc() ? { mainTid: process.pid, offsetUs: traceClockOffsetUs() } : undefined,
   };
   const worker = new Worker(options.probeFile, {
     workerData,
@@ -256,11 +253,11 @@ export function startProbe(options: ProbeOptions, onStopped: (reason: string) =>
 
   let gcTraced = false;
   const onExit = guard((code: number): void => {
+    // A last beat: a block the watchdog is following ended here at the latest.
+    beat();
+    toWorker({ type: 'exiting' });
     // The worker collects GC pauses about once a second: the last ones, before the last sample.
-    if (gcTraced) {
-      toWorker({ type: 'exiting' });
-      views.waitGcFinal(GC_FINAL_WAIT_MS);
-    }
+    if (gcTraced) views.waitGcFinal(GC_FINAL_WAIT_MS);
     takeSample();
     const target = views.writePosition;
     toWorker({ type: 'goodbye', goodbye: { reason: 'target exiting', exitCode: code } });
@@ -272,11 +269,13 @@ export function startProbe(options: ProbeOptions, onStopped: (reason: string) =>
     if (m.type === 'stopped') stop(m.reason);
     else if (m.type === 'gc-traced') {
       gcTraced = true;
-      sampler.replaceGc(new HandedOverGc(observedGc, new TracedGc(views), Math.round(performance.now() * 1000)));
+      gcSource = new HandedOverGc(observedGc, new TracedGc(views), Math.round(performance.now() * 1000));
+      sampler.replaceGc(gcSource);
     } else if (m.type === 'gc-untraced' && gcTraced) {
       gcTraced = false;
-      observedGc = new ObservedGc();
-      sampler.replaceGc(observedGc);
+      gcSource.stop();
+      gcSource = new ObservedGc();
+      sampler.replaceGc(gcSource);
     } else if (m.type === 'configure') {
       config = m.config;
       schedule();

@@ -115,6 +115,8 @@ export function runWorker(data: WorkerData): void {
     const { byType, bytes } = views.drops();
     const frames: Record<string, number> = {};
     for (const [type, n] of byType) frames[messageTypeName(type)] = n;
+    // GC pauses the main thread had no room for are drops too, though they are not frames.
+    if (views.gcPausesLost > 0) frames['gcPauses'] = views.gcPausesLost;
     const key = JSON.stringify(frames);
     if (key === lastDrops) return;
     lastDrops = key;
@@ -175,6 +177,8 @@ export function runWorker(data: WorkerData): void {
       sendDrops(true);
       send(encodeGoodbye(m.goodbye), () => views.markFlushed(views.writePosition));
     } else if (m.type === 'exiting') {
+      // The exit handler's beat ends a block in progress; after it, the main thread waits for us.
+      watchdog.tick();
       exiting = true;
       clearInterval(gcTimer);
       if (gcTracer) gcTracer.finish(GC_FINAL_MS, () => views.markGcFinal());
