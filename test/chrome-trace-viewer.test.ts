@@ -277,16 +277,21 @@ describe.skipIf(!existsSync(CHROMIUM))('the Chrome trace export in Catapult\'s t
     const { summary } = metrics;
     expectCleanImport(loaded, summary.pid!);
     expect(loaded.state.processes[0]!.header).toMatch(/^node .*blocker\.js /);
+    // The viewer adds the pid to the name itself: once.
+    expect(loaded.state.processes[0]!.header.match(/\(pid /g)).toHaveLength(1);
 
-    // One sample a metrics frame, in the units the names say (the live summary's numbers).
-    for (const [counter, series] of [['event loop lag (ms)', ['p50', 'p99', 'max']], ['event loop utilization (%)', ['utilization']], ['memory (MB)', ['heapUsed', 'heapTotal', 'rss']]] as const) {
-      expect(counterOf(loaded.state, counter)?.series.map((s) => s.name), counter).toEqual(series);
-      for (const s of series) expect(seriesOf(loaded.state, counter, s), `${counter} ${s}`).toHaveLength(summary.samples);
+    // One sample a metrics frame, in the units the names say (the live summary's numbers). One
+    // value per counter: the viewer stacks the values of one counter, so that the top of its
+    // track would be their sum (a block's lag drawn as p50 + p99 + max).
+    for (const [counter, unit] of [['lag p50', 'ms'], ['lag p99', 'ms'], ['lag max', 'ms'], ['event loop utilization (%)', 'utilization'], ['heap used', 'MB'], ['heap total', 'MB'], ['rss', 'MB']] as const) {
+      expect(counterOf(loaded.state, counter)?.series.map((s) => s.name), counter).toEqual([unit]);
+      expect(seriesOf(loaded.state, counter, unit), counter).toHaveLength(summary.samples);
+      expect(counterOf(loaded.state, counter)?.maxTotal, counter).toBeCloseTo(Math.max(...seriesOf(loaded.state, counter, unit)), 6);
     }
     expect(summary.samples).toBeGreaterThan(3);
-    expect(Math.max(...seriesOf(loaded.state, 'event loop lag (ms)', 'max'))).toBeCloseTo(summary.lag.maxMs, 2);
+    expect(Math.max(...seriesOf(loaded.state, 'lag max', 'ms'))).toBeCloseTo(summary.lag.maxMs, 2);
     expect(Math.max(...seriesOf(loaded.state, 'event loop utilization (%)', 'utilization'))).toBeCloseTo(summary.utilization.max * 100, 0);
-    expect(Math.max(...seriesOf(loaded.state, 'memory (MB)', 'heapUsed'))).toBeCloseTo(summary.memory.heapUsedMaxBytes / MB, 3);
+    expect(Math.max(...seriesOf(loaded.state, 'heap used', 'MB'))).toBeCloseTo(summary.memory.heapUsedMaxBytes / MB, 3);
 
     // Every GC pause the probe saw, as a slice on the GC track.
     const gc = threadOf(loaded.state, 'GC')?.slices ?? [];
@@ -326,7 +331,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the Chrome trace export in Catapult\'s t
     // The request's chain, from the listening socket to the handler's timer.
     for (const type of ['TCPSERVERWRAP', 'TCPWRAP', 'HTTPINCOMINGMESSAGE', 'Timeout']) expect(callbacks.map((c) => c.title), type).toContain(type);
     // Counters come along in trace mode too.
-    expect(seriesOf(loaded.state, 'event loop lag (ms)', 'p99')).toHaveLength(traced.summary.samples);
+    expect(seriesOf(loaded.state, 'lag p99', 'ms')).toHaveLength(traced.summary.samples);
   });
 
   it('shows what it could not read: a truncated export fails to import, with the error in an overlay', async () => {

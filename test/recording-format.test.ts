@@ -213,9 +213,9 @@ describe('what only a whole recording tells', () => {
   it('converts to Chrome trace events: metadata, counters, GC, blocks and callbacks', () => {
     const b = new ChromeTraceBuilder();
     const meta = b.add({ type: 'hello', hello: syntheticHello });
-    expect(meta.find((e) => e.name === 'process_name')).toMatchObject({ ph: 'M', pid: 4242, args: { name: 'node /srv/app.js (pid 4242)' } });
+    expect(meta.find((e) => e.name === 'process_name')).toMatchObject({ ph: 'M', pid: 4242, args: { name: 'node /srv/app.js' } });
     const metrics = b.add({ type: 'metrics', sample: sample(0) });
-    expect(metrics.filter((e) => e.ph === 'C').map((e) => e.name)).toEqual(['event loop lag (ms)', 'event loop utilization (%)', 'memory (MB)']);
+    expect(metrics.filter((e) => e.ph === 'C').map((e) => e.name)).toEqual(['lag p50', 'lag p99', 'lag max', 'event loop utilization (%)', 'heap used', 'heap total', 'rss']);
     expect(metrics.find((e) => e.ph === 'X')).toMatchObject({ name: 'GC (minor)', tid: TRACKS.gc, ts: 10, dur: 800 });
     const stack = [{ functionName: 'spin', url: 'file:///srv/app.js', lineNumber: 3, columnNumber: 1 }];
     expect(b.add({ type: 'blocked', report: { id: 1, state: 'ongoing', startUs: 5, durationUs: 60_000, stack } })).toEqual([]);

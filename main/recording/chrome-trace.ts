@@ -77,9 +77,14 @@ export class ChromeTraceBuilder {
         const s = message.sample;
         const at = { ts: s.timeUs, pid: this.pid, tid: this.pid, ph: 'C' as const };
         return [
-          { ...at, name: 'event loop lag (ms)', args: { p50: s.lag.p50Us / 1000, p99: s.lag.p99Us / 1000, max: s.lag.maxUs / 1000 } },
+          // One value per counter: chrome://tracing stacks the values of one counter event.
+          { ...at, name: 'lag p50', args: { ms: s.lag.p50Us / 1000 } },
+          { ...at, name: 'lag p99', args: { ms: s.lag.p99Us / 1000 } },
+          { ...at, name: 'lag max', args: { ms: s.lag.maxUs / 1000 } },
           { ...at, name: 'event loop utilization (%)', args: { utilization: Math.round(s.utilization * 1000) / 10 } },
-          { ...at, name: 'memory (MB)', args: { heapUsed: s.heapUsedBytes / MB, heapTotal: s.heapTotalBytes / MB, rss: s.rssBytes / MB } },
+          { ...at, name: 'heap used', args: { MB: s.heapUsedBytes / MB } },
+          { ...at, name: 'heap total', args: { MB: s.heapTotalBytes / MB } },
+          { ...at, name: 'rss', args: { MB: s.rssBytes / MB } },
           ...s.gc.map((g): TraceEvent => ({
             name: `GC (${g.kind})`, cat: 'gc', ph: 'X', ts: g.startUs, dur: Math.max(0, g.durationUs), pid: this.pid, tid: TRACKS.gc,
           })),
@@ -113,8 +118,9 @@ export class ChromeTraceBuilder {
     const meta = (name: string, tid: number, args: Record<string, unknown>): TraceEvent => ({ name, ph: 'M', ts: 0, pid: this.pid, tid, args });
     const script = traceText(h.argv[1] ?? h.title);
     return [
-      meta('process_name', this.pid, { name: `node ${script} (pid ${h.pid})` }),
-      meta('process_labels', this.pid, { labels: traceText(`node ${h.nodeVersion}, ${h.config.mode} mode`) }),
+      // Viewers add the pid to the name themselves, and split labels at commas.
+      meta('process_name', this.pid, { name: `node ${script}` }),
+      meta('process_labels', this.pid, { labels: traceText(`node ${h.nodeVersion},${h.config.mode} mode`) }),
       ...Object.entries(TRACK_NAMES).map(([tid, name]) => meta('thread_name', Number(tid), { name })),
     ];
   }
