@@ -32,3 +32,30 @@ describe('shared ring', () => {
     expect(() => createSharedState(100)).toThrow(/power of two/);
   });
 });
+
+describe('GC pauses from the worker to the main thread', () => {
+  it('passes pauses in order, a bounded number at a time, and counts those it has no room for', () => {
+    const state = createSharedState(64);
+    const worker = new SharedViews(state);
+    const main = new SharedViews(state);
+    const taken: number[] = [];
+    const take = (max: number) => main.takeGcPauses(max, (kind, startUs, durationUs) => taken.push(kind, startUs, durationUs));
+    // Several times round the ring, a few thousand at a time, as a flush delivers them.
+    let next = 0;
+    for (let round = 0; round < 5; round++) {
+      for (let i = 0; i < 3000; i++, next++) expect(worker.pushGcPause(1 + (next % 3), next, next / 2)).toBe(true);
+      while (take(256) > 0);
+    }
+    expect(taken).toEqual(Array.from({ length: next }, (_, i) => [1 + (i % 3), i, i / 2]).flat());
+    expect(worker.gcPausesLost).toBe(0);
+    // The main thread falls behind by more than the ring holds: the rest are counted lost.
+    let accepted = 0;
+    for (let i = 0; i < 10_000; i++) if (worker.pushGcPause(1, i, 1)) accepted++;
+    expect(worker.gcPausesLost).toBe(10_000 - accepted);
+    expect(accepted).toBeGreaterThan(1000);
+    taken.length = 0;
+    while (take(256) > 0);
+    expect(taken.length / 3).toBe(accepted);
+    expect(taken.filter((_, i) => i % 3 === 1)).toEqual(Array.from({ length: accepted }, (_, i) => i));
+  });
+});
