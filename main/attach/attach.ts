@@ -281,6 +281,9 @@ async function waitForInspector(
 ): Promise<FoundInspector> {
   const before = new Set(ownBefore.map((l) => `${l.address}:${l.port}`));
   const host = connectHost(settings.host);
+  // A port held by someone else must be seen twice: a target that exits right after its
+  // inspector opens leaves the listening socket behind it for a moment, owned by no one.
+  let foreignBefore = false;
   for (;;) {
     check();
     let candidates: Listener[] = [];
@@ -293,11 +296,13 @@ async function waitForInspector(
       );
       if (!refused) candidates = (await source.listenersOnPort(settings.port, pid)).filter((l) => addressesConflict(l.address, settings.host));
     }
-    for (const l of candidates) {
-      if (l.pid !== pid) {
-        const who = l.pid === undefined ? 'a process of another user' : `process ${l.pid}`;
-        throw new AttachError('port-busy', `the inspector of process ${pid} could not open: ${who} took port ${settings.port} first; free that port and try again.`);
-      }
+    const foreign = candidates.find((l) => l.pid !== pid);
+    if (foreign && foreignBefore) {
+      const who = foreign.pid === undefined ? 'a process of another user' : `process ${foreign.pid}`;
+      throw new AttachError('port-busy', `the inspector of process ${pid} could not open: ${who} took port ${settings.port} first; free that port and try again.`);
+    }
+    foreignBefore = foreign !== undefined;
+    for (const l of candidates.filter((c) => c.pid === pid)) {
       const found = await inspectorAt(l);
       if (found) return found;
     }

@@ -66,7 +66,9 @@ export function SessionScreen({ api, data, onBack, onOpen }: Props) {
         </div>
         {!replay && <RecordButton api={api} view={view} onOpen={onOpen} onError={onError} />}
         {live && <button onClick={() => act(api.stop(view.id))}>{view.how === 'attach' ? 'Detach' : 'Stop'}</button>}
-        {replay && <button onClick={() => act(api.close(view.id).then(onBack))}>Close</button>}
+        {/* Back to Start once the store drops the session (App), not when the call returns: the
+            store applies its 'closed' event a frame later, and Start would list it until then. */}
+        {replay && <button onClick={() => act(api.close(view.id))}>Close</button>}
       </header>
       {replay && <ReplayBar api={api} sessionId={view.id} replay={replay} onError={onError} />}
       {view.status === 'ended' && <p className="state" role="status">The probe is gone{view.error ? `: ${view.error}` : ' (the process ended, or loopscope detached)'}. The data below is what was collected; go back to Start to watch another process.</p>}
