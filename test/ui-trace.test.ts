@@ -72,6 +72,9 @@ describe.skipIf(!existsSync(CHROMIUM))('trace mode in Chromium, through loopscop
     // Following: the window moves on with the program.
     const before = await attr(page, 'data-to');
     await expect.poll(() => attr(page, 'data-to'), { timeout: 5000 }).toBeGreaterThan(before + 0.3);
+    // Past the program's start-up, so that the window holds requests, and the page above the
+    // timeline (the task table gains a row per new type) has stopped growing.
+    await expect.poll(() => attr(page, 'data-to'), { timeout: 10_000 }).toBeGreaterThan(2);
     await page.getByText('Click a callback on the timeline').waitFor();
     await timeline.screenshot({ path: `${ARTIFACTS}/ui-trace-timeline.png` });
   });
@@ -93,15 +96,16 @@ describe.skipIf(!existsSync(CHROMIUM))('trace mode in Chromium, through loopscop
   });
 
   it('hovers a slow timer, clicks it, and shows the chain that led to it', async () => {
-    const box = await canvasBox(page);
     const timeline = page.getByTestId('trace-timeline');
     // Depth 0's row: each request's timer spins SPIN_MS there. On a loaded machine the
     // client's interval timer can be as slow: click each slow Timeout until one is a handler's.
-    const y = box.y + AXIS_H + TURN_H + 4 + ROW_H / 2;
+    // The canvas is measured at each step: the page above it may still grow.
     const handlerChain = ['TCPSERVERWRAP', 'TCPWRAP', 'HTTPINCOMINGMESSAGE', 'Timeout'];
     let found = false;
     let slowTimers = 0;
-    for (let x = box.x + 2; x < box.x + box.width && !found; x += 8) {
+    for (let dx = 2; dx < (await canvasBox(page)).width && !found; dx += 8) {
+      const box = await canvasBox(page);
+      const [x, y] = [box.x + dx, box.y + AXIS_H + TURN_H + 4 + ROW_H / 2];
       await page.mouse.move(x, y);
       const tip = (await page.evaluate(TIP)) as Tip | null;
       if (tip?.type !== 'Timeout' || tip.ms < SPIN_MS * 0.9) continue;
@@ -111,7 +115,7 @@ describe.skipIf(!existsSync(CHROMIUM))('trace mode in Chromium, through loopscop
       await page.getByRole('heading', { name: `Causality of Timeout #${tip.id}`, exact: true }).waitFor();
       const chain = await page.getByTestId('causal-chain').locator('li[data-type]').evaluateAll((items) => items.map((li) => li.getAttribute('data-type')));
       found = chain.slice(-4).join() === handlerChain.join();
-      x += 20; // past this slice
+      dx += 20; // past this slice
     }
     expect(slowTimers, 'slow Timeouts under the pointer along the row').toBeGreaterThan(0);
     expect(found, 'a slow Timeout whose chain runs from the listening socket through the request').toBe(true);

@@ -20,14 +20,40 @@ export interface ProbeConnectionEvents {
   close(error: string | undefined): void;
 }
 
+/** What may be held for a connection nobody listens to yet (see ProbeConnection.on). */
+const MAX_HELD_BYTES = 32 * 1024 * 1024;
+
+type Held = Parameters<ProbeConnectionEvents['message']>;
+
 export class ProbeConnection {
   private readonly listeners: { [K in keyof ProbeConnectionEvents]: ProbeConnectionEvents[K][] } = { message: [], close: [] };
   private closedWith: { error: string | undefined } | undefined;
+  /**
+   * Messages that arrived before anyone listened. The hello and the frames after it often come
+   * in one chunk, and whoever takes the connection may set up its listeners a few ticks later
+   * (after an await): without this, those first frames (the dictionary, the first samples,
+   * the events of the program's start) would be lost.
+   */
+  private held: Held[] | undefined = [];
+  private heldBytes = 0;
+  private releasing = false;
 
   constructor(readonly hello: Hello, private readonly socket: Socket) {}
 
+  /**
+   * The first listener (of either event) gets what was held: delivered in order, with a close
+   * that came meanwhile after it, once the current tick's synchronous code and microtasks have
+   * run, so that every listener added along with the first one gets it too.
+   */
   on<K extends keyof ProbeConnectionEvents>(event: K, listener: ProbeConnectionEvents[K]): void {
     (this.listeners[event] as ProbeConnectionEvents[K][]).push(listener);
+    if (this.held) {
+      if (!this.releasing) {
+        this.releasing = true;
+        setImmediate(() => this.release());
+      }
+      return;
+    }
     if (event === 'close' && this.closedWith) (listener as ProbeConnectionEvents['close'])(this.closedWith.error);
   }
 
@@ -42,8 +68,25 @@ export class ProbeConnection {
     if (event === 'close') {
       if (this.closedWith) return;
       this.closedWith = { error: args[0] as string | undefined };
+      if (this.held) return; // after the held messages
+    } else if (this.held) {
+      const held = args as Held;
+      this.heldBytes += held[1].payload.byteLength;
+      if (this.heldBytes <= MAX_HELD_BYTES) this.held.push(held);
+      else if (!this.closedWith) {
+        this.emit('close', 'loopscope took none of the probe\'s messages (32 MiB held): this is a bug in loopscope');
+        this.socket.destroy();
+      }
+      return;
     }
     for (const l of this.listeners[event]) (l as (...a: unknown[]) => void)(...args);
+  }
+
+  private release(): void {
+    const held = this.held ?? [];
+    this.held = undefined;
+    for (const args of held) for (const l of this.listeners.message) l(...args);
+    if (this.closedWith) for (const l of this.listeners.close) l(this.closedWith.error);
   }
 
   get closed(): boolean {

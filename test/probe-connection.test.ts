@@ -1,0 +1,55 @@
+// Whoever takes a probe's connection may set up its listeners a few ticks after the hello
+// (the UI backend does, after an await): nothing the probe sent meanwhile may be lost.
+
+import { resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { launch } from '../main/launch/launch';
+import { probePath } from '../main/launch/probe-path';
+import { startProbeServer, type ProbeConnection } from '../main/server/probe-server';
+import type { ProbeMessage } from '../probe/wire';
+
+const FIXTURE = resolve(__dirname, 'fixtures/idle.js');
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('ProbeConnection', () => {
+  it('holds what comes before anyone listens, and gives it, then the close, to the first listeners', async () => {
+    const server = await startProbeServer();
+    try {
+      const connected = new Promise<ProbeConnection>((ok) => server.onConnection(ok));
+      // 10 ms samples, and the target exits after 300 ms: all of it before anyone listens.
+      launch({
+        command: process.execPath, args: [FIXTURE], probeFile: probePath(), socketPath: server.address, token: server.issueToken(),
+        config: { mode: 'metrics', promises: false, intervalMs: 10, blockThresholdMs: 50 },
+        stdio: 'ignore', env: { ...process.env, RUN_MS: '300' },
+      });
+      const connection = await connected;
+      await new Promise<void>((ok) => setTimeout(ok, 1000)); // it has exited by now
+      const first: ProbeMessage[] = [];
+      const second: ProbeMessage[] = [];
+      const events: string[] = [];
+      connection.on('message', (m) => first.push(m));
+      connection.on('close', (error) => events.push(`close ${error ?? 'clean'} after ${first.length}`));
+      connection.on('message', (m) => second.push(m));
+      expect(first).toEqual([]); // not delivered inside on(): the listeners added with it would miss it
+      await sleep(50);
+
+      expect(first[0]?.type).toBe('dictionary');
+      const samples = first.flatMap((m) => (m.type === 'metrics' ? [m.sample] : []));
+      // Every sample from the start: each interval follows the one before, without a gap.
+      expect(samples.length).toBeGreaterThan(15);
+      expect(samples[0]!.timeUs).toBeLessThan(1_000_000);
+      for (let i = 1; i < samples.length; i++) {
+        expect(samples[i]!.timeUs - samples[i]!.intervalUs).toBeCloseTo(samples[i - 1]!.timeUs, -3);
+      }
+      expect(first.at(-1)?.type).toBe('goodbye');
+      expect(second).toEqual(first);
+      expect(events).toEqual([`close clean after ${first.length}`]);
+
+      // A listener added later gets what comes later, and a close already delivered at once.
+      connection.on('close', (error) => events.push(`late close ${error ?? 'clean'}`));
+      expect(events.at(-1)).toBe('late close clean');
+    } finally {
+      await server.close();
+    }
+  });
+});
