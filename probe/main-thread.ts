@@ -10,6 +10,7 @@ import { createSharedState, SharedViews } from './shared-state';
 import { beatIntervalMs, type MainToWorker, type WorkerToMain } from './threads';
 import type { WorkerData } from './worker';
 import { startTasks, type TasksCollector } from './tasks';
+import { installStackReader } from './stack-here';
 import { encodeDictionary, encodeMetrics, encodeTaskEvents, encodeTasks, MessageType, PROTOCOL_VERSION, type Hello, type ProbeConfig, type MessageTypeId } from './wire';
 
 export interface ProbeOptions {
@@ -220,6 +221,9 @@ export function startProbe(options: ProbeOptions, onStopped: (reason: string) =>
     stdout: true,
     stderr: true,
   });
+  // The worker takes this thread's stack during a block by calling this (stack-capture.ts).
+  // It cannot need it sooner: the worker takes milliseconds to start, this thread microseconds.
+  const removeStackReader = installStackReader();
   // Opened once nothing else can fail to start, so that a failed start leaves no file open.
   const marker = openMarker(options.probeFile);
   const toWorker = (m: MainToWorker): void => {
@@ -237,6 +241,7 @@ export function startProbe(options: ProbeOptions, onStopped: (reason: string) =>
     sampler.stop();
     tasks?.stop();
     tasks = undefined;
+    removeStackReader();
     process.removeListener('exit', onExit);
     worker.removeAllListeners();
     worker.on('error', () => undefined);

@@ -6,37 +6,14 @@
 
 import type { StackFrame } from './wire';
 import { MAX_STACK_FRAMES } from './wire';
+import { STACK_READER_KEY } from './stack-here';
 
-/** Marks our own frames, so they can be cut from the stack we report. */
+/** Marks our own frame (the evaluation's), so it can be cut from the stack we report. */
 const SOURCE_URL = 'loopscope-probe-stack-capture';
 
-// Runs inside the target: restores everything it touches, returns plain data. With
-// --enable-source-maps, Node keeps the maps, and frames are mapped back to the sources
-// (findSourceMap returns nothing otherwise, and the frames stay as they are).
-const EXPRESSION = `(() => {
-  const prepare = Error.prepareStackTrace, limit = Error.stackTraceLimit, holder = {};
-  let findSourceMap;
-  try { findSourceMap = require('node:module').findSourceMap; } catch {}
-  const mapped = (file, line, column) => {
-    try {
-      const entry = findSourceMap && file && findSourceMap(file)?.findEntry(line - 1, column - 1);
-      if (entry && entry.originalSource) return [entry.originalSource, entry.originalLine + 1, entry.originalColumn + 1];
-    } catch {}
-    return [file, line, column];
-  };
-  try {
-    Error.stackTraceLimit = ${MAX_STACK_FRAMES + 4};
-    Error.prepareStackTrace = (_, sites) => sites.map((s) => [
-      String(s.getFunctionName() || s.getMethodName() || ''),
-      ...mapped(String(s.getFileName() || s.getScriptNameOrSourceURL() || ''), s.getLineNumber() || 0, s.getColumnNumber() || 0),
-    ]);
-    Error.captureStackTrace(holder);
-    return holder.stack;
-  } finally {
-    Error.prepareStackTrace = prepare;
-    Error.stackTraceLimit = limit;
-  }
-})()
+// Calls the reader the probe left on the main thread's global object (stack-here.ts): the
+// evaluation compiles only this line.
+const EXPRESSION = `globalThis[Symbol.for(${JSON.stringify(STACK_READER_KEY)})]?.()
 //# sourceURL=${SOURCE_URL}`;
 
 export interface InspectorLike {
@@ -63,7 +40,7 @@ export function parseCapturedStack(value: unknown): CaptureResult {
 }
 
 export function captureMainThreadStack(session: InspectorLike, callback: (result: CaptureResult) => void): void {
-  session.post('Runtime.evaluate', { expression: EXPRESSION, returnByValue: true, silent: true, includeCommandLineAPI: true }, (err, result) => {
+  session.post('Runtime.evaluate', { expression: EXPRESSION, returnByValue: true, silent: true }, (err, result) => {
     if (err) return callback({ error: `inspector: ${err.message}` });
     const r = result as { result?: { value?: unknown }; exceptionDetails?: { text?: string } } | undefined;
     if (r?.exceptionDetails) return callback({ error: `stack capture threw: ${r.exceptionDetails.text ?? 'unknown error'}` });

@@ -1,0 +1,82 @@
+// The main thread's half of taking its own stack while it is blocked (the worker's half is
+// stack-capture.ts). The function that reads the stack is made here, once, when the probe
+// starts, and left on the global object under a symbol: the worker's Runtime.evaluate then
+// only calls it. Compiling the whole reader in each evaluation, with the command-line API
+// that its `require` needed, cost the blocked thread about a millisecond per capture, and a
+// saturated server sharing its CPU is seen "blocked" a dozen times a second.
+
+import { findSourceMap } from 'node:module';
+import { MAX_STACK_FRAMES } from './wire';
+
+/** Where the worker's evaluation finds the reader. */
+export const STACK_READER_KEY = 'loopscope.readStack';
+
+/** One frame as the reader returns it: function name, url, 1-based line and column. */
+export type RawStackFrame = [string, string, number, number];
+
+interface CallSiteLike {
+  getFunctionName(): string | null;
+  getMethodName(): string | null;
+  getFileName(): string | undefined | null;
+  getScriptNameOrSourceURL(): string | undefined | null;
+  getLineNumber(): number | null;
+  getColumnNumber(): number | null;
+}
+
+function sourceMapsFlagged(): boolean {
+  const flag = '--enable-source-maps';
+  return process.execArgv.includes(flag) || (process.env['NODE_OPTIONS'] ?? '').includes(flag);
+}
+
+/**
+ * Puts the reader on the global object (not enumerable: the target's own code does not see
+ * it in a listing); returns what takes it off again.
+ */
+export function installStackReader(): () => void {
+  const key = Symbol.for(STACK_READER_KEY);
+  const flagged = sourceMapsFlagged();
+  // process.sourceMapsEnabled follows process.setSourceMapsEnabled(); older Nodes lack it.
+  const mapsOn = (): boolean => (process as { sourceMapsEnabled?: boolean }).sourceMapsEnabled ?? flagged;
+
+  const mapped = (file: string, line: number, column: number): [string, number, number] => {
+    // Node's own modules have no source maps; with maps off, Node keeps none to look in.
+    if (!file || file.startsWith('node:') || !mapsOn()) return [file, line, column];
+    try {
+      const entry = findSourceMap(file)?.findEntry(line - 1, column - 1) as { originalSource?: string; originalLine?: number; originalColumn?: number } | undefined;
+      if (entry?.originalSource && entry.originalLine !== undefined && entry.originalColumn !== undefined) {
+        return [entry.originalSource, entry.originalLine + 1, entry.originalColumn + 1];
+      }
+    } catch {
+      // a map that cannot be read: the frame as it is
+    }
+    return [file, line, column];
+  };
+
+  // Runs on top of the blocking code, in an interrupt: restores what it touches, never throws.
+  const readStack = (): RawStackFrame[] => {
+    const prepare = Error.prepareStackTrace;
+    const limit = Error.stackTraceLimit;
+    const holder: { stack?: unknown } = {};
+    try {
+      Error.stackTraceLimit = MAX_STACK_FRAMES + 4;
+      Error.prepareStackTrace = (_error, sites) => sites;
+      // Without this function's own frame: the stack starts at the evaluation's.
+      Error.captureStackTrace(holder, readStack);
+      const sites = holder.stack as CallSiteLike[];
+      return sites.map((s) => {
+        const [url, line, column] = mapped(String(s.getFileName() || s.getScriptNameOrSourceURL() || ''), s.getLineNumber() || 0, s.getColumnNumber() || 0);
+        return [String(s.getFunctionName() || s.getMethodName() || ''), url, line, column];
+      });
+    } catch {
+      return [];
+    } finally {
+      Error.prepareStackTrace = prepare;
+      Error.stackTraceLimit = limit;
+    }
+  };
+
+  Object.defineProperty(globalThis, key, { value: readStack, configurable: true, enumerable: false, writable: false });
+  return () => {
+    if ((globalThis as Record<symbol, unknown>)[key] === readStack) delete (globalThis as Record<symbol, unknown>)[key];
+  };
+}

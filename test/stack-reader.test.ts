@@ -1,0 +1,47 @@
+// The reader the probe leaves on the main thread's global object, which the watchdog's
+// Runtime.evaluate calls during a block (the evaluation itself is tested end to end in
+// probe.test.ts). Here, in this process: what it returns, and what it leaves behind.
+
+import { describe, expect, it } from 'vitest';
+import { installStackReader, STACK_READER_KEY, type RawStackFrame } from '../probe/stack-here';
+
+const key = Symbol.for(STACK_READER_KEY);
+const reader = (): (() => RawStackFrame[]) | undefined => (globalThis as Record<symbol, (() => RawStackFrame[]) | undefined>)[key];
+
+function blockingCaller(): RawStackFrame[] {
+  return reader()!();
+}
+
+describe('the stack reader', () => {
+  it('returns its caller\'s stack, without its own frame, and restores what it touched', () => {
+    const remove = installStackReader();
+    try {
+      const prepare = Error.prepareStackTrace;
+      const limit = Error.stackTraceLimit;
+      const frames = blockingCaller();
+      // vitest compiles this file, so its lines move a little: the frame's line is near this one's.
+      const [name, url, line, column] = frames[0]!;
+      expect([name, url]).toEqual(['blockingCaller', __filename]);
+      expect(line).toBeGreaterThanOrEqual(9);
+      expect(line).toBeLessThanOrEqual(13);
+      expect(column).toBeGreaterThan(0);
+      expect(frames.length).toBeGreaterThan(1);
+      expect(Error.prepareStackTrace).toBe(prepare);
+      expect(Error.stackTraceLimit).toBe(limit);
+      expect(Object.keys(globalThis)).not.toContain(STACK_READER_KEY);
+      expect(Object.getOwnPropertySymbols(globalThis)).toContain(key);
+    } finally {
+      remove();
+    }
+    expect(reader()).toBeUndefined();
+  });
+
+  it('leaves a reader that is not its own in place', () => {
+    const removeFirst = installStackReader();
+    const removeSecond = installStackReader();
+    removeFirst();
+    expect(reader()).toBeTypeOf('function');
+    removeSecond();
+    expect(reader()).toBeUndefined();
+  });
+});
