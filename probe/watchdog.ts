@@ -23,6 +23,33 @@ const ONGOING_UPDATE_MS = 1000;
 /** How long a finished block waits for a stack still on its way (a long native call). */
 const STACK_WAIT_MS = 2000;
 
+/**
+ * Stacks taken at most: this many at once, then this many a second. A capture costs the
+ * blocked thread about half a millisecond (the inspector's round trip), and a saturated
+ * server that shares its CPU is "blocked" a dozen times a second; its blocks are much alike.
+ */
+export const CAPTURE_BURST = 5;
+export const CAPTURES_PER_S = 2;
+export const CAPTURE_SKIPPED = `not taken: the loop blocks often, and the probe takes at most ${CAPTURES_PER_S} stacks a second (after ${CAPTURE_BURST} at once), to keep its cost down`;
+
+/** A token bucket: `take` says whether a stack may be taken now. Pure, on the caller's clock. */
+export class CaptureBudget {
+  private tokens: number;
+  private lastMs: number | undefined;
+
+  constructor(private readonly burst = CAPTURE_BURST, private readonly perSecond = CAPTURES_PER_S) {
+    this.tokens = burst;
+  }
+
+  take(nowMs: number): boolean {
+    if (this.lastMs !== undefined) this.tokens = Math.min(this.burst, this.tokens + ((nowMs - this.lastMs) * this.perSecond) / 1000);
+    this.lastMs = nowMs;
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
+  }
+}
+
 interface Block {
   readonly id: number;
   readonly startMs: number;
@@ -40,6 +67,7 @@ export class Watchdog {
   private lastStallEndMs = 0;
   private block: Block | undefined;
   private nextId = 1;
+  private readonly budget = new CaptureBudget();
 
   constructor(private readonly source: HeartbeatSource, private options: WatchdogOptions) {
     this.seenBeat = source.heartbeat;
@@ -110,6 +138,12 @@ export class Watchdog {
       ended: undefined,
     };
     this.block = block;
+    if (!this.budget.take(now)) {
+      block.captured = true;
+      block.stackError = CAPTURE_SKIPPED;
+      this.send(block, 'ongoing', now);
+      return;
+    }
     this.send(block, 'ongoing', now);
     this.options.capture((result) => {
       block.captured = true;

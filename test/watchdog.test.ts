@@ -1,7 +1,7 @@
 // The watchdog's decisions, driven by a scripted heartbeat and clock.
 
 import { describe, expect, it } from 'vitest';
-import { Watchdog, type HeartbeatSource } from '../probe/watchdog';
+import { CAPTURE_SKIPPED, CaptureBudget, Watchdog, type HeartbeatSource } from '../probe/watchdog';
 import type { BlockedReport } from '../probe/wire';
 import type { CaptureResult } from '../probe/stack-capture';
 import { parseCapturedStack } from '../probe/stack-capture';
@@ -168,5 +168,42 @@ describe('watchdog wake-ups', () => {
     w.beat(0);
     w.at(49.9);
     expect(w.dog.nextTickInMs(10)).toBe(2);
+  });
+});
+
+describe('capture budget', () => {
+  it('takes a burst of stacks at once, then a steady few a second', () => {
+    const budget = new CaptureBudget(5, 2);
+    const taken = (from: number, to: number, step: number) => {
+      let n = 0;
+      for (let t = from; t < to; t += step) if (budget.take(t)) n++;
+      return n;
+    };
+    expect(taken(0, 1000, 100)).toBe(5 + 1); // the burst, and one more refilled meanwhile
+    expect(taken(1000, 11_000, 100)).toBe(20); // then 2 a second
+    expect(taken(20_000, 20_500, 100)).toBe(5); // full again after a quiet spell
+  });
+
+  it('reports every block of a storm, with a stack for the first ones and a reason for the rest', () => {
+    const w = setup({ stack: [frame] });
+    // A block of 80 ms every 100 ms, for 3 s.
+    for (let start = 0; start < 3000; start += 100) {
+      w.at(start);
+      w.beat(start);
+      w.dog.tick();
+      w.at(start + 60);
+      w.dog.tick(); // the block begins here
+      w.at(start + 80);
+      w.beat(start + 80, 80);
+      w.dog.tick();
+    }
+    const ended = w.reports.filter((r) => r.state === 'ended');
+    expect(ended).toHaveLength(30);
+    expect(ended.every((r) => r.durationUs === 80_000)).toBe(true);
+    const withStack = ended.filter((r) => r.stack.length > 0);
+    expect(withStack.length).toBeGreaterThanOrEqual(5 + 2 * 2);
+    expect(withStack.length).toBeLessThanOrEqual(5 + 2 * 3);
+    expect(ended.slice(0, 5).every((r) => r.stack.length > 0)).toBe(true);
+    expect(ended.filter((r) => r.stack.length === 0).every((r) => r.stackError === CAPTURE_SKIPPED)).toBe(true);
   });
 });
