@@ -51,10 +51,17 @@ export const BlockedList = memo(function BlockedList({ api, blocked, count, thre
                     <ul className="stack">
                       {b.stack.slice(0, FRAMES).map((f, i) => (
                         <li key={i}>
-                          <button className="frame" title="Copy file:line:column" onClick={() => copy(f)}>
-                            <code>{f.functionName || '(anonymous)'}</code> <span className="muted">{frameLocation(f)}</span>
-                          </button>
-                          <button className="open-frame" title="Open in the editor" aria-label={`open ${frameLocation(f)} in the editor`} onClick={() => open(f)}>↗</button>
+                          {f.url === ''
+                            // A V8 builtin the code called (hasOwnProperty, Array.map): no source to copy or open.
+                            ? <span className="frame"><code>{f.functionName || '(anonymous)'}</code> <span className="muted">built-in</span></span>
+                            : (
+                              <>
+                                <button className="frame" title="Copy file:line:column" onClick={() => copy(f)}>
+                                  <code>{f.functionName || '(anonymous)'}</code> <span className="muted">{frameLocation(f)}</span>
+                                </button>
+                                <button className="open-frame" title="Open in the editor" aria-label={`open ${frameLocation(f)} in the editor`} onClick={() => open(f)}>↗</button>
+                              </>
+                            )}
                         </li>
                       ))}
                     </ul>
