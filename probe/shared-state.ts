@@ -14,6 +14,7 @@ const I_FLUSHED = 3; // ring read position whose bytes the socket has flushed
 const I_GC_WRITE = 4; // GC pauses ever written by the worker
 const I_GC_READ = 5; // GC pauses ever taken by the main thread
 const I_GC_FINAL = 6; // 1 once the worker has collected the last GC pauses at exit
+const I_WAKE_ON_BEAT = 7; // 1 while the worker waits for the beat that ends a block
 const INT_SLOTS = 8;
 
 /** Float64 slots. */
@@ -44,6 +45,9 @@ export function createSharedState(ringCapacity: number): SharedState {
   }
   return { buffer: new SharedArrayBuffer(INT_SLOTS * 4 + (FLOAT_SLOTS + GC_SLOTS * GC_FIELDS) * 8 + ringCapacity), ringCapacity };
 }
+
+/** Whether the worker can sleep until a beat (Atomics.waitAsync: Node 16 and later). */
+export const BEAT_WAKES = typeof (Atomics as { waitAsync?: unknown }).waitAsync === 'function';
 
 /** Typed views over one SharedState; each thread makes its own. */
 export class SharedViews {
@@ -184,6 +188,8 @@ export class SharedViews {
   beat(nowMs: number): void {
     this.floats[F_LAST_BEAT_MS] = nowMs;
     Atomics.add(this.ints, I_HEARTBEAT, 1);
+    // Only during a block: then the worker sleeps until this beat, rather than polling for it.
+    if (Atomics.load(this.ints, I_WAKE_ON_BEAT) !== 0) Atomics.notify(this.ints, I_HEARTBEAT);
   }
 
   recordStall(stallMs: number, endMs: number): void {
@@ -193,6 +199,21 @@ export class SharedViews {
 
   get heartbeat(): number {
     return Atomics.load(this.ints, I_HEARTBEAT);
+  }
+
+  /**
+   * Worker: resolves at the first beat after `seen` (at once if there was one already), or
+   * after `timeoutMs`. Only where BEAT_WAKES. The main thread notifies from then on, until
+   * `stopWaitingForBeats`.
+   */
+  waitForBeat(seen: number, timeoutMs: number): Promise<unknown> {
+    Atomics.store(this.ints, I_WAKE_ON_BEAT, 1);
+    const { async, value } = Atomics.waitAsync(this.ints, I_HEARTBEAT, seen, timeoutMs);
+    return async ? value : Promise.resolve(value);
+  }
+
+  stopWaitingForBeats(): void {
+    Atomics.store(this.ints, I_WAKE_ON_BEAT, 0);
   }
 
   get lastBeatMs(): number {

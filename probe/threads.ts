@@ -3,8 +3,6 @@
 import type { Goodbye, ProbeConfig } from './wire';
 
 export type MainToWorker =
-  /** Drain the ring now (a sample was just written). */
-  | { readonly type: 'flush' }
   /** The target is exiting: send what is left and a goodbye. */
   | { readonly type: 'goodbye'; readonly goodbye: Goodbye }
   /** The target is exiting: collect the last GC pauses now (the main thread waits for them). */

@@ -77,14 +77,25 @@ export class Watchdog {
     this.options = { ...this.options, thresholdMs };
   }
 
+  /** The last beat seen, while a block lasts: the next beat ends it. */
+  get awaitedBeat(): number | undefined {
+    return this.block && !this.block.ended ? this.seenBeat : undefined;
+  }
+
   /**
    * How long the worker may sleep before the next tick, ms. With no block in progress only
    * one moment matters, when the beat would be a threshold late: sleeping until then, rather
    * than polling, spares the target most of the worker's wake-ups. During a block, `pollMs`,
-   * to re-report it and to see it end.
+   * to see it end, unless the beat that ends it wakes the worker (`wokenByBeat`): then only
+   * the next re-report, or giving up on a stack still on its way, is due.
    */
-  nextTickInMs(pollMs: number): number {
-    if (this.block) return pollMs;
+  nextTickInMs(pollMs: number, wokenByBeat = false): number {
+    const block = this.block;
+    if (block) {
+      if (!wokenByBeat) return pollMs;
+      const dueMs = block.ended ? block.ended.atMs + STACK_WAIT_MS : block.lastSentMs + ONGOING_UPDATE_MS;
+      return Math.max(1, Math.ceil(dueMs - this.options.nowMs()));
+    }
     // One more ms: a timer may fire up to a ms early, and the beat is late only past the threshold.
     return Math.max(1, Math.ceil(this.source.lastBeatMs + this.options.thresholdMs - this.options.nowMs())) + 1;
   }

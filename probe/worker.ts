@@ -5,7 +5,7 @@ import { connect, type Socket } from 'node:net';
 import { parentPort } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import { Session } from 'node:inspector';
-import { SharedViews, type SharedState } from './shared-state';
+import { BEAT_WAKES, SharedViews, type SharedState } from './shared-state';
 import { Watchdog } from './watchdog';
 import { captureMainThreadStack, type CaptureResult } from './stack-capture';
 import { GcEventParser, GcTracer } from './gc-trace';
@@ -134,6 +134,7 @@ export function runWorker(data: WorkerData): void {
   // Woken by a timer re-armed after each wake, for when the watchdog or the ring next needs it.
   let timer: NodeJS.Timeout | undefined;
   const wake = (): void => {
+    clearTimeout(timer); // woken by a beat, before the timer
     timer = undefined;
     try {
       drain();
@@ -146,17 +147,25 @@ export function runWorker(data: WorkerData): void {
     }
     schedule();
   };
+  // During a block the beat that ends it wakes the worker (shared-state.ts), instead of a
+  // poll every few ms: a saturated server sharing its CPU has a dozen blocks a second.
+  let wakeGeneration = 0;
   const schedule = (): void => {
     if (timer) clearTimeout(timer);
     if (stopped) return;
-    const inMs = Math.min(watchdog.nextTickInMs(pollIntervalMs(config)), drainIntervalMs(config));
+    const generation = ++wakeGeneration;
+    const awaited = BEAT_WAKES ? watchdog.awaitedBeat : undefined;
+    const inMs = Math.min(watchdog.nextTickInMs(pollIntervalMs(config), awaited !== undefined), drainIntervalMs(config));
     timer = setTimeout(wake, inMs);
+    if (awaited === undefined) views.stopWaitingForBeats();
+    else void views.waitForBeat(awaited, inMs).then(() => generation === wakeGeneration && !stopped && wake());
   };
 
   const stop = (reason: string): void => {
     if (stopped) return;
     stopped = true;
     clearTimeout(timer);
+    views.stopWaitingForBeats();
     clearInterval(gcTimer);
     gcTracer?.stop();
     try {
@@ -169,10 +178,7 @@ export function runWorker(data: WorkerData): void {
   };
 
   port.on('message', (m: MainToWorker) => {
-    if (m.type === 'flush') {
-      drain();
-      sendDrops(true);
-    } else if (m.type === 'goodbye') {
+    if (m.type === 'goodbye') {
       drain();
       sendDrops(true);
       send(encodeGoodbye(m.goodbye), () => views.markFlushed(views.writePosition));

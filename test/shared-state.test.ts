@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createSharedState, SharedViews } from '../probe/shared-state';
+import { BEAT_WAKES, createSharedState, SharedViews } from '../probe/shared-state';
 
 describe('shared ring', () => {
   it('passes whole frames across the wrap-around, in order', () => {
@@ -57,5 +57,28 @@ describe('GC pauses from the worker to the main thread', () => {
     while (take(256) > 0);
     expect(taken.length / 3).toBe(accepted);
     expect(taken.filter((_, i) => i % 3 === 1)).toEqual(Array.from({ length: accepted }, (_, i) => i));
+  });
+});
+
+describe('waking the worker at a beat', () => {
+  it('resolves at the next beat, at once for a beat already made, or at the timeout', async () => {
+    const state = createSharedState(64);
+    const main = new SharedViews(state);
+    const worker = new SharedViews(state);
+    expect(BEAT_WAKES).toBe(true); // Node 18 and later have Atomics.waitAsync
+
+    const seen = worker.heartbeat;
+    let t = performance.now();
+    setTimeout(() => main.beat(performance.now()), 30);
+    expect(await worker.waitForBeat(seen, 5000)).toBe('ok');
+    expect(performance.now() - t).toBeLessThan(1000);
+
+    expect(await worker.waitForBeat(seen, 5000)).toBe('not-equal'); // a beat since `seen`
+
+    t = performance.now();
+    expect(await worker.waitForBeat(worker.heartbeat, 40)).toBe('timed-out');
+    expect(performance.now() - t).toBeGreaterThanOrEqual(35);
+    worker.stopWaitingForBeats();
+    main.beat(performance.now()); // no one to wake: nothing happens
   });
 });

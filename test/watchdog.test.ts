@@ -171,6 +171,28 @@ describe('watchdog wake-ups', () => {
   });
 });
 
+describe('watchdog wake-ups', () => {
+  it('sleeps until the beat would be late; during a block polls, or waits for the beat that ends it', () => {
+    const w = setup(undefined);
+    w.at(100);
+    w.beat(100);
+    w.dog.tick();
+    expect(w.dog.awaitedBeat).toBeUndefined();
+    w.at(120);
+    expect(w.dog.nextTickInMs(10)).toBe(31); // the beat of 100 is a threshold old at 150; one ms more
+    w.at(160);
+    w.dog.tick(); // a block, its stack on its way
+    expect(w.dog.awaitedBeat).toBe(w.source.heartbeat);
+    expect(w.dog.nextTickInMs(10)).toBe(10);
+    expect(w.dog.nextTickInMs(10, true)).toBe(1000); // only the re-report is due
+    w.at(400);
+    w.beat(400, 300);
+    w.dog.tick(); // ended; the stack is still on its way
+    expect(w.dog.awaitedBeat).toBeUndefined();
+    expect(w.dog.nextTickInMs(10, true)).toBe(2000); // giving up on that stack is
+  });
+});
+
 describe('capture budget', () => {
   it('takes a burst of stacks at once, then a steady few a second', () => {
     const budget = new CaptureBudget(5, 2);
