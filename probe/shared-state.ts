@@ -46,9 +46,6 @@ export function createSharedState(ringCapacity: number): SharedState {
   return { buffer: new SharedArrayBuffer(INT_SLOTS * 4 + (FLOAT_SLOTS + GC_SLOTS * GC_FIELDS) * 8 + ringCapacity), ringCapacity };
 }
 
-/** Whether the worker can sleep until a beat (Atomics.waitAsync: Node 16 and later). */
-export const BEAT_WAKES = typeof (Atomics as { waitAsync?: unknown }).waitAsync === 'function';
-
 /** Typed views over one SharedState; each thread makes its own. */
 export class SharedViews {
   private readonly ints: Int32Array;
@@ -203,8 +200,8 @@ export class SharedViews {
 
   /**
    * Worker: resolves at the first beat after `seen` (at once if there was one already), or
-   * after `timeoutMs`. Only where BEAT_WAKES. The main thread notifies from then on, until
-   * `stopWaitingForBeats`.
+   * after `timeoutMs` (Atomics.waitAsync: Node 16 and later). The main thread notifies from
+   * then on, until `stopWaitingForBeats`.
    */
   waitForBeat(seen: number, timeoutMs: number): Promise<unknown> {
     Atomics.store(this.ints, I_WAKE_ON_BEAT, 1);

@@ -23,20 +23,15 @@ interface CallSiteLike {
   getColumnNumber(): number | null;
 }
 
-function sourceMapsFlagged(): boolean {
-  const flag = '--enable-source-maps';
-  return process.execArgv.includes(flag) || (process.env['NODE_OPTIONS'] ?? '').includes(flag);
-}
-
 /**
- * Puts the reader on the global object (not enumerable: the target's own code does not see
- * it in a listing); returns what takes it off again.
+ * Puts the reader on the global object, under a symbol and not enumerable (a spread or
+ * Object.assign of globalThis does not copy it); returns what takes it off again.
  */
 export function installStackReader(): () => void {
   const key = Symbol.for(STACK_READER_KEY);
-  const flagged = sourceMapsFlagged();
-  // process.sourceMapsEnabled follows process.setSourceMapsEnabled(); older Nodes lack it.
-  const mapsOn = (): boolean => (process as { sourceMapsEnabled?: boolean }).sourceMapsEnabled ?? flagged;
+  // process.sourceMapsEnabled follows process.setSourceMapsEnabled(). Nodes before 18.19 and
+  // 20.7 lack it, and their target may have called that: there, always look.
+  const mapsOn = (): boolean => (process as { sourceMapsEnabled?: boolean }).sourceMapsEnabled ?? true;
 
   const mapped = (file: string, line: number, column: number): [string, number, number] => {
     // Node's own modules have no source maps; with maps off, Node keeps none to look in.
@@ -58,7 +53,7 @@ export function installStackReader(): () => void {
     const limit = Error.stackTraceLimit;
     const holder: { stack?: unknown } = {};
     try {
-      Error.stackTraceLimit = MAX_STACK_FRAMES + 4;
+      Error.stackTraceLimit = MAX_STACK_FRAMES + 1; // and the evaluation's own frame
       Error.prepareStackTrace = (_error, sites) => sites;
       // Without this function's own frame: the stack starts at the evaluation's.
       Error.captureStackTrace(holder, readStack);

@@ -28,11 +28,11 @@ const STACK_WAIT_MS = 2000;
  * blocked thread about half a millisecond (the inspector's round trip), and a saturated
  * server that shares its CPU is "blocked" a dozen times a second; its blocks are much alike.
  */
-export const CAPTURE_BURST = 5;
-export const CAPTURES_PER_S = 2;
+const CAPTURE_BURST = 5;
+const CAPTURES_PER_S = 2;
 export const CAPTURE_SKIPPED = `not taken: the loop blocks often, and the probe takes at most ${CAPTURES_PER_S} stacks a second (after ${CAPTURE_BURST} at once), to keep its cost down`;
 
-/** A token bucket: `take` says whether a stack may be taken now. Pure, on the caller's clock. */
+/** A token bucket: `take` says whether a stack may be taken now. No I/O: on the caller's clock. */
 export class CaptureBudget {
   private tokens: number;
   private lastMs: number | undefined;
@@ -85,19 +85,16 @@ export class Watchdog {
   /**
    * How long the worker may sleep before the next tick, ms. With no block in progress only
    * one moment matters, when the beat would be a threshold late: sleeping until then, rather
-   * than polling, spares the target most of the worker's wake-ups. During a block, `pollMs`,
-   * to see it end, unless the beat that ends it wakes the worker (`wokenByBeat`): then only
-   * the next re-report, or giving up on a stack still on its way, is due.
+   * than polling, spares the target most of the worker's wake-ups. While a block lasts, the
+   * beat that ends it wakes the worker (`awaitedBeat`), so only its next re-report is due.
+   * Once it has ended and waits for its stack, `pollMs`: the wait is short and rare.
    */
-  nextTickInMs(pollMs: number, wokenByBeat = false): number {
+  nextTickInMs(pollMs: number): number {
     const block = this.block;
-    if (block) {
-      if (!wokenByBeat) return pollMs;
-      const dueMs = block.ended ? block.ended.atMs + STACK_WAIT_MS : block.lastSentMs + ONGOING_UPDATE_MS;
-      return Math.max(1, Math.ceil(dueMs - this.options.nowMs()));
-    }
-    // One more ms: a timer may fire up to a ms early, and the beat is late only past the threshold.
-    return Math.max(1, Math.ceil(this.source.lastBeatMs + this.options.thresholdMs - this.options.nowMs())) + 1;
+    if (block?.ended) return pollMs;
+    const dueMs = block ? block.lastSentMs + ONGOING_UPDATE_MS : this.source.lastBeatMs + this.options.thresholdMs;
+    // One more ms for the beat: a timer may fire up to a ms early, and the beat is late only past the threshold.
+    return Math.max(1, Math.ceil(dueMs - this.options.nowMs())) + (block ? 0 : 1);
   }
 
   tick(): void {
@@ -149,13 +146,13 @@ export class Watchdog {
       ended: undefined,
     };
     this.block = block;
-    if (!this.budget.take(now)) {
+    const capturing = this.budget.take(now);
+    if (!capturing) {
       block.captured = true;
       block.stackError = CAPTURE_SKIPPED;
-      this.send(block, 'ongoing', now);
-      return;
     }
     this.send(block, 'ongoing', now);
+    if (!capturing) return;
     this.options.capture((result) => {
       block.captured = true;
       if ('stack' in result) block.stack = result.stack;

@@ -5,7 +5,7 @@ import { connect, type Socket } from 'node:net';
 import { parentPort } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import { Session } from 'node:inspector';
-import { BEAT_WAKES, SharedViews, type SharedState } from './shared-state';
+import { SharedViews, type SharedState } from './shared-state';
 import { Watchdog } from './watchdog';
 import { captureMainThreadStack, type CaptureResult } from './stack-capture';
 import { GcEventParser, GcTracer } from './gc-trace';
@@ -32,7 +32,7 @@ const GC_FLUSH_MS = 1000;
 /** At exit, how long the worker waits for the last GC pauses (the main thread waits too). */
 const GC_FINAL_MS = 100;
 
-/** How often the worker wakes while a block lasts, and in tasks and trace modes. */
+/** How often the worker wakes in tasks and trace modes, and while an ended block waits for its stack. */
 function pollIntervalMs(config: ProbeConfig): number {
   return Math.max(2, Math.min(10, config.blockThresholdMs / 5));
 }
@@ -131,7 +131,8 @@ export function runWorker(data: WorkerData): void {
     if (chunk) send(chunk);
   };
 
-  // Woken by a timer re-armed after each wake, for when the watchdog or the ring next needs it.
+  // Woken by a timer re-armed after each wake, for when the watchdog or the ring next needs it,
+  // or, while a block lasts, by the beat that ends it.
   let timer: NodeJS.Timeout | undefined;
   const wake = (): void => {
     clearTimeout(timer); // woken by a beat, before the timer
@@ -154,8 +155,9 @@ export function runWorker(data: WorkerData): void {
     if (timer) clearTimeout(timer);
     if (stopped) return;
     const generation = ++wakeGeneration;
-    const awaited = BEAT_WAKES ? watchdog.awaitedBeat : undefined;
-    const inMs = Math.min(watchdog.nextTickInMs(pollIntervalMs(config), awaited !== undefined), drainIntervalMs(config));
+    // Not while exiting: the watchdog rests then, and a beat it has not seen would wake us at once, forever.
+    const awaited = exiting ? undefined : watchdog.awaitedBeat;
+    const inMs = Math.min(watchdog.nextTickInMs(pollIntervalMs(config)), drainIntervalMs(config));
     timer = setTimeout(wake, inMs);
     if (awaited === undefined) views.stopWaitingForBeats();
     else void views.waitForBeat(awaited, inMs).then(() => generation === wakeGeneration && !stopped && wake());

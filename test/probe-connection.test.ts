@@ -52,4 +52,26 @@ describe('ProbeConnection', () => {
       await server.close();
     }
   });
+
+  it('ends the connection, with the reason, when a listener throws on what was held', async () => {
+    const server = await startProbeServer();
+    try {
+      const connected = new Promise<ProbeConnection>((ok) => server.onConnection(ok));
+      const target = launch({
+        command: process.execPath, args: [FIXTURE], probeFile: probePath(), socketPath: server.address, token: server.issueToken(),
+        config: { mode: 'metrics', promises: false, intervalMs: 10, blockThresholdMs: 50 },
+        stdio: 'ignore', env: { ...process.env, RUN_MS: '5000' },
+      });
+      const connection = await connected;
+      await sleep(200);
+      const closed = new Promise<string | undefined>((ok) => connection.on('close', ok));
+      connection.on('message', () => {
+        throw new Error('boom');
+      });
+      expect(await closed).toBe('unexpected error: boom');
+      target.kill();
+    } finally {
+      await server.close();
+    }
+  });
 });

@@ -5,6 +5,7 @@ import { addInterval, emptyLagHistogram, percentileOf } from '../main/session/la
 import { applyMessage, initialSessionState, KEPT_BLOCKED } from '../main/session/session-state';
 import { summarize } from '../main/session/summary';
 import { probeCost } from '../main/session/view-model';
+import { formatFrame, userFrames } from '../main/terminal/format';
 import { renderLiveView } from '../main/terminal/live-view';
 import { renderSummaryText } from '../main/terminal/summary-text';
 import { TerminalScreen } from '../main/terminal/terminal-screen';
@@ -99,6 +100,18 @@ describe('terminal views', () => {
     expect(lines.join('\n')).toContain('blocked  1 (latest first)');
     expect(lines.join('\n')).toContain('work (app.js:3:4)');
     for (const l of lines) expect([...l].length).toBeLessThanOrEqual(60);
+  });
+
+  it('says where a frame is, and puts the target\'s own frames first', () => {
+    const own = { functionName: 'work', url: 'file:///srv/app.js', lineNumber: 3, columnNumber: 4 };
+    const builtin = { functionName: 'hasOwnProperty', url: '', lineNumber: 0, columnNumber: 0 };
+    const evald = { functionName: 'eval', url: '', lineNumber: 2, columnNumber: 7 };
+    const node = { functionName: 'now', url: 'node:internal/perf/performance', lineNumber: 90, columnNumber: 5 };
+    expect(formatFrame(own, '/srv')).toBe('work (app.js:3:4)');
+    expect(formatFrame(builtin)).toBe('hasOwnProperty (built-in)');
+    expect(formatFrame(evald)).toBe("eval (eval'd code:2:7)");
+    expect(userFrames([builtin, node, own])).toEqual([own]);
+    expect(userFrames([builtin, node])).toEqual([builtin, node]); // nothing of its own: all of it
   });
 
   it('gives the GC rate over a span whose pauses have all arrived, by their start', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BEAT_WAKES, createSharedState, SharedViews } from '../probe/shared-state';
+import { createSharedState, SharedViews } from '../probe/shared-state';
 
 describe('shared ring', () => {
   it('passes whole frames across the wrap-around, in order', () => {
@@ -65,7 +65,6 @@ describe('waking the worker at a beat', () => {
     const state = createSharedState(64);
     const main = new SharedViews(state);
     const worker = new SharedViews(state);
-    expect(BEAT_WAKES).toBe(true); // Node 18 and later have Atomics.waitAsync
 
     const seen = worker.heartbeat;
     let t = performance.now();
@@ -78,7 +77,11 @@ describe('waking the worker at a beat', () => {
     t = performance.now();
     expect(await worker.waitForBeat(worker.heartbeat, 40)).toBe('timed-out');
     expect(performance.now() - t).toBeGreaterThanOrEqual(35);
+
+    // The main thread notifies only while the worker asks it to: its beats cost no more otherwise.
+    const waiting = worker.waitForBeat(worker.heartbeat, 100);
     worker.stopWaitingForBeats();
-    main.beat(performance.now()); // no one to wake: nothing happens
+    main.beat(performance.now());
+    expect(await waiting).toBe('timed-out');
   });
 });

@@ -132,35 +132,45 @@ describe('watchdog and a starved thread', () => {
 });
 
 describe('watchdog wake-ups', () => {
-  it('sleeps until the beat would be a threshold late, then polls while a block lasts', () => {
-    const w = setup({ stack: [frame] });
+  it('sleeps until the beat would be a threshold late; during a block, until its re-report; polls for a late stack', () => {
+    const w = setup(undefined);
     w.beat(0);
     w.at(5);
     expect(w.dog.nextTickInMs(10)).toBe(46); // at 51 ms the beat is past the threshold
+    expect(w.dog.awaitedBeat).toBeUndefined();
     w.at(60);
-    w.dog.tick();
-    expect(w.reports.map((r) => r.state)).toEqual(['ongoing', 'ongoing']);
+    w.dog.tick(); // a block, its stack on its way
+    expect(w.dog.awaitedBeat).toBe(w.source.heartbeat); // the beat that ends it wakes the worker
+    w.at(100);
+    expect(w.dog.nextTickInMs(10)).toBe(960); // otherwise only the re-report, a second after the first
+    w.at(300);
+    w.beat(300, 300);
+    w.dog.tick(); // ended; the stack is still on its way
+    expect(w.dog.awaitedBeat).toBeUndefined();
     expect(w.dog.nextTickInMs(10)).toBe(10);
   });
 
-  it('catches a block just over the threshold while it lasts, waking only at its deadlines', () => {
+  it('catches a block just over the threshold while it lasts, waking only at its deadlines and its end', () => {
     const w = setup({ stack: [frame] });
     // The loop beats every 10 ms, except that it is blocked from 190 to 242 ms.
     const beats = [...Array.from({ length: 20 }, (_, i) => i * 10), 242, 250, 260];
     let next = 0;
     let wakes = 0;
-    for (let t = 0; t < 270; t += w.dog.nextTickInMs(10), wakes++) {
+    for (let t = 0; t < 270; wakes++) {
       while (next < beats.length && beats[next]! <= t) {
         const at = beats[next++]!;
         w.beat(at, at === 242 ? 52 : undefined);
       }
       w.at(t);
       w.dog.tick();
+      const deadline = t + w.dog.nextTickInMs(10);
+      // As the worker does: while a block lasts, the next beat wakes it, if it comes first.
+      t = w.dog.awaitedBeat !== undefined && next < beats.length ? Math.min(deadline, beats[next]!) : deadline;
     }
     expect(w.reports[0]).toMatchObject({ state: 'ongoing', startUs: 190_000 });
     expect(w.reports[1]).toMatchObject({ state: 'ongoing', stack: [frame] });
     expect(w.reports.at(-1)).toMatchObject({ state: 'ended', startUs: 190_000, durationUs: 52_000, stack: [frame] });
-    expect(wakes).toBeLessThan(15); // polling every 10 ms would have been 27
+    expect(wakes).toBeLessThan(10); // polling every 10 ms would have been 27
   });
 
   it('never asks for less than a millisecond of sleep', () => {
@@ -168,28 +178,6 @@ describe('watchdog wake-ups', () => {
     w.beat(0);
     w.at(49.9);
     expect(w.dog.nextTickInMs(10)).toBe(2);
-  });
-});
-
-describe('watchdog wake-ups', () => {
-  it('sleeps until the beat would be late; during a block polls, or waits for the beat that ends it', () => {
-    const w = setup(undefined);
-    w.at(100);
-    w.beat(100);
-    w.dog.tick();
-    expect(w.dog.awaitedBeat).toBeUndefined();
-    w.at(120);
-    expect(w.dog.nextTickInMs(10)).toBe(31); // the beat of 100 is a threshold old at 150; one ms more
-    w.at(160);
-    w.dog.tick(); // a block, its stack on its way
-    expect(w.dog.awaitedBeat).toBe(w.source.heartbeat);
-    expect(w.dog.nextTickInMs(10)).toBe(10);
-    expect(w.dog.nextTickInMs(10, true)).toBe(1000); // only the re-report is due
-    w.at(400);
-    w.beat(400, 300);
-    w.dog.tick(); // ended; the stack is still on its way
-    expect(w.dog.awaitedBeat).toBeUndefined();
-    expect(w.dog.nextTickInMs(10, true)).toBe(2000); // giving up on that stack is
   });
 });
 

@@ -85,7 +85,13 @@ export class ProbeConnection {
   private release(): void {
     const held = this.held ?? [];
     this.held = undefined;
-    for (const args of held) for (const l of this.listeners.message) l(...args);
+    try {
+      for (const args of held) for (const l of this.listeners.message) l(...args);
+    } catch (err) {
+      // As when a listener throws on a live message (the socket's data handler): the connection ends.
+      this.closedWith ??= { error: `unexpected error: ${(err as Error).message}` };
+      this.socket.destroy();
+    }
     if (this.closedWith) for (const l of this.listeners.close) l(this.closedWith.error);
   }
 
@@ -189,7 +195,7 @@ export async function startProbeServer(options: { dir?: PrivateDir } = {}): Prom
       } catch (err) {
         const reason = err instanceof WireError ? err.message : `unexpected error: ${(err as Error).message}`;
         if (connection) {
-          connection.emit('close', `bad data from the probe: ${reason}`);
+          connection.emit('close', err instanceof WireError ? `bad data from the probe: ${reason}` : reason);
           socket.destroy();
         } else refuse(reason);
       }

@@ -34,7 +34,8 @@ export function formatClock(ms: number): string {
 export function formatFrame(frame: StackFrame, cwd = ''): string {
   let url = frame.url.startsWith('file://') ? decodeURIComponent(frame.url.slice('file://'.length)) : frame.url;
   if (cwd && url.startsWith(cwd + '/')) url = url.slice(cwd.length + 1);
-  const where = url ? `${url}:${frame.lineNumber}:${frame.columnNumber}` : '<unknown>';
+  // No file: a V8 builtin (hasOwnProperty, Array.map) has no line either; eval'd code has one.
+  const where = url ? `${url}:${frame.lineNumber}:${frame.columnNumber}` : frame.lineNumber > 0 ? `eval'd code:${frame.lineNumber}:${frame.columnNumber}` : 'built-in';
   return `${frame.functionName || '<anonymous>'} (${where})`;
 }
 

@@ -52,8 +52,8 @@ export const BlockedList = memo(function BlockedList({ api, blocked, count, thre
                       {b.stack.slice(0, FRAMES).map((f, i) => (
                         <li key={i}>
                           {f.url === ''
-                            // A V8 builtin the code called (hasOwnProperty, Array.map): no source to copy or open.
-                            ? <span className="frame"><code>{f.functionName || '(anonymous)'}</code> <span className="muted">built-in</span></span>
+                            // No file to copy or open: a V8 builtin (hasOwnProperty, Array.map; no line either), or eval'd code.
+                            ? <span className="frame"><code>{f.functionName || '(anonymous)'}</code> <span className="muted">{f.lineNumber > 0 ? `eval'd code:${f.lineNumber}:${f.columnNumber}` : 'built-in'}</span></span>
                             : (
                               <>
                                 <button className="frame" title="Copy file:line:column" onClick={() => copy(f)}>
