@@ -164,13 +164,19 @@ export function startProbe(options: ProbeOptions, onStopped: (reason: string) =>
   // beat tells the watchdog the loop is alive, measures a stall since the last beat from the
   // loop's active time (which no timer's lateness can do), records the lag, and samples when
   // a sample is due, after the beat, so that a sample never delays the beat after a block.
+  // The thread's busy time, on the clock of performance.now(): all but the loop's idle time.
+  // Not ELU's `active`, which counts from the loop's start: a main module that blocks before
+  // the loop has started (a slow startup, under `run`) is busy too.
+  const busyMs = (now: number): number => now - performance.eventLoopUtilization().idle;
   let lastBeat = performance.now();
-  // The loop's active time as of the end of our last beat: our own work is not a stall.
-  let lastActive = performance.eventLoopUtilization().active;
+  // The first beat is the probe's start: the watchdog counts from it, not from the process's.
+  views.beat(lastBeat);
+  // The busy time as of the end of our last beat: our own work is not a stall.
+  let lastActive = busyMs(lastBeat);
   let nextSampleMs = lastBeat + config.intervalMs;
   const beat = (): void => {
     const now = performance.now();
-    const active = performance.eventLoopUtilization().active;
+    const active = busyMs(now);
     const period = beatIntervalMs(config);
     const gap = now - lastBeat;
     const stall = gap > 1.5 * period ? Math.min(gap, active - lastActive) : 0;
@@ -183,7 +189,7 @@ export function startProbe(options: ProbeOptions, onStopped: (reason: string) =>
       takeSample();
       // Half a period early: the beat that takes the next one lands within half a period of it.
       nextSampleMs = now + config.intervalMs - period / 2;
-      lastActive = performance.eventLoopUtilization().active;
+      lastActive = busyMs(performance.now());
     }
     ownMs += performance.now() - now;
   };

@@ -27,6 +27,17 @@ describe('loopscope run', () => {
     expect(summary.dropped).toEqual({ frames: {}, bytes: 0 });
   });
 
+  it('reports a main module that blocks before the loop has started, with its stack', async () => {
+    const r = await loopscope(['run', '--json', '--', process.execPath, join(FIXTURES, 'startup-block.js')], { BLOCK_MS: '200' });
+    expect(r.code).toBe(0);
+    const summary = JSON.parse(r.stdout);
+    expect(summary.blockedCount).toBe(1);
+    expect(summary.blocked[0].durationMs).toBeGreaterThan(190);
+    expect(summary.blocked[0].durationMs).toBeLessThan(260);
+    expect(summary.lag.maxMs).toBeCloseTo(summary.blocked[0].durationMs, 0);
+    expect(userFrames(summary.blocked[0].stack)[0]).toMatchObject({ functionName: 'slowStartup', lineNumber: 8 });
+  });
+
   it('stops the command after --duration and keeps the target\'s output off stdout in --json mode', async () => {
     const started = Date.now();
     const r = await loopscope(['run', '--json', '--duration', '1', '--', process.execPath, join(FIXTURES, 'idle.js')], { RUN_MS: '60000' });
