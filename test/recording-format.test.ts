@@ -198,6 +198,23 @@ describe('what only a whole recording tells', () => {
     expect(new WorstStretchFinder().result()).toBeUndefined();
   });
 
+  it('counts the GC pauses that began in the worst stretch, though they arrive up to a second later', () => {
+    // The loop runs late from 10 s to 20 s. Pauses of 1 ms began just before it (9.5-10 s) and
+    // arrive inside it; pauses of 3 ms began at its end (19.5-20 s) and arrive after it.
+    const pauses = (fromS: number, durationUs: number) =>
+      Array.from({ length: 5 }, (_, k) => ({ kind: 'minor' as const, startUs: fromS * 1e6 + k * 100_000, durationUs }));
+    const finder = new WorstStretchFinder();
+    for (let i = 0; i < 300; i++) {
+      const s = sample(i);
+      const late = i >= 100 && i < 200;
+      const gc = i === 104 ? pauses(9.5, 1000) : i === 204 ? pauses(19.5, 3000) : [];
+      finder.add({ ...s, gc, lag: { ...s.lag, meanUs: late ? 50_000 : 100, maxUs: late ? 60_000 : 200, count: 10 } });
+    }
+    const w = finder.result()!;
+    expect([w.startUs, w.endUs]).toEqual([10_000_000, 20_000_000]);
+    expect([w.gcCount, w.gcUs]).toEqual([5, 15_000]);
+  });
+
   it('groups blocked-loop reports by stack, keeping a stack an earlier report carried', () => {
     const g = new BlockedStacks();
     const stack = [{ functionName: 'spin', url: 'file:///a.js', lineNumber: 1, columnNumber: 1 }];

@@ -2,10 +2,15 @@
 // for the longest in all, i.e. the largest sum of lag over the delay samples taken. Pure and
 // incremental: samples go in one at a time, and only one window of them is kept.
 
-import type { MetricsSample } from '../../probe/wire';
+import type { GcPause, MetricsSample } from '../../probe/wire';
 import { addInterval, emptyLagHistogram, percentileOf } from '../session/lag-histogram';
 
 export const STRETCH_US = 10_000_000;
+/**
+ * How much later than its start a GC pause may arrive, µs: traced pauses come in batches once a
+ * second (probe/gc-trace.ts). A window's pauses are those that began in it, whenever they came.
+ */
+const GC_LATE_US = 3_000_000;
 
 export interface WorstStretch {
   /** µs since the target's time origin: the start of the first interval and the end of the last. */
@@ -20,10 +25,21 @@ export interface WorstStretch {
   readonly gcUs: number;
 }
 
+interface Best {
+  readonly score: number;
+  readonly samples: readonly MetricsSample[];
+  readonly startUs: number;
+  readonly endUs: number;
+  /** The pauses that began in the window, as they arrive. */
+  readonly gc: GcPause[];
+}
+
 export class WorstStretchFinder {
   private window: MetricsSample[] = [];
   private sum = 0;
-  private best: { score: number; samples: MetricsSample[] } | undefined;
+  /** Pauses that may still belong to a window ending now: recent starts only. */
+  private recentGc: GcPause[] = [];
+  private best: Best | undefined;
 
   constructor(private readonly lengthUs = STRETCH_US) {}
 
@@ -33,25 +49,36 @@ export class WorstStretchFinder {
     while (this.window.length > 1 && s.timeUs - (this.window[0]!.timeUs - this.window[0]!.intervalUs) > this.lengthUs) {
       this.sum -= score(this.window.shift()!);
     }
-    if (this.sum > (this.best?.score ?? 0)) this.best = { score: this.sum, samples: [...this.window] };
+    this.recentGc.push(...s.gc);
+    // Pauses arrive about in order of their starts: dropping from the front is enough.
+    let old = 0;
+    while (old < this.recentGc.length && this.recentGc[old]!.startUs < s.timeUs - this.lengthUs - GC_LATE_US) old++;
+    if (old > 0) this.recentGc.splice(0, old);
+    const best = this.best;
+    if (this.sum > (best?.score ?? 0)) {
+      const first = this.window[0]!;
+      const startUs = first.timeUs - first.intervalUs;
+      this.best = { score: this.sum, samples: [...this.window], startUs, endUs: s.timeUs, gc: this.recentGc.filter((g) => g.startUs >= startUs && g.startUs < s.timeUs) };
+    } else if (best && s.timeUs - best.endUs <= GC_LATE_US) {
+      for (const g of s.gc) if (g.startUs >= best.startUs && g.startUs < best.endUs) best.gc.push(g);
+    }
   }
 
   /** Undefined when the loop never ran late at all. */
   result(): WorstStretch | undefined {
     const b = this.best;
     if (!b) return undefined;
-    const first = b.samples[0]!;
     const time = b.samples.reduce((t, s) => t + s.intervalUs, 0);
     const lag = b.samples.reduce((h, s) => addInterval(h, s.lag.percentiles, s.lag.count), emptyLagHistogram());
     return {
-      startUs: first.timeUs - first.intervalUs,
-      endUs: b.samples[b.samples.length - 1]!.timeUs,
+      startUs: b.startUs,
+      endUs: b.endUs,
       lateUs: b.score,
       lagP99Us: percentileOf(lag, 99),
       lagMaxUs: Math.max(...b.samples.map((s) => s.lag.maxUs)),
       utilization: time > 0 ? b.samples.reduce((t, s) => t + s.utilization * s.intervalUs, 0) / time : 0,
-      gcCount: b.samples.reduce((n, s) => n + s.gc.length, 0),
-      gcUs: b.samples.reduce((n, s) => n + s.gc.reduce((t, g) => t + g.durationUs, 0), 0),
+      gcCount: b.gc.length,
+      gcUs: b.gc.reduce((t, g) => t + g.durationUs, 0),
     };
   }
 }
