@@ -65,6 +65,9 @@ describe('session state and summary', () => {
       memory: { rssMaxBytes: 1e8 + 19, heapUsedMaxBytes: 1e7 + 19 }, gc: { count: 1, totalMs: 4, maxMs: 4 }, blockedCount: 2,
     });
     expect(s.lag.p50Ms).toBeCloseTo(0.2, 1);
+    // Every sample's lag is one value: each percentile is that value, not its bucket's bound above it.
+    const flat = summarize(run([{ type: 'hello', hello }, ...Array.from({ length: 20 }, (_, i): ProbeMessage => ({ type: 'metrics', sample: sample(i, 80_500) }))]), { durationMs: 2000, exitCode: 0, warnings: [] });
+    expect([flat.lag.p50Ms, flat.lag.p99Ms, flat.lag.maxMs]).toEqual([80.5, 80.5, 80.5]);
     // The ended report kept the stack its ongoing report carried; longest first.
     expect(s.blocked.map((b) => [b.durationMs, b.stack.length, b.ongoing])).toEqual([[80, 1, false], [55, 0, false]]);
     expect(s.blocked[1]!.stackError).toBe('why');
@@ -100,6 +103,19 @@ describe('terminal views', () => {
     expect(lines.join('\n')).toContain('blocked  1 (latest first)');
     expect(lines.join('\n')).toContain('work (app.js:3:4)');
     for (const l of lines) expect([...l].length).toBeLessThanOrEqual(60);
+  });
+
+  it('keeps the latest seconds of the lag sparkline in a narrow terminal', () => {
+    // 10 s of samples, with a spike 2.4 s before the end.
+    const messages: ProbeMessage[] = [{ type: 'hello', hello }, ...Array.from({ length: 100 }, (_, i): ProbeMessage => ({ type: 'metrics', sample: sample(i, i === 75 ? 150_000 : 200) }))];
+    const state = messages.reduce(applyMessage, initialSessionState);
+    for (const width of [80, 120]) {
+      const line = renderLiveView(state, { width, elapsedMs: 10_000, status: undefined, remainingMs: undefined }).find((l) => l.startsWith(' lag'))!;
+      const [, seconds, spark] = /(\d+) s: (\S+)$/.exec(line)!;
+      expect([...line].length).toBeLessThanOrEqual(width);
+      expect([...spark!].length).toBe(Number(seconds));
+      expect([...spark!].slice(-3)).toEqual(['█', '▁', '▁']); // the spike, then the two seconds after it
+    }
   });
 
   it('says where a frame is, and puts the target\'s own frames first', () => {

@@ -103,10 +103,13 @@ export function renderLiveView(state: SessionState, ctx: LiveViewContext): strin
   const gc = settledGc(state.recent);
 
   const lag = window.reduce((h, s) => addInterval(h, s.lag.percentiles, s.lag.count), emptyLagHistogram());
-  lines.push(
-    ` lag      p50 ${formatMs(percentileOf(lag, 50) / 1000)}  p99 ${formatMs(percentileOf(lag, 99) / 1000)}` +
-      `  max ${formatMs(maxOf((s) => s.lag.maxUs) / 1000)}   60 s: ${sparkline(lagPerSecond(state.recent, SPARK_POINTS))}`,
-  );
+  const lagMaxUs = maxOf((s) => s.lag.maxUs);
+  // A merged histogram's percentile is its bucket's bound, which may pass the exact maximum.
+  const lagAt = (p: number): string => formatMs(Math.min(percentileOf(lag, p), lagMaxUs) / 1000);
+  const lagLine = ` lag      p50 ${lagAt(50)}  p99 ${lagAt(99)}  max ${formatMs(lagMaxUs / 1000)}`;
+  // As many seconds as the line has room for: cut by the terminal's width, it would lose the latest.
+  const points = Math.min(SPARK_POINTS, width - [...lagLine].length - `   ${SPARK_POINTS} s: `.length);
+  lines.push(points >= 10 ? `${lagLine}   ${points} s: ${sparkline(lagPerSecond(state.recent, points))}` : lagLine);
   const cpuUser = windowUs > 0 ? window.reduce((t, s) => t + s.cpuUserUs, 0) / windowUs : 0;
   const cpuSystem = windowUs > 0 ? window.reduce((t, s) => t + s.cpuSystemUs, 0) / windowUs : 0;
   lines.push(` loop     utilization ${formatPercent(weighted((s) => s.utilization))}   cpu user ${formatPercent(cpuUser)} system ${formatPercent(cpuSystem)}`);
