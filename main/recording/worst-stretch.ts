@@ -70,12 +70,13 @@ export class WorstStretchFinder {
     if (!b) return undefined;
     const time = b.samples.reduce((t, s) => t + s.intervalUs, 0);
     const lag = b.samples.reduce((h, s) => addInterval(h, s.lag.percentiles, s.lag.count), emptyLagHistogram());
+    const lagMaxUs = Math.max(...b.samples.map((s) => s.lag.maxUs));
     return {
       startUs: b.startUs,
       endUs: b.endUs,
       lateUs: b.score,
-      lagP99Us: percentileOf(lag, 99),
-      lagMaxUs: Math.max(...b.samples.map((s) => s.lag.maxUs)),
+      lagP99Us: percentileOf(lag, 99, lagMaxUs),
+      lagMaxUs,
       utilization: time > 0 ? b.samples.reduce((t, s) => t + s.utilization * s.intervalUs, 0) / time : 0,
       gcCount: b.gc.length,
       gcUs: b.gc.reduce((t, g) => t + g.durationUs, 0),

@@ -43,14 +43,17 @@ export function addInterval(h: LagHistogram, percentiles: readonly (readonly [nu
   return { counts, total: h.total + added };
 }
 
-/** The value at percentile p (0..100), in µs; 0 for an empty histogram. */
-export function percentileOf(h: LagHistogram, p: number): number {
+/**
+ * The value at percentile p (0..100), in µs; 0 for an empty histogram. A bucket's value may
+ * be above the largest lag that went into it: `maxUs`, the largest known, caps it.
+ */
+export function percentileOf(h: LagHistogram, p: number, maxUs = Infinity): number {
   if (h.total <= 0) return 0;
   const rank = (p / 100) * h.total;
   let seen = 0;
   for (let i = 0; i < h.counts.length; i++) {
     seen += h.counts[i]!;
-    if (seen >= rank && h.counts[i]! > 0) return valueOf(i);
+    if (seen >= rank && h.counts[i]! > 0) return Math.min(valueOf(i), maxUs);
   }
-  return valueOf(h.counts.length - 1);
+  return Math.min(valueOf(h.counts.length - 1), maxUs);
 }

@@ -107,11 +107,10 @@ export function summarize(state: SessionState, context: SummaryContext): Summary
     blockThresholdMs: hello?.config.blockThresholdMs ?? null,
     durationMs: Math.round(context.durationMs),
     samples: totals.samples,
-    // A merged histogram's percentile is its bucket's bound, which may pass the exact maximum.
     lag: {
-      p50Ms: ms(Math.min(percentileOf(totals.lag, 50), totals.lagMaxUs)),
-      p90Ms: ms(Math.min(percentileOf(totals.lag, 90), totals.lagMaxUs)),
-      p99Ms: ms(Math.min(percentileOf(totals.lag, 99), totals.lagMaxUs)),
+      p50Ms: ms(percentileOf(totals.lag, 50, totals.lagMaxUs)),
+      p90Ms: ms(percentileOf(totals.lag, 90, totals.lagMaxUs)),
+      p99Ms: ms(percentileOf(totals.lag, 99, totals.lagMaxUs)),
       maxMs: ms(totals.lagMaxUs),
     },
     utilization: {

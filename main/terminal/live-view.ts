@@ -104,9 +104,8 @@ export function renderLiveView(state: SessionState, ctx: LiveViewContext): strin
 
   const lag = window.reduce((h, s) => addInterval(h, s.lag.percentiles, s.lag.count), emptyLagHistogram());
   const lagMaxUs = maxOf((s) => s.lag.maxUs);
-  // A merged histogram's percentile is its bucket's bound, which may pass the exact maximum.
-  const lagAt = (p: number): string => formatMs(Math.min(percentileOf(lag, p), lagMaxUs) / 1000);
-  const lagLine = ` lag      p50 ${lagAt(50)}  p99 ${lagAt(99)}  max ${formatMs(lagMaxUs / 1000)}`;
+  const lagLine = ` lag      p50 ${formatMs(percentileOf(lag, 50, lagMaxUs) / 1000)}  p99 ${formatMs(percentileOf(lag, 99, lagMaxUs) / 1000)}` +
+    `  max ${formatMs(lagMaxUs / 1000)}`;
   // As many seconds as the line has room for: cut by the terminal's width, it would lose the latest.
   const points = Math.min(SPARK_POINTS, width - [...lagLine].length - `   ${SPARK_POINTS} s: `.length);
   lines.push(points >= 10 ? `${lagLine}   ${points} s: ${sparkline(lagPerSecond(state.recent, points))}` : lagLine);
