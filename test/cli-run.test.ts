@@ -33,7 +33,7 @@ describe('loopscope run', () => {
     const summary = JSON.parse(r.stdout);
     expect(summary.blockedCount).toBe(1);
     expect(summary.blocked[0].durationMs).toBeGreaterThan(190);
-    expect(summary.blocked[0].durationMs).toBeLessThan(260);
+    expect(summary.blocked[0].durationMs).toBeLessThan(400); // from the probe's start: loading the module counts too
     expect(summary.lag.maxMs).toBeCloseTo(summary.blocked[0].durationMs, 0);
     expect(userFrames(summary.blocked[0].stack)[0]).toMatchObject({ functionName: 'slowStartup', lineNumber: 8 });
   });
