@@ -156,7 +156,10 @@ async function pairRound(variant) {
     });
     for (const s of servers) s.child.kill('SIGTERM');
     await Promise.all(servers.map((s) => exited(s.child)));
+    // What the probe saw of its server: a server sharing its CPU is "blocked" often.
+    const probe = variant === 'probed' && PART === undefined ? JSON.parse(servers[1].stdout) : undefined;
     return {
+      ...(probe ? { blockedPerS: probe.blockedCount / (probe.durationMs / 1000), lagP99Ms: probe.lag.p99Ms } : {}),
       rpsRatio: other.rps / base.rps,
       cpuPerRequestRatio: (other.cpu.totalMs / other.requests) / (base.cpu.totalMs / base.requests),
       mainPerRequestRatio: (other.cpu.mainMs / other.requests) / (base.cpu.mainMs / base.requests),
@@ -181,6 +184,10 @@ async function concurrent() {
   console.log(`\nconcurrent pairs, pipelining ${PIPELINING}, base server ${fmt(median(all.map((p) => p.baseBusy)) * 100, 1)}% busy at ${fmt(median(all.map((p) => p.baseRps)), 0)} req/s (medians)`);
   for (const v of ['probed', 'control']) {
     console.log(`  ${v}/base: CPU per request ${range(pairs[v].map((p) => p.cpuPerRequestRatio))}; main thread ${range(pairs[v].map((p) => p.mainPerRequestRatio))}; req/s ${range(pairs[v].map((p) => p.rpsRatio))}`);
+  }
+  const seen = pairs.probed.filter((p) => p.blockedPerS !== undefined);
+  if (seen.length) {
+    console.log(`  the probed servers, as their probe saw them: blocked ${fmt(median(seen.map((p) => p.blockedPerS)), 1)} times a second, lag p99 ${fmt(median(seen.map((p) => p.lagP99Ms)), 1)} ms (medians)`);
   }
   console.log(`cost in CPU per request: ${pct(cost)}; budget ≤ ${fmt(BUDGET * 100, 0)}%: ${verdict(cost <= BUDGET)}`);
   save(MODE === 'metrics' ? 'http-throughput-concurrent' : `http-throughput-concurrent-${MODE}`, {

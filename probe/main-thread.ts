@@ -162,34 +162,35 @@ export function startProbe(options: ProbeOptions, onStopped: (reason: string) =>
 
   // The heartbeat, the probe's one timer on this thread (each timer wakes an idle loop). A
   // beat tells the watchdog the loop is alive, measures a stall since the last beat from the
-  // loop's active time (which no timer's lateness can do), records the lag, and samples when
+  // thread's busy time (which no timer's lateness can do), records the lag, and samples when
   // a sample is due, after the beat, so that a sample never delays the beat after a block.
-  // The thread's busy time, on the clock of performance.now(): all but the loop's idle time.
-  // Not ELU's `active`, which counts from the loop's start: a main module that blocks before
-  // the loop has started (a slow startup, under `run`) is busy too.
+  //
+  // Busy time: all but the loop's idle time, on the clock of performance.now(). Not ELU's
+  // `active`, which counts from the loop's start: a main module that blocks before the loop
+  // has started (a slow startup, under `run`) is busy too.
   const busyMs = (now: number): number => now - performance.eventLoopUtilization().idle;
   let lastBeat = performance.now();
   // The first beat is the probe's start: the watchdog counts from it, not from the process's.
   views.beat(lastBeat);
   // The busy time as of the end of our last beat: our own work is not a stall.
-  let lastActive = busyMs(lastBeat);
+  let lastBusy = busyMs(lastBeat);
   let nextSampleMs = lastBeat + config.intervalMs;
   const beat = (): void => {
     const now = performance.now();
-    const active = busyMs(now);
+    const busy = busyMs(now);
     const period = beatIntervalMs(config);
     const gap = now - lastBeat;
-    const stall = gap > 1.5 * period ? Math.min(gap, active - lastActive) : 0;
+    const stall = gap > 1.5 * period ? Math.min(gap, busy - lastBusy) : 0;
     if (stall > 0) views.recordStall(stall, now);
     views.beat(now);
     sampler.beat(gap - period, stall, period);
     lastBeat = now;
-    lastActive = active;
+    lastBusy = busy;
     if (now >= nextSampleMs) {
       takeSample();
       // Half a period early: the beat that takes the next one lands within half a period of it.
       nextSampleMs = now + config.intervalMs - period / 2;
-      lastActive = busyMs(performance.now());
+      lastBusy = busyMs(performance.now());
     }
     ownMs += performance.now() - now;
   };

@@ -25,8 +25,8 @@ const STACK_WAIT_MS = 2000;
 
 /**
  * Stacks taken at most: this many at once, then this many a second. A capture costs the
- * blocked thread about half a millisecond (the inspector's round trip), and a saturated
- * server that shares its CPU is "blocked" a dozen times a second; its blocks are much alike.
+ * blocked thread an inspector round trip and the reader's work, and a saturated server that
+ * shares its CPU is "blocked" about ten times a second; its blocks are much alike.
  */
 const CAPTURE_BURST = 5;
 const CAPTURES_PER_S = 2;
