@@ -2,7 +2,7 @@
 // connection to loopscope replaces both with what to do about it.
 
 import { useEffect, useState, useSyncExternalStore } from 'react';
-import type { HostApi } from '../main/ui-api';
+import type { HostApi } from '../main/ui/ui-api';
 import { SessionScreen } from './screens/SessionScreen';
 import { StartScreen } from './screens/StartScreen';
 import type { SessionStore } from './store';

@@ -2,7 +2,7 @@
 // window.loopscope; otherwise the page came from the web host, and talks over its WebSocket).
 
 import { createRoot } from 'react-dom/client';
-import type { HostApi } from '../main/ui-api';
+import type { HostApi } from '../main/ui/ui-api';
 import { App } from './App';
 import { SessionStore } from './store';
 import { connectSocketApi } from './ws-api';

@@ -1,6 +1,6 @@
 // Points sent again with the GC time that arrived for them later (see SessionUpdate.revised).
 
-import type { SeriesPoint } from '../main/ui-api';
+import type { SeriesPoint } from '../main/ui/ui-api';
 
 /** `points` with those of `revised` that it holds (same `t`) replaced; a new array if any were. */
 export function revise(points: readonly SeriesPoint[], revised: readonly SeriesPoint[]): readonly SeriesPoint[] {

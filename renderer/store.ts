@@ -1,7 +1,7 @@
 // The UI's copy of the sessions: events are applied as they come, and React hears about them
 // at most once per animation frame, however many batches arrived in between.
 
-import type { SeriesPoint, SessionView, UiEvent } from '../main/ui-api';
+import type { SeriesPoint, SessionView, UiEvent } from '../main/ui/ui-api';
 import { keepEqual } from './keep-equal';
 import { keepRecent } from './keep-recent';
 import { revise } from './revise-points';

@@ -1,7 +1,7 @@
 // The UI's API over the web host's WebSocket (main/web-host/web-host.ts): calls wait for the
 // socket to open, replies are matched by id, and pushed event batches go to the subscribers.
 
-import type { CallMessage, HostApi, HostMessage, PickedFile, UiEvent, UiMethod } from '../main/ui-api';
+import type { CallMessage, HostApi, HostMessage, PickedFile, UiEvent, UiMethod } from '../main/ui/ui-api';
 
 export interface SocketApi {
   readonly api: HostApi;

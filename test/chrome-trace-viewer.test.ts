@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import type { Summary } from '../main/session/summary';
+import type { Summary } from '../main/reports/summary';
 import { CHROMIUM, launchChromium, type Browser } from './helpers/browser';
 import { loopscope } from './helpers/cli';
 import { FIXTURES } from './helpers/probe-harness';

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { FIXTURES } from './helpers/probe-harness';
 import { loopscope } from './helpers/cli';
-import { userFrames } from '../main/terminal/format';
+import { userFrames } from '../main/common/format';
 
 
 

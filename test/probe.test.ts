@@ -5,7 +5,7 @@ import { connect } from 'node:net';
 import { runProbed, waitFor } from './helpers/probe-harness';
 import { startProbeServer } from '../main/server/probe-server';
 import { encodeHello, FrameReader, decodeControl, PROTOCOL_VERSION } from '../probe/wire';
-import { summarize } from '../main/session/summary';
+import { summarize } from '../main/reports/summary';
 import { beatLagMs, LagRecorder } from '../probe/sampler';
 
 const context = { durationMs: 0, exitCode: null, warnings: [] };

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RecordingWriter } from '../main/recording/recording-writer';
 import { RecordingReader } from '../main/recording/recording-reader';
-import { summarizeRecording } from '../main/recording/recording-summary';
+import { summarizeRecording } from '../main/reports/recording-summary';
 import { crc32 } from '../main/recording/crc32';
 import { RecordingError } from '../main/recording/errors';
 import { FOOTER_BYTES, parseChunkHeader } from '../main/recording/format';

@@ -9,11 +9,11 @@ import {
 } from '../main/recording/format';
 import { encodeKeyframe, parseKeyframe } from '../main/recording/keyframe';
 import { encodeIndex, keyframeAtOrBefore, parseIndex } from '../main/recording/recording-index';
-import * as clock from '../main/recording/replay-clock';
-import { formatRecordingTime, parseRecordingTime } from '../main/recording/time-format';
-import { WorstStretchFinder } from '../main/recording/worst-stretch';
-import { BlockedStacks } from '../main/recording/blocked-stacks';
-import { ChromeTraceBuilder, traceText, TRACKS } from '../main/recording/chrome-trace';
+import * as clock from '../main/replay/replay-clock';
+import { formatRecordingTime, parseRecordingTime } from '../main/common/time-format';
+import { WorstStretchFinder } from '../main/reports/worst-stretch';
+import { BlockedStacks } from '../main/reports/blocked-stacks';
+import { ChromeTraceBuilder, traceText, TRACKS } from '../main/reports/chrome-trace';
 import { renderTransport, replayKeyAction } from '../main/cli/replay-command';
 import { applyMessage, initialSessionState, initialTotals } from '../main/session/session-state';
 import { encodeDictionary, encodeMetrics, ProbeDecoder, TaskEventKind } from '../probe/wire';

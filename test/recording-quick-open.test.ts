@@ -11,7 +11,7 @@ import { RecordingWriter } from '../main/recording/recording-writer';
 import { FrameCursor, RecordingReader } from '../main/recording/recording-reader';
 import { ChunkKind, FILE_HEADER_BYTES, FOOTER_BYTES, parseChunkHeader, parseFooter, type ChunkHeader } from '../main/recording/format';
 import { KEYFRAME_TRAIL } from '../main/recording/recording-index';
-import { ReplaySession } from '../main/recording/replay-session';
+import { ReplaySession } from '../main/replay/replay-session';
 import { syntheticHello, syntheticSession } from './helpers/recording-synthetic';
 
 const dir = mkdtempSync(join(tmpdir(), 'loopscope-rec-quick-'));

@@ -6,11 +6,11 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { editorCommand, frameFile, openInEditor } from '../main/open-in-editor';
-import { keepLongest } from '../main/recording/replay-marks';
-import { MAX_RECENT, parseRecent, withRecent } from '../main/recent-recordings';
-import { CallError, parseReplayCommand } from '../main/ui-calls';
-import type { ReplayMark } from '../main/ui-api';
+import { editorCommand, frameFile, openInEditor } from '../main/ui/open-in-editor';
+import { keepLongest } from '../main/ui/replay-marks';
+import { MAX_RECENT, parseRecent, withRecent } from '../main/ui/recent-recordings';
+import { CallError, parseReplayCommand } from '../main/ui/ui-calls';
+import type { ReplayMark } from '../main/ui/ui-api';
 import { uploadName } from '../main/web-host/upload';
 import { latestOnly } from '../renderer/replay/latest-only';
 import { formatReplayTime, markColumns } from '../renderer/replay/scrubber';

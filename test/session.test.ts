@@ -3,9 +3,9 @@
 import { describe, expect, it } from 'vitest';
 import { addInterval, emptyLagHistogram, percentileOf } from '../main/session/lag-histogram';
 import { applyMessage, initialSessionState, KEPT_BLOCKED } from '../main/session/session-state';
-import { summarize } from '../main/session/summary';
-import { probeCost } from '../main/session/view-model';
-import { formatFrame, userFrames } from '../main/terminal/format';
+import { summarize } from '../main/reports/summary';
+import { probeCost } from '../main/ui/view-model';
+import { formatFrame, userFrames } from '../main/common/format';
 import { renderLiveView } from '../main/terminal/live-view';
 import { renderSummaryText } from '../main/terminal/summary-text';
 import { TerminalScreen } from '../main/terminal/terminal-screen';

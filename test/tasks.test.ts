@@ -10,7 +10,7 @@ import { createPrivateDir } from '../main/server/private-dir';
 import { percentileUs } from '../probe/log-histogram';
 import { FrameReader, ProbeDecoder } from '../probe/wire';
 import { TraceModel, causalChain, causalTree, type CausalNode } from '../main/session/trace-model';
-import { summarize } from '../main/session/summary';
+import { summarize } from '../main/reports/summary';
 
 const context = { durationMs: 0, exitCode: null, warnings: [] };
 

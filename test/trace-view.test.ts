@@ -6,9 +6,9 @@ import { TaskEventKind, type TaskEventBatch } from '../probe/wire';
 import { runProbed } from './helpers/probe-harness';
 import { TraceModel } from '../main/session/trace-model';
 import type { SessionState } from '../main/session/session-state';
-import { originOf } from '../main/session/view-model';
-import { causalityView, longest, timelineView } from '../main/session/trace-view';
-import type { CausalityNode } from '../main/ui-api';
+import { originOf } from '../main/ui/view-model';
+import { causalityView, longest, timelineView } from '../main/ui/trace-view';
+import type { CausalityNode } from '../main/ui/ui-api';
 
 type Event = readonly [kind: number, asyncId: number, timeUs: number, type?: string, triggerId?: number];
 

@@ -3,8 +3,8 @@
 
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SessionUpdate, UiEvent } from '../main/ui-api';
-import { BATCH_MS, UiBackend } from '../main/ui-backend';
+import type { SessionUpdate, UiEvent } from '../main/ui/ui-api';
+import { BATCH_MS, UiBackend } from '../main/ui/ui-backend';
 
 const FIXTURE = resolve(__dirname, 'fixtures/ui-target.js');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -7,10 +7,10 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SessionUpdate, SessionView, UiEvent } from '../main/ui-api';
-import { RecentRecordings } from '../main/recent-recordings';
-import { userFrames } from '../main/terminal/format';
-import { UiBackend } from '../main/ui-backend';
+import type { SessionUpdate, SessionView, UiEvent } from '../main/ui/ui-api';
+import { RecentRecordings } from '../main/ui/recent-recordings';
+import { userFrames } from '../main/common/format';
+import { UiBackend } from '../main/ui/ui-backend';
 import { startWebHost, type WebHost } from '../main/web-host/web-host';
 
 const FIXTURE = resolve(__dirname, 'fixtures/ui-target.js');

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import type { HostMessage, SessionUpdate, UiApi, UiEvent } from '../main/ui-api';
+import type { HostMessage, SessionUpdate, UiApi, UiEvent } from '../main/ui/ui-api';
 import { startWebHost, type WebHost } from '../main/web-host/web-host';
 import { fakeApi } from './helpers/fake-api';
 

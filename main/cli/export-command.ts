@@ -6,7 +6,7 @@ import { closeSync, openSync, rmSync, writeSync } from 'node:fs';
 import { describeOptions, parseArgs, UsageError, type OptionSpec } from './args';
 import { PROTOCOL_VERSION, ProbeDecoder, type MessageTypeId } from '../../probe/wire';
 import { PROBE_VERSION } from '../../probe/constants';
-import { ChromeTraceBuilder, traceText, type TraceEvent } from '../recording/chrome-trace';
+import { ChromeTraceBuilder, traceText, type TraceEvent } from '../reports/chrome-trace';
 import { fsReason, RecordingError, RECORDING_EXIT } from '../recording/errors';
 import { FILE_HEADER_BYTES } from '../recording/format';
 import { FrameCursor, RecordingReader, formatBytes } from '../recording/recording-reader';

@@ -6,7 +6,7 @@ import { describeOptions, parseArgs, UsageError, type OptionSpec } from './args'
 import { decideAttachable, settingsOf, type ProcessInfo } from '../attach/process-info';
 import { processSource, type Listener, type ProcessSource } from '../attach/process-source';
 import { AttachError, type AttachErrorCode } from '../attach/errors';
-import { fit } from '../terminal/format';
+import { fit } from '../common/format';
 
 export const PS_OPTIONS: readonly OptionSpec[] = [
   { name: 'json', kind: 'flag', description: 'print a JSON list instead of a table' },

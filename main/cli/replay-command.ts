@@ -2,9 +2,9 @@
 // play, pause, speed, seek and step from the keyboard.
 
 import { describeOptions, parseArgs, UsageError, type OptionSpec } from './args';
-import { nextSpeed, SPEEDS } from '../recording/replay-clock';
-import { ReplaySession } from '../recording/replay-session';
-import { formatRecordingTime, parseRecordingTime } from '../recording/time-format';
+import { nextSpeed, SPEEDS } from '../replay/replay-clock';
+import { ReplaySession } from '../replay/replay-session';
+import { formatRecordingTime, parseRecordingTime } from '../common/time-format';
 import { renderLiveView } from '../terminal/live-view';
 import { TerminalScreen } from '../terminal/terminal-screen';
 

@@ -4,7 +4,7 @@
 
 import { describeOptions, parseArgs, UsageError, type OptionSpec } from './args';
 import { openBrowser } from './open-browser';
-import { UiBackend } from '../ui-backend';
+import { UiBackend } from '../ui/ui-backend';
 import { rendererPath } from '../web-host/renderer-path';
 import { startWebHost } from '../web-host/web-host';
 

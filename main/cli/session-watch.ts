@@ -5,7 +5,7 @@
 import type { ProbeConnection, ProbeServer } from '../server/probe-server';
 import { LiveSession } from '../session/live-session';
 import { initialSessionState } from '../session/session-state';
-import { summarize, type Summary } from '../session/summary';
+import { summarize, type Summary } from '../reports/summary';
 import { renderLiveView } from '../terminal/live-view';
 import { renderSummaryText } from '../terminal/summary-text';
 import { TerminalScreen } from '../terminal/terminal-screen';

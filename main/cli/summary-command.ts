@@ -2,8 +2,8 @@
 
 import { describeOptions, parseArgs, UsageError, type OptionSpec } from './args';
 import { RecordingReader } from '../recording/recording-reader';
-import { renderRecordingReport } from '../recording/recording-report';
-import { summarizeRecording } from '../recording/recording-summary';
+import { renderRecordingReport } from '../terminal/recording-report';
+import { summarizeRecording } from '../reports/recording-summary';
 
 const OPTIONS: readonly OptionSpec[] = [
   { name: 'json', kind: 'flag', description: 'print the JSON summary that `run --json` prints, computed from the file' },

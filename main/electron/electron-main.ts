@@ -3,7 +3,7 @@
 
 import { app } from 'electron';
 import { join } from 'node:path';
-import { UiBackend } from '../ui-backend';
+import { UiBackend } from '../ui/ui-backend';
 import { rendererPath } from '../web-host/renderer-path';
 import { serveIpc } from './ipc';
 import { lockDown } from './security';

@@ -3,8 +3,8 @@
 // untrusted input (main/ui-calls.ts); events are pushed as the backend batches them.
 
 import { ipcMain, type IpcMainEvent, type IpcMainInvokeEvent } from 'electron';
-import type { UiApi } from '../ui-api';
-import { dispatchCall, isUiMethod } from '../ui-calls';
+import type { UiApi } from '../ui/ui-api';
+import { dispatchCall, isUiMethod } from '../ui/ui-calls';
 import { IPC } from './ipc-channels';
 import type { AppWindow } from './window';
 

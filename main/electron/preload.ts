@@ -2,7 +2,7 @@
 // with exactly the UI's API (main/ui-api.ts, HostApi) and nothing of Electron or Node.
 
 import { contextBridge, ipcRenderer, webUtils } from 'electron';
-import type { HostApi, PickedFile, ProbeConfig, ReplayCommand, UiEvent, UiMethod } from '../ui-api';
+import type { HostApi, PickedFile, ProbeConfig, ReplayCommand, UiEvent, UiMethod } from '../ui/ui-api';
 import { IPC } from './ipc-channels';
 
 const call = <T>(method: UiMethod, ...params: unknown[]): Promise<T> => ipcRenderer.invoke(IPC.call, method, params) as Promise<T>;

@@ -16,7 +16,7 @@ import {
   type ChunkHeader, type FileHeader, type FrameRecord, type SectionHeader,
 } from './format';
 import { KEYFRAME_TRAIL, parseIndex, parseKeyframeEntries, type KeyframeEntry, type RecordingEnding } from './recording-index';
-import { formatRecordingTime } from './time-format';
+import { formatRecordingTime } from '../common/time-format';
 
 const WINDOW_BYTES = 256 * 1024;
 /**

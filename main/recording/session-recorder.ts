@@ -6,7 +6,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { encodeDictionary, MessageType, type RawFrame } from '../../probe/wire';
 import type { ProbeConnection, ProbeConnectionEvents } from '../server/probe-server';
-import type { RecordingView } from '../ui-api';
+import type { RecordingView } from '../ui/ui-api';
 import { RecordingWriter } from './recording-writer';
 
 /** A file name for a recording of `pid` started at `atMs`, sortable by time. */

@@ -5,7 +5,7 @@ import type { MetricsSample } from '../../probe/wire';
 import type { SessionState } from '../session/session-state';
 import { addInterval, emptyLagHistogram, percentileOf } from '../session/lag-histogram';
 import { percentileUs } from '../../probe/log-histogram';
-import { fit, formatBytes, formatClock, formatFrame, formatMs, formatPercent, sparkline, userFrames } from './format';
+import { fit, formatBytes, formatClock, formatFrame, formatMs, formatPercent, sparkline, userFrames } from '../common/format';
 
 export interface LiveViewContext {
   readonly width: number;

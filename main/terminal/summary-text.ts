@@ -1,7 +1,7 @@
 // The readable end-of-session report (the JSON summary, for people). Pure.
 
-import type { Summary, TasksSummary } from '../session/summary';
-import { formatBytes, formatFrame, formatMs, formatPercent, userFrames } from './format';
+import type { Summary, TasksSummary } from '../reports/summary';
+import { formatBytes, formatFrame, formatMs, formatPercent, userFrames } from '../common/format';
 
 const BLOCKED_LISTED = 5;
 const FRAMES_LISTED = 6;

@@ -9,7 +9,7 @@
 
 import { memo, useMemo } from 'react';
 import { Area, CartesianGrid, ComposedChart, Legend, Line, LineChart, ReferenceLine, XAxis, YAxis, Tooltip } from 'recharts';
-import type { SeriesPoint } from '../../main/ui-api';
+import type { SeriesPoint } from '../../main/ui/ui-api';
 import { downsampleMax } from './downsample';
 import { useFrameTurn } from './use-frame-turn';
 import { useWidth } from './use-width';

@@ -2,7 +2,7 @@
 // longer GC pauses marked on it; a progress bar while those marks are still being found.
 
 import { useMemo, useState } from 'react';
-import type { HostApi, ReplayCommand, ReplayView } from '../../main/ui-api';
+import type { HostApi, ReplayCommand, ReplayView } from '../../main/ui/ui-api';
 import { useWidth } from '../charts/use-width';
 import { latestOnly } from './latest-only';
 import { formatReplayTime, markColumns } from './scrubber';

@@ -1,6 +1,6 @@
 // The scrubber's arithmetic: where a mark goes, and which marks share a pixel column. Pure.
 
-import type { ReplayMark } from '../../main/ui-api';
+import type { ReplayMark } from '../../main/ui/ui-api';
 
 export interface MarkColumn {
   /** 0..1 across the scrubber. */

@@ -2,7 +2,7 @@
 // A frame copies its `file:line:column` when clicked, and opens in the editor from its button.
 
 import { memo, useState } from 'react';
-import type { BlockedView, HostApi, StackFrame } from '../../main/ui-api';
+import type { BlockedView, HostApi, StackFrame } from '../../main/ui/ui-api';
 
 interface Props {
   readonly api: HostApi;

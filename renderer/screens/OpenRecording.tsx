@@ -3,7 +3,7 @@
 // opened, and the recent ones, each a click away.
 
 import { useCallback, useEffect, useState, type DragEvent, type FormEvent } from 'react';
-import type { HostApi, PickedFile, RecentRecording } from '../../main/ui-api';
+import type { HostApi, PickedFile, RecentRecording } from '../../main/ui/ui-api';
 
 interface Props {
   readonly api: HostApi;

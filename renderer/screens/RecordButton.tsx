@@ -2,7 +2,7 @@
 // and size so far, and once stopped, where the file went with a button to replay it.
 
 import { useEffect, useState } from 'react';
-import type { HostApi, SessionView } from '../../main/ui-api';
+import type { HostApi, SessionView } from '../../main/ui/ui-api';
 import { formatReplayTime } from '../replay/scrubber';
 
 interface Props {

@@ -3,7 +3,7 @@
 // reports, and in tasks mode the task table.
 
 import { useCallback, useMemo, useState } from 'react';
-import type { HostApi, ProbeMode } from '../../main/ui-api';
+import type { HostApi, ProbeMode } from '../../main/ui/ui-api';
 import { HeapChart, LagChart, LoadChart } from '../charts/Charts';
 import { useThrottled } from '../charts/use-throttled';
 import type { SessionData } from '../store';

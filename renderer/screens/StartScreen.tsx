@@ -3,7 +3,7 @@
 // already open.
 
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
-import type { HostApi, ProcessEntry, SessionView } from '../../main/ui-api';
+import type { HostApi, ProcessEntry, SessionView } from '../../main/ui/ui-api';
 import { splitCommand } from '../split-command';
 import { OpenRecording } from './OpenRecording';
 

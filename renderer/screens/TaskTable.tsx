@@ -1,7 +1,7 @@
 // The async tasks by resource type (tasks and trace modes), sortable by any column.
 
 import { memo, useState } from 'react';
-import type { TaskRow } from '../../main/ui-api';
+import type { TaskRow } from '../../main/ui/ui-api';
 import { sortRows } from './sort-rows';
 
 type Column = keyof TaskRow;

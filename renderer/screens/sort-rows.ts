@@ -1,6 +1,6 @@
 // The task table's order: by any column, numbers by value and names alphabetically. Pure.
 
-import type { TaskRow } from '../../main/ui-api';
+import type { TaskRow } from '../../main/ui/ui-api';
 
 export function sortRows(rows: readonly TaskRow[], key: keyof TaskRow, descending: boolean): TaskRow[] {
   return [...rows].sort((a, b) => {

@@ -2,7 +2,7 @@
 // it, root first, and what it caused in turn, collapsible. Any resource shown can be selected.
 
 import { useState } from 'react';
-import type { CausalityNode, CausalityResource, UiApi } from '../../main/ui-api';
+import type { CausalityNode, CausalityResource, UiApi } from '../../main/ui/ui-api';
 import { chainStart, resourceSummary, typeColor } from './trace-format';
 import { usePolled } from './use-polled';
 

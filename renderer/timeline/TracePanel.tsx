@@ -2,7 +2,7 @@
 // resource whose callback was clicked there.
 
 import { memo, useState } from 'react';
-import type { UiApi } from '../../main/ui-api';
+import type { UiApi } from '../../main/ui/ui-api';
 import { CausalityTree } from './CausalityTree';
 import { TraceTimeline } from './TraceTimeline';
 

@@ -3,7 +3,7 @@
 // callback says what it was, clicking it selects its resource for the causality tree.
 
 import { useEffect, useLayoutEffect, useRef, useState, type KeyboardEvent, type PointerEvent } from 'react';
-import type { TimelineSlice, TimelineView, UiApi } from '../../main/ui-api';
+import type { TimelineSlice, TimelineView, UiApi } from '../../main/ui/ui-api';
 import { useWidth } from '../charts/use-width';
 import { drawTimeline } from './draw-timeline';
 import { CANVAS_H, hitSlice, panBy, spanOf, timeAt, wheelFactor, zoomAround, type TimeWindow } from './timeline-math';

@@ -1,7 +1,7 @@
 // Paints the trace timeline on a 2D canvas: the time axis, a band of loop turns, and the
 // callbacks in rows by depth, coloured by type. Geometry comes from timeline-math.ts.
 
-import type { TimelineSlice, TimelineView } from '../../main/ui-api';
+import type { TimelineSlice, TimelineView } from '../../main/ui/ui-api';
 import { AXIS_H, CANVAS_H, sliceBox, spanOf, tickLabel, ticks, turnBox, xOf, type Box, type TimeWindow } from './timeline-math';
 import { typeColor } from './trace-format';
 

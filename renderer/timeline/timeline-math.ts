@@ -1,7 +1,7 @@
 // The trace timeline's geometry, pure so it is tested without a canvas: time ↔ x, zoom and
 // pan, where each turn and callback is drawn, what is under the pointer, and the time axis.
 
-import type { TimelineSlice, TimelineTurn } from '../../main/ui-api';
+import type { TimelineSlice, TimelineTurn } from '../../main/ui/ui-api';
 
 /** A window of time, in seconds on the SeriesPoint.t clock. */
 export interface TimeWindow {

@@ -1,7 +1,7 @@
 // How the trace screens write durations and times, and the colour of each resource type
 // (the same in the timeline and the causality tree, so the eye can match them).
 
-import type { CausalityResource, TimelineSlice } from '../../main/ui-api';
+import type { CausalityResource, TimelineSlice } from '../../main/ui/ui-api';
 
 /** 0.012 ms → "12 µs", 3.4567 ms → "3.46 ms", 2500 ms → "2.50 s". */
 export function formatDuration(ms: number): string {

@@ -3,7 +3,7 @@
 // the last answer reported, so it moves on with the program.
 
 import { useEffect, useRef, useState } from 'react';
-import type { TimelineView, UiApi } from '../../main/ui-api';
+import type { TimelineView, UiApi } from '../../main/ui/ui-api';
 import { followWindow, spanOf, type TimeWindow } from './timeline-math';
 
 const FETCH_MS = 250;

@@ -1,7 +1,7 @@
 // A UiApi for testing what carries calls (the web host, the call checker) rather than what
 // answers them: the methods a test gives, and every other one rejects, naming itself.
 
-import type { UiApi } from '../../main/ui-api';
+import type { UiApi } from '../../main/ui/ui-api';
 
 export function fakeApi(methods: Partial<UiApi>): UiApi {
   return new Proxy(methods, {

@@ -5,15 +5,15 @@
 
 import { writeFileSync } from 'node:fs';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
-import { ChromeTraceBuilder, type TraceEvent } from '../../main/recording/chrome-trace';
+import { ChromeTraceBuilder, type TraceEvent } from '../../main/reports/chrome-trace';
 import { eventProblems } from './recording-trace-check';
 import { crc32 } from '../../main/recording/crc32';
 import { RecordingError } from '../../main/recording/errors';
 import { CHUNK_FIXED_BYTES, Codec, encodeChunkHeader, FILE_HEADER_BYTES, parseChunkHeader, chunkHeaderLength, type SectionHeader } from '../../main/recording/format';
 import { FrameCursor, RecordingReader } from '../../main/recording/recording-reader';
-import { RecordingPlayer } from '../../main/recording/recording-player';
-import { summarizeRecording } from '../../main/recording/recording-summary';
-import { renderRecordingReport } from '../../main/recording/recording-report';
+import { RecordingPlayer } from '../../main/replay/recording-player';
+import { summarizeRecording } from '../../main/reports/recording-summary';
+import { renderRecordingReport } from '../../main/terminal/recording-report';
 import { renderLiveView } from '../../main/terminal/live-view';
 import { ProbeDecoder, WireError, type MessageTypeId, type ProbeMessage } from '../../probe/wire';
 

@@ -4,9 +4,9 @@
 // Marks are on the session's chart clock (seconds since its first sample), like SeriesPoint.t.
 
 import { MessageType, PROTOCOL_VERSION, ProbeDecoder, type MessageTypeId, type MetricsSample } from '../../probe/wire';
-import type { ReplayMark } from '../ui-api';
-import { FILE_HEADER_BYTES } from './format';
-import { FrameCursor, type RecordingReader } from './recording-reader';
+import type { ReplayMark } from './ui-api';
+import { FILE_HEADER_BYTES } from '../recording/format';
+import { FrameCursor, type RecordingReader } from '../recording/recording-reader';
 
 /** Shorter GC pauses are everywhere in a busy process; the scrubber marks the ones worth a look. */
 export const GC_MARK_MIN_MS = 10;

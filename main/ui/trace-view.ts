@@ -2,8 +2,8 @@
 // window of time, and the causality of one resource. Pure, and bounded whatever the model
 // holds, so a window over a flood of events still costs the UI a fixed amount.
 
-import type { CausalityNode, CausalityResource, CausalityView, TimelineSlice, TimelineTurn, TimelineView } from '../ui-api';
-import type { CallbackSlice, LoopTurn, TraceModel, TracedResource } from './trace-model';
+import type { CausalityNode, CausalityResource, CausalityView, TimelineSlice, TimelineTurn, TimelineView } from './ui-api';
+import type { CallbackSlice, LoopTurn, TraceModel, TracedResource } from '../session/trace-model';
 
 /** Causes kept of a long chain: the root, and this many nearest the resource. */
 const CHAIN_NEAREST = 48;

@@ -6,22 +6,22 @@
 
 import type { ChildProcess } from 'node:child_process';
 import { join, resolve } from 'node:path';
-import type { ProbeConfig } from '../probe/wire';
-import { DEFAULT_CONFIG } from '../probe/constants';
+import type { ProbeConfig } from '../../probe/wire';
+import { DEFAULT_CONFIG } from '../../probe/constants';
 import { recordingsDir } from './app-paths';
-import { attachToProcess } from './attach/attach';
-import { listNodeProcesses } from './cli/ps-command';
-import { demoPath } from './demo/demo-path';
-import { launch } from './launch/launch';
-import { probePath } from './launch/probe-path';
+import { attachToProcess } from '../attach/attach';
+import { listNodeProcesses } from '../cli/ps-command';
+import { demoPath } from '../demo/demo-path';
+import { launch } from '../launch/launch';
+import { probePath } from '../launch/probe-path';
 import { openInEditor } from './open-in-editor';
 import { RecentRecordings } from './recent-recordings';
-import { ReplaySource } from './recording/replay-source';
-import { recordingFileName, SessionRecorder } from './recording/session-recorder';
-import { startProbeServer, type ProbeConnection, type ProbeServer } from './server/probe-server';
-import { LiveSession } from './session/live-session';
-import { causalityView, timelineView } from './session/trace-view';
-import { newPoints, originOf, replayConfig, revisedPoints, sessionView } from './session/view-model';
+import { ReplaySource } from './replay-source';
+import { recordingFileName, SessionRecorder } from '../recording/session-recorder';
+import { startProbeServer, type ProbeConnection, type ProbeServer } from '../server/probe-server';
+import { LiveSession } from '../session/live-session';
+import { causalityView, timelineView } from './trace-view';
+import { newPoints, originOf, replayConfig, revisedPoints, sessionView } from './view-model';
 import type { CausalityView, ProcessEntry, RecentRecording, ReplayCommand, SessionUpdate, TimelineView, UiApi, UiEvent } from './ui-api';
 
 /** ~30 updates a second at most. */

@@ -3,13 +3,13 @@
 // and the blocked-loop stacks grouped. The state at the end comes from the last keyframe and
 // the frames after it; one pass over the frames decodes them for the rest.
 
-import { FILE_HEADER_BYTES } from './format';
+import { FILE_HEADER_BYTES } from '../recording/format';
 import { messageTypeName, PROTOCOL_VERSION, ProbeDecoder, type MessageTypeId } from '../../probe/wire';
-import { summarize, type Summary } from '../session/summary';
+import { summarize, type Summary } from './summary';
 import { TraceModel } from '../session/trace-model';
 import { BlockedStacks, type StackGroup } from './blocked-stacks';
-import { RecordingPlayer } from './recording-player';
-import { FrameCursor, type RecordingReader } from './recording-reader';
+import { RecordingPlayer } from '../replay/recording-player';
+import { FrameCursor, type RecordingReader } from '../recording/recording-reader';
 import { WorstStretchFinder, type WorstStretch } from './worst-stretch';
 
 const STACK_GROUPS_LISTED = 5;

@@ -3,10 +3,10 @@
 
 import type { CreationSite, ProbeMode, StackFrame } from '../../probe/wire';
 import { percentileUs, type SparseHistogram } from '../../probe/log-histogram';
-import { percentileOf } from './lag-histogram';
-import type { SessionState } from './session-state';
-import { leakHints, type TasksState } from './tasks-state';
-import { causalChain, type TraceModel } from './trace-model';
+import { percentileOf } from '../session/lag-histogram';
+import type { SessionState } from '../session/session-state';
+import { leakHints, type TasksState } from '../session/tasks-state';
+import { causalChain, type TraceModel } from '../session/trace-model';
 
 export interface BlockedSummary {
   /** ms since the target's time origin (its process start). */

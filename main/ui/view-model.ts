@@ -4,8 +4,8 @@
 import type { MetricsSample, ProbeConfig } from '../../probe/wire';
 import { DEFAULT_CONFIG } from '../../probe/constants';
 import { percentileUs } from '../../probe/log-histogram';
-import type { BlockedView, RecordingView, ReplayView, SeriesPoint, SessionView, TaskRow } from '../ui-api';
-import type { SessionState } from './session-state';
+import type { BlockedView, RecordingView, ReplayView, SeriesPoint, SessionView, TaskRow } from './ui-api';
+import type { SessionState } from '../session/session-state';
 
 const ms = (us: number): number => Math.round(us) / 1000;
 const mb = (bytes: number): number => Math.round(bytes / 10_485.76) / 100;

@@ -2,7 +2,7 @@
 // input: each is checked here before it reaches the backend, with an error that says what was
 // wrong.
 
-import { PROBE_MODES, type ProbeConfig, type ProbeMode } from '../probe/wire';
+import { PROBE_MODES, type ProbeConfig, type ProbeMode } from '../../probe/wire';
 import type { ReplayCommand, UiApi, UiMethod } from './ui-api';
 
 export class CallError extends Error {

@@ -5,7 +5,7 @@
 import type { SessionState } from '../session/session-state';
 import type { TraceModel } from '../session/trace-model';
 import { RecordingPlayer } from './recording-player';
-import { RecordingReader } from './recording-reader';
+import { RecordingReader } from '../recording/recording-reader';
 import * as clock from './replay-clock';
 
 /** How often a playing session moves on (and a growing file is looked at again). */

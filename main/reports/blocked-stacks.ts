@@ -2,7 +2,7 @@
 // matters more than one long block. Pure and incremental, with bounded memory.
 
 import type { BlockedReport, StackFrame } from '../../probe/wire';
-import { userFrames } from '../terminal/format';
+import { userFrames } from '../common/format';
 
 /** Frames that name a place: the innermost few of the user's own. */
 const SIGNATURE_FRAMES = 3;

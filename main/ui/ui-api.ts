@@ -3,7 +3,7 @@
 // shape, and main/ui-backend.ts implements it in plain Node. Types only: the renderer imports
 // this file, so it must never pull in runtime code or Node APIs.
 
-import type { ProbeConfig, ProbeMode, StackFrame } from '../probe/wire';
+import type { ProbeConfig, ProbeMode, StackFrame } from '../../probe/wire';
 
 export type { ProbeConfig, ProbeMode, StackFrame };
 

@@ -11,14 +11,14 @@ import {
   type MessageTypeId, type MetricsSample, type ProbeMessage, type RawFrame, type TaskEventBatch,
 } from '../../probe/wire';
 import { applyMessage, initialSessionState, RECENT_SAMPLES, type SessionState } from '../session/session-state';
-import { summarize } from '../session/summary';
+import { summarize } from '../reports/summary';
 import { TraceModel } from '../session/trace-model';
 import { renderLiveView } from '../terminal/live-view';
-import { ChunkKind, FILE_HEADER_BYTES, type FrameRecord } from './format';
-import { parseKeyframe, type RecentPart } from './keyframe';
-import { keyframeAtOrBefore, type KeyframeEntry } from './recording-index';
-import { FrameCursor, type RecordingReader } from './recording-reader';
-import { formatRecordingTime } from './time-format';
+import { ChunkKind, FILE_HEADER_BYTES, type FrameRecord } from '../recording/format';
+import { parseKeyframe, type RecentPart } from '../recording/keyframe';
+import { keyframeAtOrBefore, type KeyframeEntry } from '../recording/recording-index';
+import { FrameCursor, type RecordingReader } from '../recording/recording-reader';
+import { formatRecordingTime } from '../common/time-format';
 
 /**
  * After a seek, the trace model holds at least this many of the events before the target

@@ -23,7 +23,7 @@
 //   not know), no `displayTimeUnit` (some versions took "ms" as the unit of `ts`).
 
 import { TaskEventKind, type BlockedReport, type Hello, type ProbeMessage, type TaskEventBatch } from '../../probe/wire';
-import { formatFrame } from '../terminal/format';
+import { formatFrame } from '../common/format';
 
 export interface TraceEvent {
   readonly name: string;

@@ -1,9 +1,9 @@
 // The readable report of `loopscope summary <file>`: the live run's summary text, then what
 // only the whole recording tells. Pure.
 
-import { renderSummaryText } from '../terminal/summary-text';
-import { formatBytes, formatClock, formatFrame, formatMs, formatPercent, userFrames } from '../terminal/format';
-import type { RecordingSummary } from './recording-summary';
+import { renderSummaryText } from './summary-text';
+import { formatBytes, formatClock, formatFrame, formatMs, formatPercent, userFrames } from '../common/format';
+import type { RecordingSummary } from '../reports/recording-summary';
 
 const FRAMES_LISTED = 4;
 

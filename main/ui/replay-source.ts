@@ -2,12 +2,12 @@
 // for the scrubber (scanned a slice at a time), and the mapping between the file's clock and
 // the chart clock the UI uses everywhere (seconds since the session's first sample).
 
-import type { ReplayCommand, ReplayView } from '../ui-api';
+import type { ReplayCommand, ReplayView } from './ui-api';
 import type { SessionState } from '../session/session-state';
 import type { TraceModel } from '../session/trace-model';
 import { findChartClock, ReplayMarkScanner, type ChartClock } from './replay-marks';
-import { SPEEDS } from './replay-clock';
-import { ReplaySession } from './replay-session';
+import { SPEEDS } from '../replay/replay-clock';
+import { ReplaySession } from '../replay/replay-session';
 
 /** The scan runs in slices this long, one per turn of loopscope's own loop. */
 const SCAN_SLICE_MS = 15;
