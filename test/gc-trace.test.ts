@@ -54,7 +54,7 @@ describe('the probe reports every GC pause, from trace events', () => {
     await run.server.close();
     expect(exit.code).toBe(0);
     const observed = JSON.parse(run.stdout.at(-1)!) as { kind: string; startMs: number; durationMs: number }[];
-    const reported: GcPause[] = run.state().recent.flatMap((s) => s.gc);
+    const reported: GcPause[] = run.feed.recent.slice().flatMap((s) => s.gc);
     // The trace has no weak-callback pauses; the observer's are rare and short.
     const expected = observed.filter((o) => o.kind !== 'weakcb');
     expect(expected.length).toBeGreaterThan(10);

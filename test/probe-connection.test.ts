@@ -6,7 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { launch } from '../main/launch/launch';
 import { probePath } from '../main/launch/probe-path';
 import { startProbeServer, type ProbeConnection } from '../main/server/probe-server';
-import type { ProbeMessage } from '../probe/wire';
+import { SessionFeed } from '../main/session/session-feed';
+import type { ProbeMessage, RawFrame } from '../probe/wire';
 
 const FIXTURE = resolve(__dirname, 'fixtures/idle.js');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -24,12 +25,17 @@ describe('ProbeConnection', () => {
       });
       const connection = await connected;
       await new Promise<void>((ok) => setTimeout(ok, 1000)); // it has exited by now
+      const feed = new SessionFeed();
       const first: ProbeMessage[] = [];
-      const second: ProbeMessage[] = [];
+      const firstRaw: RawFrame[] = [];
+      const second: RawFrame[] = [];
       const events: string[] = [];
-      connection.on('message', (m) => first.push(m));
+      connection.on('frame', (raw) => {
+        firstRaw.push(raw);
+        first.push(feed.push(raw));
+      });
       connection.on('close', (error) => events.push(`close ${error ?? 'clean'} after ${first.length}`));
-      connection.on('message', (m) => second.push(m));
+      connection.on('frame', (raw) => second.push(raw));
       expect(first).toEqual([]); // not delivered inside on(): the listeners added with it would miss it
       await sleep(50);
 
@@ -42,7 +48,7 @@ describe('ProbeConnection', () => {
         expect(samples[i]!.timeUs - samples[i]!.intervalUs).toBeCloseTo(samples[i - 1]!.timeUs, -3);
       }
       expect(first.at(-1)?.type).toBe('goodbye');
-      expect(second).toEqual(first);
+      expect(second).toEqual(firstRaw);
       expect(events).toEqual([`close clean after ${first.length}`]);
 
       // A listener added later gets what comes later, and a close already delivered at once.
@@ -65,7 +71,7 @@ describe('ProbeConnection', () => {
       const connection = await connected;
       await sleep(200);
       const closed = new Promise<string | undefined>((ok) => connection.on('close', ok));
-      connection.on('message', () => {
+      connection.on('frame', () => {
         throw new Error('boom');
       });
       expect(await closed).toBe('unexpected error: boom');

@@ -17,7 +17,7 @@ describe('probe in metrics mode', () => {
     await run.closed;
     await run.server.close();
     expect(exit.code).toBe(0);
-    const summary = summarize(run.state(), context);
+    const summary = summarize(run.feed, context);
     // The stall is measured from the loop's active time; allow for a noisy shared machine.
     expect(summary.lag.maxMs).toBeGreaterThanOrEqual(119);
     expect(summary.lag.maxMs).toBeLessThan(135);
@@ -50,7 +50,7 @@ describe('probe in metrics mode', () => {
     const state = run.state();
     expect(state.totals.samples).toBeGreaterThan(8);
     expect(state.totals.gcCount).toBeGreaterThan(0);
-    const s = state.recent[2]!;
+    const s = run.feed.recent.at(2);
     expect(s.intervalUs).toBeGreaterThan(30_000);
     expect(s.intervalUs).toBeLessThan(150_000);
     expect(s.heapUsedBytes).toBeGreaterThan(0);
@@ -59,7 +59,7 @@ describe('probe in metrics mode', () => {
     expect(s.resources.find((r) => r.type === 'Timeout')?.count).toBeGreaterThanOrEqual(1);
     expect(state.goodbye).toMatchObject({ reason: 'target exiting', exitCode: 0 });
     // The probe's own time: its beats on the main thread, and its worker's busy time.
-    const own = state.recent.slice(1, -1);
+    const own = run.feed.recent.slice(1, -1);
     const mainUs = own.reduce((a, x) => a + x.probeMainUs, 0);
     const workerUs = own.reduce((a, x) => a + x.probeWorkerUs, 0);
     const intervalUs = own.reduce((a, x) => a + x.intervalUs, 0);

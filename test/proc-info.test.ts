@@ -13,7 +13,8 @@ import { readProcess } from '../main/attach/proc-info';
 import { environValue, hasSignal, parseNulSeparated, parseProcNetTcp, parseSignalMask, parseStatus, socketInode } from '../main/attach/proc-parse';
 import { decideAttachable, type ProcessInfo } from '../main/attach/process-info';
 import { parseLsofListeners, parseNetstatListeners, parsePsSignals, parsePsTextColumn, parseWindowsProcesses, splitAddress, splitWindowsCommandLine } from '../main/attach/tool-output-parse';
-import { renderPsTable, type PsEntry } from '../main/cli/ps-command';
+import { renderPsTable } from '../main/cli/ps-command';
+import type { PsEntry } from '../main/attach/process-list';
 import { DEFAULT_CONFIG } from '../probe/constants';
 
 // Captured from a Node 20 process on Linux (trimmed).

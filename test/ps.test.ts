@@ -2,7 +2,7 @@
 
 import { afterEach, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import type { PsEntry } from '../main/cli/ps-command';
+import type { PsEntry } from '../main/attach/process-list';
 import { eventually, killAll, loopscope, startLoopscope, startTarget, unexpectedStderr } from './helpers/attach-harness';
 
 afterEach(killAll);

@@ -49,7 +49,7 @@ async function realRecording(): Promise<Uint8Array> {
   const writer = RecordingWriter.create(path, { keyframeMaxFrames: 8 });
   server.onConnection((c) => {
     writer.start(c.hello);
-    c.on('message', (_m, raw, at) => writer.write(raw, at));
+    c.on('frame', (raw, at) => writer.write(raw, at));
   });
   const child = launch({
     command: process.execPath, args: [join(FIXTURES, 'blocker.js')], probeFile: probePath(), socketPath: server.address, token: server.issueToken(),

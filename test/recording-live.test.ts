@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { launch } from '../main/launch/launch';
 import { probePath } from '../main/launch/probe-path';
 import { startProbeServer } from '../main/server/probe-server';
-import { LiveSession } from '../main/session/live-session';
+import { LiveSource } from '../main/session/live-source';
+import { SessionRecorder } from '../main/recording/session-recorder';
 import { summarize, type Summary } from '../main/reports/summary';
 import { RecordingWriter } from '../main/recording/recording-writer';
 import { RecordingReader } from '../main/recording/recording-reader';
@@ -24,15 +25,15 @@ import { perfettoView } from './helpers/recording-trace-check';
 const dir = mkdtempSync(join(tmpdir(), 'loopscope-rec-live-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** What `run --record` does: a LiveSession and a recorder on the same connection. */
+/** What `run --record` does: a live source and a recorder of it. */
 async function recordRun(fixture: string, file: string, config: Partial<ProbeConfig>, env: Record<string, string> = {}, kill = false) {
   const server = await startProbeServer();
   const writer = RecordingWriter.create(file);
-  let session: LiveSession | undefined;
+  let session: LiveSource | undefined;
+  let recorder: SessionRecorder | undefined;
   server.onConnection((connection) => {
-    session = new LiveSession(connection);
-    writer.start(connection.hello);
-    connection.on('message', (_message, raw, receivedAtMs) => writer.write(raw, receivedAtMs));
+    session = new LiveSource(connection);
+    recorder = SessionRecorder.into(writer, session);
   });
   const child = launch({
     command: process.execPath, args: [join(FIXTURES, fixture)], probeFile: probePath(), socketPath: server.address, token: server.issueToken(),
@@ -44,8 +45,8 @@ async function recordRun(fixture: string, file: string, config: Partial<ProbeCon
   await session?.whenClosed(2000);
   await server.close();
   const warnings = session?.closeError ? [`lost the probe: ${session.closeError}`] : [];
-  await writer.close({ exitCode: code, warnings });
-  const live = summarize(session!.state, { durationMs: Date.now() - session!.connectedAtMs, exitCode: code, warnings, trace: session!.trace });
+  await recorder!.stop({ exitCode: code, warnings });
+  const live = summarize(session!, { durationMs: Date.now() - session!.connectedAtMs, exitCode: code, warnings });
   return { live, writer };
 }
 
@@ -126,7 +127,7 @@ describe('recording a real run', () => {
   it('replays to the same state as live, seeking and stepping', () => {
     const replay = ReplaySession.open(file);
     replay.seek(replay.endMs);
-    const end = summarize(replay.state, { durationMs: 0, exitCode: 3, warnings: [] });
+    const end = summarize(replay, { durationMs: 0, exitCode: 3, warnings: [] });
     expect(end.blockedCount).toBe(live.blockedCount);
     expect(end.samples).toBe(live.samples);
     replay.seek(replay.startMs);

@@ -16,7 +16,8 @@ import { ReplaySession } from '../main/replay/replay-session';
 import { summarizeRecording } from '../main/reports/recording-summary';
 import { ChunkKind, FILE_HEADER_BYTES } from '../main/recording/format';
 import { applyMessage, initialSessionState, type SessionState } from '../main/session/session-state';
-import { encodeDictionary, encodeTaskEvents, MessageType, ProbeDecoder, TaskEventKind, type MessageTypeId } from '../probe/wire';
+import { RECENT_SAMPLES } from '../main/session/sample-ring';
+import { encodeDictionary, encodeTaskEvents, MessageType, ProbeDecoder, TaskEventKind, type MessageTypeId, type MetricsSample } from '../probe/wire';
 import { exportCommand } from '../main/cli/export-command';
 import { TraceModel } from '../main/session/trace-model';
 import { FIXTURES, REPO } from './helpers/probe-harness';
@@ -39,18 +40,28 @@ async function record(name: string, frames: readonly TimedFrame[], options: Reco
   return file;
 }
 
-/** The state reducing from the start gives, up to `timeMs` (frame times as the writer saw them). */
-function foldUntil(frames: readonly TimedFrame[], lastIndex: number): SessionState {
+/** What reducing every frame from the start gives, up to frame `lastIndex`: the state and the samples the views keep. */
+function foldUntil(frames: readonly TimedFrame[], lastIndex: number): { state: SessionState; recent: MetricsSample[] } {
   const decoder = new ProbeDecoder();
   let state = applyMessage(initialSessionState, { type: 'hello', hello });
+  const recent: MetricsSample[] = [];
   for (let i = 0; i <= lastIndex; i++) {
     try {
-      state = applyMessage(state, decoder.decode(frames[i]!.raw));
+      const m = decoder.decode(frames[i]!.raw);
+      state = applyMessage(state, m);
+      if (m.type === 'metrics') recent.push(m.sample);
     } catch {
       // undecodable frames change nothing, live or replayed
     }
   }
-  return state;
+  return { state, recent: recent.slice(-RECENT_SAMPLES) };
+}
+
+/** The player holds exactly what reducing from the start gives. */
+function expectFolded(player: RecordingPlayer, frames: readonly TimedFrame[], lastIndex: number): void {
+  const folded = foldUntil(frames, lastIndex);
+  expect(player.state).toEqual(folded.state);
+  expect(player.recent.slice()).toEqual(folded.recent);
 }
 
 describe('round trip', () => {
@@ -113,7 +124,7 @@ describe('round trip', () => {
       player.seek(t);
       let last = -1;
       while (last + 1 < times.length && times[last + 1]! <= t) last++;
-      expect(player.state).toEqual(foldUntil(mixed, last));
+      expectFolded(player, mixed, last);
     }
     reader.close();
   });
@@ -127,11 +138,11 @@ describe('round trip', () => {
       player.seek(t);
       let last = -1;
       while (last + 1 < long.length && long[last + 1]!.atMs <= t - 50) last++;
-      expect(player.state).toEqual(foldUntil(long, last));
+      expectFolded(player, long, last);
     }
-    expect(player.state.recent.length).toBeLessThan(6000);
+    expect(player.recent.length).toBeLessThan(6000);
     player.seek(625_050);
-    expect(player.state.recent).toHaveLength(6000);
+    expect(player.recent).toHaveLength(6000);
     reader.close();
   });
 
@@ -147,7 +158,7 @@ describe('round trip', () => {
     player.seek(batches[20]!.atMs + 50);
     let last = traced.indexOf(batches[20]!);
     while (last + 1 < traced.length && traced[last + 1]!.atMs <= batches[20]!.atMs) last++;
-    expect(player.state).toEqual(foldUntil(traced, last));
+    expectFolded(player, traced, last);
     expect(player.state.traceEvents).toBe(21 * 4096);
     // The model holds the newest batches that make SEEK_TRACE_EVENTS, as if fed only those.
     const kept = Math.ceil(SEEK_TRACE_EVENTS / 4096);

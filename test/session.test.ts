@@ -2,7 +2,8 @@
 
 import { describe, expect, it } from 'vitest';
 import { addInterval, emptyLagHistogram, percentileOf } from '../main/session/lag-histogram';
-import { applyMessage, initialSessionState, KEPT_BLOCKED } from '../main/session/session-state';
+import { KEPT_BLOCKED } from '../main/session/session-state';
+import { feedOf } from './helpers/feed';
 import { summarize } from '../main/reports/summary';
 import { probeCost } from '../main/ui/view-model';
 import { formatFrame, userFrames } from '../main/common/format';
@@ -48,17 +49,17 @@ describe('lag histogram', () => {
 });
 
 describe('session state and summary', () => {
-  const run = (messages: ProbeMessage[]) => messages.reduce(applyMessage, initialSessionState);
+  const run = feedOf;
 
   it('summarizes samples, GC and blocks in the documented shape', () => {
-    const state = run([
+    const session = run([
       { type: 'hello', hello },
       ...Array.from({ length: 20 }, (_, i): ProbeMessage => ({ type: 'metrics', sample: sample(i, i === 5 ? 80_000 : 200, i === 3 ? { gc: [{ kind: 'major', startUs: 1, durationUs: 4000 }] } : {}) })),
       { type: 'blocked', report: { id: 1, state: 'ongoing', startUs: 500_000, durationUs: 60_000, stack: [{ functionName: 'f', url: '/srv/a.js', lineNumber: 1, columnNumber: 2 }] } },
       { type: 'blocked', report: { id: 1, state: 'ended', startUs: 500_000, durationUs: 80_000, stack: [] } },
       { type: 'blocked', report: { id: 2, state: 'ended', startUs: 900_000, durationUs: 55_000, stack: [], stackError: 'why' } },
     ]);
-    const s = summarize(state, { durationMs: 2000, exitCode: 0, warnings: [] });
+    const s = summarize(session, { durationMs: 2000, exitCode: 0, warnings: [] });
     expect(s).toMatchObject({
       pid: 9, nodeVersion: 'v20.1.0', mode: 'metrics', samples: 20, command: ['/usr/bin/node', '--inspect', '/srv/app.js'],
       lag: { maxMs: 80 }, utilization: { mean: 0.3, max: 0.5 }, cpu: { userMs: 200, systemMs: 20 },
@@ -78,7 +79,7 @@ describe('session state and summary', () => {
 
   it('forgets a withdrawn block', () => {
     const report = { id: 3, startUs: 0, durationUs: 60_000, stack: [] };
-    const state = run([{ type: 'blocked', report: { ...report, state: 'ongoing' } }, { type: 'blocked', report: { ...report, state: 'cancelled' } }]);
+    const { state } = run([{ type: 'blocked', report: { ...report, state: 'ongoing' } }, { type: 'blocked', report: { ...report, state: 'cancelled' } }]);
     expect(state.blocked).toEqual([]);
     expect(state.totals.blockedCount).toBe(0);
   });
@@ -87,7 +88,7 @@ describe('session state and summary', () => {
     const messages: ProbeMessage[] = Array.from({ length: KEPT_BLOCKED + 50 }, (_, i) => ({
       type: 'blocked', report: { id: i, state: 'ended', startUs: i, durationUs: i * 1000, stack: [] },
     }));
-    const state = run(messages);
+    const { state } = run(messages);
     expect(state.blocked).toHaveLength(KEPT_BLOCKED);
     expect(state.blocked[0]!.durationUs).toBe((KEPT_BLOCKED + 49) * 1000);
     expect(state.totals.blockedCount).toBe(KEPT_BLOCKED + 50);
@@ -108,7 +109,7 @@ describe('terminal views', () => {
   it('keeps the latest seconds of the lag sparkline in a narrow terminal', () => {
     // 10 s of samples, with a spike 2.4 s before the end.
     const messages: ProbeMessage[] = [{ type: 'hello', hello }, ...Array.from({ length: 100 }, (_, i): ProbeMessage => ({ type: 'metrics', sample: sample(i, i === 75 ? 150_000 : 200) }))];
-    const state = messages.reduce(applyMessage, initialSessionState);
+    const state = feedOf(messages);
     for (const width of [80, 120]) {
       const line = renderLiveView(state, { width, elapsedMs: 10_000, status: undefined, remainingMs: undefined }).find((l) => l.startsWith(' lag'))!;
       const [, seconds, spark] = /(\d+) s: (\S+)$/.exec(line)!;
@@ -136,7 +137,7 @@ describe('terminal views', () => {
       const batch = i % 10 === 9 ? Array.from({ length: 10 }, (_, k) => ({ kind: 'minor' as const, startUs: (i - 9 + k) * 100_000 + 20_000, durationUs: 2000 })) : [];
       return { type: 'metrics', sample: sample(i, 200, { gc: batch }) };
     });
-    const lines = renderLiveView(messages.reduce(applyMessage, initialSessionState), { width: 100, elapsedMs: 5000, status: undefined, remainingMs: undefined }).join('\n');
+    const lines = renderLiveView(feedOf(messages), { width: 100, elapsedMs: 5000, status: undefined, remainingMs: undefined }).join('\n');
     expect(lines).toMatch(/gc +10\/s, 20(\.0)? ms\/s \(the last settled 2 s\)/);
   });
 
@@ -155,22 +156,22 @@ describe('terminal views', () => {
   });
 
   function run2() {
-    return [
+    return feedOf([
       { type: 'hello', hello },
       ...Array.from({ length: 12 }, (_, i): ProbeMessage => ({ type: 'metrics', sample: sample(i, 300) })),
       { type: 'blocked', report: { id: 1, state: 'ended', startUs: 5, durationUs: 70_000, stack: [{ functionName: 'work', url: 'file:///srv/app.js', lineNumber: 3, columnNumber: 4 }] } },
-    ].reduce((s, m) => applyMessage(s, m as ProbeMessage), initialSessionState);
+    ] as ProbeMessage[]);
   }
 });
 
 describe('the probe\'s cost in the view', () => {
   it('averages the probe\'s own time over the last samples, as % of one core, and is null without it', () => {
-    let state = applyMessage(initialSessionState, { type: 'hello', hello });
-    expect(probeCost(state)).toBeNull();
-    for (let i = 0; i < 5; i++) state = applyMessage(state, { type: 'metrics', sample: sample(i, 100) });
-    expect(probeCost(state)).toBeNull();
+    const feed = feedOf([{ type: 'hello', hello }]);
+    expect(probeCost(feed.recent)).toBeNull();
+    for (let i = 0; i < 5; i++) feed.apply({ type: 'metrics', sample: sample(i, 100) });
+    expect(probeCost(feed.recent)).toBeNull();
     // Older samples fall out of the average: only the last ten count.
-    for (let i = 5; i < 30; i++) state = applyMessage(state, { type: 'metrics', sample: sample(i, 100, { probeMainUs: i < 20 ? 50_000 : 500, probeWorkerUs: i < 20 ? 0 : 1_250 }) });
-    expect(probeCost(state)).toEqual({ mainPercent: 0.5, workerPercent: 1.3 });
+    for (let i = 5; i < 30; i++) feed.apply({ type: 'metrics', sample: sample(i, 100, { probeMainUs: i < 20 ? 50_000 : 500, probeWorkerUs: i < 20 ? 0 : 1_250 }) });
+    expect(probeCost(feed.recent)).toEqual({ mainPercent: 0.5, workerPercent: 1.3 });
   });
 });

@@ -9,7 +9,7 @@ import { probePath } from '../main/launch/probe-path';
 import { createPrivateDir } from '../main/server/private-dir';
 import { percentileUs } from '../probe/log-histogram';
 import { FrameReader, ProbeDecoder } from '../probe/wire';
-import { TraceModel, causalChain, causalTree, type CausalNode } from '../main/session/trace-model';
+import { causalChain, causalTree, type CausalNode } from '../main/session/trace-model';
 import { summarize } from '../main/reports/summary';
 
 const context = { durationMs: 0, exitCode: null, warnings: [] };
@@ -23,7 +23,7 @@ describe('tasks mode', () => {
     const { byType } = run.state().tasks;
     expect(byType['Timeout']).toMatchObject({ created: 26, destroyed: 26, callbacks: 26, alive: 0 }); // 25 and the fixture's start timer
     expect(byType['FSREQCALLBACK']).toMatchObject({ created: 25, destroyed: 25, callbacks: 25, alive: 0 });
-    const summary = summarize(run.state(), context);
+    const summary = summarize(run.feed, context);
     expect(summary.tasks!.byType['FSREQCALLBACK']!.queueMs.p50).toBeGreaterThan(0);
     expect(summary.tasks!.promisesTracked).toBe(false);
     expect(byType['PROMISE']).toBeUndefined();
@@ -43,7 +43,7 @@ describe('tasks mode', () => {
     const fastest = percentileUs(pbkdf2.queueUs, 0);
     const slowest = percentileUs(pbkdf2.queueUs, 100);
     expect(slowest, `queue times ${JSON.stringify(pbkdf2.queueUs)}`).toBeGreaterThan(1.5 * fastest);
-    expect(summarize(run.state(), context).tasks!.threadpool.saturated).toBe(true);
+    expect(summarize(run.feed, context).tasks!.threadpool.saturated).toBe(true);
   });
 
   it('takes no hook with it when modes are switched on and off', async () => {
@@ -68,11 +68,10 @@ describe('tasks mode', () => {
 describe('trace mode', () => {
   it('rebuilds the causality chain of a request, from the accepted connection to the response', async () => {
     const run = await runProbed('http-request.js', {}, { mode: 'trace' });
-    const trace = new TraceModel();
-    (await run.connection).on('message', (m) => m.type === 'taskEvents' && trace.apply(m.batch));
     await run.exit;
     await run.closed;
     await run.server.close();
+    const { trace } = run.feed;
     const incoming = [...trace.resources.values()].find((r) => r.type === 'HTTPINCOMINGMESSAGE')!;
     expect(incoming).toBeDefined();
     // (The server handle itself was created from the nextTick that listen() defers to.)

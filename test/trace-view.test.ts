@@ -47,11 +47,10 @@ describe('trace views of a real HTTP server calling itself', () => {
 
   beforeAll(async () => {
     const run = await runProbed('trace-http.js', { RUN_MS: '1500', EVERY_MS: '100', SPIN_MS: String(SPIN_MS) }, { mode: 'trace' });
-    trace = new TraceModel();
-    (await run.connection).on('message', (m) => m.type === 'taskEvents' && trace.apply(m.batch));
     await run.exit;
     await run.closed;
     await run.server.close();
+    trace = run.feed.trace;
     state = run.state();
   });
 

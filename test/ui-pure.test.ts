@@ -13,7 +13,7 @@ import { keepRecent } from '../renderer/keep-recent';
 import { FrameTurns } from '../renderer/charts/frame-turns';
 import { fakeApi } from './helpers/fake-api';
 import { gcByStart, newPoints, revisedPoints } from '../main/ui/view-model';
-import { applyMessage, initialSessionState } from '../main/session/session-state';
+import { feedOf } from './helpers/feed';
 import { revise } from '../renderer/revise-points';
 import type { MetricsSample, ProbeMessage } from '../probe/wire';
 import { MAX_TIMELINE_SPAN_S } from '../main/ui/ui-calls';
@@ -336,7 +336,7 @@ describe('GC time on the charts, where each pause began', () => {
     gc: i % 10 === 9 ? Array.from({ length: 10 }, (_, k) => ({ kind: 'minor' as const, startUs: (i - 9 + k) * 100_000 + 50_000, durationUs: 2000 })) : [],
     resources: [], probeMainUs: 0, probeWorkerUs: 0,
   });
-  const state = (n: number) => Array.from({ length: n }, (_, i): ProbeMessage => ({ type: 'metrics', sample: sampleAt(i) })).reduce(applyMessage, initialSessionState);
+  const state = (n: number) => feedOf(Array.from({ length: n }, (_, i): ProbeMessage => ({ type: 'metrics', sample: sampleAt(i) })));
 
   it('bins each pause into the interval it began in, not the one that carried it', () => {
     expect([...gcByStart(state(20).recent, 0)]).toEqual(Array.from({ length: 20 }, () => 2000));

@@ -93,7 +93,7 @@ export async function attachCommand(argv: readonly string[]): Promise<number> {
   const server = await startProbeServer();
   const watch = new SessionWatch(server, { json, durationS, status: `attaching to process ${pid}…`, accept: (c) => c.hello.pid === pid, ...recording });
   let firstSampleMs: number | undefined;
-  watch.onSession((s) => s.connection.on('message', (m) => {
+  watch.onSession((s) => s.onFrame((_raw, _at, m) => {
     if (m.type === 'metrics' && firstSampleMs === undefined) firstSampleMs = performance.now();
   }));
 

@@ -4,12 +4,11 @@
 
 import { closeSync, openSync, rmSync, writeSync } from 'node:fs';
 import { describeOptions, parseArgs, UsageError, type OptionSpec } from './args';
-import { PROTOCOL_VERSION, ProbeDecoder, type MessageTypeId } from '../../probe/wire';
 import { PROBE_VERSION } from '../../probe/constants';
 import { ChromeTraceBuilder, traceText, type TraceEvent } from '../reports/chrome-trace';
 import { fsReason, RecordingError, RECORDING_EXIT } from '../recording/errors';
-import { FILE_HEADER_BYTES } from '../recording/format';
-import { FrameCursor, RecordingReader, formatBytes } from '../recording/recording-reader';
+import { RecordingReader, formatBytes } from '../recording/recording-reader';
+import { RecordingPlayer } from '../replay/recording-player';
 
 const FORMATS = ['chrome-trace'] as const;
 
@@ -77,8 +76,8 @@ export async function exportCommand(argv: readonly string[]): Promise<number> {
     throw new RecordingError(`cannot write ${out}: ${fsReason(err)}`, RECORDING_EXIT.cannotWrite);
   }
   try {
-    const events = writeTrace(reader, new Output(fd), file);
-    for (const w of reader.warnings) process.stderr.write(`loopscope export: warning: ${w}\n`);
+    const { events, warnings } = writeTrace(reader, new Output(fd), file);
+    for (const w of warnings) process.stderr.write(`loopscope export: warning: ${w}\n`);
     if (out !== '-') process.stderr.write(`loopscope export: wrote ${out} (${events.count} events, ${formatBytes(events.bytes)}): open it in ui.perfetto.dev or chrome://tracing\n`);
   } catch (err) {
     if (out !== '-') rmSync(out, { force: true });
@@ -90,30 +89,20 @@ export async function exportCommand(argv: readonly string[]): Promise<number> {
   return 0;
 }
 
-function writeTrace(reader: RecordingReader, output: Output, file: string): { count: number; bytes: number } {
+function writeTrace(reader: RecordingReader, output: Output, file: string): { events: { count: number; bytes: number }; warnings: readonly string[] } {
   const builder = new ChromeTraceBuilder();
-  const decoder = new ProbeDecoder();
   let count = 0;
   const emit = (events: readonly TraceEvent[]): void => {
     for (const e of events) output.add(`${count++ === 0 ? '' : ',\n'}${JSON.stringify(e)}`);
   };
   const other = { recordedBy: `loopscope ${PROBE_VERSION}`, recording: traceText(file), startedAt: new Date(reader.header.startedAtMs).toISOString() };
-  // traceEvents first, and no displayTimeUnit: see chrome-trace.ts for what Perfetto needs.
   output.add('{"traceEvents":[\n');
-  const cursor = new FrameCursor(reader, FILE_HEADER_BYTES);
-  let undecodable = 0;
-  for (let f = cursor.next(); f; f = cursor.next()) {
-    try {
-      if (f.version !== PROTOCOL_VERSION) throw new Error('wire protocol');
-      emit(builder.add(decoder.decode({ type: f.type as MessageTypeId, payload: f.payload })));
-    } catch {
-      // Counted and reported; a frame the decoder cannot read has nothing to export.
-      undecodable++;
-    }
-  }
+  // The export builds its own slices from the events: the feed need not keep a trace model.
+  const player = new RecordingPlayer(reader, { trace: false, recentSamples: 0 });
+  player.feed.onMessage((m) => emit(builder.add(m)));
+  player.advanceTo(Infinity);
   emit(builder.finish());
   output.add(`\n],"otherData":${JSON.stringify(other)}}\n`);
   output.flush();
-  if (undecodable > 0) reader.warn('undecodable', `${undecodable} frames could not be decoded and were left out`);
-  return { count, bytes: output.written };
+  return { events: { count, bytes: output.written }, warnings: player.warnings };
 }

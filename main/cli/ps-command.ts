@@ -3,9 +3,8 @@
 // reads: nothing is sent to any process.
 
 import { describeOptions, parseArgs, UsageError, type OptionSpec } from './args';
-import { decideAttachable, settingsOf, type ProcessInfo } from '../attach/process-info';
-import { processSource, type Listener, type ProcessSource } from '../attach/process-source';
-import { AttachError, type AttachErrorCode } from '../attach/errors';
+import { listNodeProcesses, type PsEntry } from '../attach/process-list';
+import { AttachError } from '../attach/errors';
 import { fit } from '../common/format';
 
 export const PS_OPTIONS: readonly OptionSpec[] = [
@@ -26,52 +25,6 @@ asks PowerShell and netstat, and cannot tell whether a probe is inside.
 Options:
 {options}
 `;
-
-export interface PsEntry {
-  readonly pid: number;
-  readonly ppid: number | null;
-  readonly command: readonly string[];
-  readonly executable: string | null;
-  readonly nodeVersion: string | null;
-  readonly attachable: boolean;
-  /** Why not, when not attachable. */
-  readonly reason: string | null;
-  readonly reasonCode: AttachErrorCode | null;
-  /** null where it cannot be told (Windows, macOS). */
-  readonly probe: boolean | null;
-  readonly inspector: { readonly open: boolean; readonly port: number | null };
-}
-
-function inspectorState(info: ProcessInfo, listeners: readonly Listener[]): PsEntry['inspector'] {
-  const settings = settingsOf(info);
-  if (settings.port !== 0 && listeners.some((l) => l.port === settings.port)) return { open: true, port: settings.port };
-  // --inspect=0 opens on a port the system picks, which only the process knows.
-  if (settings.port === 0 && settings.openAtStart && listeners.length > 0) return { open: true, port: null };
-  return { open: false, port: null };
-}
-
-export async function listNodeProcesses(source: ProcessSource = processSource()): Promise<PsEntry[]> {
-  const me = typeof process.geteuid === 'function' ? process.geteuid() : undefined;
-  const all = await source.list();
-  const mine = all.filter((p) => p.isNode === true && p.pid !== process.pid && (me === undefined || p.uid === undefined || p.uid === me));
-  const probeKnown = process.platform === 'linux';
-  return Promise.all(mine.map(async (info): Promise<PsEntry> => {
-    const [version, listeners] = await Promise.all([source.nodeVersion(info), source.listenersOf(info.pid).catch(() => [])]);
-    const verdict = decideAttachable(info, me, version);
-    return {
-      pid: info.pid,
-      ppid: info.ppid ?? null,
-      command: info.argv,
-      executable: info.exe ?? null,
-      nodeVersion: version?.text ?? null,
-      attachable: verdict.attachable && info.probeFile === undefined,
-      reason: verdict.attachable ? (info.probeFile ? 'a loopscope probe is already inside' : null) : verdict.reason,
-      reasonCode: verdict.attachable ? (info.probeFile ? 'already-attached' : null) : verdict.code,
-      probe: probeKnown ? info.probeFile !== undefined : null,
-      inspector: inspectorState(info, listeners),
-    };
-  }));
-}
 
 export function renderPsTable(entries: readonly PsEntry[], width: number): string {
   if (entries.length === 0) return 'No Node.js processes of yours are running.\n';

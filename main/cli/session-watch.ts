@@ -3,13 +3,14 @@
 // "stop" means is the command's: `run` signals its child, `attach` detaches the probe.
 
 import type { ProbeConnection, ProbeServer } from '../server/probe-server';
-import { LiveSession } from '../session/live-session';
-import { initialSessionState } from '../session/session-state';
+import { LiveSource } from '../session/live-source';
+import { SessionFeed } from '../session/session-feed';
 import { summarize, type Summary } from '../reports/summary';
 import { renderLiveView } from '../terminal/live-view';
 import { renderSummaryText } from '../terminal/summary-text';
 import { TerminalScreen } from '../terminal/terminal-screen';
 import type { RecordingWriter } from '../recording/recording-writer';
+import { SessionRecorder } from '../recording/session-recorder';
 
 export interface WatchOptions {
   readonly json: boolean;
@@ -44,8 +45,9 @@ export class SessionWatch {
   readonly warnings: string[] = [];
   readonly screen: TerminalScreen | undefined;
   status: string | undefined;
-  private current: LiveSession | undefined;
-  private readonly sessionListeners: ((s: LiveSession) => void)[] = [];
+  private current: LiveSource | undefined;
+  private recorder: SessionRecorder | undefined;
+  private readonly sessionListeners: ((s: LiveSource) => void)[] = [];
 
   constructor(private readonly server: ProbeServer, private readonly options: WatchOptions) {
     this.status = options.status;
@@ -53,13 +55,11 @@ export class SessionWatch {
     this.screen = live ? new TerminalScreen(process.stdout) : undefined;
     server.onConnection((connection) => {
       if (this.current || (options.accept && !options.accept(connection))) return connection.destroy();
-      const session = new LiveSession(connection);
+      const session = new LiveSource(connection);
       this.current = session;
-      const record = options.record;
-      if (record) {
-        record.start(connection.hello); // the hello becomes frame 0, without its token
-        connection.on('message', (_message, raw, receivedAtMs) => record.write(raw, receivedAtMs));
-        record.onError((reason) => {
+      if (options.record) {
+        this.recorder = SessionRecorder.into(options.record, session);
+        this.recorder.onError((reason) => {
           this.warnings.push(reason);
           this.status = reason;
         });
@@ -79,7 +79,7 @@ export class SessionWatch {
     });
   }
 
-  get session(): LiveSession | undefined {
+  get session(): LiveSource | undefined {
     return this.current;
   }
 
@@ -87,7 +87,7 @@ export class SessionWatch {
     return this.screen !== undefined;
   }
 
-  onSession(listener: (s: LiveSession) => void): void {
+  onSession(listener: (s: LiveSource) => void): void {
     if (this.current) listener(this.current);
     else this.sessionListeners.push(listener);
   }
@@ -96,7 +96,7 @@ export class SessionWatch {
     const { screen } = this;
     if (!screen) return;
     const durationS = this.options.durationS;
-    screen.draw(renderLiveView(this.current?.state ?? initialSessionState, {
+    screen.draw(renderLiveView(this.current ?? new SessionFeed(), {
       width: screen.width,
       elapsedMs: Date.now() - this.startedAt,
       status: this.status,
@@ -142,13 +142,13 @@ export class SessionWatch {
     this.screen?.close();
     await this.server.close();
     // The exit code and warnings go into the file, so its summary matches this one.
-    await this.options.record?.close({ exitCode: context.exitCode, warnings: this.warnings });
+    const ending = { exitCode: context.exitCode, warnings: this.warnings };
+    await (this.recorder ? this.recorder.stop(ending) : this.options.record?.close(ending));
     const session = this.current;
-    const summary = summarize(session?.state ?? initialSessionState, {
+    const summary = summarize(session ?? new SessionFeed(), {
       durationMs: Date.now() - (session?.connectedAtMs ?? this.startedAt),
       exitCode: context.exitCode,
       warnings: this.warnings,
-      ...(session ? { trace: session.trace } : {}),
     });
     if (this.options.json) process.stdout.write(JSON.stringify({ ...summary, ...context.extra }, null, 2) + '\n');
     else process.stdout.write(renderSummaryText(summary, session?.state.hello?.cwd));

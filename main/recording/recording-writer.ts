@@ -10,8 +10,9 @@
 
 import { closeSync, fsyncSync, openSync, write as fsWrite, writeSync } from 'node:fs';
 import { deflateRaw } from 'node:zlib';
-import { encodeHello, MessageType, PROTOCOL_VERSION, ProbeDecoder, type Hello, type ProbeMessage, type RawFrame } from '../../probe/wire';
-import { applyMessage, initialSessionState, RECENT_SAMPLES, type SessionState } from '../session/session-state';
+import { encodeHello, MessageType, PROTOCOL_VERSION, type Hello, type ProbeMessage, type RawFrame } from '../../probe/wire';
+import { RECENT_SAMPLES } from '../session/sample-ring';
+import { SessionFeed } from '../session/session-feed';
 import { fsReason, RecordingError, RECORDING_EXIT } from './errors';
 import {
   ChunkKind, Codec, encodeChunkHeader, encodeFileHeader, encodeFooter, FILE_HEADER_BYTES, Lane, SectionBuilder,
@@ -139,9 +140,8 @@ export class RecordingWriter {
   private readonly errorListeners: ((reason: string) => void)[] = [];
 
   // Reduced alongside, for keyframes.
-  private readonly decoder = new ProbeDecoder();
-  private state: SessionState = initialSessionState;
-  private readonly dictionary = new Map<number, string>();
+  /** The state as of the frames written so far: keyframes only need the state, not samples or the trace. */
+  private readonly feed = new SessionFeed({ recentSamples: 0, trace: false });
   private sinceKeyframe = { frames: 0, bytes: 0, timeMs: 0 };
   private metricsSeen = 0;
   private lastKeyframeBytes = 0;
@@ -198,8 +198,11 @@ export class RecordingWriter {
     this.flush();
   }
 
-  /** One frame as it arrived (ProbeConnection's `message` event gives both). */
-  write(raw: RawFrame, receivedAtMs: number): void {
+  /**
+   * One frame as it arrived, and what it says when the caller has decoded it already (a live
+   * session has: LiveSource's frame listeners get both), which spares decoding it again.
+   */
+  write(raw: RawFrame, receivedAtMs: number, message?: ProbeMessage): void {
     if (!this.started || this.closing || this.failure !== undefined) return;
     const size = raw.payload.byteLength + 16;
     if (this.backlog + size > this.options.maxBacklogBytes) {
@@ -219,7 +222,7 @@ export class RecordingWriter {
     this.sinceKeyframe.frames++;
     this.sinceKeyframe.bytes += size;
     this.backlog += size;
-    this.reduce(raw, p);
+    this.reduce(raw, p, message);
     if (this.lanes[lane]!.length >= this.options.chunkBytes || this.keyframeDue()) this.flush();
     else this.flushTimer ??= setTimeout(() => this.flush(), this.options.flushIntervalMs).unref();
   }
@@ -264,23 +267,19 @@ export class RecordingWriter {
     return this.closing;
   }
 
-  private reduce(raw: RawFrame, p: PendingChunk): void {
-    let message: ProbeMessage;
+  private reduce(raw: RawFrame, p: PendingChunk, decoded: ProbeMessage | undefined): void {
+    let message = decoded;
     try {
-      message = this.decoder.decode(raw);
+      if (message) this.feed.apply(message);
+      else message = this.feed.push(raw);
     } catch {
       // Recorded as it came; a reader's decoder fails on it the same way.
       return;
     }
-    if (message.type === 'dictionary') for (const [id, s] of message.entries) this.dictionary.set(id, s);
-    this.state = applyMessage(this.state, message);
     if (message.type === 'metrics') {
       // A copy: the payload may be a view into a large socket buffer.
       p.metrics.push({ seq: this.seq - 1, timeMs: p.endMs, payload: new Uint8Array(raw.payload) });
       this.metricsSeen++;
-      // Keyframes do not store `recent` (readers rebuild it from the frames), so the writer
-      // keeps it empty: copying up to 6000 samples per sample would be most of its work.
-      this.state = { ...this.state, recent: [] };
     }
   }
 
@@ -321,10 +320,10 @@ export class RecordingWriter {
   }
 
   private enqueueKeyframe(): void {
-    const state = this.state;
-    // What the reducer keeps in `recent`: the last RECENT_SAMPLES samples.
+    const state = this.feed.state;
+    // What a reader's feed keeps: the last RECENT_SAMPLES samples.
     const recentCount = Math.min(RECENT_SAMPLES, this.metricsSeen);
-    const dictionary = [...this.dictionary];
+    const dictionary = [...this.feed.dictionary];
     const seq = this.seq;
     const timeMs = this.lastTimeMs;
     this.sinceKeyframe = { frames: 0, bytes: 0, timeMs };

@@ -1,13 +1,13 @@
-// Records a live session from the moment the user asks (the window's record button), not
-// only from its start as `--record` does. Frames before that are not in the file, but the
+// Records a live session into a file: from its start (`--record`) or from the moment the user
+// asks (the window's record button). Frames before that are not in the file, but the
 // dictionary they built is: it is written right after the hello, so what follows decodes.
 
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { encodeDictionary, MessageType, type RawFrame } from '../../probe/wire';
-import type { ProbeConnection, ProbeConnectionEvents } from '../server/probe-server';
-import type { RecordingView } from '../ui/ui-api';
+import type { LiveSource } from '../session/live-source';
 import { RecordingWriter } from './recording-writer';
+import type { RecordingEnding } from './recording-index';
 
 /** A file name for a recording of `pid` started at `atMs`, sortable by time. */
 export function recordingFileName(pid: number, atMs: number): string {
@@ -15,48 +15,64 @@ export function recordingFileName(pid: number, atMs: number): string {
   return `loopscope-${pid}-${stamp}.lsrec`;
 }
 
+/** How a recording in progress stands. */
+export interface RecordingProgress {
+  readonly file: string;
+  /** Wall clock of the start, ms since the Unix epoch. */
+  readonly startedAtMs: number;
+  readonly bytes: number;
+  /** Set when writing failed; the recording stopped there. */
+  readonly error: string | null;
+}
+
 export class SessionRecorder {
   private readonly startedAtMs = Date.now();
-  private readonly onMessage: ProbeConnectionEvents['message'];
+  private readonly unsubscribe: () => void;
   private stopped: Promise<void> | undefined;
 
-  private constructor(private readonly writer: RecordingWriter, private readonly connection: ProbeConnection) {
-    this.onMessage = (_message, raw, receivedAtMs) => writer.write(raw, receivedAtMs);
+  private constructor(private readonly writer: RecordingWriter, source: LiveSource) {
+    const now = Date.now();
+    writer.start(source.connection.hello, now);
+    const dictionary = [...source.feed.dictionary];
+    if (dictionary.length > 0) {
+      const raw: RawFrame = { type: MessageType.Dictionary, payload: encodeDictionary(dictionary).subarray(8) };
+      writer.write(raw, now, { type: 'dictionary', entries: dictionary });
+    }
+    this.unsubscribe = source.onFrame((raw, receivedAtMs, message) => writer.write(raw, receivedAtMs, message));
   }
 
-  /** Creates the file and starts writing; throws a RecordingError when the file cannot be made. */
-  static start(path: string, connection: ProbeConnection, dictionary: ReadonlyMap<number, string>): SessionRecorder {
+  /** Creates the file now and records `source` into it; throws a RecordingError when the file cannot be made. */
+  static start(path: string, source: LiveSource): SessionRecorder {
     try {
       mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     } catch {
       // RecordingWriter.create says what is wrong with the path.
     }
-    const writer = RecordingWriter.create(path);
-    const recorder = new SessionRecorder(writer, connection);
-    const now = Date.now();
-    writer.start(connection.hello, now);
-    if (dictionary.size > 0) {
-      const raw: RawFrame = { type: MessageType.Dictionary, payload: encodeDictionary([...dictionary]).subarray(8) };
-      writer.write(raw, now);
-    }
-    connection.on('message', recorder.onMessage);
-    connection.on('close', () => void recorder.stop());
-    return recorder;
+    return SessionRecorder.into(RecordingWriter.create(path), source);
+  }
+
+  /** Records `source` into a file made earlier (`--record` makes it first, so a bad path fails before anything starts). */
+  static into(writer: RecordingWriter, source: LiveSource): SessionRecorder {
+    return new SessionRecorder(writer, source);
   }
 
   get path(): string {
     return this.writer.path;
   }
 
-  get view(): RecordingView {
+  get progress(): RecordingProgress {
     return { file: this.writer.path, startedAtMs: this.startedAtMs, bytes: this.writer.stats.fileBytes, error: this.writer.error ?? null };
   }
 
-  /** Stops taking frames and closes the file (index, footer); safe to call twice. */
-  stop(): Promise<void> {
+  onError(listener: (reason: string) => void): void {
+    this.writer.onError(listener);
+  }
+
+  /** Stops taking frames and closes the file (index, footer); safe to call twice, the first ending counts. */
+  stop(ending?: RecordingEnding): Promise<void> {
     this.stopped ??= (() => {
-      this.connection.off('message', this.onMessage);
-      return this.writer.close();
+      this.unsubscribe();
+      return this.writer.close(ending);
     })();
     return this.stopped;
   }

@@ -1,24 +1,20 @@
-// The state of a recorded session at any time: frames from the file, decoded by the same
-// decoder and reduced by the same reducer as live (applyMessage), so replay and live cannot
-// disagree. Seeking starts from the nearest keyframe at or before the target time and reduces
-// forward; keyframes are at most ~2000 frames or 4 MB apart, and only the newest of the event
-// batches between are kept for the trace model (built when it is next used), which bounds a
-// seek's work.
+// The state of a recorded session at any time: frames from the file, through the same
+// SessionFeed as live, so replay and live cannot disagree. Seeking starts from the nearest
+// keyframe at or before the target time and reduces forward; keyframes are at most ~2000
+// frames or 4 MB apart, and only the newest of the event batches between are kept for the
+// trace model (built when it is next used), which bounds a seek's work.
 // No timers here: replay-session.ts paces it with the replay clock.
 
-import {
-  encodeDictionary, MessageType, messageTypeName, PROTOCOL_VERSION, ProbeDecoder, WireError,
-  type MessageTypeId, type MetricsSample, type ProbeMessage, type RawFrame, type TaskEventBatch,
-} from '../../probe/wire';
-import { applyMessage, initialSessionState, RECENT_SAMPLES, type SessionState } from '../session/session-state';
-import { summarize } from '../reports/summary';
-import { TraceModel } from '../session/trace-model';
-import { renderLiveView } from '../terminal/live-view';
+import { MessageType, messageTypeName, PROTOCOL_VERSION, WireError, type MessageTypeId, type MetricsSample, type RawFrame } from '../../probe/wire';
+import { formatRecordingTime } from '../common/time-format';
 import { ChunkKind, FILE_HEADER_BYTES, type FrameRecord } from '../recording/format';
 import { parseKeyframe, type RecentPart } from '../recording/keyframe';
 import { keyframeAtOrBefore, type KeyframeEntry } from '../recording/recording-index';
 import { FrameCursor, type RecordingReader } from '../recording/recording-reader';
-import { formatRecordingTime } from '../common/time-format';
+import { SessionFeed, type FeedOptions, type SessionData } from '../session/session-feed';
+import type { RecentSamples } from '../session/sample-ring';
+import type { SessionState } from '../session/session-state';
+import type { TraceModel } from '../session/trace-model';
 
 /**
  * After a seek, the trace model holds at least this many of the events before the target
@@ -30,44 +26,41 @@ export const SEEK_TRACE_EVENTS = 32_768;
 /** A recorded frame as the decoder takes it; a type it does not know, it rejects. */
 const rawFrame = (f: FrameRecord): RawFrame => ({ type: f.type as MessageTypeId, payload: f.payload });
 
-export class RecordingPlayer {
-  private current: SessionState = initialSessionState;
-  private decoder = new ProbeDecoder();
+export class RecordingPlayer implements SessionData {
+  readonly feed: SessionFeed;
   private cursor: FrameCursor;
   /** Number of the next frame to apply: frames below it are in the state. */
   private nextSeq = 0;
   private position = 0;
   private readonly undecodable = new Map<string, { count: number; example: string }>();
-  /** trace mode's causality model (see `trace`). */
-  private model = new TraceModel();
-  /** Event batches a seek left for the model, applied when it is next used. */
-  private pendingTrace: TaskEventBatch[] = [];
-  private readonly feedTrace = (batch: TaskEventBatch): void => this.trace.apply(batch);
-  private readonly listeners: ((m: ProbeMessage, f: FrameRecord) => void)[] = [];
+  private readonly listeners: ((f: FrameRecord) => void)[] = [];
   /**
    * The samples the last keyframe restore decoded, by frame number: seeking near the last seek
    * (scrubbing) reuses them instead of decoding up to 6000 samples again.
    */
   private sampleCache = new Map<number, MetricsSample>();
 
-  constructor(private readonly reader: RecordingReader) {
+  constructor(private readonly reader: RecordingReader, options: FeedOptions = {}) {
+    this.feed = new SessionFeed(options);
     this.cursor = new FrameCursor(reader, FILE_HEADER_BYTES);
     this.position = reader.info.firstMs;
   }
 
   get state(): SessionState {
-    return this.current;
+    return this.feed.state;
+  }
+
+  get recent(): RecentSamples {
+    return this.feed.recent;
   }
 
   /**
    * trace mode's causality model: what was played since the last seek, and before it at least
-   * the last SEEK_TRACE_EVENTS events. A seek only queues those: the model is built when it is
-   * next used, so that showing the state after a seek does not wait for it.
+   * the last SEEK_TRACE_EVENTS events (built when it is next used, so that showing the state
+   * after a seek does not wait for it).
    */
   get trace(): TraceModel {
-    for (const batch of this.pendingTrace) this.model.apply(batch);
-    this.pendingTrace = [];
-    return this.model;
+    return this.feed.trace;
   }
 
   /** The time the state is at, ms since the recording's start. */
@@ -80,8 +73,8 @@ export class RecordingPlayer {
     return this.cursor.peek()?.timeMs;
   }
 
-  /** Each decoded message as it is applied (for passes that look at every frame). */
-  onMessage(listener: (m: ProbeMessage, f: FrameRecord) => void): void {
+  /** Each frame as it is applied (its message reaches the feed's listeners). */
+  onFrame(listener: (f: FrameRecord) => void): void {
     this.listeners.push(listener);
   }
 
@@ -117,38 +110,17 @@ export class RecordingPlayer {
       for (let i = k ?? -1; i >= 0 && !restored; i--) restored = this.restore(keyframes[i]!);
       if (!restored) this.reset();
     }
-    // Every frame up to the target is reduced, but only the newest batches are kept for the
-    // trace model: a seek's trace work is bounded however much trace data lies between the
-    // keyframe and the target (feeding the model was most of a trace-mode seek's cost).
-    const batches = this.pendingTrace;
-    let events = batches.reduce((n, b) => n + b.count, 0);
-    let gap = false;
-    const defer = (batch: TaskEventBatch): void => {
-      batches.push(batch);
-      events += batch.count;
-      for (; events - batches[0]!.count >= SEEK_TRACE_EVENTS; gap = true) events -= batches.shift()!.count;
-    };
-    // The reducer only appends to `recent` (keeping the last RECENT_SAMPLES): reduce with it
-    // empty and join the two after, so that each sample does not copy up to 6000 (the writer
-    // does the same). The state is the one reducing frame by frame gives.
-    const kept = this.current.recent;
-    this.current = { ...this.current, recent: [] };
-    for (let f = this.cursor.peek(); f && f.timeMs <= timeMs; f = this.cursor.peek()) this.apply(this.cursor.next()!, defer);
-    const added = this.current.recent;
-    this.current = { ...this.current, recent: added.length === 0 ? kept : [...kept, ...added].slice(-RECENT_SAMPLES) };
-    // A model with a hole in its events would pair callbacks across it: start it afresh.
-    if (gap) this.model = new TraceModel();
+    this.feed.fastForward(SEEK_TRACE_EVENTS, () => {
+      for (let f = this.cursor.peek(); f && f.timeMs <= timeMs; f = this.cursor.peek()) this.apply(this.cursor.next()!);
+    });
     this.position = timeMs;
   }
 
   private reset(): void {
-    this.current = initialSessionState;
-    this.decoder = new ProbeDecoder();
+    this.feed.reset();
     this.cursor = new FrameCursor(this.reader, FILE_HEADER_BYTES);
     this.nextSeq = 0;
     this.position = 0;
-    this.model = new TraceModel();
-    this.pendingTrace = [];
   }
 
   /** Loads a keyframe's state; false (with a warning) when it cannot be used. */
@@ -166,40 +138,31 @@ export class RecordingPlayer {
       return false;
     }
     const k = parsed.value;
-    const decoder = new ProbeDecoder();
     const decoded = new Map<number, MetricsSample>();
     try {
-      if (k.dictionary.length > 0) decoder.decode({ type: MessageType.Dictionary, payload: encodeDictionary(k.dictionary).subarray(8) });
-      const recent = this.recentSamples(k.recentParts, k.recentCount, entry, decoder, decoded);
-      const state: SessionState = { ...k.state, recent };
-      // A keyframe is data from a file: try it on the views before trusting it.
-      summarize(state, { durationMs: 0, exitCode: null, warnings: [] });
-      renderLiveView(state, { width: 80, elapsedMs: 0, status: undefined, remainingMs: undefined });
-      if (state.recent.length < k.recentCount) {
-        this.reader.warn(`recent@${entry.offset}`, `${this.reader.path}: the history shown before ${formatRecordingTime(entry.timeMs)} is incomplete (${k.recentCount - state.recent.length} samples lost to damage)`);
+      this.feed.restore(k.state, [], k.dictionary);
+      const recent = this.recentSamples(k.recentParts, k.recentCount, entry, decoded);
+      if (recent.length < k.recentCount) {
+        this.reader.warn(`recent@${entry.offset}`, `${this.reader.path}: the history shown before ${formatRecordingTime(entry.timeMs)} is incomplete (${k.recentCount - recent.length} samples lost to damage)`);
       }
-      this.current = state;
+      this.feed.recent.fill(recent);
     } catch (err) {
       this.reader.warn(`keyframe@${entry.offset}`, `${this.reader.path}: ${where} cannot be used (${err instanceof WireError ? err.message : 'malformed state'}); replayed from an earlier point instead`);
       return false;
     }
-    this.decoder = decoder;
     this.sampleCache = decoded;
     this.cursor = new FrameCursor(this.reader, found.chunk.end);
     this.nextSeq = entry.seq;
     this.position = entry.timeMs;
-    this.model = new TraceModel();
-    this.pendingTrace = [];
     return true;
   }
-
   /**
    * `recent` at a keyframe: the last `count` metrics samples in the parts it points at, before
    * its frame number. Only those are decoded (newest first, so that an undecodable one is
    * replaced by an older one, as the reducer never saw it live), or taken from the last
    * restore's samples when scrubbing near it.
    */
-  private recentSamples(parts: readonly RecentPart[], count: number, entry: KeyframeEntry, decoder: ProbeDecoder, decoded: Map<number, MetricsSample>): MetricsSample[] {
+  private recentSamples(parts: readonly RecentPart[], count: number, entry: KeyframeEntry, decoded: Map<number, MetricsSample>): MetricsSample[] {
     if (count === 0) return [];
     const frames: FrameRecord[] = [];
     const take = (f: FrameRecord): void => {
@@ -222,7 +185,7 @@ export class RecordingPlayer {
       let sample = this.sampleCache.get(f.seq);
       if (!sample) {
         try {
-          const m = decoder.decode(rawFrame(f));
+          const m = this.feed.decode(rawFrame(f));
           if (m.type !== 'metrics') continue;
           sample = m.sample;
         } catch {
@@ -236,14 +199,13 @@ export class RecordingPlayer {
     return recent.reverse();
   }
 
-  /** Decodes and reduces one frame; false when it was skipped. Event batches go to `traceInto`. */
-  private apply(f: FrameRecord, traceInto = this.feedTrace): boolean {
+  /** Decodes and reduces one frame; false when it was skipped. */
+  private apply(f: FrameRecord): boolean {
     if (f.seq < this.nextSeq) return false;
     this.nextSeq = f.seq + 1;
-    let message: ProbeMessage;
     try {
       if (f.version !== PROTOCOL_VERSION) throw new WireError(`wire protocol ${f.version}`);
-      message = this.decoder.decode(rawFrame(f));
+      this.feed.push(rawFrame(f));
     } catch (err) {
       const type = messageTypeName(f.type);
       const u = this.undecodable.get(type) ?? { count: 0, example: err instanceof Error ? err.message : String(err) };
@@ -251,9 +213,7 @@ export class RecordingPlayer {
       this.undecodable.set(type, u);
       return false;
     }
-    if (message.type === 'taskEvents') traceInto(message.batch);
-    this.current = applyMessage(this.current, message);
-    for (const l of this.listeners) l(message, f);
+    for (const l of this.listeners) l(f);
     return true;
   }
 }

@@ -1,7 +1,9 @@
 // A session fed from a recording, paced by the replay clock: play, pause, speed, seek, step.
-// It exposes the same SessionState as a LiveSession, so the same views render it (the
-// terminal's renderLiveView now, the window later).
+// It is the same SessionData as a live session, so the same views render it (the terminal's
+// live view, the window).
 
+import type { RecentSamples } from '../session/sample-ring';
+import type { SessionSource } from '../session/session-feed';
 import type { SessionState } from '../session/session-state';
 import type { TraceModel } from '../session/trace-model';
 import { RecordingPlayer } from './recording-player';
@@ -20,12 +22,12 @@ export interface ReplayOptions {
   readonly now?: () => number;
 }
 
-export class ReplaySession {
+export class ReplaySession implements SessionSource {
   private readonly player: RecordingPlayer;
   private c: clock.ReplayClock;
   private timer: NodeJS.Timeout | undefined;
   private lastFollow = 0;
-  private readonly listeners: ((s: SessionState) => void)[] = [];
+  private readonly listeners = new Set<() => void>();
   private readonly now: () => number;
 
   constructor(readonly reader: RecordingReader, options: ReplayOptions = {}) {
@@ -43,6 +45,10 @@ export class ReplaySession {
 
   get state(): SessionState {
     return this.player.state;
+  }
+
+  get recent(): RecentSamples {
+    return this.player.recent;
   }
 
   get trace(): TraceModel {
@@ -74,8 +80,9 @@ export class ReplaySession {
     return this.player.warnings;
   }
 
-  onChange(listener: (s: SessionState) => void): void {
-    this.listeners.push(listener);
+  onChange(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 
   play(): void {
@@ -137,6 +144,6 @@ export class ReplaySession {
   }
 
   private changed(): void {
-    for (const l of this.listeners) l(this.player.state);
+    for (const l of this.listeners) l();
   }
 }

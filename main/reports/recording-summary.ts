@@ -1,15 +1,11 @@
 // The summary of a recording: the same JSON summary a live `--json` run prints (summarize()
 // over the same session state), plus what only a whole recording can tell: the worst stretch
-// and the blocked-loop stacks grouped. The state at the end comes from the last keyframe and
-// the frames after it; one pass over the frames decodes them for the rest.
+// and the blocked-loop stacks grouped.
 
-import { FILE_HEADER_BYTES } from '../recording/format';
-import { messageTypeName, PROTOCOL_VERSION, ProbeDecoder, type MessageTypeId } from '../../probe/wire';
 import { summarize, type Summary } from './summary';
-import { TraceModel } from '../session/trace-model';
 import { BlockedStacks, type StackGroup } from './blocked-stacks';
 import { RecordingPlayer } from '../replay/recording-player';
-import { FrameCursor, type RecordingReader } from '../recording/recording-reader';
+import type { RecordingReader } from '../recording/recording-reader';
 import { WorstStretchFinder, type WorstStretch } from './worst-stretch';
 
 const STACK_GROUPS_LISTED = 5;
@@ -34,38 +30,28 @@ export interface RecordingSummary {
 export function summarizeRecording(reader: RecordingReader): RecordingSummary {
   const worst = new WorstStretchFinder();
   const stacks = new BlockedStacks();
-  const trace = new TraceModel();
-  const decoder = new ProbeDecoder();
-  const undecodable = new Map<string, { count: number; example: string }>();
-  const cursor = new FrameCursor(reader, FILE_HEADER_BYTES);
-  for (let f = cursor.next(); f; f = cursor.next()) {
-    try {
-      if (f.version !== PROTOCOL_VERSION) throw new Error(`wire protocol ${f.version}`);
-      const m = decoder.decode({ type: f.type as MessageTypeId, payload: f.payload });
-      if (m.type === 'metrics') worst.add(m.sample);
-      else if (m.type === 'blocked') stacks.add(m.report);
-      else if (m.type === 'taskEvents') trace.apply(m.batch);
-    } catch (err) {
-      const type = messageTypeName(f.type);
-      const u = undecodable.get(type) ?? { count: 0, example: err instanceof Error ? err.message : String(err) };
-      u.count++;
-      undecodable.set(type, u);
-    }
-  }
+  // One pass over every frame, through the same feed as replay, for what only the whole
+  // recording tells (and trace mode's whole causality model).
+  const pass = new RecordingPlayer(reader, { recentSamples: 0 });
+  pass.feed.onMessage((m) => {
+    if (m.type === 'metrics') worst.add(m.sample);
+    else if (m.type === 'blocked') stacks.add(m.report);
+  });
+  pass.advanceTo(Infinity);
+  // The state at the end from the last keyframe and the frames after it: frames lost to
+  // damage before that keyframe still count in it.
+  const end = new RecordingPlayer(reader, { trace: false, recentSamples: 0 });
+  end.seek(Infinity);
   const info = reader.info;
-  const player = new RecordingPlayer(reader);
-  player.seek(info.endMs);
-  const state = player.state;
-  const warnings = [...(info.ending?.warnings ?? []), ...reader.warnings];
-  for (const [type, u] of undecodable) warnings.push(`${u.count} ${type} frame${u.count === 1 ? '' : 's'} could not be decoded and were skipped (first: ${u.example})`);
+  const state = end.state;
+  const warnings = [...(info.ending?.warnings ?? []), ...pass.warnings];
   if (info.frames === 0) warnings.push(`${reader.path} holds no frames: no probe connected while it was recording`);
-  const end = info.closedAtMs ?? info.endMs;
+  const endMs = info.closedAtMs ?? info.endMs;
   return {
-    summary: summarize(state, {
-      durationMs: Math.max(0, end - info.firstMs),
+    summary: summarize({ state, recent: end.recent, trace: pass.trace }, {
+      durationMs: Math.max(0, endMs - info.firstMs),
       exitCode: info.ending?.exitCode ?? state.goodbye?.exitCode ?? null,
       warnings,
-      trace,
     }),
     worst: worst.result(),
     stacks: stacks.result(STACK_GROUPS_LISTED).groups,

@@ -4,7 +4,8 @@
 import type { CreationSite, ProbeMode, StackFrame } from '../../probe/wire';
 import { percentileUs, type SparseHistogram } from '../../probe/log-histogram';
 import { percentileOf } from '../session/lag-histogram';
-import type { SessionState } from '../session/session-state';
+import type { SessionData } from '../session/session-feed';
+import { commandOf } from '../session/session-state';
 import { leakHints, type TasksState } from '../session/tasks-state';
 import { causalChain, type TraceModel } from '../session/trace-model';
 
@@ -92,16 +93,16 @@ export interface SummaryContext {
   readonly durationMs: number;
   readonly exitCode: number | null;
   readonly warnings: readonly string[];
-  readonly trace?: TraceModel;
 }
 
-export function summarize(state: SessionState, context: SummaryContext): Summary {
+export function summarize(data: SessionData, context: SummaryContext): Summary {
+  const { state } = data;
   const { hello, totals } = state;
   const origin = hello?.timeOriginMs ?? 0;
   return {
     pid: hello?.pid ?? null,
     nodeVersion: hello?.nodeVersion ?? null,
-    command: hello ? [hello.argv[0] ?? 'node', ...hello.execArgv, ...hello.argv.slice(1)] : [],
+    command: hello ? commandOf(hello) : [],
     mode: hello?.config.mode ?? null,
     intervalMs: hello?.config.intervalMs ?? null,
     blockThresholdMs: hello?.config.blockThresholdMs ?? null,
@@ -130,7 +131,7 @@ export function summarize(state: SessionState, context: SummaryContext): Summary
       ...(b.stackError === undefined ? {} : { stackError: b.stackError }),
     })),
     dropped: state.drops,
-    tasks: state.tasks.samples > 0 ? summarizeTasks(state.tasks, context.trace) : null,
+    tasks: state.tasks.samples > 0 ? summarizeTasks(state.tasks, data.trace) : null,
     traceEvents: state.traceEvents,
     exitCode: context.exitCode,
     warnings: context.warnings,
@@ -143,7 +144,7 @@ const pct = (h: SparseHistogram, max: number): Percentiles => ({
   max: ms(max),
 });
 
-function summarizeTasks(t: TasksState, trace: TraceModel | undefined): TasksSummary {
+function summarizeTasks(t: TasksState, trace: TraceModel): TasksSummary {
   const byType: Record<string, TasksSummary['byType'][string]> = {};
   for (const r of Object.values(t.byType).sort((a, b) => b.callbacks - a.callbacks || b.created - a.created)) {
     byType[r.type] = {
@@ -169,7 +170,7 @@ function summarizeTasks(t: TasksState, trace: TraceModel | undefined): TasksSumm
     },
     fanOut: { p99: Math.floor(percentileUs(t.fanOut.perCallback, 99)), max: t.fanOut.max, maxType: t.fanOut.maxType },
     slowCallbacks: t.slowCallbacks.map((c) => {
-      const chain = trace ? causalChain(trace, c.asyncId).map((r) => ({ asyncId: r.asyncId, type: r.type })) : [];
+      const chain = causalChain(trace, c.asyncId).map((r) => ({ asyncId: r.asyncId, type: r.type }));
       return { type: c.type, durationMs: ms(c.durationUs), startMs: ms(c.startUs), initStack: c.initStack, ...(chain.length > 0 ? { chain } : {}) };
     }),
     growing: leakHints(t),

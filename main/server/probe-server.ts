@@ -7,15 +7,19 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createPrivateDir, socketAddress, type PrivateDir } from './private-dir';
 import {
   FrameReader, ProbeDecoder, encodeConfigure, encodeDetach, encodeReject, MessageType, PROTOCOL_VERSION, WireError,
-  type Hello, type ProbeConfig, type ProbeMessage, type RawFrame,
+  type Hello, type ProbeConfig, type RawFrame,
 } from '../../probe/wire';
 
 /** A probe has this long after connecting to say hello with a valid token. */
 const HELLO_TIMEOUT_MS = 5000;
 
 export interface ProbeConnectionEvents {
-  /** Every message after the hello, with its raw frame (for recording) and arrival time. */
-  message(message: ProbeMessage, raw: RawFrame, receivedAtMs: number): void;
+  /**
+   * Every frame after the hello, as it arrived (its framing checked; decoding it is the
+   * session's: main/session/live-source.ts), with its arrival time. A listener that throws
+   * ends the connection, with the reason.
+   */
+  frame(raw: RawFrame, receivedAtMs: number): void;
   /** The connection ended; `error` says why when it was not a clean goodbye. */
   close(error: string | undefined): void;
 }
@@ -23,10 +27,10 @@ export interface ProbeConnectionEvents {
 /** What may be held for a connection nobody listens to yet (see ProbeConnection.on). */
 const MAX_HELD_BYTES = 32 * 1024 * 1024;
 
-type Held = Parameters<ProbeConnectionEvents['message']>;
+type Held = Parameters<ProbeConnectionEvents['frame']>;
 
 export class ProbeConnection {
-  private readonly listeners: { [K in keyof ProbeConnectionEvents]: ProbeConnectionEvents[K][] } = { message: [], close: [] };
+  private readonly listeners: { [K in keyof ProbeConnectionEvents]: ProbeConnectionEvents[K][] } = { frame: [], close: [] };
   private closedWith: { error: string | undefined } | undefined;
   /**
    * Messages that arrived before anyone listened. The hello and the frames after it often come
@@ -71,7 +75,7 @@ export class ProbeConnection {
       if (this.held) return; // after the held messages
     } else if (this.held) {
       const held = args as Held;
-      this.heldBytes += held[1].payload.byteLength;
+      this.heldBytes += held[0].payload.byteLength;
       if (this.heldBytes <= MAX_HELD_BYTES) this.held.push(held);
       else if (!this.closedWith) {
         this.emit('close', 'loopscope took none of the probe\'s messages (32 MiB held): this is a bug in loopscope');
@@ -86,10 +90,10 @@ export class ProbeConnection {
     const held = this.held ?? [];
     this.held = undefined;
     try {
-      for (const args of held) for (const l of this.listeners.message) l(...args);
+      for (const args of held) for (const l of this.listeners.frame) l(...args);
     } catch (err) {
-      // As when a listener throws on a live message (the socket's data handler): the connection ends.
-      this.closedWith ??= { error: `unexpected error: ${(err as Error).message}` };
+      // As when a listener throws on a live frame (the socket's data handler): the connection ends.
+      this.closedWith ??= { error: closeReason(err) };
       this.socket.destroy();
     }
     if (this.closedWith) for (const l of this.listeners.close) l(this.closedWith.error);
@@ -134,6 +138,11 @@ export interface ProbeServer {
   close(): Promise<void>;
 }
 
+/** Why a connection ends when reading its frames threw. */
+function closeReason(err: unknown): string {
+  return err instanceof WireError ? `bad data from the probe: ${err.message}` : `unexpected error: ${(err as Error).message}`;
+}
+
 function tokensEqual(a: string, b: string): boolean {
   const x = Buffer.from(a);
   const y = Buffer.from(b);
@@ -162,7 +171,6 @@ export async function startProbeServer(options: { dir?: PrivateDir } = {}): Prom
   const server: Server = createServer((socket) => {
     sockets.add(socket);
     const reader = new FrameReader();
-    const decoder = new ProbeDecoder();
     let connection: ProbeConnection | undefined;
     const helloTimer = setTimeout(() => refuse('no hello within 5 s'), HELLO_TIMEOUT_MS);
 
@@ -179,7 +187,7 @@ export async function startProbeServer(options: { dir?: PrivateDir } = {}): Prom
         for (const raw of reader.push(chunk)) {
           if (!connection) {
             if (raw.type !== MessageType.Hello) return refuse('the first message must be a hello');
-            const message = decoder.decode(raw);
+            const message = new ProbeDecoder().decode(raw);
             if (message.type !== 'hello') return refuse('the first message must be a hello');
             if (message.hello.protocol !== PROTOCOL_VERSION) {
               return refuse(`protocol ${message.hello.protocol} is not supported (this loopscope speaks ${PROTOCOL_VERSION})`);
@@ -190,14 +198,13 @@ export async function startProbeServer(options: { dir?: PrivateDir } = {}): Prom
             for (const l of connectionListeners) l(connection);
             continue;
           }
-          connection.emit('message', decoder.decode(raw), raw, Date.now());
+          connection.emit('frame', raw, Date.now());
         }
       } catch (err) {
-        const reason = err instanceof WireError ? err.message : `unexpected error: ${(err as Error).message}`;
         if (connection) {
-          connection.emit('close', err instanceof WireError ? `bad data from the probe: ${reason}` : reason);
+          connection.emit('close', closeReason(err));
           socket.destroy();
-        } else refuse(reason);
+        } else refuse(err instanceof WireError ? err.message : `unexpected error: ${(err as Error).message}`);
       }
     });
     socket.on('error', () => undefined);

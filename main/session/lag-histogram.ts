@@ -3,18 +3,18 @@
 
 /** Bucket i holds values in [GROWTH^(i-1), GROWTH^i) µs; bucket 0 holds values below 1 µs. */
 const GROWTH = 1.02;
-const BUCKETS = 1200; // up to ~20,000 s: far beyond any lag worth measuring
+export const LAG_BUCKETS = 1200; // up to ~20,000 s: far beyond any lag worth measuring
 
 export interface LagHistogram {
   readonly counts: readonly number[];
   readonly total: number;
 }
 
-export const emptyLagHistogram = (): LagHistogram => ({ counts: new Array<number>(BUCKETS).fill(0), total: 0 });
+export const emptyLagHistogram = (): LagHistogram => ({ counts: new Array<number>(LAG_BUCKETS).fill(0), total: 0 });
 
 function bucketOf(us: number): number {
   if (!(us >= 1)) return 0;
-  return Math.min(BUCKETS - 1, 1 + Math.floor(Math.log(us) / Math.log(GROWTH)));
+  return Math.min(LAG_BUCKETS - 1, 1 + Math.floor(Math.log(us) / Math.log(GROWTH)));
 }
 
 /** A representative value for a bucket: its geometric midpoint. */

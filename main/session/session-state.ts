@@ -1,12 +1,11 @@
 // What loopscope knows about one probed process, built from the probe's messages by a pure
-// reducer. Live and replay feed the same reducer, so they cannot disagree.
+// reducer. Live and replay feed the same reducer (through session-feed.ts), so they cannot
+// disagree. The recent samples the views draw are kept beside the state (sample-ring.ts).
 
 import type { BlockedReport, DropCounters, Goodbye, Hello, MetricsSample, ProbeMessage } from '../../probe/wire';
 import { addInterval, emptyLagHistogram, type LagHistogram } from './lag-histogram';
 import { applyTasks, initialTasksState, type TasksState } from './tasks-state';
 
-/** Recent samples kept for views (at the default 100 ms interval: ten minutes). */
-export const RECENT_SAMPLES = 6000;
 /** Blocked-loop reports kept: the longest ones, plus any still ongoing. */
 export const KEPT_BLOCKED = 200;
 
@@ -31,7 +30,6 @@ export interface Totals {
 
 export interface SessionState {
   readonly hello: Hello | undefined;
-  readonly recent: readonly MetricsSample[];
   readonly totals: Totals;
   /** Ended and ongoing blocked reports, longest first. */
   readonly blocked: readonly BlockedReport[];
@@ -64,7 +62,6 @@ export const initialTotals: Totals = {
 
 export const initialSessionState: SessionState = {
   hello: undefined,
-  recent: [],
   totals: initialTotals,
   blocked: [],
   drops: { frames: {}, bytes: 0 },
@@ -121,16 +118,17 @@ function addBlocked(state: SessionState, report: BlockedReport): SessionState {
   return { ...state, blocked: kept, totals: isNew ? { ...state.totals, blockedCount: state.totals.blockedCount + 1 } : state.totals };
 }
 
+/** The command line the probed process was started with, its Node options included. */
+export function commandOf(hello: Hello): string[] {
+  return [hello.argv[0] ?? 'node', ...hello.execArgv, ...hello.argv.slice(1)];
+}
+
 export function applyMessage(state: SessionState, message: ProbeMessage): SessionState {
   switch (message.type) {
     case 'hello':
       return { ...state, hello: message.hello };
-    case 'metrics': {
-      const recent = state.recent.length >= RECENT_SAMPLES
-        ? [...state.recent.slice(state.recent.length - RECENT_SAMPLES + 1), message.sample]
-        : [...state.recent, message.sample];
-      return { ...state, recent, totals: addSample(state.totals, message.sample) };
-    }
+    case 'metrics':
+      return { ...state, totals: addSample(state.totals, message.sample) };
     case 'blocked':
       return addBlocked(state, message.report);
     case 'drops':

@@ -2,6 +2,8 @@
 // second. Rendering is pure (state in, lines out); terminal-screen.ts does the drawing.
 
 import type { MetricsSample } from '../../probe/wire';
+import type { SessionData } from '../session/session-feed';
+import type { RecentSamples } from '../session/sample-ring';
 import type { SessionState } from '../session/session-state';
 import { addInterval, emptyLagHistogram, percentileOf } from '../session/lag-histogram';
 import { percentileUs } from '../../probe/log-histogram';
@@ -22,12 +24,12 @@ const WINDOW_US = 1_000_000;
 const SPARK_POINTS = 40;
 const BLOCKED_SHOWN = 3;
 
-function lastWindow(recent: readonly MetricsSample[]): MetricsSample[] {
-  const last = recent[recent.length - 1];
+function lastWindow(recent: RecentSamples): MetricsSample[] {
+  const last = recent.last();
   if (!last) return [];
   const out: MetricsSample[] = [];
   for (let i = recent.length - 1; i >= 0; i--) {
-    const s = recent[i]!;
+    const s = recent.at(i);
     if (last.timeUs - s.timeUs >= WINDOW_US) break;
     out.push(s);
   }
@@ -43,15 +45,15 @@ function lastWindow(recent: readonly MetricsSample[]): MetricsSample[] {
 const GC_SETTLE_US = 1_200_000;
 const GC_SPAN_US = 2_000_000;
 
-function settledGc(recent: readonly MetricsSample[]): { perSecond: number; msPerSecond: number } {
-  const last = recent[recent.length - 1];
+function settledGc(recent: RecentSamples): { perSecond: number; msPerSecond: number } {
+  const last = recent.last();
   if (!last) return { perSecond: 0, msPerSecond: 0 };
   const to = last.timeUs - GC_SETTLE_US;
   const from = to - GC_SPAN_US;
   let count = 0;
   let us = 0;
-  for (let i = recent.length - 1; i >= 0 && recent[i]!.timeUs >= from; i--) {
-    for (const g of recent[i]!.gc) {
+  for (let i = recent.length - 1; i >= 0 && recent.at(i).timeUs >= from; i--) {
+    for (const g of recent.at(i).gc) {
       if (g.startUs >= from && g.startUs < to) {
         count++;
         us += g.durationUs;
@@ -63,12 +65,12 @@ function settledGc(recent: readonly MetricsSample[]): { perSecond: number; msPer
 }
 
 /** Max lag per second-long bucket, for the sparkline. */
-function lagPerSecond(recent: readonly MetricsSample[], points: number): number[] {
-  const last = recent[recent.length - 1];
+function lagPerSecond(recent: RecentSamples, points: number): number[] {
+  const last = recent.last();
   if (!last) return [];
   const buckets = new Array<number>(points).fill(0);
   for (let i = recent.length - 1; i >= 0; i--) {
-    const s = recent[i]!;
+    const s = recent.at(i);
     const age = Math.floor((last.timeUs - s.timeUs) / WINDOW_US);
     if (age >= points) break;
     buckets[points - 1 - age] = Math.max(buckets[points - 1 - age]!, s.lag.maxUs);
@@ -76,7 +78,8 @@ function lagPerSecond(recent: readonly MetricsSample[], points: number): number[
   return buckets;
 }
 
-export function renderLiveView(state: SessionState, ctx: LiveViewContext): string[] {
+export function renderLiveView(data: SessionData, ctx: LiveViewContext): string[] {
+  const { state, recent } = data;
   const { hello } = state;
   const width = Math.max(40, ctx.width);
   const lines: string[] = [];
@@ -87,7 +90,7 @@ export function renderLiveView(state: SessionState, ctx: LiveViewContext): strin
   lines.push(`── ${title}${left} ${'─'.repeat(Math.max(0, width - title.length - left.length - 4))}`);
 
   if (ctx.status) lines.push(` ${ctx.status}`);
-  const window = lastWindow(state.recent);
+  const window = lastWindow(recent);
   if (window.length === 0) {
     if (!ctx.status) lines.push(' waiting for the first sample…');
     return lines.map((l) => fit(l, width));
@@ -100,7 +103,7 @@ export function renderLiveView(state: SessionState, ctx: LiveViewContext): strin
   };
   const windowUs = window.reduce((t, s) => t + s.intervalUs, 0);
   const latest = window[window.length - 1]!;
-  const gc = settledGc(state.recent);
+  const gc = settledGc(recent);
 
   const lag = window.reduce((h, s) => addInterval(h, s.lag.percentiles, s.lag.count), emptyLagHistogram());
   const lagMaxUs = maxOf((s) => s.lag.maxUs);
@@ -108,7 +111,7 @@ export function renderLiveView(state: SessionState, ctx: LiveViewContext): strin
     `  max ${formatMs(lagMaxUs / 1000)}`;
   // As many seconds as the line has room for: cut by the terminal's width, it would lose the latest.
   const points = Math.min(SPARK_POINTS, width - [...lagLine].length - `   ${SPARK_POINTS} s: `.length);
-  lines.push(points >= 10 ? `${lagLine}   ${points} s: ${sparkline(lagPerSecond(state.recent, points))}` : lagLine);
+  lines.push(points >= 10 ? `${lagLine}   ${points} s: ${sparkline(lagPerSecond(recent, points))}` : lagLine);
   const cpuUser = windowUs > 0 ? window.reduce((t, s) => t + s.cpuUserUs, 0) / windowUs : 0;
   const cpuSystem = windowUs > 0 ? window.reduce((t, s) => t + s.cpuSystemUs, 0) / windowUs : 0;
   lines.push(` loop     utilization ${formatPercent(weighted((s) => s.utilization))}   cpu user ${formatPercent(cpuUser)} system ${formatPercent(cpuSystem)}`);

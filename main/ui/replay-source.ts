@@ -3,6 +3,8 @@
 // the chart clock the UI uses everywhere (seconds since the session's first sample).
 
 import type { ReplayCommand, ReplayView } from './ui-api';
+import type { RecentSamples } from '../session/sample-ring';
+import type { SessionData } from '../session/session-feed';
 import type { SessionState } from '../session/session-state';
 import type { TraceModel } from '../session/trace-model';
 import { findChartClock, ReplayMarkScanner, type ChartClock } from './replay-marks';
@@ -14,7 +16,7 @@ const SCAN_SLICE_MS = 15;
 /** A file still being written is scanned again this often. */
 const RESCAN_MS = 1000;
 
-export class ReplaySource {
+export class ReplaySource implements SessionData {
   private readonly listeners: (() => void)[] = [];
   private readonly scanner: ReplayMarkScanner;
   private cancelScan: () => void = () => undefined;
@@ -42,6 +44,10 @@ export class ReplaySource {
 
   get state(): SessionState {
     return this.session.state;
+  }
+
+  get recent(): RecentSamples {
+    return this.session.recent;
   }
 
   get trace(): TraceModel {

@@ -10,7 +10,7 @@ import type { ProbeConfig } from '../../probe/wire';
 import { DEFAULT_CONFIG } from '../../probe/constants';
 import { recordingsDir } from './app-paths';
 import { attachToProcess } from '../attach/attach';
-import { listNodeProcesses } from '../cli/ps-command';
+import { listNodeProcesses } from '../attach/process-list';
 import { demoPath } from '../demo/demo-path';
 import { launch } from '../launch/launch';
 import { probePath } from '../launch/probe-path';
@@ -19,7 +19,7 @@ import { RecentRecordings } from './recent-recordings';
 import { ReplaySource } from './replay-source';
 import { recordingFileName, SessionRecorder } from '../recording/session-recorder';
 import { startProbeServer, type ProbeConnection, type ProbeServer } from '../server/probe-server';
-import { LiveSession } from '../session/live-session';
+import { LiveSource } from '../session/live-source';
 import { causalityView, timelineView } from './trace-view';
 import { newPoints, originOf, replayConfig, revisedPoints, sessionView } from './view-model';
 import type { CausalityView, ProcessEntry, RecentRecording, ReplayCommand, SessionUpdate, TimelineView, UiApi, UiEvent } from './ui-api';
@@ -34,7 +34,7 @@ const TIMELINE_MAX_SLICES = 3000;
 interface LiveEntry {
   readonly kind: 'live';
   readonly id: string;
-  readonly session: LiveSession;
+  readonly session: LiveSource;
   readonly how: 'attach' | 'launch';
   config: ProbeConfig;
   readonly child: ChildProcess | undefined;
@@ -181,8 +181,10 @@ export class UiBackend implements UiApi {
     if (entry.session.isClosed) throw new Error('this session has ended: there is nothing more to record. Attach again or launch the program again to record it');
     if (entry.recorder) return entry.recorder.path;
     const path = join(this.recordingsDir, recordingFileName(entry.session.connection.hello.pid, Date.now()));
-    const recorder = SessionRecorder.start(path, entry.session.connection, entry.session.dictionary);
+    const recorder = SessionRecorder.start(path, entry.session);
     entry.recorder = recorder;
+    // The file is finished when the probe goes away, not only when the user stops it.
+    entry.session.connection.on('close', () => void recorder.stop());
     this.recent.add(path);
     this.markDirty(entry);
     return path;
@@ -225,13 +227,13 @@ export class UiBackend implements UiApi {
   }
 
   async timeline(sessionId: string, fromS: number, toS: number): Promise<TimelineView> {
-    const { trace, state } = this.entry(sessionId).session;
-    return timelineView(trace, originOf(state), fromS, toS, TIMELINE_MAX_SLICES);
+    const { session } = this.entry(sessionId);
+    return timelineView(session.trace, originOf(session.state), fromS, toS, TIMELINE_MAX_SLICES);
   }
 
   async causality(sessionId: string, asyncId: number): Promise<CausalityView | null> {
-    const { trace, state } = this.entry(sessionId).session;
-    return causalityView(trace, originOf(state), asyncId);
+    const { session } = this.entry(sessionId);
+    return causalityView(session.trace, originOf(session.state), asyncId);
   }
 
   /**
@@ -258,7 +260,7 @@ export class UiBackend implements UiApi {
 
   private add(connection: ProbeConnection, how: LiveEntry['how'], config: ProbeConfig, child: ChildProcess | undefined): string {
     const id = `s${this.nextId++}`;
-    const entry: LiveEntry = { kind: 'live', id, session: new LiveSession(connection), how, config, child, recorder: undefined, sentSamples: 0 };
+    const entry: LiveEntry = { kind: 'live', id, session: new LiveSource(connection), how, config, child, recorder: undefined, sentSamples: 0 };
     this.entries.set(id, entry);
     entry.session.onChange(() => this.markDirty(entry));
     // A launched program is ours: it must not outlive its session's end.
@@ -287,17 +289,18 @@ export class UiBackend implements UiApi {
   }
 
   private update(e: Entry, subscribing: boolean): SessionUpdate {
-    const state = e.session.state;
+    const data = e.session;
+    const { state } = data;
     // A seek rebuilds the state: the points sent before are not the start of the new ones.
     const reset = subscribing || (e.kind === 'replay' && (e.session.takeRewound() || state.totals.samples < e.sentSamples));
-    const count = reset ? state.recent.length : state.totals.samples - e.sentSamples;
+    const count = reset ? data.recent.length : state.totals.samples - e.sentSamples;
     if (!subscribing) e.sentSamples = state.totals.samples;
     const view = e.kind === 'live'
-      ? sessionView(state, {
+      ? sessionView(data, {
         id: e.id, how: e.how, config: e.config, ended: e.session.isClosed, error: e.session.closeError,
-        recording: e.recorder?.view ?? null, replay: null,
+        recording: e.recorder?.progress ?? null, replay: null,
       })
-      : sessionView(state, { id: e.id, how: 'replay', config: replayConfig(state), ended: true, error: undefined, recording: null, replay: e.session.view() });
-    return { kind: 'session', view, points: newPoints(state, count), revised: reset ? [] : revisedPoints(state, count), reset };
+      : sessionView(data, { id: e.id, how: 'replay', config: replayConfig(state), ended: true, error: undefined, recording: null, replay: e.session.view() });
+    return { kind: 'session', view, points: newPoints(data, count), revised: reset ? [] : revisedPoints(data, count), reset };
   }
 }

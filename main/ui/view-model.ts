@@ -5,7 +5,9 @@ import type { MetricsSample, ProbeConfig } from '../../probe/wire';
 import { DEFAULT_CONFIG } from '../../probe/constants';
 import { percentileUs } from '../../probe/log-histogram';
 import type { BlockedView, RecordingView, ReplayView, SeriesPoint, SessionView, TaskRow } from './ui-api';
-import type { SessionState } from '../session/session-state';
+import type { RecentSamples } from '../session/sample-ring';
+import type { SessionData } from '../session/session-feed';
+import { commandOf, type SessionState } from '../session/session-state';
 
 const ms = (us: number): number => Math.round(us) / 1000;
 const mb = (bytes: number): number => Math.round(bytes / 10_485.76) / 100;
@@ -37,12 +39,12 @@ export function originOf(state: SessionState): number {
 const MAX_LATE_US = 5_000_000;
 
 /** The index of the sample whose interval holds `us` (the last interval ending at or after it). */
-function sampleAt(recent: readonly MetricsSample[], us: number): number {
+function sampleAt(recent: RecentSamples, us: number): number {
   let lo = 0;
   let hi = recent.length - 1;
   while (lo < hi) {
     const mid = (lo + hi) >> 1;
-    if (recent[mid]!.timeUs < us) lo = mid + 1;
+    if (recent.at(mid).timeUs < us) lo = mid + 1;
     else hi = mid;
   }
   return lo;
@@ -52,13 +54,13 @@ function sampleAt(recent: readonly MetricsSample[], us: number): number {
  * GC time per sample from `from` on, by when each pause began, from the pauses carried by the
  * samples from `from` on. Pure.
  */
-export function gcByStart(recent: readonly MetricsSample[], from: number): Float64Array {
+export function gcByStart(recent: RecentSamples, from: number): Float64Array {
   const out = new Float64Array(Math.max(0, recent.length - from));
   if (out.length === 0) return out;
-  const first = recent[from]!;
+  const first = recent.at(from);
   const startUs = first.timeUs - first.intervalUs;
   for (let j = from; j < recent.length; j++) {
-    for (const g of recent[j]!.gc) {
+    for (const g of recent.at(j).gc) {
       if (g.startUs < startUs) continue;
       const k = Math.min(j, sampleAt(recent, g.startUs)) - from;
       out[k] = out[k]! + g.durationUs;
@@ -68,11 +70,11 @@ export function gcByStart(recent: readonly MetricsSample[], from: number): Float
 }
 
 /** The last `count` samples received, as points (count is capped by what the state keeps). */
-export function newPoints(state: SessionState, count: number): SeriesPoint[] {
+export function newPoints({ state, recent }: SessionData, count: number): SeriesPoint[] {
   const origin = originOf(state);
-  const from = Math.max(0, state.recent.length - count);
-  const gc = gcByStart(state.recent, from);
-  return state.recent.slice(from).map((s, i) => seriesPoint(s, origin, gc[i]!));
+  const from = Math.max(0, recent.length - count);
+  const gc = gcByStart(recent, from);
+  return recent.slice(from).map((s, i) => seriesPoint(s, origin, gc[i]!));
 }
 
 /**
@@ -80,15 +82,14 @@ export function newPoints(state: SessionState, count: number): SeriesPoint[] {
  * carry pauses that began in those points' intervals. Sent again, so a chart shows each pause
  * where it happened.
  */
-export function revisedPoints(state: SessionState, count: number): SeriesPoint[] {
-  const { recent } = state;
+export function revisedPoints({ state, recent }: SessionData, count: number): SeriesPoint[] {
   const firstNew = Math.max(0, recent.length - count);
   if (firstNew === 0 || firstNew >= recent.length) return [];
   // Pauses come at most about a second late; anything older is not worth resending for.
-  const oldestUs = recent[firstNew]!.timeUs - MAX_LATE_US;
+  const oldestUs = recent.at(firstNew).timeUs - MAX_LATE_US;
   let earliest = firstNew;
   for (let j = firstNew; j < recent.length; j++) {
-    for (const g of recent[j]!.gc) {
+    for (const g of recent.at(j).gc) {
       if (g.startUs >= oldestUs) earliest = Math.min(earliest, sampleAt(recent, g.startUs));
     }
   }
@@ -115,11 +116,11 @@ function tasksRows(state: SessionState): TaskRow[] | null {
 /** Samples the probe's cost is averaged over (a second at the default interval). */
 const COST_SAMPLES = 10;
 
-export function probeCost(state: SessionState): SessionView['probeCost'] {
+export function probeCost(recent: RecentSamples): SessionView['probeCost'] {
   let main = 0;
   let worker = 0;
   let interval = 0;
-  for (const s of state.recent.slice(-COST_SAMPLES)) {
+  for (const s of recent.slice(-COST_SAMPLES)) {
     main += s.probeMainUs;
     worker += s.probeWorkerUs;
     interval += s.intervalUs;
@@ -150,7 +151,7 @@ export function replayConfig(state: SessionState): ProbeConfig {
   return { ...first, mode };
 }
 
-export function sessionView(state: SessionState, c: ViewContext): SessionView {
+export function sessionView({ state, recent }: SessionData, c: ViewContext): SessionView {
   const hello = state.hello;
   const origin = originOf(state);
   const timeOriginMs = hello?.timeOriginMs ?? 0;
@@ -163,12 +164,12 @@ export function sessionView(state: SessionState, c: ViewContext): SessionView {
     stack: b.stack,
     stackError: b.stackError ?? null,
   }));
-  const latest = state.recent[state.recent.length - 1];
+  const latest = recent.last();
   return {
     id: c.id,
     pid: hello?.pid ?? 0,
     nodeVersion: hello?.nodeVersion ?? '',
-    command: hello ? [hello.argv[0] ?? 'node', ...hello.execArgv, ...hello.argv.slice(1)] : [],
+    command: hello ? commandOf(hello) : [],
     how: c.how,
     config: c.config,
     status: c.replay ? 'replay' : c.ended ? 'ended' : 'live',
@@ -178,7 +179,7 @@ export function sessionView(state: SessionState, c: ViewContext): SessionView {
     blocked,
     resources: latest ? [...latest.resources].sort((a, b) => b.count - a.count) : [],
     tasks: tasksRows(state),
-    probeCost: probeCost(state),
+    probeCost: probeCost(recent),
     recording: c.recording,
     replay: c.replay,
   };

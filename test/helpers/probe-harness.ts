@@ -6,7 +6,8 @@ import { join, resolve } from 'node:path';
 import { launch } from '../../main/launch/launch';
 import { probePath } from '../../main/launch/probe-path';
 import { startProbeServer, type ProbeConnection, type ProbeServer } from '../../main/server/probe-server';
-import { applyMessage, initialSessionState, type SessionState } from '../../main/session/session-state';
+import { SessionFeed } from '../../main/session/session-feed';
+import type { SessionState } from '../../main/session/session-state';
 import type { ProbeConfig, ProbeMessage } from '../../probe/wire';
 
 export const FIXTURES = join(__dirname, '..', 'fixtures');
@@ -19,6 +20,8 @@ export interface ProbedRun {
   readonly stdout: string[];
   readonly connection: Promise<ProbeConnection>;
   state(): SessionState;
+  /** Everything received, through the same feed a live session uses. */
+  readonly feed: SessionFeed;
   exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** Resolves when the probe's connection has closed. */
   closed: Promise<string | undefined>;
@@ -48,9 +51,11 @@ export async function runProbed(
   child.stdout?.on('data', (d: string) => stdout.push(...d.split('\n').filter(Boolean)));
   let resolveClosed: (e: string | undefined) => void = () => undefined;
   const closed = new Promise<string | undefined>((r) => (resolveClosed = r));
+  const feed = new SessionFeed();
   const connection = new Promise<ProbeConnection>((resolve) => {
     server.onConnection((c) => {
-      c.on('message', (m) => messages.push(m));
+      feed.apply({ type: 'hello', hello: c.hello });
+      c.on('frame', (raw) => messages.push(feed.push(raw)));
       c.on('close', (e) => resolveClosed(e));
       resolve(c);
     });
@@ -60,7 +65,8 @@ export async function runProbed(
   );
   return {
     server, child, messages, stdout, connection, exit, closed,
-    state: () => messages.reduce(applyMessage, initialSessionState),
+    feed,
+    state: () => feed.state,
   };
 }
 

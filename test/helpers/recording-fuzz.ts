@@ -168,7 +168,7 @@ export function runCase(path: string, bytes: Uint8Array, r: () => number): CaseR
     for (let i = 0; i < 2; i++) {
       player.seek(firstMs + r() * (endMs - firstMs + 1000));
       player.step();
-      renderLiveView(player.state, { width: 80, elapsedMs: player.positionMs, status: undefined, remainingMs: undefined });
+      renderLiveView(player, { width: 80, elapsedMs: player.positionMs, status: undefined, remainingMs: undefined });
     }
     const builder = new ChromeTraceBuilder();
     const decoder = new ProbeDecoder();

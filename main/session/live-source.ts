@@ -1,0 +1,84 @@
+// A live probe connection as a session: its frames feed a SessionFeed, and whoever watches
+// it (the terminal view, the window, a recorder) hears of each frame and of the end.
+
+import type { ProbeMessage, RawFrame } from '../../probe/wire';
+import type { ProbeConnection } from '../server/probe-server';
+import { SessionFeed, type FeedOptions, type SessionSource } from './session-feed';
+import type { RecentSamples } from './sample-ring';
+import type { SessionState } from './session-state';
+import type { TraceModel } from './trace-model';
+
+/** A frame as it arrived, and what it said (for recorders: raw bytes, time, and the decoded message). */
+export type FrameListener = (raw: RawFrame, receivedAtMs: number, message: ProbeMessage) => void;
+
+export class LiveSource implements SessionSource {
+  readonly feed: SessionFeed;
+  readonly connectedAtMs = Date.now();
+  private ended: { error: string | undefined } | undefined;
+  private readonly frameListeners = new Set<FrameListener>();
+  private readonly changeListeners = new Set<() => void>();
+
+  constructor(readonly connection: ProbeConnection, options: FeedOptions = {}) {
+    this.feed = new SessionFeed(options);
+    this.feed.apply({ type: 'hello', hello: connection.hello });
+    // A bad frame throws out of here: the probe server ends the connection and says why.
+    connection.on('frame', (raw, receivedAtMs) => {
+      const message = this.feed.push(raw);
+      for (const l of this.frameListeners) l(raw, receivedAtMs, message);
+      this.changed();
+    });
+    connection.on('close', (error) => {
+      this.ended = { error };
+      this.changed();
+    });
+  }
+
+  get state(): SessionState {
+    return this.feed.state;
+  }
+
+  get recent(): RecentSamples {
+    return this.feed.recent;
+  }
+
+  get trace(): TraceModel {
+    return this.feed.trace;
+  }
+
+  get isClosed(): boolean {
+    return this.ended !== undefined;
+  }
+
+  /** Why the connection ended, when it did not end cleanly. */
+  get closeError(): string | undefined {
+    return this.ended?.error;
+  }
+
+  /** Every frame from now on; returns the unsubscribe function. */
+  onFrame(listener: FrameListener): () => void {
+    this.frameListeners.add(listener);
+    return () => this.frameListeners.delete(listener);
+  }
+
+  /** After each frame, and at the end; returns the unsubscribe function. */
+  onChange(listener: () => void): () => void {
+    this.changeListeners.add(listener);
+    return () => this.changeListeners.delete(listener);
+  }
+
+  /** Resolves once the probe has closed its end, or after `timeoutMs`. */
+  whenClosed(timeoutMs: number): Promise<void> {
+    if (this.ended) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, timeoutMs);
+      this.connection.on('close', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  private changed(): void {
+    for (const l of this.changeListeners) l();
+  }
+}

@@ -1,0 +1,160 @@
+// One probe's session, from its frames: the one place where frames are decoded, the string
+// dictionary kept, the reducer applied, the recent samples kept and the trace model fed.
+// A live connection (live-source.ts), a recording being written (its keyframes) and a
+// recording being replayed (replay/) each feed one, so every view, summary, export and
+// keyframe sees the state the same frames give.
+
+import { encodeDictionary, MessageType, ProbeDecoder, type MetricsSample, type ProbeMessage, type RawFrame, type TaskEventBatch } from '../../probe/wire';
+import { SampleRing, RECENT_SAMPLES, type RecentSamples } from './sample-ring';
+import { applyMessage, initialSessionState, type SessionState } from './session-state';
+import { TraceModel } from './trace-model';
+
+/** What the views, the summary and the exports read of a session. */
+export interface SessionData {
+  readonly state: SessionState;
+  readonly recent: RecentSamples;
+  /** trace mode: the causality model and the loop turns. */
+  readonly trace: TraceModel;
+}
+
+/**
+ * Where a session's frames come from: a live probe (live-source.ts) or a recording being
+ * replayed (replay/replay-session.ts). Whatever shows a session reads it through this.
+ */
+export interface SessionSource extends SessionData {
+  /** After each change of what the session shows; returns the unsubscribe function. */
+  onChange(listener: () => void): () => void;
+}
+
+export interface FeedOptions {
+  /** Samples kept for views (default RECENT_SAMPLES); 0 when only the state is needed. */
+  readonly recentSamples?: number;
+  /** Keep the trace model (default true); false for passes that never look at it. */
+  readonly trace?: boolean;
+}
+
+export type Dictionary = readonly (readonly [number, string])[];
+
+export class SessionFeed implements SessionData {
+  private decoder = new ProbeDecoder();
+  private current: SessionState = initialSessionState;
+  readonly recent: SampleRing;
+  private readonly strings = new Map<number, string>();
+  private model = new TraceModel();
+  private readonly keepTrace: boolean;
+  /** Event batches waiting for the trace model (see fastForward), oldest first. */
+  private pending: TaskEventBatch[] = [];
+  private pendingEvents = 0;
+  /** While fast-forwarding: only the newest this many events are kept for the model. */
+  private pendingLimit: number | undefined;
+  private pendingGap = false;
+  private readonly listeners = new Set<(m: ProbeMessage) => void>();
+
+  constructor(options: FeedOptions = {}) {
+    this.recent = new SampleRing(options.recentSamples ?? RECENT_SAMPLES);
+    this.keepTrace = options.trace ?? true;
+  }
+
+  get state(): SessionState {
+    return this.current;
+  }
+
+  /** The probe's strings so far (resource types, frames), by id: a recording that starts mid-session begins with them. */
+  get dictionary(): ReadonlyMap<number, string> {
+    return this.strings;
+  }
+
+  get trace(): TraceModel {
+    this.applyPending();
+    return this.model;
+  }
+
+  /** Decodes one frame and applies it; throws a WireError, naming what is wrong, for a bad frame. */
+  push(raw: RawFrame): ProbeMessage {
+    const message = this.decode(raw);
+    this.apply(message);
+    return message;
+  }
+
+  /**
+   * Decodes a frame against the dictionary so far without applying it (a replay reading the
+   * samples before a keyframe again); a dictionary frame still adds its entries.
+   */
+  decode(raw: RawFrame): ProbeMessage {
+    return this.decoder.decode(raw);
+  }
+
+  /** Applies a message that is already decoded (the hello, which the probe server checks itself). */
+  apply(message: ProbeMessage): void {
+    if (message.type === 'dictionary') for (const [id, text] of message.entries) this.strings.set(id, text);
+    else if (message.type === 'metrics') this.recent.push(message.sample);
+    else if (message.type === 'taskEvents' && this.keepTrace) this.traceBatch(message.batch);
+    this.current = applyMessage(this.current, message);
+    for (const l of this.listeners) l(message);
+  }
+
+  /** Every message as it is applied; returns the unsubscribe function. */
+  onMessage(listener: (m: ProbeMessage) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Starts again from nothing. */
+  reset(): void {
+    this.restore(initialSessionState, [], []);
+  }
+
+  /** Starts again from a known state (a recording's keyframe): its samples and its dictionary. */
+  restore(state: SessionState, recent: readonly MetricsSample[], dictionary: Dictionary): void {
+    const decoder = new ProbeDecoder();
+    // Through the decoder, which checks the entries as it would a frame's.
+    if (dictionary.length > 0) decoder.decode({ type: MessageType.Dictionary, payload: encodeDictionary(dictionary).subarray(8) });
+    this.decoder = decoder;
+    this.strings.clear();
+    for (const [id, text] of dictionary) this.strings.set(id, text);
+    this.current = state;
+    this.recent.fill(recent);
+    this.model = new TraceModel();
+    this.pending = [];
+    this.pendingEvents = 0;
+    this.pendingGap = false;
+  }
+
+  /**
+   * Applies many frames at once (a replay's seek): every frame is reduced, but only the newest
+   * `traceEvents` events are kept for the trace model, which is built when it is next used,
+   * so that a seek's work is bounded however much trace data it passes.
+   */
+  fastForward(traceEvents: number, run: () => void): void {
+    this.pendingLimit = traceEvents;
+    try {
+      run();
+    } finally {
+      this.pendingLimit = undefined;
+    }
+  }
+
+  private traceBatch(batch: TaskEventBatch): void {
+    if (this.pendingLimit === undefined) {
+      this.applyPending();
+      this.model.apply(batch);
+      return;
+    }
+    this.pending.push(batch);
+    this.pendingEvents += batch.count;
+    while (this.pendingEvents - this.pending[0]!.count >= this.pendingLimit) {
+      this.pendingEvents -= this.pending.shift()!.count;
+      this.pendingGap = true;
+    }
+  }
+
+  private applyPending(): void {
+    if (this.pending.length === 0) return;
+    // A model with a hole in its events would pair callbacks across it: start it afresh.
+    if (this.pendingGap) this.model = new TraceModel();
+    for (const batch of this.pending) this.model.apply(batch);
+    this.pending = [];
+    this.pendingEvents = 0;
+    this.pendingGap = false;
+  }
+}

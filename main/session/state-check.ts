@@ -1,0 +1,115 @@
+// Checks a session state that comes from outside (a recording's keyframe) before anything
+// uses it: the shape the reducer makes, every number finite, every wire object valid as a
+// frame would be. Pure. Whenever SessionState changes shape, this changes with it (and
+// KEYFRAME_VERSION in recording/keyframe.ts is bumped).
+
+import {
+  encodeBlocked, encodeDrops, encodeGoodbye, encodeHello, encodeTasks, ProbeDecoder, WireError,
+  type ProbeMessage,
+} from '../../probe/wire';
+import { LAG_BUCKETS } from './lag-histogram';
+import { initialSessionState, type SessionState } from './session-state';
+import type { TasksState, TypeTotals } from './tasks-state';
+
+export class StateError extends Error {
+  override readonly name = 'StateError';
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * Checks `value` has the shape of `reference` (a state the reducer made): the same keys with
+ * the same kinds of values, recursively. What is inside arrays and records is checked below.
+ */
+function sameShape(value: unknown, reference: unknown, path: string): void {
+  if (reference === undefined) return;
+  if (typeof reference === 'number') {
+    if (typeof value !== 'number' || !Number.isFinite(value)) throw new StateError(`${path} is not a number`);
+  } else if (typeof reference === 'string' || typeof reference === 'boolean') {
+    if (typeof value !== typeof reference) throw new StateError(`${path} is not a ${typeof reference}`);
+  } else if (Array.isArray(reference)) {
+    if (!Array.isArray(value)) throw new StateError(`${path} is not a list`);
+  } else if (isObject(reference)) {
+    if (!isObject(value)) throw new StateError(`${path} is not an object`);
+    for (const key of Object.keys(reference)) sameShape(value[key], reference[key], `${path}.${key}`);
+  }
+}
+
+function numbers(v: unknown, path: string, maxLength: number): number[] {
+  if (!Array.isArray(v) || v.length > maxLength || !v.every((x) => typeof x === 'number' && Number.isFinite(x) && x >= 0)) {
+    throw new StateError(`${path} is not a list of at most ${maxLength} non-negative numbers`);
+  }
+  return v as number[];
+}
+
+function number(v: unknown, path: string): void {
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw new StateError(`${path} is not a number`);
+}
+
+function optionalNumber(v: unknown, path: string): void {
+  if (v !== undefined) number(v, path);
+}
+
+const sparse = (v: unknown, path: string): void => {
+  if (!Array.isArray(v) || !v.every((p) => Array.isArray(p) && p.length === 2 && numbers(p, path, 2))) {
+    throw new StateError(`${path} is not a histogram`);
+  }
+};
+
+/** Re-validates a wire object by encoding and decoding it as a frame. */
+function viaWire<T>(value: unknown, encode: (v: never) => Uint8Array, pick: (m: ProbeMessage) => T | undefined): T {
+  const frame = encode(value as never);
+  const message = new ProbeDecoder().decode({ type: frame[5] as never, payload: frame.subarray(8) });
+  const picked = pick(message);
+  if (picked === undefined) throw new WireError('unexpected message');
+  return picked;
+}
+
+function checkTasks(t: TasksState): TasksState {
+  for (const [type, r] of Object.entries(t.byType as Record<string, unknown>)) {
+    const path = `state.tasks.byType.${type}`;
+    if (!isObject(r) || r['type'] !== type) throw new StateError(`${path} is not a resource type's totals`);
+    for (const key of ['created', 'destroyed', 'alive', 'callbacks', 'callbackMaxUs', 'queueMaxUs'] as const) number(r[key], `${path}.${key}`);
+    sparse(r['callbackUs'], `${path}.callbackUs`);
+    sparse(r['queueUs'], `${path}.queueUs`);
+    numbers(r['aliveSeries'], `${path}.aliveSeries`, 10_000);
+  }
+  sparse(t.threadpool.queueUs, 'state.tasks.threadpool.queueUs');
+  sparse(t.timers.lateUs, 'state.tasks.timers.lateUs');
+  sparse(t.fanOut.perCallback, 'state.tasks.fanOut.perCallback');
+  // Slow callbacks and creation sites are checked as part of a tasks sample.
+  const carried = viaWire({ ...emptyTasksSample, slowCallbacks: t.slowCallbacks, liveSites: t.liveSites }, encodeTasks, (m) => (m.type === 'tasks' ? m.sample : undefined));
+  return {
+    ...t,
+    byType: t.byType as Readonly<Record<string, TypeTotals>>,
+    slowCallbacks: carried.slowCallbacks,
+    liveSites: carried.liveSites,
+    latest: t.latest === undefined ? undefined : viaWire(t.latest, encodeTasks, (m) => (m.type === 'tasks' ? m.sample : undefined)),
+  };
+}
+
+const emptyTasksSample = {
+  timeUs: 0, intervalUs: 0, promisesTracked: false, types: [], untracked: 0,
+  threadpool: { size: 0, maxInFlight: 0, maxQueued: 0, completed: 0, queueUs: [] },
+  timers: { fired: 0, lateUs: [], lateMaxUs: 0 },
+  fanOut: { perCallback: [], max: 0, maxType: '' },
+};
+
+/** The state in `value`, checked through and through; throws a StateError or WireError saying what is wrong. */
+export function parseSessionState(value: unknown): SessionState {
+  sameShape(value, initialSessionState, 'state');
+  const s = value as SessionState;
+  optionalNumber(s.totals.firstSampleUs, 'state.totals.firstSampleUs');
+  optionalNumber(s.totals.lastSampleUs, 'state.totals.lastSampleUs');
+  if (numbers(s.totals.lag.counts, 'state.totals.lag.counts', LAG_BUCKETS).length !== LAG_BUCKETS) {
+    throw new StateError(`state.totals.lag.counts does not have ${LAG_BUCKETS} buckets`);
+  }
+  return {
+    ...s,
+    hello: s.hello === undefined ? undefined : viaWire(s.hello, encodeHello, (m) => (m.type === 'hello' ? m.hello : undefined)),
+    goodbye: s.goodbye === undefined ? undefined : viaWire(s.goodbye, encodeGoodbye, (m) => (m.type === 'goodbye' ? m.goodbye : undefined)),
+    drops: viaWire(s.drops, encodeDrops, (m) => (m.type === 'drops' ? m.drops : undefined)),
+    blocked: s.blocked.map((b) => viaWire(b, encodeBlocked, (m) => (m.type === 'blocked' ? m.report : undefined))),
+    tasks: checkTasks(s.tasks),
+  };
+}
