@@ -7,7 +7,7 @@
 import { isMainThread, workerData } from 'node:worker_threads';
 import { startProbe, type RunningProbe } from './main-thread';
 import { runWorker, type WorkerData } from './worker';
-import { PROBE_MODES, type ProbeConfig, type ProbeMode } from './wire';
+import { CONFIG_LIMITS, PROBE_MODES, type ProbeConfig, type ProbeMode } from './wire';
 import { ENV, PROBE_GLOBAL, PROBE_VERSION, DEFAULT_CONFIG } from './constants';
 
 export interface AttachOptions {
@@ -31,14 +31,12 @@ const GLOBAL_KEY = Symbol.for(PROBE_GLOBAL);
 
 function validConfig(partial: Partial<ProbeConfig>): ProbeConfig {
   const mode: ProbeMode = partial.mode && PROBE_MODES.includes(partial.mode) ? partial.mode : DEFAULT_CONFIG.mode;
-  const positive = (v: number | undefined, fallback: number): number =>
-    typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : fallback;
-  return {
-    mode,
-    promises: partial.promises === true,
-    intervalMs: positive(partial.intervalMs, DEFAULT_CONFIG.intervalMs),
-    blockThresholdMs: positive(partial.blockThresholdMs, DEFAULT_CONFIG.blockThresholdMs),
+  const within = (key: keyof typeof CONFIG_LIMITS): number => {
+    const v = partial[key];
+    const { min, max } = CONFIG_LIMITS[key];
+    return typeof v === 'number' && v >= min && v <= max ? v : DEFAULT_CONFIG[key];
   };
+  return { mode, promises: partial.promises === true, intervalMs: within('intervalMs'), blockThresholdMs: within('blockThresholdMs') };
 }
 
 function start(options: AttachOptions, loadedBy: 'preload' | 'inject'): AttachResult {

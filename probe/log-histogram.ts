@@ -38,15 +38,19 @@ export function countOf(h: SparseHistogram): number {
   return h.reduce((n, [, c]) => n + c, 0);
 }
 
-/** Percentile p (0..100) in µs, as the upper bound of the bucket it falls in; 0 when empty. */
-export function percentileUs(h: SparseHistogram, p: number): number {
+/**
+ * Percentile p (0..100) in µs, as the upper bound of the bucket it falls in; 0 when empty.
+ * The bound may lie above every value that went into the bucket: `maxUs`, the largest value
+ * known, caps it (a p99 of 9% more than the maximum would be read as a real figure).
+ */
+export function percentileUs(h: SparseHistogram, p: number, maxUs = Infinity): number {
   const total = countOf(h);
   if (total === 0) return 0;
   const rank = Math.max(1, Math.ceil((p / 100) * total));
   let seen = 0;
   for (const [bucket, count] of h) {
     seen += count;
-    if (seen >= rank) return bucketUpperUs(bucket);
+    if (seen >= rank) return Math.min(maxUs, bucketUpperUs(bucket));
   }
-  return bucketUpperUs(h[h.length - 1]![0]);
+  return Math.min(maxUs, bucketUpperUs(h[h.length - 1]![0]));
 }

@@ -79,6 +79,16 @@ export interface ProbeConfig {
   readonly blockThresholdMs: number;
 }
 
+/**
+ * The bounds of the numeric settings, everywhere they are taken (the CLI, the UI's calls, the
+ * probe's preload settings, the configure message): a heartbeat every few µs, or a threshold
+ * below the beat's own jitter, would cost the target more than it tells.
+ */
+export const CONFIG_LIMITS = {
+  intervalMs: { min: 10, max: 60_000 },
+  blockThresholdMs: { min: 5, max: 600_000 },
+} as const satisfies Readonly<Record<'intervalMs' | 'blockThresholdMs', { readonly min: number; readonly max: number }>>;
+
 export interface LagStats {
   /** All in microseconds, as lag: the delay beyond the sampling resolution. */
   readonly minUs: number;
@@ -851,8 +861,13 @@ export function decodeControl(f: RawFrame): ControlMessage {
       const config: { mode?: ProbeMode; promises?: boolean; intervalMs?: number; blockThresholdMs?: number } = {};
       if (o['mode'] !== undefined) config.mode = mode(o['mode'], what);
       if (o['promises'] !== undefined) config.promises = bool(o, 'promises', what);
-      if (o['intervalMs'] !== undefined) config.intervalMs = num(o, 'intervalMs', what);
-      if (o['blockThresholdMs'] !== undefined) config.blockThresholdMs = num(o, 'blockThresholdMs', what);
+      for (const key of ['intervalMs', 'blockThresholdMs'] as const) {
+        if (o[key] === undefined) continue;
+        const { min, max } = CONFIG_LIMITS[key];
+        const value = num(o, key, what);
+        if (value < min || value > max) throw new WireError(`${what}: field "${key}" must be from ${min} to ${max}`);
+        config[key] = value;
+      }
       return { type: 'configure', config };
     }
     case MessageType.Detach:

@@ -1,7 +1,8 @@
 // The UI's API over the web host's WebSocket (main/web-host/web-host.ts): calls wait for the
 // socket to open, replies are matched by id, and pushed event batches go to the subscribers.
 
-import type { CallMessage, HostApi, HostMessage, PickedFile, UiEvent, UiMethod } from '../main/ui/ui-api';
+import type { CallMessage, HostApi, HostMessage, PickedFile, UiApi, UiEvent, UiMethod } from '../main/ui/ui-api';
+import { UI_METHOD_NAMES } from '../main/ui/ui-calls';
 
 export interface SocketApi {
   readonly api: HostApi;
@@ -38,39 +39,27 @@ export function connectSocketApi(url: string): SocketApi {
     else p?.resolve(m.result);
   });
 
-  const call = async <T>(method: UiMethod, ...params: unknown[]): Promise<T> => {
+  const call = async (method: UiMethod, params: readonly unknown[]): Promise<unknown> => {
     await opened;
     if (lost) throw new Error(lost);
     const id = nextId++;
     const message: CallMessage = { id, method, params };
-    return new Promise<T>((resolve, reject) => {
-      pending.set(id, { resolve: (v) => resolve(v as T), reject });
+    return new Promise((resolve, reject) => {
+      pending.set(id, { resolve, reject });
       ws.send(JSON.stringify(message));
     });
   };
 
-  const api: HostApi = {
-    listProcesses: () => call('listProcesses'),
-    attach: (pid, config) => call('attach', pid, config),
-    launch: (command, config) => call('launch', command, config),
-    launchDemo: (config) => call('launchDemo', config),
-    configure: (id, config) => call('configure', id, config),
-    stop: (id) => call('stop', id),
-    openRecording: (path) => call('openRecording', path),
-    recentRecordings: () => call('recentRecordings'),
-    replay: (id, command) => call('replay', id, command),
-    startRecording: (id) => call('startRecording', id),
-    stopRecording: (id) => call('stopRecording', id),
-    close: (id) => call('close', id),
-    openInEditor: (url, line, column) => call('openInEditor', url, line, column),
-    timeline: (id, fromS, toS) => call('timeline', id, fromS, toS),
-    causality: (id, asyncId) => call('causality', id, asyncId),
+  const own: Pick<HostApi, 'openRecordingFile' | 'subscribe'> = {
     openRecordingFile: (file, onProgress) => upload(new URL('upload', window.location.href), file, onProgress),
     subscribe(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
   };
+  // Every method of the UI's table is a call over the socket, checked again on the other side.
+  const calls = Object.fromEntries(UI_METHOD_NAMES.map((m) => [m, (...params: unknown[]) => call(m, params)])) as unknown as Omit<UiApi, 'subscribe'>;
+  const api: HostApi = { ...calls, ...own };
   return {
     api,
     onLost(listener) {

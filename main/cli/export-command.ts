@@ -7,7 +7,8 @@ import { describeOptions, parseArgs, UsageError, type OptionSpec } from './args'
 import { PROBE_VERSION } from '../../probe/constants';
 import { ChromeTraceBuilder, traceText, type TraceEvent } from '../reports/chrome-trace';
 import { fsReason, RecordingError, RECORDING_EXIT } from '../recording/errors';
-import { RecordingReader, formatBytes } from '../recording/recording-reader';
+import { formatBytes } from '../common/format';
+import { RecordingReader } from '../recording/recording-reader';
 import { RecordingPlayer } from '../replay/recording-player';
 
 const FORMATS = ['chrome-trace'] as const;

@@ -5,7 +5,7 @@
 import { describeOptions, parseArgs, UsageError, type OptionSpec } from './args';
 import { listNodeProcesses, type PsEntry } from '../attach/process-list';
 import { AttachError } from '../attach/errors';
-import { fit } from '../common/format';
+import { fit } from '../terminal/text';
 
 export const PS_OPTIONS: readonly OptionSpec[] = [
   { name: 'json', kind: 'flag', description: 'print a JSON list instead of a table' },

@@ -4,7 +4,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { constants as osConstants } from 'node:os';
 import { describeOptions, parseArgs, UsageError, type OptionSpec } from './args';
-import { PROBE_MODES, type ProbeConfig, type ProbeMode } from '../../probe/wire';
+import { CONFIG_LIMITS, PROBE_MODES, type ProbeConfig, type ProbeMode } from '../../probe/wire';
 import { DEFAULT_CONFIG } from '../../probe/constants';
 import { startProbeServer } from '../server/probe-server';
 import { probePath } from '../launch/probe-path';
@@ -15,8 +15,8 @@ import { RecordingWriter } from '../recording/recording-writer';
 export const SESSION_OPTIONS: readonly OptionSpec[] = [
   { name: 'mode', kind: 'string', valueName: 'mode', choices: PROBE_MODES, description: `what to collect: ${PROBE_MODES.join(' | ')} (default ${DEFAULT_CONFIG.mode})` },
   { name: 'promises', kind: 'flag', description: 'in tasks and trace modes, track promises too (costly in promise-heavy code)' },
-  { name: 'interval', kind: 'number', valueName: 'ms', min: 10, max: 60_000, description: `metrics interval (default ${DEFAULT_CONFIG.intervalMs})` },
-  { name: 'block-threshold', kind: 'number', valueName: 'ms', min: 5, max: 600_000, description: `report the loop as blocked past this (default ${DEFAULT_CONFIG.blockThresholdMs})` },
+  { name: 'interval', kind: 'number', valueName: 'ms', ...CONFIG_LIMITS.intervalMs, description: `metrics interval (default ${DEFAULT_CONFIG.intervalMs})` },
+  { name: 'block-threshold', kind: 'number', valueName: 'ms', ...CONFIG_LIMITS.blockThresholdMs, description: `report the loop as blocked past this (default ${DEFAULT_CONFIG.blockThresholdMs})` },
   { name: 'duration', kind: 'number', valueName: 'seconds', min: 0.1, description: 'stop after this long (the command gets SIGTERM, then SIGKILL 5 s later)' },
   { name: 'record', kind: 'string', valueName: 'file', description: 'also record the session to <file> (overwritten); see loopscope summary, replay, export' },
   { name: 'json', kind: 'flag', description: 'no live view; print one JSON summary on stdout at the end' },

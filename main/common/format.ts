@@ -1,4 +1,5 @@
-// Small formatting helpers for the terminal views. Pure.
+// How numbers, durations and stack frames are written, the same in the terminal views, the
+// reports and the window. Pure, with no Node API: the renderer imports it too.
 
 import type { StackFrame } from '../../probe/wire';
 
@@ -30,32 +31,38 @@ export function formatClock(ms: number): string {
   return h > 0 ? `${h}:${mmss}` : mmss;
 }
 
-/** `name (file:line:col)`, with the cwd and file:// taken off the path to keep it short. */
-export function formatFrame(frame: StackFrame, cwd = ''): string {
+/** What a frame is: the program's own code, Node's, a V8 builtin (no file, no line), or eval'd code. */
+export type FrameKind = 'own' | 'node' | 'builtin' | 'eval';
+
+export interface FrameParts {
+  readonly name: string;
+  /** `file:line:column` (the file shortened), `eval'd code:line:column`, or `built-in`. */
+  readonly where: string;
+  readonly kind: FrameKind;
+}
+
+export function frameKind(frame: StackFrame): FrameKind {
+  if (frame.url === '') return frame.lineNumber > 0 ? 'eval' : 'builtin';
+  return frame.url.startsWith('node:') || frame.url.startsWith('internal/') ? 'node' : 'own';
+}
+
+/** A frame's parts, with the cwd and file:// taken off its path to keep it short. */
+export function frameParts(frame: StackFrame, cwd = ''): FrameParts {
+  const kind = frameKind(frame);
   let url = frame.url.startsWith('file://') ? decodeURIComponent(frame.url.slice('file://'.length)) : frame.url;
   if (cwd && url.startsWith(cwd + '/')) url = url.slice(cwd.length + 1);
-  // No file: a V8 builtin (hasOwnProperty, Array.map) has no line either; eval'd code has one.
-  const where = url ? `${url}:${frame.lineNumber}:${frame.columnNumber}` : frame.lineNumber > 0 ? `eval'd code:${frame.lineNumber}:${frame.columnNumber}` : 'built-in';
-  return `${frame.functionName || '<anonymous>'} (${where})`;
+  const where = kind === 'builtin' ? 'built-in' : `${kind === 'eval' ? "eval'd code" : url}:${frame.lineNumber}:${frame.columnNumber}`;
+  return { name: frame.functionName || '(anonymous)', where, kind };
+}
+
+/** `name (file:line:col)`. */
+export function formatFrame(frame: StackFrame, cwd = ''): string {
+  const { name, where } = frameParts(frame, cwd);
+  return `${name} (${where})`;
 }
 
 /** The frames a user cares about first: their own code, not Node's internals. */
 export function userFrames(stack: readonly StackFrame[]): readonly StackFrame[] {
-  const own = stack.filter((f) => f.url !== '' && !f.url.startsWith('node:') && !f.url.startsWith('internal/'));
+  const own = stack.filter((f) => frameKind(f) === 'own');
   return own.length > 0 ? own : stack;
-}
-
-const SPARKS = '▁▂▃▄▅▆▇█';
-
-/** A one-line chart of values, scaled to their own maximum. */
-export function sparkline(values: readonly number[]): string {
-  const max = Math.max(...values, 0);
-  if (max <= 0) return SPARKS[0]!.repeat(values.length);
-  return values.map((v) => SPARKS[Math.min(SPARKS.length - 1, Math.floor((v / max) * (SPARKS.length - 1) + 0.5))]).join('');
-}
-
-/** Cuts a line to the terminal width (in code points; good enough for our ASCII-ish lines). */
-export function fit(line: string, width: number): string {
-  const chars = [...line];
-  return chars.length <= width ? line : chars.slice(0, Math.max(0, width - 1)).join('') + '…';
 }

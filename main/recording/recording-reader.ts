@@ -16,6 +16,7 @@ import {
   type ChunkHeader, type FileHeader, type FrameRecord, type SectionHeader,
 } from './format';
 import { KEYFRAME_TRAIL, parseIndex, parseKeyframeEntries, type KeyframeEntry, type RecordingEnding } from './recording-index';
+import { formatBytes } from '../common/format';
 import { formatRecordingTime } from '../common/time-format';
 
 const WINDOW_BYTES = 256 * 1024;
@@ -409,12 +410,6 @@ export class RecordingReader {
     // Sections of one chunk interleave: merge them back into arrival order.
     return lists.flat().sort((a, b) => a.seq - b.seq);
   }
-}
-
-export function formatBytes(bytes: number): string {
-  if (bytes >= 1024 * 1024) return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
-  if (bytes >= 1024) return `${(bytes / 1024).toFixed(1)} kB`;
-  return `${bytes} bytes`;
 }
 
 /**

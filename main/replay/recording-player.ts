@@ -11,10 +11,7 @@ import { ChunkKind, FILE_HEADER_BYTES, type FrameRecord } from '../recording/for
 import { parseKeyframe, type RecentPart } from '../recording/keyframe';
 import { keyframeAtOrBefore, type KeyframeEntry } from '../recording/recording-index';
 import { FrameCursor, type RecordingReader } from '../recording/recording-reader';
-import { SessionFeed, type FeedOptions, type SessionData } from '../session/session-feed';
-import type { RecentSamples } from '../session/sample-ring';
-import type { SessionState } from '../session/session-state';
-import type { TraceModel } from '../session/trace-model';
+import { FeedView, SessionFeed, type FeedOptions } from '../session/session-feed';
 
 /**
  * After a seek, the trace model holds at least this many of the events before the target
@@ -26,7 +23,7 @@ export const SEEK_TRACE_EVENTS = 32_768;
 /** A recorded frame as the decoder takes it; a type it does not know, it rejects. */
 const rawFrame = (f: FrameRecord): RawFrame => ({ type: f.type as MessageTypeId, payload: f.payload });
 
-export class RecordingPlayer implements SessionData {
+export class RecordingPlayer extends FeedView {
   readonly feed: SessionFeed;
   private cursor: FrameCursor;
   /** Number of the next frame to apply: frames below it are in the state. */
@@ -41,26 +38,10 @@ export class RecordingPlayer implements SessionData {
   private sampleCache = new Map<number, MetricsSample>();
 
   constructor(private readonly reader: RecordingReader, options: FeedOptions = {}) {
+    super();
     this.feed = new SessionFeed(options);
     this.cursor = new FrameCursor(reader, FILE_HEADER_BYTES);
     this.position = reader.info.firstMs;
-  }
-
-  get state(): SessionState {
-    return this.feed.state;
-  }
-
-  get recent(): RecentSamples {
-    return this.feed.recent;
-  }
-
-  /**
-   * trace mode's causality model: what was played since the last seek, and before it at least
-   * the last SEEK_TRACE_EVENTS events (built when it is next used, so that showing the state
-   * after a seek does not wait for it).
-   */
-  get trace(): TraceModel {
-    return this.feed.trace;
   }
 
   /** The time the state is at, ms since the recording's start. */

@@ -2,10 +2,7 @@
 // It is the same SessionData as a live session, so the same views render it (the terminal's
 // live view, the window).
 
-import type { RecentSamples } from '../session/sample-ring';
-import type { SessionSource } from '../session/session-feed';
-import type { SessionState } from '../session/session-state';
-import type { TraceModel } from '../session/trace-model';
+import { FeedView, type SessionFeed, type SessionSource } from '../session/session-feed';
 import { RecordingPlayer } from './recording-player';
 import { RecordingReader } from '../recording/recording-reader';
 import * as clock from './replay-clock';
@@ -22,7 +19,7 @@ export interface ReplayOptions {
   readonly now?: () => number;
 }
 
-export class ReplaySession implements SessionSource {
+export class ReplaySession extends FeedView implements SessionSource {
   private readonly player: RecordingPlayer;
   private c: clock.ReplayClock;
   private timer: NodeJS.Timeout | undefined;
@@ -31,6 +28,7 @@ export class ReplaySession implements SessionSource {
   private readonly now: () => number;
 
   constructor(readonly reader: RecordingReader, options: ReplayOptions = {}) {
+    super();
     this.now = options.now ?? Date.now;
     this.player = new RecordingPlayer(reader);
     const { firstMs, endMs } = reader.info;
@@ -43,16 +41,8 @@ export class ReplaySession implements SessionSource {
     return new ReplaySession(RecordingReader.open(path, { quick: true }), options);
   }
 
-  get state(): SessionState {
-    return this.player.state;
-  }
-
-  get recent(): RecentSamples {
-    return this.player.recent;
-  }
-
-  get trace(): TraceModel {
-    return this.player.trace;
+  get feed(): SessionFeed {
+    return this.player.feed;
   }
 
   get positionMs(): number {

@@ -139,8 +139,8 @@ export function summarize(data: SessionData, context: SummaryContext): Summary {
 }
 
 const pct = (h: SparseHistogram, max: number): Percentiles => ({
-  p50: ms(Math.min(max, percentileUs(h, 50))),
-  p99: ms(Math.min(max, percentileUs(h, 99))),
+  p50: ms(percentileUs(h, 50, max)),
+  p99: ms(percentileUs(h, 99, max)),
   max: ms(max),
 });
 
@@ -164,8 +164,8 @@ function summarizeTasks(t: TasksState, trace: TraceModel): TasksSummary {
     },
     timers: {
       fired: t.timers.fired,
-      lateMsP50: ms(Math.min(t.timers.lateMaxUs, percentileUs(t.timers.lateUs, 50))),
-      lateMsP99: ms(Math.min(t.timers.lateMaxUs, percentileUs(t.timers.lateUs, 99))),
+      lateMsP50: ms(percentileUs(t.timers.lateUs, 50, t.timers.lateMaxUs)),
+      lateMsP99: ms(percentileUs(t.timers.lateUs, 99, t.timers.lateMaxUs)),
       lateMsMax: ms(t.timers.lateMaxUs),
     },
     fanOut: { p99: Math.floor(percentileUs(t.fanOut.perCallback, 99)), max: t.fanOut.max, maxType: t.fanOut.maxType },

@@ -3,15 +3,12 @@
 
 import type { ProbeMessage, RawFrame } from '../../probe/wire';
 import type { ProbeConnection } from '../server/probe-server';
-import { SessionFeed, type FeedOptions, type SessionSource } from './session-feed';
-import type { RecentSamples } from './sample-ring';
-import type { SessionState } from './session-state';
-import type { TraceModel } from './trace-model';
+import { FeedView, SessionFeed, type FeedOptions, type SessionSource } from './session-feed';
 
 /** A frame as it arrived, and what it said (for recorders: raw bytes, time, and the decoded message). */
 export type FrameListener = (raw: RawFrame, receivedAtMs: number, message: ProbeMessage) => void;
 
-export class LiveSource implements SessionSource {
+export class LiveSource extends FeedView implements SessionSource {
   readonly feed: SessionFeed;
   readonly connectedAtMs = Date.now();
   private ended: { error: string | undefined } | undefined;
@@ -19,6 +16,7 @@ export class LiveSource implements SessionSource {
   private readonly changeListeners = new Set<() => void>();
 
   constructor(readonly connection: ProbeConnection, options: FeedOptions = {}) {
+    super();
     this.feed = new SessionFeed(options);
     this.feed.apply({ type: 'hello', hello: connection.hello });
     // A bad frame throws out of here: the probe server ends the connection and says why.
@@ -31,18 +29,6 @@ export class LiveSource implements SessionSource {
       this.ended = { error };
       this.changed();
     });
-  }
-
-  get state(): SessionState {
-    return this.feed.state;
-  }
-
-  get recent(): RecentSamples {
-    return this.feed.recent;
-  }
-
-  get trace(): TraceModel {
-    return this.feed.trace;
   }
 
   get isClosed(): boolean {

@@ -17,6 +17,23 @@ export interface SessionData {
   readonly trace: TraceModel;
 }
 
+/** A session read through its feed: what live sources, players and replays share. */
+export abstract class FeedView implements SessionData {
+  abstract readonly feed: SessionFeed;
+
+  get state(): SessionState {
+    return this.feed.state;
+  }
+
+  get recent(): RecentSamples {
+    return this.feed.recent;
+  }
+
+  get trace(): TraceModel {
+    return this.feed.trace;
+  }
+}
+
 /**
  * Where a session's frames come from: a live probe (live-source.ts) or a recording being
  * replayed (replay/replay-session.ts). Whatever shows a session reads it through this.

@@ -7,7 +7,8 @@ import type { RecentSamples } from '../session/sample-ring';
 import type { SessionState } from '../session/session-state';
 import { addInterval, emptyLagHistogram, percentileOf } from '../session/lag-histogram';
 import { percentileUs } from '../../probe/log-histogram';
-import { fit, formatBytes, formatClock, formatFrame, formatMs, formatPercent, sparkline, userFrames } from '../common/format';
+import { formatBytes, formatClock, formatFrame, formatMs, formatPercent, userFrames } from '../common/format';
+import { fit, sparkline } from './text';
 
 export interface LiveViewContext {
   readonly width: number;
@@ -147,10 +148,10 @@ function taskLines(state: SessionState): string[] {
   if (!latest) return [];
   const busiest = [...latest.types].sort((a, b) => b.callbacks - a.callbacks).slice(0, TASK_TYPES_SHOWN);
   const perSecond = (n: number): number => Math.round((n * 1_000_000) / Math.max(1, latest.intervalUs));
-  const lines = [` tasks    ${busiest.map((t) => `${t.type} ${perSecond(t.callbacks)}/s p99 ${formatMs(percentileUs(t.callbackUs, 99) / 1000)}`).join('  ') || 'no callbacks'}`];
+  const lines = [` tasks    ${busiest.map((t) => `${t.type} ${perSecond(t.callbacks)}/s p99 ${formatMs(percentileUs(t.callbackUs, 99, t.callbackMaxUs) / 1000)}`).join('  ') || 'no callbacks'}`];
   const pool = latest.threadpool;
   const saturated = pool.maxQueued > 0 ? `  SATURATED: ${pool.maxQueued} waiting` : '';
   lines.push(` pool     ${pool.maxInFlight} of ${pool.size} threads busy at most, wait p99 ${formatMs(percentileUs(pool.queueUs, 99) / 1000)}${saturated}`);
-  if (latest.timers.fired > 0) lines.push(` timers   ${perSecond(latest.timers.fired)}/s, late p99 ${formatMs(Math.min(latest.timers.lateMaxUs, percentileUs(latest.timers.lateUs, 99)) / 1000)}`);
+  if (latest.timers.fired > 0) lines.push(` timers   ${perSecond(latest.timers.fired)}/s, late p99 ${formatMs(percentileUs(latest.timers.lateUs, 99, latest.timers.lateMaxUs) / 1000)}`);
   return lines;
 }

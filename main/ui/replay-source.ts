@@ -3,10 +3,7 @@
 // the chart clock the UI uses everywhere (seconds since the session's first sample).
 
 import type { ReplayCommand, ReplayView } from './ui-api';
-import type { RecentSamples } from '../session/sample-ring';
-import type { SessionData } from '../session/session-feed';
-import type { SessionState } from '../session/session-state';
-import type { TraceModel } from '../session/trace-model';
+import { FeedView, type SessionFeed } from '../session/session-feed';
 import { findChartClock, ReplayMarkScanner, type ChartClock } from './replay-marks';
 import { SPEEDS } from '../replay/replay-clock';
 import { ReplaySession } from '../replay/replay-session';
@@ -16,7 +13,7 @@ const SCAN_SLICE_MS = 15;
 /** A file still being written is scanned again this often. */
 const RESCAN_MS = 1000;
 
-export class ReplaySource implements SessionData {
+export class ReplaySource extends FeedView {
   private readonly listeners: (() => void)[] = [];
   private readonly scanner: ReplayMarkScanner;
   private cancelScan: () => void = () => undefined;
@@ -24,6 +21,7 @@ export class ReplaySource implements SessionData {
   private closed = false;
 
   private constructor(private readonly session: ReplaySession, private readonly clock: ChartClock, readonly path: string) {
+    super();
     this.scanner = new ReplayMarkScanner(session.reader, clock);
     session.onChange(() => this.changed());
     this.scheduleScan(0);
@@ -42,16 +40,8 @@ export class ReplaySource implements SessionData {
     }
   }
 
-  get state(): SessionState {
-    return this.session.state;
-  }
-
-  get recent(): RecentSamples {
-    return this.session.recent;
-  }
-
-  get trace(): TraceModel {
-    return this.session.trace;
+  get feed(): SessionFeed {
+    return this.session.feed;
   }
 
   onChange(listener: () => void): void {

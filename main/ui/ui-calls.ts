@@ -2,7 +2,7 @@
 // input: each is checked here before it reaches the backend, with an error that says what was
 // wrong.
 
-import { PROBE_MODES, type ProbeConfig, type ProbeMode } from '../../probe/wire';
+import { CONFIG_LIMITS, PROBE_MODES, type ProbeConfig, type ProbeMode } from '../../probe/wire';
 import type { ReplayCommand, UiApi, UiMethod } from './ui-api';
 
 export class CallError extends Error {
@@ -28,8 +28,7 @@ export function parseConfig(v: unknown): Partial<ProbeConfig> {
     } else if (key === 'promises') {
       if (typeof value !== 'boolean') throw new CallError('promises must be true or false');
       out.promises = value;
-    } else if (key === 'intervalMs') out.intervalMs = range('intervalMs', value, 10, 60_000);
-    else if (key === 'blockThresholdMs') out.blockThresholdMs = range('blockThresholdMs', value, 5, 600_000);
+    } else if (key === 'intervalMs' || key === 'blockThresholdMs') out[key] = range(key, value, CONFIG_LIMITS[key].min, CONFIG_LIMITS[key].max);
     else throw new CallError(`unknown config field "${key}"`);
   }
   return out;
@@ -64,68 +63,67 @@ export function parseReplayCommand(v: unknown): ReplayCommand {
 /** The widest timeline window asked for at once: a day (the trace holds far less). */
 export const MAX_TIMELINE_SPAN_S = 86_400;
 
-function timeWindow(from: unknown, to: unknown): [number, number] {
-  const fromS = range('fromS', from, -1e9, 1e9);
-  const toS = range('toS', to, -1e9, 1e9);
-  if (!(toS > fromS) || toS - fromS > MAX_TIMELINE_SPAN_S) throw new CallError(`toS must be after fromS, by at most ${MAX_TIMELINE_SPAN_S} s`);
-  return [fromS, toS];
-}
 
 function asyncId(v: unknown): number {
   if (typeof v !== 'number' || !Number.isSafeInteger(v) || v <= 0) throw new CallError('asyncId must be a positive integer');
   return v;
 }
 
-const UI_METHODS: readonly UiMethod[] = [
-  'listProcesses', 'attach', 'launch', 'launchDemo', 'configure', 'stop',
-  'openRecording', 'recentRecordings', 'replay', 'startRecording', 'stopRecording', 'close', 'openInEditor',
-  'timeline', 'causality',
-];
+type Check<T> = (value: unknown) => T;
+
+const pid: Check<number> = (v) => {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v <= 0) throw new CallError('pid must be a positive integer');
+  return v;
+};
+
+const command: Check<readonly string[]> = (v) => {
+  if (!Array.isArray(v) || v.length === 0 || !v.every((a): a is string => typeof a === 'string')) throw new CallError('command must be a non-empty list of strings');
+  return v;
+};
+
+const number = (name: string, min: number, max: number): Check<number> => (v) => range(name, v, min, max);
+
+/**
+ * How each method's parameters are checked, in order: the one table of the UI's methods
+ * besides UiApi itself, which the compiler holds it to (a method or a parameter missing from
+ * either fails to typecheck). The preload's API object is made from its names.
+ */
+export const UI_METHODS: { readonly [M in UiMethod]: Parameters<UiApi[M]> extends infer P ? { readonly [K in keyof P]-?: Check<P[K]> } : never } = {
+  listProcesses: [],
+  attach: [pid, parseConfig],
+  launch: [command, parseConfig],
+  launchDemo: [parseConfig],
+  configure: [sessionId, parseConfig],
+  stop: [sessionId],
+  openRecording: [filePath],
+  recentRecordings: [],
+  replay: [sessionId, parseReplayCommand],
+  startRecording: [sessionId],
+  stopRecording: [sessionId],
+  close: [sessionId],
+  openInEditor: [filePath, number('line', 0, 1e9), number('column', 0, 1e9)],
+  timeline: [sessionId, number('fromS', -1e9, 1e9), number('toS', -1e9, 1e9)],
+  causality: [sessionId, asyncId],
+};
+
+/** Checks that relate a method's parameters to each other, after each has passed its own. */
+const CROSS_CHECKS: { readonly [M in UiMethod]?: (...args: Parameters<UiApi[M]>) => void } = {
+  timeline: (_id, fromS, toS) => {
+    if (!(toS > fromS) || toS - fromS > MAX_TIMELINE_SPAN_S) throw new CallError(`toS must be after fromS, by at most ${MAX_TIMELINE_SPAN_S} s`);
+  },
+};
+
+export const UI_METHOD_NAMES = Object.keys(UI_METHODS) as UiMethod[];
 
 export function isUiMethod(v: unknown): v is UiMethod {
-  return typeof v === 'string' && (UI_METHODS as readonly string[]).includes(v);
+  return typeof v === 'string' && Object.hasOwn(UI_METHODS, v);
 }
 
 /** Checks `params` for `method`, then calls it. */
 export function dispatchCall(api: UiApi, method: UiMethod, params: readonly unknown[]): Promise<unknown> {
-  switch (method) {
-    case 'listProcesses':
-      return api.listProcesses();
-    case 'attach': {
-      const pid = params[0];
-      if (typeof pid !== 'number' || !Number.isSafeInteger(pid) || pid <= 0) throw new CallError('pid must be a positive integer');
-      return api.attach(pid, parseConfig(params[1]));
-    }
-    case 'launch': {
-      const command = params[0];
-      if (!Array.isArray(command) || command.length === 0 || !command.every((a): a is string => typeof a === 'string')) {
-        throw new CallError('command must be a non-empty list of strings');
-      }
-      return api.launch(command, parseConfig(params[1]));
-    }
-    case 'launchDemo':
-      return api.launchDemo(parseConfig(params[0]));
-    case 'configure':
-      return api.configure(sessionId(params[0]), parseConfig(params[1]));
-    case 'stop':
-      return api.stop(sessionId(params[0]));
-    case 'openRecording':
-      return api.openRecording(filePath(params[0]));
-    case 'recentRecordings':
-      return api.recentRecordings();
-    case 'replay':
-      return api.replay(sessionId(params[0]), parseReplayCommand(params[1]));
-    case 'startRecording':
-      return api.startRecording(sessionId(params[0]));
-    case 'stopRecording':
-      return api.stopRecording(sessionId(params[0]));
-    case 'close':
-      return api.close(sessionId(params[0]));
-    case 'openInEditor':
-      return api.openInEditor(filePath(params[0]), range('line', params[1], 0, 1e9), range('column', params[2], 0, 1e9));
-    case 'timeline':
-      return api.timeline(sessionId(params[0]), ...timeWindow(params[1], params[2]));
-    case 'causality':
-      return api.causality(sessionId(params[0]), asyncId(params[1]));
-  }
+  const checks: readonly Check<unknown>[] = UI_METHODS[method];
+  if (params.length > checks.length) throw new CallError(`${method} takes at most ${checks.length} parameters`);
+  const args = checks.map((check, i) => check(params[i]));
+  (CROSS_CHECKS[method] as ((...a: unknown[]) => void) | undefined)?.(...args);
+  return (api[method] as (...a: unknown[]) => Promise<unknown>)(...args);
 }

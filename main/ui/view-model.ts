@@ -107,8 +107,8 @@ function tasksRows(state: SessionState): TaskRow[] | null {
     destroyed: t.destroyed,
     alive: t.alive,
     callbacks: t.callbacks,
-    callbackP50Ms: ms(Math.min(t.callbackMaxUs, percentileUs(t.callbackUs, 50))),
-    callbackP99Ms: ms(Math.min(t.callbackMaxUs, percentileUs(t.callbackUs, 99))),
+    callbackP50Ms: ms(percentileUs(t.callbackUs, 50, t.callbackMaxUs)),
+    callbackP99Ms: ms(percentileUs(t.callbackUs, 99, t.callbackMaxUs)),
     callbackMaxMs: ms(t.callbackMaxUs),
   }));
 }

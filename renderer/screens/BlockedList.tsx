@@ -2,6 +2,7 @@
 // A frame copies its `file:line:column` when clicked, and opens in the editor from its button.
 
 import { memo, useState } from 'react';
+import { frameParts } from '../../main/common/format';
 import type { BlockedView, HostApi, StackFrame } from '../../main/ui/ui-api';
 
 interface Props {
@@ -49,21 +50,24 @@ export const BlockedList = memo(function BlockedList({ api, blocked, count, thre
                 {b.stack.length > 0
                   ? (
                     <ul className="stack">
-                      {b.stack.slice(0, FRAMES).map((f, i) => (
-                        <li key={i}>
-                          {f.url === ''
-                            // No file to copy or open: a V8 builtin (hasOwnProperty, Array.map; no line either), or eval'd code.
-                            ? <span className="frame"><code>{f.functionName || '(anonymous)'}</code> <span className="muted">{f.lineNumber > 0 ? `eval'd code:${f.lineNumber}:${f.columnNumber}` : 'built-in'}</span></span>
-                            : (
-                              <>
-                                <button className="frame" title="Copy file:line:column" onClick={() => copy(f)}>
-                                  <code>{f.functionName || '(anonymous)'}</code> <span className="muted">{frameLocation(f)}</span>
-                                </button>
-                                <button className="open-frame" title="Open in the editor" aria-label={`open ${frameLocation(f)} in the editor`} onClick={() => open(f)}>↗</button>
-                              </>
-                            )}
-                        </li>
-                      ))}
+                      {b.stack.slice(0, FRAMES).map((f, i) => {
+                        const { name, kind, where } = frameParts(f);
+                        return (
+                          <li key={i}>
+                            {kind === 'builtin' || kind === 'eval'
+                              // No file to copy or open.
+                              ? <span className="frame"><code>{name}</code> <span className="muted">{where}</span></span>
+                              : (
+                                <>
+                                  <button className="frame" title="Copy file:line:column" onClick={() => copy(f)}>
+                                    <code>{name}</code> <span className="muted">{frameLocation(f)}</span>
+                                  </button>
+                                  <button className="open-frame" title="Open in the editor" aria-label={`open ${frameLocation(f)} in the editor`} onClick={() => open(f)}>↗</button>
+                                </>
+                              )}
+                          </li>
+                        );
+                      })}
                     </ul>
                   )
                   : <p className="muted">No stack: {b.stackError ?? 'none could be taken'}</p>}
