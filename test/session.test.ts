@@ -92,6 +92,27 @@ describe('session state and summary', () => {
     expect(state.blocked[0]!.durationUs).toBe((KEPT_BLOCKED + 49) * 1000);
     expect(state.totals.blockedCount).toBe(KEPT_BLOCKED + 50);
   });
+
+  it('keeps a bounded number of reports still ongoing, and of task types, whatever a stream says', () => {
+    const ongoing: ProbeMessage[] = Array.from({ length: 5000 }, (_, i) => ({
+      type: 'blocked', report: { id: i, state: 'ongoing', startUs: i, durationUs: 1000, stack: [] },
+    }));
+    expect(run(ongoing).blocked.length).toBeLessThanOrEqual(KEPT_BLOCKED + 16);
+    const hist: [number, number][] = [];
+    const types = (from: number) => Array.from({ length: 500 }, (_, i) => ({
+      type: `T${from + i}`, created: 1, destroyed: 0, alive: 1, callbacks: 0, callbackUs: hist, callbackMaxUs: 0, queueUs: hist, queueMaxUs: 0,
+    }));
+    const tasks: ProbeMessage[] = Array.from({ length: 10 }, (_, k) => ({
+      type: 'tasks', sample: {
+        timeUs: k, intervalUs: 1, promisesTracked: false, types: types(k * 500), untracked: 0,
+        threadpool: { size: 4, maxInFlight: 0, maxQueued: 0, completed: 0, queueUs: [] }, timers: { fired: 0, lateUs: [], lateMaxUs: 0 },
+        fanOut: { perCallback: [], max: 0, maxType: '' }, slowCallbacks: [], liveSites: [],
+      },
+    }));
+    const byType = run(tasks).tasks.byType;
+    expect(Object.keys(byType)).toHaveLength(1000);
+    expect(byType['T0']!.aliveSeries).toHaveLength(10);
+  });
 });
 
 describe('terminal views', () => {

@@ -2,14 +2,15 @@
 // Perfetto (ui.perfetto.dev) and chrome://tracing open. Streams: memory stays flat however
 // large the recording.
 
-import { closeSync, openSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, rmSync, writeSync } from 'node:fs';
 import { describeOptions, parseArgs, UsageError, type OptionSpec } from './args';
-import { PROTOCOL_VERSION, ProbeDecoder, type MessageTypeId } from '../../probe/wire';
+import { PROTOCOL_VERSION, ProbeDecoder, WireLimitError, type MessageTypeId } from '../../probe/wire';
 import { PROBE_VERSION } from '../../probe/constants';
 import { ChromeTraceBuilder, traceText, type TraceEvent } from '../recording/chrome-trace';
-import { fsReason, RecordingError, RECORDING_EXIT } from '../recording/errors';
+import { fsReason, overLimitError, RecordingError, RECORDING_EXIT } from '../recording/errors';
 import { FILE_HEADER_BYTES } from '../recording/format';
 import { FrameCursor, RecordingReader, formatBytes } from '../recording/recording-reader';
+import { openPrivateOutput } from '../recording/private-output';
 
 const FORMATS = ['chrome-trace'] as const;
 
@@ -71,7 +72,7 @@ export async function exportCommand(argv: readonly string[]): Promise<number> {
   const reader = RecordingReader.open(file);
   let fd: number;
   try {
-    fd = out === '-' ? 1 : openSync(out, 'w');
+    fd = out === '-' ? 1 : openPrivateOutput(out);
   } catch (err) {
     reader.close();
     throw new RecordingError(`cannot write ${out}: ${fsReason(err)}`, RECORDING_EXIT.cannotWrite);
@@ -106,7 +107,8 @@ function writeTrace(reader: RecordingReader, output: Output, file: string): { co
     try {
       if (f.version !== PROTOCOL_VERSION) throw new Error('wire protocol');
       emit(builder.add(decoder.decode({ type: f.type as MessageTypeId, payload: f.payload })));
-    } catch {
+    } catch (err) {
+      if (err instanceof WireLimitError) throw overLimitError(file, err.message);
       // Counted and reported; a frame the decoder cannot read has nothing to export.
       undecodable++;
     }

@@ -5,11 +5,11 @@
 // allocation is larger than a section's 64 MiB limit), and every loop moves forward through
 // the file, so no input can make it hang or grow without bound.
 
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { inflateRawSync } from 'node:zlib';
 import { PROTOCOL_VERSION } from '../../probe/wire';
 import { crc32 } from './crc32';
-import { fsReason, RecordingError, RECORDING_EXIT } from './errors';
+import { fsReason, overLimitError, RecordingError, RECORDING_EXIT } from './errors';
 import {
   CHUNK_MAGIC, ChunkKind, chunkHeaderLength, Codec, FILE_HEADER_BYTES, FOOTER_BYTES, MAX_CHUNK_HEADER_BYTES,
   parseChunkHeader, parseFileHeader, parseFooter, parseFrameRecords, sectionHasType,
@@ -94,6 +94,8 @@ export class RecordingReader {
   private indexInfo: { frames: number; endMs: number; closedAtMs: number; dataEnd: number; ending: RecordingEnding | undefined } | undefined;
   private firstFrameMs: number | undefined;
   private readonly problems = new Map<string, string>();
+  /** The first limit an intact chunk header went past: such a file is refused (see open). */
+  private overLimit: string | undefined;
   private closedFd = false;
   /** Where the keyframes came from: the index, the keyframes' trails, or every chunk header. */
   private found: 'index' | 'trails' | 'scan' = 'scan';
@@ -113,11 +115,13 @@ export class RecordingReader {
     let fd: number;
     let size: number;
     try {
-      fd = openSync(path, 'r');
+      // O_NONBLOCK: opening a FIFO would otherwise wait for a writer, for ever.
+      fd = openSync(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
       const stat = fstatSync(fd);
-      if (stat.isDirectory()) {
+      const kind = stat.isDirectory() ? 'it is a folder' : stat.isFile() ? undefined : `it is not a regular file (${stat.isFIFO() ? 'a FIFO' : stat.isSocket() ? 'a socket' : 'a device'})`;
+      if (kind) {
         closeSync(fd);
-        throw Object.assign(new Error('folder'), { code: 'EISDIR' });
+        throw new Error(kind);
       }
       size = stat.size;
     } catch (err) {
@@ -142,6 +146,10 @@ export class RecordingReader {
     if (reader.loadIndex()) reader.found = 'index';
     else if (options.quick && reader.loadTrails()) reader.found = 'trails';
     else reader.scan();
+    if (reader.overLimit !== undefined) {
+      reader.close();
+      throw overLimitError(path, reader.overLimit);
+    }
     return reader;
   }
 
@@ -343,7 +351,11 @@ export class RecordingReader {
     if (!length.ok) return { kind: 'damaged', reason: length.reason };
     if (head.length < length.value) return { kind: 'partial', bytes: size - offset };
     const header = parseChunkHeader(head);
-    if (!header.ok) return { kind: 'damaged', reason: header.reason };
+    if (!header.ok) {
+      // Found later than open (a file opened from its index): skipped as damage, with the limit named.
+      if (header.overLimit) this.overLimit ??= `its chunk at byte ${offset} holds ${header.reason}`;
+      return { kind: 'damaged', reason: header.reason };
+    }
     const end = offset + header.value.headerBytes + header.value.bodyBytes;
     if (end > size) return { kind: 'partial', bytes: size - offset };
     return { kind: 'chunk', chunk: { offset, header: header.value, end } };

@@ -4,7 +4,8 @@
 // the frames after it; one pass over the frames decodes them for the rest.
 
 import { FILE_HEADER_BYTES } from './format';
-import { messageTypeName, PROTOCOL_VERSION, ProbeDecoder, type MessageTypeId } from '../../probe/wire';
+import { messageTypeName, PROTOCOL_VERSION, ProbeDecoder, WireLimitError, type MessageTypeId } from '../../probe/wire';
+import { overLimitError } from './errors';
 import { summarize, type Summary } from '../session/summary';
 import { TraceModel } from '../session/trace-model';
 import { BlockedStacks, type StackGroup } from './blocked-stacks';
@@ -46,6 +47,7 @@ export function summarizeRecording(reader: RecordingReader): RecordingSummary {
       else if (m.type === 'blocked') stacks.add(m.report);
       else if (m.type === 'taskEvents') trace.apply(m.batch);
     } catch (err) {
+      if (err instanceof WireLimitError) throw overLimitError(reader.path, err.message);
       const type = messageTypeName(f.type);
       const u = undecodable.get(type) ?? { count: 0, example: err instanceof Error ? err.message : String(err) };
       u.count++;
