@@ -127,22 +127,14 @@ export class RecordingReader {
     } catch (err) {
       throw new RecordingError(`cannot open ${path}: ${fsReason(err)}`, RECORDING_EXIT.noInput);
     }
-    const reject = (message: string): never => {
-      closeSync(fd);
-      throw new RecordingError(message, RECORDING_EXIT.badRecording);
-    };
-    if (size === 0) reject(`${path} is empty: it is not a loopscope recording, or its recording never started`);
     const head = new Uint8Array(Math.min(size, FILE_HEADER_BYTES));
     readSync(fd, head, 0, head.length, 0);
-    const parsed = parseFileHeader(head);
+    const parsed = readHeader(path, head);
     if (!parsed.ok) {
-      reject(parsed.problem === 'not-recording' ? `${path} is not a loopscope recording (${parsed.reason})` : `${path} cannot be read: ${parsed.reason}`);
+      closeSync(fd);
+      throw new RecordingError(parsed.reason, RECORDING_EXIT.badRecording);
     }
-    const header = (parsed as { value: FileHeader }).value;
-    if (header.wireProtocol !== PROTOCOL_VERSION) {
-      reject(`${path} holds wire protocol ${header.wireProtocol} frames, and this loopscope reads protocol ${PROTOCOL_VERSION}: ${header.wireProtocol > PROTOCOL_VERSION ? 'update loopscope' : 'use an older loopscope'}`);
-    }
-    const reader = new RecordingReader(path, fd, size, header);
+    const reader = new RecordingReader(path, fd, size, parsed.value);
     if (reader.loadIndex()) reader.found = 'index';
     else if (options.quick && reader.loadTrails()) reader.found = 'trails';
     else reader.scan();
@@ -421,6 +413,21 @@ export class RecordingReader {
     // Sections of one chunk interleave: merge them back into arrival order.
     return lists.flat().sort((a, b) => a.seq - b.seq);
   }
+}
+
+/**
+ * The header of a file that starts with `head` (its first bytes, up to FILE_HEADER_BYTES), or
+ * why it is not a recording this loopscope reads, naming the file `path`.
+ */
+export function readHeader(path: string, head: Uint8Array): { ok: true; value: FileHeader } | { ok: false; reason: string } {
+  if (head.length === 0) return { ok: false, reason: `${path} is empty: it is not a loopscope recording, or its recording never started` };
+  const parsed = parseFileHeader(head.subarray(0, FILE_HEADER_BYTES));
+  if (!parsed.ok) return { ok: false, reason: parsed.problem === 'not-recording' ? `${path} is not a loopscope recording (${parsed.reason})` : `${path} cannot be read: ${parsed.reason}` };
+  const protocol = parsed.value.wireProtocol;
+  if (protocol !== PROTOCOL_VERSION) {
+    return { ok: false, reason: `${path} holds wire protocol ${protocol} frames, and this loopscope reads protocol ${PROTOCOL_VERSION}: ${protocol > PROTOCOL_VERSION ? 'update loopscope' : 'use an older loopscope'}` };
+  }
+  return parsed;
 }
 
 export function formatBytes(bytes: number): string {
