@@ -6,6 +6,7 @@
 import { lstatSync, mkdtempSync, readdirSync, rmSync, statSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { hasExited } from '../attach/inspector-ops';
 
 export interface PrivateDir {
   readonly path: string;
@@ -38,16 +39,6 @@ export function createPrivateDir(): PrivateDir {
   };
 }
 
-function processExists(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    // EPERM: it exists, as another user's process.
-    return (err as NodeJS.ErrnoException).code !== 'ESRCH';
-  }
-}
-
 /**
  * Removes the private directories in `parent` that this user's loopscopes left behind: named
  * for a process that is gone. Never another user's, never a symbolic link, never one whose
@@ -65,7 +56,7 @@ export function removeStaleDirs(parent: string): string[] {
   const removed: string[] = [];
   for (const name of names) {
     const pid = Number(NAME.exec(name)?.[1]);
-    if (!pid || pid === process.pid || processExists(pid)) continue;
+    if (!pid || pid === process.pid || !hasExited(pid)) continue;
     const path = join(parent, name);
     try {
       const stat = lstatSync(path);

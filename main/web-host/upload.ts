@@ -58,7 +58,7 @@ function readHead(req: IncomingMessage, bytes: number): Promise<Buffer> {
     const parts: Buffer[] = [];
     let got = 0;
     const done = (): void => {
-      req.off('data', onData).off('end', done).off('error', reject);
+      req.off('data', onData).off('end', done).off('close', done).off('error', reject);
       req.pause();
       resolve(Buffer.concat(parts));
     };
@@ -67,7 +67,8 @@ function readHead(req: IncomingMessage, bytes: number): Promise<Buffer> {
       got += chunk.length;
       if (got >= bytes) done();
     };
-    req.on('data', onData).once('end', done).once('error', reject);
+    // 'close' without 'end': the browser went away; what came is checked, and refused.
+    req.on('data', onData).once('end', done).once('close', done).once('error', reject);
   });
 }
 
