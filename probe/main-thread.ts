@@ -11,7 +11,10 @@ import { beatIntervalMs, type MainToWorker, type WorkerToMain } from './threads'
 import type { WorkerData } from './worker';
 import { startTasks, type TasksCollector } from './tasks';
 import { installStackReader } from './stack-here';
-import { encodeDictionary, encodeMetrics, encodeTaskEvents, encodeTasks, MessageType, PROTOCOL_VERSION, type Hello, type ProbeConfig, type MessageTypeId } from './wire';
+import {
+  clipName, encodeDictionary, encodeMetrics, encodeTaskEvents, encodeTasks, MAX_HELLO_BYTES, MessageType, PROTOCOL_VERSION,
+  type Hello, type ProbeConfig, type MessageTypeId,
+} from './wire';
 
 export interface ProbeOptions {
   readonly socketPath: string;
@@ -325,16 +328,38 @@ function makeHello(options: ProbeOptions): Hello {
     nodeVersion: process.version,
     platform: process.platform,
     arch: process.arch,
-    argv: process.argv,
-    execArgv: process.execArgv,
-    title: process.title,
-    cwd: safeCwd(),
+    argv: fitArgs(process.argv, ARGV_BUDGET),
+    execArgv: fitArgs(process.execArgv, ARGV_BUDGET / 4),
+    title: clipName(process.title),
+    cwd: clipName(safeCwd()),
     threadId: 0,
     timeOriginMs: performance.timeOrigin,
     config: options.config,
     loadedBy: options.loadedBy,
     ...(stackUnavailable ? { stackUnavailable } : {}),
   };
+}
+
+/**
+ * Characters of argv in the hello: with JSON's escapes (6 bytes for a control character, 3
+ * for others outside ASCII) a hello stays under MAX_HELLO_BYTES, which loopscope enforces.
+ */
+const ARGV_BUDGET = MAX_HELLO_BYTES / 8;
+
+/** Arguments as they are, or as many as fit in `budget` characters, each clipped, and how many were left out. */
+function fitArgs(args: readonly string[], budget: number): string[] {
+  const out: string[] = [];
+  let used = 0;
+  for (const arg of args) {
+    const clipped = clipName(arg);
+    used += clipped.length;
+    if (used > budget) {
+      out.push(`… (${args.length - out.length} more arguments)`);
+      break;
+    }
+    out.push(clipped);
+  }
+  return out;
 }
 
 function safeCwd(): string {

@@ -284,10 +284,57 @@ export type ControlMessage =
   | { readonly type: 'detach' }
   | { readonly type: 'reject'; readonly reject: Reject };
 
-import type { SparseHistogram } from './log-histogram';
+import { LOG_BUCKETS, type SparseHistogram } from './log-histogram';
 
 export class WireError extends Error {
-  override readonly name = 'WireError';
+  override readonly name: string = 'WireError';
+}
+
+/**
+ * A frame past one of the limits below: a real probe never sends one (it shortens what could
+ * go past them), so the stream or file is damaged or crafted.
+ */
+export class WireLimitError extends WireError {
+  override readonly name = 'WireLimitError';
+}
+
+// ---------------------------------------------------------------------------------------
+// Limits. Each is far above what a real session sends, and bounds what one connection or one
+// recording can make loopscope decode and hold, whatever its bytes say. Checked before the
+// allocation they bound.
+
+/** A hello's payload: argv, execArgv, cwd, title (the probe shortens a longer argv to fit). */
+export const MAX_HELLO_BYTES = 1024 * 1024;
+/**
+ * Any name or text in a frame, in characters: a stack frame's function name and URL, a
+ * resource type, an error's text. Real ones are under a few hundred; a path is at most 4096
+ * bytes (PATH_MAX). The probe shortens longer ones (clipName).
+ */
+export const MAX_NAME_LENGTH = 4096;
+/** Dictionary entries: resource type names, tens in a real session; task events refer to them by a u16 id. */
+export const MAX_DICTIONARY_ENTRIES = 65_536;
+/** All dictionary entries together, in characters: a real session's are a few hundred. */
+export const MAX_DICTIONARY_LENGTH = 1024 * 1024;
+/** Per metrics sample: GC pauses (the probe sends at most 256), resource types and lag percentiles (at most 32). */
+export const MAX_GC_PER_SAMPLE = 1024;
+export const MAX_RESOURCES_PER_SAMPLE = 1024;
+export const MAX_PERCENTILES_PER_SAMPLE = 1024;
+/**
+ * JSON payloads by message type, in bytes (a real blocked report is about 1 kB, a tasks
+ * sample a few kB). They bound the JSON parse that comes before the fields are checked.
+ */
+export const MAX_BLOCKED_BYTES = 256 * 1024;
+const MAX_JSON_BYTES: Readonly<Partial<Record<MessageTypeId, number>>> = {
+  [MessageType.Hello]: MAX_HELLO_BYTES,
+  [MessageType.Blocked]: MAX_BLOCKED_BYTES,
+  [MessageType.Drops]: 64 * 1024,
+  [MessageType.Goodbye]: 64 * 1024,
+  [MessageType.Tasks]: 4 * 1024 * 1024,
+};
+
+/** A name shortened to MAX_NAME_LENGTH, for the probe to send. */
+export function clipName(s: string): string {
+  return s.length <= MAX_NAME_LENGTH ? s : `${s.slice(0, MAX_NAME_LENGTH - 1)}…`;
 }
 
 const encoder = new TextEncoder();
@@ -420,8 +467,15 @@ function str(o: Record<string, unknown>, key: string, what: string): string {
   return v;
 }
 
-function optStr(o: Record<string, unknown>, key: string, what: string): string | undefined {
-  return o[key] === undefined ? undefined : str(o, key, what);
+/** A string within MAX_NAME_LENGTH. */
+function nameField(o: Record<string, unknown>, key: string, what: string): string {
+  const v = str(o, key, what);
+  if (v.length > MAX_NAME_LENGTH) throw new WireLimitError(`${what}: field "${key}" has ${v.length} characters, more than the limit of ${MAX_NAME_LENGTH}`);
+  return v;
+}
+
+function optNameField(o: Record<string, unknown>, key: string, what: string): string | undefined {
+  return o[key] === undefined ? undefined : nameField(o, key, what);
 }
 
 function strArray(o: Record<string, unknown>, key: string, what: string): string[] {
@@ -482,20 +536,20 @@ function parseHello(payload: Uint8Array): Hello {
     timeOriginMs: num(o, 'timeOriginMs', what),
     config: parseConfig(obj(o, 'config', what), `${what}.config`),
     loadedBy,
-    stackUnavailable: optStr(o, 'stackUnavailable', what),
+    stackUnavailable: optNameField(o, 'stackUnavailable', what),
   };
 }
 
 function parseFrames(v: unknown, what: string): StackFrame[] {
   if (!Array.isArray(v)) throw new WireError(`${what}: field "stack" must be an array`);
-  if (v.length > MAX_STACK_FRAMES) throw new WireError(`${what}: stack has ${v.length} frames, more than ${MAX_STACK_FRAMES}`);
+  if (v.length > MAX_STACK_FRAMES) throw new WireLimitError(`${what}: stack has ${v.length} frames, more than the limit of ${MAX_STACK_FRAMES}`);
   return v.map((f: unknown, i) => {
     if (typeof f !== 'object' || f === null) throw new WireError(`${what}: stack frame ${i} is not an object`);
     const o = f as Record<string, unknown>;
     const w = `${what}.stack[${i}]`;
     return {
-      functionName: str(o, 'functionName', w),
-      url: str(o, 'url', w),
+      functionName: nameField(o, 'functionName', w),
+      url: nameField(o, 'url', w),
       lineNumber: num(o, 'lineNumber', w),
       columnNumber: num(o, 'columnNumber', w),
     };
@@ -519,7 +573,7 @@ function parseBlocked(payload: Uint8Array): BlockedReport {
     startUs: num(o, 'startUs', what),
     durationUs,
     stack: parseFrames(o['stack'], what),
-    stackError: optStr(o, 'stackError', what),
+    stackError: optNameField(o, 'stackError', what),
   };
 }
 
@@ -527,8 +581,14 @@ function parseDrops(payload: Uint8Array): DropCounters {
   const what = 'drop counters';
   const o = parseJson(payload, what);
   const frames = obj(o, 'frames', what);
+  const keys = Object.keys(frames);
+  // One counter per message type at most.
+  if (keys.length > 256) throw new WireLimitError(`${what}: ${keys.length} counters, more than the limit of 256`);
   const out: Record<string, number> = {};
-  for (const key of Object.keys(frames)) out[key] = num(frames, key, `${what}.frames`);
+  for (const key of keys) {
+    if (key.length > MAX_NAME_LENGTH) throw new WireLimitError(`${what}: a counter's name has ${key.length} characters, more than the limit of ${MAX_NAME_LENGTH}`);
+    out[key] = num(frames, key, `${what}.frames`);
+  }
   return { frames: out, bytes: num(o, 'bytes', what) };
 }
 
@@ -536,7 +596,7 @@ function parseGoodbye(payload: Uint8Array): Goodbye {
   const what = 'goodbye';
   const o = parseJson(payload, what);
   const exitCode = o['exitCode'] === undefined ? undefined : num(o, 'exitCode', what);
-  return { reason: str(o, 'reason', what), exitCode };
+  return { reason: nameField(o, 'reason', what), exitCode };
 }
 
 // ---------------------------------------------------------------------------------------
@@ -597,6 +657,9 @@ function decodeMetrics(payload: Uint8Array, dictionary: ReadonlyMap<number, stri
   const expected = 16 + (METRICS_FIXED_F64 + gcCount * 3 + resCount * 2 + pctCount * 2) * 8;
   if (payload.byteLength !== expected) {
     throw new WireError(`${what}: payload is ${payload.byteLength} bytes, expected ${expected} for ${gcCount} GC pauses, ${resCount} resource types and ${pctCount} percentiles`);
+  }
+  if (gcCount > MAX_GC_PER_SAMPLE || resCount > MAX_RESOURCES_PER_SAMPLE || pctCount > MAX_PERCENTILES_PER_SAMPLE) {
+    throw new WireLimitError(`${what}: ${gcCount} GC pauses, ${resCount} resource types and ${pctCount} percentiles, more than the limits of ${MAX_GC_PER_SAMPLE}, ${MAX_RESOURCES_PER_SAMPLE} and ${MAX_PERCENTILES_PER_SAMPLE}`);
   }
   // The 20 fixed values, in the order encodeMetrics writes them; the reserved slot after
   // them is not read (probes before the probe's own times wrote 0 there, as in all three).
@@ -665,19 +728,27 @@ function decodeDictionary(payload: Uint8Array): [number, string][] {
   if (payload.byteLength < 4) throw new WireError(`${what}: payload is truncated`);
   const view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
   const count = view.getUint32(0, true);
+  if (count > (payload.byteLength - 4) / 8) throw new WireError(`${what}: ${count} entries cannot fit in ${payload.byteLength} bytes`);
+  if (count > MAX_DICTIONARY_ENTRIES) throw new WireLimitError(`${what}: more than the limit of ${MAX_DICTIONARY_ENTRIES} entries`);
   const entries: [number, string][] = [];
+  let length = 0;
   let at = 4;
   for (let i = 0; i < count; i++) {
     if (at + 8 > payload.byteLength) throw new WireError(`${what}: entry ${i} of ${count} is truncated`);
     const id = view.getUint32(at, true);
     const len = view.getUint32(at + 4, true);
     if (at + 8 + len > payload.byteLength) throw new WireError(`${what}: entry ${i} says ${len} bytes but the payload ends first`);
+    // UTF-8 takes at most 3 bytes per UTF-16 character: checked before decoding, then exactly.
+    if (len > 3 * MAX_NAME_LENGTH) throw new WireLimitError(`${what}: entry ${i} has ${len} bytes, more than the limit of ${MAX_NAME_LENGTH} characters`);
     let s: string;
     try {
       s = decoder.decode(payload.subarray(at + 8, at + 8 + len));
     } catch {
       throw new WireError(`${what}: entry ${i} is not valid UTF-8`);
     }
+    if (s.length > MAX_NAME_LENGTH) throw new WireLimitError(`${what}: entry ${i} has ${s.length} characters, more than the limit of ${MAX_NAME_LENGTH}`);
+    length += s.length;
+    if (length > MAX_DICTIONARY_LENGTH) throw new WireLimitError(`${what}: more than the limit of ${MAX_DICTIONARY_LENGTH} characters in all`);
     entries.push([id, s]);
     at += 8 + len;
   }
@@ -748,17 +819,20 @@ function decodeTaskEvents(payload: Uint8Array, dictionary: ReadonlyMap<number, s
 
 function sparse(v: unknown, what: string): [number, number][] {
   if (!Array.isArray(v)) throw new WireError(`${what} must be an array`);
+  if (v.length > LOG_BUCKETS) throw new WireLimitError(`${what} has ${v.length} buckets, more than the ${LOG_BUCKETS} there are`);
   return v.map((pair: unknown) => {
     if (!Array.isArray(pair) || pair.length !== 2 || !pair.every((x) => typeof x === 'number' && Number.isFinite(x) && x >= 0)) {
       throw new WireError(`${what} must hold [bucket, count] pairs of non-negative numbers`);
     }
+    // Merged histograms are keyed by bucket: any other key would grow them without bound.
+    if (!Number.isInteger(pair[0]) || (pair[0] as number) >= LOG_BUCKETS) throw new WireError(`${what} has a bucket ${String(pair[0])} that does not exist`);
     return [pair[0] as number, pair[1] as number];
   });
 }
 
 function arrayOf<T>(v: unknown, what: string, max: number, each: (o: Record<string, unknown>, w: string) => T): T[] {
   if (!Array.isArray(v)) throw new WireError(`${what} must be an array`);
-  if (v.length > max) throw new WireError(`${what} has ${v.length} entries, more than ${max}`);
+  if (v.length > max) throw new WireLimitError(`${what} has ${v.length} entries, more than the limit of ${max}`);
   return v.map((item: unknown, i) => {
     if (typeof item !== 'object' || item === null || Array.isArray(item)) throw new WireError(`${what}[${i}] must be an object`);
     return each(item as Record<string, unknown>, `${what}[${i}]`);
@@ -777,7 +851,7 @@ function parseTasks(payload: Uint8Array): TasksSample {
     promisesTracked: bool(o, 'promisesTracked', what),
     untracked: num(o, 'untracked', what),
     types: arrayOf(o['types'], `${what}.types`, 10_000, (t, w) => ({
-      type: str(t, 'type', w), created: num(t, 'created', w), destroyed: num(t, 'destroyed', w), alive: num(t, 'alive', w),
+      type: nameField(t, 'type', w), created: num(t, 'created', w), destroyed: num(t, 'destroyed', w), alive: num(t, 'alive', w),
       callbacks: num(t, 'callbacks', w), callbackUs: sparse(t['callbackUs'], `${w}.callbackUs`), callbackMaxUs: num(t, 'callbackMaxUs', w),
       queueUs: sparse(t['queueUs'], `${w}.queueUs`), queueMaxUs: num(t, 'queueMaxUs', w),
     })),
@@ -786,13 +860,13 @@ function parseTasks(payload: Uint8Array): TasksSample {
       completed: num(pool, 'completed', what), queueUs: sparse(pool['queueUs'], `${what}.threadpool.queueUs`),
     },
     timers: { fired: num(timers, 'fired', what), lateUs: sparse(timers['lateUs'], `${what}.timers.lateUs`), lateMaxUs: num(timers, 'lateMaxUs', what) },
-    fanOut: { perCallback: sparse(fan['perCallback'], `${what}.fanOut.perCallback`), max: num(fan, 'max', what), maxType: str(fan, 'maxType', what) },
+    fanOut: { perCallback: sparse(fan['perCallback'], `${what}.fanOut.perCallback`), max: num(fan, 'max', what), maxType: nameField(fan, 'maxType', what) },
     slowCallbacks: arrayOf(o['slowCallbacks'], `${what}.slowCallbacks`, 1000, (c, w) => ({
-      type: str(c, 'type', w), asyncId: num(c, 'asyncId', w), startUs: num(c, 'startUs', w), durationUs: num(c, 'durationUs', w),
+      type: nameField(c, 'type', w), asyncId: num(c, 'asyncId', w), startUs: num(c, 'startUs', w), durationUs: num(c, 'durationUs', w),
       initStack: parseFrames(c['initStack'], w),
     })),
     liveSites: arrayOf(o['liveSites'], `${what}.liveSites`, 1000, (c, w) => ({
-      type: str(c, 'type', w), sampledAlive: num(c, 'sampledAlive', w), stack: parseFrames(c['stack'], w),
+      type: nameField(c, 'type', w), sampledAlive: num(c, 'sampledAlive', w), stack: parseFrames(c['stack'], w),
     })),
   };
 }
@@ -801,7 +875,16 @@ function parseTasks(payload: Uint8Array): TasksSample {
 // Public encoders for the JSON messages.
 
 export const encodeHello = (h: Hello): Uint8Array => jsonFrame(MessageType.Hello, h);
-export const encodeBlocked = (r: BlockedReport): Uint8Array => jsonFrame(MessageType.Blocked, r);
+
+/** A stack too large for MAX_BLOCKED_BYTES (only names near their limit make one) loses its outer half, again if need be. */
+export function encodeBlocked(r: BlockedReport): Uint8Array {
+  let frame = jsonFrame(MessageType.Blocked, r);
+  for (let keep = r.stack.length >> 1; frame.byteLength - HEADER_BYTES > MAX_BLOCKED_BYTES && keep < r.stack.length; keep >>= 1) {
+    frame = jsonFrame(MessageType.Blocked, { ...r, stack: r.stack.slice(0, keep) });
+    if (keep === 0) break;
+  }
+  return frame;
+}
 export const encodeDrops = (d: DropCounters): Uint8Array => jsonFrame(MessageType.Drops, d);
 export const encodeGoodbye = (g: Goodbye): Uint8Array => jsonFrame(MessageType.Goodbye, g);
 export const encodeTasks = (t: TasksSample): Uint8Array => jsonFrame(MessageType.Tasks, t);
@@ -820,9 +903,13 @@ export function messageTypeName(type: number): string {
  */
 export class ProbeDecoder {
   private readonly dictionary = new Map<number, string>();
-  private static readonly MAX_DICTIONARY = 1_000_000;
+  private dictionaryLength = 0;
 
   decode(f: RawFrame): ProbeMessage {
+    const limit = MAX_JSON_BYTES[f.type];
+    if (limit !== undefined && f.payload.byteLength > limit) {
+      throw new WireLimitError(`a ${messageTypeName(f.type)} frame of ${f.payload.byteLength} bytes, more than the limit of ${limit} for its kind`);
+    }
     switch (f.type) {
       case MessageType.Hello:
         return { type: 'hello', hello: parseHello(f.payload) };
@@ -834,10 +921,18 @@ export class ProbeDecoder {
         return { type: 'drops', drops: parseDrops(f.payload) };
       case MessageType.Dictionary: {
         const entries = decodeDictionary(f.payload);
-        if (this.dictionary.size + entries.length > ProbeDecoder.MAX_DICTIONARY) {
-          throw new WireError(`dictionary: more than ${ProbeDecoder.MAX_DICTIONARY} entries`);
+        // The totals once these are in (an entry may replace one with its id).
+        const next = new Map<number, string>();
+        let length = this.dictionaryLength;
+        for (const [id, s] of entries) {
+          length += s.length - ((next.has(id) ? next.get(id) : this.dictionary.get(id))?.length ?? 0);
+          next.set(id, s);
         }
-        for (const [id, s] of entries) this.dictionary.set(id, s);
+        const size = this.dictionary.size + [...next.keys()].filter((id) => !this.dictionary.has(id)).length;
+        if (size > MAX_DICTIONARY_ENTRIES) throw new WireLimitError(`dictionary: more than the limit of ${MAX_DICTIONARY_ENTRIES} entries`);
+        if (length > MAX_DICTIONARY_LENGTH) throw new WireLimitError(`dictionary: more than the limit of ${MAX_DICTIONARY_LENGTH} characters in all`);
+        for (const [id, s] of next) this.dictionary.set(id, s);
+        this.dictionaryLength = length;
         return { type: 'dictionary', entries };
       }
       case MessageType.Goodbye:

@@ -30,7 +30,8 @@ shows its event loop live, and prints a summary when it ends. loopscope then exi
 command's exit code.
 
 The live view sits at the bottom of the terminal; the command's output scrolls above it.
-With --json, the command's output goes to stderr and stdout carries only the summary.
+With --json, the command's output goes to stderr and stdout carries only the summary. The
+command writes to them itself: if loopscope is killed, the command carries on.
 
 Options:
 ${'{options}'}
@@ -80,7 +81,6 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
   const server = await startProbeServer();
   const token = server.issueToken();
   const watch = new SessionWatch(server, { json, durationS, status: `starting ${command}…`, ...recording });
-  const { screen } = watch;
 
   let child: ChildProcess;
   try {
@@ -88,19 +88,14 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
       command, args, config, token,
       probeFile: probePath(),
       socketPath: server.address,
-      stdio: watch.live ? ['inherit', 'pipe', 'pipe'] : json ? ['inherit', 'pipe', 'pipe'] : 'inherit',
-      env: watch.live && process.env['FORCE_COLOR'] === undefined ? { ...process.env, FORCE_COLOR: '1' } : process.env,
+      // The command's output never passes through loopscope (so loopscope's death cannot break
+      // its pipes): it has the terminal itself, with the live view below its output, or with
+      // --json, loopscope's own stderr, whatever that is.
+      stdio: json ? ['inherit', 2, 2] : 'inherit',
     });
   } catch (err) {
     await watch.abandon();
     throw err;
-  }
-  if (screen) {
-    child.stdout?.on('data', (d: Buffer) => screen.output(d.toString()));
-    child.stderr?.on('data', (d: Buffer) => screen.output(d.toString()));
-  } else if (json) {
-    child.stdout?.pipe(process.stderr, { end: false });
-    child.stderr?.pipe(process.stderr, { end: false });
   }
 
   let stoppedByUs = false;

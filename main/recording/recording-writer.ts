@@ -8,7 +8,7 @@
 // The writer also reduces the frames with the session reducer, to store keyframes: the state
 // every so often, which makes seeking in a large recording fast.
 
-import { closeSync, fsyncSync, openSync, write as fsWrite, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, write as fsWrite, writeSync } from 'node:fs';
 import { deflateRaw } from 'node:zlib';
 import { encodeHello, MessageType, PROTOCOL_VERSION, type Hello, type ProbeMessage, type RawFrame } from '../../probe/wire';
 import { RECENT_SAMPLES } from '../session/sample-ring';
@@ -19,6 +19,7 @@ import {
   type ChunkKindId, type LaneId, type SectionHeader,
 } from './format';
 import { crc32 } from './crc32';
+import { openPrivateOutput } from './private-output';
 import { encodeKeyframe, type RecentPart } from './keyframe';
 import { encodeIndex, encodeKeyframeEntries, KEYFRAME_TRAIL, type KeyframeEntry, type RecordingEnding } from './recording-index';
 
@@ -162,7 +163,7 @@ export class RecordingWriter {
     this.options = { ...DEFAULTS, ...options };
     this.startedAtMs = Date.now();
     try {
-      this.fd = openSync(path, 'w');
+      this.fd = openPrivateOutput(path);
       writeSync(this.fd, encodeFileHeader({ wireProtocol: PROTOCOL_VERSION, startedAtMs: this.startedAtMs }));
     } catch (err) {
       if (this.fd !== undefined) closeSync(this.fd);

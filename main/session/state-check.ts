@@ -58,7 +58,13 @@ const sparse = (v: unknown, path: string): void => {
 
 /** Re-validates a wire object by encoding and decoding it as a frame. */
 function viaWire<T>(value: unknown, encode: (v: never) => Uint8Array, pick: (m: ProbeMessage) => T | undefined): T {
-  const frame = encode(value as never);
+  let frame: Uint8Array;
+  try {
+    frame = encode(value as never);
+  } catch {
+    // An encoder expects the shape it is typed for; anything else is not that message.
+    throw new WireError('not a message of its kind');
+  }
   const message = new ProbeDecoder().decode({ type: frame[5] as never, payload: frame.subarray(8) });
   const picked = pick(message);
   if (picked === undefined) throw new WireError('unexpected message');
