@@ -11,10 +11,9 @@ import { beatIntervalMs, type MainToWorker, type WorkerToMain } from './threads'
 import type { WorkerData } from './worker';
 import { startTasks, type TasksCollector } from './tasks';
 import { installStackReader } from './stack-here';
-import {
-  clipName, encodeDictionary, encodeMetrics, encodeTaskEvents, encodeTasks, MAX_HELLO_BYTES, MessageType, PROTOCOL_VERSION,
-  type Hello, type ProbeConfig, type MessageTypeId,
-} from './wire';
+import { clipName, MAX_HELLO_BYTES, MessageType, PROTOCOL_VERSION, type Hello, type ProbeConfig, type MessageTypeId } from './wire';
+import { encodeTasks } from './wire-json';
+import { encodeDictionary, encodeMetrics, encodeTaskEvents } from './wire-binary';
 
 export interface ProbeOptions {
   readonly socketPath: string;

@@ -1,10 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import {
-  FrameReader, ProbeDecoder, WireError, WireLimitError, clipName, decodeControl, encodeBlocked, encodeConfigure, encodeDetach, encodeDictionary,
-  encodeDrops, encodeGoodbye, encodeHello, encodeMetrics, encodeTaskEvents, encodeTasks, MAX_BLOCKED_BYTES, MAX_DICTIONARY_LENGTH,
-  MAX_HELLO_BYTES, MAX_NAME_LENGTH, MAX_STACK_FRAMES, MessageType, PROTOCOL_VERSION,
-  type Hello, type MetricsSample, type TasksSample,
-} from '../probe/wire';
+import { WireError, WireLimitError, clipName, MAX_BLOCKED_BYTES, MAX_DICTIONARY_LENGTH, MAX_HELLO_BYTES, MAX_NAME_LENGTH, MAX_STACK_FRAMES, MessageType, PROTOCOL_VERSION, type Hello, type MetricsSample, type TasksSample } from '../probe/wire';
+import { FrameReader } from '../probe/wire-framing';
+import { encodeBlocked, encodeConfigure, encodeDetach, encodeDrops, encodeGoodbye, encodeHello, encodeTasks } from '../probe/wire-json';
+import { encodeDictionary, encodeMetrics, encodeTaskEvents } from '../probe/wire-binary';
+import { ProbeDecoder, decodeControl } from '../probe/wire-decoder';
 
 const hello: Hello = {
   protocol: PROTOCOL_VERSION, token: 't0k3n', probeVersion: '0.1.0', pid: 42, ppid: 1, nodeVersion: 'v20.0.0',

@@ -10,7 +10,8 @@
 
 import { closeSync, fsyncSync, write as fsWrite, writeSync } from 'node:fs';
 import { deflateRaw } from 'node:zlib';
-import { encodeHello, MessageType, PROTOCOL_VERSION, type Hello, type ProbeMessage, type RawFrame } from '../../probe/wire';
+import { MessageType, PROTOCOL_VERSION, type Hello, type ProbeMessage, type RawFrame } from '../../probe/wire';
+import { encodeHello } from '../../probe/wire-json';
 import { RECENT_SAMPLES } from '../session/sample-ring';
 import { SessionFeed } from '../session/session-feed';
 import { fsReason, RecordingError, RECORDING_EXIT } from './errors';

@@ -5,10 +5,10 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { chmodSync } from 'node:fs';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createPrivateDir, socketAddress, type PrivateDir } from './private-dir';
-import {
-  FrameReader, ProbeDecoder, encodeConfigure, encodeDetach, encodeReject, MAX_HELLO_BYTES, MessageType, PROTOCOL_VERSION, WireError,
-  type Hello, type ProbeConfig, type RawFrame,
-} from '../../probe/wire';
+import { MAX_HELLO_BYTES, MessageType, PROTOCOL_VERSION, WireError, type Hello, type ProbeConfig, type RawFrame } from '../../probe/wire';
+import { FrameReader } from '../../probe/wire-framing';
+import { encodeConfigure, encodeDetach, encodeReject } from '../../probe/wire-json';
+import { ProbeDecoder } from '../../probe/wire-decoder';
 
 /** A probe has this long after connecting to say hello with a valid token. */
 const HELLO_TIMEOUT_MS = 5000;

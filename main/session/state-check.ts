@@ -3,10 +3,9 @@
 // frame would be. Pure. Whenever SessionState changes shape, this changes with it (and
 // KEYFRAME_VERSION in recording/keyframe.ts is bumped).
 
-import {
-  encodeBlocked, encodeDrops, encodeGoodbye, encodeHello, encodeTasks, ProbeDecoder, WireError,
-  type ProbeMessage,
-} from '../../probe/wire';
+import { WireError, type ProbeMessage } from '../../probe/wire';
+import { encodeBlocked, encodeDrops, encodeGoodbye, encodeHello, encodeTasks } from '../../probe/wire-json';
+import { ProbeDecoder } from '../../probe/wire-decoder';
 import { LAG_BUCKETS } from './lag-histogram';
 import { initialSessionState, type SessionState } from './session-state';
 import type { TasksState, TypeTotals } from './tasks-state';
