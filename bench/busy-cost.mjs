@@ -16,14 +16,25 @@
 // Reported: variant/base CPU time of each pair, median over the rounds with min and max,
 // whole process (the probe's worker thread included) and main thread only.
 // With --parts, also one stand-in per part of the probe (bench/fixtures/probe-parts.js) to see
-// which part costs what.
+// which part costs what. --mode tasks|trace probes in that mode instead (each unit is then an
+// Immediate's init, before, after and destroy for the hook). --compare <probe.js> adds a
+// variant: the same CLI with another build of the probe (LOOPSCOPE_PROBE_PATH), in the same
+// rounds, to tell a change of the probe from the machine's drift.
 //
-//   node bench/busy-cost.mjs [--quick] [--rounds N] [--parts] [--unpinned]
+//   node bench/busy-cost.mjs [--quick] [--rounds N] [--parts] [--unpinned] [--mode m] [--compare <probe.js>]
 
 import { join } from 'node:path';
-import { CLI, FIXTURES, QUICK, requireBuilt, printMachine, hasTaskset, pinned, run, median, min, max, fmt, pct, table, verdict, save } from './lib.mjs';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { CLI, FIXTURES, QUICK, requireBuilt, printMachine, hasTaskset, pinned, run, median, min, max, fmt, pct, table, verdict, save, helpRequested, stringArg } from './lib.mjs';
 
-const BUDGET = 0.01;
+helpRequested(import.meta.url);
+const MODE = stringArg('mode', 'metrics');
+const BUDGETS = { metrics: 0.01, tasks: 0.1, trace: 0.25 };
+if (!(MODE in BUDGETS)) throw new Error(`--mode must be one of ${Object.keys(BUDGETS).join(', ')}`);
+const BUDGET = BUDGETS[MODE];
+const COMPARE = stringArg('compare', undefined);
+if (COMPARE !== undefined && !existsSync(COMPARE)) throw new Error(`--compare: no probe build at ${COMPARE}`);
 const arg = (name, fallback) => {
   const i = process.argv.indexOf(`--${name}`);
   return i === -1 ? fallback : Number(process.argv[i + 1]);
@@ -33,7 +44,7 @@ const UNITS = QUICK ? 20_000 : 60_000;
 const PARTS = process.argv.includes('--parts') ? ['heartbeat', 'gc', 'worker'] : [];
 
 requireBuilt();
-const machine = printMachine('busy-loop cost, metrics mode: CPU time of a fixed job');
+const machine = printMachine(`busy-loop cost, ${MODE} mode: CPU time of a fixed job`);
 const PIN = !process.argv.includes('--unpinned') && hasTaskset();
 console.log(`${ROUNDS} rounds of ${UNITS} units; in each round, pairs side by side (base with each variant)` +
   (PIN ? ', both of a pair pinned to one CPU (alternating by round), the loopscope CLI on the other' : ', not pinned'));
@@ -45,11 +56,12 @@ async function plain(cpu, env = {}) {
   if (r.code !== 0) throw new Error(`busy app failed: ${r.stderr}`);
   return JSON.parse(r.stdout);
 }
-async function runProbed(cpu) {
+async function runProbed(cpu, probeFile) {
   const other = cpu === undefined ? undefined : cpu === '0' ? '1' : '0';
   const target = pinned(cpu, app[0], app.slice(1));
-  const { command, args } = pinned(other, process.execPath, [CLI, 'run', '--json', '--', target.command, ...target.args]);
-  const r = await run(command, args, { timeoutMs: 120_000 });
+  const { command, args } = pinned(other, process.execPath, [CLI, 'run', '--json', '--mode', MODE, '--', target.command, ...target.args]);
+  const env = probeFile === undefined ? process.env : { ...process.env, LOOPSCOPE_PROBE_PATH: resolve(probeFile) };
+  const r = await run(command, args, { timeoutMs: 120_000, env });
   const summary = JSON.parse(r.stdout);
   if (r.code !== 0 || summary.warnings.length || summary.samples === 0) throw new Error(`probed busy app: exit ${r.code}, ${summary.warnings.join('; ')}`);
   // Under --json the target's stdout comes out on the CLI's stderr.
@@ -58,6 +70,7 @@ async function runProbed(cpu) {
 }
 const VARIANTS = {
   probed: (cpu) => runProbed(cpu),
+  ...(COMPARE === undefined ? {} : { 'probed, --compare build': (cpu) => runProbed(cpu, COMPARE) }),
   control: (cpu) => plain(cpu),
   ...Object.fromEntries(PARTS.map((part) => [`part: ${part}`, (cpu) => plain(cpu, {
     NODE_OPTIONS: `--require ${JSON.stringify(join(FIXTURES, 'probe-parts.js'))}`,
@@ -99,4 +112,4 @@ console.log(`A/A control/base: median ${fmt(control.medianCpuRatio, 4)} (min ${f
 console.log(`busy-loop cost (extra CPU time for the same work): ${pct(cost)} (spread ${pct(probed.minCpuRatio - 1)} … ${pct(probed.maxCpuRatio - 1)}), ` +
   `main thread alone ${pct(probed.medianMainRatio - 1)}; budget ≤ ${fmt(BUDGET * 100, 0)}%: ${verdict(cost <= BUDGET)}`);
 
-save('busy-cost', { budget: BUDGET, rounds: ROUNDS, units: UNITS, pinned: PIN, machine, cost, rows, pass: cost <= BUDGET, perRound: rounds });
+save(MODE === 'metrics' ? 'busy-cost' : `busy-cost-${MODE}`, { mode: MODE, compare: COMPARE, budget: BUDGET, rounds: ROUNDS, units: UNITS, pinned: PIN, machine, cost, rows, pass: cost <= BUDGET, perRound: rounds });

@@ -37,14 +37,22 @@
 // servers of a pair until they share CPU 0 fully: then each is saturated, and the ratio of
 // requests/s within a pair is the throughput cost itself.
 //
-//   node bench/http-throughput.mjs [--quick] [--rounds N] [--seconds S] [--no-pin] [--mode m] [--concurrent [--pipelining N]] [--part p]
+// --compare <probe.js> (with --concurrent): a third pair per round, base with the same CLI using
+// another build of the probe (LOOPSCOPE_PROBE_PATH), to tell a change of the probe from drift.
+//
+//   node bench/http-throughput.mjs [--quick] [--rounds N] [--seconds S] [--no-pin] [--mode m] [--concurrent [--pipelining N] [--compare <probe.js>]] [--part p]
 
 import { spawn } from 'node:child_process';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import {
   BENCH_DIR, CLI, FIXTURES, QUICK, requireBuilt, printMachine, hasTaskset, pinned, repin, run, waitForLine, exited,
-  mean, median, min, max, sum, fmt, pct, table, verdict, save,
+  median, min, max, sum, fmt, pct, table, verdict, save, helpRequested, stringArg,
 } from './lib.mjs';
+
+helpRequested(import.meta.url);
+const COMPARE = stringArg('compare', undefined);
+if (COMPARE !== undefined && !existsSync(COMPARE)) throw new Error(`--compare: no probe build at ${COMPARE}`);
 
 const modeArg = process.argv.indexOf('--mode');
 const MODE = modeArg === -1 ? 'metrics' : process.argv[modeArg + 1];
@@ -80,19 +88,22 @@ const serverFile = join(FIXTURES, 'http-server.js');
 /** Starts one server; resolves once it listens, with its port and the server's own pid. */
 async function startServer(variant) {
   const stand = variant === 'probed' && PART !== undefined;
-  const { command, args } = variant !== 'probed'
+  const probed = variant === 'probed' || variant === 'compare';
+  const env = stand ? { ...process.env, LOOPSCOPE_BENCH_PART: PART }
+    : variant === 'compare' ? { ...process.env, LOOPSCOPE_PROBE_PATH: resolve(COMPARE) } : process.env;
+  const { command, args } = !probed
     ? pinned(SERVER_CPU, process.execPath, [serverFile])
     : stand
       ? pinned(SERVER_CPU, process.execPath, ['--require', join(FIXTURES, 'probe-parts.js'), serverFile])
       : pinned(SERVER_CPU, process.execPath, [CLI, 'run', '--json', '--mode', MODE, '--', process.execPath, serverFile]);
-  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env: stand ? { ...process.env, LOOPSCOPE_BENCH_PART: PART } : process.env });
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
   const s = { variant, child, stdout: '', stderr: '' };
   child.stdout.on('data', (d) => (s.stdout += d));
   child.stderr.on('data', (d) => (s.stderr += d));
   // Under loopscope run --json, the server's own stdout comes out on the CLI's stderr.
   const [, port, pid] = await waitForLine(child, /listening (\d+) (\d+)/);
   // The CLI process (not its child, already started on CPU 0) moves to the load's CPU.
-  if (variant === 'probed' && !stand && LOAD_CPU !== undefined) repin(child.pid, LOAD_CPU);
+  if (probed && !stand && LOAD_CPU !== undefined) repin(child.pid, LOAD_CPU);
   return Object.assign(s, { url: `http://127.0.0.1:${port}/items?q=1`, pid: Number(pid) });
 }
 
@@ -157,7 +168,7 @@ async function pairRound(variant) {
     for (const s of servers) s.child.kill('SIGTERM');
     await Promise.all(servers.map((s) => exited(s.child)));
     // What the probe saw of its server: a server sharing its CPU is "blocked" often.
-    const probe = variant === 'probed' && PART === undefined ? JSON.parse(servers[1].stdout) : undefined;
+    const probe = (variant === 'compare' || (variant === 'probed' && PART === undefined)) ? JSON.parse(servers[1].stdout) : undefined;
     return {
       ...(probe ? { blockedPerS: probe.blockedCount / (probe.durationMs / 1000), lagP99Ms: probe.lag.p99Ms } : {}),
       rpsRatio: other.rps / base.rps,
@@ -173,16 +184,20 @@ async function pairRound(variant) {
 }
 
 async function concurrent() {
-  const pairs = { probed: [], control: [] };
+  const variants = COMPARE === undefined ? ['probed', 'control'] : ['probed', 'compare', 'control'];
+  const pairs = Object.fromEntries(variants.map((v) => [v, []]));
   for (let i = 0; i < ROUNDS; i++) {
-    for (const v of i % 2 === 0 ? ['probed', 'control'] : ['control', 'probed']) pairs[v].push(await pairRound(v));
-    console.log(`  round ${String(i + 1).padStart(2)}/${ROUNDS}: CPU per request / base: probed ${fmt(pairs.probed.at(-1).cpuPerRequestRatio, 4)}, control ${fmt(pairs.control.at(-1).cpuPerRequestRatio, 4)}`);
+    // Rotated each round, so that no variant always runs first.
+    for (const v of variants.map((_, k) => variants[(k + i) % variants.length])) pairs[v].push(await pairRound(v));
+    console.log(`  round ${String(i + 1).padStart(2)}/${ROUNDS}: CPU per request / base: ${variants.map((v) => `${v} ${fmt(pairs[v].at(-1).cpuPerRequestRatio, 4)}`).join(', ')}; ` +
+      `req/s / base: ${variants.map((v) => `${v} ${fmt(pairs[v].at(-1).rpsRatio, 4)}`).join(', ')}`);
   }
   const range = (xs) => `median ${fmt(median(xs), 4)} (min ${fmt(min(xs), 4)}, max ${fmt(max(xs), 4)})`;
-  const all = [...pairs.probed, ...pairs.control];
+  const all = Object.values(pairs).flat();
   const cost = median(pairs.probed.map((p) => p.cpuPerRequestRatio)) - 1;
   console.log(`\nconcurrent pairs, pipelining ${PIPELINING}, base server ${fmt(median(all.map((p) => p.baseBusy)) * 100, 1)}% busy at ${fmt(median(all.map((p) => p.baseRps)), 0)} req/s (medians)`);
-  for (const v of ['probed', 'control']) {
+  if (COMPARE !== undefined) console.log(`  compare: the probe built at ${COMPARE}`);
+  for (const v of variants) {
     console.log(`  ${v}/base: CPU per request ${range(pairs[v].map((p) => p.cpuPerRequestRatio))}; main thread ${range(pairs[v].map((p) => p.mainPerRequestRatio))}; req/s ${range(pairs[v].map((p) => p.rpsRatio))}`);
   }
   const seen = pairs.probed.filter((p) => p.blockedPerS !== undefined);
@@ -191,7 +206,7 @@ async function concurrent() {
   }
   console.log(`cost in CPU per request: ${pct(cost)}; budget ≤ ${fmt(BUDGET * 100, 0)}%: ${verdict(cost <= BUDGET)}`);
   save(MODE === 'metrics' ? 'http-throughput-concurrent' : `http-throughput-concurrent-${MODE}`, {
-    mode: MODE, budget: BUDGET, rounds: ROUNDS, seconds: SLICES * SECONDS, warmupSeconds: WARMUP_SECONDS, connections: CONNECTIONS, pipelining: PIPELINING, pinned: PIN, machine, cost, pairs,
+    mode: MODE, compare: COMPARE, budget: BUDGET, rounds: ROUNDS, seconds: SLICES * SECONDS, warmupSeconds: WARMUP_SECONDS, connections: CONNECTIONS, pipelining: PIPELINING, pinned: PIN, machine, cost, pairs,
   });
 }
 

@@ -3,7 +3,7 @@
 // bench/.out/ (ignored by git) so that BENCHMARKS.md can be written from a real run.
 
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir, availableParallelism, cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -201,6 +201,35 @@ export function save(name, results) {
   const file = join(OUT_DIR, `${name}.json`);
   writeFileSync(file, JSON.stringify({ name, at: new Date().toISOString(), machine: machine(), ...results }, null, 2) + '\n');
   console.log(`raw results: ${file}`);
+}
+
+/** The value after `--name` on the command line, or `fallback`. */
+export function stringArg(name, fallback) {
+  const i = process.argv.indexOf(`--${name}`);
+  if (i === -1) return fallback;
+  const value = process.argv[i + 1];
+  if (value === undefined || value.startsWith('--')) {
+    console.error(`--${name} needs a value (--help says more)`);
+    process.exit(2);
+  }
+  return value;
+}
+
+/**
+ * With --help or -h: prints the bench's own header comment (the lines starting with // after
+ * the shebang) and exits. `moduleUrl`: the bench's import.meta.url.
+ */
+export function helpRequested(moduleUrl) {
+  if (!process.argv.includes('--help') && !process.argv.includes('-h')) return;
+  const lines = readFileSync(fileURLToPath(moduleUrl), 'utf8').split('\n');
+  const start = lines[0]?.startsWith('#!') ? 1 : 0;
+  const header = [];
+  for (const line of lines.slice(start)) {
+    if (!line.startsWith('//')) break;
+    header.push(line.replace(/^\/\/ ?/, ''));
+  }
+  console.log(header.join('\n'));
+  process.exit(0);
 }
 
 /** `--quick` on the command line, or BENCH_QUICK=1: fewer rounds, for checking the bench itself. */

@@ -1,0 +1,60 @@
+// Trace mode's event buffer: every lifecycle event as one row of five columns (typed arrays:
+// no object per event), handed on in batches when full and at each interval.
+
+import { performance } from 'node:perf_hooks';
+import { MAX_EVENTS_PER_BATCH, TaskEventKind } from './wire';
+
+const BATCH_EVENTS = Math.min(8192, MAX_EVENTS_PER_BATCH);
+
+export interface EventColumns {
+  readonly kinds: Uint8Array;
+  readonly asyncIds: Float64Array;
+  readonly triggerIds: Float64Array;
+  readonly timesUs: Float64Array;
+  /** Index into the collector's own type list; the sender maps it to dictionary ids. */
+  readonly typeIds: Uint16Array;
+}
+
+/** A batch of `count` events; the columns are reused once this returns. */
+export type OnBatch = (batch: EventColumns, count: number) => void;
+
+export class TraceColumns {
+  private readonly cols: EventColumns = {
+    kinds: new Uint8Array(BATCH_EVENTS),
+    asyncIds: new Float64Array(BATCH_EVENTS),
+    triggerIds: new Float64Array(BATCH_EVENTS),
+    timesUs: new Float64Array(BATCH_EVENTS),
+    typeIds: new Uint16Array(BATCH_EVENTS),
+  };
+  private n = 0;
+  private lastIdle = performance.eventLoopUtilization().idle;
+
+  constructor(private readonly onBatch: OnBatch) {}
+
+  emit(kind: number, asyncId: number, triggerId: number, typeId: number, t: number): void {
+    const cols = this.cols;
+    const n = this.n;
+    cols.kinds[n] = kind;
+    cols.asyncIds[n] = asyncId;
+    cols.triggerIds[n] = triggerId;
+    cols.typeIds[n] = typeId;
+    cols.timesUs[n] = t;
+    this.n = n + 1;
+    if (this.n === BATCH_EVENTS) this.flush();
+  }
+
+  /** A top-level callback starts: a new loop turn if the loop has been idle (in poll) since the last one. */
+  topLevel(t: number): void {
+    const idle = performance.eventLoopUtilization().idle;
+    if (idle === this.lastIdle) return;
+    this.lastIdle = idle;
+    this.emit(TaskEventKind.turn, 0, 0, 0, t);
+  }
+
+  flush(): void {
+    if (this.n === 0) return;
+    const count = this.n;
+    this.n = 0;
+    this.onBatch(this.cols, count);
+  }
+}
