@@ -4,10 +4,11 @@
 // an array index or an increment; anything costlier (stacks, percentiles, JSON) waits for
 // the interval.
 
-import { createHook, executionAsyncResource, type AsyncHook } from 'node:async_hooks';
+import { executionAsyncResource } from 'node:async_hooks';
 import { performance } from 'node:perf_hooks';
 import { CreationSites } from './creation-sites';
 import { FanOut } from './fan-out';
+import { createProbeHook } from './promise-skipping';
 import { ResourceTable, type ResourceInfo } from './resource-table';
 import { SlowCallbacks } from './slow-callbacks';
 import { TaskTypes } from './task-types';
@@ -31,16 +32,6 @@ export interface TasksCollector {
   /** Trace mode: sends what is buffered now. */
   flush(): void;
   stop(): void;
-}
-
-/** Does this Node let a hook leave promises alone (`trackPromises: false`)? */
-function canSkipPromises(): boolean {
-  let sawPromise = false;
-  const probe = createHook({ init: (_id: number, type: string) => { if (type === 'PROMISE') sawPromise = true; }, trackPromises: false } as Parameters<typeof createHook>[0]);
-  probe.enable();
-  void Promise.resolve().then(() => undefined);
-  probe.disable();
-  return !sawPromise;
 }
 
 const nowUs = (): number => performance.now() * 1000;
@@ -141,26 +132,21 @@ export function startTasks(options: TasksOptions): TasksCollector {
     }
   };
 
-  const skipPromises = !options.promises && canSkipPromises();
-  const hook: AsyncHook = createHook({
-    init,
-    before,
-    after,
-    destroy,
-    ...(options.promises && columns ? { promiseResolve } : {}),
-    ...(skipPromises ? { trackPromises: false } : {}),
-  } as Parameters<typeof createHook>[0]);
+  const hook = createProbeHook({ init, before, after, destroy, ...(options.promises && columns ? { promiseResolve } : {}) }, options.promises);
   hook.enable();
 
   return {
     promisesTracked: options.promises,
     flush: () => columns?.flush(),
     sample(): TasksSample {
+      hook.shed();
       const t = nowUs();
+      const skipping = hook.skipping;
       const sample: TasksSample = {
         timeUs: Math.round(t),
         intervalUs: Math.round(t - lastIntervalUs),
         promisesTracked: options.promises,
+        ...(skipping ? { promiseSkipping: skipping } : {}),
         types: types.take(),
         threadpool: pool.take(),
         timers: timers.take(),

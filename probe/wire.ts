@@ -215,10 +215,20 @@ export interface CreationSite {
   readonly stack: readonly StackFrame[];
 }
 
+/**
+ * How tasks and trace modes leave promises out, when they do (probe/promise-skipping.ts):
+ * Node's `trackPromises: false` option, its internal flag for the same, Node's promise hook
+ * removed through the inspector, or none (this Node tracks promises for any hook).
+ */
+export type PromiseSkipping = 'trackPromises' | 'kNoPromiseHook' | 'inspector' | 'none';
+export const PROMISE_SKIPPINGS: readonly PromiseSkipping[] = ['trackPromises', 'kNoPromiseHook', 'inspector', 'none'];
+
 export interface TasksSample {
   readonly timeUs: number;
   readonly intervalUs: number;
   readonly promisesTracked: boolean;
+  /** Without promisesTracked: how promises are left out (absent from probes before it was sent). */
+  readonly promiseSkipping?: PromiseSkipping;
   readonly types: readonly TaskTypeStats[];
   readonly threadpool: {
     readonly size: number;

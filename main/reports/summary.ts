@@ -1,7 +1,7 @@
 // The JSON summary of a session: what `--json` prints, and later what `summary` computes from
 // a recording. Pure.
 
-import type { CreationSite, ProbeMode, StackFrame } from '../../probe/wire';
+import type { CreationSite, ProbeMode, PromiseSkipping, StackFrame } from '../../probe/wire';
 import { percentileUs, type SparseHistogram } from '../../probe/log-histogram';
 import { percentileOf } from '../session/lag-histogram';
 import type { SessionData } from '../session/session-feed';
@@ -28,6 +28,8 @@ export interface Percentiles {
 
 export interface TasksSummary {
   readonly promisesTracked: boolean;
+  /** How promises were left out, when they were (see probe/promise-skipping.ts). */
+  readonly promiseSkipping?: PromiseSkipping;
   readonly byType: Readonly<Record<string, {
     readonly created: number;
     readonly destroyed: number;
@@ -156,6 +158,7 @@ function summarizeTasks(t: TasksState, trace: TraceModel): TasksSummary {
   const pool = t.threadpool;
   return {
     promisesTracked: t.promisesTracked,
+    ...(t.promiseSkipping ? { promiseSkipping: t.promiseSkipping } : {}),
     byType,
     threadpool: {
       size: pool.size, maxInFlight: pool.maxInFlight, maxQueued: pool.maxQueued, completed: pool.completed,

@@ -2,6 +2,7 @@
 
 import type { Summary, TasksSummary } from '../reports/summary';
 import { formatBytes, formatFrame, formatMs, formatPercent, userFrames } from '../common/format';
+import { promiseNote } from '../common/promise-note';
 
 const BLOCKED_LISTED = 5;
 const FRAMES_LISTED = 6;
@@ -40,7 +41,7 @@ export function renderSummaryText(s: Summary, cwd = ''): string {
 const TYPES_LISTED = 8;
 
 function taskSummaryLines(t: TasksSummary, cwd: string): string[] {
-  const lines = [`  tasks        by type${t.promisesTracked ? '' : ' (promises not tracked; --promises to include them)'}:`];
+  const lines = [`  tasks        ${promiseNote(t.promisesTracked, t.promiseSkipping)}`, '               by type:'];
   for (const [type, r] of Object.entries(t.byType).slice(0, TYPES_LISTED)) {
     lines.push(`    ${type.padEnd(20)} ${String(r.created).padStart(7)} created ${String(r.callbacks).padStart(7)} callbacks` +
       `   callback p99 ${formatMs(r.callbackMs.p99)}   queue p99 ${formatMs(r.queueMs.p99)}`);

@@ -78,6 +78,8 @@ export interface SessionView {
   readonly resources: readonly { readonly type: string; readonly count: number }[];
   /** tasks and trace modes, once a tasks sample has come. */
   readonly tasks: readonly TaskRow[] | null;
+  /** tasks and trace modes: what they do with promises and what that costs, in words (main/common/promise-note.ts). */
+  readonly promises: { readonly note: string; readonly costly: boolean } | null;
   /**
    * What the probe costs the process over its last few samples, as % of one core: its own
    * callbacks on the main thread (not tasks and trace modes' async hooks, which cannot time

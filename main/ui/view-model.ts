@@ -8,6 +8,7 @@ import type { BlockedView, RecordingView, ReplayView, SeriesPoint, SessionView, 
 import type { RecentSamples } from '../session/sample-ring';
 import type { SessionData } from '../session/session-feed';
 import { commandOf, type SessionState } from '../session/session-state';
+import { promiseNote, promisesCostly } from '../common/promise-note';
 
 const ms = (us: number): number => Math.round(us) / 1000;
 const mb = (bytes: number): number => Math.round(bytes / 10_485.76) / 100;
@@ -179,6 +180,10 @@ export function sessionView({ state, recent }: SessionData, c: ViewContext): Ses
     blocked,
     resources: latest ? [...latest.resources].sort((a, b) => b.count - a.count) : [],
     tasks: tasksRows(state),
+    promises: state.tasks.samples === 0 ? null : {
+      note: promiseNote(state.tasks.promisesTracked, state.tasks.promiseSkipping),
+      costly: promisesCostly(state.tasks.promisesTracked, state.tasks.promiseSkipping),
+    },
     probeCost: probeCost(recent),
     recording: c.recording,
     replay: c.replay,

@@ -89,7 +89,7 @@ export function SessionScreen({ api, data, onBack, onOpen }: Props) {
           </div>
         )}
       <BlockedList api={api} blocked={view.blocked} count={view.blockedCount} thresholdMs={view.config.blockThresholdMs} />
-      {view.config.mode !== 'metrics' && <TaskTable rows={view.tasks} />}
+      {view.config.mode !== 'metrics' && <TaskTable rows={view.tasks} promises={view.promises} />}
       {view.config.mode === 'trace' && <TracePanel key={view.id} api={api} sessionId={view.id} />}
     </main>
   );

@@ -1,7 +1,7 @@
 // The async tasks by resource type (tasks and trace modes), sortable by any column.
 
 import { memo, useState } from 'react';
-import type { TaskRow } from '../../main/ui/ui-api';
+import type { SessionView, TaskRow } from '../../main/ui/ui-api';
 import { sortRows } from './sort-rows';
 
 type Column = keyof TaskRow;
@@ -16,11 +16,12 @@ const COLUMNS: readonly { key: Column; label: string }[] = [
   { key: 'callbackMaxMs', label: 'callback max ms' },
 ];
 
-export const TaskTable = memo(function TaskTable({ rows }: { readonly rows: readonly TaskRow[] | null }) {
+export const TaskTable = memo(function TaskTable({ rows, promises }: { readonly rows: readonly TaskRow[] | null; readonly promises: SessionView['promises'] }) {
   const [sort, setSort] = useState<{ key: Column; descending: boolean }>({ key: 'callbacks', descending: true });
   return (
     <section className="tasks" data-testid="task-table">
       <h3>Async tasks by type</h3>
+      {promises && <p className={promises.costly ? 'warning' : 'muted'} data-testid="promise-note">{promises.note}</p>}
       {rows === null
         ? <p className="muted">Waiting for the first tasks interval…</p>
         : rows.length === 0
