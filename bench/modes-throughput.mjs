@@ -13,7 +13,8 @@
 // --mode <m>`), tasks+promises and trace+promises (with --promises), and the parts of tasks
 // and trace modes (bench/fixtures/task-parts.ts, built from the probe's own modules and
 // preloaded instead of the probe): part:hook (the probe's async hook with empty callbacks, its
-// promises left out as the probe does), part:tasks (the hook with tasks mode's callbacks,
+// promises left out as the probe does), part:hook-no-destroy (the same without a destroy
+// callback), part:tasks (the hook with tasks mode's callbacks,
 // sampled each 100 ms, nothing sent), part:trace (the same with trace mode's event columns,
 // batches thrown away). --compare <probe.js> adds each probe mode again with another build of
 // the probe (LOOPSCOPE_PROBE_PATH), named "<mode> (compare)".
@@ -47,7 +48,7 @@ if (!(SERVER in SERVERS)) throw new Error(`--server must be one of ${Object.keys
 const COMPARE = stringArg('compare', undefined);
 if (COMPARE !== undefined && !existsSync(COMPARE)) throw new Error(`--compare: no probe build at ${COMPARE}`);
 const MODES = ['metrics', 'tasks', 'trace', 'tasks+promises', 'trace+promises'];
-const PARTS = ['part:hook', 'part:tasks', 'part:trace'];
+const PARTS = ['part:hook', 'part:hook-no-destroy', 'part:tasks', 'part:trace'];
 const requested = stringArg('variants', 'control,metrics,tasks,trace').split(',');
 for (const v of requested) if (v !== 'control' && !MODES.includes(v) && !PARTS.includes(v)) throw new Error(`unknown variant ${v}; there are: control, ${[...MODES, ...PARTS].join(', ')}`);
 const VARIANTS = [...new Set(['control', ...requested, ...(COMPARE ? requested.filter((v) => MODES.includes(v)).map((v) => `${v} (compare)`) : [])])];
@@ -133,6 +134,16 @@ async function pair(node, variant) {
   }
 }
 
+/** A pair that failed (a probe that did not connect on a loaded machine, say) is run again once, and said so. */
+async function pairOrRetry(node, variant) {
+  try {
+    return await pair(node, variant);
+  } catch (err) {
+    console.log(`  (${variant} failed, run again: ${err.message.split('\n')[0]})`);
+    return pair(node, variant);
+  }
+}
+
 const range = (xs, d = 3) => `${fmt(median(xs), d)} [${fmt(min(xs), d)}–${fmt(max(xs), d)}]`;
 const results = {};
 for (const which of NODES) {
@@ -140,7 +151,7 @@ for (const which of NODES) {
   const version = (await run(node, ['--version'])).stdout.trim();
   const res = Object.fromEntries(VARIANTS.map((v) => [v, []]));
   for (let r = 0; r < ROUNDS; r++) {
-    for (const v of VARIANTS.map((_, k) => VARIANTS[(k + r) % VARIANTS.length])) res[v].push(await pair(node, v));
+    for (const v of VARIANTS.map((_, k) => VARIANTS[(k + r) % VARIANTS.length])) res[v].push(await pairOrRetry(node, v));
     console.log(`  ${version} round ${r + 1}/${ROUNDS}: req/s vs base ${VARIANTS.map((v) => `${v} ${fmt(res[v][r].rps, 3)}`).join(', ')}`);
   }
   const all = Object.values(res).flat();

@@ -3,7 +3,7 @@
 // has created so far (its fan-out). A level is an index into typed arrays: nothing is
 // allocated per callback. Deeper nesting than FAN_OUT_DEPTH is counted but not followed.
 
-import { bucketOf, LOG_BUCKETS, toSparse } from './log-histogram';
+import { bucketOfCount, LOG_BUCKETS, toSparse } from './log-histogram';
 import type { TaskType } from './task-types';
 import type { TasksSample } from './wire';
 
@@ -49,7 +49,7 @@ export class FanOut {
   /** Counts the fan-out of the callback that ran at level `d`. */
   record(d: number): void {
     const children = this.children[d]!;
-    this.hist[bucketOf(children)]!++;
+    this.hist[bucketOfCount(children)]!++;
     if (children > this.max) {
       this.max = children;
       this.maxType = this.types[d]?.name ?? '';

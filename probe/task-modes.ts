@@ -4,13 +4,16 @@
 import { startTasks, type TasksCollector } from './tasks';
 import type { FrameWriter } from './frame-writer';
 import { MessageType, type ProbeConfig } from './wire';
-import { encodeTaskEvents } from './wire-binary';
+import { encodeTaskEvents, taskEventsFrameBytes } from './wire-binary';
+import { BATCH_EVENTS } from './trace-columns';
 import { encodeTasks } from './wire-json';
 
 export class TaskModes {
   private tasks: TasksCollector | undefined;
   private key = '';
-  private readonly typeIdScratch = new Uint16Array(1 << 16);
+  private readonly typeIdScratch = new Uint16Array(BATCH_EVENTS);
+  /** Trace batches are encoded here, then copied into the ring (made when trace mode first needs it). */
+  private frame: ArrayBuffer | undefined;
 
   constructor(private readonly out: FrameWriter, private readonly probeFile: string) {}
 
@@ -29,7 +32,8 @@ export class TaskModes {
         const ids = this.out.idsFor(typeNames);
         if (!ids) return this.out.drop(MessageType.TaskEvents);
         for (let i = 0; i < count; i++) this.typeIdScratch[i] = cols.kinds[i] === 0 ? ids[cols.typeIds[i]!]! : 0;
-        this.out.write(MessageType.TaskEvents, encodeTaskEvents(count, cols.kinds, cols.asyncIds, cols.triggerIds, cols.timesUs, this.typeIdScratch));
+        this.frame ??= new ArrayBuffer(taskEventsFrameBytes(BATCH_EVENTS));
+        this.out.write(MessageType.TaskEvents, encodeTaskEvents(count, cols.kinds, cols.asyncIds, cols.triggerIds, cols.timesUs, this.typeIdScratch, this.frame));
       },
     });
   }

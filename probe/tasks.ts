@@ -9,7 +9,7 @@ import { performance } from 'node:perf_hooks';
 import { CreationSites } from './creation-sites';
 import { FanOut } from './fan-out';
 import { createProbeHook } from './promise-skipping';
-import { ResourceTable, type ResourceInfo } from './resource-table';
+import { ABSENT, RAN, ResourceTable, STACKED, TIMED } from './resource-table';
 import { SlowCallbacks } from './slow-callbacks';
 import { TaskTypes } from './task-types';
 import { ThreadPool } from './thread-pool';
@@ -51,13 +51,13 @@ export function startTasks(options: TasksOptions): TasksCollector {
   const init = (asyncId: number, type: string, triggerAsyncId: number): void => {
     try {
       if (!promisesWanted && type === 'PROMISE') return;
-      const t = nowUs();
       const c = types.of(type);
       c.created++;
       c.alive++;
-      const stack = sites.capture(c.index);
-      if (stack) sites.keep(asyncId, c.name, stack);
-      table.add(asyncId, { typeIndex: c.index, initUs: t, ran: false, stack } satisfies ResourceInfo);
+      // Trace mode times everything: its events carry times.
+      const timed = columns !== undefined || c.timesThis();
+      const t = timed ? nowUs() : 0;
+      table.add(asyncId, c.index, t, (timed ? TIMED : 0) | (sites.sample(asyncId, c.index, c.name) ? STACKED : 0));
       if (c.pool) pool.submitted();
       fanOut.created();
       if (columns) columns.emit(TaskEventKind.init, asyncId, triggerAsyncId, c.index, t);
@@ -68,24 +68,33 @@ export function startTasks(options: TasksOptions): TasksCollector {
 
   const before = (asyncId: number): void => {
     try {
-      const t = nowUs();
-      const info = table.get(asyncId);
-      // Where Node tracks promises anyway, their callbacks still come: leave them out unless asked.
-      const traced = info !== undefined || promisesWanted || !(executionAsyncResource() instanceof Promise);
-      if (columns && traced) {
-        if (fanOut.depth === 0) columns.topLevel(t);
+      const ref = table.find(asyncId);
+      if (ref === ABSENT) {
+        // Where Node tracks promises anyway, their callbacks still come: leave them out unless asked.
+        const traced = promisesWanted || !(executionAsyncResource() instanceof Promise);
+        const t = nowUs();
+        if (columns && traced) {
+          if (fanOut.depth === 0) columns.topLevel(t);
+          columns.emit(TaskEventKind.before, asyncId, 0, 0, t);
+        }
+        return fanOut.enter(asyncId, t, undefined, traced);
+      }
+      const flags = table.flags(ref);
+      // NaN: not timed (see task-types.ts).
+      const t = (flags & TIMED) !== 0 ? nowUs() : NaN;
+      const c = types.all[table.typeIndex(ref)]!;
+      if (columns) {
+        if (fanOut.depth === 0 && !c.tick) columns.topLevel(t);
         columns.emit(TaskEventKind.before, asyncId, 0, 0, t);
       }
-      const c = info ? types.all[info.typeIndex]! : undefined;
-      fanOut.enter(asyncId, t, c, traced);
-      if (!info || !c) return;
-      if (!info.ran) {
-        info.ran = true;
-        const queued = t - info.initUs;
-        c.firstCallback(queued);
+      fanOut.enter(asyncId, t, c, true);
+      if ((flags & RAN) === 0) {
+        table.setFlag(ref, RAN);
+        const queued = t - table.initUs(ref);
+        if (queued === queued) c.firstCallback(queued);
         if (c.pool) pool.calledBack(queued);
       }
-      if (c.timer) timers.firing(executionAsyncResource() as { _idleStart?: unknown; _idleTimeout?: unknown });
+      if (c.timer && t === t) timers.firing(executionAsyncResource() as { _idleStart?: unknown; _idleTimeout?: unknown }, t / 1000);
     } catch {
       // Never throw into the target.
     }
@@ -93,17 +102,21 @@ export function startTasks(options: TasksOptions): TasksCollector {
 
   const after = (asyncId: number): void => {
     try {
-      const t = nowUs();
       const d = fanOut.leave(asyncId);
       if (d < 0 || fanOut.traced[d] === 0) return;
-      if (columns) columns.emit(TaskEventKind.after, asyncId, 0, 0, t);
       fanOut.record(d);
       const c = fanOut.types[d];
-      if (!c) return;
       const start = fanOut.starts[d]!;
+      if (start !== start) {
+        c?.untimedCallback();
+        return;
+      }
+      const t = nowUs();
+      if (columns) columns.emit(TaskEventKind.after, asyncId, 0, 0, t);
+      if (!c) return;
       const duration = t - start;
       c.callback(duration);
-      if (slow.wants(duration)) slow.keep(c.name, asyncId, start, duration, table.get(asyncId)?.stack);
+      if (slow.wants(duration)) slow.keep(c.name, asyncId, start, duration, sites.stackOf(asyncId));
     } catch {
       // Never throw into the target.
     }
@@ -111,14 +124,15 @@ export function startTasks(options: TasksOptions): TasksCollector {
 
   const destroy = (asyncId: number): void => {
     try {
-      const info = table.remove(asyncId);
-      if (columns && (info || promisesWanted)) columns.emit(TaskEventKind.destroy, asyncId, 0, 0, nowUs());
-      if (!info) return;
-      const c = types.all[info.typeIndex]!;
+      const ref = table.remove(asyncId);
+      if (columns && (ref !== ABSENT || promisesWanted)) columns.emit(TaskEventKind.destroy, asyncId, 0, 0, columns.destroyTimeUs(nowUs));
+      if (ref === ABSENT) return;
+      const c = types.all[table.typeIndex(ref)]!;
       c.destroyed++;
       c.alive--;
-      if (c.pool && !info.ran) pool.dropped();
-      if (info.stack) sites.forget(asyncId);
+      const flags = table.flags(ref);
+      if (c.pool && (flags & RAN) === 0) pool.dropped();
+      if ((flags & STACKED) !== 0) sites.forget(asyncId);
     } catch {
       // Never throw into the target.
     }
@@ -152,7 +166,7 @@ export function startTasks(options: TasksOptions): TasksCollector {
         timers: timers.take(),
         fanOut: fanOut.take(),
         slowCallbacks: slow.take(sites),
-        liveSites: sites.take(),
+        liveSites: sites.take(t - lastIntervalUs),
         untracked: table.untracked,
       };
       lastIntervalUs = t;

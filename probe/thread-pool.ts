@@ -20,8 +20,9 @@ export class ThreadPool {
     if (++this.inFlight > this.maxInFlight) this.maxInFlight = this.inFlight;
   }
 
+  /** A request's callback runs; `queuedUs` is NaN when the request was not timed. */
   calledBack(queuedUs: number): void {
-    this.hist[bucketOf(queuedUs)]!++;
+    if (queuedUs === queuedUs) this.hist[bucketOf(queuedUs)]!++;
     this.completed++;
     if (this.inFlight > 0) this.inFlight--;
   }

@@ -24,10 +24,10 @@ export class TimerLateness {
   private lateMaxUs = 0;
   private readonly hist = new Uint32Array(LOG_BUCKETS);
 
-  /** A timer's callback starts: `timer` is its resource. */
-  firing(timer: { _idleStart?: unknown; _idleTimeout?: unknown }): void {
+  /** A timer's callback starts at `nowMs` (performance.now()): `timer` is its resource. */
+  firing(timer: { _idleStart?: unknown; _idleTimeout?: unknown }, nowMs: number): void {
     if (typeof timer._idleStart !== 'number' || typeof timer._idleTimeout !== 'number' || Number.isNaN(this.clockOffsetMs)) return;
-    const late = Math.max(0, (performance.now() - this.clockOffsetMs - timer._idleStart - timer._idleTimeout) * 1000);
+    const late = Math.max(0, (nowMs - this.clockOffsetMs - timer._idleStart - timer._idleTimeout) * 1000);
     this.fired++;
     this.hist[bucketOf(late)]!++;
     if (late > this.lateMaxUs) this.lateMaxUs = late;

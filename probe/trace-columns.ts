@@ -4,7 +4,8 @@
 import { performance } from 'node:perf_hooks';
 import { MAX_EVENTS_PER_BATCH, TaskEventKind } from './wire';
 
-const BATCH_EVENTS = Math.min(8192, MAX_EVENTS_PER_BATCH);
+/** Events per batch at most. */
+export const BATCH_EVENTS = Math.min(8192, MAX_EVENTS_PER_BATCH);
 
 export interface EventColumns {
   readonly kinds: Uint8Array;
@@ -18,6 +19,9 @@ export interface EventColumns {
 /** A batch of `count` events; the columns are reused once this returns. */
 export type OnBatch = (batch: EventColumns, count: number) => void;
 
+/** Destroys in a row that share one clock read, at most (Node delivers them in batches). */
+const DESTROYS_PER_READ = 16;
+
 export class TraceColumns {
   private readonly cols: EventColumns = {
     kinds: new Uint8Array(BATCH_EVENTS),
@@ -27,11 +31,17 @@ export class TraceColumns {
     typeIds: new Uint16Array(BATCH_EVENTS),
   };
   private n = 0;
-  private lastIdle = performance.eventLoopUtilization().idle;
+  // The loop's idle time: it grows when the loop has waited in poll, i.e. a new turn began.
+  // One native call; eventLoopUtilization() would read the clock and make an object too.
+  private readonly timing = performance.nodeTiming;
+  private lastIdle = this.timing.idleTime;
+  /** Destroys emitted since the clock was last read for one; -1 after any other event. */
+  private destroysSinceRead = -1;
 
   constructor(private readonly onBatch: OnBatch) {}
 
   emit(kind: number, asyncId: number, triggerId: number, typeId: number, t: number): void {
+    if (kind !== TaskEventKind.destroy) this.destroysSinceRead = -1;
     const cols = this.cols;
     const n = this.n;
     cols.kinds[n] = kind;
@@ -43,9 +53,24 @@ export class TraceColumns {
     if (this.n === BATCH_EVENTS) this.flush();
   }
 
+  /**
+   * The time of a destroy event. Node delivers destroys in batches, one JavaScript call each,
+   * a fraction of a µs apart: a run of them shares a clock read (it is most of what an event
+   * costs), read again every DESTROYS_PER_READ so that a long batch's times stay within a few µs.
+   */
+  destroyTimeUs(nowUs: () => number): number {
+    const n = this.destroysSinceRead;
+    if (n >= 0 && n < DESTROYS_PER_READ && this.n > 0) {
+      this.destroysSinceRead = n + 1;
+      return this.cols.timesUs[this.n - 1]!;
+    }
+    this.destroysSinceRead = 1;
+    return nowUs();
+  }
+
   /** A top-level callback starts: a new loop turn if the loop has been idle (in poll) since the last one. */
   topLevel(t: number): void {
-    const idle = performance.eventLoopUtilization().idle;
+    const idle = this.timing.idleTime;
     if (idle === this.lastIdle) return;
     this.lastIdle = idle;
     this.emit(TaskEventKind.turn, 0, 0, 0, t);

@@ -165,9 +165,17 @@ export function decodeDictionary(payload: Uint8Array): [number, string][] {
 // u16 typeId, u8 kind.
 const EVENT_BYTES = 8 * 3 + 2 + 1;
 
+/** The bytes a frame of `count` task events takes. */
+export const taskEventsFrameBytes = (count: number): number => HEADER_BYTES + 8 + count * EVENT_BYTES;
+
+/**
+ * `into`: a buffer to encode into (its start, reused frame after frame: a batch's frame is
+ * hundreds of kB, which V8 would otherwise allocate outside its young generation each time).
+ */
 export function encodeTaskEvents(count: number, kinds: Uint8Array, asyncIds: Float64Array, triggerIds: Float64Array,
-  timesUs: Float64Array, typeIds: Uint16Array): Uint8Array {
-  const out = new Uint8Array(HEADER_BYTES + 8 + count * EVENT_BYTES);
+  timesUs: Float64Array, typeIds: Uint16Array, into?: ArrayBuffer): Uint8Array {
+  const bytes = taskEventsFrameBytes(count);
+  const out = into && into.byteLength >= bytes ? new Uint8Array(into, 0, bytes) : new Uint8Array(bytes);
   const view = new DataView(out.buffer);
   view.setUint32(0, 4 + 8 + count * EVENT_BYTES, true);
   view.setUint8(4, PROTOCOL_VERSION);

@@ -191,10 +191,14 @@ export interface TaskTypeStats {
   readonly destroyed: number;
   readonly alive: number;
   readonly callbacks: number;
-  /** Callback durations, µs, as a sparse log histogram (see log-histogram.ts). */
+  /**
+   * Callback durations, µs, as a sparse log histogram (see log-histogram.ts). Of every
+   * callback, or in tasks mode of a busy type's sample (probe/task-types.ts): then it counts
+   * fewer than `callbacks`.
+   */
   readonly callbackUs: SparseHistogram;
   readonly callbackMaxUs: number;
-  /** Time from a resource's creation to its first callback, µs. */
+  /** Time from a resource's creation to its first callback, µs (of the same sample). */
   readonly queueUs: SparseHistogram;
   readonly queueMaxUs: number;
 }

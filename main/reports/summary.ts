@@ -2,7 +2,7 @@
 // a recording. Pure.
 
 import type { CreationSite, ProbeMode, PromiseSkipping, StackFrame } from '../../probe/wire';
-import { percentileUs, type SparseHistogram } from '../../probe/log-histogram';
+import { countOf, percentileUs, type SparseHistogram } from '../../probe/log-histogram';
 import { percentileOf } from '../session/lag-histogram';
 import type { SessionData } from '../session/session-feed';
 import { commandOf } from '../session/session-state';
@@ -35,6 +35,8 @@ export interface TasksSummary {
     readonly destroyed: number;
     readonly alive: number;
     readonly callbacks: number;
+    /** Callbacks whose durations were taken: fewer than `callbacks` for a busy type (the probe times a sample). */
+    readonly callbacksTimed: number;
     readonly callbackMs: Percentiles;
     readonly queueMs: Percentiles;
   }>>;
@@ -150,7 +152,7 @@ function summarizeTasks(t: TasksState, trace: TraceModel): TasksSummary {
   const byType: Record<string, TasksSummary['byType'][string]> = {};
   for (const r of Object.values(t.byType).sort((a, b) => b.callbacks - a.callbacks || b.created - a.created)) {
     byType[r.type] = {
-      created: r.created, destroyed: r.destroyed, alive: r.alive, callbacks: r.callbacks,
+      created: r.created, destroyed: r.destroyed, alive: r.alive, callbacks: r.callbacks, callbacksTimed: countOf(r.callbackUs),
       callbackMs: pct(r.callbackUs, r.callbackMaxUs),
       queueMs: pct(r.queueUs, r.queueMaxUs),
     };

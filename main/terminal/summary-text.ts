@@ -43,12 +43,15 @@ const TYPES_LISTED = 8;
 function taskSummaryLines(t: TasksSummary, cwd: string): string[] {
   const lines = [`  tasks        ${promiseNote(t.promisesTracked, t.promiseSkipping)}`, '               by type:'];
   for (const [type, r] of Object.entries(t.byType).slice(0, TYPES_LISTED)) {
+    // "≈": the durations of a sample of the callbacks (a busy type is timed on a sample).
+    const about = r.callbacksTimed < r.callbacks ? '≈' : ' ';
     lines.push(`    ${type.padEnd(20)} ${String(r.created).padStart(7)} created ${String(r.callbacks).padStart(7)} callbacks` +
-      `   callback p99 ${formatMs(r.callbackMs.p99)}   queue p99 ${formatMs(r.queueMs.p99)}`);
+      `   callback p99 ${about}${formatMs(r.callbackMs.p99)}   queue p99 ${about}${formatMs(r.queueMs.p99)}`);
   }
   const pool = t.threadpool;
   lines.push(`  thread pool  ${pool.size} threads, up to ${pool.maxInFlight} requests at once, wait p99 ${formatMs(pool.queueMsP99)}` +
     (pool.saturated ? `: SATURATED (${pool.maxQueued} queued at most; raise UV_THREADPOOL_SIZE or do less at once)` : ''));
+  if (Object.values(t.byType).some((r) => r.callbacksTimed < r.callbacks)) lines.push('               ≈: from a sample (busy types are timed on some of their resources)');
   if (t.timers.fired > 0) lines.push(`  timers       ${t.timers.fired} fired, late p50 ${formatMs(t.timers.lateMsP50)}, p99 ${formatMs(t.timers.lateMsP99)}, max ${formatMs(t.timers.lateMsMax)}`);
   if (t.fanOut.max > 0) lines.push(`  fan-out      one ${t.fanOut.maxType} callback created ${t.fanOut.max} resources (p99 ${t.fanOut.p99})`);
   for (const g of t.growing) {

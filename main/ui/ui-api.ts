@@ -51,6 +51,8 @@ export interface TaskRow {
   readonly destroyed: number;
   readonly alive: number;
   readonly callbacks: number;
+  /** Callbacks whose durations were taken (the percentiles are theirs): a busy type is timed on a sample. */
+  readonly callbacksTimed: number;
   readonly callbackP50Ms: number;
   readonly callbackP99Ms: number;
   readonly callbackMaxMs: number;

@@ -3,7 +3,7 @@
 
 import type { MetricsSample, ProbeConfig } from '../../probe/wire';
 import { DEFAULT_CONFIG } from '../../probe/constants';
-import { percentileUs } from '../../probe/log-histogram';
+import { countOf, percentileUs } from '../../probe/log-histogram';
 import type { BlockedView, RecordingView, ReplayView, SeriesPoint, SessionView, TaskRow } from './ui-api';
 import type { RecentSamples } from '../session/sample-ring';
 import type { SessionData } from '../session/session-feed';
@@ -108,6 +108,7 @@ function tasksRows(state: SessionState): TaskRow[] | null {
     destroyed: t.destroyed,
     alive: t.alive,
     callbacks: t.callbacks,
+    callbacksTimed: countOf(t.callbackUs),
     callbackP50Ms: ms(percentileUs(t.callbackUs, 50, t.callbackMaxUs)),
     callbackP99Ms: ms(percentileUs(t.callbackUs, 99, t.callbackMaxUs)),
     callbackMaxMs: ms(t.callbackMaxUs),

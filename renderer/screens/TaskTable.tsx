@@ -11,6 +11,7 @@ const COLUMNS: readonly { key: Column; label: string }[] = [
   { key: 'destroyed', label: 'destroyed' },
   { key: 'alive', label: 'alive' },
   { key: 'callbacks', label: 'callbacks' },
+  { key: 'callbacksTimed', label: 'timed' },
   { key: 'callbackP50Ms', label: 'callback p50 ms' },
   { key: 'callbackP99Ms', label: 'callback p99 ms' },
   { key: 'callbackMaxMs', label: 'callback max ms' },
