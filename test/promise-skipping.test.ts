@@ -5,8 +5,13 @@
 // observes Node's promise hooks itself; loopscope's hook comes and goes by reconfiguring the
 // probe over its real socket.
 
-import { afterEach, describe, expect, it } from 'vitest';
-import { runProbed, waitFor, type ProbedRun } from './helpers/probe-harness';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildSync } from 'esbuild';
+import { FIXTURES, REPO, runProbed, waitFor, type ProbedRun } from './helpers/probe-harness';
 import { NODE_VERSIONS, otherNode } from './helpers/node-versions';
 import type { ProbeConnection } from '../main/server/probe-server';
 import type { PromiseSkipping } from '../probe/wire';
@@ -204,5 +209,37 @@ describe.each([NODE_VERSIONS[20], NODE_VERSIONS[22]])('tasks mode with --promise
     await app.ours(false);
     expect(await app.step('installed')).toMatchObject(notInstalled);
     await app.end();
+  });
+});
+
+// The probe's promise module alone, bundled as the probe bundles it, in a fixture that counts
+// what reaches its hook: Node tracks each promise's destruction for any hook with `destroy`
+// when an app hook is enabled after it, unless shed() has Node rebuild its promise hook.
+const bundleDir = mkdtempSync(join(tmpdir(), 'loopscope-promise-skipping-'));
+afterAll(() => rmSync(bundleDir, { recursive: true, force: true }));
+let built: string | undefined;
+const bundled = (): string => {
+  if (built) return built;
+  const out = join(bundleDir, 'promise-skipping.js');
+  buildSync({ entryPoints: [join(REPO, 'probe', 'promise-skipping.ts')], outfile: out, bundle: true, platform: 'node', format: 'cjs', target: 'node18', logLevel: 'warning' });
+  return (built = out);
+};
+
+describe.each([NODE_VERSIONS[20], NODE_VERSIONS[22], NODE_VERSIONS[26]])('the hook on Node %s, with an app hook enabled after it', (version) => {
+  it('has Node track no promise\'s destruction for it once it has shed, and leaves the app its promises', async (ctx) => {
+    const other = await otherNode(version);
+    if ('reason' in other) return ctx.skip(`no Node ${version}: ${other.reason}`);
+    const { stdout, stderr } = await new Promise<{ stdout: string; stderr: string }>((resolve, reject) => {
+      execFile(other.node, ['--expose-gc', join(FIXTURES, 'promise-destroys.js')], { env: { ...process.env, PROMISE_SKIPPING: bundled() }, timeout: 30_000 },
+        (err, out, errOut) => (err ? reject(err) : resolve({ stdout: out, stderr: errOut })));
+    });
+    expect(stderr).toBe('');
+    const seen = JSON.parse(stdout) as { skipping: string; beforeShed: number; afterShed: number; appWithOurs: number; appAfterOurs: number };
+    expect(seen.skipping).toBe(EXPECTED[version]);
+    // About two promises an await: each one's destroy reached our hook until it shed.
+    expect(seen.beforeShed).toBeGreaterThan(1000);
+    expect(seen.afterShed).toBeLessThan(50);
+    expect(seen.appWithOurs).toBeGreaterThan(1000);
+    expect(seen.appAfterOurs).toBeGreaterThan(1000);
   });
 });
