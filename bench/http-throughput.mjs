@@ -46,7 +46,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import {
-  BENCH_DIR, CLI, FIXTURES, QUICK, requireBuilt, printMachine, hasTaskset, pinned, repin, run, waitForLine, exited,
+  BENCH_DIR, CLI, FIXTURES, QUICK, requireBuilt, printMachine, hasTaskset, pinned, repin, run, waitForLine, exited, driveAtOnce,
   median, min, max, sum, fmt, pct, table, verdict, save, helpRequested, stringArg,
 } from './lib.mjs';
 
@@ -154,17 +154,7 @@ async function pairRound(variant) {
   const servers = [];
   try {
     for (const v of ['base', variant]) servers.push(await startServer(v));
-    const runs = await Promise.all(servers.map((s) => {
-      const plan = { targets: [{ name: s.variant, url: s.url, pid: s.pid }], warmupSeconds: WARMUP_SECONDS, rounds: 1, seconds: SLICES * SECONDS, connections: CONNECTIONS, pipelining: PIPELINING };
-      const load = pinned(LOAD_CPU, process.execPath, [join(BENCH_DIR, 'load.mjs'), JSON.stringify(plan)]);
-      return run(load.command, load.args, { timeoutMs: 3 * (WARMUP_SECONDS + SLICES * SECONDS) * 1000 + 60_000 });
-    }));
-    const [base, other] = runs.map((r) => {
-      if (r.code !== 0) throw new Error(`load generator failed (${r.code}): ${r.stderr}`);
-      const [slice] = JSON.parse(r.stdout).slices;
-      if (slice.errors || slice.non2xx || slice.timeouts) throw new Error(`${slice.target}: ${slice.errors} errors, ${slice.timeouts} timeouts, ${slice.non2xx} non-2xx`);
-      return { ...slice, cpu: slice.cpu[slice.target] };
-    });
+    const [base, other] = await driveAtOnce(servers, { warmupSeconds: WARMUP_SECONDS, seconds: SLICES * SECONDS, connections: CONNECTIONS, pipelining: PIPELINING, cpu: LOAD_CPU });
     for (const s of servers) s.child.kill('SIGTERM');
     await Promise.all(servers.map((s) => exited(s.child)));
     // What the probe saw of its server: a server sharing its CPU is "blocked" often.

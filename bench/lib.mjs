@@ -187,6 +187,37 @@ export function waitForLine(child, pattern, timeoutMs = 10_000) {
   });
 }
 
+/**
+ * Drives each server (`{ variant, url, pid }`) with its own load generator (bench/load.mjs,
+ * pinned to `cpu`), all at the same time, and returns each one's slice: requests/s, latency, and
+ * its own CPU time as `cpu`. Fails on any error, timeout or non-2xx answer.
+ */
+export async function driveAtOnce(servers, { warmupSeconds, seconds, connections, pipelining, cpu }) {
+  const runs = await Promise.all(servers.map((s) => {
+    const plan = { targets: [{ name: s.variant, url: s.url, pid: s.pid }], warmupSeconds, rounds: 1, seconds, connections, pipelining };
+    const load = pinned(cpu, process.execPath, [join(BENCH_DIR, 'load.mjs'), JSON.stringify(plan)]);
+    return run(load.command, load.args, { timeoutMs: 3 * (warmupSeconds + seconds) * 1000 + 60_000 });
+  }));
+  return runs.map((r) => {
+    if (r.code !== 0) throw new Error(`load generator failed (${r.code}): ${r.stderr}`);
+    const [slice] = JSON.parse(r.stdout).slices;
+    if (slice.errors || slice.non2xx || slice.timeouts) throw new Error(`${slice.target}: ${slice.errors} errors, ${slice.timeouts} timeouts, ${slice.non2xx} non-2xx`);
+    return { ...slice, cpu: slice.cpu[slice.target] };
+  });
+}
+
+/**
+ * Builds bench/fixtures/task-parts.ts (the parts of tasks and trace modes, from the probe's own
+ * modules) into bench/.out and returns the file, to be preloaded with --require.
+ */
+export async function buildTaskParts() {
+  const out = join(OUT_DIR, 'task-parts.js');
+  const { build } = await import('esbuild');
+  mkdirSync(OUT_DIR, { recursive: true });
+  await build({ entryPoints: [join(FIXTURES, 'task-parts.ts')], outfile: out, bundle: true, platform: 'node', format: 'cjs', target: 'node18', logLevel: 'warning', absWorkingDir: ROOT });
+  return out;
+}
+
 /** Resolves once the child has exited (at once if it already has). */
 export function exited(child) {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();

