@@ -78,6 +78,23 @@ class App {
     }, 'tasks mode to end');
   }
 
+  /** loopscope dies: its end of the socket goes, with no word to the probe. */
+  async loopscopeDies(): Promise<void> {
+    this.connection.destroy();
+    await this.run.closed;
+  }
+
+  /** Asks until Node's promise hooks are gone (the probe stops on its own clock), or fails. */
+  async untilNotInstalled(what: string): Promise<void> {
+    const deadline = Date.now() + 10_000;
+    let seen = await this.step('installed');
+    while ((seen.before || seen.init) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50));
+      seen = await this.step('installed');
+    }
+    expect(seen, what).toMatchObject(notInstalled);
+  }
+
   latestTasks(): NonNullable<ReturnType<ProbedRun['state']>['tasks']['latest']> {
     const latest = this.run.state().tasks.latest;
     expect(latest, 'a tasks sample').toBeDefined();
@@ -208,6 +225,27 @@ describe.each([NODE_VERSIONS[20], NODE_VERSIONS[22]])('tasks mode with --promise
     await app.step('als-off');
     await app.ours(false);
     expect(await app.step('installed')).toMatchObject(notInstalled);
+    await app.end();
+  });
+});
+
+describe.each([NODE_VERSIONS[20], NODE_VERSIONS[22], NODE_VERSIONS[26]])('loopscope dying in tasks mode on Node %s', (version) => {
+  it("leaves the app's own hooks their promises, and no promise hook once they are off", async (ctx) => {
+    const other = await otherNode(version);
+    if ('reason' in other) return ctx.skip(`no Node ${version}: ${other.reason}`);
+    const app = (running = await App.start(other.node, false, nodeArgsFor(version)));
+    // Ours first, then the app's APM hook and ALS; shed once with them on.
+    await app.ours(true);
+    await app.step('apm-on');
+    expect((await app.step('als-run')).alsWorks).toBe(true);
+    await app.shed();
+    await app.loopscopeDies();
+    expect((await app.step('apm-check')).apmPromiseInits, 'APM after loopscope died').toBeGreaterThan(0);
+    expect((await app.step('als-run')).alsWorks, 'ALS after loopscope died').toBe(true);
+    // With no interval left to shed at, Node's own bookkeeping must take the promise hook away.
+    await app.step('apm-off');
+    await app.step('als-off');
+    await app.untilNotInstalled('the app\'s hooks off after loopscope died');
     await app.end();
   });
 });
