@@ -5,6 +5,7 @@
 import { performance } from 'node:perf_hooks';
 import { describeOptions, parseArgs, UsageError, type OptionSpec } from './args';
 import { configFrom, recordOption, SESSION_OPTIONS } from './run-command';
+import { watchFleet } from './fleet-options';
 import { SessionWatch } from './session-watch';
 import { attachToProcess, type Attached } from '../attach/attach';
 import { AttachError } from '../attach/errors';
@@ -91,7 +92,9 @@ export async function attachCommand(argv: readonly string[]): Promise<number> {
 
   const recording = recordOption(parsed.options);
   const server = await startProbeServer();
-  const watch = new SessionWatch(server, { json, durationS, status: `attaching to process ${pid}…`, accept: (c) => c.hello.pid === pid, ...recording });
+  const headless = parsed.options['headless'] === true;
+  const watch = new SessionWatch(server, { json, headless, durationS, status: `attaching to process ${pid}…`, accept: (c) => c.hello.pid === pid, ...recording });
+  const fleet = await watchFleet(parsed.options, watch);
   let firstSampleMs: number | undefined;
   watch.onSession((s) => s.onFrame((_raw, _at, m) => {
     if (m.type === 'metrics' && firstSampleMs === undefined) firstSampleMs = performance.now();
@@ -115,6 +118,7 @@ export async function attachCommand(argv: readonly string[]): Promise<number> {
     });
   } catch (err) {
     await watch.abandon();
+    await fleet?.stop();
     if (err instanceof AttachError) {
       process.stderr.write(`loopscope attach: ${err.message}\n`);
       return err.exitCode;
@@ -148,5 +152,6 @@ export async function attachCommand(argv: readonly string[]): Promise<number> {
     watch.warnings.push(`process ${pid} exited during the session${exitCode === null ? '' : ` with code ${exitCode}`}`);
   }
   await watch.finish({ exitCode, finalFramesMs: FINAL_FRAMES_MS, extra: describeAttach(attached, firstSampleMs) });
+  await fleet?.stop();
   return 0;
 }
