@@ -18,7 +18,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
 import { join } from 'node:path';
 import { launch } from '../main/launch/launch';
-import { startProbeServer } from '../main/server/probe-server';
+import { startProbeServer, type ProbeServer } from '../main/server/probe-server';
 import { LiveSource } from '../main/session/live-source';
 import { LoopSet, loopOf } from '../main/fleet/loop-set';
 import { FleetExporter } from '../main/fleet/fleet-exporter';
@@ -52,6 +52,7 @@ const INTERVAL_MS = option('interval', QUICK ? 2 : 10) * 1000;
 const WINDOW_MS = option('window', QUICK ? 8 : 40) * 1000;
 const ROUNDS = option('rounds', QUICK ? 1 : 3);
 const SETTLE_MS = 2000;
+const STARTUP_MS = 8000;
 const OUT = process.argv.find((a) => a.startsWith('--out='))?.slice('--out='.length);
 const ROOT = join(__dirname, '..', '..');
 
@@ -108,8 +109,22 @@ async function main(): Promise<void> {
     sources.push(source);
     loops.add(loopOf(source));
   });
+  const rejected: string[] = [];
+  server.onRejected((reason) => rejected.push(reason));
   const targets: ChildProcess[] = [];
+  const helpers: ChildProcess[] = [];
+  try {
+    await measureAll(server, loops, sources, targets, helpers, rejected);
+  } finally {
+    for (const t of [...targets, ...helpers]) t.kill('SIGKILL');
+    await server.close();
+  }
+}
+
+async function measureAll(server: ProbeServer, loops: LoopSet, sources: LiveSource[], targets: ChildProcess[], helpers: ChildProcess[], rejected: string[]): Promise<void> {
   for (let i = 0; i < LOOPS; i++) {
+    // A few at a time: 32 Node processes starting at once on 2 cores take long to connect.
+    if (i % 4 === 3) await sleep(300);
     targets.push(launch({
       command: process.execPath, args: [join(ROOT, 'bench', 'fixtures', 'fleet-app.js')],
       config: { mode: 'metrics', promises: false, intervalMs: 100, blockThresholdMs: 50 },
@@ -119,11 +134,13 @@ async function main(): Promise<void> {
   }
   const promPort = 20000 + Math.floor(Math.random() * 20000);
   const helper = spawn(process.execPath, ['-e', HELPER, String(promPort), String(INTERVAL_MS)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  helpers.push(helper);
   const sinkPort = Number((await lineFrom(helper, /sink (\d+)/))[1]);
-  const deadline = Date.now() + 30_000;
+  const deadline = Date.now() + 90_000;
   while (sources.length < LOOPS && Date.now() < deadline) await sleep(100);
-  if (sources.length < LOOPS) throw new Error(`only ${sources.length} of ${LOOPS} probes connected`);
-  await sleep(SETTLE_MS);
+  if (sources.length < LOOPS) throw new Error(`only ${sources.length} of ${LOOPS} probes connected${rejected.length ? `; refused: ${rejected.join('; ')}` : ''}`);
+  // The targets' start (loading, compiling) is over before anything is measured.
+  await sleep(STARTUP_MS);
 
   const targetsCpu = (): number => targets.reduce((a, t) => a + processCpuMs(t.pid!), 0);
   const measure = async (): Promise<{ ownMsPerS: number; targetsMsPerS: number }> => {
@@ -138,8 +155,7 @@ async function main(): Promise<void> {
 
   const rows: { round: number; watch: number; exporting: number; targetsWatch: number; targetsExport: number }[] = [];
   let traffic = '';
-  for (let round = 1; round <= ROUNDS; round++) {
-    const watch = await measure();
+  const exportPhase = async (): Promise<{ ownMsPerS: number; targetsMsPerS: number }> => {
     const exporter = await FleetExporter.start(loops, {
       prometheus: { host: '127.0.0.1', port: promPort },
       otlp: otlpSettings(`http://127.0.0.1:${sinkPort}`, {}),
@@ -147,10 +163,18 @@ async function main(): Promise<void> {
       log: (line) => console.log(`  loopscope: ${line}`),
     });
     await sleep(SETTLE_MS);
-    const exporting = await measure();
+    const m = await measure();
     helper.kill('SIGUSR2');
     traffic = (await lineFrom(helper, /\{.*\}/))[0];
     await exporter.shutdown();
+    await sleep(SETTLE_MS);
+    return m;
+  };
+  for (let round = 1; round <= ROUNDS; round++) {
+    // Alternate which phase comes first, so that a drift of the machine's load cancels out.
+    const [watch, exporting] = round % 2 === 1
+      ? [await measure(), await exportPhase()]
+      : await exportPhase().then(async (e) => [await measure(), e] as const);
     rows.push({ round, watch: watch.ownMsPerS, exporting: exporting.ownMsPerS, targetsWatch: watch.targetsMsPerS, targetsExport: exporting.targetsMsPerS });
     console.log(`round ${round}: loopscope ${watch.ownMsPerS.toFixed(2)} → ${exporting.ownMsPerS.toFixed(2)} ms/s (export cost ${((exporting.ownMsPerS - watch.ownMsPerS) / 10).toFixed(3)}% of a core); targets ${watch.targetsMsPerS.toFixed(1)} → ${exporting.targetsMsPerS.toFixed(1)} ms/s; receiver and scraper so far: ${traffic}`);
   }
@@ -163,9 +187,6 @@ async function main(): Promise<void> {
     mkdirSync(join(OUT, '..'), { recursive: true });
     writeFileSync(OUT, JSON.stringify({ loops: LOOPS, intervalMs: INTERVAL_MS, windowMs: WINDOW_MS, rows, costs, targetRatio, traffic }, null, 2));
   }
-  for (const t of targets) t.kill('SIGKILL');
-  helper.kill('SIGKILL');
-  await server.close();
 }
 
 main().catch((err: unknown) => {

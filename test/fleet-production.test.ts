@@ -73,6 +73,23 @@ describe('loopscope run --headless', () => {
     }
   }, 90_000);
 
+  it('attaches again when the probe goes away while the program runs on, and exports the new session', async () => {
+    const port = await freePort();
+    const run = startCli(['run', '--headless', '--prometheus', `127.0.0.1:${port}`, '--', process.execPath, join(FIXTURES, 'probe-stops.js')], {
+      STOP_AFTER_MS: '1500', RUN_MS: '15000',
+    });
+    await waitFor(async () => ((run.stderr().match(/probe connected/g) ?? []).length >= 2 ? true : undefined), 25_000, run.stderr);
+    expect(run.stderr()).toMatch(/probe disconnected\n.*runs on without its probe: attaching again/);
+    // One series per loop (the ended session is replaced, not kept beside the new one), counting again.
+    await waitFor(async () => {
+      const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      const counts = [...text.matchAll(/^loopscope_eventloop_blocked_total\{[^}]*\} (\d+)$/gm)].map((m) => Number(m[1]));
+      return counts.length === 1 && counts[0]! >= 2 ? true : undefined;
+    }, 15_000, run.stderr);
+    run.child.kill('SIGTERM');
+    expect((await run.exit).code, run.stderr()).toBe(0);
+  }, 60_000);
+
   it('refuses a port in use, and a bad --prometheus, in one line', async () => {
     const busy = createServer();
     await new Promise<void>((r) => busy.listen(0, '127.0.0.1', () => r()));

@@ -2,11 +2,11 @@
 // over its HTTP API answers the lag p99, the utilization and the blocked count of a program
 // that blocks its loop for 150 ms every 400 ms.
 
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FIXTURES } from './helpers/probe-harness';
+import { FIXTURES, REPO } from './helpers/probe-harness';
 import { freePort, startCli, startProcess, stopAll, waitFor, type Running } from './helpers/fleet';
 
 const PROMETHEUS = '/usr/bin/prometheus';
@@ -52,9 +52,10 @@ describe.skipIf(!present)(`a real Prometheus scraping loopscope${present ? '' : 
     rmSync(dir, { recursive: true, force: true });
   });
 
+  const ask = async (promql: string): Promise<{ status: string; error?: string; data: { result: Sample[] } }> =>
+    (await (await fetch(`${api}/query?query=${encodeURIComponent(promql)}`)).json()) as { status: string; error?: string; data: { result: Sample[] } };
   const query = async (promql: string): Promise<Sample[] | undefined> => {
-    const res = await fetch(`${api}/query?query=${encodeURIComponent(promql)}`);
-    const body = (await res.json()) as { status: string; data: { result: Sample[] } };
+    const body = await ask(promql);
     return body.status === 'success' && body.data.result.length > 0 ? body.data.result : undefined;
   };
 
@@ -82,5 +83,20 @@ describe.skipIf(!present)(`a real Prometheus scraping loopscope${present ? '' : 
     expect(Number(slow[0]!.value[1])).toBeGreaterThanOrEqual(3);
     const info = await waitFor(() => query('target_info{job="loopscope"}'), 10_000, why);
     expect(info[0]!.metric).toMatchObject({ service_name: 'blocker', process_runtime_name: 'nodejs' });
+  }, 60_000);
+
+  it('answers every query of the Grafana dashboard in docs/ (Grafana itself is not tested here)', async () => {
+    const dashboard = JSON.parse(readFileSync(join(REPO, 'docs', 'grafana-dashboard.json'), 'utf8')) as { panels: { title: string; targets: { expr: string }[] }[] };
+    expect(dashboard.panels.length).toBeGreaterThan(8);
+    for (const panel of dashboard.panels) {
+      for (const { expr } of panel.targets) {
+        const promql = expr.replaceAll('$job', 'loopscope').replaceAll('$instance', '.*');
+        const body = await ask(promql);
+        expect(body.status, `${panel.title}: ${promql}: ${body.error}`).toBe('success');
+        // Thread-pool metrics need tasks mode; dropped frames appear once the probe drops some.
+        if (/threadpool|dropped/.test(expr)) continue;
+        await waitFor(() => query(promql), 10_000, () => `${panel.title}: no data for ${promql}`);
+      }
+    }
   }, 60_000);
 });

@@ -11,7 +11,8 @@ import { probePath } from '../launch/probe-path';
 import { launch } from '../launch/launch';
 import { SessionWatch } from './session-watch';
 import { RecordingWriter } from '../recording/recording-writer';
-import { FLEET_OPTIONS, watchFleet } from './fleet-options';
+import { FLEET_OPTIONS, fleetLog, watchFleet } from './fleet-options';
+import { reattachWhenLost } from './reattach';
 
 export const SESSION_OPTIONS: readonly OptionSpec[] = [
   { name: 'mode', kind: 'string', valueName: 'mode', choices: PROBE_MODES, description: `what to collect: ${PROBE_MODES.join(' | ')} (default ${DEFAULT_CONFIG.mode})` },
@@ -101,6 +102,7 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
     await fleet?.stop();
     throw err;
   }
+  const reattach = headless ? reattachWhenLost(watch, server, config, () => child.exitCode === null && child.signalCode === null, fleetLog(watch)) : undefined;
   if (screen) {
     child.stdout?.on('data', (d: Buffer) => screen.output(d.toString()));
     child.stderr?.on('data', (d: Buffer) => screen.output(d.toString()));
@@ -133,6 +135,7 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
     noProbe: { afterMs: NO_PROBE_WARNING_MS, status: `no probe has connected yet: is "${command}" a Node.js program (Node 18 or later)?` },
   });
   clearTimeout(killTimer);
+  reattach?.stop();
   const ending: Ending = ended.kind === 'exited' && stoppedByUs ? { kind: 'exited', code: 0, signal: null } : ended;
 
   if (ending.kind === 'failed') {

@@ -56,7 +56,8 @@ export class SessionWatch {
     const live = !options.json && options.headless !== true && process.stdout.isTTY === true;
     this.screen = live ? new TerminalScreen(process.stdout) : undefined;
     server.onConnection((connection) => {
-      if (this.current || (options.accept && !options.accept(connection))) return connection.destroy();
+      // A session whose probe went away may be followed by another (production mode attaches again).
+      if ((this.current && !this.current.isClosed) || (options.accept && !options.accept(connection))) return connection.destroy();
       const session = new LiveSource(connection);
       this.current = session;
       if (options.record) {
@@ -89,9 +90,10 @@ export class SessionWatch {
     return this.screen !== undefined;
   }
 
+  /** The session now, if there is one, and each one after it. */
   onSession(listener: (s: LiveSource) => void): void {
     if (this.current) listener(this.current);
-    else this.sessionListeners.push(listener);
+    this.sessionListeners.push(listener);
   }
 
   redraw(): void {

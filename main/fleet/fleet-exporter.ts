@@ -140,6 +140,11 @@ export class FleetExporter {
       this.resource = fleetResource(hello);
       this.logs = this.startLogs(this.resource);
     }
+    // The same loop again (its probe was attached anew) replaces the one that ended: two with
+    // the same attributes would be one series twice.
+    for (const other of this.watched.keys()) {
+      if (other.identity.pid === loop.identity.pid && other.identity.threadId === loop.identity.threadId) this.watched.delete(other);
+    }
     const counters = new LoopCounters();
     const logger = this.logs?.getLogger(SCOPE.name, SCOPE.version);
     const unsubscribe = loop.source.onFrame((_raw, _at, message) => {
