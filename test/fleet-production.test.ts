@@ -24,7 +24,7 @@ describe('loopscope run --headless', () => {
       const port = await freePort();
       const capMb = 4;
       const run = startCli(['run', '--headless', '--mode', 'trace', '--prometheus', `127.0.0.1:${port}`, '--record-dir', dir, '--record-cap', String(capMb),
-        '--', process.execPath, join(FIXTURES, 'event-flood.js')], { RUN_MS: '60000' });
+        '--', process.execPath, join(FIXTURES, 'event-flood.js')], { RUN_MS: '40000' });
       await waitFor(async () => (/probe connected/.test(run.stderr()) ? true : undefined), 15_000, run.stderr);
       expect(run.stdout()).not.toContain('loopscope');
       const url = `http://127.0.0.1:${port}`;
@@ -137,7 +137,7 @@ describe('loopscope run --headless, an hour compressed', () => {
   let receiver: Server | undefined;
   afterEach(() => receiver?.close());
 
-  it('keeps its heap flat under a flood: a sample every 10 ms, ~50 blocks a second, an OTLP push and a scrape every 100 ms', async () => {
+  it('keeps its heap flat under a flood: a sample every 10 ms, ~30 blocks a second, an OTLP push and a scrape every 100 ms', async () => {
     let pushes = 0;
     receiver = createServer((req, res) => {
       req.resume();
@@ -153,7 +153,7 @@ describe('loopscope run --headless, an hour compressed', () => {
     // loopscope itself under an inspector, to read its heap after a full GC.
     const run = startProcess(process.execPath, ['--inspect=127.0.0.1:0', join(REPO, 'bin', 'loopscope.js'),
       'run', '--headless', '--interval', '10', '--block-threshold', '5', '--prometheus', `127.0.0.1:${port}`, '--otlp', otlp,
-      '--', process.execPath, join(FIXTURES, 'blocker.js')], { BLOCK_MS: '8', PERIOD_MS: '12', COUNT: '100000000', OTEL_METRIC_EXPORT_INTERVAL: '100' });
+      '--', process.execPath, join(FIXTURES, 'blocker.js')], { BLOCK_MS: '7', PERIOD_MS: '30', COUNT: '6000', OTEL_METRIC_EXPORT_INTERVAL: '100' });
     await waitFor(async () => (/probe connected/.test(run.stderr()) ? true : undefined), 15_000, run.stderr);
     let scrapes = 0;
     let scraping = true;

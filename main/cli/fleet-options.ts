@@ -8,6 +8,7 @@ import { UsageError } from './args';
 import { checkResourceAttributes, exportIntervalMs, FleetConfigError, listenAddress, otlpSettings } from '../fleet/fleet-config';
 import { loopOf, LoopSet } from '../fleet/loop-set';
 import type { SessionWatch } from './session-watch';
+import type { FleetExporter } from '../fleet/fleet-exporter';
 import { logHeadlessEvents } from './headless-events';
 
 const DEFAULT_RECORD_CAP_MB = 1024;
@@ -55,7 +56,7 @@ async function startFleet(options: OptionValues, watch: SessionWatch): Promise<F
   // Headless, SIGUSR2 must not end loopscope (its default action), recording asked for or not.
   if (prometheus === undefined && otlp === undefined && recordDir === undefined && options['headless'] !== true) return undefined;
   const log = fleetLog(watch);
-  let fleet: { shutdown(): Promise<void>; readonly recording: { toggle(): Promise<unknown> } | undefined };
+  let fleet: FleetExporter;
   const loops = new LoopSet();
   try {
     checkResourceAttributes(process.env);

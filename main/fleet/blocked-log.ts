@@ -17,7 +17,7 @@ export interface BlockedRecord {
   readonly attributes: Attributes;
 }
 
-export function stackText(report: BlockedReport): string {
+function stackText(report: BlockedReport): string {
   return report.stack.map((f) => `    at ${formatFrame(f)}`).join('\n');
 }
 

@@ -55,7 +55,7 @@ export function toResourceMetrics(resource: Resource, metrics: readonly MetricDa
 }
 
 /** The script a process runs, without its folder and extension: `node /app/server.js` → server. */
-export function scriptName(hello: Hello): string {
+function scriptName(hello: Hello): string {
   const script = hello.argv[1];
   return script ? basename(script, extname(script)) : basename(hello.argv[0] ?? 'node');
 }
