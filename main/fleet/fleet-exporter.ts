@@ -4,7 +4,7 @@
 
 import { diag, DiagLogLevel } from '@opentelemetry/api';
 import { SeverityNumber } from '@opentelemetry/api-logs';
-import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
+import { ExportResultCode, setGlobalErrorHandler, type ExportResult } from '@opentelemetry/core';
 import { OTLPLogExporter as JsonLogExporter } from '@opentelemetry/exporter-logs-otlp-http';
 import { OTLPLogExporter as ProtoLogExporter } from '@opentelemetry/exporter-logs-otlp-proto';
 import { OTLPMetricExporter as JsonMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
@@ -180,7 +180,10 @@ export class FleetExporter {
 
 let diagnosticsForwarded = false;
 
-/** OpenTelemetry's warnings and errors, as loopscope's log lines, each at most once a minute. */
+/**
+ * OpenTelemetry's warnings and errors (a log export that failed comes through its global error
+ * handler), as loopscope's log lines, each at most once a minute.
+ */
 function forwardDiagnostics(log: (line: string) => void): void {
   if (diagnosticsForwarded) return;
   diagnosticsForwarded = true;
@@ -195,4 +198,5 @@ function forwardDiagnostics(log: (line: string) => void): void {
   };
   const quiet = (): void => undefined;
   diag.setLogger({ error: say, warn: say, info: quiet, debug: quiet, verbose: quiet }, DiagLogLevel.WARN);
+  setGlobalErrorHandler((err) => say(err instanceof Error ? err.message : String(err)));
 }
