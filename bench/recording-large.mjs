@@ -85,7 +85,7 @@ function openAndShow(path, quick = true) {
   dropCaches();
   const started = performance.now();
   const session = quick ? rec.ReplaySession.open(path) : new rec.ReplaySession(rec.RecordingReader.open(path));
-  const lines = rec.renderLiveView(session.state, { width: 100, elapsedMs: 0, status: 'replay', remainingMs: undefined });
+  const lines = rec.renderLiveView(session, { width: 100, elapsedMs: 0, status: 'replay', remainingMs: undefined });
   const ms = performance.now() - started;
   if (lines.length === 0 || session.state.hello === undefined) throw new Error('no first state');
   return { session, ms };
@@ -102,7 +102,7 @@ function seeks(session, { cold, seed: initial }) {
     if (cold) dropCaches();
     const started = performance.now();
     session.seek(target);
-    rec.renderLiveView(session.state, { width: 100, elapsedMs: target, status: 'replay', remainingMs: undefined });
+    rec.renderLiveView(session, { width: 100, elapsedMs: target, status: 'replay', remainingMs: undefined });
     const shown = performance.now();
     times.push(shown - started);
     // The trace model is built on first use after a seek (a timeline asks for it): timed apart.

@@ -19,15 +19,16 @@ export async function loadRecording() {
       contents: [
         "export * from './main/recording/recording-writer';",
         "export * from './main/recording/recording-reader';",
-        "export * from './main/recording/recording-player';",
-        "export * from './main/recording/recording-summary';",
-        "export * from './main/recording/replay-session';",
+        "export * from './main/replay/recording-player';",
+        "export * from './main/reports/recording-summary';",
+        "export * from './main/replay/replay-session';",
         "export * from './main/recording/errors';",
         "export { startProbeServer } from './main/server/probe-server';",
         "export { launch } from './main/launch/launch';",
         "export { probePath } from './main/launch/probe-path';",
         "export { syntheticHello, syntheticSession, sample, toRaw } from './test/helpers/recording-synthetic';",
-        "export { encodeMetrics, encodeDictionary, encodeTaskEvents, MessageType } from './probe/wire';",
+        "export { encodeMetrics, encodeDictionary, encodeTaskEvents } from './probe/wire-binary';",
+        "export { MessageType } from './probe/wire';",
         "export { renderLiveView } from './main/terminal/live-view';",
         "export { mutate, rng, runCase } from './test/helpers/recording-fuzz';",
       ].join('\n'),
@@ -49,7 +50,7 @@ export async function recordRun(rec, { file, command, args, config, env = proces
   let closed;
   server.onConnection((connection) => {
     writer.start(connection.hello);
-    connection.on('message', (_m, raw, at) => writer.write(raw, at));
+    connection.on('frame', (raw, at) => writer.write(raw, at));
     closed = new Promise((resolve) => connection.on('close', resolve));
   });
   const child = rec.launch({

@@ -31,7 +31,7 @@ async function record(target, mode, promises) {
   let closed;
   server.onConnection((c) => {
     writer.start(c.hello);
-    c.on('message', (_m, raw, at) => writer.write(raw, at));
+    c.on('frame', (raw, at) => writer.write(raw, at));
     closed = new Promise((resolve) => c.on('close', resolve));
   });
   const child = rec.launch({

@@ -17,10 +17,11 @@ import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir, availableParallelism, cpus } from 'node:os';
 import { join } from 'node:path';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
-import {
-  encodeBlocked, encodeDictionary, encodeMetrics, FrameReader, ProbeDecoder,
-  type BlockedReport, type MetricsSample, type ProbeMessage,
-} from '../probe/wire';
+import { type BlockedReport, type MetricsSample, type ProbeMessage } from '../probe/wire';
+import { FrameReader } from '../probe/wire-framing';
+import { encodeBlocked } from '../probe/wire-json';
+import { encodeDictionary, encodeMetrics } from '../probe/wire-binary';
+import { ProbeDecoder } from '../probe/wire-decoder';
 
 type Kind = 'metrics' | 'blocked';
 /**

@@ -4,7 +4,7 @@
 // the target traces events itself, or NodeTracing refused), from a PerformanceObserver,
 // which costs the target far more on allocation-heavy code.
 
-import { PerformanceObserver, constants, type PerformanceObserverEntryList } from 'node:perf_hooks';
+import { PerformanceObserver, constants, performance, type PerformanceObserverEntryList } from 'node:perf_hooks';
 import { GcKindCode } from './gc-trace';
 import type { SharedViews } from './shared-state';
 import type { GcKind, GcPause } from './wire';
@@ -119,4 +119,77 @@ export class ObservedGc implements GcSource {
   stop(): void {
     this.observer.disconnect();
   }
+}
+
+/**
+ * The main thread's source of pauses as the worker's tracing comes and goes: observed until
+ * the worker traces them, handed over then, and observed again if its tracing fails later.
+ */
+export class SwitchedGc implements GcSource {
+  private current: GcSource;
+  private observed = new ObservedGc();
+  private traced = false;
+
+  constructor() {
+    this.current = this.observed;
+  }
+
+  /** The target waits at exit for the worker's last traced pauses, only when there are any. */
+  get tracing(): boolean {
+    return this.traced;
+  }
+
+  toTraced(views: SharedViews): void {
+    if (this.traced) return;
+    this.traced = true;
+    this.current = new HandedOverGc(this.observed, new TracedGc(views), Math.round(performance.now() * 1000));
+  }
+
+  toObserved(): void {
+    if (!this.traced) return;
+    this.traced = false;
+    this.current.stop();
+    this.observed = new ObservedGc();
+    this.current = this.observed;
+  }
+
+  take(): GcPause[] {
+    return this.current.take();
+  }
+
+  stop(): void {
+    this.current.stop();
+  }
+}
+
+/**
+ * Whether GC pauses can come from trace events here: the worker reads them through the
+ * inspector, and a target that records trace events itself would find ours in its trace file.
+ */
+export function canTraceGc(): boolean {
+  try {
+    require('node:inspector');
+    return !(require('node:trace_events') as typeof import('node:trace_events')).getEnabledCategories();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Trace timestamps (µs of the monotonic clock process.hrtime reads) minus performance.now() in
+ * µs: the tightest of a few readings taken between two performance.now() calls.
+ */
+export function traceClockOffsetUs(): number {
+  let best = Infinity;
+  let offset = 0;
+  for (let i = 0; i < 5; i++) {
+    const before = performance.now();
+    const hrUs = Number(process.hrtime.bigint() / 1000n);
+    const after = performance.now();
+    if (after - before < best) {
+      best = after - before;
+      offset = hrUs - ((before + after) / 2) * 1000;
+    }
+  }
+  return offset;
 }

@@ -21,7 +21,6 @@ export interface Sampler {
   beat(latenessMs: number, stallMs: number, periodMs: number): void;
   /** Takes the sample for the interval that ends now, with the probe's own time in it. */
   sample(probe: { readonly mainUs: number; readonly workerUs: number }): MetricsSample;
-  replaceGc(next: GcSource): void;
   stop(): void;
 }
 
@@ -92,13 +91,9 @@ export class LagRecorder {
   }
 }
 
-/**
- * `gc`: where the pauses come from (see gc-sources.ts); `replaceGc` changes it, and leaves
- * stopping the old one to the new one or the caller.
- */
-export function createSampler(initialGc: GcSource): Sampler {
+/** `gc`: where the pauses come from (see gc-sources.ts). */
+export function createSampler(gc: GcSource): Sampler {
   const lag = new LagRecorder();
-  let gc = initialGc;
   let lastElu: EventLoopUtilization = performance.eventLoopUtilization();
   let lastCpu = process.cpuUsage();
   let lastTime = performance.now();
@@ -133,9 +128,6 @@ export function createSampler(initialGc: GcSource): Sampler {
       lastCpu = process.cpuUsage();
       lastTime = now;
       return sample;
-    },
-    replaceGc(next) {
-      gc = next;
     },
     stop() {
       gc.stop();

@@ -5,7 +5,7 @@
 // the interrupt is served as soon as control returns to JavaScript, still inside the caller.
 
 import type { StackFrame } from './wire';
-import { MAX_STACK_FRAMES } from './wire';
+import { clipName, MAX_STACK_FRAMES } from './wire';
 import { STACK_READER_KEY } from './stack-here';
 
 /** Marks our own frame (the evaluation's), so it can be cut from the stack we report. */
@@ -32,7 +32,7 @@ export function parseCapturedStack(value: unknown): CaptureResult {
     if (typeof functionName !== 'string' || typeof url !== 'string') continue;
     if (typeof lineNumber !== 'number' || typeof columnNumber !== 'number') continue;
     if (url === SOURCE_URL) continue;
-    frames.push({ functionName, url, lineNumber, columnNumber });
+    frames.push({ functionName: clipName(functionName), url: clipName(url), lineNumber, columnNumber });
     if (frames.length >= MAX_STACK_FRAMES) break;
   }
   if (frames.length === 0) return { error: 'the loop was free again before its stack could be taken' };

@@ -1,7 +1,7 @@
 // Reads V8's text stack format ("    at fn (file:line:col)"), which is what Node's own
 // formatter produces, source-mapped when the target runs with --enable-source-maps. Pure.
 
-import type { StackFrame } from './wire';
+import { clipName, type StackFrame } from './wire';
 
 const WITH_NAME = /^\s*at (?:async )?(.*?) \((.*):(\d+):(\d+)\)$/;
 const BARE = /^\s*at (?:async )?(.*):(\d+):(\d+)$/;
@@ -15,7 +15,7 @@ export function parseStackText(text: string, skipUrl?: string): StackFrame[] {
     if (!m) continue;
     const [functionName, url, lineNumber, columnNumber] = named ? [m[1]!, m[2]!, m[3]!, m[4]!] : ['', m[1]!, m[2]!, m[3]!];
     if (skipUrl !== undefined && url === skipUrl) continue;
-    frames.push({ functionName, url, lineNumber: Number(lineNumber), columnNumber: Number(columnNumber) });
+    frames.push({ functionName: clipName(functionName), url: clipName(url), lineNumber: Number(lineNumber), columnNumber: Number(columnNumber) });
   }
   return frames;
 }

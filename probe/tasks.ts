@@ -8,7 +8,7 @@ import { performance } from 'node:perf_hooks';
 import { bucketOf, LOG_BUCKETS, toSparse } from './log-histogram';
 import { ResourceTable, type ResourceInfo } from './resource-table';
 import { parseStackText } from './stack-text';
-import { TaskEventKind, MAX_EVENTS_PER_BATCH, type CreationSite, type SlowCallback, type TaskTypeStats, type TasksSample } from './wire';
+import { clipName, TaskEventKind, MAX_EVENTS_PER_BATCH, type CreationSite, type SlowCallback, type TaskTypeStats, type TasksSample } from './wire';
 
 /** Types whose one init and one callback bracket a request to libuv's thread pool. */
 const POOL_TYPES = /^(FSREQCALLBACK|FSREQPROMISE|GETADDRINFOREQWRAP|GETNAMEINFOREQWRAP|[A-Z0-9]+REQUEST)$/;
@@ -157,10 +157,10 @@ export function startTasks(options: TasksOptions): TasksCollector {
     if (i === undefined) {
       i = types.length;
       typeIndex.set(type, i);
-      typeNames.push(type);
+      typeNames.push(clipName(type));
       types.push({
         index: i,
-        name: type, pool: POOL_TYPES.test(type), timer: type === 'Timeout', created: 0, destroyed: 0, alive: 0, callbacks: 0,
+        name: clipName(type), pool: POOL_TYPES.test(type), timer: type === 'Timeout', created: 0, destroyed: 0, alive: 0, callbacks: 0,
         callbackMaxUs: 0, queueMaxUs: 0, sampledThisInterval: 0, initsSinceSample: 0,
         callbackHist: new Uint32Array(LOG_BUCKETS), queueHist: new Uint32Array(LOG_BUCKETS),
       });
@@ -190,7 +190,7 @@ export function startTasks(options: TasksOptions): TasksCollector {
       const stack = sampleStack(c);
       if (stack) {
         sampledAlive++;
-        sampledStacks.set(asyncId, { type, error: stack });
+        sampledStacks.set(asyncId, { type: c.name, error: stack });
       }
       table.add(asyncId, { typeIndex: c.index, initUs: t, ran: false, stack } satisfies ResourceInfo);
       if (c.pool && ++poolInFlight > poolMaxInFlight) poolMaxInFlight = poolInFlight;

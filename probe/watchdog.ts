@@ -1,7 +1,7 @@
 // The blocked-loop watchdog, run by the worker on every poll. The main thread's only part is
 // the heartbeat; everything here happens off the main thread.
 
-import type { BlockedReport, StackFrame } from './wire';
+import { clipName, type BlockedReport, type StackFrame } from './wire';
 import type { CaptureResult } from './stack-capture';
 
 export interface HeartbeatSource {
@@ -156,7 +156,7 @@ export class Watchdog {
     this.options.capture((result) => {
       block.captured = true;
       if ('stack' in result) block.stack = result.stack;
-      else block.stackError = result.error;
+      else block.stackError = clipName(result.error);
       if (this.block === block && !block.ended) this.send(block, 'ongoing', this.options.nowMs());
       if (this.block === block && block.ended) this.finish(block);
     });

@@ -9,7 +9,10 @@ import { SharedViews, type SharedState } from './shared-state';
 import { Watchdog } from './watchdog';
 import { captureMainThreadStack, type CaptureResult } from './stack-capture';
 import { GcEventParser, GcTracer } from './gc-trace';
-import { FrameReader, decodeControl, encodeBlocked, encodeDrops, encodeGoodbye, encodeHello, messageTypeName, type Hello, type ProbeConfig } from './wire';
+import { messageTypeName, type Hello, type ProbeConfig } from './wire';
+import { FrameReader } from './wire-framing';
+import { encodeBlocked, encodeDrops, encodeGoodbye, encodeHello } from './wire-json';
+import { decodeControl } from './wire-decoder';
 import type { MainToWorker, WorkerToMain } from './threads';
 
 export interface WorkerData {

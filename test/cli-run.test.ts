@@ -48,6 +48,17 @@ describe('loopscope run', () => {
     expect(JSON.parse(r.stdout).samples).toBeGreaterThan(5);
   });
 
+  it('connects a program whose arguments are larger than a hello may be: they are shortened to fit', async () => {
+    // 1.2 MB of arguments (the kernel takes up to 128 kB each, 2 MB with the environment in all).
+    const args = [...Array.from({ length: 8 }, (_, i) => String(i).repeat(120_000)), ...Array.from({ length: 60 }, () => 'x'.repeat(4000))];
+    const r = await loopscope(['run', '--json', '--', process.execPath, join(FIXTURES, 'idle.js'), ...args], { RUN_MS: '500' });
+    expect(r.code).toBe(0);
+    const summary = JSON.parse(r.stdout);
+    expect(summary.samples).toBeGreaterThan(0);
+    expect(summary.command.at(-1)).toMatch(/^… \(\d+ more arguments\)$/);
+    expect(summary.command[2]).toHaveLength(4096);
+  });
+
   it('keeps the target\'s NODE_OPTIONS, and hides its own from the target\'s children', async () => {
     const script = 'console.log(JSON.stringify({ o: process.env.NODE_OPTIONS ?? null, t: process.env.LOOPSCOPE_TOKEN ?? null }))';
     const r = await loopscope(['run', '--', process.execPath, '-e', script], { NODE_OPTIONS: '--max-old-space-size=300' });

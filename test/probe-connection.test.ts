@@ -1,16 +1,60 @@
 // Whoever takes a probe's connection may set up its listeners a few ticks after the hello
 // (the UI backend does, after an await): nothing the probe sent meanwhile may be lost.
 
+import { connect } from 'node:net';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { launch } from '../main/launch/launch';
 import { probePath } from '../main/launch/probe-path';
 import { startProbeServer, type ProbeConnection } from '../main/server/probe-server';
 import { SessionFeed } from '../main/session/session-feed';
-import type { ProbeMessage, RawFrame } from '../probe/wire';
+import { MessageType, PROTOCOL_VERSION, type ProbeMessage, type RawFrame } from '../probe/wire';
 
 const FIXTURE = resolve(__dirname, 'fixtures/idle.js');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Opens a connection and sends a hello header that claims 15 MB, then `bytes` of its body; resolves when the server closes it. */
+function sendHugeHello(address: string, bytes: number): Promise<void> {
+  const header = new Uint8Array(8);
+  const v = new DataView(header.buffer);
+  v.setUint32(0, 4 + 15_000_000, true);
+  v.setUint8(4, PROTOCOL_VERSION);
+  v.setUint8(5, MessageType.Hello);
+  const socket = connect(address);
+  socket.on('error', () => undefined);
+  socket.resume(); // reads the refusal, and so sees the end
+  socket.write(header);
+  socket.write(new Uint8Array(bytes).fill(0x20));
+  return new Promise((ok) => socket.once('close', () => ok()));
+}
+
+describe('the probe server before a hello', () => {
+  it('refuses a connection that sends more than a hello needs', async () => {
+    const server = await startProbeServer();
+    const reasons: string[] = [];
+    server.onRejected((r) => reasons.push(r));
+    try {
+      await sendHugeHello(server.address, 4 * 1024 * 1024);
+      expect(reasons).toEqual(['more than 1114112 bytes before a hello']);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('bounds what all connections waiting for their hello hold together', async () => {
+    const server = await startProbeServer();
+    const reasons: string[] = [];
+    server.onRejected((r) => reasons.push(r));
+    try {
+      // 24 connections of 1 MiB each: each within its own limit, 24 MiB together.
+      await Promise.all(Array.from({ length: 24 }, () => sendHugeHello(server.address, 1024 * 1024)));
+      expect(reasons).toContain('more than 16777216 bytes wait for hellos on all connections');
+      expect(reasons.filter((r) => r.startsWith('no hello')).length).toBeLessThan(24);
+    } finally {
+      await server.close();
+    }
+  });
+});
 
 describe('ProbeConnection', () => {
   it('holds what comes before anyone listens, and gives it, then the close, to the first listeners', async () => {

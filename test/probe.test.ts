@@ -4,7 +4,10 @@ import { describe, expect, it } from 'vitest';
 import { connect } from 'node:net';
 import { runProbed, waitFor } from './helpers/probe-harness';
 import { startProbeServer } from '../main/server/probe-server';
-import { encodeHello, FrameReader, decodeControl, PROTOCOL_VERSION } from '../probe/wire';
+import { PROTOCOL_VERSION } from '../probe/wire';
+import { FrameReader } from '../probe/wire-framing';
+import { encodeHello } from '../probe/wire-json';
+import { decodeControl } from '../probe/wire-decoder';
 import { summarize } from '../main/reports/summary';
 import { beatLagMs, LagRecorder } from '../probe/sampler';
 

@@ -4,7 +4,8 @@
 // recordings a thousand ways.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RecordingWriter } from '../main/recording/recording-writer';
@@ -92,10 +93,12 @@ describe('bad files get one clear line and a distinct exit code', () => {
     ['cut inside its header', () => file('stub.rec', good.subarray(0, 12)), 65, /stub\.rec cannot be read: it ends after 12 bytes/],
     ['missing', () => join(dir, 'nope.rec'), 66, /cannot open .*nope\.rec: no such file/],
     ['a folder', () => (mkdirSync(join(dir, 'folder.rec'), { recursive: true }), join(dir, 'folder.rec')), 66, /cannot open .*folder\.rec: it is a folder/],
+    // Opened as a file, a FIFO waits for a writer: for ever.
+    ['a FIFO', () => (execFileSync('mkfifo', [join(dir, 'pipe.rec')]), join(dir, 'pipe.rec')), 66, /cannot open .*pipe\.rec: it is not a regular file \(a FIFO\)/],
   ])('%s', async (_what, make, code, message) => {
     const path = make();
     for (const args of [['summary', path], ['summary', '--json', path], ['export', path, '-o', join(dir, 'out.json')]]) {
-      const r = await loopscope(args);
+      const r = await loopscope(args, {}, 20_000);
       expect(r.code).toBe(code);
       expect(r.stderr).toMatch(message);
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
@@ -112,6 +115,27 @@ describe('bad files get one clear line and a distinct exit code', () => {
     const r = await loopscope(['export', goodPath, '-o', join(dir, 'no', 'such', 'dir', 'out.json')]);
     expect(r.code).toBe(73);
     expect(r.stderr).toMatch(/cannot write .*out\.json: no such file or folder/);
+  });
+
+  it('recordings and exports are the user\'s alone (0600), and never written through a symbolic link', async () => {
+    const victim = file('victim.txt', 'precious');
+    symlinkSync(victim, join(dir, 'link.rec'));
+    expect(() => RecordingWriter.create(join(dir, 'link.rec'))).toThrow(/^cannot record to .*link\.rec: it is a symbolic link, which loopscope does not write through/);
+    const run = await loopscope(['run', '--record', join(dir, 'link.rec'), '--json', '--', process.execPath, '-e', '0']);
+    expect(run.code).toBe(73);
+    expect(run.stderr).toMatch(/it is a symbolic link/);
+    const exported = await loopscope(['export', goodPath, '-o', join(dir, 'link.rec')]);
+    expect(exported.code).toBe(73);
+    expect(exported.stderr).toMatch(/cannot write .*link\.rec: it is a symbolic link/);
+    expect(readFileSync(victim, 'utf8')).toBe('precious');
+
+    const writer = RecordingWriter.create(join(dir, 'private.rec'));
+    await writer.close();
+    expect(statSync(join(dir, 'private.rec')).mode & 0o777).toBe(0o600);
+    const existing = file('existing.json', 'old');
+    chmodSync(existing, 0o644);
+    expect((await loopscope(['export', goodPath, '-o', existing])).code).toBe(0);
+    expect(statSync(existing).mode & 0o777).toBe(0o600);
   });
 
   it('replay without a terminal says what to use instead', async () => {

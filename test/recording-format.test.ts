@@ -16,7 +16,9 @@ import { BlockedStacks } from '../main/reports/blocked-stacks';
 import { ChromeTraceBuilder, traceText, TRACKS } from '../main/reports/chrome-trace';
 import { renderTransport, replayKeyAction } from '../main/cli/replay-command';
 import { applyMessage, initialSessionState, initialTotals } from '../main/session/session-state';
-import { encodeDictionary, encodeMetrics, ProbeDecoder, TaskEventKind } from '../probe/wire';
+import { TaskEventKind } from '../probe/wire';
+import { encodeDictionary, encodeMetrics } from '../probe/wire-binary';
+import { ProbeDecoder } from '../probe/wire-decoder';
 import { sample, syntheticHello, syntheticSession, toRaw } from './helpers/recording-synthetic';
 import { eventProblems, perfettoView } from './helpers/recording-trace-check';
 

@@ -10,7 +10,7 @@ import { formatFrame, userFrames } from '../main/common/format';
 import { renderLiveView } from '../main/terminal/live-view';
 import { renderSummaryText } from '../main/terminal/summary-text';
 import { TerminalScreen } from '../main/terminal/terminal-screen';
-import { Writable } from 'node:stream';
+import { EventEmitter } from 'node:events';
 import type { MetricsSample, ProbeMessage } from '../probe/wire';
 
 const hello = {
@@ -93,6 +93,27 @@ describe('session state and summary', () => {
     expect(state.blocked[0]!.durationUs).toBe((KEPT_BLOCKED + 49) * 1000);
     expect(state.totals.blockedCount).toBe(KEPT_BLOCKED + 50);
   });
+
+  it('keeps a bounded number of reports still ongoing, and of task types, whatever a stream says', () => {
+    const ongoing: ProbeMessage[] = Array.from({ length: 5000 }, (_, i) => ({
+      type: 'blocked', report: { id: i, state: 'ongoing', startUs: i, durationUs: 1000, stack: [] },
+    }));
+    expect(run(ongoing).state.blocked.length).toBeLessThanOrEqual(KEPT_BLOCKED + 16);
+    const hist: [number, number][] = [];
+    const types = (from: number) => Array.from({ length: 500 }, (_, i) => ({
+      type: `T${from + i}`, created: 1, destroyed: 0, alive: 1, callbacks: 0, callbackUs: hist, callbackMaxUs: 0, queueUs: hist, queueMaxUs: 0,
+    }));
+    const tasks: ProbeMessage[] = Array.from({ length: 10 }, (_, k) => ({
+      type: 'tasks', sample: {
+        timeUs: k, intervalUs: 1, promisesTracked: false, types: types(k * 500), untracked: 0,
+        threadpool: { size: 4, maxInFlight: 0, maxQueued: 0, completed: 0, queueUs: [] }, timers: { fired: 0, lateUs: [], lateMaxUs: 0 },
+        fanOut: { perCallback: [], max: 0, maxType: '' }, slowCallbacks: [], liveSites: [],
+      },
+    }));
+    const byType = run(tasks).state.tasks.byType;
+    expect(Object.keys(byType)).toHaveLength(1000);
+    expect(byType['T0']!.aliveSeries).toHaveLength(10);
+  });
 });
 
 describe('terminal views', () => {
@@ -141,18 +162,26 @@ describe('terminal views', () => {
     expect(lines).toMatch(/gc +10\/s, 20(\.0)? ms\/s \(the last settled 2 s\)/);
   });
 
-  it('writes the target\'s output above the footer, in whole lines', () => {
-    let written = '';
-    const out = Object.assign(new Writable({ write(chunk, _e, cb) { written += chunk; cb(); } }), { columns: 80 });
+  it('keeps the footer below a scroll region the target\'s output scrolls in, each change one write, and gives the screen back', () => {
+    const writes: string[] = [];
+    const out = Object.assign(new EventEmitter(), { columns: 80, rows: 24, write: (s: string) => writes.push(s) > 0 });
     const screen = new TerminalScreen(out);
     screen.draw(['A', 'B']);
-    screen.output('half a li');
-    expect(written).toBe('A\nB');
-    screen.output('ne\nnext');
-    // Cursor up one line to the footer's top, clear, the whole line, the footer again.
-    expect(written).toBe('A\nB\r\x1b[1A\x1b[Jhalf a line\nA\nB');
+    expect(writes).toHaveLength(1);
+    // Room made below the cursor's line, the region above the footer's two rows, the rows drawn.
+    expect(writes[0]).toBe('\x1b7\x1b[r\x1b8\n\n\x1b[2A\x1b7\x1b[1;22r\x1b8\x1b7\x1b[0m\x1b[23;1H\x1b[2KA\x1b[24;1H\x1b[2KB\x1b8');
+    screen.draw(['A', 'B', 'C']);
+    // A taller footer: the region scrolls up a row first, and the cursor follows its text.
+    expect(writes[1]).toMatch(/^\x1b7\x1b\[22;1H\n\x1b\[1;21r\x1b8\x1b\[1A\x1b7/);
+    screen.draw(['A']);
+    expect(writes[2]).toBe('\x1b7\x1b[0m\x1b[22;1H\x1b[2KA\x1b[23;1H\x1b[2K\x1b[24;1H\x1b[2K\x1b8');
+    out.rows = 30;
+    out.emit('resize');
+    expect(writes[3]).toContain('\x1b[1;27r');
     screen.close();
-    expect(written.endsWith('\r\x1b[1A\x1b[Jnext\n')).toBe(true);
+    expect(writes[4]).toBe('\x1b7\x1b[r\x1b[28;1H\x1b[2K\x1b[29;1H\x1b[2K\x1b[30;1H\x1b[2K\x1b8');
+    screen.draw(['X']);
+    expect(writes).toHaveLength(5);
   });
 
   function run2() {

@@ -8,7 +8,8 @@ import { launch } from '../main/launch/launch';
 import { probePath } from '../main/launch/probe-path';
 import { createPrivateDir } from '../main/server/private-dir';
 import { percentileUs } from '../probe/log-histogram';
-import { FrameReader, ProbeDecoder } from '../probe/wire';
+import { FrameReader } from '../probe/wire-framing';
+import { ProbeDecoder } from '../probe/wire-decoder';
 import { causalChain, causalTree, type CausalNode } from '../main/session/trace-model';
 import { summarize } from '../main/reports/summary';
 

@@ -7,7 +7,6 @@ import type { SessionUpdate, UiEvent } from '../main/ui/ui-api';
 import { BATCH_MS, UiBackend } from '../main/ui/ui-backend';
 
 const FIXTURE = resolve(__dirname, 'fixtures/ui-target.js');
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('UiBackend', () => {
   let backend: UiBackend;
@@ -23,10 +22,10 @@ describe('UiBackend', () => {
     backend.subscribe((events) => batches.push({ at: Date.now(), events }));
     // 10 ms samples: a hundred a second, more than the UI should be told about.
     const id = await backend.launch([process.execPath, FIXTURE], { intervalMs: 10 });
-    await sleep(1500);
-    const mine = batches.flatMap((b) => b.events.filter((e): e is SessionUpdate => e.kind === 'session' && e.view.id === id));
+    const updates = (): SessionUpdate[] => batches.flatMap((b) => b.events.filter((e): e is SessionUpdate => e.kind === 'session' && e.view.id === id));
+    await expect.poll(() => updates().flatMap((e) => e.points).length, { timeout: 10_000 }).toBeGreaterThan(50);
+    const mine = updates();
     const points = mine.flatMap((e) => e.points);
-    expect(points.length).toBeGreaterThan(50);
     // Every sample exactly once, in order.
     for (let i = 1; i < points.length; i++) expect(points[i]!.t).toBeGreaterThan(points[i - 1]!.t);
     const span = batches[batches.length - 1]!.at - batches[0]!.at;
@@ -40,14 +39,12 @@ describe('UiBackend', () => {
     expect((late[0] as SessionUpdate).points.length).toBeGreaterThanOrEqual(points.length);
 
     await backend.configure(id, { mode: 'tasks' });
-    await sleep(500);
-    const last = (): SessionUpdate => batches.flatMap((b) => b.events).filter((e): e is SessionUpdate => e.kind === 'session' && e.view.id === id).pop()!;
-    expect(last().view.config.mode).toBe('tasks');
-    expect(last().view.tasks).not.toBeNull();
+    const last = (): SessionUpdate => updates().pop()!;
+    await expect.poll(() => last().view.config.mode).toBe('tasks');
+    await expect.poll(() => last().view.tasks, { timeout: 10_000 }).not.toBeNull();
 
     await backend.stop(id);
-    await sleep(100);
-    expect(last().view.status).toBe('ended');
+    await expect.poll(() => last().view.status).toBe('ended');
   });
 
   it('says why a launch fails', async () => {

@@ -3,7 +3,8 @@
 // call, then opened for replay, scanned for marks, scrubbed, played and closed. And the
 // web host's upload, which is how a browser opens a file it picked.
 
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,6 +13,7 @@ import { RecentRecordings } from '../main/ui/recent-recordings';
 import { userFrames } from '../main/common/format';
 import { UiBackend } from '../main/ui/ui-backend';
 import { startWebHost, type WebHost } from '../main/web-host/web-host';
+import { KEPT_UPLOADS } from '../main/web-host/upload';
 
 const FIXTURE = resolve(__dirname, 'fixtures/ui-target.js');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -140,6 +142,37 @@ describe('recording and replaying from the UI backend', () => {
       expect(res.status).toBe(400);
       expect(((await res.json()) as { error: string }).error).toMatch(/notes\.txt is not a loopscope recording/);
       expect(existsSync(uploads) ? readdirSync(uploads).filter((f) => f.endsWith('notes.txt')) : []).toEqual([]);
+    });
+
+    it('checks the header before it writes anything: the refusal comes while the body is still being sent', async () => {
+      rmSync(uploads, { recursive: true, force: true });
+      const req = request({ host: '127.0.0.1', port: host.port, method: 'POST', path: `/${host.token}/upload?name=big.bin`, headers: { origin: `http://127.0.0.1:${host.port}`, 'content-length': String(1024 ** 3) } });
+      req.on('error', () => undefined);
+      const answered = new Promise<{ status: number | undefined; body: string }>((ok) => req.once('response', (res) => {
+        let body = '';
+        res.on('data', (d) => (body += d)).once('end', () => ok({ status: res.statusCode, body }));
+      }));
+      req.write(new Uint8Array(64 * 1024).fill(0x42)); // 64 kB of a body said to be 1 GB: the rest never comes
+      const { status, body } = await answered;
+      req.destroy();
+      expect(status).toBe(400);
+      expect(JSON.parse(body).error).toMatch(/^big\.bin is not a loopscope recording/);
+      expect(existsSync(uploads)).toBe(false);
+    });
+
+    it('keeps the newest uploads and none older than a week', async () => {
+      mkdirSync(uploads, { recursive: true });
+      const now = Date.now();
+      const old = [`${now - 8 * 24 * 3600_000}-old.lsrec`, `${now - 30 * 24 * 3600_000}-older.lsrec`];
+      const recent = Array.from({ length: KEPT_UPLOADS + 5 }, (_, i) => `${now - (i + 1) * 60_000}-recent${i}.lsrec`);
+      for (const name of [...old, ...recent]) writeFileSync(join(uploads, name), 'x');
+      const res = await post(`${host.token}/upload?name=new.lsrec`, readFileSync(recording));
+      expect(res.status).toBe(200);
+      await backend.close(((await res.json()) as { id: string }).id);
+      const kept = readdirSync(uploads);
+      expect(kept).toHaveLength(KEPT_UPLOADS);
+      expect(kept.filter((n) => n.endsWith('-new.lsrec'))).toHaveLength(1);
+      expect(kept).toEqual(expect.arrayContaining(recent.slice(0, KEPT_UPLOADS - 1)));
     });
 
     it('refuses an upload without the token, or from another site', async () => {

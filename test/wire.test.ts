@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import {
-  FrameReader, ProbeDecoder, WireError, decodeControl, encodeBlocked, encodeConfigure, encodeDetach, encodeDictionary,
-  encodeDrops, encodeGoodbye, encodeHello, encodeMetrics, encodeTaskEvents, MessageType, PROTOCOL_VERSION,
-  type Hello, type MetricsSample,
-} from '../probe/wire';
+import { WireError, WireLimitError, clipName, MAX_BLOCKED_BYTES, MAX_DICTIONARY_LENGTH, MAX_HELLO_BYTES, MAX_NAME_LENGTH, MAX_STACK_FRAMES, MessageType, PROTOCOL_VERSION, type Hello, type MetricsSample, type TasksSample } from '../probe/wire';
+import { FrameReader } from '../probe/wire-framing';
+import { encodeBlocked, encodeConfigure, encodeDetach, encodeDrops, encodeGoodbye, encodeHello, encodeTasks } from '../probe/wire-json';
+import { encodeDictionary, encodeMetrics, encodeTaskEvents } from '../probe/wire-binary';
+import { ProbeDecoder, decodeControl } from '../probe/wire-decoder';
 
 const hello: Hello = {
   protocol: PROTOCOL_VERSION, token: 't0k3n', probeVersion: '0.1.0', pid: 42, ppid: 1, nodeVersion: 'v20.0.0',
@@ -138,5 +138,77 @@ describe('wire format', () => {
   it('refuses control messages from a probe and probe messages as control', () => {
     expect(() => decodeAll(encodeDetach())).toThrow(/not sent by a probe/);
     expect(() => decodeControl(new FrameReader().push(encodeHello(hello))[0]!)).toThrow(/not sent by loopscope/);
+  });
+});
+
+describe('wire limits: what one frame may make loopscope decode and hold', () => {
+  const frameOf = (type: number, json: unknown): Uint8Array => {
+    const body = new TextEncoder().encode(JSON.stringify(json));
+    const frame = new Uint8Array(8 + body.length);
+    const v = new DataView(frame.buffer);
+    v.setUint32(0, 4 + body.length, true);
+    v.setUint8(4, PROTOCOL_VERSION);
+    v.setUint8(5, type);
+    frame.set(body, 8);
+    return frame;
+  };
+  const long = 'x'.repeat(MAX_NAME_LENGTH + 1);
+  const stackFrame = { functionName: 'f', url: '/a.js', lineNumber: 1, columnNumber: 1 };
+
+  it('refuses names past MAX_NAME_LENGTH, naming the limit', () => {
+    const report = { id: 1, state: 'ended', startUs: 0, durationUs: 5 };
+    expect(() => decodeAll(frameOf(MessageType.Blocked, { ...report, stack: [{ ...stackFrame, url: long }] }))).toThrow(WireLimitError);
+    expect(() => decodeAll(frameOf(MessageType.Blocked, { ...report, stack: [{ ...stackFrame, functionName: long }] }))).toThrow(/4097 characters, more than the limit of 4096/);
+    expect(() => decodeAll(frameOf(MessageType.Blocked, { ...report, stack: [], stackError: long }))).toThrow(WireLimitError);
+    expect(() => decodeAll(encodeDictionary([[1, long]]))).toThrow(/entry 0 has 4097 characters, more than the limit of 4096/);
+    expect(() => decodeAll(encodeDictionary([[1, 'x'.repeat(3 * MAX_NAME_LENGTH + 1)]]))).toThrow(/more than the limit of 4096 characters/);
+    expect(() => decodeAll(frameOf(MessageType.Goodbye, { reason: long }))).toThrow(WireLimitError);
+  });
+
+  it('refuses a frame larger than its kind allows before parsing it', () => {
+    const stack = Array.from({ length: MAX_STACK_FRAMES }, () => ({ ...stackFrame, url: 'u'.repeat(MAX_NAME_LENGTH) }));
+    expect(() => decodeAll(frameOf(MessageType.Blocked, { id: 1, state: 'ended', startUs: 0, durationUs: 5, stack }))).toThrow(/Blocked frame of \d+ bytes, more than the limit of 262144/);
+    expect(() => decodeAll(frameOf(MessageType.Hello, { ...hello, argv: ['a'.repeat(MAX_HELLO_BYTES)] }))).toThrow(/Hello frame of \d+ bytes, more than the limit of 1048576/);
+    expect(() => decodeAll(frameOf(MessageType.Blocked, { id: 1, state: 'ended', startUs: 0, durationUs: 5, stack: [...stack, stackFrame].map(() => stackFrame) }))).toThrow(/more than the limit of 64/);
+  });
+
+  it('encodes a blocked report that fits: a stack too large loses its outer frames', () => {
+    const stack = Array.from({ length: MAX_STACK_FRAMES }, (_, i) => ({ ...stackFrame, lineNumber: i + 1, url: 'u'.repeat(MAX_NAME_LENGTH) }));
+    const frame = encodeBlocked({ id: 1, state: 'ended', startUs: 0, durationUs: 5, stack });
+    expect(frame.byteLength - 8).toBeLessThanOrEqual(MAX_BLOCKED_BYTES);
+    const [m] = decodeAll(frame);
+    const kept = m?.type === 'blocked' ? m.report.stack : [];
+    expect(kept.length).toBeGreaterThan(0);
+    expect(kept).toEqual(stack.slice(0, kept.length));
+    expect(clipName(long)).toHaveLength(MAX_NAME_LENGTH);
+  });
+
+  it('bounds the dictionary in all, whatever each frame holds', () => {
+    const decoder = new ProbeDecoder();
+    const entry = 'd'.repeat(MAX_NAME_LENGTH);
+    const perFrame = 16;
+    let id = 1;
+    for (let n = 0; n + perFrame * MAX_NAME_LENGTH <= MAX_DICTIONARY_LENGTH; n += perFrame * MAX_NAME_LENGTH) {
+      decodeAll(encodeDictionary(Array.from({ length: perFrame }, () => [id++, entry] as const)), decoder);
+    }
+    expect(() => decodeAll(encodeDictionary([[id, entry]]), decoder)).toThrow(/dictionary: more than the limit of 1048576 characters in all/);
+    // Replacing an entry does not add to the total.
+    decodeAll(encodeDictionary([[1, entry]]), decoder);
+  });
+
+  it('refuses metrics with more GC pauses, resources or percentiles than the limits', () => {
+    const gc = Array.from({ length: 1025 }, () => ({ kind: 'minor' as const, startUs: 1, durationUs: 1 }));
+    expect(() => decodeAll(encodeMetrics({ ...sample, gc, resources: [] }, []))).toThrow(/1025 GC pauses, 0 resource types and 3 percentiles, more than the limits of 1024, 1024 and 1024/);
+  });
+
+  it('refuses histograms with buckets that do not exist, which merging would keep', () => {
+    const tasks: TasksSample = {
+      timeUs: 1, intervalUs: 1, promisesTracked: false, types: [], untracked: 0,
+      threadpool: { size: 4, maxInFlight: 0, maxQueued: 0, completed: 0, queueUs: [[1e9, 1]] },
+      timers: { fired: 0, lateUs: [], lateMaxUs: 0 }, fanOut: { perCallback: [], max: 0, maxType: '' }, slowCallbacks: [], liveSites: [],
+    };
+    expect(() => decodeAll(encodeTasks(tasks))).toThrow(/bucket 1000000000 that does not exist/);
+    const many = Array.from({ length: 300 }, (_, i) => [i, 1] as const);
+    expect(() => decodeAll(encodeTasks({ ...tasks, threadpool: { ...tasks.threadpool, queueUs: many } }))).toThrow(WireLimitError);
   });
 });

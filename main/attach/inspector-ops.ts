@@ -1,11 +1,11 @@
 // Small operations on a target's inspector, shared by attach and by the late closer.
 
-import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { CdpClient, listTargets, type InspectorTarget } from './inspector-client';
 import { connectHost } from './inspector-address';
 import { closeInspectorExpression } from './inject';
 import type { Listener, ProcessSource } from './process-source';
+import { hasExited } from '../system/process-exited';
 
 export const POLL_MS = 10;
 /** A listener that is not an inspector answers /json/list quickly, or not at all. */
@@ -19,23 +19,6 @@ export interface FoundInspector {
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/** Gone, or a zombie waiting for its parent. */
-export function hasExited(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'ESRCH';
-  }
-  if (process.platform !== 'linux') return false;
-  try {
-    // The state follows the command name, which is in parentheses and may hold anything.
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return /^[ZX]/.test(stat.slice(stat.lastIndexOf(')') + 2));
-  } catch {
-    return true;
-  }
-}
 
 export async function inspectorAt(listener: Listener): Promise<FoundInspector | undefined> {
   const host = connectHost(listener.address);

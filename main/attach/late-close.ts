@@ -8,7 +8,8 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { CdpClient } from './inspector-client';
 import { addressesConflict, websocketUrl } from './inspector-address';
-import { closeInspector, hasExited, inspectorAt, sleep, waitClosed, CLOSE_TIMEOUT_MS } from './inspector-ops';
+import { closeInspector, inspectorAt, sleep, waitClosed, CLOSE_TIMEOUT_MS } from './inspector-ops';
+import { hasExited } from '../system/process-exited';
 import { processSource, type ProcessSource } from './process-source';
 
 export const LATE_CLOSE_COMMAND = '_close-inspector';

@@ -2,12 +2,13 @@
 // Perfetto (ui.perfetto.dev) and chrome://tracing open. Streams: memory stays flat however
 // large the recording.
 
-import { closeSync, openSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, rmSync, writeSync } from 'node:fs';
 import { describeOptions, parseArgs, UsageError, type OptionSpec } from './args';
 import { PROBE_VERSION } from '../../probe/constants';
 import { ChromeTraceBuilder, traceText, type TraceEvent } from '../reports/chrome-trace';
 import { fsReason, RecordingError, RECORDING_EXIT } from '../recording/errors';
 import { formatBytes } from '../common/format';
+import { openPrivateOutput } from '../recording/private-output';
 import { RecordingReader } from '../recording/recording-reader';
 import { RecordingPlayer } from '../replay/recording-player';
 
@@ -71,7 +72,7 @@ export async function exportCommand(argv: readonly string[]): Promise<number> {
   const reader = RecordingReader.open(file);
   let fd: number;
   try {
-    fd = out === '-' ? 1 : openSync(out, 'w');
+    fd = out === '-' ? 1 : openPrivateOutput(out);
   } catch (err) {
     reader.close();
     throw new RecordingError(`cannot write ${out}: ${fsReason(err)}`, RECORDING_EXIT.cannotWrite);
@@ -97,9 +98,10 @@ function writeTrace(reader: RecordingReader, output: Output, file: string): { ev
     for (const e of events) output.add(`${count++ === 0 ? '' : ',\n'}${JSON.stringify(e)}`);
   };
   const other = { recordedBy: `loopscope ${PROBE_VERSION}`, recording: traceText(file), startedAt: new Date(reader.header.startedAtMs).toISOString() };
+  // traceEvents first, and no displayTimeUnit: see chrome-trace.ts for what Perfetto needs.
   output.add('{"traceEvents":[\n');
   // The export builds its own slices from the events: the feed need not keep a trace model.
-  const player = new RecordingPlayer(reader, { trace: false, recentSamples: 0 });
+  const player = new RecordingPlayer(reader, { trace: false, recentSamples: 0, refuseOverLimit: true });
   player.feed.onMessage((m) => emit(builder.add(m)));
   player.advanceTo(Infinity);
   emit(builder.finish());

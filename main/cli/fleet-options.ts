@@ -25,12 +25,12 @@ export interface Fleet {
   stop(): Promise<void>;
 }
 
-/** Where the fleet's lines go: above the live view, or to stderr. */
-export function fleetLog(watch: SessionWatch): (line: string) => void {
-  return (line) => {
-    if (watch.screen) watch.screen.output(`loopscope: ${line}\n`);
-    else process.stderr.write(`loopscope: ${line}\n`);
-  };
+/**
+ * The fleet's lines go to stderr: on a terminal they scroll with the program's output, above
+ * the live view; headless, they are the log.
+ */
+export function fleetLog(line: string): void {
+  process.stderr.write(`loopscope: ${line}\n`);
 }
 
 /**
@@ -38,7 +38,7 @@ export function fleetLog(watch: SessionWatch): (line: string) => void {
  * is asked for. On a bad setting, the watch is abandoned and a UsageError says what is wrong.
  */
 export async function watchFleet(options: OptionValues, watch: SessionWatch): Promise<Fleet | undefined> {
-  if (options['headless'] === true) logHeadlessEvents(watch, fleetLog(watch));
+  if (options['headless'] === true) logHeadlessEvents(watch, fleetLog);
   try {
     return await startFleet(options, watch);
   } catch (err) {
@@ -55,7 +55,7 @@ async function startFleet(options: OptionValues, watch: SessionWatch): Promise<F
   if (options['record-cap'] !== undefined && recordDir === undefined) throw new UsageError('--record-cap needs --record-dir <dir>');
   // Headless, SIGUSR2 must not end loopscope (its default action), recording asked for or not.
   if (prometheus === undefined && otlp === undefined && recordDir === undefined && options['headless'] !== true) return undefined;
-  const log = fleetLog(watch);
+  const log = fleetLog;
   let fleet: FleetExporter;
   const loops = new LoopSet();
   try {

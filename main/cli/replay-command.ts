@@ -118,8 +118,8 @@ function runView(session: ReplaySession, autoplay: boolean): Promise<number> {
       process.off('SIGTERM', quit);
       draw();
       // The last view stays on the terminal, as ordinary output.
-      screen.output(lines.join('\n') + '\n');
       screen.close();
+      process.stdout.write(lines.join('\n') + '\n');
       for (const w of session.warnings) process.stderr.write(`loopscope replay: warning: ${w}\n`);
       resolve(0);
     };

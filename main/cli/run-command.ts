@@ -33,7 +33,8 @@ shows its event loop live, and prints a summary when it ends. loopscope then exi
 command's exit code.
 
 The live view sits at the bottom of the terminal; the command's output scrolls above it.
-With --json, the command's output goes to stderr and stdout carries only the summary.
+With --json, the command's output goes to stderr and stdout carries only the summary. The
+command writes to them itself: if loopscope is killed, the command carries on.
 
 Options:
 ${'{options}'}
@@ -85,7 +86,6 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
   const token = server.issueToken();
   const headless = parsed.options['headless'] === true;
   const watch = new SessionWatch(server, { json, headless, durationS, status: `starting ${command}…`, ...recording });
-  const { screen } = watch;
   const fleet = await watchFleet(parsed.options, watch);
 
   let child: ChildProcess;
@@ -94,22 +94,17 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
       command, args, config, token,
       probeFile: probePath(),
       socketPath: server.address,
-      stdio: watch.live ? ['inherit', 'pipe', 'pipe'] : json ? ['inherit', 'pipe', 'pipe'] : 'inherit',
-      env: watch.live && process.env['FORCE_COLOR'] === undefined ? { ...process.env, FORCE_COLOR: '1' } : process.env,
+      // The command's output never passes through loopscope (so loopscope's death cannot break
+      // its pipes): it has the terminal itself, with the live view below its output, or with
+      // --json, loopscope's own stderr, whatever that is.
+      stdio: json ? ['inherit', 2, 2] : 'inherit',
     });
   } catch (err) {
     await watch.abandon();
     await fleet?.stop();
     throw err;
   }
-  const reattach = headless ? reattachWhenLost(watch, server, config, () => child.exitCode === null && child.signalCode === null, fleetLog(watch)) : undefined;
-  if (screen) {
-    child.stdout?.on('data', (d: Buffer) => screen.output(d.toString()));
-    child.stderr?.on('data', (d: Buffer) => screen.output(d.toString()));
-  } else if (json) {
-    child.stdout?.pipe(process.stderr, { end: false });
-    child.stderr?.pipe(process.stderr, { end: false });
-  }
+  const reattach = headless ? reattachWhenLost(watch, server, config, () => child.exitCode === null && child.signalCode === null, fleetLog) : undefined;
 
   let stoppedByUs = false;
   let killTimer: NodeJS.Timeout | undefined;

@@ -20,6 +20,14 @@ export class RecordingError extends Error {
   }
 }
 
+/**
+ * A file past one of the limits on what a recording may hold (recording/format.ts, and the
+ * wire's in probe/wire.ts): no real one is, so it is refused whole rather than read in part.
+ */
+export function overLimitError(path: string, reason: string): RecordingError {
+  return new RecordingError(`${path} cannot be read: ${reason}. No recording holds that; the file is damaged or was made to exhaust memory`, RECORDING_EXIT.badRecording);
+}
+
 /** A file system error as a short reason: "no such file", "permission denied", ... */
 export function fsReason(err: unknown): string {
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
@@ -27,6 +35,7 @@ export function fsReason(err: unknown): string {
     case 'ENOENT': return 'no such file or folder';
     case 'EACCES': case 'EPERM': return 'permission denied';
     case 'EISDIR': return 'it is a folder';
+    case 'ELOOP': return 'it is a symbolic link, which loopscope does not write through (give the real path)';
     case 'ENOSPC': return 'no space left on the device';
     case 'EROFS': return 'the file system is read-only';
     case 'EMFILE': case 'ENFILE': return 'too many open files';

@@ -21,6 +21,14 @@ export const FOOTER_BYTES = 16;
 
 /** A section never holds more than this, compressed or not: it bounds every read and inflate. */
 export const MAX_SECTION_BYTES = 64 * 1024 * 1024;
+/**
+ * A compressed section decompresses to at most this many times its stored size (plus a little
+ * for tiny ones): so a whole file decodes to at most ~256 times its size. Real sections
+ * compress 3 to 15 times (keyframes the most), a keyframe of 200 identical 64-frame stacks
+ * about 100 times; deflate can reach 1032, which is how a 4 MB file held 4 GB of dictionary.
+ */
+export const MAX_INFLATE_RATIO = 256;
+const INFLATE_SLACK_BYTES = 4096;
 /** Before each wire frame in a section: u32 seq delta, u32 time delta (µs). */
 export const RECORD_HEADER_BYTES = 8;
 /** The smallest wire frame: its own 8-byte header. */
@@ -72,6 +80,8 @@ export interface ChunkHeader {
 }
 
 export type Parsed<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly reason: string };
+/** overLimit: the header is intact (its checksum holds) but past a limit: not damage, a crafted file. */
+export type ParsedHeader = { readonly ok: true; readonly value: ChunkHeader } | { readonly ok: false; readonly reason: string; readonly overLimit?: true };
 const fail = (reason: string): { ok: false; reason: string } => ({ ok: false, reason });
 
 const view = (b: Uint8Array): DataView => new DataView(b.buffer, b.byteOffset, b.byteLength);
@@ -182,7 +192,7 @@ export function chunkHeaderLength(bytes: Uint8Array): Parsed<number> {
 }
 
 /** `bytes` holds the whole header (see chunkHeaderLength). */
-export function parseChunkHeader(bytes: Uint8Array): Parsed<ChunkHeader> {
+export function parseChunkHeader(bytes: Uint8Array): ParsedHeader {
   const length = chunkHeaderLength(bytes);
   if (!length.ok) return length;
   if (bytes.length < length.value) return fail('header cut short');
@@ -213,7 +223,12 @@ export function parseChunkHeader(bytes: Uint8Array): Parsed<ChunkHeader> {
     if (lane !== Lane.core && lane !== Lane.bulk) return fail(`unknown lane ${lane}`);
     if (codec !== Codec.stored && codec !== Codec.deflateRaw) return fail(`unknown compression ${codec}`);
     if (v.getUint16(at + 2, true) !== 0) return fail('reserved bits set');
-    if (s.storedBytes > MAX_SECTION_BYTES || s.rawBytes > MAX_SECTION_BYTES) return fail('section larger than the limit');
+    if (s.storedBytes > MAX_SECTION_BYTES || s.rawBytes > MAX_SECTION_BYTES) {
+      return { ok: false, reason: `a section of ${Math.max(s.storedBytes, s.rawBytes)} bytes, more than the limit of ${MAX_SECTION_BYTES}`, overLimit: true };
+    }
+    if (s.rawBytes > INFLATE_SLACK_BYTES + MAX_INFLATE_RATIO * s.storedBytes) {
+      return { ok: false, reason: `a section that decompresses from ${s.storedBytes} to ${s.rawBytes} bytes, more than the limit of ${MAX_INFLATE_RATIO} times`, overLimit: true };
+    }
     if (codec === Codec.stored && s.storedBytes !== s.rawBytes) return fail('stored section with two sizes');
     if (s.frameCount > s.rawBytes / (RECORD_HEADER_BYTES + WIRE_HEADER_BYTES)) return fail('more frames than bytes');
     body += s.storedBytes;

@@ -5,11 +5,11 @@
 // allocation is larger than a section's 64 MiB limit), and every loop moves forward through
 // the file, so no input can make it hang or grow without bound.
 
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { inflateRawSync } from 'node:zlib';
 import { PROTOCOL_VERSION } from '../../probe/wire';
 import { crc32 } from './crc32';
-import { fsReason, RecordingError, RECORDING_EXIT } from './errors';
+import { fsReason, overLimitError, RecordingError, RECORDING_EXIT } from './errors';
 import {
   CHUNK_MAGIC, ChunkKind, chunkHeaderLength, Codec, FILE_HEADER_BYTES, FOOTER_BYTES, MAX_CHUNK_HEADER_BYTES,
   parseChunkHeader, parseFileHeader, parseFooter, parseFrameRecords, sectionHasType,
@@ -95,6 +95,8 @@ export class RecordingReader {
   private indexInfo: { frames: number; endMs: number; closedAtMs: number; dataEnd: number; ending: RecordingEnding | undefined } | undefined;
   private firstFrameMs: number | undefined;
   private readonly problems = new Map<string, string>();
+  /** The first limit an intact chunk header went past: such a file is refused (see open). */
+  private overLimit: string | undefined;
   private closedFd = false;
   /** Where the keyframes came from: the index, the keyframes' trails, or every chunk header. */
   private found: 'index' | 'trails' | 'scan' = 'scan';
@@ -114,35 +116,33 @@ export class RecordingReader {
     let fd: number;
     let size: number;
     try {
-      fd = openSync(path, 'r');
+      // O_NONBLOCK: opening a FIFO would otherwise wait for a writer, for ever.
+      fd = openSync(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
       const stat = fstatSync(fd);
-      if (stat.isDirectory()) {
+      const kind = stat.isDirectory() ? 'it is a folder' : stat.isFile() ? undefined : `it is not a regular file (${stat.isFIFO() ? 'a FIFO' : stat.isSocket() ? 'a socket' : 'a device'})`;
+      if (kind) {
         closeSync(fd);
-        throw Object.assign(new Error('folder'), { code: 'EISDIR' });
+        throw new Error(kind);
       }
       size = stat.size;
     } catch (err) {
       throw new RecordingError(`cannot open ${path}: ${fsReason(err)}`, RECORDING_EXIT.noInput);
     }
-    const reject = (message: string): never => {
-      closeSync(fd);
-      throw new RecordingError(message, RECORDING_EXIT.badRecording);
-    };
-    if (size === 0) reject(`${path} is empty: it is not a loopscope recording, or its recording never started`);
     const head = new Uint8Array(Math.min(size, FILE_HEADER_BYTES));
     readSync(fd, head, 0, head.length, 0);
-    const parsed = parseFileHeader(head);
+    const parsed = readHeader(path, head);
     if (!parsed.ok) {
-      reject(parsed.problem === 'not-recording' ? `${path} is not a loopscope recording (${parsed.reason})` : `${path} cannot be read: ${parsed.reason}`);
+      closeSync(fd);
+      throw new RecordingError(parsed.reason, RECORDING_EXIT.badRecording);
     }
-    const header = (parsed as { value: FileHeader }).value;
-    if (header.wireProtocol !== PROTOCOL_VERSION) {
-      reject(`${path} holds wire protocol ${header.wireProtocol} frames, and this loopscope reads protocol ${PROTOCOL_VERSION}: ${header.wireProtocol > PROTOCOL_VERSION ? 'update loopscope' : 'use an older loopscope'}`);
-    }
-    const reader = new RecordingReader(path, fd, size, header);
+    const reader = new RecordingReader(path, fd, size, parsed.value);
     if (reader.loadIndex()) reader.found = 'index';
     else if (options.quick && reader.loadTrails()) reader.found = 'trails';
     else reader.scan();
+    if (reader.overLimit !== undefined) {
+      reader.close();
+      throw overLimitError(path, reader.overLimit);
+    }
     return reader;
   }
 
@@ -344,7 +344,11 @@ export class RecordingReader {
     if (!length.ok) return { kind: 'damaged', reason: length.reason };
     if (head.length < length.value) return { kind: 'partial', bytes: size - offset };
     const header = parseChunkHeader(head);
-    if (!header.ok) return { kind: 'damaged', reason: header.reason };
+    if (!header.ok) {
+      // Found later than open (a file opened from its index): skipped as damage, with the limit named.
+      if (header.overLimit) this.overLimit ??= `its chunk at byte ${offset} holds ${header.reason}`;
+      return { kind: 'damaged', reason: header.reason };
+    }
     const end = offset + header.value.headerBytes + header.value.bodyBytes;
     if (end > size) return { kind: 'partial', bytes: size - offset };
     return { kind: 'chunk', chunk: { offset, header: header.value, end } };
@@ -410,6 +414,21 @@ export class RecordingReader {
     // Sections of one chunk interleave: merge them back into arrival order.
     return lists.flat().sort((a, b) => a.seq - b.seq);
   }
+}
+
+/**
+ * The header of a file that starts with `head` (its first bytes, up to FILE_HEADER_BYTES), or
+ * why it is not a recording this loopscope reads, naming the file `path`.
+ */
+export function readHeader(path: string, head: Uint8Array): { ok: true; value: FileHeader } | { ok: false; reason: string } {
+  if (head.length === 0) return { ok: false, reason: `${path} is empty: it is not a loopscope recording, or its recording never started` };
+  const parsed = parseFileHeader(head.subarray(0, FILE_HEADER_BYTES));
+  if (!parsed.ok) return { ok: false, reason: parsed.problem === 'not-recording' ? `${path} is not a loopscope recording (${parsed.reason})` : `${path} cannot be read: ${parsed.reason}` };
+  const protocol = parsed.value.wireProtocol;
+  if (protocol !== PROTOCOL_VERSION) {
+    return { ok: false, reason: `${path} holds wire protocol ${protocol} frames, and this loopscope reads protocol ${PROTOCOL_VERSION}: ${protocol > PROTOCOL_VERSION ? 'update loopscope' : 'use an older loopscope'}` };
+  }
+  return parsed;
 }
 
 /**

@@ -8,18 +8,14 @@
 // The writer also reduces the frames with the session reducer, to store keyframes: the state
 // every so often, which makes seeking in a large recording fast.
 
-import { closeSync, fsyncSync, openSync, write as fsWrite, writeSync } from 'node:fs';
-import { deflateRaw } from 'node:zlib';
-import { encodeHello, MessageType, PROTOCOL_VERSION, type Hello, type ProbeMessage, type RawFrame } from '../../probe/wire';
+import { MessageType, PROTOCOL_VERSION, type Hello, type ProbeMessage, type RawFrame } from '../../probe/wire';
+import { encodeHello } from '../../probe/wire-json';
 import { RECENT_SAMPLES } from '../session/sample-ring';
 import { SessionFeed } from '../session/session-feed';
-import { fsReason, RecordingError, RECORDING_EXIT } from './errors';
-import {
-  ChunkKind, Codec, encodeChunkHeader, encodeFileHeader, encodeFooter, FILE_HEADER_BYTES, Lane, SectionBuilder,
-  type ChunkKindId, type LaneId, type SectionHeader,
-} from './format';
-import { crc32 } from './crc32';
-import { encodeKeyframe, type RecentPart } from './keyframe';
+import { ChunkFile, deflate } from './chunk-file';
+import { ChunkKind, encodeFooter, Lane, SectionBuilder } from './format';
+import { encodeKeyframe } from './keyframe';
+import { RecentParts, type RecordedFrame } from './recent-parts';
 import { encodeIndex, encodeKeyframeEntries, KEYFRAME_TRAIL, type KeyframeEntry, type RecordingEnding } from './recording-index';
 
 export interface RecordingWriterOptions {
@@ -75,57 +71,10 @@ interface PendingChunk {
   metrics: RecordedFrame[];
 }
 
-interface RecordedFrame {
-  readonly seq: number;
-  readonly timeMs: number;
-  readonly payload: Uint8Array;
-}
-
-/**
- * Up to SAMPLES_PER_BLOCK metrics samples in a row, and the frames chunks they are in. When
- * they are spread over more than SAMPLES_SPREAD_BYTES of file (bulk data between them, in
- * trace mode) or over more than SAMPLES_SPREAD_CHUNKS chunks (a chunk every 500 ms, in
- * metrics mode), the full block is copied into a samples chunk, so that rebuilding `recent`
- * at a seek reads and inflates a few chunks rather than every chunk of ten minutes.
- */
-interface RecentBlock {
-  from: number;
-  to: number;
-  chunks: number;
-  frames: RecordedFrame[];
-}
-const SAMPLES_PER_BLOCK = 300;
-const SAMPLES_SPREAD_BYTES = 1024 * 1024;
-const SAMPLES_SPREAD_CHUNKS = 16;
-/**
- * Once `recent` is in this many parts, a block spread over many bytes is copied together with
- * all of `recent` (a snapshot: up to RECENT_SAMPLES samples in one chunk), which replaces the
- * parts before it. A trace-mode seek then reads at most this many samples chunks and a partial
- * block, each a random read on a cold disk, for about 5 copies of each sample (a small part of
- * a trace-mode file). Blocks spread over many chunks only are close together: no snapshots.
- */
-const MAX_RECENT_PARTS = 4;
-
-function deflate(bytes: Uint8Array, level: number): Promise<Uint8Array> {
-  return new Promise((resolve, reject) => deflateRaw(bytes, { level }, (err, out) => (err ? reject(err) : resolve(out))));
-}
-
-function writeAt(fd: number, bytes: Uint8Array, position: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const step = (at: number): void => {
-      fsWrite(fd, bytes, at, bytes.length - at, position + at, (err, written) => {
-        if (err) return reject(err);
-        if (at + written < bytes.length) step(at + written);
-        else resolve();
-      });
-    };
-    step(0);
-  });
-}
-
 export class RecordingWriter {
   private readonly options: Required<RecordingWriterOptions>;
-  private fd: number | undefined;
+  private readonly file: ChunkFile;
+  private readonly recent: RecentParts;
   private readonly startedAtMs: number;
   private readonly lanes = [new SectionBuilder(), new SectionBuilder()];
   private pending: PendingChunk | undefined;
@@ -136,8 +85,6 @@ export class RecordingWriter {
   private dropped = 0;
   private started = false;
   private closing: Promise<void> | undefined;
-  private failure: string | undefined;
-  private readonly errorListeners: ((reason: string) => void)[] = [];
 
   // Reduced alongside, for keyframes.
   /** The state as of the frames written so far: keyframes only need the state, not samples or the trace. */
@@ -146,28 +93,16 @@ export class RecordingWriter {
   private metricsSeen = 0;
   private lastKeyframeBytes = 0;
 
-  // Owned by the ordered write queue.
-  private queue: Promise<void> = Promise.resolve();
-  private offset = FILE_HEADER_BYTES;
+  // Owned by the file's ordered write queue.
   private backlog = 0;
   private readonly keyframes: KeyframeEntry[] = [];
-  /** Where the last RECENT_SAMPLES samples are, oldest first, and the block being filled. */
-  private readonly recentParts: { part: RecentPart; count: number }[] = [];
-  private recentInParts = 0;
-  private block: RecentBlock | undefined;
-  /** The last RECENT_SAMPLES metrics frames written (up to twice that: trimmed in bulk), for snapshots. */
-  private lastSamples: RecordedFrame[] = [];
 
   private constructor(readonly path: string, options: RecordingWriterOptions) {
     this.options = { ...DEFAULTS, ...options };
     this.startedAtMs = Date.now();
-    try {
-      this.fd = openSync(path, 'w');
-      writeSync(this.fd, encodeFileHeader({ wireProtocol: PROTOCOL_VERSION, startedAtMs: this.startedAtMs }));
-    } catch (err) {
-      if (this.fd !== undefined) closeSync(this.fd);
-      throw new RecordingError(`cannot record to ${path}: ${fsReason(err)}`, RECORDING_EXIT.cannotWrite);
-    }
+    this.file = new ChunkFile(path, this.startedAtMs);
+    this.recent = new RecentParts(this.file);
+    this.file.onError(() => clearTimeout(this.flushTimer));
   }
 
   /** Creates (or empties) the file now, so a bad path is reported before anything starts. */
@@ -176,16 +111,16 @@ export class RecordingWriter {
   }
 
   get stats(): RecordingStats {
-    return { frames: this.seq, frameBytes: this.frameBytes, fileBytes: this.offset, keyframes: this.keyframes.length, droppedFrames: this.dropped, backlogBytes: this.backlog };
+    return { frames: this.seq, frameBytes: this.frameBytes, fileBytes: this.file.offset, keyframes: this.keyframes.length, droppedFrames: this.dropped, backlogBytes: this.backlog };
   }
 
   /** Why recording stopped early (e.g. the disk is full), if it did. */
   get error(): string | undefined {
-    return this.failure;
+    return this.file.error;
   }
 
   onError(listener: (reason: string) => void): void {
-    this.errorListeners.push(listener);
+    this.file.onError(listener);
   }
 
   /** The probe said hello: it becomes the first frame (without its one-time token). */
@@ -203,7 +138,7 @@ export class RecordingWriter {
    * session has: LiveSource's frame listeners get both), which spares decoding it again.
    */
   write(raw: RawFrame, receivedAtMs: number, message?: ProbeMessage): void {
-    if (!this.started || this.closing || this.failure !== undefined) return;
+    if (!this.started || this.closing || this.file.error !== undefined) return;
     const size = raw.payload.byteLength + 16;
     if (this.backlog + size > this.options.maxBacklogBytes) {
       this.dropped++;
@@ -243,26 +178,16 @@ export class RecordingWriter {
       const closedAtMs = Math.max(this.lastTimeMs, Date.now() - this.startedAtMs);
       const warnings = [...(ending?.warnings ?? [])];
       if (this.dropped > 0) warnings.push(`the recording missed ${this.dropped} frames: the disk was too slow`);
-      this.enqueue(async () => {
-        const dataEnd = this.offset;
+      this.file.enqueue(async () => {
+        const dataEnd = this.file.offset;
         const index = encodeIndex({
           frames: this.seq, endMs: this.lastTimeMs, closedAtMs, dataEnd,
           ending: { exitCode: ending?.exitCode ?? null, warnings },
         }, this.keyframes);
-        await this.writeChunk(ChunkKind.index, { firstSeq: this.seq, startMs: this.lastTimeMs, endMs: this.lastTimeMs, frameCount: 0 }, [[Lane.core, await deflate(index, 6), index, 0, 0, 0]]);
-        await writeAt(this.fd!, encodeFooter(dataEnd), this.offset);
-        this.offset += 16;
+        await this.file.writeChunk(ChunkKind.index, { firstSeq: this.seq, startMs: this.lastTimeMs, endMs: this.lastTimeMs, frameCount: 0 }, [[Lane.core, await deflate(index, 6), index, 0, 0, 0]]);
+        await this.file.writeBytes(encodeFooter(dataEnd));
       });
-      await this.queue;
-      if (this.fd !== undefined) {
-        try {
-          if (this.failure === undefined) fsyncSync(this.fd);
-        } catch {
-          // fsync is best effort: some file systems do not support it.
-        }
-        closeSync(this.fd);
-        this.fd = undefined;
-      }
+      await this.file.close();
     })();
     return this.closing;
   }
@@ -287,7 +212,7 @@ export class RecordingWriter {
     clearTimeout(this.flushTimer);
     this.flushTimer = undefined;
     const p = this.pending;
-    if (!p || this.fd === undefined) return;
+    if (!p || this.file.error !== undefined) return;
     this.pending = undefined;
     const level = this.options.compressionLevel;
     const sections = ([Lane.core, Lane.bulk] as const)
@@ -301,20 +226,12 @@ export class RecordingWriter {
         return { lane, raw, mask, stored: deflate(raw, raw.length < SMALL_SECTION_BYTES ? 6 : level) };
       });
     const frameCount = sections.reduce((n, s) => n + s.mask[0], 0);
-    this.enqueue(async () => {
+    this.file.enqueue(async () => {
       const done = await Promise.all(sections.map(async (s) => [s.lane, await s.stored, s.raw, ...s.mask] as const));
-      const offset = this.offset;
-      await this.writeChunk(ChunkKind.frames, { firstSeq: p.firstSeq, startMs: p.startMs, endMs: p.endMs, frameCount }, done);
+      const offset = this.file.offset;
+      await this.file.writeChunk(ChunkKind.frames, { firstSeq: p.firstSeq, startMs: p.startMs, endMs: p.endMs, frameCount }, done);
       this.backlog -= sections.reduce((n, s) => n + s.raw.length, 0);
-      if (p.metrics.length > 0) {
-        this.block ??= { from: offset, to: offset, chunks: 0, frames: [] };
-        this.block.to = this.offset;
-        this.block.chunks++;
-        this.block.frames.push(...p.metrics);
-        this.lastSamples.push(...p.metrics);
-        if (this.lastSamples.length >= 2 * RECENT_SAMPLES) this.lastSamples = this.lastSamples.slice(-RECENT_SAMPLES);
-        if (this.block.frames.length >= SAMPLES_PER_BLOCK) await this.closeBlock();
-      }
+      await this.recent.written(offset, this.file.offset, p.metrics);
     });
     if (this.keyframeDue()) this.enqueueKeyframe();
   }
@@ -327,103 +244,17 @@ export class RecordingWriter {
     const seq = this.seq;
     const timeMs = this.lastTimeMs;
     this.sinceKeyframe = { frames: 0, bytes: 0, timeMs };
-    this.enqueue(async () => {
-      // The block being filled: copied out so far if spread over many bytes (it goes on
-      // filling, and is copied again, whole, when it is full), else a range of chunks (in
-      // metrics mode, up to 60 small ones: copying it at every keyframe would cost more).
-      const b = this.block;
-      const tail = !b ? [] : b.to - b.from > SAMPLES_SPREAD_BYTES
-        ? [{ part: { samplesAt: await this.writeSamples(b.frames) }, count: b.frames.length }]
-        : [{ part: { framesFrom: b.from, framesTo: b.to }, count: b.frames.length }];
-      const all = [...this.recentParts, ...tail];
-      // The newest parts that hold `recentCount` samples.
-      let first = all.length;
-      for (let needed = recentCount; first > 0 && needed > 0;) needed -= all[--first]!.count;
-      const raw = encodeKeyframe({ state, recentCount, recentParts: all.slice(first).map((p) => p.part), dictionary });
+    this.file.enqueue(async () => {
+      const recentParts = await this.recent.partsFor(recentCount);
+      const raw = encodeKeyframe({ state, recentCount, recentParts, dictionary });
       this.lastKeyframeBytes = raw.length;
-      const offset = this.offset;
+      const offset = this.file.offset;
       const trail = encodeKeyframeEntries(this.keyframes.slice(-KEYFRAME_TRAIL));
-      await this.writeChunk(ChunkKind.keyframe, { firstSeq: seq, startMs: timeMs, endMs: timeMs, frameCount: 0 }, [
+      await this.file.writeChunk(ChunkKind.keyframe, { firstSeq: seq, startMs: timeMs, endMs: timeMs, frameCount: 0 }, [
         [Lane.core, await deflate(raw, 6), raw, 0, 0, 0],
         [Lane.core, await deflate(trail, 6), trail, 0, 0, 0],
       ]);
       this.keyframes.push({ offset, seq, timeMs });
     });
-  }
-
-  /** Ends the block of samples being filled (in the write queue, after its frames chunks). */
-  private async closeBlock(): Promise<void> {
-    const b = this.block!;
-    this.block = undefined;
-    const sparse = b.to - b.from > SAMPLES_SPREAD_BYTES;
-    if (!sparse && b.chunks <= SAMPLES_SPREAD_CHUNKS) this.addRecentPart({ framesFrom: b.from, framesTo: b.to }, b.frames.length);
-    else if (!sparse || this.recentParts.length < MAX_RECENT_PARTS) this.addRecentPart({ samplesAt: await this.writeSamples(b.frames) }, b.frames.length);
-    else {
-      const snapshot = this.lastSamples.slice(-RECENT_SAMPLES);
-      const samplesAt = await this.writeSamples(snapshot);
-      this.recentParts.length = 0;
-      this.recentInParts = 0;
-      this.addRecentPart({ samplesAt }, snapshot.length);
-    }
-  }
-
-  private addRecentPart(part: RecentPart, count: number): void {
-    this.recentParts.push({ part, count });
-    this.recentInParts += count;
-    while (this.recentInParts - this.recentParts[0]!.count >= RECENT_SAMPLES) this.recentInParts -= this.recentParts.shift()!.count;
-  }
-
-  /** Writes copies of metrics frames as a samples chunk (in the write queue); its offset. */
-  private async writeSamples(frames: readonly RecordedFrame[]): Promise<number> {
-    const first = frames[0]!;
-    const last = frames[frames.length - 1]!;
-    const builder = new SectionBuilder();
-    for (const f of frames) builder.append(f.seq - first.seq, Math.round((f.timeMs - first.timeMs) * 1000), PROTOCOL_VERSION, MessageType.Metrics, f.payload);
-    const mask = [builder.frameCount, builder.typeMaskLo, builder.typeMaskHi] as const;
-    const raw = builder.take();
-    const offset = this.offset;
-    await this.writeChunk(ChunkKind.samples, { firstSeq: first.seq, startMs: first.timeMs, endMs: last.timeMs, frameCount: frames.length }, [[Lane.core, await deflate(raw, 6), raw, ...mask]]);
-    return offset;
-  }
-
-  private enqueue(job: () => Promise<void>): void {
-    this.queue = this.queue.then(async () => {
-      if (this.failure !== undefined || this.fd === undefined) return;
-      try {
-        await job();
-      } catch (err) {
-        this.fail(`recording to ${this.path} stopped: ${fsReason(err)}`);
-      }
-    });
-  }
-
-  private fail(reason: string): void {
-    this.failure = reason;
-    clearTimeout(this.flushTimer);
-    for (const l of this.errorListeners) l(reason);
-  }
-
-  private async writeChunk(
-    kind: ChunkKindId,
-    h: { firstSeq: number; startMs: number; endMs: number; frameCount: number },
-    sections: readonly (readonly [LaneId, Uint8Array, Uint8Array, number, number, number])[],
-  ): Promise<void> {
-    const headers: SectionHeader[] = sections.map(([lane, stored, raw, frameCount, typeMaskLo, typeMaskHi]) => {
-      // Incompressible data (already compressed, random) is stored as it is.
-      const keep = stored.length < raw.length;
-      const body = keep ? stored : raw;
-      return { lane, codec: keep ? Codec.deflateRaw : Codec.stored, frameCount, storedBytes: body.length, rawBytes: raw.length, typeMaskLo, typeMaskHi, crc: crc32(body) };
-    });
-    const header = encodeChunkHeader({ kind, ...h, sections: headers });
-    const bodies = sections.map(([, stored, raw]) => (stored.length < raw.length ? stored : raw));
-    const out = new Uint8Array(header.length + bodies.reduce((n, b) => n + b.length, 0));
-    out.set(header, 0);
-    let at = header.length;
-    for (const b of bodies) {
-      out.set(b, at);
-      at += b.length;
-    }
-    await writeAt(this.fd!, out, this.offset);
-    this.offset += out.length;
   }
 }

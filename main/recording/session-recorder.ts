@@ -4,7 +4,8 @@
 
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { encodeDictionary, MessageType, type RawFrame } from '../../probe/wire';
+import { MessageType, type RawFrame } from '../../probe/wire';
+import { encodeDictionary } from '../../probe/wire-binary';
 import type { LiveSource } from '../session/live-source';
 import { RecordingWriter } from './recording-writer';
 import type { RecordingEnding } from './recording-index';

@@ -5,12 +5,13 @@
 // trace model (built when it is next used), which bounds a seek's work.
 // No timers here: replay-session.ts paces it with the replay clock.
 
-import { MessageType, messageTypeName, PROTOCOL_VERSION, WireError, type MessageTypeId, type MetricsSample, type RawFrame } from '../../probe/wire';
+import { MessageType, messageTypeName, PROTOCOL_VERSION, WireError, WireLimitError, type MessageTypeId, type MetricsSample, type RawFrame } from '../../probe/wire';
 import { formatRecordingTime } from '../common/time-format';
 import { ChunkKind, FILE_HEADER_BYTES, type FrameRecord } from '../recording/format';
 import { parseKeyframe, type RecentPart } from '../recording/keyframe';
 import { keyframeAtOrBefore, type KeyframeEntry } from '../recording/recording-index';
 import { FrameCursor, type RecordingReader } from '../recording/recording-reader';
+import { overLimitError } from '../recording/errors';
 import { FeedView, SessionFeed, type FeedOptions } from '../session/session-feed';
 
 /**
@@ -19,6 +20,14 @@ import { FeedView, SessionFeed, type FeedOptions } from '../session/session-feed
  * target): a second or more of a busy server's timeline, for 10–20 ms of work when it is used.
  */
 export const SEEK_TRACE_EVENTS = 32_768;
+
+export interface PlayerOptions extends FeedOptions {
+  /**
+   * A frame past the wire's limits refuses the whole file (a RecordingError), as summary and
+   * export want: no real recording has one. Replay, which must not stop, skips it with a warning.
+   */
+  readonly refuseOverLimit?: boolean;
+}
 
 /** A recorded frame as the decoder takes it; a type it does not know, it rejects. */
 const rawFrame = (f: FrameRecord): RawFrame => ({ type: f.type as MessageTypeId, payload: f.payload });
@@ -37,8 +46,11 @@ export class RecordingPlayer extends FeedView {
    */
   private sampleCache = new Map<number, MetricsSample>();
 
-  constructor(private readonly reader: RecordingReader, options: FeedOptions = {}) {
+  private readonly refuseOverLimit: boolean;
+
+  constructor(private readonly reader: RecordingReader, options: PlayerOptions = {}) {
     super();
+    this.refuseOverLimit = options.refuseOverLimit ?? false;
     this.feed = new SessionFeed(options);
     this.cursor = new FrameCursor(reader, FILE_HEADER_BYTES);
     this.position = reader.info.firstMs;
@@ -188,6 +200,7 @@ export class RecordingPlayer extends FeedView {
       if (f.version !== PROTOCOL_VERSION) throw new WireError(`wire protocol ${f.version}`);
       this.feed.push(rawFrame(f));
     } catch (err) {
+      if (err instanceof WireLimitError && this.refuseOverLimit) throw overLimitError(this.reader.path, err.message);
       const type = messageTypeName(f.type);
       const u = this.undecodable.get(type) ?? { count: 0, example: err instanceof Error ? err.message : String(err) };
       u.count++;

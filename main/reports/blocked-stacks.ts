@@ -7,7 +7,8 @@ import { userFrames } from '../common/format';
 /** Frames that name a place: the innermost few of the user's own. */
 const SIGNATURE_FRAMES = 3;
 const MAX_GROUPS = 1000;
-const MAX_OPEN = 1000;
+/** A probe has one block ongoing at a time; more is a damaged or crafted file (each may be 256 kB). */
+const MAX_OPEN = 16;
 
 export interface StackGroup {
   readonly stack: readonly StackFrame[];

@@ -44,6 +44,8 @@ const MAX_TYPES_KEPT = 200_000;
 const MAX_OPEN_CALLBACKS = 10_000;
 /** Slices nested in a callback still running, waiting to be emitted in order with it. */
 const MAX_NESTED_KEPT = 10_000;
+/** Blocks seen ongoing and not ended yet: a probe has one at a time (as the session state keeps). */
+const MAX_ONGOING_KEPT = 16;
 const MB = 1024 * 1024;
 /** Perfetto needs a pid ≥ 1 (0 is the idle task); this one stands for a target whose pid is unknown. */
 const UNKNOWN_PID = 1;
@@ -130,7 +132,7 @@ export class ChromeTraceBuilder {
     // Later reports of a block may come without the stack an earlier one carried.
     const report = r.stack.length === 0 && previous && previous.stack.length > 0 ? { ...r, stack: previous.stack } : r;
     if (r.state === 'ongoing') {
-      this.ongoing.set(r.id, report);
+      if (previous || this.ongoing.size < MAX_ONGOING_KEPT) this.ongoing.set(r.id, report);
       return [];
     }
     this.ongoing.delete(r.id);

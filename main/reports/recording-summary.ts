@@ -32,7 +32,7 @@ export function summarizeRecording(reader: RecordingReader): RecordingSummary {
   const stacks = new BlockedStacks();
   // One pass over every frame, through the same feed as replay, for what only the whole
   // recording tells (and trace mode's whole causality model).
-  const pass = new RecordingPlayer(reader, { recentSamples: 0 });
+  const pass = new RecordingPlayer(reader, { recentSamples: 0, refuseOverLimit: true });
   pass.feed.onMessage((m) => {
     if (m.type === 'metrics') worst.add(m.sample);
     else if (m.type === 'blocked') stacks.add(m.report);

@@ -11,6 +11,12 @@ export const STRETCH_US = 10_000_000;
  * second (probe/gc-trace.ts). A window's pauses are those that began in it, whenever they came.
  */
 const GC_LATE_US = 3_000_000;
+/**
+ * At most this many samples in a window (10 s at the shortest interval, 10 ms, is 1000) and
+ * pauses waiting for one: a file whose times stand still must not grow them without bound.
+ */
+const MAX_WINDOW_SAMPLES = 10_000;
+const MAX_RECENT_GC = 100_000;
 
 export interface WorstStretch {
   /** µs since the target's time origin: the start of the first interval and the end of the last. */
@@ -46,13 +52,13 @@ export class WorstStretchFinder {
   add(s: MetricsSample): void {
     this.window.push(s);
     this.sum += score(s);
-    while (this.window.length > 1 && s.timeUs - (this.window[0]!.timeUs - this.window[0]!.intervalUs) > this.lengthUs) {
+    while (this.window.length > MAX_WINDOW_SAMPLES || (this.window.length > 1 && s.timeUs - (this.window[0]!.timeUs - this.window[0]!.intervalUs) > this.lengthUs)) {
       this.sum -= score(this.window.shift()!);
     }
     this.recentGc.push(...s.gc);
     // Pauses arrive about in order of their starts: dropping from the front is enough.
     let old = 0;
-    while (old < this.recentGc.length && this.recentGc[old]!.startUs < s.timeUs - this.lengthUs - GC_LATE_US) old++;
+    while (old < this.recentGc.length && (this.recentGc.length - old > MAX_RECENT_GC || this.recentGc[old]!.startUs < s.timeUs - this.lengthUs - GC_LATE_US)) old++;
     if (old > 0) this.recentGc.splice(0, old);
     const best = this.best;
     if (this.sum > (best?.score ?? 0)) {
@@ -60,7 +66,7 @@ export class WorstStretchFinder {
       const startUs = first.timeUs - first.intervalUs;
       this.best = { score: this.sum, samples: [...this.window], startUs, endUs: s.timeUs, gc: this.recentGc.filter((g) => g.startUs >= startUs && g.startUs < s.timeUs) };
     } else if (best && s.timeUs - best.endUs <= GC_LATE_US) {
-      for (const g of s.gc) if (g.startUs >= best.startUs && g.startUs < best.endUs) best.gc.push(g);
+      for (const g of s.gc) if (g.startUs >= best.startUs && g.startUs < best.endUs && best.gc.length < MAX_RECENT_GC) best.gc.push(g);
     }
   }
 

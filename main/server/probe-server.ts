@@ -5,13 +5,21 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { chmodSync } from 'node:fs';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createPrivateDir, socketAddress, type PrivateDir } from './private-dir';
-import {
-  FrameReader, ProbeDecoder, encodeConfigure, encodeDetach, encodeReject, MessageType, PROTOCOL_VERSION, WireError,
-  type Hello, type ProbeConfig, type RawFrame,
-} from '../../probe/wire';
+import { MAX_HELLO_BYTES, MessageType, PROTOCOL_VERSION, WireError, type Hello, type ProbeConfig, type RawFrame } from '../../probe/wire';
+import { FrameReader } from '../../probe/wire-framing';
+import { encodeConfigure, encodeDetach, encodeReject } from '../../probe/wire-json';
+import { ProbeDecoder } from '../../probe/wire-decoder';
 
 /** A probe has this long after connecting to say hello with a valid token. */
 const HELLO_TIMEOUT_MS = 5000;
+/**
+ * What a connection may send before its hello is accepted: the hello itself (at most
+ * MAX_HELLO_BYTES) and the first frames that come in the same chunks. Across all connections
+ * still waiting for theirs, at most MAX_PENDING_BYTES: without it, thousands of connections
+ * could each hold a frame's 16 MiB.
+ */
+const MAX_BEFORE_HELLO_BYTES = MAX_HELLO_BYTES + 64 * 1024;
+const MAX_PENDING_BYTES = 16 * 1024 * 1024;
 
 export interface ProbeConnectionEvents {
   /**
@@ -157,6 +165,8 @@ export async function startProbeServer(options: { dir?: PrivateDir } = {}): Prom
   const connectionListeners: ((c: ProbeConnection) => void)[] = [];
   const rejectListeners: ((reason: string) => void)[] = [];
   const sockets = new Set<Socket>();
+  /** Bytes buffered by the connections that have not said hello yet, in all. */
+  let pendingBytes = 0;
 
   const takeToken = (token: string): boolean => {
     for (const t of tokens) {
@@ -172,10 +182,17 @@ export async function startProbeServer(options: { dir?: PrivateDir } = {}): Prom
     sockets.add(socket);
     const reader = new FrameReader();
     let connection: ProbeConnection | undefined;
+    let counted = 0;
     const helloTimer = setTimeout(() => refuse('no hello within 5 s'), HELLO_TIMEOUT_MS);
+    /** Keeps this connection's share of pendingBytes up to date until its hello is accepted. */
+    const count = (bytes: number): void => {
+      pendingBytes += bytes - counted;
+      counted = bytes;
+    };
 
     function refuse(reason: string): void {
       clearTimeout(helloTimer);
+      count(0);
       for (const l of rejectListeners) l(reason);
       if (!socket.destroyed) socket.end(encodeReject({ reason }));
       setTimeout(() => socket.destroy(), 100).unref();
@@ -194,11 +211,17 @@ export async function startProbeServer(options: { dir?: PrivateDir } = {}): Prom
             }
             if (!takeToken(message.hello.token)) return refuse('unknown or already used token');
             clearTimeout(helloTimer);
+            count(0);
             connection = new ProbeConnection(message.hello, socket);
             for (const l of connectionListeners) l(connection);
             continue;
           }
           connection.emit('frame', raw, Date.now());
+        }
+        if (!connection) {
+          count(reader.pendingBytes);
+          if (reader.pendingBytes > MAX_BEFORE_HELLO_BYTES) return refuse(`more than ${MAX_BEFORE_HELLO_BYTES} bytes before a hello`);
+          if (pendingBytes > MAX_PENDING_BYTES) return refuse(`more than ${MAX_PENDING_BYTES} bytes wait for hellos on all connections`);
         }
       } catch (err) {
         if (connection) {
@@ -210,6 +233,7 @@ export async function startProbeServer(options: { dir?: PrivateDir } = {}): Prom
     socket.on('error', () => undefined);
     socket.on('close', () => {
       clearTimeout(helloTimer);
+      count(0);
       sockets.delete(socket);
       connection?.emit('close', undefined);
     });

@@ -4,7 +4,9 @@
 // recording being replayed (replay/) each feed one, so every view, summary, export and
 // keyframe sees the state the same frames give.
 
-import { encodeDictionary, MessageType, ProbeDecoder, type MetricsSample, type ProbeMessage, type RawFrame, type TaskEventBatch } from '../../probe/wire';
+import { MessageType, type MetricsSample, type ProbeMessage, type RawFrame, type TaskEventBatch } from '../../probe/wire';
+import { encodeDictionary } from '../../probe/wire-binary';
+import { ProbeDecoder } from '../../probe/wire-decoder';
 import { SampleRing, RECENT_SAMPLES, type RecentSamples } from './sample-ring';
 import { applyMessage, initialSessionState, type SessionState } from './session-state';
 import { TraceModel } from './trace-model';

@@ -6,8 +6,10 @@ import type { BlockedReport, DropCounters, Goodbye, Hello, MetricsSample, ProbeM
 import { addInterval, emptyLagHistogram, type LagHistogram } from './lag-histogram';
 import { applyTasks, initialTasksState, type TasksState } from './tasks-state';
 
-/** Blocked-loop reports kept: the longest ones, plus any still ongoing. */
+/** Blocked-loop reports kept: the longest ones, plus a few still ongoing. */
 export const KEPT_BLOCKED = 200;
+/** A probe's one main thread has one block ongoing at a time: more is a damaged or crafted stream. */
+const KEPT_ONGOING = 16;
 
 export interface Totals {
   readonly samples: number;
@@ -113,7 +115,8 @@ function addBlocked(state: SessionState, report: BlockedReport): SessionState {
     : report;
   const others = state.blocked.filter((b) => b.id !== report.id);
   const blocked = [...others, merged].sort((a, b) => b.durationUs - a.durationUs);
-  const kept = blocked.length > KEPT_BLOCKED ? blocked.filter((b, i) => i < KEPT_BLOCKED || b.state === 'ongoing') : blocked;
+  let ongoing = 0;
+  const kept = blocked.length > KEPT_BLOCKED ? blocked.filter((b, i) => i < KEPT_BLOCKED || (b.state === 'ongoing' && ++ongoing <= KEPT_ONGOING)) : blocked;
   const isNew = previous === undefined;
   return { ...state, blocked: kept, totals: isNew ? { ...state.totals, blockedCount: state.totals.blockedCount + 1 } : state.totals };
 }

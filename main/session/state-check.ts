@@ -3,10 +3,9 @@
 // frame would be. Pure. Whenever SessionState changes shape, this changes with it (and
 // KEYFRAME_VERSION in recording/keyframe.ts is bumped).
 
-import {
-  encodeBlocked, encodeDrops, encodeGoodbye, encodeHello, encodeTasks, ProbeDecoder, WireError,
-  type ProbeMessage,
-} from '../../probe/wire';
+import { WireError, type ProbeMessage } from '../../probe/wire';
+import { encodeBlocked, encodeDrops, encodeGoodbye, encodeHello, encodeTasks } from '../../probe/wire-json';
+import { ProbeDecoder } from '../../probe/wire-decoder';
 import { LAG_BUCKETS } from './lag-histogram';
 import { initialSessionState, type SessionState } from './session-state';
 import type { TasksState, TypeTotals } from './tasks-state';
@@ -58,7 +57,13 @@ const sparse = (v: unknown, path: string): void => {
 
 /** Re-validates a wire object by encoding and decoding it as a frame. */
 function viaWire<T>(value: unknown, encode: (v: never) => Uint8Array, pick: (m: ProbeMessage) => T | undefined): T {
-  const frame = encode(value as never);
+  let frame: Uint8Array;
+  try {
+    frame = encode(value as never);
+  } catch {
+    // An encoder expects the shape it is typed for; anything else is not that message.
+    throw new WireError('not a message of its kind');
+  }
   const message = new ProbeDecoder().decode({ type: frame[5] as never, payload: frame.subarray(8) });
   const picked = pick(message);
   if (picked === undefined) throw new WireError('unexpected message');

@@ -7,6 +7,12 @@ import type { CreationSite, SlowCallback, TasksSample } from '../../probe/wire';
 /** Alive counts kept per type, to tell a leak from a busy spell. */
 const ALIVE_POINTS = 600;
 const SLOW_KEPT = 20;
+/**
+ * Types aggregated: a real program has tens. A type first seen past this many is left out of
+ * the totals (it is still in the latest interval's figures), so that a stream of new names
+ * cannot grow them without bound.
+ */
+const MAX_TYPES = 1000;
 
 export interface TypeTotals {
   readonly type: string;
@@ -65,9 +71,11 @@ function appendAlive(series: readonly number[], alive: number): number[] {
 export function applyTasks(state: TasksState, s: TasksSample): TasksState {
   const byType: Record<string, TypeTotals> = { ...state.byType };
   const seen = new Set<string>();
+  let typeCount = Object.keys(byType).length;
   for (const t of s.types) {
     seen.add(t.type);
     const prev = byType[t.type];
+    if (!prev && typeCount++ >= MAX_TYPES) continue;
     byType[t.type] = {
       type: t.type,
       created: (prev?.created ?? 0) + t.created,

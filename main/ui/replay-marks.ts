@@ -3,7 +3,8 @@
 // so a large file fills the scrubber in progressively without holding up anything else.
 // Marks are on the session's chart clock (seconds since its first sample), like SeriesPoint.t.
 
-import { MessageType, PROTOCOL_VERSION, ProbeDecoder, type MessageTypeId, type MetricsSample } from '../../probe/wire';
+import { MessageType, PROTOCOL_VERSION, type MessageTypeId, type MetricsSample } from '../../probe/wire';
+import { ProbeDecoder } from '../../probe/wire-decoder';
 import type { ReplayMark } from './ui-api';
 import { FILE_HEADER_BYTES } from '../recording/format';
 import { FrameCursor, type RecordingReader } from '../recording/recording-reader';

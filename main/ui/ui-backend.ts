@@ -82,7 +82,7 @@ export class UiBackend implements UiApi {
   }
 
   async listProcesses(): Promise<readonly ProcessEntry[]> {
-    const ours = new Set([...this.entries.values()].flatMap((e) => (e.kind === 'live' && e.child ? [e.session.connection.hello.pid] : [])));
+    const ours = new Set([process.pid, ...[...this.entries.values()].flatMap((e) => (e.kind === 'live' && e.child ? [e.session.connection.hello.pid] : []))]);
     const all = await listNodeProcesses();
     return all
       .filter((p) => !ours.has(p.pid))
@@ -91,6 +91,8 @@ export class UiBackend implements UiApi {
   }
 
   async attach(pid: number, config: Partial<ProbeConfig> = {}): Promise<string> {
+    // Its own inspector would wait on its own loop, which waits on the attach: a deadlock.
+    if (pid === process.pid) throw new Error(`process ${pid} is this loopscope: it cannot attach to itself`);
     const full = { ...DEFAULT_CONFIG, ...config };
     const attached = await attachToProcess({ pid, server: this.server, config: full, probeFile: probePath(), timeoutMs: ATTACH_TIMEOUT_MS });
     return this.add(attached.connection, 'attach', full, undefined);

@@ -11,9 +11,10 @@ export interface CliRun {
   readonly stderr: string;
 }
 
-export function loopscope(args: readonly string[], env: Readonly<Record<string, string>> = {}): Promise<CliRun> {
+/** `timeoutMs`: killed (SIGTERM) after that long, for a test of what must not hang. */
+export function loopscope(args: readonly string[], env: Readonly<Record<string, string>> = {}, timeoutMs?: number): Promise<CliRun> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], ...(timeoutMs === undefined ? {} : { timeout: timeoutMs }) });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));

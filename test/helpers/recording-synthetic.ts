@@ -1,10 +1,9 @@
 // Synthetic probe frames for the recording tests and benchmarks: a plausible session (hello,
 // dictionary, metrics with GC and resources, blocked reports, drops, goodbye) as raw frames.
 
-import {
-  encodeBlocked, encodeDictionary, encodeDrops, encodeGoodbye, encodeMetrics, encodeTaskEvents, TaskEventKind, type Hello,
-  type MessageTypeId, type MetricsSample, type RawFrame,
-} from '../../probe/wire';
+import { TaskEventKind, type Hello, type MessageTypeId, type MetricsSample, type RawFrame } from '../../probe/wire';
+import { encodeBlocked, encodeDrops, encodeGoodbye } from '../../probe/wire-json';
+import { encodeDictionary, encodeMetrics, encodeTaskEvents } from '../../probe/wire-binary';
 
 export const syntheticHello: Hello = {
   protocol: 1, token: 'secret-token', probeVersion: '0.1.0', pid: 4242, ppid: 1, nodeVersion: 'v20.20.2', platform: 'linux', arch: 'x64',

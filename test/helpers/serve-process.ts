@@ -1,5 +1,6 @@
-// `loopscope serve --no-open` as a child process, and the URL it prints first on stdout. Its
-// data and settings folders (recordings, uploads, recent list) are a fresh temporary folder.
+// `loopscope serve --no-open` (or with other arguments) as a child process, and the URL it
+// prints first on stdout. Its data and settings folders (recordings, uploads, recent list) are
+// a fresh temporary folder.
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -17,10 +18,10 @@ export interface Served {
   stop(): Promise<void>;
 }
 
-export async function startServe(): Promise<Served> {
+export async function startServe(options: { args?: readonly string[]; env?: Readonly<Record<string, string>> } = {}): Promise<Served> {
   const home = mkdtempSync(join(tmpdir(), 'loopscope-serve-'));
-  const env = { ...process.env, XDG_DATA_HOME: join(home, 'data'), XDG_CONFIG_HOME: join(home, 'config') };
-  const child = spawn(process.execPath, [BIN, 'serve', '--no-open'], { stdio: ['ignore', 'pipe', 'pipe'], env });
+  const env = { ...process.env, XDG_DATA_HOME: join(home, 'data'), XDG_CONFIG_HOME: join(home, 'config'), ...options.env };
+  const child = spawn(process.execPath, [BIN, 'serve', ...(options.args ?? ['--no-open'])], { stdio: ['ignore', 'pipe', 'pipe'], env });
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
   const url = await new Promise<string>((resolveUrl, reject) => {

@@ -1,0 +1,137 @@
+// The rare messages, sent as JSON: their encoders, and their parsers, field by field. Pure.
+
+import { HEADER_BYTES, MAX_BLOCKED_BYTES, MAX_NAME_LENGTH, MessageType, WireError, WireLimitError, type BlockedReport, type DropCounters, type Goodbye, type Hello, type ProbeConfig, type Reject, type TasksSample } from './wire';
+import { arrayOf, bool, mode, nameField, num, obj, optNameField, parseFrames, parseJson, sparse, str, strArray } from './wire-fields';
+import { frame, jsonFrame } from './wire-framing';
+
+function parseConfig(o: Record<string, unknown>, what: string): ProbeConfig {
+  return {
+    mode: mode(o['mode'], what),
+    promises: bool(o, 'promises', what),
+    intervalMs: num(o, 'intervalMs', what),
+    blockThresholdMs: num(o, 'blockThresholdMs', what),
+  };
+}
+
+export function parseHello(payload: Uint8Array): Hello {
+  const what = 'hello';
+  const o = parseJson(payload, what);
+  const loadedBy = o['loadedBy'];
+  if (loadedBy !== 'preload' && loadedBy !== 'inject') throw new WireError(`${what}: field "loadedBy" must be "preload" or "inject"`);
+  return {
+    protocol: num(o, 'protocol', what),
+    token: str(o, 'token', what),
+    probeVersion: str(o, 'probeVersion', what),
+    pid: num(o, 'pid', what),
+    ppid: num(o, 'ppid', what),
+    nodeVersion: str(o, 'nodeVersion', what),
+    platform: str(o, 'platform', what),
+    arch: str(o, 'arch', what),
+    argv: strArray(o, 'argv', what),
+    execArgv: strArray(o, 'execArgv', what),
+    title: str(o, 'title', what),
+    cwd: str(o, 'cwd', what),
+    threadId: num(o, 'threadId', what),
+    timeOriginMs: num(o, 'timeOriginMs', what),
+    config: parseConfig(obj(o, 'config', what), `${what}.config`),
+    loadedBy,
+    stackUnavailable: optNameField(o, 'stackUnavailable', what),
+  };
+}
+
+export function parseBlocked(payload: Uint8Array): BlockedReport {
+  const what = 'blocked report';
+  const o = parseJson(payload, what);
+  const state = o['state'];
+  if (state !== 'ongoing' && state !== 'ended' && state !== 'cancelled') {
+    throw new WireError(`${what}: field "state" must be "ongoing", "ended" or "cancelled"`);
+  }
+  const durationUs = num(o, 'durationUs', what);
+  if (durationUs < 0) throw new WireError(`${what}: negative duration`);
+  return {
+    id: num(o, 'id', what),
+    state,
+    startUs: num(o, 'startUs', what),
+    durationUs,
+    stack: parseFrames(o['stack'], what),
+    stackError: optNameField(o, 'stackError', what),
+  };
+}
+
+export function parseDrops(payload: Uint8Array): DropCounters {
+  const what = 'drop counters';
+  const o = parseJson(payload, what);
+  const frames = obj(o, 'frames', what);
+  const keys = Object.keys(frames);
+  // One counter per message type at most.
+  if (keys.length > 256) throw new WireLimitError(`${what}: ${keys.length} counters, more than the limit of 256`);
+  const out: Record<string, number> = {};
+  for (const key of keys) {
+    if (key.length > MAX_NAME_LENGTH) throw new WireLimitError(`${what}: a counter's name has ${key.length} characters, more than the limit of ${MAX_NAME_LENGTH}`);
+    out[key] = num(frames, key, `${what}.frames`);
+  }
+  return { frames: out, bytes: num(o, 'bytes', what) };
+}
+
+export function parseGoodbye(payload: Uint8Array): Goodbye {
+  const what = 'goodbye';
+  const o = parseJson(payload, what);
+  const exitCode = o['exitCode'] === undefined ? undefined : num(o, 'exitCode', what);
+  return { reason: nameField(o, 'reason', what), exitCode };
+}
+
+export function parseTasks(payload: Uint8Array): TasksSample {
+  const what = 'tasks';
+  const o = parseJson(payload, what);
+  const pool = obj(o, 'threadpool', what);
+  const timers = obj(o, 'timers', what);
+  const fan = obj(o, 'fanOut', what);
+  return {
+    timeUs: num(o, 'timeUs', what),
+    intervalUs: num(o, 'intervalUs', what),
+    promisesTracked: bool(o, 'promisesTracked', what),
+    untracked: num(o, 'untracked', what),
+    types: arrayOf(o['types'], `${what}.types`, 10_000, (t, w) => ({
+      type: nameField(t, 'type', w), created: num(t, 'created', w), destroyed: num(t, 'destroyed', w), alive: num(t, 'alive', w),
+      callbacks: num(t, 'callbacks', w), callbackUs: sparse(t['callbackUs'], `${w}.callbackUs`), callbackMaxUs: num(t, 'callbackMaxUs', w),
+      queueUs: sparse(t['queueUs'], `${w}.queueUs`), queueMaxUs: num(t, 'queueMaxUs', w),
+    })),
+    threadpool: {
+      size: num(pool, 'size', what), maxInFlight: num(pool, 'maxInFlight', what), maxQueued: num(pool, 'maxQueued', what),
+      completed: num(pool, 'completed', what), queueUs: sparse(pool['queueUs'], `${what}.threadpool.queueUs`),
+    },
+    timers: { fired: num(timers, 'fired', what), lateUs: sparse(timers['lateUs'], `${what}.timers.lateUs`), lateMaxUs: num(timers, 'lateMaxUs', what) },
+    fanOut: { perCallback: sparse(fan['perCallback'], `${what}.fanOut.perCallback`), max: num(fan, 'max', what), maxType: nameField(fan, 'maxType', what) },
+    slowCallbacks: arrayOf(o['slowCallbacks'], `${what}.slowCallbacks`, 1000, (c, w) => ({
+      type: nameField(c, 'type', w), asyncId: num(c, 'asyncId', w), startUs: num(c, 'startUs', w), durationUs: num(c, 'durationUs', w),
+      initStack: parseFrames(c['initStack'], w),
+    })),
+    liveSites: arrayOf(o['liveSites'], `${what}.liveSites`, 1000, (c, w) => ({
+      type: nameField(c, 'type', w), sampledAlive: num(c, 'sampledAlive', w), stack: parseFrames(c['stack'], w),
+    })),
+  };
+}
+
+export const encodeHello = (h: Hello): Uint8Array => jsonFrame(MessageType.Hello, h);
+
+/** A stack too large for MAX_BLOCKED_BYTES (only names near their limit make one) loses its outer half, again if need be. */
+export function encodeBlocked(r: BlockedReport): Uint8Array {
+  let frame = jsonFrame(MessageType.Blocked, r);
+  for (let keep = r.stack.length >> 1; frame.byteLength - HEADER_BYTES > MAX_BLOCKED_BYTES && keep < r.stack.length; keep >>= 1) {
+    frame = jsonFrame(MessageType.Blocked, { ...r, stack: r.stack.slice(0, keep) });
+    if (keep === 0) break;
+  }
+  return frame;
+}
+
+export const encodeDrops = (d: DropCounters): Uint8Array => jsonFrame(MessageType.Drops, d);
+
+export const encodeGoodbye = (g: Goodbye): Uint8Array => jsonFrame(MessageType.Goodbye, g);
+
+export const encodeTasks = (t: TasksSample): Uint8Array => jsonFrame(MessageType.Tasks, t);
+
+export const encodeConfigure = (c: Partial<ProbeConfig>): Uint8Array => jsonFrame(MessageType.Configure, c);
+
+export const encodeDetach = (): Uint8Array => frame(MessageType.Detach, new Uint8Array(0));
+
+export const encodeReject = (r: Reject): Uint8Array => jsonFrame(MessageType.Reject, r);
