@@ -71,6 +71,8 @@ export interface SessionView {
    */
   readonly status: 'live' | 'ended' | 'replay';
   readonly error: string | null;
+  /** What went wrong around the session without ending it (e.g. attach could not close the inspector it opened). */
+  readonly warnings: readonly string[];
   readonly dropped: { readonly frames: number; readonly bytes: number };
   readonly blockedCount: number;
   /** Longest first. */

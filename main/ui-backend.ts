@@ -38,6 +38,8 @@ interface LiveEntry {
   readonly how: 'attach' | 'launch';
   config: ProbeConfig;
   readonly child: ChildProcess | undefined;
+  /** From attaching (see Attached.warnings). */
+  readonly warnings: readonly string[];
   recorder: SessionRecorder | undefined;
   /** totals.samples when subscribers last got this session's points. */
   sentSamples: number;
@@ -93,7 +95,7 @@ export class UiBackend implements UiApi {
   async attach(pid: number, config: Partial<ProbeConfig> = {}): Promise<string> {
     const full = { ...DEFAULT_CONFIG, ...config };
     const attached = await attachToProcess({ pid, server: this.server, config: full, probeFile: probePath(), timeoutMs: ATTACH_TIMEOUT_MS });
-    return this.add(attached.connection, 'attach', full, undefined);
+    return this.add(attached.connection, 'attach', full, undefined, attached.warnings);
   }
 
   async launch(command: readonly string[], config: Partial<ProbeConfig> = {}, env?: NodeJS.ProcessEnv): Promise<string> {
@@ -118,7 +120,7 @@ export class UiBackend implements UiApi {
           reject(new Error(`"${file}" exited (${signal ?? `code ${code}`}) before its probe connected`));
         });
       });
-      return this.add(connection, 'launch', full, child);
+      return this.add(connection, 'launch', full, child, []);
     } catch (err) {
       child.kill('SIGKILL');
       throw err;
@@ -256,9 +258,9 @@ export class UiBackend implements UiApi {
     return entry;
   }
 
-  private add(connection: ProbeConnection, how: LiveEntry['how'], config: ProbeConfig, child: ChildProcess | undefined): string {
+  private add(connection: ProbeConnection, how: LiveEntry['how'], config: ProbeConfig, child: ChildProcess | undefined, warnings: readonly string[]): string {
     const id = `s${this.nextId++}`;
-    const entry: LiveEntry = { kind: 'live', id, session: new LiveSession(connection), how, config, child, recorder: undefined, sentSamples: 0 };
+    const entry: LiveEntry = { kind: 'live', id, session: new LiveSession(connection), how, config, child, warnings, recorder: undefined, sentSamples: 0 };
     this.entries.set(id, entry);
     entry.session.onChange(() => this.markDirty(entry));
     // A launched program is ours: it must not outlive its session's end.
@@ -294,10 +296,10 @@ export class UiBackend implements UiApi {
     if (!subscribing) e.sentSamples = state.totals.samples;
     const view = e.kind === 'live'
       ? sessionView(state, {
-        id: e.id, how: e.how, config: e.config, ended: e.session.isClosed, error: e.session.closeError,
+        id: e.id, how: e.how, config: e.config, ended: e.session.isClosed, error: e.session.closeError, warnings: e.warnings,
         recording: e.recorder?.view ?? null, replay: null,
       })
-      : sessionView(state, { id: e.id, how: 'replay', config: replayConfig(state), ended: true, error: undefined, recording: null, replay: e.session.view() });
+      : sessionView(state, { id: e.id, how: 'replay', config: replayConfig(state), ended: true, error: undefined, warnings: [], recording: null, replay: e.session.view() });
     return { kind: 'session', view, points: newPoints(state, count), revised: reset ? [] : revisedPoints(state, count), reset };
   }
 }

@@ -58,7 +58,7 @@ describe('loopscope attach', () => {
     expect(summary.lag.maxMs).toBeGreaterThan(70);
     expect(summary.blockedCount).toBeGreaterThanOrEqual(3);
     expect(ownFrame(summary.blocked[0].stack, 'attach-app.js')).toMatchObject({ functionName: 'blockFor', lineNumber: blockLine('attach-app.js') });
-    expect(summary.attach.inspector).toEqual({ port: INSPECTOR_PORT, wasOpen: false, closed: true });
+    expect(summary.attach.inspector).toMatchObject({ port: INSPECTOR_PORT, wasOpen: false, closed: true, state: 'closed', reopened: 0, otherClients: [] });
     expect(summary.attach.timingsMs.firstSample).toBeLessThan(1500);
     await expectLeftAsItWas(target);
     // Its own output and its exit code are its own.
@@ -155,7 +155,7 @@ describe('loopscope attach', () => {
     expect(r.code).toBe(0);
     const summary = JSON.parse(r.stdout);
     expect(summary.samples).toBeGreaterThan(0);
-    expect(summary.attach.inspector).toEqual({ port, wasOpen: true, closed: false });
+    expect(summary.attach.inspector).toMatchObject({ port, wasOpen: true, closed: false, state: 'left-open', openMs: null });
     expect(await listening(port)).toBe(true);
     expect(await eventually(() => !hasProbe(target.pid), 2000)).toBe(true);
   });

@@ -6,11 +6,11 @@ import { runInNewContext } from 'node:vm';
 import { ATTACH_EXIT_CODES, AttachError } from '../main/attach/errors';
 import { addressesConflict, connectHost, websocketUrl } from '../main/attach/inspector-address';
 import { parseTargetList } from '../main/attach/inspector-client';
-import { closeInspectorExpression, injectExpression, parseInjectResult } from '../main/attach/inject';
+import { closeInspectorExpression, injectExpression, parseCloseResult, parseInjectResult } from '../main/attach/inject';
 import { lateCloseArgs, parseLateCloseArgs } from '../main/attach/late-close';
 import { inspectorSettings, isNodeExecutable, nodeOptionsOfArgv, parseHostPort, parseNodeVersion, splitNodeOptions } from '../main/attach/node-args';
 import { readProcess } from '../main/attach/proc-info';
-import { environValue, hasSignal, parseNulSeparated, parseProcNetTcp, parseSignalMask, parseStatus, socketInode } from '../main/attach/proc-parse';
+import { environValue, hasSignal, parseNulSeparated, parseProcNetTcp, parseProcNetTcpConnections, parseSignalMask, parseStatus, socketInode } from '../main/attach/proc-parse';
 import { decideAttachable, type ProcessInfo } from '../main/attach/process-info';
 import { parseLsofListeners, parseNetstatListeners, parsePsSignals, parsePsTextColumn, parseWindowsProcesses, splitAddress, splitWindowsCommandLine } from '../main/attach/tool-output-parse';
 import { renderPsTable, type PsEntry } from '../main/cli/ps-command';
@@ -74,6 +74,21 @@ describe('/proc parsing', () => {
       { address: '::ffff:127.0.0.1', port: 3000, inode: 503, family: 6 },
     ]);
     expect(parseProcNetTcp('header only\n', 4)).toEqual([]);
+  });
+
+  it('reads connected TCP sockets with both ends, and skips the other states', () => {
+    const table = `  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
+   0: 0100007F:240D 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 900 1 0 100 0 0 10 0
+   1: 0100007F:240D 0100007F:D431 01 00000000:00000000 00:00000000 00000000     0        0 901 1 0 20 4 30 10 -1
+   2: 0100007F:D431 0100007F:240D 01 00000000:00000000 00:00000000 00000000  1000        0 902 1 0 20 4 30 10 -1
+   3: 0100007F:240D 0100007F:9C40 06 00000000:00000000 03:00001770 00000000     0        0 0 3 0
+   4: garbage
+`;
+    expect(parseProcNetTcpConnections(table, 4)).toEqual([
+      { localAddress: '127.0.0.1', localPort: 9229, remoteAddress: '127.0.0.1', remotePort: 54321, inode: 901, family: 4 },
+      { localAddress: '127.0.0.1', localPort: 54321, remoteAddress: '127.0.0.1', remotePort: 9229, inode: 902, family: 4 },
+    ]);
+    expect(parseProcNetTcp(table, 4)).toEqual([{ address: '127.0.0.1', port: 9229, inode: 900, family: 4 }]);
   });
 
   it('reads fd links, NUL-separated lists and environment values', () => {
@@ -211,17 +226,72 @@ describe('expressions run in the target', () => {
   it('injects only into the PID it was meant for, and never throws', () => {
     const calls: unknown[] = [];
     const fakeRequire = (path: string) => ({ attach: (o: unknown) => (calls.push([path, o]), { status: 'started', version: '0.1.0' }) });
-    const run = (pid: number, require: unknown) => runInNewContext(injectExpression(request), { process: { pid }, require });
-    expect(run(4242, fakeRequire)).toEqual({ pid: 4242, result: { status: 'started', version: '0.1.0' } });
+    const run = (pid: number, require: unknown) => runInNewContext(injectExpression(request), { process: { pid }, require, performance: { now: () => 12.5 } });
+    expect(run(4242, fakeRequire)).toEqual({ pid: 4242, now: 12.5, result: { status: 'started', version: '0.1.0' } });
     expect(calls).toEqual([[request.probeFile, { socketPath: request.socketPath, token: request.token, config: DEFAULT_CONFIG }]]);
     expect(run(999, fakeRequire)).toEqual({ pid: 999 });
     expect(calls).toHaveLength(1);
     const throwing = () => {
       throw new Error('Cannot find module');
     };
-    expect(run(4242, throwing)).toEqual({ pid: 4242, result: { status: 'failed', error: 'Cannot find module' } });
+    expect(run(4242, throwing)).toEqual({ pid: 4242, now: 12.5, result: { status: 'failed', error: 'Cannot find module' } });
     expect(run(4242, undefined)).toMatchObject({ result: { status: 'failed', error: expect.stringMatching(/no require/) } });
-    expect(runInNewContext(closeInspectorExpression(4242), { process: { pid: 1 }, require: fakeRequire })).toBe('not process 4242');
+  });
+
+  // The target's side of the close, run against fakes of what it touches: its immediates, its
+  // inspector, and its socket table (/proc/self/net/tcp).
+  describe('closing the inspector', () => {
+    const close = { port: 9229, clientPort: 40000, family: 4 as const };
+    const header = '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n';
+    const row = (local: string, remote: string, state: string) => `   0: ${local} ${remote} ${state} 00000000:00000000 00:00000000 00000000     0        0 1 1 0 20 4 30 10 -1\n`;
+    const listening = row('0100007F:240D', '00000000:0000', '0A');
+    const ours = row('0100007F:240D', '0100007F:9C40', '01'); // from port 40000
+    const theirs = row('0100007F:240D', '0100007F:D431', '01'); // from port 54321
+
+    function target(table: string, pid = 4242) {
+      const immediates: (() => void)[] = [];
+      let closes = 0;
+      const modules: Record<string, unknown> = {
+        inspector: { close: () => closes++ },
+        fs: { readFileSync: (file: string) => (file === '/proc/self/net/tcp' ? table : '') },
+      };
+      const context = { process: { pid, platform: 'linux' }, require: (m: string) => modules[m], performance: { now: () => 7 }, setImmediate: (f: () => void) => immediates.push(f) };
+      return {
+        result: runInNewContext(closeInspectorExpression(4242, close), context) as unknown,
+        /** Runs the immediates queued so far (one check phase); later ones wait for the next. */
+        turn: () => immediates.splice(0).forEach((f) => f()),
+        closes: () => closes,
+      };
+    }
+
+    it('closes two loop turns later, when only loopscope is connected', () => {
+      const t = target(header + listening + ours);
+      expect(parseCloseResult(t.result)).toEqual({ kind: 'scheduled' });
+      expect(t.closes()).toBe(0);
+      t.turn();
+      expect(t.closes()).toBe(0); // one turn is not enough: its check phase may precede the poll that holds the wake-up
+      t.turn();
+      expect(t.closes()).toBe(1);
+    });
+
+    it('does not close while another client is connected (the close would wait for it, freezing the loop)', () => {
+      const t = target(header + listening + ours + theirs);
+      t.turn();
+      t.turn();
+      expect(t.closes()).toBe(0);
+      const ended = target(header + listening + ours + theirs.replace(' 01 ', ' 06 ')); // TIME_WAIT: gone
+      ended.turn();
+      ended.turn();
+      expect(ended.closes()).toBe(1);
+    });
+
+    it('leaves another process\'s inspector alone', () => {
+      const t = target(header + listening, 1);
+      expect(parseCloseResult(t.result)).toEqual({ kind: 'wrong-process', pid: 1 });
+      t.turn();
+      t.turn();
+      expect(t.closes()).toBe(0);
+    });
   });
 
   it('reads what the injection returned', () => {

@@ -7,14 +7,17 @@ import { performance } from 'node:perf_hooks';
 import type { ProbeConfig } from '../../probe/wire';
 import type { ProbeConnection, ProbeServer } from '../server/probe-server';
 import { AttachError } from './errors';
-import { CdpClient, listTargets } from './inspector-client';
-import { CLOSE_TIMEOUT_MS, closeInspector, hasExited, inspectorAt, LIST_TIMEOUT_MS, POLL_MS, sleep, waitClosed, type FoundInspector } from './inspector-ops';
+import { CdpClient, hostForUrl, listTargets, type InspectorTarget } from './inspector-client';
+import { closeRequest, hasExited, inspectorAt, LIST_TIMEOUT_MS, OPEN_POLL_MS, POLL_MS, sleep, type FoundInspector } from './inspector-ops';
 import { addressesConflict, connectHost, websocketUrl } from './inspector-address';
-import { injectExpression, parseInjectResult } from './inject';
+import { injectExpression, parseInjectResult, targetNowOf } from './inject';
 import type { InspectorSettings } from './node-args';
 import { decideAttachable, verdictError } from './process-info';
-import { processSource, type Listener, type ProcessSource } from './process-source';
-import { LATE_CLOSE_WAIT_MS, spawnLateCloser, type LateClose } from './late-close';
+import { processSource, type Listener, type Peer, type ProcessSource } from './process-source';
+import { LATE_CLOSE_WAIT_MS, spawnLateCloser } from './late-close';
+import { closeAndConfirm, type CloseResult, type CloseState } from './inspector-close';
+import { needsWatch, reportClose, type InspectorProblem } from './inspector-report';
+import { targetTimeAfter, twoSamplesAfter, type ClockLink } from './loop-turns';
 
 export interface AttachRequest {
   readonly pid: number;
@@ -43,8 +46,16 @@ export interface InspectorUse {
   readonly port: number;
   /** It was open before loopscope came, so loopscope left it open. */
   readonly wasOpen: boolean;
-  /** loopscope closed it and checked that it no longer listens. */
+  /** What became of it (inspector-close.ts); 'left-open' when it was open before. */
+  readonly state: CloseState | 'left-open';
+  /** loopscope closed it, and made sure it stayed closed. */
   readonly closed: boolean;
+  /** How often it opened again after a close (SIGUSR1's pending wake-up), and was closed again. */
+  readonly reopened: number;
+  /** Other clients seen connected to it while loopscope had it open. */
+  readonly others: readonly Peer[];
+  /** From the signal to when it was seen closed: the longest it can have listened, ms. */
+  readonly openMs: number | undefined;
 }
 
 export interface Attached {
@@ -53,8 +64,17 @@ export interface Attached {
   readonly inspector: InspectorUse;
   readonly timings: AttachTimings;
   readonly warnings: readonly string[];
+  /** The inspector part failed (its warnings say how): the attach should end with this code. */
+  readonly problem: InspectorProblem | undefined;
 }
 
+/** How long the target has to close its inspector once asked: its loop must turn twice. */
+const TARGET_CLOSE_MS = 2000;
+
+/** How long to wait for the probe's samples to show that the loop turned after the close. */
+function loopTurnTimeoutMs(config: ProbeConfig): number {
+  return Math.min(10_000, 3000 + 2 * config.intervalMs);
+}
 
 function myUid(): number | undefined {
   return typeof process.geteuid === 'function' ? process.geteuid() : undefined;
@@ -106,38 +126,64 @@ export async function attachToProcess(req: AttachRequest): Promise<Attached> {
   let found = await findOpenInspector(ownBefore, settings);
   const wasOpen = found !== undefined;
   const checkedMs = performance.now();
+  let signalledMs: number | undefined;
   let client: CdpClient | undefined;
-  let signalled = false;
   let injected = false;
-  let closing: Promise<boolean> | undefined;
+  let closing: Promise<CloseResult> | undefined;
+
+  /** Closes what we opened, makes sure it stays closed, and says how that went. */
+  const close = (job: { asked: CdpClient | undefined; clock: ClockLink | undefined }): Promise<CloseResult> => {
+    const open = found!;
+    return closeAndConfirm({
+      source, pid, host: open.host, port: open.port,
+      asked: job.asked,
+      ours: job.asked ? [job.asked.localPort] : [],
+      timeoutMs: TARGET_CLOSE_MS,
+      loopTurned: (sinceMs) => {
+        const { clock } = job;
+        // No probe to watch: the loop is given a while to turn, without proof that it did.
+        if (!clock) return sleep(TARGET_CLOSE_MS).then(() => false);
+        return twoSamplesAfter(connected, targetTimeAfter(clock, sinceMs), loopTurnTimeoutMs(req.config));
+      },
+    });
+  };
+  const report = (r: CloseResult | undefined): { use: InspectorUse | undefined; problem: InspectorProblem | undefined } => {
+    if (!found && !r) {
+      // It did not open yet: the SIGUSR1 stays pending, and it would open later.
+      if (signalledMs !== undefined) warnLate(settings.port);
+      return { use: undefined, problem: undefined };
+    }
+    const open = found!;
+    if (!r) return { use: { host: open.host, port: open.port, wasOpen: true, state: 'left-open', closed: false, reopened: 0, others: [], openMs: undefined }, problem: undefined };
+    const watching = needsWatch(r.state) && watchLate(open.port);
+    const openMs = r.closedAtMs !== undefined && signalledMs !== undefined ? r.closedAtMs - signalledMs : undefined;
+    const told = reportClose(pid, `${hostForUrl(open.host)}:${open.port}`, r, openMs, watching);
+    warnings.push(...told.warnings);
+    return {
+      use: { host: open.host, port: open.port, wasOpen: false, state: r.state, closed: r.state === 'closed', reopened: r.reopened, others: r.others, openMs },
+      problem: told.problem,
+    };
+  };
+  const watchLate = (port: number): boolean =>
+    spawnLateCloser({ pid, host: settings.host, port, knownPorts: ownBefore.map((l) => l.port), untilMs: Date.now() + LATE_CLOSE_WAIT_MS });
+  const warnLate = (port: number): void => {
+    warnings.push(watchLate(port)
+      ? `its inspector may still open on port ${port || '(unknown)'} once the process is free; a background loopscope (for up to ${LATE_CLOSE_WAIT_MS / 60_000} min) will close it then`
+      : `its inspector may still open on port ${port || '(unknown)'} once the process is free, and stay open`);
+  };
 
   const cleanUp = async (): Promise<void> => {
     // A probe that connects after a failure is not ours to keep: it turns itself off.
     if (injected) void connected.then((c) => c.destroy());
     if (closing) {
-      await closing;
+      report(await closing);
       return;
-    }
-    if (!signalled || wasOpen) {
-      client?.close();
-      return;
-    }
-    // We opened it: close it again, whatever went wrong.
-    try {
-      if (!client && found) client = await CdpClient.connect(websocketUrl(found.target.webSocketDebuggerUrl, found.host, found.port), 1000);
-      if (client && !client.closed) await closeInspector(client, pid);
-    } catch {
-      // reported below if it stays open
     }
     client?.close();
-    if (found && (await waitClosed(source, pid, found.port, CLOSE_TIMEOUT_MS))) return;
+    if (signalledMs === undefined || wasOpen) return;
     if (hasExited(pid)) return;
-    // It did not open yet, or could not be closed while the process is busy.
-    const port = found?.port ?? settings.port;
-    const late: LateClose = { pid, host: settings.host, port, knownPorts: ownBefore.map((l) => l.port), untilMs: Date.now() + LATE_CLOSE_WAIT_MS };
-    warnings.push(spawnLateCloser(late)
-      ? `its inspector may still open on port ${port || '(unknown)'} once the process is free; a background loopscope (for up to ${LATE_CLOSE_WAIT_MS / 60_000} min) will close it then`
-      : `its inspector may still open on port ${port || '(unknown)'} once the process is free, and stay open`);
+    // We opened it, or it will open: close it again, whatever went wrong.
+    report(found ? await close({ asked: undefined, clock: undefined }) : undefined);
   };
 
   try {
@@ -147,26 +193,33 @@ export async function attachToProcess(req: AttachRequest): Promise<Attached> {
       // Just before the signal: the PID may have been freed and reused since the check.
       const again = await source.get(pid).catch(() => undefined);
       if (!again || again.exe !== info.exe || !decideAttachable(again, myUid(), version).attachable) throw exitedError();
-      signalled = true;
+      signalledMs = performance.now();
       sendDebugSignal(pid);
       found = await waitForInspector(source, pid, settings, ownBefore, () => {
         if (hasExited(pid)) throw exitedError();
-        checkTime('its inspector did not open');
+        checkTime(inspectorDidNotOpen(pid));
       });
     }
     const inspectorOpenMs = performance.now();
+    const open = found;
 
-    // 3. Confirm the PID and inject, in one round trip.
+    // 3. Confirm the PID, inject, and (when we opened it) schedule the close: one round trip.
     progress(`injecting the probe into process ${pid}…`);
     const token = req.server.issueToken();
     const remaining = (): number => Math.max(1, deadline - performance.now());
     try {
-      client = await CdpClient.connect(websocketUrl(found.target.webSocketDebuggerUrl, found.host, found.port), remaining());
+      client = await CdpClient.connect(websocketUrl(open.target.webSocketDebuggerUrl, open.host, open.port), remaining());
     } catch (err) {
       if (hasExited(pid)) throw exitedError();
-      throw new AttachError('inspector-failed', `cannot talk to the inspector of process ${pid} on port ${found.port}: ${(err as Error).message}.`);
+      throw new AttachError('inspector-failed', `cannot talk to the inspector of process ${pid} on port ${open.port}: ${(err as Error).message}.`);
     }
-    const evaluated = await abortable(client.evaluate(injectExpression({ pid, probeFile: req.probeFile, socketPath: req.server.address, token, config: req.config }), remaining()), req.signal)
+    const c = client;
+    const expression = injectExpression({
+      pid, probeFile: req.probeFile, socketPath: req.server.address, token, config: req.config,
+      ...(wasOpen ? {} : { close: closeRequest(open, c) }),
+    });
+    const sentMs = performance.now();
+    const evaluated = await abortable(c.evaluate(expression, remaining()), req.signal)
       .catch((err: unknown) => {
         if (err instanceof AttachError) throw err;
         if (hasExited(pid)) throw exitedError();
@@ -176,8 +229,13 @@ export async function attachToProcess(req: AttachRequest): Promise<Attached> {
     const outcome = parseInjectResult(evaluated.value);
     if (evaluated.exception !== undefined) throw new AttachError('probe-failed', `the probe could not be loaded into process ${pid}: ${evaluated.exception}.`);
     if (outcome.kind === 'wrong-process') {
-      throw new AttachError('port-busy', `the inspector on port ${found.port} belongs to process ${outcome.pid}, not ${pid}; stop that process's inspector and try again.`);
+      throw new AttachError('port-busy', `the inspector on port ${open.port} belongs to process ${outcome.pid}, not ${pid}; stop that process's inspector and try again.`);
     }
+    // From here on, the target closes the inspector by itself (unless it was open before).
+    const targetMs = targetNowOf(evaluated.value);
+    const clock = targetMs === undefined ? undefined : { sentMs, targetMs };
+    closing = wasOpen ? undefined : close({ asked: c, clock });
+    if (wasOpen) c.close();
     if (outcome.kind === 'already-running') {
       throw new AttachError('already-attached', `process ${pid} already has a loopscope probe (${outcome.version}), connected to another loopscope; stop that one (Ctrl-C) and attach again.`);
     }
@@ -185,19 +243,8 @@ export async function attachToProcess(req: AttachRequest): Promise<Attached> {
     injected = true;
     const injectedMs = performance.now();
 
-    // 4. Close the inspector (unless it was open before) while the probe connects.
+    // 4. The probe connects while the inspector closes.
     progress(wasOpen ? `waiting for the probe in process ${pid}…` : `closing the inspector of process ${pid}…`);
-    const open = found;
-    const c = client;
-    closing = (async (): Promise<boolean> => {
-      if (wasOpen) {
-        c.close();
-        return false;
-      }
-      await closeInspector(c, pid);
-      c.close();
-      return waitClosed(source, pid, open.port, CLOSE_TIMEOUT_MS);
-    })();
     let giveUp: NodeJS.Timeout | undefined;
     const connection = await abortable(
       Promise.race([
@@ -211,20 +258,25 @@ export async function attachToProcess(req: AttachRequest): Promise<Attached> {
       req.signal,
     ).finally(() => clearTimeout(giveUp));
     const connectedMs = performance.now();
-    const closed = await closing;
-    if (!wasOpen && !closed) warnings.push(`the inspector of process ${pid} did not close: it still listens on port ${found.port}`);
+    const { use, problem } = report(closing ? await closing : undefined);
     return {
       connection,
       nodeVersion: version?.text ?? connection.hello.nodeVersion,
-      inspector: { host: found.host, port: found.port, wasOpen, closed },
+      inspector: use!,
       timings: { startedMs, checkedMs, inspectorOpenMs, injectedMs, connectedMs },
       warnings,
+      problem,
     };
   } catch (err) {
     await cleanUp();
     if (err instanceof AttachError && warnings.length > 0) throw new AttachError(err.code, `${err.message} Warning: ${warnings.join('; ')}.`);
     throw err;
   }
+}
+
+/** Why an inspector may not open after SIGUSR1, for the message when it did not. */
+function inspectorDidNotOpen(_pid: number): string {
+  return 'its inspector did not open';
 }
 
 /** The inspector, if the process already has one open (from --inspect, or opened before). */
@@ -271,10 +323,11 @@ function sendDebugSignal(pid: number): void {
 
 /**
  * Polls until the process's inspector answers. With a known port, polling is a connection
- * attempt (refused until it opens: much cheaper than reading the kernel's socket tables), and
- * whatever answers is then checked to be the process's own socket. With port 0, new listening
- * ports of the process are tried. A listener on the port owned by another process means the
- * inspector could not bind.
+ * attempt (refused until it opens: much cheaper than reading the kernel's socket tables, which
+ * take milliseconds), and an inspector that answers is taken at once: the injection checks it
+ * is the process's own (process.pid), so nothing slow runs while it listens. Something else
+ * answering is looked up in the socket tables: another process's listener on the port means
+ * the inspector could not bind. With port 0, new listening ports of the process are tried.
  */
 async function waitForInspector(
   source: ProcessSource, pid: number, settings: InspectorSettings, ownBefore: readonly Listener[], check: () => void,
@@ -290,11 +343,12 @@ async function waitForInspector(
     if (settings.port === 0) {
       candidates = (await source.listenersOf(pid)).filter((l) => !before.has(`${l.address}:${l.port}`));
     } else {
-      const refused = await listTargets(host, settings.port, LIST_TIMEOUT_MS).then(
-        () => false,
-        (err: NodeJS.ErrnoException) => err.code === 'ECONNREFUSED',
+      const listed = await listTargets(host, settings.port, LIST_TIMEOUT_MS).then(
+        (targets): readonly InspectorTarget[] | 'refused' | 'other' => targets,
+        (err: NodeJS.ErrnoException) => (err.code === 'ECONNREFUSED' ? 'refused' : 'other'),
       );
-      if (!refused) candidates = (await source.listenersOnPort(settings.port, pid)).filter((l) => addressesConflict(l.address, settings.host));
+      if (typeof listed !== 'string') return { host, port: settings.port, target: listed[0]! };
+      if (listed === 'other') candidates = (await source.listenersOnPort(settings.port, pid)).filter((l) => addressesConflict(l.address, settings.host));
     }
     const foreign = candidates.find((l) => l.pid !== pid);
     if (foreign && foreignBefore) {
@@ -306,7 +360,7 @@ async function waitForInspector(
       const found = await inspectorAt(l);
       if (found) return found;
     }
-    await sleep(POLL_MS);
+    await sleep(settings.port === 0 ? POLL_MS : OPEN_POLL_MS);
   }
 }
 

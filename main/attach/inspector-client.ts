@@ -22,7 +22,8 @@ export function hostForUrl(host: string): string {
 /** GET /json/list. Rejects when nothing answers, or the answer is not an inspector's. */
 export function listTargets(host: string, port: number, timeoutMs: number): Promise<InspectorTarget[]> {
   return new Promise((resolve, reject) => {
-    const req = get({ host, port, path: '/json/list', timeout: timeoutMs, headers: { host: `${hostForUrl(host)}:${port}` } }, (res) => {
+    // No keep-alive: a connection of ours left open would look like another client's.
+    const req = get({ host, port, path: '/json/list', agent: false, timeout: timeoutMs, headers: { host: `${hostForUrl(host)}:${port}`, connection: 'close' } }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => {
@@ -82,7 +83,11 @@ export class CdpClient {
   private closeReason: string | undefined;
   private readonly closeListeners: ((reason: string) => void)[] = [];
 
-  private constructor(private readonly socket: WebSocket) {
+  /** The local port of our connection: how the target's socket tables tell it from others'. */
+  readonly localPort: number;
+
+  private constructor(private readonly socket: WebSocket, localPort: number) {
+    this.localPort = localPort;
     socket.on('message', (data) => this.onMessage(String(data)));
     socket.on('error', () => undefined); // 'close' follows and says what matters
     socket.on('close', () => this.handleClose('the inspector closed the connection'));
@@ -91,7 +96,9 @@ export class CdpClient {
   static connect(url: string, timeoutMs: number): Promise<CdpClient> {
     return new Promise((resolve, reject) => {
       const socket = new WebSocket(url, { handshakeTimeout: timeoutMs, perMessageDeflate: false, followRedirects: false });
-      socket.once('open', () => resolve(new CdpClient(socket)));
+      let localPort = 0;
+      socket.once('upgrade', (res) => (localPort = res.socket.localPort ?? 0));
+      socket.once('open', () => resolve(new CdpClient(socket, localPort)));
       socket.once('error', (err) => reject(new InspectorError(`cannot connect to the inspector: ${err.message}`)));
     });
   }

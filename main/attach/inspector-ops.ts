@@ -3,11 +3,13 @@
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { CdpClient, listTargets, type InspectorTarget } from './inspector-client';
-import { connectHost } from './inspector-address';
-import { closeInspectorExpression } from './inject';
+import { addressesConflict, connectHost, websocketUrl } from './inspector-address';
+import { closeInspectorExpression, parseCloseResult, type CloseRequest } from './inject';
 import type { Listener, ProcessSource } from './process-source';
 
 export const POLL_MS = 10;
+/** Polling a known port for the inspector to open: a refused connection costs next to nothing. */
+export const OPEN_POLL_MS = 2;
 /** A listener that is not an inspector answers /json/list quickly, or not at all. */
 export const LIST_TIMEOUT_MS = 1000;
 export const CLOSE_TIMEOUT_MS = 2000;
@@ -47,12 +49,46 @@ export async function inspectorAt(listener: Listener): Promise<FoundInspector | 
   }
 }
 
-/** Asks the target to close its inspector; the connection asking goes down with it. */
-export async function closeInspector(client: CdpClient, pid: number): Promise<void> {
-  await Promise.race([
-    client.evaluate(closeInspectorExpression(pid), CLOSE_TIMEOUT_MS).catch(() => undefined),
-    new Promise<void>((resolve) => client.onClose(() => resolve())),
-  ]);
+/**
+ * Resolves true when the target ends our connection, as it does when it closes its inspector;
+ * false if it has not within `timeoutMs`.
+ */
+export function sessionEnded(client: CdpClient, timeoutMs: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), timeoutMs);
+    client.onClose(() => {
+      clearTimeout(timer);
+      resolve(true);
+    });
+  });
+}
+
+/**
+ * Connects to the inspector of `pid` on `port` (checked to be that process's own socket) and
+ * asks it to close (inject.ts says how); resolves with the connection, which the target ends
+ * as it closes, or undefined when no inspector of that process listens there.
+ */
+export async function askToClose(source: ProcessSource, pid: number, host: string, port: number): Promise<CdpClient | undefined> {
+  const own = (await source.listenersOnPort(port, pid)).find((l) => l.pid === pid && addressesConflict(l.address, host));
+  const found = own && (await inspectorAt(own));
+  if (!found) return undefined;
+  const client = await CdpClient.connect(websocketUrl(found.target.webSocketDebuggerUrl, found.host, found.port), CLOSE_TIMEOUT_MS);
+  const asked = await client.evaluate(closeInspectorExpression(pid, closeRequest(found, client)), CLOSE_TIMEOUT_MS).catch(() => undefined);
+  if (!asked || parseCloseResult(asked.value).kind !== 'scheduled') {
+    client.close();
+    return undefined;
+  }
+  return client;
+}
+
+/** What the target needs to close the inspector `found` that `client` is connected to. */
+export function closeRequest(found: FoundInspector, client: CdpClient): CloseRequest {
+  return { port: found.port, clientPort: client.localPort, family: found.host.includes(':') ? 6 : 4 };
+}
+
+/** Whether `pid` itself listens on `port`. */
+export async function listensOn(source: ProcessSource, pid: number, port: number): Promise<boolean> {
+  return (await source.listenersOf(pid)).some((l) => l.port === port);
 }
 
 /** Waits until the process no longer listens on `port`; false if it still does at the end. */

@@ -7,7 +7,9 @@ import { constants as osConstants } from 'node:os';
 import { AttachError } from './errors';
 import { isNodeExecutable } from './node-args';
 import { isProbeFile } from './probe-marker';
-import { environValue, hasSignal, parseNulSeparated, parseProcNetTcp, parseStatus, socketInode, type TcpListener } from './proc-parse';
+import {
+  environValue, hasSignal, parseNulSeparated, parseProcNetTcp, parseProcNetTcpConnections, parseStatus, socketInode, type TcpConnection, type TcpListener,
+} from './proc-parse';
 import type { ProcessInfo, Sigusr1Disposition } from './process-info';
 
 const SIGUSR1 = osConstants.signals.SIGUSR1;
@@ -92,14 +94,18 @@ export function readProcess(pid: number): ProcessInfo {
   };
 }
 
-/** Listening TCP sockets in the network namespace of `pid` (all processes'). */
-export function tcpListenersSeenBy(pid: number): TcpListener[] {
-  const out: TcpListener[] = [];
+function readTcpTables<T>(pid: number, parse: (text: string, family: 4 | 6) => T[]): T[] {
+  const out: T[] = [];
   for (const [file, family] of [['tcp', 4], ['tcp6', 6]] as const) {
     const text = readOrUndefined(() => readFileSync(`/proc/${pid}/net/${file}`, 'utf8'));
-    if (text !== undefined) out.push(...parseProcNetTcp(text, family));
+    if (text !== undefined) out.push(...parse(text, family));
   }
   return out;
+}
+
+/** Listening TCP sockets in the network namespace of `pid` (all processes'). */
+export function tcpListenersSeenBy(pid: number): TcpListener[] {
+  return readTcpTables(pid, parseProcNetTcp);
 }
 
 /** The listening TCP sockets that `pid` itself holds. */
@@ -108,6 +114,21 @@ export function tcpListenersOf(pid: number): TcpListener[] {
   if (listeners.length === 0) return [];
   const inodes = socketInodesOf(pid);
   return listeners.filter((l) => inodes.has(l.inode));
+}
+
+/**
+ * The connections `pid` holds on its local `port` (a server's accepted ones) but those from
+ * the remote ports `except`, each with the process at the other end when this user may see it.
+ */
+export function tcpConnectionsOn(pid: number, port: number, except: readonly number[]): (TcpConnection & { readonly peerPid: number | undefined })[] {
+  const all = readTcpTables(pid, parseProcNetTcpConnections);
+  const onPort = all.filter((c) => c.localPort === port && !except.includes(c.remotePort));
+  if (onPort.length === 0) return [];
+  const inodes = socketInodesOf(pid);
+  return onPort.filter((c) => inodes.has(c.inode)).map((c) => {
+    const peer = all.find((p) => p.localPort === c.remotePort && p.remotePort === c.localPort && p.localAddress === c.remoteAddress);
+    return { ...c, peerPid: peer ? ownerOfSocket(peer.inode) : undefined };
+  });
 }
 
 /** The process holding a socket, among those whose files this user may read. */

@@ -83,26 +83,64 @@ export interface TcpListener {
   readonly family: 4 | 6;
 }
 
+/** A connected TCP socket (ESTABLISHED), from one side. */
+export interface TcpConnection {
+  readonly localAddress: string;
+  readonly localPort: number;
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  readonly inode: number;
+  readonly family: 4 | 6;
+}
+
 const TCP_LISTEN = '0A';
+const TCP_ESTABLISHED = '01';
+
+interface TcpRow {
+  readonly state: string;
+  readonly local: { readonly address: string; readonly port: number };
+  readonly remote: { readonly address: string; readonly port: number };
+  readonly inode: number;
+}
 
 /**
- * Listening sockets from /proc/net/tcp (family 4) or /proc/net/tcp6 (family 6). Addresses are
+ * The rows of /proc/net/tcp (family 4) or /proc/net/tcp6 (family 6). Addresses are
  * hexadecimal 32-bit words in host byte order (little endian on every platform Node ships for).
  */
-export function parseProcNetTcp(text: string, family: 4 | 6): TcpListener[] {
-  const out: TcpListener[] = [];
+function parseTcpRows(text: string, family: 4 | 6): TcpRow[] {
+  const out: TcpRow[] = [];
   const lines = text.split('\n');
   for (let i = 1; i < lines.length; i++) {
     const cols = lines[i]!.trim().split(/\s+/);
-    if (cols.length < 10 || cols[3] !== TCP_LISTEN) continue;
-    const [addressHex, portHex] = cols[1]!.split(':');
-    if (addressHex === undefined || portHex === undefined) continue;
-    const address = family === 4 ? ipv4FromHex(addressHex) : ipv6FromHex(addressHex);
+    if (cols.length < 10) continue;
+    const local = endpoint(cols[1]!, family);
+    const remote = endpoint(cols[2]!, family);
     const inode = Number(cols[9]);
-    if (address === undefined || !Number.isInteger(inode)) continue;
-    out.push({ address, port: parseInt(portHex, 16), inode, family });
+    if (!local || !remote || !Number.isInteger(inode)) continue;
+    out.push({ state: cols[3]!, local, remote, inode });
   }
   return out;
+}
+
+function endpoint(text: string, family: 4 | 6): { address: string; port: number } | undefined {
+  const [addressHex, portHex] = text.split(':');
+  if (addressHex === undefined || portHex === undefined || !/^[0-9A-Fa-f]{4}$/.test(portHex)) return undefined;
+  const address = family === 4 ? ipv4FromHex(addressHex) : ipv6FromHex(addressHex);
+  return address === undefined ? undefined : { address, port: parseInt(portHex, 16) };
+}
+
+/** Listening sockets from /proc/net/tcp or /proc/net/tcp6. */
+export function parseProcNetTcp(text: string, family: 4 | 6): TcpListener[] {
+  return parseTcpRows(text, family)
+    .filter((r) => r.state === TCP_LISTEN)
+    .map((r) => ({ address: r.local.address, port: r.local.port, inode: r.inode, family }));
+}
+
+/** Connected (ESTABLISHED) sockets from /proc/net/tcp or /proc/net/tcp6. */
+export function parseProcNetTcpConnections(text: string, family: 4 | 6): TcpConnection[] {
+  return parseTcpRows(text, family)
+    .filter((r) => r.state === TCP_ESTABLISHED)
+    .map((r) => ({ localAddress: r.local.address, localPort: r.local.port, remoteAddress: r.remote.address, remotePort: r.remote.port, inode: r.inode, family }));
 }
 
 function wordBytes(hex8: string): number[] {

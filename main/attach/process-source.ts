@@ -7,7 +7,7 @@ import { statSync } from 'node:fs';
 import { AttachError } from './errors';
 import { isNodeExecutable, type NodeVersion } from './node-args';
 import { readNodeVersion } from './node-version';
-import { commandLineOf, listPids, ownerOfSocket, readProcess, sigusr1Of, socketInodesOf, tcpListenersOf, tcpListenersSeenBy } from './proc-info';
+import { commandLineOf, listPids, ownerOfSocket, readProcess, sigusr1Of, socketInodesOf, tcpConnectionsOn, tcpListenersOf, tcpListenersSeenBy } from './proc-info';
 import type { ProcessInfo, Sigusr1Disposition } from './process-info';
 import {
   parseLsofListeners, parseNetstatListeners, parsePsSignals, parsePsTextColumn, parseWindowsProcesses, splitWindowsCommandLine,
@@ -22,6 +22,14 @@ export interface Listener {
   readonly pid: number | undefined;
 }
 
+/** A client connected to a process's server socket. */
+export interface Peer {
+  readonly address: string;
+  readonly port: number;
+  /** The client's process, when this user may see it. */
+  readonly pid: number | undefined;
+}
+
 export interface ProcessSource {
   /** Every process the system shows this user. */
   list(): Promise<ProcessInfo[]>;
@@ -32,6 +40,11 @@ export interface ProcessSource {
   listenersOnPort(port: number, viewerPid: number): Promise<Listener[]>;
   /** The TCP ports `pid` itself listens on. */
   listenersOf(pid: number): Promise<Listener[]>;
+  /**
+   * The clients connected to the server socket `pid` listens with on `port`, but those from
+   * the ports `except` (our own); undefined where the platform does not show it.
+   */
+  clientsOf(pid: number, port: number, except: readonly number[]): Promise<Peer[] | undefined>;
   /** A command line to name a process in messages. */
   describe(pid: number): Promise<string | undefined>;
 }
@@ -77,6 +90,9 @@ const linux: ProcessSource = {
   },
   async listenersOf(pid) {
     return tcpListenersOf(pid).map((l) => ({ ...l, pid }));
+  },
+  async clientsOf(pid, port, except) {
+    return tcpConnectionsOn(pid, port, except).map((c) => ({ address: c.remoteAddress, port: c.remotePort, pid: c.peerPid }));
   },
   async describe(pid) {
     return commandLineOf(pid);
@@ -126,6 +142,9 @@ const darwin: ProcessSource = {
   async listenersOf(pid) {
     const out = await run('lsof', ['-nP', '-a', '-p', String(pid), '-iTCP', '-sTCP:LISTEN', '-F', 'pn']).catch(() => '');
     return parseLsofListeners(out).map(toListener);
+  },
+  async clientsOf() {
+    return undefined;
   },
   async describe(pid) {
     const out = await run('ps', ['-ww', '-o', 'args=', '-p', String(pid)]).catch(() => '');
@@ -177,6 +196,9 @@ const win32: ProcessSource = {
   },
   async listenersOf(pid) {
     return (await netstatListeners()).filter((l) => l.pid === pid);
+  },
+  async clientsOf() {
+    return undefined;
   },
   async describe(pid) {
     return (await this.list()).find((p) => p.pid === pid)?.argv.join(' ');

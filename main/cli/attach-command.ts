@@ -7,7 +7,7 @@ import { describeOptions, parseArgs, UsageError, type OptionSpec } from './args'
 import { configFrom, recordOption, SESSION_OPTIONS } from './run-command';
 import { SessionWatch } from './session-watch';
 import { attachToProcess, type Attached } from '../attach/attach';
-import { AttachError } from '../attach/errors';
+import { ATTACH_EXIT_CODES, AttachError } from '../attach/errors';
 import { startProbeServer, type ProbeConnection } from '../server/probe-server';
 import { probePath } from '../launch/probe-path';
 
@@ -38,7 +38,8 @@ Exit codes: 0 done, 2 bad usage, 3 no such process, 4 another user's process, 5 
 6 inspector disabled (--disable-sigusr1, --permission, no SIGUSR1 handler), 7 inspector port
 busy, 8 the process exited while attaching, 9 no answer in time, 10 already watched by another
 loopscope, 11 the probe failed, 12 not attachable (too old, stopped), 13 inspector failed,
-130 interrupted.
+130 interrupted. After a session: 14 loopscope could not make sure the inspector it opened is
+closed again, 15 another client connected to the inspector while loopscope had it open.
 
 Examples:
   loopscope attach 12345
@@ -60,9 +61,15 @@ function closed(connection: ProbeConnection): Promise<string | undefined> {
 
 function describeAttach(a: Attached, firstSampleMs: number | undefined): Record<string, unknown> {
   const round = (ms: number): number => Math.round(ms);
+  const i = a.inspector;
   return {
     attach: {
-      inspector: { port: a.inspector.port, wasOpen: a.inspector.wasOpen, closed: a.inspector.closed },
+      inspector: {
+        port: i.port, wasOpen: i.wasOpen, closed: i.closed, state: i.state, reopened: i.reopened,
+        // The longest it can have listened: from the signal to when it was seen closed.
+        openMs: i.openMs === undefined ? null : round(i.openMs),
+        otherClients: i.others.map((p) => ({ port: p.port, pid: p.pid ?? null })),
+      },
       // ms since loopscope started: how long each step took to be reached.
       timingsMs: {
         checked: round(a.timings.checkedMs),
@@ -126,7 +133,8 @@ export async function attachCommand(argv: readonly string[]): Promise<number> {
   }
   for (const w of attached.warnings) {
     watch.warnings.push(w);
-    if (!json) process.stderr.write(`loopscope attach: warning: ${w}\n`);
+    // Also with --json: stdout has the summary, and these must not wait for it.
+    process.stderr.write(`loopscope attach: warning: ${w}\n`);
   }
 
   const { connection } = attached;
@@ -148,5 +156,5 @@ export async function attachCommand(argv: readonly string[]): Promise<number> {
     watch.warnings.push(`process ${pid} exited during the session${exitCode === null ? '' : ` with code ${exitCode}`}`);
   }
   await watch.finish({ exitCode, finalFramesMs: FINAL_FRAMES_MS, extra: describeAttach(attached, firstSampleMs) });
-  return 0;
+  return attached.problem ? ATTACH_EXIT_CODES[attached.problem] : 0;
 }

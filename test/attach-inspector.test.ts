@@ -1,0 +1,105 @@
+// What attach does with the target's inspector, tried as an attacker would: a target whose
+// loop is busy most of the time (the pending SIGUSR1 wake-up reopened the inspector after
+// loopscope closed it), and another client racing loopscope for the open inspector.
+
+import { afterEach, describe, expect, it } from 'vitest';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { request } from 'node:http';
+import { join } from 'node:path';
+import { tcpListenersOf } from '../main/attach/proc-info';
+import { eventually, killAll, loopscope, sleep, startTarget } from './helpers/attach-harness';
+import { FIXTURES } from './helpers/probe-harness';
+
+afterEach(killAll);
+
+const INSPECTOR_PORT = 9229;
+
+/** Whether the target itself listens on `port` (read from /proc: no connection is made). */
+const listensOn = (pid: number, port: number): boolean => tcpListenersOf(pid).some((l) => l.port === port);
+
+/** Watches for `ms`: true if the target listened on `port` at any look. */
+async function listenedWithin(pid: number, port: number, ms: number): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (listensOn(pid, port)) return true;
+    await sleep(20);
+  }
+  return false;
+}
+
+/**
+ * The racing client (fixtures/inspector-racer.js), as another user where the tests run as root
+ * (as the attacker was), killed after the test.
+ */
+async function startRacer(holdMs: number): Promise<{ child: ChildProcess; stdout: () => string }> {
+  const asNobody = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
+  const child = spawn(process.execPath, [join(FIXTURES, 'inspector-racer.js')], { ...asNobody, env: { HOLD_MS: String(holdMs), PORT: String(INSPECTOR_PORT) }, stdio: ['ignore', 'pipe', 'inherit'] });
+  racers.push(child);
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d));
+  await eventually(() => out.includes('ready'), 5000);
+  return { child, stdout: () => out };
+}
+const racers: ChildProcess[] = [];
+afterEach(() => {
+  for (const r of racers.splice(0)) r.kill('SIGKILL');
+});
+
+/** ms the target's HTTP server takes to answer one request. */
+function answerMs(port: number): Promise<number> {
+  const began = Date.now();
+  return new Promise((resolve, reject) => {
+    request({ host: '127.0.0.1', port, agent: false }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(Date.now() - began));
+    }).on('error', reject).end();
+  });
+}
+
+const opened = (stderr: string): number => stderr.split('\n').filter((l) => l.startsWith('Debugger listening on ')).length;
+
+describe('attach and the inspector', () => {
+  for (const busyIn of ['timer', 'io'] as const) {
+    it(`leaves no inspector open on a target whose loop is busy 450 ms of every 500 ms (in ${busyIn === 'io' ? 'an I/O' : 'a timer'} callback)`, async () => {
+      // Today's close lands inside the busy stretch in most attaches (the whole attach takes
+      // ~50 ms): three attaches make it near certain that one of them would have reopened.
+      const target = await startTarget('attach-busy.js', { env: { BUSY_IN: busyIn, BUSY_MS: '450', PERIOD_MS: '500' } });
+      const attaches = 3;
+      for (let i = 0; i < attaches; i++) {
+        const r = await loopscope(['attach', String(target.pid), '--duration', '0.5', '--json']);
+        expect(r.code).toBe(0);
+        const summary = JSON.parse(r.stdout);
+        expect(summary.warnings).toEqual([]);
+        expect(summary.attach.inspector).toMatchObject({ port: INSPECTOR_PORT, wasOpen: false, closed: true });
+        // Closed, and it stays closed: the wake-up that SIGUSR1 left pending has been used up.
+        expect(listensOn(target.pid, INSPECTOR_PORT)).toBe(false);
+        expect(await listenedWithin(target.pid, INSPECTOR_PORT, 1500)).toBe(false);
+      }
+      expect(opened(target.stderr())).toBe(attaches);
+      expect(target.alive()).toBe(true);
+    });
+  }
+
+  it('reports another client that holds a session on the inspector, and does not freeze the target for it', async () => {
+    const target = await startTarget('attach-app.js', { env: { PORT: '0' } });
+    const httpPort = Number(/port (\d+)/.exec(target.readyLine)![1]);
+    const racer = await startRacer(8000);
+    const r = await loopscope(['attach', String(target.pid), '--duration', '1', '--json']);
+    // The window let it in: it ran code in the target.
+    expect(racer.stdout()).toContain(`evaluated ${target.pid}`);
+    expect(r.code).toBe(15);
+    const summary = JSON.parse(r.stdout);
+    expect(summary.attach.inspector).toMatchObject({ wasOpen: false, closed: false, state: 'open' });
+    expect(summary.attach.inspector.otherClients).toHaveLength(1);
+    if (process.getuid?.() === 0) expect(summary.attach.inspector.otherClients[0].pid).toBe(racer.child.pid);
+    expect(summary.warnings.join('\n')).toMatch(/another client connected to it.*\n.*still listens on 127\.0\.0\.1:9229: loopscope did not close it, since Node would freeze the process/);
+    expect(r.stderr).toMatch(/warning: while loopscope had the inspector of process \d+ open/);
+    // The racer still holds its session, ignoring close frames: the target's loop runs on.
+    expect(racer.stdout()).not.toContain('let go');
+    expect(await answerMs(httpPort)).toBeLessThan(1000);
+    // Once it lets go, the background loopscope closes the inspector.
+    expect(await eventually(() => racer.stdout().includes('let go'), 10_000)).toBe(true);
+    expect(await eventually(() => !listensOn(target.pid, INSPECTOR_PORT), 5000)).toBe(true);
+    expect(target.alive()).toBe(true);
+  });
+});
