@@ -10,7 +10,8 @@ import { closeInspectorExpression, injectExpression, parseCloseResult, parseInje
 import { lateCloseArgs, parseLateCloseArgs } from '../main/attach/late-close';
 import { inspectorSettings, isNodeExecutable, nodeOptionsOfArgv, parseHostPort, parseNodeVersion, splitNodeOptions } from '../main/attach/node-args';
 import { readProcess } from '../main/attach/proc-info';
-import { environValue, hasSignal, parseNulSeparated, parseProcNetTcp, parseProcNetTcpConnections, parseSignalMask, parseStatus, socketInode } from '../main/attach/proc-parse';
+import { environValue, hasSignal, parseNulSeparated, parseProcNetTcp, parseProcNetTcpConnections, parseSignalMask, parseStat, parseStatus, socketInode } from '../main/attach/proc-parse';
+import { whyNoInspector } from '../main/attach/no-inspector';
 import { decideAttachable, type ProcessInfo } from '../main/attach/process-info';
 import { parseLsofListeners, parseNetstatListeners, parsePsSignals, parsePsTextColumn, parseWindowsProcesses, splitAddress, splitWindowsCommandLine } from '../main/attach/tool-output-parse';
 import { renderPsTable, type PsEntry } from '../main/cli/ps-command';
@@ -74,6 +75,23 @@ describe('/proc parsing', () => {
       { address: '::ffff:127.0.0.1', port: 3000, inode: 503, family: 6 },
     ]);
     expect(parseProcNetTcp('header only\n', 4)).toEqual([]);
+  });
+
+  it('reads a stat line whose command name holds spaces and parentheses', () => {
+    const line = '4242 (node (my app) x) S 1 4242 4242 0 -1 4194560 5000 0 0 0 731 52 0 0 20 0 11 0 100 0 0';
+    expect(parseStat(line)).toEqual({ state: 'S', userTicks: 731, systemTicks: 52 });
+    expect(() => parseStat('4242 (x) S 1')).toThrow(/bad \/proc stat/);
+  });
+
+  it('says why SIGUSR1 did not open an inspector, from the main thread before and after the wait', () => {
+    const at = (cpuMs: number, state = 'S', wchan?: string) => ({ state, wchan, cpuMs });
+    expect(whyNoInspector(at(0), at(10, 'S', 'do_epoll_wait'), 1000).reason).toMatch(/handles SIGUSR1 itself/);
+    expect(whyNoInspector(at(0), at(10, 'S', 'do_epoll_wait'), 1000).hint).toMatch(/dormant probe/);
+    expect(whyNoInspector(at(0), at(950, 'R'), 1000).reason).toMatch(/running all along, in native code/);
+    expect(whyNoInspector(at(0), at(900, 'S', 'do_epoll_wait'), 1000).reason).toMatch(/running all along/);
+    expect(whyNoInspector(at(0), at(5, 'S', 'futex_wait_queue'), 1000).reason).toMatch(/blocked in a system call \(futex_wait_queue\)/);
+    expect(whyNoInspector(undefined, at(5), 1000).reason).toMatch(/may be blocked, or the program handles SIGUSR1 itself/);
+    expect(whyNoInspector(at(0), at(5, 'S'), 1000).reason).toMatch(/may be blocked/);
   });
 
   it('reads connected TCP sockets with both ends, and skips the other states', () => {

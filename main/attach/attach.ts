@@ -18,6 +18,7 @@ import { LATE_CLOSE_WAIT_MS, spawnLateCloser } from './late-close';
 import { closeAndConfirm, type CloseResult, type CloseState } from './inspector-close';
 import { needsWatch, reportClose, type InspectorProblem } from './inspector-report';
 import { targetTimeAfter, twoSamplesAfter, type ClockLink } from './loop-turns';
+import { whyNoInspector } from './no-inspector';
 
 export interface AttachRequest {
   readonly pid: number;
@@ -193,11 +194,16 @@ export async function attachToProcess(req: AttachRequest): Promise<Attached> {
       // Just before the signal: the PID may have been freed and reused since the check.
       const again = await source.get(pid).catch(() => undefined);
       if (!again || again.exe !== info.exe || !decideAttachable(again, myUid(), version).attachable) throw exitedError();
-      signalledMs = performance.now();
+      const threadAtSignal = await source.mainThread(pid);
+      const signalled = performance.now();
+      signalledMs = signalled;
       sendDebugSignal(pid);
-      found = await waitForInspector(source, pid, settings, ownBefore, () => {
+      found = await waitForInspector(source, pid, settings, ownBefore, async () => {
         if (hasExited(pid)) throw exitedError();
-        checkTime(inspectorDidNotOpen(pid));
+        checkAbort();
+        if (performance.now() <= deadline) return;
+        const why = whyNoInspector(threadAtSignal, await source.mainThread(pid), performance.now() - signalled);
+        throw new AttachError('timeout', `process ${pid} did not answer in time: its inspector did not open within ${timeoutSeconds}; ${why.reason}; ${why.hint}.`);
       });
     }
     const inspectorOpenMs = performance.now();
@@ -274,11 +280,6 @@ export async function attachToProcess(req: AttachRequest): Promise<Attached> {
   }
 }
 
-/** Why an inspector may not open after SIGUSR1, for the message when it did not. */
-function inspectorDidNotOpen(_pid: number): string {
-  return 'its inspector did not open';
-}
-
 /** The inspector, if the process already has one open (from --inspect, or opened before). */
 async function findOpenInspector(own: readonly Listener[], settings: InspectorSettings): Promise<FoundInspector | undefined> {
   const onPort = own.filter((l) => l.port === settings.port);
@@ -330,7 +331,7 @@ function sendDebugSignal(pid: number): void {
  * the inspector could not bind. With port 0, new listening ports of the process are tried.
  */
 async function waitForInspector(
-  source: ProcessSource, pid: number, settings: InspectorSettings, ownBefore: readonly Listener[], check: () => void,
+  source: ProcessSource, pid: number, settings: InspectorSettings, ownBefore: readonly Listener[], check: () => Promise<void>,
 ): Promise<FoundInspector> {
   const before = new Set(ownBefore.map((l) => `${l.address}:${l.port}`));
   const host = connectHost(settings.host);
@@ -338,7 +339,7 @@ async function waitForInspector(
   // inspector opens leaves the listening socket behind it for a moment, owned by no one.
   let foreignBefore = false;
   for (;;) {
-    check();
+    await check();
     let candidates: Listener[] = [];
     if (settings.port === 0) {
       candidates = (await source.listenersOf(pid)).filter((l) => !before.has(`${l.address}:${l.port}`));

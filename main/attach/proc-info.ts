@@ -8,7 +8,7 @@ import { AttachError } from './errors';
 import { isNodeExecutable } from './node-args';
 import { isProbeFile } from './probe-marker';
 import {
-  environValue, hasSignal, parseNulSeparated, parseProcNetTcp, parseProcNetTcpConnections, parseStatus, socketInode, type TcpConnection, type TcpListener,
+  environValue, hasSignal, parseNulSeparated, parseProcNetTcp, parseProcNetTcpConnections, parseStat, parseStatus, socketInode, type TcpConnection, type TcpListener,
 } from './proc-parse';
 import type { ProcessInfo, Sigusr1Disposition } from './process-info';
 
@@ -129,6 +129,23 @@ export function tcpConnectionsOn(pid: number, port: number, except: readonly num
     const peer = all.find((p) => p.localPort === c.remotePort && p.remotePort === c.localPort && p.localAddress === c.remoteAddress);
     return { ...c, peerPid: peer ? ownerOfSocket(peer.inode) : undefined };
   });
+}
+
+export interface ThreadLook {
+  readonly state: string;
+  /** The kernel function it sleeps in (e.g. do_epoll_wait), when it sleeps and the kernel says. */
+  readonly wchan: string | undefined;
+  /** CPU time so far, ms. */
+  readonly cpuMs: number;
+}
+
+/** The main thread of `pid` (its thread id is the PID), or undefined if it cannot be read. */
+export function mainThreadOf(pid: number): ThreadLook | undefined {
+  const dir = `/proc/${pid}/task/${pid}`;
+  const stat = readOrUndefined(() => parseStat(readFileSync(`${dir}/stat`, 'utf8')));
+  if (!stat) return undefined;
+  const wchan = readOrUndefined(() => readFileSync(`${dir}/wchan`, 'utf8').trim());
+  return { state: stat.state, wchan: wchan && wchan !== '0' ? wchan : undefined, cpuMs: (stat.userTicks + stat.systemTicks) * 10 };
 }
 
 /** The process holding a socket, among those whose files this user may read. */

@@ -43,6 +43,24 @@ export function parseStatus(text: string): ProcStatus {
   };
 }
 
+export interface ProcStat {
+  /** One letter, as in ProcStatus. */
+  readonly state: string;
+  /** CPU time, in clock ticks (USER_HZ, 100 a second on Linux). */
+  readonly userTicks: number;
+  readonly systemTicks: number;
+}
+
+/** Parses /proc/<pid>/stat (or a thread's, /proc/<pid>/task/<tid>/stat). */
+export function parseStat(text: string): ProcStat {
+  // The command name, in parentheses, may hold anything: the fields follow its last ')'.
+  const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+  const userTicks = Number(fields[11]);
+  const systemTicks = Number(fields[12]);
+  if (!fields[0] || !Number.isInteger(userTicks) || !Number.isInteger(systemTicks)) throw new ProcFormatError('bad /proc stat line');
+  return { state: fields[0].charAt(0), userTicks, systemTicks };
+}
+
 /** A signal mask as /proc and BSD ps print it: hexadecimal, bit n-1 for signal n. */
 export function parseSignalMask(hex: string): bigint {
   const clean = hex.trim().replace(/^0x/i, '');

@@ -7,7 +7,9 @@ import { statSync } from 'node:fs';
 import { AttachError } from './errors';
 import { isNodeExecutable, type NodeVersion } from './node-args';
 import { readNodeVersion } from './node-version';
-import { commandLineOf, listPids, ownerOfSocket, readProcess, sigusr1Of, socketInodesOf, tcpConnectionsOn, tcpListenersOf, tcpListenersSeenBy } from './proc-info';
+import {
+  commandLineOf, listPids, mainThreadOf, ownerOfSocket, readProcess, sigusr1Of, socketInodesOf, tcpConnectionsOn, tcpListenersOf, tcpListenersSeenBy, type ThreadLook,
+} from './proc-info';
 import type { ProcessInfo, Sigusr1Disposition } from './process-info';
 import {
   parseLsofListeners, parseNetstatListeners, parsePsSignals, parsePsTextColumn, parseWindowsProcesses, splitWindowsCommandLine,
@@ -47,6 +49,8 @@ export interface ProcessSource {
   clientsOf(pid: number, port: number, except: readonly number[]): Promise<Peer[] | undefined>;
   /** A command line to name a process in messages. */
   describe(pid: number): Promise<string | undefined>;
+  /** Its main thread as the kernel shows it; undefined where the platform does not. */
+  mainThread(pid: number): Promise<ThreadLook | undefined>;
 }
 
 const run = (file: string, args: readonly string[]): Promise<string> =>
@@ -96,6 +100,9 @@ const linux: ProcessSource = {
   },
   async describe(pid) {
     return commandLineOf(pid);
+  },
+  async mainThread(pid) {
+    return mainThreadOf(pid);
   },
 };
 
@@ -150,6 +157,9 @@ const darwin: ProcessSource = {
     const out = await run('ps', ['-ww', '-o', 'args=', '-p', String(pid)]).catch(() => '');
     return out.trim() || undefined;
   },
+  async mainThread() {
+    return undefined;
+  },
 };
 
 /** Where a process can only be found by listing them all (macOS, Windows). */
@@ -202,6 +212,9 @@ const win32: ProcessSource = {
   },
   async describe(pid) {
     return (await this.list()).find((p) => p.pid === pid)?.argv.join(' ');
+  },
+  async mainThread() {
+    return undefined;
   },
 };
 
