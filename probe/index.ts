@@ -62,6 +62,12 @@ function start(options: AttachOptions, loadedBy: 'preload' | 'inject'): AttachRe
   return { status: 'started', version: PROBE_VERSION };
 }
 
+/** The version of the probe running in this process, if one runs (a cheap check before attaching). */
+export function runningVersion(): string | undefined {
+  const existing = globals[GLOBAL_KEY];
+  return existing?.probe && !existing.probe.stopped ? existing.version : undefined;
+}
+
 /** Injects the probe into this (running) process. Never throws. */
 export function attach(options: AttachOptions): AttachResult {
   try {

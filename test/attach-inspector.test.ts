@@ -83,7 +83,10 @@ describe('attach and the inspector', () => {
         expect(listensOn(target.pid, INSPECTOR_PORT)).toBe(false);
         expect(await listenedWithin(target.pid, INSPECTOR_PORT, 1500)).toBe(false);
       }
-      expect(opened(target.stderr())).toBe(attaches);
+      // Each attach closes it at once; the pending wake-up may open it once more, and the
+      // target itself closes that again at its next loop turn.
+      expect(opened(target.stderr())).toBeGreaterThanOrEqual(attaches);
+      expect(opened(target.stderr())).toBeLessThanOrEqual(2 * attaches);
       expect(target.alive()).toBe(true);
     });
   }

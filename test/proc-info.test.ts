@@ -2,11 +2,11 @@
 // deciding whether a process can be attached, and the expressions run in a target.
 
 import { describe, expect, it } from 'vitest';
-import { runInNewContext } from 'node:vm';
+import { createContext, runInContext, runInNewContext } from 'node:vm';
 import { ATTACH_EXIT_CODES, AttachError } from '../main/attach/errors';
 import { addressesConflict, connectHost, websocketUrl } from '../main/attach/inspector-address';
 import { parseTargetList } from '../main/attach/inspector-client';
-import { closeInspectorExpression, injectExpression, parseCloseResult, parseInjectResult } from '../main/attach/inject';
+import { closeLaterExpression, closeNowExpression, injectExpression, parseCloseResult, parseInjectResult } from '../main/attach/inject';
 import { lateCloseArgs, parseLateCloseArgs } from '../main/attach/late-close';
 import { inspectorSettings, isNodeExecutable, nodeOptionsOfArgv, parseHostPort, parseNodeVersion, splitNodeOptions } from '../main/attach/node-args';
 import { readProcess } from '../main/attach/proc-info';
@@ -266,49 +266,79 @@ describe('expressions run in the target', () => {
     const ours = row('0100007F:240D', '0100007F:9C40', '01'); // from port 40000
     const theirs = row('0100007F:240D', '0100007F:D431', '01'); // from port 54321
 
+    /** A target process, as far as the expressions touch it: its immediates, inspector, socket table and modules. */
     function target(table: string, pid = 4242) {
       const immediates: (() => void)[] = [];
       let closes = 0;
+      const starts: unknown[] = [];
+      let startResult: unknown = { status: 'started', version: '0.1.0' };
       const modules: Record<string, unknown> = {
-        inspector: { close: () => closes++ },
+        inspector: { close: () => closes++, url: () => 'ws://127.0.0.1:9229/x' },
         fs: { readFileSync: (file: string) => (file === '/proc/self/net/tcp' ? table : '') },
+        [request.probeFile]: { attach: (o: unknown) => (starts.push(o), startResult) },
       };
-      const context = { process: { pid, platform: 'linux' }, require: (m: string) => modules[m], performance: { now: () => 7 }, setImmediate: (f: () => void) => immediates.push(f) };
+      const load = Object.assign((m: string) => modules[m], { cache: {}, resolve: (m: string) => m });
+      const context = createContext({ process: { pid, platform: 'linux' }, require: load, performance: { now: () => 7 }, setImmediate: (f: () => void) => immediates.push(f) });
       return {
-        result: runInNewContext(closeInspectorExpression(4242, close), context) as unknown,
+        run: (expression: string): unknown => runInContext(expression, context),
         /** Runs the immediates queued so far (one check phase); later ones wait for the next. */
         turn: () => immediates.splice(0).forEach((f) => f()),
         closes: () => closes,
+        starts: () => starts.length,
+        failNextStart: (error: string) => (startResult = { status: 'failed', error }),
       };
     }
 
-    it('closes two loop turns later, when only loopscope is connected', () => {
+    it('closes now, and again two loop turns later (a busy loop\'s pending SIGUSR1 wake-up reopens it at the next poll phase)', () => {
       const t = target(header + listening + ours);
-      expect(parseCloseResult(t.result)).toEqual({ kind: 'scheduled' });
-      expect(t.closes()).toBe(0);
-      t.turn();
-      expect(t.closes()).toBe(0); // one turn is not enough: its check phase may precede the poll that holds the wake-up
-      t.turn();
+      expect(parseCloseResult(t.run(closeLaterExpression(4242, close)))).toEqual({ kind: 'scheduled' });
+      t.run(closeNowExpression(4242, close));
       expect(t.closes()).toBe(1);
+      t.turn();
+      expect(t.closes()).toBe(1); // one turn is not enough: its check phase may precede the poll that holds the wake-up
+      t.turn();
+      expect(t.closes()).toBe(2);
     });
 
     it('does not close while another client is connected (the close would wait for it, freezing the loop)', () => {
       const t = target(header + listening + ours + theirs);
+      t.run(closeLaterExpression(4242, close));
+      t.run(closeNowExpression(4242, close));
       t.turn();
       t.turn();
       expect(t.closes()).toBe(0);
       const ended = target(header + listening + ours + theirs.replace(' 01 ', ' 06 ')); // TIME_WAIT: gone
-      ended.turn();
-      ended.turn();
+      ended.run(closeNowExpression(4242, close));
       expect(ended.closes()).toBe(1);
+    });
+
+    it('starts the injected probe once the inspector is closed, once, and tells a failed start to the next injection', () => {
+      const t = target(header + listening + ours);
+      const inject = injectExpression({ ...request, close });
+      expect(parseInjectResult(t.run(inject))).toEqual({ kind: 'scheduled' });
+      expect(t.starts()).toBe(0);
+      t.run(closeNowExpression(4242, close));
+      expect([t.closes(), t.starts()]).toEqual([1, 1]);
+      t.turn();
+      t.turn();
+      expect([t.closes(), t.starts()]).toEqual([2, 1]);
+      // Had the last words been lost, two loop turns start it.
+      t.failNextStart('no worker threads here');
+      t.run(inject);
+      t.turn();
+      t.turn();
+      expect(t.starts()).toBe(2);
+      expect(parseInjectResult(t.run(inject))).toEqual({ kind: 'failed', error: 'no worker threads here' });
     });
 
     it('leaves another process\'s inspector alone', () => {
       const t = target(header + listening, 1);
-      expect(parseCloseResult(t.result)).toEqual({ kind: 'wrong-process', pid: 1 });
+      expect(parseCloseResult(t.run(closeLaterExpression(4242, close)))).toEqual({ kind: 'wrong-process', pid: 1 });
+      expect(parseInjectResult(t.run(injectExpression({ ...request, close })))).toEqual({ kind: 'wrong-process', pid: 1 });
+      t.run(closeNowExpression(4242, close));
       t.turn();
       t.turn();
-      expect(t.closes()).toBe(0);
+      expect([t.closes(), t.starts()]).toEqual([0, 0]);
     });
   });
 

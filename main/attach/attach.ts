@@ -8,7 +8,7 @@ import type { ProbeConfig } from '../../probe/wire';
 import type { ProbeConnection, ProbeServer } from '../server/probe-server';
 import { AttachError } from './errors';
 import { CdpClient, hostForUrl, listTargets, type InspectorTarget } from './inspector-client';
-import { closeRequest, hasExited, inspectorAt, LIST_TIMEOUT_MS, OPEN_POLL_MS, POLL_MS, sleep, type FoundInspector } from './inspector-ops';
+import { closeNow, closeRequest, hasExited, inspectorAt, LIST_TIMEOUT_MS, OPEN_POLL_MS, POLL_MS, sleep, type FoundInspector } from './inspector-ops';
 import { addressesConflict, connectHost, websocketUrl } from './inspector-address';
 import { injectExpression, parseInjectResult, targetNowOf } from './inject';
 import type { InspectorSettings } from './node-args';
@@ -37,6 +37,8 @@ export interface AttachRequest {
 export interface AttachTimings {
   readonly startedMs: number;
   readonly checkedMs: number;
+  /** SIGUSR1 sent; undefined when the inspector was open already. */
+  readonly signalledMs: number | undefined;
   readonly inspectorOpenMs: number;
   readonly injectedMs: number;
   readonly connectedMs: number;
@@ -133,12 +135,12 @@ export async function attachToProcess(req: AttachRequest): Promise<Attached> {
   let closing: Promise<CloseResult> | undefined;
 
   /** Closes what we opened, makes sure it stays closed, and says how that went. */
-  const close = (job: { asked: CdpClient | undefined; clock: ClockLink | undefined }): Promise<CloseResult> => {
+  const close = (job: { askedFrom: number | undefined; clock: ClockLink | undefined }): Promise<CloseResult> => {
     const open = found!;
     return closeAndConfirm({
       source, pid, host: open.host, port: open.port,
-      asked: job.asked,
-      ours: job.asked ? [job.asked.localPort] : [],
+      askedFrom: job.askedFrom,
+      ours: [],
       timeoutMs: TARGET_CLOSE_MS,
       loopTurned: (sinceMs) => {
         const { clock } = job;
@@ -184,7 +186,7 @@ export async function attachToProcess(req: AttachRequest): Promise<Attached> {
     if (signalledMs === undefined || wasOpen) return;
     if (hasExited(pid)) return;
     // We opened it, or it will open: close it again, whatever went wrong.
-    report(found ? await close({ asked: undefined, clock: undefined }) : undefined);
+    report(found ? await close({ askedFrom: undefined, clock: undefined }) : undefined);
   };
 
   try {
@@ -237,16 +239,19 @@ export async function attachToProcess(req: AttachRequest): Promise<Attached> {
     if (outcome.kind === 'wrong-process') {
       throw new AttachError('port-busy', `the inspector on port ${open.port} belongs to process ${outcome.pid}, not ${pid}; stop that process's inspector and try again.`);
     }
-    // From here on, the target closes the inspector by itself (unless it was open before).
+    // Close it now, and again two loop turns later (asked for by the injection): the probe
+    // starts right after the close.
+    if (wasOpen) c.close();
+    else closeNow(c, pid, closeRequest(open, c));
     const targetMs = targetNowOf(evaluated.value);
     const clock = targetMs === undefined ? undefined : { sentMs, targetMs };
-    closing = wasOpen ? undefined : close({ asked: c, clock });
-    if (wasOpen) c.close();
+    closing = wasOpen ? undefined : close({ askedFrom: c.localPort, clock });
     if (outcome.kind === 'already-running') {
       throw new AttachError('already-attached', `process ${pid} already has a loopscope probe (${outcome.version}), connected to another loopscope; stop that one (Ctrl-C) and attach again.`);
     }
     if (outcome.kind === 'failed') throw new AttachError('probe-failed', `the probe could not start in process ${pid}: ${outcome.error}.`);
     injected = true;
+    const startsLater = outcome.kind === 'scheduled';
     const injectedMs = performance.now();
 
     // 4. The probe connects while the inspector closes.
@@ -257,7 +262,9 @@ export async function attachToProcess(req: AttachRequest): Promise<Attached> {
         connected,
         new Promise<never>((_, reject) => {
           giveUp = setTimeout(() => {
-            reject(hasExited(pid) ? exitedError() : new AttachError('probe-failed', `the probe started in process ${pid} but did not connect back within ${timeoutSeconds}.`));
+            reject(hasExited(pid) ? exitedError() : new AttachError('probe-failed', startsLater
+              ? `the probe was to start in process ${pid} once its inspector closed, but did not connect back within ${timeoutSeconds}; run \`loopscope attach\` again to see why it could not start.`
+              : `the probe started in process ${pid} but did not connect back within ${timeoutSeconds}.`));
           }, remaining());
         }),
       ]),
@@ -269,7 +276,7 @@ export async function attachToProcess(req: AttachRequest): Promise<Attached> {
       connection,
       nodeVersion: version?.text ?? connection.hello.nodeVersion,
       inspector: use!,
-      timings: { startedMs, checkedMs, inspectorOpenMs, injectedMs, connectedMs },
+      timings: { startedMs, checkedMs, signalledMs, inspectorOpenMs, injectedMs, connectedMs },
       warnings,
       problem,
     };

@@ -147,6 +147,12 @@ export class CdpClient {
     this.socket.terminate();
   }
 
+  /** Sends a last call, whose answer is not awaited, and closes once it is on its way. */
+  sendLastAndClose(method: string, params: object): void {
+    if (this.closeReason !== undefined) return;
+    this.socket.send(JSON.stringify({ id: this.nextId++, method, params }), () => this.close());
+  }
+
   private onMessage(text: string): void {
     let message: { id?: unknown; result?: unknown; error?: { message?: unknown } };
     try {

@@ -1,13 +1,13 @@
 // Closing an inspector that loopscope opened, and making sure it stays closed. The target
 // closes it itself, two turns of its loop after being asked, and only while no other client
-// is connected (inject.ts). From outside, this waits for the target to end our connection,
-// checks the process no longer listens, and again after two more turns of its loop (SIGUSR1's
-// wake-up, or anyone, may have opened it again: then it asks again). Other clients seen
-// connected to the inspector are collected, to be reported.
+// is connected (inject.ts). From outside, this waits until the process no longer listens (from
+// its socket tables: a connection attempt would count as another client), and checks again
+// after two more turns of its loop (SIGUSR1's wake-up, or anyone, may have opened it again:
+// then it asks again). Other clients seen connected to the inspector are collected, to be
+// reported.
 
 import { performance } from 'node:perf_hooks';
-import type { CdpClient } from './inspector-client';
-import { askToClose, hasExited, listensOn, sessionEnded, sleep } from './inspector-ops';
+import { askToClose, hasExited, listensOn, sleep, waitClosed } from './inspector-ops';
 import type { Peer, ProcessSource } from './process-source';
 
 /** Closes, after which loopscope gives up on an inspector that keeps reopening. */
@@ -21,9 +21,9 @@ export interface CloseJob {
   /** Where loopscope reaches the inspector. */
   readonly host: string;
   readonly port: number;
-  /** A connection on which the close was asked for already (the injection asks), if any. */
-  readonly asked: CdpClient | undefined;
-  /** Local ports of loopscope's own connections to the inspector. */
+  /** The local port of the (closed) connection that asked for the close already, if one did (the injection does). */
+  readonly askedFrom: number | undefined;
+  /** Local ports of loopscope's other connections to the inspector. */
   readonly ours: readonly number[];
   /** Resolves true once the target's loop has turned twice since `sinceMs` (performance.now() here); false if it could not tell in time. */
   readonly loopTurned: (sinceMs: number) => Promise<boolean>;
@@ -64,18 +64,15 @@ export async function closeAndConfirm(job: CloseJob): Promise<CloseResult> {
   let closedAtMs: number | undefined;
   const result = (state: CloseState): CloseResult => ({ state, reopened, others: [...others.values()], closedAtMs });
 
-  let asked = job.asked;
+  let askedFrom = job.askedFrom;
   for (;;) {
-    asked ??= await askToClose(source, pid, job.host, port).catch(() => undefined);
-    if (asked) {
-      ours.push(asked.localPort);
-      await sessionEnded(asked, job.timeoutMs);
-      asked.close();
-      asked = undefined;
-    }
+    askedFrom ??= await askToClose(source, pid, job.host, port).catch(() => undefined);
+    if (askedFrom !== undefined) ours.push(askedFrom);
+    askedFrom = undefined;
+    const gone = await waitClosed(source, pid, port, job.timeoutMs);
     if (hasExited(pid)) return result('exited');
     await connectedOthers();
-    if (await listensOn(source, pid, port)) return result('open');
+    if (!gone) return result('open');
     closedAtMs = performance.now();
     if ((await connectedOthers()).length > 0) {
       await sleep(LINGER_MS);

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { CdpClient, listTargets, type InspectorTarget } from './inspector-client';
 import { addressesConflict, connectHost, websocketUrl } from './inspector-address';
-import { closeInspectorExpression, parseCloseResult, type CloseRequest } from './inject';
+import { closeLaterExpression, closeNowExpression, parseCloseResult, type CloseRequest } from './inject';
 import type { Listener, ProcessSource } from './process-source';
 
 export const POLL_MS = 10;
@@ -50,35 +50,33 @@ export async function inspectorAt(listener: Listener): Promise<FoundInspector | 
 }
 
 /**
- * Resolves true when the target ends our connection, as it does when it closes its inspector;
- * false if it has not within `timeoutMs`.
+ * The last words on a connection to an inspector loopscope opened: close it now (inject.ts),
+ * and disconnect. The target closes it again two loop turns later, which the caller has asked
+ * for already (injectExpression, closeLaterExpression): SIGUSR1's pending wake-up may reopen it.
  */
-export function sessionEnded(client: CdpClient, timeoutMs: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(false), timeoutMs);
-    client.onClose(() => {
-      clearTimeout(timer);
-      resolve(true);
-    });
-  });
+export function closeNow(client: CdpClient, pid: number, request: CloseRequest): void {
+  client.sendLastAndClose('Runtime.evaluate', { expression: closeNowExpression(pid, request), includeCommandLineAPI: true, silent: true });
 }
 
 /**
- * Connects to the inspector of `pid` on `port` (checked to be that process's own socket) and
- * asks it to close (inject.ts says how); resolves with the connection, which the target ends
- * as it closes, or undefined when no inspector of that process listens there.
+ * Connects to the inspector of `pid` on `port` (checked to be that process's own socket), asks
+ * it to close now and again two loop turns later, and disconnects. Resolves with the local
+ * port the request came from, or undefined when no inspector of that process listens there,
+ * or it did not take the request.
  */
-export async function askToClose(source: ProcessSource, pid: number, host: string, port: number): Promise<CdpClient | undefined> {
+export async function askToClose(source: ProcessSource, pid: number, host: string, port: number): Promise<number | undefined> {
   const own = (await source.listenersOnPort(port, pid)).find((l) => l.pid === pid && addressesConflict(l.address, host));
   const found = own && (await inspectorAt(own));
   if (!found) return undefined;
   const client = await CdpClient.connect(websocketUrl(found.target.webSocketDebuggerUrl, found.host, found.port), CLOSE_TIMEOUT_MS);
-  const asked = await client.evaluate(closeInspectorExpression(pid, closeRequest(found, client)), CLOSE_TIMEOUT_MS).catch(() => undefined);
+  const request = closeRequest(found, client);
+  const asked = await client.evaluate(closeLaterExpression(pid, request), CLOSE_TIMEOUT_MS).catch(() => undefined);
   if (!asked || parseCloseResult(asked.value).kind !== 'scheduled') {
     client.close();
     return undefined;
   }
-  return client;
+  closeNow(client, pid, request);
+  return client.localPort;
 }
 
 /** What the target needs to close the inspector `found` that `client` is connected to. */

@@ -5,7 +5,7 @@
 import { performance } from 'node:perf_hooks';
 import { describeOptions, parseArgs, UsageError, type OptionSpec } from './args';
 import { configFrom, recordOption, SESSION_OPTIONS } from './run-command';
-import { SessionWatch } from './session-watch';
+import { SessionWatch, type StopReason } from './session-watch';
 import { attachToProcess, type Attached } from '../attach/attach';
 import { ATTACH_EXIT_CODES, AttachError } from '../attach/errors';
 import { startProbeServer, type ProbeConnection } from '../server/probe-server';
@@ -73,6 +73,7 @@ function describeAttach(a: Attached, firstSampleMs: number | undefined): Record<
       // ms since loopscope started: how long each step took to be reached.
       timingsMs: {
         checked: round(a.timings.checkedMs),
+        signalled: a.timings.signalledMs === undefined ? null : round(a.timings.signalledMs),
         inspectorOpen: round(a.timings.inspectorOpenMs),
         injected: round(a.timings.injectedMs),
         connected: round(a.timings.connectedMs),
@@ -138,18 +139,19 @@ export async function attachCommand(argv: readonly string[]): Promise<number> {
   }
 
   const { connection } = attached;
-  await watch.until(closed(connection), {
-    stop: (reason, _signal, count) => {
-      if (count > 1) {
-        // The probe also turns itself off when its connection goes.
-        watch.status = 'disconnected';
-        return connection.destroy();
-      }
-      watch.status = `detaching from process ${pid}${reason === 'duration' ? ` (--duration ${durationS} s reached)` : ''}…`;
-      watch.redraw();
-      void connection.detach();
-    },
-  });
+  const stop = (reason: StopReason, count: number): void => {
+    if (count > 1) {
+      // The probe also turns itself off when its connection goes.
+      watch.status = 'disconnected';
+      return connection.destroy();
+    }
+    watch.status = `detaching from process ${pid}${reason === 'duration' ? ` (--duration ${durationS} s reached)` : ''}…`;
+    watch.redraw();
+    void connection.detach();
+  };
+  // Ctrl-C while attach made sure the inspector stayed closed (the probe was in by then).
+  if (abort.signal.aborted) stop('signal', 1);
+  await watch.until(closed(connection), { stop: (reason, _signal, count) => stop(reason, count + (abort.signal.aborted ? 1 : 0)) });
   const goodbye = watch.session?.state.goodbye;
   const exitCode = goodbye?.exitCode ?? null;
   if (goodbye && goodbye.reason !== 'detached') {

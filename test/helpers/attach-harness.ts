@@ -132,8 +132,11 @@ export async function eventually(condition: () => boolean | Promise<boolean>, ti
   }
 }
 
-/** Node's own lines on stderr when its inspector opens and a client connects: nothing else may appear. */
+/**
+ * Node's own lines on stderr when its inspector opens, a client connects, and the last client
+ * leaves while it still listens: nothing else may appear.
+ */
 export function unexpectedStderr(stderr: string): string[] {
-  const nodeOwn = [/^Debugger listening on ws:\/\//, /^For help, see: https:\/\/nodejs\.org\//, /^Debugger attached\.$/, /^$/];
+  const nodeOwn = [/^Debugger listening on ws:\/\//, /^For help, see: https:\/\/nodejs\.org\//, /^Debugger attached\.$/, /^Debugger ending on ws:\/\//, /^$/];
   return stderr.split('\n').filter((line) => !nodeOwn.some((re) => re.test(line)));
 }
