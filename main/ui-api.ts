@@ -13,6 +13,11 @@ export interface ProcessEntry {
   readonly command: readonly string[];
   readonly nodeVersion: string | null;
   readonly attachable: boolean;
+  /**
+   * How, when attachable: 'probe' wakes a dormant probe the process was started with (no
+   * signal, no inspector); 'inspector' opens its inspector for a moment.
+   */
+  readonly via: 'probe' | 'inspector' | null;
   /** Why not, when not attachable. */
   readonly reason: string | null;
 }

@@ -89,7 +89,7 @@ export class UiBackend implements UiApi {
     return all
       .filter((p) => !ours.has(p.pid))
       .sort((a, b) => a.pid - b.pid)
-      .map((p) => ({ pid: p.pid, command: p.command, nodeVersion: p.nodeVersion, attachable: p.attachable, reason: p.reason }));
+      .map((p) => ({ pid: p.pid, command: p.command, nodeVersion: p.nodeVersion, attachable: p.attachable, via: p.via, reason: p.reason }));
   }
 
   async attach(pid: number, config: Partial<ProbeConfig> = {}): Promise<string> {

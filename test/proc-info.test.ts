@@ -48,7 +48,7 @@ const TCP6 = `  sl  local_address                         remote_address        
 
 const base: ProcessInfo = {
   pid: 100, ppid: 1, uid: 1000, state: 'S', argv: ['node', 'app.js'], exe: '/usr/bin/node', isNode: true,
-  sigusr1: 'caught', nodeOptions: undefined, probeFile: undefined,
+  sigusr1: 'caught', nodeOptions: undefined, probeFile: undefined, wakeSocket: undefined,
 };
 const v20 = parseNodeVersion('v20.11.1');
 
@@ -401,16 +401,21 @@ Active Connections
 
 describe('ps table', () => {
   const entry: PsEntry = {
-    pid: 42, ppid: 1, command: ['node', 'server.js'], executable: '/usr/bin/node', nodeVersion: 'v20.11.1', attachable: true, reason: null,
+    pid: 42, ppid: 1, command: ['node', 'server.js'], executable: '/usr/bin/node', nodeVersion: 'v20.11.1', attachable: true, via: 'inspector', reason: null,
     reasonCode: null, probe: false, inspector: { open: false, port: null },
   };
 
   it('aligns its columns and explains what cannot be attached', () => {
-    const text = renderPsTable([entry, { ...entry, pid: 1234, attachable: false, reason: 'was started with --disable-sigusr1', reasonCode: 'inspector-disabled', inspector: { open: true, port: 9229 } }], 200);
+    const text = renderPsTable([
+      entry,
+      { ...entry, pid: 77, via: 'probe' },
+      { ...entry, pid: 1234, attachable: false, via: null, reason: 'was started with --disable-sigusr1', reasonCode: 'inspector-disabled', inspector: { open: true, port: 9229 } },
+    ], 200);
     expect(text.split('\n')).toEqual([
-      'PID   NODE      ATTACH  PROBE  INSPECTOR   COMMAND',
-      '42    v20.11.1  yes     -      -           node server.js',
-      '1234  v20.11.1  no      -      open :9229  node server.js',
+      'PID   NODE      ATTACH     PROBE  INSPECTOR   COMMAND',
+      '42    v20.11.1  inspector  -      -           node server.js',
+      '77    v20.11.1  probe      -      -           node server.js',
+      '1234  v20.11.1  no         -      open :9229  node server.js',
       '',
       'Not attachable:',
       '  1234: was started with --disable-sigusr1',

@@ -12,13 +12,15 @@ import { closeNow, closeRequest, hasExited, inspectorAt, LIST_TIMEOUT_MS, OPEN_P
 import { addressesConflict, connectHost, websocketUrl } from './inspector-address';
 import { injectExpression, parseInjectResult, targetNowOf } from './inject';
 import type { InspectorSettings } from './node-args';
-import { decideAttachable, verdictError } from './process-info';
+import { decideAttachable, verdictError, type AttachVia } from './process-info';
 import { processSource, type Listener, type Peer, type ProcessSource } from './process-source';
 import { LATE_CLOSE_WAIT_MS, spawnLateCloser } from './late-close';
 import { closeAndConfirm, type CloseResult, type CloseState } from './inspector-close';
 import { needsWatch, reportClose, type InspectorProblem } from './inspector-report';
 import { targetTimeAfter, twoSamplesAfter, type ClockLink } from './loop-turns';
 import { whyNoInspector } from './no-inspector';
+import { abortable, connectionWith, within } from './probe-connection';
+import { wakeDormantProbe } from './attach-dormant';
 
 export interface AttachRequest {
   readonly pid: number;
@@ -37,9 +39,11 @@ export interface AttachRequest {
 export interface AttachTimings {
   readonly startedMs: number;
   readonly checkedMs: number;
-  /** SIGUSR1 sent; undefined when the inspector was open already. */
+  /** SIGUSR1 sent; undefined when the inspector was open already, or not used. */
   readonly signalledMs: number | undefined;
-  readonly inspectorOpenMs: number;
+  /** Undefined when the inspector was not used (a dormant probe was woken). */
+  readonly inspectorOpenMs: number | undefined;
+  /** The probe was told to start (injected, or woken). */
   readonly injectedMs: number;
   readonly connectedMs: number;
 }
@@ -64,7 +68,9 @@ export interface InspectorUse {
 export interface Attached {
   readonly connection: ProbeConnection;
   readonly nodeVersion: string | undefined;
-  readonly inspector: InspectorUse;
+  readonly via: AttachVia;
+  /** Undefined when a dormant probe was woken: no inspector was opened. */
+  readonly inspector: InspectorUse | undefined;
   readonly timings: AttachTimings;
   readonly warnings: readonly string[];
   /** The inspector part failed (its warnings say how): the attach should end with this code. */
@@ -112,18 +118,17 @@ export async function attachToProcess(req: AttachRequest): Promise<Attached> {
   const verdict = decideAttachable(info, myUid(), version);
   const refusal = verdictError(pid, verdict);
   if (refusal || !verdict.attachable) throw refusal;
-  const settings = verdict.settings;
   if (info.probeFile) {
     throw new AttachError('already-attached', `process ${pid} already has a loopscope probe, connected to another loopscope; stop that one (Ctrl-C) and attach again.`);
   }
   checkAbort();
-
-  // Registered before the probe is injected, so that a quick hello is not missed.
-  const connected = new Promise<ProbeConnection>((resolve) => {
-    req.server.onConnection((c) => {
-      if (c.hello.pid === pid) resolve(c);
-    });
-  });
+  const token = req.server.issueToken();
+  const connected = connectionWith(req.server, token);
+  if (verdict.via === 'probe') {
+    // 2'. A dormant probe is inside already: wake it, with no signal and no inspector.
+    return wakeDormantProbe({ ...req, address: info.wakeSocket!, token, connected, startedMs, deadline, nodeVersion: version?.text });
+  }
+  const settings = verdict.settings;
 
   // 2. Find its inspector: open already, or opened now by SIGUSR1.
   let found = await findOpenInspector(ownBefore, settings);
@@ -213,7 +218,6 @@ export async function attachToProcess(req: AttachRequest): Promise<Attached> {
 
     // 3. Confirm the PID, inject, and (when we opened it) schedule the close: one round trip.
     progress(`injecting the probe into process ${pid}…`);
-    const token = req.server.issueToken();
     const remaining = (): number => Math.max(1, deadline - performance.now());
     try {
       client = await CdpClient.connect(websocketUrl(open.target.webSocketDebuggerUrl, open.host, open.port), remaining());
@@ -256,26 +260,16 @@ export async function attachToProcess(req: AttachRequest): Promise<Attached> {
 
     // 4. The probe connects while the inspector closes.
     progress(wasOpen ? `waiting for the probe in process ${pid}…` : `closing the inspector of process ${pid}…`);
-    let giveUp: NodeJS.Timeout | undefined;
-    const connection = await abortable(
-      Promise.race([
-        connected,
-        new Promise<never>((_, reject) => {
-          giveUp = setTimeout(() => {
-            reject(hasExited(pid) ? exitedError() : new AttachError('probe-failed', startsLater
-              ? `the probe was to start in process ${pid} once its inspector closed, but did not connect back within ${timeoutSeconds}; run \`loopscope attach\` again to see why it could not start.`
-              : `the probe started in process ${pid} but did not connect back within ${timeoutSeconds}.`));
-          }, remaining());
-        }),
-      ]),
-      req.signal,
-    ).finally(() => clearTimeout(giveUp));
+    const connection = await within(connected, remaining(), () => (hasExited(pid) ? exitedError() : new AttachError('probe-failed', startsLater
+      ? `the probe was to start in process ${pid} once its inspector closed, but did not connect back within ${timeoutSeconds}; run \`loopscope attach\` again to see why it could not start.`
+      : `the probe started in process ${pid} but did not connect back within ${timeoutSeconds}.`)), req.signal);
     const connectedMs = performance.now();
     const { use, problem } = report(closing ? await closing : undefined);
     return {
       connection,
       nodeVersion: version?.text ?? connection.hello.nodeVersion,
-      inspector: use!,
+      via: 'inspector',
+      inspector: use,
       timings: { startedMs, checkedMs, signalledMs, inspectorOpenMs, injectedMs, connectedMs },
       warnings,
       problem,
@@ -370,23 +364,4 @@ async function waitForInspector(
     }
     await sleep(settings.port === 0 ? POLL_MS : OPEN_POLL_MS);
   }
-}
-
-function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return promise;
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(new AttachError('interrupted', 'attaching was interrupted.'));
-    if (signal.aborted) return onAbort();
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (v) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(v);
-      },
-      (e: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(e);
-      },
-    );
-  });
 }

@@ -7,8 +7,9 @@ import { constants as osConstants } from 'node:os';
 import { AttachError } from './errors';
 import { isNodeExecutable } from './node-args';
 import { isProbeFile } from './probe-marker';
+import { WAKE_SOCKET_PATTERN } from '../../probe/wake';
 import {
-  environValue, hasSignal, parseNulSeparated, parseProcNetTcp, parseProcNetTcpConnections, parseStat, parseStatus, socketInode, type TcpConnection, type TcpListener,
+  environValue, hasSignal, parseNulSeparated, parseProcNetTcp, parseProcNetTcpConnections, parseProcNetUnix, parseStat, parseStatus, socketInode, type TcpConnection, type TcpListener,
 } from './proc-parse';
 import type { ProcessInfo, Sigusr1Disposition } from './process-info';
 
@@ -79,6 +80,7 @@ export function readProcess(pid: number): ProcessInfo {
   const argv = readOrUndefined(() => parseNulSeparated(readFileSync(`/proc/${pid}/cmdline`))) ?? [];
   const environ = readOrUndefined(() => parseNulSeparated(readFileSync(`/proc/${pid}/environ`)));
   const isNode = exe === undefined ? undefined : isNodeExecutable(exe);
+  const links = isNode ? openFileLinks(pid) : [];
   return {
     pid,
     ppid: status.ppid,
@@ -90,8 +92,24 @@ export function readProcess(pid: number): ProcessInfo {
     sigusr1: sigusr1Of(status.caught, status.ignored),
     nodeOptions: environ ? environValue(environ, 'NODE_OPTIONS') : undefined,
     // Only Node processes can hold a probe; others are not worth reading through.
-    probeFile: isNode ? openFileLinks(pid).find(isProbeFile) : undefined,
+    probeFile: links.find(isProbeFile),
+    wakeSocket: wakeSocketOf(pid, links),
   };
+}
+
+/**
+ * The dormant probe's socket of `pid` (probe/wake.ts) as this process can reach it: the path
+ * the process bound, through /proc/<pid>/root when it sees another filesystem (a container).
+ * `links` are its open files: the socket must be one of them, listening.
+ */
+function wakeSocketOf(pid: number, links: readonly string[]): string | undefined {
+  const inodes = new Set(links.map(socketInode).filter((i): i is number => i !== undefined));
+  if (inodes.size === 0) return undefined;
+  const text = readOrUndefined(() => readFileSync(`/proc/${pid}/net/unix`, 'utf8'));
+  const bound = text === undefined ? undefined : parseProcNetUnix(text).find((s) => s.listening && inodes.has(s.inode) && WAKE_SOCKET_PATTERN.test(s.path));
+  if (!bound) return undefined;
+  const sameRoot = readOrUndefined(() => readlinkSync(`/proc/${pid}/ns/mnt`)) === readOrUndefined(() => readlinkSync('/proc/self/ns/mnt'));
+  return sameRoot ? bound.path : `/proc/${pid}/root${bound.path}`;
 }
 
 function readTcpTables<T>(pid: number, parse: (text: string, family: 4 | 6) => T[]): T[] {

@@ -87,6 +87,27 @@ export function environValue(environ: readonly string[], name: string): string |
   return entry === undefined ? undefined : entry.slice(prefix.length);
 }
 
+/** A Unix socket bound to a path, from /proc/net/unix. */
+export interface UnixSocket {
+  readonly inode: number;
+  readonly path: string;
+  readonly listening: boolean;
+}
+
+/** __SO_ACCEPTCON in the Flags column: a listening socket. */
+const UNIX_LISTENING = 0x10000;
+
+/** Parses /proc/net/unix (Num RefCount Protocol Flags Type St Inode Path): the sockets bound to a path. */
+export function parseProcNetUnix(text: string): UnixSocket[] {
+  const out: UnixSocket[] = [];
+  const lines = text.split('\n');
+  for (let i = 1; i < lines.length; i++) {
+    const m = /^\s*[0-9a-fA-F]+: [0-9a-fA-F]+ [0-9a-fA-F]+ ([0-9a-fA-F]+) [0-9a-fA-F]+ [0-9a-fA-F]+\s+(\d+) (\/.*)$/.exec(lines[i]!);
+    if (m) out.push({ inode: Number(m[2]), path: m[3]!, listening: (parseInt(m[1]!, 16) & UNIX_LISTENING) !== 0 });
+  }
+  return out;
+}
+
 /** `socket:[12345]` (a /proc/<pid>/fd link) → 12345. */
 export function socketInode(link: string): number | undefined {
   const m = /^socket:\[(\d+)\]$/.exec(link);

@@ -4,6 +4,9 @@
 
 import { execFile } from 'node:child_process';
 import { statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { wakeDirName, wakeSocketName } from '../../probe/wake';
 import { AttachError } from './errors';
 import { isNodeExecutable, type NodeVersion } from './node-args';
 import { readNodeVersion } from './node-version';
@@ -106,6 +109,19 @@ const linux: ProcessSource = {
   },
 };
 
+/**
+ * Where no socket table says which process holds which socket (macOS), a dormant probe is
+ * found where it would be (probe/wake.ts), in this user's temporary directory.
+ */
+function agreedWakeSocket(pid: number, uid: number): string | undefined {
+  const path = join(tmpdir(), wakeDirName(uid), wakeSocketName(pid));
+  try {
+    return statSync(path).isSocket() ? path : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function dispositionOf(caught: bigint | undefined, ignored: bigint | undefined): Sigusr1Disposition {
   return caught === undefined || ignored === undefined ? 'unknown' : sigusr1Of(caught, ignored);
 }
@@ -135,6 +151,7 @@ const darwin: ProcessSource = {
         sigusr1: dispositionOf(row.caught, row.ignored),
         nodeOptions: undefined,
         probeFile: undefined,
+        wakeSocket: row.uid === undefined ? undefined : agreedWakeSocket(row.pid, row.uid),
       };
     });
   },
@@ -195,6 +212,8 @@ const win32: ProcessSource = {
       sigusr1: 'not-applicable' as const,
       nodeOptions: undefined,
       probeFile: undefined,
+      // The dormant probe does not listen on Windows.
+      wakeSocket: undefined,
     }));
   },
   get(pid) {

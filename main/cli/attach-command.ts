@@ -60,24 +60,26 @@ function closed(connection: ProbeConnection): Promise<string | undefined> {
 }
 
 function describeAttach(a: Attached, firstSampleMs: number | undefined): Record<string, unknown> {
-  const round = (ms: number): number => Math.round(ms);
+  const round = (ms: number | undefined): number | null => (ms === undefined ? null : Math.round(ms));
   const i = a.inspector;
   return {
     attach: {
-      inspector: {
+      via: a.via,
+      // null when a dormant probe was woken: no inspector was opened.
+      inspector: i ? {
         port: i.port, wasOpen: i.wasOpen, closed: i.closed, state: i.state, reopened: i.reopened,
         // The longest it can have listened: from the signal to when it was seen closed.
-        openMs: i.openMs === undefined ? null : round(i.openMs),
+        openMs: round(i.openMs),
         otherClients: i.others.map((p) => ({ port: p.port, pid: p.pid ?? null })),
-      },
+      } : null,
       // ms since loopscope started: how long each step took to be reached.
       timingsMs: {
         checked: round(a.timings.checkedMs),
-        signalled: a.timings.signalledMs === undefined ? null : round(a.timings.signalledMs),
+        signalled: round(a.timings.signalledMs),
         inspectorOpen: round(a.timings.inspectorOpenMs),
         injected: round(a.timings.injectedMs),
         connected: round(a.timings.connectedMs),
-        firstSample: firstSampleMs === undefined ? null : round(firstSampleMs),
+        firstSample: round(firstSampleMs),
       },
     },
   };
@@ -99,7 +101,9 @@ export async function attachCommand(argv: readonly string[]): Promise<number> {
 
   const recording = recordOption(parsed.options);
   const server = await startProbeServer();
-  const watch = new SessionWatch(server, { json, durationS, status: `attaching to process ${pid}…`, accept: (c) => c.hello.pid === pid, ...recording });
+  // The server is this attach's: it admits only probes with a token the attach issued (a
+  // probe in a container says another PID in its hello).
+  const watch = new SessionWatch(server, { json, durationS, status: `attaching to process ${pid}…`, ...recording });
   let firstSampleMs: number | undefined;
   watch.onSession((s) => s.connection.on('message', (m) => {
     if (m.type === 'metrics' && firstSampleMs === undefined) firstSampleMs = performance.now();

@@ -3,7 +3,7 @@
 // reads: nothing is sent to any process.
 
 import { describeOptions, parseArgs, UsageError, type OptionSpec } from './args';
-import { decideAttachable, settingsOf, type ProcessInfo } from '../attach/process-info';
+import { decideAttachable, settingsOf, type AttachVia, type ProcessInfo } from '../attach/process-info';
 import { processSource, type Listener, type ProcessSource } from '../attach/process-source';
 import { AttachError, type AttachErrorCode } from '../attach/errors';
 import { fit } from '../terminal/format';
@@ -15,9 +15,11 @@ export const PS_OPTIONS: readonly OptionSpec[] = [
 
 export const PS_HELP = `Usage: loopscope ps [--json]
 
-Lists the Node.js processes of the current user: PID, Node version, whether loopscope can
-attach to it, whether a loopscope probe is already inside, whether its inspector is open,
-and its command line. It only looks: no process is signalled or contacted.
+Lists the Node.js processes of the current user: PID, Node version, whether and how loopscope
+can attach to it (ATTACH: "probe" by waking a dormant probe it was started with, no signal and
+no inspector; "inspector" by opening its inspector for a moment; "no"), whether a loopscope
+probe runs inside, whether its inspector is open, and its command line. It only looks: no
+process is signalled or contacted.
 
 On Linux it reads /proc and knows Node by the executable a process runs (not by its name,
 which process.title can change). On macOS it asks ps and lsof. On Windows (best effort) it
@@ -34,6 +36,8 @@ export interface PsEntry {
   readonly executable: string | null;
   readonly nodeVersion: string | null;
   readonly attachable: boolean;
+  /** How, when attachable: waking a dormant probe, or through the inspector. */
+  readonly via: AttachVia | null;
   /** Why not, when not attachable. */
   readonly reason: string | null;
   readonly reasonCode: AttachErrorCode | null;
@@ -65,6 +69,7 @@ export async function listNodeProcesses(source: ProcessSource = processSource())
       executable: info.exe ?? null,
       nodeVersion: version?.text ?? null,
       attachable: verdict.attachable && info.probeFile === undefined,
+      via: verdict.attachable && info.probeFile === undefined ? verdict.via : null,
       reason: verdict.attachable ? (info.probeFile ? 'a loopscope probe is already inside' : null) : verdict.reason,
       reasonCode: verdict.attachable ? (info.probeFile ? 'already-attached' : null) : verdict.code,
       probe: probeKnown ? info.probeFile !== undefined : null,
@@ -78,7 +83,7 @@ export function renderPsTable(entries: readonly PsEntry[], width: number): strin
   const rows = entries.map((e) => [
     String(e.pid),
     e.nodeVersion ?? '?',
-    e.attachable ? 'yes' : 'no',
+    e.via ?? 'no',
     e.probe === null ? '?' : e.probe ? 'inside' : '-',
     e.inspector.open ? `open${e.inspector.port === null ? '' : ` :${e.inspector.port}`}` : '-',
     e.command.join(' '),
