@@ -83,13 +83,15 @@ export function listenDormant(wake: (r: WakeRequest) => WakeAnswer): void {
     serve(socket, wake);
   });
   server.on('error', () => server.close());
-  server.listen(path, () => {
-    try {
-      chmodSync(path, 0o600);
-    } catch {
-      server.close();
-    }
-  });
+  // Exclusive: bound here and now, also in a cluster worker, so that the mode is set at once
+  // (the directory keeps others out meanwhile).
+  server.listen({ path, exclusive: true });
+  try {
+    chmodSync(path, 0o600);
+  } catch {
+    server.close();
+    return;
+  }
   server.unref();
   process.on('exit', () => {
     try {

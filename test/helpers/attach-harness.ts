@@ -26,6 +26,8 @@ export interface TargetOptions {
   readonly node?: string;
   readonly nodeArgs?: readonly string[];
   readonly env?: Readonly<Record<string, string>>;
+  /** Its NODE_OPTIONS (none otherwise: started "by hand"). */
+  readonly nodeOptions?: string;
   /** Run this file directly instead of with Node. */
   readonly executable?: boolean;
 }
@@ -36,6 +38,7 @@ export function startTarget(fixture: string, options: TargetOptions = {}): Promi
   const [command, args] = options.executable ? [file, []] : [options.node ?? process.execPath, [...(options.nodeArgs ?? []), file]];
   const env = { ...process.env, ...options.env };
   delete env['NODE_OPTIONS']; // started "by hand": nothing preloaded
+  if (options.nodeOptions !== undefined) env['NODE_OPTIONS'] = options.nodeOptions;
   const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
   started.add(child);
   let out = '';
