@@ -9,14 +9,19 @@
 // the attach command's own figure (`attach.inspector.openMs` in its --json summary: from just
 // before SIGUSR1 to when it saw the port closed, so an upper bound), and the part loopscope
 // cannot shorten: SIGUSR1 to the inspector answering (Node starting its inspector thread and
-// binding the port), `timingsMs.inspectorOpen - timingsMs.signalled`. Scenarios alternate.
+// binding the port), `timingsMs.inspectorOpen - timingsMs.signalled`. Half a second after each
+// attach, the bench also checks whether the inspector listens again (a busy loop's pending
+// SIGUSR1 wake-up reopened it). Scenarios alternate.
 //
-//   npm run build && node bench/attach-window.mjs [--quick] [--json]
+// With --baseline <another loopscope checkout, built>, every run is done with both, in turn.
+//
+//   npm run build && node bench/attach-window.mjs [--quick] [--json] [--baseline <dir>]
 //
 // It uses inspector port 9229 on 127.0.0.1: nothing else may hold it while it runs.
 
 import { spawn } from 'node:child_process';
-import { join } from 'node:path';
+import { createConnection } from 'node:net';
+import { join, resolve } from 'node:path';
 import { CLI, FIXTURES as BENCH_FIXTURES, ROOT, machine, requireBuilt, sleep } from './lib.mjs';
 
 requireBuilt();
@@ -25,6 +30,9 @@ const CLOCK = join(BENCH_FIXTURES, 'inspector-clock.cjs');
 const QUICK = process.argv.includes('--quick');
 const JSON_OUT = process.argv.includes('--json');
 const RUNS = QUICK ? 3 : 15;
+const baselineAt = process.argv.indexOf('--baseline');
+const BUILDS = [{ name: 'this build', cli: CLI }];
+if (baselineAt > 0) BUILDS.push({ name: 'baseline', cli: join(resolve(process.argv[baselineAt + 1]), 'bin', 'loopscope.js') });
 
 const SCENARIOS = [
   { name: 'idle', fixture: 'attach-app.js', env: {} },
@@ -32,14 +40,23 @@ const SCENARIOS = [
   { name: 'busy 200 of 250 ms, I/O callback', fixture: 'attach-busy.js', env: { BUSY_MS: '200', PERIOD_MS: '250', BUSY_IN: 'io' } },
 ];
 
-function run(args) {
+function run(cli, args) {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
     child.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** Whether something accepts connections on 127.0.0.1:port. */
+function listening(port) {
+  return new Promise((resolve) => {
+    const socket = createConnection({ host: '127.0.0.1', port });
+    socket.once('connect', () => { socket.destroy(); resolve(true); });
+    socket.once('error', () => resolve(false));
   });
 }
 
@@ -65,56 +82,65 @@ function startTarget(s) {
 
 const quantile = (xs, q) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))];
 
-const results = SCENARIOS.map((s) => ({ name: s.name, windowMs: [], reportedMs: [], openAfterMs: [], reopened: 0, notClosed: 0, failures: [] }));
+const results = BUILDS.flatMap((b) => SCENARIOS.map((s) => ({ build: b.name, name: s.name, windowMs: [], reportedMs: [], openAfterMs: [], reopened: 0, notClosed: 0, openAfter: 0, failures: [] })));
 for (let i = 0; i < RUNS; i++) {
-  for (const [k, s] of SCENARIOS.entries()) {
-    const target = await startTarget(s);
-    const { child } = target;
-    try {
-      await sleep(300 + Math.random() * 250); // any phase of the busy period
-      const r = await run(['attach', String(child.pid), '--duration', '0.3', '--json']);
-      if (r.code !== 0) {
-        results[k].failures.push(`exit ${r.code}: ${r.stderr.trim()}`);
-        continue;
+  for (const [bi, build] of BUILDS.entries()) {
+    for (const [si, s] of SCENARIOS.entries()) {
+      const r = results[bi * SCENARIOS.length + si];
+      const target = await startTarget(s);
+      const { child } = target;
+      try {
+        await sleep(300 + Math.random() * 250); // any phase of the busy period
+        const a = await run(build.cli, ['attach', String(child.pid), '--duration', '0.3', '--json']);
+        if (a.code !== 0) {
+          r.failures.push(`exit ${a.code}: ${a.stderr.trim()}`);
+          continue;
+        }
+        const { inspector, timingsMs } = JSON.parse(a.stdout).attach;
+        if (target.listeningAt === undefined || target.closedAt === undefined) throw new Error('the target did not tell when its inspector opened and closed');
+        r.windowMs.push(Math.round(target.closedAt - target.listeningAt));
+        if (inspector.openMs !== undefined) r.reportedMs.push(inspector.openMs);
+        if (timingsMs.signalled !== undefined) r.openAfterMs.push(timingsMs.inspectorOpen - timingsMs.signalled);
+        r.reopened += inspector.reopened ?? 0;
+        if (!inspector.closed) r.notClosed++;
+        await sleep(500);
+        if (await listening(9229)) r.openAfter++;
+      } finally {
+        child.kill('SIGKILL');
+        await new Promise((resolve) => child.once('exit', resolve));
       }
-      const { inspector, timingsMs } = JSON.parse(r.stdout).attach;
-      if (target.listeningAt === undefined || target.closedAt === undefined) throw new Error('the target did not tell when its inspector opened and closed');
-      results[k].windowMs.push(Math.round(target.closedAt - target.listeningAt));
-      results[k].reportedMs.push(inspector.openMs);
-      results[k].openAfterMs.push(timingsMs.inspectorOpen - timingsMs.signalled);
-      results[k].reopened += inspector.reopened;
-      if (!inspector.closed) results[k].notClosed++;
-    } finally {
-      child.kill('SIGKILL');
-      await new Promise((resolve) => child.once('exit', resolve));
+      await sleep(100);
     }
-    await sleep(100);
   }
 }
 
+const spread = (xs) => (xs.length === 0 ? null : { p50: quantile(xs, 0.5), p90: quantile(xs, 0.9), max: Math.max(...xs) });
 const summary = {
   machine: machine(),
   runs: RUNS,
   scenarios: results.map((r) => ({
+    build: r.build,
     name: r.name,
-    window: { p50: quantile(r.windowMs, 0.5), p90: quantile(r.windowMs, 0.9), max: Math.max(...r.windowMs) },
-    reported: { p50: quantile(r.reportedMs, 0.5), max: Math.max(...r.reportedMs) },
-    inspectorAnswersAfter: { p50: quantile(r.openAfterMs, 0.5), max: Math.max(...r.openAfterMs) },
+    window: spread(r.windowMs),
+    reported: spread(r.reportedMs),
+    inspectorAnswersAfter: spread(r.openAfterMs),
     reopened: r.reopened,
     notClosed: r.notClosed,
+    listeningHalfASecondLater: r.openAfter,
     failures: r.failures,
   })),
 };
 if (JSON_OUT) console.log(JSON.stringify(summary, null, 2));
 else {
   console.log(`attach window: how long the inspector listens per attach (${RUNS} runs per scenario, alternated; ${summary.machine.cpus} × ${summary.machine.cpuModel}, ${summary.machine.node})`);
+  const ms = (x) => (x === null ? 'n/a' : `p50 ${x.p50} ms, p90 ${x.p90} ms, max ${x.max} ms`);
   for (const s of summary.scenarios) {
-    console.log(`\n${s.name}`);
-    console.log(`  window (listening to closed, timed in the target): p50 ${s.window.p50} ms, p90 ${s.window.p90} ms, max ${s.window.max} ms`);
-    console.log(`  as attach reports it (SIGUSR1 to seen closed): p50 ${s.reported.p50} ms, max ${s.reported.max} ms`);
-    console.log(`  of which Node opening it (SIGUSR1 to answering): p50 ${s.inspectorAnswersAfter.p50} ms, max ${s.inspectorAnswersAfter.max} ms`);
-    console.log(`  reopened after a close and closed again: ${s.reopened} times; not closed: ${s.notClosed}`);
+    console.log(`\n${s.name} (${s.build})`);
+    console.log(`  window (listening to first close, timed in the target): ${ms(s.window)}`);
+    console.log(`  as attach reports it (SIGUSR1 to seen closed): ${ms(s.reported)}`);
+    console.log(`  Node opening it (SIGUSR1 to answering): ${ms(s.inspectorAnswersAfter)}`);
+    console.log(`  reopened and closed again by attach: ${s.reopened}; attach said not closed: ${s.notClosed}; listening again 0.5 s after attach: ${s.listeningHalfASecondLater} of ${RUNS}`);
     for (const f of s.failures) console.log(`  FAILED: ${f}`);
   }
 }
-process.exit(summary.scenarios.every((s) => s.notClosed === 0 && s.failures.length === 0) ? 0 : 1);
+process.exit(summary.scenarios.filter((s) => s.build === 'this build').every((s) => s.notClosed === 0 && s.listeningHalfASecondLater === 0 && s.failures.length === 0) ? 0 : 1);

@@ -12,6 +12,9 @@ import { commandLineOf, listPids, tcpListenersOf } from '../main/attach/proc-inf
 import { parseStat } from '../main/attach/proc-parse';
 import { eventually, killAll, loopscope, sleep, startTarget } from './helpers/attach-harness';
 import { FIXTURES } from './helpers/probe-harness';
+import { UiBackend } from '../main/ui-backend';
+import type { SessionView } from '../main/ui-api';
+import { probePath } from '../main/launch/probe-path';
 
 afterEach(killAll);
 
@@ -136,6 +139,28 @@ describe('attach and the inspector', () => {
     expect(await eventually(() => !listensOn(target.pid, port), 5000)).toBe(true);
     expect(await answerMs(httpPort)).toBeLessThan(1000);
     expect(target.alive()).toBe(true);
+  });
+
+  it('shows the window how each process attaches, and the warnings of an attach', async () => {
+    const port = await freePort();
+    const target = await startTarget('attach-app.js', { nodeArgs: [`--inspect-port=${port}`] });
+    const dormant = await startTarget('attach-app.js', { nodeOptions: `--require ${probePath()}` });
+    await startRacer(port, 6000);
+    const backend = await UiBackend.start();
+    try {
+      const list = await backend.listProcesses();
+      expect(list.find((p) => p.pid === target.pid)).toMatchObject({ attachable: true, via: 'inspector' });
+      expect(list.find((p) => p.pid === dormant.pid)).toMatchObject({ attachable: true, via: 'probe' });
+      const views: SessionView[] = [];
+      backend.subscribe((events) => {
+        for (const e of events) if (e.kind === 'session') views.push(e.view);
+      });
+      const id = await backend.attach(target.pid);
+      expect(await eventually(() => views.some((v) => v.id === id && v.warnings.length > 0), 3000)).toBe(true);
+      expect(views.filter((v) => v.id === id).at(-1)!.warnings.join('\n')).toMatch(/another client connected to it/);
+    } finally {
+      await backend.shutdown();
+    }
   });
 
   it('says that an app with its own SIGUSR1 listener probably took the signal, and leaves only a cheap closer behind', async () => {

@@ -12,6 +12,8 @@ import { inspectorSettings, isNodeExecutable, nodeOptionsOfArgv, parseHostPort, 
 import { readProcess } from '../main/attach/proc-info';
 import { environValue, hasSignal, parseNulSeparated, parseProcNetTcp, parseProcNetTcpConnections, parseSignalMask, parseStat, parseStatus, socketInode } from '../main/attach/proc-parse';
 import { whyNoInspector } from '../main/attach/no-inspector';
+import { needsWatch, reportClose } from '../main/attach/inspector-report';
+import { parseWakeAnswer, parseWakeRequest } from '../probe/wake';
 import { decideAttachable, type ProcessInfo } from '../main/attach/process-info';
 import { parseLsofListeners, parseNetstatListeners, parsePsSignals, parsePsTextColumn, parseWindowsProcesses, splitAddress, splitWindowsCommandLine } from '../main/attach/tool-output-parse';
 import { renderPsTable, type PsEntry } from '../main/cli/ps-command';
@@ -424,3 +426,54 @@ describe('ps table', () => {
     expect(renderPsTable([], 80)).toBe('No Node.js processes of yours are running.\n');
   });
 });
+
+describe('what attach says about the inspector it opened', () => {
+  const closed = { state: 'closed' as const, reopened: 0, others: [], closedAtMs: 100 };
+  const racer = { address: '127.0.0.1', port: 54321, pid: 777 };
+  const hidden = { address: '127.0.0.1', port: 54322, pid: undefined };
+
+  it('stays quiet about a clean close, and is loud about everything else', () => {
+    expect(reportClose(42, '127.0.0.1:9229', closed, 30, false)).toEqual({ warnings: [], problem: undefined });
+    expect(reportClose(42, '127.0.0.1:9229', { ...closed, reopened: 1 }, 30, false)).toEqual({ warnings: [], problem: undefined });
+    const foreign = reportClose(42, '127.0.0.1:9229', { ...closed, others: [racer, hidden] }, 30, false);
+    expect(foreign.problem).toBe('foreign-session');
+    expect(foreign.warnings).toEqual([expect.stringMatching(/open \(for 30 ms\), another client connected to it: process 777, a process loopscope cannot see \(another user's\?\) from port 54322/)]);
+    const held = reportClose(42, '127.0.0.1:9229', { ...closed, state: 'open', others: [racer] }, undefined, true);
+    expect(held.problem).toBe('foreign-session');
+    expect(held.warnings[1]).toMatch(/still listens on 127\.0\.0\.1:9229: loopscope did not close it, since Node would freeze the process .*a background loopscope will close it/);
+    expect(reportClose(42, '127.0.0.1:9229', { ...closed, state: 'stuck', others: [racer] }, 30, false).warnings[1]).toMatch(/process 42 is frozen.*ending that client \(process 777\) frees it/);
+    expect(reportClose(42, '127.0.0.1:9229', { ...closed, state: 'open', reopened: 3 }, undefined, true)).toMatchObject({ problem: 'inspector-open', warnings: [expect.stringMatching(/kept opening again after each close \(3 times\)/)] });
+    expect(reportClose(42, '127.0.0.1:9229', { ...closed, state: 'open' }, undefined, false).warnings[0]).toMatch(/did not close it in time .*no background loopscope could be started/);
+    expect(reportClose(42, '127.0.0.1:9229', { ...closed, state: 'unconfirmed' }, 30, true)).toMatchObject({ problem: 'inspector-open' });
+    expect(['closed', 'unconfirmed', 'open', 'stuck', 'exited'].filter((s) => needsWatch(s as never))).toEqual(['unconfirmed', 'open']);
+  });
+});
+
+describe('the dormant probe\'s wake-up request', () => {
+  const good = { socketPath: '/tmp/loopscope-x/probe.sock', token: 'a'.repeat(32), config: { mode: 'tasks', intervalMs: 50 } };
+
+  it('takes the fields it knows, with their shapes, and says what is wrong otherwise', () => {
+    expect(parseWakeRequest(JSON.stringify(good))).toEqual(good);
+    expect(parseWakeRequest(JSON.stringify({ ...good, config: { mode: 'everything', promises: 'yes', intervalMs: 5, extra: 1 }, more: 2 }))).toEqual({ ...good, config: { intervalMs: 5 } });
+    expect(parseWakeRequest(JSON.stringify({ ...good, socketPath: '\\\\.\\pipe\\loopscope-x-probe' }))).toMatchObject({ socketPath: '\\\\.\\pipe\\loopscope-x-probe' });
+    for (const [bad, error] of [
+      ['{', 'the request is not JSON'],
+      ['[1]', 'the request is not an object'],
+      ['null', 'the request is not an object'],
+      [JSON.stringify({ ...good, token: 'x y' }), 'bad token'],
+      [JSON.stringify({ ...good, token: 'a'.repeat(200) }), 'bad token'],
+      [JSON.stringify({ ...good, socketPath: 'probe.sock' }), 'the socket path is not absolute'],
+      [JSON.stringify({ ...good, socketPath: '/tmp/a\u0000b' }), 'bad socket path'],
+      [JSON.stringify({ ...good, socketPath: `/${'é'.repeat(60)}` }), 'bad socket path'],
+      [JSON.stringify({ ...good, config: [] }), 'bad config'],
+    ] as const) expect(parseWakeRequest(bad)).toEqual({ error });
+  });
+
+  it('reads the probe\'s answer, bounded, and anything else as a failure', () => {
+    expect(parseWakeAnswer('{"status":"started","version":"0.1.0"}')).toEqual({ status: 'started', version: '0.1.0' });
+    expect(parseWakeAnswer(`{"status":"failed","error":"${'x'.repeat(2000)}"}`)).toEqual({ status: 'failed', error: 'x'.repeat(500) });
+    expect(parseWakeAnswer('{"status":"owned"}')).toEqual({ status: 'failed', error: 'the probe did not answer in its format' });
+    expect(parseWakeAnswer('garbage')).toMatchObject({ status: 'failed' });
+  });
+});
+

@@ -51,7 +51,7 @@ export function reportClose(pid: number, address: string, r: CloseResult, openMs
       return { warnings, problem: r.others.length > 0 ? 'foreign-session' : 'inspector-open' };
     }
     case 'unconfirmed':
-      warnings.push(`the inspector of process ${pid} closed, but its loop did not turn in time for loopscope to make sure it stays closed; ${lateCloser(watching)}`);
+      warnings.push(`the inspector of process ${pid} closed, but loopscope could not see its loop turn twice since (from the probe's samples) to make sure it stays closed; ${lateCloser(watching)}`);
       return { warnings, problem: r.others.length > 0 ? 'foreign-session' : 'inspector-open' };
   }
 }
