@@ -198,10 +198,11 @@ export function runWorker(data: WorkerData): void {
 
   const reader = new FrameReader(64 * 1024);
   socket = connect(data.socketPath);
-  socket.on('connect', () => {
-    send(encodeHello(data.hello));
-    drain();
-  });
+  // The hello is written first, now: writes wait for the connection in order, and a blocked
+  // report or drop counts may be written before 'connect' comes (a timer that fell due in the
+  // same turn of this thread's loop runs first), which loopscope would refuse as a first frame.
+  send(encodeHello(data.hello));
+  socket.on('connect', () => drain());
   socket.on('data', (chunk: Buffer) => {
     try {
       for (const frame of reader.push(chunk)) {
