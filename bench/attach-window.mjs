@@ -22,7 +22,7 @@
 import { spawn } from 'node:child_process';
 import { createConnection } from 'node:net';
 import { join, resolve } from 'node:path';
-import { CLI, FIXTURES as BENCH_FIXTURES, ROOT, machine, requireBuilt, sleep } from './lib.mjs';
+import { CLI, FIXTURES as BENCH_FIXTURES, ROOT, machine, requireBuilt, run, sleep } from './lib.mjs';
 
 requireBuilt();
 const FIXTURES = join(ROOT, 'test', 'fixtures');
@@ -39,17 +39,6 @@ const SCENARIOS = [
   { name: 'busy 200 of 250 ms, timer callback', fixture: 'attach-busy.js', env: { BUSY_MS: '200', PERIOD_MS: '250' } },
   { name: 'busy 200 of 250 ms, I/O callback', fixture: 'attach-busy.js', env: { BUSY_MS: '200', PERIOD_MS: '250', BUSY_IN: 'io' } },
 ];
-
-function run(cli, args) {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 /** Whether something accepts connections on 127.0.0.1:port. */
 function listening(port) {
@@ -91,7 +80,7 @@ for (let i = 0; i < RUNS; i++) {
       const { child } = target;
       try {
         await sleep(300 + Math.random() * 250); // any phase of the busy period
-        const a = await run(build.cli, ['attach', String(child.pid), '--duration', '0.3', '--json']);
+        const a = await run(process.execPath, [build.cli, 'attach', String(child.pid), '--duration', '0.3', '--json']);
         if (a.code !== 0) {
           r.failures.push(`exit ${a.code}: ${a.stderr.trim()}`);
           continue;

@@ -26,10 +26,13 @@ Injects the loopscope probe into a running Node.js process (Node 18 or later, st
 no special flags), shows its event loop live, and detaches at the end (--duration, or
 Ctrl-C): the probe turns itself off and the process keeps running as before.
 
-To get in, loopscope opens the process's inspector (as \`kill -USR1\` would), loads the probe
-through it, and closes it again, unless it was open before. Node prints "Debugger listening"
-and "Debugger attached" on the process's stderr while that happens; nothing else is written
-to its output. \`loopscope ps\` lists the processes that can be attached.
+A process started with the probe preloaded (NODE_OPTIONS="--require <loopscope>/dist/probe.js")
+keeps it dormant on a private socket: loopscope wakes it there, with no signal and no
+inspector. Otherwise, loopscope opens the process's inspector (as \`kill -USR1\` would), loads
+the probe through it, and closes it again, unless it was open before, and makes sure it stays
+closed; Node prints "Debugger listening" and "Debugger attached" on the process's stderr while
+that happens; nothing else is written to its output. \`loopscope ps\` lists the processes that
+can be attached, and how.
 
 Options:
 {options}
