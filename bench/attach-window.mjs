@@ -20,7 +20,7 @@
 // It uses inspector port 9229 on 127.0.0.1: nothing else may hold it while it runs.
 
 import { spawn } from 'node:child_process';
-import { createConnection } from 'node:net';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { CLI, FIXTURES as BENCH_FIXTURES, ROOT, machine, requireBuilt, run, sleep } from './lib.mjs';
 
@@ -40,13 +40,24 @@ const SCENARIOS = [
   { name: 'busy 200 of 250 ms, I/O callback', fixture: 'attach-busy.js', env: { BUSY_MS: '200', PERIOD_MS: '250', BUSY_IN: 'io' } },
 ];
 
-/** Whether something accepts connections on 127.0.0.1:port. */
-function listening(port) {
-  return new Promise((resolve) => {
-    const socket = createConnection({ host: '127.0.0.1', port });
-    socket.once('connect', () => { socket.destroy(); resolve(true); });
-    socket.once('error', () => resolve(false));
-  });
+/** Whether the process itself listens on `port` (its socket tables and open files, /proc: no connection is made). */
+function listensOn(pid, port) {
+  const hex = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  const inodes = new Set();
+  for (const file of ['tcp', 'tcp6']) {
+    let text = '';
+    try { text = readFileSync(`/proc/${pid}/net/${file}`, 'latin1'); } catch { continue; }
+    for (const line of text.split('\n')) {
+      const col = line.trim().split(/\s+/);
+      if (col[3] === '0A' && col[1]?.endsWith(hex)) inodes.add(`socket:[${col[9]}]`);
+    }
+  }
+  if (inodes.size === 0) return false;
+  try {
+    return readdirSync(`/proc/${pid}/fd`).some((fd) => { try { return inodes.has(readlinkSync(`/proc/${pid}/fd/${fd}`)); } catch { return false; } });
+  } catch {
+    return false;
+  }
 }
 
 const epochNow = () => performance.timeOrigin + performance.now();
@@ -93,7 +104,7 @@ for (let i = 0; i < RUNS; i++) {
         r.reopened += inspector.reopened ?? 0;
         if (!inspector.closed) r.notClosed++;
         await sleep(500);
-        if (await listening(9229)) r.openAfter++;
+        if (listensOn(child.pid, 9229)) r.openAfter++;
       } finally {
         child.kill('SIGKILL');
         await new Promise((resolve) => child.once('exit', resolve));

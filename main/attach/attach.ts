@@ -7,7 +7,7 @@ import { performance } from 'node:perf_hooks';
 import type { ProbeConfig } from '../../probe/wire';
 import type { ProbeConnection, ProbeServer } from '../server/probe-server';
 import { AttachError } from './errors';
-import { CdpClient, hostForUrl, listTargets, type InspectorTarget } from './inspector-client';
+import { CdpClient, hostForUrl, listTargets, warmUp, type InspectorTarget } from './inspector-client';
 import { closeNow, closeRequest, hasExited, inspectorAt, LIST_TIMEOUT_MS, OPEN_POLL_MS, POLL_MS, sleep, type FoundInspector } from './inspector-ops';
 import { addressesConflict, connectHost, websocketUrl } from './inspector-address';
 import { injectExpression, parseInjectResult, targetNowOf } from './inject';
@@ -198,6 +198,7 @@ export async function attachToProcess(req: AttachRequest): Promise<Attached> {
     if (!found) {
       if (settings.port !== 0) await refuseIfPortBusy(source, pid, settings);
       progress(`opening the inspector of process ${pid}…`);
+      await warmUp();
       // Just before the signal: the PID may have been freed and reused since the check.
       const again = await source.get(pid).catch(() => undefined);
       if (!again || again.exe !== info.exe || !decideAttachable(again, myUid(), version).attachable) throw exitedError();
