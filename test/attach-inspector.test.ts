@@ -85,10 +85,10 @@ describe('attach and the inspector', () => {
   for (const busyIn of ['timer', 'io'] as const) {
     it(`leaves no inspector open on a target whose loop is busy 450 ms of every 500 ms (in ${busyIn === 'io' ? 'an I/O' : 'a timer'} callback)`, async () => {
       // Today's close lands inside the busy stretch in most attaches (the whole attach takes
-      // ~50 ms): three attaches make it near certain that one of them would have reopened.
+      // ~50 ms): four attaches make it near certain that one of them would have reopened.
       const port = await freePort();
       const target = await startTarget('attach-busy.js', { nodeArgs: [`--inspect-port=${port}`], env: { BUSY_IN: busyIn, BUSY_MS: '450', PERIOD_MS: '500' } });
-      const attaches = 3;
+      const attaches = 4;
       for (let i = 0; i < attaches; i++) {
         const r = await loopscope(['attach', String(target.pid), '--duration', '0.5', '--json']);
         expect(r.code).toBe(0);

@@ -145,7 +145,6 @@ export async function attachToProcess(req: AttachRequest): Promise<Attached> {
     return closeAndConfirm({
       source, pid, host: open.host, port: open.port,
       askedFrom: job.askedFrom,
-      ours: [],
       timeoutMs: TARGET_CLOSE_MS,
       loopTurned: (sinceMs) => {
         const { clock } = job;

@@ -23,8 +23,6 @@ export interface CloseJob {
   readonly port: number;
   /** The local port of the (closed) connection that asked for the close already, if one did (the injection does). */
   readonly askedFrom: number | undefined;
-  /** Local ports of loopscope's other connections to the inspector. */
-  readonly ours: readonly number[];
   /** Resolves true once the target's loop has turned twice since `sinceMs` (performance.now() here); false if it could not tell in time. */
   readonly loopTurned: (sinceMs: number) => Promise<boolean>;
   /** How long the target has to close it once asked (its loop must turn twice first). */
@@ -53,7 +51,8 @@ export interface CloseResult {
 
 export async function closeAndConfirm(job: CloseJob): Promise<CloseResult> {
   const { source, pid, port } = job;
-  const ours = [...job.ours];
+  /** Local ports of loopscope's own connections to it, which are not others'. */
+  const ours: number[] = [];
   const others = new Map<number, Peer>();
   const connectedOthers = async (): Promise<Peer[]> => {
     const now = (await source.clientsOf(pid, port, ours).catch(() => undefined)) ?? [];
@@ -70,10 +69,11 @@ export async function closeAndConfirm(job: CloseJob): Promise<CloseResult> {
     if (askedFrom !== undefined) ours.push(askedFrom);
     askedFrom = undefined;
     const gone = await waitClosed(source, pid, port, job.timeoutMs);
+    const seenAtMs = performance.now();
     if (hasExited(pid)) return result('exited');
     await connectedOthers();
     if (!gone) return result('open');
-    closedAtMs = performance.now();
+    closedAtMs = seenAtMs;
     if ((await connectedOthers()).length > 0) {
       await sleep(LINGER_MS);
       if ((await connectedOthers()).length > 0) return result('stuck');
