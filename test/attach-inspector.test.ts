@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { commandLineOf, listPids, tcpListenersOf } from '../main/attach/proc-info';
 import { parseStat } from '../main/attach/proc-parse';
-import { eventually, killAll, loopscope, sleep, startTarget } from './helpers/attach-harness';
+import { eventually, killAll, loopscope, sleep, startTarget, type Target } from './helpers/attach-harness';
 import { FIXTURES } from './helpers/probe-harness';
 import { UiBackend } from '../main/ui-backend';
 import type { SessionView } from '../main/ui-api';
@@ -63,13 +63,13 @@ afterEach(() => {
 });
 
 /** ms the target's HTTP server takes to answer one request. */
-function answerMs(port: number): Promise<number> {
+function answerMs(target: Target, port: number): Promise<number> {
   const began = Date.now();
   return new Promise((resolve, reject) => {
     request({ host: '127.0.0.1', port, agent: false }, (res) => {
       res.resume();
       res.on('end', () => resolve(Date.now() - began));
-    }).on('error', reject).end();
+    }).on('error', (err) => reject(new Error(`${err.message}; the target ${target.alive() ? 'runs' : 'exited'}, its stderr: ${target.stderr()}`))).end();
   });
 }
 
@@ -127,7 +127,7 @@ describe('attach and the inspector', () => {
       // inspector open rather than wait for it, and its loop runs on.
       expect(racer.stdout()).toContain(`evaluated ${target.pid}`); // the window let it run code
       expect(summary.warnings.join('\n')).toMatch(new RegExp(`still listens on 127\\.0\\.0\\.1:${port}: loopscope did not close it, since Node would freeze the process`));
-      expect(await answerMs(httpPort)).toBeLessThan(1000);
+      expect(await answerMs(target, httpPort)).toBeLessThan(1000);
     } else {
       // It connected within the few ms the target's check took (a loaded machine): Node's close
       // now waits for it, and attach says so.
@@ -137,7 +137,7 @@ describe('attach and the inspector', () => {
     // Once it lets go, the inspector closes (the background loopscope's work, or Node's close ends).
     expect(await eventually(() => racer.stdout().includes('let go'), 10_000)).toBe(true);
     expect(await eventually(() => !listensOn(target.pid, port), 5000)).toBe(true);
-    expect(await answerMs(httpPort)).toBeLessThan(1000);
+    expect(await answerMs(target, httpPort)).toBeLessThan(1000);
     expect(target.alive()).toBe(true);
   });
 

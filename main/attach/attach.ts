@@ -8,7 +8,7 @@ import type { ProbeConfig } from '../../probe/wire';
 import type { ProbeConnection, ProbeServer } from '../server/probe-server';
 import { AttachError } from './errors';
 import { CdpClient, hostForUrl, listTargets, warmUp, type InspectorTarget } from './inspector-client';
-import { closeNow, closeRequest, hasExited, inspectorAt, LIST_TIMEOUT_MS, OPEN_POLL_MS, POLL_MS, sleep, type FoundInspector } from './inspector-ops';
+import { closeNow, closeRequest, exitsSoon, hasExited, inspectorAt, LIST_TIMEOUT_MS, OPEN_POLL_MS, POLL_MS, sleep, type FoundInspector } from './inspector-ops';
 import { addressesConflict, connectHost, websocketUrl } from './inspector-address';
 import { injectExpression, parseInjectResult, targetNowOf } from './inject';
 import type { InspectorSettings } from './node-args';
@@ -222,7 +222,7 @@ export async function attachToProcess(req: AttachRequest): Promise<Attached> {
     try {
       client = await CdpClient.connect(websocketUrl(open.target.webSocketDebuggerUrl, open.host, open.port), remaining());
     } catch (err) {
-      if (hasExited(pid)) throw exitedError();
+      if (await exitsSoon(pid)) throw exitedError();
       throw new AttachError('inspector-failed', `cannot talk to the inspector of process ${pid} on port ${open.port}: ${(err as Error).message}.`);
     }
     const c = client;
@@ -232,9 +232,9 @@ export async function attachToProcess(req: AttachRequest): Promise<Attached> {
     });
     const sentMs = performance.now();
     const evaluated = await abortable(c.evaluate(expression, remaining()), req.signal)
-      .catch((err: unknown) => {
+      .catch(async (err: unknown) => {
         if (err instanceof AttachError) throw err;
-        if (hasExited(pid)) throw exitedError();
+        if (await exitsSoon(pid)) throw exitedError();
         checkTime('its inspector did not run the probe');
         throw new AttachError('inspector-failed', `the inspector of process ${pid} failed: ${(err as Error).message}.`);
       });

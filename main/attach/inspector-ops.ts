@@ -39,6 +39,19 @@ export function hasExited(pid: number): boolean {
   }
 }
 
+/**
+ * Whether the process exits within `ms`: when its inspector fails us, a process on its way out
+ * (a connection refused as it goes) is told from an inspector that misbehaves.
+ */
+export async function exitsSoon(pid: number, ms = 300): Promise<boolean> {
+  const end = performance.now() + ms;
+  while (!hasExited(pid)) {
+    if (performance.now() > end) return false;
+    await sleep(POLL_MS);
+  }
+  return true;
+}
+
 export async function inspectorAt(listener: Listener): Promise<FoundInspector | undefined> {
   const host = connectHost(listener.address);
   try {
