@@ -234,6 +234,9 @@ export async function attachToProcess(req: AttachRequest): Promise<Attached> {
     const evaluated = await abortable(c.evaluate(expression, remaining()), req.signal)
       .catch(async (err: unknown) => {
         if (err instanceof AttachError) throw err;
+        // A process exiting with a session connected waits for it to leave ("Waiting for the
+        // debugger to disconnect..."): ours leaves first.
+        c.close();
         if (await exitsSoon(pid)) throw exitedError();
         checkTime('its inspector did not run the probe');
         throw new AttachError('inspector-failed', `the inspector of process ${pid} failed: ${(err as Error).message}.`);
