@@ -285,7 +285,7 @@ Active Connections
 describe('ps table', () => {
   const entry: PsEntry = {
     pid: 42, ppid: 1, command: ['node', 'server.js'], executable: '/usr/bin/node', nodeVersion: 'v20.11.1', attachable: true, reason: null,
-    reasonCode: null, probe: false, inspector: { open: false, port: null },
+    reasonCode: null, probe: false, inspector: { open: false, port: null }, cwd: null, startedAtMs: null,
   };
 
   it('aligns its columns and explains what cannot be attached', () => {

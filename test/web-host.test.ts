@@ -40,7 +40,7 @@ describe('the web host', () => {
   let root: string;
   let origin: string;
   const api: UiApi = fakeApi({
-    listProcesses: async () => [{ pid: 7, command: ['node'], nodeVersion: 'v20', attachable: true, reason: null }],
+    listProcesses: async () => [{ pid: 7, command: ['node'], nodeVersion: 'v20', attachable: true, reason: null, cwd: null, startedAtMs: null }],
     attach: async () => 's1',
     launch: async () => 's2',
     launchDemo: async () => 's3',

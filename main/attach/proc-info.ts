@@ -7,7 +7,7 @@ import { constants as osConstants } from 'node:os';
 import { AttachError } from './errors';
 import { isNodeExecutable } from './node-args';
 import { isProbeFile } from './probe-marker';
-import { environValue, hasSignal, parseNulSeparated, parseProcNetTcp, parseStatus, socketInode, type TcpListener } from './proc-parse';
+import { bootTimeOf, environValue, hasSignal, parseNulSeparated, parseProcNetTcp, parseStatus, socketInode, startedAtMs, type TcpListener } from './proc-parse';
 import type { ProcessInfo, Sigusr1Disposition } from './process-info';
 
 const SIGUSR1 = osConstants.signals.SIGUSR1;
@@ -89,7 +89,18 @@ export function readProcess(pid: number): ProcessInfo {
     nodeOptions: environ ? environValue(environ, 'NODE_OPTIONS') : undefined,
     // Only Node processes can hold a probe; others are not worth reading through.
     probeFile: isNode ? openFileLinks(pid).find(isProbeFile) : undefined,
+    ...(isNode ? whereAndSince(pid) : {}),
   };
+}
+
+let bootTimeS: number | undefined;
+
+/** Its working directory and start time, where they can be read. */
+function whereAndSince(pid: number): Pick<ProcessInfo, 'cwd' | 'startedAtMs'> {
+  bootTimeS ??= readOrUndefined(() => bootTimeOf(readFileSync('/proc/stat', 'utf8')));
+  const cwd = readOrUndefined(() => readlinkSync(`/proc/${pid}/cwd`));
+  const started = readOrUndefined(() => startedAtMs(readFileSync(`/proc/${pid}/stat`, 'utf8'), bootTimeS));
+  return { ...(cwd === undefined ? {} : { cwd }), ...(started === undefined ? {} : { startedAtMs: started }) };
 }
 
 /** Listening TCP sockets in the network namespace of `pid` (all processes'). */

@@ -148,3 +148,24 @@ function compressIpv6(groups: readonly string[]): string {
   if (bestStart === -1) return groups.join(':');
   return `${groups.slice(0, bestStart).join(':')}::${groups.slice(bestStart + bestLength).join(':')}`;
 }
+
+/** Clock ticks per second of /proc's times: USER_HZ, 100 on every Linux architecture Node runs on. */
+const USER_HZ = 100;
+
+/**
+ * When a process started, ms since the epoch, from its /proc/<pid>/stat (field 22, ticks since
+ * boot) and the boot time (/proc/stat's btime, seconds); undefined when either is unreadable.
+ */
+export function startedAtMs(statText: string, bootTimeS: number | undefined): number | undefined {
+  if (bootTimeS === undefined) return undefined;
+  // The command name (field 2) is in parentheses and may hold spaces and parentheses itself.
+  const fields = statText.slice(statText.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(fields[19]);
+  return Number.isFinite(ticks) && ticks >= 0 ? Math.round(bootTimeS * 1000 + (ticks * 1000) / USER_HZ) : undefined;
+}
+
+/** The boot time in seconds since the epoch, from /proc/stat's text. */
+export function bootTimeOf(procStat: string): number | undefined {
+  const m = /^btime (\d+)$/m.exec(procStat);
+  return m ? Number(m[1]) : undefined;
+}

@@ -26,6 +26,10 @@ export interface ProcessInfo {
   readonly nodeOptions: string | undefined;
   /** A loopscope probe file the process holds open (the probe does while it runs). */
   readonly probeFile: string | undefined;
+  /** Its working directory, where the platform tells (Linux, for this user's processes). */
+  readonly cwd?: string;
+  /** When it started, ms since the Unix epoch, where the platform tells. */
+  readonly startedAtMs?: number;
 }
 
 /** Node 18 is the oldest the probe supports. */
