@@ -26,13 +26,17 @@ export interface Finding {
 }
 
 /**
- * A pool is saturated when work queued behind busy threads and waited long enough to matter.
- * More requests than threads at some instant alone is not it: eight quick fs calls on four
- * threads wait a millisecond or two (a flag set at a wait p99 of 1.6 ms cried wolf).
+ * A pool is saturated when work queued behind busy threads and waited long enough to matter:
+ * as long as a blocked loop is by default. More requests than threads at some instant alone is
+ * not it: eight quick fs calls on four threads wait a millisecond or two (a flag set at a wait
+ * p99 of 1.6 ms cried wolf). The wait is from request to callback, so a loop that is late to
+ * run the callback adds to it: a few milliseconds of that must not raise the flag either.
  */
-export const POOL_WAIT_MS = 10;
-/** Timers firing later than this at p99 mean something holds the loop. */
+export const POOL_WAIT_MS = 50;
+/** Timers firing later than this at p99 mean something holds the loop... */
 export const LATE_TIMER_MS = 20;
+/** ...once enough have fired for a p99 not to be one late timer (the blocked loop says that). */
+const LATE_TIMERS_MIN = 50;
 /** A callback this long is a block in its own right. */
 export const SLOW_CALLBACK_MS = 50;
 /** Resources one callback creates, past which it is worth a look. */
@@ -61,7 +65,7 @@ function poolFinding(pool: TasksSummary['threadpool']): Finding {
 
 function timersFinding(t: TasksSummary['timers']): Finding {
   const text = `${t.fired} fired, late p50 ${ms(t.lateMsP50)}, p99 ${ms(t.lateMsP99)}, max ${ms(t.lateMsMax)}`;
-  return t.lateMsP99 >= LATE_TIMER_MS
+  return t.lateMsP99 >= LATE_TIMER_MS && t.fired >= LATE_TIMERS_MIN
     ? finding({ topic: 'timers', severity: 'warning', title: 'Timers fire late', text, action: 'something holds the loop when they are due: look at the blocked loops and the slowest callbacks' })
     : finding({ topic: 'timers', severity: 'info', title: 'Timers on time', text, action: null });
 }

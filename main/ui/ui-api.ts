@@ -46,6 +46,8 @@ export interface OutputView {
 export interface ExitView {
   readonly code: number | null;
   readonly signal: string | null;
+  /** loopscope stopped it (the Stop button, a close). */
+  readonly stopped: boolean;
 }
 
 /** One metrics interval, as the charts draw it. Times in seconds since the session began. */

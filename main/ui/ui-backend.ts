@@ -32,6 +32,8 @@ import type { CausalityView, ExitView, LaunchSettings, OutputView, ProcessEntry,
 export const BATCH_MS = 33;
 const ATTACH_TIMEOUT_MS = 10_000;
 const LAUNCH_TIMEOUT_MS = 10_000;
+/** After its probe went away, a launched program still running this long later is stopped. */
+const EXIT_GRACE_MS = 1000;
 /** Callbacks per timeline answer: more than a canvas can tell apart, few enough to send 4 a second. */
 const TIMELINE_MAX_SLICES = 3000;
 /** Lines of a program's output per answer. */
@@ -82,6 +84,10 @@ export class UiBackend implements UiApi {
   private readonly listeners = new Set<Listener>();
   private readonly dirty = new Set<Entry>();
   private readonly pendingLaunches = new Map<string, (c: ProbeConnection) => void>();
+  /** Programs started whose probe has not connected yet: not sessions, but ours to stop at shutdown. */
+  private readonly starting = new Set<ChildProcess>();
+  /** Programs loopscope asked to stop (the Stop button, a close): their ending is no news. */
+  private readonly stopping = new WeakSet<ChildProcess>();
   private flushTimer: NodeJS.Timeout | undefined;
   private nextId = 1;
 
@@ -137,9 +143,10 @@ export class UiBackend implements UiApi {
     } finally {
       output.closeWriter();
     }
+    this.starting.add(child);
     const exited = new Promise<ExitView>((resolveExit) => child.once('exit', (code, signal) => {
       output.finish();
-      resolveExit({ code, signal });
+      resolveExit({ code, signal, stopped: this.stopping.has(child) });
     }));
     try {
       const connection = await new Promise<ProbeConnection>((resolveConnection, reject) => {
@@ -171,6 +178,7 @@ export class UiBackend implements UiApi {
       throw err;
     } finally {
       this.pendingLaunches.delete(token);
+      this.starting.delete(child);
     }
   }
 
@@ -190,7 +198,10 @@ export class UiBackend implements UiApi {
   async stop(sessionId: string): Promise<void> {
     const entry = this.live(sessionId, 'stop it');
     if (entry.child) {
-      if (entry.child.exitCode === null && entry.child.signalCode === null) entry.child.kill('SIGTERM');
+      if (entry.child.exitCode === null && entry.child.signalCode === null) {
+        this.stopping.add(entry.child);
+        entry.child.kill('SIGTERM');
+      }
       await entry.session.whenClosed(2000);
     } else {
       await entry.session.connection.detach();
@@ -300,6 +311,7 @@ export class UiBackend implements UiApi {
    */
   async shutdown(): Promise<void> {
     clearTimeout(this.flushTimer);
+    for (const child of this.starting) child.kill('SIGTERM');
     await Promise.all([...this.entries.keys()].map((id) => this.close(id).catch(() => undefined)));
     await this.server.close();
     this.dir.remove();
@@ -323,8 +335,17 @@ export class UiBackend implements UiApi {
     this.entries.set(id, entry);
     entry.session.onChange(() => this.markDirty(entry));
     // A launched program is ours: it must not outlive its session's end.
+    // A launched program is ours: it must not outlive its session's end. But the probe also
+    // says goodbye when the program is on its way out by itself: give it the time to finish,
+    // so that its own exit code is what the console shows.
     connection.on('close', () => {
-      if (child && child.exitCode === null) child.kill('SIGTERM');
+      if (!child) return;
+      const timer = setTimeout(() => {
+        if (child.exitCode !== null || child.signalCode !== null) return;
+        this.stopping.add(child);
+        child.kill('SIGTERM');
+      }, EXIT_GRACE_MS);
+      child.once('exit', () => clearTimeout(timer));
     });
     this.markDirty(entry);
     return id;

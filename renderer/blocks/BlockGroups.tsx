@@ -3,10 +3,10 @@
 // report picked elsewhere (a spike clicked on the lag chart) selects its group and itself.
 
 import { memo, useEffect, useMemo, useRef } from 'react';
-import { formatMs, frameParts, userFrames } from '../../main/common/format';
+import { formatMs } from '../../main/common/format';
 import type { BlockedView, HostApi } from '../../main/ui/ui-api';
 import { StackList } from '../common/StackList';
-import { groupBlocked, type BlockGroup } from './group-blocks';
+import { groupBlocked, groupTitle } from './group-blocks';
 
 interface Props {
   readonly api: HostApi;
@@ -23,13 +23,6 @@ interface Props {
 const REPORTS_SHOWN = 50;
 
 const clock = (iso: string): string => new Date(iso).toLocaleTimeString();
-
-function groupName(g: BlockGroup, cwd: string): { name: string; where: string } {
-  const top = userFrames(g.stack)[0];
-  if (!top) return { name: 'no stack', where: g.stackError ?? 'none could be taken' };
-  const { name, where } = frameParts(top, cwd);
-  return { name, where };
-}
 
 export const BlockGroups = memo(function BlockGroups({ api, blocked, count, thresholdMs, cwd, selected, onSelect }: Props) {
   const groups = useMemo(() => groupBlocked(blocked), [blocked]);
@@ -51,7 +44,7 @@ export const BlockGroups = memo(function BlockGroups({ api, blocked, count, thre
         <h3 data-testid="blocked-heading">{count} blocked loop{count === 1 ? '' : 's'} over {thresholdMs} ms, in {groups.length} place{groups.length === 1 ? '' : 's'}{kept}</h3>
         <ul aria-label="places the loop blocked" data-testid="block-groups">
           {groups.map((g) => {
-            const { name, where } = groupName(g, cwd);
+            const { name, where } = groupTitle(g, cwd);
             return (
               <li key={g.key} data-count={g.count}>
                 <button className="block-group" aria-current={g === group} onClick={() => onSelect(g.reports[0]!.id)}>

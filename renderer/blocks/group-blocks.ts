@@ -2,7 +2,7 @@
 // frames of the program's own code are one group, with its count, total, longest and latest.
 // A loop blocked 400 times in one function is one row, not 400. Pure.
 
-import { frameKind } from '../../main/common/format';
+import { frameKind, frameParts, userFrames } from '../../main/common/format';
 import type { BlockedView, StackFrame } from '../../main/ui/ui-api';
 
 export interface BlockGroup {
@@ -18,9 +18,10 @@ export interface BlockGroup {
   readonly ongoing: boolean;
 }
 
-const frameKey = (f: StackFrame): string => `${f.functionName}@${f.url}:${f.lineNumber}:${f.columnNumber}`;
+// By line, not column: a stack taken inside a loop on one line lands on any of its expressions.
+const frameKey = (f: StackFrame): string => `${f.functionName}@${f.url}:${f.lineNumber}`;
 
-/** What makes two reports one group: their own code's frames; all frames when there are none of those. */
+/** What makes two reports one group: their own code's frames (function, file, line); all frames when there are none of those. */
 export function groupKey(b: BlockedView): string {
   if (b.stack.length === 0) return `no stack: ${b.stackError ?? ''}`;
   const own = b.stack.filter((f) => frameKind(f) === 'own');
@@ -71,4 +72,11 @@ export function reportAt(blocked: readonly BlockedView[], t: number, toleranceS:
     }
   }
   return best;
+}
+
+/** A group's name, by its innermost frames of the program's own ("spin ← parseBig"), and where the first is. */
+export function groupTitle(g: Pick<BlockGroup, 'stack' | 'stackError'>, cwd: string): { readonly name: string; readonly where: string } {
+  const frames = userFrames(g.stack).slice(0, 2);
+  if (frames.length === 0) return { name: 'no stack', where: g.stackError ?? 'none could be taken' };
+  return { name: frames.map((f) => frameParts(f, cwd).name).join(' ← '), where: frameParts(frames[0]!, cwd).where };
 }

@@ -5,7 +5,7 @@
 import { useEffect, useLayoutEffect, useRef, useState } from 'react';
 import { formatBytes } from '../../main/common/format';
 import type { HostApi, SessionView } from '../../main/ui/ui-api';
-import { exitText } from './exit-text';
+import { exitIsBad, exitText } from './exit-text';
 
 interface Props {
   readonly api: HostApi;
@@ -68,7 +68,7 @@ export function ConsolePane({ api, view }: Props) {
       <div className="console-bar">
         <span className="muted">stdout and stderr, as written · {total} line{total === 1 ? '' : 's'}, {formatBytes(view.output.bytes)}</span>
         {shown.first > 0 && <span className="muted" data-testid="console-dropped"> · the first {shown.first} lines were let go (the last {KEPT} are kept)</span>}
-        {exit && <strong className={exit.code === 0 ? 'exit ok' : 'exit bad'} data-testid="console-exit">{exitText(exit)}</strong>}
+        {exit && <strong className={exitIsBad(exit) ? 'exit bad' : 'exit ok'} data-testid="console-exit">The program {exitText(exit)}</strong>}
       </div>
       {error && <p className="error" role="alert">Could not read the output: {error}</p>}
       <pre

@@ -10,7 +10,7 @@ import { groupBlocked, reportAt } from '../blocks/group-blocks';
 import { useThrottled } from '../charts/use-throttled';
 import { Tabs, type Tab } from '../common/Tabs';
 import { ConsolePane } from '../console/ConsolePane';
-import { exitText } from '../console/exit-text';
+import { exitIsBad, exitText } from '../console/exit-text';
 import { ReplayBar } from '../replay/ReplayBar';
 import type { SessionData } from '../store';
 import { TasksPane } from '../tasks/TasksPane';
@@ -72,7 +72,7 @@ export function SessionScreen({ api, data, onBack, onOpen }: Props) {
     { id: 'blocks', label: <>Blocks <span className="count">{view.blockedCount}</span></> },
     { id: 'tasks', label: 'Tasks' },
     { id: 'trace', label: 'Trace' },
-    { id: 'console', label: <>Console{view.exit && view.exit.code !== 0 ? <span className="count bad">!</span> : null}</> },
+    { id: 'console', label: <>Console{view.exit && exitIsBad(view.exit) ? <span className="count bad">!</span> : null}</> },
   ];
   const status = error ?? (view.status === 'ended'
     ? `The probe is gone${view.exit ? `: the program ${exitText(view.exit)}` : view.error ? `: ${view.error}` : ' (the process ended, or loopscope detached)'}. What was collected stays here until you close it.`

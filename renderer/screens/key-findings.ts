@@ -2,10 +2,10 @@
 // pointing at the pane that tells more. Blocks come grouped (group-blocks.ts), tasks as the
 // shared findings (task-findings.ts), the probe's drops and the program's end from the view. Pure.
 
-import { formatBytes, formatFrame, formatMs, userFrames } from '../../main/common/format';
+import { formatBytes, formatMs } from '../../main/common/format';
 import type { FindingSeverity, SessionView } from '../../main/ui/ui-api';
-import type { BlockGroup } from '../blocks/group-blocks';
-import { exitText } from '../console/exit-text';
+import { groupTitle, type BlockGroup } from '../blocks/group-blocks';
+import { exitIsBad, exitText } from '../console/exit-text';
 
 export type PaneId = 'blocks' | 'tasks' | 'trace' | 'console';
 
@@ -30,10 +30,10 @@ export function keyFindings(view: SessionView, groups: readonly BlockGroup[], cw
       text: `The probe dropped ${view.dropped.frames.toLocaleString('en')} frames (${formatBytes(view.dropped.bytes)}): loopscope read too slowly, so the trace and the counts have gaps`,
     });
   }
-  if (view.exit) out.push({ id: 'exit', severity: view.exit.code === 0 ? 'info' : 'problem', pane: 'console', text: `The program ${exitText(view.exit)}` });
+  if (view.exit) out.push({ id: 'exit', severity: exitIsBad(view.exit) ? 'problem' : 'info', pane: 'console', text: `The program ${exitText(view.exit)}` });
   groups.slice(0, GROUPS_NAMED).forEach((g, i) => {
-    const top = userFrames(g.stack)[0];
-    const where = top ? formatFrame(top, cwd) : 'a place with no stack';
+    const { name, where: at } = groupTitle(g, cwd);
+    const where = g.stack.length > 0 ? `${name} (${at})` : 'a place with no stack';
     out.push({
       id: `block-${i}`, severity: 'problem', pane: 'blocks', reportId: g.reports[0]!.id,
       text: `Loop blocked ${g.count}× in ${where}: ${formatMs(g.totalMs)} in all, longest ${formatMs(g.maxMs)}`,
