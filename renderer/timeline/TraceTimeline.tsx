@@ -8,7 +8,6 @@ import { memo, useEffect, useLayoutEffect, useRef, useState, type KeyboardEvent,
 import type { TimelineSlice, TimelineView, UiApi } from '../../main/ui/ui-api';
 import { useWidth } from '../charts/use-width';
 import { drawTimeline } from './draw-timeline';
-import { windowLetGo } from './paused-view';
 import { CANVAS_H, followWindow, hitSlice, panBy, spanOf, timeAt, wheelFactor, zoomAround, type TimeWindow } from './timeline-math';
 import { formatDuration, formatTime, legendOf, sliceLabel, typeColor } from './trace-format';
 import { useTimeline } from './use-timeline';
@@ -50,7 +49,7 @@ export const TraceTimeline = memo(function TraceTimeline({ api, sessionId, repla
   const [hover, setHover] = useState<Hover | undefined>(undefined);
   const [drawn, setDrawn] = useState({ turns: 0, slices: 0 });
   const drag = useRef<{ x: number; from: TimeWindow; moved: boolean } | undefined>(undefined);
-  const { view, error } = useTimeline(api, sessionId, win, follow, replayS);
+  const { view, error, kept } = useTimeline(api, sessionId, win, follow, replayS);
   // Following, the window ends where the latest answer ends; its span is still the user's.
   const shown: TimeWindow = follow && view ? followWindow(view.toS, spanOf(win), 0) : win;
   const tracedFrom = view?.tracedFromAsyncId ?? null;
@@ -178,7 +177,7 @@ export const TraceTimeline = memo(function TraceTimeline({ api, sessionId, repla
           ))}
         </ul>
       )}
-      <TimelineNote view={view} error={error} drawnSlices={drawn.slices} follow={follow} dropped={dropped} />
+      <TimelineNote view={view} error={error} drawnSlices={drawn.slices} follow={follow} dropped={dropped} kept={kept} replay={replayS !== null} />
     </section>
   );
 });
@@ -189,10 +188,12 @@ interface NoteProps {
   readonly drawnSlices: number;
   readonly follow: boolean;
   readonly dropped: number;
+  readonly kept: boolean;
+  readonly replay: boolean;
 }
 
 /** What the canvas cannot say: loading, errors, emptiness, and what was left out. */
-function TimelineNote({ view, error, drawnSlices, follow, dropped }: NoteProps) {
+function TimelineNote({ view, error, drawnSlices, follow, dropped, kept, replay }: NoteProps) {
   if (error) return <p className="state error" role="alert">Could not load the timeline: {error}</p>;
   if (!view) return <p className="muted">Loading the timeline…</p>;
   if (!view.extent) {
@@ -204,12 +205,12 @@ function TimelineNote({ view, error, drawnSlices, follow, dropped }: NoteProps) 
   if (drawnSlices === 0) {
     return (
       <p className="muted" data-testid="trace-empty">
-        {follow ? 'No callbacks in this window: the loop is idle. ' : 'No callbacks in this window: drag or zoom out towards the traced stretch, or turn on Follow live. '}
+        {follow ? 'No callbacks in this window: the loop is idle. ' : `No callbacks in this window: drag or zoom out towards the traced stretch, or turn on ${replay ? 'Follow playback' : 'Follow live'}. `}
         {held}
       </p>
     );
   }
-  if (!follow && windowLetGo(view)) {
+  if (kept) {
     return <p className="muted" data-testid="trace-paused-kept">The trace no longer holds all of this window (it keeps its latest turns): what it held when this window was shown stays in view. {held}</p>;
   }
   return (

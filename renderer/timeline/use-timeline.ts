@@ -15,11 +15,13 @@ const REFRESH_MS = 1000;
 export interface TimelineState {
   readonly view: TimelineView | undefined;
   readonly error: string | undefined;
+  /** The view is an earlier answer, kept: the trace has since let go of some of it. */
+  readonly kept: boolean;
 }
 
 /** `replayS`: a replay's position (null live), which a followed window ends at. */
 export function useTimeline(api: UiApi, sessionId: string, win: TimeWindow, follow: boolean, replayS: number | null): TimelineState {
-  const [state, setState] = useState<TimelineState>({ view: undefined, error: undefined });
+  const [state, setState] = useState<TimelineState>({ view: undefined, error: undefined, kept: false });
   const wanted = useRef({ win, follow, replayS });
   wanted.current = { win, follow, replayS };
 
@@ -42,10 +44,10 @@ export function useTimeline(api: UiApi, sessionId: string, win: TimeWindow, foll
         (view) => {
           if (stopped) return;
           if (view.extent) latestS = view.extent.toS;
-          setState((s) => ({ view: following ? view : keepPaused(s.view, view), error: undefined }));
+          setState((s) => ({ ...(following ? { view, kept: false } : keepPaused(s.view, view)), error: undefined }));
         },
         (err: Error) => {
-          if (!stopped) setState((s) => ({ view: s.view, error: err.message }));
+          if (!stopped) setState((s) => ({ ...s, error: err.message }));
         },
       ).finally(() => (busy = false));
     };
