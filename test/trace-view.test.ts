@@ -78,6 +78,14 @@ describe('trace views of a real HTTP server calling itself', () => {
     expect(view.slices.map((s) => s.startS)).toEqual([...view.slices.map((s) => s.startS)].sort((a, b) => a - b));
   });
 
+  it('names each handler\'s timer by the function it calls, as the probe read it off the resource', () => {
+    const slices = timelineView(trace, originOf(state), 0, 60, 10_000).slices;
+    const handlers = slices.filter((s) => s.type === 'Timeout' && s.durationMs >= SPIN_MS);
+    expect(handlers.filter((s) => s.name === 'answerSlowly').length).toBeGreaterThanOrEqual(8);
+    // Resources that hold no callback of the program's (sockets, requests) have no name.
+    expect(slices.filter((s) => s.type === 'TCPWRAP').every((s) => s.name === null)).toBe(true);
+  });
+
   it('keeps the longest callbacks when a window holds more than the bound', () => {
     const all = timelineView(trace, originOf(state), 0, 60, 10_000);
     const few = timelineView(trace, originOf(state), 0, 60, 5);

@@ -6,10 +6,13 @@ import { nodeOptionsOfArgv } from './node-args';
 
 /** The scripts loopscope runs as, wherever it is installed (`npx loopscope` runs `.bin/loopscope`). */
 const ENTRY_NAMES = new Set(['loopscope', 'loopscope.js']);
+/** Node options whose value is the program: there is no script. */
+const EVAL = new Set(['-e', '--eval', '-p', '--print']);
 
 /** The script a `node [options] <script> …` command line runs; undefined for `node -e` and the like. */
 export function scriptOf(argv: readonly string[]): string | undefined {
   const options = nodeOptionsOfArgv(argv);
+  if (EVAL.has(options[options.length - 1] ?? '')) return undefined;
   const script = argv[1 + options.length];
   return script === undefined || script === '--' || script.startsWith('-') ? undefined : script;
 }
