@@ -34,8 +34,8 @@ const ATTACH_TIMEOUT_MS = 10_000;
 const LAUNCH_TIMEOUT_MS = 10_000;
 /** After its probe went away, a launched program still running this long later is stopped. */
 const EXIT_GRACE_MS = 1000;
-/** Callbacks per timeline answer: more than a canvas can tell apart, few enough to send 4 a second. */
-const TIMELINE_MAX_SLICES = 3000;
+/** Callbacks (and turns) per timeline answer: about what a canvas can tell apart, few enough to send, parse and draw 4 times a second (3000 cost the window its frame budget under a flood). */
+const TIMELINE_MAX_SLICES = 1500;
 /** Lines of a program's output per answer. */
 const OUTPUT_LINES_PER_CALL = 1000;
 /** Lines of its output a failed launch's message quotes. */
