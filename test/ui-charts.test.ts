@@ -4,13 +4,13 @@
 // axes labelled, p99 drawn over the max, and an editor offered only for the program's own
 // frames, with its error beside the frame clicked.
 
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Locator, Page } from 'playwright-core';
-import { CHROMIUM, launchChromium, type Browser } from './helpers/browser';
-import { callHost, startServe, type Served } from './helpers/serve-process';
-import { ARTIFACTS, boxOf, failureShot, openPane, showSession } from './helpers/window';
+import { CHROMIUM } from './helpers/browser';
+import { callHost } from './helpers/serve-process';
+import { ARTIFACTS, boxOf, failureShot, openPane, openWindow, showSession, type WindowRun } from './helpers/window';
 
 const FIXTURE = resolve(__dirname, 'fixtures/window-blocks.js');
 const NO_EDITOR = '/nonexistent/editor-for-loopscope-tests';
@@ -28,31 +28,24 @@ function round(ticks: readonly number[]): boolean {
 }
 
 describe.skipIf(!existsSync(CHROMIUM))('the charts and stacks', () => {
-  let served: Served;
-  let browser: Browser;
+  let run: WindowRun;
   let page: Page;
-  let id: string;
 
   beforeAll(async () => {
-    mkdirSync(ARTIFACTS, { recursive: true });
-    [served, browser] = await Promise.all([startServe({ env: { LOOPSCOPE_EDITOR: `${NO_EDITOR} {file}:{line}` } }), launchChromium()]);
-    page = await browser.context.newPage();
-    id = String(await callHost(served.url, 'launch', [[process.execPath, FIXTURE], { blockThresholdMs: 40 }]));
-    await page.goto(served.url);
+    run = await openWindow({ env: { LOOPSCOPE_EDITOR: `${NO_EDITOR} {file}:{line}` } });
+    page = run.page;
+    await callHost(run.served.url, 'launch', [[process.execPath, FIXTURE], { blockThresholdMs: 40 }]);
     await showSession(page, 'window-blocks.js');
-    // A block in view (a string: runs in the page).
-    await page.waitForFunction('Number(document.querySelector(\'[data-testid="lag-peak"]\')?.dataset.peakMs) > 40', undefined, { timeout: 15_000 });
+    // A block in view (runs in the page; this file is typechecked without the DOM's types).
+    await page.waitForFunction(() => Number((globalThis as unknown as { document: { querySelector(s: string): { dataset: { peakMs?: string } } | null } })
+      .document.querySelector('[data-testid="lag-peak"]')?.dataset.peakMs) > 40, undefined, { timeout: 15_000 });
   });
 
   afterEach(async (context) => {
     if (context.task.result?.state === 'fail') await page?.screenshot({ path: failureShot('ui-charts', context.task.name) });
   });
 
-  afterAll(async () => {
-    if (id) await callHost(served.url, 'stop', [id]).catch(() => undefined);
-    await browser?.close();
-    await served?.stop();
-  });
+  afterAll(() => run?.close());
 
   it('shows a dark tooltip with units and rounded values, and one crosshair across the three charts', async () => {
     const grid = await boxOf(page.getByTestId('lag-chart').locator('.recharts-cartesian-grid'));

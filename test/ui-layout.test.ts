@@ -3,28 +3,25 @@
 // size as reports pile up, and whichever pane shows; reports are grouped by where they
 // blocked; Node's own frames are dimmed; a click on a spike of the lag chart selects its report.
 
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { CHROMIUM, launchChromium, type Browser } from './helpers/browser';
-import { callHost, sessionViewOf, startServe, type Served } from './helpers/serve-process';
-import { ARTIFACTS, boxOf, failureShot, openPane, showSession } from './helpers/window';
+import { CHROMIUM } from './helpers/browser';
+import { callHost, sessionViewOf } from './helpers/serve-process';
+import { ARTIFACTS, boxOf, failureShot, openPane, openWindow, showSession, type WindowRun } from './helpers/window';
 
 const FIXTURE = resolve(__dirname, 'fixtures/window-blocks.js');
 
 describe.skipIf(!existsSync(CHROMIUM))('the session screen\'s layout', () => {
-  let served: Served;
-  let browser: Browser;
+  let run: WindowRun;
   let page: Page;
   let id: string;
 
   beforeAll(async () => {
-    mkdirSync(ARTIFACTS, { recursive: true });
-    [served, browser] = await Promise.all([startServe(), launchChromium()]);
-    page = await browser.context.newPage();
-    id = String(await callHost(served.url, 'launch', [[process.execPath, FIXTURE], { blockThresholdMs: 40 }]));
-    await page.goto(served.url);
+    run = await openWindow();
+    page = run.page;
+    id = String(await callHost(run.served.url, 'launch', [[process.execPath, FIXTURE], { blockThresholdMs: 40 }]));
     await showSession(page, 'window-blocks.js');
   });
 
@@ -32,11 +29,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the session screen\'s layout', () => {
     if (context.task.result?.state === 'fail') await page?.screenshot({ path: failureShot('ui-layout', context.task.name) });
   });
 
-  afterAll(async () => {
-    if (id) await callHost(served.url, 'stop', [id]).catch(() => undefined);
-    await browser?.close();
-    await served?.stop();
-  });
+  afterAll(() => run?.close());
 
   it('keeps the tabs and their panel in place and size as reports pile up, whichever pane shows', async () => {
     const count = async (): Promise<number> => Number(await page.getByRole('tab', { name: /^Blocks/ }).locator('.count').textContent());
@@ -89,7 +82,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the session screen\'s layout', () => {
     const grid = chart.locator('.recharts-cartesian-grid');
     // Any report whose end is well inside the chart's window; the chart moves on, so it is
     // measured right before the click.
-    const view = await sessionViewOf(served.url, id);
+    const view = await sessionViewOf(run.served.url, id);
     const t0 = Number(await chart.getAttribute('data-t0'));
     const t1 = Number(await chart.getAttribute('data-t1'));
     const target = view.blocked.map((b) => ({ id: b.id, end: b.t + b.durationMs / 1000 })).filter((b) => b.end > t0 + 0.3 * (t1 - t0) && b.end < t1 - 1).sort((a, b) => b.end - a.end)[0];

@@ -3,19 +3,18 @@
 // a second, the blocked loops' marks sit on the track, and buttons go to the previous and
 // next blocked loop.
 
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { CHROMIUM, launchChromium, type Browser } from './helpers/browser';
-import { callHost, sessionViewOf, startServe, type Served } from './helpers/serve-process';
-import { ARTIFACTS, boxOf, failureShot, openPane, showSession } from './helpers/window';
+import { CHROMIUM } from './helpers/browser';
+import { callHost, sessionViewOf } from './helpers/serve-process';
+import { ARTIFACTS, boxOf, failureShot, openPane, openWindow, showSession, type WindowRun } from './helpers/window';
 
 const FIXTURE = resolve(__dirname, 'fixtures/ui-target.js');
 
 describe.skipIf(!existsSync(CHROMIUM))('recording and replay in the window', () => {
-  let served: Served;
-  let browser: Browser;
+  let run: WindowRun;
   let page: Page;
   let pid = 0;
   const bar = () => page.getByTestId('replay-bar');
@@ -23,12 +22,10 @@ describe.skipIf(!existsSync(CHROMIUM))('recording and replay in the window', () 
   const blocks = async (): Promise<number> => Number(await page.getByRole('tab', { name: /^Blocks/ }).locator('.count').textContent());
 
   beforeAll(async () => {
-    mkdirSync(ARTIFACTS, { recursive: true });
-    [served, browser] = await Promise.all([startServe(), launchChromium()]);
-    page = await browser.context.newPage();
-    const id = String(await callHost(served.url, 'launch', [[process.execPath, FIXTURE], {}, { env: { BLOCK_MS: '150' } }]));
-    pid = (await sessionViewOf(served.url, id)).pid;
-    await page.goto(served.url);
+    run = await openWindow();
+    page = run.page;
+    const id = String(await callHost(run.served.url, 'launch', [[process.execPath, FIXTURE], {}, { env: { BLOCK_MS: '150' } }]));
+    pid = (await sessionViewOf(run.served.url, id)).pid;
     await showSession(page, 'ui-target.js');
   });
 
@@ -36,10 +33,7 @@ describe.skipIf(!existsSync(CHROMIUM))('recording and replay in the window', () 
     if (context.task.result?.state === 'fail') await page?.screenshot({ path: failureShot('ui-replay-window', context.task.name) });
   });
 
-  afterAll(async () => {
-    await browser?.close();
-    await served?.stop();
-  });
+  afterAll(() => run?.close());
 
   it('records, its clock and size moving on', async () => {
     await page.getByRole('button', { name: '● Record' }).click();

@@ -3,42 +3,35 @@
 // and where in the program, every count labelled with what it counts over, and a pool that
 // keeps up not called saturated.
 
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { CHROMIUM, launchChromium, type Browser } from './helpers/browser';
-import { callHost, startServe, type Served } from './helpers/serve-process';
-import { ARTIFACTS, failureShot, openPane, showSession } from './helpers/window';
+import { CHROMIUM } from './helpers/browser';
+import { callHost } from './helpers/serve-process';
+import { ARTIFACTS, failureShot, openPane, openWindow, showSession, type WindowRun } from './helpers/window';
 
 const FIXTURE = resolve(__dirname, 'fixtures/window-tasks.js');
 
 describe.skipIf(!existsSync(CHROMIUM))('the tasks pane', () => {
-  let served: Served;
-  let browser: Browser;
+  let run: WindowRun;
   let page: Page;
-  const ids: string[] = [];
+  let busy: string;
 
   beforeAll(async () => {
-    mkdirSync(ARTIFACTS, { recursive: true });
-    [served, browser] = await Promise.all([startServe(), launchChromium()]);
-    page = await browser.context.newPage();
-    ids.push(await launch('busy'));
-    await page.goto(served.url);
+    run = await openWindow();
+    page = run.page;
+    busy = await launch('busy');
   });
 
   afterEach(async (context) => {
     if (context.task.result?.state === 'fail') await page?.screenshot({ path: failureShot('ui-tasks', context.task.name) });
   });
 
-  afterAll(async () => {
-    for (const id of ids) await callHost(served.url, 'stop', [id]).catch(() => undefined);
-    await browser?.close();
-    await served?.stop();
-  });
+  afterAll(() => run?.close());
 
   const launch = async (pool: string): Promise<string> =>
-    String(await callHost(served.url, 'launch', [[process.execPath, FIXTURE, pool], { mode: 'tasks', blockThresholdMs: 500 }, { env: { POOL: pool } }]));
+    String(await callHost(run.served.url, 'launch', [[process.execPath, FIXTURE, pool], { mode: 'tasks', blockThresholdMs: 500 }, { env: { POOL: pool } }]));
   const finding = (topic: string) => page.getByTestId('task-findings').locator(`li[data-topic="${topic}"]`);
 
   it('says the pool is saturated, with its wait p99 and what to do; the growing type with where it was made; fan-out; the slowest callback with where it was made', async () => {
@@ -46,16 +39,17 @@ describe.skipIf(!existsSync(CHROMIUM))('the tasks pane', () => {
     await openPane(page, 'Tasks');
     await expect.poll(() => finding('growing').count(), { timeout: 20_000 }).toBeGreaterThan(0);
     const pool = finding('thread pool');
-    expect(await pool.getAttribute('data-severity')).toBe('problem');
+    await expect.poll(() => pool.getAttribute('data-severity'), { timeout: 15_000 }).toBe('problem');
     expect(await pool.textContent()).toMatch(/Thread pool saturated.*4 threads, up to \d+ requests at once, wait p99 \d[\d.]* ms.*What to do: raise UV_THREADPOOL_SIZE/);
     const growing = finding('growing').first();
     expect(await growing.textContent()).toMatch(/Resources keep growing.*LeakyJob: \d+ → \d+ alive/);
     expect(await growing.locator('.stack code').allTextContents()).toContainEqual(expect.stringContaining('leakJobs'));
     expect(await finding('fan-out').textContent()).toMatch(/one Timeout callback created 300 resources/);
     await expect.poll(() => finding('timers').textContent()).toMatch(/fired, late p50 .* p99 .* max \d/);
-    const slow = finding('slowest').first();
-    expect(await slow.textContent()).toMatch(/Slow callback.*Timeout callback, (8\d|9\d|1\d\d)(\.\d+)? ms/);
-    expect(await slow.locator('.stack code').allTextContents()).toContainEqual(expect.stringContaining('scheduleSlowWork'));
+    // Among the slowest (on a loaded machine, others may be slow too): the 80 ms timer, with where it was made.
+    const slow = finding('slowest').filter({ has: page.locator('.stack code', { hasText: 'scheduleSlowWork' }) });
+    await expect.poll(() => slow.count(), { timeout: 10_000 }).toBe(1);
+    expect(await slow.textContent()).toMatch(/Slow callback.*Timeout callback, (8\d|9\d|[1-9]\d\d)(\.\d+)? ms/);
     await page.screenshot({ path: `${ARTIFACTS}/window-tasks.png` });
   });
 
@@ -75,8 +69,8 @@ describe.skipIf(!existsSync(CHROMIUM))('the tasks pane', () => {
   it('does not call a pool saturated that keeps up: eight quick fs calls on four threads', async () => {
     // Alone: the busy program's pool work starves the machine's two cores, and the quick
     // calls' callbacks then come late enough to be a real wait.
-    await callHost(served.url, 'stop', [ids[0]]);
-    ids.push(await launch('light'));
+    await callHost(run.served.url, 'stop', [busy]);
+    await launch('light');
     await page.getByRole('button', { name: '← Start' }).click();
     await showSession(page, 'window-tasks.js light');
     await openPane(page, 'Tasks');
@@ -85,5 +79,5 @@ describe.skipIf(!existsSync(CHROMIUM))('the tasks pane', () => {
     expect(await pool.textContent()).toMatch(/^Thread pool keeps up/);
     expect(await pool.getAttribute('data-severity')).toBe('info');
     expect(await pool.textContent()).not.toMatch(/SATURATED/);
-  });
+  }, 60_000);
 });

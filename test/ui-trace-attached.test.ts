@@ -4,46 +4,31 @@
 // it go, the probe's drops shown prominently in human units, and a replayed trace without
 // "Follow live" or negative times.
 
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { CHROMIUM, launchChromium, type Browser } from './helpers/browser';
-import { killAll, startTarget, type Target } from './helpers/attach-harness';
-import { callHost, startServe, type Served } from './helpers/serve-process';
-import { ARTIFACTS, boxOf, failureShot, openPane, showSession } from './helpers/window';
+import { CHROMIUM } from './helpers/browser';
+import { killAll, startTarget } from './helpers/attach-harness';
+import { callHost } from './helpers/serve-process';
+import { ARTIFACTS, boxOf, failureShot, openPane, openWindow, showSession, TRACE_TIP, type TraceTip, type WindowRun } from './helpers/window';
 import { AXIS_H, ROW_H, TURN_H } from '../renderer/timeline/timeline-math';
 import { BEFORE_TRACE_TYPE } from '../main/common/trace-terms';
 
 const FLOOD = resolve(__dirname, 'fixtures/event-flood.js');
 
-interface Tip {
-  readonly type: string;
-  readonly name: string;
-  readonly id: number;
-}
-
-/** The hover tip's slice, read after the next frame has rendered (a string: runs in the page). */
-const TIP = `new Promise((done) => requestAnimationFrame(() => {
-  const tip = document.querySelector('[data-testid="trace-tip"]');
-  done(tip ? { type: tip.dataset.type, name: tip.dataset.name, id: Number(tip.dataset.asyncId) } : null);
-}))`;
-
 describe.skipIf(!existsSync(CHROMIUM))('trace mode on an attached process', () => {
-  let served: Served;
-  let browser: Browser;
+  let run: WindowRun;
   let page: Page;
-  let target: Target;
   let id: string;
   const timeline = () => page.getByTestId('trace-timeline');
   const attr = async (name: string): Promise<number> => Number(await timeline().getAttribute(name));
 
   beforeAll(async () => {
-    mkdirSync(ARTIFACTS, { recursive: true });
-    [served, browser, target] = await Promise.all([startServe(), launchChromium(), startTarget('window-trace.js', { nodeArgs: ['--inspect-port=0'] })]);
-    page = await browser.context.newPage();
-    id = String(await callHost(served.url, 'attach', [target.pid, { mode: 'trace', blockThresholdMs: 10_000 }]));
-    await page.goto(served.url);
+    const [window, target] = await Promise.all([openWindow(), startTarget('window-trace.js', { nodeArgs: ['--inspect-port=0'] })]);
+    run = window;
+    page = run.page;
+    id = String(await callHost(run.served.url, 'attach', [target.pid, { mode: 'trace', blockThresholdMs: 10_000 }]));
     await showSession(page, 'window-trace.js');
     await openPane(page, 'Trace');
   });
@@ -53,18 +38,17 @@ describe.skipIf(!existsSync(CHROMIUM))('trace mode on an attached process', () =
   });
 
   afterAll(async () => {
-    await browser?.close();
-    await served?.stop();
+    await run?.close();
     await killAll();
   });
 
   /** Hovers along the row of top-level callbacks, collecting what the tips say, until `enough` says so. */
-  async function sweep(enough: (tips: readonly Tip[]) => boolean): Promise<Tip[]> {
-    const tips: Tip[] = [];
+  async function sweep(enough: (tips: readonly TraceTip[]) => boolean): Promise<TraceTip[]> {
+    const tips: TraceTip[] = [];
     const box = await boxOf(page.locator('.trace-canvas canvas'));
     for (let dx = 1; dx < box.width && !enough(tips); dx += 3) {
       await page.mouse.move(box.x + dx, box.y + AXIS_H + TURN_H + 4 + ROW_H / 2);
-      const tip = (await page.evaluate(TIP)) as Tip | null;
+      const tip = (await page.evaluate(TRACE_TIP)) as TraceTip | null;
       if (tip) tips.push(tip);
     }
     return tips;
@@ -84,7 +68,7 @@ describe.skipIf(!existsSync(CHROMIUM))('trace mode on an attached process', () =
     const box = await boxOf(page.locator('.trace-canvas canvas'));
     for (let dx = 1; dx < box.width; dx += 3) {
       await page.mouse.move(box.x + dx, box.y + AXIS_H + TURN_H + 4 + ROW_H / 2);
-      const tip = (await page.evaluate(TIP)) as Tip | null;
+      const tip = (await page.evaluate(TRACE_TIP)) as TraceTip | null;
       if (tip?.type !== BEFORE_TRACE_TYPE) continue;
       await page.mouse.click(box.x + dx, box.y + AXIS_H + TURN_H + 4 + ROW_H / 2);
       break;
@@ -98,14 +82,14 @@ describe.skipIf(!existsSync(CHROMIUM))('trace mode on an attached process', () =
     expect(await keep.getAttribute('data-keep-s')).toBe('10');
     expect(await keep.textContent()).toMatch(/holds \d/);
     await keep.getByLabel('trace length').selectOption('30');
-    await expect.poll(() => keep.getAttribute('data-keep-s')).toBe('30');
+    await expect.poll(() => keep.getAttribute('data-keep-s'), { timeout: 10_000 }).toBe('30');
   });
 
   it('keeps what a paused view shows when the trace lets that stretch go', async () => {
     const shown = await attr('data-slices');
     expect(shown).toBeGreaterThan(0);
     expect(await timeline().getAttribute('data-follow')).toBe('false');
-    await callHost(served.url, 'setTraceLength', [id, 1]);
+    await callHost(run.served.url, 'setTraceLength', [id, 1]);
     await page.getByTestId('trace-paused-kept').waitFor({ timeout: 10_000 });
     expect(await attr('data-slices')).toBe(shown);
   });
@@ -129,14 +113,14 @@ describe.skipIf(!existsSync(CHROMIUM))('trace mode on an attached process', () =
   });
 
   it('shows the probe\'s drops prominently, in human units', async () => {
-    const flood = String(await callHost(served.url, 'launch', [[process.execPath, FLOOD], { mode: 'trace' }, { env: { RUN_MS: '20000' } }]));
+    const flood = String(await callHost(run.served.url, 'launch', [[process.execPath, FLOOD], { mode: 'trace' }, { env: { RUN_MS: '20000' } }]));
     try {
       await showSession(page, 'event-flood.js');
       await openPane(page, 'Trace');
       // loopscope stops reading for two seconds: the probe's buffer fills, and it drops.
-      process.kill(served.child.pid!, 'SIGSTOP');
+      process.kill(run.served.child.pid!, 'SIGSTOP');
       await new Promise((r) => setTimeout(r, 2000));
-      process.kill(served.child.pid!, 'SIGCONT');
+      process.kill(run.served.child.pid!, 'SIGCONT');
       const drops = page.getByTestId('drops');
       await expect.poll(async () => Number(await drops.getAttribute('data-frames')), { timeout: 15_000 }).toBeGreaterThan(0);
       expect(await drops.textContent()).toMatch(/^dropped [\d,]+ frames \(\d+(\.\d+)? (B|kB|MB|GB)\)$/);
@@ -144,7 +128,7 @@ describe.skipIf(!existsSync(CHROMIUM))('trace mode on an attached process', () =
       expect(await page.getByTestId('trace-drops').textContent()).toMatch(/^The probe dropped [\d,]+ frames \(\d+(\.\d+)? (B|kB|MB|GB)\) because loopscope read too slowly/);
       expect(await page.getByTestId('key-findings').textContent()).toMatch(/The probe dropped [\d,]+ frames/);
     } finally {
-      await callHost(served.url, 'stop', [flood]).catch(() => undefined);
+      await callHost(run.served.url, 'stop', [flood]).catch(() => undefined);
     }
   });
 });

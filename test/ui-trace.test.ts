@@ -9,7 +9,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { CHROMIUM, launchChromium, type Browser } from './helpers/browser';
 import { callHost, startServe, type Served } from './helpers/serve-process';
-import { openPane } from './helpers/window';
+import { openPane, TRACE_TIP, type TraceTip } from './helpers/window';
 import { ROW_H, TURN_H, AXIS_H } from '../renderer/timeline/timeline-math';
 
 const ARTIFACTS = resolve(__dirname, '../test-artifacts');
@@ -24,18 +24,6 @@ async function canvasBox(page: Page): Promise<{ x: number; y: number; width: num
 }
 
 const attr = async (page: Page, name: string): Promise<number> => Number(await page.getByTestId('trace-timeline').getAttribute(name));
-
-interface Tip {
-  readonly type: string;
-  readonly id: number;
-  readonly ms: number;
-}
-
-/** The hover tip's slice, read after the next frame has rendered (a string: runs in the page). */
-const TIP = `new Promise((done) => requestAnimationFrame(() => {
-  const tip = document.querySelector('[data-testid="trace-tip"]');
-  done(tip ? { type: tip.dataset.type, id: Number(tip.dataset.asyncId), ms: Number(tip.dataset.durationMs) } : null);
-}))`;
 
 describe.skipIf(!existsSync(CHROMIUM))('trace mode in Chromium, through loopscope serve', () => {
   let served: Served;
@@ -107,7 +95,7 @@ describe.skipIf(!existsSync(CHROMIUM))('trace mode in Chromium, through loopscop
       const box = await canvasBox(page);
       const [x, y] = [box.x + dx, box.y + AXIS_H + TURN_H + 4 + ROW_H / 2];
       await page.mouse.move(x, y);
-      const tip = (await page.evaluate(TIP)) as Tip | null;
+      const tip = (await page.evaluate(TRACE_TIP)) as TraceTip | null;
       if (tip?.type !== 'Timeout' || tip.ms < SPIN_MS * 0.9) continue;
       if (slowTimers++ === 0) await timeline.screenshot({ path: `${ARTIFACTS}/ui-trace-hover.png` });
       await page.mouse.click(x, y);

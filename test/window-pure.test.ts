@@ -232,15 +232,20 @@ describe('callback names on the wire', () => {
     const d = new ProbeDecoder();
     return frames.map((f) => d.decode({ type: f[5] as never, payload: f.subarray(8) }));
   };
+  /** The batch of a dictionary and a task events frame. */
+  const batchOf = (frames: readonly Uint8Array[]): TaskEventBatch => {
+    const m = decode(frames)[1];
+    if (m?.type !== 'taskEvents') throw new Error('not a task events frame');
+    return m.batch;
+  };
   const cols = { kinds: Uint8Array.from([0, 0, 1]), ids: Float64Array.from([7, 8, 7]), triggers: Float64Array.from([1, 1, 0]), times: Float64Array.from([1, 2, 3]), types: Uint16Array.from([1, 1, 0]) };
 
   it('travel in a column of their own, only when a batch names any', () => {
     const dict = encodeDictionary([[1, 'Timeout'], [2, 'tick']]);
-    const [, named] = decode([dict, encodeTaskEvents(3, cols.kinds, cols.ids, cols.triggers, cols.times, cols.types, Uint16Array.from([2, 0, 0]))]);
-    expect(named!.type === 'taskEvents' && [...named.batch.nameIds!]).toEqual([2, 0, 0]);
-    expect(named!.type === 'taskEvents' && named.batch.names!.get(2)).toBe('tick');
-    const [, plain] = decode([dict, encodeTaskEvents(3, cols.kinds, cols.ids, cols.triggers, cols.times, cols.types)]);
-    expect(plain!.type === 'taskEvents' && plain.batch.nameIds).toBeUndefined();
+    const named = batchOf([dict, encodeTaskEvents(3, cols.kinds, cols.ids, cols.triggers, cols.times, cols.types, Uint16Array.from([2, 0, 0]))]);
+    expect([...named.nameIds!]).toEqual([2, 0, 0]);
+    expect(named.names!.get(2)).toBe('tick');
+    expect(batchOf([dict, encodeTaskEvents(3, cols.kinds, cols.ids, cols.triggers, cols.times, cols.types)]).nameIds).toBeUndefined();
   });
 
   it('are checked: a name not in the dictionary, or a flag no probe sets, is refused', () => {

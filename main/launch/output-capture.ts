@@ -37,6 +37,8 @@ export class OutputCapture {
   private position = 0;
   private readonly timer: NodeJS.Timeout;
   private finished = false;
+  /** A descriptor's number is reused once closed: closing it twice could close someone else's (a socket of libuv's). */
+  private writerOpen = true;
   private readonly chunk = Buffer.alloc(CHUNK_BYTES);
 
   private constructor(private readonly path: string, private readonly onData: () => void) {
@@ -58,13 +60,11 @@ export class OutputCapture {
     return new OutputCapture(join(dir, `output-${process.pid}-${++counter}.log`), onData);
   }
 
-  /** The loopscope side of the child's descriptor, once the child has its own. */
+  /** The loopscope side of the child's descriptor, once the child has its own. Once only. */
   closeWriter(): void {
-    try {
-      closeSync(this.writeFd);
-    } catch {
-      // already closed
-    }
+    if (!this.writerOpen) return;
+    this.writerOpen = false;
+    closeSync(this.writeFd);
   }
 
   lines(from: number, max: number): OutputLines {
@@ -95,11 +95,7 @@ export class OutputCapture {
     clearInterval(this.timer);
     this.buffer.end();
     this.closeWriter();
-    try {
-      closeSync(this.readFd);
-    } catch {
-      // already closed
-    }
+    closeSync(this.readFd);
     rmSync(this.path, { force: true });
     this.onData();
   }

@@ -9,7 +9,7 @@
 //   moving time axis every bar was remounted (and measured) at every redraw.
 // The three share a crosshair (one syncId, matched by time), read in the dark theme's tooltip.
 
-import { memo, useCallback, useMemo, useRef } from 'react';
+import { memo, useMemo, useRef, type MouseEvent } from 'react';
 import { Area, CartesianGrid, ComposedChart, Legend, Line, LineChart, ReferenceLine, XAxis, YAxis, Tooltip } from 'recharts';
 import type { TickItem } from 'recharts/types/util/types';
 import type { MouseHandlerDataParam } from 'recharts/types/synchronisation/types';
@@ -26,6 +26,8 @@ export const CHART_HEIGHT = 180;
 /** Pixels per drawn point: two look the same as one, and every point costs recharts objects at every redraw. */
 const POINT_PX = 2;
 const MARGIN = { top: 8, right: 12, bottom: 0, left: 0 };
+/** A value axis's width, px: the plot begins this far right of the margin. */
+const VALUE_AXIS_PX = 48;
 const AXIS = '#8a93a6';
 const SYNC_ID = 'session-charts';
 /** Time ticks at least this far apart. */
@@ -85,14 +87,15 @@ interface FrameProps {
   readonly testId: string;
   readonly bodyRef: React.RefObject<HTMLDivElement | null>;
   readonly domain: readonly [number, number];
+  readonly onClick?: (e: MouseEvent<HTMLDivElement>) => void;
   readonly children: React.ReactNode;
 }
 
-function Frame({ title, testId, bodyRef, domain, children }: FrameProps) {
+function Frame({ title, testId, bodyRef, domain, onClick, children }: FrameProps) {
   return (
     <section className="chart" data-testid={testId} data-t0={domain[0]} data-t1={domain[1]}>
       <h3>{title}</h3>
-      <div ref={bodyRef} className="chart-body">{children}</div>
+      <div ref={bodyRef} className="chart-body" onClick={onClick}>{children}</div>
     </section>
   );
 }
@@ -129,7 +132,7 @@ function useValueAxis(max: number, props: { readonly id?: string; readonly label
       {...(props.id ? { yAxisId: props.id } : {})}
       orientation={props.right ? 'right' : 'left'}
       stroke={AXIS}
-      width={props.label ? 56 : 48}
+      width={props.label ? 56 : VALUE_AXIS_PX}
       domain={[0, top]}
       ticks={ticks}
       interval={0}
@@ -161,15 +164,20 @@ export const LagChart = memo(function LagChart({ points, axis, thresholdMs, onPi
       {lagSeries}
     </>
   ), [thresholdMs, timeParts, yAxis]);
-  const pick = useRef(onPick);
-  pick.current = onPick;
-  const onClick = useCallback((state: MouseHandlerDataParam) => {
-    const t = Number(state.activeLabel);
-    if (Number.isFinite(t)) pick.current?.(t);
-  }, []);
   const chart = useMemo(() => width > 0 && (
-    <ComposedChart width={width} height={CHART_HEIGHT} margin={MARGIN} data={data} syncId={SYNC_ID} syncMethod={byTime} onClick={onClick} style={{ cursor: 'pointer' }}>{parts}</ComposedChart>
-  ), [width, data, parts, onClick]);
+    <ComposedChart width={width} height={CHART_HEIGHT} margin={MARGIN} data={data} syncId={SYNC_ID} syncMethod={byTime} style={{ cursor: 'pointer' }}>{parts}</ComposedChart>
+  ), [width, data, parts]);
+  // The time under the pointer, from where it is on the plot: not from the chart's hover
+  // state, which a click can outrun when the page is busy.
+  const shownDomain = useRef(domain);
+  shownDomain.current = domain;
+  const onClick = (e: MouseEvent<HTMLDivElement>): void => {
+    const left = e.currentTarget.getBoundingClientRect().left + MARGIN.left + VALUE_AXIS_PX;
+    const plot = width - MARGIN.left - VALUE_AXIS_PX - MARGIN.right;
+    const [t0, t1] = shownDomain.current;
+    const share = (e.clientX - left) / plot;
+    if (onPick && plot > 0 && share >= 0 && share <= 1) onPick(t0 + share * (t1 - t0));
+  };
   const title = (
     <>
       Loop lag (ms)
@@ -177,7 +185,7 @@ export const LagChart = memo(function LagChart({ points, axis, thresholdMs, onPi
       <span className="peak" data-testid="lag-peak" data-peak-ms={peak}>peak {formatMs(peak)}</span>
     </>
   );
-  return <Frame title={title} testId="lag-chart" bodyRef={ref} domain={domain}>{chart}</Frame>;
+  return <Frame title={title} testId="lag-chart" bodyRef={ref} domain={domain} onClick={onClick}>{chart}</Frame>;
 });
 
 export const LoadChart = memo(function LoadChart({ points, axis }: ChartProps) {

@@ -16,6 +16,8 @@ export interface Served {
   readonly url: string;
   /** Holds data/ (XDG_DATA_HOME) and config/ (XDG_CONFIG_HOME); removed by stop(). */
   readonly home: string;
+  /** What it wrote on stderr so far. */
+  stderr(): string;
   stop(): Promise<void>;
 }
 
@@ -43,6 +45,7 @@ export async function startServe(options: { args?: readonly string[]; env?: Read
     child,
     url,
     home,
+    stderr: () => stderr,
     stop: () =>
       new Promise<void>((done) => {
         if (child.exitCode !== null || child.signalCode !== null) return done();
