@@ -4,7 +4,7 @@
 // the file once read, so the disk it takes stays bounded; the program's writes land at the new
 // start (the file is appended to).
 
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, mkdtempSync, openSync, readdirSync, rmSync, statSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -35,5 +35,17 @@ describe('OutputCapture', () => {
     capture.finish();
     expect(capture.tail(2)).toEqual(['after the truncation', 'and a last line without newline']);
     expect(existsSync(file)).toBe(false);
+  });
+
+  it('closes its copy of the program\'s descriptor once: the number may belong to someone else by the time it finishes', () => {
+    const capture = OutputCapture.create(dir);
+    const fd = capture.writeFd;
+    capture.closeWriter();
+    // The lowest free number is taken next: the one just closed.
+    const other = openSync(__filename, 'r');
+    expect(other).toBe(fd);
+    capture.finish();
+    expect(fstatSync(other).isFile()).toBe(true);
+    closeSync(other);
   });
 });
