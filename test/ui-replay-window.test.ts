@@ -24,7 +24,7 @@ describe.skipIf(!existsSync(CHROMIUM))('recording and replay in the window', () 
   beforeAll(async () => {
     run = await openWindow();
     page = run.page;
-    const id = String(await callHost(run.served.url, 'launch', [[process.execPath, FIXTURE], {}, { env: { BLOCK_MS: '150' } }]));
+    const id = String(await callHost(run.served.url, 'launch', [[process.execPath, FIXTURE]]));
     pid = (await sessionViewOf(run.served.url, id)).pid;
     await showSession(page, 'ui-target.js');
   });

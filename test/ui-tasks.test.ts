@@ -31,7 +31,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the tasks pane', () => {
   afterAll(() => run?.close());
 
   const launch = async (pool: string): Promise<string> =>
-    String(await callHost(run.served.url, 'launch', [[process.execPath, FIXTURE, pool], { mode: 'tasks', blockThresholdMs: 500 }, { env: { POOL: pool } }]));
+    String(await callHost(run.served.url, 'launch', [[process.execPath, FIXTURE, pool], { mode: 'tasks', blockThresholdMs: 500 }]));
   const finding = (topic: string) => page.getByTestId('task-findings').locator(`li[data-topic="${topic}"]`);
 
   it('says the pool is saturated, with its wait p99 and what to do; the growing type with where it was made; fan-out; the slowest callback with where it was made', async () => {

@@ -30,7 +30,6 @@ describe.skipIf(!existsSync(CHROMIUM))('trace mode on an attached process', () =
     page = run.page;
     id = String(await callHost(run.served.url, 'attach', [target.pid, { mode: 'trace', blockThresholdMs: 10_000 }]));
     await showSession(page, 'window-trace.js');
-    await openPane(page, 'Trace');
   });
 
   afterEach(async (context) => {
@@ -55,6 +54,7 @@ describe.skipIf(!existsSync(CHROMIUM))('trace mode on an attached process', () =
   }
 
   it('names a callback by the function it called, and one whose resource came before tracing as such', async () => {
+    await openPane(page, 'Trace');
     await expect.poll(() => attr('data-slices'), { timeout: 15_000 }).toBeGreaterThan(20);
     await timeline().getByRole('button', { name: 'Follow live' }).click();
     const tips = await sweep((t) => t.some((x) => x.name === 'handleRequest') && t.some((x) => x.type === BEFORE_TRACE_TYPE));

@@ -181,7 +181,7 @@ export const LagChart = memo(function LagChart({ points, axis, thresholdMs, onPi
   const title = (
     <>
       Loop lag (ms)
-      <span className="chart-note" data-testid="lag-threshold"><span className="dash" /> block threshold {thresholdMs} ms</span>
+      <span className="chart-note" data-testid="lag-threshold" title="The block threshold: lag past it is a blocked loop"><span className="dash" /> threshold {thresholdMs} ms</span>
       <span className="peak" data-testid="lag-peak" data-peak-ms={peak}>peak {formatMs(peak)}</span>
     </>
   );

@@ -13,7 +13,7 @@ export const ARTIFACTS = resolve(__dirname, '../../test-artifacts');
 /** Shows the open session whose line on the Start screen holds `text`. */
 export async function showSession(page: Page, text: string): Promise<void> {
   await page.getByRole('listitem').filter({ hasText: text }).getByRole('button', { name: 'Show' }).click();
-  await page.getByTestId('overview').waitFor({ timeout: 15_000 });
+  await page.getByTestId('status').waitFor({ timeout: 15_000 });
 }
 
 /** Switches the session screen's tab panel to `name` (Blocks, Tasks, Trace, Console). */
