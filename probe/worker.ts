@@ -90,8 +90,15 @@ export function runWorker(data: WorkerData): void {
     gcTimer = setInterval(() => gcTracer?.flush(), GC_FLUSH_MS);
   }
 
+  // Frames sent before the connection is up (a blocked report, drop counts: a timer due in the
+  // same turn of this thread's loop runs before 'connect') wait for the hello, which must be
+  // first: loopscope refuses a probe whose first frame is anything else. A Unix socket (or a
+  // named pipe) connects or fails at once, so few can wait.
+  const beforeHello: [Uint8Array, (() => void) | undefined][] = [];
   const send = (bytes: Uint8Array, onFlushed?: () => void): void => {
-    if (socket && !socket.destroyed) socket.write(bytes, onFlushed ? () => onFlushed() : undefined);
+    if (!socket || socket.destroyed) return;
+    if (socket.connecting) beforeHello.push([bytes, onFlushed]);
+    else socket.write(bytes, onFlushed ? () => onFlushed() : undefined);
   };
 
   const capture = (done: (r: CaptureResult) => void): void => {
@@ -203,6 +210,7 @@ export function runWorker(data: WorkerData): void {
   socket = connect(data.socketPath);
   socket.on('connect', () => {
     send(encodeHello(data.hello));
+    for (const [frame, onFlushed] of beforeHello.splice(0)) send(frame, onFlushed);
     drain();
   });
   socket.on('data', (chunk: Buffer) => {

@@ -49,6 +49,8 @@ describe('UiBackend', () => {
 
   it('says why a launch fails', async () => {
     await expect(backend.launch(['no-such-command-xyz'])).rejects.toThrow(/command not found/);
-    await expect(backend.launch([process.execPath, '-e', 'process.exit(3)'])).rejects.toThrow(/exited/);
+    // Not Node: no probe ever comes. (A Node program that exits at once still has its probe say
+    // hello and goodbye, with its exit code.)
+    await expect(backend.launch(['/bin/sh', '-c', 'exit 3'])).rejects.toThrow(/exited \(code 3\) before its probe connected/);
   });
 });

@@ -23,7 +23,7 @@ import { formatAxisTime, timeTicks } from '../renderer/charts/time-axis';
 import { blockSeek, PAST_BLOCK_S } from '../renderer/replay/scrubber';
 import { keepPaused } from '../renderer/timeline/paused-view';
 import { parseLaunchSettings } from '../main/ui/ui-calls';
-import { startedAtMs, bootTimeOf } from '../main/attach/proc-parse';
+import { bootTimeOf, parseStat, startedAtMs } from '../main/attach/proc-parse';
 
 const tasks = (over: Partial<TasksSummary> = {}): TasksSummary => ({
   promisesTracked: false,
@@ -166,8 +166,8 @@ describe('loopscope\'s own processes', () => {
   it('and a process\'s start comes from /proc: ticks since boot', () => {
     expect(bootTimeOf('cpu  1 2 3\nbtime 1700000000\nprocesses 5\n')).toBe(1_700_000_000);
     const stat = `42 (node (odd) name) S ${Array.from({ length: 18 }, (_, i) => i + 4).join(' ')} 12345 0 0`;
-    expect(startedAtMs(stat, 1_700_000_000)).toBe(1_700_000_000_000 + 123_450);
-    expect(startedAtMs(stat, undefined)).toBeUndefined();
+    expect(startedAtMs(parseStat(stat), 1_700_000_000)).toBe(1_700_000_000_000 + 123_450);
+    expect(startedAtMs(parseStat(stat), undefined)).toBeUndefined();
   });
 });
 

@@ -57,6 +57,8 @@ interface LiveEntry {
   readonly output: OutputCapture | undefined;
   /** How a launched program ended, once it has. */
   exit: ExitView | null;
+  /** From attaching (see Attached.warnings). */
+  readonly warnings: readonly string[];
   recorder: SessionRecorder | undefined;
   /** totals.samples when subscribers last got this session's points. */
   sentSamples: number;
@@ -111,7 +113,9 @@ export class UiBackend implements UiApi {
     return all
       .filter((p) => !ours.has(p.pid) && !isLoopscopeCommand(p.command, p.cwd, OWN_ENTRIES))
       .sort((a, b) => a.pid - b.pid)
-      .map((p) => ({ pid: p.pid, command: p.command, nodeVersion: p.nodeVersion, attachable: p.attachable, reason: p.reason, cwd: p.cwd, startedAtMs: p.startedAtMs }));
+      .map((p) => ({
+        pid: p.pid, command: p.command, nodeVersion: p.nodeVersion, attachable: p.attachable, via: p.via, reason: p.reason, cwd: p.cwd, startedAtMs: p.startedAtMs,
+      }));
   }
 
   async attach(pid: number, config: Partial<ProbeConfig> = {}): Promise<string> {
@@ -119,7 +123,7 @@ export class UiBackend implements UiApi {
     if (pid === process.pid) throw new Error(`process ${pid} is this loopscope: it cannot attach to itself`);
     const full = { ...DEFAULT_CONFIG, ...config };
     const attached = await attachToProcess({ pid, server: this.server, config: full, probeFile: probePath(), timeoutMs: ATTACH_TIMEOUT_MS });
-    return this.add(attached.connection, 'attach', full, undefined);
+    return this.add(attached.connection, 'attach', full, undefined, attached.warnings);
   }
 
   async launch(command: readonly string[], config: Partial<ProbeConfig> = {}, settings: LaunchSettings = {}): Promise<string> {
@@ -164,7 +168,7 @@ export class UiBackend implements UiApi {
           reject(new Error(`"${file}" exited (${signal ?? `code ${code}`}) before its probe connected${lastLines(output)}`));
         });
       });
-      const id = this.add(connection, 'launch', full, child, output);
+      const id = this.add(connection, 'launch', full, child, [], output);
       entry = this.entries.get(id) as LiveEntry;
       void exited.then((exit) => {
         entry!.exit = exit;
@@ -329,9 +333,9 @@ export class UiBackend implements UiApi {
     return entry;
   }
 
-  private add(connection: ProbeConnection, how: LiveEntry['how'], config: ProbeConfig, child: ChildProcess | undefined, output?: OutputCapture): string {
+  private add(connection: ProbeConnection, how: LiveEntry['how'], config: ProbeConfig, child: ChildProcess | undefined, warnings: readonly string[], output?: OutputCapture): string {
     const id = `s${this.nextId++}`;
-    const entry: LiveEntry = { kind: 'live', id, session: new LiveSource(connection), how, config, child, output, exit: null, recorder: undefined, sentSamples: 0 };
+    const entry: LiveEntry = { kind: 'live', id, session: new LiveSource(connection), how, config, child, output, exit: null, warnings, recorder: undefined, sentSamples: 0 };
     this.entries.set(id, entry);
     entry.session.onChange(() => this.markDirty(entry));
     // A launched program is ours: it must not outlive its session's end.
@@ -377,11 +381,11 @@ export class UiBackend implements UiApi {
     if (!subscribing) e.sentSamples = state.totals.samples;
     const view = e.kind === 'live'
       ? sessionView(data, {
-        id: e.id, how: e.how, config: e.config, ended: e.session.isClosed, error: e.session.closeError,
+        id: e.id, how: e.how, config: e.config, ended: e.session.isClosed, error: e.session.closeError, warnings: e.warnings,
         recording: e.recorder?.progress ?? null, replay: null,
         output: e.output ? { total: e.output.total, dropped: e.output.dropped, bytes: e.output.bytes } : null, exit: e.exit,
       })
-      : sessionView(data, { id: e.id, how: 'replay', config: replayConfig(state), ended: true, error: undefined, recording: null, replay: e.session.view(), output: null, exit: null });
+      : sessionView(data, { id: e.id, how: 'replay', config: replayConfig(state), ended: true, error: undefined, warnings: [], recording: null, replay: e.session.view(), output: null, exit: null });
     return { kind: 'session', view, points: newPoints(data, count), revised: reset ? [] : revisedPoints(data, count), reset };
   }
 }

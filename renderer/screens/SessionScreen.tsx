@@ -55,7 +55,7 @@ export function SessionScreen({ api, data, onBack, onOpen }: Props) {
   const axis = useMemo(() => ({ startedAtMs: view.startedAtMs, clock }), [view.startedAtMs, clock]);
 
   const onFinding = useCallback((f: KeyFinding) => {
-    setPane(f.pane);
+    if (f.pane) setPane(f.pane);
     if (f.reportId !== undefined) setSelectedBlock(f.reportId);
   }, []);
   const blocked = view.blocked;
@@ -74,7 +74,10 @@ export function SessionScreen({ api, data, onBack, onOpen }: Props) {
     { id: 'trace', label: 'Trace' },
     { id: 'console', label: <>Console{view.exit && exitIsBad(view.exit) ? <span className="count bad">!</span> : null}</> },
   ];
-  const status = error ?? (view.status === 'ended'
+  // One line, in a place of its own: an action's error first, then what went wrong around the
+  // session (attach's warnings, also among the key findings), then how it ended.
+  const alert = error ?? view.warnings[0];
+  const status = alert ?? (view.status === 'ended'
     ? `The probe is gone${view.exit ? `: the program ${exitText(view.exit)}` : view.error ? `: ${view.error}` : ' (the process ended, or loopscope detached)'}. What was collected stays here until you close it.`
     : undefined);
 
@@ -82,7 +85,7 @@ export function SessionScreen({ api, data, onBack, onOpen }: Props) {
     <main className="session">
       <SessionHeader api={api} view={view} onBack={onBack} onOpen={onOpen} onError={onError} act={act} />
       {replay && <ReplayBar api={api} sessionId={view.id} replay={replay} onError={onError} />}
-      <p className={error ? 'status-line error' : 'status-line'} role={error ? 'alert' : 'status'} title={status}>{status}</p>
+      <p className={alert ? 'status-line error' : 'status-line'} role={alert ? 'alert' : 'status'} title={status} data-testid={alert === error ? undefined : 'session-warning'}>{status}</p>
       <Overview
         points={recent}
         axis={axis}

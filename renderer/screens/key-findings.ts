@@ -13,7 +13,8 @@ export interface KeyFinding {
   readonly id: string;
   readonly severity: FindingSeverity;
   readonly text: string;
-  readonly pane: PaneId;
+  /** The pane that tells more; none for what the session has no pane for. */
+  readonly pane?: PaneId;
   /** A blocked-loop report to select in the blocks pane. */
   readonly reportId?: number;
 }
@@ -23,7 +24,7 @@ const RANK: Readonly<Record<FindingSeverity, number>> = { problem: 0, warning: 1
 const GROUPS_NAMED = 2;
 
 export function keyFindings(view: SessionView, groups: readonly BlockGroup[], cwd: string): KeyFinding[] {
-  const out: KeyFinding[] = [];
+  const out: KeyFinding[] = view.warnings.map((w, i) => ({ id: `warning-${i}`, severity: 'problem', text: w }));
   if (view.dropped.frames > 0) {
     out.push({
       id: 'drops', severity: 'problem', pane: 'trace',
