@@ -18,11 +18,11 @@ function columns(w: NonNullable<SessionView['tasksWindow']>): readonly { key: Co
   const rate = `per second, over the latest ${(w.intervalS * 1000).toFixed(0)} ms`;
   return [
     { key: 'type', label: 'type', title: 'resource type' },
-    { key: 'created', label: `created (${over})`, title: `resources created ${over} of tasks mode` },
+    { key: 'created', label: `created (${over})`, title: `resources created ${over} of tasks data` },
     { key: 'createdPerS', label: 'created /s now', title: `resources created ${rate}` },
-    { key: 'destroyed', label: `destroyed (${over})`, title: `resources destroyed ${over} of tasks mode` },
+    { key: 'destroyed', label: `destroyed (${over})`, title: `resources destroyed ${over} of tasks data` },
     { key: 'alive', label: 'alive now', title: 'alive now, of those created since tasks mode came on (older ones are not counted)' },
-    { key: 'callbacks', label: `callbacks (${over})`, title: `callbacks run ${over} of tasks mode` },
+    { key: 'callbacks', label: `callbacks (${over})`, title: `callbacks run ${over} of tasks data` },
     { key: 'callbacksPerS', label: 'callbacks /s now', title: `callbacks ${rate}` },
     { key: 'callbackP50Ms', label: 'p50 ms', title: `callback duration, median ${over}` },
     { key: 'callbackP99Ms', label: 'p99 ms', title: `callback duration, 99th percentile ${over}` },

@@ -28,7 +28,7 @@ export const TasksPane = memo(function TasksPane({ api, view, cwd, onMode }: Pro
         )
         : (
           <>
-            <h3>What the async tasks say <span className="muted" data-testid="tasks-window">over {w?.spanS.toFixed(1)} s of {view.config.mode} mode</span></h3>
+            <h3>What the async tasks say <span className="muted" data-testid="tasks-window">over {w?.spanS.toFixed(1)} s of tasks data (tasks and trace modes)</span></h3>
             <FindingList api={api} findings={view.findings} cwd={cwd} />
             <h3>By resource type</h3>
             <TaskTable rows={view.tasks} window={w} />
