@@ -49,7 +49,9 @@ describe.skipIf(!existsSync(CHROMIUM))('the tasks pane', () => {
     // Among the slowest (on a loaded machine, others may be slow too): the 80 ms timer, with where it was made.
     const slow = finding('slowest').filter({ has: page.locator('.stack code', { hasText: 'scheduleSlowWork' }) });
     await expect.poll(() => slow.count(), { timeout: 10_000 }).toBe(1);
-    expect(await slow.textContent()).toMatch(/Slow callback.*Timeout callback, (8\d|9\d|[1-9]\d\d)(\.\d+)? ms/);
+    // At least its 80 ms; on a loaded machine, as long as the machine made it (1.4 s was seen).
+    const [, ms] = (await slow.textContent())!.match(/Slow callback.*Timeout callback, (\d+(?:\.\d+)?) ms/) ?? [];
+    expect(Number(ms)).toBeGreaterThanOrEqual(80);
     await page.screenshot({ path: `${ARTIFACTS}/window-tasks.png` });
   });
 
