@@ -52,7 +52,9 @@ describe.skipIf(!existsSync(CHROMIUM))('the session screen\'s layout', () => {
   it('groups the reports by where they blocked: two places, however many reports', async () => {
     const groups = page.getByTestId('block-groups').locator(':scope > li');
     const names = await groups.locator('code').allTextContents();
-    expect(names).toEqual(expect.arrayContaining(['spin ← parseBig', 'spin ← compressBig']));
+    // Each of the program's two places is one group, however many reports it has.
+    expect(names.filter((n) => n === 'spin ← parseBig')).toHaveLength(1);
+    expect(names.filter((n) => n === 'spin ← compressBig')).toHaveLength(1);
     // Read in one go, from one render: reports keep coming.
     const { counts, reports } = (await page.evaluate(`({
       counts: [...document.querySelectorAll('[data-testid="block-groups"] > li')].map((li) => Number(li.dataset.count)),
@@ -60,10 +62,9 @@ describe.skipIf(!existsSync(CHROMIUM))('the session screen\'s layout', () => {
     })`)) as { counts: number[]; reports: number };
     expect(counts.reduce((a, b) => a + b, 0)).toBe(reports);
     expect(reports).toBeGreaterThanOrEqual(14);
-    // spin() under parseBig() and under compressBig(): two places; a report caught elsewhere may add one.
-    expect(counts.length).toBeGreaterThanOrEqual(2);
-    expect(counts.length).toBeLessThanOrEqual(4);
-    expect(Math.max(...counts)).toBeGreaterThanOrEqual(8);
+    // Three blocks in four are in parseBig(): its group holds many. On a loaded machine other
+    // groups come too (a block caught in Node's timers, or without a stack: 5 places were seen).
+    expect(Number(await groups.filter({ has: page.locator('code', { hasText: /^spin ← parseBig$/ }) }).getAttribute('data-count'))).toBeGreaterThanOrEqual(5);
     await page.screenshot({ path: `${ARTIFACTS}/window-blocks.png` });
   });
 
