@@ -8,6 +8,7 @@
 // hold fewer values than there were callbacks, which is how a reader tells (trace mode times
 // everything).
 
+import { callbackField } from './callback-names';
 import { bucketOf, LOG_BUCKETS, toSparse } from './log-histogram';
 import { clipName, type TaskTypeStats } from './wire';
 
@@ -23,6 +24,8 @@ export class TaskType {
   readonly timer: boolean;
   /** process.nextTick's: its callbacks run after another callback in a turn, never first. */
   readonly tick: boolean;
+  /** Trace mode: where resources of this type keep the function they will call. */
+  readonly callbackField: string | undefined;
   created = 0;
   destroyed = 0;
   alive = 0;
@@ -36,6 +39,7 @@ export class TaskType {
     this.pool = POOL_TYPES.test(type);
     this.timer = type === 'Timeout';
     this.tick = type === 'TickObject';
+    this.callbackField = callbackField(type);
   }
 
   /** Whether the resource just created (counted in `created`) is timed. */
@@ -91,6 +95,14 @@ export class TaskTypes {
     this.byName.set(type, t.index);
     this.all.push(t);
     this.names.push(t.name);
+    return t;
+  }
+
+  /** The type of a resource just created, with it counted. */
+  created(type: string): TaskType {
+    const t = this.of(type);
+    t.created++;
+    t.alive++;
     return t;
   }
 

@@ -11,7 +11,7 @@ import { FanOut } from './fan-out';
 import { createProbeHook } from './promise-skipping';
 import { ABSENT, RAN, ResourceTable, STACKED, TIMED } from './resource-table';
 import { SlowCallbacks } from './slow-callbacks';
-import { TaskTypes } from './task-types';
+import { TaskTypes, type TaskType } from './task-types';
 import { ThreadPool } from './thread-pool';
 import { TimerLateness } from './timer-lateness';
 import { TraceColumns, type EventColumns } from './trace-columns';
@@ -23,7 +23,7 @@ export interface TasksOptions {
   /** The probe's own file, whose frames are cut from creation stacks. */
   readonly probeFile: string;
   /** Trace mode: a full batch of events, to be encoded and sent. */
-  readonly onBatch: (batch: EventColumns, count: number, typeNames: readonly string[]) => void;
+  readonly onBatch: (batch: EventColumns, count: number, typeNames: readonly string[], callbackNames: readonly string[]) => void;
 }
 
 export interface TasksCollector {
@@ -45,22 +45,36 @@ export function startTasks(options: TasksOptions): TasksCollector {
   const fanOut = new FanOut();
   const slow = new SlowCallbacks();
   const sites = new CreationSites(options.probeFile);
-  const columns = options.trace ? new TraceColumns((cols, count) => options.onBatch(cols, count, types.names)) : undefined;
+  const columns = options.trace ? new TraceColumns((cols, count, callbackNames) => options.onBatch(cols, count, types.names, callbackNames)) : undefined;
   let lastIntervalUs = nowUs();
 
-  const init = (asyncId: number, type: string, triggerAsyncId: number): void => {
+  /** Counts and remembers a resource just created; `t` is its creation time when `timed`. */
+  const created = (asyncId: number, c: TaskType, timed: boolean, t: number): void => {
+    table.add(asyncId, c.index, t, (timed ? TIMED : 0) | (sites.sample(asyncId, c.index, c.name) ? STACKED : 0));
+    if (c.pool) pool.submitted();
+    fanOut.created();
+  };
+
+  // Tasks mode: times a sample of each type's resources (task-types.ts), and looks at nothing else.
+  const init = (asyncId: number, type: string): void => {
     try {
       if (!promisesWanted && type === 'PROMISE') return;
-      const c = types.of(type);
-      c.created++;
-      c.alive++;
-      // Trace mode times everything: its events carry times.
-      const timed = columns !== undefined || c.timesThis();
-      const t = timed ? nowUs() : 0;
-      table.add(asyncId, c.index, t, (timed ? TIMED : 0) | (sites.sample(asyncId, c.index, c.name) ? STACKED : 0));
-      if (c.pool) pool.submitted();
-      fanOut.created();
-      if (columns) columns.emit(TaskEventKind.init, asyncId, triggerAsyncId, c.index, t);
+      const c = types.created(type);
+      const timed = c.timesThis();
+      created(asyncId, c, timed, timed ? nowUs() : 0);
+    } catch {
+      // Never throw into the target.
+    }
+  };
+
+  // Trace mode: times everything (its events carry times), and names the function a resource will call.
+  const traceInit = (trace: TraceColumns) => (asyncId: number, type: string, triggerAsyncId: number, resource: unknown): void => {
+    try {
+      if (!promisesWanted && type === 'PROMISE') return;
+      const c = types.created(type);
+      const t = nowUs();
+      created(asyncId, c, true, t);
+      trace.init(asyncId, triggerAsyncId, c.index, t, resource, c.callbackField);
     } catch {
       // Never throw into the target.
     }
@@ -146,7 +160,7 @@ export function startTasks(options: TasksOptions): TasksCollector {
     }
   };
 
-  const hook = createProbeHook({ init, before, after, destroy, ...(options.promises && columns ? { promiseResolve } : {}) }, options.promises);
+  const hook = createProbeHook({ init: columns ? traceInit(columns) : init, before, after, destroy, ...(options.promises && columns ? { promiseResolve } : {}) }, options.promises);
   hook.enable();
 
   return {

@@ -1,7 +1,8 @@
-// Trace mode's event buffer: every lifecycle event as one row of five columns (typed arrays:
+// Trace mode's event buffer: every lifecycle event as one row of six columns (typed arrays:
 // no object per event), handed on in batches when full and at each interval.
 
 import { performance } from 'node:perf_hooks';
+import { CallbackNames } from './callback-names';
 import { MAX_EVENTS_PER_BATCH, TaskEventKind } from './wire';
 
 /** Events per batch at most. */
@@ -14,10 +15,12 @@ export interface EventColumns {
   readonly timesUs: Float64Array;
   /** Index into the collector's own type list; the sender maps it to dictionary ids. */
   readonly typeIds: Uint16Array;
+  /** Init events: the number of their callback's name in `callbackNames` (0: none); the sender maps it too. */
+  readonly nameIds: Uint16Array;
 }
 
-/** A batch of `count` events; the columns are reused once this returns. */
-export type OnBatch = (batch: EventColumns, count: number) => void;
+/** A batch of `count` events, and the callback names numbered so far; the columns are reused once this returns. */
+export type OnBatch = (batch: EventColumns, count: number, callbackNames: readonly string[]) => void;
 
 /** Destroys in a row that share one clock read, at most (Node delivers them in batches). */
 const DESTROYS_PER_READ = 16;
@@ -29,7 +32,10 @@ export class TraceColumns {
     triggerIds: new Float64Array(BATCH_EVENTS),
     timesUs: new Float64Array(BATCH_EVENTS),
     typeIds: new Uint16Array(BATCH_EVENTS),
+    nameIds: new Uint16Array(BATCH_EVENTS),
   };
+  /** The names init events' `nameId` numbers. */
+  readonly callbackNames = new CallbackNames();
   private n = 0;
   // The loop's idle time: it grows when the loop has waited in poll, i.e. a new turn began.
   // One native call; eventLoopUtilization() would read the clock and make an object too.
@@ -51,6 +57,13 @@ export class TraceColumns {
     cols.timesUs[n] = t;
     this.n = n + 1;
     if (this.n === BATCH_EVENTS) this.flush();
+  }
+
+  /** An init event, naming the function its resource will call where `callbackField` says where that is kept. */
+  init(asyncId: number, triggerId: number, typeId: number, t: number, resource: unknown, callbackField: string | undefined): void {
+    // Only init rows fill the name column: the sender reads it for them alone.
+    this.cols.nameIds[this.n] = callbackField === undefined ? 0 : this.callbackNames.numberOf(resource, callbackField);
+    this.emit(TaskEventKind.init, asyncId, triggerId, typeId, t);
   }
 
   /**
@@ -80,6 +93,6 @@ export class TraceColumns {
     if (this.n === 0) return;
     const count = this.n;
     this.n = 0;
-    this.onBatch(this.cols, count);
+    this.onBatch(this.cols, count, this.callbackNames.names);
   }
 }
