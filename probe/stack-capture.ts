@@ -20,13 +20,15 @@ export interface InspectorLike {
   post(method: 'Runtime.evaluate', params: object, callback: (err: Error | null, result?: unknown) => void): void;
 }
 
-export type CaptureResult = { readonly stack: readonly StackFrame[] } | { readonly error: string };
+/** `atMs`: when it was read, on the main thread's performance.now() clock. */
+export type CaptureResult = { readonly stack: readonly StackFrame[]; readonly atMs?: number } | { readonly error: string };
 
-/** Cleans up what the evaluation returned; anything unexpected becomes an error, not a throw. */
+/** Cleans up what the evaluation returned ({ atMs, frames }); anything unexpected becomes an error, not a throw. */
 export function parseCapturedStack(value: unknown): CaptureResult {
-  if (!Array.isArray(value)) return { error: 'the inspector returned no stack' };
+  const o = value as { atMs?: unknown; frames?: unknown } | null | undefined;
+  if (typeof o !== 'object' || o === null || !Array.isArray(o.frames)) return { error: 'the inspector returned no stack' };
   const frames: StackFrame[] = [];
-  for (const raw of value) {
+  for (const raw of o.frames as unknown[]) {
     if (!Array.isArray(raw) || raw.length !== 4) continue;
     const [functionName, url, lineNumber, columnNumber] = raw as unknown[];
     if (typeof functionName !== 'string' || typeof url !== 'string') continue;
@@ -36,7 +38,7 @@ export function parseCapturedStack(value: unknown): CaptureResult {
     if (frames.length >= MAX_STACK_FRAMES) break;
   }
   if (frames.length === 0) return { error: 'the loop was free again before its stack could be taken' };
-  return { stack: frames };
+  return typeof o.atMs === 'number' && Number.isFinite(o.atMs) ? { stack: frames, atMs: o.atMs } : { stack: frames };
 }
 
 export function captureMainThreadStack(session: InspectorLike, callback: (result: CaptureResult) => void): void {

@@ -6,6 +6,7 @@
 // saturated server sharing its CPU is seen "blocked" a dozen times a second.
 
 import { findSourceMap } from 'node:module';
+import { performance } from 'node:perf_hooks';
 import { MAX_STACK_FRAMES } from './wire';
 
 /** Where the worker's evaluation finds the reader. */
@@ -13,6 +14,15 @@ export const STACK_READER_KEY = 'loopscope.readStack';
 
 /** One frame as the reader returns it: function name, url, 1-based line and column. */
 export type RawStackFrame = [string, string, number, number];
+
+/**
+ * What the reader returns: when it ran (performance.now(): the interrupt may be served after
+ * the block it was asked for has ended), and the frames.
+ */
+export interface RawStack {
+  readonly atMs: number;
+  readonly frames: RawStackFrame[];
+}
 
 interface CallSiteLike {
   getFunctionName(): string | null;
@@ -48,14 +58,15 @@ export function installStackReader(): () => void {
   };
 
   // Runs on top of the blocking code, in an interrupt: restores what it touches, never throws.
-  const readStack = (): RawStackFrame[] => {
+  const readStack = (): RawStack => ({ atMs: performance.now(), frames: readFrames() });
+  const readFrames = (): RawStackFrame[] => {
     const prepare = Error.prepareStackTrace;
     const limit = Error.stackTraceLimit;
     const holder: { stack?: unknown } = {};
     try {
       Error.stackTraceLimit = MAX_STACK_FRAMES + 1; // and the evaluation's own frame
       Error.prepareStackTrace = (_error, sites) => sites;
-      // Without this function's own frame: the stack starts at the evaluation's.
+      // Without the reader's own frames: the stack starts at the evaluation's.
       Error.captureStackTrace(holder, readStack);
       const sites = holder.stack as CallSiteLike[];
       return sites.map((s) => {

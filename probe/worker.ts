@@ -6,13 +6,19 @@ import { parentPort } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import { Session } from 'node:inspector';
 import { SharedViews, type SharedState } from './shared-state';
-import { Watchdog } from './watchdog';
+import { Watchdog, type BlockSamples } from './watchdog';
 import { captureMainThreadStack, type CaptureResult } from './stack-capture';
 import { GcEventParser, GcTracer } from './gc-trace';
-import { messageTypeName, type Hello, type ProbeConfig } from './wire';
+import { CpuSampler } from './cpu-sampler';
+import { ProfileTable, plainUrl } from './profile-table';
+import { blameBlock } from './block-blame';
+import { SourceLines } from './source-lines';
+import { MessageType, messageTypeName, type Hello, type ProbeConfig, type ProfileBatch, type ProfilerState } from './wire';
 import { FrameReader } from './wire-framing';
-import { encodeBlocked, encodeDrops, encodeGoodbye, encodeHello } from './wire-json';
+import { encodeBlocked, encodeDrops, encodeGoodbye, encodeHello, encodeProfilerState } from './wire-json';
+import { encodeProfileDictionary, encodeProfileSamples } from './wire-profile';
 import { decodeControl } from './wire-decoder';
+import { DEFAULT_SAMPLE_INTERVAL_MS } from './constants';
 import type { MainToWorker, WorkerToMain } from './threads';
 
 export interface WorkerData {
@@ -25,6 +31,12 @@ export interface WorkerData {
   readonly maxSocketBufferBytes: number;
   /** Set when the worker collects GC pauses from trace events (gc-trace.ts). */
   readonly gcTrace: { readonly mainTid: number; readonly offsetUs: number } | undefined;
+  /** The probe's own file: its frames in the CPU samples are the probe's work, not the target's. */
+  readonly probeFile: string;
+  /** process.hrtime (µs, the CPU profile's clock) minus the main thread's performance.now() in µs. */
+  readonly clockOffsetUs: number;
+  /** Why the CPU sampler cannot run in this process, if it cannot. */
+  readonly samplerUnavailable: string | undefined;
 }
 
 /**
@@ -32,7 +44,7 @@ export interface WorkerData {
  * which costs the target; a second keeps that under 0.1% while pauses arrive a second late.
  */
 const GC_FLUSH_MS = 1000;
-/** At exit, how long the worker waits for the last GC pauses (the main thread waits too). */
+/** At exit, how long the worker waits for the last GC pauses and CPU samples (the main thread waits too). */
 const GC_FINAL_MS = 100;
 
 /** How often the worker wakes in tasks and trace modes, and while an ended block waits for its stack. */
@@ -56,8 +68,11 @@ export function runWorker(data: WorkerData): void {
   let socket: Socket | undefined;
   let stopped = false;
   let exiting = false;
+  let helloSent = false;
   let lastDrops = '{}';
   let lastDropsChecked = 0;
+  /** Frames this thread had no room for (the main thread counts its own in shared memory). */
+  const ownDrops = new Map<number, number>();
   const post = (m: WorkerToMain): void => port.postMessage(m);
   const mainNowMs = (): number => performance.timeOrigin + performance.now() - data.mainTimeOrigin;
 
@@ -94,6 +109,60 @@ export function runWorker(data: WorkerData): void {
     if (socket && !socket.destroyed) socket.write(bytes, onFlushed ? () => onFlushed() : undefined);
   };
 
+  // The CPU sampler, on the same session as the stack capture (research §1).
+  const table = new ProfileTable({ file: data.probeFile }, data.clockOffsetUs);
+  const sourceLines = new SourceLines();
+  let profilerState: ProfilerState | undefined;
+  const sendProfilerState = (state: ProfilerState): void => {
+    profilerState = state;
+    if (helloSent) send(encodeProfilerState(state));
+  };
+  const sendProfile = (batch: ProfileBatch): void => {
+    // Samples refer to dictionary entries: both go, or neither (the entries then go with the next).
+    if (!helloSent || !socket || socket.destroyed || socket.writableLength > data.maxSocketBufferBytes) {
+      ownDrops.set(MessageType.ProfileSamples, (ownDrops.get(MessageType.ProfileSamples) ?? 0) + 1);
+      return;
+    }
+    const dictionary = table.unsent();
+    if (dictionary) send(encodeProfileDictionary(dictionary));
+    table.markSent();
+    send(encodeProfileSamples(batch));
+    wake(); // blocks may be waiting for these samples
+  };
+  const samplerInterval = (c: ProbeConfig): number => c.sampleIntervalMs ?? DEFAULT_SAMPLE_INTERVAL_MS;
+  const samplerWanted = (c: ProbeConfig): boolean => (c.profile ?? true) && session !== undefined && data.samplerUnavailable === undefined;
+  const makeSampler = (c: ProbeConfig): CpuSampler | undefined => {
+    if (!session) return undefined;
+    const sampler = new CpuSampler(session, table, samplerInterval(c), { harvested: sendProfile, state: sendProfilerState }, mainNowMs);
+    if (samplerWanted(c)) sampler.start();
+    else sendProfilerState({ state: 'off', intervalMs: samplerInterval(c), reason: data.samplerUnavailable ?? (session ? 'turned off (--no-profile)' : 'no inspector in this process') });
+    return sampler;
+  };
+  let sampler = makeSampler(config);
+
+  const samples: BlockSamples = {
+    get active() {
+      return sampler?.active ?? false;
+    },
+    get coveredUntilMs() {
+      return sampler?.coveredUntilMs ?? 0;
+    },
+    harvest: () => sampler?.harvest(),
+    blame: (startMs, endMs, interrupt) => {
+      const fromUs = startMs * 1000;
+      const toUs = endMs * 1000;
+      const { nodes } = table.samplesBetween(fromUs, toUs);
+      if (nodes.length === 0) return undefined;
+      return blameBlock(table, {
+        nodes,
+        lines: table.linesBetween(fromUs, toUs),
+        // As the samples name files: paths, not file:// URLs.
+        interrupt: interrupt?.map((f) => ({ ...f, url: plainUrl(f.url) })),
+        callLine: sourceLines.callLine,
+      });
+    },
+  };
+
   const capture = (done: (r: CaptureResult) => void): void => {
     if (!session) return done({ error: data.hello.stackUnavailable ?? 'no inspector in this process' });
     try {
@@ -108,6 +177,7 @@ export function runWorker(data: WorkerData): void {
     nowMs: mainNowMs,
     capture,
     emit: (report) => send(encodeBlocked(report)),
+    samples,
   });
 
   const sendDrops = (force: boolean): void => {
@@ -118,6 +188,7 @@ export function runWorker(data: WorkerData): void {
     const { byType, bytes } = views.drops();
     const frames: Record<string, number> = {};
     for (const [type, n] of byType) frames[messageTypeName(type)] = n;
+    for (const [type, n] of ownDrops) frames[messageTypeName(type)] = (frames[messageTypeName(type)] ?? 0) + n;
     // GC pauses the main thread had no room for are drops too, though they are not frames.
     if (views.gcPausesLost > 0) frames['gcPauses'] = views.gcPausesLost;
     const key = JSON.stringify(frames);
@@ -166,11 +237,12 @@ export function runWorker(data: WorkerData): void {
     else void views.waitForBeat(awaited, inMs).then(() => generation === wakeGeneration && !stopped && wake());
   };
 
-  const stop = (reason: string): void => {
-    if (stopped) return;
-    stopped = true;
-    clearTimeout(timer);
-    views.stopWaitingForBeats();
+  /**
+   * Every inspector session to the main thread ends: while one is connected, a process.exit()
+   * makes Node print "Waiting for the debugger to disconnect..." on the target's stderr.
+   */
+  const disconnect = (): void => {
+    sampler?.stop();
     clearInterval(gcTimer);
     gcTracer?.stop();
     try {
@@ -178,12 +250,24 @@ export function runWorker(data: WorkerData): void {
     } catch {
       // already gone
     }
+  };
+
+  // The main thread ends this thread after 'stopped': a worker that ends by itself right
+  // after its session disconnected can abort the process (research §1, teardown).
+  const stop = (reason: string): void => {
+    if (stopped) return;
+    stopped = true;
+    clearTimeout(timer);
+    views.stopWaitingForBeats();
+    disconnect();
     socket?.destroy();
     post({ type: 'stopped', reason });
   };
 
   port.on('message', (m: MainToWorker) => {
     if (m.type === 'goodbye') {
+      // The last GC pauses and samples are in: no session is needed any more.
+      disconnect();
       drain();
       sendDrops(true);
       send(encodeGoodbye(m.goodbye), () => views.markFlushed(views.writePosition));
@@ -192,8 +276,14 @@ export function runWorker(data: WorkerData): void {
       watchdog.tick();
       exiting = true;
       clearInterval(gcTimer);
-      if (gcTracer) gcTracer.finish(GC_FINAL_MS, () => views.markGcFinal());
-      else views.markGcFinal();
+      let waiting = 2;
+      const collected = (): void => {
+        if (--waiting === 0) views.markFinal();
+      };
+      if (gcTracer) gcTracer.finish(GC_FINAL_MS, collected);
+      else collected();
+      if (sampler) sampler.finish(GC_FINAL_MS, collected);
+      else collected();
     } else if (m.type === 'stop') {
       stop(m.reason);
     }
@@ -203,6 +293,8 @@ export function runWorker(data: WorkerData): void {
   socket = connect(data.socketPath);
   socket.on('connect', () => {
     send(encodeHello(data.hello));
+    helloSent = true;
+    if (profilerState) send(encodeProfilerState(profilerState));
     drain();
   });
   socket.on('data', (chunk: Buffer) => {
@@ -216,8 +308,14 @@ export function runWorker(data: WorkerData): void {
         } else if (control.type === 'reject') {
           stop(`refused by loopscope: ${control.reject.reason}`);
         } else {
+          const before = config;
           config = { ...config, ...control.config };
           watchdog.reconfigure(config.blockThresholdMs);
+          // The interval cannot change while the profiler runs: a new sampler starts it again.
+          if (samplerWanted(before) !== samplerWanted(config) || samplerInterval(before) !== samplerInterval(config)) {
+            sampler?.stop();
+            sampler = makeSampler(config);
+          }
           schedule();
           post({ type: 'configure', config });
         }

@@ -1,0 +1,60 @@
+// Blocked-loop reports grouped by where they blocked: the same code blocking fifty times
+// matters more than one long block. Part of the session's state (so the live views, the
+// summary, replay and every keyframe have them), pure, with bounded memory.
+
+import type { BlockedReport, StackFrame, StackSource } from '../../probe/wire';
+import { userFrames } from '../common/format';
+
+/** Frames that name a place: the innermost few of the user's own. */
+const SIGNATURE_FRAMES = 3;
+/** Groups kept; blocks of any further ones are only counted. */
+export const MAX_BLOCK_GROUPS = 1000;
+
+export interface BlockGroup {
+  readonly key: string;
+  /** The stack of the group's first block (they all share the signature's frames). */
+  readonly stack: readonly StackFrame[];
+  readonly stackSource: StackSource | null;
+  readonly count: number;
+  readonly totalUs: number;
+  readonly maxUs: number;
+  /** The longest block: selecting the group selects its time. */
+  readonly longestStartUs: number;
+  readonly lastStartUs: number;
+}
+
+/** Which group a stack belongs to: the innermost user frames, with their lines. */
+export function groupKey(stack: readonly StackFrame[]): string {
+  return userFrames(stack).slice(0, SIGNATURE_FRAMES).map((f) => `${f.functionName}@${f.url}:${f.lineNumber}:${f.columnNumber}`).join('|');
+}
+
+/** `groups` with one more block in them; `overflow` counts the blocks of groups past the bound. */
+export function addBlock(groups: readonly BlockGroup[], overflow: number, report: BlockedReport): { groups: readonly BlockGroup[]; overflow: number } {
+  const key = groupKey(report.stack);
+  const at = groups.findIndex((g) => g.key === key);
+  if (at === -1) {
+    if (groups.length >= MAX_BLOCK_GROUPS) return { groups, overflow: overflow + 1 };
+    return {
+      groups: [...groups, {
+        key, stack: report.stack, stackSource: report.stackSource ?? null, count: 1, totalUs: report.durationUs, maxUs: report.durationUs,
+        longestStartUs: report.startUs, lastStartUs: report.startUs,
+      }],
+      overflow,
+    };
+  }
+  const g = groups[at]!;
+  const longer = report.durationUs > g.maxUs;
+  const next: BlockGroup = {
+    ...g, count: g.count + 1, totalUs: g.totalUs + report.durationUs, maxUs: longer ? report.durationUs : g.maxUs,
+    longestStartUs: longer ? report.startUs : g.longestStartUs, lastStartUs: Math.max(g.lastStartUs, report.startUs),
+  };
+  return { groups: groups.map((x, i) => (i === at ? next : x)), overflow };
+}
+
+/** The groups of the ended blocks plus the blocks still ongoing, the most blocked time first. */
+export function groupsWithOngoing(groups: readonly BlockGroup[], blocked: readonly BlockedReport[]): BlockGroup[] {
+  let all = groups;
+  let overflow = 0;
+  for (const b of blocked) if (b.state === 'ongoing') ({ groups: all, overflow } = addBlock(all, overflow, b));
+  return [...all].sort((a, b) => b.totalUs - a.totalUs);
+}

@@ -1,0 +1,168 @@
+// A blocked report's stack from the CPU samples taken inside the block. Pure: samples and the
+// profile's tables in, a stack out.
+//
+// The samples make a tree (each sample is a stack). From its root, the report follows the
+// child that holds most of its parent's samples, as long as one holds two thirds of them: the
+// node it stops at is where the block's time went, and its path is the stack. A JSON.parse
+// stops at its caller (V8 gives the builtin no frame), a sort with a comparator at the
+// function that sorts (its samples are split between itself and the comparator), a Buffer
+// call at the native leaf under the caller. Sibling branches that hold a tenth of the samples
+// or more are the other things the block did.
+//
+// The line: V8 keeps lines for the leaf of each sample only (`positionTicks`, per node and
+// harvest). When the first user frame is where the path stops, its heaviest line is the line
+// of the blocking call. When it called further (into Node's code, a native), the line comes
+// from the watchdog's interrupt stack if that has the same function, else from the source
+// text (the only line of the function that calls the callee), else it is the function's own.
+
+import type { BlockSampleKinds, LineSource, ProfileFrame, StackFrame } from './wire';
+import { MAX_OTHER_STACKS, MAX_STACK_FRAMES } from './wire';
+
+export interface SampleTree {
+  frame(node: number): ProfileFrame;
+  /** 0 for a root. */
+  parent(node: number): number;
+}
+
+export interface BlameInput {
+  /** The stack node of each sample inside the block. */
+  readonly nodes: readonly number[];
+  /** The leaves' lines in the harvests that hold the block: node → line → samples. */
+  readonly lines: ReadonlyMap<number, ReadonlyMap<number, number>>;
+  /** The watchdog's interrupt stack, when it was taken inside the block. */
+  readonly interrupt: readonly StackFrame[] | undefined;
+  /** The line of `frame`'s function that calls `callee`, from its source, if exactly one does. */
+  readonly callLine?: (frame: ProfileFrame, callee: string) => number | undefined;
+}
+
+export interface Blame {
+  readonly stack: readonly StackFrame[];
+  /** Samples under the stack's innermost frame. */
+  readonly samples: number;
+  /** All the block's samples. */
+  readonly sampled: number;
+  readonly lineSource: LineSource;
+  readonly kinds: BlockSampleKinds;
+  readonly others: readonly { readonly stack: readonly StackFrame[]; readonly samples: number }[];
+}
+
+/** A child holding this share of its parent's samples is where the time went. */
+const DOMINANT = 2 / 3;
+/** A branch holding this share of the block's samples is another thing the block did. */
+const OTHER = 0.1;
+
+export function isUserFrame(f: ProfileFrame): boolean {
+  return f.kind === 'code' && f.url !== '' && !f.url.startsWith('node:') && !f.url.startsWith('internal/');
+}
+
+/** The block's stack, or undefined when none of its samples ran JavaScript. */
+export function blameBlock(tree: SampleTree, input: BlameInput): Blame | undefined {
+  const kinds = { gc: 0, idle: 0, program: 0, probe: 0 };
+  const total = new Map<number, number>();
+  const children = new Map<number, Set<number>>();
+  let js = 0;
+  for (const leaf of input.nodes) {
+    const kind = sampleKind(tree, leaf);
+    if (kind !== 'code') {
+      if (kind === 'root') kinds.program++;
+      else kinds[kind]++;
+      continue;
+    }
+    js++;
+    for (let n = leaf, child = 0; n !== 0; child = n, n = tree.parent(n)) {
+      total.set(n, (total.get(n) ?? 0) + 1);
+      if (child !== 0) addChild(children, n, child);
+      if (tree.parent(n) === 0) addChild(children, 0, n);
+    }
+  }
+  if (js === 0) return undefined;
+  total.set(0, js);
+  const branches: number[] = [];
+  const best = descend(0, total, children, js, branches);
+  const { stack, lineSource } = stackOf(tree, best, input);
+  const others = branches
+    .sort((a, b) => total.get(b)! - total.get(a)!)
+    .slice(0, MAX_OTHER_STACKS)
+    .map((b) => {
+      const node = descend(b, total, children, js, []);
+      return { stack: stackOf(tree, node, input).stack, samples: total.get(node)! };
+    });
+  return { stack, samples: total.get(best)!, sampled: input.nodes.length, lineSource, kinds, others };
+}
+
+function addChild(children: Map<number, Set<number>>, parent: number, child: number): void {
+  let set = children.get(parent);
+  if (!set) children.set(parent, (set = new Set()));
+  set.add(child);
+}
+
+/** What a sample was: JavaScript, or GC, idle, V8's own (program), or the probe's own work. */
+function sampleKind(tree: SampleTree, leaf: number): ProfileFrame['kind'] {
+  const kind = tree.frame(leaf).kind;
+  if (kind !== 'code') return kind;
+  for (let n = tree.parent(leaf); n !== 0; n = tree.parent(n)) if (tree.frame(n).kind === 'probe') return 'probe';
+  return 'code';
+}
+
+/**
+ * From `node`, down the child holding two thirds of its parent's samples while there is one
+ * (from the root, down the heaviest child in any case: a block has a stack if it ran code).
+ * The heavier siblings left behind on the way go into `branches`.
+ */
+function descend(from: number, total: ReadonlyMap<number, number>, children: ReadonlyMap<number, ReadonlySet<number>>, js: number, branches: number[]): number {
+  let node = from;
+  for (;;) {
+    const kids = [...(children.get(node) ?? [])].sort((a, b) => total.get(b)! - total.get(a)!);
+    const heaviest = kids[0];
+    if (heaviest === undefined) return node;
+    const dominant = total.get(heaviest)! >= DOMINANT * total.get(node)!;
+    if (!dominant && node !== 0) return node;
+    for (const k of kids.slice(1)) if (total.get(k)! >= OTHER * js) branches.push(k);
+    node = heaviest;
+  }
+}
+
+function sameFunction(a: StackFrame, f: ProfileFrame): boolean {
+  return a.functionName === f.functionName && a.url === f.url;
+}
+
+/** The path from `node` to its root, innermost first, with the best lines known for it. */
+function stackOf(tree: SampleTree, node: number, input: BlameInput): { stack: StackFrame[]; lineSource: LineSource } {
+  const path: number[] = [];
+  for (let n = node; n !== 0 && path.length < MAX_STACK_FRAMES; n = tree.parent(n)) if (tree.frame(n).kind !== 'root') path.push(n);
+  const user = path.findIndex((n) => isUserFrame(tree.frame(n)));
+  let lineSource: LineSource = 'function';
+  // The callers' call lines come from the interrupt stack when it was taken inside the same
+  // call: it holds the first user frame too. From there outwards, frame by frame.
+  const interrupt = input.interrupt ?? [];
+  const inCall = user === -1 ? -1 : interrupt.findIndex((a) => sameFunction(a, tree.frame(path[user]!)));
+  const stack = path.map((n, i): StackFrame => {
+    const f = tree.frame(n);
+    const own = { functionName: f.functionName, url: f.url, lineNumber: f.lineNumber, columnNumber: f.columnNumber };
+    if (i === user) {
+      const found = userLine(tree, path, i, input);
+      lineSource = found.source;
+      return { ...own, lineNumber: found.line, columnNumber: found.column };
+    }
+    const matched = inCall !== -1 && i > user ? interrupt[inCall + (i - user)] : undefined;
+    return matched && sameFunction(matched, f) ? { ...own, lineNumber: matched.lineNumber, columnNumber: matched.columnNumber } : own;
+  });
+  return { stack, lineSource };
+}
+
+function userLine(tree: SampleTree, path: readonly number[], i: number, input: BlameInput): { line: number; column: number; source: LineSource } {
+  const node = path[i]!;
+  const f = tree.frame(node);
+  // Where the path stops at the user frame, its own samples' lines are the blocking call's.
+  const lines = i === 0 ? input.lines.get(node) : undefined;
+  if (lines && lines.size > 0) {
+    const [line] = [...lines].sort((a, b) => b[1] - a[1])[0]!;
+    return { line, column: 0, source: 'samples' };
+  }
+  const matched = (input.interrupt ?? []).find((a) => sameFunction(a, f));
+  if (matched) return { line: matched.lineNumber, column: matched.columnNumber, source: 'interrupt' };
+  const callee = i > 0 ? tree.frame(path[i - 1]!).functionName : '';
+  const line = callee ? input.callLine?.(f, callee) : undefined;
+  if (line !== undefined) return { line, column: 0, source: 'source' };
+  return { line: f.lineNumber, column: f.columnNumber, source: 'function' };
+}
