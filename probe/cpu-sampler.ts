@@ -21,7 +21,7 @@
 //   does not start the sampler at all then (profile-control.ts).
 
 import { PROFILE_CONTROL_KEY, ProfileOp, type ProfileCallResult, type ProfileOpId } from './profile-control';
-import type { ProfileTable, V8Profile } from './profile-table';
+import { HARVEST_SCRIPT, type ProfileTable, type V8Profile } from './profile-table';
 import type { ProfileBatch, ProfilerState } from './wire';
 
 export interface InspectorSession {
@@ -46,10 +46,9 @@ const RESUME_AFTER_MS = [30_000, 60_000, 120_000, 300_000, 600_000];
 /** The profiler is restarted to drop a profile of the target's in our session at most this often, ms. */
 const RESTART_GAP_MS = 60_000;
 const TITLE = 'loopscope-probe-';
-const SOURCE_URL = 'loopscope-probe-profile';
 
 const expression = (op: ProfileOpId, title: string): string =>
-  `globalThis[Symbol.for(${JSON.stringify(PROFILE_CONTROL_KEY)})]?.(${op}, ${JSON.stringify(title)})\n//# sourceURL=${SOURCE_URL}`;
+  `globalThis[Symbol.for(${JSON.stringify(PROFILE_CONTROL_KEY)})]?.(${op}, ${JSON.stringify(title)})\n//# sourceURL=${HARVEST_SCRIPT}`;
 
 interface ConsoleProfileParams {
   readonly id?: string;

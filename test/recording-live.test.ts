@@ -75,8 +75,8 @@ describe('recording a real run', () => {
     expect(r.summary.exitCode).toBe(3);
     // Grouped by stack: every block, the most blocked time in blockFor (a stack taken at
     // another moment of the same block may differ, on a loaded machine).
-    expect(r.stacks.reduce((n, g) => n + g.count, 0)).toBe(live.blockedCount);
-    expect(r.stacks[0]!.stack.some((f) => f.functionName === 'blockFor' && f.lineNumber === 14)).toBe(true);
+    expect(r.summary.blockedGroups.reduce((n, g) => n + g.count, 0)).toBe(live.blockedCount);
+    expect(r.summary.blockedGroups[0]!.stack.some((f) => f.functionName === 'blockFor' && f.lineNumber === 14)).toBe(true);
     expect(r.worst!.lagMaxUs).toBeGreaterThan(70_000);
     reader.close();
   });

@@ -4,18 +4,15 @@
 
 import { summarize, type Summary } from './summary';
 import { RecordingPlayer } from '../replay/recording-player';
-import { groupsWithOngoing, type BlockGroup } from '../session/blocked-groups';
 import { WHOLE_RECORDING_SAMPLES } from '../session/profile-model';
 import type { RecordingReader } from '../recording/recording-reader';
 import { WorstStretchFinder, type WorstStretch } from './worst-stretch';
 
-const STACK_GROUPS_LISTED = 5;
 
 export interface RecordingSummary {
   /** Exactly what `run --json` prints for the session. */
   readonly summary: Summary;
   readonly worst: WorstStretch | undefined;
-  readonly stacks: readonly BlockGroup[];
   /** The target's working folder, to show paths in stacks relative to it. */
   readonly cwd: string;
   readonly file: {
@@ -54,7 +51,6 @@ export function summarizeRecording(reader: RecordingReader): RecordingSummary {
       warnings,
     }),
     worst: worst.result(),
-    stacks: groupsWithOngoing(state.blockGroups, state.blocked).slice(0, STACK_GROUPS_LISTED),
     cwd: state.hello?.cwd ?? '',
     file: { path: reader.path, bytes: reader.size, frames: info.frames, complete: reader.complete, startedAt: new Date(reader.header.startedAtMs).toISOString() },
   };
