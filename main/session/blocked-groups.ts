@@ -51,10 +51,18 @@ export function addBlock(groups: readonly BlockGroup[], overflow: number, report
   return { groups: groups.map((x, i) => (i === at ? next : x)), overflow };
 }
 
-/** The groups of the ended blocks plus the blocks still ongoing, the most blocked time first. */
-export function groupsWithOngoing(groups: readonly BlockGroup[], blocked: readonly BlockedReport[]): BlockGroup[] {
+/**
+ * The groups of the ended blocks plus the blocks still ongoing, the most blocked time first.
+ * `ongoing: 'sampled'` (the live views) leaves out an ongoing block whose stack is not from
+ * its samples yet: an interrupt served while it lasts may already show what runs after it
+ * (a native call returns before the interrupt is served), and would make a group of its own
+ * until the block ends and its samples come.
+ */
+export function groupsWithOngoing(groups: readonly BlockGroup[], blocked: readonly BlockedReport[], ongoing: 'all' | 'sampled' = 'all'): BlockGroup[] {
   let all = groups;
   let overflow = 0;
-  for (const b of blocked) if (b.state === 'ongoing') ({ groups: all, overflow } = addBlock(all, overflow, b));
+  for (const b of blocked) {
+    if (b.state === 'ongoing' && (ongoing === 'all' || b.stackSource === 'samples')) ({ groups: all, overflow } = addBlock(all, overflow, b));
+  }
   return [...all].sort((a, b) => b.totalUs - a.totalUs);
 }

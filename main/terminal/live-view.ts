@@ -139,8 +139,10 @@ export function renderLiveView(data: SessionData, ctx: LiveViewContext): string[
   const cpu = cpuLine(data, cwd);
   if (cpu) lines.push(cpu);
 
-  const groups = groupsWithOngoing(state.blockGroups, state.blocked);
-  lines.push(` blocked  ${state.totals.blockedCount === 0 ? 'none' : `${state.totals.blockedCount} in ${groups.length} place${groups.length === 1 ? '' : 's'} (most blocked time first)`}`);
+  const groups = groupsWithOngoing(state.blockGroups, state.blocked, 'sampled');
+  const now = state.blocked.find((b) => b.state === 'ongoing');
+  const blockedNow = now ? ` · blocked now for ${formatMs(now.durationUs / 1000)}` : '';
+  lines.push(` blocked  ${state.totals.blockedCount === 0 ? 'none' : `${state.totals.blockedCount} in ${groups.length} place${groups.length === 1 ? '' : 's'} (most blocked time first)`}${blockedNow}`);
   const ongoing = new Set(state.blocked.filter((b) => b.state === 'ongoing').map((b) => groupKey(b.stack)));
   for (const g of groups.slice(0, GROUPS_SHOWN)) {
     const frames = userFrames(g.stack).slice(0, 2).map((f) => formatFrame(f, cwd)).join(' ← ');

@@ -12,6 +12,9 @@ import { BlockedList } from './BlockedList';
 import { RecordButton } from './RecordButton';
 import { TaskTable } from './TaskTable';
 import { TracePanel } from '../timeline/TracePanel';
+import { BlockGroups } from '../blocks/BlockGroups';
+import { ProfilePanel } from '../profile/ProfilePanel';
+import type { TimeRange } from '../profile/time-range';
 
 /** The charts show the most recent stretch of the session. */
 const WINDOW_S = 120;
@@ -42,6 +45,10 @@ export function SessionScreen({ api, data, onBack, onOpen }: Props) {
   const live = view.status === 'live';
   const replay = view.replay;
   const onError = useCallback((message: string) => setError(message), []);
+  // The profile's range: a group's longest block, a stretch dragged over, or the latest (null).
+  const [range, setRange] = useState<{ range: TimeRange; group?: string } | null>(null);
+  const selectGroup = useCallback((group: string, r: TimeRange) => setRange({ range: r, group }), []);
+  const pickRange = useCallback((r: TimeRange | null) => setRange(r && { range: r }), []);
 
   return (
     <main className="session">
@@ -88,6 +95,8 @@ export function SessionScreen({ api, data, onBack, onOpen }: Props) {
             </section>
           </div>
         )}
+      <BlockGroups api={api} groups={view.blockGroups} ongoing={view.blocked.find((b) => b.ongoing)} count={view.blockedCount} thresholdMs={view.config.blockThresholdMs} selected={range?.group} onSelect={selectGroup} />
+      <ProfilePanel key={view.id} api={api} sessionId={view.id} range={range?.range ?? null} onRange={pickRange} />
       <BlockedList api={api} blocked={view.blocked} count={view.blockedCount} thresholdMs={view.config.blockThresholdMs} />
       {view.config.mode !== 'metrics' && <TaskTable rows={view.tasks} />}
       {view.config.mode === 'trace' && <TracePanel key={view.id} api={api} sessionId={view.id} />}
