@@ -44,6 +44,8 @@ export interface WorkerData {
  * which costs the target; a second keeps that under 0.1% while pauses arrive a second late.
  */
 const GC_FLUSH_MS = 1000;
+/** Frames held until the connection is made and the hello sent; more are dropped and counted. */
+const MAX_EARLY_FRAMES = 64;
 /** At exit, how long the worker waits for the last GC pauses and CPU samples (the main thread waits too). */
 const GC_FINAL_MS = 100;
 
@@ -105,7 +107,15 @@ export function runWorker(data: WorkerData): void {
     gcTimer = setInterval(() => gcTracer?.flush(), GC_FLUSH_MS);
   }
 
+  // The hello goes first: what comes before the connection is made waits for it (a block at
+  // the target's start is seen before the socket connects), up to a few frames.
+  const early: Uint8Array[] = [];
   const send = (bytes: Uint8Array, onFlushed?: () => void): void => {
+    if (!helloSent) {
+      if (early.length < MAX_EARLY_FRAMES) early.push(bytes);
+      else ownDrops.set(bytes[5]!, (ownDrops.get(bytes[5]!) ?? 0) + 1);
+      return;
+    }
     if (socket && !socket.destroyed) socket.write(bytes, onFlushed ? () => onFlushed() : undefined);
   };
 
@@ -292,8 +302,9 @@ export function runWorker(data: WorkerData): void {
   const reader = new FrameReader(64 * 1024);
   socket = connect(data.socketPath);
   socket.on('connect', () => {
-    send(encodeHello(data.hello));
     helloSent = true;
+    send(encodeHello(data.hello));
+    for (const frame of early.splice(0)) send(frame);
     if (profilerState) send(encodeProfilerState(profilerState));
     drain();
   });

@@ -14,6 +14,11 @@ export interface ProfileTopEntry {
   readonly lineNumber: number;
   readonly selfMs: number;
   readonly totalMs: number;
+  /**
+   * The program's own functions: their self time plus that of the Node and native code they
+   * called (the samples whose innermost frame of the program's code is this function).
+   */
+  readonly ownMs?: number;
   /** own: the program's code; node: Node's; native: built-ins without a file. */
   readonly kind: 'own' | 'node' | 'native';
 }
@@ -21,7 +26,7 @@ export interface ProfileTopEntry {
 export interface ProfileSummary {
   readonly sampleIntervalMs: number;
   readonly samples: number;
-  /** The program's own functions first, then Node's and the natives, each by self time. */
+  /** The program's own functions first (by ownMs), then Node's and the natives (by self time). */
   readonly top: readonly ProfileTopEntry[];
   readonly codeMs: number;
   readonly idleMs: number;
@@ -48,13 +53,15 @@ export function summarizeProfile(model: ProfileModel, profiler: ProfilerState | 
     const kind = frameKind(f.frame);
     return {
       functionName: f.frame.functionName || '(anonymous)', url: f.frame.url, lineNumber: hottestLine(f),
-      selfMs: ms(f.self), totalMs: ms(f.total), kind: kind === 'own' ? 'own' : kind === 'node' ? 'node' : 'native',
+      selfMs: ms(f.self), totalMs: ms(f.total), ...(kind === 'own' ? { ownMs: ms(f.own) } : {}),
+      kind: kind === 'own' ? 'own' : kind === 'node' ? 'node' : 'native',
     };
   };
   const entries = stats.functions.map(entry);
-  // The program's own functions by self time, then by total (a function whose time goes into a
-  // native it calls, such as a Buffer's toString, has little self time of its own).
-  const own = entries.filter((e) => e.kind === 'own' && e.totalMs > 0).sort((a, b) => b.selfMs - a.selfMs || b.totalMs - a.totalMs);
+  // The program's own functions by the time spent in them and in what they called outside the
+  // program (a function whose time goes into a native, such as a Buffer's toString, has little
+  // self time of its own).
+  const own = entries.filter((e) => e.kind === 'own' && (e.ownMs ?? 0) > 0).sort((a, b) => (b.ownMs ?? 0) - (a.ownMs ?? 0) || b.selfMs - a.selfMs);
   return {
     sampleIntervalMs: intervalMs,
     samples: stats.samples,

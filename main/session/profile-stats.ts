@@ -15,6 +15,12 @@ export interface FunctionStats {
   readonly self: number;
   /** Samples with this function anywhere on the stack (once each, recursion or not). */
   readonly total: number;
+  /**
+   * The program's own functions: samples whose innermost frame of the program's own code is
+   * this one, so its self time plus that of the Node and native code it called (a Buffer's
+   * toString, structuredClone): where the program spent its time, by its own code.
+   */
+  readonly own: number;
   /** The self samples by line (1-based), as V8 gives lines: for leaves, per harvest. */
   readonly lines: ReadonlyMap<number, number>;
 }
@@ -79,11 +85,11 @@ export function rangeStats(tree: ProfileTree, range: ProfileRange): RangeStats {
       lines.set(node, byLine);
     }
   }
-  const functions = new Map<string, { frame: ProfileFrame; self: number; total: number; lines: Map<number, number> }>();
+  const functions = new Map<string, { frame: ProfileFrame; self: number; total: number; own: number; lines: Map<number, number> }>();
   const fn = (f: ProfileFrame) => {
     const key = functionKey(f);
     let s = functions.get(key);
-    if (!s) functions.set(key, (s = { frame: f, self: 0, total: 0, lines: new Map() }));
+    if (!s) functions.set(key, (s = { frame: f, self: 0, total: 0, own: 0, lines: new Map() }));
     return s;
   };
   for (const [leaf, count] of self) {
@@ -97,9 +103,14 @@ export function rangeStats(tree: ProfileTree, range: ProfileRange): RangeStats {
     const leafLines = leafFrame.url === '' ? undefined : lines.get(leaf);
     for (const [line, n] of splitByLine(count, leafLines, leafFrame.lineNumber)) own.lines.set(line, (own.lines.get(line) ?? 0) + n);
     const seen = new Set<string>();
+    let ownFound = false;
     for (let n = leaf; n !== 0; n = tree.parent(n)) {
       const f = tree.frame(n);
       if (f.kind !== 'code') continue;
+      if (!ownFound && isUserCode(f)) {
+        ownFound = true;
+        fn(f).own += count;
+      }
       const key = functionKey(f);
       if (seen.has(key)) continue;
       seen.add(key);
