@@ -3,11 +3,11 @@
 //
 // The samples make a tree (each sample is a stack). From its root, the report follows the
 // child that holds most of its parent's samples, as long as one holds two thirds of them: the
-// node it stops at is where the block's time went, and its path is the stack. A JSON.parse
+// node it stops at is where the block's samples agree, and its path is the stack. A JSON.parse
 // stops at its caller (V8 gives the builtin no frame), a sort with a comparator at the
 // function that sorts (its samples are split between itself and the comparator), a Buffer
-// call at the native leaf under the caller. Sibling branches that hold a tenth of the samples
-// or more are the other things the block did.
+// call at the native leaf under the caller. The branches that hold a tenth of the samples or
+// more, below where it stopped or beside the path, are the other things the block did.
 //
 // The line: V8 keeps lines for the leaf of each sample only (`positionTicks`, per node and
 // harvest). When the first user frame is where the path stops, its heaviest line is the line
@@ -116,8 +116,9 @@ function descend(from: number, total: ReadonlyMap<number, number>, children: Rea
     const heaviest = kids[0];
     if (heaviest === undefined) return node;
     const dominant = total.get(heaviest)! >= DOMINANT * total.get(node)!;
+    const others = dominant || node === 0 ? kids.slice(1) : kids;
+    for (const k of others) if (total.get(k)! >= OTHER * js) branches.push(k);
     if (!dominant && node !== 0) return node;
-    for (const k of kids.slice(1)) if (total.get(k)! >= OTHER * js) branches.push(k);
     node = heaviest;
   }
 }
