@@ -33,6 +33,8 @@ export interface BlameInput {
   readonly interrupt: readonly StackFrame[] | undefined;
   /** The line of `frame`'s function that calls `callee`, from its source, if exactly one does. */
   readonly callLine?: (frame: ProfileFrame, callee: string) => number | undefined;
+  /** The first and last line of `frame`'s function, from its source, when it can be read. */
+  readonly body?: (frame: ProfileFrame) => { readonly from: number; readonly to: number } | undefined;
 }
 
 export interface Blame {
@@ -77,15 +79,17 @@ export function blameBlock(tree: SampleTree, input: BlameInput): Blame | undefin
   }
   if (js === 0) return undefined;
   total.set(0, js);
+  const seen = new Set<string>();
+  for (const n of total.keys()) if (n !== 0) seen.add(functionKey(tree.frame(n)));
   const branches: number[] = [];
   const best = descend(0, total, children, js, branches);
-  const { stack, lineSource } = stackOf(tree, best, input);
+  const { stack, lineSource } = stackOf(tree, best, input, seen);
   const others = branches
     .sort((a, b) => total.get(b)! - total.get(a)!)
     .slice(0, MAX_OTHER_STACKS)
     .map((b) => {
       const node = descend(b, total, children, js, []);
-      return { stack: stackOf(tree, node, input).stack, samples: total.get(node)! };
+      return { stack: stackOf(tree, node, input, seen).stack, samples: total.get(node)! };
     });
   return { stack, samples: total.get(best)!, sampled: input.nodes.length, lineSource, kinds, others };
 }
@@ -127,8 +131,11 @@ function sameFunction(a: StackFrame, f: ProfileFrame): boolean {
   return a.functionName === f.functionName && a.url === f.url;
 }
 
+const functionKey = (f: { readonly functionName: string; readonly url: string }): string => `${f.functionName}@${f.url}`;
+
 /** The path from `node` to its root, innermost first, with the best lines known for it. */
-function stackOf(tree: SampleTree, node: number, input: BlameInput): { stack: StackFrame[]; lineSource: LineSource } {
+/** `seen`: the functions in any of the block's samples. */
+function stackOf(tree: SampleTree, node: number, input: BlameInput, seen: ReadonlySet<string>): { stack: StackFrame[]; lineSource: LineSource } {
   const path: number[] = [];
   for (let n = node; n !== 0 && path.length < MAX_STACK_FRAMES; n = tree.parent(n)) if (tree.frame(n).kind !== 'root') path.push(n);
   const user = path.findIndex((n) => isUserFrame(tree.frame(n)));
@@ -148,16 +155,29 @@ function stackOf(tree: SampleTree, node: number, input: BlameInput): { stack: St
     const matched = inCall !== -1 && i > user ? interrupt[inCall + (i - user)] : undefined;
     return matched && sameFunction(matched, f) ? { ...own, lineNumber: matched.lineNumber, columnNumber: matched.columnNumber } : own;
   });
+  // V8's samples show no function that was inlined into its caller: the interrupt, taken in the
+  // same call, has the program's own frames above the first user frame that no sample shows
+  // (not a sort's comparator, which the samples show in a node of its own).
+  const above = inCall > 0 ? interrupt.slice(0, inCall).filter(isUserStackFrame) : [];
+  if (above.length > 0 && above.every((a) => !seen.has(functionKey(a)))) {
+    return { stack: [...stack.slice(0, user), ...above, ...stack.slice(user)].slice(0, MAX_STACK_FRAMES), lineSource: 'interrupt' };
+  }
   return { stack, lineSource };
+}
+
+function isUserStackFrame(f: StackFrame): boolean {
+  return f.url !== '' && !f.url.startsWith('node:') && !f.url.startsWith('internal/') && !f.url.startsWith('loopscope-probe');
 }
 
 function userLine(tree: SampleTree, path: readonly number[], i: number, input: BlameInput): { line: number; column: number; source: LineSource } {
   const node = path[i]!;
   const f = tree.frame(node);
-  // Where the path stops at the user frame, its own samples' lines are the blocking call's.
-  const lines = i === 0 ? input.lines.get(node) : undefined;
-  if (lines && lines.size > 0) {
-    const [line] = [...lines].sort((a, b) => b[1] - a[1])[0]!;
+  // Where the path stops at the user frame, its own samples' lines are the blocking call's:
+  // those inside the function (V8 gives code inlined into it its own script's lines).
+  const body = i === 0 ? input.body?.(f) : undefined;
+  const lines = i === 0 ? [...(input.lines.get(node) ?? [])].filter(([l]) => (body ? l >= body.from && l <= body.to : l >= f.lineNumber)) : [];
+  if (lines.length > 0) {
+    const [line] = lines.sort((a, b) => b[1] - a[1])[0]!;
     return { line, column: 0, source: 'samples' };
   }
   const matched = (input.interrupt ?? []).find((a) => sameFunction(a, f));

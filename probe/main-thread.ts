@@ -70,6 +70,8 @@ export function startProbe(options: ProbeOptions, onStopped: (reason: string) =>
   const sampler = createSampler(gc);
   const modes = new TaskModes(out, options.probeFile);
   let stopped = false;
+  /** The worker's CPU sampler is on: at exit, its last harvest is waited for. */
+  let sampling = false;
 
   // The probe's own time, for the cost shown beside its numbers: our beats on this thread,
   // and the worker's busy time, which it leaves in shared memory.
@@ -160,8 +162,8 @@ export function startProbe(options: ProbeOptions, onStopped: (reason: string) =>
     heartbeat.beat();
     toWorker({ type: 'exiting' });
     // The worker collects GC pauses and CPU samples about once a second: the last ones, before
-    // the last sample.
-    views.waitFinal(FINAL_WAIT_MS);
+    // the last sample (not waited for when there is neither: a program that exits at once).
+    if (gc.tracing || sampling) views.waitFinal(FINAL_WAIT_MS);
     takeSample();
     const target = views.writePosition;
     toWorker({ type: 'goodbye', goodbye: { reason: 'target exiting', exitCode: code } });
@@ -173,6 +175,7 @@ export function startProbe(options: ProbeOptions, onStopped: (reason: string) =>
     if (m.type === 'stopped') stop(m.reason);
     else if (m.type === 'gc-traced') gc.toTraced(views);
     else if (m.type === 'gc-untraced') gc.toObserved();
+    else if (m.type === 'sampling') sampling = m.on;
     else if (m.type === 'configure') {
       config = m.config;
       schedule();

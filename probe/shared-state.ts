@@ -28,7 +28,8 @@ const F_OWN_PAUSE_SINCE_MS = 6; // while the main thread does the probe's own wo
 const F_OWN_PAUSE_END_MS = 7; // when the last such work ended
 const F_DROPS_BASE = 8; // dropped frames, one slot per message type id (0..63)
 const DROP_SLOTS = 64;
-const FLOAT_SLOTS = F_DROPS_BASE + DROP_SLOTS;
+const F_STALL_SEEN_END_MS = F_DROPS_BASE + DROP_SLOTS; // the end of the last stall the watchdog has seen
+const FLOAT_SLOTS = F_STALL_SEEN_END_MS + 1;
 /**
  * GC pauses in flight from the worker to the main thread: kind, start, duration. A second's
  * worth arrives at once, and the sampler takes a bounded number per interval.
@@ -191,9 +192,21 @@ export class SharedViews {
     if (Atomics.load(this.ints, I_WAKE_ON_BEAT) !== 0) Atomics.notify(this.ints, I_HEARTBEAT);
   }
 
+  /**
+   * A stall the watchdog has not seen yet is kept when a shorter one follows before it looks
+   * (a worker that starts after the target's main module blocked, and a pause of the probe's
+   * own right after it, which a beat then measures as a short stall).
+   */
   recordStall(stallMs: number, endMs: number): void {
+    const unseen = this.floats[F_STALL_END_MS]! > this.floats[F_STALL_SEEN_END_MS]!;
+    if (unseen && this.floats[F_STALL_MS]! >= stallMs) return;
     this.floats[F_STALL_MS] = stallMs;
     this.floats[F_STALL_END_MS] = endMs;
+  }
+
+  /** Worker: the watchdog has seen the stall that ended at `endMs`. */
+  stallSeen(endMs: number): void {
+    this.floats[F_STALL_SEEN_END_MS] = endMs;
   }
 
   get heartbeat(): number {

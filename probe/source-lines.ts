@@ -40,20 +40,19 @@ function readSmallFile(path: string): string | undefined {
 const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /**
- * The only line calling `callee` in the function starting at `line`:`column` (1-based) of
- * `text`, or undefined. The body is taken to end where the braces opened after the start close.
+ * The lines of the function starting at `line`:`column` (1-based) of `text`, each with its
+ * code from that position on. The body is taken to end where the braces opened after the
+ * start close (strings and comments are not told apart: a heuristic, bounded).
  */
-export function onlyCallLine(text: string, line: number, column: number, callee: string): number | undefined {
-  if (!/^[\w$]+$/.test(callee) || line < 1) return undefined;
+function bodyLines(text: string, line: number, column: number): { line: number; code: string }[] {
+  if (line < 1) return [];
   const lines = text.split('\n');
-  const call = new RegExp(`(^|[^\\w$])${escape(callee)}\\s*\\(`);
-  const found: number[] = [];
+  const out: { line: number; code: string }[] = [];
   let depth = 0;
   let opened = false;
   for (let i = line - 1; i < lines.length && i < line - 1 + MAX_BODY_LINES; i++) {
-    const from = i === line - 1 ? Math.max(0, column - 1) : 0;
-    const code = lines[i]!.slice(from);
-    if (call.test(code)) found.push(i + 1);
+    const code = lines[i]!.slice(i === line - 1 ? Math.max(0, column - 1) : 0);
+    out.push({ line: i + 1, code });
     for (const c of code) {
       if (c === '{') {
         depth++;
@@ -64,21 +63,44 @@ export function onlyCallLine(text: string, line: number, column: number, callee:
     // a signature longer than a few lines is not followed.
     if (opened ? depth <= 0 : /=>\s*[^\s{]/.test(code) || i - (line - 1) >= 5) break;
   }
-  return found.length === 1 ? found[0] : undefined;
+  return out;
+}
+
+/** The only line calling `callee` in the function starting at `line`:`column` of `text`, or undefined. */
+export function onlyCallLine(text: string, line: number, column: number, callee: string): number | undefined {
+  if (!/^[\w$]+$/.test(callee)) return undefined;
+  const call = new RegExp(`(^|[^\\w$])${escape(callee)}\\s*\\(`);
+  const found = bodyLines(text, line, column).filter((l) => call.test(l.code));
+  return found.length === 1 ? found[0]!.line : undefined;
+}
+
+/** The first and last line of the function starting at `line`:`column` of `text`. */
+export function bodyRange(text: string, line: number, column: number): { from: number; to: number } | undefined {
+  const lines = bodyLines(text, line, column);
+  return lines.length === 0 ? undefined : { from: lines[0]!.line, to: lines[lines.length - 1]!.line };
 }
 
 export class SourceLines {
-  private readonly kept = new Map<string, number | undefined>();
+  private readonly kept = new Map<string, unknown>();
 
   /** For the blame: the line of `frame`'s function that calls `callee`, when the source says so. */
-  callLine = (frame: ProfileFrame, callee: string): number | undefined => {
+  callLine = (frame: ProfileFrame, callee: string): number | undefined =>
+    this.remember(`${frame.url}:${frame.lineNumber}:${frame.columnNumber}:${callee}`, frame, (text) => onlyCallLine(text, frame.lineNumber, frame.columnNumber, callee));
+
+  /**
+   * For the blame: the lines of `frame`'s function. V8 counts the lines of code inlined into a
+   * function as its own (a performance.now() inlined into a loop shows perf_hooks' lines).
+   */
+  body = (frame: ProfileFrame): { from: number; to: number } | undefined =>
+    this.remember(`${frame.url}:${frame.lineNumber}:${frame.columnNumber}`, frame, (text) => bodyRange(text, frame.lineNumber, frame.columnNumber));
+
+  private remember<T>(key: string, frame: ProfileFrame, find: (text: string) => T | undefined): T | undefined {
     if (!isAbsolute(frame.url)) return undefined;
-    const key = `${frame.url}:${frame.lineNumber}:${frame.columnNumber}:${callee}`;
-    if (this.kept.has(key)) return this.kept.get(key);
+    if (this.kept.has(key)) return this.kept.get(key) as T | undefined;
     const text = readSmallFile(frame.url);
-    const line = text === undefined ? undefined : onlyCallLine(text, frame.lineNumber, frame.columnNumber, callee);
+    const found = text === undefined ? undefined : find(text);
     if (this.kept.size >= MAX_KEPT) this.kept.clear();
-    this.kept.set(key, line);
-    return line;
-  };
+    this.kept.set(key, found);
+    return found;
+  }
 }

@@ -14,6 +14,8 @@ export interface HeartbeatSource {
   readonly heartbeat: number;
   readonly lastBeatMs: number;
   readonly lastStall: { stallMs: number; endMs: number };
+  /** The watchdog has taken the stall that ended at `endMs` into account. */
+  stallSeen(endMs: number): void;
   /** The probe's own work on the main thread (own-pauses.ts): in progress since (0: none), and the last one's end. */
   readonly ownPause: { sinceMs: number; lastEndMs: number };
 }
@@ -99,7 +101,9 @@ export class Watchdog {
   private readonly budget = new CaptureBudget();
 
   constructor(private readonly source: HeartbeatSource, private options: WatchdogOptions) {
-    this.seenBeat = source.heartbeat;
+    // Not the beat of now: a stall that ended before the worker was up (a main module that
+    // blocks at the start) is still reported, at the first tick.
+    this.seenBeat = source.heartbeat - 1;
   }
 
   reconfigure(thresholdMs: number): void {
@@ -145,6 +149,7 @@ export class Watchdog {
       const { stallMs, endMs } = this.source.lastStall;
       const fresh = endMs !== this.lastStallEndMs;
       this.lastStallEndMs = endMs;
+      this.source.stallSeen(endMs);
       if (block && !block.ended) {
         const durationMs = fresh ? stallMs : 0;
         block.ended = { startMs: endMs - durationMs, durationMs, atMs: now };

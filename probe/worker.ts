@@ -125,6 +125,7 @@ export function runWorker(data: WorkerData): void {
   let profilerState: ProfilerState | undefined;
   const sendProfilerState = (state: ProfilerState): void => {
     profilerState = state;
+    post({ type: 'sampling', on: state.state === 'on' });
     if (helloSent) send(encodeProfilerState(state));
   };
   const sendProfile = (batch: ProfileBatch): void => {
@@ -169,6 +170,7 @@ export function runWorker(data: WorkerData): void {
         // As the samples name files: paths, not file:// URLs.
         interrupt: interrupt?.map((f) => ({ ...f, url: plainUrl(f.url) })),
         callLine: sourceLines.callLine,
+        body: sourceLines.body,
       });
     },
   };

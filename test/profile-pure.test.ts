@@ -199,6 +199,23 @@ describe('a block\'s stack from its samples', () => {
     expect(b.samples).toBe(6);
   });
 
+  it('a function inlined into its caller, which no sample shows: its frame and line from the interrupt taken in the same call', () => {
+    // slowStartup() was inlined into the module's top level: the samples show (module) → now.
+    const t = tree([['(root)', 'module', 'node:now']]);
+    const leaf = t.id(['(root)', 'module', 'node:now']);
+    const interrupt = [{ functionName: 'slowStartup', url: '/app.js', lineNumber: 8, columnNumber: 10 }, { functionName: 'module', url: '/app.js', lineNumber: 11, columnNumber: 1 }];
+    const b = blameBlock(t, { nodes: [leaf, leaf, leaf], lines: new Map(), interrupt })!;
+    expect(b.stack.map((f) => `${f.functionName}:${f.lineNumber}`)).toEqual(['now:1', 'slowStartup:8', 'module:11']);
+    expect(b.lineSource).toBe('interrupt');
+    // A comparator the samples do show is not taken from the interrupt: the sort stays blamed.
+    const s = tree([['(root)', 'tick', 'sortBig', 'cmp']]);
+    const sort = s.id(['(root)', 'tick', 'sortBig']);
+    const cmp = s.id(['(root)', 'tick', 'sortBig', 'cmp']);
+    const viaCmp = [{ functionName: 'cmp', url: '/app.js', lineNumber: 40, columnNumber: 30 }, { functionName: 'sortBig', url: '/app.js', lineNumber: 40, columnNumber: 5 }];
+    const sorted = blameBlock(s, { nodes: [sort, cmp, sort, cmp, sort], lines: new Map([[sort, new Map([[40, 3]])]]), interrupt: viaCmp })!;
+    expect(sorted.stack[0]).toMatchObject({ functionName: 'sortBig', lineNumber: 40 });
+  });
+
   it('a block that did two things: the heavier, and the other apart', () => {
     const t = tree([['(root)', 'tick', 'a'], ['(root)', 'tick', 'b']]);
     const a = t.id(['(root)', 'tick', 'a']);
