@@ -127,8 +127,13 @@ function descend(from: number, total: ReadonlyMap<number, number>, children: Rea
   }
 }
 
+/**
+ * Whether an interrupt stack's frame is the profile's frame: the same file and name, or for an
+ * anonymous function (which the stack reader names by its method, such as a timer's
+ * _onTimeout), a line at or after where it starts.
+ */
 function sameFunction(a: StackFrame, f: ProfileFrame): boolean {
-  return a.functionName === f.functionName && a.url === f.url;
+  return a.url === f.url && (a.functionName === f.functionName || (f.functionName === '' && a.lineNumber >= f.lineNumber));
 }
 
 const functionKey = (f: { readonly functionName: string; readonly url: string }): string => `${f.functionName}@${f.url}`;

@@ -177,6 +177,14 @@ export class Watchdog {
     if (this.source.ownPause.sinceMs === 0 && now - this.lateFromMs() > this.options.thresholdMs) this.begin(now);
   }
 
+  /**
+   * At the target's exit, once the last samples are in: every ended block is reported with
+   * what it has (the watchdog ticks no more).
+   */
+  settle(): void {
+    for (const b of this.finishing) this.finish(b);
+  }
+
   private waitForStack(block: Block): void {
     if (this.finishing.length >= MAX_FINISHING) this.finish(this.finishing[0]!);
     this.finishing.push(block);

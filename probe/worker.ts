@@ -280,6 +280,7 @@ export function runWorker(data: WorkerData): void {
     if (m.type === 'goodbye') {
       // The last GC pauses and samples are in: no session is needed any more.
       disconnect();
+      watchdog.settle();
       drain();
       sendDrops(true);
       send(encodeGoodbye(m.goodbye), () => views.markFlushed(views.writePosition));
@@ -290,7 +291,10 @@ export function runWorker(data: WorkerData): void {
       clearInterval(gcTimer);
       let waiting = 2;
       const collected = (): void => {
-        if (--waiting === 0) views.markFinal();
+        if (--waiting > 0) return;
+        // The blocks that waited for these samples have them now.
+        watchdog.settle();
+        views.markFinal();
       };
       if (gcTracer) gcTracer.finish(GC_FINAL_MS, collected);
       else collected();
