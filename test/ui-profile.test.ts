@@ -98,6 +98,7 @@ describe.skipIf(!existsSync(CHROMIUM))('blocks by place and the CPU profile, in 
     const panel = page.getByTestId('profile-panel');
     const before = await panel.getByTestId('profile-range-text').textContent();
     const strip = panel.getByTestId('profile-range').locator('canvas');
+    await strip.scrollIntoViewIfNeeded();
     const box = (await strip.boundingBox())!;
     await page.mouse.move(box.x + box.width * 0.3, box.y + box.height / 2);
     await page.mouse.down();

@@ -95,11 +95,11 @@ export function SessionScreen({ api, data, onBack, onOpen }: Props) {
             </section>
           </div>
         )}
-      <BlockGroups api={api} groups={view.blockGroups} ongoing={view.blocked.find((b) => b.ongoing)} count={view.blockedCount} thresholdMs={view.config.blockThresholdMs} selected={range?.group} onSelect={selectGroup} />
-      <ProfilePanel key={view.id} api={api} sessionId={view.id} range={range?.range ?? null} onRange={pickRange} />
       <BlockedList api={api} blocked={view.blocked} count={view.blockedCount} thresholdMs={view.config.blockThresholdMs} />
       {view.config.mode !== 'metrics' && <TaskTable rows={view.tasks} />}
       {view.config.mode === 'trace' && <TracePanel key={view.id} api={api} sessionId={view.id} />}
+      <BlockGroups api={api} groups={view.blockGroups} ongoing={view.blocked.find((b) => b.ongoing)} count={view.blockedCount} thresholdMs={view.config.blockThresholdMs} selected={range?.group} onSelect={selectGroup} />
+      <ProfilePanel key={`profile:${view.id}`} api={api} sessionId={view.id} range={range?.range ?? null} onRange={pickRange} />
     </main>
   );
 }
