@@ -77,7 +77,7 @@ export function blameBlock(tree: SampleTree, input: BlameInput): Blame | undefin
       if (tree.parent(n) === 0) addChild(children, 0, n);
     }
   }
-  if (js === 0) return undefined;
+  if (js === 0) return input.nodes.length === 0 ? undefined : notCode(tree, input.nodes, kinds);
   total.set(0, js);
   const seen = new Set<string>();
   for (const n of total.keys()) if (n !== 0) seen.add(functionKey(tree.frame(n)));
@@ -92,6 +92,17 @@ export function blameBlock(tree: SampleTree, input: BlameInput): Blame | undefin
       return { stack: stackOf(tree, node, input, seen).stack, samples: total.get(node)! };
     });
   return { stack, samples: total.get(best)!, sampled: input.nodes.length, lineSource, kinds, others };
+}
+
+/** A block that ran no code: the frame most of its samples were in, "(garbage collector)" say. */
+function notCode(tree: SampleTree, nodes: readonly number[], kinds: BlockSampleKinds): Blame {
+  const count = new Map<string, number>();
+  for (const n of nodes) {
+    const name = tree.frame(n).kind === 'probe' ? '(loopscope probe)' : tree.frame(n).functionName;
+    count.set(name, (count.get(name) ?? 0) + 1);
+  }
+  const [name, samples] = [...count].sort((a, b) => b[1] - a[1])[0]!;
+  return { stack: [{ functionName: name, url: '', lineNumber: 0, columnNumber: 0 }], samples, sampled: nodes.length, lineSource: 'function', kinds, others: [] };
 }
 
 function addChild(children: Map<number, Set<number>>, parent: number, child: number): void {

@@ -226,9 +226,13 @@ describe('a block\'s stack from its samples', () => {
     expect(r.others.map((o) => [o.stack[0]!.functionName, o.samples])).toEqual([['a', 3], ['b', 2]]);
   });
 
-  it('none when no sample ran code', () => {
+  it('a block that ran no code: where most of its samples were, as a frame of its own; none without samples', () => {
     const t = tree([['(idle)'], ['(garbage collector)']]);
-    expect(blameBlock(t, { nodes: [t.id(['(idle)']), t.id(['(garbage collector)'])], lines: new Map(), interrupt: undefined })).toBeUndefined();
+    const gc = t.id(['(garbage collector)']);
+    const b = blameBlock(t, { nodes: [t.id(['(idle)']), gc, gc], lines: new Map(), interrupt: undefined })!;
+    expect(b.stack).toEqual([{ functionName: '(garbage collector)', url: '', lineNumber: 0, columnNumber: 0 }]);
+    expect([b.samples, b.sampled, b.kinds.gc]).toEqual([2, 3, 2]);
+    expect(blameBlock(t, { nodes: [], lines: new Map(), interrupt: undefined })).toBeUndefined();
   });
 });
 

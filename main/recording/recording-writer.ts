@@ -44,10 +44,13 @@ const DEFAULTS: Required<RecordingWriterOptions> = {
   compressionLevel: 1,
 };
 
-/** Frame types read to rebuild the state and the summary; anything else is bulk (event batches). */
+/**
+ * Frame types read to rebuild the state and the summary; anything else is bulk (event batches,
+ * the CPU samples and their dictionary).
+ */
 const CORE_TYPES: ReadonlySet<number> = new Set([
   MessageType.Hello, MessageType.Metrics, MessageType.Blocked, MessageType.Drops, MessageType.Dictionary,
-  MessageType.Goodbye, MessageType.Tasks,
+  MessageType.Goodbye, MessageType.Tasks, MessageType.ProbePause, MessageType.ProfilerState,
 ]);
 const SMALL_SECTION_BYTES = 64 * 1024;
 /** u32 µs: a chunk spans at most ~71 minutes (it never does: it is flushed every second). */

@@ -143,7 +143,7 @@ export function renderLiveView(data: SessionData, ctx: LiveViewContext): string[
   const now = state.blocked.find((b) => b.state === 'ongoing');
   const blockedNow = now ? ` · blocked now for ${formatMs(now.durationUs / 1000)}` : '';
   lines.push(` blocked  ${state.totals.blockedCount === 0 ? 'none' : `${state.totals.blockedCount} in ${groups.length} place${groups.length === 1 ? '' : 's'} (most blocked time first)`}${blockedNow}`);
-  const ongoing = new Set(state.blocked.filter((b) => b.state === 'ongoing').map((b) => groupKey(b.stack)));
+  const ongoing = new Set(state.blocked.filter((b) => b.state === 'ongoing' && b.stackSource === 'samples').map((b) => groupKey(b.stack)));
   for (const g of groups.slice(0, GROUPS_SHOWN)) {
     const frames = userFrames(g.stack).slice(0, 2).map((f) => formatFrame(f, cwd)).join(' ← ');
     const now = ongoing.has(g.key) ? ' (blocked now)' : '';
@@ -162,7 +162,8 @@ function cpuLine({ state, profile }: SessionData, cwd: string): string | undefin
   const stats = rangeStats(profile, profile.range(extent.toUs - CPU_WINDOW_US, extent.toUs));
   if (stats.samples === 0) return undefined;
   const share = (n: number): string => formatPercent(n / stats.samples);
-  const top = stats.functions.filter((f) => f.self > 0).slice(0, CPU_FUNCTIONS_SHOWN)
+  // A function under 1% of the samples says little.
+  const top = stats.functions.filter((f) => f.self * 100 >= stats.samples).slice(0, CPU_FUNCTIONS_SHOWN)
     .map((f) => `${formatFrame({ ...f.frame, lineNumber: hottestLine(f), columnNumber: 0 }, cwd)} ${share(f.self)}`);
   const apart = [['idle', stats.kinds.idle], ['gc', stats.kinds.gc]] as const;
   const rest = apart.filter(([, n]) => n > 0).map(([what, n]) => `${what} ${share(n)}`);

@@ -174,7 +174,7 @@ export function sessionView({ state, recent }: SessionData, c: ViewContext): Ses
     lineSource: b.lineSource ?? null,
     otherStacks: b.otherStacks ?? [],
   }));
-  const ongoing = new Set(state.blocked.filter((b) => b.state === 'ongoing').map((b) => groupKey(b.stack)));
+  const ongoing = new Set(state.blocked.filter((b) => b.state === 'ongoing' && b.stackSource === 'samples').map((b) => groupKey(b.stack)));
   const blockGroups: BlockGroupView[] = groupsWithOngoing(state.blockGroups, state.blocked, 'sampled').slice(0, GROUPS_SHOWN).map((g) => ({
     key: g.key, count: g.count, totalMs: ms(g.totalUs), maxMs: ms(g.maxUs), stack: g.stack, stackSource: g.stackSource,
     longestT: toS(g.longestStartUs), longestMs: ms(g.maxUs), lastT: toS(g.lastStartUs), ongoing: ongoing.has(g.key),
