@@ -138,13 +138,19 @@ function descend(from: number, total: ReadonlyMap<number, number>, children: Rea
   }
 }
 
-/**
- * Whether an interrupt stack's frame is the profile's frame: the same file and name, or for an
- * anonymous function (which the stack reader names by its method, such as a timer's
- * _onTimeout), a line at or after where it starts.
- */
 function sameFunction(a: StackFrame, f: ProfileFrame): boolean {
-  return a.url === f.url && (a.functionName === f.functionName || (f.functionName === '' && a.lineNumber >= f.lineNumber));
+  return a.url === f.url && a.functionName === f.functionName;
+}
+
+/**
+ * Where the interrupt stack has the profile's frame: the same file and name; else, for an
+ * anonymous function (which the stack reader names by its method, such as a timer's
+ * _onTimeout), the first frame of its file at or after the line where it starts.
+ */
+function findFrame(interrupt: readonly StackFrame[], f: ProfileFrame): number {
+  const exact = interrupt.findIndex((a) => sameFunction(a, f));
+  if (exact !== -1 || f.functionName !== '') return exact;
+  return interrupt.findIndex((a) => a.url === f.url && a.lineNumber >= f.lineNumber);
 }
 
 const functionKey = (f: { readonly functionName: string; readonly url: string }): string => `${f.functionName}@${f.url}`;
@@ -159,7 +165,7 @@ function stackOf(tree: SampleTree, node: number, input: BlameInput, seen: Readon
   // The callers' call lines come from the interrupt stack when it was taken inside the same
   // call: it holds the first user frame too. From there outwards, frame by frame.
   const interrupt = input.interrupt ?? [];
-  const inCall = user === -1 ? -1 : interrupt.findIndex((a) => sameFunction(a, tree.frame(path[user]!)));
+  const inCall = user === -1 ? -1 : findFrame(interrupt, tree.frame(path[user]!));
   const stack = path.map((n, i): StackFrame => {
     const f = tree.frame(n);
     const own = { functionName: f.functionName, url: f.url, lineNumber: f.lineNumber, columnNumber: f.columnNumber };
@@ -169,7 +175,7 @@ function stackOf(tree: SampleTree, node: number, input: BlameInput, seen: Readon
       return { ...own, lineNumber: found.line, columnNumber: found.column };
     }
     const matched = inCall !== -1 && i > user ? interrupt[inCall + (i - user)] : undefined;
-    return matched && sameFunction(matched, f) ? { ...own, lineNumber: matched.lineNumber, columnNumber: matched.columnNumber } : own;
+    return matched && findFrame([matched], f) === 0 ? { ...own, lineNumber: matched.lineNumber, columnNumber: matched.columnNumber } : own;
   });
   // V8's samples show no function that was inlined into its caller: the interrupt, taken in the
   // same call, has the program's own frames above the first user frame that no sample shows
@@ -196,7 +202,7 @@ function userLine(tree: SampleTree, path: readonly number[], i: number, input: B
     const [line] = lines.sort((a, b) => b[1] - a[1])[0]!;
     return { line, column: 0, source: 'samples' };
   }
-  const matched = (input.interrupt ?? []).find((a) => sameFunction(a, f));
+  const matched = (input.interrupt ?? [])[findFrame(input.interrupt ?? [], f)];
   if (matched) return { line: matched.lineNumber, column: matched.columnNumber, source: 'interrupt' };
   const callee = i > 0 ? tree.frame(path[i - 1]!).functionName : '';
   const line = callee ? input.callLine?.(f, callee) : undefined;

@@ -15,8 +15,10 @@
 //   step by 2 between our titles. Sampling pauses, and tries again later, less and less often.
 // - the target's own console.profile()/profileEnd() reach our session too: an untitled
 //   profileEnd ends our latest profile (its samples are taken all the same, and a new one is
-//   started), and leaves theirs running in our session, growing: the profiler is then
-//   restarted (disable, enable), at most once a minute.
+//   started), and leaves theirs running in our session, growing (some 16 bytes a sample). Once
+//   it has run for FOREIGN_KEPT_MS the profiler is restarted (disable, enable) to drop it: not
+//   at once, as a restart logs every compiled function again (the first start's pause) and
+//   samples nothing until the main thread runs the new start.
 // - with --cpu-prof, Node prints every console profile on the target's stderr: the main thread
 //   does not start the sampler at all then (profile-control.ts).
 
@@ -37,14 +39,17 @@ export interface SamplerEvents {
 
 /** How often the samples are harvested, ms. */
 export const HARVEST_MS = 1000;
-/** Harvests asked for by blocks come at most this often, ms: each costs the main thread. */
-const MIN_GAP_MS = 200;
-/** An ended profile that has not arrived by then never will (someone else ended it), ms. */
-const LOST_AFTER_MS = 1000;
+/**
+ * Harvests asked for by blocks come no more often than the regular ones: a server sharing its
+ * CPU is "blocked" several times a second, and a harvest every 200 ms for each cost it 3% more
+ * CPU per request (bench/http-throughput.mjs --concurrent). A block's report waits for its
+ * samples a second at most.
+ */
+const MIN_GAP_MS = HARVEST_MS;
 /** Between tries to sample again while another session profiles, ms: longer each time. */
 const RESUME_AFTER_MS = [30_000, 60_000, 120_000, 300_000, 600_000];
-/** The profiler is restarted to drop a profile of the target's in our session at most this often, ms. */
-const RESTART_GAP_MS = 60_000;
+/** A profile of the target's left running in our session is dropped (by a restart) after this long, ms: 15,000 samples at 20 ms. */
+const FOREIGN_KEPT_MS = 300_000;
 const TITLE = 'loopscope-probe-';
 
 const expression = (op: ProfileOpId, title: string): string =>
@@ -64,7 +69,7 @@ export class CpuSampler {
   private busy = false;
   private wanted = false;
   private lastHarvestMs = -Infinity;
-  private awaiting: { title: string; nextStartMs: number; timer: NodeJS.Timeout | undefined } | undefined;
+  private awaiting: { title: string; nextStartMs: number } | undefined;
   private timer: NodeJS.Timeout | undefined;
   private deferred: NodeJS.Timeout | undefined;
   private resume: NodeJS.Timeout | undefined;
@@ -72,8 +77,8 @@ export class CpuSampler {
   private lastOwnId: number | undefined;
   private foreignSinceOwn = false;
   private foreignSteps = 0;
-  private readonly foreignOpen = new Set<string>();
-  private lastRestartMs = -Infinity;
+  /** The target's profiles running in our session: id → since when (ms). */
+  private readonly foreignOpen = new Map<string, number>();
   /** The first start's clock readings, to check the profile's clock against (§2 of the research). */
   private firstBracket: { title: string; perfMs: number; hrBefore: number; hrAfter: number } | undefined;
   private finishing: (() => void) | undefined;
@@ -95,6 +100,9 @@ export class CpuSampler {
 
   start(): void {
     if (this.stopped) return;
+    // Busy until the first profile runs: a harvest starting one before the interval is set
+    // would make V8 refuse the interval ("Cannot change sampling interval when profiling").
+    this.busy = true;
     this.post('Profiler.enable', {}, () => {
       this.post('Profiler.setSamplingInterval', { interval: Math.round(this.intervalMs * 1000) }, () => this.startProfile(true));
     });
@@ -126,8 +134,11 @@ export class CpuSampler {
       const [nextStartMs] = r;
       // Ended two intervals later: a sample taken before the switch and still queued lands in both.
       setTimeout(() => {
-        this.awaiting = { title: previous, nextStartMs, timer: setTimeout(() => this.lost(previous), LOST_AFTER_MS) };
-        this.call(ProfileOp.end, previous, () => undefined);
+        this.awaiting = { title: previous, nextStartMs };
+        // The ended profile comes (Profiler.consoleProfileFinished) before the evaluation's
+        // answer: if it has not by then, it never will (the target's profileEnd ended it).
+        // No timer: the main thread may be blocked for seconds before it runs the call.
+        this.call(ProfileOp.end, previous, () => this.lost(previous));
       }, 2 * this.intervalMs);
     });
   }
@@ -163,7 +174,6 @@ export class CpuSampler {
     clearInterval(this.timer);
     clearTimeout(this.deferred);
     clearTimeout(this.resume);
-    clearTimeout(this.awaiting?.timer);
   }
 
   private title(): string {
@@ -186,6 +196,10 @@ export class CpuSampler {
       clearInterval(this.timer);
       this.timer = setInterval(() => this.harvest(), HARVEST_MS);
       this.lastHarvestMs = this.nowMs();
+      if (this.wanted) {
+        this.wanted = false;
+        this.harvest();
+      }
     });
   }
 
@@ -194,7 +208,7 @@ export class CpuSampler {
     const title = p.title ?? '';
     if (!title.startsWith(TITLE)) {
       this.foreignSinceOwn = true;
-      if (p.id !== undefined) this.foreignOpen.add(p.id);
+      if (p.id !== undefined) this.foreignOpen.set(p.id, this.nowMs());
       return;
     }
     const id = Number(p.id);
@@ -218,9 +232,10 @@ export class CpuSampler {
       this.coveredUntilMs = Math.max(this.coveredUntilMs, this.awaiting.nextStartMs);
       this.harvestDone();
     } else if (title === this.running) {
-      // The target's own untitled profileEnd ended ours: start another.
+      // The target's own untitled profileEnd ended ours: start another (after the call under way).
       this.running = undefined;
-      if (this.state === 'on' && !this.finishing) this.startProfile(false);
+      if (this.busy) this.wanted = true;
+      else if (this.state === 'on' && !this.finishing) this.startProfile(false);
     }
     if (title === this.finalTitle) this.endFinish();
   }
@@ -242,10 +257,10 @@ export class CpuSampler {
   }
 
   private harvestDone(): void {
-    clearTimeout(this.awaiting?.timer);
     this.awaiting = undefined;
     this.busy = false;
-    if (this.foreignOpen.size > 0 && this.nowMs() - this.lastRestartMs >= RESTART_GAP_MS) return this.restart();
+    const now = this.nowMs();
+    if ([...this.foreignOpen.values()].some((since) => now - since >= FOREIGN_KEPT_MS)) return this.restart();
     if (this.wanted) {
       this.wanted = false;
       this.harvest();
@@ -260,14 +275,17 @@ export class CpuSampler {
 
   /** A profile of the target's own runs on in our session: drop it with the domain, and start again. */
   private restart(): void {
-    this.lastRestartMs = this.nowMs();
     this.foreignOpen.clear();
+    // Ours ends first: its samples are taken when it comes (neither awaited nor running).
+    const last = this.running;
     this.running = undefined;
+    if (last) this.call(ProfileOp.end, last, () => undefined);
+    // Busy until the new profile runs (start() keeps it so).
     this.busy = true;
-    this.post('Profiler.disable', {}, () => {
-      this.busy = false;
-      if (!this.stopped) this.start();
-    });
+    clearInterval(this.timer);
+    clearTimeout(this.deferred);
+    this.deferred = undefined;
+    this.post('Profiler.disable', {}, () => this.start());
   }
 
   private pause(): void {
@@ -289,6 +307,8 @@ export class CpuSampler {
   }
 
   private fail(reason: string): void {
+    // Once stopped (the session may be gone already), nothing has failed.
+    if (this.stopped) return;
     this.busy = false;
     this.clearTimers();
     this.state = 'off';

@@ -58,6 +58,12 @@ function openMarker(file: string): number | undefined {
   }
 }
 
+/** Whether Node's source maps are on (Nodes before 18.19 and 20.7 do not say: from the flag). */
+function sourceMapsOn(): boolean {
+  const flags = [...process.execArgv, ...(process.env['NODE_OPTIONS'] ?? '').split(/\s+/)];
+  return (process as { sourceMapsEnabled?: boolean }).sourceMapsEnabled ?? flags.includes('--enable-source-maps');
+}
+
 export function startProbe(options: ProbeOptions, onStopped: (reason: string) => void): RunningProbe {
   const startedMs = performance.now();
   let config = options.config;
@@ -111,6 +117,7 @@ export function startProbe(options: ProbeOptions, onStopped: (reason: string) =>
     probeFile: options.probeFile,
     clockOffsetUs,
     samplerUnavailable,
+    sourceMaps: sourceMapsOn(),
   };
   const worker = new Worker(options.probeFile, {
     workerData,

@@ -36,7 +36,7 @@ export class OwnPauses {
   /** Ends the work begun at `startMs`: counted as the probe's, and reported when it was long, or `always`. */
   end(startMs: number, what: string, always = false): void {
     const now = performance.now();
-    this.views.endOwnPause(now);
+    this.views.endOwnPause(now - startMs);
     this.totalMs += now - startMs;
     if (always || now - startMs >= REPORTED_PAUSE_MS) this.report(what, startMs, now);
   }

@@ -25,7 +25,7 @@ const F_DROPPED_BYTES = 3;
 const F_WORKER_ACTIVE_MS = 4; // the worker's event-loop active time so far, for the probe's own cost
 const F_GC_LOST = 5; // GC pauses the worker could not pass on: the main thread had not taken enough
 const F_OWN_PAUSE_SINCE_MS = 6; // while the main thread does the probe's own work (e.g. starts the profiler): since when; else 0
-const F_OWN_PAUSE_END_MS = 7; // when the last such work ended
+const F_OWN_SINCE_BEAT_MS = 7; // how long such work took since the last beat
 const F_DROPS_BASE = 8; // dropped frames, one slot per message type id (0..63)
 const DROP_SLOTS = 64;
 const F_STALL_SEEN_END_MS = F_DROPS_BASE + DROP_SLOTS; // the end of the last stall the watchdog has seen
@@ -187,6 +187,7 @@ export class SharedViews {
 
   beat(nowMs: number): void {
     this.floats[F_LAST_BEAT_MS] = nowMs;
+    this.floats[F_OWN_SINCE_BEAT_MS] = 0;
     Atomics.add(this.ints, I_HEARTBEAT, 1);
     // Only during a block: then the worker sleeps until this beat, rather than polling for it.
     if (Atomics.load(this.ints, I_WAKE_ON_BEAT) !== 0) Atomics.notify(this.ints, I_HEARTBEAT);
@@ -242,14 +243,17 @@ export class SharedViews {
     this.floats[F_OWN_PAUSE_SINCE_MS] = nowMs;
   }
 
-  endOwnPause(nowMs: number): void {
-    this.floats[F_OWN_PAUSE_END_MS] = nowMs;
+  endOwnPause(durationMs: number): void {
+    this.floats[F_OWN_SINCE_BEAT_MS]! += durationMs;
     this.floats[F_OWN_PAUSE_SINCE_MS] = 0;
   }
 
-  /** `sinceMs`: when the probe's own work in progress began (0: none); `lastEndMs`: when the last ended. */
-  get ownPause(): { sinceMs: number; lastEndMs: number } {
-    return { sinceMs: this.floats[F_OWN_PAUSE_SINCE_MS]!, lastEndMs: this.floats[F_OWN_PAUSE_END_MS]! };
+  /**
+   * `sinceMs`: when the probe's own work in progress began (0: none); `sinceBeatMs`: how long
+   * its work took since the last beat (the beat sets it back to 0).
+   */
+  get ownPause(): { sinceMs: number; sinceBeatMs: number } {
+    return { sinceMs: this.floats[F_OWN_PAUSE_SINCE_MS]!, sinceBeatMs: this.floats[F_OWN_SINCE_BEAT_MS]! };
   }
 
   // --- drop counters (written by the main thread) ---

@@ -16,8 +16,8 @@ export interface HeartbeatSource {
   readonly lastStall: { stallMs: number; endMs: number };
   /** The watchdog has taken the stall that ended at `endMs` into account. */
   stallSeen(endMs: number): void;
-  /** The probe's own work on the main thread (own-pauses.ts): in progress since (0: none), and the last one's end. */
-  readonly ownPause: { sinceMs: number; lastEndMs: number };
+  /** The probe's own work on the main thread (own-pauses.ts): in progress since (0: none), and its time since the last beat. */
+  readonly ownPause: { sinceMs: number; sinceBeatMs: number };
 }
 
 /** The CPU samples, as the watchdog needs them (the worker's sampler and its tables). */
@@ -120,23 +120,28 @@ export class Watchdog {
    * one moment matters, when the beat would be a threshold late: sleeping until then, rather
    * than polling, spares the target most of the worker's wake-ups. While a block lasts, the
    * beat that ends it wakes the worker (`awaitedBeat`), so only its next re-report is due.
-   * Once it has ended and waits for its stack, `pollMs`: the wait is short and rare.
+   * Once it has ended and waits for its interrupt stack, `pollMs`: the wait is short and rare.
    */
   nextTickInMs(pollMs: number): number {
     const block = this.block;
-    // Ended blocks wait for stacks a short while; the probe's own work (rare) is waited out by polling.
-    if (this.finishing.length > 0 || (!block && this.source.ownPause.sinceMs !== 0)) return pollMs;
+    // An interrupt stack on its way is waited for by polling (it is short and rare), and so is
+    // the probe's own work (rarer). Samples wake the worker when they come (worker-sampler.ts):
+    // for them, only the deadline.
+    if (this.finishing.some((b) => !b.captured) || (!block && this.source.ownPause.sinceMs !== 0)) return pollMs;
     const dueMs = block ? block.lastSentMs + ONGOING_UPDATE_MS : this.lateFromMs() + this.options.thresholdMs;
+    const settleMs = Math.min(...this.finishing.map((b) => b.ended!.atMs + STACK_WAIT_MS));
     // One more ms for the beat: a timer may fire up to a ms early, and the beat is late only past the threshold.
-    return Math.max(1, Math.ceil(dueMs - this.options.nowMs())) + (block ? 0 : 1);
+    const dueIn = Math.max(1, Math.ceil(dueMs - this.options.nowMs())) + (block ? 0 : 1);
+    return Math.min(dueIn, Math.max(1, Math.ceil(settleMs - this.options.nowMs())));
   }
 
   /**
-   * When the loop's lateness counts from: the last beat, or the end of the probe's own work
-   * if that came after it (the heartbeat leaves that work out of the stall too).
+   * When the loop's lateness counts from: the last beat, plus the probe's own work since (the
+   * heartbeat leaves that work out of the stall too). Not its end: work of the probe's in the
+   * middle of a block of the target's would put off seeing the block.
    */
   private lateFromMs(): number {
-    return Math.max(this.source.lastBeatMs, this.source.ownPause.lastEndMs);
+    return this.source.lastBeatMs + this.source.ownPause.sinceBeatMs;
   }
 
   tick(): void {
@@ -203,7 +208,7 @@ export class Watchdog {
   private begin(now: number): void {
     const block: Block = {
       id: this.nextId++,
-      startMs: this.lateFromMs(),
+      startMs: this.source.lastBeatMs,
       stack: [],
       stackError: undefined,
       stackAtMs: undefined,

@@ -6,19 +6,14 @@ import { parentPort } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import { Session } from 'node:inspector';
 import { SharedViews, type SharedState } from './shared-state';
-import { Watchdog, type BlockSamples } from './watchdog';
-import { captureMainThreadStack, type CaptureResult } from './stack-capture';
+import { Watchdog } from './watchdog';
+import { captureMainThreadStack, mapOnMainThread, type CaptureResult } from './stack-capture';
 import { GcEventParser, GcTracer } from './gc-trace';
-import { CpuSampler } from './cpu-sampler';
-import { ProfileTable, plainUrl } from './profile-table';
-import { blameBlock } from './block-blame';
-import { SourceLines } from './source-lines';
-import { MessageType, messageTypeName, type Hello, type ProbeConfig, type ProfileBatch, type ProfilerState } from './wire';
+import { WorkerSampler } from './worker-sampler';
+import { messageTypeName, type BlockedReport, type Hello, type ProbeConfig } from './wire';
 import { FrameReader } from './wire-framing';
-import { encodeBlocked, encodeDrops, encodeGoodbye, encodeHello, encodeProfilerState } from './wire-json';
-import { encodeProfileDictionary, encodeProfileSamples } from './wire-profile';
+import { encodeBlocked, encodeDrops, encodeGoodbye, encodeHello } from './wire-json';
 import { decodeControl } from './wire-decoder';
-import { DEFAULT_SAMPLE_INTERVAL_MS } from './constants';
 import type { MainToWorker, WorkerToMain } from './threads';
 
 export interface WorkerData {
@@ -37,6 +32,8 @@ export interface WorkerData {
   readonly clockOffsetUs: number;
   /** Why the CPU sampler cannot run in this process, if it cannot. */
   readonly samplerUnavailable: string | undefined;
+  /** Node's source maps are on: the samples' frames are mapped through them on the main thread. */
+  readonly sourceMaps: boolean;
 }
 
 /**
@@ -120,60 +117,14 @@ export function runWorker(data: WorkerData): void {
   };
 
   // The CPU sampler, on the same session as the stack capture (research §1).
-  const table = new ProfileTable({ file: data.probeFile }, data.clockOffsetUs);
-  const sourceLines = new SourceLines();
-  let profilerState: ProfilerState | undefined;
-  const sendProfilerState = (state: ProfilerState): void => {
-    profilerState = state;
-    post({ type: 'sampling', on: state.state === 'on' });
-    if (helloSent) send(encodeProfilerState(state));
-  };
-  const sendProfile = (batch: ProfileBatch): void => {
-    // Samples refer to dictionary entries: both go, or neither (the entries then go with the next).
-    if (!helloSent || !socket || socket.destroyed || socket.writableLength > data.maxSocketBufferBytes) {
-      ownDrops.set(MessageType.ProfileSamples, (ownDrops.get(MessageType.ProfileSamples) ?? 0) + 1);
-      return;
-    }
-    const dictionary = table.unsent();
-    if (dictionary) send(encodeProfileDictionary(dictionary));
-    table.markSent();
-    send(encodeProfileSamples(batch));
-    wake(); // blocks may be waiting for these samples
-  };
-  const samplerInterval = (c: ProbeConfig): number => c.sampleIntervalMs ?? DEFAULT_SAMPLE_INTERVAL_MS;
-  const samplerWanted = (c: ProbeConfig): boolean => (c.profile ?? true) && session !== undefined && data.samplerUnavailable === undefined;
-  const makeSampler = (c: ProbeConfig): CpuSampler | undefined => {
-    if (!session) return undefined;
-    const sampler = new CpuSampler(session, table, samplerInterval(c), { harvested: sendProfile, state: sendProfilerState }, mainNowMs);
-    if (samplerWanted(c)) sampler.start();
-    else sendProfilerState({ state: 'off', intervalMs: samplerInterval(c), reason: data.samplerUnavailable ?? (session ? 'turned off (--no-profile)' : 'no inspector in this process') });
-    return sampler;
-  };
-  let sampler = makeSampler(config);
-
-  const samples: BlockSamples = {
-    get active() {
-      return sampler?.active ?? false;
-    },
-    get coveredUntilMs() {
-      return sampler?.coveredUntilMs ?? 0;
-    },
-    harvest: () => sampler?.harvest(),
-    blame: (startMs, endMs, interrupt) => {
-      const fromUs = startMs * 1000;
-      const toUs = endMs * 1000;
-      const { nodes } = table.samplesBetween(fromUs, toUs);
-      if (nodes.length === 0) return undefined;
-      return blameBlock(table, {
-        nodes,
-        lines: table.linesBetween(fromUs, toUs),
-        // As the samples name files: paths, not file:// URLs.
-        interrupt: interrupt?.map((f) => ({ ...f, url: plainUrl(f.url) })),
-        callLine: sourceLines.callLine,
-        body: sourceLines.body,
-      });
-    },
-  };
+  const canSend = (): boolean => helloSent && socket !== undefined && !socket.destroyed && socket.writableLength <= data.maxSocketBufferBytes;
+  const sampler = new WorkerSampler(session, { probeFile: data.probeFile, clockOffsetUs: data.clockOffsetUs, unavailable: data.samplerUnavailable }, config, {
+    canSend,
+    send,
+    countDrop: (type) => ownDrops.set(type, (ownDrops.get(type) ?? 0) + 1),
+    post,
+    wake: () => wake(),
+  }, mainNowMs);
 
   const capture = (done: (r: CaptureResult) => void): void => {
     if (!session) return done({ error: data.hello.stackUnavailable ?? 'no inspector in this process' });
@@ -184,12 +135,35 @@ export function runWorker(data: WorkerData): void {
     }
   };
 
+  // A report whose stack came from the samples, once its block ended: its frames through the
+  // target's source maps first. At exit, the main thread's wait for the last samples serves
+  // these too (mapped() says when none is left).
+  let mapping = 0;
+  let mapped: (() => void) | undefined;
+  const emitBlocked = (report: BlockedReport): void => {
+    if (!data.sourceMaps || !session || report.state !== 'ended' || report.stackSource !== 'samples') return send(encodeBlocked(report));
+    const s = session;
+    mapping++;
+    const done = (r: BlockedReport): void => {
+      send(encodeBlocked(r));
+      if (--mapping === 0) mapped?.();
+    };
+    mapOnMainThread(s, report.stack, (stack) => {
+      const others = report.otherStacks ?? [];
+      if (others.length === 0) return done({ ...report, stack });
+      mapOnMainThread(s, others.flatMap((o) => o.stack), (all) => {
+        let at = 0;
+        done({ ...report, stack, otherStacks: others.map((o) => ({ ...o, stack: all.slice(at, (at += o.stack.length)) })) });
+      });
+    });
+  };
+
   const watchdog = new Watchdog(views, {
     thresholdMs: config.blockThresholdMs,
     nowMs: mainNowMs,
     capture,
-    emit: (report) => send(encodeBlocked(report)),
-    samples,
+    emit: (report) => emitBlocked(report),
+    samples: sampler,
   });
 
   const sendDrops = (force: boolean): void => {
@@ -254,7 +228,7 @@ export function runWorker(data: WorkerData): void {
    * makes Node print "Waiting for the debugger to disconnect..." on the target's stderr.
    */
   const disconnect = (): void => {
-    sampler?.stop();
+    sampler.stop();
     clearInterval(gcTimer);
     gcTracer?.stop();
     try {
@@ -292,14 +266,14 @@ export function runWorker(data: WorkerData): void {
       let waiting = 2;
       const collected = (): void => {
         if (--waiting > 0) return;
-        // The blocks that waited for these samples have them now.
+        // The blocks that waited for these samples have them now (and their stacks are mapped).
         watchdog.settle();
-        views.markFinal();
+        if (mapping === 0) views.markFinal();
+        else mapped = () => views.markFinal();
       };
       if (gcTracer) gcTracer.finish(GC_FINAL_MS, collected);
       else collected();
-      if (sampler) sampler.finish(GC_FINAL_MS, collected);
-      else collected();
+      sampler.finish(GC_FINAL_MS, collected);
     } else if (m.type === 'stop') {
       stop(m.reason);
     }
@@ -311,7 +285,7 @@ export function runWorker(data: WorkerData): void {
     helloSent = true;
     send(encodeHello(data.hello));
     for (const frame of early.splice(0)) send(frame);
-    if (profilerState) send(encodeProfilerState(profilerState));
+    sampler.connected();
     drain();
   });
   socket.on('data', (chunk: Buffer) => {
@@ -328,11 +302,7 @@ export function runWorker(data: WorkerData): void {
           const before = config;
           config = { ...config, ...control.config };
           watchdog.reconfigure(config.blockThresholdMs);
-          // The interval cannot change while the profiler runs: a new sampler starts it again.
-          if (samplerWanted(before) !== samplerWanted(config) || samplerInterval(before) !== samplerInterval(config)) {
-            sampler?.stop();
-            sampler = makeSampler(config);
-          }
+          sampler.reconfigure(before, config);
           schedule();
           post({ type: 'configure', config });
         }

@@ -8,7 +8,7 @@ import { parseCapturedStack } from '../probe/stack-capture';
 
 function setup(captureResult: CaptureResult | undefined) {
   let now = 0;
-  const source = { heartbeat: 0, lastBeatMs: 0, lastStall: { stallMs: 0, endMs: 0 }, ownPause: { sinceMs: 0, lastEndMs: 0 }, stallSeen: () => undefined } satisfies HeartbeatSource;
+  const source = { heartbeat: 0, lastBeatMs: 0, lastStall: { stallMs: 0, endMs: 0 }, ownPause: { sinceMs: 0, sinceBeatMs: 0 }, stallSeen: () => undefined } satisfies HeartbeatSource;
   const reports: BlockedReport[] = [];
   let pendingCapture: ((r: CaptureResult) => void) | undefined;
   const dog = new Watchdog(source, {

@@ -6,6 +6,7 @@ import { useLayoutEffect, useMemo, useRef, useState, type PointerEvent } from 'r
 import type { FlameNode, ProfileView } from '../../main/ui/ui-api';
 import { useWidth } from '../charts/use-width';
 import { drawFlame } from './draw-flame';
+import { hidpiContext } from './hidpi-canvas';
 import { boxAt, flameHeight, layoutFlame, ROW_H } from './flame-layout';
 import { frameWhere, KIND_NAMES, opensInEditor, samplesMs, share } from './profile-format';
 
@@ -28,14 +29,8 @@ export function FlameGraph({ view, onOpen }: Props) {
   const height = Math.max(MIN_HEIGHT, flameHeight(boxes));
 
   useLayoutEffect(() => {
-    const canvas = canvasRef.current;
-    const ctx = canvas?.getContext('2d');
-    if (!canvas || !ctx || width <= 0) return;
-    const dpr = window.devicePixelRatio || 1;
-    canvas.width = Math.round(width * dpr);
-    canvas.height = Math.round(height * dpr);
-    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-    drawFlame(ctx, view, boxes, width, height, hover?.node.id);
+    const ctx = hidpiContext(canvasRef.current, width, height);
+    if (ctx) drawFlame(ctx, view, boxes, width, height, hover?.node.id);
   }, [view, boxes, width, height, hover]);
 
   const onMove = (e: PointerEvent<HTMLCanvasElement>): void => {

@@ -5,6 +5,7 @@
 import { useLayoutEffect, useRef, useState, type PointerEvent } from 'react';
 import type { ProfileView } from '../../main/ui/ui-api';
 import { useWidth } from '../charts/use-width';
+import { hidpiContext } from './hidpi-canvas';
 import { KIND_COLORS } from './profile-format';
 import type { TimeRange } from './time-range';
 
@@ -31,13 +32,8 @@ export function RangePicker({ view, following, onPick, onFollow }: Props) {
   const xAt = (t: number): number => ((t - activity.fromS) / spanS) * width;
 
   useLayoutEffect(() => {
-    const canvas = canvasRef.current;
-    const ctx = canvas?.getContext('2d');
-    if (!canvas || !ctx || width <= 0) return;
-    const dpr = window.devicePixelRatio || 1;
-    canvas.width = Math.round(width * dpr);
-    canvas.height = Math.round(HEIGHT * dpr);
-    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    const ctx = hidpiContext(canvasRef.current, width, HEIGHT);
+    if (!ctx) return;
     ctx.fillStyle = BACKGROUND;
     ctx.fillRect(0, 0, width, HEIGHT);
     const max = Math.max(1, ...activity.code.map((c, i) => c + activity.idle[i]!));
