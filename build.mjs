@@ -8,7 +8,8 @@ const common = { bundle: true, platform: 'node', format: 'cjs', target: 'node18'
 
 await Promise.all([
   build({ ...common, entryPoints: ['probe/index.ts'], outfile: 'dist/probe.js' }),
-  build({ ...common, entryPoints: ['main/cli/main.ts'], outfile: 'dist/cli.js' }),
+  // The exporters' OpenTelemetry packages stay in node_modules, loaded only when asked for.
+  build({ ...common, entryPoints: ['main/cli/main.ts'], outfile: 'dist/cli.js', external: ['@opentelemetry/*'] }),
   // The desktop app's main process and its sandboxed preload; Electron provides 'electron'.
   build({ ...common, entryPoints: ['main/electron/electron-main.ts'], outfile: 'dist/electron/main.js', external: ['electron'] }),
   build({ ...common, entryPoints: ['main/electron/preload.ts'], outfile: 'dist/electron/preload.js', external: ['electron'], sourcemap: false }),

@@ -205,3 +205,21 @@ export function save(name, results) {
 
 /** `--quick` on the command line, or BENCH_QUICK=1: fewer rounds, for checking the bench itself. */
 export const QUICK = process.argv.includes('--quick') || process.env.BENCH_QUICK === '1';
+
+/**
+ * Bundles a TypeScript bench (one that imports the sources) with esbuild into bench/.out/,
+ * runs it with the command line's arguments and `--out=<json>`, and passes its output and
+ * exit code on.
+ */
+export async function runBundled(name, { external = [], timeoutMs = 120_000 } = {}) {
+  const { build } = await import('esbuild');
+  const bundle = join(OUT_DIR, `${name}.cjs`);
+  await build({
+    entryPoints: [join(BENCH_DIR, `${name}.ts`)], outfile: bundle, bundle: true, platform: 'node', format: 'cjs',
+    target: 'node20', logLevel: 'warning', external,
+  });
+  const r = await run(process.execPath, [bundle, ...process.argv.slice(2), `--out=${join(OUT_DIR, `${name}.json`)}`], { timeoutMs });
+  process.stdout.write(r.stdout);
+  process.stderr.write(r.stderr);
+  process.exitCode = r.code ?? 1;
+}

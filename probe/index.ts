@@ -1,6 +1,7 @@
 // The probe's entry point. This file is bundled into one CommonJS file with no dependencies
 // and loaded into the target either by `node --require <probe>` (configured through the
-// environment) or by `require(<probe>).attach(...)` evaluated in a running process.
+// environment by loopscope run; or by the user, and then it waits, dormant, for loopscope
+// attach: dormant.ts) or by `require(<probe>).attach(...)` evaluated in a running process.
 //
 // The same file is also the probe's worker thread: see the isMainThread branch.
 
@@ -9,6 +10,7 @@ import { startProbe, type RunningProbe } from './main-thread';
 import { runWorker, type WorkerData } from './worker';
 import { CONFIG_LIMITS, PROBE_MODES, type ProbeConfig, type ProbeMode } from './wire';
 import { ENV, PROBE_GLOBAL, PROBE_VERSION, DEFAULT_CONFIG } from './constants';
+import { listenDormant } from './dormant';
 
 export interface AttachOptions {
   readonly socketPath: string;
@@ -63,25 +65,36 @@ function start(options: AttachOptions, loadedBy: 'preload' | 'inject'): AttachRe
   return { status: 'started', version: PROBE_VERSION };
 }
 
-/** Injects the probe into this (running) process. Never throws. */
-export function attach(options: AttachOptions): AttachResult {
+/** The version of the probe running in this process, if one runs (a cheap check before attaching). */
+export function runningVersion(): string | undefined {
+  const existing = globals[GLOBAL_KEY];
+  return existing?.probe && !existing.probe.stopped ? existing.version : undefined;
+}
+
+function startGuarded(options: AttachOptions, loadedBy: 'preload' | 'inject'): AttachResult {
   try {
     if (!isMainThread) return { status: 'failed', error: 'the probe only runs on the main thread' };
-    return start(options, 'inject');
+    return start(options, loadedBy);
   } catch (err) {
     return { status: 'failed', error: err instanceof Error ? err.message : String(err) };
   }
 }
 
+/** Injects the probe into this (running) process. Never throws. */
+export function attach(options: AttachOptions): AttachResult {
+  return startGuarded(options, 'inject');
+}
+
 /**
  * Preloaded by --require: read our settings, then take them out of the environment so that
  * the target, and any child it starts, sees the environment it would have had without us.
+ * False when there are none (not started by loopscope run).
  */
-function startFromEnvironment(): void {
+function startFromEnvironment(): boolean {
   const env = process.env;
   const socketPath = env[ENV.socket];
   const token = env[ENV.token];
-  if (!socketPath || !token) return;
+  if (!socketPath || !token) return false;
   const config: Partial<ProbeConfig> = {
     mode: env[ENV.mode] as ProbeMode | undefined,
     promises: env[ENV.promises] === '1',
@@ -95,11 +108,19 @@ function startFromEnvironment(): void {
   if (original === undefined || original === '') delete env['NODE_OPTIONS'];
   else env['NODE_OPTIONS'] = original;
   start({ socketPath, token, config }, 'preload');
+  return true;
+}
+
+/** Loaded by --require (Node's preload step is this module's parent), not by require() at run time. */
+function preloaded(): boolean {
+  return (module as { parent?: { id?: unknown } | null }).parent?.id === 'internal/preload';
 }
 
 try {
-  if (isMainThread) startFromEnvironment();
-  else if ((workerData as Partial<WorkerData> | undefined)?.loopscopeProbeWorker === true) runWorker(workerData as WorkerData);
+  if (isMainThread) {
+    // Preloaded, but not by loopscope run: dormant until loopscope attach wakes it (wake.ts).
+    if (!startFromEnvironment() && preloaded()) listenDormant((r) => startGuarded(r, 'preload'));
+  } else if ((workerData as Partial<WorkerData> | undefined)?.loopscopeProbeWorker === true) runWorker(workerData as WorkerData);
 } catch {
   // Never let the probe break the program it was loaded into.
 }

@@ -52,6 +52,16 @@ function finiteF64(view: DataView, at: number, what: string): number {
 
 // Straight-line reads at fixed offsets: replay decodes thousands of samples per seek, and a
 // reader function per value (or an array of them) cost several times the decoding itself.
+/**
+ * When a metrics sample was taken (µs on the target's clock), read without decoding the rest:
+ * for looking along a stream whose dictionary one does not hold. Undefined for a short payload.
+ */
+export function metricsTimeUs(payload: Uint8Array): number | undefined {
+  if (payload.byteLength < 24) return undefined;
+  const t = new DataView(payload.buffer, payload.byteOffset, 24).getFloat64(16, true);
+  return Number.isFinite(t) ? t : undefined;
+}
+
 export function decodeMetrics(payload: Uint8Array, dictionary: ReadonlyMap<number, string>): MetricsSample {
   const what = 'metrics';
   if (payload.byteLength < 16) throw new WireError(`${what}: payload of ${payload.byteLength} bytes is truncated`);

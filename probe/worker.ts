@@ -67,7 +67,6 @@ export function runWorker(data: WorkerData): void {
   let socket: Socket | undefined;
   let stopped = false;
   let exiting = false;
-  let helloSent = false;
   let lastDrops = '{}';
   let lastDropsChecked = 0;
   /** Frames this thread had no room for (the main thread counts its own in shared memory). */
@@ -104,20 +103,20 @@ export function runWorker(data: WorkerData): void {
     gcTimer = setInterval(() => gcTracer?.flush(), GC_FLUSH_MS);
   }
 
-  // The hello goes first: what comes before the connection is made waits for it (a block at
-  // the target's start is seen before the socket connects), up to a few frames.
-  const early: Uint8Array[] = [];
+  // Frames sent before the connection is up (a blocked report, drop counts: a timer due in the
+  // same turn of this thread's loop runs before 'connect') wait for the hello, which must be
+  // first: loopscope refuses a probe whose first frame is anything else. A Unix socket (or a
+  // named pipe) connects or fails at once, so few wait; past MAX_EARLY_FRAMES they are dropped.
+  const beforeHello: [Uint8Array, (() => void) | undefined][] = [];
   const send = (bytes: Uint8Array, onFlushed?: () => void): void => {
-    if (!helloSent) {
-      if (early.length < MAX_EARLY_FRAMES) early.push(bytes);
-      else ownDrops.set(bytes[5]!, (ownDrops.get(bytes[5]!) ?? 0) + 1);
-      return;
-    }
-    if (socket && !socket.destroyed) socket.write(bytes, onFlushed ? () => onFlushed() : undefined);
+    if (!socket || socket.destroyed) return;
+    if (!socket.connecting) socket.write(bytes, onFlushed ? () => onFlushed() : undefined);
+    else if (beforeHello.length < MAX_EARLY_FRAMES) beforeHello.push([bytes, onFlushed]);
+    else ownDrops.set(bytes[5]!, (ownDrops.get(bytes[5]!) ?? 0) + 1);
   };
 
   // The CPU sampler, on the same session as the stack capture (research §1).
-  const canSend = (): boolean => helloSent && socket !== undefined && !socket.destroyed && socket.writableLength <= data.maxSocketBufferBytes;
+  const canSend = (): boolean => socket !== undefined && !socket.destroyed && !socket.connecting && socket.writableLength <= data.maxSocketBufferBytes;
   const sampler = new WorkerSampler(session, { probeFile: data.probeFile, clockOffsetUs: data.clockOffsetUs, unavailable: data.samplerUnavailable }, config, {
     canSend,
     send,
@@ -282,9 +281,8 @@ export function runWorker(data: WorkerData): void {
   const reader = new FrameReader(64 * 1024);
   socket = connect(data.socketPath);
   socket.on('connect', () => {
-    helloSent = true;
     send(encodeHello(data.hello));
-    for (const frame of early.splice(0)) send(frame);
+    for (const [frame, onFlushed] of beforeHello.splice(0)) send(frame, onFlushed);
     sampler.connected();
     drain();
   });

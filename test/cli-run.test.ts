@@ -27,6 +27,16 @@ describe('loopscope run', () => {
     expect(summary.dropped).toEqual({ frames: {}, bytes: 0 });
   });
 
+  it('sees a Node program that exits at once: its probe says hello before anything else', async () => {
+    // The goodbye, written at exit while the probe's connection was still being made, used to
+    // go out before the hello, and loopscope refused the probe ("no probe connected").
+    const r = await loopscope(['run', '--json', '--', process.execPath, '-e', 'process.exit(3)']);
+    expect(r.code).toBe(3);
+    const summary = JSON.parse(r.stdout);
+    expect(summary).toMatchObject({ exitCode: 3, warnings: [] });
+    expect(summary.pid).toBeGreaterThan(0);
+  });
+
   it('reports a main module that blocks before the loop has started, with its stack', async () => {
     const r = await loopscope(['run', '--json', '--', process.execPath, join(FIXTURES, 'startup-block.js')], { BLOCK_MS: '200' });
     expect(r.code).toBe(0);

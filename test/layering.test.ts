@@ -22,10 +22,12 @@ const LAYERS: Readonly<Record<string, readonly string[]>> = {
   'main/reports': ['probe', 'main/common', 'main/session', 'main/recording', 'main/replay'],
   'main/terminal': ['probe', 'main/common', 'main/session', 'main/reports'],
   'main/attach': ['probe', 'main/common', 'main/system', 'main/server', 'main/launch'],
+  // Exporting to Prometheus and OpenTelemetry: loops in, engines out; the CLI wires it in.
+  'main/fleet': ['probe', 'main/common', 'main/session', 'main/recording'],
   'main/ui': ['probe', 'main/common', 'main/demo', 'main/system', 'main/server', 'main/launch', 'main/attach', 'main/session', 'main/recording', 'main/replay', 'main/reports'],
   'main/web-host': ['probe', 'main/common', 'main/recording', 'main/ui'],
   'main/electron': ['probe', 'main/common', 'main/ui', 'main/web-host'],
-  'main/cli': ['probe', 'main/common', 'main/demo', 'main/system', 'main/server', 'main/launch', 'main/attach', 'main/session', 'main/recording', 'main/replay', 'main/reports', 'main/terminal', 'main/ui', 'main/web-host'],
+  'main/cli': ['probe', 'main/common', 'main/demo', 'main/system', 'main/server', 'main/launch', 'main/attach', 'main/session', 'main/recording', 'main/replay', 'main/reports', 'main/terminal', 'main/ui', 'main/web-host', 'main/fleet'],
   // The UI runs in a page: types from the API contract, and pure shared code.
   renderer: ['probe', 'main/common', 'main/ui'],
 };

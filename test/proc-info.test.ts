@@ -2,15 +2,18 @@
 // deciding whether a process can be attached, and the expressions run in a target.
 
 import { describe, expect, it } from 'vitest';
-import { runInNewContext } from 'node:vm';
+import { createContext, runInContext, runInNewContext } from 'node:vm';
 import { ATTACH_EXIT_CODES, AttachError } from '../main/attach/errors';
 import { addressesConflict, connectHost, websocketUrl } from '../main/attach/inspector-address';
 import { parseTargetList } from '../main/attach/inspector-client';
-import { closeInspectorExpression, injectExpression, parseInjectResult } from '../main/attach/inject';
+import { closeLaterExpression, closeNowExpression, injectExpression, parseCloseResult, parseInjectResult } from '../main/attach/inject';
 import { lateCloseArgs, parseLateCloseArgs } from '../main/attach/late-close';
 import { inspectorSettings, isNodeExecutable, nodeOptionsOfArgv, parseHostPort, parseNodeVersion, splitNodeOptions } from '../main/attach/node-args';
 import { readProcess } from '../main/attach/proc-info';
-import { environValue, hasSignal, parseNulSeparated, parseProcNetTcp, parseSignalMask, parseStatus, socketInode } from '../main/attach/proc-parse';
+import { environValue, hasSignal, parseNulSeparated, parseProcNetTcp, parseProcNetTcpConnections, parseSignalMask, parseStat, parseStatus, socketInode } from '../main/attach/proc-parse';
+import { whyNoInspector } from '../main/attach/no-inspector';
+import { needsWatch, reportClose } from '../main/attach/inspector-report';
+import { parseWakeAnswer, parseWakeRequest } from '../probe/wake';
 import { decideAttachable, type ProcessInfo } from '../main/attach/process-info';
 import { parseLsofListeners, parseNetstatListeners, parsePsSignals, parsePsTextColumn, parseWindowsProcesses, splitAddress, splitWindowsCommandLine } from '../main/attach/tool-output-parse';
 import { renderPsTable } from '../main/cli/ps-command';
@@ -48,7 +51,7 @@ const TCP6 = `  sl  local_address                         remote_address        
 
 const base: ProcessInfo = {
   pid: 100, ppid: 1, uid: 1000, state: 'S', argv: ['node', 'app.js'], exe: '/usr/bin/node', isNode: true,
-  sigusr1: 'caught', nodeOptions: undefined, probeFile: undefined,
+  sigusr1: 'caught', nodeOptions: undefined, probeFile: undefined, wakeSocket: undefined,
 };
 const v20 = parseNodeVersion('v20.11.1');
 
@@ -75,6 +78,38 @@ describe('/proc parsing', () => {
       { address: '::ffff:127.0.0.1', port: 3000, inode: 503, family: 6 },
     ]);
     expect(parseProcNetTcp('header only\n', 4)).toEqual([]);
+  });
+
+  it('reads a stat line whose command name holds spaces and parentheses', () => {
+    const line = '4242 (node (my app) x) S 1 4242 4242 0 -1 4194560 5000 0 0 0 731 52 0 0 20 0 11 0 100 0 0';
+    expect(parseStat(line)).toEqual({ state: 'S', userTicks: 731, systemTicks: 52 });
+    expect(() => parseStat('4242 (x) S 1')).toThrow(/bad \/proc stat/);
+  });
+
+  it('says why SIGUSR1 did not open an inspector, from the main thread before and after the wait', () => {
+    const at = (cpuMs: number, state = 'S', wchan?: string) => ({ state, wchan, cpuMs });
+    expect(whyNoInspector(at(0), at(10, 'S', 'do_epoll_wait'), 1000).reason).toMatch(/handles SIGUSR1 itself/);
+    expect(whyNoInspector(at(0), at(10, 'S', 'do_epoll_wait'), 1000).hint).toMatch(/dormant probe/);
+    expect(whyNoInspector(at(0), at(950, 'R'), 1000).reason).toMatch(/running all along, in native code/);
+    expect(whyNoInspector(at(0), at(900, 'S', 'do_epoll_wait'), 1000).reason).toMatch(/running all along/);
+    expect(whyNoInspector(at(0), at(5, 'S', 'futex_wait_queue'), 1000).reason).toMatch(/blocked in a system call \(futex_wait_queue\)/);
+    expect(whyNoInspector(undefined, at(5), 1000).reason).toMatch(/may be blocked, or the program handles SIGUSR1 itself/);
+    expect(whyNoInspector(at(0), at(5, 'S'), 1000).reason).toMatch(/may be blocked/);
+  });
+
+  it('reads connected TCP sockets with both ends, and skips the other states', () => {
+    const table = `  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
+   0: 0100007F:240D 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 900 1 0 100 0 0 10 0
+   1: 0100007F:240D 0100007F:D431 01 00000000:00000000 00:00000000 00000000     0        0 901 1 0 20 4 30 10 -1
+   2: 0100007F:D431 0100007F:240D 01 00000000:00000000 00:00000000 00000000  1000        0 902 1 0 20 4 30 10 -1
+   3: 0100007F:240D 0100007F:9C40 06 00000000:00000000 03:00001770 00000000     0        0 0 3 0
+   4: garbage
+`;
+    expect(parseProcNetTcpConnections(table, 4)).toEqual([
+      { localAddress: '127.0.0.1', localPort: 9229, remoteAddress: '127.0.0.1', remotePort: 54321, inode: 901, family: 4 },
+      { localAddress: '127.0.0.1', localPort: 54321, remoteAddress: '127.0.0.1', remotePort: 9229, inode: 902, family: 4 },
+    ]);
+    expect(parseProcNetTcp(table, 4)).toEqual([{ address: '127.0.0.1', port: 9229, inode: 900, family: 4 }]);
   });
 
   it('reads fd links, NUL-separated lists and environment values', () => {
@@ -212,17 +247,102 @@ describe('expressions run in the target', () => {
   it('injects only into the PID it was meant for, and never throws', () => {
     const calls: unknown[] = [];
     const fakeRequire = (path: string) => ({ attach: (o: unknown) => (calls.push([path, o]), { status: 'started', version: '0.1.0' }) });
-    const run = (pid: number, require: unknown) => runInNewContext(injectExpression(request), { process: { pid }, require });
-    expect(run(4242, fakeRequire)).toEqual({ pid: 4242, result: { status: 'started', version: '0.1.0' } });
+    const run = (pid: number, require: unknown) => runInNewContext(injectExpression(request), { process: { pid }, require, performance: { now: () => 12.5 } });
+    expect(run(4242, fakeRequire)).toEqual({ pid: 4242, now: 12.5, result: { status: 'started', version: '0.1.0' } });
     expect(calls).toEqual([[request.probeFile, { socketPath: request.socketPath, token: request.token, config: DEFAULT_CONFIG }]]);
     expect(run(999, fakeRequire)).toEqual({ pid: 999 });
     expect(calls).toHaveLength(1);
     const throwing = () => {
       throw new Error('Cannot find module');
     };
-    expect(run(4242, throwing)).toEqual({ pid: 4242, result: { status: 'failed', error: 'Cannot find module' } });
+    expect(run(4242, throwing)).toEqual({ pid: 4242, now: 12.5, result: { status: 'failed', error: 'Cannot find module' } });
     expect(run(4242, undefined)).toMatchObject({ result: { status: 'failed', error: expect.stringMatching(/no require/) } });
-    expect(runInNewContext(closeInspectorExpression(4242), { process: { pid: 1 }, require: fakeRequire })).toBe('not process 4242');
+  });
+
+  // The target's side of the close, run against fakes of what it touches: its immediates, its
+  // inspector, and its socket table (/proc/self/net/tcp).
+  describe('closing the inspector', () => {
+    const close = { port: 9229, clientPort: 40000, family: 4 as const };
+    const header = '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n';
+    const row = (local: string, remote: string, state: string) => `   0: ${local} ${remote} ${state} 00000000:00000000 00:00000000 00000000     0        0 1 1 0 20 4 30 10 -1\n`;
+    const listening = row('0100007F:240D', '00000000:0000', '0A');
+    const ours = row('0100007F:240D', '0100007F:9C40', '01'); // from port 40000
+    const theirs = row('0100007F:240D', '0100007F:D431', '01'); // from port 54321
+
+    /** A target process, as far as the expressions touch it: its immediates, inspector, socket table and modules. */
+    function target(table: string, pid = 4242) {
+      const immediates: (() => void)[] = [];
+      let closes = 0;
+      const starts: unknown[] = [];
+      let startResult: unknown = { status: 'started', version: '0.1.0' };
+      const modules: Record<string, unknown> = {
+        inspector: { close: () => closes++, url: () => 'ws://127.0.0.1:9229/x' },
+        fs: { readFileSync: (file: string) => (file === '/proc/self/net/tcp' ? table : '') },
+        [request.probeFile]: { attach: (o: unknown) => (starts.push(o), startResult) },
+      };
+      const load = Object.assign((m: string) => modules[m], { cache: {}, resolve: (m: string) => m });
+      const context = createContext({ process: { pid, platform: 'linux' }, require: load, performance: { now: () => 7 }, setImmediate: (f: () => void) => immediates.push(f) });
+      return {
+        run: (expression: string): unknown => runInContext(expression, context),
+        /** Runs the immediates queued so far (one check phase); later ones wait for the next. */
+        turn: () => immediates.splice(0).forEach((f) => f()),
+        closes: () => closes,
+        starts: () => starts.length,
+        failNextStart: (error: string) => (startResult = { status: 'failed', error }),
+      };
+    }
+
+    it('closes now, and again two loop turns later (a busy loop\'s pending SIGUSR1 wake-up reopens it at the next poll phase)', () => {
+      const t = target(header + listening + ours);
+      expect(parseCloseResult(t.run(closeLaterExpression(4242, close)))).toEqual({ kind: 'scheduled' });
+      t.run(closeNowExpression(4242, close));
+      expect(t.closes()).toBe(1);
+      t.turn();
+      expect(t.closes()).toBe(1); // one turn is not enough: its check phase may precede the poll that holds the wake-up
+      t.turn();
+      expect(t.closes()).toBe(2);
+    });
+
+    it('does not close while another client is connected (the close would wait for it, freezing the loop)', () => {
+      const t = target(header + listening + ours + theirs);
+      t.run(closeLaterExpression(4242, close));
+      t.run(closeNowExpression(4242, close));
+      t.turn();
+      t.turn();
+      expect(t.closes()).toBe(0);
+      const ended = target(header + listening + ours + theirs.replace(' 01 ', ' 06 ')); // TIME_WAIT: gone
+      ended.run(closeNowExpression(4242, close));
+      expect(ended.closes()).toBe(1);
+    });
+
+    it('starts the injected probe once the inspector is closed, once, and tells a failed start to the next injection', () => {
+      const t = target(header + listening + ours);
+      const inject = injectExpression({ ...request, close });
+      expect(parseInjectResult(t.run(inject))).toEqual({ kind: 'scheduled' });
+      expect(t.starts()).toBe(0);
+      t.run(closeNowExpression(4242, close));
+      expect([t.closes(), t.starts()]).toEqual([1, 1]);
+      t.turn();
+      t.turn();
+      expect([t.closes(), t.starts()]).toEqual([2, 1]);
+      // Had the last words been lost, two loop turns start it.
+      t.failNextStart('no worker threads here');
+      t.run(inject);
+      t.turn();
+      t.turn();
+      expect(t.starts()).toBe(2);
+      expect(parseInjectResult(t.run(inject))).toEqual({ kind: 'failed', error: 'no worker threads here' });
+    });
+
+    it('leaves another process\'s inspector alone', () => {
+      const t = target(header + listening, 1);
+      expect(parseCloseResult(t.run(closeLaterExpression(4242, close)))).toEqual({ kind: 'wrong-process', pid: 1 });
+      expect(parseInjectResult(t.run(injectExpression({ ...request, close })))).toEqual({ kind: 'wrong-process', pid: 1 });
+      t.run(closeNowExpression(4242, close));
+      t.turn();
+      t.turn();
+      expect([t.closes(), t.starts()]).toEqual([0, 0]);
+    });
   });
 
   it('reads what the injection returned', () => {
@@ -284,16 +404,21 @@ Active Connections
 
 describe('ps table', () => {
   const entry: PsEntry = {
-    pid: 42, ppid: 1, command: ['node', 'server.js'], executable: '/usr/bin/node', nodeVersion: 'v20.11.1', attachable: true, reason: null,
+    pid: 42, ppid: 1, command: ['node', 'server.js'], executable: '/usr/bin/node', nodeVersion: 'v20.11.1', attachable: true, via: 'inspector', reason: null,
     reasonCode: null, probe: false, inspector: { open: false, port: null },
   };
 
   it('aligns its columns and explains what cannot be attached', () => {
-    const text = renderPsTable([entry, { ...entry, pid: 1234, attachable: false, reason: 'was started with --disable-sigusr1', reasonCode: 'inspector-disabled', inspector: { open: true, port: 9229 } }], 200);
+    const text = renderPsTable([
+      entry,
+      { ...entry, pid: 77, via: 'probe' },
+      { ...entry, pid: 1234, attachable: false, via: null, reason: 'was started with --disable-sigusr1', reasonCode: 'inspector-disabled', inspector: { open: true, port: 9229 } },
+    ], 200);
     expect(text.split('\n')).toEqual([
-      'PID   NODE      ATTACH  PROBE  INSPECTOR   COMMAND',
-      '42    v20.11.1  yes     -      -           node server.js',
-      '1234  v20.11.1  no      -      open :9229  node server.js',
+      'PID   NODE      ATTACH     PROBE  INSPECTOR   COMMAND',
+      '42    v20.11.1  inspector  -      -           node server.js',
+      '77    v20.11.1  probe      -      -           node server.js',
+      '1234  v20.11.1  no         -      open :9229  node server.js',
       '',
       'Not attachable:',
       '  1234: was started with --disable-sigusr1',
@@ -302,3 +427,54 @@ describe('ps table', () => {
     expect(renderPsTable([], 80)).toBe('No Node.js processes of yours are running.\n');
   });
 });
+
+describe('what attach says about the inspector it opened', () => {
+  const closed = { state: 'closed' as const, reopened: 0, others: [], closedAtMs: 100 };
+  const racer = { address: '127.0.0.1', port: 54321, pid: 777 };
+  const hidden = { address: '127.0.0.1', port: 54322, pid: undefined };
+
+  it('stays quiet about a clean close, and is loud about everything else', () => {
+    expect(reportClose(42, '127.0.0.1:9229', closed, 30, false)).toEqual({ warnings: [], problem: undefined });
+    expect(reportClose(42, '127.0.0.1:9229', { ...closed, reopened: 1 }, 30, false)).toEqual({ warnings: [], problem: undefined });
+    const foreign = reportClose(42, '127.0.0.1:9229', { ...closed, others: [racer, hidden] }, 30, false);
+    expect(foreign.problem).toBe('foreign-session');
+    expect(foreign.warnings).toEqual([expect.stringMatching(/open \(for 30 ms\), another client connected to it: process 777, a process loopscope cannot see \(another user's\?\) from port 54322/)]);
+    const held = reportClose(42, '127.0.0.1:9229', { ...closed, state: 'open', others: [racer] }, undefined, true);
+    expect(held.problem).toBe('foreign-session');
+    expect(held.warnings[1]).toMatch(/still listens on 127\.0\.0\.1:9229: loopscope did not close it, since Node would freeze the process .*a background loopscope will close it/);
+    expect(reportClose(42, '127.0.0.1:9229', { ...closed, state: 'stuck', others: [racer] }, 30, false).warnings[1]).toMatch(/process 42 is frozen.*ending that client \(process 777\) frees it/);
+    expect(reportClose(42, '127.0.0.1:9229', { ...closed, state: 'open', reopened: 3 }, undefined, true)).toMatchObject({ problem: 'inspector-open', warnings: [expect.stringMatching(/kept opening again after each close \(3 times\)/)] });
+    expect(reportClose(42, '127.0.0.1:9229', { ...closed, state: 'open' }, undefined, false).warnings[0]).toMatch(/did not close it in time .*no background loopscope could be started/);
+    expect(reportClose(42, '127.0.0.1:9229', { ...closed, state: 'unconfirmed' }, 30, true)).toMatchObject({ problem: 'inspector-open' });
+    expect(['closed', 'unconfirmed', 'open', 'stuck', 'exited'].filter((s) => needsWatch(s as never))).toEqual(['unconfirmed', 'open']);
+  });
+});
+
+describe('the dormant probe\'s wake-up request', () => {
+  const good = { socketPath: '/tmp/loopscope-x/probe.sock', token: 'a'.repeat(32), config: { mode: 'tasks', intervalMs: 50 } };
+
+  it('takes the fields it knows, with their shapes, and says what is wrong otherwise', () => {
+    expect(parseWakeRequest(JSON.stringify(good))).toEqual(good);
+    expect(parseWakeRequest(JSON.stringify({ ...good, config: { mode: 'everything', promises: 'yes', intervalMs: 5, extra: 1 }, more: 2 }))).toEqual({ ...good, config: { intervalMs: 5 } });
+    expect(parseWakeRequest(JSON.stringify({ ...good, socketPath: '\\\\.\\pipe\\loopscope-x-probe' }))).toMatchObject({ socketPath: '\\\\.\\pipe\\loopscope-x-probe' });
+    for (const [bad, error] of [
+      ['{', 'the request is not JSON'],
+      ['[1]', 'the request is not an object'],
+      ['null', 'the request is not an object'],
+      [JSON.stringify({ ...good, token: 'x y' }), 'bad token'],
+      [JSON.stringify({ ...good, token: 'a'.repeat(200) }), 'bad token'],
+      [JSON.stringify({ ...good, socketPath: 'probe.sock' }), 'the socket path is not absolute'],
+      [JSON.stringify({ ...good, socketPath: '/tmp/a\u0000b' }), 'bad socket path'],
+      [JSON.stringify({ ...good, socketPath: `/${'é'.repeat(60)}` }), 'bad socket path'],
+      [JSON.stringify({ ...good, config: [] }), 'bad config'],
+    ] as const) expect(parseWakeRequest(bad)).toEqual({ error });
+  });
+
+  it('reads the probe\'s answer, bounded, and anything else as a failure', () => {
+    expect(parseWakeAnswer('{"status":"started","version":"0.1.0"}')).toEqual({ status: 'started', version: '0.1.0' });
+    expect(parseWakeAnswer(`{"status":"failed","error":"${'x'.repeat(2000)}"}`)).toEqual({ status: 'failed', error: 'x'.repeat(500) });
+    expect(parseWakeAnswer('{"status":"owned"}')).toEqual({ status: 'failed', error: 'the probe did not answer in its format' });
+    expect(parseWakeAnswer('garbage')).toMatchObject({ status: 'failed' });
+  });
+});
+

@@ -39,7 +39,7 @@ describe('loopscope ps', () => {
     const table = await loopscope(['ps']);
     expect(table.code).toBe(0);
     expect(table.stdout).toMatch(/^PID\s+NODE\s+ATTACH\s+PROBE\s+INSPECTOR\s+COMMAND/);
-    expect(table.stdout).toMatch(new RegExp(`^${plain.pid}\\s+${process.version.replace(/\./g, '\\.')}\\s+yes\\s+-\\s+-\\s+\\S*node .*attach-app\\.js$`, 'm'));
+    expect(table.stdout).toMatch(new RegExp(`^${plain.pid}\\s+${process.version.replace(/\./g, '\\.')}\\s+inspector\\s+-\\s+-\\s+\\S*node .*attach-app\\.js$`, 'm'));
     expect(table.stdout).toMatch(new RegExp(`^${probed.pid}\\s+\\S+\\s+no\\s+inside`, 'm'));
     expect(table.stdout).toMatch(new RegExp(`^  ${permission.pid}: runs with the permission model`, 'm'));
 

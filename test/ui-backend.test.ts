@@ -49,8 +49,8 @@ describe('UiBackend', () => {
 
   it('says why a launch fails', async () => {
     await expect(backend.launch(['no-such-command-xyz'])).rejects.toThrow(/command not found/);
-    // Not a Node program: it exits without a probe. (A Node program that exits at once has its
-    // probe connect all the same, and its session says how it ended.)
-    await expect(backend.launch(['sh', '-c', 'exit 3'])).rejects.toThrow(/exited \(code 3\) before its probe connected/);
+    // Not Node: no probe ever comes. (A Node program that exits at once still has its probe say
+    // hello and goodbye, with its exit code.)
+    await expect(backend.launch(['/bin/sh', '-c', 'exit 3'])).rejects.toThrow(/exited \(code 3\) before its probe connected/);
   });
 });

@@ -7,15 +7,21 @@ import { performance } from 'node:perf_hooks';
 import type { ProbeConfig } from '../../probe/wire';
 import type { ProbeConnection, ProbeServer } from '../server/probe-server';
 import { AttachError } from './errors';
-import { CdpClient, listTargets } from './inspector-client';
-import { CLOSE_TIMEOUT_MS, closeInspector, inspectorAt, LIST_TIMEOUT_MS, POLL_MS, sleep, waitClosed, type FoundInspector } from './inspector-ops';
+import { CdpClient, hostForUrl, listTargets, warmUp, type InspectorTarget } from './inspector-client';
+import { closeNow, closeRequest, exitsSoon, inspectorAt, LIST_TIMEOUT_MS, OPEN_POLL_MS, POLL_MS, sleep, type FoundInspector } from './inspector-ops';
 import { hasExited } from '../system/process-exited';
 import { addressesConflict, connectHost, websocketUrl } from './inspector-address';
-import { injectExpression, parseInjectResult } from './inject';
+import { injectExpression, parseInjectResult, targetNowOf } from './inject';
 import type { InspectorSettings } from './node-args';
-import { decideAttachable, verdictError } from './process-info';
-import { processSource, type Listener, type ProcessSource } from './process-source';
-import { LATE_CLOSE_WAIT_MS, spawnLateCloser, type LateClose } from './late-close';
+import { decideAttachable, verdictError, type AttachVia } from './process-info';
+import { processSource, type Listener, type Peer, type ProcessSource } from './process-source';
+import { LATE_CLOSE_WAIT_MS, spawnLateCloser } from './late-close';
+import { closeAndConfirm, type CloseResult, type CloseState } from './inspector-close';
+import { needsWatch, reportClose, type InspectorProblem } from './inspector-report';
+import { targetTimeAfter, twoSamplesAfter, type ClockLink } from './loop-turns';
+import { whyNoInspector } from './no-inspector';
+import { abortable, connectionWith, within } from './probe-connection';
+import { wakeDormantProbe } from './attach-dormant';
 
 export interface AttachRequest {
   readonly pid: number;
@@ -34,7 +40,11 @@ export interface AttachRequest {
 export interface AttachTimings {
   readonly startedMs: number;
   readonly checkedMs: number;
-  readonly inspectorOpenMs: number;
+  /** SIGUSR1 sent; undefined when the inspector was open already, or not used. */
+  readonly signalledMs: number | undefined;
+  /** Undefined when the inspector was not used (a dormant probe was woken). */
+  readonly inspectorOpenMs: number | undefined;
+  /** The probe was told to start (injected, or woken). */
   readonly injectedMs: number;
   readonly connectedMs: number;
 }
@@ -44,18 +54,37 @@ export interface InspectorUse {
   readonly port: number;
   /** It was open before loopscope came, so loopscope left it open. */
   readonly wasOpen: boolean;
-  /** loopscope closed it and checked that it no longer listens. */
+  /** What became of it (inspector-close.ts); 'left-open' when it was open before. */
+  readonly state: CloseState | 'left-open';
+  /** loopscope closed it, and made sure it stayed closed. */
   readonly closed: boolean;
+  /** How often it opened again after a close (SIGUSR1's pending wake-up), and was closed again. */
+  readonly reopened: number;
+  /** Other clients seen connected to it while loopscope had it open. */
+  readonly others: readonly Peer[];
+  /** From the signal to when it was seen closed: the longest it can have listened, ms. */
+  readonly openMs: number | undefined;
 }
 
 export interface Attached {
   readonly connection: ProbeConnection;
   readonly nodeVersion: string | undefined;
-  readonly inspector: InspectorUse;
+  readonly via: AttachVia;
+  /** Undefined when a dormant probe was woken: no inspector was opened. */
+  readonly inspector: InspectorUse | undefined;
   readonly timings: AttachTimings;
   readonly warnings: readonly string[];
+  /** The inspector part failed (its warnings say how): the attach should end with this code. */
+  readonly problem: InspectorProblem | undefined;
 }
 
+/** How long the target has to close its inspector once asked: its loop must turn twice. */
+const TARGET_CLOSE_MS = 2000;
+
+/** How long to wait for the probe's samples to show that the loop turned after the close. */
+function loopTurnTimeoutMs(config: ProbeConfig): number {
+  return Math.min(10_000, 3000 + 2 * config.intervalMs);
+}
 
 function myUid(): number | undefined {
   return typeof process.geteuid === 'function' ? process.geteuid() : undefined;
@@ -90,136 +119,164 @@ export async function attachToProcess(req: AttachRequest): Promise<Attached> {
   const verdict = decideAttachable(info, myUid(), version);
   const refusal = verdictError(pid, verdict);
   if (refusal || !verdict.attachable) throw refusal;
-  const settings = verdict.settings;
   if (info.probeFile) {
     throw new AttachError('already-attached', `process ${pid} already has a loopscope probe, connected to another loopscope; stop that one (Ctrl-C) and attach again.`);
   }
   checkAbort();
-
-  // Registered before the probe is injected, so that a quick hello is not missed.
-  const connected = new Promise<ProbeConnection>((resolve) => {
-    req.server.onConnection((c) => {
-      if (c.hello.pid === pid) resolve(c);
-    });
-  });
+  const token = req.server.issueToken();
+  const connected = connectionWith(req.server, token);
+  if (verdict.via === 'probe') {
+    // 2'. A dormant probe is inside already: wake it, with no signal and no inspector.
+    return wakeDormantProbe({ ...req, address: info.wakeSocket!, token, connected, startedMs, deadline, nodeVersion: version?.text });
+  }
+  const settings = verdict.settings;
 
   // 2. Find its inspector: open already, or opened now by SIGUSR1.
   let found = await findOpenInspector(ownBefore, settings);
   const wasOpen = found !== undefined;
   const checkedMs = performance.now();
+  let signalledMs: number | undefined;
   let client: CdpClient | undefined;
-  let signalled = false;
   let injected = false;
-  let closing: Promise<boolean> | undefined;
+  let closing: Promise<CloseResult> | undefined;
+
+  /** Closes what we opened, makes sure it stays closed, and says how that went. */
+  const close = (job: { askedFrom: number | undefined; clock: ClockLink | undefined }): Promise<CloseResult> => {
+    const open = found!;
+    return closeAndConfirm({
+      source, pid, host: open.host, port: open.port,
+      askedFrom: job.askedFrom,
+      timeoutMs: TARGET_CLOSE_MS,
+      loopTurned: (sinceMs) => {
+        const { clock } = job;
+        // No probe to watch: the loop is given a while to turn, without proof that it did.
+        if (!clock) return sleep(TARGET_CLOSE_MS).then(() => false);
+        return twoSamplesAfter(connected, targetTimeAfter(clock, sinceMs), loopTurnTimeoutMs(req.config));
+      },
+    });
+  };
+  const report = (r: CloseResult | undefined): { use: InspectorUse | undefined; problem: InspectorProblem | undefined } => {
+    if (!found && !r) {
+      // It did not open yet: the SIGUSR1 stays pending, and it would open later.
+      if (signalledMs !== undefined) warnLate(settings.port);
+      return { use: undefined, problem: undefined };
+    }
+    const open = found!;
+    if (!r) return { use: { host: open.host, port: open.port, wasOpen: true, state: 'left-open', closed: false, reopened: 0, others: [], openMs: undefined }, problem: undefined };
+    const watching = needsWatch(r.state) && watchLate(open.port);
+    const openMs = r.closedAtMs !== undefined && signalledMs !== undefined ? r.closedAtMs - signalledMs : undefined;
+    const told = reportClose(pid, `${hostForUrl(open.host)}:${open.port}`, r, openMs, watching);
+    warnings.push(...told.warnings);
+    return {
+      use: { host: open.host, port: open.port, wasOpen: false, state: r.state, closed: r.state === 'closed', reopened: r.reopened, others: r.others, openMs },
+      problem: told.problem,
+    };
+  };
+  const watchLate = (port: number): boolean =>
+    spawnLateCloser({ pid, host: settings.host, port, knownPorts: ownBefore.map((l) => l.port), untilMs: Date.now() + LATE_CLOSE_WAIT_MS });
+  const warnLate = (port: number): void => {
+    warnings.push(watchLate(port)
+      ? `its inspector may still open on port ${port || '(unknown)'} once the process is free; a background loopscope (for up to ${LATE_CLOSE_WAIT_MS / 60_000} min) will close it then`
+      : `its inspector may still open on port ${port || '(unknown)'} once the process is free, and stay open`);
+  };
 
   const cleanUp = async (): Promise<void> => {
     // A probe that connects after a failure is not ours to keep: it turns itself off.
     if (injected) void connected.then((c) => c.destroy());
     if (closing) {
-      await closing;
+      report(await closing);
       return;
-    }
-    if (!signalled || wasOpen) {
-      client?.close();
-      return;
-    }
-    // We opened it: close it again, whatever went wrong.
-    try {
-      if (!client && found) client = await CdpClient.connect(websocketUrl(found.target.webSocketDebuggerUrl, found.host, found.port), 1000);
-      if (client && !client.closed) await closeInspector(client, pid);
-    } catch {
-      // reported below if it stays open
     }
     client?.close();
-    if (found && (await waitClosed(source, pid, found.port, CLOSE_TIMEOUT_MS))) return;
+    if (signalledMs === undefined || wasOpen) return;
     if (hasExited(pid)) return;
-    // It did not open yet, or could not be closed while the process is busy.
-    const port = found?.port ?? settings.port;
-    const late: LateClose = { pid, host: settings.host, port, knownPorts: ownBefore.map((l) => l.port), untilMs: Date.now() + LATE_CLOSE_WAIT_MS };
-    warnings.push(spawnLateCloser(late)
-      ? `its inspector may still open on port ${port || '(unknown)'} once the process is free; a background loopscope (for up to ${LATE_CLOSE_WAIT_MS / 60_000} min) will close it then`
-      : `its inspector may still open on port ${port || '(unknown)'} once the process is free, and stay open`);
+    // We opened it, or it will open: close it again, whatever went wrong.
+    report(found ? await close({ askedFrom: undefined, clock: undefined }) : undefined);
   };
 
   try {
     if (!found) {
       if (settings.port !== 0) await refuseIfPortBusy(source, pid, settings);
       progress(`opening the inspector of process ${pid}…`);
+      await warmUp();
       // Just before the signal: the PID may have been freed and reused since the check.
       const again = await source.get(pid).catch(() => undefined);
       if (!again || again.exe !== info.exe || !decideAttachable(again, myUid(), version).attachable) throw exitedError();
-      signalled = true;
+      const threadAtSignal = await source.mainThread(pid);
+      const signalled = performance.now();
+      signalledMs = signalled;
       sendDebugSignal(pid);
-      found = await waitForInspector(source, pid, settings, ownBefore, () => {
+      found = await waitForInspector(source, pid, settings, ownBefore, async () => {
         if (hasExited(pid)) throw exitedError();
-        checkTime('its inspector did not open');
+        checkAbort();
+        if (performance.now() <= deadline) return;
+        const why = whyNoInspector(threadAtSignal, await source.mainThread(pid), performance.now() - signalled);
+        throw new AttachError('timeout', `process ${pid} did not answer in time: its inspector did not open within ${timeoutSeconds}; ${why.reason}; ${why.hint}.`);
       });
     }
     const inspectorOpenMs = performance.now();
+    const open = found;
 
-    // 3. Confirm the PID and inject, in one round trip.
+    // 3. Confirm the PID, inject, and (when we opened it) schedule the close: one round trip.
     progress(`injecting the probe into process ${pid}…`);
-    const token = req.server.issueToken();
     const remaining = (): number => Math.max(1, deadline - performance.now());
     try {
-      client = await CdpClient.connect(websocketUrl(found.target.webSocketDebuggerUrl, found.host, found.port), remaining());
+      client = await CdpClient.connect(websocketUrl(open.target.webSocketDebuggerUrl, open.host, open.port), remaining());
     } catch (err) {
-      if (hasExited(pid)) throw exitedError();
-      throw new AttachError('inspector-failed', `cannot talk to the inspector of process ${pid} on port ${found.port}: ${(err as Error).message}.`);
+      if (await exitsSoon(pid)) throw exitedError();
+      throw new AttachError('inspector-failed', `cannot talk to the inspector of process ${pid} on port ${open.port}: ${(err as Error).message}.`);
     }
-    const evaluated = await abortable(client.evaluate(injectExpression({ pid, probeFile: req.probeFile, socketPath: req.server.address, token, config: req.config }), remaining()), req.signal)
-      .catch((err: unknown) => {
+    const c = client;
+    const expression = injectExpression({
+      pid, probeFile: req.probeFile, socketPath: req.server.address, token, config: req.config,
+      ...(wasOpen ? {} : { close: closeRequest(open, c) }),
+    });
+    const sentMs = performance.now();
+    const evaluated = await abortable(c.evaluate(expression, remaining()), req.signal)
+      .catch(async (err: unknown) => {
         if (err instanceof AttachError) throw err;
-        if (hasExited(pid)) throw exitedError();
+        // A process exiting with a session connected waits for it to leave ("Waiting for the
+        // debugger to disconnect..."): ours leaves first.
+        c.close();
+        if (await exitsSoon(pid)) throw exitedError();
         checkTime('its inspector did not run the probe');
         throw new AttachError('inspector-failed', `the inspector of process ${pid} failed: ${(err as Error).message}.`);
       });
     const outcome = parseInjectResult(evaluated.value);
     if (evaluated.exception !== undefined) throw new AttachError('probe-failed', `the probe could not be loaded into process ${pid}: ${evaluated.exception}.`);
     if (outcome.kind === 'wrong-process') {
-      throw new AttachError('port-busy', `the inspector on port ${found.port} belongs to process ${outcome.pid}, not ${pid}; stop that process's inspector and try again.`);
+      throw new AttachError('port-busy', `the inspector on port ${open.port} belongs to process ${outcome.pid}, not ${pid}; stop that process's inspector and try again.`);
     }
+    // Close it now, and again two loop turns later (asked for by the injection): the probe
+    // starts right after the close.
+    if (wasOpen) c.close();
+    else closeNow(c, pid, closeRequest(open, c));
+    const targetMs = targetNowOf(evaluated.value);
+    const clock = targetMs === undefined ? undefined : { sentMs, targetMs };
+    closing = wasOpen ? undefined : close({ askedFrom: c.localPort, clock });
     if (outcome.kind === 'already-running') {
       throw new AttachError('already-attached', `process ${pid} already has a loopscope probe (${outcome.version}), connected to another loopscope; stop that one (Ctrl-C) and attach again.`);
     }
     if (outcome.kind === 'failed') throw new AttachError('probe-failed', `the probe could not start in process ${pid}: ${outcome.error}.`);
     injected = true;
+    const startsLater = outcome.kind === 'scheduled';
     const injectedMs = performance.now();
 
-    // 4. Close the inspector (unless it was open before) while the probe connects.
+    // 4. The probe connects while the inspector closes.
     progress(wasOpen ? `waiting for the probe in process ${pid}…` : `closing the inspector of process ${pid}…`);
-    const open = found;
-    const c = client;
-    closing = (async (): Promise<boolean> => {
-      if (wasOpen) {
-        c.close();
-        return false;
-      }
-      await closeInspector(c, pid);
-      c.close();
-      return waitClosed(source, pid, open.port, CLOSE_TIMEOUT_MS);
-    })();
-    let giveUp: NodeJS.Timeout | undefined;
-    const connection = await abortable(
-      Promise.race([
-        connected,
-        new Promise<never>((_, reject) => {
-          giveUp = setTimeout(() => {
-            reject(hasExited(pid) ? exitedError() : new AttachError('probe-failed', `the probe started in process ${pid} but did not connect back within ${timeoutSeconds}.`));
-          }, remaining());
-        }),
-      ]),
-      req.signal,
-    ).finally(() => clearTimeout(giveUp));
+    const connection = await within(connected, remaining(), () => (hasExited(pid) ? exitedError() : new AttachError('probe-failed', startsLater
+      ? `the probe was to start in process ${pid} once its inspector closed, but did not connect back within ${timeoutSeconds}; run \`loopscope attach\` again to see why it could not start.`
+      : `the probe started in process ${pid} but did not connect back within ${timeoutSeconds}.`)), req.signal);
     const connectedMs = performance.now();
-    const closed = await closing;
-    if (!wasOpen && !closed) warnings.push(`the inspector of process ${pid} did not close: it still listens on port ${found.port}`);
+    const { use, problem } = report(closing ? await closing : undefined);
     return {
       connection,
       nodeVersion: version?.text ?? connection.hello.nodeVersion,
-      inspector: { host: found.host, port: found.port, wasOpen, closed },
-      timings: { startedMs, checkedMs, inspectorOpenMs, injectedMs, connectedMs },
+      via: 'inspector',
+      inspector: use,
+      timings: { startedMs, checkedMs, signalledMs, inspectorOpenMs, injectedMs, connectedMs },
       warnings,
+      problem,
     };
   } catch (err) {
     await cleanUp();
@@ -272,13 +329,14 @@ function sendDebugSignal(pid: number): void {
 
 /**
  * Polls until the process's inspector answers. With a known port, polling is a connection
- * attempt (refused until it opens: much cheaper than reading the kernel's socket tables), and
- * whatever answers is then checked to be the process's own socket. With port 0, new listening
- * ports of the process are tried. A listener on the port owned by another process means the
- * inspector could not bind.
+ * attempt (refused until it opens: much cheaper than reading the kernel's socket tables, which
+ * take milliseconds), and an inspector that answers is taken at once: the injection checks it
+ * is the process's own (process.pid), so nothing slow runs while it listens. Something else
+ * answering is looked up in the socket tables: another process's listener on the port means
+ * the inspector could not bind. With port 0, new listening ports of the process are tried.
  */
 async function waitForInspector(
-  source: ProcessSource, pid: number, settings: InspectorSettings, ownBefore: readonly Listener[], check: () => void,
+  source: ProcessSource, pid: number, settings: InspectorSettings, ownBefore: readonly Listener[], check: () => Promise<void>,
 ): Promise<FoundInspector> {
   const before = new Set(ownBefore.map((l) => `${l.address}:${l.port}`));
   const host = connectHost(settings.host);
@@ -286,16 +344,17 @@ async function waitForInspector(
   // inspector opens leaves the listening socket behind it for a moment, owned by no one.
   let foreignBefore = false;
   for (;;) {
-    check();
+    await check();
     let candidates: Listener[] = [];
     if (settings.port === 0) {
       candidates = (await source.listenersOf(pid)).filter((l) => !before.has(`${l.address}:${l.port}`));
     } else {
-      const refused = await listTargets(host, settings.port, LIST_TIMEOUT_MS).then(
-        () => false,
-        (err: NodeJS.ErrnoException) => err.code === 'ECONNREFUSED',
+      const listed = await listTargets(host, settings.port, LIST_TIMEOUT_MS).then(
+        (targets): readonly InspectorTarget[] | 'refused' | 'other' => targets,
+        (err: NodeJS.ErrnoException) => (err.code === 'ECONNREFUSED' ? 'refused' : 'other'),
       );
-      if (!refused) candidates = (await source.listenersOnPort(settings.port, pid)).filter((l) => addressesConflict(l.address, settings.host));
+      if (typeof listed !== 'string') return { host, port: settings.port, target: listed[0]! };
+      if (listed === 'other') candidates = (await source.listenersOnPort(settings.port, pid)).filter((l) => addressesConflict(l.address, settings.host));
     }
     const foreign = candidates.find((l) => l.pid !== pid);
     if (foreign && foreignBefore) {
@@ -307,25 +366,6 @@ async function waitForInspector(
       const found = await inspectorAt(l);
       if (found) return found;
     }
-    await sleep(POLL_MS);
+    await sleep(settings.port === 0 ? POLL_MS : OPEN_POLL_MS);
   }
-}
-
-function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return promise;
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(new AttachError('interrupted', 'attaching was interrupted.'));
-    if (signal.aborted) return onAbort();
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (v) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(v);
-      },
-      (e: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(e);
-      },
-    );
-  });
 }

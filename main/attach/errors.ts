@@ -24,6 +24,10 @@ export const ATTACH_EXIT_CODES = {
   'not-attachable': 12,
   /** The inspector opened but did not behave as expected. */
   'inspector-failed': 13,
+  /** Attached, but loopscope cannot make sure the inspector it opened is closed again. */
+  'inspector-open': 14,
+  /** Attached, but another client connected to the inspector while loopscope had it open. */
+  'foreign-session': 15,
   /** Ctrl-C while attaching. */
   'interrupted': 130,
 } as const;

@@ -5,17 +5,25 @@
 
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { createConnection } from 'node:net';
 import { join, resolve } from 'node:path';
-import { CdpClient } from './inspector-client';
-import { addressesConflict, websocketUrl } from './inspector-address';
-import { closeInspector, inspectorAt, sleep, waitClosed, CLOSE_TIMEOUT_MS } from './inspector-ops';
+import { connectHost } from './inspector-address';
+import { closeAndConfirm } from './inspector-close';
+import { CLOSE_TIMEOUT_MS, inspectorAt, listensOn, sleep } from './inspector-ops';
 import { hasExited } from '../system/process-exited';
 import { processSource, type ProcessSource } from './process-source';
 
 export const LATE_CLOSE_COMMAND = '_close-inspector';
 /** How long the closer waits for a late inspector. */
 export const LATE_CLOSE_WAIT_MS = 120_000;
-const LATE_POLL_MS = 100;
+/**
+ * A known port is watched with a connection attempt (refused, it costs next to nothing); an
+ * unknown one by reading the process's listening sockets, which takes the kernel milliseconds.
+ */
+const PORT_POLL_MS = 250;
+const SCAN_POLL_MS = 1000;
+/** After a close, the loop is given this long to turn (and use up a pending wake-up). */
+const SETTLE_MS = 1000;
 
 export interface LateClose {
   readonly pid: number;
@@ -41,27 +49,50 @@ export function parseLateCloseArgs(argv: readonly string[]): LateClose | undefin
 
 export type LateCloseOutcome = 'closed' | 'exited' | 'gave-up';
 
-/** Waits for the inspector of `r.pid` to open, then closes it. */
+/** Whether something accepts connections on host:port. */
+function accepts(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createConnection({ host, port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+/**
+ * An inspector among the ports the process newly listens on (port 0: its port is not known
+ * beforehand); the other new ports join `known`.
+ */
+async function newInspectorPort(source: ProcessSource, pid: number, known: Set<number>): Promise<number | undefined> {
+  for (const l of (await source.listenersOf(pid)).filter((n) => !known.has(n.port))) {
+    if (await inspectorAt(l)) return l.port;
+    known.add(l.port);
+  }
+  return undefined;
+}
+
+/** Waits for the inspector of `r.pid` to open (or to stay open), then closes it. */
 export async function closeWhenOpen(r: LateClose, source: ProcessSource = processSource()): Promise<LateCloseOutcome> {
   const known = new Set(r.knownPorts);
+  const host = connectHost(r.host);
   while (Date.now() < r.untilMs) {
     if (hasExited(r.pid)) return 'exited';
-    const listeners = r.port === 0
-      ? (await source.listenersOf(r.pid)).filter((l) => !known.has(l.port))
-      : (await source.listenersOnPort(r.port, r.pid)).filter((l) => l.pid === r.pid && addressesConflict(l.address, r.host));
-    for (const l of listeners) {
-      const found = await inspectorAt(l);
-      if (!found) continue;
-      try {
-        const client = await CdpClient.connect(websocketUrl(found.target.webSocketDebuggerUrl, found.host, found.port), CLOSE_TIMEOUT_MS);
-        await closeInspector(client, r.pid);
-        client.close();
-        if (await waitClosed(source, r.pid, found.port, CLOSE_TIMEOUT_MS)) return 'closed';
-      } catch {
-        // still busy: try again on the next round
-      }
+    const port = r.port === 0
+      ? await newInspectorPort(source, r.pid, known)
+      : (await accepts(host, r.port)) && (await listensOn(source, r.pid, r.port)) ? r.port : undefined;
+    if (port !== undefined) {
+      const result = await closeAndConfirm({
+        source, pid: r.pid, host, port, askedFrom: undefined, timeoutMs: CLOSE_TIMEOUT_MS,
+        loopTurned: () => sleep(SETTLE_MS).then(() => true),
+      });
+      if (result.state === 'closed') return 'closed';
+      if (result.state === 'exited') return 'exited';
+      // Still open (another client holds it, or the loop is stuck), or frozen in the close:
+      // look again on the next round.
     }
-    await sleep(LATE_POLL_MS);
+    await sleep(r.port === 0 ? SCAN_POLL_MS : PORT_POLL_MS);
   }
   return 'gave-up';
 }

@@ -7,7 +7,10 @@ import { constants as osConstants } from 'node:os';
 import { AttachError } from './errors';
 import { isNodeExecutable } from './node-args';
 import { isProbeFile } from './probe-marker';
-import { environValue, hasSignal, parseNulSeparated, parseProcNetTcp, parseStatus, socketInode, type TcpListener } from './proc-parse';
+import { WAKE_SOCKET_PATTERN } from '../../probe/wake';
+import {
+  environValue, hasSignal, parseNulSeparated, parseProcNetTcp, parseProcNetTcpConnections, parseProcNetUnix, parseStat, parseStatus, socketInode, type TcpConnection, type TcpListener,
+} from './proc-parse';
 import type { ProcessInfo, Sigusr1Disposition } from './process-info';
 
 const SIGUSR1 = osConstants.signals.SIGUSR1;
@@ -77,6 +80,7 @@ export function readProcess(pid: number): ProcessInfo {
   const argv = readOrUndefined(() => parseNulSeparated(readFileSync(`/proc/${pid}/cmdline`))) ?? [];
   const environ = readOrUndefined(() => parseNulSeparated(readFileSync(`/proc/${pid}/environ`)));
   const isNode = exe === undefined ? undefined : isNodeExecutable(exe);
+  const links = isNode ? openFileLinks(pid) : [];
   return {
     pid,
     ppid: status.ppid,
@@ -88,18 +92,38 @@ export function readProcess(pid: number): ProcessInfo {
     sigusr1: sigusr1Of(status.caught, status.ignored),
     nodeOptions: environ ? environValue(environ, 'NODE_OPTIONS') : undefined,
     // Only Node processes can hold a probe; others are not worth reading through.
-    probeFile: isNode ? openFileLinks(pid).find(isProbeFile) : undefined,
+    probeFile: links.find(isProbeFile),
+    wakeSocket: wakeSocketOf(pid, links),
   };
+}
+
+/**
+ * The dormant probe's socket of `pid` (probe/wake.ts) as this process can reach it: the path
+ * the process bound, through /proc/<pid>/root when it sees another filesystem (a container).
+ * `links` are its open files: the socket must be one of them, listening.
+ */
+function wakeSocketOf(pid: number, links: readonly string[]): string | undefined {
+  const inodes = new Set(links.map(socketInode).filter((i): i is number => i !== undefined));
+  if (inodes.size === 0) return undefined;
+  const text = readOrUndefined(() => readFileSync(`/proc/${pid}/net/unix`, 'utf8'));
+  const bound = text === undefined ? undefined : parseProcNetUnix(text).find((s) => s.listening && inodes.has(s.inode) && WAKE_SOCKET_PATTERN.test(s.path));
+  if (!bound) return undefined;
+  const sameRoot = readOrUndefined(() => readlinkSync(`/proc/${pid}/ns/mnt`)) === readOrUndefined(() => readlinkSync('/proc/self/ns/mnt'));
+  return sameRoot ? bound.path : `/proc/${pid}/root${bound.path}`;
+}
+
+function readTcpTables<T>(pid: number, parse: (text: string, family: 4 | 6) => T[]): T[] {
+  const out: T[] = [];
+  for (const [file, family] of [['tcp', 4], ['tcp6', 6]] as const) {
+    const text = readOrUndefined(() => readFileSync(`/proc/${pid}/net/${file}`, 'utf8'));
+    if (text !== undefined) out.push(...parse(text, family));
+  }
+  return out;
 }
 
 /** Listening TCP sockets in the network namespace of `pid` (all processes'). */
 export function tcpListenersSeenBy(pid: number): TcpListener[] {
-  const out: TcpListener[] = [];
-  for (const [file, family] of [['tcp', 4], ['tcp6', 6]] as const) {
-    const text = readOrUndefined(() => readFileSync(`/proc/${pid}/net/${file}`, 'utf8'));
-    if (text !== undefined) out.push(...parseProcNetTcp(text, family));
-  }
-  return out;
+  return readTcpTables(pid, parseProcNetTcp);
 }
 
 /** The listening TCP sockets that `pid` itself holds. */
@@ -108,6 +132,38 @@ export function tcpListenersOf(pid: number): TcpListener[] {
   if (listeners.length === 0) return [];
   const inodes = socketInodesOf(pid);
   return listeners.filter((l) => inodes.has(l.inode));
+}
+
+/**
+ * The connections `pid` holds on its local `port` (a server's accepted ones) but those from
+ * the remote ports `except`, each with the process at the other end when this user may see it.
+ */
+export function tcpConnectionsOn(pid: number, port: number, except: readonly number[]): (TcpConnection & { readonly peerPid: number | undefined })[] {
+  const all = readTcpTables(pid, parseProcNetTcpConnections);
+  const onPort = all.filter((c) => c.localPort === port && !except.includes(c.remotePort));
+  if (onPort.length === 0) return [];
+  const inodes = socketInodesOf(pid);
+  return onPort.filter((c) => inodes.has(c.inode)).map((c) => {
+    const peer = all.find((p) => p.localPort === c.remotePort && p.remotePort === c.localPort && p.localAddress === c.remoteAddress);
+    return { ...c, peerPid: peer ? ownerOfSocket(peer.inode) : undefined };
+  });
+}
+
+export interface ThreadLook {
+  readonly state: string;
+  /** The kernel function it sleeps in (e.g. do_epoll_wait), when it sleeps and the kernel says. */
+  readonly wchan: string | undefined;
+  /** CPU time so far, ms. */
+  readonly cpuMs: number;
+}
+
+/** The main thread of `pid` (its thread id is the PID), or undefined if it cannot be read. */
+export function mainThreadOf(pid: number): ThreadLook | undefined {
+  const dir = `/proc/${pid}/task/${pid}`;
+  const stat = readOrUndefined(() => parseStat(readFileSync(`${dir}/stat`, 'utf8')));
+  if (!stat) return undefined;
+  const wchan = readOrUndefined(() => readFileSync(`${dir}/wchan`, 'utf8').trim());
+  return { state: stat.state, wchan: wchan && wchan !== '0' ? wchan : undefined, cpuMs: (stat.userTicks + stat.systemTicks) * 10 };
 }
 
 /** The process holding a socket, among those whose files this user may read. */

@@ -43,6 +43,24 @@ export function parseStatus(text: string): ProcStatus {
   };
 }
 
+export interface ProcStat {
+  /** One letter, as in ProcStatus. */
+  readonly state: string;
+  /** CPU time, in clock ticks (USER_HZ, 100 a second on Linux). */
+  readonly userTicks: number;
+  readonly systemTicks: number;
+}
+
+/** Parses /proc/<pid>/stat (or a thread's, /proc/<pid>/task/<tid>/stat). */
+export function parseStat(text: string): ProcStat {
+  // The command name, in parentheses, may hold anything: the fields follow its last ')'.
+  const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+  const userTicks = Number(fields[11]);
+  const systemTicks = Number(fields[12]);
+  if (!fields[0] || !Number.isInteger(userTicks) || !Number.isInteger(systemTicks)) throw new ProcFormatError('bad /proc stat line');
+  return { state: fields[0].charAt(0), userTicks, systemTicks };
+}
+
 /** A signal mask as /proc and BSD ps print it: hexadecimal, bit n-1 for signal n. */
 export function parseSignalMask(hex: string): bigint {
   const clean = hex.trim().replace(/^0x/i, '');
@@ -69,6 +87,27 @@ export function environValue(environ: readonly string[], name: string): string |
   return entry === undefined ? undefined : entry.slice(prefix.length);
 }
 
+/** A Unix socket bound to a path, from /proc/net/unix. */
+export interface UnixSocket {
+  readonly inode: number;
+  readonly path: string;
+  readonly listening: boolean;
+}
+
+/** __SO_ACCEPTCON in the Flags column: a listening socket. */
+const UNIX_LISTENING = 0x10000;
+
+/** Parses /proc/net/unix (Num RefCount Protocol Flags Type St Inode Path): the sockets bound to a path. */
+export function parseProcNetUnix(text: string): UnixSocket[] {
+  const out: UnixSocket[] = [];
+  const lines = text.split('\n');
+  for (let i = 1; i < lines.length; i++) {
+    const m = /^\s*[0-9a-fA-F]+: [0-9a-fA-F]+ [0-9a-fA-F]+ ([0-9a-fA-F]+) [0-9a-fA-F]+ [0-9a-fA-F]+\s+(\d+) (\/.*)$/.exec(lines[i]!);
+    if (m) out.push({ inode: Number(m[2]), path: m[3]!, listening: (parseInt(m[1]!, 16) & UNIX_LISTENING) !== 0 });
+  }
+  return out;
+}
+
 /** `socket:[12345]` (a /proc/<pid>/fd link) → 12345. */
 export function socketInode(link: string): number | undefined {
   const m = /^socket:\[(\d+)\]$/.exec(link);
@@ -83,26 +122,64 @@ export interface TcpListener {
   readonly family: 4 | 6;
 }
 
+/** A connected TCP socket (ESTABLISHED), from one side. */
+export interface TcpConnection {
+  readonly localAddress: string;
+  readonly localPort: number;
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  readonly inode: number;
+  readonly family: 4 | 6;
+}
+
 const TCP_LISTEN = '0A';
+const TCP_ESTABLISHED = '01';
+
+interface TcpRow {
+  readonly state: string;
+  readonly local: { readonly address: string; readonly port: number };
+  readonly remote: { readonly address: string; readonly port: number };
+  readonly inode: number;
+}
 
 /**
- * Listening sockets from /proc/net/tcp (family 4) or /proc/net/tcp6 (family 6). Addresses are
+ * The rows of /proc/net/tcp (family 4) or /proc/net/tcp6 (family 6). Addresses are
  * hexadecimal 32-bit words in host byte order (little endian on every platform Node ships for).
  */
-export function parseProcNetTcp(text: string, family: 4 | 6): TcpListener[] {
-  const out: TcpListener[] = [];
+function parseTcpRows(text: string, family: 4 | 6): TcpRow[] {
+  const out: TcpRow[] = [];
   const lines = text.split('\n');
   for (let i = 1; i < lines.length; i++) {
     const cols = lines[i]!.trim().split(/\s+/);
-    if (cols.length < 10 || cols[3] !== TCP_LISTEN) continue;
-    const [addressHex, portHex] = cols[1]!.split(':');
-    if (addressHex === undefined || portHex === undefined) continue;
-    const address = family === 4 ? ipv4FromHex(addressHex) : ipv6FromHex(addressHex);
+    if (cols.length < 10) continue;
+    const local = endpoint(cols[1]!, family);
+    const remote = endpoint(cols[2]!, family);
     const inode = Number(cols[9]);
-    if (address === undefined || !Number.isInteger(inode)) continue;
-    out.push({ address, port: parseInt(portHex, 16), inode, family });
+    if (!local || !remote || !Number.isInteger(inode)) continue;
+    out.push({ state: cols[3]!, local, remote, inode });
   }
   return out;
+}
+
+function endpoint(text: string, family: 4 | 6): { address: string; port: number } | undefined {
+  const [addressHex, portHex] = text.split(':');
+  if (addressHex === undefined || portHex === undefined || !/^[0-9A-Fa-f]{4}$/.test(portHex)) return undefined;
+  const address = family === 4 ? ipv4FromHex(addressHex) : ipv6FromHex(addressHex);
+  return address === undefined ? undefined : { address, port: parseInt(portHex, 16) };
+}
+
+/** Listening sockets from /proc/net/tcp or /proc/net/tcp6. */
+export function parseProcNetTcp(text: string, family: 4 | 6): TcpListener[] {
+  return parseTcpRows(text, family)
+    .filter((r) => r.state === TCP_LISTEN)
+    .map((r) => ({ address: r.local.address, port: r.local.port, inode: r.inode, family }));
+}
+
+/** Connected (ESTABLISHED) sockets from /proc/net/tcp or /proc/net/tcp6. */
+export function parseProcNetTcpConnections(text: string, family: 4 | 6): TcpConnection[] {
+  return parseTcpRows(text, family)
+    .filter((r) => r.state === TCP_ESTABLISHED)
+    .map((r) => ({ localAddress: r.local.address, localPort: r.local.port, remoteAddress: r.remote.address, remotePort: r.remote.port, inode: r.inode, family }));
 }
 
 function wordBytes(hex8: string): number[] {

@@ -26,13 +26,19 @@ export interface ProcessInfo {
   readonly nodeOptions: string | undefined;
   /** A loopscope probe file the process holds open (the probe does while it runs). */
   readonly probeFile: string | undefined;
+  /** The socket of a dormant probe preloaded into it (probe/wake.ts), as loopscope reaches it. */
+  readonly wakeSocket: string | undefined;
 }
 
 /** Node 18 is the oldest the probe supports. */
 export const MIN_NODE_MAJOR = 18;
 
+/** How loopscope gets in: by waking a dormant probe, or through the inspector SIGUSR1 opens. */
+export type AttachVia = 'probe' | 'inspector';
+
 export type Verdict =
-  | { readonly attachable: true; readonly settings: InspectorSettings }
+  | { readonly attachable: true; readonly via: 'probe' }
+  | { readonly attachable: true; readonly via: 'inspector'; readonly settings: InspectorSettings }
   | { readonly attachable: false; readonly code: AttachErrorCode; readonly reason: string; readonly hint: string };
 
 const RUN_INSTEAD = 'to watch a Node program from its start, use `loopscope run -- node app.js`';
@@ -60,6 +66,11 @@ export function decideAttachable(info: ProcessInfo, myUid: number | undefined, v
   if (info.state === 'T' || info.state === 't') {
     return no('not-attachable', 'is stopped (suspended or traced)', `resume it first (kill -CONT ${info.pid}), or stop its debugger`);
   }
+  if (version && version.major < MIN_NODE_MAJOR) {
+    return no('not-attachable', `runs Node ${version.text}; the probe needs Node ${MIN_NODE_MAJOR} or later`, 'upgrade Node');
+  }
+  // A dormant probe is woken without a signal or an inspector: none of what follows matters.
+  if (info.wakeSocket !== undefined) return { attachable: true, via: 'probe' };
   const settings = settingsOf(info);
   if (settings.sigusr1Disabled) {
     return no('inspector-disabled', 'was started with --disable-sigusr1, so SIGUSR1 cannot open its inspector', `restart it without that flag, or ${RUN_INSTEAD}`);
@@ -76,10 +87,7 @@ export function decideAttachable(info: ProcessInfo, myUid: number | undefined, v
   if (info.sigusr1 === 'unknown') {
     return no('not-attachable', 'does not show whether it handles SIGUSR1, and the signal would kill it if not', RUN_INSTEAD);
   }
-  if (version && version.major < MIN_NODE_MAJOR) {
-    return no('not-attachable', `runs Node ${version.text}; the probe needs Node ${MIN_NODE_MAJOR} or later`, 'upgrade Node');
-  }
-  return { attachable: true, settings };
+  return { attachable: true, via: 'inspector', settings };
 }
 
 /** The verdict as an error to throw, when it says no. */

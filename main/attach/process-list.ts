@@ -2,7 +2,7 @@
 // a probe is inside, and whether its inspector is open (what `loopscope ps` and the Start
 // screen list). It only reads: nothing is sent to any process.
 
-import { decideAttachable, settingsOf, type ProcessInfo } from './process-info';
+import { decideAttachable, settingsOf, type AttachVia, type ProcessInfo } from './process-info';
 import { processSource, type Listener, type ProcessSource } from './process-source';
 import type { AttachErrorCode } from './errors';
 
@@ -13,6 +13,8 @@ export interface PsEntry {
   readonly executable: string | null;
   readonly nodeVersion: string | null;
   readonly attachable: boolean;
+  /** How, when attachable: waking a dormant probe, or through the inspector. */
+  readonly via: AttachVia | null;
   /** Why not, when not attachable. */
   readonly reason: string | null;
   readonly reasonCode: AttachErrorCode | null;
@@ -44,6 +46,7 @@ export async function listNodeProcesses(source: ProcessSource = processSource())
       executable: info.exe ?? null,
       nodeVersion: version?.text ?? null,
       attachable: verdict.attachable && info.probeFile === undefined,
+      via: verdict.attachable && info.probeFile === undefined ? verdict.via : null,
       reason: verdict.attachable ? (info.probeFile ? 'a loopscope probe is already inside' : null) : verdict.reason,
       reasonCode: verdict.attachable ? (info.probeFile ? 'already-attached' : null) : verdict.code,
       probe: probeKnown ? info.probeFile !== undefined : null,

@@ -4,10 +4,15 @@
 
 import { execFile } from 'node:child_process';
 import { statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { wakeDirName, wakeSocketName } from '../../probe/wake';
 import { AttachError } from './errors';
 import { isNodeExecutable, type NodeVersion } from './node-args';
 import { readNodeVersion } from './node-version';
-import { commandLineOf, listPids, ownerOfSocket, readProcess, sigusr1Of, socketInodesOf, tcpListenersOf, tcpListenersSeenBy } from './proc-info';
+import {
+  commandLineOf, listPids, mainThreadOf, ownerOfSocket, readProcess, sigusr1Of, socketInodesOf, tcpConnectionsOn, tcpListenersOf, tcpListenersSeenBy, type ThreadLook,
+} from './proc-info';
 import type { ProcessInfo, Sigusr1Disposition } from './process-info';
 import {
   parseLsofListeners, parseNetstatListeners, parsePsSignals, parsePsTextColumn, parseWindowsProcesses, splitWindowsCommandLine,
@@ -22,6 +27,14 @@ export interface Listener {
   readonly pid: number | undefined;
 }
 
+/** A client connected to a process's server socket. */
+export interface Peer {
+  readonly address: string;
+  readonly port: number;
+  /** The client's process, when this user may see it. */
+  readonly pid: number | undefined;
+}
+
 export interface ProcessSource {
   /** Every process the system shows this user. */
   list(): Promise<ProcessInfo[]>;
@@ -32,8 +45,15 @@ export interface ProcessSource {
   listenersOnPort(port: number, viewerPid: number): Promise<Listener[]>;
   /** The TCP ports `pid` itself listens on. */
   listenersOf(pid: number): Promise<Listener[]>;
+  /**
+   * The clients connected to the server socket `pid` listens with on `port`, but those from
+   * the ports `except` (our own); undefined where the platform does not show it.
+   */
+  clientsOf(pid: number, port: number, except: readonly number[]): Promise<Peer[] | undefined>;
   /** A command line to name a process in messages. */
   describe(pid: number): Promise<string | undefined>;
+  /** Its main thread as the kernel shows it; undefined where the platform does not. */
+  mainThread(pid: number): Promise<ThreadLook | undefined>;
 }
 
 const run = (file: string, args: readonly string[]): Promise<string> =>
@@ -78,10 +98,29 @@ const linux: ProcessSource = {
   async listenersOf(pid) {
     return tcpListenersOf(pid).map((l) => ({ ...l, pid }));
   },
+  async clientsOf(pid, port, except) {
+    return tcpConnectionsOn(pid, port, except).map((c) => ({ address: c.remoteAddress, port: c.remotePort, pid: c.peerPid }));
+  },
   async describe(pid) {
     return commandLineOf(pid);
   },
+  async mainThread(pid) {
+    return mainThreadOf(pid);
+  },
 };
+
+/**
+ * Where no socket table says which process holds which socket (macOS), a dormant probe is
+ * found where it would be (probe/wake.ts), in this user's temporary directory.
+ */
+function agreedWakeSocket(pid: number, uid: number): string | undefined {
+  const path = join(tmpdir(), wakeDirName(uid), wakeSocketName(pid));
+  try {
+    return statSync(path).isSocket() ? path : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 function dispositionOf(caught: bigint | undefined, ignored: bigint | undefined): Sigusr1Disposition {
   return caught === undefined || ignored === undefined ? 'unknown' : sigusr1Of(caught, ignored);
@@ -112,6 +151,7 @@ const darwin: ProcessSource = {
         sigusr1: dispositionOf(row.caught, row.ignored),
         nodeOptions: undefined,
         probeFile: undefined,
+        wakeSocket: row.uid === undefined ? undefined : agreedWakeSocket(row.pid, row.uid),
       };
     });
   },
@@ -127,9 +167,15 @@ const darwin: ProcessSource = {
     const out = await run('lsof', ['-nP', '-a', '-p', String(pid), '-iTCP', '-sTCP:LISTEN', '-F', 'pn']).catch(() => '');
     return parseLsofListeners(out).map(toListener);
   },
+  async clientsOf() {
+    return undefined;
+  },
   async describe(pid) {
     const out = await run('ps', ['-ww', '-o', 'args=', '-p', String(pid)]).catch(() => '');
     return out.trim() || undefined;
+  },
+  async mainThread() {
+    return undefined;
   },
 };
 
@@ -166,6 +212,8 @@ const win32: ProcessSource = {
       sigusr1: 'not-applicable' as const,
       nodeOptions: undefined,
       probeFile: undefined,
+      // The dormant probe does not listen on Windows.
+      wakeSocket: undefined,
     }));
   },
   get(pid) {
@@ -178,8 +226,14 @@ const win32: ProcessSource = {
   async listenersOf(pid) {
     return (await netstatListeners()).filter((l) => l.pid === pid);
   },
+  async clientsOf() {
+    return undefined;
+  },
   async describe(pid) {
     return (await this.list()).find((p) => p.pid === pid)?.argv.join(' ');
+  },
+  async mainThread() {
+    return undefined;
   },
 };
 

@@ -5,9 +5,10 @@
 import { performance } from 'node:perf_hooks';
 import { describeOptions, parseArgs, UsageError, type OptionSpec } from './args';
 import { configFrom, recordOption, SESSION_OPTIONS } from './run-command';
-import { SessionWatch } from './session-watch';
+import { watchFleet } from './fleet-options';
+import { SessionWatch, type StopReason } from './session-watch';
 import { attachToProcess, type Attached } from '../attach/attach';
-import { AttachError } from '../attach/errors';
+import { ATTACH_EXIT_CODES, AttachError } from '../attach/errors';
 import { startProbeServer, type ProbeConnection } from '../server/probe-server';
 import { probePath } from '../launch/probe-path';
 
@@ -26,10 +27,13 @@ Injects the loopscope probe into a running Node.js process (Node 18 or later, st
 no special flags), shows its event loop live, and detaches at the end (--duration, or
 Ctrl-C): the probe turns itself off and the process keeps running as before.
 
-To get in, loopscope opens the process's inspector (as \`kill -USR1\` would), loads the probe
-through it, and closes it again, unless it was open before. Node prints "Debugger listening"
-and "Debugger attached" on the process's stderr while that happens; nothing else is written
-to its output. \`loopscope ps\` lists the processes that can be attached.
+A process started with the probe preloaded (NODE_OPTIONS="--require <loopscope>/dist/probe.js")
+keeps it dormant on a private socket: loopscope wakes it there, with no signal and no
+inspector. Otherwise, loopscope opens the process's inspector (as \`kill -USR1\` would), loads
+the probe through it, and closes it again, unless it was open before, and makes sure it stays
+closed; Node prints "Debugger listening" and "Debugger attached" on the process's stderr while
+that happens; nothing else is written to its output. \`loopscope ps\` lists the processes that
+can be attached, and how.
 
 Options:
 {options}
@@ -38,7 +42,8 @@ Exit codes: 0 done, 2 bad usage, 3 no such process, 4 another user's process, 5 
 6 inspector disabled (--disable-sigusr1, --permission, no SIGUSR1 handler), 7 inspector port
 busy, 8 the process exited while attaching, 9 no answer in time, 10 already watched by another
 loopscope, 11 the probe failed, 12 not attachable (too old, stopped), 13 inspector failed,
-130 interrupted.
+130 interrupted. After a session: 14 loopscope could not make sure the inspector it opened is
+closed again, 15 another client connected to the inspector while loopscope had it open.
 
 Examples:
   loopscope attach 12345
@@ -59,17 +64,26 @@ function closed(connection: ProbeConnection): Promise<string | undefined> {
 }
 
 function describeAttach(a: Attached, firstSampleMs: number | undefined): Record<string, unknown> {
-  const round = (ms: number): number => Math.round(ms);
+  const round = (ms: number | undefined): number | null => (ms === undefined ? null : Math.round(ms));
+  const i = a.inspector;
   return {
     attach: {
-      inspector: { port: a.inspector.port, wasOpen: a.inspector.wasOpen, closed: a.inspector.closed },
+      via: a.via,
+      // null when a dormant probe was woken: no inspector was opened.
+      inspector: i ? {
+        port: i.port, wasOpen: i.wasOpen, closed: i.closed, state: i.state, reopened: i.reopened,
+        // The longest it can have listened: from the signal to when it was seen closed.
+        openMs: round(i.openMs),
+        otherClients: i.others.map((p) => ({ port: p.port, pid: p.pid ?? null })),
+      } : null,
       // ms since loopscope started: how long each step took to be reached.
       timingsMs: {
         checked: round(a.timings.checkedMs),
+        signalled: round(a.timings.signalledMs),
         inspectorOpen: round(a.timings.inspectorOpenMs),
         injected: round(a.timings.injectedMs),
         connected: round(a.timings.connectedMs),
-        firstSample: firstSampleMs === undefined ? null : round(firstSampleMs),
+        firstSample: round(firstSampleMs),
       },
     },
   };
@@ -91,7 +105,11 @@ export async function attachCommand(argv: readonly string[]): Promise<number> {
 
   const recording = recordOption(parsed.options);
   const server = await startProbeServer();
-  const watch = new SessionWatch(server, { json, durationS, status: `attaching to process ${pid}…`, accept: (c) => c.hello.pid === pid, ...recording });
+  const headless = parsed.options['headless'] === true;
+  // The server is this attach's: it admits only probes with a token the attach issued (a
+  // probe in a container says another PID in its hello).
+  const watch = new SessionWatch(server, { json, headless, durationS, status: `attaching to process ${pid}…`, ...recording });
+  const fleet = await watchFleet(parsed.options, watch);
   let firstSampleMs: number | undefined;
   watch.onSession((s) => s.onFrame((_raw, _at, m) => {
     if (m.type === 'metrics' && firstSampleMs === undefined) firstSampleMs = performance.now();
@@ -115,6 +133,7 @@ export async function attachCommand(argv: readonly string[]): Promise<number> {
     });
   } catch (err) {
     await watch.abandon();
+    await fleet?.stop();
     if (err instanceof AttachError) {
       process.stderr.write(`loopscope attach: ${err.message}\n`);
       return err.exitCode;
@@ -126,27 +145,30 @@ export async function attachCommand(argv: readonly string[]): Promise<number> {
   }
   for (const w of attached.warnings) {
     watch.warnings.push(w);
-    if (!json) process.stderr.write(`loopscope attach: warning: ${w}\n`);
+    // Also with --json: stdout has the summary, and these must not wait for it.
+    process.stderr.write(`loopscope attach: warning: ${w}\n`);
   }
 
   const { connection } = attached;
-  await watch.until(closed(connection), {
-    stop: (reason, _signal, count) => {
-      if (count > 1) {
-        // The probe also turns itself off when its connection goes.
-        watch.status = 'disconnected';
-        return connection.destroy();
-      }
-      watch.status = `detaching from process ${pid}${reason === 'duration' ? ` (--duration ${durationS} s reached)` : ''}…`;
-      watch.redraw();
-      void connection.detach();
-    },
-  });
+  const stop = (reason: StopReason, count: number): void => {
+    if (count > 1) {
+      // The probe also turns itself off when its connection goes.
+      watch.status = 'disconnected';
+      return connection.destroy();
+    }
+    watch.status = `detaching from process ${pid}${reason === 'duration' ? ` (--duration ${durationS} s reached)` : ''}…`;
+    watch.redraw();
+    void connection.detach();
+  };
+  // Ctrl-C while attach made sure the inspector stayed closed (the probe was in by then).
+  if (abort.signal.aborted) stop('signal', 1);
+  await watch.until(closed(connection), { stop: (reason, _signal, count) => stop(reason, count + (abort.signal.aborted ? 1 : 0)) });
   const goodbye = watch.session?.state.goodbye;
   const exitCode = goodbye?.exitCode ?? null;
   if (goodbye && goodbye.reason !== 'detached') {
     watch.warnings.push(`process ${pid} exited during the session${exitCode === null ? '' : ` with code ${exitCode}`}`);
   }
   await watch.finish({ exitCode, finalFramesMs: FINAL_FRAMES_MS, extra: describeAttach(attached, firstSampleMs) });
-  return 0;
+  await fleet?.stop();
+  return attached.problem ? ATTACH_EXIT_CODES[attached.problem] : 0;
 }

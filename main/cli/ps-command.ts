@@ -14,9 +14,11 @@ export const PS_OPTIONS: readonly OptionSpec[] = [
 
 export const PS_HELP = `Usage: loopscope ps [--json]
 
-Lists the Node.js processes of the current user: PID, Node version, whether loopscope can
-attach to it, whether a loopscope probe is already inside, whether its inspector is open,
-and its command line. It only looks: no process is signalled or contacted.
+Lists the Node.js processes of the current user: PID, Node version, whether and how loopscope
+can attach to it (ATTACH: "probe" by waking a dormant probe it was started with, no signal and
+no inspector; "inspector" by opening its inspector for a moment; "no"), whether a loopscope
+probe runs inside, whether its inspector is open, and its command line. It only looks: no
+process is signalled or contacted.
 
 On Linux it reads /proc and knows Node by the executable a process runs (not by its name,
 which process.title can change). On macOS it asks ps and lsof. On Windows (best effort) it
@@ -31,7 +33,7 @@ export function renderPsTable(entries: readonly PsEntry[], width: number): strin
   const rows = entries.map((e) => [
     String(e.pid),
     e.nodeVersion ?? '?',
-    e.attachable ? 'yes' : 'no',
+    e.via ?? 'no',
     e.probe === null ? '?' : e.probe ? 'inside' : '-',
     e.inspector.open ? `open${e.inspector.port === null ? '' : ` :${e.inspector.port}`}` : '-',
     e.command.join(' '),

@@ -11,6 +11,8 @@ import { probePath } from '../launch/probe-path';
 import { launch } from '../launch/launch';
 import { SessionWatch } from './session-watch';
 import { RecordingWriter } from '../recording/recording-writer';
+import { FLEET_OPTIONS, fleetLog, watchFleet } from './fleet-options';
+import { reattachWhenLost } from './reattach';
 
 export const SESSION_OPTIONS: readonly OptionSpec[] = [
   { name: 'mode', kind: 'string', valueName: 'mode', choices: PROBE_MODES, description: `what to collect: ${PROBE_MODES.join(' | ')} (default ${DEFAULT_CONFIG.mode})` },
@@ -22,6 +24,7 @@ export const SESSION_OPTIONS: readonly OptionSpec[] = [
   { name: 'duration', kind: 'number', valueName: 'seconds', min: 0.1, description: 'stop after this long (the command gets SIGTERM, then SIGKILL 5 s later)' },
   { name: 'record', kind: 'string', valueName: 'file', description: 'also record the session to <file> (overwritten); see loopscope summary, replay, export' },
   { name: 'json', kind: 'flag', description: 'no live view; print one JSON summary on stdout at the end' },
+  ...FLEET_OPTIONS,
   { name: 'help', short: 'h', kind: 'flag', description: 'show this help' },
 ];
 
@@ -46,6 +49,7 @@ Examples:
   loopscope run -- node server.js
   loopscope run --duration 5 --json -- node app.js > summary.json
   loopscope run --block-threshold 20 -- node --enable-source-maps dist/index.js
+  loopscope run --headless --prometheus :9464 --record-dir /var/lib/loopscope -- node server.js
 `;
 
 const KILL_AFTER_TERM_MS = 5000;
@@ -88,7 +92,9 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
   const recording = recordOption(parsed.options);
   const server = await startProbeServer();
   const token = server.issueToken();
-  const watch = new SessionWatch(server, { json, durationS, status: `starting ${command}…`, ...recording });
+  const headless = parsed.options['headless'] === true;
+  const watch = new SessionWatch(server, { json, headless, durationS, status: `starting ${command}…`, ...recording });
+  const fleet = await watchFleet(parsed.options, watch);
 
   let child: ChildProcess;
   try {
@@ -103,8 +109,10 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
     });
   } catch (err) {
     await watch.abandon();
+    await fleet?.stop();
     throw err;
   }
+  const reattach = headless ? reattachWhenLost(watch, server, config, () => child.exitCode === null && child.signalCode === null, fleetLog) : undefined;
 
   let stoppedByUs = false;
   let killTimer: NodeJS.Timeout | undefined;
@@ -130,10 +138,12 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
     noProbe: { afterMs: NO_PROBE_WARNING_MS, status: `no probe has connected yet: is "${command}" a Node.js program (Node 18 or later)?` },
   });
   clearTimeout(killTimer);
+  reattach?.stop();
   const ending: Ending = ended.kind === 'exited' && stoppedByUs ? { kind: 'exited', code: 0, signal: null } : ended;
 
   if (ending.kind === 'failed') {
     await watch.abandon();
+    await fleet?.stop();
     const e = ending.error;
     if (e.code === 'ENOENT') {
       process.stderr.write(`loopscope: cannot start "${command}": command not found. Check the name, or give its full path.\n`);
@@ -150,6 +160,7 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
   if (!watch.session) watch.warnings.push(`no probe connected: "${command}" did not load it. loopscope run works on Node.js programs (Node 18 or later); for an npm script, run its node command directly.`);
   const code = exitCodeOf(ending);
   await watch.finish({ exitCode: code, finalFramesMs: FINAL_FRAMES_MS });
+  await fleet?.stop();
   return code;
 }
 

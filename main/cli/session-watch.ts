@@ -14,6 +14,8 @@ import { SessionRecorder } from '../recording/session-recorder';
 
 export interface WatchOptions {
   readonly json: boolean;
+  /** Production: no live view, and no summary unless `json`. */
+  readonly headless?: boolean;
   readonly durationS: number | undefined;
   /** Shown until a probe connects. */
   readonly status: string;
@@ -51,10 +53,11 @@ export class SessionWatch {
 
   constructor(private readonly server: ProbeServer, private readonly options: WatchOptions) {
     this.status = options.status;
-    const live = !options.json && process.stdout.isTTY === true;
+    const live = !options.json && options.headless !== true && process.stdout.isTTY === true;
     this.screen = live ? new TerminalScreen(process.stdout) : undefined;
     server.onConnection((connection) => {
-      if (this.current || (options.accept && !options.accept(connection))) return connection.destroy();
+      // A session whose probe went away may be followed by another (production mode attaches again).
+      if ((this.current && !this.current.isClosed) || (options.accept && !options.accept(connection))) return connection.destroy();
       const session = new LiveSource(connection);
       this.current = session;
       if (options.record) {
@@ -87,9 +90,10 @@ export class SessionWatch {
     return this.screen !== undefined;
   }
 
+  /** The session now, if there is one, and each one after it. */
   onSession(listener: (s: LiveSource) => void): void {
     if (this.current) listener(this.current);
-    else this.sessionListeners.push(listener);
+    this.sessionListeners.push(listener);
   }
 
   redraw(): void {
@@ -151,7 +155,7 @@ export class SessionWatch {
       warnings: this.warnings,
     });
     if (this.options.json) process.stdout.write(JSON.stringify({ ...summary, ...context.extra }, null, 2) + '\n');
-    else process.stdout.write(renderSummaryText(summary, session?.state.hello?.cwd));
+    else if (this.options.headless !== true) process.stdout.write(renderSummaryText(summary, session?.state.hello?.cwd));
     return summary;
   }
 }

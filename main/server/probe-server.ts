@@ -49,6 +49,7 @@ export class ProbeConnection {
   private held: Held[] | undefined = [];
   private heldBytes = 0;
   private releasing = false;
+  private readonly taps = new Set<(raw: RawFrame) => void>();
 
   constructor(readonly hello: Hello, private readonly socket: Socket) {}
 
@@ -69,6 +70,16 @@ export class ProbeConnection {
     if (event === 'close' && this.closedWith) (listener as ProbeConnectionEvents['close'])(this.closedWith.error);
   }
 
+  /**
+   * Sees every frame from now on as it arrives, held or not, without taking the held ones
+   * from whoever listens with on(): for looking along (attach watches the samples' times).
+   * Returns the function that stops it.
+   */
+  tap(listener: (raw: RawFrame) => void): () => void {
+    this.taps.add(listener);
+    return () => this.taps.delete(listener);
+  }
+
   off<K extends keyof ProbeConnectionEvents>(event: K, listener: ProbeConnectionEvents[K]): void {
     const list = this.listeners[event] as ProbeConnectionEvents[K][];
     const at = list.indexOf(listener);
@@ -77,6 +88,7 @@ export class ProbeConnection {
 
   /** @internal */
   emit<K extends keyof ProbeConnectionEvents>(event: K, ...args: Parameters<ProbeConnectionEvents[K]>): void {
+    if (event === 'frame') for (const t of this.taps) t(args[0] as RawFrame);
     if (event === 'close') {
       if (this.closedWith) return;
       this.closedWith = { error: args[0] as string | undefined };

@@ -17,8 +17,8 @@ function bucketOf(us: number): number {
   return Math.min(LAG_BUCKETS - 1, 1 + Math.floor(Math.log(us) / Math.log(GROWTH)));
 }
 
-/** A representative value for a bucket: its geometric midpoint. */
-function valueOf(bucket: number): number {
+/** A representative value for a bucket, µs: its geometric midpoint. */
+export function lagBucketValueUs(bucket: number): number {
   if (bucket === 0) return 0;
   return Math.pow(GROWTH, bucket - 0.5);
 }
@@ -30,6 +30,12 @@ function valueOf(bucket: number): number {
 export function addInterval(h: LagHistogram, percentiles: readonly (readonly [number, number])[], count: number): LagHistogram {
   if (count <= 0 || percentiles.length === 0) return h;
   const counts = h.counts.slice();
+  return { counts, total: h.total + addIntervalInto(counts, percentiles, count) };
+}
+
+/** addInterval into `counts` itself (for a pass over many intervals); returns the mass added. */
+export function addIntervalInto(counts: number[], percentiles: readonly (readonly [number, number])[], count: number): number {
+  if (count <= 0) return 0;
   let previous = 0;
   let added = 0;
   for (const [p, value] of percentiles) {
@@ -40,7 +46,7 @@ export function addInterval(h: LagHistogram, percentiles: readonly (readonly [nu
     }
     previous = Math.max(previous, Math.min(100, p));
   }
-  return { counts, total: h.total + added };
+  return added;
 }
 
 /**
@@ -53,7 +59,7 @@ export function percentileOf(h: LagHistogram, p: number, maxUs = Infinity): numb
   let seen = 0;
   for (let i = 0; i < h.counts.length; i++) {
     seen += h.counts[i]!;
-    if (seen >= rank && h.counts[i]! > 0) return Math.min(valueOf(i), maxUs);
+    if (seen >= rank && h.counts[i]! > 0) return Math.min(lagBucketValueUs(i), maxUs);
   }
-  return Math.min(valueOf(h.counts.length - 1), maxUs);
+  return Math.min(lagBucketValueUs(h.counts.length - 1), maxUs);
 }

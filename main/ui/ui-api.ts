@@ -13,6 +13,11 @@ export interface ProcessEntry {
   readonly command: readonly string[];
   readonly nodeVersion: string | null;
   readonly attachable: boolean;
+  /**
+   * How, when attachable: 'probe' wakes a dormant probe the process was started with (no
+   * signal, no inspector); 'inspector' opens its inspector for a moment.
+   */
+  readonly via: 'probe' | 'inspector' | null;
   /** Why not, when not attachable. */
   readonly reason: string | null;
 }
@@ -102,6 +107,8 @@ export interface SessionView {
    */
   readonly status: 'live' | 'ended' | 'replay';
   readonly error: string | null;
+  /** What went wrong around the session without ending it (e.g. attach could not close the inspector it opened). */
+  readonly warnings: readonly string[];
   readonly dropped: { readonly frames: number; readonly bytes: number };
   readonly blockedCount: number;
   /** Longest first. */

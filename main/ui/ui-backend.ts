@@ -39,6 +39,8 @@ interface LiveEntry {
   readonly how: 'attach' | 'launch';
   config: ProbeConfig;
   readonly child: ChildProcess | undefined;
+  /** From attaching (see Attached.warnings). */
+  readonly warnings: readonly string[];
   recorder: SessionRecorder | undefined;
   /** totals.samples when subscribers last got this session's points. */
   sentSamples: number;
@@ -88,7 +90,7 @@ export class UiBackend implements UiApi {
     return all
       .filter((p) => !ours.has(p.pid))
       .sort((a, b) => a.pid - b.pid)
-      .map((p) => ({ pid: p.pid, command: p.command, nodeVersion: p.nodeVersion, attachable: p.attachable, reason: p.reason }));
+      .map((p) => ({ pid: p.pid, command: p.command, nodeVersion: p.nodeVersion, attachable: p.attachable, via: p.via, reason: p.reason }));
   }
 
   async attach(pid: number, config: Partial<ProbeConfig> = {}): Promise<string> {
@@ -96,7 +98,7 @@ export class UiBackend implements UiApi {
     if (pid === process.pid) throw new Error(`process ${pid} is this loopscope: it cannot attach to itself`);
     const full = { ...DEFAULT_CONFIG, ...config };
     const attached = await attachToProcess({ pid, server: this.server, config: full, probeFile: probePath(), timeoutMs: ATTACH_TIMEOUT_MS });
-    return this.add(attached.connection, 'attach', full, undefined);
+    return this.add(attached.connection, 'attach', full, undefined, attached.warnings);
   }
 
   async launch(command: readonly string[], config: Partial<ProbeConfig> = {}, env?: NodeJS.ProcessEnv): Promise<string> {
@@ -121,7 +123,7 @@ export class UiBackend implements UiApi {
           reject(new Error(`"${file}" exited (${signal ?? `code ${code}`}) before its probe connected`));
         });
       });
-      return this.add(connection, 'launch', full, child);
+      return this.add(connection, 'launch', full, child, []);
     } catch (err) {
       child.kill('SIGKILL');
       throw err;
@@ -268,9 +270,9 @@ export class UiBackend implements UiApi {
     return entry;
   }
 
-  private add(connection: ProbeConnection, how: LiveEntry['how'], config: ProbeConfig, child: ChildProcess | undefined): string {
+  private add(connection: ProbeConnection, how: LiveEntry['how'], config: ProbeConfig, child: ChildProcess | undefined, warnings: readonly string[]): string {
     const id = `s${this.nextId++}`;
-    const entry: LiveEntry = { kind: 'live', id, session: new LiveSource(connection), how, config, child, recorder: undefined, sentSamples: 0 };
+    const entry: LiveEntry = { kind: 'live', id, session: new LiveSource(connection), how, config, child, warnings, recorder: undefined, sentSamples: 0 };
     this.entries.set(id, entry);
     entry.session.onChange(() => this.markDirty(entry));
     // A launched program is ours: it must not outlive its session's end.
@@ -307,10 +309,10 @@ export class UiBackend implements UiApi {
     if (!subscribing) e.sentSamples = state.totals.samples;
     const view = e.kind === 'live'
       ? sessionView(data, {
-        id: e.id, how: e.how, config: e.config, ended: e.session.isClosed, error: e.session.closeError,
+        id: e.id, how: e.how, config: e.config, ended: e.session.isClosed, error: e.session.closeError, warnings: e.warnings,
         recording: e.recorder?.progress ?? null, replay: null,
       })
-      : sessionView(data, { id: e.id, how: 'replay', config: replayConfig(state), ended: true, error: undefined, recording: null, replay: e.session.view() });
+      : sessionView(data, { id: e.id, how: 'replay', config: replayConfig(state), ended: true, error: undefined, warnings: [], recording: null, replay: e.session.view() });
     return { kind: 'session', view, points: newPoints(data, count), revised: reset ? [] : revisedPoints(data, count), reset };
   }
 }

@@ -141,6 +141,7 @@ export interface ViewContext {
   readonly config: ProbeConfig;
   readonly ended: boolean;
   readonly error: string | undefined;
+  readonly warnings: readonly string[];
   readonly recording: RecordingView | null;
   readonly replay: ReplayView | null;
 }
@@ -190,6 +191,7 @@ export function sessionView({ state, recent }: SessionData, c: ViewContext): Ses
     config: c.config,
     status: c.replay ? 'replay' : c.ended ? 'ended' : 'live',
     error: c.error ?? null,
+    warnings: c.warnings,
     dropped: { frames: Object.values(state.drops.frames).reduce((a, b) => a + b, 0), bytes: state.drops.bytes },
     blockedCount: state.totals.blockedCount,
     blocked,

@@ -79,6 +79,7 @@ export function SessionScreen({ api, data, onBack, onOpen }: Props) {
       </header>
       {replay && <ReplayBar api={api} sessionId={view.id} replay={replay} onError={onError} />}
       {view.status === 'ended' && <p className="state" role="status">The probe is gone{view.error ? `: ${view.error}` : ' (the process ended, or loopscope detached)'}. The data below is what was collected; go back to Start to watch another process.</p>}
+      {view.warnings.map((w) => <p key={w} className="state error" role="alert" data-testid="session-warning">{w}</p>)}
       {error && <p className="state error" role="alert">{error}</p>}
       {points.length === 0
         ? <p className="state">{replay ? 'No samples before this point of the recording: press Play, or move the scrubber to the right.' : `Waiting for the first samples from process ${view.pid}…`}</p>

@@ -116,7 +116,14 @@ function ProcessList({ processes, error, busy, onAttach }: ListProps) {
             <td className="command" title={p.command.join(' ')}>{p.command.join(' ')}</td>
             <td>
               {p.attachable
-                ? <button disabled={busy} onClick={() => onAttach(p.pid)}>Attach</button>
+                ? (
+                  <>
+                    <button disabled={busy} onClick={() => onAttach(p.pid)}>Attach</button>
+                    {p.via === 'probe'
+                      ? <span className="via secure" title="Started with the dormant probe: attached without a signal and without opening its inspector">secure: dormant probe</span>
+                      : <span className="via muted" title="Attaching opens its inspector for a moment (any local user can reach it meanwhile)">through its inspector</span>}
+                  </>
+                )
                 : <span className="muted" title={p.reason ?? ''}>cannot attach: {p.reason}</span>}
             </td>
           </tr>

@@ -26,6 +26,8 @@ export interface TargetOptions {
   readonly node?: string;
   readonly nodeArgs?: readonly string[];
   readonly env?: Readonly<Record<string, string>>;
+  /** Its NODE_OPTIONS (none otherwise: started "by hand"). */
+  readonly nodeOptions?: string;
   /** Run this file directly instead of with Node. */
   readonly executable?: boolean;
 }
@@ -36,6 +38,7 @@ export function startTarget(fixture: string, options: TargetOptions = {}): Promi
   const [command, args] = options.executable ? [file, []] : [options.node ?? process.execPath, [...(options.nodeArgs ?? []), file]];
   const env = { ...process.env, ...options.env };
   delete env['NODE_OPTIONS']; // started "by hand": nothing preloaded
+  if (options.nodeOptions !== undefined) env['NODE_OPTIONS'] = options.nodeOptions;
   const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
   started.add(child);
   let out = '';
@@ -132,8 +135,11 @@ export async function eventually(condition: () => boolean | Promise<boolean>, ti
   }
 }
 
-/** Node's own lines on stderr when its inspector opens and a client connects: nothing else may appear. */
+/**
+ * Node's own lines on stderr when its inspector opens, a client connects, and the last client
+ * leaves while it still listens: nothing else may appear.
+ */
 export function unexpectedStderr(stderr: string): string[] {
-  const nodeOwn = [/^Debugger listening on ws:\/\//, /^For help, see: https:\/\/nodejs\.org\//, /^Debugger attached\.$/, /^$/];
+  const nodeOwn = [/^Debugger listening on ws:\/\//, /^For help, see: https:\/\/nodejs\.org\//, /^Debugger attached\.$/, /^Debugger ending on ws:\/\//, /^$/];
   return stderr.split('\n').filter((line) => !nodeOwn.some((re) => re.test(line)));
 }
