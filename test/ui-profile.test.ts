@@ -1,8 +1,8 @@
 // The blame issue's parts of the window, in Chromium through `loopscope serve`, against a real
 // process whose blocks are inside JSON.parse: blocks grouped by place with the line of the
-// parse, and the CPU profile (range picker, flame graph, bottom-up table) of the latest
-// seconds, of a selected group's block, and of a stretch dragged over. Found by test ids, not
-// by layout (the layout is another issue's). Screenshots go to docs/.
+// parse and where the stack came from, and the CPU profile's tab (range picker, flame graph,
+// bottom-up table) of the latest seconds, of a selected group's block, and of a stretch
+// dragged over. Screenshots go to docs/.
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
@@ -12,6 +12,7 @@ import type { Page } from 'playwright-core';
 import { CHROMIUM, launchChromium, type Browser } from './helpers/browser';
 import { startServe, type Served } from './helpers/serve-process';
 import { BLOCKERS, blockLine } from './helpers/blockers';
+import { openPane } from './helpers/window';
 
 const ARTIFACTS = resolve(__dirname, '../test-artifacts');
 const DOCS = resolve(__dirname, '../docs');
@@ -49,22 +50,9 @@ describe.skipIf(!existsSync(CHROMIUM))('blocks by place and the CPU profile, in 
     target?.kill('SIGKILL');
   });
 
-  it('groups the blocks by place, blamed on the caller at the line of its JSON.parse', async () => {
-    const groups = page.getByTestId('block-groups');
-    const parse = groups.getByTestId('block-group').filter({ hasText: 'parseBig' }).first();
-    await parse.waitFor({ timeout: 20_000 });
-    // Several blocks, one group: the same place.
-    await expect.poll(async () => Number(/(\d+)×/.exec((await parse.locator('.select-group').textContent()) ?? '')?.[1] ?? 0), { timeout: 20_000 }).toBeGreaterThanOrEqual(4);
-    expect(await parse.locator('.stack li').filter({ hasText: 'parseBig' }).first().textContent()).toMatch(new RegExp(`blockers\\.js:${PARSE_LINE}\\b`));
-    expect(await parse.locator('.source').textContent()).toBe('samples');
-    // The program's own frames open in the editor; Node's are dimmed and do not.
-    expect(await parse.locator('.stack li:not(.dim) .open-frame').count()).toBeGreaterThan(0);
-    const nodeFrames = parse.locator('.stack li.dim');
-    expect(await nodeFrames.count()).toBeGreaterThan(0);
-    expect(await nodeFrames.locator('.open-frame').count()).toBe(0);
-  });
-
   it('shows the profile of the latest seconds: the parse on top by self time', async () => {
+    // Before any block is selected.
+    await openPane(page, 'Profile');
     const panel = page.getByTestId('profile-panel');
     await panel.getByTestId('flame-graph').locator('canvas').waitFor({ timeout: 10_000 });
     expect(await panel.getByTestId('profile-range-text').textContent()).toContain('(the latest)');
@@ -73,10 +61,41 @@ describe.skipIf(!existsSync(CHROMIUM))('blocks by place and the CPU profile, in 
     expect(await panel.getByTestId('profile-kinds').textContent()).toMatch(/samples every 20 ms/);
   });
 
+  it('groups the blocks by place, blamed on the caller at the line of its JSON.parse', async () => {
+    await openPane(page, 'Blocks');
+    const groups = page.getByTestId('block-groups');
+    const parse = groups.getByTestId('block-group').filter({ hasText: 'parseBig' }).first();
+    await parse.waitFor({ timeout: 20_000 });
+    // Several blocks, one group: the same place.
+    await expect.poll(async () => Number(await parse.getAttribute('data-count')), { timeout: 20_000 }).toBeGreaterThanOrEqual(4);
+    expect(await parse.locator('.source').textContent()).toBe('samples');
+    await parse.locator('button.block-group').click();
+    const detail = page.getByTestId('block-detail');
+    expect(await detail.locator('.stack li').filter({ hasText: 'parseBig' }).first().textContent()).toMatch(new RegExp(`blockers\\.js:${PARSE_LINE}\\b`));
+    expect(await detail.locator('h3 .source').textContent()).toBe('samples');
+    expect(await detail.getByTestId('block-samples').textContent()).toMatch(/in \d+ of the block's \d+ CPU samples/);
+    // The program's own frames open in the editor; Node's are dimmed and do not.
+    expect(await detail.locator('.stack li[data-kind="own"] .open-frame').count()).toBeGreaterThan(0);
+    const nodeFrames = detail.locator('.stack li[data-kind="node"]');
+    expect(await nodeFrames.count()).toBeGreaterThan(0);
+    expect(await nodeFrames.locator('.open-frame').count()).toBe(0);
+  });
+
   it('selecting a group shows the profile of its longest block', async () => {
     const parse = page.getByTestId('block-group').filter({ hasText: 'parseBig' }).first();
-    await parse.locator('.select-group').click();
-    expect(await parse.locator('.select-group').getAttribute('aria-pressed')).toBe('true');
+    await parse.locator('button.block-group').click();
+    expect(await parse.locator('button.block-group').getAttribute('aria-current')).toBe('true');
+    // The detail shows the group's longest block, the one the profile will show.
+    // Read in one go, from one render: blocks keep coming.
+    const { shown, listed } = (await page.evaluate(`({
+      shown: Number.parseFloat(document.querySelector('[data-testid="block-detail"] h3').textContent),
+      listed: [...document.querySelectorAll('.block-reports button')].map((b) => Number.parseFloat(b.textContent)),
+    })`)) as { shown: number; listed: number[] };
+    expect(shown).toBe(Math.max(...listed));
+    mkdirSync(DOCS, { recursive: true });
+    await page.getByTestId('tab-panel').screenshot({ path: `${DOCS}/ui-blocks.png` });
+    await page.getByTestId('block-profile').click();
+    await page.locator('[data-testid="tab-panel"][data-tab="profile"]').waitFor();
     const panel = page.getByTestId('profile-panel');
     await expect.poll(() => panel.getByTestId('profile-range-text').textContent()).not.toContain('(the latest)');
     // Inside the block, the parse is nearly everything: its share of the samples.
@@ -89,8 +108,6 @@ describe.skipIf(!existsSync(CHROMIUM))('blocks by place and the CPU profile, in 
     await canvas.click({ position: { x: box.width / 2, y: 4 } });
     await panel.getByTestId('flame-selected').waitFor();
     await page.waitForTimeout(300);
-    mkdirSync(DOCS, { recursive: true });
-    await page.getByTestId('block-groups').screenshot({ path: `${DOCS}/ui-blocks.png` });
     await panel.screenshot({ path: `${DOCS}/ui-profile.png` });
   });
 
@@ -107,8 +124,7 @@ describe.skipIf(!existsSync(CHROMIUM))('blocks by place and the CPU profile, in 
     await expect.poll(() => panel.getByTestId('profile-range-text').textContent()).not.toBe(before);
     const [fromS, toS] = ((await panel.getByTestId('profile-range-text').textContent()) ?? '').match(/-?[\d.]+/g)!.map(Number);
     expect(toS!).toBeGreaterThan(fromS!);
-    // The group is no longer the selection; "Latest" follows the newest seconds again.
-    expect(await page.getByTestId('block-group').filter({ hasText: 'parseBig' }).first().locator('.select-group').getAttribute('aria-pressed')).toBe('false');
+    // "Latest" follows the newest seconds again.
     await panel.getByRole('button', { name: 'Latest' }).click();
     await expect.poll(() => panel.getByTestId('profile-range-text').textContent()).toContain('(the latest)');
   });

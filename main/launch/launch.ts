@@ -14,6 +14,7 @@ export interface LaunchOptions {
   readonly config: ProbeConfig;
   readonly stdio: StdioOptions;
   readonly env?: NodeJS.ProcessEnv;
+  readonly cwd?: string;
 }
 
 /** NODE_OPTIONS quoting: double quotes, with backslash escapes for `"` and `\`. */
@@ -21,7 +22,7 @@ export function quoteNodeOption(value: string): string {
   return `"${value.replace(/["\\]/g, (c) => `\\${c}`)}"`;
 }
 
-export function probeEnvironment(base: NodeJS.ProcessEnv, o: Omit<LaunchOptions, 'command' | 'args' | 'stdio' | 'env'>): NodeJS.ProcessEnv {
+export function probeEnvironment(base: NodeJS.ProcessEnv, o: Omit<LaunchOptions, 'command' | 'args' | 'stdio' | 'env' | 'cwd'>): NodeJS.ProcessEnv {
   const original = base['NODE_OPTIONS'] ?? '';
   return {
     ...base,
@@ -42,5 +43,6 @@ export function launch(o: LaunchOptions): ChildProcess {
   return spawn(o.command, o.args, {
     env: probeEnvironment(o.env ?? process.env, o),
     stdio: o.stdio,
+    ...(o.cwd === undefined ? {} : { cwd: o.cwd }),
   });
 }

@@ -23,9 +23,13 @@ export interface BlockGroup {
   readonly lastStartUs: number;
 }
 
-/** Which group a stack belongs to: the innermost user frames, with their lines. */
+/**
+ * Which group a stack belongs to: the innermost user frames, by line. Not by column: an
+ * interrupt taken inside a loop on one line lands on any of its expressions, and a line from
+ * samples has no column.
+ */
 export function groupKey(stack: readonly StackFrame[]): string {
-  return userFrames(stack).slice(0, SIGNATURE_FRAMES).map((f) => `${f.functionName}@${f.url}:${f.lineNumber}:${f.columnNumber}`).join('|');
+  return userFrames(stack).slice(0, SIGNATURE_FRAMES).map((f) => `${f.functionName}@${f.url}:${f.lineNumber}`).join('|');
 }
 
 /** `groups` with one more block in them; `overflow` counts the blocks of groups past the bound. */
@@ -53,16 +57,27 @@ export function addBlock(groups: readonly BlockGroup[], overflow: number, report
 
 /**
  * The groups of the ended blocks plus the blocks still ongoing, the most blocked time first.
- * `ongoing: 'sampled'` (the live views) leaves out an ongoing block whose stack is not from
- * its samples yet: an interrupt served while it lasts may already show what runs after it
- * (a native call returns before the interrupt is served), and would make a group of its own
- * until the block ends and its samples come.
+ * `ongoing: 'known'` (the live views) adds an ongoing block only to a group that its stack
+ * from samples already belongs to. Else it would make a group of its own until it ends: an
+ * interrupt served while it lasts may show what runs after it (a native call returns before
+ * the interrupt is served), and its samples so far may not hold its heaviest stack yet.
  */
-export function groupsWithOngoing(groups: readonly BlockGroup[], blocked: readonly BlockedReport[], ongoing: 'all' | 'sampled' = 'all'): BlockGroup[] {
+export function groupsWithOngoing(groups: readonly BlockGroup[], blocked: readonly BlockedReport[], ongoing: 'all' | 'known' = 'all'): BlockGroup[] {
   let all = groups;
   let overflow = 0;
   for (const b of blocked) {
-    if (b.state === 'ongoing' && (ongoing === 'all' || b.stackSource === 'samples')) ({ groups: all, overflow } = addBlock(all, overflow, b));
+    if (b.state === 'ongoing' && (ongoing === 'all' || isKnownOngoing(groups, b))) ({ groups: all, overflow } = addBlock(all, overflow, b));
   }
   return [...all].sort((a, b) => b.totalUs - a.totalUs);
+}
+
+/** The keys of the groups a block going on is known to belong to (see groupsWithOngoing). */
+export function ongoingKeys(groups: readonly BlockGroup[], blocked: readonly BlockedReport[]): Set<string> {
+  return new Set(blocked.filter((b) => b.state === 'ongoing' && isKnownOngoing(groups, b)).map((b) => groupKey(b.stack)));
+}
+
+function isKnownOngoing(groups: readonly BlockGroup[], b: BlockedReport): boolean {
+  if (b.stackSource !== 'samples') return false;
+  const key = groupKey(b.stack);
+  return groups.some((g) => g.key === key);
 }

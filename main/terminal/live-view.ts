@@ -8,8 +8,9 @@ import type { SessionState } from '../session/session-state';
 import { addInterval, emptyLagHistogram, percentileOf } from '../session/lag-histogram';
 import { percentileUs } from '../../probe/log-histogram';
 import { formatBytes, formatClock, formatFrame, formatMs, formatPercent, userFrames } from '../common/format';
-import { groupKey, groupsWithOngoing } from '../session/blocked-groups';
+import { groupsWithOngoing, ongoingKeys } from '../session/blocked-groups';
 import { hottestLine, rangeStats } from '../session/profile-stats';
+import { poolSaturated } from '../reports/task-findings';
 import { fit, sparkline } from './text';
 
 export interface LiveViewContext {
@@ -139,11 +140,11 @@ export function renderLiveView(data: SessionData, ctx: LiveViewContext): string[
   const cpu = cpuLine(data, cwd);
   if (cpu) lines.push(cpu);
 
-  const groups = groupsWithOngoing(state.blockGroups, state.blocked, 'sampled');
+  const groups = groupsWithOngoing(state.blockGroups, state.blocked, 'known');
   const now = state.blocked.find((b) => b.state === 'ongoing');
   const blockedNow = now ? ` · blocked now for ${formatMs(now.durationUs / 1000)}` : '';
   lines.push(` blocked  ${state.totals.blockedCount === 0 ? 'none' : `${state.totals.blockedCount} in ${groups.length} place${groups.length === 1 ? '' : 's'} (most blocked time first)`}${blockedNow}`);
-  const ongoing = new Set(state.blocked.filter((b) => b.state === 'ongoing' && b.stackSource === 'samples').map((b) => groupKey(b.stack)));
+  const ongoing = ongoingKeys(state.blockGroups, state.blocked);
   for (const g of groups.slice(0, GROUPS_SHOWN)) {
     const frames = userFrames(g.stack).slice(0, 2).map((f) => formatFrame(f, cwd)).join(' ← ');
     const now = ongoing.has(g.key) ? ' (blocked now)' : '';
@@ -180,8 +181,9 @@ function taskLines(state: SessionState): string[] {
   const perSecond = (n: number): number => Math.round((n * 1_000_000) / Math.max(1, latest.intervalUs));
   const lines = [` tasks    ${busiest.map((t) => `${t.type} ${perSecond(t.callbacks)}/s p99 ${formatMs(percentileUs(t.callbackUs, 99, t.callbackMaxUs) / 1000)}`).join('  ') || 'no callbacks'}`];
   const pool = latest.threadpool;
-  const saturated = pool.maxQueued > 0 ? `  SATURATED: ${pool.maxQueued} waiting` : '';
-  lines.push(` pool     ${pool.maxInFlight} of ${pool.size} threads busy at most, wait p99 ${formatMs(percentileUs(pool.queueUs, 99) / 1000)}${saturated}`);
+  const waitP99Ms = percentileUs(pool.queueUs, 99) / 1000;
+  const saturated = poolSaturated(pool.maxQueued, waitP99Ms) ? `  SATURATED: ${pool.maxQueued} waiting` : '';
+  lines.push(` pool     ${pool.maxInFlight} of ${pool.size} threads busy at most, wait p99 ${formatMs(waitP99Ms)}${saturated}`);
   if (latest.timers.fired > 0) lines.push(` timers   ${perSecond(latest.timers.fired)}/s, late p99 ${formatMs(percentileUs(latest.timers.lateUs, 99, latest.timers.lateMaxUs) / 1000)}`);
   return lines;
 }
