@@ -37,10 +37,14 @@
 // servers of a pair until they share CPU 0 fully: then each is saturated, and the ratio of
 // requests/s within a pair is the throughput cost itself.
 //
-// --compare <probe.js> (with --concurrent): a third pair per round, base with the same CLI using
+// In --concurrent mode the CPU sampler (on by default) is measured in the same rounds as well:
+// the probe with --no-profile against no probe ("no sampler"), and the probe as it ships
+// against the probe with --no-profile ("sampler alone"), each pair driven at once.
+//
+// --compare <probe.js> (with --concurrent): a pair more per round, base with the same CLI using
 // another build of the probe (LOOPSCOPE_PROBE_PATH), to tell a change of the probe from drift.
 //
-//   node bench/http-throughput.mjs [--quick] [--rounds N] [--seconds S] [--no-pin] [--mode m] [--concurrent [--pipelining N] [--compare <probe.js>]] [--part p]
+//   node bench/http-throughput.mjs [--help] [--quick] [--rounds N] [--seconds S] [--no-pin] [--mode m] [--concurrent [--pipelining N] [--compare <probe.js>]] [--part p]
 
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -88,14 +92,14 @@ const serverFile = join(FIXTURES, 'http-server.js');
 /** Starts one server; resolves once it listens, with its port and the server's own pid. */
 async function startServer(variant) {
   const stand = variant === 'probed' && PART !== undefined;
-  const probed = variant === 'probed' || variant === 'compare';
+  const underProbe = variant === 'probed' || variant === 'no sampler' || variant === 'compare';
   const env = stand ? { ...process.env, LOOPSCOPE_BENCH_PART: PART }
     : variant === 'compare' ? { ...process.env, LOOPSCOPE_PROBE_PATH: resolve(COMPARE) } : process.env;
-  const { command, args } = !probed
+  const { command, args } = !underProbe
     ? pinned(SERVER_CPU, process.execPath, [serverFile])
     : stand
       ? pinned(SERVER_CPU, process.execPath, ['--require', join(FIXTURES, 'probe-parts.js'), serverFile])
-      : pinned(SERVER_CPU, process.execPath, [CLI, 'run', '--json', '--mode', MODE, '--', process.execPath, serverFile]);
+      : pinned(SERVER_CPU, process.execPath, [CLI, 'run', '--json', '--mode', MODE, ...(variant === 'no sampler' ? ['--no-profile'] : []), '--', process.execPath, serverFile]);
   const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
   const s = { variant, child, stdout: '', stderr: '' };
   child.stdout.on('data', (d) => (s.stdout += d));
@@ -103,7 +107,7 @@ async function startServer(variant) {
   // Under loopscope run --json, the server's own stdout comes out on the CLI's stderr.
   const [, port, pid] = await waitForLine(child, /listening (\d+) (\d+)/);
   // The CLI process (not its child, already started on CPU 0) moves to the load's CPU.
-  if (probed && !stand && LOAD_CPU !== undefined) repin(child.pid, LOAD_CPU);
+  if (underProbe && !stand && LOAD_CPU !== undefined) repin(child.pid, LOAD_CPU);
   return Object.assign(s, { url: `http://127.0.0.1:${port}/items?q=1`, pid: Number(pid) });
 }
 
@@ -149,11 +153,11 @@ function merge(slices) {
   return { requests, seconds, rps: requests / seconds, latencyP99Ms: max(slices.map((s) => s.latencyP99Ms)), cpu, slices };
 }
 
-/** One concurrent pair: fresh base and `variant` servers, each driven by its own load generator, at once. */
-async function pairRound(variant) {
+/** One concurrent pair: fresh `baseVariant` and `variant` servers, each driven by its own load generator, at once. */
+async function pairRound(variant, baseVariant = 'base') {
   const servers = [];
   try {
-    for (const v of ['base', variant]) servers.push(await startServer(v));
+    for (const v of [baseVariant, variant]) servers.push(await startServer(v));
     const [base, other] = await driveAtOnce(servers, { warmupSeconds: WARMUP_SECONDS, seconds: SLICES * SECONDS, connections: CONNECTIONS, pipelining: PIPELINING, cpu: LOAD_CPU });
     for (const s of servers) s.child.kill('SIGTERM');
     await Promise.all(servers.map((s) => exited(s.child)));
@@ -173,22 +177,34 @@ async function pairRound(variant) {
   }
 }
 
+/** Each pair: [the variant, its base]. The sampler's pairs only in metrics mode, with the whole probe. */
+const PAIRS = {
+  probed: ['probed', 'base'],
+  control: ['control', 'base'],
+  ...(COMPARE !== undefined ? { compare: ['compare', 'base'] } : {}),
+  ...(MODE === 'metrics' && PART === undefined ? { 'no sampler': ['no sampler', 'base'], 'sampler alone': ['probed', 'no sampler'] } : {}),
+};
+
 async function concurrent() {
-  const variants = COMPARE === undefined ? ['probed', 'control'] : ['probed', 'compare', 'control'];
-  const pairs = Object.fromEntries(variants.map((v) => [v, []]));
+  const names = Object.keys(PAIRS);
+  const pairs = Object.fromEntries(names.map((n) => [n, []]));
   for (let i = 0; i < ROUNDS; i++) {
-    // Rotated each round, so that no variant always runs first.
-    for (const v of variants.map((_, k) => variants[(k + i) % variants.length])) pairs[v].push(await pairRound(v));
-    console.log(`  round ${String(i + 1).padStart(2)}/${ROUNDS}: CPU per request / base: ${variants.map((v) => `${v} ${fmt(pairs[v].at(-1).cpuPerRequestRatio, 4)}`).join(', ')}; ` +
-      `req/s / base: ${variants.map((v) => `${v} ${fmt(pairs[v].at(-1).rpsRatio, 4)}`).join(', ')}`);
+    // The order rotated each round.
+    for (const n of names.map((_, k) => names[(k + i) % names.length])) pairs[n].push(await pairRound(...PAIRS[n]));
+    console.log(`  round ${String(i + 1).padStart(2)}/${ROUNDS}: CPU per request / base: ${names.map((n) => `${n} ${fmt(pairs[n].at(-1).cpuPerRequestRatio, 4)}`).join(', ')}; ` +
+      `req/s / base: ${names.map((n) => `${n} ${fmt(pairs[n].at(-1).rpsRatio, 4)}`).join(', ')}`);
   }
   const range = (xs) => `median ${fmt(median(xs), 4)} (min ${fmt(min(xs), 4)}, max ${fmt(max(xs), 4)})`;
   const all = Object.values(pairs).flat();
   const cost = median(pairs.probed.map((p) => p.cpuPerRequestRatio)) - 1;
   console.log(`\nconcurrent pairs, pipelining ${PIPELINING}, base server ${fmt(median(all.map((p) => p.baseBusy)) * 100, 1)}% busy at ${fmt(median(all.map((p) => p.baseRps)), 0)} req/s (medians)`);
   if (COMPARE !== undefined) console.log(`  compare: the probe built at ${COMPARE}`);
-  for (const v of variants) {
-    console.log(`  ${v}/base: CPU per request ${range(pairs[v].map((p) => p.cpuPerRequestRatio))}; main thread ${range(pairs[v].map((p) => p.mainPerRequestRatio))}; req/s ${range(pairs[v].map((p) => p.rpsRatio))}`);
+  for (const v of names) {
+    console.log(`  ${v} (${PAIRS[v][0]}/${PAIRS[v][1]}): CPU per request ${range(pairs[v].map((p) => p.cpuPerRequestRatio))}; main thread ${range(pairs[v].map((p) => p.mainPerRequestRatio))}; req/s ${range(pairs[v].map((p) => p.rpsRatio))}`);
+  }
+  if (pairs['sampler alone']) {
+    const samplerRps = 1 - median(pairs['sampler alone'].map((p) => p.rpsRatio));
+    console.log(`the CPU sampler alone: requests/s ${pct(-samplerRps)}; budget: at most 1% fewer: ${verdict(samplerRps <= BUDGET)}`);
   }
   const seen = pairs.probed.filter((p) => p.blockedPerS !== undefined);
   if (seen.length) {

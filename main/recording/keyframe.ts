@@ -4,12 +4,13 @@
 // A keyframe holds the state as JSON, but not the recent samples the views keep beside it (up
 // to 6000, which would make every keyframe megabytes): it says instead how many were kept and
 // where in the file they are, and seeking decodes them again from there.
-// The decoder's dictionary (ids the frames refer to) travels with it.
+// The decoder's dictionaries (ids the frames refer to) travel with it: the strings, and the CPU
+// profile's frames and stack nodes (keyframes from before the sampler have none).
 //
 // A keyframe is only a cache of what reducing the frames gives; a reader that cannot use one
 // (damaged, or from a loopscope whose state had another shape) reduces from an earlier one.
 
-import { WireError } from '../../probe/wire';
+import { WireError, type ProfileDictionary } from '../../probe/wire';
 import type { SessionState } from '../session/session-state';
 import { parseSessionState, StateError } from '../session/state-check';
 import type { Parsed } from './format';
@@ -29,6 +30,8 @@ export interface Keyframe {
   readonly recentCount: number;
   readonly recentParts: readonly RecentPart[];
   readonly dictionary: readonly (readonly [number, string])[];
+  /** Checked by the decoder when a player restores it, as a frame's would be. */
+  readonly profile?: ProfileDictionary;
 }
 
 /** More parts than this cannot be needed for 6000 samples in blocks of 100 (plus strays). */
@@ -40,6 +43,7 @@ const decoder = new TextDecoder('utf-8', { fatal: true });
 export function encodeKeyframe(k: Keyframe): Uint8Array {
   return encoder.encode(JSON.stringify({
     v: KEYFRAME_VERSION, recentCount: k.recentCount, recentParts: k.recentParts, dictionary: k.dictionary, state: k.state,
+    ...(k.profile ? { profile: k.profile } : {}),
   }));
 }
 
@@ -54,7 +58,7 @@ export function parseKeyframe(bytes: Uint8Array): Parsed<Keyframe> {
   }
   if (!isObject(o)) return { ok: false, reason: 'not an object' };
   if (o['v'] !== KEYFRAME_VERSION) return { ok: false, reason: `keyframe version ${String(o['v'])}, this loopscope reads ${KEYFRAME_VERSION}` };
-  const { recentCount, recentParts, dictionary, state } = o;
+  const { recentCount, recentParts, dictionary, state, profile } = o;
   if (typeof recentCount !== 'number' || !Number.isInteger(recentCount) || recentCount < 0) return { ok: false, reason: 'bad recent count' };
   const offset = (v: unknown): boolean => typeof v === 'number' && Number.isInteger(v) && v >= 0;
   if (!Array.isArray(recentParts) || recentParts.length > MAX_RECENT_PARTS || !recentParts.every((p: unknown) => isObject(p)
@@ -64,8 +68,17 @@ export function parseKeyframe(bytes: Uint8Array): Parsed<Keyframe> {
   if (!Array.isArray(dictionary) || !dictionary.every((e: unknown) => Array.isArray(e) && e.length === 2 && Number.isInteger(e[0]) && e[0] >= 0 && e[0] <= 0xffffffff && typeof e[1] === 'string')) {
     return { ok: false, reason: 'bad dictionary' };
   }
+  if (profile !== undefined && !(isObject(profile) && typeof profile['reset'] === 'boolean' && Array.isArray(profile['frames']) && Array.isArray(profile['nodes']))) {
+    return { ok: false, reason: 'bad profile dictionary' };
+  }
   try {
-    return { ok: true, value: { state: parseSessionState(state), recentCount, recentParts: recentParts as RecentPart[], dictionary: dictionary as [number, string][] } };
+    return {
+      ok: true,
+      value: {
+        state: parseSessionState(state), recentCount, recentParts: recentParts as RecentPart[], dictionary: dictionary as [number, string][],
+        ...(profile === undefined ? {} : { profile: profile as unknown as ProfileDictionary }),
+      },
+    };
   } catch (err) {
     if (err instanceof StateError || err instanceof WireError) return { ok: false, reason: err.message };
     throw err;

@@ -44,10 +44,13 @@ const DEFAULTS: Required<RecordingWriterOptions> = {
   compressionLevel: 1,
 };
 
-/** Frame types read to rebuild the state and the summary; anything else is bulk (event batches). */
+/**
+ * Frame types read to rebuild the state and the summary; anything else is bulk (event batches,
+ * the CPU samples and their dictionary).
+ */
 const CORE_TYPES: ReadonlySet<number> = new Set([
   MessageType.Hello, MessageType.Metrics, MessageType.Blocked, MessageType.Drops, MessageType.Dictionary,
-  MessageType.Goodbye, MessageType.Tasks,
+  MessageType.Goodbye, MessageType.Tasks, MessageType.ProbePause, MessageType.ProfilerState,
 ]);
 const SMALL_SECTION_BYTES = 64 * 1024;
 /** u32 µs: a chunk spans at most ~71 minutes (it never does: it is flushed every second). */
@@ -88,7 +91,7 @@ export class RecordingWriter {
 
   // Reduced alongside, for keyframes.
   /** The state as of the frames written so far: keyframes only need the state, not samples or the trace. */
-  private readonly feed = new SessionFeed({ recentSamples: 0, trace: false });
+  private readonly feed = new SessionFeed({ recentSamples: 0, trace: false, profileSamples: 0 });
   private sinceKeyframe = { frames: 0, bytes: 0, timeMs: 0 };
   private metricsSeen = 0;
   private lastKeyframeBytes = 0;
@@ -246,7 +249,8 @@ export class RecordingWriter {
     this.sinceKeyframe = { frames: 0, bytes: 0, timeMs };
     this.file.enqueue(async () => {
       const recentParts = await this.recent.partsFor(recentCount);
-      const raw = encodeKeyframe({ state, recentCount, recentParts, dictionary });
+      const profile = this.feed.profileDictionary;
+      const raw = encodeKeyframe({ state, recentCount, recentParts, dictionary, ...(profile ? { profile } : {}) });
       this.lastKeyframeBytes = raw.length;
       const offset = this.file.offset;
       const trail = encodeKeyframeEntries(this.keyframes.slice(-KEYFRAME_TRAIL));

@@ -133,7 +133,7 @@ export class RecordingPlayer extends FeedView {
     const k = parsed.value;
     const decoded = new Map<number, MetricsSample>();
     try {
-      this.feed.restore(k.state, [], k.dictionary);
+      this.feed.restore(k.state, [], k.dictionary, k.profile);
       const recent = this.recentSamples(k.recentParts, k.recentCount, entry, decoded);
       if (recent.length < k.recentCount) {
         this.reader.warn(`recent@${entry.offset}`, `${this.reader.path}: the history shown before ${formatRecordingTime(entry.timeMs)} is incomplete (${k.recentCount - recent.length} samples lost to damage)`);
