@@ -34,18 +34,15 @@ export class TaskModes {
       probeFile: this.probeFile,
       onBatch: (cols, count, typeNames, callbackNames) => {
         const ids = this.out.idsFor(typeNames);
-        if (!ids || !this.nameIdsFor(callbackNames)) return this.out.drop(MessageType.TaskEvents);
-        let named = false;
-        for (let i = 0; i < count; i++) {
-          const init = cols.kinds[i] === 0;
-          this.typeIdScratch[i] = init ? ids[cols.typeIds[i]!]! : 0;
-          const name = init ? this.nameIds[cols.nameIds[i]!]! : 0;
-          this.nameIdScratch[i] = name;
-          named ||= name !== 0;
+        if (!ids || (callbackNames !== undefined && !this.nameIdsFor(callbackNames))) return this.out.drop(MessageType.TaskEvents);
+        for (let i = 0; i < count; i++) this.typeIdScratch[i] = cols.kinds[i] === 0 ? ids[cols.typeIds[i]!]! : 0;
+        // The name column only for a batch that names a callback.
+        if (callbackNames !== undefined) {
+          for (let i = 0; i < count; i++) this.nameIdScratch[i] = cols.kinds[i] === 0 ? this.nameIds[cols.nameIds[i]!]! : 0;
         }
         this.frame ??= new ArrayBuffer(taskEventsFrameBytes(BATCH_EVENTS, true));
         this.out.write(MessageType.TaskEvents, encodeTaskEvents(count, cols.kinds, cols.asyncIds, cols.triggerIds, cols.timesUs,
-          this.typeIdScratch, named ? this.nameIdScratch : undefined, this.frame));
+          this.typeIdScratch, callbackNames === undefined ? undefined : this.nameIdScratch, this.frame));
       },
     });
   }

@@ -22,8 +22,8 @@ export interface TasksOptions {
   readonly trace: boolean;
   /** The probe's own file, whose frames are cut from creation stacks. */
   readonly probeFile: string;
-  /** Trace mode: a full batch of events, to be encoded and sent. */
-  readonly onBatch: (batch: EventColumns, count: number, typeNames: readonly string[], callbackNames: readonly string[]) => void;
+  /** Trace mode: a full batch of events, to be encoded and sent (callbackNames: see trace-columns.ts OnBatch). */
+  readonly onBatch: (batch: EventColumns, count: number, typeNames: readonly string[], callbackNames: readonly string[] | undefined) => void;
 }
 
 export interface TasksCollector {

@@ -19,8 +19,12 @@ export interface EventColumns {
   readonly nameIds: Uint16Array;
 }
 
-/** A batch of `count` events, and the callback names numbered so far; the columns are reused once this returns. */
-export type OnBatch = (batch: EventColumns, count: number, callbackNames: readonly string[]) => void;
+/**
+ * A batch of `count` events, and the callback names numbered so far, or undefined when no event
+ * of the batch has one (the name column is then not to be read); the columns are reused once
+ * this returns.
+ */
+export type OnBatch = (batch: EventColumns, count: number, callbackNames: readonly string[] | undefined) => void;
 
 /** Destroys in a row that share one clock read, at most (Node delivers them in batches). */
 const DESTROYS_PER_READ = 16;
@@ -37,6 +41,8 @@ export class TraceColumns {
   /** The names init events' `nameId` numbers. */
   readonly callbackNames = new CallbackNames();
   private n = 0;
+  /** Whether an init event of this batch has a name. */
+  private named = false;
   // The loop's idle time: it grows when the loop has waited in poll, i.e. a new turn began.
   // One native call; eventLoopUtilization() would read the clock and make an object too.
   private readonly timing = performance.nodeTiming;
@@ -62,7 +68,9 @@ export class TraceColumns {
   /** An init event, naming the function its resource will call where `callbackField` says where that is kept. */
   init(asyncId: number, triggerId: number, typeId: number, t: number, resource: unknown, callbackField: string | undefined): void {
     // Only init rows fill the name column: the sender reads it for them alone.
-    this.cols.nameIds[this.n] = callbackField === undefined ? 0 : this.callbackNames.numberOf(resource, callbackField);
+    const nameId = callbackField === undefined ? 0 : this.callbackNames.numberOf(resource, callbackField);
+    this.cols.nameIds[this.n] = nameId;
+    if (nameId !== 0) this.named = true;
     this.emit(TaskEventKind.init, asyncId, triggerId, typeId, t);
   }
 
@@ -92,7 +100,9 @@ export class TraceColumns {
   flush(): void {
     if (this.n === 0) return;
     const count = this.n;
+    const named = this.named;
     this.n = 0;
-    this.onBatch(this.cols, count, this.callbackNames.names);
+    this.named = false;
+    this.onBatch(this.cols, count, named ? this.callbackNames.names : undefined);
   }
 }
