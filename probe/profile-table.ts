@@ -105,8 +105,15 @@ export class ProfileTable {
   /** Nodes under a harvest's evaluation, whose samples are dropped. */
   private readonly harvestNodes = new Map<number, boolean>();
 
-  /** `offsetUs`: V8's clock (process.hrtime's) minus the main thread's performance.now(), in µs. */
-  constructor(private readonly probe: ProbeCode, private offsetUs: number) {}
+  /**
+   * `offsetUs`: V8's clock (process.hrtime's) minus the main thread's performance.now(), in µs.
+   * `bodyOf`: the first and last line of a frame's function, from its source, when it can be read.
+   */
+  constructor(
+    private readonly probe: ProbeCode,
+    private offsetUs: number,
+    private readonly bodyOf: (frame: ProfileFrame) => { readonly from: number; readonly to: number } | undefined = () => undefined,
+  ) {}
 
   set clockOffsetUs(us: number) {
     this.offsetUs = us;
@@ -176,7 +183,7 @@ export class ProfileTable {
       const keep = kept.get(n.id) ?? 0;
       if (!n.positionTicks?.length || keep === 0) continue;
       const id = idOf(n.id);
-      for (const [line, count] of scaleTicks(n.positionTicks, keep)) ticks.push(id, line, count);
+      for (const [line, count] of scaleTicks(this.ownLines(id, n.positionTicks), keep)) ticks.push(id, line, count);
     }
     const toUs = timesUs.length > 0 ? timesUs[timesUs.length - 1]! : fromUs;
     this.lastUs = toUs;
@@ -230,6 +237,17 @@ export class ProfileTable {
       }
     }
     return out;
+  }
+
+  /**
+   * The ticks on lines of the node's own function: V8 counts the lines of code inlined into a
+   * function as its own, in their own script (a performance.now() inlined into a loop shows
+   * perf_hooks' lines 139 and 530 as the loop's).
+   */
+  private ownLines(node: number, ticks: readonly { readonly line: number; readonly ticks: number }[]): readonly { readonly line: number; readonly ticks: number }[] {
+    const f = this.frame(node);
+    const body = f.url === '' ? undefined : this.bodyOf(f);
+    return ticks.filter((p) => (body ? p.line >= body.from && p.line <= body.to : p.line >= f.lineNumber));
   }
 
   private inHarvest(node: number): boolean {

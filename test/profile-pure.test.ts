@@ -136,6 +136,22 @@ describe('the worker\'s table of V8\'s profiles', () => {
     expect(table.samplesBetween(0, 60_000).nodes).toHaveLength(3);
   });
 
+  it('keeps only the lines inside the function: V8 gives code inlined into it the lines of its own script', () => {
+    const inlined = (startTime: number): V8Profile => ({
+      startTime, endTime: startTime + 40_000,
+      nodes: [
+        { id: 1, callFrame: cf('(root)', ''), children: [2] },
+        { id: 2, callFrame: cf('spin', 'file:///app.js', 9), positionTicks: [{ line: 11, ticks: 2 }, { line: 139, ticks: 1 }, { line: 5, ticks: 1 }] },
+      ],
+      samples: [2, 2, 2, 2], timeDeltas: [10_000, 10_000, 10_000, 10_000],
+    });
+    const withSource = new ProfileTable({ file: '/probe.js' }, 0, (f) => (f.functionName === 'spin' ? { from: 10, to: 13 } : undefined));
+    expect([...withSource.ingest(inlined(0), 10_000).lineTicks].filter((_, i) => i % 3 === 1)).toEqual([11]);
+    // Without the source, only lines before the function's own are known not to be its.
+    const without = new ProfileTable({ file: '/probe.js' }, 0);
+    expect([...without.ingest(inlined(0), 10_000).lineTicks].filter((_, i) => i % 3 === 1)).toEqual([11, 139]);
+  });
+
   it('scales a node\'s line ticks to the samples it keeps, the largest shares first', () => {
     const ticks = [{ line: 11, ticks: 3 }, { line: 12, ticks: 1 }, { line: 0, ticks: 5 }];
     expect(scaleTicks(ticks, 2)).toEqual([[11, 2]]);
