@@ -117,7 +117,8 @@ describe.skipIf(!existsSync(CHROMIUM))('the UI in Chromium, through loopscope se
     await bar.getByRole('button', { name: 'Play' }).click();
     await expect.poll(blockCount, { timeout: 10_000 }).toBe(1);
     await expect.poll(async () => Number(await bar.getByTestId('replay-position').getAttribute('data-position-s'))).toBeGreaterThan(1);
-  });
+    // A whole record-and-replay story: on a loaded 2-core machine its waits add up past the default 30 s.
+  }, 60_000);
 
   it('opens a recording picked in the file dialog, and lists it as recent', async () => {
     await page.getByRole('button', { name: 'Close' }).click();
