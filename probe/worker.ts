@@ -2,7 +2,7 @@
 // runs the blocked-loop watchdog, and passes control messages to the main thread.
 
 import { connect, type Socket } from 'node:net';
-import { parentPort } from 'node:worker_threads';
+import { parentPort, threadId } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import { Session } from 'node:inspector';
 import { SharedViews, type SharedState } from './shared-state';
@@ -14,6 +14,9 @@ import { FrameReader } from './wire-framing';
 import { encodeBlocked, encodeDrops, encodeGoodbye, encodeHello } from './wire-json';
 import { decodeControl } from './wire-decoder';
 import type { MainToWorker, WorkerToMain } from './threads';
+import { NodeWorkers, workerChannel, type WorkerTarget } from './node-workers';
+import { WorkerFollower } from './worker-follow';
+import type { InspectorLike } from './stack-capture';
 
 export interface WorkerData {
   readonly loopscopeProbeWorker: true;
@@ -25,6 +28,10 @@ export interface WorkerData {
   readonly maxSocketBufferBytes: number;
   /** Set when the worker collects GC pauses from trace events (gc-trace.ts). */
   readonly gcTrace: { readonly mainTid: number; readonly offsetUs: number } | undefined;
+  /** The thread whose loop this worker watches: 0 for the main thread, else a worker thread's id. */
+  readonly loopThreadId: number;
+  /** The main loop's probe: bring the probe into the process's worker threads. */
+  readonly followWorkers: { readonly probeFile: string } | undefined;
 }
 
 /**
@@ -68,6 +75,34 @@ export function runWorker(data: WorkerData): void {
   } catch {
     session = undefined;
   }
+  // The thread whose stack a block is taken from: the main thread through the session itself;
+  // a worker thread through a NodeWorker session into it (its own loop is not the main thread's).
+  let loopInspector: InspectorLike | undefined = data.loopThreadId === 0 ? session : undefined;
+  let workers: NodeWorkers | undefined;
+  let follower: WorkerFollower | undefined;
+  const onWorker = (w: WorkerTarget): void => {
+    if (w.threadId === data.loopThreadId && !loopInspector) loopInspector = workerChannel(workers!, w.sessionId);
+    else if (follower) follower.listedWorker(w);
+    else workers?.detach(w.sessionId);
+  };
+  if (session && (data.loopThreadId !== 0 || data.followWorkers)) {
+    try {
+      workers = new NodeWorkers(session, onWorker);
+      if (data.followWorkers) {
+        follower = new WorkerFollower(workers, {
+          probeFile: data.followWorkers.probeFile,
+          socketPath: data.socketPath,
+          token: data.hello.token,
+          config: () => config,
+          ownThreadId: threadId,
+          workersBefore: data.hello.loadedBy === 'inject',
+        });
+      }
+      workers.enable(() => follower?.markEnabled());
+    } catch {
+      workers = undefined;
+    }
+  }
 
   let gcTracer: GcTracer | undefined;
   let gcTimer: NodeJS.Timeout | undefined;
@@ -103,8 +138,9 @@ export function runWorker(data: WorkerData): void {
 
   const capture = (done: (r: CaptureResult) => void): void => {
     if (!session) return done({ error: data.hello.stackUnavailable ?? 'no inspector in this process' });
+    if (!loopInspector) return done({ error: 'the probe cannot reach this worker thread\'s inspector (a worker started by another worker)' });
     try {
-      captureMainThreadStack(session, done);
+      captureMainThreadStack(loopInspector, done);
     } catch (err) {
       done({ error: `inspector: ${(err as Error).message}` });
     }
@@ -180,6 +216,7 @@ export function runWorker(data: WorkerData): void {
     views.stopWaitingForBeats();
     clearInterval(gcTimer);
     gcTracer?.stop();
+    workers?.stop();
     try {
       session?.disconnect();
     } catch {
@@ -203,6 +240,10 @@ export function runWorker(data: WorkerData): void {
       else views.markGcFinal();
     } else if (m.type === 'stop') {
       stop(m.reason);
+    } else if (m.type === 'worker-created') {
+      if (!stopped) follower?.createdWorker(m.threadId);
+    } else if (m.type === 'worker-online') {
+      if (!stopped) follower?.onlineWorker(m.threadId);
     }
   });
 

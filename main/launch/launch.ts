@@ -14,6 +14,8 @@ export interface LaunchOptions {
   readonly config: ProbeConfig;
   readonly stdio: StdioOptions;
   readonly env?: NodeJS.ProcessEnv;
+  /** The Node processes the command starts load the probe too (the token must then admit them). */
+  readonly follow?: boolean;
 }
 
 /** NODE_OPTIONS quoting: double quotes, with backslash escapes for `"` and `\`. */
@@ -33,6 +35,7 @@ export function probeEnvironment(base: NodeJS.ProcessEnv, o: Omit<LaunchOptions,
     [ENV.promises]: o.config.promises ? '1' : '0',
     [ENV.intervalMs]: String(o.config.intervalMs),
     [ENV.blockThresholdMs]: String(o.config.blockThresholdMs),
+    ...(o.follow ? { [ENV.follow]: '1' } : {}),
   };
 }
 

@@ -8,6 +8,8 @@ import type { SessionData } from '../session/session-feed';
 import { commandOf } from '../session/session-state';
 import { leakHints, type TasksState } from '../session/tasks-state';
 import { causalChain, type TraceModel } from '../session/trace-model';
+import { loopIdentity } from '../session/loop-identity';
+import type { SessionState, Totals } from '../session/session-state';
 
 export interface BlockedSummary {
   /** ms since the target's time origin (its process start). */
@@ -84,6 +86,28 @@ export interface Summary {
   readonly exitCode: number | null;
   /** Problems the user should know about (no probe connected, connection lost, ...). */
   readonly warnings: readonly string[];
+  /** Every loop of the session (the top-level fields describe the first one), in the order they came. */
+  readonly loops: readonly LoopSummary[];
+}
+
+/** One loop of a session: a process's main thread, or a worker thread. */
+export interface LoopSummary {
+  readonly pid: number;
+  readonly threadId: number;
+  readonly name: string;
+  readonly ppid: number;
+  readonly lag: Summary['lag'];
+  readonly utilization: Summary['utilization'];
+  readonly blockedCount: number;
+  readonly blocked: readonly BlockedSummary[];
+  /** The loop's exit code once it ended with one (its process's, or its worker's); null while it runs, or when not known. */
+  readonly exitCode: number | null;
+}
+
+/** A loop to summarize: its data, and its exit code when the caller knows it better than its goodbye. */
+export interface LoopInput {
+  readonly data: SessionData;
+  readonly exitCode?: number | null;
 }
 
 const ms = (us: number): number => Math.round(us) / 1000;
@@ -93,12 +117,59 @@ export interface SummaryContext {
   readonly durationMs: number;
   readonly exitCode: number | null;
   readonly warnings: readonly string[];
+  /** Every loop of the session; just `data`'s by default. */
+  readonly loops?: readonly LoopInput[];
+}
+
+function lagSummary(totals: Totals): Summary['lag'] {
+  return {
+    p50Ms: ms(percentileOf(totals.lag, 50, totals.lagMaxUs)),
+    p90Ms: ms(percentileOf(totals.lag, 90, totals.lagMaxUs)),
+    p99Ms: ms(percentileOf(totals.lag, 99, totals.lagMaxUs)),
+    maxMs: ms(totals.lagMaxUs),
+  };
+}
+
+function utilizationSummary(totals: Totals): Summary['utilization'] {
+  return {
+    mean: totals.utilizationTimeUs > 0 ? round3(totals.utilizationWeighted / totals.utilizationTimeUs) : 0,
+    max: round3(totals.utilizationMax),
+  };
+}
+
+function blockedSummaries(state: SessionState): BlockedSummary[] {
+  const origin = state.hello?.timeOriginMs ?? 0;
+  return state.blocked.map((b) => ({
+    startMs: ms(b.startUs),
+    at: new Date(origin + b.startUs / 1000).toISOString(),
+    durationMs: ms(b.durationUs),
+    ongoing: b.state === 'ongoing',
+    stack: b.stack,
+    ...(b.stackError === undefined ? {} : { stackError: b.stackError }),
+  }));
+}
+
+/** The loops that said hello, each with its own lag, utilization and blocks. */
+export function summarizeLoops(loops: readonly LoopInput[]): LoopSummary[] {
+  const out: LoopSummary[] = [];
+  for (const { data, exitCode } of loops) {
+    const { hello, totals, goodbye } = data.state;
+    if (!hello) continue;
+    out.push({
+      ...loopIdentity(hello),
+      lag: lagSummary(totals),
+      utilization: utilizationSummary(totals),
+      blockedCount: totals.blockedCount,
+      blocked: blockedSummaries(data.state),
+      exitCode: exitCode !== undefined ? exitCode : (goodbye?.exitCode ?? null),
+    });
+  }
+  return out;
 }
 
 export function summarize(data: SessionData, context: SummaryContext): Summary {
   const { state } = data;
   const { hello, totals } = state;
-  const origin = hello?.timeOriginMs ?? 0;
   return {
     pid: hello?.pid ?? null,
     nodeVersion: hello?.nodeVersion ?? null,
@@ -108,33 +179,19 @@ export function summarize(data: SessionData, context: SummaryContext): Summary {
     blockThresholdMs: hello?.config.blockThresholdMs ?? null,
     durationMs: Math.round(context.durationMs),
     samples: totals.samples,
-    lag: {
-      p50Ms: ms(percentileOf(totals.lag, 50, totals.lagMaxUs)),
-      p90Ms: ms(percentileOf(totals.lag, 90, totals.lagMaxUs)),
-      p99Ms: ms(percentileOf(totals.lag, 99, totals.lagMaxUs)),
-      maxMs: ms(totals.lagMaxUs),
-    },
-    utilization: {
-      mean: totals.utilizationTimeUs > 0 ? round3(totals.utilizationWeighted / totals.utilizationTimeUs) : 0,
-      max: round3(totals.utilizationMax),
-    },
+    lag: lagSummary(totals),
+    utilization: utilizationSummary(totals),
     cpu: { userMs: ms(totals.cpuUserUs), systemMs: ms(totals.cpuSystemUs) },
     memory: { rssMaxBytes: totals.rssMaxBytes, heapUsedMaxBytes: totals.heapUsedMaxBytes },
     gc: { count: totals.gcCount, totalMs: ms(totals.gcTotalUs), maxMs: ms(totals.gcMaxUs) },
     blockedCount: totals.blockedCount,
-    blocked: state.blocked.map((b) => ({
-      startMs: ms(b.startUs),
-      at: new Date(origin + b.startUs / 1000).toISOString(),
-      durationMs: ms(b.durationUs),
-      ongoing: b.state === 'ongoing',
-      stack: b.stack,
-      ...(b.stackError === undefined ? {} : { stackError: b.stackError }),
-    })),
+    blocked: blockedSummaries(state),
     dropped: state.drops,
     tasks: state.tasks.samples > 0 ? summarizeTasks(state.tasks, data.trace) : null,
     traceEvents: state.traceEvents,
     exitCode: context.exitCode,
     warnings: context.warnings,
+    loops: summarizeLoops(context.loops ?? [{ data, exitCode: context.exitCode }]),
   };
 }
 

@@ -9,6 +9,7 @@ import { addInterval, emptyLagHistogram, percentileOf } from '../session/lag-his
 import { percentileUs } from '../../probe/log-histogram';
 import { formatBytes, formatClock, formatFrame, formatMs, formatPercent, userFrames } from '../common/format';
 import { fit, sparkline } from './text';
+import { loopName } from '../session/loop-identity';
 
 export interface LiveViewContext {
   readonly width: number;
@@ -18,12 +19,15 @@ export interface LiveViewContext {
   readonly status: string | undefined;
   /** Seconds left when running with --duration. */
   readonly remainingMs: number | undefined;
+  /** Every loop of the session, when it has several (the view shows `data`, the first, in full). */
+  readonly loops?: readonly SessionData[];
 }
 
 /** How much recent history the "now" figures cover. */
 const WINDOW_US = 1_000_000;
 const SPARK_POINTS = 40;
 const BLOCKED_SHOWN = 3;
+const LOOPS_SHOWN = 8;
 
 function lastWindow(recent: RecentSamples): MetricsSample[] {
   const last = recent.last();
@@ -79,6 +83,34 @@ function lagPerSecond(recent: RecentSamples, points: number): number[] {
   return buckets;
 }
 
+/**
+ * One line per loop (when there are several): lag p99 and max over the last second,
+ * utilization, blocks; the worst first (the highest max lag now, then the most blocks).
+ */
+export function loopLines(loops: readonly SessionData[]): string[] {
+  if (loops.length < 2) return [];
+  const rows = loops.flatMap((l) => {
+    const { hello, totals, goodbye } = l.state;
+    if (!hello) return [];
+    const window = lastWindow(l.recent);
+    const lag = window.reduce((h, s) => addInterval(h, s.lag.percentiles, s.lag.count), emptyLagHistogram());
+    const maxUs = window.length > 0 ? Math.max(...window.map((s) => s.lag.maxUs)) : 0;
+    const time = window.reduce((t, s) => t + s.intervalUs, 0);
+    const utilization = time > 0 ? window.reduce((t, s) => t + s.utilization * s.intervalUs, 0) / time : 0;
+    const ended = goodbye ? `  ended${goodbye.exitCode === undefined ? '' : ` (${goodbye.exitCode})`}` : '';
+    const text = `   ${hello.pid} ${loopName(hello)}`.padEnd(34) +
+      ` p99 ${formatMs(percentileOf(lag, 99, maxUs) / 1000)}  max ${formatMs(maxUs / 1000)}  util ${formatPercent(utilization)}  blocks ${totals.blockedCount}${ended}`;
+    return [{ text, maxUs, blocks: totals.blockedCount }];
+  });
+  rows.sort((a, b) => b.maxUs - a.maxUs || b.blocks - a.blocks);
+  const more = rows.length - LOOPS_SHOWN;
+  return [
+    ` loops    ${rows.length}${rows.length > 1 ? ' (worst first)' : ''}`,
+    ...rows.slice(0, LOOPS_SHOWN).map((r) => r.text),
+    ...(more > 0 ? [`   … ${more} more`] : []),
+  ];
+}
+
 export function renderLiveView(data: SessionData, ctx: LiveViewContext): string[] {
   const { state, recent } = data;
   const { hello } = state;
@@ -130,6 +162,7 @@ export function renderLiveView(data: SessionData, ctx: LiveViewContext): string[
   if (dropped > 0) lines.push(` dropped  ${dropped} frames (${formatBytes(state.drops.bytes)}): loopscope read too slowly`);
 
   const blockedLatest = [...state.blocked].sort((a, b) => b.startUs - a.startUs).slice(0, BLOCKED_SHOWN);
+  lines.push(...loopLines(ctx.loops ?? []));
   lines.push(` blocked  ${state.totals.blockedCount === 0 ? 'none' : `${state.totals.blockedCount} (latest first)`}`);
   const cwd = hello?.cwd ?? '';
   for (const b of blockedLatest) {

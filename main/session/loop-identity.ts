@@ -1,0 +1,27 @@
+// Who a loop is: a session is a set of loops, one per process's main thread and one per
+// worker thread, each known by (pid, threadId). Pure.
+
+import type { Hello } from '../../probe/wire';
+
+export interface LoopIdentity {
+  readonly pid: number;
+  readonly ppid: number;
+  /** Node's threadId: 0 for the main thread. */
+  readonly threadId: number;
+  /** "main", or "worker <threadId>" with the worker's `name` option or script. */
+  readonly name: string;
+}
+
+export function loopName(hello: Pick<Hello, 'threadId' | 'threadName'>): string {
+  if (hello.threadId === 0) return 'main';
+  return hello.threadName ? `worker ${hello.threadId} ${hello.threadName}` : `worker ${hello.threadId}`;
+}
+
+export function loopIdentity(hello: Hello): LoopIdentity {
+  return { pid: hello.pid, ppid: hello.ppid, threadId: hello.threadId, name: loopName(hello) };
+}
+
+/** The same loop: a probe that connects again (production mode attaches again) is not a new one. */
+export function sameLoop(a: Pick<Hello, 'pid' | 'threadId'>, b: Pick<Hello, 'pid' | 'threadId'>): boolean {
+  return a.pid === b.pid && a.threadId === b.threadId;
+}
