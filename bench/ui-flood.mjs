@@ -1,21 +1,24 @@
 #!/usr/bin/env node
-// The UI under a flood. `loopscope serve`, Debian's Chromium on its session page, and a target
-// launched through the web host's API in trace mode that makes a set rate of async lifecycle
-// events (bench/fixtures/paced-events.js, 200,000/s by default). Measured in the page: every
+// The UI under a flood. `loopscope serve`, Debian's Chromium on its session page with the
+// trace timeline in view (its Trace pane), and a target launched through the web host's API in
+// trace mode that makes a set rate of async lifecycle events (bench/fixtures/paced-events.js,
+// 200,000/s by default). Measured in the page: every
 // requestAnimationFrame delta and every long task; through CDP: the renderer's JS heap after a
 // forced GC every 10 s, and where script, layout and style time went. The baseline, in the
 // same run and the same page: the same target at rate 0 (idle), so the flood's frames read as
 // a ratio to what this browser does on this machine anyway.
 // Budget (DESIGN.md): frames ≤ 33 ms at p95, memory flat over 10 minutes.
 //
-//   node bench/ui-flood.mjs [--minutes N] [--quick] [--rate N] [--interval-ms N] [--block-threshold-ms N] [--profile S]
+//   node bench/ui-flood.mjs [--minutes N] [--quick] [--rate N] [--interval-ms N] [--block-threshold-ms N] [--pane P] [--profile S]
 //
 // --minutes: the flood's length (default 10; --quick: 1). --interval-ms: the probe's sampling
 // interval (default 100, the UI's default). --block-threshold-ms (default 50, as in the app): on
 // a busy machine the target misses its timers and reports blocked loops, whose list grows the
 // page up to its cap; a high threshold keeps that list empty, to see the rest of the page's
-// memory alone. --profile S: first take an S-second CPU profile of the page under the flood
-// (saved to bench/.out/ui-flood.cpuprofile) and print where it went.
+// memory alone. --pane: the session screen's pane in view (default trace: the timeline; blocks,
+// tasks or console leave the charts alone to draw). --profile S: first take an S-second CPU
+// profile of the page under the flood (saved to bench/.out/ui-flood.cpuprofile) and print
+// where it went.
 
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -25,10 +28,41 @@ import {
   metrics, frameStats, trend, treeCpuMs, ownCpuMs, machineBusyMs, summarizeProfile,
 } from './ui-flood-lib.mjs';
 
+const HELP = `Usage: node bench/ui-flood.mjs [options]
+
+The window under a flood of async events, with the trace timeline in view: frame times in the
+page (budget: p95 <= 33 ms) and its memory after forced GCs (budget: flat over 10 minutes),
+against the same page with an idle target measured first in the same run.
+
+Options:
+  --minutes N             the flood's length (default 10; with --quick, 1)
+  --quick                 1 minute of flood and a 20 s baseline, to check the bench itself
+  --rate N                lifecycle events per second the target makes (default 200000)
+  --interval-ms N         the probe's sampling interval (default 100)
+  --block-threshold-ms N  the probe's block threshold (default 50)
+  --pane P                the pane in view: trace (default), blocks, tasks or console
+  --profile S             first take an S-second CPU profile of the page under the flood
+  --help                  show this help
+`;
+if (process.argv.includes('--help') || process.argv.includes('-h')) {
+  process.stdout.write(HELP);
+  process.exit(0);
+}
+
 const arg = (name, fallback) => {
   const i = process.argv.indexOf(`--${name}`);
   return i === -1 ? fallback : Number(process.argv[i + 1]);
 };
+const PANES = ['trace', 'blocks', 'tasks', 'console'];
+const PANE = (() => {
+  const i = process.argv.indexOf('--pane');
+  const pane = i === -1 ? 'trace' : process.argv[i + 1];
+  if (!PANES.includes(pane)) {
+    console.error(`bench: --pane must be one of ${PANES.join(', ')}`);
+    process.exit(2);
+  }
+  return pane;
+})();
 const MINUTES = arg('minutes', QUICK ? 1 : 10);
 const RATE = arg('rate', 200_000);
 const INTERVAL_MS = arg('interval-ms', 100);
@@ -51,7 +85,7 @@ for (const [file, what] of [[RENDERER, 'the UI (npm run build)'], [CHROMIUM, 'Ch
     process.exit(70);
   }
 }
-const machine = printMachine(`UI under a flood: ${RATE.toLocaleString('en')} events/s in trace mode, every ${INTERVAL_MS} ms sampled`);
+const machine = printMachine(`UI under a flood: ${RATE.toLocaleString('en')} events/s in trace mode, every ${INTERVAL_MS} ms sampled, the ${PANE} pane in view`);
 console.log(`baseline (idle target) ${BASELINE_S} s, then the flood for ${MINUTES} min; a forced GC and a heap reading every ${SEGMENT_S} s`);
 
 const served = await startServe();
@@ -68,6 +102,8 @@ async function show(rate, label) {
   const id = await callHost(served.url, 'launch', [[process.execPath, join(FIXTURES, 'paced-events.js'), String(rate), label], { mode: 'trace', intervalMs: INTERVAL_MS, blockThresholdMs: BLOCK_THRESHOLD_MS }]);
   await page.getByRole('listitem').filter({ hasText: label }).getByRole('button', { name: 'Show' }).click();
   await page.getByTestId('lag-chart').waitFor({ timeout: 15_000 });
+  await page.getByRole('tab', { name: new RegExp(`^${PANE}`, 'i') }).click();
+  if (PANE === 'trace') await page.getByTestId('trace-timeline').waitFor({ timeout: 15_000 });
   await sleep(SETTLE_S * 1000);
   return id;
 }
@@ -155,7 +191,7 @@ async function profile(seconds) {
   return s;
 }
 
-const results = { machine, rate: RATE, intervalMs: INTERVAL_MS, blockThresholdMs: BLOCK_THRESHOLD_MS, minutes: MINUTES, segmentS: SEGMENT_S };
+const results = { machine, rate: RATE, intervalMs: INTERVAL_MS, blockThresholdMs: BLOCK_THRESHOLD_MS, pane: PANE, minutes: MINUTES, segmentS: SEGMENT_S };
 try {
   // Baseline: the same page, the same kind of target, no flood.
   const idleId = await show(0, 'bench-idle');
@@ -178,7 +214,8 @@ try {
     const r = { t: seg.t, perSecond: ((now.events - last.events) * 1000) / (now.atMs - last.atMs), droppedFrames: now.droppedFrames - last.droppedFrames, blocked: now.blocked };
     rates.push(r);
     last = now;
-    return `; ${fmt(r.perSecond / 1000, 0)}k events/s, ${r.droppedFrames} frames dropped, ${r.blocked} blocked loops so far`;
+    const drawn = PANE === 'trace' ? await page.getByTestId('trace-timeline').evaluate((el) => ` ; timeline: ${el.dataset.turns} turns, ${el.dataset.slices} callbacks drawn`) : '';
+    return `; ${fmt(r.perSecond / 1000, 0)}k events/s, ${r.droppedFrames} frames dropped, ${r.blocked} blocked loops so far${drawn}`;
   });
   results.flood.cpu = cpuShare(cpu0, cpuNow(first.pid));
   results.flood.rates = rates;

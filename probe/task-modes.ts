@@ -11,6 +11,9 @@ export class TaskModes {
   private tasks: TasksCollector | undefined;
   private key = '';
   private readonly typeIdScratch = new Uint16Array(1 << 16);
+  private readonly nameIdScratch = new Uint16Array(1 << 16);
+  /** Dictionary ids of the collector's callback names, by their number (0: none). */
+  private nameIds: number[] = [0];
 
   constructor(private readonly out: FrameWriter, private readonly probeFile: string) {}
 
@@ -20,18 +23,35 @@ export class TaskModes {
     if (key === this.key) return;
     this.stop();
     this.key = key;
+    this.nameIds = [0];
     if (key === '') return;
     this.tasks = startTasks({
       promises: config.promises,
       trace: config.mode === 'trace',
       probeFile: this.probeFile,
-      onBatch: (cols, count, typeNames) => {
+      onBatch: (cols, count, typeNames, callbackNames) => {
         const ids = this.out.idsFor(typeNames);
-        if (!ids) return this.out.drop(MessageType.TaskEvents);
-        for (let i = 0; i < count; i++) this.typeIdScratch[i] = cols.kinds[i] === 0 ? ids[cols.typeIds[i]!]! : 0;
-        this.out.write(MessageType.TaskEvents, encodeTaskEvents(count, cols.kinds, cols.asyncIds, cols.triggerIds, cols.timesUs, this.typeIdScratch));
+        if (!ids || !this.nameIdsFor(callbackNames)) return this.out.drop(MessageType.TaskEvents);
+        let named = false;
+        for (let i = 0; i < count; i++) {
+          const init = cols.kinds[i] === 0;
+          this.typeIdScratch[i] = init ? ids[cols.typeIds[i]!]! : 0;
+          const name = init ? this.nameIds[cols.nameIds[i]!]! : 0;
+          this.nameIdScratch[i] = name;
+          named ||= name !== 0;
+        }
+        this.out.write(MessageType.TaskEvents, encodeTaskEvents(count, cols.kinds, cols.asyncIds, cols.triggerIds, cols.timesUs, this.typeIdScratch, named ? this.nameIdScratch : undefined));
       },
     });
+  }
+
+  /** Dictionary ids for the callback names not sent yet (they only ever grow); false when they could not be sent. */
+  private nameIdsFor(names: readonly string[]): boolean {
+    if (names.length === this.nameIds.length) return true;
+    const ids = this.out.idsFor(names.slice(this.nameIds.length));
+    if (!ids) return false;
+    this.nameIds.push(...ids);
+    return true;
   }
 
   /** With each metrics sample: the events buffered so far, and the interval's aggregates. */

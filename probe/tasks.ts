@@ -5,6 +5,7 @@
 
 import { createHook, executionAsyncResource, type AsyncHook } from 'node:async_hooks';
 import { performance } from 'node:perf_hooks';
+import { callbackField, CallbackNames } from './callback-names';
 import { bucketOf, LOG_BUCKETS, toSparse } from './log-histogram';
 import { ResourceTable, type ResourceInfo } from './resource-table';
 import { parseStackText } from './stack-text';
@@ -27,6 +28,8 @@ interface TypeCounters {
   readonly name: string;
   readonly pool: boolean;
   readonly timer: boolean;
+  /** Trace mode: where resources of this type keep the function they will call. */
+  readonly callbackField: string | undefined;
   created: number;
   destroyed: number;
   alive: number;
@@ -45,7 +48,7 @@ export interface TasksOptions {
   /** The probe's own file, whose frames are cut from creation stacks. */
   readonly probeFile: string;
   /** Trace mode: a full batch of events, to be encoded and sent. */
-  readonly onBatch: (batch: EventColumns, count: number, typeNames: readonly string[]) => void;
+  readonly onBatch: (batch: EventColumns, count: number, typeNames: readonly string[], callbackNames: readonly string[]) => void;
 }
 
 export interface EventColumns {
@@ -55,6 +58,8 @@ export interface EventColumns {
   readonly timesUs: Float64Array;
   /** Index into the collector's own type list; the sender maps it to dictionary ids. */
   readonly typeIds: Uint16Array;
+  /** Init events: index into the collector's callback names (0: none); the sender maps it too. */
+  readonly nameIds: Uint16Array;
 }
 
 export interface TasksCollector {
@@ -133,12 +138,15 @@ export function startTasks(options: TasksOptions): TasksCollector {
     triggerIds: new Float64Array(BATCH_EVENTS),
     timesUs: new Float64Array(BATCH_EVENTS),
     typeIds: new Uint16Array(BATCH_EVENTS),
+    nameIds: new Uint16Array(BATCH_EVENTS),
   };
+  const callbackNames = new CallbackNames();
   let n = 0;
   let lastIdle = performance.eventLoopUtilization().idle;
   const trace = options.trace && BATCH_EVENTS <= MAX_EVENTS_PER_BATCH;
-  const emit = (kind: number, asyncId: number, triggerId: number, typeId: number, t: number): void => {
+  const emit = (kind: number, asyncId: number, triggerId: number, typeId: number, t: number, nameId = 0): void => {
     cols.kinds[n] = kind;
+    cols.nameIds[n] = nameId;
     cols.asyncIds[n] = asyncId;
     cols.triggerIds[n] = triggerId;
     cols.typeIds[n] = typeId;
@@ -149,7 +157,7 @@ export function startTasks(options: TasksOptions): TasksCollector {
     if (n === 0) return;
     const count = n;
     n = 0;
-    options.onBatch(cols, count, typeNames);
+    options.onBatch(cols, count, typeNames, callbackNames.names);
   };
 
   const counters = (type: string): TypeCounters => {
@@ -160,7 +168,7 @@ export function startTasks(options: TasksOptions): TasksCollector {
       typeNames.push(clipName(type));
       types.push({
         index: i,
-        name: clipName(type), pool: POOL_TYPES.test(type), timer: type === 'Timeout', created: 0, destroyed: 0, alive: 0, callbacks: 0,
+        name: clipName(type), pool: POOL_TYPES.test(type), timer: type === 'Timeout', callbackField: callbackField(type), created: 0, destroyed: 0, alive: 0, callbacks: 0,
         callbackMaxUs: 0, queueMaxUs: 0, sampledThisInterval: 0, initsSinceSample: 0,
         callbackHist: new Uint32Array(LOG_BUCKETS), queueHist: new Uint32Array(LOG_BUCKETS),
       });
@@ -180,7 +188,7 @@ export function startTasks(options: TasksOptions): TasksCollector {
     return error;
   };
 
-  const init = (asyncId: number, type: string, triggerAsyncId: number): void => {
+  const init = (asyncId: number, type: string, triggerAsyncId: number, resource: unknown): void => {
     try {
       if (!promisesWanted && type === 'PROMISE') return;
       const t = nowUs();
@@ -195,7 +203,7 @@ export function startTasks(options: TasksOptions): TasksCollector {
       table.add(asyncId, { typeIndex: c.index, initUs: t, ran: false, stack } satisfies ResourceInfo);
       if (c.pool && ++poolInFlight > poolMaxInFlight) poolMaxInFlight = poolInFlight;
       if (depth > 0 && depth <= FAN_OUT_DEPTH) fanCounts[depth - 1]!++;
-      if (trace) emit(TaskEventKind.init, asyncId, triggerAsyncId, c.index, t);
+      if (trace) emit(TaskEventKind.init, asyncId, triggerAsyncId, c.index, t, c.callbackField ? callbackNames.numberOf(resource, c.callbackField) : 0);
     } catch {
       // Never throw into the target.
     }

@@ -171,18 +171,21 @@ export function decodeDictionary(payload: Uint8Array): [number, string][] {
   return entries;
 }
 
-// Task events: u32 count, u32 reserved, then columns: f64 asyncId, f64 triggerId, f64 timeUs,
-// u16 typeId, u8 kind.
+// Task events: u32 count, u32 flags, then columns: f64 asyncId, f64 triggerId, f64 timeUs,
+// u16 typeId, u8 kind, and with flag NAMED, u16 nameId (the callback's function name).
 const EVENT_BYTES = 8 * 3 + 2 + 1;
+const NAMED = 1;
 
 export function encodeTaskEvents(count: number, kinds: Uint8Array, asyncIds: Float64Array, triggerIds: Float64Array,
-  timesUs: Float64Array, typeIds: Uint16Array): Uint8Array {
-  const out = new Uint8Array(HEADER_BYTES + 8 + count * EVENT_BYTES);
+  timesUs: Float64Array, typeIds: Uint16Array, nameIds?: Uint16Array): Uint8Array {
+  const eventBytes = EVENT_BYTES + (nameIds ? 2 : 0);
+  const out = new Uint8Array(HEADER_BYTES + 8 + count * eventBytes);
   const view = new DataView(out.buffer);
-  view.setUint32(0, 4 + 8 + count * EVENT_BYTES, true);
+  view.setUint32(0, 4 + 8 + count * eventBytes, true);
   view.setUint8(4, PROTOCOL_VERSION);
   view.setUint8(5, MessageType.TaskEvents);
   view.setUint32(8, count, true);
+  view.setUint32(12, nameIds ? NAMED : 0, true);
   let at = HEADER_BYTES + 8;
   // The frame starts 8-aligned in its own buffer, so the f64 columns can be copied whole.
   new Float64Array(out.buffer, at, count).set(asyncIds.subarray(0, count));
@@ -194,6 +197,21 @@ export function encodeTaskEvents(count: number, kinds: Uint8Array, asyncIds: Flo
   new Uint8Array(out.buffer, at, count * 2).set(new Uint8Array(typeIds.buffer, typeIds.byteOffset, count * 2));
   at += count * 2;
   out.set(kinds.subarray(0, count), at);
+  at += count;
+  if (nameIds) out.set(new Uint8Array(nameIds.buffer, nameIds.byteOffset, count * 2), at);
+  return out;
+}
+
+/** The strings `ids` refer to (for the events of `kind` only), each checked against the dictionary. */
+function referred(ids: Uint16Array, kinds: Uint8Array, dictionary: ReadonlyMap<number, string>, what: string, column: string): Map<number, string> {
+  const out = new Map<number, string>();
+  for (let i = 0; i < ids.length; i++) {
+    const id = ids[i]!;
+    if (kinds[i] !== TaskEventKind.init || out.has(id) || (id === 0 && column === 'name')) continue;
+    const s = dictionary.get(id);
+    if (s === undefined) throw new WireError(`${what}: ${column} id ${id} is not in the dictionary`);
+    out.set(id, s);
+  }
   return out;
 }
 
@@ -202,9 +220,13 @@ export function decodeTaskEvents(payload: Uint8Array, dictionary: ReadonlyMap<nu
   if (payload.byteLength < 8) throw new WireError(`${what}: payload is truncated`);
   const view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
   const count = view.getUint32(0, true);
+  const flags = view.getUint32(4, true);
   if (count > MAX_EVENTS_PER_BATCH) throw new WireError(`${what}: ${count} events in one batch, more than ${MAX_EVENTS_PER_BATCH}`);
-  if (payload.byteLength !== 8 + count * EVENT_BYTES) {
-    throw new WireError(`${what}: payload is ${payload.byteLength} bytes, expected ${8 + count * EVENT_BYTES} for ${count} events`);
+  if ((flags & ~NAMED) !== 0) throw new WireError(`${what}: unknown flags ${flags}`);
+  const named = (flags & NAMED) !== 0;
+  const eventBytes = EVENT_BYTES + (named ? 2 : 0);
+  if (payload.byteLength !== 8 + count * eventBytes) {
+    throw new WireError(`${what}: payload is ${payload.byteLength} bytes, expected ${8 + count * eventBytes} for ${count} events`);
   }
   // Copy into aligned arrays: the payload may sit at any offset in the received chunk (and
   // a Node Buffer's slice() would not copy, so copy explicitly).
@@ -215,18 +237,14 @@ export function decodeTaskEvents(payload: Uint8Array, dictionary: ReadonlyMap<nu
   const timesUs = new Float64Array(body.buffer, count * 16, count);
   const typeIds = new Uint16Array(body.slice(count * 24, count * 26).buffer);
   const kinds = body.subarray(count * 26, count * 27);
-  const types = new Map<number, string>();
   for (let i = 0; i < count; i++) {
-    const kind = kinds[i]!;
-    if (kind > TaskEventKind.turn) throw new WireError(`${what}: event ${i} has unknown kind ${kind}`);
+    if (kinds[i]! > TaskEventKind.turn) throw new WireError(`${what}: event ${i} has unknown kind ${kinds[i]}`);
     if (!Number.isFinite(timesUs[i]!) || !Number.isFinite(asyncIds[i]!) || !Number.isFinite(triggerIds[i]!)) {
       throw new WireError(`${what}: event ${i} has a non-finite number`);
     }
-    if (kind === TaskEventKind.init && !types.has(typeIds[i]!)) {
-      const name = dictionary.get(typeIds[i]!);
-      if (name === undefined) throw new WireError(`${what}: type id ${typeIds[i]} is not in the dictionary`);
-      types.set(typeIds[i]!, name);
-    }
   }
-  return { count, kinds, asyncIds, triggerIds, timesUs, typeIds, types };
+  const types = referred(typeIds, kinds, dictionary, what, 'type');
+  if (!named) return { count, kinds, asyncIds, triggerIds, timesUs, typeIds, types };
+  const nameIds = new Uint16Array(body.slice(count * 27, count * 29).buffer);
+  return { count, kinds, asyncIds, triggerIds, timesUs, typeIds, types, nameIds, names: referred(nameIds, kinds, dictionary, what, 'name') };
 }

@@ -266,6 +266,13 @@ export interface TaskEventBatch {
   readonly typeIds: Uint16Array;
   /** The type names the batch refers to, by dictionary id. */
   readonly types: ReadonlyMap<number, string>;
+  /**
+   * Dictionary ids of the names of the functions init events' resources will call (timers,
+   * immediates, nextTicks), 0 where none is known; absent when the batch names none.
+   */
+  readonly nameIds?: Uint16Array;
+  /** The function names the batch refers to, by dictionary id. */
+  readonly names?: ReadonlyMap<number, string>;
 }
 
 export interface Goodbye {

@@ -15,7 +15,7 @@ const LAYERS: Readonly<Record<string, readonly string[]>> = {
   'main/demo': [],
   'main/system': [],
   'main/server': ['probe', 'main/system'],
-  'main/launch': ['probe', 'main/system'],
+  'main/launch': ['probe', 'main/common', 'main/system'],
   'main/session': ['probe', 'main/common', 'main/server'],
   'main/recording': ['probe', 'main/common', 'main/session'],
   'main/replay': ['probe', 'main/common', 'main/session', 'main/recording'],

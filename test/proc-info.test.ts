@@ -82,7 +82,7 @@ describe('/proc parsing', () => {
 
   it('reads a stat line whose command name holds spaces and parentheses', () => {
     const line = '4242 (node (my app) x) S 1 4242 4242 0 -1 4194560 5000 0 0 0 731 52 0 0 20 0 11 0 100 0 0';
-    expect(parseStat(line)).toEqual({ state: 'S', userTicks: 731, systemTicks: 52 });
+    expect(parseStat(line)).toEqual({ state: 'S', userTicks: 731, systemTicks: 52, startTicks: 100 });
     expect(() => parseStat('4242 (x) S 1')).toThrow(/bad \/proc stat/);
   });
 
@@ -405,7 +405,7 @@ Active Connections
 describe('ps table', () => {
   const entry: PsEntry = {
     pid: 42, ppid: 1, command: ['node', 'server.js'], executable: '/usr/bin/node', nodeVersion: 'v20.11.1', attachable: true, via: 'inspector', reason: null,
-    reasonCode: null, probe: false, inspector: { open: false, port: null },
+    reasonCode: null, probe: false, inspector: { open: false, port: null }, cwd: null, startedAtMs: null,
   };
 
   it('aligns its columns and explains what cannot be attached', () => {

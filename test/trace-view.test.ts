@@ -78,6 +78,14 @@ describe('trace views of a real HTTP server calling itself', () => {
     expect(view.slices.map((s) => s.startS)).toEqual([...view.slices.map((s) => s.startS)].sort((a, b) => a - b));
   });
 
+  it('names each handler\'s timer by the function it calls, as the probe read it off the resource', () => {
+    const slices = timelineView(trace, originOf(state), 0, 60, 10_000).slices;
+    const handlers = slices.filter((s) => s.type === 'Timeout' && s.durationMs >= SPIN_MS);
+    expect(handlers.filter((s) => s.name === 'answerSlowly').length).toBeGreaterThanOrEqual(8);
+    // Resources that hold no callback of the program's (sockets, requests) have no name.
+    expect(slices.filter((s) => s.type === 'TCPWRAP').every((s) => s.name === null)).toBe(true);
+  });
+
   it('keeps the longest callbacks when a window holds more than the bound', () => {
     const all = timelineView(trace, originOf(state), 0, 60, 10_000);
     const few = timelineView(trace, originOf(state), 0, 60, 5);
@@ -133,9 +141,9 @@ describe('timelineView', () => {
     const view = timelineView(model, origin, 0, 1, 100);
     expect(view.turns).toEqual([{ startS: 0.5, durationMs: 2.5, callbacks: 3 }]);
     expect(view.slices).toEqual([
-      { asyncId: 10, type: 'Timeout', startS: 0.5, durationMs: 2, depth: 0 },
-      { asyncId: 12, type: 'TickObject', startS: 0.5001, durationMs: 0.2, depth: 1 },
-      { asyncId: 11, type: 'Immediate', startS: 0.502, durationMs: 0.5, depth: 0 },
+      { asyncId: 10, type: 'Timeout', name: null, startS: 0.5, durationMs: 2, depth: 0 },
+      { asyncId: 12, type: 'TickObject', name: null, startS: 0.5001, durationMs: 0.2, depth: 1 },
+      { asyncId: 11, type: 'Immediate', name: null, startS: 0.502, durationMs: 0.5, depth: 0 },
     ]);
     expect(view.extent).toEqual({ fromS: 0.5, toS: 4.501 });
   });
@@ -162,7 +170,7 @@ describe('timelineView', () => {
   });
 
   it('is empty, with no extent, before the first turn', () => {
-    expect(timelineView(new TraceModel(), 0, 0, 10, 100)).toEqual({ fromS: 0, toS: 10, turns: [], slices: [], hiddenTurns: 0, hiddenSlices: 0, extent: null });
+    expect(timelineView(new TraceModel(), 0, 0, 10, 100)).toEqual({ fromS: 0, toS: 10, turns: [], slices: [], hiddenTurns: 0, hiddenSlices: 0, extent: null, keepS: 10, full: false, tracedFromAsyncId: null });
   });
 
   it('answers a window over a full model quickly', () => {
@@ -204,7 +212,7 @@ describe('causalityView', () => {
       [init, 6, 9_500, 'Timeout', 99],
     ]));
     const view = causalityView(model, 1_000, 5)!;
-    expect(view.chain).toEqual([{ asyncId: 5, type: 'TCPWRAP', triggerId: 1, initS: 0, destroyedS: 0.008, callbacks: 2, callbackMs: 1 }]);
+    expect(view.chain).toEqual([{ asyncId: 5, type: 'TCPWRAP', name: null, triggerId: 1, initS: 0, destroyedS: 0.008, callbacks: 2, callbackMs: 1 }]);
     expect(view.tree).toMatchObject({ asyncId: 5, children: [], hiddenChildren: 0 });
     // Created by a resource the trace does not hold: the chain starts there, and says so.
     expect(causalityView(model, 1_000, 6)).toMatchObject({ rootTriggerId: 99, chain: [{ asyncId: 6, destroyedS: null, callbacks: 0 }] });

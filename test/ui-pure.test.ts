@@ -7,7 +7,7 @@ import { splitCommand } from '../renderer/split-command';
 import { checkRequest } from '../main/web-host/request-guard';
 import { CallError, dispatchCall, parseConfig } from '../main/ui/ui-calls';
 import type { TaskRow, UiApi } from '../main/ui/ui-api';
-import { sortRows } from '../renderer/screens/sort-rows';
+import { sortRows } from '../renderer/tasks/sort-rows';
 import { keepEqual } from '../renderer/keep-equal';
 import { keepRecent } from '../renderer/keep-recent';
 import { FrameTurns } from '../renderer/charts/frame-turns';
@@ -93,7 +93,7 @@ describe('calls from a transport', () => {
     await dispatchCall(api, 'attach', [42, null]);
     await dispatchCall(api, 'launch', [['node', 'a.js'], { mode: 'tasks', intervalMs: 50 }]);
     await dispatchCall(api, 'configure', ['s1', { blockThresholdMs: 20, promises: true }]);
-    expect(calls).toEqual([['attach', 42, {}], ['launch', ['node', 'a.js'], { mode: 'tasks', intervalMs: 50 }], ['configure', 's1', { blockThresholdMs: 20, promises: true }]]);
+    expect(calls).toEqual([['attach', 42, {}], ['launch', ['node', 'a.js'], { mode: 'tasks', intervalMs: 50 }, undefined], ['configure', 's1', { blockThresholdMs: 20, promises: true }]]);
   });
 
   it('refuses bad arguments with what was wrong', () => {
@@ -110,7 +110,7 @@ describe('calls from a transport', () => {
 });
 
 describe('sortRows', () => {
-  const row = (type: string, callbacks: number): TaskRow => ({ type, created: 0, destroyed: 0, alive: 0, callbacks, callbackP50Ms: 0, callbackP99Ms: 0, callbackMaxMs: 0 });
+  const row = (type: string, callbacks: number): TaskRow => ({ type, created: 0, destroyed: 0, alive: 0, callbacks, createdPerS: 0, callbacksPerS: 0, callbackP50Ms: 0, callbackP99Ms: 0, callbackMaxMs: 0 });
   const rows = [row('Timeout', 5), row('FSREQCALLBACK', 50), row('Immediate', 1)];
 
   it('sorts by numbers and by names, either way', () => {
@@ -124,7 +124,7 @@ describe('sortRows', () => {
 describe('timeline calls from a transport', () => {
   const calls: unknown[][] = [];
   const api = fakeApi({
-    timeline: async (...a) => (calls.push(['timeline', ...a]), { fromS: 0, toS: 1, turns: [], slices: [], hiddenTurns: 0, hiddenSlices: 0, extent: null }),
+    timeline: async (...a) => (calls.push(['timeline', ...a]), { fromS: 0, toS: 1, turns: [], slices: [], hiddenTurns: 0, hiddenSlices: 0, extent: null, keepS: 10, full: false, tracedFromAsyncId: null }),
     causality: async (...a) => (calls.push(['causality', ...a]), null),
   });
 
@@ -145,7 +145,7 @@ describe('timeline calls from a transport', () => {
 
 describe('timeline geometry', () => {
   const w: tm.TimeWindow = { fromS: 10, toS: 12 };
-  const slice = (startS: number, durationMs: number, depth = 0, asyncId = 1): TimelineSlice => ({ asyncId, type: 'Timeout', startS, durationMs, depth });
+  const slice = (startS: number, durationMs: number, depth = 0, asyncId = 1): TimelineSlice => ({ asyncId, type: 'Timeout', name: null, startS, durationMs, depth });
 
   it('maps times to pixels and back', () => {
     expect(tm.xOf(w, 1000, 11)).toBe(500);
@@ -226,15 +226,16 @@ describe('trace formatting', () => {
   });
 
   it('sums up a resource and where its chain starts', () => {
-    const r = { asyncId: 5, type: 'Timeout', triggerId: 4, initS: 1.2, destroyedS: 1.5, callbacks: 2, callbackMs: 3.1 };
+    const r = { asyncId: 5, type: 'Timeout', name: null, triggerId: 4, initS: 1.2, destroyedS: 1.5, callbacks: 2, callbackMs: 3.1 };
     expect(resourceSummary(r)).toBe('created 1.200 s · 2 callbacks, 3.10 ms · destroyed 1.500 s');
     expect(resourceSummary({ ...r, destroyedS: null, callbacks: 0 })).toBe('created 1.200 s · no callbacks · not destroyed yet');
-    expect(chainStart(1)).toMatch(/main script/);
-    expect(chainStart(77)).toMatch(/#77.*does not hold/);
+    expect(chainStart(1, 50)).toMatch(/main script/);
+    expect(chainStart(77, 100)).toMatch(/#77, created before tracing started/);
+    expect(chainStart(77, 50)).toMatch(/#77, forgotten by the trace/);
   });
 
   it('lists the types in view for the legend, the most time first', () => {
-    const s = (type: string, durationMs: number): TimelineSlice => ({ asyncId: 1, type, startS: 0, durationMs, depth: 0 });
+    const s = (type: string, durationMs: number): TimelineSlice => ({ asyncId: 1, type, name: null, startS: 0, durationMs, depth: 0 });
     expect(legendOf([s('Timeout', 5), s('Immediate', 1), s('Timeout', 2), s('TCPWRAP', 9)], 2)).toEqual([
       { type: 'TCPWRAP', count: 1, ms: 9 },
       { type: 'Timeout', count: 2, ms: 7 },

@@ -39,7 +39,7 @@ describe('recording and replaying from the UI backend', () => {
   });
 
   it('records a live session from the middle, with the time and size so far', async () => {
-    const id = await backend.launch([process.execPath, FIXTURE], {}, { ...process.env, BLOCK_MS: '200' });
+    const id = await backend.launch([process.execPath, FIXTURE], {}, { env: { BLOCK_MS: '200' } });
     await expect.poll(() => (targetPid = latest(id)?.pid ?? 0)).toBeGreaterThan(0);
     await sleep(1000);
     recording = await backend.startRecording(id);

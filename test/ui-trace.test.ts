@@ -9,6 +9,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { CHROMIUM, launchChromium, type Browser } from './helpers/browser';
 import { callHost, startServe, type Served } from './helpers/serve-process';
+import { openPane, TRACE_TIP, type TraceTip } from './helpers/window';
 import { ROW_H, TURN_H, AXIS_H } from '../renderer/timeline/timeline-math';
 
 const ARTIFACTS = resolve(__dirname, '../test-artifacts');
@@ -24,18 +25,6 @@ async function canvasBox(page: Page): Promise<{ x: number; y: number; width: num
 
 const attr = async (page: Page, name: string): Promise<number> => Number(await page.getByTestId('trace-timeline').getAttribute(name));
 
-interface Tip {
-  readonly type: string;
-  readonly id: number;
-  readonly ms: number;
-}
-
-/** The hover tip's slice, read after the next frame has rendered (a string: runs in the page). */
-const TIP = `new Promise((done) => requestAnimationFrame(() => {
-  const tip = document.querySelector('[data-testid="trace-tip"]');
-  done(tip ? { type: tip.dataset.type, id: Number(tip.dataset.asyncId), ms: Number(tip.dataset.durationMs) } : null);
-}))`;
-
 describe.skipIf(!existsSync(CHROMIUM))('trace mode in Chromium, through loopscope serve', () => {
   let served: Served;
   let browser: Browser;
@@ -46,8 +35,7 @@ describe.skipIf(!existsSync(CHROMIUM))('trace mode in Chromium, through loopscop
     mkdirSync(ARTIFACTS, { recursive: true });
     [served, browser] = await Promise.all([startServe(), launchChromium()]);
     page = await browser.context.newPage();
-    // A high block threshold: blocked-loop reports would grow the list above the timeline
-    // and move it under the pointer.
+    // A high block threshold: the spinning timers are not what this test is about.
     sessionId = String(await callHost(served.url, 'launch', [[process.execPath, FIXTURE], { mode: 'trace', blockThresholdMs: 10_000 }]));
   });
 
@@ -64,6 +52,7 @@ describe.skipIf(!existsSync(CHROMIUM))('trace mode in Chromium, through loopscop
   it('draws the loop turns and callbacks of a program launched in trace mode, following live', async () => {
     await page.goto(served.url);
     await page.getByRole('listitem').filter({ hasText: 'trace-http.js' }).getByRole('button', { name: 'Show' }).click();
+    await openPane(page, 'Trace');
     const timeline = page.getByTestId('trace-timeline');
     await timeline.waitFor({ timeout: 10_000 });
     await expect.poll(() => attr(page, 'data-slices'), { timeout: 10_000 }).toBeGreaterThan(10);
@@ -72,8 +61,7 @@ describe.skipIf(!existsSync(CHROMIUM))('trace mode in Chromium, through loopscop
     // Following: the window moves on with the program.
     const before = await attr(page, 'data-to');
     await expect.poll(() => attr(page, 'data-to'), { timeout: 5000 }).toBeGreaterThan(before + 0.3);
-    // Past the program's start-up, so that the window holds requests, and the page above the
-    // timeline (the task table gains a row per new type) has stopped growing.
+    // Past the program's start-up, so that the window holds requests.
     await expect.poll(() => attr(page, 'data-to'), { timeout: 10_000 }).toBeGreaterThan(2);
     await page.getByText('Click a callback on the timeline').waitFor();
     await timeline.screenshot({ path: `${ARTIFACTS}/ui-trace-timeline.png` });
@@ -107,7 +95,7 @@ describe.skipIf(!existsSync(CHROMIUM))('trace mode in Chromium, through loopscop
       const box = await canvasBox(page);
       const [x, y] = [box.x + dx, box.y + AXIS_H + TURN_H + 4 + ROW_H / 2];
       await page.mouse.move(x, y);
-      const tip = (await page.evaluate(TIP)) as Tip | null;
+      const tip = (await page.evaluate(TRACE_TIP)) as TraceTip | null;
       if (tip?.type !== 'Timeout' || tip.ms < SPIN_MS * 0.9) continue;
       if (slowTimers++ === 0) await timeline.screenshot({ path: `${ARTIFACTS}/ui-trace-hover.png` });
       await page.mouse.click(x, y);

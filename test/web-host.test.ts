@@ -40,7 +40,7 @@ describe('the web host', () => {
   let root: string;
   let origin: string;
   const api: UiApi = fakeApi({
-    listProcesses: async () => [{ pid: 7, command: ['node'], nodeVersion: 'v20', attachable: true, via: 'inspector', reason: null }],
+    listProcesses: async () => [{ pid: 7, command: ['node'], nodeVersion: 'v20', attachable: true, via: 'inspector', reason: null, cwd: null, startedAtMs: null }],
     attach: async () => 's1',
     launch: async () => 's2',
     launchDemo: async () => 's3',
@@ -107,7 +107,7 @@ describe('the web host', () => {
     ws.send(JSON.stringify({ id: 3, method: 'attach', params: ['not a pid'] }));
     const messages = await next(4);
     expect(messages[0]).toEqual({ events: [fakeUpdate] as UiEvent[] });
-    expect(messages).toContainEqual({ id: 1, result: [{ pid: 7, command: ['node'], nodeVersion: 'v20', attachable: true, via: 'inspector', reason: null }] });
+    expect(messages).toContainEqual({ id: 1, result: [{ pid: 7, command: ['node'], nodeVersion: 'v20', attachable: true, via: 'inspector', reason: null, cwd: null, startedAtMs: null }] });
     expect(messages).toContainEqual({ id: 2, error: 'no such session' });
     expect(messages).toContainEqual({ id: 3, error: 'pid must be a positive integer' });
     const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));

@@ -9,7 +9,8 @@ import { isNodeExecutable } from './node-args';
 import { isProbeFile } from './probe-marker';
 import { WAKE_SOCKET_PATTERN } from '../../probe/wake';
 import {
-  environValue, hasSignal, parseNulSeparated, parseProcNetTcp, parseProcNetTcpConnections, parseProcNetUnix, parseStat, parseStatus, socketInode, type TcpConnection, type TcpListener,
+  bootTimeOf, environValue, hasSignal, parseNulSeparated, parseProcNetTcp, parseProcNetTcpConnections, parseProcNetUnix, parseStat, parseStatus, socketInode, startedAtMs,
+  type TcpConnection, type TcpListener,
 } from './proc-parse';
 import type { ProcessInfo, Sigusr1Disposition } from './process-info';
 
@@ -94,7 +95,18 @@ export function readProcess(pid: number): ProcessInfo {
     // Only Node processes can hold a probe; others are not worth reading through.
     probeFile: links.find(isProbeFile),
     wakeSocket: wakeSocketOf(pid, links),
+    ...(isNode ? whereAndSince(pid) : {}),
   };
+}
+
+let bootTimeS: number | undefined;
+
+/** Its working directory and start time, where they can be read. */
+function whereAndSince(pid: number): Pick<ProcessInfo, 'cwd' | 'startedAtMs'> {
+  bootTimeS ??= readOrUndefined(() => bootTimeOf(readFileSync('/proc/stat', 'utf8')));
+  const cwd = readOrUndefined(() => readlinkSync(`/proc/${pid}/cwd`));
+  const started = readOrUndefined(() => startedAtMs(parseStat(readFileSync(`/proc/${pid}/stat`, 'utf8')), bootTimeS));
+  return { ...(cwd === undefined ? {} : { cwd }), ...(started === undefined ? {} : { startedAtMs: started }) };
 }
 
 /**

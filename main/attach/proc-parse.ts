@@ -49,6 +49,8 @@ export interface ProcStat {
   /** CPU time, in clock ticks (USER_HZ, 100 a second on Linux). */
   readonly userTicks: number;
   readonly systemTicks: number;
+  /** When it started, in clock ticks since boot; undefined when the line stops short of it. */
+  readonly startTicks: number | undefined;
 }
 
 /** Parses /proc/<pid>/stat (or a thread's, /proc/<pid>/task/<tid>/stat). */
@@ -58,7 +60,8 @@ export function parseStat(text: string): ProcStat {
   const userTicks = Number(fields[11]);
   const systemTicks = Number(fields[12]);
   if (!fields[0] || !Number.isInteger(userTicks) || !Number.isInteger(systemTicks)) throw new ProcFormatError('bad /proc stat line');
-  return { state: fields[0].charAt(0), userTicks, systemTicks };
+  const startTicks = Number(fields[19]);
+  return { state: fields[0].charAt(0), userTicks, systemTicks, startTicks: Number.isInteger(startTicks) && startTicks >= 0 ? startTicks : undefined };
 }
 
 /** A signal mask as /proc and BSD ps print it: hexadecimal, bit n-1 for signal n. */
@@ -224,4 +227,19 @@ function compressIpv6(groups: readonly string[]): string {
   }
   if (bestStart === -1) return groups.join(':');
   return `${groups.slice(0, bestStart).join(':')}::${groups.slice(bestStart + bestLength).join(':')}`;
+}
+
+/** Clock ticks per second of /proc's times: USER_HZ, 100 on every Linux architecture Node runs on. */
+const USER_HZ = 100;
+
+/** When a process started, ms since the epoch, from its stat and the boot time (/proc/stat's btime, seconds). */
+export function startedAtMs(stat: ProcStat, bootTimeS: number | undefined): number | undefined {
+  if (bootTimeS === undefined || stat.startTicks === undefined) return undefined;
+  return Math.round(bootTimeS * 1000 + (stat.startTicks * 1000) / USER_HZ);
+}
+
+/** The boot time in seconds since the epoch, from /proc/stat's text. */
+export function bootTimeOf(procStat: string): number | undefined {
+  const m = /^btime (\d+)$/m.exec(procStat);
+  return m ? Number(m[1]) : undefined;
 }

@@ -28,6 +28,10 @@ export interface ProcessInfo {
   readonly probeFile: string | undefined;
   /** The socket of a dormant probe preloaded into it (probe/wake.ts), as loopscope reaches it. */
   readonly wakeSocket: string | undefined;
+  /** Its working directory, where the platform tells (Linux, for this user's processes). */
+  readonly cwd?: string;
+  /** When it started, ms since the Unix epoch, where the platform tells. */
+  readonly startedAtMs?: number;
 }
 
 /** Node 18 is the oldest the probe supports. */

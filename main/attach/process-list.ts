@@ -21,6 +21,10 @@ export interface PsEntry {
   /** null where it cannot be told (Windows, macOS). */
   readonly probe: boolean | null;
   readonly inspector: { readonly open: boolean; readonly port: number | null };
+  /** Its working directory, when it can be read. */
+  readonly cwd: string | null;
+  /** When it started, ms since the epoch, when the system tells. */
+  readonly startedAtMs: number | null;
 }
 
 function inspectorState(info: ProcessInfo, listeners: readonly Listener[]): PsEntry['inspector'] {
@@ -51,6 +55,8 @@ export async function listNodeProcesses(source: ProcessSource = processSource())
       reasonCode: verdict.attachable ? (info.probeFile ? 'already-attached' : null) : verdict.code,
       probe: probeKnown ? info.probeFile !== undefined : null,
       inspector: inspectorState(info, listeners),
+      cwd: info.cwd ?? null,
+      startedAtMs: info.startedAtMs ?? null,
     };
   }));
 }

@@ -14,8 +14,12 @@ export interface LaunchOptions {
   readonly config: ProbeConfig;
   readonly stdio: StdioOptions;
   readonly env?: NodeJS.ProcessEnv;
+<<<<<<< HEAD
   /** The Node processes the command starts load the probe too (the token must then admit them). */
   readonly follow?: boolean;
+=======
+  readonly cwd?: string;
+>>>>>>> refs/heads/main
 }
 
 /** NODE_OPTIONS quoting: double quotes, with backslash escapes for `"` and `\`. */
@@ -23,7 +27,7 @@ export function quoteNodeOption(value: string): string {
   return `"${value.replace(/["\\]/g, (c) => `\\${c}`)}"`;
 }
 
-export function probeEnvironment(base: NodeJS.ProcessEnv, o: Omit<LaunchOptions, 'command' | 'args' | 'stdio' | 'env'>): NodeJS.ProcessEnv {
+export function probeEnvironment(base: NodeJS.ProcessEnv, o: Omit<LaunchOptions, 'command' | 'args' | 'stdio' | 'env' | 'cwd'>): NodeJS.ProcessEnv {
   const original = base['NODE_OPTIONS'] ?? '';
   return {
     ...base,
@@ -43,5 +47,6 @@ export function launch(o: LaunchOptions): ChildProcess {
   return spawn(o.command, o.args, {
     env: probeEnvironment(o.env ?? process.env, o),
     stdio: o.stdio,
+    ...(o.cwd === undefined ? {} : { cwd: o.cwd }),
   });
 }

@@ -10,6 +10,7 @@ import { leakHints, type TasksState } from '../session/tasks-state';
 import { causalChain, type TraceModel } from '../session/trace-model';
 import { loopIdentity } from '../session/loop-identity';
 import type { SessionState, Totals } from '../session/session-state';
+import { poolSaturated } from './task-findings';
 
 export interface BlockedSummary {
   /** ms since the target's time origin (its process start). */
@@ -45,7 +46,7 @@ export interface TasksSummary {
     readonly completed: number;
     readonly queueMsP50: number;
     readonly queueMsP99: number;
-    /** More pool work in flight than the pool has threads, at some point. */
+    /** Work queued behind busy threads, and waited long enough to matter (poolSaturated). */
     readonly saturated: boolean;
     readonly saturatedIntervals: number;
   };
@@ -201,7 +202,7 @@ const pct = (h: SparseHistogram, max: number): Percentiles => ({
   max: ms(max),
 });
 
-function summarizeTasks(t: TasksState, trace: TraceModel): TasksSummary {
+export function summarizeTasks(t: TasksState, trace: TraceModel): TasksSummary {
   const byType: Record<string, TasksSummary['byType'][string]> = {};
   for (const r of Object.values(t.byType).sort((a, b) => b.callbacks - a.callbacks || b.created - a.created)) {
     byType[r.type] = {
@@ -211,13 +212,14 @@ function summarizeTasks(t: TasksState, trace: TraceModel): TasksSummary {
     };
   }
   const pool = t.threadpool;
+  const queueMsP99 = ms(percentileUs(pool.queueUs, 99));
   return {
     promisesTracked: t.promisesTracked,
     byType,
     threadpool: {
       size: pool.size, maxInFlight: pool.maxInFlight, maxQueued: pool.maxQueued, completed: pool.completed,
-      queueMsP50: ms(percentileUs(pool.queueUs, 50)), queueMsP99: ms(percentileUs(pool.queueUs, 99)),
-      saturated: pool.maxQueued > 0, saturatedIntervals: pool.saturatedIntervals,
+      queueMsP50: ms(percentileUs(pool.queueUs, 50)), queueMsP99,
+      saturated: poolSaturated(pool.maxQueued, queueMsP99), saturatedIntervals: pool.saturatedIntervals,
     },
     timers: {
       fired: t.timers.fired,

@@ -9,6 +9,7 @@ import { encodeDictionary } from '../../probe/wire-binary';
 import { ProbeDecoder } from '../../probe/wire-decoder';
 import { SampleRing, RECENT_SAMPLES, type RecentSamples } from './sample-ring';
 import { applyMessage, initialSessionState, type SessionState } from './session-state';
+import { DEFAULT_TRACE_KEEP_S } from '../common/trace-terms';
 import { TraceModel } from './trace-model';
 
 /** What the views, the summary and the exports read of a session. */
@@ -59,7 +60,8 @@ export class SessionFeed implements SessionData {
   private current: SessionState = initialSessionState;
   readonly recent: SampleRing;
   private readonly strings = new Map<number, string>();
-  private model = new TraceModel();
+  private traceKeepS = DEFAULT_TRACE_KEEP_S;
+  private model = this.newModel();
   private readonly keepTrace: boolean;
   /** Event batches waiting for the trace model (see fastForward), oldest first. */
   private pending: TaskEventBatch[] = [];
@@ -86,6 +88,18 @@ export class SessionFeed implements SessionData {
   get trace(): TraceModel {
     this.applyPending();
     return this.model;
+  }
+
+  /** How much of the latest loop turns the trace model keeps, now and after a restore. */
+  setTraceKeep(seconds: number): void {
+    this.traceKeepS = seconds;
+    this.model.setKeep(seconds);
+  }
+
+  private newModel(): TraceModel {
+    const model = new TraceModel();
+    model.setKeep(this.traceKeepS);
+    return model;
   }
 
   /** Decodes one frame and applies it; throws a WireError, naming what is wrong, for a bad frame. */
@@ -133,7 +147,7 @@ export class SessionFeed implements SessionData {
     for (const [id, text] of dictionary) this.strings.set(id, text);
     this.current = state;
     this.recent.fill(recent);
-    this.model = new TraceModel();
+    this.model = this.newModel();
     this.pending = [];
     this.pendingEvents = 0;
     this.pendingGap = false;
@@ -170,7 +184,7 @@ export class SessionFeed implements SessionData {
   private applyPending(): void {
     if (this.pending.length === 0) return;
     // A model with a hole in its events would pair callbacks across it: start it afresh.
-    if (this.pendingGap) this.model = new TraceModel();
+    if (this.pendingGap) this.model = this.newModel();
     for (const batch of this.pending) this.model.apply(batch);
     this.pending = [];
     this.pendingEvents = 0;

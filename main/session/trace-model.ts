@@ -3,18 +3,23 @@
 // this model is updated in place, with fixed bounds; its queries are pure functions of it.
 
 import { TaskEventKind, type TaskEventBatch } from '../../probe/wire';
+import { BEFORE_TRACE_TYPE, FORGOTTEN_TYPE, MAX_TRACE_KEEP_S, MIN_TRACE_KEEP_S, DEFAULT_TRACE_KEEP_S } from '../common/trace-terms';
 
 /** Resources remembered; the oldest destroyed ones are forgotten first. */
 const MAX_RESOURCES = 200_000;
-const MAX_TURNS = 2_000;
 const MAX_CALLBACKS_PER_RESOURCE = 16;
 const MAX_SLICES_PER_TURN = 500;
+/** However long the trace is asked to keep, at most this many callbacks (memory), and turns. */
+export const MAX_TRACE_SLICES = 1_000_000;
+const MAX_TURNS = 200_000;
 
 export interface TracedResource {
   readonly asyncId: number;
   readonly type: string;
   readonly triggerId: number;
   readonly initUs: number;
+  /** The function it will call, where the probe could tell (timers, immediates, nextTicks). */
+  readonly name: string | undefined;
   destroyedUs: number | undefined;
   resolvedUs: number | undefined;
   /** [start, end] µs of its first callbacks; allocated on the first one (most have none or one). */
@@ -25,6 +30,7 @@ export interface TracedResource {
 export interface CallbackSlice {
   readonly asyncId: number;
   readonly type: string;
+  readonly name: string | undefined;
   readonly startUs: number;
   endUs: number;
   readonly depth: number;
@@ -37,9 +43,18 @@ export interface LoopTurn {
 
 export class TraceModel {
   readonly resources = new Map<number, TracedResource>();
-  readonly turns: LoopTurn[] = [];
+  /** Oldest first. */
+  turns: LoopTurn[] = [];
   events = 0;
   forgotten = 0;
+  /** The first async id traced: every lower one was made before tracing started. */
+  firstTracedId: number | undefined;
+  /** How much of the latest turns to keep, µs. */
+  private keepUs = DEFAULT_TRACE_KEEP_S * 1e6;
+  /** Callbacks in `turns`. */
+  private slices = 0;
+  /** Turns were let go to stay within MAX_TRACE_SLICES or MAX_TURNS, sooner than keepS asked. */
+  private capped = false;
   // The callbacks running now, innermost last: columns rather than objects, since most never
   // become slices in a turn (a turn keeps its first MAX_SLICES_PER_TURN).
   private openIds: number[] = [];
@@ -48,8 +63,23 @@ export class TraceModel {
   private destroyedOrder: number[] = [];
   private destroyedHead = 0;
 
+  get keepS(): number {
+    return this.keepUs / 1e6;
+  }
+
+  /** Whether the bounds, not keepS, decide how far back the trace reaches now. */
+  get full(): boolean {
+    return this.capped;
+  }
+
+  /** Keeps the latest `seconds` of turns (within the bounds); turns already let go do not come back. */
+  setKeep(seconds: number): void {
+    this.keepUs = Math.min(MAX_TRACE_KEEP_S, Math.max(MIN_TRACE_KEEP_S, seconds)) * 1e6;
+    this.capped = false;
+  }
+
   apply(batch: TaskEventBatch): void {
-    const { count, kinds, asyncIds, triggerIds, timesUs, typeIds, types } = batch;
+    const { count, kinds, asyncIds, triggerIds, timesUs, typeIds, types, nameIds, names } = batch;
     this.events += count;
     for (let i = 0; i < count; i++) {
       const id = asyncIds[i]!;
@@ -58,8 +88,10 @@ export class TraceModel {
         case TaskEventKind.init: {
           const resource: TracedResource = {
             asyncId: id, type: types.get(typeIds[i]!) ?? 'unknown', triggerId: triggerIds[i]!, initUs: t,
+            name: nameIds && names ? names.get(nameIds[i]!) : undefined,
             destroyedUs: undefined, resolvedUs: undefined, callbacks: undefined, children: undefined,
           };
+          this.firstTracedId ??= id;
           this.resources.set(id, resource);
           const parent = this.resources.get(resource.triggerId);
           if (parent) {
@@ -71,14 +103,16 @@ export class TraceModel {
         }
         case TaskEventKind.turn:
           this.turns.push({ startUs: t, slices: [] });
-          if (this.turns.length > MAX_TURNS) this.turns.shift();
+          this.letGo(t);
           break;
         case TaskEventKind.before: {
           const turn = this.turns[this.turns.length - 1];
           let slice: CallbackSlice | undefined;
           if (turn && turn.slices.length < MAX_SLICES_PER_TURN) {
-            slice = { asyncId: id, type: this.resources.get(id)?.type ?? 'unknown', startUs: t, endUs: t, depth: this.openIds.length };
+            const r = this.resources.get(id);
+            slice = { asyncId: id, type: r?.type ?? this.untracedType(id), name: r?.name, startUs: t, endUs: t, depth: this.openIds.length };
             turn.slices.push(slice);
+            this.slices++;
           }
           this.openIds.push(id);
           this.openStarts.push(t);
@@ -114,6 +148,34 @@ export class TraceModel {
         }
       }
     }
+  }
+
+  /** What to call the type of a resource the trace does not hold. */
+  untracedType(asyncId: number): string {
+    return this.firstTracedId === undefined || asyncId < this.firstTracedId ? BEFORE_TRACE_TYPE : FORGOTTEN_TYPE;
+  }
+
+  /**
+   * Lets the oldest turns go: those older than keepS before `nowUs`, and as many as the bounds
+   * need. In batches of at least a 64th of them, so that dropping from the front of the array
+   * costs little per turn.
+   */
+  private letGo(nowUs: number): void {
+    const turns = this.turns;
+    let n = 0;
+    let slices = this.slices;
+    let capped = false;
+    while (n < turns.length - 1) {
+      const over = slices > MAX_TRACE_SLICES || turns.length - n > MAX_TURNS;
+      if (!over && turns[n]!.startUs >= nowUs - this.keepUs) break;
+      capped ||= over;
+      slices -= turns[n]!.slices.length;
+      n++;
+    }
+    if (n === 0 || (n < turns.length / 64 && slices <= MAX_TRACE_SLICES * 1.02)) return;
+    this.turns = turns.slice(n);
+    this.slices = slices;
+    if (capped) this.capped = true;
   }
 
   private forgetOldest(): void {

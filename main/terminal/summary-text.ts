@@ -2,6 +2,7 @@
 
 import type { Summary, TasksSummary } from '../reports/summary';
 import { formatBytes, formatFrame, formatMs, formatPercent, userFrames } from '../common/format';
+import { taskFindings } from '../reports/task-findings';
 
 const BLOCKED_LISTED = 5;
 const FRAMES_LISTED = 6;
@@ -45,21 +46,10 @@ function taskSummaryLines(t: TasksSummary, cwd: string): string[] {
     lines.push(`    ${type.padEnd(20)} ${String(r.created).padStart(7)} created ${String(r.callbacks).padStart(7)} callbacks` +
       `   callback p99 ${formatMs(r.callbackMs.p99)}   queue p99 ${formatMs(r.queueMs.p99)}`);
   }
-  const pool = t.threadpool;
-  lines.push(`  thread pool  ${pool.size} threads, up to ${pool.maxInFlight} requests at once, wait p99 ${formatMs(pool.queueMsP99)}` +
-    (pool.saturated ? `: SATURATED (${pool.maxQueued} queued at most; raise UV_THREADPOOL_SIZE or do less at once)` : ''));
-  if (t.timers.fired > 0) lines.push(`  timers       ${t.timers.fired} fired, late p50 ${formatMs(t.timers.lateMsP50)}, p99 ${formatMs(t.timers.lateMsP99)}, max ${formatMs(t.timers.lateMsMax)}`);
-  if (t.fanOut.max > 0) lines.push(`  fan-out      one ${t.fanOut.maxType} callback created ${t.fanOut.max} resources (p99 ${t.fanOut.p99})`);
-  for (const g of t.growing) {
-    lines.push(`  growing      ${g.type}: ${g.aliveAtStart} → ${g.aliveAtEnd} alive (a leak?)`);
-    const site = g.sites[0];
-    if (site) for (const f of userFrames(site.stack).slice(0, 3)) lines.push(`      created at ${formatFrame(f, cwd)}`);
-  }
-  const slow = t.slowCallbacks[0];
-  if (slow) {
-    lines.push(`  slowest      ${slow.type} callback, ${formatMs(slow.durationMs)}`);
-    for (const f of userFrames(slow.initStack).slice(0, 3)) lines.push(`      created at ${formatFrame(f, cwd)}`);
-    if (slow.chain) lines.push(`      caused by ${slow.chain.map((c) => c.type).join(' → ')}`);
+  for (const f of taskFindings(t)) {
+    lines.push(`  ${f.topic.padEnd(12)} ${f.text}${f.action ? `: ${f.action}` : ''}`);
+    for (const frame of f.frames.slice(0, 3)) lines.push(`      created at ${formatFrame(frame, cwd)}`);
+    if (f.chain.length > 0) lines.push(`      caused by ${f.chain.join(' → ')}`);
   }
   return lines;
 }

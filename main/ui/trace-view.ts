@@ -103,10 +103,13 @@ export function timelineView(model: TraceModel, originUs: number, fromS: number,
     fromS,
     toS,
     turns: keptTurns.map(({ turn, endUs }): TimelineTurn => ({ startS: seconds(turn.startUs, originUs), durationMs: toMs(endUs - turn.startUs), callbacks: turn.slices.length })),
-    slices: keptSlices.map((s): TimelineSlice => ({ asyncId: s.asyncId, type: s.type, startS: seconds(s.startUs, originUs), durationMs: toMs(s.endUs - s.startUs), depth: s.depth })),
+    slices: keptSlices.map((s): TimelineSlice => ({ asyncId: s.asyncId, type: s.type, name: s.name ?? null, startS: seconds(s.startUs, originUs), durationMs: toMs(s.endUs - s.startUs), depth: s.depth })),
     hiddenTurns: inTurns.length - keptTurns.length,
     hiddenSlices: inSlices.length - keptSlices.length,
     extent: first && last ? { fromS: seconds(first.startUs, originUs), toS: seconds(turnEndUs(last), originUs) } : null,
+    keepS: model.keepS,
+    full: model.full,
+    tracedFromAsyncId: model.firstTracedId ?? null,
   };
 }
 
@@ -116,6 +119,7 @@ function resourceView(r: TracedResource, originUs: number): CausalityResource {
   return {
     asyncId: r.asyncId,
     type: r.type,
+    name: r.name ?? null,
     triggerId: r.triggerId,
     initS: seconds(r.initUs, originUs),
     destroyedS: r.destroyedUs === undefined ? null : seconds(r.destroyedUs, originUs),

@@ -4,8 +4,9 @@
 // this file, so it must never pull in runtime code or Node APIs.
 
 import type { ProbeConfig, ProbeMode, StackFrame } from '../../probe/wire';
+import type { Finding, FindingSeverity } from '../reports/task-findings';
 
-export type { ProbeConfig, ProbeMode, StackFrame };
+export type { Finding, FindingSeverity, ProbeConfig, ProbeMode, StackFrame };
 
 /** One row of the Start screen's process list (what `loopscope ps` knows). */
 export interface ProcessEntry {
@@ -20,11 +21,44 @@ export interface ProcessEntry {
   readonly via: 'probe' | 'inspector' | null;
   /** Why not, when not attachable. */
   readonly reason: string | null;
+  /** Its working directory, when this user may read it. */
+  readonly cwd: string | null;
+  /** When it started, ms since the Unix epoch (to the second), where the system tells. */
+  readonly startedAtMs: number | null;
+}
+
+/** How to start a program, besides its command line. */
+export interface LaunchSettings {
+  /** Its working directory (default: loopscope's). */
+  readonly cwd?: string;
+  /** Variables set for it on top of loopscope's environment (a command line's VAR=value prefixes). */
+  readonly env?: Readonly<Record<string, string>>;
+}
+
+/** A launched program's output (stdout and stderr, as they interleaved), from line `first` on. */
+export interface OutputView {
+  readonly lines: readonly string[];
+  /** The number of lines[0] (0 is the first line the program wrote). */
+  readonly first: number;
+  /** Lines written so far. */
+  readonly total: number;
+  /** The oldest lines let go to keep memory bounded (lines below `dropped` are gone). */
+  readonly dropped: number;
+  readonly bytes: number;
+}
+
+/** How a launched program ended. */
+export interface ExitView {
+  readonly code: number | null;
+  readonly signal: string | null;
+  /** loopscope stopped it (the Stop button, a close). */
+  readonly stopped: boolean;
 }
 
 /** One metrics interval, as the charts draw it. Times in seconds since the session began. */
 export interface SeriesPoint {
   readonly t: number;
+  /** Of the interval's heartbeats (ten at the default interval: p99 is often the max). */
   readonly p50Ms: number;
   readonly p99Ms: number;
   readonly maxMs: number;
@@ -50,12 +84,15 @@ export interface BlockedView {
   readonly stackError: string | null;
 }
 
+/** Totals over the tasks samples so far (tasksWindow), `alive` as of the latest, rates over the latest interval. */
 export interface TaskRow {
   readonly type: string;
   readonly created: number;
   readonly destroyed: number;
   readonly alive: number;
   readonly callbacks: number;
+  readonly createdPerS: number;
+  readonly callbacksPerS: number;
   readonly callbackP50Ms: number;
   readonly callbackP99Ms: number;
   readonly callbackMaxMs: number;
@@ -67,6 +104,8 @@ export interface SessionView {
   readonly pid: number;
   readonly nodeVersion: string;
   readonly command: readonly string[];
+  /** The process's working directory (paths in stacks are shown relative to it). */
+  readonly cwd: string;
   /** Where the data comes from: a probe (attached or launched) or a recording. */
   readonly how: 'attach' | 'launch' | 'replay';
   readonly config: ProbeConfig;
@@ -85,6 +124,16 @@ export interface SessionView {
   readonly resources: readonly { readonly type: string; readonly count: number }[];
   /** tasks and trace modes, once a tasks sample has come. */
   readonly tasks: readonly TaskRow[] | null;
+  /** What the task rows' totals cover: seconds of tasks-mode data, and the latest interval's length (for the rates). */
+  readonly tasksWindow: { readonly spanS: number; readonly intervalS: number } | null;
+  /** What the tasks data means: the findings the CLI's summary prints too. */
+  readonly findings: readonly Finding[];
+  /** Wall clock at t = 0, ms since the Unix epoch; null before the first sample. */
+  readonly startedAtMs: number | null;
+  /** A launched program's output so far; null when loopscope does not have it (attached, replayed). */
+  readonly output: { readonly total: number; readonly dropped: number; readonly bytes: number } | null;
+  /** How a launched program ended; null while it runs, or when it is not one loopscope started. */
+  readonly exit: ExitView | null;
   /**
    * What the probe costs the process over its last few samples, as % of one core: its own
    * callbacks on the main thread (not tasks and trace modes' async hooks, which cannot time
@@ -177,7 +226,10 @@ export type UiEvent = SessionUpdate | SessionClosed;
 /** trace mode: one run of a resource's callback. Seconds on the SeriesPoint.t clock. */
 export interface TimelineSlice {
   readonly asyncId: number;
+  /** Its resource's type; for a resource the trace never saw made, why (trace-model's BEFORE_TRACE_TYPE, FORGOTTEN_TYPE). */
   readonly type: string;
+  /** The function it called, where the probe could tell (timers, immediates, nextTicks). */
+  readonly name: string | null;
   readonly startS: number;
   readonly durationMs: number;
   /** 0: called by the loop itself; 1: run inside a depth-0 callback (e.g. a nextTick); … */
@@ -204,12 +256,20 @@ export interface TimelineView {
   readonly hiddenSlices: number;
   /** The stretch of time the trace still holds (it keeps the latest turns); null before the first. */
   readonly extent: { readonly fromS: number; readonly toS: number } | null;
+  /** How many seconds of the latest turns the trace keeps (setTraceLength). */
+  readonly keepS: number;
+  /** The trace's bounds (callbacks, turns) let turns go sooner than keepS: it holds less time. */
+  readonly full: boolean;
+  /** The first async id traced: lower ones were created before tracing started. Null before any. */
+  readonly tracedFromAsyncId: number | null;
 }
 
 /** A resource in the causality tree. Seconds on the SeriesPoint.t clock. */
 export interface CausalityResource {
   readonly asyncId: number;
   readonly type: string;
+  /** The function it calls, where the probe could tell. */
+  readonly name: string | null;
   readonly triggerId: number;
   readonly initS: number;
   readonly destroyedS: number | null;
@@ -243,7 +303,7 @@ export interface UiApi {
   /** Injects the probe; resolves with the new session's id once the probe is connected. */
   attach(pid: number, config?: Partial<ProbeConfig>): Promise<string>;
   /** Starts `command` (a Node program) with the probe; resolves with the session's id. */
-  launch(command: readonly string[], config?: Partial<ProbeConfig>): Promise<string>;
+  launch(command: readonly string[], config?: Partial<ProbeConfig>, settings?: LaunchSettings): Promise<string>;
   /** Starts the built-in demo target. */
   launchDemo(config?: Partial<ProbeConfig>): Promise<string>;
   configure(sessionId: string, config: Partial<ProbeConfig>): Promise<void>;
@@ -266,6 +326,10 @@ export interface UiApi {
   timeline(sessionId: string, fromS: number, toS: number): Promise<TimelineView>;
   /** trace mode: what caused a resource and what it caused; null when the trace does not hold it. */
   causality(sessionId: string, asyncId: number): Promise<CausalityView | null>;
+  /** trace mode: keep the latest `seconds` of loop turns (within the trace's bounds). */
+  setTraceLength(sessionId: string, seconds: number): Promise<void>;
+  /** A launched program's output from line `from` on (a bounded number of lines); null when loopscope does not have it. */
+  output(sessionId: string, from: number): Promise<OutputView | null>;
   /** Returns the unsubscribe function. The current state of every session comes first. */
   subscribe(listener: (events: readonly UiEvent[]) => void): () => void;
 }

@@ -5,31 +5,46 @@
 // number of updates.
 
 import type { ChildProcess } from 'node:child_process';
+import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { ProbeConfig } from '../../probe/wire';
 import { DEFAULT_CONFIG } from '../../probe/constants';
 import { recordingsDir } from './app-paths';
 import { attachToProcess } from '../attach/attach';
+import { isLoopscopeCommand } from '../attach/own-processes';
 import { listNodeProcesses } from '../attach/process-list';
 import { demoPath } from '../demo/demo-path';
 import { launch } from '../launch/launch';
+import { OutputCapture } from '../launch/output-capture';
 import { probePath } from '../launch/probe-path';
 import { openInEditor } from './open-in-editor';
 import { RecentRecordings } from './recent-recordings';
 import { ReplaySource } from './replay-source';
 import { recordingFileName, SessionRecorder } from '../recording/session-recorder';
+import { createPrivateDir, type PrivateDir } from '../server/private-dir';
 import { startProbeServer, type ProbeConnection, type ProbeServer } from '../server/probe-server';
 import { LiveSource } from '../session/live-source';
 import { causalityView, timelineView } from './trace-view';
 import { newPoints, originOf, replayConfig, revisedPoints, sessionView } from './view-model';
-import type { CausalityView, ProcessEntry, RecentRecording, ReplayCommand, SessionUpdate, TimelineView, UiApi, UiEvent } from './ui-api';
+import type { CausalityView, ExitView, LaunchSettings, OutputView, ProcessEntry, RecentRecording, ReplayCommand, SessionUpdate, TimelineView, UiApi, UiEvent } from './ui-api';
 
 /** ~30 updates a second at most. */
 export const BATCH_MS = 33;
 const ATTACH_TIMEOUT_MS = 10_000;
 const LAUNCH_TIMEOUT_MS = 10_000;
-/** Callbacks per timeline answer: more than a canvas can tell apart, few enough to send 4 a second. */
-const TIMELINE_MAX_SLICES = 3000;
+/** After its probe went away, a launched program still running this long later is stopped. */
+const EXIT_GRACE_MS = 1000;
+/** Callbacks (and turns) per timeline answer: about what a canvas can tell apart, few enough to send, parse and draw 4 times a second (3000 cost the window its frame budget under a flood). */
+const TIMELINE_MAX_SLICES = 1500;
+/** Lines of a program's output per answer. */
+const OUTPUT_LINES_PER_CALL = 1000;
+/** Lines of its output a failed launch's message quotes. */
+const FAILED_LAUNCH_LINES = 20;
+
+/** This installation's entry files, besides `loopscope` itself: its processes are not listed. */
+const OWN_ENTRIES = [resolve(__dirname, '..'), resolve(__dirname, '../..')]
+  .flatMap((root) => [join(root, 'bin', 'start-app.js'), join(root, 'dist', 'cli.js'), join(root, 'dist', 'electron', 'main.js')])
+  .filter((f) => existsSync(f));
 
 interface LiveEntry {
   readonly kind: 'live';
@@ -38,6 +53,10 @@ interface LiveEntry {
   readonly how: 'attach' | 'launch';
   config: ProbeConfig;
   readonly child: ChildProcess | undefined;
+  /** A launched program's output. */
+  readonly output: OutputCapture | undefined;
+  /** How a launched program ended, once it has. */
+  exit: ExitView | null;
   /** From attaching (see Attached.warnings). */
   readonly warnings: readonly string[];
   recorder: SessionRecorder | undefined;
@@ -67,29 +86,36 @@ export class UiBackend implements UiApi {
   private readonly listeners = new Set<Listener>();
   private readonly dirty = new Set<Entry>();
   private readonly pendingLaunches = new Map<string, (c: ProbeConnection) => void>();
+  /** Programs started whose probe has not connected yet: not sessions, but ours to stop at shutdown. */
+  private readonly starting = new Set<ChildProcess>();
+  /** Programs loopscope asked to stop (the Stop button, a close): their ending is no news. */
+  private readonly stopping = new WeakSet<ChildProcess>();
   private flushTimer: NodeJS.Timeout | undefined;
   private nextId = 1;
 
   private readonly recent: RecentRecordings;
   private readonly recordingsDir: string;
 
-  private constructor(private readonly server: ProbeServer, options: UiBackendOptions) {
+  private constructor(private readonly server: ProbeServer, private readonly dir: PrivateDir, options: UiBackendOptions) {
     server.onConnection((c) => this.pendingLaunches.get(c.hello.token)?.(c));
     this.recent = options.recent ?? new RecentRecordings();
     this.recordingsDir = options.recordingsDir ?? recordingsDir();
   }
 
   static async start(options: UiBackendOptions = {}): Promise<UiBackend> {
-    return new UiBackend(await startProbeServer(), options);
+    // Its own private folder, for the output of the programs it launches.
+    return new UiBackend(await startProbeServer(), createPrivateDir(), options);
   }
 
   async listProcesses(): Promise<readonly ProcessEntry[]> {
     const ours = new Set([process.pid, ...[...this.entries.values()].flatMap((e) => (e.kind === 'live' && e.child ? [e.session.connection.hello.pid] : []))]);
     const all = await listNodeProcesses();
     return all
-      .filter((p) => !ours.has(p.pid))
+      .filter((p) => !ours.has(p.pid) && !isLoopscopeCommand(p.command, p.cwd, OWN_ENTRIES))
       .sort((a, b) => a.pid - b.pid)
-      .map((p) => ({ pid: p.pid, command: p.command, nodeVersion: p.nodeVersion, attachable: p.attachable, via: p.via, reason: p.reason }));
+      .map((p) => ({
+        pid: p.pid, command: p.command, nodeVersion: p.nodeVersion, attachable: p.attachable, via: p.via, reason: p.reason, cwd: p.cwd, startedAtMs: p.startedAtMs,
+      }));
   }
 
   async attach(pid: number, config: Partial<ProbeConfig> = {}): Promise<string> {
@@ -100,41 +126,70 @@ export class UiBackend implements UiApi {
     return this.add(attached.connection, 'attach', full, undefined, attached.warnings);
   }
 
-  async launch(command: readonly string[], config: Partial<ProbeConfig> = {}, env?: NodeJS.ProcessEnv): Promise<string> {
+  async launch(command: readonly string[], config: Partial<ProbeConfig> = {}, settings: LaunchSettings = {}): Promise<string> {
     const [file, ...args] = command;
     if (!file) throw new Error('no command to launch: type one, e.g. node server.js');
+    const cwd = settings.cwd === undefined ? undefined : workingDir(settings.cwd);
     const full = { ...DEFAULT_CONFIG, ...config };
     const token = this.server.issueToken();
-    const child = launch({ command: file, args, probeFile: probePath(), socketPath: this.server.address, token, config: full, stdio: 'ignore', ...(env ? { env } : {}) });
+    // Its output goes to a file loopscope reads (output-capture.ts says why not a pipe).
+    let entry: LiveEntry | undefined;
+    const output = OutputCapture.create(this.dir.path, () => entry && this.markDirty(entry));
+    let child: ChildProcess;
     try {
-      const connection = await new Promise<ProbeConnection>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`"${file}" started but no probe connected within ${LAUNCH_TIMEOUT_MS / 1000} s: is it a Node.js program (Node 18 or later)?`)), LAUNCH_TIMEOUT_MS);
+      child = launch({
+        command: file, args, probeFile: probePath(), socketPath: this.server.address, token, config: full,
+        stdio: ['ignore', output.writeFd, output.writeFd], env: { ...process.env, ...settings.env }, ...(cwd ? { cwd } : {}),
+      });
+    } catch (err) {
+      output.finish();
+      throw err;
+    } finally {
+      output.closeWriter();
+    }
+    this.starting.add(child);
+    const exited = new Promise<ExitView>((resolveExit) => child.once('exit', (code, signal) => {
+      output.finish();
+      resolveExit({ code, signal, stopped: this.stopping.has(child) });
+    }));
+    try {
+      const connection = await new Promise<ProbeConnection>((resolveConnection, reject) => {
+        const timer = setTimeout(() => reject(new Error(`"${file}" started but no probe connected within ${LAUNCH_TIMEOUT_MS / 1000} s: is it a Node.js program (Node 18 or later)?${lastLines(output)}`)), LAUNCH_TIMEOUT_MS);
         this.pendingLaunches.set(token, (c) => {
           clearTimeout(timer);
-          resolve(c);
+          resolveConnection(c);
         });
         child.once('error', (err: NodeJS.ErrnoException) => {
           clearTimeout(timer);
           reject(new Error(err.code === 'ENOENT' ? `cannot start "${file}": command not found` : `cannot start "${file}": ${err.message}`));
         });
-        child.once('exit', (code, signal) => {
+        void exited.then(({ code, signal }) => {
           clearTimeout(timer);
-          reject(new Error(`"${file}" exited (${signal ?? `code ${code}`}) before its probe connected`));
+          reject(new Error(`"${file}" exited (${signal ?? `code ${code}`}) before its probe connected${lastLines(output)}`));
         });
       });
-      return this.add(connection, 'launch', full, child, []);
+      const id = this.add(connection, 'launch', full, child, [], output);
+      entry = this.entries.get(id) as LiveEntry;
+      void exited.then((exit) => {
+        entry!.exit = exit;
+        this.markDirty(entry!);
+      });
+      return id;
     } catch (err) {
       child.kill('SIGKILL');
+      // Never started (no exit will come): nothing more to read.
+      if (child.pid === undefined) output.finish();
       throw err;
     } finally {
       this.pendingLaunches.delete(token);
+      this.starting.delete(child);
     }
   }
 
   launchDemo(config: Partial<ProbeConfig> = {}): Promise<string> {
     // Inside Electron, process.execPath is Electron's binary: it runs the demo as plain Node.
-    const env = process.versions['electron'] ? { ...process.env, ELECTRON_RUN_AS_NODE: '1' } : undefined;
-    return this.launch([process.execPath, demoPath()], config, env);
+    const env = process.versions['electron'] ? { ELECTRON_RUN_AS_NODE: '1' } : undefined;
+    return this.launch([process.execPath, demoPath()], config, env ? { env } : {});
   }
 
   async configure(sessionId: string, config: Partial<ProbeConfig>): Promise<void> {
@@ -147,7 +202,10 @@ export class UiBackend implements UiApi {
   async stop(sessionId: string): Promise<void> {
     const entry = this.live(sessionId, 'stop it');
     if (entry.child) {
-      if (entry.child.exitCode === null && entry.child.signalCode === null) entry.child.kill('SIGTERM');
+      if (entry.child.exitCode === null && entry.child.signalCode === null) {
+        this.stopping.add(entry.child);
+        entry.child.kill('SIGTERM');
+      }
       await entry.session.whenClosed(2000);
     } else {
       await entry.session.connection.detach();
@@ -240,14 +298,27 @@ export class UiBackend implements UiApi {
     return causalityView(session.trace, originOf(session.state), asyncId);
   }
 
+  async setTraceLength(sessionId: string, seconds: number): Promise<void> {
+    this.entry(sessionId).session.feed.setTraceKeep(seconds);
+  }
+
+  async output(sessionId: string, from: number): Promise<OutputView | null> {
+    const entry = this.entry(sessionId);
+    const output = entry.kind === 'live' ? entry.output : undefined;
+    if (!output) return null;
+    return { ...output.lines(from, OUTPUT_LINES_PER_CALL), dropped: output.dropped };
+  }
+
   /**
    * Stops launched programs, detaches from attached ones, finishes recordings, closes
    * replayed files and the probe server.
    */
   async shutdown(): Promise<void> {
     clearTimeout(this.flushTimer);
+    for (const child of this.starting) child.kill('SIGTERM');
     await Promise.all([...this.entries.keys()].map((id) => this.close(id).catch(() => undefined)));
     await this.server.close();
+    this.dir.remove();
   }
 
   private entry(id: string): Entry {
@@ -262,14 +333,23 @@ export class UiBackend implements UiApi {
     return entry;
   }
 
-  private add(connection: ProbeConnection, how: LiveEntry['how'], config: ProbeConfig, child: ChildProcess | undefined, warnings: readonly string[]): string {
+  private add(connection: ProbeConnection, how: LiveEntry['how'], config: ProbeConfig, child: ChildProcess | undefined, warnings: readonly string[], output?: OutputCapture): string {
     const id = `s${this.nextId++}`;
-    const entry: LiveEntry = { kind: 'live', id, session: new LiveSource(connection), how, config, child, warnings, recorder: undefined, sentSamples: 0 };
+    const entry: LiveEntry = { kind: 'live', id, session: new LiveSource(connection), how, config, child, output, exit: null, warnings, recorder: undefined, sentSamples: 0 };
     this.entries.set(id, entry);
     entry.session.onChange(() => this.markDirty(entry));
     // A launched program is ours: it must not outlive its session's end.
+    // A launched program is ours: it must not outlive its session's end. But the probe also
+    // says goodbye when the program is on its way out by itself: give it the time to finish,
+    // so that its own exit code is what the console shows.
     connection.on('close', () => {
-      if (child && child.exitCode === null) child.kill('SIGTERM');
+      if (!child) return;
+      const timer = setTimeout(() => {
+        if (child.exitCode !== null || child.signalCode !== null) return;
+        this.stopping.add(child);
+        child.kill('SIGTERM');
+      }, EXIT_GRACE_MS);
+      child.once('exit', () => clearTimeout(timer));
     });
     this.markDirty(entry);
     return id;
@@ -303,8 +383,28 @@ export class UiBackend implements UiApi {
       ? sessionView(data, {
         id: e.id, how: e.how, config: e.config, ended: e.session.isClosed, error: e.session.closeError, warnings: e.warnings,
         recording: e.recorder?.progress ?? null, replay: null,
+        output: e.output ? { total: e.output.total, dropped: e.output.dropped, bytes: e.output.bytes } : null, exit: e.exit,
       })
-      : sessionView(data, { id: e.id, how: 'replay', config: replayConfig(state), ended: true, error: undefined, warnings: [], recording: null, replay: e.session.view() });
+      : sessionView(data, { id: e.id, how: 'replay', config: replayConfig(state), ended: true, error: undefined, warnings: [], recording: null, replay: e.session.view(), output: null, exit: null });
     return { kind: 'session', view, points: newPoints(data, count), revised: reset ? [] : revisedPoints(data, count), reset };
   }
+}
+
+/** A launch's working directory, resolved and checked, with an error that says what is wrong. */
+function workingDir(dir: string): string {
+  const full = resolve(dir);
+  let isDir: boolean;
+  try {
+    isDir = statSync(full).isDirectory();
+  } catch {
+    throw new Error(`the working directory ${full} does not exist: give an existing folder, or leave it empty for loopscope's own`);
+  }
+  if (!isDir) throw new Error(`the working directory ${full} is not a folder`);
+  return full;
+}
+
+/** The end of a program's output, for a message about why it stopped. */
+function lastLines(output: OutputCapture): string {
+  const tail = output.tail(FAILED_LAUNCH_LINES);
+  return tail.length === 0 ? ' (it wrote nothing)' : `. Its last output:\n${tail.join('\n')}`;
 }

@@ -3,7 +3,8 @@
 // wrong.
 
 import { CONFIG_LIMITS, PROBE_MODES, type ProbeConfig, type ProbeMode } from '../../probe/wire';
-import type { ReplayCommand, UiApi, UiMethod } from './ui-api';
+import type { LaunchSettings, ReplayCommand, UiApi, UiMethod } from './ui-api';
+import { MAX_TRACE_KEEP_S, MIN_TRACE_KEEP_S } from '../common/trace-terms';
 
 export class CallError extends Error {
   override readonly name = 'CallError';
@@ -83,6 +84,44 @@ const command: Check<readonly string[]> = (v) => {
 
 const number = (name: string, min: number, max: number): Check<number> => (v) => range(name, v, min, max);
 
+/** An environment a launch may add: this many variables, this many characters in all, at most. */
+const MAX_ENV_VARS = 256;
+const MAX_ENV_CHARS = 256 * 1024;
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+export const parseLaunchSettings: Check<LaunchSettings | undefined> = (v) => {
+  if (v === undefined || v === null) return undefined;
+  if (!isObject(v)) throw new CallError('launch settings must be an object such as { "cwd": "/home/me/app", "env": { "PORT": "3000" } }');
+  const out: { cwd?: string; env?: Record<string, string> } = {};
+  for (const [key, value] of Object.entries(v)) {
+    if (key === 'cwd') {
+      if (value === undefined || value === null || value === '') continue;
+      if (typeof value !== 'string' || value.length > 4096 || value.includes('\0')) throw new CallError('cwd must be a folder path');
+      out.cwd = value;
+    } else if (key === 'env') {
+      if (value === undefined || value === null) continue;
+      if (!isObject(value)) throw new CallError('env must be an object of variable names and values');
+      const entries = Object.entries(value);
+      if (entries.length > MAX_ENV_VARS) throw new CallError(`env may set at most ${MAX_ENV_VARS} variables`);
+      let chars = 0;
+      for (const [name, val] of entries) {
+        if (!ENV_NAME.test(name)) throw new CallError(`"${name.slice(0, 40)}" is not a variable name: letters, digits and _, not starting with a digit`);
+        if (typeof val !== 'string' || val.includes('\0')) throw new CallError(`the value of ${name} must be text`);
+        chars += name.length + val.length;
+      }
+      if (chars > MAX_ENV_CHARS) throw new CallError(`env is too large (at most ${MAX_ENV_CHARS} characters in all)`);
+      out.env = Object.fromEntries(entries) as Record<string, string>;
+    } else throw new CallError(`unknown launch setting "${key}"`);
+  }
+  return out;
+};
+
+/** A line number of a program's output. */
+const lineNumber: Check<number> = (v) => {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw new CallError('from must be a line number (0 or more)');
+  return v;
+};
+
 /**
  * How each method's parameters are checked, in order: the one table of the UI's methods
  * besides UiApi itself, which the compiler holds it to (a method or a parameter missing from
@@ -91,7 +130,7 @@ const number = (name: string, min: number, max: number): Check<number> => (v) =>
 export const UI_METHODS: { readonly [M in UiMethod]: Parameters<UiApi[M]> extends infer P ? { readonly [K in keyof P]-?: Check<P[K]> } : never } = {
   listProcesses: [],
   attach: [pid, parseConfig],
-  launch: [command, parseConfig],
+  launch: [command, parseConfig, parseLaunchSettings],
   launchDemo: [parseConfig],
   configure: [sessionId, parseConfig],
   stop: [sessionId],
@@ -104,6 +143,8 @@ export const UI_METHODS: { readonly [M in UiMethod]: Parameters<UiApi[M]> extend
   openInEditor: [filePath, number('line', 0, 1e9), number('column', 0, 1e9)],
   timeline: [sessionId, number('fromS', -1e9, 1e9), number('toS', -1e9, 1e9)],
   causality: [sessionId, asyncId],
+  setTraceLength: [sessionId, number('seconds', MIN_TRACE_KEEP_S, MAX_TRACE_KEEP_S)],
+  output: [sessionId, lineNumber],
 };
 
 /** Checks that relate a method's parameters to each other, after each has passed its own. */

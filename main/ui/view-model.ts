@@ -1,10 +1,12 @@
 // SessionState → what the UI draws (main/ui-api.ts). Pure, so the web host, the Electron
 // window and the tests all see the same numbers.
 
-import type { MetricsSample, ProbeConfig } from '../../probe/wire';
+import type { ProbeConfig } from '../../probe/wire';
 import { DEFAULT_CONFIG } from '../../probe/constants';
 import { percentileUs } from '../../probe/log-histogram';
-import type { BlockedView, RecordingView, ReplayView, SeriesPoint, SessionView, TaskRow } from './ui-api';
+import type { BlockedView, ExitView, Finding, RecordingView, ReplayView, SeriesPoint, SessionView, TaskRow } from './ui-api';
+import { summarizeTasks } from '../reports/summary';
+import { taskFindings } from '../reports/task-findings';
 import type { RecentSamples } from '../session/sample-ring';
 import type { SessionData } from '../session/session-feed';
 import { commandOf, type SessionState } from '../session/session-state';
@@ -13,11 +15,13 @@ const ms = (us: number): number => Math.round(us) / 1000;
 const mb = (bytes: number): number => Math.round(bytes / 10_485.76) / 100;
 
 /**
- * `originUs`: the session's first sample start, on the target's clock. `gcUs`: the GC time
- * that began in this sample's interval (see gcByStart), which is not the time of the pauses it
- * carries: traced pauses reach loopscope about a second after they happen.
+ * Sample `i` of `recent` as a point. `originUs`: the session's first sample start, on the
+ * target's clock. `gcUs`: the GC time that began in this sample's interval (see gcByStart),
+ * which is not the time of the pauses it carries: traced pauses reach loopscope about a
+ * second after they happen.
  */
-export function seriesPoint(s: MetricsSample, originUs: number, gcUs: number): SeriesPoint {
+export function seriesPoint(recent: RecentSamples, i: number, originUs: number, gcUs: number): SeriesPoint {
+  const s = recent.at(i);
   return {
     t: (s.timeUs - originUs) / 1e6,
     p50Ms: ms(s.lag.p50Us),
@@ -74,7 +78,9 @@ export function newPoints({ state, recent }: SessionData, count: number): Series
   const origin = originOf(state);
   const from = Math.max(0, recent.length - count);
   const gc = gcByStart(recent, from);
-  return recent.slice(from).map((s, i) => seriesPoint(s, origin, gc[i]!));
+  const out: SeriesPoint[] = [];
+  for (let i = from; i < recent.length; i++) out.push(seriesPoint(recent, i, origin, gc[i - from]!));
+  return out;
 }
 
 /**
@@ -96,17 +102,24 @@ export function revisedPoints({ state, recent }: SessionData, count: number): Se
   if (earliest === firstNew) return [];
   const origin = originOf(state);
   const gc = gcByStart(recent, earliest);
-  return recent.slice(earliest, firstNew).map((s, i) => seriesPoint(s, origin, gc[i]!));
+  const out: SeriesPoint[] = [];
+  for (let i = earliest; i < firstNew; i++) out.push(seriesPoint(recent, i, origin, gc[i - earliest]!));
+  return out;
 }
 
 function tasksRows(state: SessionState): TaskRow[] | null {
-  if (state.tasks.samples === 0) return null;
-  return Object.values(state.tasks.byType).map((t) => ({
+  const { samples, latest, byType } = state.tasks;
+  if (samples === 0) return null;
+  const latestByType = new Map(latest?.types.map((t) => [t.type, t]));
+  const perS = (n: number | undefined): number => (latest && latest.intervalUs > 0 && n ? Math.round((n * 1e6) / latest.intervalUs) : 0);
+  return Object.values(byType).map((t) => ({
     type: t.type,
     created: t.created,
     destroyed: t.destroyed,
     alive: t.alive,
     callbacks: t.callbacks,
+    createdPerS: perS(latestByType.get(t.type)?.created),
+    callbacksPerS: perS(latestByType.get(t.type)?.callbacks),
     callbackP50Ms: ms(percentileUs(t.callbackUs, 50, t.callbackMaxUs)),
     callbackP99Ms: ms(percentileUs(t.callbackUs, 99, t.callbackMaxUs)),
     callbackMaxMs: ms(t.callbackMaxUs),
@@ -130,6 +143,30 @@ export function probeCost(recent: RecentSamples): SessionView['probeCost'] {
   return { mainPercent: percent(main), workerPercent: percent(worker) };
 }
 
+/**
+ * The span the task totals cover: the tasks samples so far, each one metrics interval long.
+ * Not since a time: tasks mode may have been off in between.
+ */
+function tasksWindow(state: SessionState): SessionView['tasksWindow'] {
+  const { samples, latest } = state.tasks;
+  if (samples === 0 || !latest) return null;
+  const intervalS = latest.intervalUs / 1e6;
+  return { spanS: Math.round(samples * intervalS * 10) / 10, intervalS };
+}
+
+/** The findings of each tasks state, computed once per tasks sample (views go out ~30 times a second). */
+const findingsOf = new WeakMap<object, readonly Finding[]>();
+
+function tasksFindings({ state, trace }: SessionData): readonly Finding[] {
+  if (state.tasks.samples === 0) return [];
+  let found = findingsOf.get(state.tasks);
+  if (!found) {
+    found = taskFindings(summarizeTasks(state.tasks, trace));
+    findingsOf.set(state.tasks, found);
+  }
+  return found;
+}
+
 export interface ViewContext {
   readonly id: string;
   readonly how: SessionView['how'];
@@ -140,6 +177,8 @@ export interface ViewContext {
   readonly warnings: readonly string[];
   readonly recording: RecordingView | null;
   readonly replay: ReplayView | null;
+  readonly output: SessionView['output'];
+  readonly exit: ExitView | null;
 }
 
 /**
@@ -152,7 +191,8 @@ export function replayConfig(state: SessionState): ProbeConfig {
   return { ...first, mode };
 }
 
-export function sessionView({ state, recent }: SessionData, c: ViewContext): SessionView {
+export function sessionView(data: SessionData, c: ViewContext): SessionView {
+  const { state, recent } = data;
   const hello = state.hello;
   const origin = originOf(state);
   const timeOriginMs = hello?.timeOriginMs ?? 0;
@@ -171,6 +211,7 @@ export function sessionView({ state, recent }: SessionData, c: ViewContext): Ses
     pid: hello?.pid ?? 0,
     nodeVersion: hello?.nodeVersion ?? '',
     command: hello ? commandOf(hello) : [],
+    cwd: hello?.cwd ?? '',
     how: c.how,
     config: c.config,
     status: c.replay ? 'replay' : c.ended ? 'ended' : 'live',
@@ -181,6 +222,11 @@ export function sessionView({ state, recent }: SessionData, c: ViewContext): Ses
     blocked,
     resources: latest ? [...latest.resources].sort((a, b) => b.count - a.count) : [],
     tasks: tasksRows(state),
+    tasksWindow: tasksWindow(state),
+    findings: tasksFindings(data),
+    startedAtMs: hello && state.totals.firstSampleUs !== undefined ? Math.round(timeOriginMs + origin / 1000) : null,
+    output: c.output,
+    exit: c.exit,
     probeCost: probeCost(recent),
     recording: c.recording,
     replay: c.replay,

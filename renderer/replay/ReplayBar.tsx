@@ -1,11 +1,16 @@
-// The replay bar: play and pause, step, speed, and the scrubber, with the blocked loops and
-// longer GC pauses marked on it; a progress bar while those marks are still being found.
+// The replay bar: play and pause, step, the previous and next blocked loop, speed, and the
+// scrubber, with the blocked loops and longer GC pauses marked on its track; a progress bar
+// while those marks are still being found. The arrow keys move a second (Shift: ten), Page
+// Up and Down ten seconds, Home and End to either end.
 
-import { useMemo, useState } from 'react';
+import { useMemo, useRef, useState, type KeyboardEvent } from 'react';
 import type { HostApi, ReplayCommand, ReplayView } from '../../main/ui/ui-api';
 import { useWidth } from '../charts/use-width';
 import { latestOnly } from './latest-only';
-import { formatReplayTime, markColumns } from './scrubber';
+import { ARROW_STEP_S, blockSeek, formatReplayTime, markColumns } from './scrubber';
+
+/** A key's target counts as the base for the next key this long at most, ms. */
+const KEY_BASE_MS = 1000;
 
 interface Props {
   readonly api: HostApi;
@@ -23,12 +28,43 @@ export function ReplayBar({ api, sessionId, replay, onError }: Props) {
   const columns = useMemo(() => markColumns(replay.marks, replay.startS, replay.endS, width / 2), [replay.marks, replay.startS, replay.endS, width]);
   const position = dragging ?? replay.positionS;
   const blocked = replay.marks.filter((m) => m.kind === 'blocked').length;
+  const previous = blockSeek(replay.marks, position, -1);
+  const next = blockSeek(replay.marks, position, 1);
+  const seekTo = (t: number): void => {
+    const clamped = Math.min(replay.endS, Math.max(replay.startS, t));
+    setDragging(clamped);
+    seek(clamped);
+  };
+  // A key's seek takes a round trip: keys pressed before it comes back count from where the
+  // last one went, not from where the replay was.
+  const keyed = useRef<{ t: number; at: number } | undefined>(undefined);
+  // The browser's own keys on a range move it by a hundredth of its length or less (0.01 s
+  // steps with step="any"): these move it by what a reader of a recording wants.
+  const onKeyDown = (e: KeyboardEvent<HTMLInputElement>): void => {
+    const last = keyed.current;
+    const base = last && performance.now() - last.at < KEY_BASE_MS && Math.abs(replay.positionS - last.t) > 0.05 ? last.t : position;
+    const by = (s: number): void => {
+      const t = Math.min(replay.endS, Math.max(replay.startS, base + s));
+      keyed.current = { t, at: performance.now() };
+      seekTo(t);
+    };
+    if (e.key === 'ArrowRight' || e.key === 'ArrowUp') by(ARROW_STEP_S * (e.shiftKey ? 10 : 1));
+    else if (e.key === 'ArrowLeft' || e.key === 'ArrowDown') by(-ARROW_STEP_S * (e.shiftKey ? 10 : 1));
+    else if (e.key === 'PageUp') by(10 * ARROW_STEP_S);
+    else if (e.key === 'PageDown') by(-10 * ARROW_STEP_S);
+    else if (e.key === 'Home') seekTo(replay.startS);
+    else if (e.key === 'End') seekTo(replay.endS);
+    else return;
+    e.preventDefault();
+  };
 
   return (
     <section className="replay-bar" data-testid="replay-bar" aria-label="replay">
       <div className="replay-controls">
         <button onClick={() => send({ kind: replay.playing ? 'pause' : 'play' })}>{replay.playing ? 'Pause' : 'Play'}</button>
         <button onClick={() => send({ kind: 'step' })} title="Pause, and go to the next sample or report">Step</button>
+        <button disabled={previous === undefined} onClick={() => previous !== undefined && seekTo(previous)} title="Go to the previous blocked loop">◀ block</button>
+        <button disabled={next === undefined} onClick={() => next !== undefined && seekTo(next)} title="Go to the next blocked loop">block ▶</button>
         <label>
           speed{' '}
           <select aria-label="speed" value={replay.speed} onChange={(e) => send({ kind: 'speed', speed: Number(e.target.value) })}>
@@ -41,7 +77,8 @@ export function ReplayBar({ api, sessionId, replay, onError }: Props) {
         <span className="muted">{blocked} blocked loop{blocked === 1 ? '' : 's'} marked{replay.complete ? '' : ' · the file is still being written: following it'}</span>
       </div>
       <div className="scrubber" ref={ref}>
-        <div className="scrubber-marks" aria-hidden="true">
+        <div className="scrubber-track" aria-hidden="true" />
+        <div className="scrubber-marks" aria-hidden="true" data-testid="scrubber-marks">
           {columns.map((c) => (
             <span
               key={c.at}
@@ -64,6 +101,7 @@ export function ReplayBar({ api, sessionId, replay, onError }: Props) {
             seek(t);
           }}
           onPointerUp={() => setDragging(undefined)}
+          onKeyDown={onKeyDown}
           onKeyUp={() => setDragging(undefined)}
           onBlur={() => setDragging(undefined)}
         />

@@ -42,3 +42,20 @@ export function formatReplayTime(s: number): string {
   const seconds = abs - minutes * 60;
   return `${sign}${minutes}:${seconds.toFixed(1).padStart(4, '0')}`;
 }
+
+/** After a seek to a block, where the replay stands: just past its end, with its report in and its lag spike drawn. */
+export const PAST_BLOCK_S = 0.25;
+
+/**
+ * Where the next (`direction` 1) or previous (-1) blocked loop is to be seen from `positionS`:
+ * just past its end. Undefined when there is none that way.
+ */
+export function blockSeek(marks: readonly ReplayMark[], positionS: number, direction: 1 | -1): number | undefined {
+  const at = marks.filter((m) => m.kind === 'blocked').map((m) => m.t + m.durationMs / 1000 + PAST_BLOCK_S).sort((a, b) => a - b);
+  // A hair of slack: the replay clock reports the position it was sent back rounded.
+  const slack = 0.01;
+  return direction === 1 ? at.find((t) => t > positionS + slack) : at.reverse().find((t) => t < positionS - slack);
+}
+
+/** Seconds an arrow key moves the scrubber (with Shift: ten times as far). */
+export const ARROW_STEP_S = 1;

@@ -1,23 +1,30 @@
-// The Session screen: one process's loop, live or replayed. Header (process, Node, mode
-// switch, drops, record), the replay bar, the charts, active resources, blocked-loop
-// reports, and in tasks mode the task table.
+// The Session screen: one process's loop, live or replayed. A layout of fixed places: the
+// header, the replay bar, one status line, the overview (charts and key findings) and one
+// panel of tabs (blocks, tasks, trace, console), which scrolls inside. Nothing that arrives
+// moves the rest of the screen.
 
 import { useCallback, useMemo, useState } from 'react';
-import type { HostApi, ProbeMode } from '../../main/ui/ui-api';
-import { HeapChart, LagChart, LoadChart } from '../charts/Charts';
+import type { HostApi } from '../../main/ui/ui-api';
+import { BlockGroups } from '../blocks/BlockGroups';
+import { groupBlocked, reportAt } from '../blocks/group-blocks';
 import { useThrottled } from '../charts/use-throttled';
-import type { SessionData } from '../store';
+import { Tabs, type Tab } from '../common/Tabs';
+import { ConsolePane } from '../console/ConsolePane';
+import { exitIsBad, exitText } from '../console/exit-text';
 import { ReplayBar } from '../replay/ReplayBar';
-import { BlockedList } from './BlockedList';
-import { RecordButton } from './RecordButton';
-import { TaskTable } from './TaskTable';
+import type { SessionData } from '../store';
+import { TasksPane } from '../tasks/TasksPane';
 import { TracePanel } from '../timeline/TracePanel';
+import { keyFindings, type KeyFinding, type PaneId } from './key-findings';
+import { Overview } from './Overview';
+import { SessionHeader } from './SessionHeader';
 
 /** The charts show the most recent stretch of the session. */
 const WINDOW_S = 120;
-const MODES: readonly ProbeMode[] = ['metrics', 'tasks', 'trace'];
 /** Charts redraw at most this often; the rest of the screen every frame. */
 const CHART_REFRESH_MS = 250;
+/** A click this close to a block's end (as a share of the charts' span, or 0.5 s) picks it. */
+const PICK_SHARE = 0.02;
 
 interface Props {
   readonly api: HostApi;
@@ -30,68 +37,73 @@ interface Props {
 export function SessionScreen({ api, data, onBack, onOpen }: Props) {
   const { view, points } = data;
   const [error, setError] = useState<string | undefined>(undefined);
+  const [pane, setPane] = useState<PaneId>('blocks');
+  const [selectedBlock, setSelectedBlock] = useState<number | undefined>(undefined);
+  const [clock, setClock] = useState(false);
   const shown = useThrottled(points, CHART_REFRESH_MS);
   const recent = useMemo(() => {
     const lastT = shown[shown.length - 1]?.t ?? 0;
     return shown.filter((p) => p.t >= lastT - WINDOW_S);
   }, [shown]);
-  const act = (action: Promise<void>): void => {
+  const act = useCallback((action: Promise<void>): void => {
     setError(undefined);
     action.catch((err: Error) => setError(err.message));
-  };
-  const live = view.status === 'live';
-  const replay = view.replay;
+  }, []);
   const onError = useCallback((message: string) => setError(message), []);
+  const groups = useMemo(() => groupBlocked(view.blocked), [view.blocked]);
+  const findings = useMemo(() => keyFindings(view, groups, view.cwd), [view, groups]);
+  const axis = useMemo(() => ({ startedAtMs: view.startedAtMs, clock }), [view.startedAtMs, clock]);
+
+  const onFinding = useCallback((f: KeyFinding) => {
+    if (f.pane) setPane(f.pane);
+    if (f.reportId !== undefined) setSelectedBlock(f.reportId);
+  }, []);
+  const blocked = view.blocked;
+  const span = recent.length > 1 ? recent[recent.length - 1]!.t - recent[0]!.t : 0;
+  const onPickTime = useCallback((t: number) => {
+    const report = reportAt(blocked, t, Math.max(0.5, span * PICK_SHARE));
+    if (!report) return;
+    setSelectedBlock(report.id);
+    setPane('blocks');
+  }, [blocked, span]);
+
+  const replay = view.replay;
+  const tabs: readonly Tab<PaneId>[] = [
+    { id: 'blocks', label: <>Blocks <span className="count">{view.blockedCount}</span></> },
+    { id: 'tasks', label: 'Tasks' },
+    { id: 'trace', label: 'Trace' },
+    { id: 'console', label: <>Console{view.exit && exitIsBad(view.exit) ? <span className="count bad">!</span> : null}</> },
+  ];
+  // One line, in a place of its own: an action's error first, then what went wrong around the
+  // session (attach's warnings, also among the key findings), then how it ended.
+  const alert = error ?? view.warnings[0];
+  const status = alert ?? (view.status === 'ended'
+    ? `The probe is gone${view.exit ? `: the program ${exitText(view.exit)}` : view.error ? `: ${view.error}` : ' (the process ended, or loopscope detached)'}. What was collected stays here until you close it.`
+    : undefined);
 
   return (
     <main className="session">
-      <header className="session-header">
-        <button onClick={onBack}>← Start</button>
-        <div className="who">
-          <strong>pid {view.pid}</strong> <span className="muted">{view.command.join(' ')}</span>
-          <div className="muted">Node {view.nodeVersion} · {replay ? <>replay of <code title={replay.file}>{replay.file.split(/[\\/]/).pop()}</code></> : view.how === 'attach' ? 'attached' : 'launched'} · <span data-testid="status">{view.status}</span></div>
-        </div>
-        <div className="modes" role="group" aria-label="mode">
-          {MODES.map((m) => (
-            <button key={m} aria-pressed={view.config.mode === m} disabled={!live} onClick={() => act(api.configure(view.id, { mode: m }))}>{m}</button>
-          ))}
-        </div>
-        {view.probeCost && (
-          <div className="cost" data-testid="probe-cost" title="The probe's own time, as % of one core over the last second: its callbacks on the main thread (in tasks and trace modes, not its async hooks) and its worker thread">
-            probe: {view.probeCost.mainPercent.toFixed(1)}% main thread + {view.probeCost.workerPercent.toFixed(1)}% worker
-          </div>
-        )}
-        <div className="drops" data-testid="drops" title="Frames the probe dropped because loopscope read too slowly">
-          dropped: {view.dropped.frames} frames, {view.dropped.bytes} bytes
-        </div>
-        {!replay && <RecordButton api={api} view={view} onOpen={onOpen} onError={onError} />}
-        {live && <button onClick={() => act(api.stop(view.id))}>{view.how === 'attach' ? 'Detach' : 'Stop'}</button>}
-        {/* Back to Start once the store drops the session (App), not when the call returns: the
-            store applies its 'closed' event a frame later, and Start would list it until then. */}
-        {replay && <button onClick={() => act(api.close(view.id))}>Close</button>}
-      </header>
+      <SessionHeader api={api} view={view} onBack={onBack} onOpen={onOpen} onError={onError} act={act} />
       {replay && <ReplayBar api={api} sessionId={view.id} replay={replay} onError={onError} />}
-      {view.status === 'ended' && <p className="state" role="status">The probe is gone{view.error ? `: ${view.error}` : ' (the process ended, or loopscope detached)'}. The data below is what was collected; go back to Start to watch another process.</p>}
-      {view.warnings.map((w) => <p key={w} className="state error" role="alert" data-testid="session-warning">{w}</p>)}
-      {error && <p className="state error" role="alert">{error}</p>}
-      {points.length === 0
-        ? <p className="state">{replay ? 'No samples before this point of the recording: press Play, or move the scrubber to the right.' : `Waiting for the first samples from process ${view.pid}…`}</p>
-        : (
-          <div className="charts">
-            <LagChart points={recent} thresholdMs={view.config.blockThresholdMs} />
-            <LoadChart points={recent} />
-            <HeapChart points={recent} />
-            <section className="resources" data-testid="resources">
-              <h3>Active resources</h3>
-              {view.resources.length === 0
-                ? <p className="muted">None: nothing keeps this loop alive but the probe.</p>
-                : <ul>{view.resources.map((r) => <li key={r.type}><span>{r.type}</span> <strong>{r.count}</strong></li>)}</ul>}
-            </section>
-          </div>
+      <p className={alert ? 'status-line error' : 'status-line'} role={alert ? 'alert' : 'status'} title={status} data-testid={alert === error ? undefined : 'session-warning'}>{status}</p>
+      <Overview
+        points={recent}
+        axis={axis}
+        onClock={setClock}
+        thresholdMs={view.config.blockThresholdMs}
+        waiting={replay ? 'No samples before this point of the recording: press Play, or move the scrubber to the right.' : `Waiting for the first samples from process ${view.pid}…`}
+        findings={findings}
+        onFinding={onFinding}
+        onPickTime={onPickTime}
+      />
+      <Tabs tabs={tabs} current={pane} onSelect={setPane}>
+        {pane === 'blocks' && (
+          <BlockGroups api={api} blocked={view.blocked} count={view.blockedCount} thresholdMs={view.config.blockThresholdMs} cwd={view.cwd} selected={selectedBlock} onSelect={setSelectedBlock} />
         )}
-      <BlockedList api={api} blocked={view.blocked} count={view.blockedCount} thresholdMs={view.config.blockThresholdMs} />
-      {view.config.mode !== 'metrics' && <TaskTable rows={view.tasks} />}
-      {view.config.mode === 'trace' && <TracePanel key={view.id} api={api} sessionId={view.id} />}
+        {pane === 'tasks' && <TasksPane api={api} view={view} cwd={view.cwd} onMode={() => act(api.configure(view.id, { mode: 'tasks' }))} />}
+        {pane === 'trace' && <TracePanel key={view.id} api={api} view={view} onMode={() => act(api.configure(view.id, { mode: 'trace' }))} />}
+        {pane === 'console' && <ConsolePane api={api} view={view} />}
+      </Tabs>
     </main>
   );
 }

@@ -1,13 +1,17 @@
-// The Start screen: the user's Node processes (refreshed), each with an attach button; a
-// command to launch with the probe; the built-in demo; recordings to replay; and the sessions
-// already open.
+// The Start screen: the probe's settings for what is started or attached next (mode, block
+// threshold, promises); a command to launch (with VAR=value prefixes and a working directory);
+// a PID to attach; the user's Node processes (refreshed), each with where it runs and for how
+// long; the built-in demo; recordings to replay; and the sessions already open.
 
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
-import type { HostApi, ProcessEntry, SessionView } from '../../main/ui/ui-api';
-import { splitCommand } from '../split-command';
+import { CONFIG_LIMITS } from '../../probe/wire';
+import type { HostApi, ProbeConfig, ProbeMode, ProcessEntry, SessionView } from '../../main/ui/ui-api';
+import { parseLaunchLine } from '../launch-line';
 import { OpenRecording } from './OpenRecording';
+import { ProcessTable } from './ProcessTable';
 
 const REFRESH_MS = 2000;
+const MODES: readonly ProbeMode[] = ['metrics', 'tasks', 'trace'];
 
 interface Props {
   readonly api: HostApi;
@@ -21,6 +25,11 @@ export function StartScreen({ api, sessions, onOpen }: Props) {
   const [busy, setBusy] = useState<string | undefined>(undefined);
   const [actionError, setActionError] = useState<string | undefined>(undefined);
   const [command, setCommand] = useState('');
+  const [cwd, setCwd] = useState('');
+  const [pid, setPid] = useState('');
+  const [mode, setMode] = useState<ProbeMode>('metrics');
+  const [threshold, setThreshold] = useState('50');
+  const [promises, setPromises] = useState(false);
 
   useEffect(() => {
     let stopped = false;
@@ -48,11 +57,37 @@ export function StartScreen({ api, sessions, onOpen }: Props) {
     action().then(onOpen, (err: Error) => setActionError(err.message)).finally(() => setBusy(undefined));
   }, [onOpen]);
 
+  /** The settings for the probe, or undefined (and the reason shown) when the threshold is not a number in range. */
+  const config = (): Partial<ProbeConfig> | undefined => {
+    const ms = Number(threshold);
+    const { min, max } = CONFIG_LIMITS.blockThresholdMs;
+    if (threshold.trim() === '' || !Number.isFinite(ms) || ms < min || ms > max) {
+      setActionError(`The block threshold must be a number of milliseconds from ${min} to ${max}`);
+      return undefined;
+    }
+    return { mode, blockThresholdMs: ms, promises };
+  };
+
   const launch = (e: FormEvent): void => {
     e.preventDefault();
-    const argv = splitCommand(command);
-    if (argv.length === 0) return setActionError('Type a command first, e.g. node server.js');
-    run(`starting ${argv[0]}…`, () => api.launch(argv));
+    const { env, argv } = parseLaunchLine(command);
+    if (argv.length === 0) return setActionError('Type a command first, e.g. PORT=3000 node server.js');
+    const c = config();
+    if (!c) return;
+    run(`starting ${argv[0]}…`, () => api.launch(argv, c, { env, ...(cwd.trim() ? { cwd: cwd.trim() } : {}) }));
+  };
+
+  const attachPid = (e: FormEvent): void => {
+    e.preventDefault();
+    const n = Number(pid);
+    if (!Number.isSafeInteger(n) || n <= 0) return setActionError('Type the PID of a Node.js process, e.g. 12345');
+    const c = config();
+    if (c) run(`attaching to ${n}…`, () => api.attach(n, c));
+  };
+
+  const closeSession = (id: string): void => {
+    setActionError(undefined);
+    api.close(id).catch((err: Error) => setActionError(err.message));
   };
 
   return (
@@ -60,15 +95,17 @@ export function StartScreen({ api, sessions, onOpen }: Props) {
       <h1>loopscope</h1>
       <p className="lead">See inside a live Node.js event loop. Attach to a running process, or start one.</p>
       {busy && <p className="state" role="status">{busy}</p>}
-      {actionError && <p className="state error" role="alert">{actionError}</p>}
+      {actionError && <pre className="state error" role="alert">{actionError}</pre>}
 
       {sessions.length > 0 && (
         <section>
           <h2>Open sessions</h2>
           <ul className="sessions">
             {sessions.map((s) => (
-              <li key={s.id}>
-                <button onClick={() => onOpen(s.id)}>Show</button> pid {s.pid} · {s.command.join(' ')} · {s.replay ? `replay of ${s.replay.file}` : s.status}
+              <li key={s.id} data-session={s.id}>
+                <button onClick={() => onOpen(s.id)}>Show</button>{' '}
+                <button onClick={() => closeSession(s.id)} title={s.status === 'live' ? (s.how === 'attach' ? 'Detach and close' : 'Stop the program and close') : 'Close'}>Close</button>{' '}
+                pid {s.pid} · {s.command.join(' ')} · {s.replay ? `replay of ${s.replay.file}` : s.status}
               </li>
             ))}
           </ul>
@@ -76,59 +113,34 @@ export function StartScreen({ api, sessions, onOpen }: Props) {
       )}
 
       <section>
+        <h2>Probe settings</h2>
+        <div className="probe-settings" role="group" aria-label="probe settings">
+          <label>mode <select aria-label="mode" value={mode} onChange={(e) => setMode(e.target.value as ProbeMode)}>{MODES.map((m) => <option key={m} value={m}>{m}</option>)}</select></label>
+          <label>block threshold <input className="short" aria-label="block threshold (ms)" inputMode="numeric" value={threshold} onChange={(e) => setThreshold(e.target.value)} /> ms</label>
+          <label><input type="checkbox" aria-label="track promises" checked={promises} onChange={(e) => setPromises(e.target.checked)} /> track promises (tasks and trace modes; costly)</label>
+        </div>
+      </section>
+
+      <section>
         <h2>Launch</h2>
-        <form className="launch" onSubmit={launch}>
-          <input aria-label="command to launch" placeholder="node server.js" value={command} onChange={(e) => setCommand(e.target.value)} />
+        <form className="launch-form" onSubmit={launch}>
+          <input aria-label="command to launch" placeholder="PORT=3000 node server.js" value={command} onChange={(e) => setCommand(e.target.value)} />
+          <input aria-label="working directory" placeholder="working directory (default: loopscope's)" value={cwd} onChange={(e) => setCwd(e.target.value)} />
           <button type="submit" disabled={busy !== undefined}>Launch</button>
-          <button type="button" disabled={busy !== undefined} onClick={() => run('starting the demo…', () => api.launchDemo())}>Try the demo app</button>
+          <button type="button" disabled={busy !== undefined} onClick={() => { const c = config(); if (c) run('starting the demo…', () => api.launchDemo(c)); }}>Try the demo app</button>
         </form>
       </section>
 
       <section>
         <h2>Your Node.js processes</h2>
-        <ProcessList processes={processes} error={listError} busy={busy !== undefined} onAttach={(pid) => run(`attaching to ${pid}…`, () => api.attach(pid))} />
+        <form className="launch" onSubmit={attachPid}>
+          <input className="short" aria-label="PID to attach" placeholder="PID" inputMode="numeric" value={pid} onChange={(e) => setPid(e.target.value)} />
+          <button type="submit" disabled={busy !== undefined}>Attach</button>
+        </form>
+        <ProcessTable processes={processes} error={listError} busy={busy !== undefined} onAttach={(p) => { const c = config(); if (c) run(`attaching to ${p}…`, () => api.attach(p, c)); }} />
       </section>
 
       <OpenRecording api={api} onOpen={onOpen} />
     </main>
-  );
-}
-
-interface ListProps {
-  readonly processes: readonly ProcessEntry[] | undefined;
-  readonly error: string | undefined;
-  readonly busy: boolean;
-  readonly onAttach: (pid: number) => void;
-}
-
-function ProcessList({ processes, error, busy, onAttach }: ListProps) {
-  if (error) return <p className="state error">Cannot list processes: {error}. The list retries every few seconds.</p>;
-  if (!processes) return <p className="state">Looking for Node.js processes…</p>;
-  if (processes.length === 0) return <p className="state">No Node.js processes of yours are running. Start one, or launch one above.</p>;
-  return (
-    <table className="processes">
-      <thead><tr><th>PID</th><th>Node</th><th>Command</th><th /></tr></thead>
-      <tbody>
-        {processes.map((p) => (
-          <tr key={p.pid} data-pid={p.pid}>
-            <td>{p.pid}</td>
-            <td>{p.nodeVersion ?? '?'}</td>
-            <td className="command" title={p.command.join(' ')}>{p.command.join(' ')}</td>
-            <td>
-              {p.attachable
-                ? (
-                  <>
-                    <button disabled={busy} onClick={() => onAttach(p.pid)}>Attach</button>
-                    {p.via === 'probe'
-                      ? <span className="via secure" title="Started with the dormant probe: attached without a signal and without opening its inspector">secure: dormant probe</span>
-                      : <span className="via muted" title="Attaching opens its inspector for a moment (any local user can reach it meanwhile)">through its inspector</span>}
-                  </>
-                )
-                : <span className="muted" title={p.reason ?? ''}>cannot attach: {p.reason}</span>}
-            </td>
-          </tr>
-        ))}
-      </tbody>
-    </table>
   );
 }

@@ -3,7 +3,7 @@
 
 import { useState } from 'react';
 import type { CausalityNode, CausalityResource, UiApi } from '../../main/ui/ui-api';
-import { chainStart, resourceSummary, typeColor } from './trace-format';
+import { chainStart, resourceSummary, sliceLabel, typeColor, untracedReason } from './trace-format';
 import { usePolled } from './use-polled';
 
 /** A live resource gains callbacks, children and its end: ask again this often. */
@@ -17,20 +17,22 @@ interface Props {
   readonly api: UiApi;
   readonly sessionId: string;
   readonly asyncId: number | undefined;
+  /** The first async id traced: lower ones were created before tracing started. */
+  readonly tracedFrom: number | null;
   readonly onSelect: (asyncId: number) => void;
 }
 
-export function CausalityTree({ api, sessionId, asyncId, onSelect }: Props) {
+export function CausalityTree({ api, sessionId, asyncId, tracedFrom, onSelect }: Props) {
   return (
     <section className="causality" data-testid="causality-tree">
       {asyncId === undefined
         ? <><h3>Causality</h3><p className="muted">Click a callback on the timeline to see what caused it and what it caused.</p></>
-        : <Causality key={`${sessionId}:${asyncId}`} api={api} sessionId={sessionId} asyncId={asyncId} onSelect={onSelect} />}
+        : <Causality key={`${sessionId}:${asyncId}`} api={api} sessionId={sessionId} asyncId={asyncId} tracedFrom={tracedFrom} onSelect={onSelect} />}
     </section>
   );
 }
 
-function Causality({ api, sessionId, asyncId, onSelect }: Props & { readonly asyncId: number }) {
+function Causality({ api, sessionId, asyncId, tracedFrom, onSelect }: Props & { readonly asyncId: number }) {
   const { value, error } = usePolled(() => api.causality(sessionId, asyncId), `${sessionId}:${asyncId}`, REFRESH_MS);
   // Nodes whose open/closed state the user flipped from the default.
   const [flipped, setFlipped] = useState<ReadonlySet<number>>(new Set());
@@ -46,7 +48,7 @@ function Causality({ api, sessionId, asyncId, onSelect }: Props & { readonly asy
     return (
       <>
         <h3>Causality of #{asyncId}</h3>
-        <p className="muted">Resource #{asyncId} is not in the trace: it was made before trace mode was switched on, or the trace has since forgotten it (it keeps the latest resources). Pick a newer callback on the timeline.</p>
+        <p className="muted" data-testid="causality-untraced">Resource #{asyncId} was {untracedReason(asyncId, tracedFrom)}. Pick a callback of a resource made since.</p>
       </>
     );
   }
@@ -55,7 +57,7 @@ function Causality({ api, sessionId, asyncId, onSelect }: Props & { readonly asy
     <>
       <h3>Causality of {self.type} #{asyncId}</h3>
       <h4>What led to it</h4>
-      <p className="muted chain-start">{chainStart(value.rootTriggerId)}:</p>
+      <p className="muted chain-start">{chainStart(value.rootTriggerId, tracedFrom)}:</p>
       <ol className="causal-chain" data-testid="causal-chain">
         {value.chain.map((r, i) => (
           <li key={r.asyncId} data-type={r.type}>
@@ -112,7 +114,7 @@ function ResourceButton({ r, current, onSelect }: { readonly r: CausalityResourc
   return (
     <button className="resource" aria-current={current} onClick={() => onSelect(r.asyncId)} title="Select it: show its own causes and effects">
       <span className="chip" style={{ background: typeColor(r.type) }} />
-      <strong>{r.type}</strong> #{r.asyncId} <span className="muted">{resourceSummary(r)}</span>
+      <strong>{sliceLabel(r)}</strong> #{r.asyncId} <span className="muted">{resourceSummary(r)}</span>
     </button>
   );
 }

@@ -3,13 +3,16 @@
 
 import type { TimelineSlice, TimelineView } from '../../main/ui/ui-api';
 import { AXIS_H, CANVAS_H, sliceBox, spanOf, tickLabel, ticks, turnBox, xOf, type Box, type TimeWindow } from './timeline-math';
-import { typeColor } from './trace-format';
+import { sliceLabel, typeColor } from './trace-format';
 
 const BACKGROUND = '#1f2630';
 const GRID = '#2a2f3a';
 const LABEL = '#8a93a6';
 const TURN = '#4b5566';
 const SELECTED = '#ffffff';
+const NAME = '#0d1117';
+/** A callback this wide or wider is labelled with its type and function. */
+const LABEL_MIN_PX = 48;
 
 export interface DrawInput {
   readonly view: TimelineView | undefined;
@@ -53,6 +56,7 @@ export function drawTimeline(ctx: CanvasRenderingContext2D, d: DrawInput): { tur
 
   let slices = 0;
   const outlined: Box[] = [];
+  const labelled: { box: Box; text: string }[] = [];
   const { hover } = d;
   for (const s of view.slices) {
     const b = sliceBox(w, width, s);
@@ -60,7 +64,19 @@ export function drawTimeline(ctx: CanvasRenderingContext2D, d: DrawInput): { tur
     slices++;
     ctx.fillStyle = typeColor(s.type);
     ctx.fillRect(b.x, b.y, b.w, b.h);
+    if (b.w >= LABEL_MIN_PX) labelled.push({ box: b, text: sliceLabel(s) });
     if (s.asyncId === d.selected || (hover && s.asyncId === hover.asyncId && s.startS === hover.startS)) outlined.push(b);
+  }
+  // Labels after the boxes, each clipped to its own box.
+  ctx.fillStyle = NAME;
+  ctx.textBaseline = 'middle';
+  for (const { box, text } of labelled) {
+    ctx.save();
+    ctx.beginPath();
+    ctx.rect(box.x, box.y, box.w, box.h);
+    ctx.clip();
+    ctx.fillText(text, Math.max(box.x, 0) + 3, box.y + box.h / 2);
+    ctx.restore();
   }
   // Outlines last, so neighbours do not paint over them.
   ctx.strokeStyle = SELECTED;

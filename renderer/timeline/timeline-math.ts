@@ -2,6 +2,7 @@
 // pan, where each turn and callback is drawn, what is under the pointer, and the time axis.
 
 import type { TimelineSlice, TimelineTurn } from '../../main/ui/ui-api';
+import { decimalsFor, niceTicks } from '../charts/nice-ticks';
 
 /** A window of time, in seconds on the SeriesPoint.t clock. */
 export interface TimeWindow {
@@ -55,10 +56,15 @@ export function panBy(w: TimeWindow, width: number, dx: number): TimeWindow {
   return { fromS: w.fromS - dt, toS: w.toS - dt };
 }
 
-/** The latest `spanS` seconds, ending at `latestS`. */
-export function followWindow(latestS: number, spanS: number): TimeWindow {
+/**
+ * The latest `spanS` seconds, ending at `latestS`; starting at `startS` instead where they
+ * would begin before it (the session's start: a time axis running into negative seconds
+ * says nothing).
+ */
+export function followWindow(latestS: number, spanS: number, startS = -Infinity): TimeWindow {
   const span = clampSpan(spanS);
-  return { fromS: latestS - span, toS: latestS };
+  const fromS = Math.max(startS, latestS - span);
+  return { fromS, toS: fromS + span };
 }
 
 export interface Box {
@@ -102,19 +108,11 @@ export function hitSlice(slices: readonly TimelineSlice[], w: TimeWindow, width:
 
 /** Tick times for the axis: steps of 1, 2 or 5 × 10ⁿ s, about `minPx` apart or more. */
 export function ticks(w: TimeWindow, width: number, minPx = 90): number[] {
-  const span = spanOf(w);
-  if (!(span > 0) || width <= 0) return [];
-  const rough = (span * minPx) / width;
-  const power = 10 ** Math.floor(Math.log10(rough));
-  const step = [1, 2, 5, 10].map((m) => m * power).find((s) => s >= rough) ?? 10 * power;
-  const out: number[] = [];
-  // Whole multiples of the step, trimmed of float noise (0.2 × 51 is 10.200000000000001).
-  for (let i = Math.ceil(w.fromS / step); i * step <= w.toS; i++) out.push(Number((i * step).toPrecision(12)));
-  return out;
+  if (!(spanOf(w) > 0) || width <= 0) return [];
+  return niceTicks(w.fromS, w.toS, width / minPx).ticks;
 }
 
 /** An axis label with as many decimals as the step needs (a 0.5 ms step needs four). */
 export function tickLabel(t: number, stepS: number): string {
-  const decimals = Math.max(0, Math.min(6, -Math.floor(Math.log10(stepS) + 1e-9)));
-  return `${t.toFixed(decimals)} s`;
+  return `${t.toFixed(decimalsFor(stepS))} s`;
 }

@@ -2,6 +2,7 @@
 // (the same in the timeline and the causality tree, so the eye can match them).
 
 import type { CausalityResource, TimelineSlice } from '../../main/ui/ui-api';
+import { BEFORE_TRACE_TYPE, FORGOTTEN_TYPE } from '../../main/common/trace-terms';
 
 /** 0.012 ms → "12 µs", 3.4567 ms → "3.46 ms", 2500 ms → "2.50 s". */
 export function formatDuration(ms: number): string {
@@ -30,7 +31,9 @@ const KNOWN: Readonly<Record<string, string>> = {
   GETADDRINFOREQWRAP: '#e275ad',
   SHUTDOWNWRAP: '#8ddb8c',
   WRITEWRAP: '#96d0ff',
-  // What the trace calls a callback whose resource it never saw made.
+  // Callbacks whose resource the trace never saw made.
+  [BEFORE_TRACE_TYPE]: '#545d68',
+  [FORGOTTEN_TYPE]: '#768390',
   unknown: '#768390',
 };
 const OTHERS = ['#f69d50', '#7ee787', '#a5d6ff', '#ff9bce', '#dcbdfb', '#eac55f', '#56d4dd', '#ffa198'];
@@ -50,11 +53,21 @@ export function resourceSummary(r: CausalityResource): string {
   return `created ${formatTime(r.initS)} · ${callbacks} · ${end}`;
 }
 
+/** A callback as people name it: its type and, where the probe could tell, the function it called. */
+export function sliceLabel(s: { readonly type: string; readonly name: string | null }): string {
+  return s.name ? `${s.type} ${s.name}` : s.type;
+}
+
+/** Why the trace does not hold resource `asyncId`, given the first id it traced (async ids only grow). */
+export function untracedReason(asyncId: number, tracedFrom: number | null): string {
+  return tracedFrom === null || asyncId < tracedFrom
+    ? 'created before tracing started, so the trace has no record of what made it'
+    : 'forgotten by the trace since (it keeps the latest resources)';
+}
+
 /** What started a chain whose first link was created by `triggerId`. */
-export function chainStart(triggerId: number): string {
-  return triggerId <= 1
-    ? 'started by the program\'s main script'
-    : `started by #${triggerId}, which the trace does not hold (made before trace mode was on, or forgotten)`;
+export function chainStart(triggerId: number, tracedFrom: number | null): string {
+  return triggerId <= 1 ? 'started by the program\'s main script' : `started by #${triggerId}, ${untracedReason(triggerId, tracedFrom)}`;
 }
 
 export interface LegendEntry {

@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import WebSocket from 'ws';
+import type { SessionUpdate, SessionView, UiEvent } from '../../main/ui/ui-api';
 
 const BIN = resolve(__dirname, '../../bin/loopscope.js');
 
@@ -15,6 +16,8 @@ export interface Served {
   readonly url: string;
   /** Holds data/ (XDG_DATA_HOME) and config/ (XDG_CONFIG_HOME); removed by stop(). */
   readonly home: string;
+  /** What it wrote on stderr so far. */
+  stderr(): string;
   stop(): Promise<void>;
 }
 
@@ -42,9 +45,10 @@ export async function startServe(options: { args?: readonly string[]; env?: Read
     child,
     url,
     home,
+    stderr: () => stderr,
     stop: () =>
       new Promise<void>((done) => {
-        if (child.exitCode !== null) return done();
+        if (child.exitCode !== null || child.signalCode !== null) return done();
         child.once('exit', () => done());
         child.kill('SIGTERM');
       }).then(removeHome),
@@ -64,6 +68,24 @@ export function callHost(url: string, method: string, params: unknown[]): Promis
       ws.close();
       if (m.error !== undefined) fail(new Error(m.error));
       else ok(m.result);
+    });
+    ws.once('error', fail);
+  });
+}
+
+/** A session's view as the host has it now: a new subscriber's first batch is a snapshot of every session. */
+export function sessionViewOf(url: string, id: string): Promise<SessionView> {
+  const u = new URL('ws', url);
+  u.protocol = 'ws:';
+  const ws = new WebSocket(u.href, { origin: new URL(url).origin });
+  return new Promise((ok, fail) => {
+    ws.on('message', (d) => {
+      const m = JSON.parse(String(d)) as { events?: UiEvent[] };
+      if (!m.events) return;
+      ws.close();
+      const e = m.events.find((x): x is SessionUpdate => x.kind === 'session' && x.view.id === id);
+      if (e) ok(e.view);
+      else fail(new Error(`no session ${id} in the host's snapshot`));
     });
     ws.once('error', fail);
   });

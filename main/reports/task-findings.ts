@@ -1,0 +1,111 @@
+// What the tasks data means for the user, as findings: the thread pool, late timers, types
+// that keep growing, fan-out and the slowest callbacks, each with what to do and where in the
+// program. One list, read by the terminal's summary and the window alike, so they cannot
+// disagree. Pure.
+
+import type { StackFrame } from '../../probe/wire';
+import { formatMs as ms, userFrames } from '../common/format';
+import type { TasksSummary } from './summary';
+
+export type FindingSeverity = 'problem' | 'warning' | 'info';
+
+export interface Finding {
+  /** What it is about: the summary's left column. */
+  readonly topic: 'thread pool' | 'timers' | 'growing' | 'fan-out' | 'slowest';
+  readonly severity: FindingSeverity;
+  /** A headline: "Thread pool saturated". */
+  readonly title: string;
+  /** What was seen, with its figures, in one line. */
+  readonly text: string;
+  /** What to do about it; null when nothing needs doing. */
+  readonly action: string | null;
+  /** Where in the program (a creation site), innermost first; empty when not known. */
+  readonly frames: readonly StackFrame[];
+  /** trace mode: the types of the resources that led to it, root first. */
+  readonly chain: readonly string[];
+}
+
+/**
+ * A pool is saturated when work queued behind busy threads and waited long enough to matter:
+ * as long as a blocked loop is by default. More requests than threads at some instant alone is
+ * not it: eight quick fs calls on four threads wait a millisecond or two (a flag set at a wait
+ * p99 of 1.6 ms cried wolf). The wait is from request to callback, so a loop that is late to
+ * run the callback adds to it: a few milliseconds of that must not raise the flag either.
+ */
+export const POOL_WAIT_MS = 50;
+/** Timers firing later than this at p99 mean something holds the loop... */
+export const LATE_TIMER_MS = 20;
+/** ...once enough have fired for a p99 not to be one late timer (the blocked loop says that). */
+const LATE_TIMERS_MIN = 50;
+/** A callback this long is a block in its own right. */
+export const SLOW_CALLBACK_MS = 50;
+/** Resources one callback creates, past which it is worth a look. */
+export const FAN_OUT_MANY = 1000;
+/** Slowest callbacks listed, each from its own creation site; past the first, only from this long. */
+export const SLOWEST_LISTED = 3;
+const SLOWEST_WORTH_MS = 1;
+
+export function poolSaturated(maxQueued: number, waitP99Ms: number): boolean {
+  return maxQueued > 0 && waitP99Ms >= POOL_WAIT_MS;
+}
+
+const finding = (f: Omit<Finding, 'frames' | 'chain'> & Partial<Pick<Finding, 'frames' | 'chain'>>): Finding => ({ frames: [], chain: [], ...f });
+
+function poolFinding(pool: TasksSummary['threadpool']): Finding {
+  const seen = `${pool.size} threads, up to ${pool.maxInFlight} requests at once, wait p99 ${ms(pool.queueMsP99)}`;
+  if (pool.saturated) {
+    return finding({
+      topic: 'thread pool', severity: 'problem', title: 'Thread pool saturated',
+      text: `${seen}: SATURATED, ${pool.maxQueued} queued at most`,
+      action: 'raise UV_THREADPOOL_SIZE (before the program starts), or do less pool work at once (fs, dns.lookup, crypto, zlib)',
+    });
+  }
+  return finding({ topic: 'thread pool', severity: 'info', title: 'Thread pool keeps up', text: seen, action: null });
+}
+
+function timersFinding(t: TasksSummary['timers']): Finding {
+  const text = `${t.fired} fired, late p50 ${ms(t.lateMsP50)}, p99 ${ms(t.lateMsP99)}, max ${ms(t.lateMsMax)}`;
+  return t.lateMsP99 >= LATE_TIMER_MS && t.fired >= LATE_TIMERS_MIN
+    ? finding({ topic: 'timers', severity: 'warning', title: 'Timers fire late', text, action: 'something holds the loop when they are due: look at the blocked loops and the slowest callbacks' })
+    : finding({ topic: 'timers', severity: 'info', title: 'Timers on time', text, action: null });
+}
+
+const frameKey = (f: StackFrame | undefined): string => (f ? `${f.url}:${f.lineNumber}:${f.columnNumber}` : '');
+
+export function taskFindings(t: TasksSummary): Finding[] {
+  const out: Finding[] = [poolFinding(t.threadpool)];
+  if (t.timers.fired > 0) out.push(timersFinding(t.timers));
+  for (const g of t.growing) {
+    out.push(finding({
+      topic: 'growing', severity: 'warning', title: 'Resources keep growing',
+      text: `${g.type}: ${g.aliveAtStart} → ${g.aliveAtEnd} alive (a leak?)`,
+      action: g.sites.length > 0 ? 'these were made here and are still alive: look for ones never closed, cleared or awaited' : 'no creation site was sampled yet: let it run longer',
+      frames: userFrames(g.sites[0]?.stack ?? []),
+    }));
+  }
+  if (t.fanOut.max > 0) {
+    const many = t.fanOut.max >= FAN_OUT_MANY;
+    out.push(finding({
+      topic: 'fan-out', severity: many ? 'warning' : 'info', title: many ? 'Large fan-out' : 'Fan-out',
+      text: `one ${t.fanOut.maxType} callback created ${t.fanOut.max} resources (p99 ${t.fanOut.p99})`,
+      action: many ? 'a callback that starts this much at once floods the pool and the loop: batch the work or bound how much runs at once' : null,
+    }));
+  }
+  // The slowest from distinct creation sites: ten from one site say no more than one.
+  const sites = new Set<string>();
+  for (const c of t.slowCallbacks) {
+    if (sites.size >= SLOWEST_LISTED || (sites.size > 0 && c.durationMs < SLOWEST_WORTH_MS)) break;
+    const site = `${c.type}@${frameKey(userFrames(c.initStack)[0])}`;
+    if (sites.has(site)) continue;
+    sites.add(site);
+    const slow = c.durationMs >= SLOW_CALLBACK_MS;
+    out.push(finding({
+      topic: 'slowest', severity: slow ? 'warning' : 'info', title: 'Slow callback',
+      text: `${c.type} callback, ${ms(c.durationMs)}`,
+      action: slow ? 'it held the loop that long: move the work off the loop, split it, or make it cheaper' : null,
+      frames: userFrames(c.initStack),
+      chain: c.chain?.map((r) => r.type) ?? [],
+    }));
+  }
+  return out;
+}

@@ -1,0 +1,50 @@
+// The overview's key findings: what stands out in a session, most serious first, each
+// pointing at the pane that tells more. Blocks come grouped (group-blocks.ts), tasks as the
+// shared findings (task-findings.ts), the probe's drops and the program's end from the view. Pure.
+
+import { formatBytes, formatMs } from '../../main/common/format';
+import type { FindingSeverity, SessionView } from '../../main/ui/ui-api';
+import { groupTitle, type BlockGroup } from '../blocks/group-blocks';
+import { exitIsBad, exitText } from '../console/exit-text';
+
+export type PaneId = 'blocks' | 'tasks' | 'trace' | 'console';
+
+export interface KeyFinding {
+  readonly id: string;
+  readonly severity: FindingSeverity;
+  readonly text: string;
+  /** The pane that tells more; none for what the session has no pane for. */
+  readonly pane?: PaneId;
+  /** A blocked-loop report to select in the blocks pane. */
+  readonly reportId?: number;
+}
+
+const RANK: Readonly<Record<FindingSeverity, number>> = { problem: 0, warning: 1, info: 2 };
+/** Block groups named one by one; the rest are counted. */
+const GROUPS_NAMED = 2;
+
+export function keyFindings(view: SessionView, groups: readonly BlockGroup[], cwd: string): KeyFinding[] {
+  const out: KeyFinding[] = view.warnings.map((w, i) => ({ id: `warning-${i}`, severity: 'problem', text: w }));
+  if (view.dropped.frames > 0) {
+    out.push({
+      id: 'drops', severity: 'problem', pane: 'trace',
+      text: `The probe dropped ${view.dropped.frames.toLocaleString('en')} frames (${formatBytes(view.dropped.bytes)}): loopscope read too slowly, so the trace and the counts have gaps`,
+    });
+  }
+  if (view.exit) out.push({ id: 'exit', severity: exitIsBad(view.exit) ? 'problem' : 'info', pane: 'console', text: `The program ${exitText(view.exit)}` });
+  groups.slice(0, GROUPS_NAMED).forEach((g, i) => {
+    const { name, where: at } = groupTitle(g, cwd);
+    const where = g.stack.length > 0 ? `${name} (${at})` : 'a place with no stack';
+    out.push({
+      id: `block-${i}`, severity: 'problem', pane: 'blocks', reportId: g.reports[0]!.id,
+      text: `Loop blocked ${g.count}× in ${where}: ${formatMs(g.totalMs)} in all, longest ${formatMs(g.maxMs)}`,
+    });
+  });
+  if (groups.length > GROUPS_NAMED) {
+    out.push({ id: 'blocks-more', severity: 'warning', pane: 'blocks', text: `and in ${groups.length - GROUPS_NAMED} more place${groups.length - GROUPS_NAMED === 1 ? '' : 's'}` });
+  }
+  view.findings.forEach((f, i) => {
+    if (f.severity !== 'info') out.push({ id: `task-${i}`, severity: f.severity, pane: 'tasks', text: `${f.title}: ${f.text}` });
+  });
+  return out.sort((a, b) => RANK[a.severity] - RANK[b.severity]);
+}

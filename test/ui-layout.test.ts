@@ -1,0 +1,99 @@
+// The session screen's layout (issue 16, item 1), in Chromium through `loopscope serve`: a
+// program that blocks its loop every 400 ms at two places. The tab panel keeps its place and
+// size as reports pile up, and whichever pane shows; reports are grouped by where they
+// blocked; Node's own frames are dimmed; a click on a spike of the lag chart selects its report.
+
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { CHROMIUM } from './helpers/browser';
+import { callHost, sessionViewOf } from './helpers/serve-process';
+import { ARTIFACTS, boxOf, failureShot, openPane, openWindow, showSession, type WindowRun } from './helpers/window';
+
+const FIXTURE = resolve(__dirname, 'fixtures/window-blocks.js');
+
+describe.skipIf(!existsSync(CHROMIUM))('the session screen\'s layout', () => {
+  let run: WindowRun;
+  let page: Page;
+  let id: string;
+
+  beforeAll(async () => {
+    run = await openWindow();
+    page = run.page;
+    id = String(await callHost(run.served.url, 'launch', [[process.execPath, FIXTURE], { blockThresholdMs: 40 }]));
+    await showSession(page, 'window-blocks.js');
+  });
+
+  afterEach(async (context) => {
+    if (context.task.result?.state === 'fail') await page?.screenshot({ path: failureShot('ui-layout', context.task.name) });
+  });
+
+  afterAll(() => run?.close());
+
+  it('keeps the tabs and their panel in place and size as reports pile up, whichever pane shows', async () => {
+    const count = async (): Promise<number> => Number(await page.getByRole('tab', { name: /^Blocks/ }).locator('.count').textContent());
+    await expect.poll(count, { timeout: 15_000 }).toBeGreaterThanOrEqual(2);
+    const panel = page.getByTestId('tab-panel');
+    const tabs = page.getByRole('tablist');
+    const [panelBefore, tabsBefore] = [await boxOf(panel), await boxOf(tabs)];
+    expect(panelBefore.height).toBeGreaterThan(250);
+    await expect.poll(count, { timeout: 20_000 }).toBeGreaterThanOrEqual(14);
+    expect(await boxOf(panel)).toEqual(panelBefore);
+    expect(await boxOf(tabs)).toEqual(tabsBefore);
+    for (const name of ['Tasks', 'Trace', 'Console', 'Blocks']) {
+      await openPane(page, name);
+      expect(await boxOf(panel), name).toEqual(panelBefore);
+    }
+    // The page itself does not scroll: everything is in the window.
+    expect(await page.evaluate('document.documentElement.scrollHeight <= window.innerHeight + 1')).toBe(true);
+  });
+
+  it('groups the reports by where they blocked: two places, however many reports', async () => {
+    const groups = page.getByTestId('block-groups').locator(':scope > li');
+    const names = await groups.locator('code').allTextContents();
+    // Each of the program's two places is one group, however many reports it has.
+    expect(names.filter((n) => n === 'spin ← parseBig')).toHaveLength(1);
+    expect(names.filter((n) => n === 'spin ← compressBig')).toHaveLength(1);
+    // Read in one go, from one render: reports keep coming.
+    const { counts, reports } = (await page.evaluate(`({
+      counts: [...document.querySelectorAll('[data-testid="block-groups"] > li')].map((li) => Number(li.dataset.count)),
+      reports: Number(document.querySelector('[role="tab"] .count').textContent),
+    })`)) as { counts: number[]; reports: number };
+    expect(counts.reduce((a, b) => a + b, 0)).toBe(reports);
+    expect(reports).toBeGreaterThanOrEqual(14);
+    // Three blocks in four are in parseBig(): its group holds many. On a loaded machine other
+    // groups come too (a block caught in Node's timers, or without a stack: 5 places were seen).
+    expect(Number(await groups.filter({ has: page.locator('code', { hasText: /^spin ← parseBig$/ }) }).getAttribute('data-count'))).toBeGreaterThanOrEqual(5);
+    await page.screenshot({ path: `${ARTIFACTS}/window-blocks.png` });
+  });
+
+  it('dims Node\'s own frames, not the program\'s', async () => {
+    const detail = page.getByTestId('block-detail');
+    // Runs in the page; this file is typechecked without the DOM's types.
+    const opacity = (kind: string) => detail.locator(`.stack li[data-kind="${kind}"]`).first().evaluate((li) => Number((globalThis as unknown as { getComputedStyle(e: unknown): { opacity: string } }).getComputedStyle(li).opacity));
+    await detail.locator('.stack li[data-kind="own"]').first().waitFor();
+    await detail.locator('.stack li[data-kind="node"]').first().waitFor();
+    expect(await opacity('own')).toBe(1);
+    expect(await opacity('node')).toBeLessThan(0.7);
+  });
+
+  it('selects a report from a click on its spike in the lag chart', async () => {
+    const chart = page.getByTestId('lag-chart');
+    const grid = chart.locator('.recharts-cartesian-grid');
+    // Any report whose end is well inside the chart's window; the chart moves on, so it is
+    // measured right before the click.
+    const view = await sessionViewOf(run.served.url, id);
+    const t0 = Number(await chart.getAttribute('data-t0'));
+    const t1 = Number(await chart.getAttribute('data-t1'));
+    const target = view.blocked.map((b) => ({ id: b.id, end: b.t + b.durationMs / 1000 })).filter((b) => b.end > t0 + 0.3 * (t1 - t0) && b.end < t1 - 1).sort((a, b) => b.end - a.end)[0];
+    expect(target, 'a report inside the chart').toBeDefined();
+    await openPane(page, 'Tasks');
+    const box = await boxOf(grid);
+    const [from, to] = [Number(await chart.getAttribute('data-t0')), Number(await chart.getAttribute('data-t1'))];
+    await page.mouse.click(box.x + ((target!.end - from) / (to - from)) * box.width, box.y + box.height / 2);
+    await page.locator('[data-testid="tab-panel"][data-tab="blocks"]').waitFor();
+    await expect.poll(() => page.getByTestId('block-detail').getAttribute('data-report')).toBe(String(target!.id));
+    await page.screenshot({ path: `${ARTIFACTS}/window-overview.png` });
+  });
+});
