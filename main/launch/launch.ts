@@ -14,12 +14,9 @@ export interface LaunchOptions {
   readonly config: ProbeConfig;
   readonly stdio: StdioOptions;
   readonly env?: NodeJS.ProcessEnv;
-<<<<<<< HEAD
   /** The Node processes the command starts load the probe too (the token must then admit them). */
   readonly follow?: boolean;
-=======
   readonly cwd?: string;
->>>>>>> refs/heads/main
 }
 
 /** NODE_OPTIONS quoting: double quotes, with backslash escapes for `"` and `\`. */
