@@ -69,11 +69,22 @@ describe('loopscope run', () => {
     expect(summary.command[2]).toHaveLength(4096);
   });
 
-  it('keeps the target\'s NODE_OPTIONS, and hides its own from the target\'s children', async () => {
+  it('with --no-follow, keeps the target\'s NODE_OPTIONS, and hides its own from the target\'s children', async () => {
     const script = 'console.log(JSON.stringify({ o: process.env.NODE_OPTIONS ?? null, t: process.env.LOOPSCOPE_TOKEN ?? null }))';
-    const r = await loopscope(['run', '--', process.execPath, '-e', script], { NODE_OPTIONS: '--max-old-space-size=300' });
+    const r = await loopscope(['run', '--no-follow', '--', process.execPath, '-e', script], { NODE_OPTIONS: '--max-old-space-size=300' });
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('{"o":"--max-old-space-size=300","t":null}');
+  });
+
+  it('following (the default), passes the probe on to the target\'s children with the target\'s own NODE_OPTIONS after it, and never on a command line', async () => {
+    const script = 'console.log(JSON.stringify({ o: process.env.NODE_OPTIONS ?? null, t: typeof process.env.LOOPSCOPE_TOKEN, heap: require("v8").getHeapStatistics().heap_size_limit, argv: process.argv, execArgv: process.execArgv }))';
+    const r = await loopscope(['run', '--', process.execPath, '-e', script], { NODE_OPTIONS: '--max-old-space-size=300' });
+    expect(r.code).toBe(0);
+    const seen = JSON.parse(r.stdout.split('\n').find((l) => l.startsWith('{"o"'))!);
+    expect(seen.o).toMatch(/^--require ".*probe\.js" --max-old-space-size=300$/);
+    expect(seen.t).toBe('string');
+    expect(seen.heap).toBeLessThan(400 * 1024 * 1024); // its own option still applies
+    expect(JSON.stringify([seen.argv, seen.execArgv])).not.toMatch(/LOOPSCOPE|probe\.js/);
   });
 
   it.each([

@@ -97,7 +97,12 @@ export class UiBackend implements UiApi {
   private readonly recordingsDir: string;
 
   private constructor(private readonly server: ProbeServer, private readonly dir: PrivateDir, options: UiBackendOptions) {
-    server.onConnection((c) => this.pendingLaunches.get(c.hello.token)?.(c));
+    server.onConnection((c) => {
+      // The window shows one loop per session so far: an attached process's worker threads
+      // (which join with its token) are sent away, and their probes turn themselves off.
+      if (c.hello.threadId !== 0) return c.destroy();
+      this.pendingLaunches.get(c.hello.token)?.(c);
+    });
     this.recent = options.recent ?? new RecentRecordings();
     this.recordingsDir = options.recordingsDir ?? recordingsDir();
   }
