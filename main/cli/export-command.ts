@@ -5,7 +5,7 @@
 import { closeSync, rmSync, writeSync } from 'node:fs';
 import { describeOptions, parseArgs, UsageError, type OptionSpec } from './args';
 import { PROBE_VERSION } from '../../probe/constants';
-import { ChromeTraceBuilder, traceText, type TraceEvent } from '../reports/chrome-trace';
+import { ChromeTraceBuilder, traceText, type TraceClock, type TraceEvent } from '../reports/chrome-trace';
 import { fsReason, RecordingError, RECORDING_EXIT } from '../recording/errors';
 import { formatBytes } from '../common/format';
 import { openPrivateOutput } from '../recording/private-output';
@@ -25,7 +25,8 @@ const HELP = `Usage: loopscope export <file> [--format chrome-trace] -o <out.jso
 Writes a recording as a Chrome trace (JSON), which opens in Perfetto (ui.perfetto.dev) and in
 chrome://tracing: counters for loop lag, utilization and memory; slices for GC pauses and
 blocked loops (with the stack in the slice's args); in trace-mode recordings, every callback
-as a slice named by its resource type, with its async id in the args.
+as a slice named by its resource type, with its async id in the args. Every loop recorded
+(worker threads, child processes) has tracks of its own.
 
 Options:
 ${'{options}'}
@@ -92,7 +93,9 @@ export async function exportCommand(argv: readonly string[]): Promise<number> {
 }
 
 function writeTrace(reader: RecordingReader, output: Output, file: string): { events: { count: number; bytes: number }; warnings: readonly string[] } {
-  const builder = new ChromeTraceBuilder();
+  // One builder per loop (its own tracks), all on the first loop's clock.
+  const clock: TraceClock = { originMs: undefined };
+  const builders: ChromeTraceBuilder[] = [];
   let count = 0;
   const emit = (events: readonly TraceEvent[]): void => {
     for (const e of events) output.add(`${count++ === 0 ? '' : ',\n'}${JSON.stringify(e)}`);
@@ -102,9 +105,13 @@ function writeTrace(reader: RecordingReader, output: Output, file: string): { ev
   output.add('{"traceEvents":[\n');
   // The export builds its own slices from the events: the feed need not keep a trace model.
   const player = new RecordingPlayer(reader, { trace: false, recentSamples: 0, refuseOverLimit: true });
-  player.feed.onMessage((m) => emit(builder.add(m)));
+  player.onLoop((loop, feed) => {
+    const builder = new ChromeTraceBuilder(clock, loop);
+    builders.push(builder);
+    feed.onMessage((m) => emit(builder.add(m)));
+  });
   player.advanceTo(Infinity);
-  emit(builder.finish());
+  for (const b of builders) emit(b.finish());
   output.add(`\n],"otherData":${JSON.stringify(other)}}\n`);
   output.flush();
   return { events: { count, bytes: output.written }, warnings: player.warnings };

@@ -3,7 +3,7 @@
 // means is the command's: `run` signals its child, `attach` detaches the probe.
 //
 // A session is a set of loops, one per probe connection: the first process's main thread (the
-// `session`, which the top-level summary, the recording and reattaching follow) and every
+// `session`, which the top-level summary and reattaching follow, and the recording's loop 0) and every
 // other loop that joins with the session's token (worker threads, child processes).
 
 import type { ProbeConnection, ProbeServer } from '../server/probe-server';
@@ -26,7 +26,7 @@ export interface WatchOptions {
   readonly status: string;
   /** Only connections this accepts join the session (default: all the server admits). */
   readonly accept?: (connection: ProbeConnection) => boolean;
-  /** --record: every frame of the session is teed into this recording. */
+  /** --record: every frame of every loop of the session is teed into this recording. */
   readonly record?: RecordingWriter;
 }
 
@@ -71,16 +71,17 @@ export class SessionWatch {
       if (again >= 0) this.loopList.splice(again, 1, loop);
       else this.loopList.push(loop);
       for (const l of this.loopListeners) l(loop);
-      if (this.current && !(this.current.isClosed && sameLoop(this.current.connection.hello, connection.hello))) return this.redraw();
-      const session = loop;
-      this.current = session;
-      if (options.record) {
-        this.recorder = SessionRecorder.into(options.record, session);
+      if (this.recorder) this.recorder.add(loop);
+      else if (options.record) {
+        this.recorder = SessionRecorder.into(options.record, loop);
         this.recorder.onError((reason) => {
           this.warnings.push(reason);
           this.status = reason;
         });
       }
+      if (this.current && !(this.current.isClosed && sameLoop(this.current.connection.hello, connection.hello))) return this.redraw();
+      const session = loop;
+      this.current = session;
       this.status = undefined;
       connection.on('close', (error) => {
         if (error) {
