@@ -11,6 +11,7 @@ import { formatBytes, formatClock, formatFrame, formatMs, formatPercent, userFra
 import { poolSaturated } from '../reports/task-findings';
 import { fit, sparkline } from './text';
 import { loopName } from '../session/loop-identity';
+import { lagPerSecond, lastWindow, loopNow } from '../session/recent-window';
 
 export interface LiveViewContext {
   readonly width: number;
@@ -24,23 +25,9 @@ export interface LiveViewContext {
   readonly loops?: readonly SessionData[];
 }
 
-/** How much recent history the "now" figures cover. */
-const WINDOW_US = 1_000_000;
 const SPARK_POINTS = 40;
 const BLOCKED_SHOWN = 3;
 const LOOPS_SHOWN = 8;
-
-function lastWindow(recent: RecentSamples): MetricsSample[] {
-  const last = recent.last();
-  if (!last) return [];
-  const out: MetricsSample[] = [];
-  for (let i = recent.length - 1; i >= 0; i--) {
-    const s = recent.at(i);
-    if (last.timeUs - s.timeUs >= WINDOW_US) break;
-    out.push(s);
-  }
-  return out.reverse();
-}
 
 /**
  * GC pauses reach loopscope up to a second after they happen (the probe collects them from
@@ -70,20 +57,6 @@ function settledGc(recent: RecentSamples): { perSecond: number; msPerSecond: num
   return { perSecond: Math.round(count / seconds), msPerSecond: us / 1000 / seconds };
 }
 
-/** Max lag per second-long bucket, for the sparkline. */
-function lagPerSecond(recent: RecentSamples, points: number): number[] {
-  const last = recent.last();
-  if (!last) return [];
-  const buckets = new Array<number>(points).fill(0);
-  for (let i = recent.length - 1; i >= 0; i--) {
-    const s = recent.at(i);
-    const age = Math.floor((last.timeUs - s.timeUs) / WINDOW_US);
-    if (age >= points) break;
-    buckets[points - 1 - age] = Math.max(buckets[points - 1 - age]!, s.lag.maxUs);
-  }
-  return buckets;
-}
-
 /**
  * One line per loop (when there are several): lag p99 and max over the last second,
  * utilization, blocks; the worst first (the highest max lag now, then the most blocks).
@@ -93,14 +66,10 @@ export function loopLines(loops: readonly SessionData[]): string[] {
   const rows = loops.flatMap((l) => {
     const { hello, totals, goodbye } = l.state;
     if (!hello) return [];
-    const window = lastWindow(l.recent);
-    const lag = window.reduce((h, s) => addInterval(h, s.lag.percentiles, s.lag.count), emptyLagHistogram());
-    const maxUs = window.length > 0 ? Math.max(...window.map((s) => s.lag.maxUs)) : 0;
-    const time = window.reduce((t, s) => t + s.intervalUs, 0);
-    const utilization = time > 0 ? window.reduce((t, s) => t + s.utilization * s.intervalUs, 0) / time : 0;
+    const { lagP99Us, lagMaxUs: maxUs, utilization } = loopNow(l.recent);
     const ended = goodbye ? `  ended${goodbye.exitCode === undefined ? '' : ` (${goodbye.exitCode})`}` : '';
     const text = `   ${hello.pid} ${loopName(hello)}`.padEnd(34) +
-      ` p99 ${formatMs(percentileOf(lag, 99, maxUs) / 1000)}  max ${formatMs(maxUs / 1000)}  util ${formatPercent(utilization)}  blocks ${totals.blockedCount}${ended}`;
+      ` p99 ${formatMs(lagP99Us / 1000)}  max ${formatMs(maxUs / 1000)}  util ${formatPercent(utilization)}  blocks ${totals.blockedCount}${ended}`;
     return [{ text, maxUs, blocks: totals.blockedCount }];
   });
   rows.sort((a, b) => b.maxUs - a.maxUs || b.blocks - a.blocks);
