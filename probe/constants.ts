@@ -15,15 +15,25 @@ export const ENV = {
   promises: 'LOOPSCOPE_PROMISES',
   intervalMs: 'LOOPSCOPE_INTERVAL_MS',
   blockThresholdMs: 'LOOPSCOPE_BLOCK_THRESHOLD_MS',
+  profile: 'LOOPSCOPE_PROFILE',
+  sampleIntervalMs: 'LOOPSCOPE_SAMPLE_INTERVAL_MS',
   /** '1': the Node processes the target starts load the probe too (the variables stay). */
   follow: 'LOOPSCOPE_FOLLOW',
   /** The target's own NODE_OPTIONS, restored once the probe has loaded (unless following). */
   originalNodeOptions: 'LOOPSCOPE_ORIGINAL_NODE_OPTIONS',
 } as const;
 
+/**
+ * The CPU sampler's interval, ms: the shortest that kept its cost on a busy loop within 2%
+ * (BENCHMARKS.md, "CPU sampler"); a block of the default threshold still holds 2–3 samples.
+ */
+export const DEFAULT_SAMPLE_INTERVAL_MS = 20;
+
 export const DEFAULT_CONFIG: ProbeConfig = {
   mode: 'metrics',
   promises: false,
   intervalMs: 100,
   blockThresholdMs: 50,
+  profile: true,
+  sampleIntervalMs: DEFAULT_SAMPLE_INTERVAL_MS,
 };

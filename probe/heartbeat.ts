@@ -5,6 +5,7 @@
 // a block.
 
 import { performance } from 'node:perf_hooks';
+import type { OwnPauses } from './own-pauses';
 import type { Sampler } from './sampler';
 import type { SharedViews } from './shared-state';
 import { beatIntervalMs } from './threads';
@@ -26,6 +27,8 @@ export class Heartbeat {
   private period = 0;
   /** The probe's own time on this thread since it was last taken, ms. */
   private ownMs = 0;
+  /** OwnPauses' total at the last beat: the probe's own work since is no lag or stall of the target's. */
+  private pausedAtLastBeat: number;
 
   /**
    * `config` is read at every beat (it changes when loopscope reconfigures the probe);
@@ -37,11 +40,24 @@ export class Heartbeat {
     private readonly config: () => ProbeConfig,
     private readonly takeSample: () => void,
     private readonly guard: (fn: () => void) => () => void,
+    private readonly pauses: OwnPauses,
   ) {
-    // The first beat is the probe's start: the watchdog counts from it, not from the process's.
-    views.beat(this.lastBeat);
+    this.pausedAtLastBeat = pauses.totalMs;
+    this.lastBusy = 0;
+    this.nextSampleMs = 0;
+    this.startClock();
+  }
+
+  /**
+   * The first beat is the probe's start: the watchdog counts from it, not from the process's.
+   * Called again once the probe has started, so that its own start is no stall.
+   */
+  startClock(): void {
+    this.lastBeat = performance.now();
+    this.views.beat(this.lastBeat);
     this.lastBusy = busyMs(this.lastBeat);
-    this.nextSampleMs = this.lastBeat + config().intervalMs;
+    this.nextSampleMs = this.lastBeat + this.config().intervalMs;
+    this.pausedAtLastBeat = this.pauses.totalMs;
   }
 
   beat(): void {
@@ -49,11 +65,13 @@ export class Heartbeat {
     const busy = busyMs(now);
     const config = this.config();
     const period = beatIntervalMs(config);
+    const own = this.pauses.totalMs - this.pausedAtLastBeat;
+    this.pausedAtLastBeat = this.pauses.totalMs;
     const gap = now - this.lastBeat;
-    const stall = gap > 1.5 * period ? Math.min(gap, busy - this.lastBusy) : 0;
+    const stall = gap > 1.5 * period ? Math.max(0, Math.min(gap, busy - this.lastBusy) - own) : 0;
     if (stall > 0) this.views.recordStall(stall, now);
     this.views.beat(now);
-    this.sampler.beat(gap - period, stall, period);
+    this.sampler.beat(Math.max(0, gap - own) - period, stall, period);
     this.lastBeat = now;
     this.lastBusy = busy;
     if (now >= this.nextSampleMs) {

@@ -41,9 +41,12 @@ function validConfig(partial: Partial<ProbeConfig>): ProbeConfig {
   const within = (key: keyof typeof CONFIG_LIMITS): number => {
     const v = partial[key];
     const { min, max } = CONFIG_LIMITS[key];
-    return typeof v === 'number' && v >= min && v <= max ? v : DEFAULT_CONFIG[key];
+    return typeof v === 'number' && v >= min && v <= max ? v : DEFAULT_CONFIG[key]!;
   };
-  return { mode, promises: partial.promises === true, intervalMs: within('intervalMs'), blockThresholdMs: within('blockThresholdMs') };
+  return {
+    mode, promises: partial.promises === true, intervalMs: within('intervalMs'), blockThresholdMs: within('blockThresholdMs'),
+    profile: partial.profile !== false, sampleIntervalMs: within('sampleIntervalMs'),
+  };
 }
 
 function start(options: AttachWorkerOptions, loadedBy: 'preload' | 'inject'): AttachResult {
@@ -111,6 +114,8 @@ function startFromEnvironment(): boolean {
     promises: env[ENV.promises] === '1',
     intervalMs: Number(env[ENV.intervalMs]),
     blockThresholdMs: Number(env[ENV.blockThresholdMs]),
+    profile: env[ENV.profile] !== '0',
+    sampleIntervalMs: Number(env[ENV.sampleIntervalMs]),
   };
   if (env[ENV.follow] !== '1') {
     const original = env[ENV.originalNodeOptions];

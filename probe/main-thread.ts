@@ -11,6 +11,8 @@ import { createSharedState, SharedViews } from './shared-state';
 import type { MainToWorker, WorkerToMain } from './threads';
 import type { WorkerData } from './worker';
 import { installStackReader } from './stack-here';
+import { installProfileControl, samplerUnavailableReason } from './profile-control';
+import { OwnPauses } from './own-pauses';
 import { FrameWriter } from './frame-writer';
 import { Heartbeat } from './heartbeat';
 import { TaskModes } from './task-modes';
@@ -18,6 +20,7 @@ import { makeHello } from './hello';
 import { guard } from './guard';
 import { MessageType, type Hello, type ProbeConfig } from './wire';
 import { encodeMetrics } from './wire-binary';
+import { encodeProbePause } from './wire-json';
 
 export interface ProbeOptions {
   readonly socketPath: string;
@@ -42,8 +45,8 @@ const DEFAULT_RING_BYTES = 4 * 1024 * 1024;
 const MAX_SOCKET_BUFFER_BYTES = 4 * 1024 * 1024;
 /** At exit, how long the target may wait for its last frames to reach loopscope. */
 const EXIT_FLUSH_MS = 200;
-/** At exit, how long the target may wait for the worker's last GC pauses. */
-const GC_FINAL_WAIT_MS = 150;
+/** At exit, how long the target may wait for the worker's last GC pauses and CPU samples. */
+const FINAL_WAIT_MS = 150;
 
 /**
  * The probe holds its own file open while it runs: that is how tools outside the process
@@ -57,16 +60,26 @@ function openMarker(file: string): number | undefined {
   }
 }
 
+/** Whether Node's source maps are on (Nodes before 18.19 and 20.7 do not say: from the flag). */
+function sourceMapsOn(): boolean {
+  const flags = [...process.execArgv, ...(process.env['NODE_OPTIONS'] ?? '').split(/\s+/)];
+  return (process as { sourceMapsEnabled?: boolean }).sourceMapsEnabled ?? flags.includes('--enable-source-maps');
+}
+
 export function startProbe(options: ProbeOptions, onStopped: (reason: string) => void): RunningProbe {
+  const startedMs = performance.now();
   let config = options.config;
   const state = createSharedState(options.ringBytes ?? DEFAULT_RING_BYTES);
   const views = new SharedViews(state);
   const out = new FrameWriter(views);
+  const pauses = new OwnPauses(views);
   // GC pauses are observed here until the worker has its tracing on (see gc-sources.ts).
   const gc = new SwitchedGc();
   const sampler = createSampler(gc);
   const modes = new TaskModes(out, options.probeFile);
   let stopped = false;
+  /** The worker's CPU sampler is on: at exit, its last harvest is waited for. */
+  let sampling = false;
 
   // The probe's own time, for the cost shown beside its numbers: our beats on this thread,
   // and the worker's busy time, which it leaves in shared memory.
@@ -78,9 +91,10 @@ export function startProbe(options: ProbeOptions, onStopped: (reason: string) =>
     const ids = out.idsFor(sample.resources.map((r) => r.type));
     if (ids) out.write(MessageType.Metrics, encodeMetrics(sample, ids));
     else out.drop(MessageType.Metrics);
+    for (const pause of pauses.take()) out.write(MessageType.ProbePause, encodeProbePause(pause));
     modes.sample();
   };
-  const heartbeat = new Heartbeat(views, sampler, () => config, takeSample, guard);
+  const heartbeat = new Heartbeat(views, sampler, () => config, takeSample, guard, pauses);
 
   const schedule = (): void => {
     heartbeat.sampleWithin(config.intervalMs);
@@ -92,6 +106,9 @@ export function startProbe(options: ProbeOptions, onStopped: (reason: string) =>
     modes.apply(config);
   };
 
+  const clockOffsetUs = traceClockOffsetUs();
+  // The worker's inspector session is the main thread's: on a worker thread's loop it would sample the wrong thread.
+  const samplerUnavailable = isMainThread ? samplerUnavailableReason(process.execArgv, process.env['NODE_OPTIONS']) : 'not on worker threads yet';
   const workerData: WorkerData = {
     loopscopeProbeWorker: true,
     state,
@@ -101,10 +118,14 @@ export function startProbe(options: ProbeOptions, onStopped: (reason: string) =>
     hello: makeHello(options),
     // Trace events name the OS thread, which only the main thread knows (its tid is the pid):
     // a worker thread's loop observes its own pauses (gc-sources.ts).
-    gcTrace: isMainThread && canTraceGc() ? { mainTid: process.pid, offsetUs: traceClockOffsetUs() } : undefined,
+    gcTrace: isMainThread && canTraceGc() ? { mainTid: process.pid, offsetUs: clockOffsetUs } : undefined,
     loopThreadId: threadId,
     // The main loop's probe brings the probe into the process's worker threads.
     followWorkers: isMainThread ? { probeFile: options.probeFile } : undefined,
+    probeFile: options.probeFile,
+    clockOffsetUs,
+    samplerUnavailable,
+    sourceMaps: sourceMapsOn(),
   };
   const worker = new Worker(options.probeFile, {
     workerData,
@@ -117,6 +138,8 @@ export function startProbe(options: ProbeOptions, onStopped: (reason: string) =>
   // The worker takes this thread's stack during a block by calling this (stack-capture.ts).
   // It cannot need it sooner: the worker takes milliseconds to start, this thread microseconds.
   const removeStackReader = installStackReader();
+  // And starts and ends the CPU sampler's profiles by calling this (cpu-sampler.ts).
+  const removeProfileControl = samplerUnavailable === undefined ? installProfileControl(pauses) : () => undefined;
   // Opened once nothing else can fail to start, so that a failed start leaves no file open.
   const marker = openMarker(options.probeFile);
   const toWorker = (m: MainToWorker): void => {
@@ -141,6 +164,7 @@ export function startProbe(options: ProbeOptions, onStopped: (reason: string) =>
     sampler.stop();
     modes.stop();
     removeStackReader();
+    removeProfileControl();
     process.removeListener('exit', onExit);
     worker.removeAllListeners();
     worker.on('error', () => undefined);
@@ -159,8 +183,9 @@ export function startProbe(options: ProbeOptions, onStopped: (reason: string) =>
     // A last beat: a block the watchdog is following ended here at the latest.
     heartbeat.beat();
     toWorker({ type: 'exiting' });
-    // The worker collects GC pauses about once a second: the last ones, before the last sample.
-    if (gc.tracing) views.waitGcFinal(GC_FINAL_WAIT_MS);
+    // The worker collects GC pauses and CPU samples about once a second: the last ones, before
+    // the last sample (not waited for when there is neither: a program that exits at once).
+    if (gc.tracing || sampling) views.waitFinal(FINAL_WAIT_MS);
     takeSample();
     const target = views.writePosition;
     toWorker({ type: 'goodbye', goodbye: { reason: 'target exiting', exitCode: code } });
@@ -172,6 +197,7 @@ export function startProbe(options: ProbeOptions, onStopped: (reason: string) =>
     if (m.type === 'stopped') stop(m.reason);
     else if (m.type === 'gc-traced') gc.toTraced(views);
     else if (m.type === 'gc-untraced') gc.toObserved();
+    else if (m.type === 'sampling') sampling = m.on;
     else if (m.type === 'configure') {
       config = m.config;
       schedule();
@@ -184,6 +210,9 @@ export function startProbe(options: ProbeOptions, onStopped: (reason: string) =>
   process.on('exit', onExit);
   if (isMainThread) process.on('worker', onWorkerCreated);
   schedule();
+  // The probe's own start is no stall of the target's: the watchdog counts from here.
+  heartbeat.startClock();
+  pauses.report('probe start', startedMs, performance.now());
 
   return {
     get config() {

@@ -13,7 +13,7 @@ const I_HEARTBEAT = 2; // bumped by every heartbeat on the main thread
 const I_FLUSHED = 3; // ring read position whose bytes the socket has flushed
 const I_GC_WRITE = 4; // GC pauses ever written by the worker
 const I_GC_READ = 5; // GC pauses ever taken by the main thread
-const I_GC_FINAL = 6; // 1 once the worker has collected the last GC pauses at exit
+const I_FINAL = 6; // 1 once the worker has collected the last GC pauses and CPU samples at exit
 const I_WAKE_ON_BEAT = 7; // 1 while the worker waits for the beat that ends a block
 const INT_SLOTS = 8;
 
@@ -24,9 +24,12 @@ const F_STALL_END_MS = 2; // when that stall ended (main thread's performance.no
 const F_DROPPED_BYTES = 3;
 const F_WORKER_ACTIVE_MS = 4; // the worker's event-loop active time so far, for the probe's own cost
 const F_GC_LOST = 5; // GC pauses the worker could not pass on: the main thread had not taken enough
+const F_OWN_PAUSE_SINCE_MS = 6; // while the main thread does the probe's own work (e.g. starts the profiler): since when; else 0
+const F_OWN_SINCE_BEAT_MS = 7; // how long such work took since the last beat
 const F_DROPS_BASE = 8; // dropped frames, one slot per message type id (0..63)
 const DROP_SLOTS = 64;
-const FLOAT_SLOTS = F_DROPS_BASE + DROP_SLOTS;
+const F_STALL_SEEN_END_MS = F_DROPS_BASE + DROP_SLOTS; // the end of the last stall the watchdog has seen
+const FLOAT_SLOTS = F_STALL_SEEN_END_MS + 1;
 /**
  * GC pauses in flight from the worker to the main thread: kind, start, duration. A second's
  * worth arrives at once, and the sampler takes a bounded number per interval.
@@ -96,22 +99,22 @@ export class SharedViews {
     return this.floats[F_GC_LOST]!;
   }
 
-  /** Worker, at exit: the last GC pauses are in the ring. */
-  markGcFinal(): void {
-    Atomics.store(this.ints, I_GC_FINAL, 1);
-    Atomics.notify(this.ints, I_GC_FINAL);
+  /** Worker, at exit: the last GC pauses are in the ring, the last CPU samples sent. */
+  markFinal(): void {
+    Atomics.store(this.ints, I_FINAL, 1);
+    Atomics.notify(this.ints, I_FINAL);
   }
 
   /**
-   * Main thread, at exit: waits (bounded) for the worker's last GC pauses. In short waits:
-   * between them this thread runs JavaScript, where V8 serves the inspector's interrupts, and
-   * the worker's last collection needs the inspector on this thread.
+   * Main thread, at exit: waits (bounded) for the worker's last GC pauses and CPU samples. In
+   * short waits: between them this thread runs JavaScript, where V8 serves the inspector's
+   * interrupts, and the worker's last collection and harvest need the inspector on this thread.
    */
-  waitGcFinal(timeoutMs: number): boolean {
+  waitFinal(timeoutMs: number): boolean {
     const deadline = Date.now() + timeoutMs;
-    while (Atomics.load(this.ints, I_GC_FINAL) === 0) {
+    while (Atomics.load(this.ints, I_FINAL) === 0) {
       if (Date.now() >= deadline) return false;
-      Atomics.wait(this.ints, I_GC_FINAL, 0, 2);
+      Atomics.wait(this.ints, I_FINAL, 0, 2);
     }
     return true;
   }
@@ -184,14 +187,27 @@ export class SharedViews {
 
   beat(nowMs: number): void {
     this.floats[F_LAST_BEAT_MS] = nowMs;
+    this.floats[F_OWN_SINCE_BEAT_MS] = 0;
     Atomics.add(this.ints, I_HEARTBEAT, 1);
     // Only during a block: then the worker sleeps until this beat, rather than polling for it.
     if (Atomics.load(this.ints, I_WAKE_ON_BEAT) !== 0) Atomics.notify(this.ints, I_HEARTBEAT);
   }
 
+  /**
+   * A stall the watchdog has not seen yet is kept when a shorter one follows before it looks
+   * (a worker that starts after the target's main module blocked, and a pause of the probe's
+   * own right after it, which a beat then measures as a short stall).
+   */
   recordStall(stallMs: number, endMs: number): void {
+    const unseen = this.floats[F_STALL_END_MS]! > this.floats[F_STALL_SEEN_END_MS]!;
+    if (unseen && this.floats[F_STALL_MS]! >= stallMs) return;
     this.floats[F_STALL_MS] = stallMs;
     this.floats[F_STALL_END_MS] = endMs;
+  }
+
+  /** Worker: the watchdog has seen the stall that ended at `endMs`. */
+  stallSeen(endMs: number): void {
+    this.floats[F_STALL_SEEN_END_MS] = endMs;
   }
 
   get heartbeat(): number {
@@ -219,6 +235,25 @@ export class SharedViews {
 
   get lastStall(): { stallMs: number; endMs: number } {
     return { stallMs: this.floats[F_STALL_MS]!, endMs: this.floats[F_STALL_END_MS]! };
+  }
+
+  // --- the probe's own work on the main thread (written there, read by the watchdog) ---
+
+  beginOwnPause(nowMs: number): void {
+    this.floats[F_OWN_PAUSE_SINCE_MS] = nowMs;
+  }
+
+  endOwnPause(durationMs: number): void {
+    this.floats[F_OWN_SINCE_BEAT_MS]! += durationMs;
+    this.floats[F_OWN_PAUSE_SINCE_MS] = 0;
+  }
+
+  /**
+   * `sinceMs`: when the probe's own work in progress began (0: none); `sinceBeatMs`: how long
+   * its work took since the last beat (the beat sets it back to 0).
+   */
+  get ownPause(): { sinceMs: number; sinceBeatMs: number } {
+    return { sinceMs: this.floats[F_OWN_PAUSE_SINCE_MS]!, sinceBeatMs: this.floats[F_OWN_SINCE_BEAT_MS]! };
   }
 
   // --- drop counters (written by the main thread) ---

@@ -6,7 +6,7 @@
 
 import type { StackFrame } from './wire';
 import { clipName, MAX_STACK_FRAMES } from './wire';
-import { STACK_READER_KEY } from './stack-here';
+import { FRAME_MAPPER_KEY, STACK_READER_KEY, type RawPosition } from './stack-here';
 
 /** Marks our own frame (the evaluation's), so it can be cut from the stack we report. */
 const SOURCE_URL = 'loopscope-probe-stack-capture';
@@ -20,13 +20,15 @@ export interface InspectorLike {
   post(method: 'Runtime.evaluate', params: object, callback: (err: Error | null, result?: unknown) => void): void;
 }
 
-export type CaptureResult = { readonly stack: readonly StackFrame[] } | { readonly error: string };
+/** `atMs`: when it was read, on the main thread's performance.now() clock. */
+export type CaptureResult = { readonly stack: readonly StackFrame[]; readonly atMs?: number } | { readonly error: string };
 
-/** Cleans up what the evaluation returned; anything unexpected becomes an error, not a throw. */
+/** Cleans up what the evaluation returned ({ atMs, frames }); anything unexpected becomes an error, not a throw. */
 export function parseCapturedStack(value: unknown): CaptureResult {
-  if (!Array.isArray(value)) return { error: 'the inspector returned no stack' };
+  const o = value as { atMs?: unknown; frames?: unknown } | null | undefined;
+  if (typeof o !== 'object' || o === null || !Array.isArray(o.frames)) return { error: 'the inspector returned no stack' };
   const frames: StackFrame[] = [];
-  for (const raw of value) {
+  for (const raw of o.frames as unknown[]) {
     if (!Array.isArray(raw) || raw.length !== 4) continue;
     const [functionName, url, lineNumber, columnNumber] = raw as unknown[];
     if (typeof functionName !== 'string' || typeof url !== 'string') continue;
@@ -36,7 +38,27 @@ export function parseCapturedStack(value: unknown): CaptureResult {
     if (frames.length >= MAX_STACK_FRAMES) break;
   }
   if (frames.length === 0) return { error: 'the loop was free again before its stack could be taken' };
-  return { stack: frames };
+  return typeof o.atMs === 'number' && Number.isFinite(o.atMs) ? { stack: frames, atMs: o.atMs } : { stack: frames };
+}
+
+/**
+ * `stack` with its files and lines mapped through the main thread's source maps, or as it was
+ * when they cannot be (the map, or the inspector, says nothing). The CPU samples' frames are the
+ * compiled code's; the interrupt's are mapped as they are read.
+ */
+export function mapOnMainThread(session: InspectorLike, stack: readonly StackFrame[], callback: (mapped: readonly StackFrame[]) => void): void {
+  const positions: RawPosition[] = stack.map((f) => [f.url, f.lineNumber, f.columnNumber]);
+  const expression = `globalThis[Symbol.for(${JSON.stringify(FRAME_MAPPER_KEY)})]?.(${JSON.stringify(positions)})\n//# sourceURL=${SOURCE_URL}`;
+  session.post('Runtime.evaluate', { expression, returnByValue: true, silent: true }, (err, result) => {
+    const value = (result as { result?: { value?: unknown } } | undefined)?.result?.value;
+    if (err || !Array.isArray(value) || value.length !== stack.length) return callback(stack);
+    callback(stack.map((f, i) => {
+      const [url, line, column] = value[i] as unknown[];
+      return typeof url === 'string' && url !== '' && typeof line === 'number' && typeof column === 'number'
+        ? { ...f, url: clipName(url), lineNumber: line, columnNumber: column }
+        : f;
+    }));
+  });
 }
 
 export function captureMainThreadStack(session: InspectorLike, callback: (result: CaptureResult) => void): void {

@@ -6,13 +6,33 @@
 // saturated server sharing its CPU is seen "blocked" a dozen times a second.
 
 import { findSourceMap } from 'node:module';
+import { performance } from 'node:perf_hooks';
 import { MAX_STACK_FRAMES } from './wire';
 
 /** Where the worker's evaluation finds the reader. */
 export const STACK_READER_KEY = 'loopscope.readStack';
 
+/**
+ * Where the worker's evaluation finds the mapper of frames through their source maps: the
+ * CPU samples' frames are the compiled code's, and the maps are this thread's (Node keeps them
+ * per thread).
+ */
+export const FRAME_MAPPER_KEY = 'loopscope.mapFrames';
+
+/** A frame as the mapper takes and returns it: url, 1-based line and column (0: unknown). */
+export type RawPosition = [string, number, number];
+
 /** One frame as the reader returns it: function name, url, 1-based line and column. */
 export type RawStackFrame = [string, string, number, number];
+
+/**
+ * What the reader returns: when it ran (performance.now(): the interrupt may be served after
+ * the block it was asked for has ended), and the frames.
+ */
+export interface RawStack {
+  readonly atMs: number;
+  readonly frames: RawStackFrame[];
+}
 
 interface CallSiteLike {
   getFunctionName(): string | null;
@@ -48,14 +68,15 @@ export function installStackReader(): () => void {
   };
 
   // Runs on top of the blocking code, in an interrupt: restores what it touches, never throws.
-  const readStack = (): RawStackFrame[] => {
+  const readStack = (): RawStack => ({ atMs: performance.now(), frames: readFrames() });
+  const readFrames = (): RawStackFrame[] => {
     const prepare = Error.prepareStackTrace;
     const limit = Error.stackTraceLimit;
     const holder: { stack?: unknown } = {};
     try {
       Error.stackTraceLimit = MAX_STACK_FRAMES + 1; // and the evaluation's own frame
       Error.prepareStackTrace = (_error, sites) => sites;
-      // Without this function's own frame: the stack starts at the evaluation's.
+      // Without the reader's own frames: the stack starts at the evaluation's.
       Error.captureStackTrace(holder, readStack);
       const sites = holder.stack as CallSiteLike[];
       return sites.map((s) => {
@@ -70,8 +91,23 @@ export function installStackReader(): () => void {
     }
   };
 
+  // Never throws: a position it cannot map comes back as it was. An unknown column maps the line.
+  const mapFrames = (positions: unknown): RawPosition[] => {
+    if (!Array.isArray(positions)) return [];
+    return positions.map((p): RawPosition => {
+      const [file, line, column] = Array.isArray(p) ? (p as unknown[]) : [];
+      if (typeof file !== 'string' || typeof line !== 'number' || typeof column !== 'number') return ['', 0, 0];
+      const [url, l, c] = mapped(file, line, Math.max(1, column));
+      return [url, l, column === 0 ? 0 : c];
+    });
+  };
+
+  const mapperKey = Symbol.for(FRAME_MAPPER_KEY);
   Object.defineProperty(globalThis, key, { value: readStack, configurable: true, enumerable: false, writable: false });
+  Object.defineProperty(globalThis, mapperKey, { value: mapFrames, configurable: true, enumerable: false, writable: false });
   return () => {
-    if ((globalThis as Record<symbol, unknown>)[key] === readStack) delete (globalThis as Record<symbol, unknown>)[key];
+    const g = globalThis as Record<symbol, unknown>;
+    if (g[key] === readStack) delete g[key];
+    if (g[mapperKey] === mapFrames) delete g[mapperKey];
   };
 }

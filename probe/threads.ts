@@ -20,7 +20,9 @@ export type WorkerToMain =
   /** GC pauses are being traced: from now on they come from the worker. */
   | { readonly type: 'gc-traced' }
   /** GC pauses cannot be traced here: the main thread must observe them itself. */
-  | { readonly type: 'gc-untraced'; readonly reason: string };
+  | { readonly type: 'gc-untraced'; readonly reason: string }
+  /** The CPU sampler started or stopped: at exit, its last samples are worth a wait. */
+  | { readonly type: 'sampling'; readonly on: boolean };
 
 /**
  * The heartbeat's period, ms. A block must outlast several beats to be told from jitter, and

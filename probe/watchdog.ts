@@ -1,13 +1,35 @@
 // The blocked-loop watchdog, run by the worker on every poll. The main thread's only part is
 // the heartbeat; everything here happens off the main thread.
+//
+// A block's stack comes from the CPU samples taken inside it, once they are in (the sampler
+// harvests them when the block ends): their signal lands inside native calls too. The stack
+// the watchdog takes through an inspector interrupt is the fallback where there are none, and
+// lends its lines to the samples' stack (V8 keeps lines only for a sample's leaf).
 
-import { clipName, type BlockedReport, type StackFrame } from './wire';
+import { clipName, type BlockedReport, type StackFrame, type StackSource } from './wire';
 import type { CaptureResult } from './stack-capture';
+import type { Blame } from './block-blame';
 
 export interface HeartbeatSource {
   readonly heartbeat: number;
   readonly lastBeatMs: number;
   readonly lastStall: { stallMs: number; endMs: number };
+  /** The watchdog has taken the stall that ended at `endMs` into account. */
+  stallSeen(endMs: number): void;
+  /** The probe's own work on the main thread (own-pauses.ts): in progress since (0: none), and its time since the last beat. */
+  readonly ownPause: { sinceMs: number; sinceBeatMs: number };
+}
+
+/** The CPU samples, as the watchdog needs them (the worker's sampler and its tables). */
+export interface BlockSamples {
+  /** Whether samples are coming at all. */
+  readonly active: boolean;
+  /** Every sample taken before this time (main thread's clock, ms) is in. */
+  readonly coveredUntilMs: number;
+  /** Asks for the samples taken up to now, soon. */
+  harvest(): void;
+  /** The stack of the samples from `startMs` to `endMs`; undefined when none ran code. */
+  blame(startMs: number, endMs: number, interrupt: readonly StackFrame[] | undefined): Blame | undefined;
 }
 
 export interface WatchdogOptions {
@@ -16,12 +38,17 @@ export interface WatchdogOptions {
   readonly nowMs: () => number;
   readonly capture: (done: (r: CaptureResult) => void) => void;
   readonly emit: (report: BlockedReport) => void;
+  readonly samples?: BlockSamples;
 }
 
 /** How often an ongoing block is re-reported with its duration so far. */
 const ONGOING_UPDATE_MS = 1000;
-/** How long a finished block waits for a stack still on its way (a long native call). */
+/** How long a finished block waits for a stack still on its way (a long native call), or its samples. */
 const STACK_WAIT_MS = 2000;
+/** Ended blocks waiting for their stack at once, at most: older ones are reported as they are. */
+const MAX_FINISHING = 16;
+/** An interrupt served this long after the block's end was still inside it (the clocks' jitter). */
+const LATE_SLACK_MS = 1;
 
 /**
  * Stacks taken at most: this many at once, then this many a second. A capture costs the
@@ -55,6 +82,8 @@ interface Block {
   readonly startMs: number;
   stack: readonly StackFrame[];
   stackError: string | undefined;
+  /** When the interrupt stack was read, on the main thread's clock. */
+  stackAtMs: number | undefined;
   captured: boolean;
   lastSentMs: number;
   ended: { startMs: number; durationMs: number; atMs: number } | undefined;
@@ -66,11 +95,15 @@ export class Watchdog {
   private seenBeat: number;
   private lastStallEndMs = 0;
   private block: Block | undefined;
+  /** Ended blocks waiting for their interrupt stack or their samples. */
+  private finishing: Block[] = [];
   private nextId = 1;
   private readonly budget = new CaptureBudget();
 
   constructor(private readonly source: HeartbeatSource, private options: WatchdogOptions) {
-    this.seenBeat = source.heartbeat;
+    // Not the beat of now: a stall that ended before the worker was up (a main module that
+    // blocks at the start) is still reported, at the first tick.
+    this.seenBeat = source.heartbeat - 1;
   }
 
   reconfigure(thresholdMs: number): void {
@@ -87,14 +120,28 @@ export class Watchdog {
    * one moment matters, when the beat would be a threshold late: sleeping until then, rather
    * than polling, spares the target most of the worker's wake-ups. While a block lasts, the
    * beat that ends it wakes the worker (`awaitedBeat`), so only its next re-report is due.
-   * Once it has ended and waits for its stack, `pollMs`: the wait is short and rare.
+   * Once it has ended and waits for its interrupt stack, `pollMs`: the wait is short and rare.
    */
   nextTickInMs(pollMs: number): number {
     const block = this.block;
-    if (block?.ended) return pollMs;
-    const dueMs = block ? block.lastSentMs + ONGOING_UPDATE_MS : this.source.lastBeatMs + this.options.thresholdMs;
+    // An interrupt stack on its way is waited for by polling (it is short and rare), and so is
+    // the probe's own work (rarer). Samples wake the worker when they come (worker-sampler.ts):
+    // for them, only the deadline.
+    if (this.finishing.some((b) => !b.captured) || (!block && this.source.ownPause.sinceMs !== 0)) return pollMs;
+    const dueMs = block ? block.lastSentMs + ONGOING_UPDATE_MS : this.lateFromMs() + this.options.thresholdMs;
+    const settleMs = Math.min(...this.finishing.map((b) => b.ended!.atMs + STACK_WAIT_MS));
     // One more ms for the beat: a timer may fire up to a ms early, and the beat is late only past the threshold.
-    return Math.max(1, Math.ceil(dueMs - this.options.nowMs())) + (block ? 0 : 1);
+    const dueIn = Math.max(1, Math.ceil(dueMs - this.options.nowMs())) + (block ? 0 : 1);
+    return Math.min(dueIn, Math.max(1, Math.ceil(settleMs - this.options.nowMs())));
+  }
+
+  /**
+   * When the loop's lateness counts from: the last beat, plus the probe's own work since (the
+   * heartbeat leaves that work out of the stall too). Not its end: work of the probe's in the
+   * middle of a block of the target's would put off seeing the block.
+   */
+  private lateFromMs(): number {
+    return this.source.lastBeatMs + this.source.ownPause.sinceBeatMs;
   }
 
   tick(): void {
@@ -107,32 +154,55 @@ export class Watchdog {
       const { stallMs, endMs } = this.source.lastStall;
       const fresh = endMs !== this.lastStallEndMs;
       this.lastStallEndMs = endMs;
+      this.source.stallSeen(endMs);
       if (block && !block.ended) {
-        const durationMs = stallMs > 0 ? stallMs : now - block.startMs;
+        const durationMs = fresh ? stallMs : 0;
         block.ended = { startMs: endMs - durationMs, durationMs, atMs: now };
+        this.block = undefined;
+        this.waitForStack(block);
       } else if (!block && fresh && stallMs >= this.options.thresholdMs) {
-        // A block that ended between two polls: too short to be caught while it lasted,
-        // long enough to count. Reported without a stack, and says why.
-        this.send({
-          id: this.nextId++, startMs: endMs - stallMs, stack: [], captured: true, lastSentMs: now,
+        // A block that ended between two polls: too short to be caught while it lasted, long
+        // enough to count. No interrupt stack; its samples may tell, else it says why.
+        this.waitForStack({
+          id: this.nextId++, startMs: endMs - stallMs, stack: [], captured: true, lastSentMs: now, stackAtMs: undefined,
           stackError: 'the block ended before the watchdog saw it (it polls every few ms)',
           ended: { startMs: endMs - stallMs, durationMs: stallMs, atMs: now },
-        }, 'ended', now);
-        return;
+        });
       }
     }
-    if (block) {
-      if (block.ended) {
-        if (block.captured || now - block.ended.atMs > STACK_WAIT_MS) this.finish(block);
-      } else if (now - block.lastSentMs >= ONGOING_UPDATE_MS) {
-        this.send(block, 'ongoing', now);
-      }
+    for (const b of this.finishing) if (this.stackSettled(b, now)) this.finish(b);
+    if (this.block) {
+      if (now - this.block.lastSentMs >= ONGOING_UPDATE_MS) this.send(this.block, 'ongoing', now);
       return;
     }
     // A block may start right after a beat, so count from the beat itself: a heartbeat
     // `threshold` late may hide a block of `threshold`. The loop's active time, measured
-    // when the beat comes back, then confirms the block or withdraws the report.
-    if (now - this.source.lastBeatMs > this.options.thresholdMs) this.begin(now);
+    // when the beat comes back, then confirms the block or withdraws the report. The probe's
+    // own work (the profiler's first start) is not the target's block.
+    if (this.source.ownPause.sinceMs === 0 && now - this.lateFromMs() > this.options.thresholdMs) this.begin(now);
+  }
+
+  /**
+   * At the target's exit, once the last samples are in: every ended block is reported with
+   * what it has (the watchdog ticks no more).
+   */
+  settle(): void {
+    for (const b of this.finishing) this.finish(b);
+  }
+
+  private waitForStack(block: Block): void {
+    if (this.finishing.length >= MAX_FINISHING) this.finish(this.finishing[0]!);
+    this.finishing.push(block);
+    this.options.samples?.harvest();
+  }
+
+  /** Whether an ended block has what it waits for: its interrupt stack and its samples, or waited long enough. */
+  private stackSettled(block: Block, now: number): boolean {
+    const ended = block.ended!;
+    if (now - ended.atMs > STACK_WAIT_MS) return true;
+    const samples = this.options.samples;
+    const sampled = !samples?.active || samples.coveredUntilMs >= ended.startMs + ended.durationMs;
+    return block.captured && sampled;
   }
 
   private begin(now: number): void {
@@ -141,6 +211,7 @@ export class Watchdog {
       startMs: this.source.lastBeatMs,
       stack: [],
       stackError: undefined,
+      stackAtMs: undefined,
       captured: false,
       lastSentMs: now,
       ended: undefined,
@@ -155,30 +226,45 @@ export class Watchdog {
     if (!capturing) return;
     this.options.capture((result) => {
       block.captured = true;
-      if ('stack' in result) block.stack = result.stack;
-      else block.stackError = clipName(result.error);
-      if (this.block === block && !block.ended) this.send(block, 'ongoing', this.options.nowMs());
-      if (this.block === block && block.ended) this.finish(block);
+      if ('stack' in result) {
+        block.stack = result.stack;
+        block.stackAtMs = result.atMs;
+      } else block.stackError = clipName(result.error);
+      const now = this.options.nowMs();
+      if (this.block === block) this.send(block, 'ongoing', now);
+      else if (this.finishing.includes(block) && this.stackSettled(block, now)) this.finish(block);
     });
   }
 
   private finish(block: Block): void {
+    this.finishing = this.finishing.filter((b) => b !== block);
     if (!block.captured) block.stackError = 'the stack did not arrive in time';
     const busy = (block.ended?.durationMs ?? 0) >= this.options.thresholdMs;
     this.send(block, busy ? 'ended' : 'cancelled', this.options.nowMs());
-    this.block = undefined;
   }
 
   private send(block: Block, state: BlockedReport['state'], now: number): void {
     block.lastSentMs = now;
     const startMs = block.ended?.startMs ?? block.startMs;
     const durationMs = block.ended?.durationMs ?? now - block.startMs;
+    const endMs = startMs + Math.max(0, durationMs);
+    const base = { id: block.id, state, startUs: us(startMs), durationUs: us(Math.max(0, durationMs)) };
+    // The interrupt stack, if it was read while the block lasted (else it shows what ran next).
+    const inside = block.stackAtMs === undefined || block.stackAtMs <= endMs + LATE_SLACK_MS;
+    const blame = state === 'cancelled' ? undefined : this.options.samples?.blame(startMs, endMs, inside && block.stack.length > 0 ? block.stack : undefined);
+    if (blame) {
+      this.options.emit({
+        ...base, stack: blame.stack, stackSource: 'samples', samples: blame.samples, sampled: blame.sampled,
+        lineSource: blame.lineSource, sampleKinds: blame.kinds,
+        ...(blame.others.length > 0 ? { otherStacks: blame.others } : {}),
+      });
+      return;
+    }
+    const source: StackSource | undefined = block.stack.length === 0 ? undefined : inside || !block.ended ? 'interrupt' : 'late-interrupt';
     this.options.emit({
-      id: block.id,
-      state,
-      startUs: us(startMs),
-      durationUs: us(Math.max(0, durationMs)),
+      ...base,
       stack: block.stack,
+      ...(source ? { stackSource: source } : {}),
       ...(block.stackError !== undefined ? { stackError: block.stackError } : {}),
     });
   }

@@ -2,9 +2,10 @@
 // control messages loopscope sends. Pure.
 
 import { decodeDictionary, decodeMetrics, decodeTaskEvents } from './wire-binary';
-import { CONFIG_LIMITS, MAX_BLOCKED_BYTES, MAX_DICTIONARY_ENTRIES, MAX_DICTIONARY_LENGTH, MAX_HELLO_BYTES, MessageType, WireError, WireLimitError, messageTypeName, type ControlMessage, type MessageTypeId, type ProbeMessage, type ProbeMode, type RawFrame } from './wire';
+import { decodeProfileDictionary, decodeProfileSamples, encodeProfileDictionary, ProfileTables } from './wire-profile';
+import { CONFIG_LIMITS, HEADER_BYTES, MAX_BLOCKED_BYTES, MAX_DICTIONARY_ENTRIES, MAX_DICTIONARY_LENGTH, MAX_HELLO_BYTES, MessageType, WireError, WireLimitError, messageTypeName, type ControlMessage, type MessageTypeId, type ProbeMessage, type ProbeMode, type ProfileDictionary, type RawFrame } from './wire';
 import { bool, mode, num, parseJson, str } from './wire-fields';
-import { parseBlocked, parseDrops, parseGoodbye, parseHello, parseTasks } from './wire-json';
+import { parseBlocked, parseDrops, parseGoodbye, parseHello, parseProbePause, parseProfilerState, parseTasks } from './wire-json';
 
 const MAX_JSON_BYTES: Readonly<Partial<Record<MessageTypeId, number>>> = {
   [MessageType.Hello]: MAX_HELLO_BYTES,
@@ -12,14 +13,28 @@ const MAX_JSON_BYTES: Readonly<Partial<Record<MessageTypeId, number>>> = {
   [MessageType.Drops]: 64 * 1024,
   [MessageType.Goodbye]: 64 * 1024,
   [MessageType.Tasks]: 4 * 1024 * 1024,
+  [MessageType.ProbePause]: 64 * 1024,
+  [MessageType.ProfilerState]: 64 * 1024,
 };
 
 /**
- * Decodes probe → main frames. Stateful only in the dictionary, which frames refer to by id.
+ * Decodes probe → main frames. Stateful only in the dictionaries, which frames refer to by id:
+ * the strings (resource types) and the CPU profile's frames and stack nodes.
  */
 export class ProbeDecoder {
   private readonly dictionary = new Map<number, string>();
   private dictionaryLength = 0;
+  private readonly profile = new ProfileTables();
+
+  /** The profile's dictionary so far, as one that resets (for a recording's keyframe); undefined when empty. */
+  profileSnapshot(): ProfileDictionary | undefined {
+    return this.profile.empty ? undefined : this.profile.snapshot();
+  }
+
+  /** Takes a profile dictionary that came from outside (a keyframe), checked as a frame would be. */
+  restoreProfile(d: ProfileDictionary): ProbeMessage {
+    return this.decode({ type: MessageType.ProfileDictionary, payload: encodeProfileDictionary(d).subarray(HEADER_BYTES) });
+  }
 
   decode(f: RawFrame): ProbeMessage {
     const limit = MAX_JSON_BYTES[f.type];
@@ -57,6 +72,17 @@ export class ProbeDecoder {
         return { type: 'tasks', sample: parseTasks(f.payload) };
       case MessageType.TaskEvents:
         return { type: 'taskEvents', batch: decodeTaskEvents(f.payload, this.dictionary) };
+      case MessageType.ProfileDictionary: {
+        const dictionary = decodeProfileDictionary(f.payload);
+        this.profile.add(dictionary);
+        return { type: 'profileDictionary', dictionary };
+      }
+      case MessageType.ProfileSamples:
+        return { type: 'profileSamples', batch: decodeProfileSamples(f.payload, this.profile.hasNode) };
+      case MessageType.ProbePause:
+        return { type: 'probePause', pause: parseProbePause(f.payload) };
+      case MessageType.ProfilerState:
+        return { type: 'profilerState', profiler: parseProfilerState(f.payload) };
       default:
         throw new WireError(`message type ${messageTypeName(f.type)} is not sent by a probe`);
     }
@@ -69,10 +95,11 @@ export function decodeControl(f: RawFrame): ControlMessage {
     case MessageType.Configure: {
       const what = 'configure';
       const o = parseJson(f.payload, what);
-      const config: { mode?: ProbeMode; promises?: boolean; intervalMs?: number; blockThresholdMs?: number } = {};
+      const config: { mode?: ProbeMode; promises?: boolean; profile?: boolean; intervalMs?: number; blockThresholdMs?: number; sampleIntervalMs?: number } = {};
       if (o['mode'] !== undefined) config.mode = mode(o['mode'], what);
       if (o['promises'] !== undefined) config.promises = bool(o, 'promises', what);
-      for (const key of ['intervalMs', 'blockThresholdMs'] as const) {
+      if (o['profile'] !== undefined) config.profile = bool(o, 'profile', what);
+      for (const key of ['intervalMs', 'blockThresholdMs', 'sampleIntervalMs'] as const) {
         if (o[key] === undefined) continue;
         const { min, max } = CONFIG_LIMITS[key];
         const value = num(o, key, what);

@@ -1,6 +1,6 @@
 // The rare messages, sent as JSON: their encoders, and their parsers, field by field. Pure.
 
-import { HEADER_BYTES, MAX_BLOCKED_BYTES, MAX_NAME_LENGTH, MessageType, WireError, WireLimitError, type BlockedReport, type DropCounters, type Goodbye, type Hello, type ProbeConfig, type Reject, type TasksSample } from './wire';
+import { CONFIG_LIMITS, HEADER_BYTES, MAX_BLOCKED_BYTES, MAX_NAME_LENGTH, MAX_OTHER_STACKS, MessageType, WireError, WireLimitError, type BlockedReport, type BlockSampleKinds, type DropCounters, type Goodbye, type Hello, type LineSource, type ProbeConfig, type ProbePause, type ProfilerState, type Reject, type StackSource, type TasksSample } from './wire';
 import { arrayOf, bool, mode, nameField, num, obj, optNameField, parseFrames, parseJson, sparse, str, strArray } from './wire-fields';
 import { frame, jsonFrame } from './wire-framing';
 
@@ -10,7 +10,42 @@ function parseConfig(o: Record<string, unknown>, what: string): ProbeConfig {
     promises: bool(o, 'promises', what),
     intervalMs: num(o, 'intervalMs', what),
     blockThresholdMs: num(o, 'blockThresholdMs', what),
+    // Probes before the sampler had none: their hellos say nothing of it.
+    ...(o['profile'] === undefined ? {} : { profile: bool(o, 'profile', what) }),
+    ...(o['sampleIntervalMs'] === undefined ? {} : { sampleIntervalMs: num(o, 'sampleIntervalMs', what) }),
   };
+}
+
+function oneOf<T extends string>(o: Record<string, unknown>, key: string, values: readonly T[], what: string): T {
+  const v = o[key];
+  if (typeof v !== 'string' || !(values as readonly string[]).includes(v)) throw new WireError(`${what}: field "${key}" must be one of ${values.join(', ')}`);
+  return v as T;
+}
+
+const STACK_SOURCES: readonly StackSource[] = ['samples', 'interrupt', 'late-interrupt'];
+const LINE_SOURCES: readonly LineSource[] = ['samples', 'interrupt', 'source', 'function'];
+
+/** The fields the sampler added to blocked reports; each absent from older probes' reports. */
+function parseSampled(o: Record<string, unknown>, what: string): Partial<BlockedReport> {
+  const count = (key: string): number => {
+    const v = num(o, key, what);
+    if (v < 0 || !Number.isInteger(v)) throw new WireError(`${what}: field "${key}" must be a count`);
+    return v;
+  };
+  const out: { -readonly [K in keyof BlockedReport]?: BlockedReport[K] } = {};
+  if (o['stackSource'] !== undefined) out.stackSource = oneOf(o, 'stackSource', STACK_SOURCES, what);
+  if (o['lineSource'] !== undefined) out.lineSource = oneOf(o, 'lineSource', LINE_SOURCES, what);
+  if (o['samples'] !== undefined) out.samples = count('samples');
+  if (o['sampled'] !== undefined) out.sampled = count('sampled');
+  if (o['sampleKinds'] !== undefined) {
+    const k = obj(o, 'sampleKinds', what);
+    const kinds: BlockSampleKinds = { gc: num(k, 'gc', what), idle: num(k, 'idle', what), program: num(k, 'program', what), probe: num(k, 'probe', what) };
+    out.sampleKinds = kinds;
+  }
+  if (o['otherStacks'] !== undefined) {
+    out.otherStacks = arrayOf(o['otherStacks'], `${what}.otherStacks`, MAX_OTHER_STACKS, (s, w) => ({ stack: parseFrames(s['stack'], w), samples: num(s, 'samples', w) }));
+  }
+  return out;
 }
 
 export function parseHello(payload: Uint8Array): Hello {
@@ -56,7 +91,26 @@ export function parseBlocked(payload: Uint8Array): BlockedReport {
     durationUs,
     stack: parseFrames(o['stack'], what),
     stackError: optNameField(o, 'stackError', what),
+    ...parseSampled(o, what),
   };
+}
+
+export function parseProbePause(payload: Uint8Array): ProbePause {
+  const what = 'probe pause';
+  const o = parseJson(payload, what);
+  const durationUs = num(o, 'durationUs', what);
+  if (durationUs < 0) throw new WireError(`${what}: negative duration`);
+  return { what: nameField(o, 'what', what), startUs: num(o, 'startUs', what), durationUs };
+}
+
+export function parseProfilerState(payload: Uint8Array): ProfilerState {
+  const what = 'profiler state';
+  const o = parseJson(payload, what);
+  const intervalMs = num(o, 'intervalMs', what);
+  const { min, max } = CONFIG_LIMITS.sampleIntervalMs;
+  if (intervalMs < min || intervalMs > max) throw new WireError(`${what}: field "intervalMs" must be from ${min} to ${max}`);
+  const reason = optNameField(o, 'reason', what);
+  return { state: oneOf(o, 'state', ['on', 'off', 'paused'] as const, what), intervalMs, ...(reason === undefined ? {} : { reason }) };
 }
 
 export function parseDrops(payload: Uint8Array): DropCounters {
@@ -115,15 +169,30 @@ export function parseTasks(payload: Uint8Array): TasksSample {
 
 export const encodeHello = (h: Hello): Uint8Array => jsonFrame(MessageType.Hello, h);
 
-/** A stack too large for MAX_BLOCKED_BYTES (only names near their limit make one) loses its outer half, again if need be. */
+/**
+ * A report too large for MAX_BLOCKED_BYTES (only names near their limit make one) loses its
+ * other stacks first, then its stack's outer half, again if need be.
+ */
 export function encodeBlocked(r: BlockedReport): Uint8Array {
   let frame = jsonFrame(MessageType.Blocked, r);
+  if (frame.byteLength - HEADER_BYTES <= MAX_BLOCKED_BYTES || r.otherStacks === undefined) return shortenStack(r, frame);
+  const { otherStacks: _dropped, ...rest } = r;
+  frame = jsonFrame(MessageType.Blocked, rest);
+  return shortenStack(rest, frame);
+}
+
+function shortenStack(r: BlockedReport, encoded: Uint8Array): Uint8Array {
+  let frame = encoded;
   for (let keep = r.stack.length >> 1; frame.byteLength - HEADER_BYTES > MAX_BLOCKED_BYTES && keep < r.stack.length; keep >>= 1) {
     frame = jsonFrame(MessageType.Blocked, { ...r, stack: r.stack.slice(0, keep) });
     if (keep === 0) break;
   }
   return frame;
 }
+
+export const encodeProbePause = (p: ProbePause): Uint8Array => jsonFrame(MessageType.ProbePause, p);
+
+export const encodeProfilerState = (p: ProfilerState): Uint8Array => jsonFrame(MessageType.ProfilerState, p);
 
 export const encodeDrops = (d: DropCounters): Uint8Array => jsonFrame(MessageType.Drops, d);
 

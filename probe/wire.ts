@@ -37,6 +37,17 @@ export const MessageType = {
   Tasks: 7,
   /** probe → main, binary: a batch of async lifecycle events in columns (trace mode). */
   TaskEvents: 8,
+  /**
+   * probe → main, binary: new entries of the CPU profile's dictionary (strings, call frames,
+   * stack nodes), each sent once; samples refer to nodes by id (see wire-profile.ts).
+   */
+  ProfileDictionary: 9,
+  /** probe → main, binary: one harvest of CPU samples: node ids and times, and the leaves' lines. */
+  ProfileSamples: 10,
+  /** probe → main, JSON: a pause of the target's main thread that was the probe's own work. */
+  ProbePause: 11,
+  /** probe → main, JSON: the CPU sampler started, stopped or paused, and why. */
+  ProfilerState: 12,
   /** main → probe, JSON: change mode, interval, thresholds. */
   Configure: 16,
   /** main → probe, empty: turn everything off and disconnect. */
@@ -85,6 +96,13 @@ export interface ProbeConfig {
   readonly intervalMs: number;
   /** Blocked-loop threshold, ms. */
   readonly blockThresholdMs: number;
+  /**
+   * The CPU sampler (V8's profiler, one profile kept running): on by default. Absent in hellos
+   * of probes from before it, which had none.
+   */
+  readonly profile?: boolean;
+  /** The CPU sampler's interval, ms. */
+  readonly sampleIntervalMs?: number;
 }
 
 /**
@@ -95,7 +113,9 @@ export interface ProbeConfig {
 export const CONFIG_LIMITS = {
   intervalMs: { min: 10, max: 60_000 },
   blockThresholdMs: { min: 5, max: 600_000 },
-} as const satisfies Readonly<Record<'intervalMs' | 'blockThresholdMs', { readonly min: number; readonly max: number }>>;
+  // V8 samples at 1 ms at best, and a second between samples says nothing about a block.
+  sampleIntervalMs: { min: 1, max: 1000 },
+} as const satisfies Readonly<Record<'intervalMs' | 'blockThresholdMs' | 'sampleIntervalMs', { readonly min: number; readonly max: number }>>;
 
 export interface LagStats {
   /** All in microseconds, as lag: the delay beyond the sampling resolution. */
@@ -164,6 +184,31 @@ export interface StackFrame {
   readonly columnNumber: number;
 }
 
+/**
+ * Where a blocked report's stack came from: the CPU samples taken inside the block (the
+ * sampler's signal lands inside native calls too), or, when it has none, the watchdog's
+ * interrupt, served at the blocking code's next function entry or loop back-edge, which may
+ * come after the block ended ('late-interrupt': then it shows whatever ran next).
+ */
+export type StackSource = 'samples' | 'interrupt' | 'late-interrupt';
+
+/**
+ * How the line of the stack's first user frame was found: V8's line ticks of the samples
+ * (the frame was the leaf), the interrupt stack (same function), the source text (the only
+ * line of the function that calls the callee the samples show), or only the function's own
+ * line (the call's line is unknown).
+ */
+export type LineSource = 'samples' | 'interrupt' | 'source' | 'function';
+
+/** What the samples inside a block were, besides the stacks: they do not count towards one. */
+export interface BlockSampleKinds {
+  readonly gc: number;
+  readonly idle: number;
+  readonly program: number;
+  /** The probe's own work (a harvest or stack capture served inside the block). */
+  readonly probe: number;
+}
+
 export interface BlockedReport {
   /** Unique per probe; an ongoing report is superseded by later ones with the same id. */
   readonly id: number;
@@ -179,6 +224,72 @@ export interface BlockedReport {
   /** Innermost frame first. Empty when no stack could be taken (see stackError). */
   readonly stack: readonly StackFrame[];
   readonly stackError?: string;
+  /** Absent from probes before the sampler: their stacks were all interrupts. */
+  readonly stackSource?: StackSource;
+  /** With samples: how many of the block's samples this stack holds, of `sampled` in all. */
+  readonly samples?: number;
+  readonly sampled?: number;
+  readonly lineSource?: LineSource;
+  readonly sampleKinds?: BlockSampleKinds;
+  /** Other things the block did, each with its samples: stacks holding a tenth of them or more. */
+  readonly otherStacks?: readonly { readonly stack: readonly StackFrame[]; readonly samples: number }[];
+}
+
+/** A stretch of the target's main thread spent in the probe's own work, not the target's. */
+export interface ProbePause {
+  /** What the probe did: its start, the CPU profiler's first start (V8 logs all compiled code), … */
+  readonly what: string;
+  /** µs since the target's time origin. */
+  readonly startUs: number;
+  readonly durationUs: number;
+}
+
+export interface ProfilerState {
+  /** on: sampling; off: not sampling (as asked, or it cannot); paused: for now (see reason). */
+  readonly state: 'on' | 'off' | 'paused';
+  readonly intervalMs: number;
+  readonly reason?: string;
+}
+
+/** What a profile's call frame is: JavaScript (or native) code, or one of V8's own states. */
+export type ProfileFrameKind = 'code' | 'root' | 'program' | 'idle' | 'gc' | 'probe';
+
+export const PROFILE_FRAME_KINDS: readonly ProfileFrameKind[] = ['code', 'root', 'program', 'idle', 'gc', 'probe'];
+
+export interface ProfileFrame {
+  readonly functionName: string;
+  readonly url: string;
+  /** The function's own position, 1-based (0: none, as for natives and V8's states). */
+  readonly lineNumber: number;
+  readonly columnNumber: number;
+  readonly kind: ProfileFrameKind;
+}
+
+/** Entries of the CPU profile's dictionary, as decoded: frames resolved, nodes by parent. */
+export interface ProfileDictionary {
+  /** Forget every frame and node before these (the probe's tables had grown to their bound). */
+  readonly reset: boolean;
+  readonly frames: readonly (readonly [number, ProfileFrame])[];
+  /** [node id, parent node id (0: a root), frame id] */
+  readonly nodes: readonly (readonly [number, number, number])[];
+}
+
+/**
+ * One harvest of samples: which stack node each sample was in, and when, in columns. Times are
+ * µs since the target's time origin, increasing, all in [fromUs, toUs].
+ */
+export interface ProfileBatch {
+  readonly fromUs: number;
+  readonly toUs: number;
+  readonly intervalUs: number;
+  readonly count: number;
+  readonly nodeIds: Uint32Array;
+  readonly timesUs: Float64Array;
+  /**
+   * V8 keeps lines for the leaf only, per node and harvest: [node id, 1-based line, samples]
+   * for the nodes that were leaves, in columns of three.
+   */
+  readonly lineTicks: Uint32Array;
 }
 
 export interface DropCounters {
@@ -292,7 +403,11 @@ export type ProbeMessage =
   | { readonly type: 'dictionary'; readonly entries: readonly (readonly [number, string])[] }
   | { readonly type: 'goodbye'; readonly goodbye: Goodbye }
   | { readonly type: 'tasks'; readonly sample: TasksSample }
-  | { readonly type: 'taskEvents'; readonly batch: TaskEventBatch };
+  | { readonly type: 'taskEvents'; readonly batch: TaskEventBatch }
+  | { readonly type: 'profileDictionary'; readonly dictionary: ProfileDictionary }
+  | { readonly type: 'profileSamples'; readonly batch: ProfileBatch }
+  | { readonly type: 'probePause'; readonly pause: ProbePause }
+  | { readonly type: 'profilerState'; readonly profiler: ProfilerState };
 
 export type ControlMessage =
   | { readonly type: 'configure'; readonly config: Partial<ProbeConfig> }
@@ -354,6 +469,19 @@ export interface RawFrame {
 }
 
 export const MAX_STACK_FRAMES = 64;
+
+/**
+ * The CPU profile's dictionary, at most, between two resets: the probe resets its tables
+ * before they pass half of these (a real app's profile holds a few thousand nodes).
+ */
+export const MAX_PROFILE_FRAMES = 65_536;
+export const MAX_PROFILE_NODES = 131_072;
+/** Characters of all the profile's names and URLs, at most, between two resets. */
+export const MAX_PROFILE_TEXT = 8 * 1024 * 1024;
+/** Samples in one harvest: a second at 1 ms is 1000; a long block between harvests a few more. */
+export const MAX_SAMPLES_PER_BATCH = 65_536;
+/** Other stacks of a blocked report. */
+export const MAX_OTHER_STACKS = 4;
 
 export const MAX_EVENTS_PER_BATCH = 65_536;
 

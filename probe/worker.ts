@@ -7,9 +7,10 @@ import { performance } from 'node:perf_hooks';
 import { Session } from 'node:inspector';
 import { SharedViews, type SharedState } from './shared-state';
 import { Watchdog } from './watchdog';
-import { captureMainThreadStack, type CaptureResult } from './stack-capture';
+import { captureMainThreadStack, mapOnMainThread, type CaptureResult } from './stack-capture';
 import { GcEventParser, GcTracer } from './gc-trace';
-import { messageTypeName, type Hello, type ProbeConfig } from './wire';
+import { WorkerSampler } from './worker-sampler';
+import { messageTypeName, type BlockedReport, type Hello, type ProbeConfig } from './wire';
 import { FrameReader } from './wire-framing';
 import { encodeBlocked, encodeDrops, encodeGoodbye, encodeHello } from './wire-json';
 import { decodeControl } from './wire-decoder';
@@ -32,6 +33,14 @@ export interface WorkerData {
   readonly loopThreadId: number;
   /** The main loop's probe: bring the probe into the process's worker threads. */
   readonly followWorkers: { readonly probeFile: string } | undefined;
+  /** The probe's own file: its frames in the CPU samples are the probe's work, not the target's. */
+  readonly probeFile: string;
+  /** process.hrtime (µs, the CPU profile's clock) minus the main thread's performance.now() in µs. */
+  readonly clockOffsetUs: number;
+  /** Why the CPU sampler cannot run in this process, if it cannot. */
+  readonly samplerUnavailable: string | undefined;
+  /** Node's source maps are on: the samples' frames are mapped through them on the main thread. */
+  readonly sourceMaps: boolean;
 }
 
 /**
@@ -39,7 +48,9 @@ export interface WorkerData {
  * which costs the target; a second keeps that under 0.1% while pauses arrive a second late.
  */
 const GC_FLUSH_MS = 1000;
-/** At exit, how long the worker waits for the last GC pauses (the main thread waits too). */
+/** Frames held until the connection is made and the hello sent; more are dropped and counted. */
+const MAX_EARLY_FRAMES = 64;
+/** At exit, how long the worker waits for the last GC pauses and CPU samples (the main thread waits too). */
 const GC_FINAL_MS = 100;
 
 /** How often the worker wakes in tasks and trace modes, and while an ended block waits for its stack. */
@@ -65,6 +76,8 @@ export function runWorker(data: WorkerData): void {
   let exiting = false;
   let lastDrops = '{}';
   let lastDropsChecked = 0;
+  /** Frames this thread had no room for (the main thread counts its own in shared memory). */
+  const ownDrops = new Map<number, number>();
   const post = (m: WorkerToMain): void => port.postMessage(m);
   const mainNowMs = (): number => performance.timeOrigin + performance.now() - data.mainTimeOrigin;
 
@@ -128,13 +141,24 @@ export function runWorker(data: WorkerData): void {
   // Frames sent before the connection is up (a blocked report, drop counts: a timer due in the
   // same turn of this thread's loop runs before 'connect') wait for the hello, which must be
   // first: loopscope refuses a probe whose first frame is anything else. A Unix socket (or a
-  // named pipe) connects or fails at once, so few can wait.
+  // named pipe) connects or fails at once, so few wait; past MAX_EARLY_FRAMES they are dropped.
   const beforeHello: [Uint8Array, (() => void) | undefined][] = [];
   const send = (bytes: Uint8Array, onFlushed?: () => void): void => {
     if (!socket || socket.destroyed) return;
-    if (socket.connecting) beforeHello.push([bytes, onFlushed]);
-    else socket.write(bytes, onFlushed ? () => onFlushed() : undefined);
+    if (!socket.connecting) socket.write(bytes, onFlushed ? () => onFlushed() : undefined);
+    else if (beforeHello.length < MAX_EARLY_FRAMES) beforeHello.push([bytes, onFlushed]);
+    else ownDrops.set(bytes[5]!, (ownDrops.get(bytes[5]!) ?? 0) + 1);
   };
+
+  // The CPU sampler, on the same session as the stack capture (research §1).
+  const canSend = (): boolean => socket !== undefined && !socket.destroyed && !socket.connecting && socket.writableLength <= data.maxSocketBufferBytes;
+  const sampler = new WorkerSampler(session, { probeFile: data.probeFile, clockOffsetUs: data.clockOffsetUs, unavailable: data.samplerUnavailable }, config, {
+    canSend,
+    send,
+    countDrop: (type) => ownDrops.set(type, (ownDrops.get(type) ?? 0) + 1),
+    post,
+    wake: () => wake(),
+  }, mainNowMs);
 
   const capture = (done: (r: CaptureResult) => void): void => {
     if (!session) return done({ error: data.hello.stackUnavailable ?? 'no inspector in this process' });
@@ -146,11 +170,35 @@ export function runWorker(data: WorkerData): void {
     }
   };
 
+  // A report whose stack came from the samples, once its block ended: its frames through the
+  // target's source maps first. At exit, the main thread's wait for the last samples serves
+  // these too (mapped() says when none is left).
+  let mapping = 0;
+  let mapped: (() => void) | undefined;
+  const emitBlocked = (report: BlockedReport): void => {
+    if (!data.sourceMaps || !session || report.state !== 'ended' || report.stackSource !== 'samples') return send(encodeBlocked(report));
+    const s = session;
+    mapping++;
+    const done = (r: BlockedReport): void => {
+      send(encodeBlocked(r));
+      if (--mapping === 0) mapped?.();
+    };
+    mapOnMainThread(s, report.stack, (stack) => {
+      const others = report.otherStacks ?? [];
+      if (others.length === 0) return done({ ...report, stack });
+      mapOnMainThread(s, others.flatMap((o) => o.stack), (all) => {
+        let at = 0;
+        done({ ...report, stack, otherStacks: others.map((o) => ({ ...o, stack: all.slice(at, (at += o.stack.length)) })) });
+      });
+    });
+  };
+
   const watchdog = new Watchdog(views, {
     thresholdMs: config.blockThresholdMs,
     nowMs: mainNowMs,
     capture,
-    emit: (report) => send(encodeBlocked(report)),
+    emit: (report) => emitBlocked(report),
+    samples: sampler,
   });
 
   const sendDrops = (force: boolean): void => {
@@ -161,6 +209,7 @@ export function runWorker(data: WorkerData): void {
     const { byType, bytes } = views.drops();
     const frames: Record<string, number> = {};
     for (const [type, n] of byType) frames[messageTypeName(type)] = n;
+    for (const [type, n] of ownDrops) frames[messageTypeName(type)] = (frames[messageTypeName(type)] ?? 0) + n;
     // GC pauses the main thread had no room for are drops too, though they are not frames.
     if (views.gcPausesLost > 0) frames['gcPauses'] = views.gcPausesLost;
     const key = JSON.stringify(frames);
@@ -209,11 +258,12 @@ export function runWorker(data: WorkerData): void {
     else void views.waitForBeat(awaited, inMs).then(() => generation === wakeGeneration && !stopped && wake());
   };
 
-  const stop = (reason: string): void => {
-    if (stopped) return;
-    stopped = true;
-    clearTimeout(timer);
-    views.stopWaitingForBeats();
+  /**
+   * Every inspector session to the main thread ends: while one is connected, a process.exit()
+   * makes Node print "Waiting for the debugger to disconnect..." on the target's stderr.
+   */
+  const disconnect = (): void => {
+    sampler.stop();
     clearInterval(gcTimer);
     gcTracer?.stop();
     workers?.stop();
@@ -222,12 +272,25 @@ export function runWorker(data: WorkerData): void {
     } catch {
       // already gone
     }
+  };
+
+  // The main thread ends this thread after 'stopped': a worker that ends by itself right
+  // after its session disconnected can abort the process (research §1, teardown).
+  const stop = (reason: string): void => {
+    if (stopped) return;
+    stopped = true;
+    clearTimeout(timer);
+    views.stopWaitingForBeats();
+    disconnect();
     socket?.destroy();
     post({ type: 'stopped', reason });
   };
 
   port.on('message', (m: MainToWorker) => {
     if (m.type === 'goodbye') {
+      // The last GC pauses and samples are in: no session is needed any more.
+      disconnect();
+      watchdog.settle();
       drain();
       sendDrops(true);
       send(encodeGoodbye(m.goodbye), () => views.markFlushed(views.writePosition));
@@ -236,8 +299,17 @@ export function runWorker(data: WorkerData): void {
       watchdog.tick();
       exiting = true;
       clearInterval(gcTimer);
-      if (gcTracer) gcTracer.finish(GC_FINAL_MS, () => views.markGcFinal());
-      else views.markGcFinal();
+      let waiting = 2;
+      const collected = (): void => {
+        if (--waiting > 0) return;
+        // The blocks that waited for these samples have them now (and their stacks are mapped).
+        watchdog.settle();
+        if (mapping === 0) views.markFinal();
+        else mapped = () => views.markFinal();
+      };
+      if (gcTracer) gcTracer.finish(GC_FINAL_MS, collected);
+      else collected();
+      sampler.finish(GC_FINAL_MS, collected);
     } else if (m.type === 'stop') {
       stop(m.reason);
     } else if (m.type === 'worker-created') {
@@ -252,6 +324,7 @@ export function runWorker(data: WorkerData): void {
   socket.on('connect', () => {
     send(encodeHello(data.hello));
     for (const [frame, onFlushed] of beforeHello.splice(0)) send(frame, onFlushed);
+    sampler.connected();
     drain();
   });
   socket.on('data', (chunk: Buffer) => {
@@ -265,8 +338,10 @@ export function runWorker(data: WorkerData): void {
         } else if (control.type === 'reject') {
           stop(`refused by loopscope: ${control.reject.reason}`);
         } else {
+          const before = config;
           config = { ...config, ...control.config };
           watchdog.reconfigure(config.blockThresholdMs);
+          sampler.reconfigure(before, config);
           schedule();
           post({ type: 'configure', config });
         }

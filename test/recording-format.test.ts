@@ -12,7 +12,7 @@ import { encodeIndex, keyframeAtOrBefore, parseIndex } from '../main/recording/r
 import * as clock from '../main/replay/replay-clock';
 import { formatRecordingTime, parseRecordingTime } from '../main/common/time-format';
 import { WorstStretchFinder } from '../main/reports/worst-stretch';
-import { BlockedStacks } from '../main/reports/blocked-stacks';
+import { groupsWithOngoing } from '../main/session/blocked-groups';
 import { ChromeTraceBuilder, traceText, TRACKS } from '../main/reports/chrome-trace';
 import { renderTransport, replayKeyAction } from '../main/cli/replay-command';
 import { applyMessage, initialSessionState, initialTotals } from '../main/session/session-state';
@@ -167,10 +167,31 @@ describe('keyframes', () => {
     expect(parseKeyframe(new TextEncoder().encode('{"v":99}'))).toMatchObject({ ok: false, reason: expect.stringContaining('version 99') });
   });
 
+  it('read keyframes written before the sampler: their blocks grouped, the sampler\'s fields empty', () => {
+    const stack = [{ functionName: 'spin', url: '/a.js', lineNumber: 3, columnNumber: 1 }];
+    const { blockGroups: _g, ungroupedBlocks: _u, probePauses: _p, profiler: _s, ...old } = {
+      ...initialSessionState,
+      blocked: [{ id: 2, state: 'ended', startUs: 10, durationUs: 90_000, stack }, { id: 1, state: 'ended', startUs: 5, durationUs: 60_000, stack }],
+    };
+    const parsed = parseKeyframe(new TextEncoder().encode(JSON.stringify({ v: 1, recentCount: 0, recentParts: [], dictionary: [], state: old })));
+    if (!parsed.ok) throw new Error(parsed.reason);
+    const [loop] = parsed.value.loops;
+    expect(loop!.state.blockGroups).toMatchObject([{ stack, count: 2, totalUs: 150_000, maxUs: 90_000, stackSource: null }]);
+    expect(loop!.state.probePauses).toEqual([]);
+    expect(loop!.state.profiler).toBeUndefined();
+    expect(loop!.profile).toBeUndefined();
+    // And the new fields are checked as anything else from a file is.
+    const bad = { ...initialSessionState, blockGroups: [{ key: 'k', stack: [{ functionName: 1 }], stackSource: null, count: 1, totalUs: 1, maxUs: 1, longestStartUs: 0, lastStartUs: 0 }] };
+    expect(parseKeyframe(new TextEncoder().encode(JSON.stringify({ v: 1, recentCount: 0, recentParts: [], dictionary: [], state: bad }))).ok).toBe(false);
+    const badPause = { ...initialSessionState, probePauses: [{ what: 'x', startUs: 'soon', durationUs: 1 }] };
+    expect(parseKeyframe(new TextEncoder().encode(JSON.stringify({ v: 1, recentCount: 0, recentParts: [], dictionary: [], state: badPause }))).ok).toBe(false);
+  });
+
   it('know every field of the session state (a new field needs a look at state-check.ts)', () => {
     // When this fails: check the new field survives JSON (no Map, Set, typed array or class),
-    // check it in parseSessionState, and bump KEYFRAME_VERSION.
-    expect(Object.keys(initialSessionState).sort()).toEqual(['blocked', 'drops', 'goodbye', 'hello', 'tasks', 'totals', 'traceEvents']);
+    // check it in parseSessionState, and either fill it in for older keyframes there (as for
+    // the sampler's fields) or bump KEYFRAME_VERSION.
+    expect(Object.keys(initialSessionState).sort()).toEqual(['blockGroups', 'blocked', 'drops', 'goodbye', 'hello', 'probePauses', 'profiler', 'tasks', 'totals', 'traceEvents', 'ungroupedBlocks']);
     expect(Object.keys(initialTotals)).toContain('lag');
   });
 });
@@ -246,15 +267,20 @@ describe('what only a whole recording tells', () => {
   });
 
   it('groups blocked-loop reports by stack, keeping a stack an earlier report carried', () => {
-    const g = new BlockedStacks();
     const stack = [{ functionName: 'spin', url: 'file:///a.js', lineNumber: 1, columnNumber: 1 }];
-    g.add({ id: 1, state: 'ongoing', startUs: 0, durationUs: 50_000, stack });
-    g.add({ id: 1, state: 'ended', startUs: 0, durationUs: 90_000, stack: [] });
-    g.add({ id: 2, state: 'ended', startUs: 0, durationUs: 60_000, stack });
-    g.add({ id: 3, state: 'ongoing', startUs: 0, durationUs: 60_000, stack: [] });
-    g.add({ id: 3, state: 'cancelled', startUs: 0, durationUs: 60_000, stack: [] });
-    g.add({ id: 4, state: 'ongoing', startUs: 0, durationUs: 10_000, stack: [] });
-    expect(g.result(5).groups).toEqual([{ stack, count: 2, totalUs: 150_000, maxUs: 90_000 }, { stack: [], count: 1, totalUs: 10_000, maxUs: 10_000 }]);
+    const reports = [
+      { id: 1, state: 'ongoing', startUs: 0, durationUs: 50_000, stack },
+      { id: 1, state: 'ended', startUs: 0, durationUs: 90_000, stack: [] },
+      { id: 2, state: 'ended', startUs: 5, durationUs: 60_000, stack },
+      { id: 3, state: 'ongoing', startUs: 0, durationUs: 60_000, stack: [] },
+      { id: 3, state: 'cancelled', startUs: 0, durationUs: 60_000, stack: [] },
+      { id: 4, state: 'ongoing', startUs: 7, durationUs: 10_000, stack: [] },
+    ] as const;
+    const state = reports.reduce((s, report) => applyMessage(s, { type: 'blocked', report }), initialSessionState);
+    expect(groupsWithOngoing(state.blockGroups, state.blocked).map(({ stack: st, count, totalUs, maxUs, longestStartUs }) => ({ stack: st, count, totalUs, maxUs, longestStartUs }))).toEqual([
+      { stack, count: 2, totalUs: 150_000, maxUs: 90_000, longestStartUs: 0 },
+      { stack: [], count: 1, totalUs: 10_000, maxUs: 10_000, longestStartUs: 7 },
+    ]);
   });
 
   it('converts to Chrome trace events: metadata, counters, GC, blocks and callbacks', () => {

@@ -122,8 +122,8 @@ describe('terminal views', () => {
     const lines = renderLiveView(state, { width: 60, elapsedMs: 65_000, status: undefined, remainingMs: 5000 });
     expect(lines[0]).toContain('pid 9');
     expect(lines[0]).toContain('01:05');
-    expect(lines.join('\n')).toContain('blocked  1 (latest first)');
-    expect(lines.join('\n')).toContain('work (app.js:3:4)');
+    expect(lines.join('\n')).toContain('blocked  1 in 1 place (most blocked time first)');
+    expect(lines.join('\n')).toContain('70.0 ms  work (app.js:3:4)');
     for (const l of lines) expect([...l].length).toBeLessThanOrEqual(60);
   });
 

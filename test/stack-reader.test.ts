@@ -3,12 +3,13 @@
 // probe.test.ts). Here, in this process: what it returns, and what it leaves behind.
 
 import { describe, expect, it } from 'vitest';
-import { installStackReader, STACK_READER_KEY, type RawStackFrame } from '../probe/stack-here';
+import { performance } from 'node:perf_hooks';
+import { installStackReader, STACK_READER_KEY, type RawStack } from '../probe/stack-here';
 
 const key = Symbol.for(STACK_READER_KEY);
-const reader = (): (() => RawStackFrame[]) | undefined => (globalThis as Record<symbol, (() => RawStackFrame[]) | undefined>)[key];
+const reader = (): (() => RawStack) | undefined => (globalThis as Record<symbol, (() => RawStack) | undefined>)[key];
 
-function blockingCaller(): RawStackFrame[] {
+function blockingCaller(): RawStack {
   return reader()!();
 }
 
@@ -18,7 +19,11 @@ describe('the stack reader', () => {
     try {
       const prepare = Error.prepareStackTrace;
       const limit = Error.stackTraceLimit;
-      const frames = blockingCaller();
+      const before = performance.now();
+      const { atMs, frames } = blockingCaller();
+      // When it ran, on this thread's clock: the watchdog tells a stack taken after the block by it.
+      expect(atMs).toBeGreaterThanOrEqual(before);
+      expect(atMs).toBeLessThanOrEqual(performance.now());
       // vitest compiles this file, so its lines move a little: the frame's line is near this one's.
       const [name, url, line, column] = frames[0]!;
       expect([name, url]).toEqual(['blockingCaller', __filename]);

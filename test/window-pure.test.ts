@@ -7,15 +7,16 @@
 import { describe, expect, it } from 'vitest';
 import { FAN_OUT_MANY, POOL_WAIT_MS, poolSaturated, taskFindings } from '../main/reports/task-findings';
 import type { TasksSummary } from '../main/reports/summary';
-import { groupBlocked, groupKey, groupTitle, reportAt } from '../renderer/blocks/group-blocks';
-import type { BlockedView, StackFrame, TimelineView } from '../main/ui/ui-api';
+import { groupTitle, reportAt, shownBlocks } from '../renderer/blocks/block-selection';
+import { addBlock, groupKey, groupsWithOngoing, type BlockGroup } from '../main/session/blocked-groups';
+import type { BlockedView, BlockGroupView, StackFrame, TimelineView } from '../main/ui/ui-api';
 import { parseLaunchLine } from '../renderer/launch-line';
 import { KEPT_LINES, MAX_LINE_CHARS, OutputBuffer } from '../main/launch/output-lines';
 import { isLoopscopeCommand, scriptOf } from '../main/attach/own-processes';
 import { TraceModel } from '../main/session/trace-model';
 import { BEFORE_TRACE_TYPE, FORGOTTEN_TYPE } from '../main/common/trace-terms';
 import { timelineView } from '../main/ui/trace-view';
-import { TaskEventKind, type TaskEventBatch } from '../probe/wire';
+import { TaskEventKind, type BlockedReport, type TaskEventBatch } from '../probe/wire';
 import { encodeDictionary, encodeTaskEvents } from '../probe/wire-binary';
 import { ProbeDecoder } from '../probe/wire-decoder';
 import { decimalsFor, niceTicks, valueAxis } from '../renderer/charts/nice-ticks';
@@ -81,22 +82,44 @@ describe('task findings', () => {
   });
 });
 
-const report = (id: number, t: number, durationMs: number, stack: readonly StackFrame[]): BlockedView => ({ id, t, durationMs, at: new Date(0).toISOString(), ongoing: false, stack, stackError: stack.length ? null : 'not taken' });
+const report = (id: number, t: number, durationMs: number, stack: readonly StackFrame[], ongoing = false): BlockedView => ({
+  id, t, durationMs, at: new Date(0).toISOString(), ongoing, stack, stackError: stack.length ? null : 'not taken',
+  stackSource: 'samples', samples: null, sampled: null, lineSource: null, otherStacks: [], group: groupKey(stack),
+});
+const wireReport = (b: BlockedView): BlockedReport => ({ id: b.id, state: 'ended', startUs: b.t * 1e6, durationUs: b.durationMs * 1000, stack: b.stack, stackSource: 'samples' });
+const groupView = (g: BlockGroup): BlockGroupView => ({
+  key: g.key, count: g.count, totalMs: g.totalUs / 1000, maxMs: g.maxUs / 1000, stack: g.stack, stackSource: g.stackSource,
+  longestT: g.longestStartUs / 1e6, longestMs: g.maxUs / 1000, lastT: g.lastStartUs / 1e6, ongoing: false,
+});
 
 describe('block groups', () => {
   const parse = [frame('parse', '/app/a.js', 5, 7), frame('handle', '/app/a.js', 20), frame('processTimers', 'node:internal/timers', 519)];
   const parseElsewhere = [frame('JSON.parse', '', 0, 0), frame('parse', '/app/a.js', 5, 12), frame('handle', '/app/a.js', 20), frame('listOnTimeout', 'node:internal/timers', 581)];
   const compress = [frame('compress', '/app/z.js', 2), frame('handle', '/app/a.js', 22)];
   const blocked = [report(1, 1, 60, parse), report(2, 2, 70, parseElsewhere), report(3, 3, 300, compress), report(4, 4, 50, []), report(5, 5, 65, parse)];
+  let grouped: { groups: readonly BlockGroup[]; overflow: number } = { groups: [], overflow: 0 };
+  for (const b of blocked) grouped = addBlock(grouped.groups, grouped.overflow, wireReport(b));
+  const groups = groupsWithOngoing(grouped.groups, []).map(groupView);
 
-  it('puts reports with the same frames of the program\'s own (by line) in one group, most time first', () => {
-    const groups = groupBlocked(blocked);
-    expect(groups.map((g) => [g.count, g.totalMs, g.maxMs])).toEqual([[3, 195, 70], [1, 300, 300], [1, 50, 50]].sort((a, b) => b[1]! - a[1]!));
-    const parseGroup = groups.find((g) => g.count === 3)!;
-    expect(parseGroup.reports.map((r) => r.id)).toEqual([5, 2, 1]);
-    expect(groupTitle(parseGroup, '/app')).toEqual({ name: 'parse ← handle', where: 'a.js:5:7' });
-    expect(groupTitle(groups.find((g) => g.stack.length === 0)!, '')).toEqual({ name: 'no stack', where: 'not taken' });
-    expect(groupKey(report(9, 0, 1, parse))).toBe(groupKey(report(8, 0, 1, parseElsewhere)));
+  it('puts reports with the same frames of the program\'s own (by line, not column) in one group, most time first', () => {
+    expect(groups.map((g) => [g.count, g.totalMs, g.maxMs])).toEqual([[1, 300, 300], [3, 195, 70], [1, 50, 50]]);
+    expect(groupKey(parse)).toBe(groupKey(parseElsewhere));
+    expect(groupTitle(parse, '/app')).toEqual({ name: 'parse ← handle', where: 'a.js:5:7' });
+    expect(groupTitle([], '')).toEqual({ name: 'no stack', where: 'none could be taken' });
+  });
+
+  it('shows the picked report with its group, else the picked group (the first by default) with its longest report', () => {
+    const first = shownBlocks(groups, blocked, {});
+    expect([first.group?.key, first.report?.id]).toEqual([groupKey(compress), 3]);
+    const byGroup = shownBlocks(groups, blocked, { group: groupKey(parse) });
+    expect(byGroup.reports.map((r) => r.id)).toEqual([5, 2, 1]);
+    expect(byGroup.report?.id).toBe(2);
+    const byReport = shownBlocks(groups, blocked, { report: 2 });
+    expect([byReport.group?.key, byReport.report?.id]).toEqual([groupKey(parse), 2]);
+    // A block going on whose place is not known yet: shown alone, in no group.
+    const now = report(9, 6, 45, [frame('insert', 'node:internal/timers', 100)], true);
+    const alone = shownBlocks(groups, [...blocked, now], { report: 9 });
+    expect([alone.group, alone.report?.id, alone.reports.map((r) => r.id)]).toEqual([undefined, 9, [9]]);
   });
 
   it('picks the report whose block a click lands on or ends nearest, within the tolerance', () => {

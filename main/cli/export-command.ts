@@ -1,39 +1,63 @@
-// `loopscope export <file> --format chrome-trace -o <out.json>`: a recording as a trace that
-// Perfetto (ui.perfetto.dev) and chrome://tracing open. Streams: memory stays flat however
-// large the recording.
+// `loopscope export <file> --format chrome-trace|cpuprofile|pprof -o <out>`: a recording as a
+// trace that Perfetto (ui.perfetto.dev) and chrome://tracing open, or its CPU samples as a
+// profile for Chrome DevTools and speedscope (.cpuprofile) or for go tool pprof, Pyroscope and
+// Grafana (pprof). The trace streams: memory stays flat however large the recording; a
+// profile holds the samples of its time range.
 
 import { closeSync, rmSync, writeSync } from 'node:fs';
 import { describeOptions, parseArgs, UsageError, type OptionSpec } from './args';
 import { PROBE_VERSION } from '../../probe/constants';
 import { ChromeTraceBuilder, traceText, type TraceClock, type TraceEvent } from '../reports/chrome-trace';
+import { toCpuProfile } from '../reports/cpuprofile';
+import { toPprof } from '../reports/pprof';
 import { fsReason, RecordingError, RECORDING_EXIT } from '../recording/errors';
 import { formatBytes } from '../common/format';
+import { parseRecordingTime } from '../common/time-format';
 import { openPrivateOutput } from '../recording/private-output';
 import { RecordingReader } from '../recording/recording-reader';
 import { RecordingPlayer } from '../replay/recording-player';
+import { WHOLE_RECORDING_SAMPLES } from '../session/profile-model';
+import { findChartClock } from '../ui/replay-marks';
 
-const FORMATS = ['chrome-trace'] as const;
+const FORMATS = ['chrome-trace', 'cpuprofile', 'pprof'] as const;
+type Format = (typeof FORMATS)[number];
 
 const OPTIONS: readonly OptionSpec[] = [
-  { name: 'format', kind: 'string', valueName: 'format', choices: FORMATS, description: 'what to write: chrome-trace (the default), for Perfetto and chrome://tracing' },
+  { name: 'format', kind: 'string', valueName: 'format', choices: FORMATS, description: 'what to write: chrome-trace (the default), cpuprofile or pprof' },
   { name: 'output', short: 'o', kind: 'string', valueName: 'file', description: 'where to write it (- for stdout)' },
+  { name: 'from', kind: 'string', valueName: 'time', description: 'cpuprofile, pprof: the samples from here (90, 90s, 1:30 into the recording)' },
+  { name: 'to', kind: 'string', valueName: 'time', description: 'cpuprofile, pprof: up to here' },
   { name: 'help', short: 'h', kind: 'flag', description: 'show this help' },
 ];
 
-const HELP = `Usage: loopscope export <file> [--format chrome-trace] -o <out.json>
+const HELP = `Usage: loopscope export <file> [--format chrome-trace|cpuprofile|pprof] [--from t --to t] -o <out>
 
-Writes a recording as a Chrome trace (JSON), which opens in Perfetto (ui.perfetto.dev) and in
-chrome://tracing: counters for loop lag, utilization and memory; slices for GC pauses and
-blocked loops (with the stack in the slice's args); in trace-mode recordings, every callback
-as a slice named by its resource type, with its async id in the args. Every loop recorded
-(worker threads, child processes) has tracks of its own.
+Writes a recording in another tool's format:
+  chrome-trace  JSON for Perfetto (ui.perfetto.dev) and chrome://tracing: counters for loop lag,
+                utilization and memory; slices for GC pauses and blocked loops (with the stack
+                in the slice's args); the CPU samples on the blocked loop's track; in
+                trace-mode recordings, every callback as a slice named by its resource type.
+                Every loop recorded (worker threads, child processes) has tracks of its own.
+  cpuprofile    the CPU samples as Chrome DevTools' .cpuprofile (what node --cpu-prof writes):
+                open it in DevTools' Performance panel or in speedscope.
+  pprof         the CPU samples as gzipped pprof protobuf: go tool pprof, Pyroscope, Grafana.
 
 Options:
 ${'{options}'}
 
-Example:
+Examples:
   loopscope export s.rec --format chrome-trace -o trace.json
+  loopscope export s.rec --format cpuprofile --from 1:30 --to 1:40 -o slow.cpuprofile
+  loopscope export s.rec --format pprof -o cpu.pb.gz && go tool pprof -top cpu.pb.gz
 `;
+
+function timeOption(options: Readonly<Record<string, unknown>>, name: 'from' | 'to'): number | undefined {
+  const text = options[name];
+  if (typeof text !== 'string') return undefined;
+  const ms = parseRecordingTime(text);
+  if (ms === undefined) throw new UsageError(`--${name} must be a time into the recording such as 90, 90s, 1:30 or 1:02:03, got "${text}"`);
+  return ms;
+}
 
 /** Buffered output: one write per megabyte, not one per event. */
 class Output {
@@ -49,13 +73,21 @@ class Output {
     if (this.size >= 1024 * 1024) this.flush();
   }
 
+  addBytes(bytes: Uint8Array): void {
+    this.flush();
+    this.write(bytes);
+  }
+
   flush(): void {
-    const bytes = Buffer.from(this.parts.join(''));
+    this.write(Buffer.from(this.parts.join('')));
+    this.parts = [];
+    this.size = 0;
+  }
+
+  private write(bytes: Uint8Array): void {
     let at = 0;
     while (at < bytes.length) at += writeSync(this.fd, bytes, at);
     this.written += bytes.length;
-    this.parts = [];
-    this.size = 0;
   }
 }
 
@@ -70,6 +102,11 @@ export async function exportCommand(argv: readonly string[]): Promise<number> {
   if (extra) throw new UsageError(`unexpected argument "${extra}"`);
   const out = parsed.options['output'] as string | undefined;
   if (!out) throw new UsageError('no output file: add -o <out.json> (or -o - for stdout)');
+  const format = (parsed.options['format'] as Format | undefined) ?? 'chrome-trace';
+  const fromMs = timeOption(parsed.options, 'from');
+  const toMs = timeOption(parsed.options, 'to');
+  if (format === 'chrome-trace' && (fromMs !== undefined || toMs !== undefined)) throw new UsageError('--from and --to select the samples of a cpuprofile or pprof export; a chrome-trace holds the whole recording');
+  if (fromMs !== undefined && toMs !== undefined && toMs <= fromMs) throw new UsageError('--to must come after --from');
   const reader = RecordingReader.open(file);
   let fd: number;
   try {
@@ -79,9 +116,10 @@ export async function exportCommand(argv: readonly string[]): Promise<number> {
     throw new RecordingError(`cannot write ${out}: ${fsReason(err)}`, RECORDING_EXIT.cannotWrite);
   }
   try {
-    const { events, warnings } = writeTrace(reader, new Output(fd), file);
+    const output = new Output(fd);
+    const { what, warnings } = format === 'chrome-trace' ? writeTrace(reader, output, file) : writeProfile(reader, output, format, fromMs, toMs);
     for (const w of warnings) process.stderr.write(`loopscope export: warning: ${w}\n`);
-    if (out !== '-') process.stderr.write(`loopscope export: wrote ${out} (${events.count} events, ${formatBytes(events.bytes)}): open it in ui.perfetto.dev or chrome://tracing\n`);
+    if (out !== '-') process.stderr.write(`loopscope export: wrote ${out} (${what}, ${formatBytes(output.written)}): ${OPEN_IN[format]}\n`);
   } catch (err) {
     if (out !== '-') rmSync(out, { force: true });
     throw err instanceof RecordingError ? err : new RecordingError(`cannot write ${out}: ${fsReason(err)}`, RECORDING_EXIT.cannotWrite);
@@ -92,7 +130,41 @@ export async function exportCommand(argv: readonly string[]): Promise<number> {
   return 0;
 }
 
-function writeTrace(reader: RecordingReader, output: Output, file: string): { events: { count: number; bytes: number }; warnings: readonly string[] } {
+const OPEN_IN: Readonly<Record<Format, string>> = {
+  'chrome-trace': 'open it in ui.perfetto.dev or chrome://tracing',
+  cpuprofile: 'open it in Chrome DevTools\' Performance panel or in speedscope',
+  pprof: 'read it with go tool pprof, or send it to Pyroscope',
+};
+
+interface Written {
+  readonly what: string;
+  readonly warnings: readonly string[];
+}
+
+/** The CPU samples of the recording, or of --from/--to, as a profile. */
+function writeProfile(reader: RecordingReader, output: Output, format: 'cpuprofile' | 'pprof', fromMs: number | undefined, toMs: number | undefined): Written {
+  const player = new RecordingPlayer(reader, { trace: false, recentSamples: 0, refuseOverLimit: true, profileSamples: WHOLE_RECORDING_SAMPLES });
+  player.advanceTo(Infinity);
+  const warnings = [...player.warnings];
+  const model = player.profile;
+  if (model.dropped > 0) warnings.push(`the export holds the last ${WHOLE_RECORDING_SAMPLES} CPU samples of the recording; ${model.dropped} earlier ones are left out (--from and --to choose a part)`);
+  // Times into the recording, to the probe's clock: the chart clock maps the file's to it.
+  const clock = findChartClock(reader);
+  const toUs = (ms: number | undefined, none: number): number => (ms === undefined || !clock ? none : clock.originUs + (reader.info.firstMs + ms - clock.offsetMs) * 1000);
+  const range = model.range(toUs(fromMs, -Infinity), toUs(toMs, Infinity));
+  if (range.nodes.length === 0) {
+    warnings.push(model.samples === 0
+      ? 'the recording holds no CPU samples: it was made with --no-profile, or by a loopscope without the sampler'
+      : 'no CPU samples between --from and --to');
+  }
+  const timeOriginMs = player.state.hello?.timeOriginMs ?? 0;
+  if (format === 'cpuprofile') output.add(JSON.stringify(toCpuProfile(model, range)));
+  else output.addBytes(toPprof(model, range, { timeOriginMs }));
+  output.flush();
+  return { what: `${range.nodes.length} samples`, warnings };
+}
+
+function writeTrace(reader: RecordingReader, output: Output, file: string): Written {
   // One builder per loop (its own tracks), all on the first loop's clock.
   const clock: TraceClock = { originMs: undefined };
   const builders: ChromeTraceBuilder[] = [];
@@ -114,5 +186,5 @@ function writeTrace(reader: RecordingReader, output: Output, file: string): { ev
   for (const b of builders) emit(b.finish());
   output.add(`\n],"otherData":${JSON.stringify(other)}}\n`);
   output.flush();
-  return { events: { count, bytes: output.written }, warnings: player.warnings };
+  return { what: `${count} events`, warnings: player.warnings };
 }

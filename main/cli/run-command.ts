@@ -20,6 +20,8 @@ export const SESSION_OPTIONS: readonly OptionSpec[] = [
   { name: 'promises', kind: 'flag', description: 'in tasks and trace modes, track promises too (costly in promise-heavy code)' },
   { name: 'interval', kind: 'number', valueName: 'ms', ...CONFIG_LIMITS.intervalMs, description: `metrics interval (default ${DEFAULT_CONFIG.intervalMs})` },
   { name: 'block-threshold', kind: 'number', valueName: 'ms', ...CONFIG_LIMITS.blockThresholdMs, description: `report the loop as blocked past this (default ${DEFAULT_CONFIG.blockThresholdMs})` },
+  { name: 'no-profile', kind: 'flag', description: 'no CPU sampler: blocked stacks then come from the watchdog\'s interrupt alone, and there is no profile' },
+  { name: 'sample-interval', kind: 'number', valueName: 'ms', ...CONFIG_LIMITS.sampleIntervalMs, description: `the CPU sampler's interval (default ${DEFAULT_CONFIG.sampleIntervalMs})` },
   { name: 'duration', kind: 'number', valueName: 'seconds', min: 0.1, description: 'stop after this long (the command gets SIGTERM, then SIGKILL 5 s later)' },
   { name: 'record', kind: 'string', valueName: 'file', description: 'also record the session to <file> (overwritten); see loopscope summary, replay, export' },
   { name: 'json', kind: 'flag', description: 'no live view; print one JSON summary on stdout at the end' },
@@ -46,6 +48,10 @@ command writes to them itself: if loopscope is killed, the command carries on.
 Options:
 ${'{options}'}
 
+A CPU sampler runs in the probe by default (V8's profiler, one profile kept running): blocked
+stacks come from the samples taken inside each block, which name the line of a blocking call
+even inside JSON.parse or structuredClone, and the summary lists where CPU time went.
+
 Examples:
   loopscope run -- node server.js
   loopscope run --duration 5 --json -- node app.js > summary.json
@@ -64,6 +70,8 @@ export function configFrom(options: Readonly<Record<string, unknown>>): ProbeCon
     promises: options['promises'] === true,
     intervalMs: (options['interval'] as number | undefined) ?? DEFAULT_CONFIG.intervalMs,
     blockThresholdMs: (options['block-threshold'] as number | undefined) ?? DEFAULT_CONFIG.blockThresholdMs,
+    profile: options['no-profile'] !== true,
+    sampleIntervalMs: (options['sample-interval'] as number | undefined) ?? DEFAULT_CONFIG.sampleIntervalMs,
   };
 }
 

@@ -51,7 +51,9 @@ export function frameParts(frame: StackFrame, cwd = ''): FrameParts {
   const kind = frameKind(frame);
   let url = frame.url.startsWith('file://') ? decodeURIComponent(frame.url.slice('file://'.length)) : frame.url;
   if (cwd && url.startsWith(cwd + '/')) url = url.slice(cwd.length + 1);
-  const where = kind === 'builtin' ? 'built-in' : `${kind === 'eval' ? "eval'd code" : url}:${frame.lineNumber}:${frame.columnNumber}`;
+  // A column of 0 is unknown (a line found from CPU samples has none).
+  const column = frame.columnNumber > 0 ? `:${frame.columnNumber}` : '';
+  const where = kind === 'builtin' ? 'built-in' : `${kind === 'eval' ? "eval'd code" : url}:${frame.lineNumber}${column}`;
   return { name: frame.functionName || '(anonymous)', where, kind };
 }
 

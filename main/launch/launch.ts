@@ -36,6 +36,8 @@ export function probeEnvironment(base: NodeJS.ProcessEnv, o: Omit<LaunchOptions,
     [ENV.promises]: o.config.promises ? '1' : '0',
     [ENV.intervalMs]: String(o.config.intervalMs),
     [ENV.blockThresholdMs]: String(o.config.blockThresholdMs),
+    [ENV.profile]: o.config.profile === false ? '0' : '1',
+    ...(o.config.sampleIntervalMs === undefined ? {} : { [ENV.sampleIntervalMs]: String(o.config.sampleIntervalMs) }),
     ...(o.follow ? { [ENV.follow]: '1' } : {}),
   };
 }

@@ -4,13 +4,14 @@
 // A keyframe holds the state as JSON, but not the recent samples the views keep beside it (up
 // to 6000, which would make every keyframe megabytes): it says instead how many were kept and
 // where in the file they are, and seeking decodes them again from there.
-// The decoder's dictionary (ids the frames refer to) travels with it. A keyframe holds this for
-// every loop of the session.
+// The decoder's dictionaries (ids the frames refer to) travel with it: the strings, and the CPU
+// profile's frames and stack nodes (keyframes from before the sampler have none). A keyframe
+// holds this for every loop of the session.
 //
 // A keyframe is only a cache of what reducing the frames gives; a reader that cannot use one
 // (damaged, or from a loopscope whose state had another shape) reduces from an earlier one.
 
-import { WireError } from '../../probe/wire';
+import { WireError, type ProfileDictionary } from '../../probe/wire';
 import type { SessionState } from '../session/session-state';
 import { parseSessionState, StateError } from '../session/state-check';
 import { MAX_LOOPS, type Parsed } from './format';
@@ -34,6 +35,8 @@ export interface LoopKeyframe {
   /** Where its samples are: a range of chunks holds every loop's frames, a samples chunk only this loop's. */
   readonly recentParts: readonly RecentPart[];
   readonly dictionary: readonly (readonly [number, string])[];
+  /** Checked by the decoder when a player restores it, as a frame's would be. */
+  readonly profile?: ProfileDictionary;
 }
 
 export interface Keyframe {
@@ -50,7 +53,10 @@ const decoder = new TextDecoder('utf-8', { fatal: true });
 export function encodeKeyframe(k: Keyframe): Uint8Array {
   return encoder.encode(JSON.stringify({
     v: KEYFRAME_VERSION,
-    loops: k.loops.map((l) => ({ loop: l.loop, recentCount: l.recentCount, recentParts: l.recentParts, dictionary: l.dictionary, state: l.state })),
+    loops: k.loops.map((l) => ({
+      loop: l.loop, recentCount: l.recentCount, recentParts: l.recentParts, dictionary: l.dictionary, state: l.state,
+      ...(l.profile ? { profile: l.profile } : {}),
+    })),
   }));
 }
 
@@ -83,7 +89,7 @@ export function parseKeyframe(bytes: Uint8Array): Parsed<Keyframe> {
 }
 
 function parseLoop(o: Record<string, unknown>): Parsed<LoopKeyframe> {
-  const { loop, recentCount, recentParts, dictionary, state } = o;
+  const { loop, recentCount, recentParts, dictionary, state, profile } = o;
   if (typeof loop !== 'number' || !Number.isInteger(loop) || loop < 0 || loop >= MAX_LOOPS) return { ok: false, reason: 'bad loop number' };
   if (typeof recentCount !== 'number' || !Number.isInteger(recentCount) || recentCount < 0) return { ok: false, reason: 'bad recent count' };
   const offset = (v: unknown): boolean => typeof v === 'number' && Number.isInteger(v) && v >= 0;
@@ -94,8 +100,17 @@ function parseLoop(o: Record<string, unknown>): Parsed<LoopKeyframe> {
   if (!Array.isArray(dictionary) || !dictionary.every((e: unknown) => Array.isArray(e) && e.length === 2 && Number.isInteger(e[0]) && e[0] >= 0 && e[0] <= 0xffffffff && typeof e[1] === 'string')) {
     return { ok: false, reason: 'bad dictionary' };
   }
+  if (profile !== undefined && !(isObject(profile) && typeof profile['reset'] === 'boolean' && Array.isArray(profile['frames']) && Array.isArray(profile['nodes']))) {
+    return { ok: false, reason: 'bad profile dictionary' };
+  }
   try {
-    return { ok: true, value: { loop, state: parseSessionState(state), recentCount, recentParts: recentParts as RecentPart[], dictionary: dictionary as [number, string][] } };
+    return {
+      ok: true,
+      value: {
+        loop, state: parseSessionState(state), recentCount, recentParts: recentParts as RecentPart[], dictionary: dictionary as [number, string][],
+        ...(profile === undefined ? {} : { profile: profile as unknown as ProfileDictionary }),
+      },
+    };
   } catch (err) {
     if (err instanceof StateError || err instanceof WireError) return { ok: false, reason: err.message };
     throw err;

@@ -47,10 +47,13 @@ const DEFAULTS: Required<RecordingWriterOptions> = {
   compressionLevel: 1,
 };
 
-/** Frame types read to rebuild the state and the summary; anything else is bulk (event batches). */
+/**
+ * Frame types read to rebuild the state and the summary; anything else is bulk (event batches,
+ * the CPU samples and their dictionary).
+ */
 const CORE_TYPES: ReadonlySet<number> = new Set([
   MessageType.Hello, MessageType.Metrics, MessageType.Blocked, MessageType.Drops, MessageType.Dictionary,
-  MessageType.Goodbye, MessageType.Tasks,
+  MessageType.Goodbye, MessageType.Tasks, MessageType.ProbePause, MessageType.ProfilerState,
 ]);
 const SMALL_SECTION_BYTES = 64 * 1024;
 /** u32 µs: a chunk spans at most ~71 minutes (it never does: it is flushed every second). */
@@ -147,7 +150,7 @@ export class RecordingWriter {
         return undefined;
       }
       loop = this.loops.length;
-      this.loops.push({ pid: hello.pid, threadId: hello.threadId, feed: new SessionFeed({ recentSamples: 0, trace: false }), recent: new RecentParts(this.file), metricsSeen: 0 });
+      this.loops.push({ pid: hello.pid, threadId: hello.threadId, feed: new SessionFeed({ recentSamples: 0, trace: false, profileSamples: 0 }), recent: new RecentParts(this.file), metricsSeen: 0 });
     }
     const frame = encodeHello({ ...hello, token: '' });
     this.write({ type: MessageType.Hello, payload: frame.subarray(8) }, atMs, undefined, loop);
@@ -267,7 +270,7 @@ export class RecordingWriter {
 
   private enqueueKeyframe(): void {
     const loops = this.loops.map((l, loop) => ({
-      loop, recent: l.recent, state: l.feed.state, dictionary: [...l.feed.dictionary],
+      loop, recent: l.recent, state: l.feed.state, dictionary: [...l.feed.dictionary], profile: l.feed.profileDictionary,
       // What a reader's feed keeps: the last RECENT_SAMPLES samples.
       recentCount: Math.min(RECENT_SAMPLES, l.metricsSeen),
     }));
@@ -276,7 +279,7 @@ export class RecordingWriter {
     this.sinceKeyframe = { frames: 0, bytes: 0, timeMs };
     this.file.enqueue(async () => {
       const entries = [];
-      for (const { recent, ...l } of loops) entries.push({ ...l, recentParts: await recent.partsFor(l.recentCount) });
+      for (const { recent, profile, ...l } of loops) entries.push({ ...l, recentParts: await recent.partsFor(l.recentCount), ...(profile ? { profile } : {}) });
       const raw = encodeKeyframe({ loops: entries });
       this.lastKeyframeBytes = raw.length;
       const offset = this.file.offset;

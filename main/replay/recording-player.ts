@@ -177,7 +177,7 @@ export class RecordingPlayer extends FeedView {
   }
   private restoreLoop(k: LoopKeyframe, entry: KeyframeEntry, decoded: Map<number, MetricsSample>): void {
     const feed = this.feedOf(k.loop);
-    feed.restore(k.state, [], k.dictionary);
+    feed.restore(k.state, [], k.dictionary, k.profile);
     const recent = this.recentSamples(feed, k.loop, k.recentParts, k.recentCount, entry, decoded);
     if (recent.length < k.recentCount) {
       this.reader.warn(`recent@${entry.offset}`, `${this.reader.path}: the history shown before ${formatRecordingTime(entry.timeMs)} is incomplete (${k.recentCount - recent.length} samples lost to damage)`);

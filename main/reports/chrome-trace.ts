@@ -1,9 +1,11 @@
 // Converts a session's messages to Chrome's Trace Event Format (JSON), which Perfetto and
 // chrome://tracing open: counters for lag, utilization and memory; slices for GC pauses and
-// blocked loops (stack in the args); in trace recordings, each callback as a slice named by
-// its resource type with its async id in the args. Pure: messages in, events out, with bounded
-// memory (only blocks still ongoing, callbacks still open or nested in an open one, and live
-// resources' types are kept).
+// blocked loops (stack in the args); the CPU samples, on the blocked loop's track, as V8's own
+// traces carry them (a "Profile" event, then "ProfileChunk" events of new nodes and samples);
+// in trace recordings, each callback as a slice named by its resource type with its async id
+// in the args. Pure: messages in, events out, with bounded memory (only blocks still ongoing,
+// callbacks still open or nested in an open one, live resources' types and the profile's
+// current dictionary are kept).
 //
 // Times are the target's own monotonic clock (µs since its time origin), as the probe sends them.
 //
@@ -29,19 +31,22 @@
 // - The file: `traceEvents` first (older importers stop at the first top-level key they do
 //   not know), no `displayTimeUnit` (some versions took "ms" as the unit of `ts`).
 
-import { TaskEventKind, type BlockedReport, type Hello, type ProbeMessage, type TaskEventBatch } from '../../probe/wire';
+import { TaskEventKind, type BlockedReport, type Hello, type ProbeMessage, type ProfileBatch, type ProfileDictionary, type ProfileFrame, type TaskEventBatch } from '../../probe/wire';
 import { formatFrame } from '../common/format';
 import { loopName } from '../session/loop-identity';
+import { scriptUrl } from './cpuprofile';
 
 export interface TraceEvent {
   readonly name: string;
-  readonly ph: 'X' | 'C' | 'M' | 'i';
+  readonly ph: 'X' | 'C' | 'M' | 'i' | 'P';
   readonly ts: number;
   readonly pid: number;
   readonly tid: number;
   readonly cat?: string;
   readonly dur?: number;
   readonly s?: 't' | 'p' | 'g';
+  /** Sample events ("P"): which profile they belong to. */
+  readonly id?: string;
   readonly args?: Readonly<Record<string, unknown>>;
 }
 
@@ -92,6 +97,13 @@ export class ChromeTraceBuilder {
   private readonly open: { asyncId: number; startUs: number }[] = [];
   private nested: TraceEvent[] = [];
   private cwd = '';
+  /** The probe's profile frames and nodes (since its last reset), the nodes as emitted ids. */
+  private readonly profileFrames = new Map<number, ProfileFrame>();
+  private readonly profileNodes = new Map<number, number>();
+  /** Nodes defined since the last chunk: they go out with the next. */
+  private newNodes: { id: number; parent: number; callFrame: Record<string, unknown> }[] = [];
+  private nextNodeId = 2;
+  private lastSampleUs: number | undefined;
 
   /** `clock`: shared by the builders of a session's loops; `loop`: the loop's number in the recording. */
   constructor(private readonly clock: TraceClock = { originMs: undefined }, private readonly loop = 0) {}
@@ -128,6 +140,11 @@ export class ChromeTraceBuilder {
         return this.blocked(message.report);
       case 'taskEvents':
         return this.callbacks(message.batch);
+      case 'profileDictionary':
+        this.profileDictionary(message.dictionary);
+        return [];
+      case 'profileSamples':
+        return this.profileChunk(message.batch);
       default:
         return [];
     }
@@ -191,6 +208,55 @@ export class ChromeTraceBuilder {
         ...(ongoing ? { ongoing: 'still blocked when the recording ended' } : {}),
       },
     };
+  }
+
+  private profileDictionary(d: ProfileDictionary): void {
+    if (d.reset) {
+      this.profileFrames.clear();
+      this.profileNodes.clear();
+    }
+    for (const [id, f] of d.frames) this.profileFrames.set(id, f);
+    for (const [id, parent, frameId] of d.nodes) {
+      const f = this.profileFrames.get(frameId);
+      const parentId = parent === 0 ? 1 : this.profileNodes.get(parent) ?? 1;
+      // V8's "(root)" is the profile's one root, id 1.
+      if (!f || (parent === 0 && f.kind === 'root')) {
+        this.profileNodes.set(id, 1);
+        continue;
+      }
+      const emitted = this.nextNodeId++;
+      this.profileNodes.set(id, emitted);
+      this.newNodes.push({
+        id: emitted, parent: parentId,
+        callFrame: { functionName: traceText(f.functionName), url: traceText(scriptUrl(f.url)), scriptId: 0, lineNumber: f.lineNumber - 1, columnNumber: f.columnNumber - 1 },
+      });
+    }
+  }
+
+  private profileChunk(b: ProfileBatch): TraceEvent[] {
+    if (b.count === 0) return [];
+    const events: TraceEvent[] = [];
+    // One profile per loop: its id is the loop's, its samples on the loop's blocked track.
+    const id = `0x${(this.loop + 1).toString(16)}`;
+    const at = { ph: 'P' as const, cat: 'disabled-by-default-v8.cpu_profiler', pid: this.pid, tid: this.tid(TRACKS.blocked) };
+    if (this.lastSampleUs === undefined) {
+      const startTime = Math.max(0, b.timesUs[0]! - b.intervalUs + this.shiftUs);
+      this.lastSampleUs = startTime;
+      events.push({ ...at, name: 'Profile', ts: startTime, id, args: { data: { startTime } } });
+      this.newNodes.unshift({ id: 1, parent: 0, callFrame: { functionName: '(root)', url: '', scriptId: 0, lineNumber: -1, columnNumber: -1 } });
+    }
+    const samples: number[] = [];
+    const timeDeltas: number[] = [];
+    for (let i = 0; i < b.count; i++) {
+      samples.push(this.profileNodes.get(b.nodeIds[i]!) ?? 1);
+      const t = Math.round(b.timesUs[i]! + this.shiftUs);
+      timeDeltas.push(t - this.lastSampleUs);
+      this.lastSampleUs = t;
+    }
+    const nodes = this.newNodes.map((n) => (n.parent === 0 ? { id: n.id, callFrame: n.callFrame } : n));
+    this.newNodes = [];
+    events.push({ ...at, name: 'ProfileChunk', ts: b.toUs + this.shiftUs, id, args: { data: { cpuProfile: { nodes, samples }, timeDeltas } } });
+    return events;
   }
 
   private callbacks(b: TaskEventBatch): TraceEvent[] {

@@ -1,7 +1,9 @@
 // The JSON summary of a session: what `--json` prints, and later what `summary` computes from
 // a recording. Pure.
 
-import type { CreationSite, ProbeMode, StackFrame } from '../../probe/wire';
+import type { BlockedReport, CreationSite, LineSource, ProbeMode, ProbePause, StackFrame, StackSource } from '../../probe/wire';
+import { groupsWithOngoing } from '../session/blocked-groups';
+import { summarizeProfile, type ProfileSummary } from './profile-summary';
 import { percentileUs, type SparseHistogram } from '../../probe/log-histogram';
 import { percentileOf } from '../session/lag-histogram';
 import type { SessionData } from '../session/session-feed';
@@ -19,8 +21,30 @@ export interface BlockedSummary {
   readonly at: string;
   readonly durationMs: number;
   readonly ongoing: boolean;
+  /** The block's stack: from the CPU samples taken inside it where there are any (see stackSource). */
   readonly stack: readonly StackFrame[];
   readonly stackError?: string;
+  /**
+   * samples: the heaviest stack of the samples inside the block; interrupt: the watchdog's
+   * stack, taken inside it; late-interrupt: taken after the block ended (it shows what ran next).
+   */
+  readonly stackSource?: StackSource;
+  /** With samples: how many of the block's samples `stack` holds, of `sampled`. */
+  readonly samples?: number;
+  readonly sampled?: number;
+  /** How the line of the first user frame was found. */
+  readonly lineSource?: LineSource;
+  /** Other things the block did, with their samples. */
+  readonly otherStacks?: readonly { readonly stack: readonly StackFrame[]; readonly samples: number }[];
+}
+
+/** Blocks by stack: the same code blocking fifty times matters more than one long block. */
+export interface BlockedGroupSummary {
+  readonly count: number;
+  readonly totalMs: number;
+  readonly maxMs: number;
+  readonly stack: readonly StackFrame[];
+  readonly stackSource: StackSource | null;
 }
 
 export interface Percentiles {
@@ -80,6 +104,12 @@ export interface Summary {
   readonly gc: { readonly count: number; readonly totalMs: number; readonly maxMs: number };
   readonly blockedCount: number;
   readonly blocked: readonly BlockedSummary[];
+  /** The most blocked time first. */
+  readonly blockedGroups: readonly BlockedGroupSummary[];
+  /** Pauses of the main thread that were the probe's own work (its start, the profiler's first start). */
+  readonly probePauses: readonly { readonly what: string; readonly startMs: number; readonly durationMs: number }[];
+  /** The CPU samples of the whole session; null when the probe had no sampler. */
+  readonly profile: ProfileSummary | null;
   readonly dropped: { readonly frames: Readonly<Record<string, number>>; readonly bytes: number };
   readonly tasks: TasksSummary | null;
   /** trace mode: lifecycle events received. */
@@ -113,6 +143,25 @@ export interface LoopInput {
 
 const ms = (us: number): number => Math.round(us) / 1000;
 const round3 = (x: number): number => Math.round(x * 1000) / 1000;
+/** Groups listed: more is noise in a summary. */
+const GROUPS_LISTED = 20;
+
+function blockedSummary(b: BlockedReport, origin: number): BlockedSummary {
+  return {
+    startMs: ms(b.startUs),
+    at: new Date(origin + b.startUs / 1000).toISOString(),
+    durationMs: ms(b.durationUs),
+    ongoing: b.state === 'ongoing',
+    stack: b.stack,
+    ...(b.stackError === undefined ? {} : { stackError: b.stackError }),
+    ...(b.stackSource === undefined ? {} : { stackSource: b.stackSource }),
+    ...(b.samples === undefined ? {} : { samples: b.samples, sampled: b.sampled ?? b.samples }),
+    ...(b.lineSource === undefined ? {} : { lineSource: b.lineSource }),
+    ...(b.otherStacks === undefined ? {} : { otherStacks: b.otherStacks }),
+  };
+}
+
+const pauseSummary = (p: ProbePause) => ({ what: p.what, startMs: ms(p.startUs), durationMs: ms(p.durationUs) });
 
 export interface SummaryContext {
   readonly durationMs: number;
@@ -140,14 +189,7 @@ function utilizationSummary(totals: Totals): Summary['utilization'] {
 
 function blockedSummaries(state: SessionState): BlockedSummary[] {
   const origin = state.hello?.timeOriginMs ?? 0;
-  return state.blocked.map((b) => ({
-    startMs: ms(b.startUs),
-    at: new Date(origin + b.startUs / 1000).toISOString(),
-    durationMs: ms(b.durationUs),
-    ongoing: b.state === 'ongoing',
-    stack: b.stack,
-    ...(b.stackError === undefined ? {} : { stackError: b.stackError }),
-  }));
+  return state.blocked.map((b) => blockedSummary(b, origin));
 }
 
 /** The loops that said hello, each with its own lag, utilization and blocks. */
@@ -187,6 +229,11 @@ export function summarize(data: SessionData, context: SummaryContext): Summary {
     gc: { count: totals.gcCount, totalMs: ms(totals.gcTotalUs), maxMs: ms(totals.gcMaxUs) },
     blockedCount: totals.blockedCount,
     blocked: blockedSummaries(state),
+    blockedGroups: groupsWithOngoing(state.blockGroups, state.blocked).slice(0, GROUPS_LISTED).map((g) => ({
+      count: g.count, totalMs: ms(g.totalUs), maxMs: ms(g.maxUs), stack: g.stack, stackSource: g.stackSource,
+    })),
+    probePauses: state.probePauses.map(pauseSummary),
+    profile: summarizeProfile(data.profile, state.profiler),
     dropped: state.drops,
     tasks: state.tasks.samples > 0 ? summarizeTasks(state.tasks, data.trace) : null,
     traceEvents: state.traceEvents,

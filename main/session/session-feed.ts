@@ -4,13 +4,14 @@
 // recording being replayed (replay/) each feed one, so every view, summary, export and
 // keyframe sees the state the same frames give.
 
-import { MessageType, type MetricsSample, type ProbeMessage, type RawFrame, type TaskEventBatch } from '../../probe/wire';
+import { MessageType, type MetricsSample, type ProbeMessage, type ProfileDictionary, type RawFrame, type TaskEventBatch } from '../../probe/wire';
 import { encodeDictionary } from '../../probe/wire-binary';
 import { ProbeDecoder } from '../../probe/wire-decoder';
 import { SampleRing, RECENT_SAMPLES, type RecentSamples } from './sample-ring';
 import { applyMessage, initialSessionState, type SessionState } from './session-state';
 import { DEFAULT_TRACE_KEEP_S } from '../common/trace-terms';
 import { TraceModel } from './trace-model';
+import { PROFILE_SAMPLES, ProfileModel } from './profile-model';
 
 /** What the views, the summary and the exports read of a session. */
 export interface SessionData {
@@ -18,6 +19,8 @@ export interface SessionData {
   readonly recent: RecentSamples;
   /** trace mode: the causality model and the loop turns. */
   readonly trace: TraceModel;
+  /** The CPU samples, for profiles of a time range. */
+  readonly profile: ProfileModel;
 }
 
 /** A session read through its feed: what live sources, players and replays share. */
@@ -35,6 +38,10 @@ export abstract class FeedView implements SessionData {
   get trace(): TraceModel {
     return this.feed.trace;
   }
+
+  get profile(): ProfileModel {
+    return this.feed.profile;
+  }
 }
 
 /**
@@ -51,6 +58,8 @@ export interface FeedOptions {
   readonly recentSamples?: number;
   /** Keep the trace model (default true); false for passes that never look at it. */
   readonly trace?: boolean;
+  /** CPU samples kept for profiles (default PROFILE_SAMPLES); 0 when no pass looks at them. */
+  readonly profileSamples?: number;
 }
 
 export type Dictionary = readonly (readonly [number, string])[];
@@ -70,10 +79,23 @@ export class SessionFeed implements SessionData {
   private pendingLimit: number | undefined;
   private pendingGap = false;
   private readonly listeners = new Set<(m: ProbeMessage) => void>();
+  private readonly profileSamples: number;
+  private profileModel: ProfileModel;
 
   constructor(options: FeedOptions = {}) {
     this.recent = new SampleRing(options.recentSamples ?? RECENT_SAMPLES);
     this.keepTrace = options.trace ?? true;
+    this.profileSamples = options.profileSamples ?? PROFILE_SAMPLES;
+    this.profileModel = new ProfileModel(Math.max(1, this.profileSamples));
+  }
+
+  get profile(): ProfileModel {
+    return this.profileModel;
+  }
+
+  /** The CPU profile's dictionary so far (a recording that starts mid-session begins with it); undefined when empty. */
+  get profileDictionary(): ProfileDictionary | undefined {
+    return this.decoder.profileSnapshot();
   }
 
   get state(): SessionState {
@@ -122,6 +144,7 @@ export class SessionFeed implements SessionData {
     if (message.type === 'dictionary') for (const [id, text] of message.entries) this.strings.set(id, text);
     else if (message.type === 'metrics') this.recent.push(message.sample);
     else if (message.type === 'taskEvents' && this.keepTrace) this.traceBatch(message.batch);
+    else if ((message.type === 'profileSamples' && this.profileSamples > 0) || message.type === 'profileDictionary') this.profileModel.apply(message);
     this.current = applyMessage(this.current, message);
     for (const l of this.listeners) l(message);
   }
@@ -137,11 +160,17 @@ export class SessionFeed implements SessionData {
     this.restore(initialSessionState, [], []);
   }
 
-  /** Starts again from a known state (a recording's keyframe): its samples and its dictionary. */
-  restore(state: SessionState, recent: readonly MetricsSample[], dictionary: Dictionary): void {
+  /**
+   * Starts again from a known state (a recording's keyframe): its samples and its dictionaries.
+   * Throws a WireError, changing nothing, when a dictionary is not one a probe could have sent.
+   */
+  restore(state: SessionState, recent: readonly MetricsSample[], dictionary: Dictionary, profile?: ProfileDictionary): void {
     const decoder = new ProbeDecoder();
     // Through the decoder, which checks the entries as it would a frame's.
     if (dictionary.length > 0) decoder.decode({ type: MessageType.Dictionary, payload: encodeDictionary(dictionary).subarray(8) });
+    const profileModel = new ProfileModel(Math.max(1, this.profileSamples));
+    if (profile) profileModel.apply(decoder.restoreProfile(profile));
+    this.profileModel = profileModel;
     this.decoder = decoder;
     this.strings.clear();
     for (const [id, text] of dictionary) this.strings.set(id, text);

@@ -2,7 +2,8 @@
 // reducer. Live and replay feed the same reducer (through session-feed.ts), so they cannot
 // disagree. The recent samples the views draw are kept beside the state (sample-ring.ts).
 
-import type { BlockedReport, DropCounters, Goodbye, Hello, MetricsSample, ProbeMessage } from '../../probe/wire';
+import type { BlockedReport, DropCounters, Goodbye, Hello, MetricsSample, ProbeMessage, ProbePause, ProfilerState } from '../../probe/wire';
+import { addBlock, type BlockGroup } from './blocked-groups';
 import { addInterval, emptyLagHistogram, type LagHistogram } from './lag-histogram';
 import { applyTasks, initialTasksState, type TasksState } from './tasks-state';
 
@@ -10,6 +11,8 @@ import { applyTasks, initialTasksState, type TasksState } from './tasks-state';
 export const KEPT_BLOCKED = 200;
 /** A probe's one main thread has one block ongoing at a time: more is a damaged or crafted stream. */
 const KEPT_ONGOING = 16;
+/** The probe's own pauses kept: its start, the profiler's, and the rare long harvest. */
+export const KEPT_PROBE_PAUSES = 64;
 
 export interface Totals {
   readonly samples: number;
@@ -41,6 +44,14 @@ export interface SessionState {
   readonly tasks: TasksState;
   /** trace mode: lifecycle events received (the causality model lives in trace-model.ts). */
   readonly traceEvents: number;
+  /** Ended blocks grouped by stack (blocked-groups.ts), in order of first appearance. */
+  readonly blockGroups: readonly BlockGroup[];
+  /** Ended blocks of groups past the bound. */
+  readonly ungroupedBlocks: number;
+  /** Pauses of the target's main thread that were the probe's own work, the first ones. */
+  readonly probePauses: readonly ProbePause[];
+  /** The CPU sampler, as the probe last said (undefined: the probe has none, or said nothing). */
+  readonly profiler: ProfilerState | undefined;
 }
 
 export const initialTotals: Totals = {
@@ -70,6 +81,10 @@ export const initialSessionState: SessionState = {
   goodbye: undefined,
   tasks: initialTasksState,
   traceEvents: 0,
+  blockGroups: [],
+  ungroupedBlocks: 0,
+  probePauses: [],
+  profiler: undefined,
 };
 
 function addSample(t: Totals, s: MetricsSample): Totals {
@@ -118,7 +133,13 @@ function addBlocked(state: SessionState, report: BlockedReport): SessionState {
   let ongoing = 0;
   const kept = blocked.length > KEPT_BLOCKED ? blocked.filter((b, i) => i < KEPT_BLOCKED || (b.state === 'ongoing' && ++ongoing <= KEPT_ONGOING)) : blocked;
   const isNew = previous === undefined;
-  return { ...state, blocked: kept, totals: isNew ? { ...state.totals, blockedCount: state.totals.blockedCount + 1 } : state.totals };
+  const grouped = report.state === 'ended' ? addBlock(state.blockGroups, state.ungroupedBlocks, merged) : undefined;
+  return {
+    ...state,
+    blocked: kept,
+    totals: isNew ? { ...state.totals, blockedCount: state.totals.blockedCount + 1 } : state.totals,
+    ...(grouped ? { blockGroups: grouped.groups, ungroupedBlocks: grouped.overflow } : {}),
+  };
 }
 
 /** The command line the probed process was started with, its Node options included. */
@@ -142,7 +163,14 @@ export function applyMessage(state: SessionState, message: ProbeMessage): Sessio
       return { ...state, tasks: applyTasks(state.tasks, message.sample) };
     case 'taskEvents':
       return { ...state, traceEvents: state.traceEvents + message.batch.count };
+    case 'probePause':
+      return state.probePauses.length < KEPT_PROBE_PAUSES ? { ...state, probePauses: [...state.probePauses, message.pause] } : state;
+    case 'profilerState':
+      return { ...state, profiler: message.profiler };
+    // The samples and their dictionary feed the profile model (session-feed.ts), not the state.
     case 'dictionary':
+    case 'profileDictionary':
+    case 'profileSamples':
       return state;
   }
 }

@@ -4,10 +4,11 @@
 // KEYFRAME_VERSION in recording/keyframe.ts is bumped).
 
 import { WireError, type ProbeMessage } from '../../probe/wire';
-import { encodeBlocked, encodeDrops, encodeGoodbye, encodeHello, encodeTasks } from '../../probe/wire-json';
+import { encodeBlocked, encodeDrops, encodeGoodbye, encodeHello, encodeProbePause, encodeProfilerState, encodeTasks } from '../../probe/wire-json';
+import { addBlock, MAX_BLOCK_GROUPS, type BlockGroup } from './blocked-groups';
 import { ProbeDecoder } from '../../probe/wire-decoder';
 import { LAG_BUCKETS } from './lag-histogram';
-import { initialSessionState, type SessionState } from './session-state';
+import { initialSessionState, KEPT_PROBE_PAUSES, type SessionState } from './session-state';
 import type { TasksState, TypeTotals } from './tasks-state';
 
 export class StateError extends Error {
@@ -100,10 +101,40 @@ const emptyTasksSample = {
   fanOut: { perCallback: [], max: 0, maxType: '' },
 };
 
+const STACK_SOURCES = new Set<unknown>([null, 'samples', 'interrupt', 'late-interrupt']);
+
+function checkGroups(groups: readonly BlockGroup[]): readonly BlockGroup[] {
+  if (groups.length > MAX_BLOCK_GROUPS) throw new StateError(`state.blockGroups has more than ${MAX_BLOCK_GROUPS} groups`);
+  return groups.map((g, i) => {
+    const path = `state.blockGroups[${i}]`;
+    if (!isObject(g) || typeof g.key !== 'string' || !STACK_SOURCES.has(g.stackSource)) throw new StateError(`${path} is not a group of blocks`);
+    for (const key of ['count', 'totalUs', 'maxUs', 'longestStartUs', 'lastStartUs'] as const) number(g[key], `${path}.${key}`);
+    // The stack as a blocked report's would be.
+    const report = viaWire({ id: 0, state: 'ended', startUs: 0, durationUs: 0, stack: g.stack }, encodeBlocked, (m) => (m.type === 'blocked' ? m.report : undefined));
+    return { ...g, stack: report.stack };
+  });
+}
+
+/**
+ * What a keyframe written before the sampler lacks: its blocks grouped (from the reports it
+ * kept), no pauses of the probe's own, no sampler.
+ */
+function withNewFields(value: unknown): unknown {
+  if (!isObject(value) || value['blockGroups'] !== undefined || !Array.isArray(value['blocked'])) return value;
+  let grouped = { groups: [] as readonly BlockGroup[], overflow: 0 };
+  for (const b of value['blocked'] as unknown[]) {
+    if (isObject(b) && b['state'] === 'ended' && Array.isArray(b['stack']) && typeof b['durationUs'] === 'number' && typeof b['startUs'] === 'number') {
+      grouped = addBlock(grouped.groups, grouped.overflow, b as never);
+    }
+  }
+  return { ...value, blockGroups: grouped.groups, ungroupedBlocks: grouped.overflow, probePauses: [] };
+}
+
 /** The state in `value`, checked through and through; throws a StateError or WireError saying what is wrong. */
 export function parseSessionState(value: unknown): SessionState {
-  sameShape(value, initialSessionState, 'state');
-  const s = value as SessionState;
+  const migrated = withNewFields(value);
+  sameShape(migrated, initialSessionState, 'state');
+  const s = migrated as SessionState;
   optionalNumber(s.totals.firstSampleUs, 'state.totals.firstSampleUs');
   optionalNumber(s.totals.lastSampleUs, 'state.totals.lastSampleUs');
   if (numbers(s.totals.lag.counts, 'state.totals.lag.counts', LAG_BUCKETS).length !== LAG_BUCKETS) {
@@ -116,5 +147,8 @@ export function parseSessionState(value: unknown): SessionState {
     drops: viaWire(s.drops, encodeDrops, (m) => (m.type === 'drops' ? m.drops : undefined)),
     blocked: s.blocked.map((b) => viaWire(b, encodeBlocked, (m) => (m.type === 'blocked' ? m.report : undefined))),
     tasks: checkTasks(s.tasks),
+    blockGroups: checkGroups(s.blockGroups),
+    probePauses: s.probePauses.slice(0, KEPT_PROBE_PAUSES).map((p) => viaWire(p, encodeProbePause, (m) => (m.type === 'probePause' ? m.pause : undefined))),
+    profiler: s.profiler === undefined ? undefined : viaWire(s.profiler, encodeProfilerState, (m) => (m.type === 'profilerState' ? m.profiler : undefined)),
   };
 }

@@ -2,7 +2,7 @@
 // what they mean for the user (pool saturation, late timers, growing resources). Pure.
 
 import { mergeSparse, type SparseHistogram } from '../../probe/log-histogram';
-import type { CreationSite, SlowCallback, TasksSample } from '../../probe/wire';
+import type { CreationSite, SlowCallback, TaskTypeStats, TasksSample } from '../../probe/wire';
 
 /** Alive counts kept per type, to tell a leak from a busy spell. */
 const ALIVE_POINTS = 600;
@@ -14,16 +14,8 @@ const SLOW_KEPT = 20;
  */
 const MAX_TYPES = 1000;
 
-export interface TypeTotals {
-  readonly type: string;
-  readonly created: number;
-  readonly destroyed: number;
-  readonly alive: number;
-  readonly callbacks: number;
-  readonly callbackUs: SparseHistogram;
-  readonly callbackMaxUs: number;
-  readonly queueUs: SparseHistogram;
-  readonly queueMaxUs: number;
+/** A type's figures summed over the session (the probe's are per interval). */
+export interface TypeTotals extends TaskTypeStats {
   /** Alive at each sample, oldest first, at most ALIVE_POINTS (thinned by halving). */
   readonly aliveSeries: readonly number[];
 }

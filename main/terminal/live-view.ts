@@ -8,6 +8,8 @@ import type { SessionState } from '../session/session-state';
 import { addInterval, emptyLagHistogram, percentileOf } from '../session/lag-histogram';
 import { percentileUs } from '../../probe/log-histogram';
 import { formatBytes, formatClock, formatFrame, formatMs, formatPercent, userFrames } from '../common/format';
+import { groupsWithOngoing, ongoingKeys } from '../session/blocked-groups';
+import { hottestLine, rangeStats } from '../session/profile-stats';
 import { poolSaturated } from '../reports/task-findings';
 import { fit, sparkline } from './text';
 import { loopName } from '../session/loop-identity';
@@ -26,8 +28,12 @@ export interface LiveViewContext {
 }
 
 const SPARK_POINTS = 40;
-const BLOCKED_SHOWN = 3;
 const LOOPS_SHOWN = 8;
+/** Groups of blocks shown, the most blocked time first. */
+const GROUPS_SHOWN = 3;
+/** The CPU line covers this much of the latest samples. */
+const CPU_WINDOW_US = 5_000_000;
+const CPU_FUNCTIONS_SHOWN = 3;
 
 /**
  * GC pauses reach loopscope up to a second after they happen (the probe collects them from
@@ -131,16 +137,40 @@ export function renderLiveView(data: SessionData, ctx: LiveViewContext): string[
   const dropped = Object.values(state.drops.frames).reduce((a, b) => a + b, 0);
   if (dropped > 0) lines.push(` dropped  ${dropped} frames (${formatBytes(state.drops.bytes)}): loopscope read too slowly`);
 
-  const blockedLatest = [...state.blocked].sort((a, b) => b.startUs - a.startUs).slice(0, BLOCKED_SHOWN);
   lines.push(...loopLines(ctx.loops ?? []));
-  lines.push(` blocked  ${state.totals.blockedCount === 0 ? 'none' : `${state.totals.blockedCount} (latest first)`}`);
   const cwd = hello?.cwd ?? '';
-  for (const b of blockedLatest) {
-    const frames = userFrames(b.stack).slice(0, 2).map((f) => formatFrame(f, cwd)).join(' ← ');
-    const ongoing = b.state === 'ongoing' ? ' (still blocked)' : '';
-    lines.push(`   ${formatMs(b.durationUs / 1000)}${ongoing} at +${formatClock(b.startUs / 1000)}  ${frames || b.stackError || 'no stack'}`);
+  const cpu = cpuLine(data, cwd);
+  if (cpu) lines.push(cpu);
+
+  const groups = groupsWithOngoing(state.blockGroups, state.blocked, 'known');
+  const now = state.blocked.find((b) => b.state === 'ongoing');
+  const blockedNow = now ? ` · blocked now for ${formatMs(now.durationUs / 1000)}` : '';
+  lines.push(` blocked  ${state.totals.blockedCount === 0 ? 'none' : `${state.totals.blockedCount} in ${groups.length} place${groups.length === 1 ? '' : 's'} (most blocked time first)`}${blockedNow}`);
+  const ongoing = ongoingKeys(state.blockGroups, state.blocked);
+  for (const g of groups.slice(0, GROUPS_SHOWN)) {
+    const frames = userFrames(g.stack).slice(0, 2).map((f) => formatFrame(f, cwd)).join(' ← ');
+    const now = ongoing.has(g.key) ? ' (blocked now)' : '';
+    const times = g.count === 1 ? formatMs(g.maxUs / 1000) : `${g.count}× ${formatMs(g.totalUs / 1000)}, max ${formatMs(g.maxUs / 1000)}`;
+    lines.push(`   ${times}${now}  ${frames || 'no stack'}`);
   }
   return lines.map((l) => fit(l, width));
+}
+
+/** The functions with the most CPU time (self) over the last seconds, as shares of all samples. */
+function cpuLine({ state, profile }: SessionData, cwd: string): string | undefined {
+  const sampler = state.profiler;
+  if (sampler && sampler.state !== 'on') return ` cpu      sampler ${sampler.state}${sampler.reason ? `: ${sampler.reason}` : ''}`;
+  const extent = profile.extent;
+  if (!extent) return undefined;
+  const stats = rangeStats(profile, profile.range(extent.toUs - CPU_WINDOW_US, extent.toUs));
+  if (stats.samples === 0) return undefined;
+  const share = (n: number): string => formatPercent(n / stats.samples);
+  // A function under 1% of the samples says little.
+  const top = stats.functions.filter((f) => f.self * 100 >= stats.samples).slice(0, CPU_FUNCTIONS_SHOWN)
+    .map((f) => `${formatFrame({ ...f.frame, lineNumber: hottestLine(f), columnNumber: 0 }, cwd)} ${share(f.self)}`);
+  const apart = [['idle', stats.kinds.idle], ['gc', stats.kinds.gc]] as const;
+  const rest = apart.filter(([, n]) => n > 0).map(([what, n]) => `${what} ${share(n)}`);
+  return ` cpu      ${[...top, ...rest].join(' · ') || 'no samples'}   (last ${CPU_WINDOW_US / 1e6} s)`;
 }
 
 const TASK_TYPES_SHOWN = 4;

@@ -2,10 +2,9 @@
 // only the whole recording tells. Pure.
 
 import { renderSummaryText } from './summary-text';
-import { formatBytes, formatClock, formatFrame, formatMs, formatPercent, userFrames } from '../common/format';
+import { formatBytes, formatClock, formatMs, formatPercent } from '../common/format';
 import type { RecordingSummary } from '../reports/recording-summary';
 
-const FRAMES_LISTED = 4;
 
 export function renderRecordingReport(r: RecordingSummary): string {
   const cwd = r.cwd;
@@ -20,15 +19,6 @@ export function renderRecordingReport(r: RecordingSummary): string {
     lines.push(`  worst ${formatMs((w.endUs - w.startUs) / 1000)}  ${span} (process time): loop late ${formatMs(w.lateUs / 1000)} in all,` +
       ` lag p99 ${formatMs(w.lagP99Us / 1000)}, max ${formatMs(w.lagMaxUs / 1000)}, utilization ${formatPercent(w.utilization)},` +
       ` ${w.gcCount} GC pause${w.gcCount === 1 ? '' : 's'} (${formatMs(w.gcUs / 1000)})`);
-  }
-  if (r.stacks.length > 0) {
-    lines.push('  blocked-loop stacks, most blocked time first:');
-    for (const g of r.stacks) {
-      lines.push(`    ${g.count}× ${formatMs(g.totalUs / 1000)} in all, longest ${formatMs(g.maxUs / 1000)}`);
-      const frames = userFrames(g.stack).slice(0, FRAMES_LISTED);
-      if (frames.length === 0) lines.push('      (no stack)');
-      for (const frame of frames) lines.push(`      at ${formatFrame(frame, cwd)}`);
-    }
   }
   return lines.join('\n') + '\n';
 }

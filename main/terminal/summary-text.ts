@@ -4,8 +4,14 @@ import type { LoopSummary, Summary, TasksSummary } from '../reports/summary';
 import { formatBytes, formatFrame, formatMs, formatPercent, userFrames } from '../common/format';
 import { taskFindings } from '../reports/task-findings';
 
-const BLOCKED_LISTED = 5;
+const GROUPS_LISTED = 5;
 const FRAMES_LISTED = 6;
+const FUNCTIONS_LISTED = 5;
+
+const SOURCE_NOTES: Readonly<Record<string, string>> = {
+  interrupt: ' (stack from the watchdog\'s interrupt: no CPU samples inside the block)',
+  'late-interrupt': ' (stack taken after the block ended: it may show what ran next)',
+};
 
 export function renderSummaryText(s: Summary, cwd = ''): string {
   const lines: string[] = [];
@@ -25,15 +31,17 @@ export function renderSummaryText(s: Summary, cwd = ''): string {
   if (s.blockedCount === 0) {
     lines.push(`  blocked      none over ${s.blockThresholdMs} ms`);
   } else {
-    lines.push(`  blocked      ${s.blockedCount} time${s.blockedCount === 1 ? '' : 's'} over ${s.blockThresholdMs} ms; the longest:`);
-    for (const b of s.blocked.slice(0, BLOCKED_LISTED)) {
-      lines.push(`    ${formatMs(b.durationMs)}${b.ongoing ? ' (still blocked at the end)' : ''} at ${b.at}`);
-      const frames = userFrames(b.stack).slice(0, FRAMES_LISTED);
-      if (frames.length === 0) lines.push(`      (no stack: ${b.stackError ?? 'unknown reason'})`);
+    lines.push(`  blocked      ${s.blockedCount} time${s.blockedCount === 1 ? '' : 's'} over ${s.blockThresholdMs} ms, in ${s.blockedGroups.length} place${s.blockedGroups.length === 1 ? '' : 's'}; the most blocked time first:`);
+    for (const g of s.blockedGroups.slice(0, GROUPS_LISTED)) {
+      const times = g.count === 1 ? `${formatMs(g.maxMs)} once` : `${g.count}× ${formatMs(g.totalMs)} in all, longest ${formatMs(g.maxMs)}`;
+      lines.push(`    ${times}${SOURCE_NOTES[g.stackSource ?? ''] ?? ''}`);
+      const frames = userFrames(g.stack).slice(0, FRAMES_LISTED);
+      if (frames.length === 0) lines.push(`      (no stack: ${s.blocked.find((b) => b.stack.length === 0)?.stackError ?? 'none could be taken'})`);
       for (const f of frames) lines.push(`      at ${formatFrame(f, cwd)}`);
     }
   }
   lines.push(...loopSummaryLines(s.loops, cwd));
+  lines.push(...profileLines(s, cwd));
   if (s.tasks) lines.push(...taskSummaryLines(s.tasks, cwd));
   if (s.exitCode !== null) lines.push(`  exit code    ${s.exitCode}`);
   return lines.join('\n') + '\n';
@@ -53,6 +61,20 @@ function loopSummaryLines(loops: readonly LoopSummary[], cwd: string): string[] 
     if (longest) lines.push(`      longest ${formatMs(longest.durationMs)} at ${frame ? formatFrame(frame, cwd) : (longest.stackError ?? 'no stack')}`);
   }
   return lines;
+}
+
+function profileLines(s: Summary, cwd: string): string[] {
+  const p = s.profile;
+  const pauses = s.probePauses.filter((x) => x.what !== 'probe start').map((x) => `${x.what}: ${formatMs(x.durationMs)}`);
+  const own = pauses.length > 0 ? [`  probe        its own pauses, not the program's: ${pauses.join('; ')}`] : [];
+  if (!p) return own;
+  if (p.samples === 0) return [`  cpu          no samples${p.samplerNote ? `: ${p.samplerNote}` : ''}`, ...own];
+  const lines = [`  cpu          ${p.samples} samples every ${p.sampleIntervalMs} ms: code ${formatMs(p.codeMs)}, idle ${formatMs(p.idleMs)}, GC ${formatMs(p.gcMs)}${p.probeMs > 0 ? `, the probe ${formatMs(p.probeMs)}` : ''}; most self time:`];
+  for (const f of p.top.slice(0, FUNCTIONS_LISTED)) {
+    lines.push(`    ${formatMs(f.selfMs).padStart(9)} self ${formatMs(f.totalMs).padStart(9)} total  ${formatFrame({ functionName: f.functionName, url: f.url, lineNumber: f.lineNumber, columnNumber: 0 }, cwd)}`);
+  }
+  if (p.samplerNote) lines.push(`    (${p.samplerNote})`);
+  return [...lines, ...own];
 }
 
 const TYPES_LISTED = 8;

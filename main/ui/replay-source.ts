@@ -2,16 +2,22 @@
 // for the scrubber (scanned a slice at a time), and the mapping between the file's clock and
 // the chart clock the UI uses everywhere (seconds since the session's first sample).
 
-import type { ReplayCommand, ReplayView } from './ui-api';
+import type { ProfileView, ReplayCommand, ReplayView } from './ui-api';
 import { FeedView, type SessionData, type SessionFeed } from '../session/session-feed';
 import { findChartClock, ReplayMarkScanner, type ChartClock } from './replay-marks';
 import { SPEEDS } from '../replay/replay-clock';
 import { ReplaySession } from '../replay/replay-session';
+import { RecordingPlayer } from '../replay/recording-player';
+import { profileView } from './profile-view';
 
 /** The scan runs in slices this long, one per turn of loopscope's own loop. */
 const SCAN_SLICE_MS = 15;
 /** A file still being written is scanned again this often. */
 const RESCAN_MS = 1000;
+/** Samples reach the file up to a couple of harvests after they are taken. */
+const SAMPLES_LAG_MS = 3000;
+/** A profile's range picker shows this much before the range, when the file has it. */
+const PROFILE_CONTEXT_MS = 120_000;
 
 export class ReplaySource extends FeedView {
   private readonly listeners: (() => void)[] = [];
@@ -19,6 +25,9 @@ export class ReplaySource extends FeedView {
   private cancelScan: () => void = () => undefined;
   private rewound = false;
   private closed = false;
+  /** Reads the samples of the ranges the window asks profiles for, apart from the replay's position. */
+  private profiles: RecordingPlayer | undefined;
+  private profilesFromMs: number | undefined;
 
   private constructor(private readonly session: ReplaySession, private readonly clock: ChartClock, readonly path: string) {
     super();
@@ -92,6 +101,27 @@ export class ReplaySource extends FeedView {
         this.rewound = true;
         return this.session.seek(c.t * 1000 + this.clock.offsetMs);
     }
+  }
+
+  /**
+   * The CPU profile of a range (seconds on the chart clock), wherever the replay stands: read
+   * from the file by a player of its own, from a little before the range to a little after
+   * (a harvest reaches the file after its samples were taken).
+   */
+  profileOf(fromS: number, toS: number): ProfileView {
+    const reader = this.session.reader;
+    const fileMs = (s: number): number => s * 1000 + this.clock.offsetMs;
+    const startMs = Math.max(reader.info.firstMs, fileMs(fromS) - PROFILE_CONTEXT_MS);
+    let player = this.profiles;
+    const held = player?.profile.extent;
+    if (!player || this.profilesFromMs === undefined || startMs < this.profilesFromMs || !held || held.fromUs > this.clock.originUs + fromS * 1e6) {
+      player ??= new RecordingPlayer(reader, { trace: false, recentSamples: 0 });
+      if (startMs !== this.profilesFromMs) player.seek(startMs);
+      this.profiles = player;
+      this.profilesFromMs = startMs;
+    }
+    player.advanceTo(fileMs(toS) + SAMPLES_LAG_MS);
+    return profileView(player.profile, this.clock.originUs, fromS, toS, this.state.profiler);
   }
 
   close(): void {

@@ -3,10 +3,10 @@
 // shape, and main/ui-backend.ts implements it in plain Node. Types only: the renderer imports
 // this file, so it must never pull in runtime code or Node APIs.
 
-import type { ProbeConfig, ProbeMode, StackFrame } from '../../probe/wire';
+import type { LineSource, ProbeConfig, ProbeMode, StackFrame, StackSource } from '../../probe/wire';
 import type { Finding, FindingSeverity } from '../reports/task-findings';
 
-export type { Finding, FindingSeverity, ProbeConfig, ProbeMode, StackFrame };
+export type { Finding, FindingSeverity, LineSource, ProbeConfig, ProbeMode, StackFrame, StackSource };
 
 /** One row of the Start screen's process list (what `loopscope ps` knows). */
 export interface ProcessEntry {
@@ -80,8 +80,41 @@ export interface BlockedView {
   /** Wall-clock time of the start, ISO 8601. */
   readonly at: string;
   readonly ongoing: boolean;
+  /** From the CPU samples inside the block where there are any (see stackSource). */
   readonly stack: readonly StackFrame[];
   readonly stackError: string | null;
+  /** null from probes before the sampler. */
+  readonly stackSource: StackSource | null;
+  /** With samples: how many of the block's samples the stack holds, of `sampled`. */
+  readonly samples: number | null;
+  readonly sampled: number | null;
+  readonly lineSource: LineSource | null;
+  readonly otherStacks: readonly { readonly stack: readonly StackFrame[]; readonly samples: number }[];
+  /** The key of its group in SessionView.blockGroups (there once it ended, or while it lasts if its stack is from samples). */
+  readonly group: string;
+}
+
+/** Blocks grouped by stack: the same code blocking fifty times matters more than one long block. */
+export interface BlockGroupView {
+  readonly key: string;
+  readonly count: number;
+  readonly totalMs: number;
+  readonly maxMs: number;
+  readonly stack: readonly StackFrame[];
+  readonly stackSource: StackSource | null;
+  /** The longest block of the group, seconds as SeriesPoint.t: selecting the group selects it. */
+  readonly longestT: number;
+  readonly longestMs: number;
+  readonly lastT: number;
+  /** A block of this group is going on now. */
+  readonly ongoing: boolean;
+}
+
+/** The CPU sampler in the probe, as it last said. */
+export interface ProfilerView {
+  readonly state: 'on' | 'off' | 'paused';
+  readonly intervalMs: number;
+  readonly reason: string | null;
 }
 
 /** Totals over the tasks samples so far (tasksWindow), `alive` as of the latest, rates over the latest interval. */
@@ -169,6 +202,12 @@ export interface SessionView {
   readonly blockedCount: number;
   /** Longest first. */
   readonly blocked: readonly BlockedView[];
+  /** The most blocked time first. */
+  readonly blockGroups: readonly BlockGroupView[];
+  /** null when the probe has no sampler (an older probe, or a recording of one). */
+  readonly profiler: ProfilerView | null;
+  /** Pauses of the program's main thread that were the probe's own work: not the program's blocks. */
+  readonly probePauses: readonly { readonly what: string; readonly t: number; readonly durationMs: number }[];
   readonly resources: readonly { readonly type: string; readonly count: number }[];
   /** tasks and trace modes, once a tasks sample has come. */
   readonly tasks: readonly TaskRow[] | null;
@@ -346,6 +385,60 @@ export interface CausalityView {
   readonly treeHidden: number;
 }
 
+/** What a frame of the profile is, for colour and for whether it opens in the editor. */
+export type ProfileFrameKind = 'own' | 'node' | 'native' | 'idle' | 'gc' | 'program' | 'probe';
+
+export interface ProfileFrameView {
+  readonly functionName: string;
+  readonly url: string;
+  /** The function's own position, 1-based (0: none). */
+  readonly lineNumber: number;
+  readonly columnNumber: number;
+  readonly kind: ProfileFrameKind;
+}
+
+/** A node of the flame graph: a frame called from its parent node (0: from the top). */
+export interface FlameNode {
+  readonly id: number;
+  readonly parent: number;
+  /** Index into ProfileView.frames. */
+  readonly frame: number;
+  /** Samples with this node as the leaf, and under it. */
+  readonly self: number;
+  readonly total: number;
+}
+
+/** A row of the bottom-up table: a function, its self and total samples, its own samples by line. */
+export interface FunctionRow {
+  readonly frame: number;
+  readonly self: number;
+  readonly total: number;
+  /** [line, self samples], the most first. */
+  readonly lines: readonly (readonly [number, number])[];
+}
+
+/** The CPU profile of a time range. Seconds on the SeriesPoint.t clock. */
+export interface ProfileView {
+  readonly fromS: number;
+  readonly toS: number;
+  readonly sampleIntervalMs: number;
+  readonly samples: number;
+  /** Samples by what they were: code (JavaScript and natives), or not the program's code. */
+  readonly kinds: { readonly code: number; readonly idle: number; readonly gc: number; readonly program: number; readonly probe: number };
+  readonly frames: readonly ProfileFrameView[];
+  /** Parents before children, siblings the most samples first. */
+  readonly flame: readonly FlameNode[];
+  /** Nodes left out of `flame` (the smallest), to keep it bounded. */
+  readonly hiddenNodes: number;
+  /** The most self samples first. */
+  readonly functions: readonly FunctionRow[];
+  /** The stretch of time the session holds samples for; null before the first. */
+  readonly extent: { readonly fromS: number; readonly toS: number } | null;
+  /** Samples over the last stretch of `extent`, for the range picker: code and idle per step. */
+  readonly activity: { readonly fromS: number; readonly stepS: number; readonly code: readonly number[]; readonly idle: readonly number[] };
+  readonly profiler: ProfilerView | null;
+}
+
 export interface UiApi {
   listProcesses(): Promise<readonly ProcessEntry[]>;
   /** Injects the probe; resolves with the new session's id once the probe is connected. */
@@ -374,6 +467,8 @@ export interface UiApi {
   timeline(sessionId: string, fromS: number, toS: number): Promise<TimelineView>;
   /** trace mode: what caused a resource and what it caused; null when the trace does not hold it. */
   causality(sessionId: string, asyncId: number): Promise<CausalityView | null>;
+  /** The CPU profile between two times (seconds, as SeriesPoint.t), live or replayed. */
+  profile(sessionId: string, fromS: number, toS: number): Promise<ProfileView>;
   /** trace mode: keep the latest `seconds` of loop turns (within the trace's bounds). */
   setTraceLength(sessionId: string, seconds: number): Promise<void>;
   /** A launched program's output from line `from` on (a bounded number of lines); null when loopscope does not have it. */

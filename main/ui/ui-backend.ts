@@ -33,8 +33,9 @@ import { createPrivateDir, type PrivateDir } from '../server/private-dir';
 import { startProbeServer, type ProbeConnection, type ProbeServer } from '../server/probe-server';
 import { LiveSource } from '../session/live-source';
 import { causalityView, timelineView } from './trace-view';
+import { profileView } from './profile-view';
 import { newPoints, originOf, replayConfig, revisedPoints, sessionView } from './view-model';
-import type { CausalityView, ExitView, LaunchSettings, OutputView, ProcessEntry, RecentRecording, ReplayCommand, SessionUpdate, TimelineView, UiApi, UiEvent } from './ui-api';
+import type { CausalityView, ExitView, LaunchSettings, OutputView, ProcessEntry, ProfileView, RecentRecording, ReplayCommand, SessionUpdate, TimelineView, UiApi, UiEvent } from './ui-api';
 
 /** ~30 updates a second at most. */
 export const BATCH_MS = 33;
@@ -346,6 +347,13 @@ export class UiBackend implements UiApi {
   async causality(sessionId: string, asyncId: number): Promise<CausalityView | null> {
     const { session } = this.entry(sessionId);
     return causalityView(session.trace, originOf(session.state), asyncId);
+  }
+
+  async profile(sessionId: string, fromS: number, toS: number): Promise<ProfileView> {
+    const entry = this.entry(sessionId);
+    if (entry.kind === 'replay') return entry.session.profileOf(fromS, toS);
+    const { session } = entry;
+    return profileView(session.profile, originOf(session.state), fromS, toS, session.state.profiler);
   }
 
   async setTraceLength(sessionId: string, seconds: number): Promise<void> {

@@ -26,10 +26,10 @@ export function parseConfig(v: unknown): Partial<ProbeConfig> {
     if (key === 'mode') {
       if (!PROBE_MODES.includes(value as ProbeMode)) throw new CallError(`mode must be one of ${PROBE_MODES.join(', ')}`);
       out.mode = value as ProbeMode;
-    } else if (key === 'promises') {
-      if (typeof value !== 'boolean') throw new CallError('promises must be true or false');
-      out.promises = value;
-    } else if (key === 'intervalMs' || key === 'blockThresholdMs') out[key] = range(key, value, CONFIG_LIMITS[key].min, CONFIG_LIMITS[key].max);
+    } else if (key === 'promises' || key === 'profile') {
+      if (typeof value !== 'boolean') throw new CallError(`${key} must be true or false`);
+      out[key] = value;
+    } else if (key === 'intervalMs' || key === 'blockThresholdMs' || key === 'sampleIntervalMs') out[key] = range(key, value, CONFIG_LIMITS[key].min, CONFIG_LIMITS[key].max);
     else throw new CallError(`unknown config field "${key}"`);
   }
   return out;
@@ -61,7 +61,7 @@ export function parseReplayCommand(v: unknown): ReplayCommand {
   }
 }
 
-/** The widest timeline window asked for at once: a day (the trace holds far less). */
+/** The widest timeline or profile window asked for at once: a day (a session holds far less). */
 export const MAX_TIMELINE_SPAN_S = 86_400;
 
 
@@ -143,15 +143,19 @@ export const UI_METHODS: { readonly [M in UiMethod]: Parameters<UiApi[M]> extend
   openInEditor: [filePath, number('line', 0, 1e9), number('column', 0, 1e9)],
   timeline: [sessionId, number('fromS', -1e9, 1e9), number('toS', -1e9, 1e9)],
   causality: [sessionId, asyncId],
+  profile: [sessionId, number('fromS', -1e9, 1e9), number('toS', -1e9, 1e9)],
   setTraceLength: [sessionId, number('seconds', MIN_TRACE_KEEP_S, MAX_TRACE_KEEP_S)],
   output: [sessionId, lineNumber],
 };
 
 /** Checks that relate a method's parameters to each other, after each has passed its own. */
+const span = (_id: string, fromS: number, toS: number): void => {
+  if (!(toS > fromS) || toS - fromS > MAX_TIMELINE_SPAN_S) throw new CallError(`toS must be after fromS, by at most ${MAX_TIMELINE_SPAN_S} s`);
+};
+
 const CROSS_CHECKS: { readonly [M in UiMethod]?: (...args: Parameters<UiApi[M]>) => void } = {
-  timeline: (_id, fromS, toS) => {
-    if (!(toS > fromS) || toS - fromS > MAX_TIMELINE_SPAN_S) throw new CallError(`toS must be after fromS, by at most ${MAX_TIMELINE_SPAN_S} s`);
-  },
+  timeline: span,
+  profile: span,
 };
 
 export const UI_METHOD_NAMES = Object.keys(UI_METHODS) as UiMethod[];

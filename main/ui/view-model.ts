@@ -4,7 +4,8 @@
 import type { ProbeConfig } from '../../probe/wire';
 import { DEFAULT_CONFIG } from '../../probe/constants';
 import { percentileUs } from '../../probe/log-histogram';
-import type { BlockedView, ExitView, Finding, ProcessLoops, RecordingView, ReplayView, SeriesPoint, SessionView, TaskRow } from './ui-api';
+import type { BlockedView, BlockGroupView, ExitView, Finding, ProcessLoops, ProfilerView, RecordingView, ReplayView, SeriesPoint, SessionView, TaskRow } from './ui-api';
+import { groupKey, groupsWithOngoing, ongoingKeys } from '../session/blocked-groups';
 import { loopName } from '../session/loop-identity';
 import { summarizeTasks } from '../reports/summary';
 import { taskFindings } from '../reports/task-findings';
@@ -127,6 +128,9 @@ function tasksRows(state: SessionState): TaskRow[] | null {
   }));
 }
 
+/** Groups of blocks sent to the UI, the most blocked time first. */
+const GROUPS_SHOWN = 100;
+
 /** Samples the probe's cost is averaged over (a second at the default interval). */
 const COST_SAMPLES = 10;
 
@@ -201,15 +205,28 @@ export function sessionView(data: SessionData, c: ViewContext): SessionView {
   const hello = state.hello;
   const origin = originOf(state);
   const timeOriginMs = hello?.timeOriginMs ?? 0;
+  const toS = (us: number): number => (us - origin) / 1e6;
   const blocked: BlockedView[] = state.blocked.map((b) => ({
     id: b.id,
     durationMs: ms(b.durationUs),
-    t: (b.startUs - origin) / 1e6,
+    t: toS(b.startUs),
     at: new Date(timeOriginMs + b.startUs / 1000).toISOString(),
     ongoing: b.state === 'ongoing',
     stack: b.stack,
     stackError: b.stackError ?? null,
+    stackSource: b.stackSource ?? null,
+    samples: b.samples ?? null,
+    sampled: b.sampled ?? null,
+    lineSource: b.lineSource ?? null,
+    otherStacks: b.otherStacks ?? [],
+    group: groupKey(b.stack),
   }));
+  const ongoing = ongoingKeys(state.blockGroups, state.blocked);
+  const blockGroups: BlockGroupView[] = groupsWithOngoing(state.blockGroups, state.blocked, 'known').slice(0, GROUPS_SHOWN).map((g) => ({
+    key: g.key, count: g.count, totalMs: ms(g.totalUs), maxMs: ms(g.maxUs), stack: g.stack, stackSource: g.stackSource,
+    longestT: toS(g.longestStartUs), longestMs: ms(g.maxUs), lastT: toS(g.lastStartUs), ongoing: ongoing.has(g.key),
+  }));
+  const profiler: ProfilerView | null = state.profiler ? { state: state.profiler.state, intervalMs: state.profiler.intervalMs, reason: state.profiler.reason ?? null } : null;
   const latest = recent.last();
   return {
     id: c.id,
@@ -229,6 +246,9 @@ export function sessionView(data: SessionData, c: ViewContext): SessionView {
     dropped: { frames: Object.values(state.drops.frames).reduce((a, b) => a + b, 0), bytes: state.drops.bytes },
     blockedCount: state.totals.blockedCount,
     blocked,
+    blockGroups,
+    profiler,
+    probePauses: state.probePauses.map((p) => ({ what: p.what, t: toS(p.startUs), durationMs: ms(p.durationUs) })),
     resources: latest ? [...latest.resources].sort((a, b) => b.count - a.count) : [],
     tasks: tasksRows(state),
     tasksWindow: tasksWindow(state),

@@ -1,79 +1,125 @@
-// The blocks pane: the blocked-loop reports grouped by where they blocked (group-blocks.ts),
-// most blocked time first; the selected group's stack, and its reports, latest first. A
-// report picked elsewhere (a spike clicked on the lag chart) selects its group and itself.
+// The blocks pane: the session's blocked-loop reports grouped by where they blocked
+// (main/session/blocked-groups.ts), most blocked time first, each with where its stack came
+// from; the selected report's stack (a group's longest when the group was picked), and its
+// group's reports, latest first. A report picked
+// elsewhere (a spike clicked on the lag chart) selects its group and itself. Selecting a group
+// or a report also selects its block's time for the CPU profile (SessionScreen).
 
 import { memo, useEffect, useMemo, useRef } from 'react';
 import { formatMs } from '../../main/common/format';
-import type { BlockedView, HostApi } from '../../main/ui/ui-api';
+import type { BlockedView, BlockGroupView, HostApi, StackSource } from '../../main/ui/ui-api';
 import { StackList } from '../common/StackList';
-import { groupBlocked, groupTitle } from './group-blocks';
+import { groupTitle, shownBlocks, type BlockSelection } from './block-selection';
 
 interface Props {
   readonly api: HostApi;
+  readonly groups: readonly BlockGroupView[];
+  /** The longest reports of the session (the view keeps some). */
   readonly blocked: readonly BlockedView[];
-  /** Reports in the whole session (the view keeps the longest of them). */
+  /** Reports in the whole session. */
   readonly count: number;
   readonly thresholdMs: number;
   readonly cwd: string;
-  readonly selected: number | undefined;
-  readonly onSelect: (reportId: number) => void;
+  readonly selection: BlockSelection;
+  readonly onSelectGroup: (group: BlockGroupView) => void;
+  readonly onSelectReport: (report: BlockedView) => void;
+  /** Shows the CPU profile of the block shown. */
+  readonly onProfile: (report: BlockedView | undefined, group: BlockGroupView | undefined) => void;
 }
 
 /** Reports listed under a group. */
 const REPORTS_SHOWN = 50;
 
+const SOURCES: Readonly<Record<StackSource, { label: string; title: string }>> = {
+  samples: { label: 'samples', title: 'From the CPU samples taken inside the block' },
+  interrupt: { label: 'interrupt', title: 'From the watchdog\'s interrupt, taken inside the block (it had no CPU samples)' },
+  'late-interrupt': { label: 'late', title: 'Taken after the block ended: it may show what ran next, not what blocked' },
+};
+
+function SourceBadge({ source }: { readonly source: StackSource | null }) {
+  if (!source) return null;
+  const { label, title } = SOURCES[source];
+  return <span className={`source source-${source}`} title={title}>{label}</span>;
+}
+
 const clock = (iso: string): string => new Date(iso).toLocaleTimeString();
 
-export const BlockGroups = memo(function BlockGroups({ api, blocked, count, thresholdMs, cwd, selected, onSelect }: Props) {
-  const groups = useMemo(() => groupBlocked(blocked), [blocked]);
-  const group = groups.find((g) => g.reports.some((r) => r.id === selected)) ?? groups[0];
-  const report = group?.reports.find((r) => r.id === selected) ?? group?.reports[0];
+export const BlockGroups = memo(function BlockGroups({ api, groups, blocked, count, thresholdMs, cwd, selection, onSelectGroup, onSelectReport, onProfile }: Props) {
+  const { group, report, reports } = useMemo(() => shownBlocks(groups, blocked, selection), [groups, blocked, selection]);
+  // Blocks going on, or ended and waiting for their samples: in no group until those come,
+  // unless their samples so far already place them (the session's groupsWithOngoing).
+  const ungrouped = blocked.filter((b) => b.ongoing && !groups.some((g) => g.key === b.group && g.ongoing)).sort((a, b) => b.t - a.t);
   const reportRef = useRef<HTMLLIElement>(null);
   // In braces: scrollIntoView returns a promise in newer browsers, and an effect may return only its clean-up.
   useEffect(() => {
     reportRef.current?.scrollIntoView({ block: 'nearest' });
-  }, [selected]);
+  }, [selection]);
 
-  if (groups.length === 0) {
+  if (groups.length === 0 && !report) {
     return <p className="muted pane-empty">No block longer than {thresholdMs} ms yet. When the loop blocks, the code that blocks it shows here, grouped by where it blocked.</p>;
   }
-  const kept = blocked.length < count ? ` (the longest ${blocked.length} kept)` : '';
   return (
     <div className="blocks-pane" data-testid="blocked-list">
       <section className="block-groups">
-        <h3 data-testid="blocked-heading">{count} blocked loop{count === 1 ? '' : 's'} over {thresholdMs} ms, in {groups.length} place{groups.length === 1 ? '' : 's'}{kept}</h3>
+        <h3 data-testid="blocked-heading">{count} blocked loop{count === 1 ? '' : 's'} over {thresholdMs} ms, in {groups.length} place{groups.length === 1 ? '' : 's'}</h3>
+        {ungrouped.length > 0 && (
+          <p className="error" data-testid="blocked-now" data-count={ungrouped.length}>
+            Just now, placed once their samples come:{' '}
+            {ungrouped.map((b) => (
+              <button key={b.id} className="link" onClick={() => onSelectReport(b)}>{formatMs(b.durationMs)} at +{b.t.toFixed(1)} s</button>
+            ))}
+          </p>
+        )}
         <ul aria-label="places the loop blocked" data-testid="block-groups">
           {groups.map((g) => {
-            const { name, where } = groupTitle(g, cwd);
+            const { name, where } = groupTitle(g.stack, cwd);
             return (
-              <li key={g.key} data-count={g.count}>
-                <button className="block-group" aria-current={g === group} onClick={() => onSelect(g.reports[0]!.id)}>
-                  <div><strong>{g.count}×</strong> <code>{name}</code>{g.ongoing && <span className="error"> (still blocked)</span>}</div>
+              <li key={g.key} data-count={g.count} data-testid="block-group">
+                <button className="block-group" aria-current={g === group} title="Show this place; its longest block is the CPU profile's range" onClick={() => onSelectGroup(g)}>
+                  <div><strong>{g.count}×</strong> <code>{name}</code>{g.ongoing && <span className="error"> (blocked now)</span>} <SourceBadge source={g.stackSource} /></div>
                   <div className="muted">{where}</div>
-                  <div className="muted">{formatMs(g.totalMs)} in all · longest {formatMs(g.maxMs)} · latest at +{g.reports[0]!.t.toFixed(1)} s</div>
+                  <div className="muted">{formatMs(g.totalMs)} in all · longest {formatMs(g.maxMs)} · latest at +{g.lastT.toFixed(1)} s</div>
                 </button>
               </li>
             );
           })}
         </ul>
       </section>
-      {group && report && (
-        <section className="block-detail" data-testid="block-detail" data-report={report.id}>
-          <h3>{report.durationMs.toFixed(1)} ms{report.ongoing ? ' (still blocked)' : ''} at +{report.t.toFixed(1)} s <span className="muted">({clock(report.at)})</span></h3>
-          {report.stack.length > 0
-            ? <StackList api={api} frames={report.stack} cwd={cwd} />
-            : <p className="muted">No stack: {report.stackError ?? 'none could be taken'}</p>}
-          <h4>{group.count} report{group.count === 1 ? '' : 's'} from here, latest first</h4>
-          <ol className="block-reports">
-            {group.reports.slice(0, REPORTS_SHOWN).map((r) => (
-              <li key={r.id} ref={r === report ? reportRef : undefined} aria-current={r === report} data-report={r.id}>
-                <button onClick={() => onSelect(r.id)}>{r.durationMs.toFixed(1)} ms at +{r.t.toFixed(1)} s</button>
-              </li>
-            ))}
-          </ol>
-          {group.count > REPORTS_SHOWN && <p className="muted">and {group.count - REPORTS_SHOWN} more</p>}
-        </section>
-      )}
+      <section className="block-detail" data-testid="block-detail" data-report={report?.id}>
+        {report
+          ? (
+            <>
+              <h3>
+                {report.durationMs.toFixed(1)} ms{report.ongoing ? ' (still blocked)' : ''} at +{report.t.toFixed(1)} s <span className="muted">({clock(report.at)})</span>{' '}
+                <SourceBadge source={report.stackSource} />
+              </h3>
+              {report.samples !== null && report.sampled !== null && <p className="muted" data-testid="block-samples">This stack in {report.samples} of the block's {report.sampled} CPU samples.</p>}
+              {report.stack.length > 0
+                ? <StackList api={api} frames={report.stack} cwd={cwd} />
+                : <p className="muted">No stack: {report.stackError ?? 'none could be taken'}</p>}
+            </>
+          )
+          : group && (
+            <>
+              <h3>Longest {formatMs(group.maxMs)} at +{group.longestT.toFixed(1)} s <SourceBadge source={group.stackSource} /></h3>
+              <StackList api={api} frames={group.stack} cwd={cwd} />
+            </>
+          )}
+        <button className="to-profile" data-testid="block-profile" onClick={() => onProfile(report, group)}>CPU profile of this block →</button>
+        {group && (
+          <>
+            <h4>{group.count} report{group.count === 1 ? '' : 's'} from here{reports.length < group.count ? `, the ${reports.length} kept (the session's longest)` : ''}, latest first</h4>
+            <ol className="block-reports">
+              {reports.slice(0, REPORTS_SHOWN).map((r) => (
+                <li key={r.id} ref={r === report ? reportRef : undefined} aria-current={r === report} data-report={r.id}>
+                  <button onClick={() => onSelectReport(r)}>{r.durationMs.toFixed(1)} ms at +{r.t.toFixed(1)} s</button>
+                </li>
+              ))}
+            </ol>
+            {reports.length > REPORTS_SHOWN && <p className="muted">and {reports.length - REPORTS_SHOWN} more</p>}
+          </>
+        )}
+      </section>
     </div>
   );
 });

@@ -1,16 +1,20 @@
 // The Session screen: one process's loop, live or replayed. A layout of fixed places: the
 // header, the replay bar, one status line, the overview (charts and key findings) and one
-// panel of tabs (blocks, tasks, trace, console), which scrolls inside. Nothing that arrives
-// moves the rest of the screen.
+// panel of tabs (blocks, CPU profile, tasks, trace, console), which scrolls inside. Nothing
+// that arrives moves the rest of the screen. Selecting a block (in its pane, or a spike on
+// the lag chart) selects its time for the CPU profile; dragging over the profile's range
+// picker selects another.
 
 import { useCallback, useMemo, useState } from 'react';
-import type { HostApi } from '../../main/ui/ui-api';
+import type { BlockedView, BlockGroupView, HostApi } from '../../main/ui/ui-api';
 import { BlockGroups } from '../blocks/BlockGroups';
-import { groupBlocked, reportAt } from '../blocks/group-blocks';
+import { reportAt, type BlockSelection } from '../blocks/block-selection';
 import { useThrottled } from '../charts/use-throttled';
 import { Tabs, type Tab } from '../common/Tabs';
 import { ConsolePane } from '../console/ConsolePane';
 import { exitIsBad, exitText } from '../console/exit-text';
+import { ProfilePanel } from '../profile/ProfilePanel';
+import { blockRange, type TimeRange } from '../profile/time-range';
 import { ReplayBar } from '../replay/ReplayBar';
 import type { SessionData } from '../store';
 import { TasksPane } from '../tasks/TasksPane';
@@ -38,7 +42,9 @@ export function SessionScreen({ api, data, onBack, onOpen }: Props) {
   const { view, points } = data;
   const [error, setError] = useState<string | undefined>(undefined);
   const [pane, setPane] = useState<PaneId>('blocks');
-  const [selectedBlock, setSelectedBlock] = useState<number | undefined>(undefined);
+  const [selection, setSelection] = useState<BlockSelection>({});
+  // The profile's range: a block's, a stretch dragged over, or the latest seconds (null).
+  const [range, setRange] = useState<TimeRange | null>(null);
   const [clock, setClock] = useState(false);
   const shown = useThrottled(points, CHART_REFRESH_MS);
   const recent = useMemo(() => {
@@ -50,26 +56,39 @@ export function SessionScreen({ api, data, onBack, onOpen }: Props) {
     action.catch((err: Error) => setError(err.message));
   }, []);
   const onError = useCallback((message: string) => setError(message), []);
-  const groups = useMemo(() => groupBlocked(view.blocked), [view.blocked]);
-  const findings = useMemo(() => keyFindings(view, groups, view.cwd), [view, groups]);
+  const findings = useMemo(() => keyFindings(view, view.cwd), [view]);
   const axis = useMemo(() => ({ startedAtMs: view.startedAtMs, clock }), [view.startedAtMs, clock]);
 
+  const selectGroup = useCallback((g: BlockGroupView) => {
+    setSelection({ group: g.key });
+    setRange(blockRange(g.longestT, g.longestMs));
+  }, []);
+  const selectReport = useCallback((r: BlockedView) => {
+    setSelection({ report: r.id });
+    setRange(blockRange(r.t, r.durationMs));
+  }, []);
+  const showProfile = useCallback((r: BlockedView | undefined, g: BlockGroupView | undefined) => {
+    if (r) setRange(blockRange(r.t, r.durationMs));
+    else if (g) setRange(blockRange(g.longestT, g.longestMs));
+    setPane('profile');
+  }, []);
   const onFinding = useCallback((f: KeyFinding) => {
     if (f.pane) setPane(f.pane);
-    if (f.reportId !== undefined) setSelectedBlock(f.reportId);
-  }, []);
+    if (f.group) selectGroup(f.group);
+  }, [selectGroup]);
   const blocked = view.blocked;
   const span = recent.length > 1 ? recent[recent.length - 1]!.t - recent[0]!.t : 0;
   const onPickTime = useCallback((t: number) => {
     const report = reportAt(blocked, t, Math.max(0.5, span * PICK_SHARE));
     if (!report) return;
-    setSelectedBlock(report.id);
+    selectReport(report);
     setPane('blocks');
-  }, [blocked, span]);
+  }, [blocked, span, selectReport]);
 
   const replay = view.replay;
   const tabs: readonly Tab<PaneId>[] = [
     { id: 'blocks', label: <>Blocks <span className="count">{view.blockedCount}</span></> },
+    { id: 'profile', label: 'Profile' },
     { id: 'tasks', label: 'Tasks' },
     { id: 'trace', label: 'Trace' },
     { id: 'console', label: <>Console{view.exit && exitIsBad(view.exit) ? <span className="count bad">!</span> : null}</> },
@@ -98,8 +117,20 @@ export function SessionScreen({ api, data, onBack, onOpen }: Props) {
       />
       <Tabs tabs={tabs} current={pane} onSelect={setPane}>
         {pane === 'blocks' && (
-          <BlockGroups api={api} blocked={view.blocked} count={view.blockedCount} thresholdMs={view.config.blockThresholdMs} cwd={view.cwd} selected={selectedBlock} onSelect={setSelectedBlock} />
+          <BlockGroups
+            api={api}
+            groups={view.blockGroups}
+            blocked={view.blocked}
+            count={view.blockedCount}
+            thresholdMs={view.config.blockThresholdMs}
+            cwd={view.cwd}
+            selection={selection}
+            onSelectGroup={selectGroup}
+            onSelectReport={selectReport}
+            onProfile={showProfile}
+          />
         )}
+        {pane === 'profile' && <ProfilePanel key={view.id} api={api} sessionId={view.id} range={range} onRange={setRange} />}
         {pane === 'tasks' && <TasksPane api={api} view={view} cwd={view.cwd} onMode={() => act(api.configure(view.id, { mode: 'tasks' }))} />}
         {pane === 'trace' && <TracePanel key={view.id} api={api} view={view} onMode={() => act(api.configure(view.id, { mode: 'trace' }))} />}
         {pane === 'console' && <ConsolePane api={api} view={view} />}

@@ -1,13 +1,13 @@
 // The overview's key findings: what stands out in a session, most serious first, each
-// pointing at the pane that tells more. Blocks come grouped (group-blocks.ts), tasks as the
+// pointing at the pane that tells more. Blocks come grouped (the session's groups), tasks as the
 // shared findings (task-findings.ts), the probe's drops and the program's end from the view. Pure.
 
 import { formatBytes, formatMs } from '../../main/common/format';
-import type { FindingSeverity, SessionView } from '../../main/ui/ui-api';
-import { groupTitle, type BlockGroup } from '../blocks/group-blocks';
+import type { BlockGroupView, FindingSeverity, SessionView } from '../../main/ui/ui-api';
+import { groupTitle } from '../blocks/block-selection';
 import { exitIsBad, exitText } from '../console/exit-text';
 
-export type PaneId = 'blocks' | 'tasks' | 'trace' | 'console';
+export type PaneId = 'blocks' | 'profile' | 'tasks' | 'trace' | 'console';
 
 export interface KeyFinding {
   readonly id: string;
@@ -15,15 +15,16 @@ export interface KeyFinding {
   readonly text: string;
   /** The pane that tells more; none for what the session has no pane for. */
   readonly pane?: PaneId;
-  /** A blocked-loop report to select in the blocks pane. */
-  readonly reportId?: number;
+  /** A place the loop blocked, to select in the blocks pane. */
+  readonly group?: BlockGroupView;
 }
 
 const RANK: Readonly<Record<FindingSeverity, number>> = { problem: 0, warning: 1, info: 2 };
 /** Block groups named one by one; the rest are counted. */
 const GROUPS_NAMED = 2;
 
-export function keyFindings(view: SessionView, groups: readonly BlockGroup[], cwd: string): KeyFinding[] {
+export function keyFindings(view: SessionView, cwd: string): KeyFinding[] {
+  const groups = view.blockGroups;
   const out: KeyFinding[] = view.warnings.map((w, i) => ({ id: `warning-${i}`, severity: 'problem', text: w }));
   if (view.dropped.frames > 0) {
     out.push({
@@ -33,10 +34,10 @@ export function keyFindings(view: SessionView, groups: readonly BlockGroup[], cw
   }
   if (view.exit) out.push({ id: 'exit', severity: exitIsBad(view.exit) ? 'problem' : 'info', pane: 'console', text: `The program ${exitText(view.exit)}` });
   groups.slice(0, GROUPS_NAMED).forEach((g, i) => {
-    const { name, where: at } = groupTitle(g, cwd);
+    const { name, where: at } = groupTitle(g.stack, cwd);
     const where = g.stack.length > 0 ? `${name} (${at})` : 'a place with no stack';
     out.push({
-      id: `block-${i}`, severity: 'problem', pane: 'blocks', reportId: g.reports[0]!.id,
+      id: `block-${i}`, severity: 'problem', pane: 'blocks', group: g,
       text: `Loop blocked ${g.count}× in ${where}: ${formatMs(g.totalMs)} in all, longest ${formatMs(g.maxMs)}`,
     });
   });

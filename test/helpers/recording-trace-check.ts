@@ -2,7 +2,13 @@
 // (src/trace_processor/importers/json: tokenizer, parser, utils) and the Trace Event Format
 // spec say, since neither Perfetto's UI nor its trace processor can be run here. Also reads the
 // trace the way its importer does into the tables a query would see (threads, slices with
-// their depth, counter tracks), so tests can ask what Perfetto would show.
+// their depth, counter tracks, V8's CPU samples), so tests can ask what Perfetto would show.
+//
+// CPU samples: the tokenizer takes a "P" event with an id (hex) as V8's legacy CPU profile
+// (ParseV8SampleEvent): args.data.startTime starts a profile of that id and pid; then
+// args.data.cpuProfile.nodes (id, parent, callFrame) add callsites, and each of
+// args.data.cpuProfile.samples is a sample at the running sum of args.data.timeDeltas (equal
+// lengths, or the event fails).
 
 /** An event as the export writes it. */
 type Event = Record<string, unknown>;
@@ -27,7 +33,8 @@ export function eventProblems(e: unknown, where = 'event'): string[] {
   if (!isObject(e)) return [`${where} is not an object`];
   const out: string[] = [];
   const ph = e['ph'];
-  if (ph !== 'X' && ph !== 'C' && ph !== 'M' && ph !== 'i') out.push(`${where} has phase ${String(ph)}`);
+  if (ph !== 'X' && ph !== 'C' && ph !== 'M' && ph !== 'i' && ph !== 'P') out.push(`${where} has phase ${String(ph)}`);
+  if (ph === 'P') out.push(...sampleProblems(e, where));
   if (typeof e['name'] !== 'string' || e['name'] === '') out.push(`${where} has no name`);
   // The tokenizer reads top-level values one by one looking for ts and dur: an array among them fails the file.
   for (const [k, v] of Object.entries(e)) if (Array.isArray(v)) out.push(`${where}.${k} is an array at the top level`);
@@ -51,6 +58,19 @@ export function eventProblems(e: unknown, where = 'event'): string[] {
   return out;
 }
 
+function sampleProblems(e: Event, where: string): string[] {
+  const data = isObject(e['args']) ? e['args']['data'] : undefined;
+  if (typeof e['id'] !== 'string' || !/^0x[0-9a-f]+$/.test(e['id'])) return [`${where}: a sample event needs a hex id`];
+  if (!isObject(data)) return [`${where}: a sample event needs args.data`];
+  if (e['name'] === 'Profile') return isNumber(data['startTime']) ? [] : [`${where}: a Profile needs args.data.startTime`];
+  const profile = data['cpuProfile'];
+  const deltas = data['timeDeltas'];
+  if (e['name'] !== 'ProfileChunk' || !isObject(profile) || !Array.isArray(profile['samples']) || !Array.isArray(deltas)) return [`${where}: not a ProfileChunk with cpuProfile.samples and timeDeltas`];
+  if (profile['samples'].length !== deltas.length) return [`${where}: samples and timeDeltas differ in length`];
+  const nodes = Array.isArray(profile['nodes']) ? profile['nodes'] : [];
+  return nodes.every((n) => isObject(n) && isInt(n['id'], 1) && isObject(n['callFrame']) && typeof n['callFrame']['functionName'] === 'string') ? [] : [`${where}: a node without an id or a call frame`];
+}
+
 export interface PerfettoSlice {
   readonly thread: string;
   readonly name: string;
@@ -68,6 +88,8 @@ export interface PerfettoView {
   readonly slices: readonly PerfettoSlice[];
   /** Counter tracks ("<event name> <arg>") and their values in time order. */
   readonly counters: ReadonlyMap<string, readonly number[]>;
+  /** V8's CPU samples: the function of each sample's leaf, in time order. */
+  readonly samples: readonly string[];
 }
 
 /** Reads a whole exported file as Perfetto's importer would, and says what would go wrong. */
@@ -80,14 +102,15 @@ export function perfettoView(text: string): PerfettoView {
   try {
     file = JSON.parse(text);
   } catch (err) {
-    return { problems: [`not JSON: ${(err as Error).message}`], processName: undefined, slices: [], counters: new Map() };
+    return { problems: [`not JSON: ${(err as Error).message}`], processName: undefined, slices: [], counters: new Map(), samples: [] };
   }
-  if (!isObject(file) || !Array.isArray(file['traceEvents'])) return { problems: ['no traceEvents array'], processName: undefined, slices: [], counters: new Map() };
+  if (!isObject(file) || !Array.isArray(file['traceEvents'])) return { problems: ['no traceEvents array'], processName: undefined, slices: [], counters: new Map(), samples: [] };
   if ('displayTimeUnit' in file) problems.push('displayTimeUnit is set');
   badStrings(file['otherData'], 'otherData', problems);
   const events = file['traceEvents'] as Event[];
   events.forEach((e, i) => problems.push(...eventProblems(e, `event ${i}`)));
-  if (problems.length > 0) return { problems, processName: undefined, slices: [], counters: new Map() };
+  if (problems.length > 0) return { problems, processName: undefined, slices: [], counters: new Map(), samples: [] };
+  const samples = v8Samples(events, problems);
 
   const threads = new Map<number, string>();
   let processName: string | undefined;
@@ -123,5 +146,29 @@ export function perfettoView(text: string): PerfettoView {
     slices.push({ thread: threads.get(tid) ?? `thread ${tid}`, name: e['name'] as string, ts, dur: e['dur'] as number, depth: stack.length, args: (e['args'] as Record<string, unknown> | undefined) ?? {} });
     stack.push({ end, name: e['name'] as string });
   }
-  return { problems, processName, slices, counters };
+  return { problems, processName, slices, counters, samples };
+}
+
+/** V8's CPU samples, as the tokenizer adds them: a profile's start before its chunks, nodes before the samples that name them. */
+function v8Samples(events: readonly Event[], problems: string[]): string[] {
+  const started = new Set<string>();
+  const names = new Map<string, string>();
+  const out: string[] = [];
+  for (const e of events) {
+    if (e['ph'] !== 'P') continue;
+    const id = `${String(e['id'])}/${String(e['pid'])}`;
+    const data = (e['args'] as { data: { startTime?: number; cpuProfile?: { nodes?: { id: number; callFrame: { functionName: string } }[]; samples: number[] } } }).data;
+    if (e['name'] === 'Profile') {
+      started.add(id);
+      continue;
+    }
+    if (!started.has(id)) problems.push(`samples of profile ${id} before its start`);
+    for (const n of data.cpuProfile?.nodes ?? []) names.set(`${id}:${n.id}`, n.callFrame.functionName);
+    for (const s of data.cpuProfile?.samples ?? []) {
+      const name = names.get(`${id}:${s}`);
+      if (name === undefined) problems.push(`a sample of node ${s}, which profile ${id} does not define`);
+      else out.push(name);
+    }
+  }
+  return out;
 }

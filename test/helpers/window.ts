@@ -16,7 +16,7 @@ export async function showSession(page: Page, text: string): Promise<void> {
   await page.getByTestId('status').waitFor({ timeout: 15_000 });
 }
 
-/** Switches the session screen's tab panel to `name` (Blocks, Tasks, Trace, Console). */
+/** Switches the session screen's tab panel to `name` (Blocks, Profile, Tasks, Trace, Console). */
 export async function openPane(page: Page, name: string): Promise<void> {
   await page.getByRole('tab', { name: new RegExp(`^${name}`) }).click();
   await page.locator(`[data-testid="tab-panel"][data-tab="${name.toLowerCase()}"]`).waitFor();

@@ -1,0 +1,211 @@
+// A blocked report's stack from the CPU samples taken inside the block. Pure: samples and the
+// profile's tables in, a stack out.
+//
+// The samples make a tree (each sample is a stack). From its root, the report follows the
+// child that holds most of its parent's samples, as long as one holds two thirds of them: the
+// node it stops at is where the block's samples agree, and its path is the stack. A JSON.parse
+// stops at its caller (V8 gives the builtin no frame), a sort with a comparator at the
+// function that sorts (its samples are split between itself and the comparator), a Buffer
+// call at the native leaf under the caller. The branches that hold a tenth of the samples or
+// more, below where it stopped or beside the path, are the other things the block did.
+//
+// The line: V8 keeps lines for the leaf of each sample only (`positionTicks`, per node and
+// harvest). When the first user frame is where the path stops, its heaviest line is the line
+// of the blocking call. When it called further (into Node's code, a native), the line comes
+// from the watchdog's interrupt stack if that has the same function, else from the source
+// text (the only line of the function that calls the callee), else it is the function's own.
+
+import type { BlockSampleKinds, LineSource, ProfileFrame, StackFrame } from './wire';
+import { MAX_OTHER_STACKS, MAX_STACK_FRAMES } from './wire';
+
+export interface SampleTree {
+  frame(node: number): ProfileFrame;
+  /** 0 for a root. */
+  parent(node: number): number;
+}
+
+export interface BlameInput {
+  /** The stack node of each sample inside the block. */
+  readonly nodes: readonly number[];
+  /** The leaves' lines in the harvests that hold the block: node → line → samples. */
+  readonly lines: ReadonlyMap<number, ReadonlyMap<number, number>>;
+  /** The watchdog's interrupt stack, when it was taken inside the block. */
+  readonly interrupt: readonly StackFrame[] | undefined;
+  /** The line of `frame`'s function that calls `callee`, from its source, if exactly one does. */
+  readonly callLine?: (frame: ProfileFrame, callee: string) => number | undefined;
+  /** The first and last line of `frame`'s function, from its source, when it can be read. */
+  readonly body?: (frame: ProfileFrame) => { readonly from: number; readonly to: number } | undefined;
+}
+
+export interface Blame {
+  readonly stack: readonly StackFrame[];
+  /** Samples under the stack's innermost frame. */
+  readonly samples: number;
+  /** All the block's samples. */
+  readonly sampled: number;
+  readonly lineSource: LineSource;
+  readonly kinds: BlockSampleKinds;
+  readonly others: readonly { readonly stack: readonly StackFrame[]; readonly samples: number }[];
+}
+
+/** A child holding this share of its parent's samples is where the time went. */
+const DOMINANT = 2 / 3;
+/** A branch holding this share of the block's samples is another thing the block did. */
+const OTHER = 0.1;
+
+export function isUserFrame(f: ProfileFrame): boolean {
+  return f.kind === 'code' && f.url !== '' && !f.url.startsWith('node:') && !f.url.startsWith('internal/');
+}
+
+/** The block's stack, or undefined when none of its samples ran JavaScript. */
+export function blameBlock(tree: SampleTree, input: BlameInput): Blame | undefined {
+  const kinds = { gc: 0, idle: 0, program: 0, probe: 0 };
+  const total = new Map<number, number>();
+  const children = new Map<number, Set<number>>();
+  let js = 0;
+  for (const leaf of input.nodes) {
+    const kind = sampleKind(tree, leaf);
+    if (kind !== 'code') {
+      if (kind === 'root') kinds.program++;
+      else kinds[kind]++;
+      continue;
+    }
+    js++;
+    for (let n = leaf, child = 0; n !== 0; child = n, n = tree.parent(n)) {
+      total.set(n, (total.get(n) ?? 0) + 1);
+      if (child !== 0) addChild(children, n, child);
+      if (tree.parent(n) === 0) addChild(children, 0, n);
+    }
+  }
+  if (js === 0) return input.nodes.length === 0 ? undefined : notCode(tree, input.nodes, kinds);
+  total.set(0, js);
+  const seen = new Set<string>();
+  for (const n of total.keys()) if (n !== 0) seen.add(functionKey(tree.frame(n)));
+  const branches: number[] = [];
+  const best = descend(0, total, children, js, branches);
+  const { stack, lineSource } = stackOf(tree, best, input, seen);
+  const others = branches
+    .sort((a, b) => total.get(b)! - total.get(a)!)
+    .slice(0, MAX_OTHER_STACKS)
+    .map((b) => {
+      const node = descend(b, total, children, js, []);
+      return { stack: stackOf(tree, node, input, seen).stack, samples: total.get(node)! };
+    });
+  return { stack, samples: total.get(best)!, sampled: input.nodes.length, lineSource, kinds, others };
+}
+
+/** A block that ran no code: the frame most of its samples were in, "(garbage collector)" say. */
+function notCode(tree: SampleTree, nodes: readonly number[], kinds: BlockSampleKinds): Blame {
+  const count = new Map<string, number>();
+  for (const n of nodes) {
+    const name = tree.frame(n).kind === 'probe' ? '(loopscope probe)' : tree.frame(n).functionName;
+    count.set(name, (count.get(name) ?? 0) + 1);
+  }
+  const [name, samples] = [...count].sort((a, b) => b[1] - a[1])[0]!;
+  return { stack: [{ functionName: name, url: '', lineNumber: 0, columnNumber: 0 }], samples, sampled: nodes.length, lineSource: 'function', kinds, others: [] };
+}
+
+function addChild(children: Map<number, Set<number>>, parent: number, child: number): void {
+  let set = children.get(parent);
+  if (!set) children.set(parent, (set = new Set()));
+  set.add(child);
+}
+
+/** What a sample was: JavaScript, or GC, idle, V8's own (program), or the probe's own work. */
+function sampleKind(tree: SampleTree, leaf: number): ProfileFrame['kind'] {
+  const kind = tree.frame(leaf).kind;
+  if (kind !== 'code') return kind;
+  for (let n = tree.parent(leaf); n !== 0; n = tree.parent(n)) if (tree.frame(n).kind === 'probe') return 'probe';
+  return 'code';
+}
+
+/**
+ * From `node`, down the child holding two thirds of its parent's samples while there is one
+ * (from the root, down the heaviest child in any case: a block has a stack if it ran code).
+ * The heavier siblings left behind on the way go into `branches`.
+ */
+function descend(from: number, total: ReadonlyMap<number, number>, children: ReadonlyMap<number, ReadonlySet<number>>, js: number, branches: number[]): number {
+  let node = from;
+  for (;;) {
+    const kids = [...(children.get(node) ?? [])].sort((a, b) => total.get(b)! - total.get(a)!);
+    const heaviest = kids[0];
+    if (heaviest === undefined) return node;
+    const dominant = total.get(heaviest)! >= DOMINANT * total.get(node)!;
+    const others = dominant || node === 0 ? kids.slice(1) : kids;
+    for (const k of others) if (total.get(k)! >= OTHER * js) branches.push(k);
+    if (!dominant && node !== 0) return node;
+    node = heaviest;
+  }
+}
+
+function sameFunction(a: StackFrame, f: ProfileFrame): boolean {
+  return a.url === f.url && a.functionName === f.functionName;
+}
+
+/**
+ * Where the interrupt stack has the profile's frame: the same file and name; else, for an
+ * anonymous function (which the stack reader names by its method, such as a timer's
+ * _onTimeout), the first frame of its file at or after the line where it starts.
+ */
+function findFrame(interrupt: readonly StackFrame[], f: ProfileFrame): number {
+  const exact = interrupt.findIndex((a) => sameFunction(a, f));
+  if (exact !== -1 || f.functionName !== '') return exact;
+  return interrupt.findIndex((a) => a.url === f.url && a.lineNumber >= f.lineNumber);
+}
+
+const functionKey = (f: { readonly functionName: string; readonly url: string }): string => `${f.functionName}@${f.url}`;
+
+/** The path from `node` to its root, innermost first, with the best lines known for it. */
+/** `seen`: the functions in any of the block's samples. */
+function stackOf(tree: SampleTree, node: number, input: BlameInput, seen: ReadonlySet<string>): { stack: StackFrame[]; lineSource: LineSource } {
+  const path: number[] = [];
+  for (let n = node; n !== 0 && path.length < MAX_STACK_FRAMES; n = tree.parent(n)) if (tree.frame(n).kind !== 'root') path.push(n);
+  const user = path.findIndex((n) => isUserFrame(tree.frame(n)));
+  let lineSource: LineSource = 'function';
+  // The callers' call lines come from the interrupt stack when it was taken inside the same
+  // call: it holds the first user frame too. From there outwards, frame by frame.
+  const interrupt = input.interrupt ?? [];
+  const inCall = user === -1 ? -1 : findFrame(interrupt, tree.frame(path[user]!));
+  const stack = path.map((n, i): StackFrame => {
+    const f = tree.frame(n);
+    const own = { functionName: f.functionName, url: f.url, lineNumber: f.lineNumber, columnNumber: f.columnNumber };
+    if (i === user) {
+      const found = userLine(tree, path, i, input);
+      lineSource = found.source;
+      return { ...own, lineNumber: found.line, columnNumber: found.column };
+    }
+    const matched = inCall !== -1 && i > user ? interrupt[inCall + (i - user)] : undefined;
+    return matched && findFrame([matched], f) === 0 ? { ...own, lineNumber: matched.lineNumber, columnNumber: matched.columnNumber } : own;
+  });
+  // V8's samples show no function that was inlined into its caller: the interrupt, taken in the
+  // same call, has the program's own frames above the first user frame that no sample shows
+  // (not a sort's comparator, which the samples show in a node of its own).
+  const above = inCall > 0 ? interrupt.slice(0, inCall).filter(isUserStackFrame) : [];
+  if (above.length > 0 && above.every((a) => !seen.has(functionKey(a)))) {
+    return { stack: [...stack.slice(0, user), ...above, ...stack.slice(user)].slice(0, MAX_STACK_FRAMES), lineSource: 'interrupt' };
+  }
+  return { stack, lineSource };
+}
+
+function isUserStackFrame(f: StackFrame): boolean {
+  return f.url !== '' && !f.url.startsWith('node:') && !f.url.startsWith('internal/') && !f.url.startsWith('loopscope-probe');
+}
+
+function userLine(tree: SampleTree, path: readonly number[], i: number, input: BlameInput): { line: number; column: number; source: LineSource } {
+  const node = path[i]!;
+  const f = tree.frame(node);
+  // Where the path stops at the user frame, its own samples' lines are the blocking call's:
+  // those inside the function (V8 gives code inlined into it its own script's lines).
+  const body = i === 0 ? input.body?.(f) : undefined;
+  const lines = i === 0 ? [...(input.lines.get(node) ?? [])].filter(([l]) => (body ? l >= body.from && l <= body.to : l >= f.lineNumber)) : [];
+  if (lines.length > 0) {
+    const [line] = lines.sort((a, b) => b[1] - a[1])[0]!;
+    return { line, column: 0, source: 'samples' };
+  }
+  const matched = (input.interrupt ?? [])[findFrame(input.interrupt ?? [], f)];
+  if (matched) return { line: matched.lineNumber, column: matched.columnNumber, source: 'interrupt' };
+  const callee = i > 0 ? tree.frame(path[i - 1]!).functionName : '';
+  const line = callee ? input.callLine?.(f, callee) : undefined;
+  if (line !== undefined) return { line, column: 0, source: 'source' };
+  return { line: f.lineNumber, column: f.columnNumber, source: 'function' };
+}

@@ -1,0 +1,349 @@
+// The CPU sampler, driven from the probe's worker through its inspector session to the main
+// thread: V8's profiler samples the main thread's stack on a signal (so its samples land inside
+// native calls too), and one titled console profile is kept running for the probe's life.
+//
+// Harvests never stop the profiler: each starts the next title, then ends the previous one two
+// intervals later (a sample still queued in V8's profiler thread at the switch lands in the
+// overlap, which profile-table.ts drops by time). V8 keeps one profiler per session while any
+// of its profiles runs, so only the first start pays for logging every compiled function
+// (0.2–0.7 s with 50,000 of them, reported as the probe's own pause); a harvest costs the main
+// thread 0.1–0.7 ms. The ended profile arrives as `Profiler.consoleProfileFinished`.
+//
+// Hazards (research: /work/research/profiler/REPORT.md §5):
+// - another session with the Profiler domain on (DevTools) receives every console profile, and
+//   runs a profiler of its own: profile ids, drawn from one counter for all sessions, then
+//   step by 2 between our titles. Sampling pauses, and tries again later, less and less often.
+// - the target's own console.profile()/profileEnd() reach our session too: an untitled
+//   profileEnd ends our latest profile (its samples are taken all the same, and a new one is
+//   started), and leaves theirs running in our session, growing (some 16 bytes a sample). Once
+//   it has run for FOREIGN_KEPT_MS the profiler is restarted (disable, enable) to drop it: not
+//   at once, as a restart logs every compiled function again (the first start's pause) and
+//   samples nothing until the main thread runs the new start.
+// - with --cpu-prof, Node prints every console profile on the target's stderr: the main thread
+//   does not start the sampler at all then (profile-control.ts).
+
+import { PROFILE_CONTROL_KEY, ProfileOp, type ProfileCallResult, type ProfileOpId } from './profile-control';
+import { HARVEST_SCRIPT, type ProfileTable, type V8Profile } from './profile-table';
+import type { ProfileBatch, ProfilerState } from './wire';
+
+export interface InspectorSession {
+  post(method: string, params: object, callback: (err: Error | null, result?: unknown) => void): void;
+  on(event: string, listener: (message: { params: unknown }) => void): void;
+}
+
+export interface SamplerEvents {
+  /** A harvest, taken into the table: its samples, and the entries they need in `table.unsent()`. */
+  readonly harvested: (batch: ProfileBatch) => void;
+  readonly state: (state: ProfilerState) => void;
+}
+
+/** How often the samples are harvested, ms. */
+export const HARVEST_MS = 1000;
+/**
+ * Harvests asked for by blocks come no more often than the regular ones: a server sharing its
+ * CPU is "blocked" several times a second, and a harvest every 200 ms for each cost it 3% more
+ * CPU per request (bench/http-throughput.mjs --concurrent). A block's report waits for its
+ * samples a second at most.
+ */
+const MIN_GAP_MS = HARVEST_MS;
+/** Between tries to sample again while another session profiles, ms: longer each time. */
+const RESUME_AFTER_MS = [30_000, 60_000, 120_000, 300_000, 600_000];
+/** A profile of the target's left running in our session is dropped (by a restart) after this long, ms: 15,000 samples at 20 ms. */
+const FOREIGN_KEPT_MS = 300_000;
+const TITLE = 'loopscope-probe-';
+
+const expression = (op: ProfileOpId, title: string): string =>
+  `globalThis[Symbol.for(${JSON.stringify(PROFILE_CONTROL_KEY)})]?.(${op}, ${JSON.stringify(title)})\n//# sourceURL=${HARVEST_SCRIPT}`;
+
+interface ConsoleProfileParams {
+  readonly id?: string;
+  readonly title?: string;
+  readonly profile?: V8Profile;
+}
+
+export class CpuSampler {
+  private intervalMs: number;
+  private seq = 0;
+  private running: string | undefined;
+  private state: ProfilerState['state'] = 'off';
+  private busy = false;
+  private wanted = false;
+  private lastHarvestMs = -Infinity;
+  private awaiting: { title: string; nextStartMs: number } | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private deferred: NodeJS.Timeout | undefined;
+  private resume: NodeJS.Timeout | undefined;
+  private resumes = 0;
+  private lastOwnId: number | undefined;
+  private foreignSinceOwn = false;
+  private foreignSteps = 0;
+  /** The target's profiles running in our session: id → since when (ms). */
+  private readonly foreignOpen = new Map<string, number>();
+  /** The first start's clock readings, to check the profile's clock against (§2 of the research). */
+  private firstBracket: { title: string; perfMs: number; hrBefore: number; hrAfter: number } | undefined;
+  private finishing: (() => void) | undefined;
+  /** The profile ended at exit: once it is in, `finish` is done. */
+  private finalTitle: string | undefined;
+  private stopped = false;
+  /** Every sample before this time (main thread's clock, ms) has been harvested. */
+  coveredUntilMs = 0;
+
+  constructor(private readonly session: InspectorSession, private readonly table: ProfileTable, intervalMs: number, private readonly events: SamplerEvents, private readonly nowMs: () => number) {
+    this.intervalMs = intervalMs;
+    session.on('Profiler.consoleProfileStarted', (m) => this.started(m.params as ConsoleProfileParams));
+    session.on('Profiler.consoleProfileFinished', (m) => this.finished(m.params as ConsoleProfileParams));
+  }
+
+  get active(): boolean {
+    return this.state === 'on';
+  }
+
+  start(): void {
+    if (this.stopped) return;
+    // Busy until the first profile runs: a harvest starting one before the interval is set
+    // would make V8 refuse the interval ("Cannot change sampling interval when profiling").
+    this.busy = true;
+    this.post('Profiler.enable', {}, () => {
+      this.post('Profiler.setSamplingInterval', { interval: Math.round(this.intervalMs * 1000) }, () => this.startProfile(true));
+    });
+  }
+
+  /** Asks for the samples up to now, soon (a block ended). */
+  harvest(): void {
+    if (this.state !== 'on' || this.finishing) return;
+    if (this.busy) {
+      this.wanted = true;
+      return;
+    }
+    const wait = this.lastHarvestMs + MIN_GAP_MS - this.nowMs();
+    if (wait > 0) {
+      this.deferred ??= setTimeout(() => {
+        this.deferred = undefined;
+        this.harvest();
+      }, wait);
+      return;
+    }
+    const previous = this.running;
+    if (!previous) return this.startProfile(false);
+    this.busy = true;
+    this.lastHarvestMs = this.nowMs();
+    const next = this.title();
+    this.call(ProfileOp.start, next, (r) => {
+      if (typeof r === 'string' || r === undefined) return this.fail(`the profiler did not start a profile: ${r ?? 'no answer'}`);
+      this.running = next;
+      const [nextStartMs] = r;
+      // Ended two intervals later: a sample taken before the switch and still queued lands in both.
+      setTimeout(() => {
+        this.awaiting = { title: previous, nextStartMs };
+        // The ended profile comes (Profiler.consoleProfileFinished) before the evaluation's
+        // answer: if it has not by then, it never will (the target's profileEnd ended it).
+        // No timer: the main thread may be blocked for seconds before it runs the call.
+        this.call(ProfileOp.end, previous, () => this.lost(previous));
+      }, 2 * this.intervalMs);
+    });
+  }
+
+  /** At the target's exit: the last samples, then `done` (or after `timeoutMs`). */
+  finish(timeoutMs: number, done: () => void): void {
+    clearInterval(this.timer);
+    clearTimeout(this.deferred);
+    clearTimeout(this.resume);
+    if (this.state !== 'on' || !this.running) return done();
+    const timeout = setTimeout(() => this.endFinish(), timeoutMs);
+    this.finishing = () => {
+      clearTimeout(timeout);
+      done();
+    };
+    // With a harvest under way, its previous profile ends as planned; the running one ends now.
+    const last = this.running;
+    this.running = undefined;
+    this.finalTitle = last;
+    this.call(ProfileOp.end, last, () => undefined);
+  }
+
+  /** Turns sampling off for good (a new sampler starts it again): the profiles in our session end with the domain. */
+  stop(): void {
+    this.stopped = true;
+    this.clearTimers();
+    if (this.state === 'off') return;
+    this.state = 'off';
+    this.post('Profiler.disable', {}, () => undefined);
+  }
+
+  private clearTimers(): void {
+    clearInterval(this.timer);
+    clearTimeout(this.deferred);
+    clearTimeout(this.resume);
+  }
+
+  private title(): string {
+    return `${TITLE}${++this.seq}`;
+  }
+
+  private startProfile(first: boolean): void {
+    const title = this.title();
+    this.busy = true;
+    this.call(first ? ProfileOp.firstStart : ProfileOp.start, title, (r) => {
+      this.busy = false;
+      if (typeof r === 'string' || r === undefined) return this.fail(`the profiler did not start: ${r ?? 'no answer'}`);
+      this.running = title;
+      this.coveredUntilMs = Math.max(this.coveredUntilMs, r[0]);
+      if (first) this.firstBracket = { title, perfMs: (r[0] + r[1]) / 2, hrBefore: r[2], hrAfter: r[3] };
+      if (this.state !== 'on') {
+        this.state = 'on';
+        this.events.state({ state: 'on', intervalMs: this.intervalMs });
+      }
+      clearInterval(this.timer);
+      this.timer = setInterval(() => this.harvest(), HARVEST_MS);
+      this.lastHarvestMs = this.nowMs();
+      if (this.wanted) {
+        this.wanted = false;
+        this.harvest();
+      }
+    });
+  }
+
+  private started(p: ConsoleProfileParams): void {
+    if (this.stopped) return;
+    const title = p.title ?? '';
+    if (!title.startsWith(TITLE)) {
+      this.foreignSinceOwn = true;
+      if (p.id !== undefined) this.foreignOpen.set(p.id, this.nowMs());
+      return;
+    }
+    const id = Number(p.id);
+    if (!Number.isInteger(id)) return;
+    // Ids step by one between our titles unless another session got a profile each time too.
+    if (this.lastOwnId !== undefined && !this.foreignSinceOwn) this.foreignSteps = id - this.lastOwnId > 1 ? this.foreignSteps + 1 : 0;
+    this.lastOwnId = id;
+    this.foreignSinceOwn = false;
+    if (this.foreignSteps >= 2 && this.state === 'on') this.pause();
+  }
+
+  private finished(p: ConsoleProfileParams): void {
+    if (this.stopped) return;
+    const title = p.title ?? '';
+    if (!title.startsWith(TITLE)) {
+      if (p.id !== undefined) this.foreignOpen.delete(p.id);
+      return;
+    }
+    if (p.profile) this.take(title, p.profile);
+    if (this.awaiting?.title === title) {
+      this.coveredUntilMs = Math.max(this.coveredUntilMs, this.awaiting.nextStartMs);
+      this.harvestDone();
+    } else if (title === this.running) {
+      // The target's own untitled profileEnd ended ours: start another (after the call under way).
+      this.running = undefined;
+      if (this.busy) this.wanted = true;
+      else if (this.state === 'on' && !this.finishing) this.startProfile(false);
+    }
+    if (title === this.finalTitle) this.endFinish();
+  }
+
+  private take(title: string, profile: V8Profile): void {
+    try {
+      const b = this.firstBracket;
+      if (b && b.title === title) {
+        this.firstBracket = undefined;
+        // The profile's µs are process.hrtime's on every platform tried; where they are not,
+        // its start stands for the moment it was started.
+        if (profile.startTime < b.hrBefore - 1000 || profile.startTime > b.hrAfter + 1000) this.table.clockOffsetUs = profile.startTime - b.perfMs * 1000;
+      }
+      const batch = this.table.ingest(profile, Math.round(this.intervalMs * 1000));
+      if (batch.count > 0) this.events.harvested(batch);
+    } catch {
+      // A profile we cannot read is a lost harvest, not a broken probe.
+    }
+  }
+
+  private harvestDone(): void {
+    this.awaiting = undefined;
+    this.busy = false;
+    const now = this.nowMs();
+    if ([...this.foreignOpen.values()].some((since) => now - since >= FOREIGN_KEPT_MS)) return this.restart();
+    if (this.wanted) {
+      this.wanted = false;
+      this.harvest();
+    }
+  }
+
+  private lost(title: string): void {
+    if (this.awaiting?.title !== title) return;
+    this.coveredUntilMs = Math.max(this.coveredUntilMs, this.awaiting.nextStartMs);
+    this.harvestDone();
+  }
+
+  /** A profile of the target's own runs on in our session: drop it with the domain, and start again. */
+  private restart(): void {
+    this.foreignOpen.clear();
+    // Ours ends first: its samples are taken when it comes (neither awaited nor running).
+    const last = this.running;
+    this.running = undefined;
+    if (last) this.call(ProfileOp.end, last, () => undefined);
+    // Busy until the new profile runs (start() keeps it so).
+    this.busy = true;
+    clearInterval(this.timer);
+    clearTimeout(this.deferred);
+    this.deferred = undefined;
+    this.post('Profiler.disable', {}, () => this.start());
+  }
+
+  private pause(): void {
+    this.state = 'paused';
+    this.clearTimers();
+    this.awaiting = undefined;
+    this.busy = false;
+    const last = this.running;
+    this.running = undefined;
+    if (last) this.call(ProfileOp.end, last, () => undefined);
+    this.events.state({ state: 'paused', intervalMs: this.intervalMs, reason: 'another inspector session (a debugger such as DevTools) has the profiler on; sampling resumes when it is gone' });
+    const after = RESUME_AFTER_MS[Math.min(this.resumes++, RESUME_AFTER_MS.length - 1)]!;
+    this.resume = setTimeout(() => {
+      this.foreignSteps = 0;
+      this.lastOwnId = undefined;
+      this.state = 'off';
+      this.startProfile(true);
+    }, after);
+  }
+
+  private fail(reason: string): void {
+    // Once stopped (the session may be gone already), nothing has failed.
+    if (this.stopped) return;
+    this.busy = false;
+    this.clearTimers();
+    this.state = 'off';
+    this.running = undefined;
+    this.events.state({ state: 'off', intervalMs: this.intervalMs, reason });
+  }
+
+  private endFinish(): void {
+    const finishing = this.finishing;
+    this.finishing = undefined;
+    this.finalTitle = undefined;
+    finishing?.();
+  }
+
+  private call(op: ProfileOpId, title: string, done: (r: ProfileCallResult | undefined) => void): void {
+    this.post('Runtime.evaluate', { expression: expression(op, title), returnByValue: true, silent: true }, (result) => {
+      const r = (result as { result?: { value?: unknown } } | undefined)?.result?.value;
+      done(typeof r === 'string' || (Array.isArray(r) && r.length === 4 && r.every((x) => typeof x === 'number')) ? (r as ProfileCallResult) : undefined);
+    });
+  }
+
+  /** Posts to the inspector; an error is a failed sampler, never a thrown one. */
+  private post(method: string, params: object, done: (result: unknown) => void): void {
+    try {
+      this.session.post(method, params, (err, result) => {
+        if (this.stopped) return;
+        try {
+          if (err) this.fail(`inspector: ${err.message}`);
+          else done(result);
+        } catch {
+          // never into the worker's loop
+        }
+      });
+    } catch (err) {
+      this.fail(`inspector: ${(err as Error).message}`);
+    }
+  }
+}

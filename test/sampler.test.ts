@@ -1,0 +1,105 @@
+// The CPU sampler in a real process: what the probe leaves on the target's output (nothing,
+// even at process.exit()), its own pauses kept apart from the target's blocks (the profiler's
+// first start with 50,000 functions, at attach), its harvests never a block, and the others
+// who use V8's profiler in the same process: the program's own console.profile(), another
+// inspector session (DevTools), Node's --cpu-prof.
+
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Summary } from '../main/reports/summary';
+import { loopscope } from './helpers/cli';
+import { killAll, startTarget } from './helpers/attach-harness';
+import { FIXTURES } from './helpers/probe-harness';
+
+afterEach(killAll);
+
+const run = async (fixture: string, env: Record<string, string>, args: readonly string[] = [], nodeArgs: readonly string[] = []) => {
+  const r = await loopscope(['run', '--json', ...args, '--', process.execPath, ...nodeArgs, join(FIXTURES, fixture)], env);
+  return { ...r, summary: JSON.parse(r.stdout) as Summary };
+};
+
+const isProbeFrame = (url: string): boolean => url.startsWith('loopscope-probe') || url.endsWith('dist/probe.js');
+
+describe('the sampler and the target\'s output', () => {
+  it('prints nothing on the target\'s output, even when it ends with process.exit() (no "Waiting for the debugger to disconnect...")', async () => {
+    // With --json, the program's stdout and stderr are loopscope's stderr: all of it is the target's.
+    const r = await run('exit-early.js', { EXIT_MS: '1500', EXIT_CODE: '3' });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(3);
+    expect(r.summary.exitCode).toBe(3);
+    // The sampler ran until the exit, and its last samples came.
+    expect(r.summary.profile).toMatchObject({ sampler: 'on' });
+    expect(r.summary.profile!.samples).toBeGreaterThan(20);
+  });
+
+  it('is off with --no-profile, and blocked stacks come from the interrupt alone', async () => {
+    const r = await run('blockers.js', { KIND: 'loop', COUNT: '3' }, ['--no-profile']);
+    expect(r.stderr).toMatch(/^ready \d+ [\d.]+\n$/);
+    expect(r.summary.profile).toMatchObject({ sampler: 'off', samples: 0, samplerNote: 'turned off (--no-profile)' });
+    const stacks = r.summary.blocked.filter((b) => b.stack.length > 0);
+    expect(stacks.length).toBeGreaterThan(0);
+    for (const b of stacks) expect(b.stackSource).toMatch(/interrupt/);
+  });
+
+  it('stays off under --cpu-prof, whose session would print every harvest on the target\'s stderr', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'loopscope-cpu-prof-'));
+    try {
+      const r = await run('blockers.js', { KIND: 'loop', COUNT: '2' }, [], ['--cpu-prof', '--cpu-prof-dir', dir]);
+      expect(r.stderr).toMatch(/^ready \d+ [\d.]+\n$/);
+      expect(r.summary.profile).toMatchObject({ sampler: 'off', samplerNote: expect.stringContaining('--cpu-prof') });
+      // Node's own profile is written as ever.
+      expect(readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'))).toHaveLength(1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('the probe\'s own pauses', () => {
+  it('attaching to an app of 50,000 functions: the profiler\'s first start is the probe\'s pause, not a block of the app', async () => {
+    const target = await startTarget('many-functions.js', { env: { FUNCTIONS: '50000', RUN_MS: '30000' } });
+    const r = await loopscope(['attach', String(target.pid), '--duration', '3', '--json', '--block-threshold', '100']);
+    expect(r.code, r.stderr).toBe(0);
+    const summary = JSON.parse(r.stdout) as Summary;
+    const start = summary.probePauses.find((p) => p.what.startsWith('CPU profiler start'));
+    // V8 logs 50,000 functions' code when the profiler first starts: a pause of its own.
+    expect(start, JSON.stringify(summary.probePauses)).toBeDefined();
+    expect(start!.durationMs).toBeGreaterThan(5);
+    expect(summary.probePauses.some((p) => p.what === 'probe start')).toBe(true);
+    // The app idles: no block, and no lag from the probe's pauses.
+    expect(summary.blocked, JSON.stringify(summary.blocked)).toEqual([]);
+    expect(summary.lag.maxMs).toBeLessThan(start!.durationMs);
+    expect(summary.profile!.samples).toBeGreaterThan(50);
+  }, 60_000);
+
+  it('never reports a harvest as a block: not with 50,000 functions spread over the stacks, at a 5 ms threshold', async () => {
+    const r = await run('many-functions.js', { FUNCTIONS: '50000', SPREAD: '1', RUN_MS: '5000' }, ['--block-threshold', '5', '--duration', '6']);
+    const s = r.summary;
+    expect(s.profile!.samples).toBeGreaterThan(100);
+    // Blocks there are (a busy timer, GC, the machine's load), none of them is the probe's.
+    for (const b of s.blocked) expect(b.stack.filter((f) => isProbeFrame(f.url)), JSON.stringify(b)).toEqual([]);
+    for (const g of s.blockedGroups) expect(g.stack.some((f) => isProbeFrame(f.url))).toBe(false);
+    // The harvests' own evaluations never make it into the profile (V8 adds a sample whenever a
+    // profile starts: a harvest would look like a sample's worth of the probe's time).
+    expect(s.profile!.top.some((f) => f.functionName === 'control')).toBe(false);
+  }, 60_000);
+});
+
+describe('others using the profiler in the same process', () => {
+  it('the program\'s own console.profile() and profileEnd(): the sampler goes on, and blames the blocks after it', async () => {
+    const r = await run('profiler-neighbours.js', { WHO: 'console', COUNT: '5', PERIOD_MS: '500' });
+    expect(r.stderr).toBe('');
+    const line = readFileSync(join(FIXTURES, 'profiler-neighbours.js'), 'utf8').split('\n').findIndex((l) => l.endsWith('// BLOCK parse')) + 1;
+    const sampled = r.summary.blocked.filter((b) => b.stackSource === 'samples' && b.stack.some((f) => f.functionName === 'parse' && f.lineNumber === line));
+    expect(sampled.length, JSON.stringify(r.summary.blocked.map((b) => b.stack.slice(0, 2)))).toBeGreaterThanOrEqual(3);
+    expect(r.summary.profile).toMatchObject({ sampler: 'on' });
+  }, 60_000);
+
+  it('another inspector session with the profiler on (as DevTools keeps one): the sampler pauses, and says why', async () => {
+    const r = await run('profiler-neighbours.js', { WHO: 'session', COUNT: '6', PERIOD_MS: '500' });
+    expect(r.stderr).toBe('');
+    expect(r.summary.profile).toMatchObject({ sampler: 'paused', samplerNote: expect.stringContaining('another inspector session') });
+  }, 60_000);
+});
