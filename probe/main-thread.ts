@@ -107,8 +107,7 @@ export function startProbe(options: ProbeOptions, onStopped: (reason: string) =>
   };
 
   const clockOffsetUs = traceClockOffsetUs();
-  // The worker's inspector session is the main thread's: on a worker thread's loop it would sample the wrong thread.
-  const samplerUnavailable = isMainThread ? samplerUnavailableReason(process.execArgv, process.env['NODE_OPTIONS']) : 'not on worker threads yet';
+  const samplerUnavailable = samplerUnavailableReason(process.execArgv, process.env['NODE_OPTIONS']);
   const workerData: WorkerData = {
     loopscopeProbeWorker: true,
     state,

@@ -2,7 +2,8 @@
 // connected to the main thread (the probe's worker has one): each worker started before or
 // after, with a session into it that can evaluate there. The main loop's probe uses it to
 // bring the probe into every worker (worker-follow.ts); a worker's own probe uses it to reach
-// the thread it watches (a worker thread cannot connect a session to its parent otherwise).
+// the thread it watches (a worker thread cannot connect a session to its parent otherwise):
+// its stack during a block, and its CPU sampler.
 // NodeWorker lists the main thread's workers only: a worker's own workers are not reached.
 
 import type { Session } from 'node:inspector';
@@ -32,6 +33,7 @@ function scriptOf(url: string): string {
 }
 
 type Reply = (err: Error | null, result?: unknown) => void;
+type EventListener = (message: { params: unknown }) => void;
 
 interface AttachedParams {
   sessionId?: unknown;
@@ -41,6 +43,8 @@ interface AttachedParams {
 export class NodeWorkers {
   private nextId = 1;
   private readonly pending = new Map<number, Reply>();
+  /** Events of the domains enabled in a worker (the sampler's Profiler), by session and method. */
+  private readonly events = new Map<string, Map<string, EventListener[]>>();
   private stopped = false;
 
   constructor(private readonly session: Session, onWorker: (w: WorkerTarget) => void) {
@@ -55,12 +59,16 @@ export class NodeWorkers {
         // a worker we cannot name is left alone
       }
     });
-    session.on('NodeWorker.receivedMessageFromWorker', (m: { params?: { message?: unknown } }) => {
+    session.on('NodeWorker.receivedMessageFromWorker', (m: { params?: { sessionId?: unknown; message?: unknown } }) => {
       try {
         const text = m.params?.message;
         if (typeof text !== 'string') return;
-        const message = JSON.parse(text) as { id?: unknown; result?: unknown; error?: { message?: unknown } };
-        if (typeof message.id !== 'number') return; // an event: none is enabled on purpose
+        const message = JSON.parse(text) as { id?: unknown; method?: unknown; params?: unknown; result?: unknown; error?: { message?: unknown } };
+        if (typeof message.id !== 'number') {
+          const listeners = typeof message.method === 'string' ? this.events.get(String(m.params?.sessionId))?.get(message.method) : undefined;
+          for (const l of listeners ?? []) l({ params: message.params });
+          return;
+        }
         const reply = this.pending.get(message.id);
         if (!reply) return;
         this.pending.delete(message.id);
@@ -88,8 +96,19 @@ export class NodeWorkers {
     });
   }
 
+  /** An event of a domain enabled in that worker (e.g. Profiler.consoleProfileFinished). */
+  on(sessionId: string, method: string, listener: EventListener): void {
+    let bySession = this.events.get(sessionId);
+    if (!bySession) {
+      bySession = new Map();
+      this.events.set(sessionId, bySession);
+    }
+    bySession.set(method, [...(bySession.get(method) ?? []), listener]);
+  }
+
   /** Ends our session in that worker (it runs on as if we had never been there). */
   detach(sessionId: string): void {
+    this.events.delete(sessionId);
     try {
       this.session.post('NodeWorker.detach', { sessionId });
     } catch {
@@ -101,6 +120,7 @@ export class NodeWorkers {
     this.stopped = true;
     for (const reply of this.pending.values()) reply(new Error('stopped'));
     this.pending.clear();
+    this.events.clear();
     try {
       this.session.post('NodeWorker.disable');
     } catch {
@@ -109,7 +129,10 @@ export class NodeWorkers {
   }
 }
 
-/** An inspector session into one worker, for the stack capture (stack-capture.ts's InspectorLike). */
-export function workerChannel(workers: NodeWorkers, sessionId: string): { post(method: 'Runtime.evaluate', params: object, callback: Reply): void } {
-  return { post: (method, params, callback) => workers.send(sessionId, method, params, callback) };
+/** An inspector session into one worker: for the stack capture (stack-capture.ts's InspectorLike) and the CPU sampler (cpu-sampler.ts's InspectorSession). */
+export function workerChannel(workers: NodeWorkers, sessionId: string): { post(method: string, params: object, callback: Reply): void; on(event: string, listener: EventListener): void } {
+  return {
+    post: (method, params, callback) => workers.send(sessionId, method, params, callback),
+    on: (event, listener) => workers.on(sessionId, event, listener),
+  };
 }

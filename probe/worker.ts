@@ -91,11 +91,17 @@ export function runWorker(data: WorkerData): void {
   // The thread whose stack a block is taken from: the main thread through the session itself;
   // a worker thread through a NodeWorker session into it (its own loop is not the main thread's).
   let loopInspector: InspectorLike | undefined = data.loopThreadId === 0 ? session : undefined;
+  let loopChannel: ReturnType<typeof workerChannel> | undefined;
+  /** The worker thread's channel is there: its CPU sampler starts (set once the sampler is made). */
+  let reachedLoop = (): void => undefined;
   let workers: NodeWorkers | undefined;
   let follower: WorkerFollower | undefined;
   const onWorker = (w: WorkerTarget): void => {
-    if (w.threadId === data.loopThreadId && !loopInspector) loopInspector = workerChannel(workers!, w.sessionId);
-    else if (follower) follower.listedWorker(w);
+    if (w.threadId === data.loopThreadId && !loopInspector) {
+      loopChannel = workerChannel(workers!, w.sessionId);
+      loopInspector = loopChannel;
+      reachedLoop();
+    } else if (follower) follower.listedWorker(w);
     else workers?.detach(w.sessionId);
   };
   if (session && (data.loopThreadId !== 0 || data.followWorkers)) {
@@ -150,15 +156,20 @@ export function runWorker(data: WorkerData): void {
     else ownDrops.set(bytes[5]!, (ownDrops.get(bytes[5]!) ?? 0) + 1);
   };
 
-  // The CPU sampler, on the same session as the stack capture (research §1).
+  // The CPU sampler, on the same session as the stack capture (research §1): a worker thread's
+  // loop samples its thread through the NodeWorker channel, once that is there.
   const canSend = (): boolean => socket !== undefined && !socket.destroyed && !socket.connecting && socket.writableLength <= data.maxSocketBufferBytes;
-  const sampler = new WorkerSampler(session, { probeFile: data.probeFile, clockOffsetUs: data.clockOffsetUs, unavailable: data.samplerUnavailable }, config, {
+  const sampler = new WorkerSampler(data.loopThreadId === 0 ? session : undefined, { probeFile: data.probeFile, clockOffsetUs: data.clockOffsetUs, unavailable: data.samplerUnavailable }, config, {
     canSend,
     send,
     countDrop: (type) => ownDrops.set(type, (ownDrops.get(type) ?? 0) + 1),
     post,
     wake: () => wake(),
   }, mainNowMs);
+  reachedLoop = () => {
+    if (loopChannel && !stopped) sampler.sampleThrough(loopChannel, config);
+  };
+  reachedLoop();
 
   const capture = (done: (r: CaptureResult) => void): void => {
     if (!session) return done({ error: data.hello.stackUnavailable ?? 'no inspector in this process' });

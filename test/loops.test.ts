@@ -45,6 +45,11 @@ describe('worker threads', () => {
     }
     // The main thread idles: the workers' blocks are not its own.
     expect(summary.blockedCount).toBeLessThan(3);
+    // Each worker's blocks are blamed from its own thread's CPU samples (its sampler runs through the NodeWorker channel).
+    for (const w of workers) {
+      const sampled = w.blocked.filter((b) => b.stackSource === 'samples' && userFrames(b.stack)[0]?.functionName === 'crunchInWorker');
+      expect(sampled.length, JSON.stringify(w.blocked.map((b) => [b.stackSource, b.stack.slice(0, 2)]))).toBeGreaterThanOrEqual(2);
+    }
   });
 
   it('attach: a process with two workers lists three loops, each worker with its blocking function', async () => {
