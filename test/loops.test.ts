@@ -52,6 +52,15 @@ describe('worker threads', () => {
     }
   });
 
+  it('run: a worker stopped with terminate() is kept as terminated, with no exit code of its own', async () => {
+    const r = await loopscope(['run', '--json', '--', process.execPath, WORKER_FILE], { WORKERS: '1', COUNT: '1000', TERMINATE_MS: '1500' });
+    expect(r.code).toBe(0);
+    const summary = JSON.parse(r.stdout) as Summary;
+    const [worker] = workersOf(summary);
+    expect(worker).toMatchObject({ name: `worker ${worker!.threadId} cruncher-0`, exitCode: null, terminated: true });
+    expect(summary.loops[0]).toMatchObject({ threadId: 0, exitCode: 0, terminated: false });
+  });
+
   it('attach: a process with two workers lists three loops, each worker with its blocking function', async () => {
     const target = await startTarget('worker-blocker.js', { env: { WORKERS: '2', STAY: '1', COUNT: '1000', PERIOD_MS: '300' } });
     await sleep(300);
@@ -63,7 +72,7 @@ describe('worker threads', () => {
       expect(w.pid).toBe(target.pid);
       expect(w.blockedCount).toBeGreaterThan(0);
       expect(culprits(w)).toContainEqual(expect.objectContaining({ functionName: 'crunchInWorker', lineNumber: 13 }));
-      expect(w.exitCode).toBeNull(); // detached: it runs on
+      expect(w).toMatchObject({ exitCode: null, terminated: false }); // detached: it runs on
     }
     expect(target.alive()).toBe(true);
   });

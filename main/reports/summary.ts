@@ -10,7 +10,7 @@ import type { SessionData } from '../session/session-feed';
 import { commandOf } from '../session/session-state';
 import { leakHints, type TasksState } from '../session/tasks-state';
 import { causalChain, type TraceModel } from '../session/trace-model';
-import { loopIdentity } from '../session/loop-identity';
+import { loopIdentity, wasTerminated } from '../session/loop-identity';
 import type { SessionState, Totals } from '../session/session-state';
 import { poolSaturated } from './task-findings';
 
@@ -133,6 +133,8 @@ export interface LoopSummary {
   readonly blocked: readonly BlockedSummary[];
   /** The loop's exit code once it ended with one (its process's, or its worker's); null while it runs, or when not known. */
   readonly exitCode: number | null;
+  /** A worker thread stopped from outside (worker.terminate(), or its process ending): it has no exit code of its own. */
+  readonly terminated: boolean;
 }
 
 /** A loop to summarize: its data, and its exit code when the caller knows it better than its goodbye. */
@@ -205,6 +207,7 @@ export function summarizeLoops(loops: readonly LoopInput[]): LoopSummary[] {
       blockedCount: totals.blockedCount,
       blocked: blockedSummaries(data.state),
       exitCode: exitCode !== undefined ? exitCode : (goodbye?.exitCode ?? null),
+      terminated: wasTerminated(goodbye),
     });
   }
   return out;

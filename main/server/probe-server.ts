@@ -50,8 +50,16 @@ export class ProbeConnection {
   private heldBytes = 0;
   private releasing = false;
   private readonly taps = new Set<(raw: RawFrame) => void>();
+  private probeEnded = false;
 
-  constructor(readonly hello: Hello, private readonly socket: Socket) {}
+  constructor(readonly hello: Hello, private readonly socket: Socket) {
+    socket.once('end', () => (this.probeEnded = true));
+  }
+
+  /** The probe's side closed the connection (not loopscope's, nor a broken socket's). */
+  get endedByProbe(): boolean {
+    return this.probeEnded;
+  }
 
   /**
    * The first listener (of either event) gets what was held: delivered in order, with a close

@@ -21,6 +21,17 @@ export function loopIdentity(hello: Hello): LoopIdentity {
   return { pid: hello.pid, ppid: hello.ppid, threadId: hello.threadId, name: loopName(hello) };
 }
 
+/**
+ * Why a worker thread's loop ended when its probe closed without the goodbye its thread's exit
+ * sends: the thread was stopped from outside (worker.terminate(), or its process ending), which
+ * runs no exit handler. Its exit code is then unknown (its parent's 'exit' event says 1).
+ */
+export const TERMINATED_REASON = 'terminated: its thread was stopped from outside (worker.terminate(), or its process ending)';
+
+export function wasTerminated(goodbye: { readonly reason: string } | undefined): boolean {
+  return goodbye?.reason === TERMINATED_REASON;
+}
+
 /** The same loop: a probe that connects again (production mode attaches again) is not a new one. */
 export function sameLoop(a: Pick<Hello, 'pid' | 'threadId'>, b: Pick<Hello, 'pid' | 'threadId'>): boolean {
   return a.pid === b.pid && a.threadId === b.threadId;

@@ -12,7 +12,7 @@ import { groupsWithOngoing, ongoingKeys } from '../session/blocked-groups';
 import { hottestLine, rangeStats } from '../session/profile-stats';
 import { poolSaturated } from '../reports/task-findings';
 import { fit, sparkline } from './text';
-import { loopName } from '../session/loop-identity';
+import { loopName, wasTerminated } from '../session/loop-identity';
 import { lagPerSecond, lastWindow, loopNow } from '../session/recent-window';
 
 export interface LiveViewContext {
@@ -73,7 +73,7 @@ export function loopLines(loops: readonly SessionData[]): string[] {
     const { hello, totals, goodbye } = l.state;
     if (!hello) return [];
     const { lagP99Us, lagMaxUs: maxUs, utilization } = loopNow(l.recent);
-    const ended = goodbye ? `  ended${goodbye.exitCode === undefined ? '' : ` (${goodbye.exitCode})`}` : '';
+    const ended = !goodbye ? '' : wasTerminated(goodbye) ? '  terminated' : `  ended${goodbye.exitCode === undefined ? '' : ` (${goodbye.exitCode})`}`;
     const text = `   ${hello.pid} ${loopName(hello)}`.padEnd(34) +
       ` p99 ${formatMs(lagP99Us / 1000)}  max ${formatMs(maxUs / 1000)}  util ${formatPercent(utilization)}  blocks ${totals.blockedCount}${ended}`;
     return [{ text, maxUs, blocks: totals.blockedCount }];

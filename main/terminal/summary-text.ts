@@ -54,7 +54,7 @@ function loopSummaryLines(loops: readonly LoopSummary[], cwd: string): string[] 
   if (loops.length < 2) return [];
   const lines = [`  loops        ${loops.length}${loops.length > LOOPS_LISTED ? ` (the first ${LOOPS_LISTED})` : ''}:`];
   for (const l of loops.slice(0, LOOPS_LISTED)) {
-    const exit = l.exitCode === null ? '' : `  exit ${l.exitCode}`;
+    const exit = l.terminated ? '  terminated' : l.exitCode === null ? '' : `  exit ${l.exitCode}`;
     lines.push(`    ${`${l.pid} ${l.name}`.padEnd(30)} lag p99 ${formatMs(l.lag.p99Ms)}  max ${formatMs(l.lag.maxMs)}  utilization ${formatPercent(l.utilization.mean)}  blocked ${l.blockedCount}${exit}`);
     const longest = l.blocked[0];
     const frame = longest ? userFrames(longest.stack)[0] : undefined;

@@ -3,7 +3,7 @@
 
 import type { LoopView, ProcessLoops } from './ui-api';
 import type { SessionData } from '../session/session-feed';
-import { loopName } from '../session/loop-identity';
+import { loopName, wasTerminated } from '../session/loop-identity';
 import { commandOf } from '../session/session-state';
 import { lagPerSecond, loopNow } from '../session/recent-window';
 
@@ -30,6 +30,7 @@ export function loopView({ data, sessionId, status, exitCode }: LoopInput): Loop
   return {
     sessionId, pid: hello.pid, ppid: hello.ppid, threadId: hello.threadId, name: loopName(hello), status,
     exitCode: exitCode !== undefined && exitCode !== null ? exitCode : (goodbye?.exitCode ?? null),
+    terminated: wasTerminated(goodbye),
     lagP99Ms: ms(now.lagP99Us), lagMaxMs: ms(now.lagMaxUs), utilization: Math.round(now.utilization * 1000) / 1000,
     blockedCount: totals.blockedCount,
     // From the loop's first second on: a loop that just came has a short line, not a flat one.

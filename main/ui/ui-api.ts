@@ -148,6 +148,8 @@ export interface LoopView {
   readonly status: 'live' | 'ended' | 'replay';
   /** Once ended with one: its process's or its worker's exit code. */
   readonly exitCode: number | null;
+  /** A worker thread stopped from outside (worker.terminate(), or its process ending): ended, with no exit code. */
+  readonly terminated: boolean;
   /** Over the latest second. */
   readonly lagP99Ms: number;
   readonly lagMaxMs: number;
