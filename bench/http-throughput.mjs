@@ -24,6 +24,10 @@
 //
 // --mode tasks|trace measures those modes instead (budgets ≤ 10% and ≤ 25%).
 //
+// --follow-cost: what following (every loop: worker threads, child processes) adds to a server
+// that has neither. The baseline and the A/A control are then probed too, with `run
+// --no-follow`, against `run` as it ships (following): the control's spread is the floor.
+//
 // --part heartbeat|gc|worker: the "probed" server runs one stand-in for a part of the probe
 // (bench/fixtures/probe-parts.js, preloaded) instead of the probe, to see what each part costs.
 //
@@ -44,7 +48,7 @@
 // --compare <probe.js> (with --concurrent): a pair more per round, base with the same CLI using
 // another build of the probe (LOOPSCOPE_PROBE_PATH), to tell a change of the probe from drift.
 //
-//   node bench/http-throughput.mjs [--help] [--quick] [--rounds N] [--seconds S] [--no-pin] [--mode m] [--concurrent [--pipelining N] [--compare <probe.js>]] [--part p]
+//   node bench/http-throughput.mjs [--help] [--quick] [--rounds N] [--seconds S] [--no-pin] [--mode m] [--concurrent [--pipelining N] [--compare <probe.js>]] [--part p] [--follow-cost]
 
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -79,11 +83,12 @@ const partArg = process.argv.indexOf('--part');
 const PART = partArg === -1 ? undefined : process.argv[partArg + 1];
 if (PART !== undefined && !['heartbeat', 'gc', 'worker'].includes(PART)) throw new Error('--part must be one of heartbeat, gc, worker');
 const PIN = !process.argv.includes('--no-pin') && hasTaskset();
+const FOLLOW_COST = process.argv.includes('--follow-cost');
 const SERVER_CPU = PIN ? '0' : undefined;
 const LOAD_CPU = PIN ? '1' : undefined;
 
 requireBuilt();
-const machine = printMachine(`HTTP throughput cost, ${MODE} mode`);
+const machine = printMachine(`HTTP throughput cost, ${MODE} mode${FOLLOW_COST ? ": following against run --no-follow (base and control are probed with --no-follow)" : ""}`);
 console.log(`${ROUNDS} rounds, each with fresh servers: a ${WARMUP_SECONDS} s warm-up each, then ${SLICES} × ${SECONDS} s per variant, alternating; autocannon -c ${CONNECTIONS} on 127.0.0.1; ` +
   (PIN ? 'servers (and the probe worker) pinned to CPU 0, load generator and loopscope CLI to CPU 1' : 'not pinned: servers and load generator share the CPUs'));
 
@@ -92,14 +97,15 @@ const serverFile = join(FIXTURES, 'http-server.js');
 /** Starts one server; resolves once it listens, with its port and the server's own pid. */
 async function startServer(variant) {
   const stand = variant === 'probed' && PART !== undefined;
-  const underProbe = variant === 'probed' || variant === 'no sampler' || variant === 'compare';
+  const noFollow = FOLLOW_COST && variant !== 'probed';
+  const underProbe = variant === 'probed' || variant === 'no sampler' || variant === 'compare' || noFollow;
   const env = stand ? { ...process.env, LOOPSCOPE_BENCH_PART: PART }
     : variant === 'compare' ? { ...process.env, LOOPSCOPE_PROBE_PATH: resolve(COMPARE) } : process.env;
   const { command, args } = !underProbe
     ? pinned(SERVER_CPU, process.execPath, [serverFile])
     : stand
       ? pinned(SERVER_CPU, process.execPath, ['--require', join(FIXTURES, 'probe-parts.js'), serverFile])
-      : pinned(SERVER_CPU, process.execPath, [CLI, 'run', '--json', '--mode', MODE, ...(variant === 'no sampler' ? ['--no-profile'] : []), '--', process.execPath, serverFile]);
+      : pinned(SERVER_CPU, process.execPath, [CLI, 'run', '--json', '--mode', MODE, ...(variant === 'no sampler' ? ['--no-profile'] : []), ...(noFollow ? ['--no-follow'] : []), '--', process.execPath, serverFile]);
   const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
   const s = { variant, child, stdout: '', stderr: '' };
   child.stdout.on('data', (d) => (s.stdout += d));
@@ -182,7 +188,7 @@ const PAIRS = {
   probed: ['probed', 'base'],
   control: ['control', 'base'],
   ...(COMPARE !== undefined ? { compare: ['compare', 'base'] } : {}),
-  ...(MODE === 'metrics' && PART === undefined ? { 'no sampler': ['no sampler', 'base'], 'sampler alone': ['probed', 'no sampler'] } : {}),
+  ...(MODE === 'metrics' && PART === undefined && !FOLLOW_COST ? { 'no sampler': ['no sampler', 'base'], 'sampler alone': ['probed', 'no sampler'] } : {}),
 };
 
 async function concurrent() {
@@ -211,8 +217,8 @@ async function concurrent() {
     console.log(`  the probed servers, as their probe saw them: blocked ${fmt(median(seen.map((p) => p.blockedPerS)), 1)} times a second, lag p99 ${fmt(median(seen.map((p) => p.lagP99Ms)), 1)} ms (medians)`);
   }
   console.log(`cost in CPU per request: ${pct(cost)}; budget ≤ ${fmt(BUDGET * 100, 0)}%: ${verdict(cost <= BUDGET)}`);
-  save(MODE === 'metrics' ? 'http-throughput-concurrent' : `http-throughput-concurrent-${MODE}`, {
-    mode: MODE, compare: COMPARE, budget: BUDGET, rounds: ROUNDS, seconds: SLICES * SECONDS, warmupSeconds: WARMUP_SECONDS, connections: CONNECTIONS, pipelining: PIPELINING, pinned: PIN, machine, cost, pairs,
+  save(`http-throughput-concurrent${MODE === 'metrics' ? '' : `-${MODE}`}${FOLLOW_COST ? '-follow' : ''}`, {
+    mode: MODE, followCost: FOLLOW_COST, compare: COMPARE, budget: BUDGET, rounds: ROUNDS, seconds: SLICES * SECONDS, warmupSeconds: WARMUP_SECONDS, connections: CONNECTIONS, pipelining: PIPELINING, pinned: PIN, machine, cost, pairs,
   });
 }
 
@@ -276,7 +282,7 @@ console.log(`probe: ${sum(probeSummaries.map((p) => p.samples))} samples in ${pr
   `server lag p99 median ${fmt(median(probeSummaries.map((p) => p.lag.p99Ms)), 3)} ms, max ${fmt(max(probeSummaries.map((p) => p.lag.maxMs)), 3)} ms`);
 if (busy('base') < 0.9) console.log('note: the baseline server was under 90% busy: the load generator may be the bottleneck, which hides the cost');
 
-save(MODE === 'metrics' ? 'http-throughput' : `http-throughput-${MODE}`, { mode: MODE,
+save(`http-throughput${MODE === 'metrics' ? '' : `-${MODE}`}${FOLLOW_COST ? '-follow' : ''}`, { mode: MODE, followCost: FOLLOW_COST,
   budget: BUDGET, rounds: ROUNDS, slicesPerRound: SLICES, seconds: SECONDS, warmupSeconds: WARMUP_SECONDS, connections: CONNECTIONS, pinned: PIN, machine,
   medianRatio: median(ratios), minRatio: min(ratios), maxRatio: max(ratios), cost,
   control: { medianRatio: median(controlRatios), minRatio: min(controlRatios), maxRatio: max(controlRatios) },

@@ -17,7 +17,9 @@ export const ENV = {
   blockThresholdMs: 'LOOPSCOPE_BLOCK_THRESHOLD_MS',
   profile: 'LOOPSCOPE_PROFILE',
   sampleIntervalMs: 'LOOPSCOPE_SAMPLE_INTERVAL_MS',
-  /** The target's own NODE_OPTIONS, restored once the probe has loaded. */
+  /** '1': the Node processes the target starts load the probe too (the variables stay). */
+  follow: 'LOOPSCOPE_FOLLOW',
+  /** The target's own NODE_OPTIONS, restored once the probe has loaded (unless following). */
   originalNodeOptions: 'LOOPSCOPE_ORIGINAL_NODE_OPTIONS',
 } as const;
 

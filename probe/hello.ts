@@ -2,6 +2,7 @@
 // folder, the settings the probe started with, and whether stacks can be taken at all.
 
 import { performance } from 'node:perf_hooks';
+import { threadId } from 'node:worker_threads';
 import { clipName, MAX_HELLO_BYTES, PROTOCOL_VERSION, type Hello, type ProbeConfig } from './wire';
 
 export interface HelloOptions {
@@ -9,6 +10,8 @@ export interface HelloOptions {
   readonly config: ProbeConfig;
   readonly loadedBy: Hello['loadedBy'];
   readonly probeVersion: string;
+  /** A worker thread's `name` option or script. */
+  readonly threadName?: string;
 }
 
 /** Why the watchdog cannot take stacks, when it cannot. */
@@ -36,7 +39,8 @@ export function makeHello(options: HelloOptions): Hello {
     execArgv: fitArgs(process.execArgv, ARGV_BUDGET / 4),
     title: clipName(process.title),
     cwd: clipName(safeCwd()),
-    threadId: 0,
+    threadId,
+    ...(options.threadName !== undefined ? { threadName: clipName(options.threadName) } : {}),
     timeOriginMs: performance.timeOrigin,
     config: options.config,
     loadedBy: options.loadedBy,

@@ -18,6 +18,11 @@ export interface AttachOptions {
   readonly config?: Partial<ProbeConfig>;
 }
 
+/** A worker thread's probe, brought in by the main loop's (worker-follow.ts). */
+export interface AttachWorkerOptions extends AttachOptions {
+  readonly threadName?: string;
+}
+
 export type AttachResult =
   | { readonly status: 'started'; readonly version: string }
   | { readonly status: 'already-running'; readonly version: string }
@@ -44,7 +49,7 @@ function validConfig(partial: Partial<ProbeConfig>): ProbeConfig {
   };
 }
 
-function start(options: AttachOptions, loadedBy: 'preload' | 'inject'): AttachResult {
+function start(options: AttachWorkerOptions, loadedBy: 'preload' | 'inject'): AttachResult {
   const existing = globals[GLOBAL_KEY];
   if (existing?.probe && !existing.probe.stopped) return { status: 'already-running', version: existing.version };
   const holder: ProbeGlobal = { version: PROBE_VERSION, probe: undefined };
@@ -57,6 +62,7 @@ function start(options: AttachOptions, loadedBy: 'preload' | 'inject'): AttachRe
       loadedBy,
       probeFile: __filename,
       probeVersion: PROBE_VERSION,
+      ...(options.threadName !== undefined ? { threadName: String(options.threadName) } : {}),
     },
     () => {
       if (globals[GLOBAL_KEY] === holder) globals[GLOBAL_KEY] = undefined;
@@ -71,9 +77,9 @@ export function runningVersion(): string | undefined {
   return existing?.probe && !existing.probe.stopped ? existing.version : undefined;
 }
 
-function startGuarded(options: AttachOptions, loadedBy: 'preload' | 'inject'): AttachResult {
+function startGuarded(options: AttachWorkerOptions, loadedBy: 'preload' | 'inject', onWorker = false): AttachResult {
   try {
-    if (!isMainThread) return { status: 'failed', error: 'the probe only runs on the main thread' };
+    if (isMainThread === onWorker) return { status: 'failed', error: onWorker ? 'attachWorker is for worker threads' : 'attach is for the main thread (worker threads are followed from it)' };
     return start(options, loadedBy);
   } catch (err) {
     return { status: 'failed', error: err instanceof Error ? err.message : String(err) };
@@ -85,9 +91,17 @@ export function attach(options: AttachOptions): AttachResult {
   return startGuarded(options, 'inject');
 }
 
+/** Starts the probe in this worker thread (evaluated there by the main loop's probe). Never throws. */
+export function attachWorker(options: AttachWorkerOptions): AttachResult {
+  return startGuarded(options, 'inject', true);
+}
+
 /**
- * Preloaded by --require: read our settings, then take them out of the environment so that
- * the target, and any child it starts, sees the environment it would have had without us.
+ * Preloaded by --require: read our settings. When loopscope run follows child processes, they
+ * stay in the environment (NODE_OPTIONS with our --require before the target's own options,
+ * and the session's token, which the children present: loopscope checks that each is a
+ * descendant of the command it started). Otherwise they are taken out, so that the target
+ * and its children see the environment they would have had without us.
  * False when there are none (not started by loopscope run).
  */
 function startFromEnvironment(): boolean {
@@ -103,10 +117,12 @@ function startFromEnvironment(): boolean {
     profile: env[ENV.profile] !== '0',
     sampleIntervalMs: Number(env[ENV.sampleIntervalMs]),
   };
-  const original = env[ENV.originalNodeOptions];
-  for (const key of Object.values(ENV)) delete env[key];
-  if (original === undefined || original === '') delete env['NODE_OPTIONS'];
-  else env['NODE_OPTIONS'] = original;
+  if (env[ENV.follow] !== '1') {
+    const original = env[ENV.originalNodeOptions];
+    for (const key of Object.values(ENV)) delete env[key];
+    if (original === undefined || original === '') delete env['NODE_OPTIONS'];
+    else env['NODE_OPTIONS'] = original;
+  }
   start({ socketPath, token, config }, 'preload');
   return true;
 }

@@ -2,7 +2,7 @@
 // socket and the watchdog) and wires the heartbeat, the metrics sampler, tasks and trace
 // modes and the GC source to the ring they write into. No socket I/O happens here.
 
-import { Worker } from 'node:worker_threads';
+import { isMainThread, threadId, Worker } from 'node:worker_threads';
 import { closeSync, openSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { createSampler } from './sampler';
@@ -31,6 +31,8 @@ export interface ProbeOptions {
   readonly probeFile: string;
   readonly probeVersion: string;
   readonly ringBytes?: number;
+  /** On a worker thread: its `name` option or script. */
+  readonly threadName?: string;
 }
 
 export interface RunningProbe {
@@ -113,7 +115,12 @@ export function startProbe(options: ProbeOptions, onStopped: (reason: string) =>
     mainTimeOrigin: performance.timeOrigin,
     maxSocketBufferBytes: MAX_SOCKET_BUFFER_BYTES,
     hello: makeHello(options),
-    gcTrace: canTraceGc() ? { mainTid: process.pid, offsetUs: clockOffsetUs } : undefined,
+    // Trace events name the OS thread, which only the main thread knows (its tid is the pid):
+    // a worker thread's loop observes its own pauses (gc-sources.ts).
+    gcTrace: isMainThread && canTraceGc() ? { mainTid: process.pid, offsetUs: clockOffsetUs } : undefined,
+    loopThreadId: threadId,
+    // The main loop's probe brings the probe into the process's worker threads.
+    followWorkers: isMainThread ? { probeFile: options.probeFile } : undefined,
     probeFile: options.probeFile,
     clockOffsetUs,
     samplerUnavailable,
@@ -142,9 +149,16 @@ export function startProbe(options: ProbeOptions, onStopped: (reason: string) =>
     }
   };
 
+  // Each worker the target starts from this thread, once it is up (worker-follow.ts).
+  const onWorkerCreated = guard((w: Worker): void => {
+    toWorker({ type: 'worker-created', threadId: w.threadId });
+    w.once('online', guard(() => toWorker({ type: 'worker-online', threadId: w.threadId })));
+  });
+
   const stop = (reason: string): void => {
     if (stopped) return;
     stopped = true;
+    process.removeListener('worker', onWorkerCreated);
     heartbeat.stop();
     sampler.stop();
     modes.stop();
@@ -193,6 +207,7 @@ export function startProbe(options: ProbeOptions, onStopped: (reason: string) =>
   // After the listeners: adding a 'message' listener refs the worker again.
   worker.unref();
   process.on('exit', onExit);
+  if (isMainThread) process.on('worker', onWorkerCreated);
   schedule();
   // The probe's own start is no stall of the target's: the watchdog counts from here.
   heartbeat.startClock();

@@ -8,6 +8,7 @@
 // timer's phase for a block, where the heartbeat measures the block itself.
 
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
+import { isMainThread } from 'node:worker_threads';
 import type { GcSource } from './gc-sources';
 import type { LagStats, MetricsSample, ResourceCount } from './wire';
 
@@ -32,6 +33,18 @@ function countResources(): ResourceCount[] {
 }
 
 const msToUs = (ms: number): number => Math.round(ms * 1000);
+
+type CpuReader = (previous?: NodeJS.CpuUsage) => NodeJS.CpuUsage;
+
+/**
+ * This loop's CPU: the process's on the main thread; on a worker thread its own where Node
+ * gives it (process.threadCpuUsage, Node 23.9), else none (the process's would be every thread's).
+ */
+function cpuReader(): CpuReader {
+  if (isMainThread) return (previous) => process.cpuUsage(previous);
+  const thread = (process as { threadCpuUsage?: CpuReader }).threadCpuUsage;
+  return thread ? (previous) => thread.call(process, previous) : () => ({ user: 0, system: 0 });
+}
 
 /**
  * How late the loop was, as one beat saw it, in ms. A beat held up by a busy stretch reports
@@ -95,7 +108,8 @@ export class LagRecorder {
 export function createSampler(gc: GcSource): Sampler {
   const lag = new LagRecorder();
   let lastElu: EventLoopUtilization = performance.eventLoopUtilization();
-  let lastCpu = process.cpuUsage();
+  const readCpu = cpuReader();
+  let lastCpu = readCpu();
   let lastTime = performance.now();
 
   return {
@@ -105,7 +119,7 @@ export function createSampler(gc: GcSource): Sampler {
     sample(probe) {
       const now = performance.now();
       const elu = performance.eventLoopUtilization();
-      const cpu = process.cpuUsage(lastCpu);
+      const cpu = readCpu(lastCpu);
       const mem = process.memoryUsage();
       const sample: MetricsSample = {
         timeUs: msToUs(now),
@@ -125,7 +139,7 @@ export function createSampler(gc: GcSource): Sampler {
         probeWorkerUs: probe.workerUs,
       };
       lastElu = elu;
-      lastCpu = process.cpuUsage();
+      lastCpu = readCpu();
       lastTime = now;
       return sample;
     },

@@ -7,7 +7,11 @@ export type MainToWorker =
   | { readonly type: 'goodbye'; readonly goodbye: Goodbye }
   /** The target is exiting: collect the last GC pauses now (the main thread waits for them). */
   | { readonly type: 'exiting' }
-  | { readonly type: 'stop'; readonly reason: string };
+  | { readonly type: 'stop'; readonly reason: string }
+  /** The target started a worker thread (not up yet). */
+  | { readonly type: 'worker-created'; readonly threadId: number }
+  /** A worker thread of the target is up (its parent's Worker said 'online'): the probe may go in. */
+  | { readonly type: 'worker-online'; readonly threadId: number };
 
 export type WorkerToMain =
   | { readonly type: 'configure'; readonly config: ProbeConfig }

@@ -67,6 +67,7 @@ export function parseHello(payload: Uint8Array): Hello {
     title: str(o, 'title', what),
     cwd: str(o, 'cwd', what),
     threadId: num(o, 'threadId', what),
+    threadName: optNameField(o, 'threadName', what),
     timeOriginMs: num(o, 'timeOriginMs', what),
     config: parseConfig(obj(o, 'config', what), `${what}.config`),
     loadedBy,

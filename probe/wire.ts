@@ -75,7 +75,10 @@ export interface Hello {
   readonly execArgv: readonly string[];
   readonly title: string;
   readonly cwd: string;
+  /** Node's threadId: 0 for the main thread. */
   readonly threadId: number;
+  /** A worker thread's `name` option, else its script (absent on the main thread). */
+  readonly threadName?: string;
   /** performance.timeOrigin of the target, in ms since the Unix epoch. */
   readonly timeOriginMs: number;
   readonly config: ProbeConfig;

@@ -4,10 +4,9 @@
 // watchdog. A new sampler is started when the settings change the interval or turn it on or
 // off: the interval cannot change while V8's profiler runs.
 
-import type { Session } from 'node:inspector';
 import { blameBlock } from './block-blame';
 import { DEFAULT_SAMPLE_INTERVAL_MS } from './constants';
-import { CpuSampler } from './cpu-sampler';
+import { CpuSampler, type InspectorSession } from './cpu-sampler';
 import { plainUrl, ProfileTable } from './profile-table';
 import { SourceLines } from './source-lines';
 import type { WorkerToMain } from './threads';
@@ -43,7 +42,7 @@ export class WorkerSampler implements BlockSamples {
   private state: ProfilerState | undefined;
 
   constructor(
-    private readonly session: Session | undefined,
+    private session: InspectorSession | undefined,
     private readonly setup: SamplerSetup,
     config: ProbeConfig,
     private readonly link: SamplerLink,
@@ -78,6 +77,16 @@ export class WorkerSampler implements BlockSamples {
       interrupt: interrupt?.map((f) => ({ ...f, url: plainUrl(f.url) })),
       callLine: this.sourceLines.callLine,
     });
+  }
+
+  /**
+   * The session to sample through, once there is one: a worker thread's loop reaches its
+   * thread through NodeWorker (node-workers.ts), after the sampler was made.
+   */
+  sampleThrough(session: InspectorSession, config: ProbeConfig): void {
+    if (this.session) return;
+    this.session = session;
+    this.sampler = this.make(config);
   }
 
   /** The settings changed: a new sampler when the interval or on/off changed. */

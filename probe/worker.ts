@@ -2,7 +2,7 @@
 // runs the blocked-loop watchdog, and passes control messages to the main thread.
 
 import { connect, type Socket } from 'node:net';
-import { parentPort } from 'node:worker_threads';
+import { parentPort, threadId } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import { Session } from 'node:inspector';
 import { SharedViews, type SharedState } from './shared-state';
@@ -15,6 +15,9 @@ import { FrameReader } from './wire-framing';
 import { encodeBlocked, encodeDrops, encodeGoodbye, encodeHello } from './wire-json';
 import { decodeControl } from './wire-decoder';
 import type { MainToWorker, WorkerToMain } from './threads';
+import { NodeWorkers, workerChannel, type WorkerTarget } from './node-workers';
+import { WorkerFollower } from './worker-follow';
+import type { InspectorLike } from './stack-capture';
 
 export interface WorkerData {
   readonly loopscopeProbeWorker: true;
@@ -26,6 +29,10 @@ export interface WorkerData {
   readonly maxSocketBufferBytes: number;
   /** Set when the worker collects GC pauses from trace events (gc-trace.ts). */
   readonly gcTrace: { readonly mainTid: number; readonly offsetUs: number } | undefined;
+  /** The thread whose loop this worker watches: 0 for the main thread, else a worker thread's id. */
+  readonly loopThreadId: number;
+  /** The main loop's probe: bring the probe into the process's worker threads. */
+  readonly followWorkers: { readonly probeFile: string } | undefined;
   /** The probe's own file: its frames in the CPU samples are the probe's work, not the target's. */
   readonly probeFile: string;
   /** process.hrtime (µs, the CPU profile's clock) minus the main thread's performance.now() in µs. */
@@ -83,6 +90,40 @@ export function runWorker(data: WorkerData): void {
   } catch {
     session = undefined;
   }
+  // The thread whose stack a block is taken from: the main thread through the session itself;
+  // a worker thread through a NodeWorker session into it (its own loop is not the main thread's).
+  let loopInspector: InspectorLike | undefined = data.loopThreadId === 0 ? session : undefined;
+  let loopChannel: ReturnType<typeof workerChannel> | undefined;
+  /** The worker thread's channel is there: its CPU sampler starts (set once the sampler is made). */
+  let reachedLoop = (): void => undefined;
+  let workers: NodeWorkers | undefined;
+  let follower: WorkerFollower | undefined;
+  const onWorker = (w: WorkerTarget): void => {
+    if (w.threadId === data.loopThreadId && !loopInspector) {
+      loopChannel = workerChannel(workers!, w.sessionId);
+      loopInspector = loopChannel;
+      reachedLoop();
+    } else if (follower) follower.listedWorker(w);
+    else workers?.detach(w.sessionId);
+  };
+  if (session && (data.loopThreadId !== 0 || data.followWorkers)) {
+    try {
+      workers = new NodeWorkers(session, onWorker);
+      if (data.followWorkers) {
+        follower = new WorkerFollower(workers, {
+          probeFile: data.followWorkers.probeFile,
+          socketPath: data.socketPath,
+          token: data.hello.token,
+          config: () => config,
+          ownThreadId: threadId,
+          workersBefore: data.hello.loadedBy === 'inject',
+        });
+      }
+      workers.enable(() => follower?.markEnabled());
+    } catch {
+      workers = undefined;
+    }
+  }
 
   let gcTracer: GcTracer | undefined;
   let gcTimer: NodeJS.Timeout | undefined;
@@ -117,20 +158,26 @@ export function runWorker(data: WorkerData): void {
     else ownDrops.set(bytes[5]!, (ownDrops.get(bytes[5]!) ?? 0) + 1);
   };
 
-  // The CPU sampler, on the same session as the stack capture (research §1).
+  // The CPU sampler, on the same session as the stack capture (research §1): a worker thread's
+  // loop samples its thread through the NodeWorker channel, once that is there.
   const canSend = (): boolean => socket !== undefined && !socket.destroyed && !socket.connecting && socket.writableLength <= data.maxSocketBufferBytes;
-  const sampler = new WorkerSampler(session, { probeFile: data.probeFile, clockOffsetUs: data.clockOffsetUs, unavailable: data.samplerUnavailable }, config, {
+  const sampler = new WorkerSampler(data.loopThreadId === 0 ? session : undefined, { probeFile: data.probeFile, clockOffsetUs: data.clockOffsetUs, unavailable: data.samplerUnavailable }, config, {
     canSend,
     send,
     countDrop: (type) => ownDrops.set(type, (ownDrops.get(type) ?? 0) + 1),
     post,
     wake: () => wake(),
   }, mainNowMs);
+  reachedLoop = () => {
+    if (loopChannel && !stopped) sampler.sampleThrough(loopChannel, config);
+  };
+  reachedLoop();
 
   const capture = (done: (r: CaptureResult) => void): void => {
     if (!session) return done({ error: data.hello.stackUnavailable ?? 'no inspector in this process' });
+    if (!loopInspector) return done({ error: 'the probe cannot reach this worker thread\'s inspector (a worker started by another worker)' });
     try {
-      captureMainThreadStack(session, done);
+      captureMainThreadStack(loopInspector, done);
     } catch (err) {
       done({ error: `inspector: ${(err as Error).message}` });
     }
@@ -232,6 +279,7 @@ export function runWorker(data: WorkerData): void {
     sampler.stop();
     clearInterval(gcTimer);
     gcTracer?.stop();
+    workers?.stop();
     try {
       session?.disconnect();
     } catch {
@@ -277,6 +325,10 @@ export function runWorker(data: WorkerData): void {
       sampler.finish(GC_FINAL_MS, collected);
     } else if (m.type === 'stop') {
       stop(m.reason);
+    } else if (m.type === 'worker-created') {
+      if (!stopped) follower?.createdWorker(m.threadId);
+    } else if (m.type === 'worker-online') {
+      if (!stopped) follower?.onlineWorker(m.threadId);
     }
   });
 

@@ -71,11 +71,24 @@ describe('loopscope run', () => {
     expect(summary.command[2]).toHaveLength(4096);
   });
 
-  it('keeps the target\'s NODE_OPTIONS, and hides its own from the target\'s children', async () => {
+  it('with --no-follow, keeps the target\'s NODE_OPTIONS, and hides its own from the target\'s children', async () => {
     const script = 'console.log(JSON.stringify({ o: process.env.NODE_OPTIONS ?? null, t: process.env.LOOPSCOPE_TOKEN ?? null }))';
-    const r = await loopscope(['run', '--', process.execPath, '-e', script], { NODE_OPTIONS: '--max-old-space-size=300' });
+    const r = await loopscope(['run', '--no-follow', '--', process.execPath, '-e', script], { NODE_OPTIONS: '--max-old-space-size=300' });
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('{"o":"--max-old-space-size=300","t":null}');
+  });
+
+  it('following (the default), passes the probe on to the target\'s children with the target\'s own NODE_OPTIONS after it, and never on a command line', async () => {
+    const script = 'console.log(JSON.stringify({ o: process.env.NODE_OPTIONS ?? null, t: process.env.LOOPSCOPE_TOKEN, heap: require("v8").getHeapStatistics().heap_size_limit, argv: process.argv, execArgv: process.execArgv }))';
+    const r = await loopscope(['run', '--', process.execPath, '-e', script], { NODE_OPTIONS: '--max-old-space-size=300' });
+    expect(r.code).toBe(0);
+    const seen = JSON.parse(r.stdout.split('\n').find((l) => l.startsWith('{"o"'))!);
+    expect(seen.o).toMatch(/^--require ".*probe\.js" --max-old-space-size=300$/);
+    expect(seen.t).toMatch(/^[\w-]{32}$/);
+    expect(seen.heap).toBeLessThan(400 * 1024 * 1024); // its own option still applies
+    const commandLine = JSON.stringify([seen.argv, seen.execArgv.slice(0, -1)]); // the last is the script itself
+    expect(commandLine).not.toContain(seen.t);
+    expect(commandLine).not.toContain('--require');
   });
 
   it.each([

@@ -80,7 +80,7 @@ function file(name: string, bytes: Uint8Array | string): string {
 
 function newerVersion(): Uint8Array {
   const b = good.slice();
-  b[8] = 2;
+  b[8] = 3;
   new DataView(b.buffer).setUint32(28, crc32(b.subarray(0, 28)), true);
   return b;
 }
@@ -89,7 +89,7 @@ describe('bad files get one clear line and a distinct exit code', () => {
   it.each([
     ['empty', () => file('empty.rec', ''), 65, /empty\.rec is empty: it is not a loopscope recording/],
     ['not a recording', () => file('trace.json', '{"traceEvents":[]}\n'), 65, /trace\.json is not a loopscope recording/],
-    ['a newer version', () => file('v2.rec', newerVersion()), 65, /version 2 recording, and this loopscope reads version 1: update loopscope/],
+    ['a newer version', () => file('v3.rec', newerVersion()), 65, /version 3 recording, and this loopscope reads version 2: update loopscope/],
     ['cut inside its header', () => file('stub.rec', good.subarray(0, 12)), 65, /stub\.rec cannot be read: it ends after 12 bytes/],
     ['missing', () => join(dir, 'nope.rec'), 66, /cannot open .*nope\.rec: no such file/],
     ['a folder', () => (mkdirSync(join(dir, 'folder.rec'), { recursive: true }), join(dir, 'folder.rec')), 66, /cannot open .*folder\.rec: it is a folder/],

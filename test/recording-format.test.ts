@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { crc32, crc32Table } from '../main/recording/crc32';
 import {
-  ChunkKind, Codec, encodeChunkHeader, encodeFileHeader, encodeFooter, FILE_HEADER_BYTES, Lane, parseChunkHeader, parseFileHeader,
+  ChunkKind, Codec, encodeChunkHeader, encodeFileHeader, encodeFooter, FILE_HEADER_BYTES, Lane, MAX_LOOPS, parseChunkHeader, parseFileHeader,
   parseFooter, parseFrameRecords, SectionBuilder, type ChunkHeader,
 } from '../main/recording/format';
 import { encodeKeyframe, parseKeyframe } from '../main/recording/keyframe';
@@ -35,9 +35,9 @@ describe('crc32', () => {
 describe('byte layouts', () => {
   it('reads back its file header and tells a newer version and a non-recording apart', () => {
     const h = encodeFileHeader({ wireProtocol: 1, startedAtMs: 1234.5 });
-    expect(parseFileHeader(h)).toEqual({ ok: true, value: { version: 1, wireProtocol: 1, startedAtMs: 1234.5 } });
+    expect(parseFileHeader(h)).toEqual({ ok: true, value: { version: 2, wireProtocol: 1, startedAtMs: 1234.5 } });
     const newer = h.slice();
-    newer[8] = 2;
+    newer[8] = 3;
     expect(parseFileHeader(newer)).toMatchObject({ ok: false, problem: 'newer-version' });
     expect(parseFileHeader(new TextEncoder().encode('{"traceEvents":[]}'))).toMatchObject({ ok: false, problem: 'not-recording' });
     expect(parseFileHeader(h.subarray(0, 12))).toMatchObject({ ok: false, problem: 'damaged' });
@@ -48,8 +48,8 @@ describe('byte layouts', () => {
 
   it('reads back chunk headers and frame records, and rejects any damaged byte of a header', () => {
     const b = new SectionBuilder();
-    b.append(0, 0, 1, 2, Uint8Array.of(1, 2, 3));
-    b.append(1, 1500, 1, 3, Uint8Array.of(4));
+    b.append(0, 0, 1, 2, Uint8Array.of(1, 2, 3), 0);
+    b.append(1, 1500, 1, 3, Uint8Array.of(4), 7);
     const raw = b.take();
     const section = { lane: Lane.core, codec: Codec.stored, frameCount: 2, storedBytes: raw.length, rawBytes: raw.length, typeMaskLo: (1 << 2) | (1 << 3), typeMaskHi: 0, crc: crc32(raw) };
     const input = { kind: ChunkKind.frames, frameCount: 2, firstSeq: 10, startMs: 5, endMs: 6.5, sections: [section] };
@@ -59,7 +59,7 @@ describe('byte layouts', () => {
     const header = (parsed as { value: ChunkHeader }).value;
     expect(header).toMatchObject({ kind: 1, frameCount: 2, firstSeq: 10, startMs: 5, endMs: 6.5, bodyBytes: raw.length });
     const records = parseFrameRecords(raw, header, header.sections[0]!);
-    expect(records).toMatchObject({ ok: true, value: [{ seq: 10, timeMs: 5, type: 2 }, { seq: 11, timeMs: 6.5, type: 3 }] });
+    expect(records).toMatchObject({ ok: true, value: [{ seq: 10, loop: 0, timeMs: 5, type: 2 }, { seq: 11, loop: 7, timeMs: 6.5, type: 3 }] });
     for (let i = 0; i < bytes.length; i++) {
       const damaged = bytes.slice();
       damaged[i]! ^= 0x10;
@@ -120,14 +120,29 @@ describe('keyframes', () => {
     applyMessage(initialSessionState, { type: 'hello', hello: syntheticHello }),
   );
 
-  it('round-trip the state, and where the recent samples are', () => {
+  it('round-trip every loop\'s state, and where its recent samples are', () => {
     const recentParts = [{ samplesAt: 1000 }, { framesFrom: 32, framesTo: 900 }];
-    const bytes = encodeKeyframe({ state, recentCount: 120, recentParts, dictionary: [[1, 'Timeout']] });
+    const worker = { ...state, hello: { ...syntheticHello, threadId: 2 } };
+    const bytes = encodeKeyframe({ loops: [
+      { loop: 0, state, recentCount: 120, recentParts, dictionary: [[1, 'Timeout']] },
+      { loop: 3, state: worker, recentCount: 5, recentParts: [{ samplesAt: 2000 }], dictionary: [] },
+    ] });
     const parsed = parseKeyframe(bytes);
     expect(parsed.ok).toBe(true);
     if (!parsed.ok) return;
-    expect(parsed.value.state).toEqual(state);
-    expect(parsed.value).toMatchObject({ recentCount: 120, recentParts, dictionary: [[1, 'Timeout']] });
+    expect(parsed.value.loops.map((l) => l.state)).toEqual([state, worker]);
+    expect(parsed.value.loops).toMatchObject([{ loop: 0, recentCount: 120, recentParts, dictionary: [[1, 'Timeout']] }, { loop: 3, recentCount: 5 }]);
+    // Loops out of order, or numbered past the limit, are not a keyframe this writer makes.
+    const loops = (l: unknown[]): Uint8Array => new TextEncoder().encode(JSON.stringify({ v: 2, loops: l }));
+    const entry = (loop: number): unknown => ({ loop, state, recentCount: 0, recentParts: [], dictionary: [] });
+    expect(parseKeyframe(loops([entry(1), entry(0)])).ok).toBe(false);
+    expect(parseKeyframe(loops([entry(MAX_LOOPS)])).ok).toBe(false);
+  });
+
+  it('of version 1 (one loop, at the top) read as loop 0', () => {
+    const v1 = new TextEncoder().encode(JSON.stringify({ v: 1, recentCount: 3, recentParts: [], dictionary: [[1, 'Timeout']], state }));
+    const parsed = parseKeyframe(v1);
+    expect(parsed.ok && parsed.value.loops).toMatchObject([{ loop: 0, recentCount: 3, dictionary: [[1, 'Timeout']] }]);
   });
 
   it('reject states of the wrong shape, and wire objects that do not validate', () => {
@@ -160,10 +175,11 @@ describe('keyframes', () => {
     };
     const parsed = parseKeyframe(new TextEncoder().encode(JSON.stringify({ v: 1, recentCount: 0, recentParts: [], dictionary: [], state: old })));
     if (!parsed.ok) throw new Error(parsed.reason);
-    expect(parsed.value.state.blockGroups).toMatchObject([{ stack, count: 2, totalUs: 150_000, maxUs: 90_000, stackSource: null }]);
-    expect(parsed.value.state.probePauses).toEqual([]);
-    expect(parsed.value.state.profiler).toBeUndefined();
-    expect(parsed.value.profile).toBeUndefined();
+    const [loop] = parsed.value.loops;
+    expect(loop!.state.blockGroups).toMatchObject([{ stack, count: 2, totalUs: 150_000, maxUs: 90_000, stackSource: null }]);
+    expect(loop!.state.probePauses).toEqual([]);
+    expect(loop!.state.profiler).toBeUndefined();
+    expect(loop!.profile).toBeUndefined();
     // And the new fields are checked as anything else from a file is.
     const bad = { ...initialSessionState, blockGroups: [{ key: 'k', stack: [{ functionName: 1 }], stackSource: null, count: 1, totalUs: 1, maxUs: 1, longestStartUs: 0, lastStartUs: 0 }] };
     expect(parseKeyframe(new TextEncoder().encode(JSON.stringify({ v: 1, recentCount: 0, recentParts: [], dictionary: [], state: bad }))).ok).toBe(false);

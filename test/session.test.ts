@@ -244,3 +244,38 @@ describe('the probe\'s cost in the view', () => {
     expect(probeCost(feed.recent)).toEqual({ mainPercent: 0.5, workerPercent: 1.3 });
   });
 });
+
+describe('a session of several loops', () => {
+  const loop = (threadId: number, lagUs: number, blocks: number, exitCode?: number) => feedOf([
+    { type: 'hello', hello: { ...hello, threadId, ...(threadId ? { threadName: `w${threadId}` } : {}) } },
+    ...Array.from({ length: 10 }, (_, i) => ({ type: 'metrics' as const, sample: sample(i, lagUs) })),
+    ...Array.from({ length: blocks }, (_, i) => ({ type: 'blocked' as const, report: { id: i + 1, state: 'ended' as const, startUs: i * 1000, durationUs: 60_000, stack: [{ functionName: `f${threadId}`, url: '/srv/app.js', lineNumber: 3, columnNumber: 1 }] } })),
+    ...(exitCode === undefined ? [] : [{ type: 'goodbye' as const, goodbye: { reason: 'target exiting', exitCode } }]),
+  ]);
+
+  it('the live view has a line per loop, the worst first, with ended ones and their code', () => {
+    const main = loop(0, 200, 0);
+    const loops = [main, loop(1, 90_000, 2, 3), loop(2, 5_000, 1)];
+    const lines = renderLiveView(main, { width: 120, elapsedMs: 1000, status: undefined, remainingMs: undefined, loops });
+    const at = lines.findIndex((l) => l.startsWith(' loops'));
+    expect(lines[at]).toBe(' loops    3 (worst first)');
+    expect(lines.slice(at + 1, at + 4).map((l) => l.trim().split(/\s+/).slice(1, 4).join(' '))).toEqual(['worker 1 w1', 'worker 2 w2', 'main p99 0.20']);
+    expect(lines[at + 1]).toMatch(/max 90\.0 ms .*blocks 2  ended \(3\)$/);
+    // One loop: no loop lines, the view as before.
+    expect(renderLiveView(main, { width: 120, elapsedMs: 1000, status: undefined, remainingMs: undefined, loops: [main] }).some((l) => l.startsWith(' loops'))).toBe(false);
+  });
+
+  it('the summary keeps the first loop at the top level and lists every loop with its blocks and exit code', () => {
+    const main = loop(0, 200, 0);
+    const worker = loop(4, 90_000, 2, 1);
+    const s = summarize(main, { durationMs: 1000, exitCode: 0, warnings: [], loops: [{ data: main, exitCode: 0 }, { data: worker }] });
+    expect(s.blockedCount).toBe(0);
+    expect(s.loops).toHaveLength(2);
+    expect(s.loops[0]).toMatchObject({ pid: 9, threadId: 0, name: 'main', ppid: 1, blockedCount: 0, exitCode: 0 });
+    expect(s.loops[1]).toMatchObject({ threadId: 4, name: 'worker 4 w4', blockedCount: 2, exitCode: 1, lag: { maxMs: 90 } });
+    // Each loop's blocked list has the top level's shape.
+    expect(Object.keys(s.loops[1]!.blocked[0]!).sort()).toEqual(Object.keys(summarize(worker, { durationMs: 1, exitCode: null, warnings: [] }).blocked[0]!).sort());
+    // Alone, a session's loops are itself.
+    expect(summarize(main, { durationMs: 1, exitCode: 2, warnings: [] }).loops).toEqual([expect.objectContaining({ threadId: 0, exitCode: 2 })]);
+  });
+});

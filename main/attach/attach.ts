@@ -21,6 +21,7 @@ import { needsWatch, reportClose, type InspectorProblem } from './inspector-repo
 import { targetTimeAfter, twoSamplesAfter, type ClockLink } from './loop-turns';
 import { whyNoInspector } from './no-inspector';
 import { abortable, connectionWith, within } from './probe-connection';
+import { oneProcess } from './session-members';
 import { wakeDormantProbe } from './attach-dormant';
 
 export interface AttachRequest {
@@ -123,7 +124,8 @@ export async function attachToProcess(req: AttachRequest): Promise<Attached> {
     throw new AttachError('already-attached', `process ${pid} already has a loopscope probe, connected to another loopscope; stop that one (Ctrl-C) and attach again.`);
   }
   checkAbort();
-  const token = req.server.issueToken();
+  // The process's worker threads join with the same token (attach stays one process).
+  const { token } = req.server.issueSessionToken(oneProcess());
   const connected = connectionWith(req.server, token);
   if (verdict.via === 'probe') {
     // 2'. A dormant probe is inside already: wake it, with no signal and no inspector.

@@ -4,11 +4,14 @@
 import type { ProbeConnection, ProbeServer } from '../server/probe-server';
 import { AttachError } from './errors';
 
-/** The connection that will show `token`; registered before the probe can start, so that a quick hello is not missed. */
+/**
+ * The main thread's connection that will show `token` (the process's worker threads show it
+ * too); registered before the probe can start, so that a quick hello is not missed.
+ */
 export function connectionWith(server: ProbeServer, token: string): Promise<ProbeConnection> {
   return new Promise((resolve) => {
     server.onConnection((c) => {
-      if (c.hello.token === token) resolve(c);
+      if (c.hello.token === token && c.hello.threadId === 0) resolve(c);
     });
   });
 }

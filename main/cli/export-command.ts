@@ -7,7 +7,7 @@
 import { closeSync, rmSync, writeSync } from 'node:fs';
 import { describeOptions, parseArgs, UsageError, type OptionSpec } from './args';
 import { PROBE_VERSION } from '../../probe/constants';
-import { ChromeTraceBuilder, traceText, type TraceEvent } from '../reports/chrome-trace';
+import { ChromeTraceBuilder, traceText, type TraceClock, type TraceEvent } from '../reports/chrome-trace';
 import { toCpuProfile } from '../reports/cpuprofile';
 import { toPprof } from '../reports/pprof';
 import { fsReason, RecordingError, RECORDING_EXIT } from '../recording/errors';
@@ -37,6 +37,7 @@ Writes a recording in another tool's format:
                 utilization and memory; slices for GC pauses and blocked loops (with the stack
                 in the slice's args); the CPU samples on the blocked loop's track; in
                 trace-mode recordings, every callback as a slice named by its resource type.
+                Every loop recorded (worker threads, child processes) has tracks of its own.
   cpuprofile    the CPU samples as Chrome DevTools' .cpuprofile (what node --cpu-prof writes):
                 open it in DevTools' Performance panel or in speedscope.
   pprof         the CPU samples as gzipped pprof protobuf: go tool pprof, Pyroscope, Grafana.
@@ -164,7 +165,9 @@ function writeProfile(reader: RecordingReader, output: Output, format: 'cpuprofi
 }
 
 function writeTrace(reader: RecordingReader, output: Output, file: string): Written {
-  const builder = new ChromeTraceBuilder();
+  // One builder per loop (its own tracks), all on the first loop's clock.
+  const clock: TraceClock = { originMs: undefined };
+  const builders: ChromeTraceBuilder[] = [];
   let count = 0;
   const emit = (events: readonly TraceEvent[]): void => {
     for (const e of events) output.add(`${count++ === 0 ? '' : ',\n'}${JSON.stringify(e)}`);
@@ -174,9 +177,13 @@ function writeTrace(reader: RecordingReader, output: Output, file: string): Writ
   output.add('{"traceEvents":[\n');
   // The export builds its own slices from the events: the feed need not keep a trace model.
   const player = new RecordingPlayer(reader, { trace: false, recentSamples: 0, refuseOverLimit: true });
-  player.feed.onMessage((m) => emit(builder.add(m)));
+  player.onLoop((loop, feed) => {
+    const builder = new ChromeTraceBuilder(clock, loop);
+    builders.push(builder);
+    feed.onMessage((m) => emit(builder.add(m)));
+  });
   player.advanceTo(Infinity);
-  emit(builder.finish());
+  for (const b of builders) emit(b.finish());
   output.add(`\n],"otherData":${JSON.stringify(other)}}\n`);
   output.flush();
   return { what: `${count} events`, warnings: player.warnings };

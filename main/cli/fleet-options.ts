@@ -73,7 +73,7 @@ async function startFleet(options: OptionValues, watch: SessionWatch): Promise<F
     if (err instanceof FleetConfigError) throw new UsageError(err.message);
     throw err;
   }
-  watch.onSession((source) => {
+  watch.onLoop((source) => {
     const loop = loopOf(source);
     loops.add(loop);
     source.connection.on('close', () => loops.remove(loop));

@@ -99,7 +99,7 @@ function runView(session: ReplaySession, autoplay: boolean): Promise<number> {
       playing: session.playing, speed: session.speed, positionMs: session.positionMs, startMs: session.startMs, endMs: session.endMs,
       warnings: session.warnings.length, following: !session.reader.complete,
     }, width);
-    lines = renderLiveView(session, { width, elapsedMs: session.positionMs - session.startMs, status, remainingMs: undefined });
+    lines = renderLiveView(session, { width, elapsedMs: session.positionMs - session.startMs, status, remainingMs: undefined, loops: session.loops });
     screen.draw(lines);
   };
   // At most 20 redraws a second, however fast the frames are applied.

@@ -13,6 +13,7 @@ import { SessionWatch } from './session-watch';
 import { RecordingWriter } from '../recording/recording-writer';
 import { FLEET_OPTIONS, fleetLog, watchFleet } from './fleet-options';
 import { reattachWhenLost } from './reattach';
+import { descendantsOf, oneProcess } from '../attach/session-members';
 
 export const SESSION_OPTIONS: readonly OptionSpec[] = [
   { name: 'mode', kind: 'string', valueName: 'mode', choices: PROBE_MODES, description: `what to collect: ${PROBE_MODES.join(' | ')} (default ${DEFAULT_CONFIG.mode})` },
@@ -28,11 +29,17 @@ export const SESSION_OPTIONS: readonly OptionSpec[] = [
   { name: 'help', short: 'h', kind: 'flag', description: 'show this help' },
 ];
 
+const RUN_OPTIONS: readonly OptionSpec[] = [
+  { name: 'no-follow', kind: 'flag', description: 'watch only the command\'s own process, not the Node processes it starts' },
+  ...SESSION_OPTIONS,
+];
+
 export const RUN_HELP = `Usage: loopscope run [options] -- <command> [args…]
 
 Starts <command> with the loopscope probe preloaded (through NODE_OPTIONS, keeping yours),
-shows its event loop live, and prints a summary when it ends. loopscope then exits with the
-command's exit code.
+shows its event loops live (every worker thread, and every Node process it starts, at any
+depth: \`loopscope run -- npm start\` shows the app), and prints a summary when it ends.
+loopscope then exits with the command's exit code.
 
 The live view sits at the bottom of the terminal; the command's output scrolls above it.
 With --json, the command's output goes to stderr and stdout carries only the summary. The
@@ -77,9 +84,9 @@ function exitCodeOf(ending: Extract<Ending, { kind: 'exited' }>): number {
 }
 
 export async function runCommand(argv: readonly string[]): Promise<number> {
-  const parsed = parseArgs(argv, SESSION_OPTIONS, true);
+  const parsed = parseArgs(argv, RUN_OPTIONS, true);
   if (parsed.options['help']) {
-    process.stdout.write(RUN_HELP.replace('{options}', describeOptions(SESSION_OPTIONS)));
+    process.stdout.write(RUN_HELP.replace('{options}', describeOptions(RUN_OPTIONS)));
     return 0;
   }
   if (parsed.positionals.length > 0) throw new UsageError(`unexpected argument "${parsed.positionals[0]}"`);
@@ -91,7 +98,12 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
 
   const recording = recordOption(parsed.options);
   const server = await startProbeServer();
-  const token = server.issueToken();
+  const follow = parsed.options['no-follow'] !== true;
+  // Every loop of the session shows this token: the command's process and its worker threads,
+  // and, following, the processes below it (the token reaches them in the environment, so
+  // a hello must also come from a descendant of the command: session-members.ts).
+  let childPid: number | undefined;
+  const { token } = server.issueSessionToken(follow ? descendantsOf(() => childPid) : oneProcess());
   const headless = parsed.options['headless'] === true;
   const watch = new SessionWatch(server, { json, headless, durationS, status: `starting ${command}…`, ...recording });
   const fleet = await watchFleet(parsed.options, watch);
@@ -99,7 +111,7 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
   let child: ChildProcess;
   try {
     child = launch({
-      command, args, config, token,
+      command, args, config, token, follow,
       probeFile: probePath(),
       socketPath: server.address,
       // The command's output never passes through loopscope (so loopscope's death cannot break
@@ -112,6 +124,7 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
     await fleet?.stop();
     throw err;
   }
+  childPid = child.pid;
   const reattach = headless ? reattachWhenLost(watch, server, config, () => child.exitCode === null && child.signalCode === null, fleetLog) : undefined;
 
   let stoppedByUs = false;
@@ -157,7 +170,7 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
     return 126;
   }
 
-  if (!watch.session) watch.warnings.push(`no probe connected: "${command}" did not load it. loopscope run works on Node.js programs (Node 18 or later); for an npm script, run its node command directly.`);
+  if (!watch.session) watch.warnings.push(`no probe connected: "${command}" did not load it. loopscope run works on Node.js programs (Node 18 or later), and the Node programs they start${follow ? '' : ' (without --no-follow)'}.`);
   const code = exitCodeOf(ending);
   await watch.finish({ exitCode: code, finalFramesMs: FINAL_FRAMES_MS });
   await fleet?.stop();

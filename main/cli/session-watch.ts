@@ -1,6 +1,10 @@
-// Watching one probe session from the command line, the part `run` and `attach` share: the
-// live view (or nothing, with --json), --duration, Ctrl-C, and the summary at the end. What
-// "stop" means is the command's: `run` signals its child, `attach` detaches the probe.
+// Watching one session from the command line, the part `run` and `attach` share: the live
+// view (or nothing, with --json), --duration, Ctrl-C, and the summary at the end. What "stop"
+// means is the command's: `run` signals its child, `attach` detaches the probe.
+//
+// A session is a set of loops, one per probe connection: the first process's main thread (the
+// `session`, which the top-level summary and reattaching follow, and the recording's loop 0) and every
+// other loop that joins with the session's token (worker threads, child processes).
 
 import type { ProbeConnection, ProbeServer } from '../server/probe-server';
 import { LiveSource } from '../session/live-source';
@@ -11,6 +15,7 @@ import { renderSummaryText } from '../terminal/summary-text';
 import { TerminalScreen } from '../terminal/terminal-screen';
 import type { RecordingWriter } from '../recording/recording-writer';
 import { SessionRecorder } from '../recording/session-recorder';
+import { sameLoop } from '../session/loop-identity';
 
 export interface WatchOptions {
   readonly json: boolean;
@@ -19,9 +24,9 @@ export interface WatchOptions {
   readonly durationS: number | undefined;
   /** Shown until a probe connects. */
   readonly status: string;
-  /** Only a connection this accepts becomes the session (default: the first one). */
+  /** Only connections this accepts join the session (default: all the server admits). */
   readonly accept?: (connection: ProbeConnection) => boolean;
-  /** --record: every frame of the session is teed into this recording. */
+  /** --record: every frame of every loop of the session is teed into this recording. */
   readonly record?: RecordingWriter;
 }
 
@@ -50,23 +55,33 @@ export class SessionWatch {
   private current: LiveSource | undefined;
   private recorder: SessionRecorder | undefined;
   private readonly sessionListeners: ((s: LiveSource) => void)[] = [];
+  /** Every loop seen, in the order they came; ended ones stay. */
+  private readonly loopList: LiveSource[] = [];
+  private readonly loopListeners: ((s: LiveSource) => void)[] = [];
 
   constructor(private readonly server: ProbeServer, private readonly options: WatchOptions) {
     this.status = options.status;
     const live = !options.json && options.headless !== true && process.stdout.isTTY === true;
     this.screen = live ? new TerminalScreen(process.stdout) : undefined;
     server.onConnection((connection) => {
-      // A session whose probe went away may be followed by another (production mode attaches again).
-      if ((this.current && !this.current.isClosed) || (options.accept && !options.accept(connection))) return connection.destroy();
-      const session = new LiveSource(connection);
-      this.current = session;
-      if (options.record) {
-        this.recorder = SessionRecorder.into(options.record, session);
+      if (options.accept && !options.accept(connection)) return connection.destroy();
+      const loop = new LiveSource(connection);
+      // A loop whose probe went away may come back (production mode attaches again): it takes its place.
+      const again = this.loopList.findIndex((l) => l.isClosed && sameLoop(l.connection.hello, connection.hello));
+      if (again >= 0) this.loopList.splice(again, 1, loop);
+      else this.loopList.push(loop);
+      for (const l of this.loopListeners) l(loop);
+      if (this.recorder) this.recorder.add(loop);
+      else if (options.record) {
+        this.recorder = SessionRecorder.into(options.record, loop);
         this.recorder.onError((reason) => {
           this.warnings.push(reason);
           this.status = reason;
         });
       }
+      if (this.current && !(this.current.isClosed && sameLoop(this.current.connection.hello, connection.hello))) return this.redraw();
+      const session = loop;
+      this.current = session;
       this.status = undefined;
       connection.on('close', (error) => {
         if (error) {
@@ -90,6 +105,17 @@ export class SessionWatch {
     return this.screen !== undefined;
   }
 
+  /** Every loop of the session so far, the first one first; ended ones stay. */
+  get loops(): readonly LiveSource[] {
+    return this.loopList;
+  }
+
+  /** Each loop as it joins, and those already in (the session's first loop too). */
+  onLoop(listener: (s: LiveSource) => void): void {
+    for (const l of this.loopList) listener(l);
+    this.loopListeners.push(listener);
+  }
+
   /** The session now, if there is one, and each one after it. */
   onSession(listener: (s: LiveSource) => void): void {
     if (this.current) listener(this.current);
@@ -101,6 +127,7 @@ export class SessionWatch {
     if (!screen) return;
     const durationS = this.options.durationS;
     screen.draw(renderLiveView(this.current ?? new SessionFeed(), {
+      loops: this.loopList,
       width: screen.width,
       elapsedMs: Date.now() - this.startedAt,
       status: this.status,
@@ -142,7 +169,7 @@ export class SessionWatch {
 
   /** Waits for the last frames, closes the view and the server, and prints the summary. */
   async finish(context: FinishContext): Promise<Summary> {
-    await this.current?.whenClosed(context.finalFramesMs);
+    await Promise.all(this.loopList.map((l) => l.whenClosed(context.finalFramesMs)));
     this.screen?.close();
     await this.server.close();
     // The exit code and warnings go into the file, so its summary matches this one.
@@ -153,6 +180,8 @@ export class SessionWatch {
       durationMs: Date.now() - (session?.connectedAtMs ?? this.startedAt),
       exitCode: context.exitCode,
       warnings: this.warnings,
+      // The first loop's exit code is the command's (or the attached process's), as at the top level.
+      loops: this.loopList.map((l) => (l === session ? { data: l, exitCode: context.exitCode } : { data: l })),
     });
     if (this.options.json) process.stdout.write(JSON.stringify({ ...summary, ...context.extra }, null, 2) + '\n');
     else if (this.options.headless !== true) process.stdout.write(renderSummaryText(summary, session?.state.hello?.cwd));

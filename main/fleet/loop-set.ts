@@ -1,17 +1,10 @@
 // The loops an exporter exports: each a live session with who it is (process, thread, name).
-// Today `run` and `attach` watch one main loop, a set of one; a session of many loops (worker
-// threads, child processes) adds an entry per loop, and the exporters need nothing more.
+// `run` and `attach` add an entry per loop of their session (worker threads, child processes).
 
 import type { LiveSource } from '../session/live-source';
+import { loopIdentity, type LoopIdentity } from '../session/loop-identity';
 
-/** Who a loop is; exported as attributes on every one of its points. */
-export interface LoopIdentity {
-  readonly pid: number;
-  readonly ppid: number;
-  /** Node's threadId: 0 for the main thread. */
-  readonly threadId: number;
-  readonly name: string;
-}
+export type { LoopIdentity } from '../session/loop-identity';
 
 export interface FleetLoop {
   readonly identity: LoopIdentity;
@@ -20,8 +13,8 @@ export interface FleetLoop {
 
 /** A loop for a live source, named from its thread when no name is given. */
 export function loopOf(source: LiveSource, name?: string): FleetLoop {
-  const { pid, ppid, threadId } = source.connection.hello;
-  return { identity: { pid, ppid, threadId, name: name ?? (threadId === 0 ? 'main' : `worker ${threadId}`) }, source };
+  const identity = loopIdentity(source.connection.hello);
+  return { identity: name === undefined ? identity : { ...identity, name }, source };
 }
 
 type Listener = (loop: FleetLoop) => void;

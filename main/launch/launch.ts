@@ -14,6 +14,8 @@ export interface LaunchOptions {
   readonly config: ProbeConfig;
   readonly stdio: StdioOptions;
   readonly env?: NodeJS.ProcessEnv;
+  /** The Node processes the command starts load the probe too (the token must then admit them). */
+  readonly follow?: boolean;
   readonly cwd?: string;
 }
 
@@ -36,6 +38,7 @@ export function probeEnvironment(base: NodeJS.ProcessEnv, o: Omit<LaunchOptions,
     [ENV.blockThresholdMs]: String(o.config.blockThresholdMs),
     [ENV.profile]: o.config.profile === false ? '0' : '1',
     ...(o.config.sampleIntervalMs === undefined ? {} : { [ENV.sampleIntervalMs]: String(o.config.sampleIntervalMs) }),
+    ...(o.follow ? { [ENV.follow]: '1' } : {}),
   };
 }
 

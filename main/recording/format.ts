@@ -1,10 +1,17 @@
-// The recording file format, version 1 (RECORDING.md describes it for people): byte layouts
+// The recording file format, version 2 (RECORDING.md describes it for people): byte layouts
 // and their validating parsers. Pure: bytes in, values or a reason out. Nothing read from a
 // file is trusted, so every parser checks every length, count and checksum before use.
 
 import { crc32 } from './crc32';
 
-export const FORMAT_VERSION = 1;
+export const FORMAT_VERSION = 2;
+/** Version 1 files (one loop: every record's loop field is 0) are read as they are. */
+export const OLDEST_FORMAT_VERSION = 1;
+/**
+ * A recording holds at most this many loops (a record's loop number is a u16): more than any
+ * real session, and a bound on what a reader keeps per loop (a crafted file cannot make more).
+ */
+export const MAX_LOOPS = 1024;
 
 /** "\x89LSREC\r\n": the high byte and the CR LF catch 7-bit and newline-mangling copies. */
 export const FILE_MAGIC = Uint8Array.from([0x89, 0x4c, 0x53, 0x52, 0x45, 0x43, 0x0d, 0x0a]);
@@ -112,7 +119,7 @@ export function parseFileHeader(bytes: Uint8Array): { ok: true; value: FileHeade
   if (bytes.length < FILE_HEADER_BYTES) return { ok: false, problem: 'damaged', reason: `it ends after ${bytes.length} bytes, inside its 32-byte header` };
   const v = view(bytes);
   const version = v.getUint16(8, true);
-  if (version !== FORMAT_VERSION) {
+  if (version < OLDEST_FORMAT_VERSION || version > FORMAT_VERSION) {
     return version > FORMAT_VERSION
       ? { ok: false, problem: 'newer-version', reason: `it is a version ${version} recording, and this loopscope reads version ${FORMAT_VERSION}: update loopscope` }
       : { ok: false, problem: 'damaged', reason: `its header says version ${version}, which never existed` };
@@ -245,6 +252,8 @@ export function parseChunkHeader(bytes: Uint8Array): ParsedHeader {
 
 export interface FrameRecord {
   readonly seq: number;
+  /** Which loop of the session sent it: 0 for the first (the hello at seq 0), then in the order they came. */
+  readonly loop: number;
   /** ms since the recording's start. */
   readonly timeMs: number;
   readonly version: number;
@@ -264,7 +273,8 @@ export class SectionBuilder {
     return this.used;
   }
 
-  append(seqDelta: number, timeDeltaUs: number, version: number, type: number, payload: Uint8Array): void {
+  /** The wire frame's header as on the wire, except its reserved u16, which holds the loop number. */
+  append(seqDelta: number, timeDeltaUs: number, version: number, type: number, payload: Uint8Array, loop: number): void {
     const size = RECORD_HEADER_BYTES + WIRE_HEADER_BYTES + payload.byteLength;
     if (this.used + size > this.bytes.length) {
       const grown = new Uint8Array(Math.max(this.bytes.length * 2, this.used + size));
@@ -277,7 +287,7 @@ export class SectionBuilder {
     v.setUint32(8, 4 + payload.byteLength, true);
     v.setUint8(12, version);
     v.setUint8(13, type);
-    v.setUint16(14, 0, true);
+    v.setUint16(14, loop, true);
     this.bytes.set(payload, this.used + RECORD_HEADER_BYTES + WIRE_HEADER_BYTES);
     this.used += size;
     this.frameCount++;
@@ -319,11 +329,11 @@ export function parseFrameRecords(raw: Uint8Array, chunk: ChunkHeader, section: 
     if (end > raw.length) return fail(`frame ${records.length} runs past the section's end`);
     if (seqDelta <= lastDelta || seqDelta >= deltaLimit) return fail(`frame ${records.length} is out of order`);
     const type = v.getUint8(at + 13);
-    if (!sectionHasType(section, type) || v.getUint16(at + 14, true) !== 0) return fail(`frame ${records.length} has a bad header`);
+    if (!sectionHasType(section, type) || v.getUint16(at + 14, true) >= MAX_LOOPS) return fail(`frame ${records.length} has a bad header`);
     const timeMs = chunk.startMs + timeDeltaUs / 1000;
     if (timeMs > chunk.endMs + 0.001) return fail(`frame ${records.length} is timed after its chunk's end`);
     records.push({
-      seq: chunk.firstSeq + seqDelta, timeMs, version: v.getUint8(at + 12), type,
+      seq: chunk.firstSeq + seqDelta, loop: v.getUint16(at + 14, true), timeMs, version: v.getUint8(at + 12), type,
       payload: raw.subarray(at + RECORD_HEADER_BYTES + WIRE_HEADER_BYTES, end),
     });
     lastDelta = seqDelta;

@@ -5,7 +5,8 @@
 // to 6000, which would make every keyframe megabytes): it says instead how many were kept and
 // where in the file they are, and seeking decodes them again from there.
 // The decoder's dictionaries (ids the frames refer to) travel with it: the strings, and the CPU
-// profile's frames and stack nodes (keyframes from before the sampler have none).
+// profile's frames and stack nodes (keyframes from before the sampler have none). A keyframe
+// holds this for every loop of the session.
 //
 // A keyframe is only a cache of what reducing the frames gives; a reader that cannot use one
 // (damaged, or from a loopscope whose state had another shape) reduces from an earlier one.
@@ -13,10 +14,10 @@
 import { WireError, type ProfileDictionary } from '../../probe/wire';
 import type { SessionState } from '../session/session-state';
 import { parseSessionState, StateError } from '../session/state-check';
-import type { Parsed } from './format';
+import { MAX_LOOPS, type Parsed } from './format';
 
-/** Bumped whenever the shape of what a keyframe stores changes. */
-export const KEYFRAME_VERSION = 1;
+/** Bumped whenever the shape of what a keyframe stores changes (2: one entry per loop). */
+export const KEYFRAME_VERSION = 2;
 
 /**
  * Where `recent`'s samples are, oldest first: a samples chunk (copies of metrics frames, when
@@ -24,14 +25,23 @@ export const KEYFRAME_VERSION = 1;
  */
 export type RecentPart = { readonly samplesAt: number } | { readonly framesFrom: number; readonly framesTo: number };
 
-export interface Keyframe {
+/** One loop at the keyframe. */
+export interface LoopKeyframe {
+  /** The loop number its frames carry. */
+  readonly loop: number;
   /** The state; the samples the views keep beside it (`recent`) are read again from the frames. */
   readonly state: SessionState;
   readonly recentCount: number;
+  /** Where its samples are: a range of chunks holds every loop's frames, a samples chunk only this loop's. */
   readonly recentParts: readonly RecentPart[];
   readonly dictionary: readonly (readonly [number, string])[];
   /** Checked by the decoder when a player restores it, as a frame's would be. */
   readonly profile?: ProfileDictionary;
+}
+
+export interface Keyframe {
+  /** Every loop that had said hello, by loop number. */
+  readonly loops: readonly LoopKeyframe[];
 }
 
 /** More parts than this cannot be needed for 6000 samples in blocks of 100 (plus strays). */
@@ -42,8 +52,11 @@ const decoder = new TextDecoder('utf-8', { fatal: true });
 
 export function encodeKeyframe(k: Keyframe): Uint8Array {
   return encoder.encode(JSON.stringify({
-    v: KEYFRAME_VERSION, recentCount: k.recentCount, recentParts: k.recentParts, dictionary: k.dictionary, state: k.state,
-    ...(k.profile ? { profile: k.profile } : {}),
+    v: KEYFRAME_VERSION,
+    loops: k.loops.map((l) => ({
+      loop: l.loop, recentCount: l.recentCount, recentParts: l.recentParts, dictionary: l.dictionary, state: l.state,
+      ...(l.profile ? { profile: l.profile } : {}),
+    })),
   }));
 }
 
@@ -57,8 +70,27 @@ export function parseKeyframe(bytes: Uint8Array): Parsed<Keyframe> {
     return { ok: false, reason: 'not valid JSON' };
   }
   if (!isObject(o)) return { ok: false, reason: 'not an object' };
+  // Version 1 (files of format version 1) held the one loop's fields at the top.
+  if (o['v'] === 1) {
+    const only = parseLoop({ ...o, loop: 0 });
+    return only.ok ? { ok: true, value: { loops: [only.value] } } : only;
+  }
   if (o['v'] !== KEYFRAME_VERSION) return { ok: false, reason: `keyframe version ${String(o['v'])}, this loopscope reads ${KEYFRAME_VERSION}` };
-  const { recentCount, recentParts, dictionary, state, profile } = o;
+  const { loops } = o;
+  if (!Array.isArray(loops) || loops.length > MAX_LOOPS) return { ok: false, reason: 'bad loops' };
+  const out: LoopKeyframe[] = [];
+  for (const entry of loops as unknown[]) {
+    const parsed = isObject(entry) ? parseLoop(entry) : { ok: false as const, reason: 'a loop that is not an object' };
+    if (!parsed.ok) return parsed;
+    if (out.length > 0 && parsed.value.loop <= out[out.length - 1]!.loop) return { ok: false, reason: 'loops out of order' };
+    out.push(parsed.value);
+  }
+  return { ok: true, value: { loops: out } };
+}
+
+function parseLoop(o: Record<string, unknown>): Parsed<LoopKeyframe> {
+  const { loop, recentCount, recentParts, dictionary, state, profile } = o;
+  if (typeof loop !== 'number' || !Number.isInteger(loop) || loop < 0 || loop >= MAX_LOOPS) return { ok: false, reason: 'bad loop number' };
   if (typeof recentCount !== 'number' || !Number.isInteger(recentCount) || recentCount < 0) return { ok: false, reason: 'bad recent count' };
   const offset = (v: unknown): boolean => typeof v === 'number' && Number.isInteger(v) && v >= 0;
   if (!Array.isArray(recentParts) || recentParts.length > MAX_RECENT_PARTS || !recentParts.every((p: unknown) => isObject(p)
@@ -75,7 +107,7 @@ export function parseKeyframe(bytes: Uint8Array): Parsed<Keyframe> {
     return {
       ok: true,
       value: {
-        state: parseSessionState(state), recentCount, recentParts: recentParts as RecentPart[], dictionary: dictionary as [number, string][],
+        loop, state: parseSessionState(state), recentCount, recentParts: recentParts as RecentPart[], dictionary: dictionary as [number, string][],
         ...(profile === undefined ? {} : { profile: profile as unknown as ProfileDictionary }),
       },
     };

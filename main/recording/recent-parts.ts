@@ -1,6 +1,7 @@
 // Where the recent samples are in a recording being written: what a keyframe points at so
 // that a reader rebuilds the samples its views keep (up to RECENT_SAMPLES) without reading ten
-// minutes of chunks. Runs inside the chunk file's queue.
+// minutes of chunks. Runs inside the chunk file's queue. One per loop: its samples chunks hold
+// that loop's samples only.
 
 import { MessageType, PROTOCOL_VERSION } from '../../probe/wire';
 import { RECENT_SAMPLES } from '../session/sample-ring';
@@ -10,6 +11,7 @@ import type { RecentPart } from './keyframe';
 
 export interface RecordedFrame {
   readonly seq: number;
+  readonly loop: number;
   readonly timeMs: number;
   readonly payload: Uint8Array;
 }
@@ -104,7 +106,7 @@ export class RecentParts {
     const first = frames[0]!;
     const last = frames[frames.length - 1]!;
     const builder = new SectionBuilder();
-    for (const f of frames) builder.append(f.seq - first.seq, Math.round((f.timeMs - first.timeMs) * 1000), PROTOCOL_VERSION, MessageType.Metrics, f.payload);
+    for (const f of frames) builder.append(f.seq - first.seq, Math.round((f.timeMs - first.timeMs) * 1000), PROTOCOL_VERSION, MessageType.Metrics, f.payload, f.loop);
     const mask = [builder.frameCount, builder.typeMaskLo, builder.typeMaskHi] as const;
     const raw = builder.take();
     const offset = this.file.offset;

@@ -7,13 +7,16 @@
 //
 // The writer also reduces the frames with the session reducer, to store keyframes: the state
 // every so often, which makes seeking in a large recording fast.
+//
+// A session is a set of loops (worker threads, child processes): each frame is written with the
+// number of the loop that sent it, and each loop has its own reducer, for keyframes.
 
 import { MessageType, PROTOCOL_VERSION, type Hello, type ProbeMessage, type RawFrame } from '../../probe/wire';
 import { encodeHello } from '../../probe/wire-json';
 import { RECENT_SAMPLES } from '../session/sample-ring';
 import { SessionFeed } from '../session/session-feed';
 import { ChunkFile, deflate } from './chunk-file';
-import { ChunkKind, encodeFooter, Lane, SectionBuilder } from './format';
+import { ChunkKind, encodeFooter, Lane, MAX_LOOPS, SectionBuilder } from './format';
 import { encodeKeyframe } from './keyframe';
 import { RecentParts, type RecordedFrame } from './recent-parts';
 import { encodeIndex, encodeKeyframeEntries, KEYFRAME_TRAIL, type KeyframeEntry, type RecordingEnding } from './recording-index';
@@ -70,14 +73,23 @@ interface PendingChunk {
   firstSeq: number;
   startMs: number;
   endMs: number;
-  /** The metrics frames in it, for `recent` (see RecentBlock). */
-  metrics: RecordedFrame[];
+  /** The metrics frames in it by loop number, for `recent` (see RecentBlock). */
+  metrics: Map<number, RecordedFrame[]>;
+}
+
+/** A loop being recorded: reduced alongside, for keyframes. */
+interface WriterLoop {
+  readonly pid: number;
+  readonly threadId: number;
+  /** Its state as of the frames written so far: keyframes only need the state, not samples or the trace. */
+  readonly feed: SessionFeed;
+  readonly recent: RecentParts;
+  metricsSeen: number;
 }
 
 export class RecordingWriter {
   private readonly options: Required<RecordingWriterOptions>;
   private readonly file: ChunkFile;
-  private readonly recent: RecentParts;
   private readonly startedAtMs: number;
   private readonly lanes = [new SectionBuilder(), new SectionBuilder()];
   private pending: PendingChunk | undefined;
@@ -86,14 +98,12 @@ export class RecordingWriter {
   private lastTimeMs = 0;
   private frameBytes = 0;
   private dropped = 0;
-  private started = false;
   private closing: Promise<void> | undefined;
 
-  // Reduced alongside, for keyframes.
-  /** The state as of the frames written so far: keyframes only need the state, not samples or the trace. */
-  private readonly feed = new SessionFeed({ recentSamples: 0, trace: false, profileSamples: 0 });
+  /** By loop number; loop 0 is the first to say hello. */
+  private readonly loops: WriterLoop[] = [];
+  private loopsRefused = 0;
   private sinceKeyframe = { frames: 0, bytes: 0, timeMs: 0 };
-  private metricsSeen = 0;
   private lastKeyframeBytes = 0;
 
   // Owned by the file's ordered write queue.
@@ -104,7 +114,6 @@ export class RecordingWriter {
     this.options = { ...DEFAULTS, ...options };
     this.startedAtMs = Date.now();
     this.file = new ChunkFile(path, this.startedAtMs);
-    this.recent = new RecentParts(this.file);
     this.file.onError(() => clearTimeout(this.flushTimer));
   }
 
@@ -126,22 +135,38 @@ export class RecordingWriter {
     this.file.onError(listener);
   }
 
-  /** The probe said hello: it becomes the first frame (without its one-time token). */
-  start(hello: Hello, atMs = Date.now()): void {
-    if (this.started) return;
-    this.started = true;
+  /**
+   * A loop's probe said hello: its hello is written (without the session's token), and its
+   * loop number returned for its frames (see write). The first loop is loop 0, and its hello
+   * the file's first frame; a loop seen before (its probe back) keeps its number. Undefined
+   * when the file cannot take more loops (MAX_LOOPS), or has stopped.
+   */
+  start(hello: Hello, atMs = Date.now()): number | undefined {
+    if (this.closing || this.file.error !== undefined) return undefined;
+    let loop = this.loops.findIndex((l) => l.pid === hello.pid && l.threadId === hello.threadId);
+    if (loop < 0) {
+      if (this.loops.length >= MAX_LOOPS) {
+        this.loopsRefused++;
+        return undefined;
+      }
+      loop = this.loops.length;
+      this.loops.push({ pid: hello.pid, threadId: hello.threadId, feed: new SessionFeed({ recentSamples: 0, trace: false, profileSamples: 0 }), recent: new RecentParts(this.file), metricsSeen: 0 });
+    }
     const frame = encodeHello({ ...hello, token: '' });
-    this.write({ type: MessageType.Hello, payload: frame.subarray(8) }, atMs);
+    this.write({ type: MessageType.Hello, payload: frame.subarray(8) }, atMs, undefined, loop);
     // The hello alone makes a file that opens: do not wait for the first flush.
-    this.flush();
+    if (loop === 0) this.flush();
+    return loop;
   }
 
   /**
-   * One frame as it arrived, and what it says when the caller has decoded it already (a live
-   * session has: LiveSource's frame listeners get both), which spares decoding it again.
+   * One frame of loop `loop` (see start) as it arrived, and what it says when the caller has
+   * decoded it already (a live session has: LiveSource's frame listeners get all three), which
+   * spares decoding it again.
    */
-  write(raw: RawFrame, receivedAtMs: number, message?: ProbeMessage): void {
-    if (!this.started || this.closing || this.file.error !== undefined) return;
+  write(raw: RawFrame, receivedAtMs: number, message?: ProbeMessage, loop = 0): void {
+    const l = this.loops[loop];
+    if (!l || this.closing || this.file.error !== undefined) return;
     const size = raw.payload.byteLength + 16;
     if (this.backlog + size > this.options.maxBacklogBytes) {
       this.dropped++;
@@ -149,10 +174,10 @@ export class RecordingWriter {
     }
     const timeMs = Math.max(this.lastTimeMs, receivedAtMs - this.startedAtMs);
     if (this.pending && (timeMs - this.pending.startMs) * 1000 > MAX_TIME_DELTA_US) this.flush();
-    this.pending ??= { firstSeq: this.seq, startMs: timeMs, endMs: timeMs, metrics: [] };
+    this.pending ??= { firstSeq: this.seq, startMs: timeMs, endMs: timeMs, metrics: new Map() };
     const p = this.pending;
     const lane = CORE_TYPES.has(raw.type) ? Lane.core : Lane.bulk;
-    this.lanes[lane]!.append(this.seq - p.firstSeq, Math.round((timeMs - p.startMs) * 1000), PROTOCOL_VERSION, raw.type, raw.payload);
+    this.lanes[lane]!.append(this.seq - p.firstSeq, Math.round((timeMs - p.startMs) * 1000), PROTOCOL_VERSION, raw.type, raw.payload, loop);
     p.endMs = timeMs;
     this.seq++;
     this.lastTimeMs = timeMs;
@@ -160,7 +185,7 @@ export class RecordingWriter {
     this.sinceKeyframe.frames++;
     this.sinceKeyframe.bytes += size;
     this.backlog += size;
-    this.reduce(raw, p, message);
+    this.reduce(raw, p, message, l, loop);
     if (this.lanes[lane]!.length >= this.options.chunkBytes || this.keyframeDue()) this.flush();
     else this.flushTimer ??= setTimeout(() => this.flush(), this.options.flushIntervalMs).unref();
   }
@@ -177,10 +202,11 @@ export class RecordingWriter {
   close(ending?: RecordingEnding): Promise<void> {
     this.closing ??= (async () => {
       this.flush();
-      if (this.started && this.sinceKeyframe.frames > 0) this.enqueueKeyframe();
+      if (this.loops.length > 0 && this.sinceKeyframe.frames > 0) this.enqueueKeyframe();
       const closedAtMs = Math.max(this.lastTimeMs, Date.now() - this.startedAtMs);
       const warnings = [...(ending?.warnings ?? [])];
       if (this.dropped > 0) warnings.push(`the recording missed ${this.dropped} frames: the disk was too slow`);
+      if (this.loopsRefused > 0) warnings.push(`the recording left out ${this.loopsRefused} loops: it holds ${MAX_LOOPS} at most`);
       this.file.enqueue(async () => {
         const dataEnd = this.file.offset;
         const index = encodeIndex({
@@ -195,19 +221,22 @@ export class RecordingWriter {
     return this.closing;
   }
 
-  private reduce(raw: RawFrame, p: PendingChunk, decoded: ProbeMessage | undefined): void {
+  private reduce(raw: RawFrame, p: PendingChunk, decoded: ProbeMessage | undefined, l: WriterLoop, loop: number): void {
     let message = decoded;
     try {
-      if (message) this.feed.apply(message);
-      else message = this.feed.push(raw);
+      if (message) l.feed.apply(message);
+      else message = l.feed.push(raw);
     } catch {
       // Recorded as it came; a reader's decoder fails on it the same way.
       return;
     }
     if (message.type === 'metrics') {
       // A copy: the payload may be a view into a large socket buffer.
-      p.metrics.push({ seq: this.seq - 1, timeMs: p.endMs, payload: new Uint8Array(raw.payload) });
-      this.metricsSeen++;
+      const frame = { seq: this.seq - 1, loop, timeMs: p.endMs, payload: new Uint8Array(raw.payload) };
+      const list = p.metrics.get(loop);
+      if (list) list.push(frame);
+      else p.metrics.set(loop, [frame]);
+      l.metricsSeen++;
     }
   }
 
@@ -234,23 +263,24 @@ export class RecordingWriter {
       const offset = this.file.offset;
       await this.file.writeChunk(ChunkKind.frames, { firstSeq: p.firstSeq, startMs: p.startMs, endMs: p.endMs, frameCount }, done);
       this.backlog -= sections.reduce((n, s) => n + s.raw.length, 0);
-      await this.recent.written(offset, this.file.offset, p.metrics);
+      for (const [loop, metrics] of p.metrics) await this.loops[loop]!.recent.written(offset, this.file.offset, metrics);
     });
     if (this.keyframeDue()) this.enqueueKeyframe();
   }
 
   private enqueueKeyframe(): void {
-    const state = this.feed.state;
-    // What a reader's feed keeps: the last RECENT_SAMPLES samples.
-    const recentCount = Math.min(RECENT_SAMPLES, this.metricsSeen);
-    const dictionary = [...this.feed.dictionary];
+    const loops = this.loops.map((l, loop) => ({
+      loop, recent: l.recent, state: l.feed.state, dictionary: [...l.feed.dictionary], profile: l.feed.profileDictionary,
+      // What a reader's feed keeps: the last RECENT_SAMPLES samples.
+      recentCount: Math.min(RECENT_SAMPLES, l.metricsSeen),
+    }));
     const seq = this.seq;
     const timeMs = this.lastTimeMs;
     this.sinceKeyframe = { frames: 0, bytes: 0, timeMs };
     this.file.enqueue(async () => {
-      const recentParts = await this.recent.partsFor(recentCount);
-      const profile = this.feed.profileDictionary;
-      const raw = encodeKeyframe({ state, recentCount, recentParts, dictionary, ...(profile ? { profile } : {}) });
+      const entries = [];
+      for (const { recent, profile, ...l } of loops) entries.push({ ...l, recentParts: await recent.partsFor(l.recentCount), ...(profile ? { profile } : {}) });
+      const raw = encodeKeyframe({ loops: entries });
       this.lastKeyframeBytes = raw.length;
       const offset = this.file.offset;
       const trail = encodeKeyframeEntries(this.keyframes.slice(-KEYFRAME_TRAIL));

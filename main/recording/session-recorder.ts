@@ -1,6 +1,8 @@
 // Records a live session into a file: from its start (`--record`) or from the moment the user
 // asks (the window's record button). Frames before that are not in the file, but the
 // dictionary they built is: it is written right after the hello, so what follows decodes.
+// A session's loops (worker threads, child processes) are recorded into the same file, each
+// under its own loop number, from when it is added.
 
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -28,18 +30,25 @@ export interface RecordingProgress {
 
 export class SessionRecorder {
   private readonly startedAtMs = Date.now();
-  private readonly unsubscribe: () => void;
+  private readonly unsubscribes: (() => void)[] = [];
   private stopped: Promise<void> | undefined;
 
   private constructor(private readonly writer: RecordingWriter, source: LiveSource) {
+    this.add(source);
+  }
+
+  /** Records one more loop of the session (the first is the one the recorder was made with). */
+  add(source: LiveSource): void {
+    if (this.stopped) return;
     const now = Date.now();
-    writer.start(source.connection.hello, now);
+    const loop = this.writer.start(source.connection.hello, now);
+    if (loop === undefined) return;
     const dictionary = [...source.feed.dictionary];
     if (dictionary.length > 0) {
       const raw: RawFrame = { type: MessageType.Dictionary, payload: encodeDictionary(dictionary).subarray(8) };
-      writer.write(raw, now, { type: 'dictionary', entries: dictionary });
+      this.writer.write(raw, now, { type: 'dictionary', entries: dictionary }, loop);
     }
-    this.unsubscribe = source.onFrame((raw, receivedAtMs, message) => writer.write(raw, receivedAtMs, message));
+    this.unsubscribes.push(source.onFrame((raw, receivedAtMs, message) => this.writer.write(raw, receivedAtMs, message, loop)));
   }
 
   /** Creates the file now and records `source` into it; throws a RecordingError when the file cannot be made. */
@@ -72,7 +81,7 @@ export class SessionRecorder {
   /** Stops taking frames and closes the file (index, footer); safe to call twice, the first ending counts. */
   stop(ending?: RecordingEnding): Promise<void> {
     this.stopped ??= (() => {
-      this.unsubscribe();
+      for (const u of this.unsubscribes) u();
       return this.writer.close(ending);
     })();
     return this.stopped;

@@ -4,15 +4,18 @@
 // frames or 4 MB apart, and only the newest of the event batches between are kept for the
 // trace model (built when it is next used), which bounds a seek's work.
 // No timers here: replay-session.ts paces it with the replay clock.
+//
+// Every loop of the session has its own feed: the frames a loop sent (their loop number says
+// which) go through its feed, as they went through its LiveSource's live. `feed` is loop 0's.
 
 import { MessageType, messageTypeName, PROTOCOL_VERSION, WireError, WireLimitError, type MessageTypeId, type MetricsSample, type RawFrame } from '../../probe/wire';
 import { formatRecordingTime } from '../common/time-format';
 import { ChunkKind, FILE_HEADER_BYTES, type FrameRecord } from '../recording/format';
-import { parseKeyframe, type RecentPart } from '../recording/keyframe';
+import { parseKeyframe, type LoopKeyframe, type RecentPart } from '../recording/keyframe';
 import { keyframeAtOrBefore, type KeyframeEntry } from '../recording/recording-index';
 import { FrameCursor, type RecordingReader } from '../recording/recording-reader';
 import { overLimitError } from '../recording/errors';
-import { FeedView, SessionFeed, type FeedOptions } from '../session/session-feed';
+import { FeedView, SessionFeed, type FeedOptions, type SessionData } from '../session/session-feed';
 
 /**
  * After a seek, the trace model holds at least this many of the events before the target
@@ -34,6 +37,10 @@ const rawFrame = (f: FrameRecord): RawFrame => ({ type: f.type as MessageTypeId,
 
 export class RecordingPlayer extends FeedView {
   readonly feed: SessionFeed;
+  /** By loop number (0 is `feed`'s); a loop's feed is made when its first frame comes, and kept. */
+  private readonly feeds = new Map<number, SessionFeed>();
+  private readonly feedOptions: FeedOptions;
+  private readonly loopListeners: ((loop: number, feed: SessionFeed) => void)[] = [];
   private cursor: FrameCursor;
   /** Number of the next frame to apply: frames below it are in the state. */
   private nextSeq = 0;
@@ -51,7 +58,8 @@ export class RecordingPlayer extends FeedView {
   constructor(private readonly reader: RecordingReader, options: PlayerOptions = {}) {
     super();
     this.refuseOverLimit = options.refuseOverLimit ?? false;
-    this.feed = new SessionFeed(options);
+    this.feedOptions = options;
+    this.feed = this.feedOf(0);
     this.cursor = new FrameCursor(reader, FILE_HEADER_BYTES);
     this.position = reader.info.firstMs;
   }
@@ -64,6 +72,17 @@ export class RecordingPlayer extends FeedView {
   /** The time of the next frame, or undefined at the end of what is readable. */
   get nextFrameMs(): number | undefined {
     return this.cursor.peek()?.timeMs;
+  }
+
+  /** Every loop that has said hello by now, by loop number (the first is `feed`'s). */
+  get loops(): readonly SessionData[] {
+    return [...this.feeds].sort(([a], [b]) => a - b).map(([, f]) => f).filter((f) => f.state.hello !== undefined);
+  }
+
+  /** Each loop's feed as it is made, and those made already (loop 0's first); for listening to its messages. */
+  onLoop(listener: (loop: number, feed: SessionFeed) => void): void {
+    for (const [loop, f] of this.feeds) listener(loop, f);
+    this.loopListeners.push(listener);
   }
 
   /** Each frame as it is applied (its message reaches the feed's listeners). */
@@ -109,8 +128,19 @@ export class RecordingPlayer extends FeedView {
     this.position = timeMs;
   }
 
+  /** Loop numbers are below MAX_LOOPS (the reader checks), which bounds the feeds a file can make. */
+  private feedOf(loop: number): SessionFeed {
+    let feed = this.feeds.get(loop);
+    if (!feed) {
+      feed = new SessionFeed(this.feedOptions);
+      this.feeds.set(loop, feed);
+      for (const l of this.loopListeners) l(loop, feed);
+    }
+    return feed;
+  }
+
   private reset(): void {
-    this.feed.reset();
+    for (const f of this.feeds.values()) f.reset();
     this.cursor = new FrameCursor(this.reader, FILE_HEADER_BYTES);
     this.nextSeq = 0;
     this.position = 0;
@@ -130,15 +160,11 @@ export class RecordingPlayer extends FeedView {
       this.reader.warn(`keyframe@${entry.offset}`, `${this.reader.path}: ${where} cannot be used (${parsed.reason}); replayed from an earlier point instead`);
       return false;
     }
-    const k = parsed.value;
     const decoded = new Map<number, MetricsSample>();
     try {
-      this.feed.restore(k.state, [], k.dictionary, k.profile);
-      const recent = this.recentSamples(k.recentParts, k.recentCount, entry, decoded);
-      if (recent.length < k.recentCount) {
-        this.reader.warn(`recent@${entry.offset}`, `${this.reader.path}: the history shown before ${formatRecordingTime(entry.timeMs)} is incomplete (${k.recentCount - recent.length} samples lost to damage)`);
-      }
-      this.feed.recent.fill(recent);
+      // Loops that came after the keyframe start again from nothing.
+      for (const f of this.feeds.values()) f.reset();
+      for (const k of parsed.value.loops) this.restoreLoop(k, entry, decoded);
     } catch (err) {
       this.reader.warn(`keyframe@${entry.offset}`, `${this.reader.path}: ${where} cannot be used (${err instanceof WireError ? err.message : 'malformed state'}); replayed from an earlier point instead`);
       return false;
@@ -149,17 +175,27 @@ export class RecordingPlayer extends FeedView {
     this.position = entry.timeMs;
     return true;
   }
+  private restoreLoop(k: LoopKeyframe, entry: KeyframeEntry, decoded: Map<number, MetricsSample>): void {
+    const feed = this.feedOf(k.loop);
+    feed.restore(k.state, [], k.dictionary, k.profile);
+    const recent = this.recentSamples(feed, k.loop, k.recentParts, k.recentCount, entry, decoded);
+    if (recent.length < k.recentCount) {
+      this.reader.warn(`recent@${entry.offset}`, `${this.reader.path}: the history shown before ${formatRecordingTime(entry.timeMs)} is incomplete (${k.recentCount - recent.length} samples lost to damage)`);
+    }
+    feed.recent.fill(recent);
+  }
+
   /**
-   * `recent` at a keyframe: the last `count` metrics samples in the parts it points at, before
-   * its frame number. Only those are decoded (newest first, so that an undecodable one is
+   * `recent` of loop `loop` at a keyframe: its last `count` metrics samples in the parts it
+   * points at, before its frame number. Only those are decoded (newest first, so that an undecodable one is
    * replaced by an older one, as the reducer never saw it live), or taken from the last
    * restore's samples when scrubbing near it.
    */
-  private recentSamples(parts: readonly RecentPart[], count: number, entry: KeyframeEntry, decoded: Map<number, MetricsSample>): MetricsSample[] {
+  private recentSamples(feed: SessionFeed, loop: number, parts: readonly RecentPart[], count: number, entry: KeyframeEntry, decoded: Map<number, MetricsSample>): MetricsSample[] {
     if (count === 0) return [];
     const frames: FrameRecord[] = [];
     const take = (f: FrameRecord): void => {
-      if (f.type === MessageType.Metrics && f.seq < entry.seq && f.version === PROTOCOL_VERSION) frames.push(f);
+      if (f.type === MessageType.Metrics && f.loop === loop && f.seq < entry.seq && f.version === PROTOCOL_VERSION) frames.push(f);
     };
     for (const part of parts) {
       if ('samplesAt' in part) {
@@ -178,7 +214,7 @@ export class RecordingPlayer extends FeedView {
       let sample = this.sampleCache.get(f.seq);
       if (!sample) {
         try {
-          const m = this.feed.decode(rawFrame(f));
+          const m = feed.decode(rawFrame(f));
           if (m.type !== 'metrics') continue;
           sample = m.sample;
         } catch {
@@ -198,7 +234,7 @@ export class RecordingPlayer extends FeedView {
     this.nextSeq = f.seq + 1;
     try {
       if (f.version !== PROTOCOL_VERSION) throw new WireError(`wire protocol ${f.version}`);
-      this.feed.push(rawFrame(f));
+      this.feedOf(f.loop).push(rawFrame(f));
     } catch (err) {
       if (err instanceof WireLimitError && this.refuseOverLimit) throw overLimitError(this.reader.path, err.message);
       const type = messageTypeName(f.type);

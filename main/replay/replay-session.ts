@@ -2,7 +2,7 @@
 // It is the same SessionData as a live session, so the same views render it (the terminal's
 // live view, the window).
 
-import { FeedView, type SessionFeed, type SessionSource } from '../session/session-feed';
+import { FeedView, type SessionData, type SessionFeed, type SessionSource } from '../session/session-feed';
 import { RecordingPlayer } from './recording-player';
 import { RecordingReader } from '../recording/recording-reader';
 import * as clock from './replay-clock';
@@ -43,6 +43,11 @@ export class ReplaySession extends FeedView implements SessionSource {
 
   get feed(): SessionFeed {
     return this.player.feed;
+  }
+
+  /** Every loop recorded that has said hello by the replay's position; the first is `feed`'s. */
+  get loops(): readonly SessionData[] {
+    return this.player.loops;
   }
 
   get positionMs(): number {

@@ -9,6 +9,13 @@
 //
 // Times are the target's own monotonic clock (µs since its time origin), as the probe sends them.
 //
+// Every loop of a session has its own builder, and its own tracks: tids of its own across the
+// whole trace (loop number × 4 + track: viewers take a tid met again under another pid for a
+// new thread), a worker's counters named after it (counters are per process in Perfetto), and a
+// child process is a process of its own. Each
+// loop counts time from its own origin (a worker's is its thread's start), so each builder
+// shifts its times onto the first loop's clock (TraceClock), where the loops line up.
+//
 // What Perfetto's JSON importer needs (its tokenizer and parser, and the format's spec), kept
 // here because the export is only useful if it opens there:
 // - pid and tid are integers; tid 0 is the idle task in Perfetto's model, so no event uses it
@@ -26,6 +33,7 @@
 
 import { TaskEventKind, type BlockedReport, type Hello, type ProbeMessage, type ProfileBatch, type ProfileDictionary, type ProfileFrame, type TaskEventBatch } from '../../probe/wire';
 import { formatFrame } from '../common/format';
+import { loopName } from '../session/loop-identity';
 import { scriptUrl } from './cpuprofile';
 
 export interface TraceEvent {
@@ -42,9 +50,18 @@ export interface TraceEvent {
   readonly args?: Readonly<Record<string, unknown>>;
 }
 
-/** Tracks (threads, in the viewer) the slices go on, so that slices on each nest properly. */
+/** Tracks (threads, in the viewer) the slices of a main thread's loop go on, so that slices on each nest properly. */
 export const TRACKS = { callbacks: 1, blocked: 2, gc: 3 } as const;
 const TRACK_NAMES: Readonly<Record<number, string>> = { [TRACKS.callbacks]: 'main thread: callbacks', [TRACKS.blocked]: 'event loop blocked', [TRACKS.gc]: 'GC' };
+/** A worker's, after its name. */
+const WORKER_TRACK_NAMES: Readonly<Record<number, string>> = { [TRACKS.callbacks]: 'callbacks', [TRACKS.blocked]: 'event loop blocked', [TRACKS.gc]: 'GC' };
+/** A loop's tracks are its loop number × this + track: no two loops share one. */
+const TRACKS_PER_LOOP = 4;
+
+/** The clock every loop's times are put on: the time origin of the first loop that said hello. */
+export interface TraceClock {
+  originMs: number | undefined;
+}
 const MAX_TYPES_KEPT = 200_000;
 const MAX_OPEN_CALLBACKS = 10_000;
 /** Slices nested in a callback still running, waiting to be emitted in order with it. */
@@ -69,6 +86,12 @@ const startOrder = (a: TraceEvent, b: TraceEvent): number => a.ts - b.ts || (b.d
 export class ChromeTraceBuilder {
   /** The target's pid; until a hello says it (its frame may be lost to damage), a stand-in. */
   private pid = UNKNOWN_PID;
+  /** The loop's thread: 0 for a process's main thread. */
+  private thread = 0;
+  /** Added to the loop's times to put them on the trace's clock. */
+  private shiftUs = 0;
+  /** Before the names of a worker's counters. */
+  private counterPrefix = '';
   private readonly ongoing = new Map<number, BlockedReport>();
   private readonly types = new Map<number, string>();
   private readonly open: { asyncId: number; startUs: number }[] = [];
@@ -82,6 +105,13 @@ export class ChromeTraceBuilder {
   private nextNodeId = 2;
   private lastSampleUs: number | undefined;
 
+  /** `clock`: shared by the builders of a session's loops; `loop`: the loop's number in the recording. */
+  constructor(private readonly clock: TraceClock = { originMs: undefined }, private readonly loop = 0) {}
+
+  private tid(track: number): number {
+    return this.loop * TRACKS_PER_LOOP + track;
+  }
+
   /** The events for one message, in order. */
   add(message: ProbeMessage): TraceEvent[] {
     switch (message.type) {
@@ -89,18 +119,20 @@ export class ChromeTraceBuilder {
         return this.hello(message.hello);
       case 'metrics': {
         const s = message.sample;
-        const at = { ts: s.timeUs, pid: this.pid, tid: this.pid, ph: 'C' as const };
+        const at = { ts: s.timeUs + this.shiftUs, pid: this.pid, tid: this.pid, ph: 'C' as const };
+        const p = this.counterPrefix;
         return [
           // One value per counter: chrome://tracing stacks the values of one counter event.
-          { ...at, name: 'lag p50', args: { ms: s.lag.p50Us / 1000 } },
-          { ...at, name: 'lag p99', args: { ms: s.lag.p99Us / 1000 } },
-          { ...at, name: 'lag max', args: { ms: s.lag.maxUs / 1000 } },
-          { ...at, name: 'event loop utilization (%)', args: { utilization: Math.round(s.utilization * 1000) / 10 } },
-          { ...at, name: 'heap used', args: { MB: s.heapUsedBytes / MB } },
-          { ...at, name: 'heap total', args: { MB: s.heapTotalBytes / MB } },
-          { ...at, name: 'rss', args: { MB: s.rssBytes / MB } },
+          { ...at, name: `${p}lag p50`, args: { ms: s.lag.p50Us / 1000 } },
+          { ...at, name: `${p}lag p99`, args: { ms: s.lag.p99Us / 1000 } },
+          { ...at, name: `${p}lag max`, args: { ms: s.lag.maxUs / 1000 } },
+          { ...at, name: `${p}event loop utilization (%)`, args: { utilization: Math.round(s.utilization * 1000) / 10 } },
+          { ...at, name: `${p}heap used`, args: { MB: s.heapUsedBytes / MB } },
+          { ...at, name: `${p}heap total`, args: { MB: s.heapTotalBytes / MB } },
+          // One process's memory: its main loop says it.
+          ...(this.thread === 0 ? [{ ...at, name: 'rss', args: { MB: s.rssBytes / MB } }] : []),
           ...s.gc.map((g): TraceEvent => ({
-            name: `GC (${g.kind})`, cat: 'gc', ph: 'X', ts: g.startUs, dur: Math.max(0, g.durationUs), pid: this.pid, tid: TRACKS.gc,
+            name: `GC (${g.kind})`, cat: 'gc', ph: 'X', ts: g.startUs + this.shiftUs, dur: Math.max(0, g.durationUs), pid: this.pid, tid: this.tid(TRACKS.gc),
           })),
         ];
       }
@@ -133,14 +165,24 @@ export class ChromeTraceBuilder {
   private hello(h: Hello): TraceEvent[] {
     // Any number can come from a file: only a real pid is used as one.
     this.pid = Number.isInteger(h.pid) && h.pid >= 1 && h.pid <= 0xffff_ffff ? h.pid : UNKNOWN_PID;
+    this.thread = Number.isInteger(h.threadId) && h.threadId >= 0 ? h.threadId : 0;
+    const origin = Number.isFinite(h.timeOriginMs) ? h.timeOriginMs : 0;
+    this.clock.originMs ??= origin;
+    this.shiftUs = (origin - this.clock.originMs) * 1000;
     this.cwd = h.cwd;
     const meta = (name: string, tid: number, args: Record<string, unknown>): TraceEvent => ({ name, ph: 'M', ts: 0, pid: this.pid, tid, args });
+    const tracks = (names: Readonly<Record<number, string>>, prefix: string): TraceEvent[] =>
+      Object.entries(names).map(([track, name]) => meta('thread_name', this.tid(Number(track)), { name: `${prefix}${name}` }));
+    if (this.thread > 0) {
+      this.counterPrefix = `${traceText(loopName(h))}: `;
+      return tracks(WORKER_TRACK_NAMES, this.counterPrefix);
+    }
     const script = traceText(h.argv[1] ?? h.title);
     return [
       // Viewers add the pid to the name themselves, and split labels at commas.
       meta('process_name', this.pid, { name: `node ${script}` }),
       meta('process_labels', this.pid, { labels: traceText(`node ${h.nodeVersion},${h.config.mode} mode`) }),
-      ...Object.entries(TRACK_NAMES).map(([tid, name]) => meta('thread_name', Number(tid), { name })),
+      ...tracks(TRACK_NAMES, ''),
     ];
   }
 
@@ -158,7 +200,7 @@ export class ChromeTraceBuilder {
 
   private blockedSlice(r: BlockedReport, ongoing: boolean): TraceEvent {
     return {
-      name: 'event loop blocked', cat: 'blocked', ph: 'X', ts: r.startUs, dur: Math.max(0, r.durationUs), pid: this.pid, tid: TRACKS.blocked,
+      name: 'event loop blocked', cat: 'blocked', ph: 'X', ts: r.startUs + this.shiftUs, dur: Math.max(0, r.durationUs), pid: this.pid, tid: this.tid(TRACKS.blocked),
       args: {
         durationMs: r.durationUs / 1000,
         stack: r.stack.map((f) => traceText(formatFrame(f, this.cwd))),
@@ -194,24 +236,26 @@ export class ChromeTraceBuilder {
   private profileChunk(b: ProfileBatch): TraceEvent[] {
     if (b.count === 0) return [];
     const events: TraceEvent[] = [];
-    const at = { ph: 'P' as const, cat: 'disabled-by-default-v8.cpu_profiler', pid: this.pid, tid: TRACKS.blocked };
+    // One profile per loop: its id is the loop's, its samples on the loop's blocked track.
+    const id = `0x${(this.loop + 1).toString(16)}`;
+    const at = { ph: 'P' as const, cat: 'disabled-by-default-v8.cpu_profiler', pid: this.pid, tid: this.tid(TRACKS.blocked) };
     if (this.lastSampleUs === undefined) {
-      const startTime = Math.max(0, b.timesUs[0]! - b.intervalUs);
+      const startTime = Math.max(0, b.timesUs[0]! - b.intervalUs + this.shiftUs);
       this.lastSampleUs = startTime;
-      events.push({ ...at, name: 'Profile', ts: startTime, id: '0x1', args: { data: { startTime } } });
+      events.push({ ...at, name: 'Profile', ts: startTime, id, args: { data: { startTime } } });
       this.newNodes.unshift({ id: 1, parent: 0, callFrame: { functionName: '(root)', url: '', scriptId: 0, lineNumber: -1, columnNumber: -1 } });
     }
     const samples: number[] = [];
     const timeDeltas: number[] = [];
     for (let i = 0; i < b.count; i++) {
       samples.push(this.profileNodes.get(b.nodeIds[i]!) ?? 1);
-      const t = Math.round(b.timesUs[i]!);
+      const t = Math.round(b.timesUs[i]! + this.shiftUs);
       timeDeltas.push(t - this.lastSampleUs);
       this.lastSampleUs = t;
     }
     const nodes = this.newNodes.map((n) => (n.parent === 0 ? { id: n.id, callFrame: n.callFrame } : n));
     this.newNodes = [];
-    events.push({ ...at, name: 'ProfileChunk', ts: b.toUs, id: '0x1', args: { data: { cpuProfile: { nodes, samples }, timeDeltas } } });
+    events.push({ ...at, name: 'ProfileChunk', ts: b.toUs + this.shiftUs, id, args: { data: { cpuProfile: { nodes, samples }, timeDeltas } } });
     return events;
   }
 
@@ -234,8 +278,8 @@ export class ChromeTraceBuilder {
           const open = this.open.pop();
           if (!open) break;
           this.nested.push({
-            name: this.types.get(open.asyncId) ?? 'callback', cat: 'callback', ph: 'X', ts: open.startUs, dur: Math.max(0, t - open.startUs),
-            pid: this.pid, tid: TRACKS.callbacks, args: { asyncId: open.asyncId },
+            name: this.types.get(open.asyncId) ?? 'callback', cat: 'callback', ph: 'X', ts: open.startUs + this.shiftUs, dur: Math.max(0, t - open.startUs),
+            pid: this.pid, tid: this.tid(TRACKS.callbacks), args: { asyncId: open.asyncId },
           });
           // Slices pair before and after with a stack, so they always nest; the outermost ends
           // last, and is put first.

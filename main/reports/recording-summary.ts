@@ -1,6 +1,7 @@
 // The summary of a recording: the same JSON summary a live `--json` run prints (summarize()
 // over the same session state), plus what only a whole recording can tell: the worst stretch
-// and the whole CPU profile.
+// and the whole CPU profile (of the first loop, which the top-level fields describe; `loops`
+// has every loop recorded).
 
 import { summarize, type Summary } from './summary';
 import { RecordingPlayer } from '../replay/recording-player';
@@ -40,6 +41,7 @@ export function summarizeRecording(reader: RecordingReader): RecordingSummary {
   end.seek(Infinity);
   const info = reader.info;
   const state = end.state;
+  const exitCode = info.ending?.exitCode ?? state.goodbye?.exitCode ?? null;
   const warnings = [...(info.ending?.warnings ?? []), ...pass.warnings];
   if (pass.profile.dropped > 0) warnings.push(`the profile holds the last ${WHOLE_RECORDING_SAMPLES} CPU samples of the recording; ${pass.profile.dropped} earlier ones are left out`);
   if (info.frames === 0) warnings.push(`${reader.path} holds no frames: no probe connected while it was recording`);
@@ -47,8 +49,10 @@ export function summarizeRecording(reader: RecordingReader): RecordingSummary {
   return {
     summary: summarize({ state, recent: end.recent, trace: pass.trace, profile: pass.profile }, {
       durationMs: Math.max(0, endMs - info.firstMs),
-      exitCode: info.ending?.exitCode ?? state.goodbye?.exitCode ?? null,
+      exitCode,
       warnings,
+      // Every loop recorded; the first one's exit code is the command's, as live.
+      loops: end.loops.map((data) => (data === end.feed ? { data, exitCode } : { data })),
     }),
     worst: worst.result(),
     cwd: state.hello?.cwd ?? '',

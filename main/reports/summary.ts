@@ -10,6 +10,8 @@ import type { SessionData } from '../session/session-feed';
 import { commandOf } from '../session/session-state';
 import { leakHints, type TasksState } from '../session/tasks-state';
 import { causalChain, type TraceModel } from '../session/trace-model';
+import { loopIdentity, wasTerminated } from '../session/loop-identity';
+import type { SessionState, Totals } from '../session/session-state';
 import { poolSaturated } from './task-findings';
 
 export interface BlockedSummary {
@@ -119,6 +121,30 @@ export interface Summary {
   readonly exitCode: number | null;
   /** Problems the user should know about (no probe connected, connection lost, ...). */
   readonly warnings: readonly string[];
+  /** Every loop of the session (the top-level fields describe the first one), in the order they came. */
+  readonly loops: readonly LoopSummary[];
+}
+
+/** One loop of a session: a process's main thread, or a worker thread. */
+export interface LoopSummary {
+  readonly pid: number;
+  readonly threadId: number;
+  readonly name: string;
+  readonly ppid: number;
+  readonly lag: Summary['lag'];
+  readonly utilization: Summary['utilization'];
+  readonly blockedCount: number;
+  readonly blocked: readonly BlockedSummary[];
+  /** The loop's exit code once it ended with one (its process's, or its worker's); null while it runs, or when not known. */
+  readonly exitCode: number | null;
+  /** A worker thread stopped from outside (worker.terminate(), or its process ending): it has no exit code of its own. */
+  readonly terminated: boolean;
+}
+
+/** A loop to summarize: its data, and its exit code when the caller knows it better than its goodbye. */
+export interface LoopInput {
+  readonly data: SessionData;
+  readonly exitCode?: number | null;
 }
 
 const ms = (us: number): number => Math.round(us) / 1000;
@@ -147,12 +173,53 @@ export interface SummaryContext {
   readonly durationMs: number;
   readonly exitCode: number | null;
   readonly warnings: readonly string[];
+  /** Every loop of the session; just `data`'s by default. */
+  readonly loops?: readonly LoopInput[];
+}
+
+function lagSummary(totals: Totals): Summary['lag'] {
+  return {
+    p50Ms: ms(percentileOf(totals.lag, 50, totals.lagMaxUs)),
+    p90Ms: ms(percentileOf(totals.lag, 90, totals.lagMaxUs)),
+    p99Ms: ms(percentileOf(totals.lag, 99, totals.lagMaxUs)),
+    maxMs: ms(totals.lagMaxUs),
+  };
+}
+
+function utilizationSummary(totals: Totals): Summary['utilization'] {
+  return {
+    mean: totals.utilizationTimeUs > 0 ? round3(totals.utilizationWeighted / totals.utilizationTimeUs) : 0,
+    max: round3(totals.utilizationMax),
+  };
+}
+
+function blockedSummaries(state: SessionState): BlockedSummary[] {
+  const origin = state.hello?.timeOriginMs ?? 0;
+  return state.blocked.map((b) => blockedSummary(b, origin));
+}
+
+/** The loops that said hello, each with its own lag, utilization and blocks. */
+export function summarizeLoops(loops: readonly LoopInput[]): LoopSummary[] {
+  const out: LoopSummary[] = [];
+  for (const { data, exitCode } of loops) {
+    const { hello, totals, goodbye } = data.state;
+    if (!hello) continue;
+    out.push({
+      ...loopIdentity(hello),
+      lag: lagSummary(totals),
+      utilization: utilizationSummary(totals),
+      blockedCount: totals.blockedCount,
+      blocked: blockedSummaries(data.state),
+      exitCode: exitCode !== undefined ? exitCode : (goodbye?.exitCode ?? null),
+      terminated: wasTerminated(goodbye),
+    });
+  }
+  return out;
 }
 
 export function summarize(data: SessionData, context: SummaryContext): Summary {
   const { state } = data;
   const { hello, totals } = state;
-  const origin = hello?.timeOriginMs ?? 0;
   return {
     pid: hello?.pid ?? null,
     nodeVersion: hello?.nodeVersion ?? null,
@@ -162,21 +229,13 @@ export function summarize(data: SessionData, context: SummaryContext): Summary {
     blockThresholdMs: hello?.config.blockThresholdMs ?? null,
     durationMs: Math.round(context.durationMs),
     samples: totals.samples,
-    lag: {
-      p50Ms: ms(percentileOf(totals.lag, 50, totals.lagMaxUs)),
-      p90Ms: ms(percentileOf(totals.lag, 90, totals.lagMaxUs)),
-      p99Ms: ms(percentileOf(totals.lag, 99, totals.lagMaxUs)),
-      maxMs: ms(totals.lagMaxUs),
-    },
-    utilization: {
-      mean: totals.utilizationTimeUs > 0 ? round3(totals.utilizationWeighted / totals.utilizationTimeUs) : 0,
-      max: round3(totals.utilizationMax),
-    },
+    lag: lagSummary(totals),
+    utilization: utilizationSummary(totals),
     cpu: { userMs: ms(totals.cpuUserUs), systemMs: ms(totals.cpuSystemUs) },
     memory: { rssMaxBytes: totals.rssMaxBytes, heapUsedMaxBytes: totals.heapUsedMaxBytes },
     gc: { count: totals.gcCount, totalMs: ms(totals.gcTotalUs), maxMs: ms(totals.gcMaxUs) },
     blockedCount: totals.blockedCount,
-    blocked: state.blocked.map((b) => blockedSummary(b, origin)),
+    blocked: blockedSummaries(state),
     blockedGroups: groupsWithOngoing(state.blockGroups, state.blocked).slice(0, GROUPS_LISTED).map((g) => ({
       count: g.count, totalMs: ms(g.totalUs), maxMs: ms(g.maxUs), stack: g.stack, stackSource: g.stackSource,
     })),
@@ -187,6 +246,7 @@ export function summarize(data: SessionData, context: SummaryContext): Summary {
     traceEvents: state.traceEvents,
     exitCode: context.exitCode,
     warnings: context.warnings,
+    loops: summarizeLoops(context.loops ?? [{ data, exitCode: context.exitCode }]),
   };
 }
 

@@ -50,8 +50,16 @@ export class ProbeConnection {
   private heldBytes = 0;
   private releasing = false;
   private readonly taps = new Set<(raw: RawFrame) => void>();
+  private probeEnded = false;
 
-  constructor(readonly hello: Hello, private readonly socket: Socket) {}
+  constructor(readonly hello: Hello, private readonly socket: Socket) {
+    socket.once('end', () => (this.probeEnded = true));
+  }
+
+  /** The probe's side closed the connection (not loopscope's, nor a broken socket's). */
+  get endedByProbe(): boolean {
+    return this.probeEnded;
+  }
 
   /**
    * The first listener (of either event) gets what was held: delivered in order, with a close
@@ -148,10 +156,21 @@ export class ProbeConnection {
   }
 }
 
+/**
+ * Says whether a probe that showed a session token may join the session: undefined when it
+ * may, else why not (e.g. it is not a process the session started).
+ */
+export type HelloCheck = (hello: Hello) => string | undefined;
+
 export interface ProbeServer {
   readonly address: string;
   /** A fresh one-time token for one probe. */
   issueToken(): string;
+  /**
+   * A token for every loop of a session (worker threads, child processes): it may be shown
+   * any number of times, by probes that `check` admits, until revoked.
+   */
+  issueSessionToken(check: HelloCheck): { readonly token: string; revoke(): void };
   onConnection(listener: (connection: ProbeConnection) => void): void;
   /** Connections refused (bad token, bad frames), with the reason, for diagnostics. */
   onRejected(listener: (reason: string) => void): void;
@@ -174,20 +193,23 @@ export async function startProbeServer(options: { dir?: PrivateDir } = {}): Prom
   const ownsDir = options.dir === undefined;
   const address = socketAddress(dir, 'probe');
   const tokens = new Set<string>();
+  const sessionTokens = new Map<string, HelloCheck>();
   const connectionListeners: ((c: ProbeConnection) => void)[] = [];
   const rejectListeners: ((reason: string) => void)[] = [];
   const sockets = new Set<Socket>();
   /** Bytes buffered by the connections that have not said hello yet, in all. */
   let pendingBytes = 0;
 
-  const takeToken = (token: string): boolean => {
+  /** Undefined when the hello's token admits it (a one-time token is used up), else why not. */
+  const admit = (hello: Hello): string | undefined => {
     for (const t of tokens) {
-      if (tokensEqual(t, token)) {
+      if (tokensEqual(t, hello.token)) {
         tokens.delete(t);
-        return true;
+        return undefined;
       }
     }
-    return false;
+    for (const [t, check] of sessionTokens) if (tokensEqual(t, hello.token)) return check(hello);
+    return 'unknown or already used token';
   };
 
   const server: Server = createServer((socket) => {
@@ -221,7 +243,8 @@ export async function startProbeServer(options: { dir?: PrivateDir } = {}): Prom
             if (message.hello.protocol !== PROTOCOL_VERSION) {
               return refuse(`protocol ${message.hello.protocol} is not supported (this loopscope speaks ${PROTOCOL_VERSION})`);
             }
-            if (!takeToken(message.hello.token)) return refuse('unknown or already used token');
+            const refusal = admit(message.hello);
+            if (refusal !== undefined) return refuse(refusal);
             clearTimeout(helloTimer);
             count(0);
             connection = new ProbeConnection(message.hello, socket);
@@ -266,6 +289,11 @@ export async function startProbeServer(options: { dir?: PrivateDir } = {}): Prom
       const token = randomBytes(24).toString('base64url');
       tokens.add(token);
       return token;
+    },
+    issueSessionToken(check) {
+      const token = randomBytes(24).toString('base64url');
+      sessionTokens.set(token, check);
+      return { token, revoke: () => sessionTokens.delete(token) };
     },
     onConnection: (l) => connectionListeners.push(l),
     onRejected: (l) => rejectListeners.push(l),

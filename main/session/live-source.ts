@@ -4,6 +4,7 @@
 import type { ProbeMessage, RawFrame } from '../../probe/wire';
 import type { ProbeConnection } from '../server/probe-server';
 import { FeedView, SessionFeed, type FeedOptions, type SessionSource } from './session-feed';
+import { TERMINATED_REASON } from './loop-identity';
 
 /** A frame as it arrived, and what it said (for recorders: raw bytes, time, and the decoded message). */
 export type FrameListener = (raw: RawFrame, receivedAtMs: number, message: ProbeMessage) => void;
@@ -26,6 +27,11 @@ export class LiveSource extends FeedView implements SessionSource {
       this.changed();
     });
     connection.on('close', (error) => {
+      // A worker thread stopped from outside: its probe's connection ends with no goodbye. The
+      // views hear it as one (loopscope's own, not the probe's: a recording does not hold it).
+      if (!error && !this.feed.state.goodbye && connection.hello.threadId !== 0 && connection.endedByProbe) {
+        this.feed.apply({ type: 'goodbye', goodbye: { reason: TERMINATED_REASON } });
+      }
       this.ended = { error };
       this.changed();
     });

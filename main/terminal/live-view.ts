@@ -13,6 +13,8 @@ import { groupsWithOngoing, ongoingKeys } from '../session/blocked-groups';
 import { hottestLine, rangeStats } from '../session/profile-stats';
 import { poolSaturated } from '../reports/task-findings';
 import { fit, sparkline } from './text';
+import { loopName, wasTerminated } from '../session/loop-identity';
+import { lagPerSecond, lastWindow, loopNow } from '../session/recent-window';
 
 export interface LiveViewContext {
   readonly width: number;
@@ -22,28 +24,17 @@ export interface LiveViewContext {
   readonly status: string | undefined;
   /** Seconds left when running with --duration. */
   readonly remainingMs: number | undefined;
+  /** Every loop of the session, when it has several (the view shows `data`, the first, in full). */
+  readonly loops?: readonly SessionData[];
 }
 
-/** How much recent history the "now" figures cover. */
-const WINDOW_US = 1_000_000;
 const SPARK_POINTS = 40;
+const LOOPS_SHOWN = 8;
 /** Groups of blocks shown, the most blocked time first. */
 const GROUPS_SHOWN = 3;
 /** The CPU line covers this much of the latest samples. */
 const CPU_WINDOW_US = 5_000_000;
 const CPU_FUNCTIONS_SHOWN = 3;
-
-function lastWindow(recent: RecentSamples): MetricsSample[] {
-  const last = recent.last();
-  if (!last) return [];
-  const out: MetricsSample[] = [];
-  for (let i = recent.length - 1; i >= 0; i--) {
-    const s = recent.at(i);
-    if (last.timeUs - s.timeUs >= WINDOW_US) break;
-    out.push(s);
-  }
-  return out.reverse();
-}
 
 /**
  * GC pauses reach loopscope up to a second after they happen (the probe collects them from
@@ -73,18 +64,28 @@ function settledGc(recent: RecentSamples): { perSecond: number; msPerSecond: num
   return { perSecond: Math.round(count / seconds), msPerSecond: us / 1000 / seconds };
 }
 
-/** Max lag per second-long bucket, for the sparkline. */
-function lagPerSecond(recent: RecentSamples, points: number): number[] {
-  const last = recent.last();
-  if (!last) return [];
-  const buckets = new Array<number>(points).fill(0);
-  for (let i = recent.length - 1; i >= 0; i--) {
-    const s = recent.at(i);
-    const age = Math.floor((last.timeUs - s.timeUs) / WINDOW_US);
-    if (age >= points) break;
-    buckets[points - 1 - age] = Math.max(buckets[points - 1 - age]!, s.lag.maxUs);
-  }
-  return buckets;
+/**
+ * One line per loop (when there are several): lag p99 and max over the last second,
+ * utilization, blocks; the worst first (the highest max lag now, then the most blocks).
+ */
+export function loopLines(loops: readonly SessionData[]): string[] {
+  if (loops.length < 2) return [];
+  const rows = loops.flatMap((l) => {
+    const { hello, totals, goodbye } = l.state;
+    if (!hello) return [];
+    const { lagP99Us, lagMaxUs: maxUs, utilization } = loopNow(l.recent);
+    const ended = !goodbye ? '' : wasTerminated(goodbye) ? '  terminated' : `  ended${goodbye.exitCode === undefined ? '' : ` (${goodbye.exitCode})`}`;
+    const text = `   ${hello.pid} ${loopName(hello)}`.padEnd(34) +
+      ` p99 ${formatMs(lagP99Us / 1000)}  max ${formatMs(maxUs / 1000)}  util ${formatPercent(utilization)}  blocks ${totals.blockedCount}${ended}`;
+    return [{ text, maxUs, blocks: totals.blockedCount }];
+  });
+  rows.sort((a, b) => b.maxUs - a.maxUs || b.blocks - a.blocks);
+  const more = rows.length - LOOPS_SHOWN;
+  return [
+    ` loops    ${rows.length}${rows.length > 1 ? ' (worst first)' : ''}`,
+    ...rows.slice(0, LOOPS_SHOWN).map((r) => r.text),
+    ...(more > 0 ? [`   … ${more} more`] : []),
+  ];
 }
 
 export function renderLiveView(data: SessionData, ctx: LiveViewContext): string[] {
@@ -137,6 +138,7 @@ export function renderLiveView(data: SessionData, ctx: LiveViewContext): string[
   const dropped = Object.values(state.drops.frames).reduce((a, b) => a + b, 0);
   if (dropped > 0) lines.push(` dropped  ${dropped} frames (${formatBytes(state.drops.bytes)}): loopscope read too slowly`);
 
+  lines.push(...loopLines(ctx.loops ?? []));
   const cwd = hello?.cwd ?? '';
   const cpu = cpuLine(data, cwd);
   if (cpu) lines.push(cpu);

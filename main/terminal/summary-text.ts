@@ -1,6 +1,6 @@
 // The readable end-of-session report (the JSON summary, for people). Pure.
 
-import type { Summary, TasksSummary } from '../reports/summary';
+import type { LoopSummary, Summary, TasksSummary } from '../reports/summary';
 import { formatBytes, formatFrame, formatMs, formatPercent, userFrames } from '../common/format';
 import { promiseNote } from '../common/promise-note';
 import { taskFindings } from '../reports/task-findings';
@@ -41,10 +41,27 @@ export function renderSummaryText(s: Summary, cwd = ''): string {
       for (const f of frames) lines.push(`      at ${formatFrame(f, cwd)}`);
     }
   }
+  lines.push(...loopSummaryLines(s.loops, cwd));
   lines.push(...profileLines(s, cwd));
   if (s.tasks) lines.push(...taskSummaryLines(s.tasks, cwd));
   if (s.exitCode !== null) lines.push(`  exit code    ${s.exitCode}`);
   return lines.join('\n') + '\n';
+}
+
+const LOOPS_LISTED = 32;
+
+/** When the session had several loops: one line each, and where the longest block of each was. */
+function loopSummaryLines(loops: readonly LoopSummary[], cwd: string): string[] {
+  if (loops.length < 2) return [];
+  const lines = [`  loops        ${loops.length}${loops.length > LOOPS_LISTED ? ` (the first ${LOOPS_LISTED})` : ''}:`];
+  for (const l of loops.slice(0, LOOPS_LISTED)) {
+    const exit = l.terminated ? '  terminated' : l.exitCode === null ? '' : `  exit ${l.exitCode}`;
+    lines.push(`    ${`${l.pid} ${l.name}`.padEnd(30)} lag p99 ${formatMs(l.lag.p99Ms)}  max ${formatMs(l.lag.maxMs)}  utilization ${formatPercent(l.utilization.mean)}  blocked ${l.blockedCount}${exit}`);
+    const longest = l.blocked[0];
+    const frame = longest ? userFrames(longest.stack)[0] : undefined;
+    if (longest) lines.push(`      longest ${formatMs(longest.durationMs)} at ${frame ? formatFrame(frame, cwd) : (longest.stackError ?? 'no stack')}`);
+  }
+  return lines;
 }
 
 function profileLines(s: Summary, cwd: string): string[] {

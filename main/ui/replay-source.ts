@@ -3,7 +3,7 @@
 // the chart clock the UI uses everywhere (seconds since the session's first sample).
 
 import type { ProfileView, ReplayCommand, ReplayView } from './ui-api';
-import { FeedView, type SessionFeed } from '../session/session-feed';
+import { FeedView, type SessionData, type SessionFeed } from '../session/session-feed';
 import { findChartClock, ReplayMarkScanner, type ChartClock } from './replay-marks';
 import { SPEEDS } from '../replay/replay-clock';
 import { ReplaySession } from '../replay/replay-session';
@@ -51,6 +51,11 @@ export class ReplaySource extends FeedView {
 
   get feed(): SessionFeed {
     return this.session.feed;
+  }
+
+  /** Every loop recorded that has said hello by the replay's position; the first is `feed`'s. */
+  get loops(): readonly SessionData[] {
+    return this.session.loops;
   }
 
   onChange(listener: () => void): void {

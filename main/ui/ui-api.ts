@@ -133,9 +133,59 @@ export interface TaskRow {
   readonly callbackMaxMs: number;
 }
 
+/**
+ * One loop of a session (a process's main thread, or a worker thread), for the loop overview.
+ * Each loop is a session of its own too: `sessionId` opens it in the session screen.
+ */
+export interface LoopView {
+  /** The session that shows this loop; null when it cannot be opened on its own (a replayed recording's other loops, so far). */
+  readonly sessionId: string | null;
+  readonly pid: number;
+  readonly ppid: number;
+  /** Node's threadId: 0 for the process's main thread. */
+  readonly threadId: number;
+  /** "main", or "worker <threadId>" and the worker's `name` option or script. */
+  readonly name: string;
+  /** live: its probe is connected; ended: the loop (or its probe) went away. */
+  readonly status: 'live' | 'ended' | 'replay';
+  /** Once ended with one: its process's or its worker's exit code. */
+  readonly exitCode: number | null;
+  /** A worker thread stopped from outside (worker.terminate(), or its process ending): ended, with no exit code. */
+  readonly terminated: boolean;
+  /** Over the latest second. */
+  readonly lagP99Ms: number;
+  readonly lagMaxMs: number;
+  /** 0..1, over the latest second. */
+  readonly utilization: number;
+  readonly blockedCount: number;
+  /** Max lag of each of the latest seconds (30 of them, the latest last; fewer at the start), for a sparkline. */
+  readonly recentLagMs: readonly number[];
+}
+
+/** A process of a session, and its loops (its main thread first, then its workers by thread id). */
+export interface ProcessLoops {
+  readonly pid: number;
+  readonly ppid: number;
+  readonly command: readonly string[];
+  readonly loops: readonly LoopView[];
+}
+
 /** Everything about a session except its series, which travels as appended points. */
 export interface SessionView {
   readonly id: string;
+  /**
+   * The session the loop belongs to: the id of its first loop (the attached or launched
+   * process's main thread), which is this session's own id for that one.
+   */
+  readonly group: string;
+  /** This session's loop: which process and thread. */
+  readonly threadId: number;
+  readonly loopName: string;
+  /**
+   * Every loop of the group, by process (the first process first, then in the order they
+   * came); on the group's first session only (the others: empty, read the `group`'s).
+   */
+  readonly loops: readonly ProcessLoops[];
   readonly pid: number;
   readonly nodeVersion: string;
   readonly command: readonly string[];

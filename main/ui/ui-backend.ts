@@ -3,6 +3,12 @@
 // records live sessions, keeps the sessions, and sends their changes to subscribers in
 // batches (at most one per BATCH_MS), so a flood of probe messages costs the UI a bounded
 // number of updates.
+//
+// Every loop is a session: an attached process's main thread makes a group, which its worker
+// threads join (they show its token); a launched program's group gets its workers and the Node
+// processes it starts, at any depth (as `run` follows them). The group's first session lists
+// them all by process (SessionView.loops), for the overview; settings, stopping and recording
+// apply to the whole group.
 
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
@@ -15,6 +21,8 @@ import { isLoopscopeCommand } from '../attach/own-processes';
 import { listNodeProcesses } from '../attach/process-list';
 import { demoPath } from '../demo/demo-path';
 import { launch } from '../launch/launch';
+import { descendantsOf } from '../attach/session-members';
+import { processLoops } from './loop-overview';
 import { OutputCapture } from '../launch/output-capture';
 import { probePath } from '../launch/probe-path';
 import { openInEditor } from './open-in-editor';
@@ -41,6 +49,10 @@ const TIMELINE_MAX_SLICES = 1500;
 const OUTPUT_LINES_PER_CALL = 1000;
 /** Lines of its output a failed launch's message quotes. */
 const FAILED_LAUNCH_LINES = 20;
+/** A loop that comes before its group is made (an attached process's workers may) waits at most this long, */
+const EARLY_WAIT_MS = ATTACH_TIMEOUT_MS + 5000;
+/** and at most this many wait per token. */
+const MAX_EARLY_PER_TOKEN = 256;
 
 /** This installation's entry files, besides `loopscope` itself: its processes are not listed. */
 const OWN_ENTRIES = [resolve(__dirname, '..'), resolve(__dirname, '../..')]
@@ -52,6 +64,12 @@ interface LiveEntry {
   readonly id: string;
   readonly session: LiveSource;
   readonly how: 'attach' | 'launch';
+  /** The group's first loop; undefined for that one. */
+  readonly root: LiveEntry | undefined;
+  /** The first loop's: every loop of the group in the order they came, itself first. */
+  readonly members: LiveEntry[];
+  /** The first loop's: stops loops from joining (a launch's session token). */
+  readonly revoke: () => void;
   config: ProbeConfig;
   readonly child: ChildProcess | undefined;
   /** A launched program's output. */
@@ -87,6 +105,10 @@ export class UiBackend implements UiApi {
   private readonly listeners = new Set<Listener>();
   private readonly dirty = new Set<Entry>();
   private readonly pendingLaunches = new Map<string, (c: ProbeConnection) => void>();
+  /** Each group's first loop, by the token its loops show. */
+  private readonly groups = new Map<string, LiveEntry>();
+  /** Loops whose group is not made yet, by token (see EARLY_WAIT_MS). */
+  private readonly early = new Map<string, ProbeConnection[]>();
   /** Programs started whose probe has not connected yet: not sessions, but ours to stop at shutdown. */
   private readonly starting = new Set<ChildProcess>();
   /** Programs loopscope asked to stop (the Stop button, a close): their ending is no news. */
@@ -98,7 +120,7 @@ export class UiBackend implements UiApi {
   private readonly recordingsDir: string;
 
   private constructor(private readonly server: ProbeServer, private readonly dir: PrivateDir, options: UiBackendOptions) {
-    server.onConnection((c) => this.pendingLaunches.get(c.hello.token)?.(c));
+    server.onConnection((c) => this.arrived(c));
     this.recent = options.recent ?? new RecentRecordings();
     this.recordingsDir = options.recordingsDir ?? recordingsDir();
   }
@@ -109,7 +131,8 @@ export class UiBackend implements UiApi {
   }
 
   async listProcesses(): Promise<readonly ProcessEntry[]> {
-    const ours = new Set([process.pid, ...[...this.entries.values()].flatMap((e) => (e.kind === 'live' && e.child ? [e.session.connection.hello.pid] : []))]);
+    // Programs it launched, and the processes they started (their loops are in its sessions).
+    const ours = new Set([process.pid, ...[...this.entries.values()].flatMap((e) => (e.kind === 'live' && this.rootOf(e).child ? [e.session.connection.hello.pid] : []))]);
     const all = await listNodeProcesses();
     return all
       .filter((p) => !ours.has(p.pid) && !isLoopscopeCommand(p.command, p.cwd, OWN_ENTRIES))
@@ -124,7 +147,7 @@ export class UiBackend implements UiApi {
     if (pid === process.pid) throw new Error(`process ${pid} is this loopscope: it cannot attach to itself`);
     const full = { ...DEFAULT_CONFIG, ...config };
     const attached = await attachToProcess({ pid, server: this.server, config: full, probeFile: probePath(), timeoutMs: ATTACH_TIMEOUT_MS });
-    return this.add(attached.connection, 'attach', full, undefined, attached.warnings);
+    return this.add(attached.connection, 'attach', full, undefined, attached.warnings, undefined, () => undefined);
   }
 
   async launch(command: readonly string[], config: Partial<ProbeConfig> = {}, settings: LaunchSettings = {}): Promise<string> {
@@ -132,22 +155,26 @@ export class UiBackend implements UiApi {
     if (!file) throw new Error('no command to launch: type one, e.g. node server.js');
     const cwd = settings.cwd === undefined ? undefined : workingDir(settings.cwd);
     const full = { ...DEFAULT_CONFIG, ...config };
-    const token = this.server.issueToken();
+    // Its worker threads and the Node processes it starts join its group with this token.
+    let rootPid: number | undefined;
+    const { token, revoke } = this.server.issueSessionToken(descendantsOf(() => rootPid));
     // Its output goes to a file loopscope reads (output-capture.ts says why not a pipe).
     let entry: LiveEntry | undefined;
     const output = OutputCapture.create(this.dir.path, () => entry && this.markDirty(entry));
     let child: ChildProcess;
     try {
       child = launch({
-        command: file, args, probeFile: probePath(), socketPath: this.server.address, token, config: full,
+        command: file, args, probeFile: probePath(), socketPath: this.server.address, token, config: full, follow: true,
         stdio: ['ignore', output.writeFd, output.writeFd], env: { ...process.env, ...settings.env }, ...(cwd ? { cwd } : {}),
       });
     } catch (err) {
       output.finish();
+      revoke();
       throw err;
     } finally {
       output.closeWriter();
     }
+    rootPid = child.pid;
     this.starting.add(child);
     const exited = new Promise<ExitView>((resolveExit) => child.once('exit', (code, signal) => {
       output.finish();
@@ -169,7 +196,7 @@ export class UiBackend implements UiApi {
           reject(new Error(`"${file}" exited (${signal ?? `code ${code}`}) before its probe connected${lastLines(output)}`));
         });
       });
-      const id = this.add(connection, 'launch', full, child, [], output);
+      const id = this.add(connection, 'launch', full, child, [], output, revoke);
       entry = this.entries.get(id) as LiveEntry;
       void exited.then((exit) => {
         entry!.exit = exit;
@@ -177,6 +204,7 @@ export class UiBackend implements UiApi {
       });
       return id;
     } catch (err) {
+      revoke();
       child.kill('SIGKILL');
       // Never started (no exit will come): nothing more to read.
       if (child.pid === undefined) output.finish();
@@ -194,15 +222,23 @@ export class UiBackend implements UiApi {
   }
 
   async configure(sessionId: string, config: Partial<ProbeConfig>): Promise<void> {
-    const entry = this.live(sessionId, 'change the probe\'s settings');
-    entry.session.connection.configure(config);
-    entry.config = { ...entry.config, ...config };
-    this.markDirty(entry);
+    const root = this.rootOf(this.live(sessionId, 'change the probe\'s settings'));
+    for (const entry of root.members) {
+      if (!entry.session.isClosed) entry.session.connection.configure(config);
+      entry.config = { ...entry.config, ...config };
+      this.markDirty(entry);
+    }
   }
 
+  /** Stops the program a group launched, or detaches every loop of an attached one. */
   async stop(sessionId: string): Promise<void> {
-    const entry = this.live(sessionId, 'stop it');
-    if (entry.child) {
+    const root = this.rootOf(this.live(sessionId, 'stop it'));
+    await Promise.all(root.members.map((m) => this.stopLoop(m)));
+  }
+
+  private async stopLoop(entry: LiveEntry): Promise<void> {
+    if (entry.root?.child) await entry.session.whenClosed(2000);
+    else if (entry.child) {
       if (entry.child.exitCode === null && entry.child.signalCode === null) {
         this.stopping.add(entry.child);
         entry.child.kill('SIGTERM');
@@ -239,41 +275,57 @@ export class UiBackend implements UiApi {
     entry.session.command(command);
   }
 
+  /** Records every loop of the session's group (those that join later too) into one file. */
   async startRecording(sessionId: string): Promise<string> {
-    const entry = this.live(sessionId, 'record it');
+    const entry = this.rootOf(this.live(sessionId, 'record it'));
     if (entry.session.isClosed) throw new Error('this session has ended: there is nothing more to record. Attach again or launch the program again to record it');
     if (entry.recorder) return entry.recorder.path;
     const path = join(this.recordingsDir, recordingFileName(entry.session.connection.hello.pid, Date.now()));
     const recorder = SessionRecorder.start(path, entry.session);
+    for (const m of entry.members) if (m !== entry && !m.session.isClosed) recorder.add(m.session);
     entry.recorder = recorder;
     // The file is finished when the probe goes away, not only when the user stops it.
     entry.session.connection.on('close', () => void recorder.stop());
     this.recent.add(path);
-    this.markDirty(entry);
+    this.markGroupDirty(entry);
     return path;
   }
 
   async stopRecording(sessionId: string): Promise<void> {
-    const entry = this.live(sessionId, 'record it');
+    const entry = this.rootOf(this.live(sessionId, 'record it'));
     const recorder = entry.recorder;
     if (!recorder) return;
     entry.recorder = undefined;
     await recorder.stop();
     this.recent.add(recorder.path);
-    this.markDirty(entry);
+    this.markGroupDirty(entry);
   }
 
+  /** Closing a group's first session closes the group; closing another loop's detaches that loop alone. */
   async close(sessionId: string): Promise<void> {
     const entry = this.entry(sessionId);
-    if (entry.kind === 'live') {
-      await this.stop(sessionId);
-      await entry.recorder?.stop();
-    } else {
+    if (entry.kind === 'replay') {
       entry.session.close();
+      return this.forget(entry);
     }
-    this.entries.delete(sessionId);
+    if (entry.root) {
+      await entry.session.connection.detach();
+      const at = entry.root.members.indexOf(entry);
+      if (at >= 0) entry.root.members.splice(at, 1);
+      this.markDirty(entry.root);
+      return this.forget(entry);
+    }
+    await this.stop(sessionId);
+    await entry.recorder?.stop();
+    entry.revoke();
+    for (const [token, root] of this.groups) if (root === entry) this.groups.delete(token);
+    for (const m of entry.members) this.forget(m);
+  }
+
+  private forget(entry: Entry): void {
+    if (!this.entries.delete(entry.id)) return;
     this.dirty.delete(entry);
-    this.send([{ kind: 'closed', id: sessionId }]);
+    this.send([{ kind: 'closed', id: entry.id }]);
   }
 
   subscribe(listener: Listener): () => void {
@@ -341,11 +393,68 @@ export class UiBackend implements UiApi {
     return entry;
   }
 
-  private add(connection: ProbeConnection, how: LiveEntry['how'], config: ProbeConfig, child: ChildProcess | undefined, warnings: readonly string[], output?: OutputCapture): string {
+  private rootOf(entry: LiveEntry): LiveEntry {
+    return entry.root ?? entry;
+  }
+
+  /** A probe connected: a loop of a group, the program a launch waits for, or a loop whose group is not made yet. */
+  private arrived(c: ProbeConnection): void {
+    const token = c.hello.token;
+    const root = this.groups.get(token);
+    if (root) return this.join(root, c);
+    const launched = this.pendingLaunches.get(token);
+    if (launched) {
+      // The first to show the token is the program itself; the others are its loops.
+      this.pendingLaunches.delete(token);
+      return launched(c);
+    }
+    const waiting = this.early.get(token) ?? [];
+    if (waiting.length >= MAX_EARLY_PER_TOKEN) return c.destroy();
+    waiting.push(c);
+    this.early.set(token, waiting);
+    setTimeout(() => {
+      const still = this.early.get(token);
+      const at = still?.indexOf(c) ?? -1;
+      if (at < 0) return;
+      still!.splice(at, 1);
+      if (still!.length === 0) this.early.delete(token);
+      // Its group was never made (the attach failed): its probe turns itself off.
+      c.destroy();
+    }, EARLY_WAIT_MS).unref();
+  }
+
+  /** A loop joins a group: a session of its own, listed in the group's first session. */
+  private join(root: LiveEntry, c: ProbeConnection): void {
+    const entry = this.newEntry(c, root.how, root.config, root);
+    root.members.push(entry);
+    root.recorder?.add(entry.session);
+    this.markDirty(root);
+  }
+
+  private newEntry(connection: ProbeConnection, how: LiveEntry['how'], config: ProbeConfig, root: LiveEntry | undefined, child?: ChildProcess, warnings: readonly string[] = [], output?: OutputCapture, revoke: () => void = () => undefined): LiveEntry {
     const id = `s${this.nextId++}`;
-    const entry: LiveEntry = { kind: 'live', id, session: new LiveSource(connection), how, config, child, output, exit: null, warnings, recorder: undefined, sentSamples: 0 };
+    const entry: LiveEntry = {
+      kind: 'live', id, session: new LiveSource(connection), how, root, members: [], revoke, config, child, output, exit: null, warnings, recorder: undefined, sentSamples: 0,
+    };
+    if (!root) entry.members.push(entry);
     this.entries.set(id, entry);
-    entry.session.onChange(() => this.markDirty(entry));
+    // The group's first session lists every loop: it changes with each of them.
+    entry.session.onChange(() => {
+      this.markDirty(entry);
+      if (root) this.markDirty(root);
+    });
+    this.markDirty(entry);
+    return entry;
+  }
+
+  private add(connection: ProbeConnection, how: LiveEntry['how'], config: ProbeConfig, child: ChildProcess | undefined, warnings: readonly string[], output: OutputCapture | undefined, revoke: () => void): string {
+    const entry = this.newEntry(connection, how, config, undefined, child, warnings, output, revoke);
+    const { id } = entry;
+    const token = connection.hello.token;
+    this.groups.set(token, entry);
+    const waiting = this.early.get(token) ?? [];
+    this.early.delete(token);
+    for (const c of waiting) if (c !== connection) this.join(entry, c);
     // A launched program is ours: it must not outlive its session's end.
     // A launched program is ours: it must not outlive its session's end. But the probe also
     // says goodbye when the program is on its way out by itself: give it the time to finish,
@@ -359,8 +468,11 @@ export class UiBackend implements UiApi {
       }, EXIT_GRACE_MS);
       child.once('exit', () => clearTimeout(timer));
     });
-    this.markDirty(entry);
     return id;
+  }
+
+  private markGroupDirty(root: LiveEntry): void {
+    for (const m of root.members) this.markDirty(m);
   }
 
   private markDirty(entry: Entry): void {
@@ -390,10 +502,20 @@ export class UiBackend implements UiApi {
     const view = e.kind === 'live'
       ? sessionView(data, {
         id: e.id, how: e.how, config: e.config, ended: e.session.isClosed, error: e.session.closeError, warnings: e.warnings,
-        recording: e.recorder?.progress ?? null, replay: null,
+        recording: this.rootOf(e).recorder?.progress ?? null, replay: null,
         output: e.output ? { total: e.output.total, dropped: e.output.dropped, bytes: e.output.bytes } : null, exit: e.exit,
+        group: this.rootOf(e).id,
+        loops: e.root ? [] : processLoops(e.members.map((m) => ({
+          data: m.session, sessionId: m.id, status: m.session.isClosed ? 'ended' : 'live',
+          // A launched program's own exit code is its loop's.
+          exitCode: m === e ? (e.exit?.code ?? undefined) : undefined,
+        }))),
       })
-      : sessionView(data, { id: e.id, how: 'replay', config: replayConfig(state), ended: true, error: undefined, warnings: [], recording: null, replay: e.session.view(), output: null, exit: null });
+      : sessionView(data, {
+        id: e.id, how: 'replay', config: replayConfig(state), ended: true, error: undefined, warnings: [], recording: null, replay: e.session.view(), output: null, exit: null,
+        group: e.id,
+        loops: processLoops(e.session.loops.map((l) => ({ data: l, sessionId: l === e.session.feed ? e.id : null, status: 'replay' }))),
+      });
     return { kind: 'session', view, points: newPoints(data, count), revised: reset ? [] : revisedPoints(data, count), reset };
   }
 }

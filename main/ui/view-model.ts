@@ -4,8 +4,9 @@
 import type { ProbeConfig } from '../../probe/wire';
 import { DEFAULT_CONFIG } from '../../probe/constants';
 import { countOf, percentileUs } from '../../probe/log-histogram';
-import type { BlockedView, BlockGroupView, ExitView, Finding, ProfilerView, RecordingView, ReplayView, SeriesPoint, SessionView, TaskRow } from './ui-api';
+import type { BlockedView, BlockGroupView, ExitView, Finding, ProcessLoops, ProfilerView, RecordingView, ReplayView, SeriesPoint, SessionView, TaskRow } from './ui-api';
 import { groupKey, groupsWithOngoing, ongoingKeys } from '../session/blocked-groups';
+import { loopName } from '../session/loop-identity';
 import { summarizeTasks } from '../reports/summary';
 import { taskFindings } from '../reports/task-findings';
 import type { RecentSamples } from '../session/sample-ring';
@@ -175,6 +176,10 @@ function tasksFindings({ state, trace }: SessionData): readonly Finding[] {
 
 export interface ViewContext {
   readonly id: string;
+  /** The id of the group's first loop (its own id for that one). */
+  readonly group: string;
+  /** The group's loops by process: for the group's first session; empty for the others. */
+  readonly loops: readonly ProcessLoops[];
   readonly how: SessionView['how'];
   /** What loopscope last asked the probe for (the probe does not echo a configure). */
   readonly config: ProbeConfig;
@@ -227,6 +232,10 @@ export function sessionView(data: SessionData, c: ViewContext): SessionView {
   const latest = recent.last();
   return {
     id: c.id,
+    group: c.group,
+    threadId: hello?.threadId ?? 0,
+    loopName: hello ? loopName(hello) : 'main',
+    loops: c.loops,
     pid: hello?.pid ?? 0,
     nodeVersion: hello?.nodeVersion ?? '',
     command: hello ? commandOf(hello) : [],

@@ -1,0 +1,102 @@
+// The main loop's probe brings the probe into every worker thread of its process, those that
+// run when it starts and those started later, through NodeWorker sessions (node-workers.ts):
+// no inspector port, nothing on the command line. Each worker's probe then has its own
+// connection to loopscope (same socket, same token), as a loop of its own.
+//
+// A worker is only evaluated in once it is up: while it boots, an evaluation is served by an
+// interrupt inside Node's own start of the worker, where require fails inside Node (or is
+// missing) and touching the loop crashes the process. Its parent's Worker says 'online' once
+// the worker's modules are set up; the main thread hears of each new worker ('worker' on
+// process) and tells this thread (WorkerFollower.createdWorker, onlineWorker). Workers already
+// running when the probe came (attach: listed while NodeWorker was being enabled, and not
+// started since) are evaluated in a moment later; workers started by workers are not followed.
+
+import type { ProbeConfig } from './wire';
+import type { NodeWorkers, WorkerTarget } from './node-workers';
+
+export interface FollowOptions {
+  readonly probeFile: string;
+  readonly socketPath: string;
+  readonly token: string;
+  /** The settings now (they may have been changed since the start). */
+  readonly config: () => ProbeConfig;
+  /** The probe's own worker, which is left alone (as are the other loops' probe workers, started from probeFile). */
+  readonly ownThreadId: number;
+  /** Whether workers may have been running before the probe (it was injected into a running process). */
+  readonly workersBefore: boolean;
+}
+
+/** The expression evaluated in a worker: loads the probe by absolute path and starts it there; never throws. */
+export function injectWorkerExpression(probeFile: string, options: object): string {
+  return `(() => { try { return require(${JSON.stringify(probeFile)}).attachWorker(${JSON.stringify(options)}); } catch (e) { return { status: 'failed', error: String(e && e.message) }; } })()`;
+}
+
+/** Workers announced online before NodeWorker listed them, or listed before they were online: kept this many at most. */
+const MAX_WAITING = 256;
+/**
+ * A worker listed while NodeWorker was being enabled may have started after the probe, with
+ * its announcement still on its way: this long for that to come, before it is taken as one
+ * that was running before.
+ */
+const ANNOUNCE_WAIT_MS = 250;
+
+export class WorkerFollower {
+  /** Listed by NodeWorker, waiting to be online. */
+  private readonly listed = new Map<number, WorkerTarget>();
+  /** Online, waiting to be listed. */
+  private readonly online = new Set<number>();
+  /** Started since the probe came (announced by the main thread). */
+  private readonly created = new Set<number>();
+  private enabled = false;
+
+  constructor(private readonly workers: NodeWorkers, private readonly o: FollowOptions) {}
+
+  /** NodeWorker has listed its workers: those listed so far were running before. */
+  markEnabled(): void {
+    this.enabled = true;
+  }
+
+  /** A worker NodeWorker lists. */
+  listedWorker(w: WorkerTarget): void {
+    if (w.threadId === this.o.ownThreadId || w.name === this.o.probeFile) return this.workers.detach(w.sessionId);
+    if (this.online.delete(w.threadId)) return this.inject(w);
+    this.listed.set(w.threadId, w);
+    if (this.listed.size > MAX_WAITING) this.drop(this.listed.keys().next().value!);
+    if (!this.enabled && this.o.workersBefore) {
+      setTimeout(() => {
+        if (this.listed.get(w.threadId) !== w || this.created.has(w.threadId)) return;
+        this.listed.delete(w.threadId);
+        this.inject(w);
+      }, ANNOUNCE_WAIT_MS).unref();
+    }
+  }
+
+  /** The main thread saw this worker start: it is followed once it is online. */
+  createdWorker(threadId: number): void {
+    this.created.add(threadId);
+    if (this.created.size > MAX_WAITING) this.created.delete(this.created.values().next().value!);
+  }
+
+  /** The main thread heard this worker say 'online'. */
+  onlineWorker(threadId: number): void {
+    const w = this.listed.get(threadId);
+    if (w) {
+      this.listed.delete(threadId);
+      return this.inject(w);
+    }
+    this.online.add(threadId);
+    if (this.online.size > MAX_WAITING) this.online.delete(this.online.values().next().value!);
+  }
+
+  /** A worker that ended before it was followed. */
+  private drop(threadId: number): void {
+    const w = this.listed.get(threadId);
+    this.listed.delete(threadId);
+    if (w) this.workers.detach(w.sessionId);
+  }
+
+  private inject(w: WorkerTarget): void {
+    const expression = injectWorkerExpression(this.o.probeFile, { socketPath: this.o.socketPath, token: this.o.token, config: this.o.config(), threadName: w.name });
+    this.workers.send(w.sessionId, 'Runtime.evaluate', { expression, includeCommandLineAPI: true, returnByValue: true, silent: true }, () => this.workers.detach(w.sessionId));
+  }
+}

@@ -1,0 +1,70 @@
+// The pieces of "every loop" that need no target: who may join a session, how workers are
+// named, the loops of a summary and of the live view; and the probe server refusing a
+// session token shown by a process the command did not start (a real server, a real probe).
+
+import { describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
+import { isDescendant, descendantsOf } from '../main/attach/session-members';
+import { parseWorkerTitle } from '../probe/node-workers';
+import { loopName } from '../main/session/loop-identity';
+import { startProbeServer } from '../main/server/probe-server';
+import { launch } from '../main/launch/launch';
+import { probePath } from '../main/launch/probe-path';
+import { FIXTURES } from './helpers/probe-harness';
+import { join } from 'node:path';
+
+describe('session members', () => {
+  const parents = new Map([[30, 20], [20, 10], [10, 1], [40, 1]]);
+  const parentOf = (pid: number): number | undefined => parents.get(pid);
+
+  it('admits the launched process and its descendants at any depth, and nothing else', () => {
+    expect(isDescendant(10, 10, parentOf)).toBe(true);
+    expect(isDescendant(30, 10, parentOf)).toBe(true);
+    expect(isDescendant(40, 10, parentOf)).toBe(false);
+    expect(isDescendant(99, 10, parentOf)).toBe(false); // unknown parent
+    const loop = new Map([[5, 6], [6, 5]]);
+    expect(isDescendant(5, 10, (p) => loop.get(p))).toBe(false); // a cycle ends
+  });
+
+  it('says why a hello is refused', () => {
+    const check = descendantsOf(() => 10, parentOf);
+    const hello = (pid: number) => ({ pid }) as Parameters<typeof check>[0];
+    if (process.platform !== 'linux') return;
+    expect(check(hello(30))).toBeUndefined();
+    expect(check(hello(40))).toBe('process 40 is not one the command started (its parent is 1)');
+    expect(descendantsOf(() => undefined)(hello(30))).toBe('the command has not started');
+  });
+
+  it('a real probe showing the session token from outside the command\'s tree is refused', async () => {
+    const server = await startProbeServer();
+    const stranger = spawn('sleep', ['30']);
+    try {
+      const { token } = server.issueSessionToken(descendantsOf(() => stranger.pid));
+      const refused = new Promise<string>((resolve) => server.onRejected(resolve));
+      let admitted = false;
+      server.onConnection(() => (admitted = true));
+      const child = launch({
+        command: process.execPath, args: [join(FIXTURES, 'idle.js')], probeFile: probePath(), socketPath: server.address, token,
+        config: { mode: 'metrics', promises: false, intervalMs: 100, blockThresholdMs: 50 }, stdio: 'ignore',
+      });
+      expect(await refused).toMatch(new RegExp(`^process ${child.pid} is not one the command started`));
+      expect(admitted).toBe(false);
+      child.kill('SIGKILL');
+    } finally {
+      stranger.kill('SIGKILL');
+      await server.close();
+    }
+  });
+});
+
+describe('loop names', () => {
+  it('names a worker by thread id and its name option, else its script', () => {
+    expect(parseWorkerTitle('[worker 3] cruncher', '')).toEqual({ threadId: 3, name: 'cruncher' });
+    expect(parseWorkerTitle('[worker 4] WorkerThread', 'file:///app/my%20worker.js')).toEqual({ threadId: 4, name: '/app/my worker.js' });
+    expect(parseWorkerTitle('[worker 5]', 'file:///app/w.js')).toEqual({ threadId: 5, name: '/app/w.js' });
+    expect(parseWorkerTitle('something else', '')).toBeUndefined();
+    expect(loopName({ threadId: 0 })).toBe('main');
+    expect(loopName({ threadId: 3, threadName: 'cruncher' })).toBe('worker 3 cruncher');
+    expect(loopName({ threadId: 3 })).toBe('worker 3');
+  });
+});
