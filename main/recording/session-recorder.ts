@@ -28,9 +28,20 @@ export interface RecordingProgress {
   readonly error: string | null;
 }
 
+/**
+ * How long a stop waits for blocks still being reported: an ended block's report comes with
+ * its CPU samples, at the next harvest, at most a second later.
+ */
+const SETTLE_MS = 1500;
+const SETTLE_POLL_MS = 50;
+
+/** A block of this loop is still to be reported in full (ongoing, or ended and waiting for its samples). */
+const blockPending = (source: LiveSource): boolean => !source.isClosed && source.feed.state.blocked.some((b) => b.state === 'ongoing');
+
 export class SessionRecorder {
   private readonly startedAtMs = Date.now();
   private readonly unsubscribes: (() => void)[] = [];
+  private readonly sources: LiveSource[] = [];
   private stopped: Promise<void> | undefined;
 
   private constructor(private readonly writer: RecordingWriter, source: LiveSource) {
@@ -43,6 +54,7 @@ export class SessionRecorder {
     const now = Date.now();
     const loop = this.writer.start(source.connection.hello, now);
     if (loop === undefined) return;
+    this.sources.push(source);
     const dictionary = [...source.feed.dictionary];
     if (dictionary.length > 0) {
       const raw: RawFrame = { type: MessageType.Dictionary, payload: encodeDictionary(dictionary).subarray(8) };
@@ -78,12 +90,21 @@ export class SessionRecorder {
     this.writer.onError(listener);
   }
 
-  /** Stops taking frames and closes the file (index, footer); safe to call twice, the first ending counts. */
+  /**
+   * Stops taking frames and closes the file (index, footer); safe to call twice, the first
+   * ending counts. A block still being reported is waited for (up to SETTLE_MS), so that a
+   * recording stopped right after a block holds its stack.
+   */
   stop(ending?: RecordingEnding): Promise<void> {
-    this.stopped ??= (() => {
+    this.stopped ??= this.settle().then(() => {
       for (const u of this.unsubscribes) u();
       return this.writer.close(ending);
-    })();
+    });
     return this.stopped;
+  }
+
+  private async settle(): Promise<void> {
+    const deadline = Date.now() + SETTLE_MS;
+    while (this.sources.some(blockPending) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, SETTLE_POLL_MS));
   }
 }
