@@ -1,4 +1,4 @@
-// Two screens: Start (pick or launch a process) and Session (one process's loop). A lost
+// Two screens: Start (pick or launch a process) and Session (one loop of a process). A lost
 // connection to loopscope replaces both with what to do about it.
 
 import { useEffect, useState, useSyncExternalStore } from 'react';
@@ -29,6 +29,8 @@ export function App({ api, store, onLost }: AppProps) {
 
   if (lost) return <main className="state error" role="alert">{lost}</main>;
   if (current !== undefined && !session) return <main className="state">Opening the session…</main>;
-  if (session) return <SessionScreen key={current} api={api} data={session} onBack={() => setCurrent(undefined)} onOpen={setCurrent} />;
+  // A worker's or a child process's loop: the group's first session lists every loop.
+  const loops = session ? (snapshot.sessions.get(session.view.group)?.view.loops ?? session.view.loops) : [];
+  if (session) return <SessionScreen key={current} api={api} data={session} loops={loops} onBack={() => setCurrent(undefined)} onOpen={setCurrent} />;
   return <StartScreen api={api} sessions={[...snapshot.sessions.values()].map((s) => s.view)} onOpen={setCurrent} />;
 }

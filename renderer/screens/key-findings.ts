@@ -7,7 +7,7 @@ import type { BlockGroupView, FindingSeverity, SessionView } from '../../main/ui
 import { groupTitle } from '../blocks/block-selection';
 import { exitIsBad, exitText } from '../console/exit-text';
 
-export type PaneId = 'blocks' | 'profile' | 'tasks' | 'trace' | 'console';
+export type PaneId = 'blocks' | 'profile' | 'tasks' | 'trace' | 'console' | 'loops';
 
 export interface KeyFinding {
   readonly id: string;
