@@ -9,7 +9,7 @@ import { loopStatusText, orderLoops, processEndText, sparkPoints, sparkScale } f
 
 /** Seconds of lag a sparkline holds (LoopView.recentLagMs). */
 const SPARK_SLOTS = 30;
-const SPARK_W = 120;
+const SPARK_W = 180;
 const SPARK_H = 18;
 
 interface Props {
