@@ -6,7 +6,7 @@
 // the lag chart) selects its time for the CPU profile; dragging over the profile's range
 // picker selects another.
 
-import { useCallback, useMemo, useState } from 'react';
+import { memo, useCallback, useMemo, useState } from 'react';
 import type { BlockedView, BlockGroupView, HostApi, ProcessLoops } from '../../main/ui/ui-api';
 import { BlockGroups } from '../blocks/BlockGroups';
 import { reportAt, type BlockSelection } from '../blocks/block-selection';
@@ -43,7 +43,9 @@ interface Props {
   readonly onOpen: (sessionId: string) => void;
 }
 
-export function SessionScreen({ api, data, loops, onBack, onOpen }: Props) {
+// Memoized: the store wakes the app when any session changes, and with many loops most
+// changes are other loops' (each a session of its own).
+export const SessionScreen = memo(function SessionScreen({ api, data, loops, onBack, onOpen }: Props) {
   const { view, points } = data;
   const [error, setError] = useState<string | undefined>(undefined);
   const [pane, setPane] = useState<PaneId>('blocks');
@@ -61,7 +63,10 @@ export function SessionScreen({ api, data, loops, onBack, onOpen }: Props) {
     action.catch((err: Error) => setError(err.message));
   }, []);
   const onError = useCallback((message: string) => setError(message), []);
-  const findings = useMemo(() => keyFindings(view, view.cwd), [view]);
+  // From the parts they come from, not the whole view: a session's view changes with each of
+  // its loops' figures, and new findings redraw the charts.
+  const { blockGroups, warnings, dropped, exit, findings: taskFindings, cwd } = view;
+  const findings = useMemo(() => keyFindings({ blockGroups, warnings, dropped, exit, findings: taskFindings }, cwd), [blockGroups, warnings, dropped, exit, taskFindings, cwd]);
   const axis = useMemo(() => ({ startedAtMs: view.startedAtMs, clock }), [view.startedAtMs, clock]);
 
   const selectGroup = useCallback((g: BlockGroupView) => {
@@ -145,4 +150,4 @@ export function SessionScreen({ api, data, loops, onBack, onOpen }: Props) {
       </Tabs>
     </main>
   );
-}
+});
