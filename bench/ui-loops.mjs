@@ -15,10 +15,9 @@
 //   node bench/ui-loops.mjs [--quick] [--seconds S] [--rounds N] [--workers N] [--block-ms M] [--profile S]
 
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { CLI, FIXTURES, QUICK, exited, requireBuilt, printMachine, sleep, fmt, table, verdict, save } from './lib.mjs';
-import { CHROMIUM, RENDERER, startServe, callHost, sessionView, launchChromium, installRecorder, drainRecorder, frameStats, treeCpuMs, ownCpuMs, machineBusyMs, summarizeProfile } from './ui-flood-lib.mjs';
+import { numberArgs, requireUi, startServe, callHost, sessionView, launchChromium, installRecorder, drainRecorder, frameStats, cpuNow, cpuShare, summarizeProfile } from './ui-flood-lib.mjs';
 
 const HELP = `Usage: node bench/ui-loops.mjs [options]
 
@@ -35,14 +34,7 @@ Options:
   --quick       20 s measurements, to check the bench itself
   --help        show this help
 `;
-if (process.argv.includes('--help') || process.argv.includes('-h')) {
-  process.stdout.write(HELP);
-  process.exit(0);
-}
-const arg = (name, fallback) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i === -1 ? fallback : Number(process.argv[i + 1]);
-};
+const arg = numberArgs(HELP);
 const SECONDS = arg('seconds', QUICK ? 20 : 60);
 const ROUNDS = arg('rounds', 1);
 const WORKERS = arg('workers', 31);
@@ -56,12 +48,7 @@ const FIXTURE_ENV = (workers) => ({ WORKERS: String(workers), BLOCK_MS: String(B
 const BUDGET_P95_MS = 33.4;
 
 requireBuilt();
-for (const [file, what] of [[RENDERER, 'the UI (npm run build)'], [CHROMIUM, 'Chromium (apt-get install chromium)']]) {
-  if (!existsSync(file)) {
-    console.error(`bench: ${file} is missing: ${what}.`);
-    process.exit(70);
-  }
-}
+requireUi();
 const machine = printMachine(`UI with ${WORKERS + 1} loops in one session: the Loops pane in view, each worker blocking ${BLOCK_MS} ms every ${PERIOD_MS} ms`);
 console.log(`${ROUNDS} round(s) of: baseline (1 loop) ${SECONDS} s, then ${WORKERS + 1} loops ${SECONDS} s`);
 
@@ -90,21 +77,6 @@ async function show(workers) {
   return id;
 }
 
-/** CPU per process tree; the target's column holds the loops run outside the window too (CLI and program). */
-function cpuNow(targetPid, outsidePid) {
-  const outside = outsidePid === undefined ? 0 : treeCpuMs(outsidePid);
-  return {
-    atMs: performance.now(),
-    browser: treeCpuMs(process.pid) - treeCpuMs(served.child.pid) - outside - ownCpuMs(),
-    serve: treeCpuMs(served.child.pid) - treeCpuMs(targetPid),
-    target: treeCpuMs(targetPid) + outside,
-    machine: machineBusyMs(),
-  };
-}
-const cpuShare = (a, b) => {
-  const s = (b.atMs - a.atMs) / 1000;
-  return Object.fromEntries(['browser', 'serve', 'target', 'machine'].map((k) => [k, (b[k] - a[k]) / s / 10]));
-};
 
 async function profile(seconds) {
   const cdp = await browser.context.newCDPSession(page);
@@ -139,7 +111,7 @@ async function measure(workers, label, outside = false) {
   const id = await show(workers);
   if (workers > 0 && PROFILE_S > 0) await profile(PROFILE_S);
   const { pid } = await sessionView(served.url, id);
-  const cpu0 = cpuNow(pid, load?.pid);
+  const cpu0 = cpuNow(served.child.pid, pid, load?.pid);
   const frames = [];
   const longTasks = [];
   await drainRecorder(page);
@@ -153,7 +125,7 @@ async function measure(workers, label, outside = false) {
     const rows = workers > 0 ? await page.getByTestId('loop-row').count() : 1;
     console.log(`  ${label} ${String((s + 1) * SEGMENT_S).padStart(4)} s: frames p50 ${fmt(st.p50, 1)} p95 ${fmt(st.p95, 1)} max ${fmt(st.max, 0)} ms, ${st.longTasks} long tasks; ${rows} loop rows`);
   }
-  const cpu = cpuShare(cpu0, cpuNow(pid, load?.pid));
+  const cpu = cpuShare(cpu0, cpuNow(served.child.pid, pid, load?.pid));
   const view = await sessionView(served.url, id);
   const blocks = view.loops.flatMap((p) => p.loops).reduce((n, l) => n + l.blockedCount, 0);
   await callHost(served.url, 'close', [id]);
