@@ -1,9 +1,11 @@
 // The loop overview: every loop of the session, by process (its pid, command, and how it
 // ended), one compact row each with its status, a sparkline of its lag over the latest 30 s,
 // its lag p99 and max and utilization over the latest second, and its blocks. A row opens its
-// loop in the session screen. Plain SVG polylines and memoized rows: 32 loops stay cheap.
+// loop in the session screen. Plain SVG polylines, memoized rows, and a redraw at most twice a
+// second: the figures are per second, and with 32 loops one of them changes every frame.
 
 import { memo } from 'react';
+import { useThrottled } from '../charts/use-throttled';
 import type { LoopView, ProcessLoops } from '../../main/ui/ui-api';
 import { loopStatusText, orderLoops, processEndText, sparkPoints, sparkScale } from './loop-rows';
 
@@ -11,6 +13,7 @@ import { loopStatusText, orderLoops, processEndText, sparkPoints, sparkScale } f
 const SPARK_SLOTS = 30;
 const SPARK_W = 180;
 const SPARK_H = 18;
+const REDRAW_MS = 500;
 
 interface Props {
   readonly processes: readonly ProcessLoops[];
@@ -21,7 +24,8 @@ interface Props {
   readonly onOpen: (sessionId: string) => void;
 }
 
-export const LoopOverview = memo(function LoopOverview({ processes, currentId, thresholdMs, onOpen }: Props) {
+export const LoopOverview = memo(function LoopOverview({ processes: latest, currentId, thresholdMs, onOpen }: Props) {
+  const processes = useThrottled(latest, REDRAW_MS);
   const scaleMax = sparkScale(processes, thresholdMs);
   return (
     <table className="loops" data-testid="loop-overview">
