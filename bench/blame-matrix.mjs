@@ -17,7 +17,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { installNode } from './lib.mjs';
+import { nodeBinary } from './lib.mjs';
 
 const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
 const CLI = join(ROOT, 'bin', 'loopscope.js');
@@ -77,7 +77,7 @@ for (const major of majors) {
   }
   let node;
   try {
-    node = await installNode(version);
+    node = await nodeBinary(version);
   } catch (err) {
     rows.push([version, ...Object.keys(KINDS).map(() => `install failed: ${err.message}`)]);
     failed = true;

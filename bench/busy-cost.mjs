@@ -16,7 +16,10 @@
 // Reported: variant/base CPU time of each pair, median over the rounds with min and max,
 // whole process (the probe's worker thread included) and main thread only.
 // With --parts, also one stand-in per part of the probe (bench/fixtures/probe-parts.js) to see
-// which part costs what.
+// which part costs what. --mode tasks|trace probes in that mode instead (each unit is then an
+// Immediate's init, before, after and destroy for the hook). --compare <probe.js> adds a
+// variant: the same CLI with another build of the probe (LOOPSCOPE_PROBE_PATH), in the same
+// rounds, to tell a change of the probe from the machine's drift.
 //
 // The CPU sampler (on by default) is measured three ways in the same rounds: the probe as it
 // ships against no probe ("probed"), the probe with --no-profile against no probe ("no
@@ -24,20 +27,22 @@
 // ("sampler alone": the sampler's own cost, budget ≤ 2%). --sample-intervals 10,20,50 adds a
 // "sampler alone" pair per interval (choosing the default).
 //
-//   node bench/busy-cost.mjs [--help] [--quick] [--rounds N] [--parts] [--unpinned] [--sample-intervals ms,ms]
+//   node bench/busy-cost.mjs [--help] [--quick] [--rounds N] [--parts] [--unpinned] [--mode m] [--compare <probe.js>] [--sample-intervals ms,ms]
 
 import { join } from 'node:path';
-import { CLI, FIXTURES, QUICK, requireBuilt, printMachine, hasTaskset, pinned, run, median, min, max, fmt, pct, table, verdict, save } from './lib.mjs';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { CLI, FIXTURES, QUICK, requireBuilt, printMachine, hasTaskset, pinned, run, median, min, max, fmt, pct, table, verdict, save, helpRequested, stringArg } from './lib.mjs';
 
-if (process.argv.includes('--help')) {
-  console.log('Usage: node bench/busy-cost.mjs [--quick] [--rounds N] [--parts] [--unpinned] [--sample-intervals 10,20,50]\n' +
-    'The probe\'s CPU cost on a fixed job, in pairs side by side (see the comment at the top of this file); needs `npm run build`.');
-  process.exit(0);
-}
-
-const BUDGET = 0.01;
+helpRequested(import.meta.url);
+const MODE = stringArg('mode', 'metrics');
+const BUDGETS = { metrics: 0.01, tasks: 0.1, trace: 0.25 };
+if (!(MODE in BUDGETS)) throw new Error(`--mode must be one of ${Object.keys(BUDGETS).join(', ')}`);
+const BUDGET = BUDGETS[MODE];
 /** The CPU sampler alone, against the probe without it. */
 const SAMPLER_BUDGET = 0.02;
+const COMPARE = stringArg('compare', undefined);
+if (COMPARE !== undefined && !existsSync(COMPARE)) throw new Error(`--compare: no probe build at ${COMPARE}`);
 const arg = (name, fallback) => {
   const i = process.argv.indexOf(`--${name}`);
   return i === -1 ? fallback : Number(process.argv[i + 1]);
@@ -49,7 +54,7 @@ const intervalsArg = process.argv.indexOf('--sample-intervals');
 const SAMPLE_INTERVALS = intervalsArg === -1 ? [] : process.argv[intervalsArg + 1].split(',').map(Number);
 
 requireBuilt();
-const machine = printMachine('busy-loop cost, metrics mode: CPU time of a fixed job');
+const machine = printMachine(`busy-loop cost, ${MODE} mode: CPU time of a fixed job`);
 const PIN = !process.argv.includes('--unpinned') && hasTaskset();
 console.log(`${ROUNDS} rounds of ${UNITS} units; in each round, pairs side by side (base with each variant)` +
   (PIN ? ', both of a pair pinned to one CPU (alternating by round), the loopscope CLI on the other' : ', not pinned'));
@@ -61,11 +66,12 @@ async function plain(cpu, env = {}) {
   if (r.code !== 0) throw new Error(`busy app failed: ${r.stderr}`);
   return JSON.parse(r.stdout);
 }
-async function runProbed(cpu, options = []) {
+async function runProbed(cpu, options = [], probeFile = undefined) {
   const other = cpu === undefined ? undefined : cpu === '0' ? '1' : '0';
   const target = pinned(cpu, app[0], app.slice(1));
-  const { command, args } = pinned(other, process.execPath, [CLI, 'run', '--json', ...options, '--', target.command, ...target.args]);
-  const r = await run(command, args, { timeoutMs: 120_000 });
+  const { command, args } = pinned(other, process.execPath, [CLI, 'run', '--json', '--mode', MODE, ...options, '--', target.command, ...target.args]);
+  const env = probeFile === undefined ? process.env : { ...process.env, LOOPSCOPE_PROBE_PATH: resolve(probeFile) };
+  const r = await run(command, args, { timeoutMs: 120_000, env });
   const summary = JSON.parse(r.stdout);
   if (r.code !== 0 || summary.warnings.length || summary.samples === 0) throw new Error(`probed busy app: exit ${r.code}, ${summary.warnings.join('; ')}`);
   // Under --json the target's stdout comes out on the CLI's stderr.
@@ -76,6 +82,7 @@ const noSampler = (cpu) => runProbed(cpu, ['--no-profile']);
 /** Each variant runs beside its base (no probe, unless it says otherwise). */
 const VARIANTS = {
   probed: (cpu) => runProbed(cpu),
+  ...(COMPARE === undefined ? {} : { 'probed, --compare build': (cpu) => runProbed(cpu, [], COMPARE) }),
   'no sampler': noSampler,
   'sampler alone': { base: noSampler, other: (cpu) => runProbed(cpu) },
   ...Object.fromEntries(SAMPLE_INTERVALS.map((ms) => [`sampler alone, ${ms} ms`, { base: noSampler, other: (cpu) => runProbed(cpu, ['--sample-interval', String(ms)]) }])),
@@ -124,4 +131,7 @@ const samplerCost = sampler.medianCpuRatio - 1;
 console.log(`the CPU sampler alone (the probe as it ships / the probe with --no-profile): ${pct(samplerCost)} (spread ${pct(sampler.minCpuRatio - 1)} … ${pct(sampler.maxCpuRatio - 1)}), ` +
   `main thread ${pct(sampler.medianMainRatio - 1)}; ${fmt(median(rounds.map((r) => r.probed.other.cpuSamples)), 0)} CPU samples a run (median); budget ≤ ${fmt(SAMPLER_BUDGET * 100, 0)}%: ${verdict(samplerCost <= SAMPLER_BUDGET)}`);
 
-save('busy-cost', { budget: BUDGET, samplerBudget: SAMPLER_BUDGET, rounds: ROUNDS, units: UNITS, pinned: PIN, machine, cost, samplerCost, rows, pass: cost <= BUDGET, samplerPass: samplerCost <= SAMPLER_BUDGET, perRound: rounds });
+save(MODE === 'metrics' ? 'busy-cost' : `busy-cost-${MODE}`, {
+  mode: MODE, compare: COMPARE, budget: BUDGET, samplerBudget: SAMPLER_BUDGET, rounds: ROUNDS, units: UNITS, pinned: PIN, machine, cost, samplerCost, rows,
+  pass: cost <= BUDGET, samplerPass: samplerCost <= SAMPLER_BUDGET, perRound: rounds,
+});

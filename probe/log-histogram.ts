@@ -13,6 +13,15 @@ export function bucketOf(us: number): number {
   return b < LOG_BUCKETS ? b : LOG_BUCKETS - 1;
 }
 
+/** Buckets of the counts below this, looked up (fan-out counts are small integers, and come per callback). */
+const SMALL_COUNTS = 1024;
+const COUNT_BUCKETS = Uint16Array.from({ length: SMALL_COUNTS }, (_, n) => bucketOf(n));
+
+/** bucketOf() of a count (an integer ≥ 0), without a logarithm for small ones. */
+export function bucketOfCount(n: number): number {
+  return n < SMALL_COUNTS ? COUNT_BUCKETS[n]! : bucketOf(n);
+}
+
 /** Upper bound of a bucket, µs: a percentile read from buckets never understates. */
 export function bucketUpperUs(bucket: number): number {
   if (bucket <= 0) return 1;

@@ -105,8 +105,15 @@ export class ProfileTable {
   /** Nodes under a harvest's evaluation, whose samples are dropped. */
   private readonly harvestNodes = new Map<number, boolean>();
 
-  /** `offsetUs`: V8's clock (process.hrtime's) minus the main thread's performance.now(), in µs. */
-  constructor(private readonly probe: ProbeCode, private offsetUs: number) {}
+  /**
+   * `offsetUs`: V8's clock (process.hrtime's) minus the main thread's performance.now(), in µs.
+   * `bodyOf`: the first and last line of a frame's function, from its source, when it can be read.
+   */
+  constructor(
+    private readonly probe: ProbeCode,
+    private offsetUs: number,
+    private readonly bodyOf: (frame: ProfileFrame) => { readonly from: number; readonly to: number } | undefined = () => undefined,
+  ) {}
 
   set clockOffsetUs(us: number) {
     this.offsetUs = us;
@@ -151,23 +158,32 @@ export class ProfileTable {
     const timesUs: number[] = [];
     const samples = profile.samples ?? [];
     const deltas = profile.timeDeltas ?? [];
+    // Per V8 node: its samples kept (not sent by the harvest before, not the probe's own).
+    const kept = new Map<number, number>();
     let t = profile.startTime;
     for (let i = 0; i < samples.length; i++) {
       t += deltas[i] ?? 0;
-      if (t <= this.lastTs || !byId.has(samples[i]!)) continue;
+      const v8Id = samples[i]!;
+      if (!byId.has(v8Id)) continue;
+      if (t <= this.lastTs) continue;
       this.lastTs = t;
-      const id = idOf(samples[i]!);
+      const id = idOf(v8Id);
       if (this.inHarvest(id)) continue;
       const us = t - this.offsetUs;
       nodeIds.push(id);
       timesUs.push(us);
       this.remember(id, us);
+      kept.set(v8Id, (kept.get(v8Id) ?? 0) + 1);
     }
+    // V8 counts a node's lines over the whole profile, so the samples the previous harvest
+    // already sent (the overlap, which spans a whole block when the main thread is blocked
+    // between the two evaluates) would count twice: scale the lines to the samples kept.
     const ticks: number[] = [];
     for (const n of profile.nodes) {
-      if (!n.positionTicks?.length) continue;
+      const keep = kept.get(n.id) ?? 0;
+      if (!n.positionTicks?.length || keep === 0) continue;
       const id = idOf(n.id);
-      for (const p of n.positionTicks) if (p.line > 0 && p.ticks > 0) ticks.push(id, p.line, p.ticks);
+      for (const [line, count] of scaleTicks(this.ownLines(id, n.positionTicks), keep)) ticks.push(id, line, count);
     }
     const toUs = timesUs.length > 0 ? timesUs[timesUs.length - 1]! : fromUs;
     this.lastUs = toUs;
@@ -221,6 +237,17 @@ export class ProfileTable {
       }
     }
     return out;
+  }
+
+  /**
+   * The ticks on lines of the node's own function: V8 counts the lines of code inlined into a
+   * function as its own, in their own script (a performance.now() inlined into a loop shows
+   * perf_hooks' lines 139 and 530 as the loop's).
+   */
+  private ownLines(node: number, ticks: readonly { readonly line: number; readonly ticks: number }[]): readonly { readonly line: number; readonly ticks: number }[] {
+    const f = this.frame(node);
+    const body = f.url === '' ? undefined : this.bodyOf(f);
+    return ticks.filter((p) => (body ? p.line >= body.from && p.line <= body.to : p.line >= f.lineNumber));
   }
 
   private inHarvest(node: number): boolean {
@@ -288,4 +315,25 @@ export class ProfileTable {
     this.harvests = [];
     this.harvestNodes.clear();
   }
+}
+
+/**
+ * A node's line ticks scaled to `samples` in all, by largest remainder, so that they add up to
+ * the samples the node keeps; lines left with no tick are left out.
+ */
+export function scaleTicks(ticks: readonly { readonly line: number; readonly ticks: number }[], samples: number): [line: number, ticks: number][] {
+  const valid = ticks.filter((p) => p.line > 0 && p.ticks > 0);
+  const total = valid.reduce((a, p) => a + p.ticks, 0);
+  if (total === 0) return [];
+  if (total <= samples) return valid.map((p) => [p.line, p.ticks]);
+  const shares = valid.map((p) => {
+    const exact = (p.ticks * samples) / total;
+    return { line: p.line, count: Math.floor(exact), rest: exact - Math.floor(exact) };
+  });
+  let left = samples - shares.reduce((a, p) => a + p.count, 0);
+  for (const share of [...shares].sort((a, b) => b.rest - a.rest)) {
+    if (left-- <= 0) break;
+    share.count++;
+  }
+  return shares.filter((p) => p.count > 0).map((p) => [p.line, p.count]);
 }

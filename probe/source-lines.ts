@@ -88,8 +88,9 @@ export class SourceLines {
     this.remember(`${frame.url}:${frame.lineNumber}:${frame.columnNumber}:${callee}`, frame, (text) => onlyCallLine(text, frame.lineNumber, frame.columnNumber, callee));
 
   /**
-   * For the blame: the lines of `frame`'s function. V8 counts the lines of code inlined into a
-   * function as its own (a performance.now() inlined into a loop shows perf_hooks' lines).
+   * For the profile's line ticks: the lines of `frame`'s function. V8 counts the lines of code
+   * inlined into a function as its own (a performance.now() inlined into a loop shows
+   * perf_hooks' lines).
    */
   body = (frame: ProfileFrame): { from: number; to: number } | undefined =>
     this.remember(`${frame.url}:${frame.lineNumber}:${frame.columnNumber}`, frame, (text) => bodyRange(text, frame.lineNumber, frame.columnNumber));

@@ -4,16 +4,19 @@
 import { startTasks, type TasksCollector } from './tasks';
 import type { FrameWriter } from './frame-writer';
 import { MessageType, type ProbeConfig } from './wire';
-import { encodeTaskEvents } from './wire-binary';
+import { encodeTaskEvents, taskEventsFrameBytes } from './wire-binary';
+import { BATCH_EVENTS } from './trace-columns';
 import { encodeTasks } from './wire-json';
 
 export class TaskModes {
   private tasks: TasksCollector | undefined;
   private key = '';
-  private readonly typeIdScratch = new Uint16Array(1 << 16);
-  private readonly nameIdScratch = new Uint16Array(1 << 16);
+  private readonly typeIdScratch = new Uint16Array(BATCH_EVENTS);
+  private readonly nameIdScratch = new Uint16Array(BATCH_EVENTS);
   /** Dictionary ids of the collector's callback names, by their number (0: none). */
   private nameIds: number[] = [0];
+  /** Trace batches are encoded here, then copied into the ring (made when trace mode first needs it). */
+  private frame: ArrayBuffer | undefined;
 
   constructor(private readonly out: FrameWriter, private readonly probeFile: string) {}
 
@@ -31,16 +34,15 @@ export class TaskModes {
       probeFile: this.probeFile,
       onBatch: (cols, count, typeNames, callbackNames) => {
         const ids = this.out.idsFor(typeNames);
-        if (!ids || !this.nameIdsFor(callbackNames)) return this.out.drop(MessageType.TaskEvents);
-        let named = false;
-        for (let i = 0; i < count; i++) {
-          const init = cols.kinds[i] === 0;
-          this.typeIdScratch[i] = init ? ids[cols.typeIds[i]!]! : 0;
-          const name = init ? this.nameIds[cols.nameIds[i]!]! : 0;
-          this.nameIdScratch[i] = name;
-          named ||= name !== 0;
+        if (!ids || (callbackNames !== undefined && !this.nameIdsFor(callbackNames))) return this.out.drop(MessageType.TaskEvents);
+        for (let i = 0; i < count; i++) this.typeIdScratch[i] = cols.kinds[i] === 0 ? ids[cols.typeIds[i]!]! : 0;
+        // The name column only for a batch that names a callback.
+        if (callbackNames !== undefined) {
+          for (let i = 0; i < count; i++) this.nameIdScratch[i] = cols.kinds[i] === 0 ? this.nameIds[cols.nameIds[i]!]! : 0;
         }
-        this.out.write(MessageType.TaskEvents, encodeTaskEvents(count, cols.kinds, cols.asyncIds, cols.triggerIds, cols.timesUs, this.typeIdScratch, named ? this.nameIdScratch : undefined));
+        this.frame ??= new ArrayBuffer(taskEventsFrameBytes(BATCH_EVENTS, true));
+        this.out.write(MessageType.TaskEvents, encodeTaskEvents(count, cols.kinds, cols.asyncIds, cols.triggerIds, cols.timesUs,
+          this.typeIdScratch, callbackNames === undefined ? undefined : this.nameIdScratch, this.frame));
       },
     });
   }

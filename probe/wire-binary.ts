@@ -176,12 +176,21 @@ export function decodeDictionary(payload: Uint8Array): [number, string][] {
 const EVENT_BYTES = 8 * 3 + 2 + 1;
 const NAMED = 1;
 
+/** The bytes a frame of `count` task events takes, with the name column when `named`. */
+export const taskEventsFrameBytes = (count: number, named = false): number => HEADER_BYTES + 8 + count * (EVENT_BYTES + (named ? 2 : 0));
+
+/**
+ * `nameIds`: the name column, sent only when given. `into`: a buffer to encode into (its
+ * start, reused frame after frame: a batch's frame is hundreds of kB, which V8 would
+ * otherwise allocate outside its young generation each time).
+ */
 export function encodeTaskEvents(count: number, kinds: Uint8Array, asyncIds: Float64Array, triggerIds: Float64Array,
-  timesUs: Float64Array, typeIds: Uint16Array, nameIds?: Uint16Array): Uint8Array {
-  const eventBytes = EVENT_BYTES + (nameIds ? 2 : 0);
-  const out = new Uint8Array(HEADER_BYTES + 8 + count * eventBytes);
+  timesUs: Float64Array, typeIds: Uint16Array, nameIds?: Uint16Array, into?: ArrayBuffer): Uint8Array {
+  const bytes = taskEventsFrameBytes(count, nameIds !== undefined);
+  const out = into && into.byteLength >= bytes ? new Uint8Array(into, 0, bytes) : new Uint8Array(bytes);
   const view = new DataView(out.buffer);
-  view.setUint32(0, 4 + 8 + count * eventBytes, true);
+  // The length counts what follows it.
+  view.setUint32(0, bytes - 4, true);
   view.setUint8(4, PROTOCOL_VERSION);
   view.setUint8(5, MessageType.TaskEvents);
   view.setUint32(8, count, true);

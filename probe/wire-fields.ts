@@ -48,6 +48,14 @@ export function optNameField(o: Record<string, unknown>, key: string, what: stri
   return o[key] === undefined ? undefined : nameField(o, key, what);
 }
 
+/** Absent, or one of `allowed`. */
+export function optOneOf<T extends string>(o: Record<string, unknown>, key: string, allowed: readonly T[], what: string): T | undefined {
+  const v = o[key];
+  if (v === undefined) return undefined;
+  if (!allowed.includes(v as T)) throw new WireError(`${what}: field "${key}" must be one of ${allowed.join(', ')}`);
+  return v as T;
+}
+
 export function strArray(o: Record<string, unknown>, key: string, what: string): string[] {
   const v = o[key];
   if (!Array.isArray(v) || !v.every((s) => typeof s === 'string')) {

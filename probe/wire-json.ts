@@ -1,7 +1,7 @@
 // The rare messages, sent as JSON: their encoders, and their parsers, field by field. Pure.
 
-import { CONFIG_LIMITS, HEADER_BYTES, MAX_BLOCKED_BYTES, MAX_NAME_LENGTH, MAX_OTHER_STACKS, MessageType, WireError, WireLimitError, type BlockedReport, type BlockSampleKinds, type DropCounters, type Goodbye, type Hello, type LineSource, type ProbeConfig, type ProbePause, type ProfilerState, type Reject, type StackSource, type TasksSample } from './wire';
-import { arrayOf, bool, mode, nameField, num, obj, optNameField, parseFrames, parseJson, sparse, str, strArray } from './wire-fields';
+import { CONFIG_LIMITS, HEADER_BYTES, MAX_BLOCKED_BYTES, MAX_NAME_LENGTH, MAX_OTHER_STACKS, MessageType, PROMISE_SKIPPINGS, WireError, WireLimitError, type BlockedReport, type BlockSampleKinds, type DropCounters, type Goodbye, type Hello, type LineSource, type ProbeConfig, type ProbePause, type ProfilerState, type Reject, type StackSource, type TasksSample } from './wire';
+import { arrayOf, bool, mode, nameField, num, obj, optNameField, optOneOf, parseFrames, parseJson, sparse, str, strArray } from './wire-fields';
 import { frame, jsonFrame } from './wire-framing';
 
 function parseConfig(o: Record<string, unknown>, what: string): ProbeConfig {
@@ -145,6 +145,7 @@ export function parseTasks(payload: Uint8Array): TasksSample {
     timeUs: num(o, 'timeUs', what),
     intervalUs: num(o, 'intervalUs', what),
     promisesTracked: bool(o, 'promisesTracked', what),
+    promiseSkipping: optOneOf(o, 'promiseSkipping', PROMISE_SKIPPINGS, what),
     untracked: num(o, 'untracked', what),
     types: arrayOf(o['types'], `${what}.types`, 10_000, (t, w) => ({
       type: nameField(t, 'type', w), created: num(t, 'created', w), destroyed: num(t, 'destroyed', w), alive: num(t, 'alive', w),

@@ -305,10 +305,14 @@ export interface TaskTypeStats {
   readonly destroyed: number;
   readonly alive: number;
   readonly callbacks: number;
-  /** Callback durations, µs, as a sparse log histogram (see log-histogram.ts). */
+  /**
+   * Callback durations, µs, as a sparse log histogram (see log-histogram.ts). Of every
+   * callback, or in tasks mode of a busy type's sample (probe/task-types.ts): then it counts
+   * fewer than `callbacks`.
+   */
   readonly callbackUs: SparseHistogram;
   readonly callbackMaxUs: number;
-  /** Time from a resource's creation to its first callback, µs. */
+  /** Time from a resource's creation to its first callback, µs (of the same sample). */
   readonly queueUs: SparseHistogram;
   readonly queueMaxUs: number;
 }
@@ -329,10 +333,20 @@ export interface CreationSite {
   readonly stack: readonly StackFrame[];
 }
 
+/**
+ * How tasks and trace modes leave promises out, when they do (probe/promise-skipping.ts):
+ * Node's `trackPromises: false` option, its internal flag for the same, Node's promise hook
+ * removed through the inspector, or none (this Node tracks promises for any hook).
+ */
+export type PromiseSkipping = 'trackPromises' | 'kNoPromiseHook' | 'inspector' | 'none';
+export const PROMISE_SKIPPINGS: readonly PromiseSkipping[] = ['trackPromises', 'kNoPromiseHook', 'inspector', 'none'];
+
 export interface TasksSample {
   readonly timeUs: number;
   readonly intervalUs: number;
   readonly promisesTracked: boolean;
+  /** Without promisesTracked: how promises are left out (absent from probes before it was sent). */
+  readonly promiseSkipping?: PromiseSkipping;
   readonly types: readonly TaskTypeStats[];
   readonly threadpool: {
     readonly size: number;

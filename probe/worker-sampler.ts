@@ -48,7 +48,7 @@ export class WorkerSampler implements BlockSamples {
     private readonly link: SamplerLink,
     private readonly nowMs: () => number,
   ) {
-    this.table = new ProfileTable({ file: setup.probeFile }, setup.clockOffsetUs);
+    this.table = new ProfileTable({ file: setup.probeFile }, setup.clockOffsetUs, this.sourceLines.body);
     this.sampler = this.make(config);
   }
 
@@ -76,7 +76,6 @@ export class WorkerSampler implements BlockSamples {
       // As the samples name files: paths, not file:// URLs.
       interrupt: interrupt?.map((f) => ({ ...f, url: plainUrl(f.url) })),
       callLine: this.sourceLines.callLine,
-      body: this.sourceLines.body,
     });
   }
 

@@ -12,7 +12,7 @@ import { openFileLinks } from '../main/attach/proc-info';
 import { isProbeFile } from '../main/attach/probe-marker';
 import { FIXTURES } from './helpers/probe-harness';
 import { eventually, killAll, listening, loopscope, sleep, startLoopscope, startTarget, unexpectedStderr, type Target } from './helpers/attach-harness';
-import { installNode, NODE_VERSIONS } from './helpers/node-versions';
+import { NODE_VERSIONS, otherNode } from './helpers/node-versions';
 
 afterEach(killAll);
 
@@ -43,15 +43,6 @@ async function expectLeftAsItWas(target: Target): Promise<void> {
   expect(await listening(INSPECTOR_PORT)).toBe(false);
   expect(await eventually(() => !hasProbe(target.pid), 2000)).toBe(true);
   expect(unexpectedStderr(target.stderr())).toEqual([]);
-}
-
-/** Another Node version for a target, or the reason there is none (then the test is skipped). */
-async function otherNode(version: string): Promise<{ node: string } | { reason: string }> {
-  try {
-    return { node: await installNode(version) };
-  } catch (err) {
-    return { reason: (err as Error).message };
-  }
 }
 
 describe('loopscope attach', () => {

@@ -4,7 +4,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { isDescendant, descendantsOf } from '../main/launch/session-members';
+import { isDescendant, descendantsOf } from '../main/attach/session-members';
 import { parseWorkerTitle } from '../probe/node-workers';
 import { loopName } from '../main/session/loop-identity';
 import { startProbeServer } from '../main/server/probe-server';

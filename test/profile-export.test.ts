@@ -75,6 +75,10 @@ describe('exporting the CPU samples of a recording', () => {
     const parse = profile.nodes.find((n) => n.callFrame.functionName === 'parseBig')!;
     expect(parse.callFrame.url).toMatch(/^file:\/\/.*blockers\.js$/);
     expect(parse.positionTicks?.sort((a, b) => b.ticks - a.ticks)[0]?.line).toBe(blockLine('json-parse'));
+    // A node's lines count its own samples once each, though the harvests' profiles overlap.
+    for (const n of profile.nodes as { hitCount: number; positionTicks?: { ticks: number }[] }[]) {
+      if (n.positionTicks) expect(n.positionTicks.reduce((a, p) => a + p.ticks, 0)).toBeLessThanOrEqual(n.hitCount);
+    }
     // The same keys at every level as a profile Node itself writes.
     const nodeDir = join(dir, 'node-cpu-prof');
     await run(process.execPath, ['--cpu-prof', '--cpu-prof-dir', nodeDir, '-e', 'let x = 0; for (let i = 0; i < 3e7; i++) x += Math.sqrt(i);']);

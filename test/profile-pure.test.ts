@@ -6,7 +6,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { blameBlock, type SampleTree } from '../probe/block-blame';
-import { ProfileTable, type V8Profile } from '../probe/profile-table';
+import { ProfileTable, scaleTicks, type V8Profile } from '../probe/profile-table';
 import { onlyCallLine } from '../probe/source-lines';
 import { MessageType, WireError, WireLimitError, type ProfileBatch, type ProfileDictionary, type ProfileFrame } from '../probe/wire';
 import { FrameReader } from '../probe/wire-framing';
@@ -107,7 +107,7 @@ describe('the worker\'s table of V8\'s profiles', () => {
     nodes: [
       { id: 1, callFrame: cf('(root)', ''), children: [2, 4, 5] },
       { id: 2, callFrame: cf('main', 'file:///app.js', 2), children: [3] },
-      { id: 3, callFrame: cf('parse', 'file:///app.js', 9), positionTicks: [{ line: 11, ticks: 3 }] },
+      { id: 3, callFrame: cf('parse', 'file:///app.js', 9), positionTicks: [{ line: 11, ticks: 1 }, { line: 12, ticks: 1 }] },
       { id: 4, callFrame: cf('(idle)', '') },
       { id: 5, callFrame: cf('', 'loopscope-probe-profile'), children: [6] },
       { id: 6, callFrame: cf('control', '/probe.js', 100) },
@@ -128,10 +128,36 @@ describe('the worker\'s table of V8\'s profiles', () => {
     expect(dict.frames.map(([, f]) => [f.functionName, f.url, f.kind])).toContainEqual(['parse', '/app.js', 'code']);
     expect(dict.frames.map(([, f]) => f.kind)).toContain('probe');
     const parseNode = dict.nodes.find(([, , f]) => dict.frames.find(([id]) => id === f)![1].functionName === 'parse')![0];
-    expect([...a.lineTicks]).toEqual([parseNode, 11, 3]);
+    expect([...a.lineTicks]).toEqual([parseNode, 11, 1, parseNode, 12, 1]);
+    // V8 counts lines over a whole profile: those of the samples the first harvest sent are not counted again.
+    expect([...b.lineTicks]).toEqual([]);
     table.markSent();
     expect(table.unsent()).toBeUndefined();
     expect(table.samplesBetween(0, 60_000).nodes).toHaveLength(3);
+  });
+
+  it('keeps only the lines inside the function: V8 gives code inlined into it the lines of its own script', () => {
+    const inlined = (startTime: number): V8Profile => ({
+      startTime, endTime: startTime + 40_000,
+      nodes: [
+        { id: 1, callFrame: cf('(root)', ''), children: [2] },
+        { id: 2, callFrame: cf('spin', 'file:///app.js', 9), positionTicks: [{ line: 11, ticks: 2 }, { line: 139, ticks: 1 }, { line: 5, ticks: 1 }] },
+      ],
+      samples: [2, 2, 2, 2], timeDeltas: [10_000, 10_000, 10_000, 10_000],
+    });
+    const withSource = new ProfileTable({ file: '/probe.js' }, 0, (f) => (f.functionName === 'spin' ? { from: 10, to: 13 } : undefined));
+    expect([...withSource.ingest(inlined(0), 10_000).lineTicks].filter((_, i) => i % 3 === 1)).toEqual([11]);
+    // Without the source, only lines before the function's own are known not to be its.
+    const without = new ProfileTable({ file: '/probe.js' }, 0);
+    expect([...without.ingest(inlined(0), 10_000).lineTicks].filter((_, i) => i % 3 === 1)).toEqual([11, 139]);
+  });
+
+  it('scales a node\'s line ticks to the samples it keeps, the largest shares first', () => {
+    const ticks = [{ line: 11, ticks: 3 }, { line: 12, ticks: 1 }, { line: 0, ticks: 5 }];
+    expect(scaleTicks(ticks, 2)).toEqual([[11, 2]]);
+    expect(scaleTicks(ticks, 3)).toEqual([[11, 2], [12, 1]]);
+    expect(scaleTicks(ticks, 9)).toEqual([[11, 3], [12, 1]]);
+    expect(scaleTicks([], 3)).toEqual([]);
   });
 });
 

@@ -11,7 +11,7 @@ import { renderLiveView } from '../main/terminal/live-view';
 import { renderSummaryText } from '../main/terminal/summary-text';
 import { TerminalScreen } from '../main/terminal/terminal-screen';
 import { EventEmitter } from 'node:events';
-import type { MetricsSample, ProbeMessage } from '../probe/wire';
+import type { MetricsSample, ProbeMessage, PromiseSkipping } from '../probe/wire';
 
 const hello = {
   protocol: 1, token: 't', probeVersion: 'x', pid: 9, ppid: 1, nodeVersion: 'v20.1.0', platform: 'linux', arch: 'x64',
@@ -113,6 +113,46 @@ describe('session state and summary', () => {
     const byType = run(tasks).state.tasks.byType;
     expect(Object.keys(byType)).toHaveLength(1000);
     expect(byType['T0']!.aliveSeries).toHaveLength(10);
+  });
+});
+
+describe('what the views say about promises', () => {
+  const tasksMessage = (promisesTracked: boolean, promiseSkipping?: PromiseSkipping): ProbeMessage => ({
+    type: 'tasks', sample: {
+      timeUs: 100_000, intervalUs: 100_000, promisesTracked, ...(promiseSkipping ? { promiseSkipping } : {}), untracked: 0,
+      types: [{ type: 'Timeout', created: 1, destroyed: 1, alive: 0, callbacks: 1, callbackUs: [[1, 1]], callbackMaxUs: 1, queueUs: [[1, 1]], queueMaxUs: 1 }],
+      threadpool: { size: 4, maxInFlight: 0, maxQueued: 0, completed: 0, queueUs: [] }, timers: { fired: 0, lateUs: [], lateMaxUs: 0 },
+      fanOut: { perCallback: [], max: 0, maxType: '' }, slowCallbacks: [], liveSites: [],
+    },
+  });
+  const views = (promisesTracked: boolean, promiseSkipping?: PromiseSkipping) => {
+    const feed = feedOf([{ type: 'hello', hello: { ...hello, config: { ...hello.config, mode: 'tasks' } } }, { type: 'metrics', sample: sample(0, 100) }, tasksMessage(promisesTracked, promiseSkipping)]);
+    const summary = summarize(feed, { durationMs: 100, exitCode: 0, warnings: [] });
+    return {
+      summary,
+      text: renderSummaryText(summary),
+      live: renderLiveView(feed, { width: 400, elapsedMs: 100, status: undefined, remainingMs: undefined }).join('\n'),
+    };
+  };
+
+  it('name the way promises are left out, and say nothing of a cost where there is none', () => {
+    for (const [skipping, words] of [['trackPromises', "Node's trackPromises: false"], ['kNoPromiseHook', "Node's kNoPromiseHook flag"], ['inspector', "Node's promise hook removed through the inspector"]] as const) {
+      const v = views(false, skipping);
+      expect(v.summary.tasks!.promiseSkipping).toBe(skipping);
+      expect(v.text).toContain(`promises not tracked (${words}`);
+      expect(v.live).not.toContain('promises');
+    }
+  });
+
+  it('say what the mode costs where this Node cannot leave promises out, and what --promises costs', () => {
+    const none = views(false, 'none');
+    expect(none.text).toMatch(/promises not tracked, but this Node runs its promise hooks for any async hook: tasks mode costs as much as tracking them, about half the requests\/s/);
+    expect(none.live).toContain('this Node runs its promise hooks');
+    const tracked = views(true);
+    expect(tracked.text).toContain('promises tracked (--promises): this costs about half the requests/s');
+    expect(tracked.live).toContain('promises tracked (--promises)');
+    // A probe that did not say how: as before.
+    expect(views(false).text).toContain('promises not tracked; --promises to include them');
   });
 });
 

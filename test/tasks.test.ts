@@ -7,7 +7,7 @@ import { runProbed, waitFor, FIXTURES } from './helpers/probe-harness';
 import { launch } from '../main/launch/launch';
 import { probePath } from '../main/launch/probe-path';
 import { createPrivateDir } from '../main/server/private-dir';
-import { percentileUs } from '../probe/log-histogram';
+import { countOf, percentileUs } from '../probe/log-histogram';
 import { FrameReader } from '../probe/wire-framing';
 import { ProbeDecoder } from '../probe/wire-decoder';
 import { causalChain, causalTree, type CausalNode } from '../main/session/trace-model';
@@ -16,14 +16,21 @@ import { summarize } from '../main/reports/summary';
 const context = { durationMs: 0, exitCode: null, warnings: [] };
 
 describe('tasks mode', () => {
-  it('counts exactly the timers and file reads a fixture makes', async () => {
-    const run = await runProbed('task-counts.js', { N: '25' }, { mode: 'tasks' });
+  it('counts exactly the timers and file reads a fixture makes, and times a sample of a busy type', async () => {
+    const run = await runProbed('task-counts.js', { N: '25', TICKS: '4000' }, { mode: 'tasks' });
     await run.exit;
     await run.closed;
     await run.server.close();
     const { byType } = run.state().tasks;
     expect(byType['Timeout']).toMatchObject({ created: 26, destroyed: 26, callbacks: 26, alive: 0 }); // 25 and the fixture's start timer
     expect(byType['FSREQCALLBACK']).toMatchObject({ created: 25, destroyed: 25, callbacks: 25, alive: 0 });
+    // Few: every one timed. A burst of thousands in an interval: the first 64, then one in 8.
+    expect(countOf(byType['Timeout']!.callbackUs)).toBe(26);
+    expect(countOf(byType['FSREQCALLBACK']!.queueUs)).toBe(25);
+    const ticks = byType['TickObject']!;
+    expect(ticks.callbacks).toBeGreaterThanOrEqual(4000);
+    expect(countOf(ticks.callbackUs) / ticks.callbacks).toBeGreaterThan(0.1);
+    expect(countOf(ticks.callbackUs) / ticks.callbacks).toBeLessThan(0.3);
     const summary = summarize(run.feed, context);
     expect(summary.tasks!.byType['FSREQCALLBACK']!.queueMs.p50).toBeGreaterThan(0);
     expect(summary.tasks!.promisesTracked).toBe(false);

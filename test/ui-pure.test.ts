@@ -110,7 +110,7 @@ describe('calls from a transport', () => {
 });
 
 describe('sortRows', () => {
-  const row = (type: string, callbacks: number): TaskRow => ({ type, created: 0, destroyed: 0, alive: 0, callbacks, createdPerS: 0, callbacksPerS: 0, callbackP50Ms: 0, callbackP99Ms: 0, callbackMaxMs: 0 });
+  const row = (type: string, callbacks: number): TaskRow => ({ type, created: 0, destroyed: 0, alive: 0, callbacks, callbacksTimed: callbacks, createdPerS: 0, callbacksPerS: 0, callbackP50Ms: 0, callbackP99Ms: 0, callbackMaxMs: 0 });
   const rows = [row('Timeout', 5), row('FSREQCALLBACK', 50), row('Immediate', 1)];
 
   it('sorts by numbers and by names, either way', () => {

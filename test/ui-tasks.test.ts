@@ -43,7 +43,8 @@ describe.skipIf(!existsSync(CHROMIUM))('the tasks pane', () => {
     expect(await pool.textContent()).toMatch(/Thread pool saturated.*4 threads, up to \d+ requests at once, wait p99 \d[\d.]* ms.*What to do: raise UV_THREADPOOL_SIZE/);
     const growing = finding('growing').first();
     expect(await growing.textContent()).toMatch(/Resources keep growing.*LeakyJob: \d+ → \d+ alive/);
-    expect(await growing.locator('.stack code').allTextContents()).toContainEqual(expect.stringContaining('leakJobs'));
+    // The site comes once enough of them have had their stacks sampled (a few a second, probe/creation-sites.ts): seconds after the growth is seen.
+    await expect.poll(() => growing.locator('.stack code').allTextContents(), { timeout: 15_000 }).toContainEqual(expect.stringContaining('leakJobs'));
     expect(await finding('fan-out').textContent()).toMatch(/one Timeout callback created 300 resources/);
     await expect.poll(() => finding('timers').textContent()).toMatch(/fired, late p50 .* p99 .* max \d/);
     // Among the slowest (on a loaded machine, others may be slow too): the 80 ms timer, with where it was made.

@@ -211,4 +211,18 @@ describe('wire limits: what one frame may make loopscope decode and hold', () =>
     const many = Array.from({ length: 300 }, (_, i) => [i, 1] as const);
     expect(() => decodeAll(encodeTasks({ ...tasks, threadpool: { ...tasks.threadpool, queueUs: many } }))).toThrow(WireLimitError);
   });
+
+  it('carries how promises are left out, and refuses a way it does not know', () => {
+    const tasks: TasksSample = {
+      timeUs: 1, intervalUs: 1, promisesTracked: false, types: [], untracked: 0,
+      threadpool: { size: 4, maxInFlight: 0, maxQueued: 0, completed: 0, queueUs: [] },
+      timers: { fired: 0, lateUs: [], lateMaxUs: 0 }, fanOut: { perCallback: [], max: 0, maxType: '' }, slowCallbacks: [], liveSites: [],
+    };
+    for (const promiseSkipping of ['trackPromises', 'kNoPromiseHook', 'inspector', 'none'] as const) {
+      expect(decodeAll(encodeTasks({ ...tasks, promiseSkipping }))).toMatchObject([{ type: 'tasks', sample: { promiseSkipping } }]);
+    }
+    // Probes before this field: absent.
+    expect(decodeAll(encodeTasks(tasks))).toMatchObject([{ type: 'tasks', sample: { promiseSkipping: undefined } }]);
+    expect(() => decodeAll(encodeTasks({ ...tasks, promiseSkipping: 'magic' as 'none' }))).toThrow(/"promiseSkipping" must be one of trackPromises, kNoPromiseHook, inspector, none/);
+  });
 });

@@ -21,7 +21,7 @@ import { needsWatch, reportClose, type InspectorProblem } from './inspector-repo
 import { targetTimeAfter, twoSamplesAfter, type ClockLink } from './loop-turns';
 import { whyNoInspector } from './no-inspector';
 import { abortable, connectionWith, within } from './probe-connection';
-import { oneProcess } from '../launch/session-members';
+import { oneProcess } from './session-members';
 import { wakeDormantProbe } from './attach-dormant';
 
 export interface AttachRequest {

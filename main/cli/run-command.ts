@@ -13,7 +13,7 @@ import { SessionWatch } from './session-watch';
 import { RecordingWriter } from '../recording/recording-writer';
 import { FLEET_OPTIONS, fleetLog, watchFleet } from './fleet-options';
 import { reattachWhenLost } from './reattach';
-import { descendantsOf, oneProcess } from '../launch/session-members';
+import { descendantsOf, oneProcess } from '../attach/session-members';
 
 export const SESSION_OPTIONS: readonly OptionSpec[] = [
   { name: 'mode', kind: 'string', valueName: 'mode', choices: PROBE_MODES, description: `what to collect: ${PROBE_MODES.join(' | ')} (default ${DEFAULT_CONFIG.mode})` },

@@ -1,10 +1,10 @@
 // The JSON summary of a session: what `--json` prints, and later what `summary` computes from
 // a recording. Pure.
 
-import type { BlockedReport, CreationSite, LineSource, ProbeMode, ProbePause, StackFrame, StackSource } from '../../probe/wire';
+import type { BlockedReport, CreationSite, LineSource, ProbeMode, ProbePause, PromiseSkipping, StackFrame, StackSource } from '../../probe/wire';
 import { groupsWithOngoing } from '../session/blocked-groups';
 import { summarizeProfile, type ProfileSummary } from './profile-summary';
-import { percentileUs, type SparseHistogram } from '../../probe/log-histogram';
+import { countOf, percentileUs, type SparseHistogram } from '../../probe/log-histogram';
 import { percentileOf } from '../session/lag-histogram';
 import type { SessionData } from '../session/session-feed';
 import { commandOf } from '../session/session-state';
@@ -55,11 +55,15 @@ export interface Percentiles {
 
 export interface TasksSummary {
   readonly promisesTracked: boolean;
+  /** How promises were left out, when they were (see probe/promise-skipping.ts). */
+  readonly promiseSkipping?: PromiseSkipping;
   readonly byType: Readonly<Record<string, {
     readonly created: number;
     readonly destroyed: number;
     readonly alive: number;
     readonly callbacks: number;
+    /** Callbacks whose durations were taken: fewer than `callbacks` for a busy type (the probe times a sample). */
+    readonly callbacksTimed: number;
     readonly callbackMs: Percentiles;
     readonly queueMs: Percentiles;
   }>>;
@@ -256,7 +260,7 @@ export function summarizeTasks(t: TasksState, trace: TraceModel): TasksSummary {
   const byType: Record<string, TasksSummary['byType'][string]> = {};
   for (const r of Object.values(t.byType).sort((a, b) => b.callbacks - a.callbacks || b.created - a.created)) {
     byType[r.type] = {
-      created: r.created, destroyed: r.destroyed, alive: r.alive, callbacks: r.callbacks,
+      created: r.created, destroyed: r.destroyed, alive: r.alive, callbacks: r.callbacks, callbacksTimed: countOf(r.callbackUs),
       callbackMs: pct(r.callbackUs, r.callbackMaxUs),
       queueMs: pct(r.queueUs, r.queueMaxUs),
     };
@@ -265,6 +269,7 @@ export function summarizeTasks(t: TasksState, trace: TraceModel): TasksSummary {
   const queueMsP99 = ms(percentileUs(pool.queueUs, 99));
   return {
     promisesTracked: t.promisesTracked,
+    ...(t.promiseSkipping ? { promiseSkipping: t.promiseSkipping } : {}),
     byType,
     threadpool: {
       size: pool.size, maxInFlight: pool.maxInFlight, maxQueued: pool.maxQueued, completed: pool.completed,

@@ -2,7 +2,7 @@
 // what they mean for the user (pool saturation, late timers, growing resources). Pure.
 
 import { mergeSparse, type SparseHistogram } from '../../probe/log-histogram';
-import type { CreationSite, SlowCallback, TaskTypeStats, TasksSample } from '../../probe/wire';
+import type { CreationSite, PromiseSkipping, SlowCallback, TaskTypeStats, TasksSample } from '../../probe/wire';
 
 /** Alive counts kept per type, to tell a leak from a busy spell. */
 const ALIVE_POINTS = 600;
@@ -23,6 +23,8 @@ export interface TypeTotals extends TaskTypeStats {
 export interface TasksState {
   readonly samples: number;
   readonly promisesTracked: boolean;
+  /** How the probe leaves promises out, when it does (unknown from probes that did not say). */
+  readonly promiseSkipping: PromiseSkipping | undefined;
   readonly byType: Readonly<Record<string, TypeTotals>>;
   readonly threadpool: {
     readonly size: number;
@@ -44,6 +46,7 @@ export interface TasksState {
 export const initialTasksState: TasksState = {
   samples: 0,
   promisesTracked: false,
+  promiseSkipping: undefined,
   byType: {},
   threadpool: { size: 0, maxInFlight: 0, maxQueued: 0, completed: 0, queueUs: [], saturatedIntervals: 0 },
   timers: { fired: 0, lateUs: [], lateMaxUs: 0 },
@@ -90,6 +93,7 @@ export function applyTasks(state: TasksState, s: TasksSample): TasksState {
   return {
     samples: state.samples + 1,
     promisesTracked: s.promisesTracked,
+    promiseSkipping: s.promiseSkipping,
     byType,
     threadpool: {
       size: s.threadpool.size,

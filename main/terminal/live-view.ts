@@ -8,6 +8,7 @@ import type { SessionState } from '../session/session-state';
 import { addInterval, emptyLagHistogram, percentileOf } from '../session/lag-histogram';
 import { percentileUs } from '../../probe/log-histogram';
 import { formatBytes, formatClock, formatFrame, formatMs, formatPercent, userFrames } from '../common/format';
+import { promiseNote, promisesCostly } from '../common/promise-note';
 import { groupsWithOngoing, ongoingKeys } from '../session/blocked-groups';
 import { hottestLine, rangeStats } from '../session/profile-stats';
 import { poolSaturated } from '../reports/task-findings';
@@ -187,5 +188,7 @@ function taskLines(state: SessionState): string[] {
   const saturated = poolSaturated(pool.maxQueued, waitP99Ms) ? `  SATURATED: ${pool.maxQueued} waiting` : '';
   lines.push(` pool     ${pool.maxInFlight} of ${pool.size} threads busy at most, wait p99 ${formatMs(waitP99Ms)}${saturated}`);
   if (latest.timers.fired > 0) lines.push(` timers   ${perSecond(latest.timers.fired)}/s, late p99 ${formatMs(percentileUs(latest.timers.lateUs, 99, latest.timers.lateMaxUs) / 1000)}`);
+  // Only when it costs: the summary says it in every case.
+  if (promisesCostly(latest.promisesTracked, latest.promiseSkipping)) lines.push(` promises ${promiseNote(latest.promisesTracked, latest.promiseSkipping)}`);
   return lines;
 }

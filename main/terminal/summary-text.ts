@@ -2,6 +2,7 @@
 
 import type { LoopSummary, Summary, TasksSummary } from '../reports/summary';
 import { formatBytes, formatFrame, formatMs, formatPercent, userFrames } from '../common/format';
+import { promiseNote } from '../common/promise-note';
 import { taskFindings } from '../reports/task-findings';
 
 const GROUPS_LISTED = 5;
@@ -80,11 +81,14 @@ function profileLines(s: Summary, cwd: string): string[] {
 const TYPES_LISTED = 8;
 
 function taskSummaryLines(t: TasksSummary, cwd: string): string[] {
-  const lines = [`  tasks        by type${t.promisesTracked ? '' : ' (promises not tracked; --promises to include them)'}:`];
+  const lines = [`  tasks        ${promiseNote(t.promisesTracked, t.promiseSkipping)}`, '               by type:'];
   for (const [type, r] of Object.entries(t.byType).slice(0, TYPES_LISTED)) {
+    // "≈": the durations of a sample of the callbacks (a busy type is timed on a sample).
+    const about = r.callbacksTimed < r.callbacks ? '≈' : ' ';
     lines.push(`    ${type.padEnd(20)} ${String(r.created).padStart(7)} created ${String(r.callbacks).padStart(7)} callbacks` +
-      `   callback p99 ${formatMs(r.callbackMs.p99)}   queue p99 ${formatMs(r.queueMs.p99)}`);
+      `   callback p99 ${about}${formatMs(r.callbackMs.p99)}   queue p99 ${about}${formatMs(r.queueMs.p99)}`);
   }
+  if (Object.values(t.byType).some((r) => r.callbacksTimed < r.callbacks)) lines.push('               ≈: from a sample (busy types are timed on some of their resources)');
   for (const f of taskFindings(t)) {
     lines.push(`  ${f.topic.padEnd(12)} ${f.text}${f.action ? `: ${f.action}` : ''}`);
     for (const frame of f.frames.slice(0, 3)) lines.push(`      created at ${formatFrame(frame, cwd)}`);

@@ -124,6 +124,8 @@ export interface TaskRow {
   readonly destroyed: number;
   readonly alive: number;
   readonly callbacks: number;
+  /** Callbacks whose durations were taken (the percentiles are theirs): a busy type is timed on a sample. */
+  readonly callbacksTimed: number;
   readonly createdPerS: number;
   readonly callbacksPerS: number;
   readonly callbackP50Ms: number;
@@ -213,6 +215,8 @@ export interface SessionView {
   readonly resources: readonly { readonly type: string; readonly count: number }[];
   /** tasks and trace modes, once a tasks sample has come. */
   readonly tasks: readonly TaskRow[] | null;
+  /** tasks and trace modes: what they do with promises and what that costs, in words (main/common/promise-note.ts). */
+  readonly promises: { readonly note: string; readonly costly: boolean } | null;
   /** What the task rows' totals cover: seconds of tasks-mode data, and the latest interval's length (for the rates). */
   readonly tasksWindow: { readonly spanS: number; readonly intervalS: number } | null;
   /** What the tasks data means: the findings the CLI's summary prints too. */

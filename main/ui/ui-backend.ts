@@ -21,7 +21,7 @@ import { isLoopscopeCommand } from '../attach/own-processes';
 import { listNodeProcesses } from '../attach/process-list';
 import { demoPath } from '../demo/demo-path';
 import { launch } from '../launch/launch';
-import { descendantsOf } from '../launch/session-members';
+import { descendantsOf } from '../attach/session-members';
 import { processLoops } from './loop-overview';
 import { OutputCapture } from '../launch/output-capture';
 import { probePath } from '../launch/probe-path';
@@ -131,7 +131,8 @@ export class UiBackend implements UiApi {
   }
 
   async listProcesses(): Promise<readonly ProcessEntry[]> {
-    const ours = new Set([process.pid, ...[...this.entries.values()].flatMap((e) => (e.kind === 'live' && e.child ? [e.session.connection.hello.pid] : []))]);
+    // Programs it launched, and the processes they started (their loops are in its sessions).
+    const ours = new Set([process.pid, ...[...this.entries.values()].flatMap((e) => (e.kind === 'live' && this.rootOf(e).child ? [e.session.connection.hello.pid] : []))]);
     const all = await listNodeProcesses();
     return all
       .filter((p) => !ours.has(p.pid) && !isLoopscopeCommand(p.command, p.cwd, OWN_ENTRIES))
@@ -309,7 +310,8 @@ export class UiBackend implements UiApi {
     }
     if (entry.root) {
       await entry.session.connection.detach();
-      entry.root.members.splice(entry.root.members.indexOf(entry), 1);
+      const at = entry.root.members.indexOf(entry);
+      if (at >= 0) entry.root.members.splice(at, 1);
       this.markDirty(entry.root);
       return this.forget(entry);
     }

@@ -3,7 +3,7 @@
 
 import type { ProbeConfig } from '../../probe/wire';
 import { DEFAULT_CONFIG } from '../../probe/constants';
-import { percentileUs } from '../../probe/log-histogram';
+import { countOf, percentileUs } from '../../probe/log-histogram';
 import type { BlockedView, BlockGroupView, ExitView, Finding, ProcessLoops, ProfilerView, RecordingView, ReplayView, SeriesPoint, SessionView, TaskRow } from './ui-api';
 import { groupKey, groupsWithOngoing, ongoingKeys } from '../session/blocked-groups';
 import { loopName } from '../session/loop-identity';
@@ -12,6 +12,7 @@ import { taskFindings } from '../reports/task-findings';
 import type { RecentSamples } from '../session/sample-ring';
 import type { SessionData } from '../session/session-feed';
 import { commandOf, type SessionState } from '../session/session-state';
+import { promiseNote, promisesCostly } from '../common/promise-note';
 
 const ms = (us: number): number => Math.round(us) / 1000;
 const mb = (bytes: number): number => Math.round(bytes / 10_485.76) / 100;
@@ -120,6 +121,7 @@ function tasksRows(state: SessionState): TaskRow[] | null {
     destroyed: t.destroyed,
     alive: t.alive,
     callbacks: t.callbacks,
+    callbacksTimed: countOf(t.callbackUs),
     createdPerS: perS(latestByType.get(t.type)?.created),
     callbacksPerS: perS(latestByType.get(t.type)?.callbacks),
     callbackP50Ms: ms(percentileUs(t.callbackUs, 50, t.callbackMaxUs)),
@@ -251,6 +253,10 @@ export function sessionView(data: SessionData, c: ViewContext): SessionView {
     probePauses: state.probePauses.map((p) => ({ what: p.what, t: toS(p.startUs), durationMs: ms(p.durationUs) })),
     resources: latest ? [...latest.resources].sort((a, b) => b.count - a.count) : [],
     tasks: tasksRows(state),
+    promises: state.tasks.samples === 0 ? null : {
+      note: promiseNote(state.tasks.promisesTracked, state.tasks.promiseSkipping),
+      costly: promisesCostly(state.tasks.promisesTracked, state.tasks.promiseSkipping),
+    },
     tasksWindow: tasksWindow(state),
     findings: tasksFindings(data),
     startedAtMs: hello && state.totals.firstSampleUs !== undefined ? Math.round(timeOriginMs + origin / 1000) : null,

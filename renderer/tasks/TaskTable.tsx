@@ -24,6 +24,7 @@ function columns(w: NonNullable<SessionView['tasksWindow']>): readonly { key: Co
     { key: 'alive', label: 'alive now', title: 'alive now, of those created since tasks mode came on (older ones are not counted)' },
     { key: 'callbacks', label: `callbacks (${over})`, title: `callbacks run ${over} of tasks data` },
     { key: 'callbacksPerS', label: 'callbacks /s now', title: `callbacks ${rate}` },
+    { key: 'callbacksTimed', label: `timed (${over})`, title: `callbacks whose durations were taken ${over} (the percentiles are theirs): a busy type is timed on a sample` },
     { key: 'callbackP50Ms', label: 'p50 ms', title: `callback duration, median ${over}` },
     { key: 'callbackP99Ms', label: 'p99 ms', title: `callback duration, 99th percentile ${over}` },
     { key: 'callbackMaxMs', label: 'max ms', title: `longest callback ${over}` },

@@ -29,6 +29,7 @@ export const TasksPane = memo(function TasksPane({ api, view, cwd, onMode }: Pro
         : (
           <>
             <h3>What the async tasks say <span className="muted" data-testid="tasks-window">over {w?.spanS.toFixed(1)} s of tasks data (tasks and trace modes)</span></h3>
+            {view.promises && <p className={view.promises.costly ? 'promise-note costly' : 'promise-note muted'} data-testid="promise-note">{view.promises.note}</p>}
             <FindingList api={api} findings={view.findings} cwd={cwd} />
             <h3>By resource type</h3>
             <TaskTable rows={view.tasks} window={w} />

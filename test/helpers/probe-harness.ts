@@ -18,6 +18,8 @@ export interface ProbedRun {
   readonly child: ChildProcess;
   readonly messages: ProbeMessage[];
   readonly stdout: string[];
+  /** The target's stderr, when captured (`captureStderr`); else it goes to the test's. */
+  readonly stderr: string[];
   readonly connection: Promise<ProbeConnection>;
   state(): SessionState;
   /** Everything received, through the same feed a live session uses. */
@@ -31,24 +33,34 @@ export async function runProbed(
   fixture: string,
   env: Record<string, string> = {},
   config: Partial<ProbeConfig> = {},
-  options: { token?: string; nodeArgs?: readonly string[] } = {},
+  options: { token?: string; nodeArgs?: readonly string[]; node?: string; stdin?: boolean; captureStderr?: boolean } = {},
 ): Promise<ProbedRun> {
   const server = await startProbeServer();
   const token = options.token ?? server.issueToken();
   const messages: ProbeMessage[] = [];
   const stdout: string[] = [];
+  const stderr: string[] = [];
   const child = launch({
-    command: process.execPath,
+    command: options.node ?? process.execPath,
     args: [...(options.nodeArgs ?? []), resolve(FIXTURES, fixture)], // an absolute path stays as it is
     probeFile: probePath(),
     socketPath: server.address,
     token,
     config: { mode: 'metrics', promises: false, intervalMs: 100, blockThresholdMs: 50, ...config },
-    stdio: ['ignore', 'pipe', 'inherit'],
+    stdio: [options.stdin ? 'pipe' : 'ignore', 'pipe', options.captureStderr ? 'pipe' : 'inherit'],
     env: { ...process.env, ...env },
   });
   child.stdout?.setEncoding('utf8');
-  child.stdout?.on('data', (d: string) => stdout.push(...d.split('\n').filter(Boolean)));
+  // Whole lines only: a chunk may end inside one.
+  let partial = '';
+  child.stdout?.on('data', (d: string) => {
+    const lines = (partial + d).split('\n');
+    partial = lines.pop()!;
+    stdout.push(...lines.filter(Boolean));
+  });
+  child.stdout?.on('end', () => partial && stdout.push(partial));
+  child.stderr?.setEncoding('utf8');
+  child.stderr?.on('data', (d: string) => stderr.push(d));
   let resolveClosed: (e: string | undefined) => void = () => undefined;
   const closed = new Promise<string | undefined>((r) => (resolveClosed = r));
   const feed = new SessionFeed();
@@ -64,7 +76,7 @@ export async function runProbed(
     child.once('exit', (code, signal) => resolve({ code, signal })),
   );
   return {
-    server, child, messages, stdout, connection, exit, closed,
+    server, child, messages, stdout, stderr, connection, exit, closed,
     feed,
     state: () => feed.state,
   };

@@ -5,7 +5,7 @@
 
 import { readFileSync } from 'node:fs';
 import type { HelloCheck } from '../server/probe-server';
-import { parseStatus } from '../attach/proc-parse';
+import { parseStatus } from './proc-parse';
 
 /** Steps up the tree at most: deeper than any real launcher chain, and a bound on the work. */
 const MAX_DEPTH = 64;

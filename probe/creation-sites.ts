@@ -1,0 +1,99 @@
+// Where resources are created: a stack captured for the first resource of each type per
+// interval, then for one in SAMPLE_EVERY, kept while the resource lives (bounded). A capture
+// costs tens of µs in async code (V8 walks the awaits too), so captures also draw on a budget
+// per second, whatever the rate of resources. Stacks are captured as Errors on the hot path and
+// formatted only when needed, at the interval: the slow callbacks' and the creation sites that
+// many live resources share (a leak's).
+
+import { parseStackText } from './stack-text';
+import type { CreationSite, StackFrame } from './wire';
+
+const SAMPLE_EVERY = 512;
+/** Captures per second at most, and in one burst: well under 0.1% of a core at 10–40 µs each. */
+const CAPTURES_PER_S = 20;
+const CAPTURE_BURST = 10;
+const MAX_SAMPLED_ALIVE = 2048;
+const STACK_LIMIT = 12;
+/** Formatting stacks costs; only worth it once enough sampled resources stay alive. */
+const LIVE_SITES_FROM = 32;
+const SITES_KEPT = 10;
+
+export class CreationSites {
+  private alive = 0;
+  private readonly stacks = new Map<number, { type: string; error: Error }>();
+  /** Per type index: whether one was taken this interval, and inits since the last one. */
+  private readonly takenThisInterval: number[] = [];
+  private readonly initsSinceSample: number[] = [];
+  private tokens = CAPTURE_BURST;
+
+  /** `probeFile`: the probe's own file, whose frames are cut. */
+  constructor(private readonly probeFile: string) {}
+
+  /** Takes and keeps a stack for a resource of type `typeIndex` created now, if it is sampled; says whether it did. */
+  sample(asyncId: number, typeIndex: number, type: string): boolean {
+    if (this.alive >= MAX_SAMPLED_ALIVE) return false;
+    // Dense arrays (no holes): a new type's counters are added when it is first seen.
+    while (this.takenThisInterval.length <= typeIndex) {
+      this.takenThisInterval.push(0);
+      this.initsSinceSample.push(0);
+    }
+    if (this.takenThisInterval[typeIndex] === 1 && ++this.initsSinceSample[typeIndex]! < SAMPLE_EVERY) return false;
+    if (this.tokens < 1) return false;
+    this.tokens--;
+    this.initsSinceSample[typeIndex] = 0;
+    this.takenThisInterval[typeIndex] = 1;
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = STACK_LIMIT;
+    const error = new Error('created here');
+    Error.stackTraceLimit = limit;
+    this.alive++;
+    this.stacks.set(asyncId, { type, error });
+    return true;
+  }
+
+  stackOf(asyncId: number): Error | undefined {
+    return this.stacks.get(asyncId)?.error;
+  }
+
+  /** The resource whose stack was kept is gone. */
+  forget(asyncId: number): void {
+    this.alive--;
+    this.stacks.delete(asyncId);
+  }
+
+  /** Frames of a captured stack, our own and async_hooks' cut; none for no stack. */
+  format(error: Error | undefined): StackFrame[] {
+    if (!error) return [];
+    try {
+      // Node's formatter, so --enable-source-maps applies.
+      return parseStackText(String(error.stack), this.probeFile).filter((f) => !f.url.startsWith('node:internal/async_hooks'));
+    } catch {
+      return [];
+    }
+  }
+
+  /** The sites that most live sampled resources were created at; starts the next interval, `intervalUs` after the last. */
+  take(intervalUs: number): CreationSite[] {
+    this.takenThisInterval.fill(0);
+    this.tokens = Math.min(CAPTURE_BURST, this.tokens + (intervalUs * CAPTURES_PER_S) / 1e6);
+    if (this.alive < LIVE_SITES_FROM) return [];
+    const sites = new Map<string, { type: string; count: number; error: Error }>();
+    for (const { type, error } of this.stacks.values()) {
+      // Grouped by the raw stack text: cheap, and the same creation site gives the same text.
+      const key = `${type}\n${String(error.stack)}`;
+      const site = sites.get(key);
+      if (site) site.count++;
+      else sites.set(key, { type, count: 1, error });
+    }
+    return [...sites.values()]
+      .filter((s) => s.count > 1)
+      .sort((a, b) => b.count - a.count)
+      .slice(0, SITES_KEPT)
+      .map((s) => ({ type: s.type, sampledAlive: s.count, stack: this.format(s.error) }));
+  }
+
+  clear(): void {
+    this.stacks.clear();
+    this.alive = 0;
+  }
+}
