@@ -14,6 +14,31 @@ export const CHROMIUM = '/usr/bin/chromium';
 export const RENDERER = join(ROOT, 'dist', 'renderer', 'app.js');
 
 // ---------------------------------------------------------------------------------------
+// The command line, and what the UI benches need built and installed
+
+/** Prints `help` and exits on --help; else gives a reader of numeric options (`--name N`). */
+export function numberArgs(help) {
+  if (process.argv.includes('--help') || process.argv.includes('-h')) {
+    process.stdout.write(help);
+    process.exit(0);
+  }
+  return (name, fallback) => {
+    const i = process.argv.indexOf(`--${name}`);
+    return i === -1 ? fallback : Number(process.argv[i + 1]);
+  };
+}
+
+/** Exits with what to do when the built UI or Chromium is missing. */
+export function requireUi() {
+  for (const [file, what] of [[RENDERER, 'the UI (npm run build)'], [CHROMIUM, 'Chromium (apt-get install chromium)']]) {
+    if (!existsSync(file)) {
+      console.error(`bench: ${file} is missing: ${what}.`);
+      process.exit(70);
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------
 // loopscope serve and its API
 
 export async function startServe() {
@@ -211,6 +236,27 @@ export function treeCpuMs(root) {
 export function ownCpuMs() {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1000;
+}
+
+/**
+ * CPU used so far by Chromium (everything the bench started but serve, `outsidePid` and
+ * itself), serve (but its target), the target (and `outsidePid`'s tree, if any), the machine.
+ */
+export function cpuNow(servePid, targetPid, outsidePid) {
+  const outside = outsidePid === undefined ? 0 : treeCpuMs(outsidePid);
+  return {
+    atMs: performance.now(),
+    browser: treeCpuMs(process.pid) - treeCpuMs(servePid) - outside - ownCpuMs(),
+    serve: treeCpuMs(servePid) - treeCpuMs(targetPid),
+    target: treeCpuMs(targetPid) + outside,
+    machine: machineBusyMs(),
+  };
+}
+
+/** CPU ms per wall second between two cpuNow readings, as % of one core. */
+export function cpuShare(a, b) {
+  const s = (b.atMs - a.atMs) / 1000;
+  return Object.fromEntries(['browser', 'serve', 'target', 'machine'].map((k) => [k, (b[k] - a[k]) / s / 10]));
 }
 
 /** The whole machine's busy time, in ms of CPU, from /proc/stat. */

@@ -20,12 +20,12 @@
 // profile of the page under the flood (saved to bench/.out/ui-flood.cpuprofile) and print
 // where it went.
 
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FIXTURES, OUT_DIR, QUICK, requireBuilt, printMachine, sleep, fmt, table, verdict, save } from './lib.mjs';
 import {
-  CHROMIUM, RENDERER, startServe, callHost, sessionView, lifecycleEvents, launchChromium, installRecorder, drainRecorder,
-  metrics, frameStats, trend, treeCpuMs, ownCpuMs, machineBusyMs, summarizeProfile,
+  numberArgs, requireUi, startServe, callHost, sessionView, lifecycleEvents, launchChromium, installRecorder, drainRecorder,
+  metrics, frameStats, trend, cpuNow, cpuShare, summarizeProfile,
 } from './ui-flood-lib.mjs';
 
 const HELP = `Usage: node bench/ui-flood.mjs [options]
@@ -44,15 +44,7 @@ Options:
   --profile S             first take an S-second CPU profile of the page under the flood
   --help                  show this help
 `;
-if (process.argv.includes('--help') || process.argv.includes('-h')) {
-  process.stdout.write(HELP);
-  process.exit(0);
-}
-
-const arg = (name, fallback) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i === -1 ? fallback : Number(process.argv[i + 1]);
-};
+const arg = numberArgs(HELP);
 const PANES = ['trace', 'blocks', 'tasks', 'console'];
 const PANE = (() => {
   const i = process.argv.indexOf('--pane');
@@ -79,12 +71,7 @@ const BUDGET_P95_MS = 33.4;
 const FLAT_MB_PER_10_MIN = 1;
 
 requireBuilt();
-for (const [file, what] of [[RENDERER, 'the UI (npm run build)'], [CHROMIUM, 'Chromium (apt-get install chromium)']]) {
-  if (!existsSync(file)) {
-    console.error(`bench: ${file} is missing: ${what}.`);
-    process.exit(70);
-  }
-}
+requireUi();
 const machine = printMachine(`UI under a flood: ${RATE.toLocaleString('en')} events/s in trace mode, every ${INTERVAL_MS} ms sampled, the ${PANE} pane in view`);
 console.log(`baseline (idle target) ${BASELINE_S} s, then the flood for ${MINUTES} min; a forced GC and a heap reading every ${SEGMENT_S} s`);
 
@@ -113,23 +100,6 @@ async function countEvents(id) {
   const view = await sessionView(served.url, id);
   return { atMs: performance.now(), events: lifecycleEvents(view), droppedFrames: view.dropped.frames, droppedBytes: view.dropped.bytes, blocked: view.blockedCount, pid: view.pid };
 }
-
-function cpuNow(targetPid) {
-  return {
-    atMs: performance.now(),
-    // Everything the bench started but serve and itself: Chromium's processes.
-    browser: treeCpuMs(process.pid) - treeCpuMs(served.child.pid) - ownCpuMs(),
-    serve: treeCpuMs(served.child.pid) - treeCpuMs(targetPid),
-    target: treeCpuMs(targetPid),
-    machine: machineBusyMs(),
-  };
-}
-
-const cpuShare = (a, b) => {
-  const s = (b.atMs - a.atMs) / 1000;
-  // CPU ms per wall second, as % of one core.
-  return Object.fromEntries(['browser', 'serve', 'target', 'machine'].map((k) => [k, (b[k] - a[k]) / s / 10]));
-};
 
 /**
  * Runs `seconds` in segments: each ends with the page's frames, a forced GC and a heap
@@ -196,9 +166,9 @@ try {
   // Baseline: the same page, the same kind of target, no flood.
   const idleId = await show(0, 'bench-idle');
   const idleCount = await countEvents(idleId);
-  const idleCpu = cpuNow(idleCount.pid);
+  const idleCpu = cpuNow(served.child.pid, idleCount.pid);
   results.baseline = await measure(BASELINE_S, 'idle ');
-  results.baseline.cpu = cpuShare(idleCpu, cpuNow(idleCount.pid));
+  results.baseline.cpu = cpuShare(idleCpu, cpuNow(served.child.pid, idleCount.pid));
   await callHost(served.url, 'stop', [idleId]);
   await page.getByRole('button', { name: '← Start' }).click();
 
@@ -206,7 +176,7 @@ try {
   const floodId = await show(RATE, 'bench-flood');
   if (PROFILE_S > 0) results.profile = await profile(PROFILE_S);
   const first = await countEvents(floodId);
-  const cpu0 = cpuNow(first.pid);
+  const cpu0 = cpuNow(served.child.pid, first.pid);
   let last = first;
   const rates = [];
   results.flood = await measure(MINUTES * 60, 'flood', async (seg) => {
@@ -217,7 +187,7 @@ try {
     const drawn = PANE === 'trace' ? await page.getByTestId('trace-timeline').evaluate((el) => ` ; timeline: ${el.dataset.turns} turns, ${el.dataset.slices} callbacks drawn`) : '';
     return `; ${fmt(r.perSecond / 1000, 0)}k events/s, ${r.droppedFrames} frames dropped, ${r.blocked} blocked loops so far${drawn}`;
   });
-  results.flood.cpu = cpuShare(cpu0, cpuNow(first.pid));
+  results.flood.cpu = cpuShare(cpu0, cpuNow(served.child.pid, first.pid));
   results.flood.rates = rates;
   results.achieved = { perSecond: ((last.events - first.events) * 1000) / (last.atMs - first.atMs), droppedFrames: last.droppedFrames - first.droppedFrames, droppedBytes: last.droppedBytes - first.droppedBytes, blocked: last.blocked };
   await callHost(served.url, 'stop', [floodId]);

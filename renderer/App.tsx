@@ -1,7 +1,7 @@
-// Two screens: Start (pick or launch a process) and Session (one process's loop). A lost
+// Two screens: Start (pick or launch a process) and Session (one loop of a process). A lost
 // connection to loopscope replaces both with what to do about it.
 
-import { useEffect, useState, useSyncExternalStore } from 'react';
+import { useCallback, useEffect, useState, useSyncExternalStore } from 'react';
 import type { HostApi } from '../main/ui/ui-api';
 import { SessionScreen } from './screens/SessionScreen';
 import { StartScreen } from './screens/StartScreen';
@@ -18,6 +18,7 @@ export function App({ api, store, onLost }: AppProps) {
   const [current, setCurrent] = useState<string | undefined>(undefined);
   const [lost, setLost] = useState<string | undefined>(undefined);
   useEffect(() => onLost(setLost), [onLost]);
+  const back = useCallback(() => setCurrent(undefined), []);
 
   const session = current === undefined ? undefined : snapshot.sessions.get(current);
   // A session shown once and then gone was closed (here or in another window): back to Start.
@@ -29,6 +30,8 @@ export function App({ api, store, onLost }: AppProps) {
 
   if (lost) return <main className="state error" role="alert">{lost}</main>;
   if (current !== undefined && !session) return <main className="state">Opening the session…</main>;
-  if (session) return <SessionScreen key={current} api={api} data={session} onBack={() => setCurrent(undefined)} onOpen={setCurrent} />;
+  // A worker's or a child process's loop: the group's first session lists every loop.
+  const loops = session ? (snapshot.sessions.get(session.view.group)?.view.loops ?? session.view.loops) : [];
+  if (session) return <SessionScreen key={current} api={api} data={session} loops={loops} onBack={back} onOpen={setCurrent} />;
   return <StartScreen api={api} sessions={[...snapshot.sessions.values()].map((s) => s.view)} onOpen={setCurrent} />;
 }

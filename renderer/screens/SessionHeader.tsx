@@ -1,4 +1,4 @@
-// The Session screen's header: the process, where the data comes from, the mode switch, what
+// The Session screen's header: the process and which of its loops, where the data comes from, the mode switch, what
 // the probe costs and drops, recording, and stopping or closing.
 
 import { formatBytes } from '../../main/common/format';
@@ -24,7 +24,7 @@ export function SessionHeader({ api, view, onBack, onOpen, onError, act }: Props
     <header className="session-header">
       <button onClick={onBack}>← Start</button>
       <div className="who">
-        <strong>pid {view.pid}</strong> <span className="muted command" title={view.command.join(' ')}>{view.command.join(' ')}</span>
+        <strong>pid {view.pid}</strong> <span className="loop-name" data-testid="loop-name" title={view.threadId === 0 ? 'The process\'s main thread' : `Worker thread ${view.threadId}`}>{view.loopName}</span> <span className="muted command" title={view.command.join(' ')}>{view.command.join(' ')}</span>
         <div className="muted">
           Node {view.nodeVersion} · {replay ? <>replay of <code title={replay.file}>{replay.file.split(/[\\/]/).pop()}</code></> : view.how === 'attach' ? 'attached' : 'launched'} · <span data-testid="status">{view.status}</span>
           {' '}· threshold {view.config.blockThresholdMs} ms{view.config.promises ? ' · promises tracked' : ''}

@@ -1,17 +1,20 @@
-// The Session screen: one process's loop, live or replayed. A layout of fixed places: the
-// header, the replay bar, one status line, the overview (charts and key findings) and one
-// panel of tabs (blocks, CPU profile, tasks, trace, console), which scrolls inside. Nothing
+// The Session screen: one loop (a process's main thread or a worker thread), live or replayed.
+// A layout of fixed places: the header, the replay bar, one status line, the overview (charts
+// and key findings) and one panel of tabs (blocks, CPU profile, tasks, trace, console, and
+// every loop of the session once it has more than one), which scrolls inside. Nothing
 // that arrives moves the rest of the screen. Selecting a block (in its pane, or a spike on
 // the lag chart) selects its time for the CPU profile; dragging over the profile's range
 // picker selects another.
 
-import { useCallback, useMemo, useState } from 'react';
-import type { BlockedView, BlockGroupView, HostApi } from '../../main/ui/ui-api';
+import { memo, useCallback, useMemo, useState } from 'react';
+import type { BlockedView, BlockGroupView, HostApi, ProcessLoops } from '../../main/ui/ui-api';
 import { BlockGroups } from '../blocks/BlockGroups';
 import { reportAt, type BlockSelection } from '../blocks/block-selection';
 import { useThrottled } from '../charts/use-throttled';
 import { Tabs, type Tab } from '../common/Tabs';
 import { ConsolePane } from '../console/ConsolePane';
+import { LoopOverview } from '../loops/LoopOverview';
+import { loopCount } from '../loops/loop-rows';
 import { exitIsBad, exitText } from '../console/exit-text';
 import { ProfilePanel } from '../profile/ProfilePanel';
 import { blockRange, type TimeRange } from '../profile/time-range';
@@ -33,12 +36,16 @@ const PICK_SHARE = 0.02;
 interface Props {
   readonly api: HostApi;
   readonly data: SessionData;
+  /** Every loop of the session (its group's first session has them), by process. */
+  readonly loops: readonly ProcessLoops[];
   readonly onBack: () => void;
   /** Shows another session (a recording just made, opened for replay). */
   readonly onOpen: (sessionId: string) => void;
 }
 
-export function SessionScreen({ api, data, onBack, onOpen }: Props) {
+// Memoized: the store wakes the app when any session changes, and with many loops most
+// changes are other loops' (each a session of its own).
+export const SessionScreen = memo(function SessionScreen({ api, data, loops, onBack, onOpen }: Props) {
   const { view, points } = data;
   const [error, setError] = useState<string | undefined>(undefined);
   const [pane, setPane] = useState<PaneId>('blocks');
@@ -56,7 +63,10 @@ export function SessionScreen({ api, data, onBack, onOpen }: Props) {
     action.catch((err: Error) => setError(err.message));
   }, []);
   const onError = useCallback((message: string) => setError(message), []);
-  const findings = useMemo(() => keyFindings(view, view.cwd), [view]);
+  // From the parts they come from, not the whole view: a session's view changes with each of
+  // its loops' figures, and new findings redraw the charts.
+  const { blockGroups, warnings, dropped, exit, findings: taskFindings, cwd } = view;
+  const findings = useMemo(() => keyFindings({ blockGroups, warnings, dropped, exit, findings: taskFindings }, cwd), [blockGroups, warnings, dropped, exit, taskFindings, cwd]);
   const axis = useMemo(() => ({ startedAtMs: view.startedAtMs, clock }), [view.startedAtMs, clock]);
 
   const selectGroup = useCallback((g: BlockGroupView) => {
@@ -92,6 +102,8 @@ export function SessionScreen({ api, data, onBack, onOpen }: Props) {
     { id: 'tasks', label: 'Tasks' },
     { id: 'trace', label: 'Trace' },
     { id: 'console', label: <>Console{view.exit && exitIsBad(view.exit) ? <span className="count bad">!</span> : null}</> },
+    // Last, so that its coming (a worker started) moves no other tab.
+    ...(loopCount(loops) > 1 ? [{ id: 'loops' as const, label: <>Loops <span className="count">{loopCount(loops)}</span></> }] : []),
   ];
   // One line, in a place of its own: an action's error first, then what went wrong around the
   // session (attach's warnings, also among the key findings), then how it ended.
@@ -134,7 +146,8 @@ export function SessionScreen({ api, data, onBack, onOpen }: Props) {
         {pane === 'tasks' && <TasksPane api={api} view={view} cwd={view.cwd} onMode={() => act(api.configure(view.id, { mode: 'tasks' }))} />}
         {pane === 'trace' && <TracePanel key={view.id} api={api} view={view} onMode={() => act(api.configure(view.id, { mode: 'trace' }))} />}
         {pane === 'console' && <ConsolePane api={api} view={view} />}
+        {pane === 'loops' && <LoopOverview processes={loops} currentId={view.id} thresholdMs={view.config.blockThresholdMs} onOpen={onOpen} />}
       </Tabs>
     </main>
   );
-}
+});

@@ -7,6 +7,7 @@ import { useCallback, useEffect, useState, type FormEvent } from 'react';
 import { CONFIG_LIMITS } from '../../probe/wire';
 import type { HostApi, ProbeConfig, ProbeMode, ProcessEntry, SessionView } from '../../main/ui/ui-api';
 import { parseLaunchLine } from '../launch-line';
+import { loopCount } from '../loops/loop-rows';
 import { OpenRecording } from './OpenRecording';
 import { ProcessTable } from './ProcessTable';
 
@@ -101,11 +102,13 @@ export function StartScreen({ api, sessions, onOpen }: Props) {
         <section>
           <h2>Open sessions</h2>
           <ul className="sessions">
-            {sessions.map((s) => (
+            {/* One line per session, not per loop: its other loops are a click away in its Loops tab, and close with it. */}
+            {sessions.filter((s) => s.group === s.id).map((s) => (
               <li key={s.id} data-session={s.id}>
                 <button onClick={() => onOpen(s.id)}>Show</button>{' '}
                 <button onClick={() => closeSession(s.id)} title={s.status === 'live' ? (s.how === 'attach' ? 'Detach and close' : 'Stop the program and close') : 'Close'}>Close</button>{' '}
                 pid {s.pid} · {s.command.join(' ')} · {s.replay ? `replay of ${s.replay.file}` : s.status}
+                {loopCount(s.loops) > 1 ? ` · ${loopCount(s.loops)} loops` : ''}
               </li>
             ))}
           </ul>

@@ -7,7 +7,7 @@ import type { BlockGroupView, FindingSeverity, SessionView } from '../../main/ui
 import { groupTitle } from '../blocks/block-selection';
 import { exitIsBad, exitText } from '../console/exit-text';
 
-export type PaneId = 'blocks' | 'profile' | 'tasks' | 'trace' | 'console';
+export type PaneId = 'blocks' | 'profile' | 'tasks' | 'trace' | 'console' | 'loops';
 
 export interface KeyFinding {
   readonly id: string;
@@ -23,7 +23,10 @@ const RANK: Readonly<Record<FindingSeverity, number>> = { problem: 0, warning: 1
 /** Block groups named one by one; the rest are counted. */
 const GROUPS_NAMED = 2;
 
-export function keyFindings(view: SessionView, cwd: string): KeyFinding[] {
+/** The parts of a session view the findings come from (a view changes far more often than they do). */
+export type FindingSources = Pick<SessionView, 'blockGroups' | 'warnings' | 'dropped' | 'exit' | 'findings'>;
+
+export function keyFindings(view: FindingSources, cwd: string): KeyFinding[] {
   const groups = view.blockGroups;
   const out: KeyFinding[] = view.warnings.map((w, i) => ({ id: `warning-${i}`, severity: 'problem', text: w }));
   if (view.dropped.frames > 0) {

@@ -1,0 +1,93 @@
+// The window's loop overview (issue 14, item 4), in Chromium through `loopscope serve`: a
+// launched program with a main thread, a worker that blocks, a worker that ends with exit code
+// 3, and a child Node process. The Loops tab lists every loop under its process, the blocking
+// worker with its blocks and the ended one with its exit code; a row opens its loop, whose
+// Blocks pane names the worker's blocking function. The panes keep their place. The
+// screenshot goes to docs/window-loops.png.
+
+import { existsSync, mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { CHROMIUM } from './helpers/browser';
+import { callHost, sessionViewOf } from './helpers/serve-process';
+import { boxOf, failureShot, openPane, openWindow, type WindowRun } from './helpers/window';
+
+const FIXTURE = resolve(__dirname, 'fixtures/window-loops.js');
+const DOCS = resolve(__dirname, '../docs');
+
+describe.skipIf(!existsSync(CHROMIUM))('the window\'s loop overview', () => {
+  let run: WindowRun;
+  let page: Page;
+  let root: string;
+  let pid: number;
+
+  beforeAll(async () => {
+    run = await openWindow();
+    page = run.page;
+    root = String(await callHost(run.served.url, 'launch', [[process.execPath, FIXTURE], { blockThresholdMs: 50 }]));
+    pid = (await sessionViewOf(run.served.url, root)).pid;
+    await page.locator(`li[data-session="${root}"]`).getByRole('button', { name: 'Show' }).click();
+    await page.getByTestId('status').waitFor({ timeout: 15_000 });
+  });
+
+  afterEach(async (context) => {
+    if (context.task.result?.state === 'fail') await page?.screenshot({ path: failureShot('ui-loops-window', context.task.name) });
+  });
+
+  afterAll(() => run?.close());
+
+  const rows = (processIndex: number) => page.getByTestId('loop-process').nth(processIndex).getByTestId('loop-row');
+  const row = (name: RegExp) => page.getByTestId('loop-row').filter({ has: page.locator('.loop-name', { hasText: name }) });
+
+  it('lists every loop under its process: the blocking worker with its blocks, the ended one with its exit code', async () => {
+    const panel = page.getByTestId('tab-panel');
+    const before = await boxOf(panel);
+    const tab = page.getByRole('tab', { name: /^Loops/ });
+    await expect.poll(async () => (await tab.count()) > 0 ? Number(await tab.locator('.count').textContent()) : 0, { timeout: 20_000 }).toBe(4);
+    await openPane(page, 'Loops');
+    expect(await boxOf(panel)).toEqual(before);
+
+    const processes = page.getByTestId('loop-process');
+    await expect.poll(() => processes.count()).toBe(2);
+    expect(await processes.nth(0).getAttribute('data-pid')).toBe(String(pid));
+    const childPid = Number(await processes.nth(1).getAttribute('data-pid'));
+    expect(childPid).not.toBe(pid);
+    expect(await processes.nth(1).locator('.command').textContent()).toContain('window-loops.js');
+    expect((await rows(0).evaluateAll((trs) => trs.map((tr) => (tr as unknown as { dataset: { name: string } }).dataset.name))).map((n) => n.replace(/^worker \d+ /, ''))).toEqual(['main', 'cruncher', 'quick']);
+    expect(await rows(1).getAttribute('data-name')).toBe('main');
+
+    // The loop shown is the program's main thread.
+    expect(await rows(0).first().getAttribute('aria-current')).toBe('true');
+    await expect.poll(() => row(/cruncher/).getAttribute('data-blocks').then(Number), { timeout: 20_000 }).toBeGreaterThanOrEqual(2);
+    await expect.poll(() => row(/quick/).getByTestId('loop-status').textContent(), { timeout: 20_000 }).toBe('ended, exit code 3');
+    // The worker's sparkline has its blocks on it; the idle main thread's stays low.
+    const top = (name: RegExp) => row(name).locator('polyline').evaluate((p) => Math.min(...String((p as unknown as { getAttribute(n: string): string }).getAttribute('points')).split(' ').map((xy) => Number(xy.split(',')[1]))));
+    expect(await top(/cruncher/)).toBeLessThan(6);
+    expect(await rows(1).locator('polyline').count()).toBe(1);
+    // For the screenshot: a sparkline of some seconds.
+    const points = () => row(/cruncher/).locator('polyline').evaluate((p) => String((p as unknown as { getAttribute(n: string): string }).getAttribute('points')).split(' ').length);
+    await expect.poll(points, { timeout: 30_000 }).toBeGreaterThanOrEqual(12);
+    expect(await page.evaluate('document.documentElement.scrollHeight <= window.innerHeight + 1')).toBe(true);
+    mkdirSync(DOCS, { recursive: true });
+    await page.screenshot({ path: `${DOCS}/window-loops.png` });
+  });
+
+  it('opens a worker\'s loop from its row: the header names it, its Blocks pane its blocking function', async () => {
+    const name = String(await row(/cruncher/).getAttribute('data-name'));
+    await row(/cruncher/).locator('.loop-name button').click();
+    await expect.poll(() => page.getByTestId('loop-name').textContent(), { timeout: 10_000 }).toBe(name);
+    await page.locator('[data-testid="tab-panel"][data-tab="blocks"]').waitFor();
+    const places = () => page.getByTestId('block-groups').locator('code').allTextContents();
+    await expect.poll(async () => (await places()).some((p) => p.startsWith('crunchInWorker')), { timeout: 15_000 }).toBe(true);
+    expect(await page.getByTestId('block-groups').textContent()).toContain('window-loops.js:12');
+
+    // Its row is the highlighted one now; the child process's loop opens the same way.
+    await openPane(page, 'Loops');
+    expect(await row(/cruncher/).getAttribute('aria-current')).toBe('true');
+    const childPid = await page.getByTestId('loop-process').nth(1).getAttribute('data-pid');
+    await rows(1).locator('.loop-name button').click();
+    await expect.poll(() => page.locator('.session-header strong').first().textContent()).toBe(`pid ${childPid}`);
+    expect(await page.getByTestId('loop-name').textContent()).toBe('main');
+  });
+});
