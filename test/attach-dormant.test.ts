@@ -74,8 +74,9 @@ describe('secure attach: the dormant probe', () => {
       const summary = JSON.parse(r.stdout);
       expect(summary.attach).toMatchObject({ via: 'probe', inspector: null, timingsMs: { signalled: null, inspectorOpen: null } });
       expect(summary.samples).toBeGreaterThan(5);
-      const blocked = summary.blocked.find((b: { stack: unknown[] }) => b.stack.length > 0);
-      expect(blocked.stack.find((f: { url: string }) => f.url.endsWith('attach-app.js'))).toMatchObject({ functionName: 'blockFor' });
+      // The app's first frame names the busy wait (in a block or two the samples may fall in the timer's callback around it).
+      const firstOwn = (b: { stack: { url: string; functionName: string }[] }) => b.stack.find((f) => f.url.endsWith('attach-app.js'))?.functionName;
+      expect(summary.blocked.map(firstOwn)).toContain('blockFor');
       // Dormant again.
       expect(await eventually(() => !hasProbe(target.pid), 3000)).toBe(true);
       expect(await psEntry(target.pid)).toMatchObject({ attachable: true, via: 'probe', probe: false });
