@@ -79,7 +79,7 @@ describe('worker threads', () => {
 
   it('attach: a worker started after loopscope came is followed too', async () => {
     const target = await startTarget('worker-blocker.js', { env: { WORKERS: '1', STAY: '1', COUNT: '1000', LATE_MS: '1500', PERIOD_MS: '300' } });
-    const r = await attachCli(['attach', String(target.pid), '--duration', '4', '--json']);
+    const r = await attachCli(['attach', String(target.pid), '--duration', '6', '--json']);
     expect(r.code).toBe(0);
     const summary = JSON.parse(r.stdout) as Summary;
     const [worker] = workersOf(summary);
