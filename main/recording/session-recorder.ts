@@ -33,7 +33,6 @@ export interface RecordingProgress {
  * its CPU samples, at the next harvest, at most a second later.
  */
 const SETTLE_MS = 1500;
-const SETTLE_POLL_MS = 50;
 
 /** A block of this loop is still to be reported in full (ongoing, or ended and waiting for its samples). */
 const blockPending = (source: LiveSource): boolean => !source.isClosed && source.feed.state.blocked.some((b) => b.state === 'ongoing');
@@ -103,8 +102,19 @@ export class SessionRecorder {
     return this.stopped;
   }
 
-  private async settle(): Promise<void> {
-    const deadline = Date.now() + SETTLE_MS;
-    while (this.sources.some(blockPending) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, SETTLE_POLL_MS));
+  /** Resolves once no loop has a block pending (checked at each change of any loop), or after SETTLE_MS. */
+  private settle(): Promise<void> {
+    if (!this.sources.some(blockPending)) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        for (const u of unsubscribes) u();
+        resolve();
+      };
+      const timer = setTimeout(done, SETTLE_MS);
+      const unsubscribes = this.sources.map((s) => s.onChange(() => {
+        if (!this.sources.some(blockPending)) done();
+      }));
+    });
   }
 }
