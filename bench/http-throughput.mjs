@@ -45,10 +45,13 @@
 // the probe with --no-profile against no probe ("no sampler"), and the probe as it ships
 // against the probe with --no-profile ("sampler alone"), each pair driven at once.
 //
+// --server promise runs bench/fixtures/promise-server.js (an await of a setImmediate and a
+// Promise.all of three async functions per request) instead of the plain server.
+//
 // --compare <probe.js> (with --concurrent): a pair more per round, base with the same CLI using
 // another build of the probe (LOOPSCOPE_PROBE_PATH), to tell a change of the probe from drift.
 //
-//   node bench/http-throughput.mjs [--help] [--quick] [--rounds N] [--seconds S] [--no-pin] [--mode m] [--concurrent [--pipelining N] [--compare <probe.js>]] [--part p] [--follow-cost]
+//   node bench/http-throughput.mjs [--help] [--quick] [--rounds N] [--seconds S] [--no-pin] [--mode m] [--concurrent [--pipelining N] [--compare <probe.js>]] [--part p] [--follow-cost] [--server plain|promise]
 
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -87,12 +90,16 @@ const FOLLOW_COST = process.argv.includes('--follow-cost');
 const SERVER_CPU = PIN ? '0' : undefined;
 const LOAD_CPU = PIN ? '1' : undefined;
 
+const SERVERS = { plain: 'http-server.js', promise: 'promise-server.js' };
+const SERVER = stringArg('server', 'plain');
+if (!(SERVER in SERVERS)) throw new Error(`--server must be one of ${Object.keys(SERVERS).join(', ')}`);
+
 requireBuilt();
-const machine = printMachine(`HTTP throughput cost, ${MODE} mode${FOLLOW_COST ? ": following against run --no-follow (base and control are probed with --no-follow)" : ""}`);
+const machine = printMachine(`HTTP throughput cost, ${MODE} mode, ${SERVER} server${FOLLOW_COST ? ": following against run --no-follow (base and control are probed with --no-follow)" : ""}`);
 console.log(`${ROUNDS} rounds, each with fresh servers: a ${WARMUP_SECONDS} s warm-up each, then ${SLICES} × ${SECONDS} s per variant, alternating; autocannon -c ${CONNECTIONS} on 127.0.0.1; ` +
   (PIN ? 'servers (and the probe worker) pinned to CPU 0, load generator and loopscope CLI to CPU 1' : 'not pinned: servers and load generator share the CPUs'));
 
-const serverFile = join(FIXTURES, 'http-server.js');
+const serverFile = join(FIXTURES, SERVERS[SERVER]);
 
 /** Starts one server; resolves once it listens, with its port and the server's own pid. */
 async function startServer(variant) {
@@ -217,7 +224,7 @@ async function concurrent() {
     console.log(`  the probed servers, as their probe saw them: blocked ${fmt(median(seen.map((p) => p.blockedPerS)), 1)} times a second, lag p99 ${fmt(median(seen.map((p) => p.lagP99Ms)), 1)} ms (medians)`);
   }
   console.log(`cost in CPU per request: ${pct(cost)}; budget ≤ ${fmt(BUDGET * 100, 0)}%: ${verdict(cost <= BUDGET)}`);
-  save(`http-throughput-concurrent${MODE === 'metrics' ? '' : `-${MODE}`}${FOLLOW_COST ? '-follow' : ''}`, {
+  save(`http-throughput-concurrent${MODE === 'metrics' ? '' : `-${MODE}`}${FOLLOW_COST ? '-follow' : ''}${SERVER === 'plain' ? '' : `-${SERVER}`}`, {
     mode: MODE, followCost: FOLLOW_COST, compare: COMPARE, budget: BUDGET, rounds: ROUNDS, seconds: SLICES * SECONDS, warmupSeconds: WARMUP_SECONDS, connections: CONNECTIONS, pipelining: PIPELINING, pinned: PIN, machine, cost, pairs,
   });
 }
@@ -282,7 +289,7 @@ console.log(`probe: ${sum(probeSummaries.map((p) => p.samples))} samples in ${pr
   `server lag p99 median ${fmt(median(probeSummaries.map((p) => p.lag.p99Ms)), 3)} ms, max ${fmt(max(probeSummaries.map((p) => p.lag.maxMs)), 3)} ms`);
 if (busy('base') < 0.9) console.log('note: the baseline server was under 90% busy: the load generator may be the bottleneck, which hides the cost');
 
-save(`http-throughput${MODE === 'metrics' ? '' : `-${MODE}`}${FOLLOW_COST ? '-follow' : ''}`, { mode: MODE, followCost: FOLLOW_COST,
+save(`http-throughput${MODE === 'metrics' ? '' : `-${MODE}`}${FOLLOW_COST ? '-follow' : ''}${SERVER === 'plain' ? '' : `-${SERVER}`}`, { mode: MODE, followCost: FOLLOW_COST,
   budget: BUDGET, rounds: ROUNDS, slicesPerRound: SLICES, seconds: SECONDS, warmupSeconds: WARMUP_SECONDS, connections: CONNECTIONS, pinned: PIN, machine,
   medianRatio: median(ratios), minRatio: min(ratios), maxRatio: max(ratios), cost,
   control: { medianRatio: median(controlRatios), minRatio: min(controlRatios), maxRatio: max(controlRatios) },
