@@ -76,7 +76,12 @@ export class RecordingPlayer extends FeedView {
 
   /** Every loop that has said hello by now, by loop number (the first is `feed`'s). */
   get loops(): readonly SessionData[] {
-    return [...this.feeds].sort(([a], [b]) => a - b).map(([, f]) => f).filter((f) => f.state.hello !== undefined);
+    return this.numberedLoops.map((l) => l.data);
+  }
+
+  /** The same, each with its loop number. */
+  get numberedLoops(): readonly { readonly loop: number; readonly data: SessionData }[] {
+    return [...this.feeds].sort(([a], [b]) => a - b).filter(([, f]) => f.state.hello !== undefined).map(([loop, data]) => ({ loop, data }));
   }
 
   /** Each loop's feed as it is made, and those made already (loop 0's first); for listening to its messages. */

@@ -5,7 +5,7 @@
 // chart clock (seconds since its first sample), like its SeriesPoint.t; the pass also finds
 // where each loop's clock starts.
 
-import { MessageType, PROTOCOL_VERSION, type MessageTypeId, type MetricsSample } from '../../probe/wire';
+import { MessageType, PROTOCOL_VERSION, type Hello, type MessageTypeId, type MetricsSample } from '../../probe/wire';
 import { ProbeDecoder } from '../../probe/wire-decoder';
 import type { ReplayMark } from './ui-api';
 import { FILE_HEADER_BYTES } from '../recording/format';
@@ -35,6 +35,18 @@ export interface ChartClock {
 export function chartClockFrom(sample: MetricsSample, fileMs: number): ChartClock {
   const originUs = sample.timeUs - sample.intervalUs;
   return { originUs, offsetMs: fileMs - sample.intervalUs / 1000 };
+}
+
+/**
+ * Another loop's chart clock, from loop 0's (`first`): its origin is its own first sample
+ * (`originUs`, view-model's originOf of its state), and its probe clock starts at its own time
+ * origin (a worker's when the worker started), so its file clock is loop 0's shifted by the
+ * time between the two origins. Undefined before the loop's hello or its first sample.
+ */
+export function loopChartClock(first: ChartClock, firstHello: Hello | undefined, hello: Hello | undefined, originUs: number | undefined): ChartClock | undefined {
+  if (!firstHello || !hello || originUs === undefined) return undefined;
+  const shiftUs = (hello.timeOriginMs - firstHello.timeOriginMs) * 1000;
+  return { originUs, offsetMs: first.offsetMs + (originUs + shiftUs - first.originUs) / 1000 };
 }
 
 /** Reads frames from the start until loop `loop`'s first metrics sample; undefined when there is none. */

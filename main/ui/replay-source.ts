@@ -8,7 +8,7 @@
 
 import type { ProfileView, ReplayCommand, ReplayView } from './ui-api';
 import { FeedView, type SessionFeed } from '../session/session-feed';
-import { findChartClock, ReplayMarkScanner, type ChartClock } from './replay-marks';
+import { findChartClock, loopChartClock, ReplayMarkScanner, type ChartClock } from './replay-marks';
 import { SPEEDS } from '../replay/replay-clock';
 import { ReplaySession } from '../replay/replay-session';
 import { RecordingPlayer } from '../replay/recording-player';
@@ -167,24 +167,19 @@ export class ReplaySource {
   }
 
   /**
-   * A loop's chart clock. Loop 0's is found when the file is opened. Another loop's origin is
-   * its first sample's (from its state, or from the scan once that has passed it), and its probe
-   * clock starts at its own time origin (a worker's when the worker started), so its file clock
-   * is loop 0's shifted by the time between the two origins. Kept once known (a seek back
-   * before the loop's first sample does not move it); until then, loop 0's start.
+   * A loop's chart clock: loop 0's is found when the file is opened; another's comes from it
+   * (loopChartClock), with the loop's first sample from its state or from the scan once that
+   * has passed it. Kept once known (a seek back before the loop's first sample does not move
+   * it); until then, loop 0's.
    */
   private clockOf(loop: ReplayLoop): ChartClock {
     if (loop.loop === 0) return this.clock;
-    const known = this.clocks.get(loop.loop);
-    if (known) return known;
-    const first = this.session.feed.state.hello;
-    const hello = loop.state.hello;
-    const originUs = loop.state.totals.firstSampleUs ?? this.scanner.originOf(loop.loop);
-    if (!first || !hello || originUs === undefined) return this.clock;
-    const shiftUs = (hello.timeOriginMs - first.timeOriginMs) * 1000;
-    const clock = { originUs, offsetMs: this.clock.offsetMs + (originUs + shiftUs - this.clock.originUs) / 1000 };
-    this.clocks.set(loop.loop, clock);
-    return clock;
+    let clock = this.clocks.get(loop.loop);
+    if (!clock) {
+      clock = loopChartClock(this.clock, this.session.feed.state.hello, loop.state.hello, loop.state.totals.firstSampleUs ?? this.scanner.originOf(loop.loop));
+      if (clock) this.clocks.set(loop.loop, clock);
+    }
+    return clock ?? this.clock;
   }
 
   private scheduleScan(delayMs: number): void {
