@@ -1,9 +1,10 @@
 // Every loop of a replayed recording opens as a session of its own, through the backend the
-// window and the web host share: a real program whose worker starts 1.5 s after it and blocks
-// three times in crunchInWorker, recorded by `loopscope run --record`, then opened for replay.
-// The worker's session has its blocks with their stacks, its own marks on its own chart clock
-// (seconds since its first sample, as live), follows the one replay clock of the file, seeks
-// on its own clock, and has its own CPU profile; closing it closes the recording.
+// window and the web host share: a launcher that starts the app as a child process 1.5 s late
+// (the child's clock starts then), whose worker blocks three times in crunchInWorker, recorded
+// by `loopscope run --record`, then opened for replay. The worker's session has its blocks with
+// their stacks, its own marks on its own chart clock (seconds since its first sample, as live),
+// follows the one replay clock of the file, seeks on its own clock, and has its own CPU
+// profile; closing it closes the recording.
 
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,7 +16,7 @@ import { UiBackend } from '../main/ui/ui-backend';
 import { userFrames } from '../main/common/format';
 import { loopscope } from './helpers/cli';
 
-const FIXTURE = resolve(__dirname, 'fixtures/worker-blocker.js');
+const LAUNCHER = resolve(__dirname, 'fixtures/launcher.js');
 
 describe('replaying every loop of a recording', () => {
   let dir: string;
@@ -31,9 +32,9 @@ describe('replaying every loop of a recording', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'loopscope-ui-replay-loops-'));
-    file = join(dir, 'late-worker.lsrec');
-    const run = await loopscope(['run', '--json', '--record', file, '--', process.execPath, FIXTURE],
-      { WORKERS: '1', LATE_MS: '1500', COUNT: '3', BLOCK_MS: '150', PERIOD_MS: '500', WORKER_EXIT: '4' });
+    file = join(dir, 'late-child.lsrec');
+    const run = await loopscope(['run', '--json', '--record', file, '--', process.execPath, LAUNCHER],
+      { APP: 'worker-blocker.js', LAUNCH_DELAY_MS: '1500', WORKERS: '1', COUNT: '3', BLOCK_MS: '150', PERIOD_MS: '500', WORKER_EXIT: '4' });
     expect(run.code, run.stderr).toBe(0);
     backend = await UiBackend.start({ recordingsDir: join(dir, 'recordings'), recent: new RecentRecordings(join(dir, 'recent.json')) });
     backend.subscribe((batch) => events.push(...batch));
@@ -47,13 +48,15 @@ describe('replaying every loop of a recording', () => {
   it('lists the worker once the replay has come to it, as a session of the recording\'s group with its blocks, marks and clock', async () => {
     root = await backend.openRecording(file);
     await expect.poll(() => latest(root)?.replay?.scanned, { timeout: 10_000 }).toBe(1);
-    // At the start the worker has not come yet.
+    // At the start the child and its worker have not come yet.
     expect(loopsOf(root).map((l) => l.name)).toEqual(['main']);
 
     await backend.replay(root, { kind: 'seek', t: 1e6 });
-    await expect.poll(() => loopsOf(root).length).toBe(2);
-    const [main, worker] = loopsOf(root);
+    await expect.poll(() => loopsOf(root).length).toBe(3);
+    const [main, childMain, worker] = loopsOf(root);
     expect(main).toMatchObject({ sessionId: root, threadId: 0, status: 'replay' });
+    expect(childMain).toMatchObject({ threadId: 0, status: 'replay', pid: worker!.pid });
+    expect(latest(childMain!.sessionId!)).toMatchObject({ group: root, loopName: 'main', pid: worker!.pid });
     expect(worker).toMatchObject({ name: `worker ${worker!.threadId} cruncher-0`, status: 'replay', blockedCount: 3, exitCode: 4 });
     const id = worker!.sessionId!;
     expect(id).not.toBe(root);
@@ -66,7 +69,7 @@ describe('replaying every loop of a recording', () => {
     const marks = view.replay!.marks.filter((m) => m.kind === 'blocked');
     expect(marks.map((m) => m.t)).toEqual(view.blocked.map((b) => b.t).sort((a, b) => a - b));
     expect(latest(root)!.replay!.marks.filter((m) => m.kind === 'blocked')).toEqual([]);
-    // Its clock starts at its first sample, 1.5 s and more after the main thread's: the same
+    // Its clock starts at its first sample, 1.5 s and more after the launcher's: the same
     // file, so the same length, and the same place in it.
     const rootReplay = latest(root)!.replay!;
     const shift = rootReplay.startS - view.replay!.startS;
@@ -80,7 +83,7 @@ describe('replaying every loop of a recording', () => {
   });
 
   it('seeks on the worker\'s own clock, follows play, and has the worker\'s profile', async () => {
-    const id = loopsOf(root)[1]!.sessionId!;
+    const id = loopsOf(root)[2]!.sessionId!;
     const block = latest(id)!.blocked.slice().sort((a, b) => a.t - b.t)[1]!;
     const shift = latest(root)!.replay!.startS - latest(id)!.replay!.startS;
     // Just before its second block: the first is the only one ended and reported by then, or none.
@@ -100,7 +103,7 @@ describe('replaying every loop of a recording', () => {
     await backend.replay(id, { kind: 'pause' });
     await expect.poll(() => latest(id)!.replay!.playing).toBe(false);
 
-    // Its CPU profile over its block is its own: the busy wait in crunchInWorker, which the main thread never ran.
+    // Its CPU profile over its block is its own: the busy wait in crunchInWorker, which the launcher never ran.
     const profile = await backend.profile(id, block.t, block.t + block.durationMs / 1000);
     const names = (p: typeof profile) => new Set(p.flame.map((n) => p.frames[n.frame]!.functionName));
     expect(profile.samples).toBeGreaterThan(3);
