@@ -61,8 +61,7 @@ export class ReplaySource {
   private readonly clocks = new Map<number, ChartClock>();
   private cancelScan: () => void = () => undefined;
   private closed = false;
-  /** Seeks so far: each loop's views start again after one. */
-  seeks = 0;
+  private seekCount = 0;
   /** Reads the samples of the ranges the window asks profiles for, apart from the replay's position. */
   private profiles: RecordingPlayer | undefined;
   private profilesFromMs: number | undefined;
@@ -84,6 +83,11 @@ export class ReplaySource {
       session.close();
       throw err;
     }
+  }
+
+  /** Seeks so far: each loop's views start again after one. */
+  get seeks(): number {
+    return this.seekCount;
   }
 
   /** Each loop as it first comes in the file (loop 0 first, and those come already, now). */
@@ -133,7 +137,7 @@ export class ReplaySource {
       case 'step':
         return this.session.step();
       case 'seek':
-        this.seeks++;
+        this.seekCount++;
         return this.session.seek(c.t * 1000 + this.clockOf(loop).offsetMs);
     }
   }
