@@ -2,7 +2,7 @@
 // trace that Perfetto (ui.perfetto.dev) and chrome://tracing open, or its CPU samples as a
 // profile for Chrome DevTools and speedscope (.cpuprofile) or for go tool pprof, Pyroscope and
 // Grafana (pprof). The trace streams: memory stays flat however large the recording; a
-// profile holds the samples of its time range.
+// profile holds the samples of its time range, of one loop (--loop: a profile is one thread's).
 
 import { closeSync, rmSync, writeSync } from 'node:fs';
 import { describeOptions, parseArgs, UsageError, type OptionSpec } from './args';
@@ -16,8 +16,10 @@ import { parseRecordingTime } from '../common/time-format';
 import { openPrivateOutput } from '../recording/private-output';
 import { RecordingReader } from '../recording/recording-reader';
 import { RecordingPlayer } from '../replay/recording-player';
-import { WHOLE_RECORDING_SAMPLES } from '../session/profile-model';
-import { findChartClock } from '../ui/replay-marks';
+import { WHOLE_RECORDING_SAMPLES, type ProfileModel, type ProfileRange } from '../session/profile-model';
+import type { SessionData } from '../session/session-feed';
+import { loopName } from '../session/loop-identity';
+import { findChartClock, loopChartClock } from '../ui/replay-marks';
 
 const FORMATS = ['chrome-trace', 'cpuprofile', 'pprof'] as const;
 type Format = (typeof FORMATS)[number];
@@ -27,10 +29,11 @@ const OPTIONS: readonly OptionSpec[] = [
   { name: 'output', short: 'o', kind: 'string', valueName: 'file', description: 'where to write it (- for stdout)' },
   { name: 'from', kind: 'string', valueName: 'time', description: 'cpuprofile, pprof: the samples from here (90, 90s, 1:30 into the recording)' },
   { name: 'to', kind: 'string', valueName: 'time', description: 'cpuprofile, pprof: up to here' },
+  { name: 'loop', kind: 'number', valueName: 'n', min: 0, description: 'cpuprofile, pprof: which loop, in the order `summary` lists them (default 0: the first process\'s main thread)' },
   { name: 'help', short: 'h', kind: 'flag', description: 'show this help' },
 ];
 
-const HELP = `Usage: loopscope export <file> [--format chrome-trace|cpuprofile|pprof] [--from t --to t] -o <out>
+const HELP = `Usage: loopscope export <file> [--format chrome-trace|cpuprofile|pprof] [--from t --to t] [--loop n] -o <out>
 
 Writes a recording in another tool's format:
   chrome-trace  JSON for Perfetto (ui.perfetto.dev) and chrome://tracing: counters for loop lag,
@@ -41,6 +44,8 @@ Writes a recording in another tool's format:
   cpuprofile    the CPU samples as Chrome DevTools' .cpuprofile (what node --cpu-prof writes):
                 open it in DevTools' Performance panel or in speedscope.
   pprof         the CPU samples as gzipped pprof protobuf: go tool pprof, Pyroscope, Grafana.
+A profile is one loop's: the first process's main thread, or the one --loop names. When the
+recording has several loops (worker threads, child processes), export says which they are.
 
 Options:
 ${'{options}'}
@@ -49,6 +54,7 @@ Examples:
   loopscope export s.rec --format chrome-trace -o trace.json
   loopscope export s.rec --format cpuprofile --from 1:30 --to 1:40 -o slow.cpuprofile
   loopscope export s.rec --format pprof -o cpu.pb.gz && go tool pprof -top cpu.pb.gz
+  loopscope export s.rec --format pprof --loop 2 -o worker.pb.gz
 `;
 
 function timeOption(options: Readonly<Record<string, unknown>>, name: 'from' | 'to'): number | undefined {
@@ -107,27 +113,39 @@ export async function exportCommand(argv: readonly string[]): Promise<number> {
   const toMs = timeOption(parsed.options, 'to');
   if (format === 'chrome-trace' && (fromMs !== undefined || toMs !== undefined)) throw new UsageError('--from and --to select the samples of a cpuprofile or pprof export; a chrome-trace holds the whole recording');
   if (fromMs !== undefined && toMs !== undefined && toMs <= fromMs) throw new UsageError('--to must come after --from');
+  const loop = parsed.options['loop'] as number | undefined;
+  if (loop !== undefined && !Number.isInteger(loop)) throw new UsageError(`--loop must be a whole number (0 for the first loop), got ${loop}`);
+  if (format === 'chrome-trace' && loop !== undefined) throw new UsageError('--loop selects the loop of a cpuprofile or pprof export; a chrome-trace holds every loop, each on tracks of its own');
   const reader = RecordingReader.open(file);
+  try {
+    // A profile is read before the output is made: a --loop the file does not have makes no file.
+    const profile = format === 'chrome-trace' ? undefined : readProfile(reader, loop, fromMs, toMs);
+    if (profile?.note) process.stderr.write(`loopscope export: ${profile.note}\n`);
+    writeOutput(out, format, (output) => (profile && format !== 'chrome-trace' ? writeProfile(profile, output, format) : writeTrace(reader, output, file)));
+  } finally {
+    reader.close();
+  }
+  return 0;
+}
+
+function writeOutput(out: string, format: Format, write: (output: Output) => Written): void {
   let fd: number;
   try {
     fd = out === '-' ? 1 : openPrivateOutput(out);
   } catch (err) {
-    reader.close();
     throw new RecordingError(`cannot write ${out}: ${fsReason(err)}`, RECORDING_EXIT.cannotWrite);
   }
   try {
     const output = new Output(fd);
-    const { what, warnings } = format === 'chrome-trace' ? writeTrace(reader, output, file) : writeProfile(reader, output, format, fromMs, toMs);
+    const { what, warnings } = write(output);
     for (const w of warnings) process.stderr.write(`loopscope export: warning: ${w}\n`);
     if (out !== '-') process.stderr.write(`loopscope export: wrote ${out} (${what}, ${formatBytes(output.written)}): ${OPEN_IN[format]}\n`);
   } catch (err) {
     if (out !== '-') rmSync(out, { force: true });
     throw err instanceof RecordingError ? err : new RecordingError(`cannot write ${out}: ${fsReason(err)}`, RECORDING_EXIT.cannotWrite);
   } finally {
-    reader.close();
     if (out !== '-') closeSync(fd);
   }
-  return 0;
 }
 
 const OPEN_IN: Readonly<Record<Format, string>> = {
@@ -141,27 +159,63 @@ interface Written {
   readonly warnings: readonly string[];
 }
 
-/** The CPU samples of the recording, or of --from/--to, as a profile. */
-function writeProfile(reader: RecordingReader, output: Output, format: 'cpuprofile' | 'pprof', fromMs: number | undefined, toMs: number | undefined): Written {
+/** One loop's CPU samples in the range asked for, and what to say about them. */
+interface ProfileExport {
+  readonly model: ProfileModel;
+  readonly range: ProfileRange;
+  readonly timeOriginMs: number;
+  readonly warnings: readonly string[];
+  /** Which loop this is, when the recording has others (and how to choose them). */
+  readonly note: string | undefined;
+}
+
+/** Loops a note or an error names; `summary` lists them all. */
+const LOOPS_NAMED = 8;
+
+/** "0 pid 123 main, 1 pid 124 worker 2 cruncher-0", the first LOOPS_NAMED of them. */
+function loopList(loops: readonly { readonly data: SessionData }[]): string {
+  const named = loops.slice(0, LOOPS_NAMED).map(({ data }, i) => `${i} pid ${data.state.hello!.pid} ${loopName(data.state.hello!)}`);
+  const more = loops.length > LOOPS_NAMED ? `, and ${loops.length - LOOPS_NAMED} more (loopscope summary lists them in this order)` : '';
+  return named.join(', ') + more;
+}
+
+/** The CPU samples of a loop (--loop; the first by default), of the recording or of --from/--to. */
+function readProfile(reader: RecordingReader, choice: number | undefined, fromMs: number | undefined, toMs: number | undefined): ProfileExport {
   const player = new RecordingPlayer(reader, { trace: false, recentSamples: 0, refuseOverLimit: true, profileSamples: WHOLE_RECORDING_SAMPLES });
   player.advanceTo(Infinity);
+  const loops = player.numberedLoops;
+  const index = choice ?? 0;
+  const chosen = loops[index];
+  if (!chosen && choice !== undefined) {
+    throw new UsageError(loops.length === 0
+      ? `--loop ${choice}: the recording holds no loop (no probe said hello)`
+      : `--loop ${choice}: the recording has ${loops.length === 1 ? 'one loop' : `loops 0 to ${loops.length - 1}`}: ${loopList(loops)}`);
+  }
+  const data = chosen?.data ?? player;
   const warnings = [...player.warnings];
-  const model = player.profile;
-  if (model.dropped > 0) warnings.push(`the export holds the last ${WHOLE_RECORDING_SAMPLES} CPU samples of the recording; ${model.dropped} earlier ones are left out (--from and --to choose a part)`);
-  // Times into the recording, to the probe's clock: the chart clock maps the file's to it.
-  const clock = findChartClock(reader);
+  const model = data.profile;
+  if (model.dropped > 0) warnings.push(`the export holds the last ${WHOLE_RECORDING_SAMPLES} CPU samples of the loop; ${model.dropped} earlier ones are left out (--from and --to choose a part)`);
+  // Times into the recording, to the loop's probe clock: its chart clock maps the file's to it.
+  const first = findChartClock(reader);
+  const clock = !first || index === 0 ? first : loopChartClock(first, player.state.hello, data.state.hello, data.state.totals.firstSampleUs);
   const toUs = (ms: number | undefined, none: number): number => (ms === undefined || !clock ? none : clock.originUs + (reader.info.firstMs + ms - clock.offsetMs) * 1000);
   const range = model.range(toUs(fromMs, -Infinity), toUs(toMs, Infinity));
   if (range.nodes.length === 0) {
     warnings.push(model.samples === 0
-      ? 'the recording holds no CPU samples: it was made with --no-profile, or by a loopscope without the sampler'
+      ? `${loops.length > 1 ? 'this loop has' : 'the recording holds'} no CPU samples: it was made with --no-profile, or by a loopscope without the sampler`
       : 'no CPU samples between --from and --to');
   }
-  const timeOriginMs = player.state.hello?.timeOriginMs ?? 0;
-  if (format === 'cpuprofile') output.add(JSON.stringify(toCpuProfile(model, range)));
-  else output.addBytes(toPprof(model, range, { timeOriginMs }));
+  const note = loops.length > 1 && chosen
+    ? `this profile is loop ${index} of ${loops.length}, pid ${chosen.data.state.hello!.pid} ${loopName(chosen.data.state.hello!)}${choice === undefined ? ` (--loop n chooses another: ${loopList(loops)})` : ''}`
+    : undefined;
+  return { model, range, timeOriginMs: data.state.hello?.timeOriginMs ?? 0, warnings, note };
+}
+
+function writeProfile(p: ProfileExport, output: Output, format: 'cpuprofile' | 'pprof'): Written {
+  if (format === 'cpuprofile') output.add(JSON.stringify(toCpuProfile(p.model, p.range)));
+  else output.addBytes(toPprof(p.model, p.range, { timeOriginMs: p.timeOriginMs }));
   output.flush();
-  return { what: `${range.nodes.length} samples`, warnings };
+  return { what: `${p.range.nodes.length} samples`, warnings: p.warnings };
 }
 
 function writeTrace(reader: RecordingReader, output: Output, file: string): Written {

@@ -76,7 +76,12 @@ export class RecordingPlayer extends FeedView {
 
   /** Every loop that has said hello by now, by loop number (the first is `feed`'s). */
   get loops(): readonly SessionData[] {
-    return [...this.feeds].sort(([a], [b]) => a - b).map(([, f]) => f).filter((f) => f.state.hello !== undefined);
+    return this.numberedLoops.map((l) => l.data);
+  }
+
+  /** The same, each with its loop number. */
+  get numberedLoops(): readonly { readonly loop: number; readonly data: SessionData }[] {
+    return [...this.feeds].sort(([a], [b]) => a - b).filter(([, f]) => f.state.hello !== undefined).map(([loop, data]) => ({ loop, data }));
   }
 
   /** Each loop's feed as it is made, and those made already (loop 0's first); for listening to its messages. */
@@ -122,14 +127,19 @@ export class RecordingPlayer extends FeedView {
       for (let i = k ?? -1; i >= 0 && !restored; i--) restored = this.restore(keyframes[i]!);
       if (!restored) this.reset();
     }
-    this.feed.fastForward(SEEK_TRACE_EVENTS, () => {
+    // Every loop's trace model is bounded alike (a loop first seen on the way: by its own bounds).
+    const run = [...this.feeds.values()].reduce((inner, feed) => () => feed.fastForward(SEEK_TRACE_EVENTS, inner), () => {
       for (let f = this.cursor.peek(); f && f.timeMs <= timeMs; f = this.cursor.peek()) this.apply(this.cursor.next()!);
     });
+    run();
     this.position = timeMs;
   }
 
-  /** Loop numbers are below MAX_LOOPS (the reader checks), which bounds the feeds a file can make. */
-  private feedOf(loop: number): SessionFeed {
+  /**
+   * Loop `loop`'s feed, made now when no frame of it has come yet (it stays empty until one does).
+   * Loop numbers are below MAX_LOOPS (the reader checks), which bounds the feeds a file can make.
+   */
+  feedOf(loop: number): SessionFeed {
     let feed = this.feeds.get(loop);
     if (!feed) {
       feed = new SessionFeed(this.feedOptions);

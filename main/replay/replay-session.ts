@@ -50,6 +50,16 @@ export class ReplaySession extends FeedView implements SessionSource {
     return this.player.loops;
   }
 
+  /** Loop `loop`'s feed (see RecordingPlayer.feedOf). */
+  feedOf(loop: number): SessionFeed {
+    return this.player.feedOf(loop);
+  }
+
+  /** Each loop's number and feed as it first comes, and those come already (loop 0 first). */
+  onLoop(listener: (loop: number, feed: SessionFeed) => void): void {
+    this.player.onLoop(listener);
+  }
+
   get positionMs(): number {
     return this.player.positionMs;
   }

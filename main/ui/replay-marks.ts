@@ -1,9 +1,11 @@
 // What the replay scrubber marks: every blocked loop and the longer GC pauses of a recording,
 // found by one pass over its core frames. The pass runs a slice at a time (`scan(budgetMs)`),
 // so a large file fills the scrubber in progressively without holding up anything else.
-// Marks are on the session's chart clock (seconds since its first sample), like SeriesPoint.t.
+// Each loop of the recording (worker threads, child processes) has its own marks, on its own
+// chart clock (seconds since its first sample), like its SeriesPoint.t; the pass also finds
+// where each loop's clock starts.
 
-import { MessageType, PROTOCOL_VERSION, type MessageTypeId, type MetricsSample } from '../../probe/wire';
+import { MessageType, PROTOCOL_VERSION, type Hello, type MessageTypeId, type MetricsSample } from '../../probe/wire';
 import { ProbeDecoder } from '../../probe/wire-decoder';
 import type { ReplayMark } from './ui-api';
 import { FILE_HEADER_BYTES } from '../recording/format';
@@ -35,12 +37,24 @@ export function chartClockFrom(sample: MetricsSample, fileMs: number): ChartCloc
   return { originUs, offsetMs: fileMs - sample.intervalUs / 1000 };
 }
 
-/** Reads frames from the start until the first metrics sample; undefined when there is none. */
-export function findChartClock(reader: RecordingReader, maxFrames = 10_000): ChartClock | undefined {
+/**
+ * Another loop's chart clock, from loop 0's (`first`): its origin is its own first sample
+ * (`originUs`, view-model's originOf of its state), and its probe clock starts at its own time
+ * origin (a worker's when the worker started), so its file clock is loop 0's shifted by the
+ * time between the two origins. Undefined before the loop's hello or its first sample.
+ */
+export function loopChartClock(first: ChartClock, firstHello: Hello | undefined, hello: Hello | undefined, originUs: number | undefined): ChartClock | undefined {
+  if (!firstHello || !hello || originUs === undefined) return undefined;
+  const shiftUs = (hello.timeOriginMs - firstHello.timeOriginMs) * 1000;
+  return { originUs, offsetMs: first.offsetMs + (originUs + shiftUs - first.originUs) / 1000 };
+}
+
+/** Reads frames from the start until loop `loop`'s first metrics sample; undefined when there is none. */
+export function findChartClock(reader: RecordingReader, loop = 0, maxFrames = 10_000): ChartClock | undefined {
   const cursor = new FrameCursor(reader, FILE_HEADER_BYTES, TYPES);
   const decoder = new ProbeDecoder();
   for (let i = 0, f = cursor.next(); f && i < maxFrames; i++, f = cursor.next()) {
-    if (f.version !== PROTOCOL_VERSION || (f.type !== MessageType.Metrics && f.type !== MessageType.Dictionary)) continue;
+    if (f.loop !== loop || f.version !== PROTOCOL_VERSION || (f.type !== MessageType.Metrics && f.type !== MessageType.Dictionary)) continue;
     try {
       const m = decoder.decode({ type: f.type as MessageTypeId, payload: f.payload });
       if (m.type === 'metrics') return chartClockFrom(m.sample, f.timeMs);
@@ -51,16 +65,43 @@ export function findChartClock(reader: RecordingReader, maxFrames = 10_000): Cha
   return undefined;
 }
 
+/** A mark on the loop's own probe clock, before its chart clock is known. */
+interface RawMark {
+  readonly kind: ReplayMark['kind'];
+  readonly startUs: number;
+  readonly durationMs: number;
+}
+
+/** What the scan found of one loop: frames decode against the loop's own dictionary. */
+class LoopMarks {
+  readonly decoder = new ProbeDecoder();
+  readonly blocked = new Map<number, RawMark>();
+  gc: RawMark[] = [];
+  /** Its first sample's start (view-model's originOf for the loop's state); undefined before. */
+  originUs: number | undefined;
+  private cached: { readonly originUs: number; readonly marks: readonly ReplayMark[] } | undefined;
+
+  changed(): void {
+    this.cached = undefined;
+  }
+
+  marks(originUs: number): readonly ReplayMark[] {
+    if (this.cached?.originUs !== originUs) {
+      const kept = [...keepLongest([...this.blocked.values()], MAX_BLOCKED_MARKS), ...keepLongest(this.gc, MAX_GC_MARKS)];
+      const marks = kept.map((m) => ({ kind: m.kind, t: (m.startUs - originUs) / 1e6, durationMs: m.durationMs })).sort((a, b) => a.t - b.t);
+      this.cached = { originUs, marks };
+    }
+    return this.cached.marks;
+  }
+}
+
 export class ReplayMarkScanner {
   private readonly cursor: FrameCursor;
-  private readonly decoder = new ProbeDecoder();
-  private readonly blocked = new Map<number, ReplayMark>();
-  private gc: ReplayMark[] = [];
+  private readonly loops = new Map<number, LoopMarks>();
   private lastMs = 0;
   private finished = false;
-  private cached: readonly ReplayMark[] | undefined = [];
 
-  constructor(private readonly reader: RecordingReader, private readonly clock: ChartClock) {
+  constructor(private readonly reader: RecordingReader) {
     this.cursor = new FrameCursor(reader, FILE_HEADER_BYTES, TYPES);
   }
 
@@ -75,10 +116,14 @@ export class ReplayMarkScanner {
     return endMs > firstMs ? Math.min(0.99, Math.max(0, (this.lastMs - firstMs) / (endMs - firstMs))) : 0;
   }
 
-  /** Blocked loops and GC pauses, in time order. */
-  get marks(): readonly ReplayMark[] {
-    this.cached ??= [...keepLongest([...this.blocked.values()], MAX_BLOCKED_MARKS), ...keepLongest(this.gc, MAX_GC_MARKS)].sort((a, b) => a.t - b.t);
-    return this.cached;
+  /** Loop `loop`'s blocked loops and GC pauses, in time order, on the chart clock whose origin is `originUs`. */
+  marks(loop: number, originUs: number): readonly ReplayMark[] {
+    return this.loops.get(loop)?.marks(originUs) ?? [];
+  }
+
+  /** Where loop `loop`'s chart clock starts on its probe's clock, once the scan has come to its first sample. */
+  originOf(loop: number): number | undefined {
+    return this.loops.get(loop)?.originUs;
   }
 
   /** Scans on for about `budgetMs`; returns true when it found new marks. */
@@ -86,7 +131,7 @@ export class ReplayMarkScanner {
     // A file still being written: what the replay has read of it since may hold more.
     if (this.finished && !this.reader.complete) this.finished = false;
     const until = performance.now() + budgetMs;
-    const before = this.blocked.size + this.gc.length;
+    let found = false;
     while (!this.finished && performance.now() < until) {
       // Frames between two clock reads: the clock costs more than a small frame.
       for (let i = 0; i < 64; i++) {
@@ -96,47 +141,55 @@ export class ReplayMarkScanner {
           break;
         }
         this.lastMs = f.timeMs;
-        if (f.version === PROTOCOL_VERSION) this.take(f.type as MessageTypeId, f.payload);
+        if (f.version === PROTOCOL_VERSION && this.take(f.loop, f.type as MessageTypeId, f.payload)) found = true;
       }
     }
-    const found = this.blocked.size + this.gc.length !== before;
-    if (found) this.cached = undefined;
     return found;
   }
 
-  private take(type: MessageTypeId, payload: Uint8Array): void {
+  /** True when the frame adds a mark. Loop numbers are below MAX_LOOPS (the reader checks), which bounds the loops kept. */
+  private take(loop: number, type: MessageTypeId, payload: Uint8Array): boolean {
+    let l = this.loops.get(loop);
+    if (!l) {
+      l = new LoopMarks();
+      this.loops.set(loop, l);
+    }
     let m;
     try {
-      m = this.decoder.decode({ type, payload });
+      m = l.decoder.decode({ type, payload });
     } catch {
-      return; // the player reports undecodable frames
+      return false; // the player reports undecodable frames
     }
-    const toS = (us: number): number => (us - this.clock.originUs) / 1e6;
     if (m.type === 'blocked') {
       const r = m.report;
-      if (r.state === 'cancelled') this.blocked.delete(r.id);
-      else this.blocked.set(r.id, { kind: 'blocked', t: toS(r.startUs), durationMs: r.durationUs / 1000 });
+      if (r.state === 'cancelled') l.blocked.delete(r.id);
+      else l.blocked.set(r.id, { kind: 'blocked', startUs: r.startUs, durationMs: r.durationUs / 1000 });
       // Reports are small, but a pathological recording has millions: keep the longest.
-      if (this.blocked.size > 4 * MAX_BLOCKED_MARKS) {
-        const kept = keepLongest([...this.blocked.values()], MAX_BLOCKED_MARKS);
-        const keep = new Set(kept);
-        for (const [id, m] of this.blocked) if (!keep.has(m)) this.blocked.delete(id);
+      if (l.blocked.size > 4 * MAX_BLOCKED_MARKS) {
+        const keep = new Set(keepLongest([...l.blocked.values()], MAX_BLOCKED_MARKS));
+        for (const [id, b] of l.blocked) if (!keep.has(b)) l.blocked.delete(id);
       }
-    } else if (m.type === 'metrics') {
-      for (const g of m.sample.gc) {
-        if (g.durationUs >= GC_MARK_MIN_MS * 1000) this.gc.push({ kind: 'gc', t: toS(g.startUs), durationMs: g.durationUs / 1000 });
-      }
-      if (this.gc.length > 2 * MAX_GC_MARKS) this.gc = keepLongest(this.gc, MAX_GC_MARKS);
+      l.changed();
+      return true;
     }
+    if (m.type !== 'metrics') return false;
+    l.originUs ??= m.sample.timeUs - m.sample.intervalUs;
+    const before = l.gc.length;
+    for (const g of m.sample.gc) {
+      if (g.durationUs >= GC_MARK_MIN_MS * 1000) l.gc.push({ kind: 'gc', startUs: g.startUs, durationMs: g.durationUs / 1000 });
+    }
+    if (l.gc.length > 2 * MAX_GC_MARKS) l.gc = keepLongest(l.gc, MAX_GC_MARKS);
+    if (l.gc.length === before) return false;
+    l.changed();
+    return true;
   }
 }
 
 /** The `n` longest marks, in their original order. */
-export function keepLongest(marks: readonly ReplayMark[], n: number): ReplayMark[] {
+export function keepLongest<M extends { readonly durationMs: number }>(marks: readonly M[], n: number): M[] {
   if (marks.length <= n) return [...marks];
   const cut = [...marks].sort((a, b) => b.durationMs - a.durationMs)[n - 1]!.durationMs;
-  const out: ReplayMark[] = [];
-  for (const m of marks) if (m.durationMs > cut && out.length < n) out.push(m);
-  for (const m of marks) if (m.durationMs === cut && out.length < n) out.push(m);
-  return out.sort((a, b) => a.t - b.t);
+  // The n-th longest's ties: the first of them, as many as fit.
+  let ties = n - marks.filter((m) => m.durationMs > cut).length;
+  return marks.filter((m) => m.durationMs > cut || (m.durationMs === cut && ties-- > 0));
 }

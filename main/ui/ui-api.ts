@@ -138,7 +138,7 @@ export interface TaskRow {
  * Each loop is a session of its own too: `sessionId` opens it in the session screen.
  */
 export interface LoopView {
-  /** The session that shows this loop; null when it cannot be opened on its own (a replayed recording's other loops, so far). */
+  /** The session that shows this loop (live or replayed, every loop has one); null when it cannot be opened on its own. */
   readonly sessionId: string | null;
   readonly pid: number;
   readonly ppid: number;

@@ -8,7 +8,8 @@
 // threads join (they show its token); a launched program's group gets its workers and the Node
 // processes it starts, at any depth (as `run` follows them). The group's first session lists
 // them all by process (SessionView.loops), for the overview; settings, stopping and recording
-// apply to the whole group.
+// apply to the whole group. A replayed recording is a group too: each of its loops a session,
+// all at the one replay clock of the file.
 
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
@@ -27,7 +28,7 @@ import { OutputCapture } from '../launch/output-capture';
 import { probePath } from '../launch/probe-path';
 import { openInEditor } from './open-in-editor';
 import { RecentRecordings } from './recent-recordings';
-import { ReplaySource } from './replay-source';
+import { ReplaySource, type ReplayLoop } from './replay-source';
 import { recordingFileName, SessionRecorder } from '../recording/session-recorder';
 import { createPrivateDir, type PrivateDir } from '../server/private-dir';
 import { startProbeServer, type ProbeConnection, type ProbeServer } from '../server/probe-server';
@@ -86,7 +87,11 @@ interface LiveEntry {
 interface ReplayEntry {
   readonly kind: 'replay';
   readonly id: string;
-  readonly session: ReplaySource;
+  readonly session: ReplayLoop;
+  /** The recording's first loop; undefined for that one. */
+  readonly root: ReplayEntry | undefined;
+  /** The first loop's: every loop of the recording by loop number (the order they came), itself first. */
+  readonly members: ReplayEntry[];
   sentSamples: number;
 }
 
@@ -253,12 +258,19 @@ export class UiBackend implements UiApi {
     const file = resolve(path);
     const source = ReplaySource.open(file);
     this.recent.add(file);
-    const id = `s${this.nextId++}`;
-    const entry: ReplayEntry = { kind: 'replay', id, session: source, sentSamples: 0 };
-    this.entries.set(id, entry);
-    source.onChange(() => this.markDirty(entry));
-    this.markDirty(entry);
-    return id;
+    let root: ReplayEntry | undefined;
+    // Each loop is a session as it first comes in the file (loop 0's now).
+    source.onLoop((loop) => {
+      const entry: ReplayEntry = { kind: 'replay', id: `s${this.nextId++}`, session: loop, root, members: [], sentSamples: 0 };
+      root ??= entry;
+      root.members.push(entry);
+      root.members.sort((a, b) => a.session.loop - b.session.loop);
+      this.entries.set(entry.id, entry);
+      this.markGroupDirty(root);
+    });
+    const group = root!;
+    source.onChange(() => this.markGroupDirty(group));
+    return group.id;
   }
 
   openInEditor(url: string, line: number, column: number): Promise<void> {
@@ -305,8 +317,11 @@ export class UiBackend implements UiApi {
   async close(sessionId: string): Promise<void> {
     const entry = this.entry(sessionId);
     if (entry.kind === 'replay') {
-      entry.session.close();
-      return this.forget(entry);
+      // Any of its loops closes the recording: there is nothing to detach a loop from.
+      const root = entry.root ?? entry;
+      root.session.source.close();
+      for (const m of root.members) this.forget(m);
+      return;
     }
     if (entry.root) {
       await entry.session.connection.detach();
@@ -471,7 +486,7 @@ export class UiBackend implements UiApi {
     return id;
   }
 
-  private markGroupDirty(root: LiveEntry): void {
+  private markGroupDirty(root: Entry): void {
     for (const m of root.members) this.markDirty(m);
   }
 
@@ -513,8 +528,8 @@ export class UiBackend implements UiApi {
       })
       : sessionView(data, {
         id: e.id, how: 'replay', config: replayConfig(state), ended: true, error: undefined, warnings: [], recording: null, replay: e.session.view(), output: null, exit: null,
-        group: e.id,
-        loops: processLoops(e.session.loops.map((l) => ({ data: l, sessionId: l === e.session.feed ? e.id : null, status: 'replay' }))),
+        group: (e.root ?? e).id,
+        loops: e.root ? [] : processLoops(e.members.map((m) => ({ data: m.session, sessionId: m.id, status: 'replay' }))),
       });
     return { kind: 'session', view, points: newPoints(data, count), revised: reset ? [] : revisedPoints(data, count), reset };
   }
