@@ -14,7 +14,7 @@ import { CHROMIUM, launchChromium, type Browser } from './helpers/browser';
 import { killAll, startLoopscope, startTarget, type CliRun, type Target } from './helpers/attach-harness';
 import { REPO } from './helpers/probe-harness';
 import { callHost, sessionViewOf, startServe, type Served } from './helpers/serve-process';
-import { ARTIFACTS, failureShot, openPane } from './helpers/window';
+import { ARTIFACTS, docScreenshot, failureShot, openPane } from './helpers/window';
 
 const FIXTURE = resolve(__dirname, 'fixtures/window-console.js');
 const alive = (pid: number): boolean => {
@@ -81,7 +81,7 @@ describe.skipIf(!existsSync(CHROMIUM))('launching from the window, and the progr
     expect(await lines.textContent()).toMatch(/greeting hi there[\s\S]*fatal: giving up$/);
     await expect.poll(() => page.getByTestId('status').textContent()).toBe('ended');
     expect(await page.getByRole('tab', { name: /^Console/ }).locator('.count.bad').count()).toBe(1);
-    await page.screenshot({ path: `${ARTIFACTS}/window-console.png` });
+    await page.screenshot({ path: docScreenshot('window-console.png') });
   });
 
   it('closes the ended session', async () => {

@@ -9,7 +9,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { CHROMIUM } from './helpers/browser';
 import { callHost, sessionViewOf } from './helpers/serve-process';
-import { ARTIFACTS, boxOf, failureShot, openPane, openWindow, showSession, type WindowRun } from './helpers/window';
+import { docScreenshot, boxOf, failureShot, openPane, openWindow, showSession, type WindowRun } from './helpers/window';
 
 const FIXTURE = resolve(__dirname, 'fixtures/window-blocks.js');
 
@@ -70,7 +70,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the session screen\'s layout', () => {
     // Three blocks in four are in parseBig(): its group holds many. On a loaded machine other
     // groups come too (a block caught in Node's timers, or without a stack: 5 places were seen).
     expect(Number(await atLoop.filter({ has: page.locator('code', { hasText: /^spin ← parseBig$/ }) }).getAttribute('data-count'))).toBeGreaterThanOrEqual(5);
-    await page.screenshot({ path: `${ARTIFACTS}/window-blocks.png` });
+    await page.screenshot({ path: docScreenshot('window-blocks.png') });
   });
 
   it('dims Node\'s own frames, not the program\'s', async () => {
@@ -99,6 +99,6 @@ describe.skipIf(!existsSync(CHROMIUM))('the session screen\'s layout', () => {
     await page.mouse.click(box.x + ((target!.end - from) / (to - from)) * box.width, box.y + box.height / 2);
     await page.locator('[data-testid="tab-panel"][data-tab="blocks"]').waitFor();
     await expect.poll(() => page.getByTestId('block-detail').getAttribute('data-report')).toBe(String(target!.id));
-    await page.screenshot({ path: `${ARTIFACTS}/window-overview.png` });
+    await page.screenshot({ path: docScreenshot('window-overview.png') });
   });
 });

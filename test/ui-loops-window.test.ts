@@ -3,18 +3,17 @@
 // 3, and a child Node process. The Loops tab lists every loop under its process, the blocking
 // worker with its blocks and the ended one with its exit code; a row opens its loop, whose
 // Blocks pane names the worker's blocking function. The panes keep their place. The
-// screenshot goes to docs/window-loops.png.
+// screenshot goes to docs/window-loops.png (with UPDATE_DOCS=1).
 
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { CHROMIUM } from './helpers/browser';
 import { callHost, sessionViewOf } from './helpers/serve-process';
-import { boxOf, failureShot, openPane, openWindow, type WindowRun } from './helpers/window';
+import { boxOf, docScreenshot, failureShot, openPane, openWindow, type WindowRun } from './helpers/window';
 
 const FIXTURE = resolve(__dirname, 'fixtures/window-loops.js');
-const DOCS = resolve(__dirname, '../docs');
 
 describe.skipIf(!existsSync(CHROMIUM))('the window\'s loop overview', () => {
   let run: WindowRun;
@@ -69,8 +68,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the window\'s loop overview', () => {
     const points = () => row(/cruncher/).locator('polyline').evaluate((p) => String((p as unknown as { getAttribute(n: string): string }).getAttribute('points')).split(' ').length);
     await expect.poll(points, { timeout: 30_000 }).toBeGreaterThanOrEqual(12);
     expect(await page.evaluate('document.documentElement.scrollHeight <= window.innerHeight + 1')).toBe(true);
-    mkdirSync(DOCS, { recursive: true });
-    await page.screenshot({ path: `${DOCS}/window-loops.png` });
+    await page.screenshot({ path: docScreenshot('window-loops.png') });
   });
 
   it('opens a worker\'s loop from its row: the header names it, its Blocks pane its blocking function', async () => {

@@ -2,7 +2,7 @@
 // process whose blocks are inside JSON.parse: blocks grouped by place with the line of the
 // parse and where the stack came from, and the CPU profile's tab (range picker, flame graph,
 // bottom-up table) of the latest seconds, of a selected group's block, and of a stretch
-// dragged over. Screenshots go to docs/.
+// dragged over. Screenshots go to docs/ (with UPDATE_DOCS=1).
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
@@ -12,10 +12,9 @@ import type { Page } from 'playwright-core';
 import { CHROMIUM, launchChromium, type Browser } from './helpers/browser';
 import { startServe, type Served } from './helpers/serve-process';
 import { BLOCKERS, blockLine } from './helpers/blockers';
-import { openPane } from './helpers/window';
+import { docScreenshot, openPane } from './helpers/window';
 
 const ARTIFACTS = resolve(__dirname, '../test-artifacts');
-const DOCS = resolve(__dirname, '../docs');
 const PARSE_LINE = blockLine('json-parse');
 
 function startTarget(): Promise<ChildProcess> {
@@ -92,8 +91,7 @@ describe.skipIf(!existsSync(CHROMIUM))('blocks by place and the CPU profile, in 
       listed: [...document.querySelectorAll('.block-reports button')].map((b) => Number.parseFloat(b.textContent)),
     })`)) as { shown: number; listed: number[] };
     expect(shown).toBe(Math.max(...listed));
-    mkdirSync(DOCS, { recursive: true });
-    await page.getByTestId('tab-panel').screenshot({ path: `${DOCS}/ui-blocks.png` });
+    await page.getByTestId('tab-panel').screenshot({ path: docScreenshot('ui-blocks.png') });
     await page.getByTestId('block-profile').click();
     await page.locator('[data-testid="tab-panel"][data-tab="profile"]').waitFor();
     const panel = page.getByTestId('profile-panel');
@@ -108,7 +106,7 @@ describe.skipIf(!existsSync(CHROMIUM))('blocks by place and the CPU profile, in 
     await canvas.click({ position: { x: box.width / 2, y: 4 } });
     await panel.getByTestId('flame-selected').waitFor();
     await page.waitForTimeout(300);
-    await panel.screenshot({ path: `${DOCS}/ui-profile.png` });
+    await panel.screenshot({ path: docScreenshot('ui-profile.png') });
   });
 
   it('dragging over the range picker selects that stretch', async () => {

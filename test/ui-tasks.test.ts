@@ -9,7 +9,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { CHROMIUM } from './helpers/browser';
 import { callHost } from './helpers/serve-process';
-import { ARTIFACTS, failureShot, openPane, openWindow, showSession, type WindowRun } from './helpers/window';
+import { docScreenshot, failureShot, openPane, openWindow, showSession, type WindowRun } from './helpers/window';
 
 const FIXTURE = resolve(__dirname, 'fixtures/window-tasks.js');
 
@@ -53,7 +53,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the tasks pane', () => {
     // At least its 80 ms; on a loaded machine, as long as the machine made it (1.4 s was seen).
     const [, ms] = (await slow.textContent())!.match(/Slow callback.*Timeout callback, (\d+(?:\.\d+)?) ms/) ?? [];
     expect(Number(ms)).toBeGreaterThanOrEqual(80);
-    await page.screenshot({ path: `${ARTIFACTS}/window-tasks.png` });
+    await page.screenshot({ path: docScreenshot('window-tasks.png') });
   });
 
   it('labels what every count counts over: the tasks samples so far, the latest interval, now', async () => {

@@ -11,7 +11,7 @@ import type { Page } from 'playwright-core';
 import { CHROMIUM } from './helpers/browser';
 import { killAll, startTarget } from './helpers/attach-harness';
 import { callHost } from './helpers/serve-process';
-import { ARTIFACTS, boxOf, failureShot, openPane, openWindow, showSession, TRACE_TIP, type TraceTip, type WindowRun } from './helpers/window';
+import { ARTIFACTS, docScreenshot, boxOf, failureShot, openPane, openWindow, showSession, TRACE_TIP, type TraceTip, type WindowRun } from './helpers/window';
 import { AXIS_H, ROW_H, TURN_H } from '../renderer/timeline/timeline-math';
 import { BEFORE_TRACE_TYPE } from '../main/common/trace-terms';
 
@@ -74,7 +74,7 @@ describe.skipIf(!existsSync(CHROMIUM))('trace mode on an attached process', () =
       break;
     }
     await expect.poll(() => page.getByTestId('causality-untraced').textContent()).toMatch(/^Resource #\d+ was created before tracing started/);
-    await page.screenshot({ path: `${ARTIFACTS}/window-trace.png` });
+    await page.screenshot({ path: docScreenshot('window-trace.png') });
   });
 
   it('shows how much the trace keeps, and sets it', async () => {

@@ -10,6 +10,16 @@ import { startServe, type Served } from './serve-process';
 
 export const ARTIFACTS = resolve(__dirname, '../../test-artifacts');
 
+/**
+ * Where a screenshot that illustrates the README goes: docs/ when UPDATE_DOCS=1 (to refresh
+ * them), else test-artifacts/, so that a test run leaves the repository as it found it.
+ */
+export function docScreenshot(name: string): string {
+  const dir = process.env['UPDATE_DOCS'] === '1' ? resolve(__dirname, '../../docs') : ARTIFACTS;
+  mkdirSync(dir, { recursive: true });
+  return resolve(dir, name);
+}
+
 /** Shows the open session whose line on the Start screen holds `text`. */
 export async function showSession(page: Page, text: string): Promise<void> {
   await page.getByRole('listitem').filter({ hasText: text }).getByRole('button', { name: 'Show' }).click();
