@@ -25,6 +25,7 @@ const api: HostApi = {
     if (listeners.size === 1) ipcRenderer.send(IPC.subscribe);
     return () => listeners.delete(listener);
   },
+  show: (sessionId) => ipcRenderer.send(IPC.subscribe, sessionId),
 };
 
 contextBridge.exposeInMainWorld('loopscope', api);
