@@ -358,7 +358,7 @@ export class UiBackend implements UiApi {
     this.subscribers.add(subscriber);
     const entries = [...this.entries.values()];
     const all: UiEvent[] = [
-      ...(shown === undefined ? [] : entries.map((e) => this.summaryUpdate(subscriber, e, this.summaryOf(e)))),
+      ...(shown === undefined ? [] : entries.map((e) => this.summaryUpdate(subscriber, e, this.sentSummary(e)))),
       ...entries.filter((e) => this.shows(subscriber, e)).map((e) => this.update(e, true)),
     ];
     if (all.length > 0) listener(all);
@@ -569,15 +569,18 @@ export class UiBackend implements UiApi {
 
   /** The summaries of `entries` that changed since they were last sent. */
   private changedSummaries(entries: readonly Entry[]): [Entry, SessionSummary][] {
-    const out: [Entry, SessionSummary][] = [];
-    for (const e of entries) {
-      const summary = this.summaryOf(e);
-      const json = JSON.stringify(summary);
-      if (json === e.summarySent) continue;
-      e.summarySent = json;
-      out.push([e, summary]);
-    }
-    return out;
+    return entries.flatMap((e) => {
+      const before = e.summarySent;
+      const summary = this.sentSummary(e);
+      return e.summarySent === before ? [] : [[e, summary] as [Entry, SessionSummary]];
+    });
+  }
+
+  /** The session's summary, noted as sent. */
+  private sentSummary(e: Entry): SessionSummary {
+    const summary = this.summaryOf(e);
+    e.summarySent = JSON.stringify(summary);
+    return summary;
   }
 
   private summaryOf(e: Entry): SessionSummary {
