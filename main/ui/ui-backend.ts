@@ -533,6 +533,7 @@ export class UiBackend implements UiApi {
     this.flushTimer = undefined;
     const dirty = [...this.dirty];
     this.dirty.clear();
+    // A copy: a listener that subscribes again from here already has these in its snapshot.
     const subscribers = [...this.subscribers];
     const summaries = subscribers.some((s) => s.shown !== undefined) ? this.changedSummaries(dirty) : [];
     // Each view is made once, and only when some window shows it.
@@ -542,7 +543,6 @@ export class UiBackend implements UiApi {
       if (!u) updates.set(e, u = this.update(e, false));
       return u;
     };
-    // A copy: a listener that subscribes again from here already has these in its snapshot.
     for (const s of subscribers) {
       const events: UiEvent[] = dirty.filter((e) => this.shows(s, e)).map(updateOf);
       if (s.shown !== undefined) for (const [e, summary] of summaries) events.push(this.summaryUpdate(s, e, summary));
