@@ -1,7 +1,8 @@
 // The UI's copy of the sessions: events are applied as they come, and React hears about them
-// at most once per animation frame, however many batches arrived in between.
+// at most once per animation frame, however many batches arrived in between. The sessions the
+// window shows come whole (view and points); every session comes as its summary.
 
-import type { SeriesPoint, SessionView, UiEvent } from '../main/ui/ui-api';
+import type { SeriesPoint, SessionSummary, SessionView, UiEvent } from '../main/ui/ui-api';
 import { keepEqual } from './keep-equal';
 import { keepRecent } from './keep-recent';
 import { revise } from './revise-points';
@@ -20,12 +21,16 @@ export interface SessionData {
 }
 
 export interface Snapshot {
+  /** The sessions the host sends whole (what the window shows). */
   readonly sessions: ReadonlyMap<string, SessionData>;
+  /** Every session, once the window has said what it shows (HostApi.show). */
+  readonly summaries: ReadonlyMap<string, SessionSummary>;
 }
 
 export class SessionStore {
   private sessions = new Map<string, SessionData>();
-  private snapshot: Snapshot = { sessions: new Map() };
+  private summaries = new Map<string, SessionSummary>();
+  private snapshot: Snapshot = { sessions: new Map(), summaries: new Map() };
   private readonly listeners = new Set<() => void>();
   private frame: number | undefined;
 
@@ -33,7 +38,15 @@ export class SessionStore {
     let changed = false;
     for (const e of events) {
       if (e.kind === 'closed') {
+        changed = this.summaries.delete(e.id) || changed;
         changed = this.sessions.delete(e.id) || changed;
+        continue;
+      }
+      if (e.kind === 'summary') {
+        this.summaries.set(e.summary.id, e.summary);
+        // Shown no more: its next view comes whole, with all its points.
+        if (!e.shown) this.sessions.delete(e.summary.id);
+        changed = true;
         continue;
       }
       const old = this.sessions.get(e.view.id);
@@ -49,7 +62,7 @@ export class SessionStore {
     if (!changed) return;
     this.frame ??= requestAnimationFrame(() => {
       this.frame = undefined;
-      this.snapshot = { sessions: new Map(this.sessions) };
+      this.snapshot = { sessions: new Map(this.sessions), summaries: new Map(this.summaries) };
       for (const l of this.listeners) l();
     });
   }

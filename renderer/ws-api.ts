@@ -1,7 +1,7 @@
 // The UI's API over the web host's WebSocket (main/web-host/web-host.ts): calls wait for the
 // socket to open, replies are matched by id, and pushed event batches go to the subscribers.
 
-import type { CallMessage, HostApi, HostMessage, PickedFile, UiApi, UiEvent, UiMethod } from '../main/ui/ui-api';
+import type { CallMessage, HostApi, HostMessage, PickedFile, ShowMessage, UiApi, UiEvent, UiMethod } from '../main/ui/ui-api';
 import { UI_METHOD_NAMES } from '../main/ui/ui-calls';
 
 export interface SocketApi {
@@ -50,11 +50,17 @@ export function connectSocketApi(url: string): SocketApi {
     });
   };
 
-  const own: Pick<HostApi, 'openRecordingFile' | 'subscribe'> = {
+  const own: Pick<HostApi, 'openRecordingFile' | 'subscribe' | 'show'> = {
     openRecordingFile: (file, onProgress) => upload(new URL('upload', window.location.href), file, onProgress),
     subscribe(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);
+    },
+    show(sessionId) {
+      const message: ShowMessage = { show: sessionId };
+      void opened.then(() => {
+        if (!lost) ws.send(JSON.stringify(message));
+      });
     },
   };
   // Every method of the UI's table is a call over the socket, checked again on the other side.

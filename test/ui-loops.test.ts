@@ -4,8 +4,8 @@
 
 import { resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { LoopView, SessionUpdate, SessionView, UiEvent } from '../main/ui/ui-api';
-import { UiBackend } from '../main/ui/ui-backend';
+import type { LoopView, SessionSummaryUpdate, SessionUpdate, SessionView, UiEvent } from '../main/ui/ui-api';
+import { LOOPS_REFRESH_MS, UiBackend } from '../main/ui/ui-backend';
 import { userFrames } from '../main/common/format';
 import { killAll, startTarget } from './helpers/attach-harness';
 
@@ -70,5 +70,61 @@ describe('UiBackend: every loop', () => {
     await backend.close(root);
     for (const id of ids) expect(events).toContainEqual({ kind: 'closed', id });
     expect(target.alive()).toBe(true);
+  });
+
+  it('a window that shows one loop gets its views and its group\'s first; of the other loops only their summaries; the loops are listed again at most every LOOPS_REFRESH_MS', async () => {
+    const root = await backend.launch([process.execPath, resolve(FIXTURES, 'worker-blocker.js')], {}, {
+      env: { WORKERS: '2', STAY: '1', COUNT: '1000', BLOCK_MS: '30', PERIOD_MS: '200' },
+    });
+    await expect.poll(() => loopsOf(root).length, { timeout: 10_000 }).toBe(3);
+    const [main, w1, w2] = latest(root)!.loops[0]!.loops.map((l) => l.sessionId!);
+    const watch = (shown: string | null): { batches: UiEvent[][]; stop: () => void } => {
+      const batches: UiEvent[][] = [];
+      const stop = backend.subscribe((batch) => batches.push([...batch]), shown);
+      return { batches, stop };
+    };
+    const updatesOf = (batches: UiEvent[][]): SessionUpdate[] => batches.flat().filter((e): e is SessionUpdate => e.kind === 'session');
+    // The earlier tests' sessions are listed too: this group's.
+    const summariesOf = (batches: UiEvent[][]): SessionSummaryUpdate[] => batches.flat().filter((e): e is SessionSummaryUpdate => e.kind === 'summary' && e.summary.group === root);
+
+    // The group's first: its views alone, and every loop's summary in the snapshot.
+    const first = watch(root);
+    const startedAt = Date.now();
+    await new Promise((r) => setTimeout(r, 2500));
+    first.stop();
+    const elapsedMs = Date.now() - startedAt;
+    expect(main).toBe(root);
+    expect(new Set(updatesOf(first.batches).map((u) => u.view.id))).toEqual(new Set([root]));
+    expect(updatesOf(first.batches).length).toBeGreaterThan(5);
+    const snapshot = summariesOf(first.batches.slice(0, 1));
+    expect(snapshot.map((s) => [s.summary.id, s.shown]).sort()).toEqual([[root, true], [w1, false], [w2, false]].sort());
+    expect(snapshot.find((s) => s.summary.id === root)!.summary).toMatchObject({ group: root, how: 'launch', status: 'live', file: null, loops: 3, pid: latest(root)!.pid });
+    expect(snapshot.find((s) => s.summary.id === w1)!.summary).toMatchObject({ group: root, loops: 0, pid: latest(root)!.pid });
+    // Unchanged summaries are not sent again.
+    expect(summariesOf(first.batches.slice(1))).toEqual([]);
+    // Every worker changes its figures each batch; the list of loops changes at most once per LOOPS_REFRESH_MS.
+    const lists = updatesOf(first.batches).map((u) => JSON.stringify(u.view.loops));
+    const changes = lists.filter((l, i) => i > 0 && l !== lists[i - 1]).length;
+    expect(changes).toBeGreaterThan(0);
+    expect(changes).toBeLessThanOrEqual(Math.ceil(elapsedMs / LOOPS_REFRESH_MS));
+
+    // A worker: its views, from a snapshot with its points, and the group's first (its loops); not the other worker.
+    const second = watch(w2!);
+    await new Promise((r) => setTimeout(r, 500));
+    second.stop();
+    expect(new Set(updatesOf(second.batches).map((u) => u.view.id))).toEqual(new Set([root, w2]));
+    const opened = updatesOf(second.batches.slice(0, 1)).find((u) => u.view.id === w2)!;
+    expect(opened.reset).toBe(true);
+    expect(opened.points.length).toBeGreaterThan(5);
+    expect(opened.view).toMatchObject({ group: root, loopName: expect.stringMatching(/^worker \d+ cruncher-/) });
+    expect(summariesOf(second.batches.slice(0, 1)).map((s) => [s.summary.id, s.shown]).sort()).toEqual([[root, true], [w1, false], [w2, true]].sort());
+
+    // The Start screen: summaries only.
+    const start = watch(null);
+    await new Promise((r) => setTimeout(r, 300));
+    start.stop();
+    expect(updatesOf(start.batches)).toEqual([]);
+    expect(summariesOf(start.batches).map((s) => s.summary.id).sort()).toEqual([root, w1, w2].sort());
+    await backend.close(root);
   });
 });

@@ -39,6 +39,8 @@ describe('the web host', () => {
   let host: WebHost;
   let root: string;
   let origin: string;
+  /** The `shown` of each subscription, in order. */
+  const subscribed: (string | null | undefined)[] = [];
   const api: UiApi = fakeApi({
     listProcesses: async () => [{ pid: 7, command: ['node'], nodeVersion: 'v20', attachable: true, via: 'inspector', reason: null, cwd: null, startedAtMs: null }],
     attach: async () => 's1',
@@ -48,7 +50,8 @@ describe('the web host', () => {
     stop: async () => {
       throw new Error('no such session');
     },
-    subscribe: (listener) => {
+    subscribe: (listener, shown) => {
+      subscribed.push(shown);
       listener([fakeUpdate]);
       return () => undefined;
     },
@@ -112,6 +115,23 @@ describe('the web host', () => {
     expect(messages).toContainEqual({ id: 3, error: 'pid must be a positive integer' });
     const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
     ws.send('{"id": 4, "method": "format the disk", "params": []}');
+    expect(await closed).toBe(1008);
+  });
+
+  it('subscribes the page again with the session it says it shows, from a new snapshot; refuses what is not a session id', async () => {
+    const received: HostMessage[] = [];
+    const ws = await openSocket(`ws://127.0.0.1:${host.port}/${host.token}/ws`, origin, received);
+    await expect.poll(() => received.length).toBe(1);
+    // Before it says, every session in full (undefined); then what it shows.
+    const from = subscribed.length;
+    expect(subscribed[from - 1]).toBeUndefined();
+    ws.send(JSON.stringify({ show: 's2' }));
+    ws.send(JSON.stringify({ show: null }));
+    await expect.poll(() => received.length).toBe(3);
+    expect(subscribed.slice(from)).toEqual(['s2', null]);
+    expect(received.every((m) => 'events' in m)).toBe(true);
+    const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
+    ws.send(JSON.stringify({ show: '../s1' }));
     expect(await closed).toBe(1008);
   });
 });

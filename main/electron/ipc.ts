@@ -4,7 +4,7 @@
 
 import { ipcMain, type IpcMainEvent, type IpcMainInvokeEvent } from 'electron';
 import type { UiApi } from '../ui/ui-api';
-import { dispatchCall, isUiMethod } from '../ui/ui-calls';
+import { dispatchCall, isUiMethod, parseShown } from '../ui/ui-calls';
 import { IPC } from './ipc-channels';
 import type { AppWindow } from './window';
 
@@ -20,13 +20,20 @@ export function serveIpc(api: UiApi, w: AppWindow): void {
     return dispatchCall(api, method, params);
   });
   let unsubscribe: (() => void) | undefined;
-  ipcMain.on(IPC.subscribe, (event) => {
+  // Without `shown`, every session in full; with it (HostApi.show), what the page shows.
+  ipcMain.on(IPC.subscribe, (event, shown: unknown) => {
     if (!fromOurPage(event, w)) return;
+    let focus: string | null | undefined;
+    try {
+      focus = shown === undefined ? undefined : parseShown(shown);
+    } catch {
+      return;
+    }
     unsubscribe?.();
     // A reload subscribes again; the old subscription goes with the old page.
     unsubscribe = api.subscribe((events) => {
       if (!event.sender.isDestroyed()) event.sender.send(IPC.events, events);
-    });
+    }, focus);
   });
   w.window.on('closed', () => unsubscribe?.());
 }

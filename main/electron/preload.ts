@@ -8,6 +8,8 @@ import { IPC } from './ipc-channels';
 
 const call = (method: UiMethod, params: unknown[]): Promise<unknown> => ipcRenderer.invoke(IPC.call, method, params);
 const listeners = new Set<(events: readonly UiEvent[]) => void>();
+/** What the page shows (HostApi.show); undefined until it says. */
+let shown: string | null | undefined;
 ipcRenderer.on(IPC.events, (_event, events: readonly UiEvent[]) => {
   for (const l of listeners) l(events);
 });
@@ -22,8 +24,13 @@ const api: HostApi = {
   subscribe(listener) {
     listeners.add(listener);
     // The first subscriber asks for the stream; the backend starts with every session's state.
-    if (listeners.size === 1) ipcRenderer.send(IPC.subscribe);
+    if (listeners.size === 1) ipcRenderer.send(IPC.subscribe, ...(shown === undefined ? [] : [shown]));
     return () => listeners.delete(listener);
+  },
+  // The backend subscribes the page again, with what it shows.
+  show(sessionId) {
+    shown = sessionId;
+    ipcRenderer.send(IPC.subscribe, sessionId);
   },
 };
 

@@ -308,13 +308,40 @@ export interface SessionUpdate {
   readonly reset: boolean;
 }
 
+/**
+ * A session as a window lists it when it does not show it (the Start screen's line). A window
+ * that said what it shows (UiApi.subscribe's `shown`) gets every session's summary when it
+ * changes, and SessionUpdates only for what it shows: 32 loops' whole views, ~10 times a
+ * second each, cost the page its frame budget.
+ */
+export interface SessionSummary {
+  readonly id: string;
+  /** As SessionView.group. */
+  readonly group: string;
+  readonly pid: number;
+  readonly command: readonly string[];
+  readonly how: SessionView['how'];
+  readonly status: SessionView['status'];
+  /** A replayed session's file; null for a live one. */
+  readonly file: string | null;
+  /** The loops of its group seen so far, on the group's first session (0 on the others). */
+  readonly loops: number;
+}
+
+export interface SessionSummaryUpdate {
+  readonly kind: 'summary';
+  readonly summary: SessionSummary;
+  /** This window gets the session's SessionUpdates; when false, it may forget the last one it had. */
+  readonly shown: boolean;
+}
+
 /** The session was closed (its window's Close, or another window's): forget it. */
 export interface SessionClosed {
   readonly kind: 'closed';
   readonly id: string;
 }
 
-export type UiEvent = SessionUpdate | SessionClosed;
+export type UiEvent = SessionUpdate | SessionSummaryUpdate | SessionClosed;
 
 /** trace mode: one run of a resource's callback. Seconds on the SeriesPoint.t clock. */
 export interface TimelineSlice {
@@ -479,8 +506,13 @@ export interface UiApi {
   setTraceLength(sessionId: string, seconds: number): Promise<void>;
   /** A launched program's output from line `from` on (a bounded number of lines); null when loopscope does not have it. */
   output(sessionId: string, from: number): Promise<OutputView | null>;
-  /** Returns the unsubscribe function. The current state of every session comes first. */
-  subscribe(listener: (events: readonly UiEvent[]) => void): () => void;
+  /**
+   * Returns the unsubscribe function. The current state of every session comes first.
+   * `shown`: the session the subscribing window shows (null: none, the Start screen); it then
+   * gets SessionUpdates of that session and its group's first (which lists the loops) only,
+   * and SessionSummaryUpdates of every session. Without it: every session's SessionUpdates.
+   */
+  subscribe(listener: (events: readonly UiEvent[]) => void, shown?: string | null): () => void;
 }
 
 /** The methods callable over a transport (IPC, WebSocket): all but subscribe. */
@@ -497,13 +529,19 @@ export interface PickedFile extends Blob {
  */
 export interface HostApi extends UiApi {
   openRecordingFile(file: PickedFile, onProgress?: (fraction: number) => void): Promise<string>;
+  /** Says which session the window shows (null: none): the host subscribes it again with that `shown`. */
+  show(sessionId: string | null): void;
 }
 
-/** Transport messages (WebSocket, IPC): a call and its reply, and pushed event batches. */
+/** Transport messages (WebSocket, IPC): a call and its reply, what the window shows, and pushed event batches. */
 export interface CallMessage {
   readonly id: number;
   readonly method: UiMethod;
   readonly params: readonly unknown[];
+}
+/** The window shows another session (HostApi.show). */
+export interface ShowMessage {
+  readonly show: string | null;
 }
 export type HostMessage =
   | { readonly id: number; readonly result: unknown }

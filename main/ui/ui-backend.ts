@@ -2,7 +2,8 @@
 // the Electron window: it lists processes, attaches and launches, opens recordings for replay,
 // records live sessions, keeps the sessions, and sends their changes to subscribers in
 // batches (at most one per BATCH_MS), so a flood of probe messages costs the UI a bounded
-// number of updates.
+// number of updates. A window that says which session it shows gets that one's changes (and
+// its group's first session's) and only a summary of the others.
 //
 // Every loop is a session: an attached process's main thread makes a group, which its worker
 // threads join (they show its token); a launched program's group gets its workers and the Node
@@ -35,11 +36,15 @@ import { startProbeServer, type ProbeConnection, type ProbeServer } from '../ser
 import { LiveSource } from '../session/live-source';
 import { causalityView, timelineView } from './trace-view';
 import { profileView } from './profile-view';
-import { newPoints, originOf, replayConfig, revisedPoints, sessionView } from './view-model';
-import type { CausalityView, ExitView, LaunchSettings, OutputView, ProcessEntry, ProfileView, RecentRecording, ReplayCommand, SessionUpdate, TimelineView, UiApi, UiEvent } from './ui-api';
+import { newPoints, originOf, replayConfig, revisedPoints, sessionSummary, sessionView } from './view-model';
+import type {
+  CausalityView, ExitView, LaunchSettings, OutputView, ProcessEntry, ProcessLoops, ProfileView, RecentRecording, ReplayCommand, SessionSummary, SessionUpdate, TimelineView, UiApi, UiEvent,
+} from './ui-api';
 
 /** ~30 updates a second at most. */
 export const BATCH_MS = 33;
+/** A group's loops are listed again at most this often: their figures are per second, and 32 loops change every batch. */
+export const LOOPS_REFRESH_MS = 500;
 const ATTACH_TIMEOUT_MS = 10_000;
 const LAUNCH_TIMEOUT_MS = 10_000;
 /** After its probe went away, a launched program still running this long later is stopped. */
@@ -82,6 +87,11 @@ interface LiveEntry {
   recorder: SessionRecorder | undefined;
   /** totals.samples when subscribers last got this session's points. */
   sentSamples: number;
+  /** The first loop's: its group's loops as last listed, until LOOPS_REFRESH_MS after one of them changed. */
+  loops: readonly ProcessLoops[] | undefined;
+  loopsTimer: NodeJS.Timeout | undefined;
+  /** The last summary sent (JSON), so that an unchanged one is not sent again. */
+  summarySent: string | undefined;
 }
 
 interface ReplayEntry {
@@ -93,6 +103,7 @@ interface ReplayEntry {
   /** The first loop's: every loop of the recording by loop number (the order they came), itself first. */
   readonly members: ReplayEntry[];
   sentSamples: number;
+  summarySent: string | undefined;
 }
 
 type Entry = LiveEntry | ReplayEntry;
@@ -105,9 +116,15 @@ export interface UiBackendOptions {
 
 type Listener = (events: readonly UiEvent[]) => void;
 
+interface Subscriber {
+  readonly listener: Listener;
+  /** The session its window shows (null: none); undefined: it gets every session in full. */
+  readonly shown: string | null | undefined;
+}
+
 export class UiBackend implements UiApi {
   private readonly entries = new Map<string, Entry>();
-  private readonly listeners = new Set<Listener>();
+  private readonly subscribers = new Set<Subscriber>();
   private readonly dirty = new Set<Entry>();
   private readonly pendingLaunches = new Map<string, (c: ProbeConnection) => void>();
   /** Each group's first loop, by the token its loops show. */
@@ -205,7 +222,8 @@ export class UiBackend implements UiApi {
       entry = this.entries.get(id) as LiveEntry;
       void exited.then((exit) => {
         entry!.exit = exit;
-        this.markDirty(entry!);
+        // Its loop's exit code is the program's.
+        this.relist(entry!);
       });
       return id;
     } catch (err) {
@@ -261,7 +279,7 @@ export class UiBackend implements UiApi {
     let root: ReplayEntry | undefined;
     // Each loop is a session as it first comes in the file (loop 0's now).
     source.onLoop((loop) => {
-      const entry: ReplayEntry = { kind: 'replay', id: `s${this.nextId++}`, session: loop, root, members: [], sentSamples: 0 };
+      const entry: ReplayEntry = { kind: 'replay', id: `s${this.nextId++}`, session: loop, root, members: [], sentSamples: 0, summarySent: undefined };
       root ??= entry;
       root.members.push(entry);
       root.members.sort((a, b) => a.session.loop - b.session.loop);
@@ -327,12 +345,13 @@ export class UiBackend implements UiApi {
       await entry.session.connection.detach();
       const at = entry.root.members.indexOf(entry);
       if (at >= 0) entry.root.members.splice(at, 1);
-      this.markDirty(entry.root);
+      this.relist(entry.root);
       return this.forget(entry);
     }
     await this.stop(sessionId);
     await entry.recorder?.stop();
     entry.revoke();
+    clearTimeout(entry.loopsTimer);
     for (const [token, root] of this.groups) if (root === entry) this.groups.delete(token);
     for (const m of entry.members) this.forget(m);
   }
@@ -343,17 +362,22 @@ export class UiBackend implements UiApi {
     this.send([{ kind: 'closed', id: entry.id }]);
   }
 
-  subscribe(listener: Listener): () => void {
+  subscribe(listener: Listener, shown?: string | null): () => void {
     // Pending points go to the others first, so that this one's snapshot and the next batch
     // do not overlap.
     if (this.flushTimer) {
       clearTimeout(this.flushTimer);
       this.flush();
     }
-    this.listeners.add(listener);
-    const all = [...this.entries.values()].map((e) => this.update(e, true));
+    const subscriber: Subscriber = { listener, shown };
+    this.subscribers.add(subscriber);
+    const entries = [...this.entries.values()];
+    const all: UiEvent[] = [
+      ...(shown === undefined ? [] : entries.map((e) => this.summaryUpdate(subscriber, e, this.sentSummary(e)))),
+      ...entries.filter((e) => this.shows(subscriber, e)).map((e) => this.update(e, true)),
+    ];
     if (all.length > 0) listener(all);
-    return () => this.listeners.delete(listener);
+    return () => this.subscribers.delete(subscriber);
   }
 
   async timeline(sessionId: string, fromS: number, toS: number): Promise<TimelineView> {
@@ -443,20 +467,22 @@ export class UiBackend implements UiApi {
     const entry = this.newEntry(c, root.how, root.config, root);
     root.members.push(entry);
     root.recorder?.add(entry.session);
-    this.markDirty(root);
+    this.relist(root);
   }
 
   private newEntry(connection: ProbeConnection, how: LiveEntry['how'], config: ProbeConfig, root: LiveEntry | undefined, child?: ChildProcess, warnings: readonly string[] = [], output?: OutputCapture, revoke: () => void = () => undefined): LiveEntry {
     const id = `s${this.nextId++}`;
     const entry: LiveEntry = {
       kind: 'live', id, session: new LiveSource(connection), how, root, members: [], revoke, config, child, output, exit: null, warnings, recorder: undefined, sentSamples: 0,
+      loops: undefined, loopsTimer: undefined, summarySent: undefined,
     };
     if (!root) entry.members.push(entry);
     this.entries.set(id, entry);
-    // The group's first session lists every loop: it changes with each of them.
+    // The group's first session lists every loop: it changes with each of them, listed again
+    // at most every LOOPS_REFRESH_MS.
     entry.session.onChange(() => {
       this.markDirty(entry);
-      if (root) this.markDirty(root);
+      this.loopsChanged(root ?? entry);
     });
     this.markDirty(entry);
     return entry;
@@ -486,6 +512,29 @@ export class UiBackend implements UiApi {
     return id;
   }
 
+  /** A loop of the group came or went, or ended with a code: list the loops again now. */
+  private relist(root: LiveEntry): void {
+    root.loops = undefined;
+    this.markDirty(root);
+  }
+
+  /** A loop's figures changed: list the loops again within LOOPS_REFRESH_MS. */
+  private loopsChanged(root: LiveEntry): void {
+    root.loopsTimer ??= setTimeout(() => {
+      root.loopsTimer = undefined;
+      if (this.entries.has(root.id)) this.relist(root);
+    }, LOOPS_REFRESH_MS).unref();
+  }
+
+  private groupLoops(root: LiveEntry): readonly ProcessLoops[] {
+    root.loops ??= processLoops(root.members.map((m) => ({
+      data: m.session, sessionId: m.id, status: m.session.isClosed ? 'ended' : 'live',
+      // A launched program's own exit code is its loop's.
+      exitCode: m === root ? (root.exit?.code ?? undefined) : undefined,
+    })));
+    return root.loops;
+  }
+
   private markGroupDirty(root: Entry): void {
     for (const m of root.members) this.markDirty(m);
   }
@@ -497,14 +546,69 @@ export class UiBackend implements UiApi {
 
   private flush(): void {
     this.flushTimer = undefined;
-    const events = [...this.dirty].map((e) => this.update(e, false));
+    const dirty = [...this.dirty];
     this.dirty.clear();
-    this.send(events);
+    // A copy: a listener that subscribes again from here already has these in its snapshot.
+    const subscribers = [...this.subscribers];
+    const summaries = subscribers.some((s) => s.shown !== undefined) ? this.changedSummaries(dirty) : [];
+    // Each view is made once, and only when some window shows it.
+    const updates = new Map<Entry, SessionUpdate>();
+    const updateOf = (e: Entry): SessionUpdate => {
+      let u = updates.get(e);
+      if (!u) updates.set(e, u = this.update(e, false));
+      return u;
+    };
+    for (const s of subscribers) {
+      const events: UiEvent[] = dirty.filter((e) => this.shows(s, e)).map(updateOf);
+      if (s.shown !== undefined) for (const [e, summary] of summaries) events.push(this.summaryUpdate(s, e, summary));
+      if (events.length > 0) s.listener(events);
+    }
+    // Points no one was sent: a window that comes to show the session gets them in its snapshot.
+    for (const e of dirty) if (!updates.has(e)) e.sentSamples = e.session.state.totals.samples;
   }
 
   private send(events: readonly UiEvent[]): void {
-    // A copy: a listener that subscribes again from here already has these in its snapshot.
-    for (const l of [...this.listeners]) l(events);
+    for (const s of [...this.subscribers]) s.listener(events);
+  }
+
+  /** Whether the subscriber gets the session's SessionUpdates: it shows it, or a loop of its group. */
+  private shows(s: Subscriber, e: Entry): boolean {
+    if (s.shown === undefined || s.shown === e.id) return true;
+    const shown = s.shown === null ? undefined : this.entries.get(s.shown);
+    return shown !== undefined && (shown.root ?? shown) === e;
+  }
+
+  private summaryUpdate(s: Subscriber, e: Entry, summary: SessionSummary): UiEvent {
+    return { kind: 'summary', summary, shown: this.shows(s, e) };
+  }
+
+  /** The summaries of `entries` that changed since they were last sent. */
+  private changedSummaries(entries: readonly Entry[]): [Entry, SessionSummary][] {
+    return entries.flatMap((e) => {
+      const before = e.summarySent;
+      const summary = this.sentSummary(e);
+      return e.summarySent === before ? [] : [[e, summary] as [Entry, SessionSummary]];
+    });
+  }
+
+  /** The session's summary, noted as sent. */
+  private sentSummary(e: Entry): SessionSummary {
+    const summary = this.summaryOf(e);
+    e.summarySent = JSON.stringify(summary);
+    return summary;
+  }
+
+  private summaryOf(e: Entry): SessionSummary {
+    const seen = (loops: readonly { readonly state: { readonly hello: unknown } }[]): number => loops.filter((l) => l.state.hello).length;
+    return e.kind === 'live'
+      ? sessionSummary(e.session, {
+        id: e.id, group: this.rootOf(e).id, how: e.how, status: e.session.isClosed ? 'ended' : 'live', file: null,
+        loops: e.root ? 0 : seen(e.members.map((m) => m.session)),
+      })
+      : sessionSummary(e.session, {
+        id: e.id, group: (e.root ?? e).id, how: 'replay', status: 'replay', file: e.session.source.path,
+        loops: e.root ? 0 : seen(e.members.map((m) => m.session)),
+      });
   }
 
   private update(e: Entry, subscribing: boolean): SessionUpdate {
@@ -520,11 +624,7 @@ export class UiBackend implements UiApi {
         recording: this.rootOf(e).recorder?.progress ?? null, replay: null,
         output: e.output ? { total: e.output.total, dropped: e.output.dropped, bytes: e.output.bytes } : null, exit: e.exit,
         group: this.rootOf(e).id,
-        loops: e.root ? [] : processLoops(e.members.map((m) => ({
-          data: m.session, sessionId: m.id, status: m.session.isClosed ? 'ended' : 'live',
-          // A launched program's own exit code is its loop's.
-          exitCode: m === e ? (e.exit?.code ?? undefined) : undefined,
-        }))),
+        loops: e.root ? [] : this.groupLoops(e),
       })
       : sessionView(data, {
         id: e.id, how: 'replay', config: replayConfig(state), ended: true, error: undefined, warnings: [], recording: null, replay: e.session.view(), output: null, exit: null,

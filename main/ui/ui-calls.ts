@@ -40,6 +40,11 @@ function sessionId(v: unknown): string {
   return v;
 }
 
+/** The session a window shows (HostApi.show): a session id, or null for none. */
+export function parseShown(v: unknown): string | null {
+  return v === null ? null : sessionId(v);
+}
+
 function filePath(v: unknown): string {
   if (typeof v !== 'string' || v.trim() === '' || v.length > 4096 || v.includes('\0')) throw new CallError('path must be a file path');
   return v;

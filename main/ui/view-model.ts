@@ -4,7 +4,7 @@
 import type { ProbeConfig } from '../../probe/wire';
 import { DEFAULT_CONFIG } from '../../probe/constants';
 import { countOf, percentileUs } from '../../probe/log-histogram';
-import type { BlockedView, BlockGroupView, ExitView, Finding, ProcessLoops, ProfilerView, RecordingView, ReplayView, SeriesPoint, SessionView, TaskRow } from './ui-api';
+import type { BlockedView, BlockGroupView, ExitView, Finding, ProcessLoops, ProfilerView, RecordingView, ReplayView, SeriesPoint, SessionSummary, SessionView, TaskRow } from './ui-api';
 import { groupKey, groupsWithOngoing, ongoingKeys } from '../session/blocked-groups';
 import { loopName } from '../session/loop-identity';
 import { summarizeTasks } from '../reports/summary';
@@ -266,4 +266,10 @@ export function sessionView(data: SessionData, c: ViewContext): SessionView {
     recording: c.recording,
     replay: c.replay,
   };
+}
+
+/** What a window lists of a session it does not show: the caller's part, and the process's from its hello. */
+export function sessionSummary({ state }: SessionData, c: Omit<SessionSummary, 'pid' | 'command'>): SessionSummary {
+  const { hello } = state;
+  return { ...c, pid: hello?.pid ?? 0, command: hello ? commandOf(hello) : [] };
 }

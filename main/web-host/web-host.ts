@@ -6,8 +6,8 @@ import { createServer, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { randomBytes } from 'node:crypto';
 import { WebSocketServer, type WebSocket } from 'ws';
-import type { CallMessage, HostMessage, UiApi, UiEvent } from '../ui/ui-api';
-import { dispatchCall, isUiMethod } from '../ui/ui-calls';
+import type { CallMessage, HostMessage, ShowMessage, UiApi, UiEvent } from '../ui/ui-api';
+import { CallError, dispatchCall, isUiMethod, parseShown } from '../ui/ui-calls';
 import { join } from 'node:path';
 import { dataDir } from '../ui/app-paths';
 import { checkRequest } from './request-guard';
@@ -39,7 +39,8 @@ const header = (req: IncomingMessage, name: string): string | undefined => {
   return Array.isArray(v) ? v[0] : v;
 };
 
-function parseCall(data: string): CallMessage | undefined {
+/** A call, or what the window shows now; undefined for anything else. */
+function parseMessage(data: string): CallMessage | ShowMessage | undefined {
   let v: unknown;
   try {
     v = JSON.parse(data);
@@ -47,7 +48,15 @@ function parseCall(data: string): CallMessage | undefined {
     return undefined;
   }
   if (typeof v !== 'object' || v === null) return undefined;
-  const { id, method, params } = v as Record<string, unknown>;
+  const { id, method, params, show } = v as Record<string, unknown>;
+  if (show !== undefined) {
+    try {
+      return { show: parseShown(show) };
+    } catch (err) {
+      if (err instanceof CallError) return undefined;
+      throw err;
+    }
+  }
   if (typeof id !== 'number' || !isUiMethod(method) || !Array.isArray(params)) return undefined;
   return { id, method, params };
 }
@@ -62,6 +71,8 @@ function serveSocket(ws: WebSocket, api: UiApi): void {
   // Batches carry only what is new, so a skipped one cannot simply be dropped: a browser that
   // fell behind is resubscribed once it has caught up, which starts it again from a snapshot.
   let behind = false;
+  // Every session in full until the page says what it shows.
+  let shown: string | null | undefined;
   const onEvents = (events: readonly UiEvent[]): void => {
     if (ws.bufferedAmount > MAX_BUFFERED_BYTES) {
       behind = true;
@@ -69,18 +80,26 @@ function serveSocket(ws: WebSocket, api: UiApi): void {
     }
     if (behind) {
       behind = false;
-      unsubscribe();
-      unsubscribe = api.subscribe(onEvents);
+      resubscribe();
       return;
     }
     send({ events });
   };
   let unsubscribe = api.subscribe(onEvents);
+  const resubscribe = (): void => {
+    unsubscribe();
+    unsubscribe = api.subscribe(onEvents, shown);
+  };
   ws.on('close', () => unsubscribe());
   ws.on('message', (data) => {
-    const call = parseCall(String(data));
+    const call = parseMessage(String(data));
     if (!call) {
       ws.close(1008, 'not a call');
+      return;
+    }
+    if ('show' in call) {
+      shown = call.show;
+      resubscribe();
       return;
     }
     Promise.resolve()

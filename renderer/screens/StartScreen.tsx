@@ -5,9 +5,8 @@
 
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
 import { CONFIG_LIMITS } from '../../probe/wire';
-import type { HostApi, ProbeConfig, ProbeMode, ProcessEntry, SessionView } from '../../main/ui/ui-api';
+import type { HostApi, ProbeConfig, ProbeMode, ProcessEntry, SessionSummary } from '../../main/ui/ui-api';
 import { parseLaunchLine } from '../launch-line';
-import { loopCount } from '../loops/loop-rows';
 import { OpenRecording } from './OpenRecording';
 import { ProcessTable } from './ProcessTable';
 
@@ -16,7 +15,7 @@ const MODES: readonly ProbeMode[] = ['metrics', 'tasks', 'trace'];
 
 interface Props {
   readonly api: HostApi;
-  readonly sessions: readonly SessionView[];
+  readonly sessions: readonly SessionSummary[];
   readonly onOpen: (sessionId: string) => void;
 }
 
@@ -107,8 +106,8 @@ export function StartScreen({ api, sessions, onOpen }: Props) {
               <li key={s.id} data-session={s.id}>
                 <button onClick={() => onOpen(s.id)}>Show</button>{' '}
                 <button onClick={() => closeSession(s.id)} title={s.status === 'live' ? (s.how === 'attach' ? 'Detach and close' : 'Stop the program and close') : 'Close'}>Close</button>{' '}
-                pid {s.pid} · {s.command.join(' ')} · {s.replay ? `replay of ${s.replay.file}` : s.status}
-                {loopCount(s.loops) > 1 ? ` · ${loopCount(s.loops)} loops` : ''}
+                pid {s.pid} · {s.command.join(' ')} · {s.file !== null ? `replay of ${s.file}` : s.status}
+                {s.loops > 1 ? ` · ${s.loops} loops` : ''}
               </li>
             ))}
           </ul>
