@@ -2,8 +2,10 @@
 // launched program with a main thread, a worker that blocks, a worker that ends with exit code
 // 3, and a child Node process. The Loops tab lists every loop under its process, the blocking
 // worker with its blocks and the ended one with its exit code; a row opens its loop, whose
-// Blocks pane names the worker's blocking function. The panes keep their place. The
-// screenshot goes to docs/window-loops.png (with UPDATE_DOCS=1).
+// Blocks pane names the worker's blocking function. The panes keep their place. The main
+// loop's key findings name the other loops that blocked or ended badly, and open them; a
+// worker's screen names the others too. The screenshot goes to docs/window-loops.png (with
+// UPDATE_DOCS=1).
 
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -87,5 +89,28 @@ describe.skipIf(!existsSync(CHROMIUM))('the window\'s loop overview', () => {
     await rows(1).locator('.loop-name button').click();
     await expect.poll(() => page.locator('.session-header strong').first().textContent()).toBe(`pid ${childPid}`);
     expect(await page.getByTestId('loop-name').textContent()).toBe('main');
+  });
+
+  it('names the blocking worker and the ended one in the main loop\'s key findings; a click opens the worker\'s loop', async () => {
+    // Back to the program's main thread (the test before left the child process's on screen).
+    await openPane(page, 'Loops');
+    await rows(0).first().locator('.loop-name button').click();
+    await expect.poll(() => page.locator('.session-header strong').first().textContent()).toBe(`pid ${pid}`);
+    expect(await page.getByTestId('loop-name').textContent()).toBe('main');
+
+    const key = page.getByTestId('key-findings');
+    const cruncher = key.getByRole('button', { name: /^Worker \d+ cruncher blocked \d+×$/ });
+    await cruncher.waitFor({ timeout: 15_000 });
+    const blocks = Number((await cruncher.textContent())!.match(/blocked (\d+)×/)![1]);
+    expect(blocks).toBeGreaterThanOrEqual(2);
+    const quick = /^Worker \d+ quick exited with code 3$/;
+    expect(await key.getByRole('button', { name: quick }).count()).toBe(1);
+
+    await cruncher.click();
+    await expect.poll(() => page.getByTestId('loop-name').textContent(), { timeout: 10_000 }).toMatch(/^worker \d+ cruncher$/);
+    expect(await page.locator('.session-header strong').first().textContent()).toBe(`pid ${pid}`);
+    // Its own findings name its blocking function; the other loops' come from its group's list.
+    await key.getByRole('button', { name: /^Loop blocked \d+× in crunchInWorker.*window-loops\.js:12:/ }).first().waitFor({ timeout: 15_000 });
+    expect(await key.getByRole('button', { name: quick }).count()).toBe(1);
   });
 });

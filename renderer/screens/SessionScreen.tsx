@@ -65,8 +65,11 @@ export const SessionScreen = memo(function SessionScreen({ api, data, loops, onB
   const onError = useCallback((message: string) => setError(message), []);
   // From the parts they come from, not the whole view: a session's view changes with each of
   // its loops' figures, and new findings redraw the charts.
-  const { blockGroups, warnings, dropped, exit, findings: taskFindings, cwd } = view;
-  const findings = useMemo(() => keyFindings({ blockGroups, warnings, dropped, exit, findings: taskFindings }, cwd), [blockGroups, warnings, dropped, exit, taskFindings, cwd]);
+  const { blockGroups, warnings, dropped, exit, findings: taskFindings, cwd, pid, threadId } = view;
+  const findings = useMemo(
+    () => keyFindings({ blockGroups, warnings, dropped, exit, findings: taskFindings, loops, pid, threadId }, cwd),
+    [blockGroups, warnings, dropped, exit, taskFindings, loops, pid, threadId, cwd],
+  );
   const axis = useMemo(() => ({ startedAtMs: view.startedAtMs, clock }), [view.startedAtMs, clock]);
 
   const selectGroup = useCallback((g: BlockGroupView) => {
@@ -83,9 +86,10 @@ export const SessionScreen = memo(function SessionScreen({ api, data, loops, onB
     setPane('profile');
   }, []);
   const onFinding = useCallback((f: KeyFinding) => {
+    if (f.session) return onOpen(f.session);
     if (f.pane) setPane(f.pane);
     if (f.group) selectGroup(f.group);
-  }, [selectGroup]);
+  }, [selectGroup, onOpen]);
   const blocked = view.blocked;
   const span = recent.length > 1 ? recent[recent.length - 1]!.t - recent[0]!.t : 0;
   const onPickTime = useCallback((t: number) => {

@@ -1,11 +1,13 @@
 // The overview's key findings: what stands out in a session, most serious first, each
 // pointing at the pane that tells more. Blocks come grouped (the session's groups), tasks as the
-// shared findings (task-findings.ts), the probe's drops and the program's end from the view. Pure.
+// shared findings (task-findings.ts), the probe's drops and the program's end from the view, the
+// other loops of the session that blocked or ended badly from its loops (loop-findings.ts). Pure.
 
 import { formatBytes, formatMs } from '../../main/common/format';
 import type { BlockGroupView, FindingSeverity, SessionView } from '../../main/ui/ui-api';
 import { groupTitle } from '../blocks/block-selection';
 import { exitIsBad, exitText } from '../console/exit-text';
+import { loopFindings } from './loop-findings';
 
 export type PaneId = 'blocks' | 'profile' | 'tasks' | 'trace' | 'console' | 'loops';
 
@@ -17,14 +19,19 @@ export interface KeyFinding {
   readonly pane?: PaneId;
   /** A place the loop blocked, to select in the blocks pane. */
   readonly group?: BlockGroupView;
+  /** Another loop's session, to open instead of the pane. */
+  readonly session?: string;
 }
 
 const RANK: Readonly<Record<FindingSeverity, number>> = { problem: 0, warning: 1, info: 2 };
 /** Block groups named one by one; the rest are counted. */
 const GROUPS_NAMED = 2;
 
-/** The parts of a session view the findings come from (a view changes far more often than they do). */
-export type FindingSources = Pick<SessionView, 'blockGroups' | 'warnings' | 'dropped' | 'exit' | 'findings'>;
+/**
+ * The parts of a session view the findings come from (a view changes far more often than they
+ * do); `loops` the group's (a worker's own view has none).
+ */
+export type FindingSources = Pick<SessionView, 'blockGroups' | 'warnings' | 'dropped' | 'exit' | 'findings' | 'loops' | 'pid' | 'threadId'>;
 
 export function keyFindings(view: FindingSources, cwd: string): KeyFinding[] {
   const groups = view.blockGroups;
@@ -47,6 +54,7 @@ export function keyFindings(view: FindingSources, cwd: string): KeyFinding[] {
   if (groups.length > GROUPS_NAMED) {
     out.push({ id: 'blocks-more', severity: 'warning', pane: 'blocks', text: `and in ${groups.length - GROUPS_NAMED} more place${groups.length - GROUPS_NAMED === 1 ? '' : 's'}` });
   }
+  out.push(...loopFindings(view.loops, view));
   view.findings.forEach((f, i) => {
     if (f.severity !== 'info') out.push({ id: `task-${i}`, severity: f.severity, pane: 'tasks', text: `${f.title}: ${f.text}` });
   });
