@@ -12,7 +12,10 @@
 // With --rounds N, the three alternate N times.
 // Budget (DESIGN.md): frames ≤ 33 ms at p95.
 //
-//   node bench/ui-loops.mjs [--quick] [--seconds S] [--rounds N] [--workers N] [--block-ms M] [--profile S]
+// --pin-program C runs the program (with its probes) on CPU C alone, so that the page and serve
+// have the other core: what the window does on a machine with a core to spare.
+//
+//   node bench/ui-loops.mjs [--quick] [--seconds S] [--rounds N] [--workers N] [--block-ms M] [--profile S] [--pin-program C]
 
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
@@ -31,6 +34,8 @@ Options:
   --workers N   worker threads besides the main thread (default 31: 32 loops)
   --block-ms M  each worker blocks its loop this long every 2 s (default 20; 0: idle loops)
   --profile S   first take an S-second CPU profile of the page with the loops, and print where it went
+  --pin-program C   run the program and its probes on CPU C alone (taskset), leaving the other
+                core to the page and serve
   --quick       20 s measurements, to check the bench itself
   --help        show this help
 `;
@@ -42,6 +47,9 @@ const PROFILE_S = arg('profile', 0);
 const SEGMENT_S = 10;
 const SETTLE_S = 5;
 const BLOCK_MS = arg('block-ms', 20);
+const PIN_CPU = arg('pin-program', -1);
+/** The program's command line, on CPU PIN_CPU alone when asked (taskset execs node: the same process). */
+const programCommand = () => [...(PIN_CPU >= 0 ? ['taskset', '-c', String(PIN_CPU)] : []), process.execPath, join(FIXTURES, 'many-loops.js')];
 const PERIOD_MS = 2000;
 const THRESHOLD_MS = 15;
 const FIXTURE_ENV = (workers) => ({ WORKERS: String(workers), BLOCK_MS: String(BLOCK_MS), PERIOD_MS: String(PERIOD_MS) });
@@ -50,7 +58,7 @@ const BUDGET_P95_MS = 33.4;
 requireBuilt();
 requireUi();
 const machine = printMachine(`UI with ${WORKERS + 1} loops in one session: the Loops pane in view, each worker blocking ${BLOCK_MS} ms every ${PERIOD_MS} ms`);
-console.log(`${ROUNDS} round(s) of: baseline (1 loop) ${SECONDS} s, then ${WORKERS + 1} loops ${SECONDS} s`);
+console.log(`${ROUNDS} round(s) of: baseline (1 loop) ${SECONDS} s, then ${WORKERS + 1} loops ${SECONDS} s` + (PIN_CPU >= 0 ? `; the program on CPU ${PIN_CPU} alone` : ''));
 
 const served = await startServe();
 const browser = await launchChromium();
@@ -60,7 +68,7 @@ await installRecorder(page);
 
 /** Launches the fixture with `workers` workers and shows its session, the Loops pane (or Blocks for one loop) in view. */
 async function show(workers) {
-  const id = await callHost(served.url, 'launch', [[process.execPath, join(FIXTURES, 'many-loops.js')], { blockThresholdMs: THRESHOLD_MS }, { env: FIXTURE_ENV(workers) }]);
+  const id = await callHost(served.url, 'launch', [programCommand(), { blockThresholdMs: THRESHOLD_MS }, { env: FIXTURE_ENV(workers) }]);
   await page.locator(`li[data-session="${id}"]`).getByRole('button', { name: 'Show' }).click();
   await page.getByTestId('lag-chart').waitFor({ timeout: 15_000 });
   if (workers > 0) {
@@ -99,7 +107,7 @@ async function profile(seconds) {
  * window, so the machine carries the same program and probes while the page shows one loop.
  */
 function startOutside() {
-  const child = spawn(process.execPath, [CLI, 'run', '--json', '--block-threshold', String(THRESHOLD_MS), '--', process.execPath, join(FIXTURES, 'many-loops.js')], {
+  const child = spawn(process.execPath, [CLI, 'run', '--json', '--block-threshold', String(THRESHOLD_MS), '--', ...programCommand()], {
     stdio: 'ignore',
     env: { ...process.env, ...FIXTURE_ENV(WORKERS) },
   });

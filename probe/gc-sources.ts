@@ -6,8 +6,12 @@
 
 import { PerformanceObserver, constants, performance, type PerformanceObserverEntryList } from 'node:perf_hooks';
 import { GcKindCode } from './gc-trace';
+import type { OwnPauses } from './own-pauses';
 import type { SharedViews } from './shared-state';
 import type { GcKind, GcPause } from './wire';
+
+/** Marks the probe's own work on this thread (own-pauses.ts). */
+export type OwnWork = Pick<OwnPauses, 'begin' | 'end'>;
 
 export interface GcSource {
   /** The pauses learned of since the last call, each with its own start. */
@@ -89,11 +93,13 @@ export class ObservedGc implements GcSource {
   private count = 0;
   private readonly observer = new PerformanceObserver((list) => this.add(list));
 
-  constructor() {
+  /** `own`: the observer's callback is the probe's own time, never a block of the target's (a burst of GCs makes it long). */
+  constructor(private readonly own: OwnWork) {
     this.observer.observe({ entryTypes: ['gc'] });
   }
 
   private add(list: PerformanceObserverEntryList): void {
+    const began = this.own.begin();
     try {
       for (const entry of list.getEntries()) {
         if (this.count >= MAX_GC_PER_INTERVAL) break;
@@ -106,6 +112,8 @@ export class ObservedGc implements GcSource {
       }
     } catch {
       // An observer callback must never throw into the target.
+    } finally {
+      this.own.end(began, 'GC observer');
     }
   }
 
@@ -127,10 +135,11 @@ export class ObservedGc implements GcSource {
  */
 export class SwitchedGc implements GcSource {
   private current: GcSource;
-  private observed = new ObservedGc();
+  private observed: ObservedGc;
   private traced = false;
 
-  constructor() {
+  constructor(private readonly own: OwnWork) {
+    this.observed = new ObservedGc(own);
     this.current = this.observed;
   }
 
@@ -149,7 +158,7 @@ export class SwitchedGc implements GcSource {
     if (!this.traced) return;
     this.traced = false;
     this.current.stop();
-    this.observed = new ObservedGc();
+    this.observed = new ObservedGc(this.own);
     this.current = this.observed;
   }
 

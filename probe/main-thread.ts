@@ -74,7 +74,7 @@ export function startProbe(options: ProbeOptions, onStopped: (reason: string) =>
   const out = new FrameWriter(views);
   const pauses = new OwnPauses(views);
   // GC pauses are observed here until the worker has its tracing on (see gc-sources.ts).
-  const gc = new SwitchedGc();
+  const gc = new SwitchedGc(pauses);
   const sampler = createSampler(gc);
   const modes = new TaskModes(out, options.probeFile);
   let stopped = false;

@@ -23,21 +23,29 @@ export class OwnPauses {
   /** The probe's own time on this thread so far, ms: the heartbeat subtracts what passed between two beats. */
   totalMs = 0;
   private pending: ProbePause[] = [];
+  /** Work begun and not ended: a harvest's evaluation may interrupt the GC observer's callback. */
+  private depth = 0;
 
   constructor(private readonly views: SharedViews) {}
 
   /** Marks the start of the probe's own work; returns when it began. */
   begin(): number {
     const now = performance.now();
-    this.views.beginOwnPause(now);
+    if (this.depth++ === 0) this.views.beginOwnPause(now);
     return now;
   }
 
-  /** Ends the work begun at `startMs`: counted as the probe's, and reported when it was long, or `always`. */
+  /**
+   * Ends the work begun at `startMs`: reported when it was long, or `always`. Work within other
+   * work of ours is counted once, with the outer work.
+   */
   end(startMs: number, what: string, always = false): void {
     const now = performance.now();
-    this.views.endOwnPause(now - startMs);
-    this.totalMs += now - startMs;
+    if (--this.depth === 0) {
+      this.views.endOwnPause(now - startMs);
+      this.totalMs += now - startMs;
+    }
+    this.depth = Math.max(0, this.depth);
     if (always || now - startMs >= REPORTED_PAUSE_MS) this.report(what, startMs, now);
   }
 
