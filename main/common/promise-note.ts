@@ -1,11 +1,11 @@
 // What tasks and trace modes do with promises, in words, for every view (summary, live view,
 // window): whether they are tracked, how they are left out, and what that costs where it does.
-// The figures are BENCHMARKS.md's ("Promises in tasks and trace modes"). Pure.
+// The figures are BENCHMARKS.md's (the rows on the promise-heavy server and on 2 M awaits). Pure.
 
 import type { PromiseSkipping } from '../../probe/wire';
 
 /** What tracking promises costs promise-heavy code, as measured. */
-const TRACKING_COST = 'about half the requests/s of a promise-heavy server, 10–20× the time of a tight await loop';
+const TRACKING_COST = 'about half the requests/s of a promise-heavy server, 19–44× the time of a tight await loop';
 
 export function promiseNote(promisesTracked: boolean, skipping: PromiseSkipping | undefined): string {
   if (promisesTracked) return `promises tracked (--promises): this costs ${TRACKING_COST}`;
