@@ -23,6 +23,16 @@ export interface InspectorLike {
 /** `atMs`: when it was read, on the main thread's performance.now() clock. */
 export type CaptureResult = { readonly stack: readonly StackFrame[]; readonly atMs?: number } | { readonly error: string };
 
+/**
+ * An interrupt served inside the probe's own code shows the probe, not what blocked the loop:
+ * right after a GC pause the first JavaScript to run is often the GC observer's callback (the
+ * loop's thread served the interrupt there, once the pause had ended). No stack then, and why.
+ */
+export function outsideProbe(result: CaptureResult, probeFile: string): CaptureResult {
+  if (!('stack' in result) || !result.stack.some((f) => f.url === probeFile)) return result;
+  return { error: "the stack was read in loopscope's own code, after what blocked the loop (a GC pause, native code) had returned" };
+}
+
 /** Cleans up what the evaluation returned ({ atMs, frames }); anything unexpected becomes an error, not a throw. */
 export function parseCapturedStack(value: unknown): CaptureResult {
   const o = value as { atMs?: unknown; frames?: unknown } | null | undefined;

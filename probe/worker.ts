@@ -7,7 +7,7 @@ import { performance } from 'node:perf_hooks';
 import { Session } from 'node:inspector';
 import { SharedViews, type SharedState } from './shared-state';
 import { Watchdog } from './watchdog';
-import { captureMainThreadStack, mapOnMainThread, type CaptureResult } from './stack-capture';
+import { captureMainThreadStack, outsideProbe, mapOnMainThread, type CaptureResult } from './stack-capture';
 import { GcEventParser, GcTracer } from './gc-trace';
 import { WorkerSampler } from './worker-sampler';
 import { messageTypeName, type BlockedReport, type Hello, type ProbeConfig } from './wire';
@@ -183,7 +183,7 @@ export function runWorker(data: WorkerData): void {
     if (!session) return done({ error: data.hello.stackUnavailable ?? 'no inspector in this process' });
     if (!loopInspector) return done({ error: 'the probe cannot reach this worker thread\'s inspector (a worker started by another worker)' });
     try {
-      captureMainThreadStack(loopInspector, done);
+      captureMainThreadStack(loopInspector, (r) => done(outsideProbe(r, data.probeFile)));
     } catch (err) {
       done({ error: `inspector: ${(err as Error).message}` });
     }

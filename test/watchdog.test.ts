@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { CAPTURE_SKIPPED, CaptureBudget, Watchdog, type HeartbeatSource } from '../probe/watchdog';
 import type { BlockedReport } from '../probe/wire';
 import type { CaptureResult } from '../probe/stack-capture';
-import { parseCapturedStack } from '../probe/stack-capture';
+import { outsideProbe, parseCapturedStack } from '../probe/stack-capture';
 
 function setup(captureResult: CaptureResult | undefined) {
   let now = 0;
@@ -102,6 +102,14 @@ describe('stack capture parsing', () => {
   it('says why when nothing is left', () => {
     expect(parseCapturedStack({ atMs: 1, frames: [['', 'loopscope-probe-stack-capture', 1, 1]] })).toEqual({ error: 'the loop was free again before its stack could be taken' });
     expect(parseCapturedStack(undefined)).toEqual({ error: 'the inspector returned no stack' });
+  });
+
+  it('gives no stack read in the probe\'s own code (the GC observer after a GC pause), and says why', () => {
+    const probe = { functionName: 'add', url: '/opt/loopscope/dist/probe.js', lineNumber: 355, columnNumber: 36 };
+    const dispatch = { functionName: 'processImmediate', url: 'node:internal/timers', lineNumber: 483, columnNumber: 21 };
+    expect(outsideProbe({ stack: [probe, dispatch], atMs: 3 }, '/opt/loopscope/dist/probe.js')).toEqual({ error: expect.stringMatching(/loopscope's own code, after what blocked the loop \(a GC pause, native code\) had returned/) });
+    expect(outsideProbe({ stack: [frame], atMs: 3 }, '/opt/loopscope/dist/probe.js')).toEqual({ stack: [frame], atMs: 3 });
+    expect(outsideProbe({ error: 'no inspector' }, '/opt/loopscope/dist/probe.js')).toEqual({ error: 'no inspector' });
   });
 });
 
