@@ -5,7 +5,8 @@
 // worker threads, each blocking its loop for 20 ms every 2 s, so every loop has lag, blocks
 // and a moving sparkline, and 32 sessions send their updates. The page shows the main loop's
 // screen (its charts) with the Loops pane in view (32 rows, 32 sparklines). Measured in the
-// page: every requestAnimationFrame delta and every long task. Two controls, in the same run
+// page: every requestAnimationFrame delta and every long task; and what serve sends the page over
+// its WebSocket (kB and messages a second). Two controls, in the same run
 // and the same page, one loop shown (the same fixture with no workers, the Blocks pane in
 // view): alone (the baseline), and while the 32-loop program runs outside the window under
 // `loopscope run --json` (the same program and probes on the machine, none of it drawn).
@@ -63,6 +64,12 @@ console.log(`${ROUNDS} round(s) of: baseline (1 loop) ${SECONDS} s, then ${WORKE
 const served = await startServe();
 const browser = await launchChromium();
 const page = await browser.context.newPage();
+/** What the page receives from serve over its WebSocket: messages and bytes so far. */
+const received = { messages: 0, bytes: 0 };
+page.on('websocket', (ws) => ws.on('framereceived', ({ payload }) => {
+  received.messages++;
+  received.bytes += typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length;
+}));
 await page.goto(served.url);
 await installRecorder(page);
 
@@ -120,6 +127,7 @@ async function measure(workers, label, outside = false) {
   if (workers > 0 && PROFILE_S > 0) await profile(PROFILE_S);
   const { pid } = await sessionView(served.url, id);
   const cpu0 = cpuNow(served.child.pid, pid, load?.pid);
+  const received0 = { ...received };
   const frames = [];
   const longTasks = [];
   await drainRecorder(page);
@@ -134,13 +142,14 @@ async function measure(workers, label, outside = false) {
     console.log(`  ${label} ${String((s + 1) * SEGMENT_S).padStart(4)} s: frames p50 ${fmt(st.p50, 1)} p95 ${fmt(st.p95, 1)} max ${fmt(st.max, 0)} ms, ${st.longTasks} long tasks; ${rows} loop rows`);
   }
   const cpu = cpuShare(cpu0, cpuNow(served.child.pid, pid, load?.pid));
+  const sent = { kbPerS: (received.bytes - received0.bytes) / 1000 / SECONDS, messagesPerS: (received.messages - received0.messages) / SECONDS };
   const view = await sessionView(served.url, id);
   const blocks = view.loops.flatMap((p) => p.loops).reduce((n, l) => n + l.blockedCount, 0);
   await callHost(served.url, 'close', [id]);
   await load?.stop();
   await page.getByRole('button', { name: '← Start' }).click().catch(() => undefined);
   await page.getByRole('heading', { name: 'loopscope' }).waitFor();
-  return { frames, longTasks, cpu, loops: view.loops.reduce((n, p) => n + p.loops.length, 0), blocks };
+  return { frames, longTasks, cpu, sent, loops: view.loops.reduce((n, p) => n + p.loops.length, 0), blocks };
 }
 
 const rounds = [];
@@ -171,7 +180,9 @@ console.log(`${WORKERS + 1} loops / baseline: p50 ×${fmt(l.p50 / b.p50, 2)}, p9
 console.log(`${WORKERS + 1} loops / the same loops outside the window: p50 ×${fmt(l.p50 / c.p50, 2)}, p95 ×${fmt(l.p95 / c.p95, 2)}, p99 ×${fmt(l.p99 / c.p99, 2)}`);
 const meanCpu = (k, c) => rounds.reduce((a, r) => a + r[k].cpu[c], 0) / rounds.length;
 table(['CPU, % of one core', 'Chromium', 'serve', 'target', 'whole machine'], ['baseline', 'loaded', 'loops'].map((k) => [k, ...['browser', 'serve', 'target', 'machine'].map((c) => fmt(meanCpu(k, c), 0))]));
+const meanSent = (k, f) => rounds.reduce((a, r) => a + r[k].sent[f], 0) / rounds.length;
+table(['sent to the page', 'kB/s', 'messages/s'], ['baseline', 'loaded', 'loops'].map((k) => [k, fmt(meanSent(k, 'kbPerS'), 0), fmt(meanSent(k, 'messagesPerS'), 0)]));
 console.log(`loops seen: ${rounds.map((r) => r.loops.loops).join(', ')}; blocks reported over all loops: ${rounds.map((r) => r.loops.blocks).join(', ')}`);
 const pass = l.p95 <= BUDGET_P95_MS;
 console.log(`budget frames ≤ 33 ms (two frames at 60 Hz) at p95 with ${WORKERS + 1} loops: ${verdict(pass)} (${fmt(l.p95, 1)} ms, ${fmt(l.over33 * 100, 1)}% of frames longer; the 1-loop page: ${fmt(b.p95, 1)} ms, with the same loops run outside the window: ${fmt(c.p95, 1)} ms)`);
-save('ui-loops', { machine, workers: WORKERS, seconds: SECONDS, rounds: rounds.map((r) => ({ baseline: { ...frameStats(r.baseline.frames, r.baseline.longTasks), cpu: r.baseline.cpu }, loaded: { ...frameStats(r.loaded.frames, r.loaded.longTasks), cpu: r.loaded.cpu }, loops: { ...frameStats(r.loops.frames, r.loops.longTasks), cpu: r.loops.cpu, loops: r.loops.loops, blocks: r.loops.blocks } })), baseline: b, loops: l, pass });
+save('ui-loops', { machine, workers: WORKERS, seconds: SECONDS, rounds: rounds.map((r) => ({ baseline: { ...frameStats(r.baseline.frames, r.baseline.longTasks), cpu: r.baseline.cpu }, loaded: { ...frameStats(r.loaded.frames, r.loaded.longTasks), cpu: r.loaded.cpu }, loops: { ...frameStats(r.loops.frames, r.loops.longTasks), cpu: r.loops.cpu, sent: r.loops.sent, loops: r.loops.loops, blocks: r.loops.blocks } })), baseline: b, loops: l, pass });

@@ -41,11 +41,10 @@ export class OwnPauses {
    */
   end(startMs: number, what: string, always = false): void {
     const now = performance.now();
-    if (--this.depth === 0) {
+    if (this.depth > 0 && --this.depth === 0) {
       this.views.endOwnPause(now - startMs);
       this.totalMs += now - startMs;
     }
-    this.depth = Math.max(0, this.depth);
     if (always || now - startMs >= REPORTED_PAUSE_MS) this.report(what, startMs, now);
   }
 
