@@ -55,9 +55,11 @@ describe.skipIf(!existsSync(CHROMIUM))('the session screen\'s layout', () => {
     // it has. A block of ~3 samples may give only the functions' own lines (lineSource
     // 'function': spin at 7, parseBig at 11): that is a place of its own, seen on a loaded machine.
     const atLoop = groups.filter({ hasText: /window-blocks\.js:9\b/ });
-    const names = await atLoop.locator('code').allTextContents();
-    expect(names.filter((n) => n === 'spin ← parseBig')).toHaveLength(1);
-    expect(names.filter((n) => n === 'spin ← compressBig')).toHaveLength(1);
+    // Polled: a report waits for its samples, and a loaded machine may have given the first
+    // ones only the functions' own lines.
+    const groupsNamed = async (name: string): Promise<number> => (await atLoop.locator('code').allTextContents()).filter((n) => n === name).length;
+    await expect.poll(() => groupsNamed('spin ← parseBig'), { timeout: 20_000 }).toBe(1);
+    await expect.poll(() => groupsNamed('spin ← compressBig'), { timeout: 20_000 }).toBe(1);
     // Read in one go, from one render: reports keep coming.
     // Blocks going on, or waiting for their samples, are in no group until those come.
     const { counts, ungrouped, reports } = (await page.evaluate(`({
