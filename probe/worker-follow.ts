@@ -26,9 +26,17 @@ export interface FollowOptions {
   readonly workersBefore: boolean;
 }
 
-/** The expression evaluated in a worker: loads the probe by absolute path and starts it there; never throws. */
+/**
+ * The expression evaluated in a worker: loads the probe by absolute path and starts it there;
+ * its promise never rejects. A busy worker serves an evaluation from an interrupt, anywhere in
+ * its JavaScript: in the middle of its own require of a built-in module, whose exports are
+ * then half made (CI saw "Cannot read properties of undefined (reading
+ * 'NODE_PERFORMANCE_GC_MINOR')" from a worker loading perf_hooks). So the probe is loaded from
+ * a promise reaction, which runs only once the worker's stack is empty. `require` is the
+ * inspector's, there only while the evaluation runs: kept for the reaction.
+ */
 export function injectWorkerExpression(probeFile: string, options: object): string {
-  return `(() => { try { return require(${JSON.stringify(probeFile)}).attachWorker(${JSON.stringify(options)}); } catch (e) { return { status: 'failed', error: String(e && e.message) }; } })()`;
+  return `(() => { const load = require; return Promise.resolve().then(() => { try { return load(${JSON.stringify(probeFile)}).attachWorker(${JSON.stringify(options)}); } catch (e) { return { status: 'failed', error: String(e && e.message) }; } }); })()`;
 }
 
 /** Workers announced online before NodeWorker listed them, or listed before they were online: kept this many at most. */
@@ -97,6 +105,6 @@ export class WorkerFollower {
 
   private inject(w: WorkerTarget): void {
     const expression = injectWorkerExpression(this.o.probeFile, { socketPath: this.o.socketPath, token: this.o.token, config: this.o.config(), threadName: w.name });
-    this.workers.send(w.sessionId, 'Runtime.evaluate', { expression, includeCommandLineAPI: true, returnByValue: true, silent: true }, () => this.workers.detach(w.sessionId));
+    this.workers.send(w.sessionId, 'Runtime.evaluate', { expression, includeCommandLineAPI: true, returnByValue: true, awaitPromise: true, silent: true }, () => this.workers.detach(w.sessionId));
   }
 }

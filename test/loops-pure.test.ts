@@ -6,6 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { isDescendant, descendantsOf } from '../main/attach/session-members';
 import { parseWorkerTitle } from '../probe/node-workers';
+import { injectWorkerExpression } from '../probe/worker-follow';
+import { createContext, runInContext } from 'node:vm';
 import { loopName } from '../main/session/loop-identity';
 import { startProbeServer } from '../main/server/probe-server';
 import { launch } from '../main/launch/launch';
@@ -54,6 +56,26 @@ describe('session members', () => {
       stranger.kill('SIGKILL');
       await server.close();
     }
+  });
+});
+
+describe('bringing the probe into a worker', () => {
+  // A busy worker serves the evaluation from an interrupt, possibly in the middle of its own
+  // require of perf_hooks (CI saw the probe fail there on half-made exports): the probe is
+  // loaded only from a promise reaction, with the inspector's require kept from the evaluation.
+  it('loads the probe from a promise reaction, never inside the evaluation, and its promise never rejects', async () => {
+    const loaded: string[] = [];
+    const context = createContext({
+      Promise,
+      require: (file: string) => (loaded.push(file), { attachWorker: (o: { threadName: string }) => ({ status: 'started', threadName: o.threadName }) }),
+    });
+    const result = runInContext(injectWorkerExpression('/opt/probe.js', { threadName: 'w"1' }), context) as Promise<unknown>;
+    runInContext('delete globalThis.require', context); // the inspector's command-line API ends with the evaluation
+    expect(loaded).toEqual([]);
+    expect(await result).toEqual({ status: 'started', threadName: 'w"1' });
+    expect(loaded).toEqual(['/opt/probe.js']);
+    const failing = createContext({ Promise, require: () => ({ attachWorker: () => { throw new Error('half made'); } }) });
+    expect(await (runInContext(injectWorkerExpression('/opt/probe.js', {}), failing) as Promise<unknown>)).toEqual({ status: 'failed', error: 'half made' });
   });
 });
 

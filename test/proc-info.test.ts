@@ -244,19 +244,21 @@ describe('inspector addresses', () => {
 describe('expressions run in the target', () => {
   const request = { pid: 4242, probeFile: '/opt/loopscope/dist/probe.js', socketPath: '/tmp/loopscope-x/probe.sock', token: 't"o\'k', config: DEFAULT_CONFIG };
 
-  it('injects only into the PID it was meant for, and never throws', () => {
+  it('injects only into the PID it was meant for, loads the probe only once the target\'s stack is empty, and never throws', async () => {
     const calls: unknown[] = [];
     const fakeRequire = (path: string) => ({ attach: (o: unknown) => (calls.push([path, o]), { status: 'started', version: '0.1.0' }) });
-    const run = (pid: number, require: unknown) => runInNewContext(injectExpression(request), { process: { pid }, require, performance: { now: () => 12.5 } });
-    expect(run(4242, fakeRequire)).toEqual({ pid: 4242, now: 12.5, result: { status: 'started', version: '0.1.0' } });
+    const run = (pid: number, require: unknown) => runInNewContext(injectExpression(request), { process: { pid }, require, performance: { now: () => 12.5 } }) as unknown;
+    const started = run(4242, fakeRequire);
+    expect(calls).toHaveLength(0); // not from inside the evaluation: from a promise reaction
+    expect(await started).toEqual({ pid: 4242, now: 12.5, result: { status: 'started', version: '0.1.0' } });
     expect(calls).toEqual([[request.probeFile, { socketPath: request.socketPath, token: request.token, config: DEFAULT_CONFIG }]]);
-    expect(run(999, fakeRequire)).toEqual({ pid: 999 });
+    expect(await run(999, fakeRequire)).toEqual({ pid: 999 });
     expect(calls).toHaveLength(1);
     const throwing = () => {
       throw new Error('Cannot find module');
     };
-    expect(run(4242, throwing)).toEqual({ pid: 4242, now: 12.5, result: { status: 'failed', error: 'Cannot find module' } });
-    expect(run(4242, undefined)).toMatchObject({ result: { status: 'failed', error: expect.stringMatching(/no require/) } });
+    expect(await run(4242, throwing)).toEqual({ pid: 4242, now: 12.5, result: { status: 'failed', error: 'Cannot find module' } });
+    expect(await run(4242, undefined)).toMatchObject({ result: { status: 'failed', error: expect.stringMatching(/no require/) } });
   });
 
   // The target's side of the close, run against fakes of what it touches: its immediates, its
@@ -315,12 +317,14 @@ describe('expressions run in the target', () => {
       expect(ended.closes()).toBe(1);
     });
 
-    it('starts the injected probe once the inspector is closed, once, and tells a failed start to the next injection', () => {
+    it('starts the injected probe once the inspector is closed and the target\'s stack is empty, once, and tells a failed start to the next injection', async () => {
       const t = target(header + listening + ours);
       const inject = injectExpression({ ...request, close });
       expect(parseInjectResult(t.run(inject))).toEqual({ kind: 'scheduled' });
       expect(t.starts()).toBe(0);
       t.run(closeNowExpression(4242, close));
+      expect([t.closes(), t.starts()]).toEqual([1, 0]);
+      await Promise.resolve();
       expect([t.closes(), t.starts()]).toEqual([1, 1]);
       t.turn();
       t.turn();

@@ -76,6 +76,12 @@ function closeHelpers(c: CloseRequest): string {
 const closeAgainLater = 'setImmediate(() => setImmediate(() => { closeIfAlone(); startPending(); }));';
 
 /**
+ * The probe is never loaded in the evaluation itself: a busy target serves an evaluation from
+ * an interrupt, anywhere in its JavaScript, possibly in the middle of its own require of a
+ * built-in module whose exports are still half made (a worker thread did just that: see
+ * probe/worker-follow.ts). It is loaded from a promise reaction, which runs once the target's
+ * stack is empty, or from an immediate.
+ *
  * Confirms the process is the one we mean (nothing else happens in any other), loads the probe
  * by absolute path (a probe already loaded from there is reused from the module cache) and
  * starts it with the socket address and one-time token. `now` is the target's
@@ -98,7 +104,9 @@ export function injectExpression(r: InjectRequest): string {
     return `(() => {
   ${head}
   if (!load) return failed('the inspector gave no require()');
-  try { return { pid: process.pid, now, result: ${start} }; } catch (e) { return failed(e); }
+  return Promise.resolve().then(() => {
+    try { return { pid: process.pid, now, result: ${start} }; } catch (e) { return failed(e); }
+  });
 })()`;
   }
   return `(() => {
@@ -136,7 +144,7 @@ export function closeNowExpression(pid: number, close: CloseRequest): string {
   try {
     ${closeHelpers(close)}
     closeIfAlone();
-    startPending();
+    Promise.resolve().then(startPending);
   } catch (e) {}
 })()`;
 }

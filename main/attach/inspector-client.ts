@@ -130,10 +130,10 @@ export class CdpClient {
   /**
    * Runs an expression in the target's main thread, with the console's command-line API
    * (which gives `require`, also in ESM programs), silently: an exception comes back to us
-   * and goes nowhere in the target.
+   * and goes nowhere in the target. A promise is waited for, and its value returned.
    */
   async evaluate(expression: string, timeoutMs: number): Promise<EvaluateResult> {
-    const raw = (await this.call('Runtime.evaluate', { expression, includeCommandLineAPI: true, returnByValue: true, silent: true }, timeoutMs)) as {
+    const raw = (await this.call('Runtime.evaluate', { expression, includeCommandLineAPI: true, returnByValue: true, awaitPromise: true, silent: true }, timeoutMs)) as {
       result?: { value?: unknown };
       exceptionDetails?: { text?: string; exception?: { description?: string } };
     };
