@@ -10,7 +10,8 @@
 // round; the servers are run by the Node given (--nodes), loopscope itself by this one.
 //
 // Variants (--variants, comma-separated): control, metrics, tasks, trace (`loopscope run
-// --mode <m>`), tasks+promises and trace+promises (with --promises), and the parts of tasks
+// --mode <m>`), tasks+promises and trace+promises (with --promises), metrics+no-profile (the
+// CPU sampler off: what it adds to metrics mode), and the parts of tasks
 // and trace modes (bench/fixtures/task-parts.ts, built from the probe's own modules and
 // preloaded instead of the probe): part:hook (the probe's async hook with empty callbacks, its
 // promises left out as the probe does), part:hook-no-destroy (the same without a destroy
@@ -47,7 +48,8 @@ const SERVERS = { promise: 'promise-server.js', plain: 'http-server.js' };
 if (!(SERVER in SERVERS)) throw new Error(`--server must be one of ${Object.keys(SERVERS).join(', ')}`);
 const COMPARE = stringArg('compare', undefined);
 if (COMPARE !== undefined && !existsSync(COMPARE)) throw new Error(`--compare: no probe build at ${COMPARE}`);
-const MODES = ['metrics', 'tasks', 'trace', 'tasks+promises', 'trace+promises'];
+const MODES = ['metrics', 'tasks', 'trace', 'tasks+promises', 'trace+promises', 'metrics+no-profile'];
+const MODE_FLAGS = { promises: ['--promises'], 'no-profile': ['--no-profile'] };
 const PARTS = ['part:hook', 'part:hook-no-destroy', 'part:tasks', 'part:trace'];
 const requested = stringArg('variants', 'control,metrics,tasks,trace').split(',');
 for (const v of requested) if (v !== 'control' && !MODES.includes(v) && !PARTS.includes(v)) throw new Error(`unknown variant ${v}; there are: control, ${[...MODES, ...PARTS].join(', ')}`);
@@ -75,8 +77,8 @@ async function startServer(node, variant) {
     cmd = pinned(SERVER_CPU, node, ['--require', PARTS_FILE, file]);
     env.LOOPSCOPE_BENCH_PART = variant.slice('part:'.length);
   } else {
-    const [m, promises] = mode.split('+');
-    cmd = pinned(SERVER_CPU, process.execPath, [CLI, 'run', '--json', '--mode', m, ...(promises ? ['--promises'] : []), '--', node, file]);
+    const [m, extra] = mode.split('+');
+    cmd = pinned(SERVER_CPU, process.execPath, [CLI, 'run', '--json', '--mode', m, ...(extra ? MODE_FLAGS[extra] : []), '--', node, file]);
     if (compare) env.LOOPSCOPE_PROBE_PATH = resolve(COMPARE);
   }
   const child = spawn(cmd.command, cmd.args, { stdio: ['ignore', 'pipe', 'pipe'], env });
