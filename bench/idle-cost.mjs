@@ -6,8 +6,12 @@
 //   base          node idle-app.js
 //   probed        loopscope run --json -- node idle-app.js                      (defaults)
 //   probed-bt10   loopscope run --json --block-threshold 10 -- node idle-app.js (as in the lag bench)
+//   probed-no-profile  loopscope run --json --no-profile -- node idle-app.js    (the CPU sampler's share)
 // And, to split the cost by part, the plain app with one stand-in for one part of the probe
 // preloaded (bench/fixtures/probe-parts.js: heartbeat with the sample, GC observer, worker thread).
+// Per thread (from /proc/self/task/*/schedstat, ns): the main thread and its wake-ups, the
+// probe's worker (the busiest other thread that is not V8's profiler) and its wake-ups, and
+// V8's profiler thread, which runs while the CPU sampler does.
 // DESIGN.md sets no budget for this; the figure is reported as ms of CPU per second.
 //
 //   node bench/idle-cost.mjs [--quick]
@@ -29,6 +33,7 @@ const VARIANTS = {
   base: () => plain({}),
   probed: () => probed([]),
   'probed-bt10': () => probed(['--block-threshold', '10']),
+  'probed-no-profile': () => probed(['--no-profile']),
   ...Object.fromEntries(PARTS.map((part) => [`part: ${part}`, () => plain({
     NODE_OPTIONS: `--require ${JSON.stringify(join(FIXTURES, 'probe-parts.js'))}`,
     LOOPSCOPE_BENCH_PART: part,
@@ -64,21 +69,27 @@ const stats = Object.fromEntries(Object.keys(VARIANTS).map((v) => {
   return [v, {
     cpuMsPerS: mean(cpu), minMsPerS: min(cpu), maxMsPerS: max(cpu),
     mainThreadMsPerS: mean(rounds.map((r) => perS(r[v], 'mainThreadMs'))),
+    mainWakesPerS: mean(rounds.map((r) => perS(r[v], 'mainThreadRuns'))),
     otherThreadsMsPerS: mean(rounds.map((r) => perS(r[v], 'otherThreadsMs'))),
+    workerMsPerS: mean(rounds.map((r) => perS(r[v], 'busiestOtherMs'))),
+    workerWakesPerS: mean(rounds.map((r) => perS(r[v], 'busiestOtherRuns'))),
+    profilerMsPerS: mean(rounds.map((r) => perS(r[v], 'profilerThreadMs'))),
     threads: rounds[0][v].threads,
   }];
 }));
 const base = stats.base.cpuMsPerS;
 
 console.log('');
-table(['target', 'CPU ms/s (mean)', 'min', 'max', 'cost vs base ms/s', '% of one core', 'main thread ms/s', 'other threads ms/s', 'threads'],
+table(['target', 'CPU ms/s (mean)', 'min', 'max', 'cost vs base ms/s', '% of one core', 'main thread ms/s (wake-ups/s)', 'busiest other thread ms/s (wake-ups/s)', 'V8 profiler thread ms/s', 'all other threads ms/s', 'threads'],
   Object.entries(stats).map(([v, s]) => [
     v, fmt(s.cpuMsPerS, 2), fmt(s.minMsPerS, 2), fmt(s.maxMsPerS, 2),
     v === 'base' ? '—' : fmt(s.cpuMsPerS - base, 2),
     v === 'base' ? '—' : `${fmt((s.cpuMsPerS - base) / 10, 2)}%`,
-    fmt(s.mainThreadMsPerS, 1), fmt(s.otherThreadsMsPerS, 1), String(s.threads),
+    `${fmt(s.mainThreadMsPerS, 2)} (${fmt(s.mainWakesPerS, 0)})`, `${fmt(s.workerMsPerS, 2)} (${fmt(s.workerWakesPerS, 0)})`,
+    fmt(s.profilerMsPerS, 2), fmt(s.otherThreadsMsPerS, 2), String(s.threads),
   ]));
-console.log('(per-thread figures come from 10 ms ticks: coarse; the totals are exact)');
+console.log('(per thread from schedstat: exact but for the main thread\'s last scheduler tick; the totals come from process.cpuUsage())');
+console.log('(in the probed targets the busiest other thread is the probe\'s worker)');
 const partsSum = PARTS.reduce((n, p) => n + stats[`part: ${p}`].cpuMsPerS - base, 0);
 console.log(`the parts' stand-ins add up to ${fmt(partsSum, 2)} ms/s, the whole probe costs ${fmt(stats.probed.cpuMsPerS - base, 2)} ms/s (defaults: interval 100 ms, threshold 50 ms)`);
 
