@@ -33,10 +33,11 @@ export interface FollowOptions {
  * then half made (CI saw "Cannot read properties of undefined (reading
  * 'NODE_PERFORMANCE_GC_MINOR')" from a worker loading perf_hooks). So the probe is loaded from
  * a promise reaction, which runs only once the worker's stack is empty. `require` is the
- * inspector's, there only while the evaluation runs: kept for the reaction.
+ * inspector's, there only while the evaluation runs: kept for the reaction. The promise is an
+ * async function's, V8's own: it does not depend on what the program made of the global Promise.
  */
 export function injectWorkerExpression(probeFile: string, options: object): string {
-  return `(() => { const load = require; return Promise.resolve().then(() => { try { return load(${JSON.stringify(probeFile)}).attachWorker(${JSON.stringify(options)}); } catch (e) { return { status: 'failed', error: String(e && e.message) }; } }); })()`;
+  return `(() => { const load = require; return (async () => { await undefined; try { return load(${JSON.stringify(probeFile)}).attachWorker(${JSON.stringify(options)}); } catch (e) { return { status: 'failed', error: String(e && e.message) }; } })(); })()`;
 }
 
 /** Workers announced online before NodeWorker listed them, or listed before they were online: kept this many at most. */

@@ -159,6 +159,18 @@ describe('loopscope attach', () => {
     expect(await eventually(() => !hasProbe(target.pid), 2000)).toBe(true);
   });
 
+  it('attaches to a program whose global Promise is its own (as with Bluebird), inspector closed or left open', async () => {
+    const preload = ['-r', join(FIXTURES, 'program-promise.js')];
+    for (const nodeArgs of [preload, [...preload, '--inspect=127.0.0.1:0']]) {
+      const target = await startTarget('attach-app.js', { nodeArgs });
+      const r = await loopscope(['attach', String(target.pid), '--duration', '0.5', '--json']);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      expect(JSON.parse(r.stdout).samples).toBeGreaterThan(0);
+      expect(target.alive()).toBe(true);
+    }
+  });
+
   it('detaches on Ctrl-C and the target runs on', async () => {
     const target = await startTarget('attach-app.js');
     const run = startLoopscope(['attach', String(target.pid), '--json']);

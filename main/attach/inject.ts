@@ -80,7 +80,8 @@ const closeAgainLater = 'setImmediate(() => setImmediate(() => { closeIfAlone();
  * an interrupt, anywhere in its JavaScript, possibly in the middle of its own require of a
  * built-in module whose exports are still half made (a worker thread did just that: see
  * probe/worker-follow.ts). It is loaded from a promise reaction, which runs once the target's
- * stack is empty, or from an immediate.
+ * stack is empty, or from an immediate. The promise is an async function's, V8's own: it does
+ * not depend on what the program made of the global Promise.
  *
  * Confirms the process is the one we mean (nothing else happens in any other), loads the probe
  * by absolute path (a probe already loaded from there is reused from the module cache) and
@@ -104,9 +105,10 @@ export function injectExpression(r: InjectRequest): string {
     return `(() => {
   ${head}
   if (!load) return failed('the inspector gave no require()');
-  return Promise.resolve().then(() => {
+  return (async () => {
+    await undefined;
     try { return { pid: process.pid, now, result: ${start} }; } catch (e) { return failed(e); }
-  });
+  })();
 })()`;
   }
   return `(() => {
@@ -144,7 +146,7 @@ export function closeNowExpression(pid: number, close: CloseRequest): string {
   try {
     ${closeHelpers(close)}
     closeIfAlone();
-    Promise.resolve().then(startPending);
+    (async () => { await undefined; startPending(); })();
   } catch (e) {}
 })()`;
 }
