@@ -30,8 +30,9 @@ export interface FollowOptions {
  * The expression evaluated in a worker: loads the probe by absolute path and starts it there;
  * its promise never rejects. A busy worker serves an evaluation from an interrupt, anywhere in
  * its JavaScript: in the middle of its own require of a built-in module, whose exports are
- * then half made (CI saw "Cannot read properties of undefined (reading
- * 'NODE_PERFORMANCE_GC_MINOR')" from a worker loading perf_hooks). So the probe is loaded from
+ * then half made (a worker busy loading perf_hooks failed our start with "Cannot read
+ * properties of undefined (reading 'NODE_PERFORMANCE_GC_MINOR')", and went unfollowed in a CI
+ * run). So the probe is loaded from
  * a promise reaction, which runs only once the worker's stack is empty. `require` is the
  * inspector's, there only while the evaluation runs: kept for the reaction. The promise is an
  * async function's, V8's own: it does not depend on what the program made of the global Promise.
