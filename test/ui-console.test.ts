@@ -78,7 +78,8 @@ describe.skipIf(!existsSync(CHROMIUM))('launching from the window, and the progr
     expect(text).toContain(`cwd ${workDir}`);
     expect(text).toMatch(/line 1 on stdout\nline 2 on stderr/);
     await expect.poll(() => page.getByTestId('console-exit').textContent(), { timeout: 15_000 }).toBe('The program exited with code 3');
-    expect(await lines.textContent()).toMatch(/greeting hi there[\s\S]*fatal: giving up$/);
+    // The exit shows with the view; the last lines come with the fetch that view starts.
+    await expect.poll(() => lines.textContent()).toMatch(/greeting hi there[\s\S]*fatal: giving up$/);
     await expect.poll(() => page.getByTestId('status').textContent()).toBe('ended');
     expect(await page.getByRole('tab', { name: /^Console/ }).locator('.count.bad').count()).toBe(1);
     await page.screenshot({ path: docScreenshot('window-console.png') });
@@ -105,7 +106,7 @@ describe.skipIf(!existsSync(CHROMIUM))('launching from the window, and the progr
     }
     await openPane(page, 'Console');
     await expect.poll(() => page.getByTestId('console-exit').textContent(), { timeout: 10_000 }).toBe('The program exited with code 2');
-    expect(await page.getByTestId('console-lines').textContent()).toContain('boom: no config file');
+    await expect.poll(() => page.getByTestId('console-lines').textContent()).toContain('boom: no config file');
     await page.locator('.session-header').getByRole('button', { name: 'Close' }).click();
     await page.getByLabel('command to launch').waitFor();
   });

@@ -81,8 +81,14 @@ export function ConsolePane({ api, view }: Props) {
           atEnd.current = el.scrollTop + el.clientHeight >= el.scrollHeight - 4;
         }}
       >
-        {shown.lines.length === 0 ? <span className="muted">{exit ? 'It wrote nothing.' : 'Nothing written yet.'}</span> : shown.lines.join('\n')}
+        {shown.lines.length > 0 ? shown.lines.join('\n') : <span className="muted">{emptyText(total, exit !== null)}</span>}
       </pre>
     </div>
   );
+}
+
+/** What an empty console says: lines counted but not fetched yet are not "nothing". */
+function emptyText(total: number, exited: boolean): string {
+  if (total > 0) return 'Reading…';
+  return exited ? 'It wrote nothing.' : 'Nothing written yet.';
 }
