@@ -55,7 +55,8 @@ export const BlockGroups = memo(function BlockGroups({ api, groups, blocked, cou
     reportRef.current?.scrollIntoView({ block: 'nearest' });
   }, [selection]);
 
-  if (groups.length === 0 && !report) {
+  // Not while blocks wait for their samples: the tab counts them, and the pane says so below.
+  if (groups.length === 0 && !report && ungrouped.length === 0) {
     return <p className="muted pane-empty">No block longer than {thresholdMs} ms yet. When the loop blocks, the code that blocks it shows here, grouped by where it blocked.</p>;
   }
   return (
