@@ -105,7 +105,7 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
   let childPid: number | undefined;
   const { token } = server.issueSessionToken(follow ? descendantsOf(() => childPid) : oneProcess());
   const headless = parsed.options['headless'] === true;
-  const watch = new SessionWatch(server, { json, headless, durationS, status: `starting ${command}…`, ...recording });
+  const watch = new SessionWatch(server, { json, headless, durationS, status: `starting ${command}…`, launched: () => childPid, ...recording });
   const fleet = await watchFleet(parsed.options, watch);
 
   let child: ChildProcess;

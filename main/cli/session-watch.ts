@@ -16,6 +16,7 @@ import { TerminalScreen } from '../terminal/terminal-screen';
 import type { RecordingWriter } from '../recording/recording-writer';
 import { SessionRecorder } from '../recording/session-recorder';
 import { sameLoop } from '../session/loop-identity';
+import { LaunchedRoot } from '../launch/launched-root';
 
 export interface WatchOptions {
   readonly json: boolean;
@@ -28,6 +29,11 @@ export interface WatchOptions {
   readonly accept?: (connection: ProbeConnection) => boolean;
   /** --record: every frame of every loop of the session is teed into this recording. */
   readonly record?: RecordingWriter;
+  /**
+   * `run`: the launched process's PID. Its main thread is the session, even when a process it
+   * started says hello first (launched-root.ts).
+   */
+  readonly launched?: () => number | undefined;
 }
 
 export type StopReason = 'duration' | 'signal';
@@ -63,38 +69,47 @@ export class SessionWatch {
     this.status = options.status;
     const live = !options.json && options.headless !== true && process.stdout.isTTY === true;
     this.screen = live ? new TerminalScreen(process.stdout) : undefined;
+    const root = options.launched && new LaunchedRoot<ProbeConnection>(options.launched, (first, earlier) => {
+      for (const c of [first, ...earlier]) this.take(c);
+    });
     server.onConnection((connection) => {
       if (options.accept && !options.accept(connection)) return connection.destroy();
-      const loop = new LiveSource(connection);
-      // A loop whose probe went away may come back (production mode attaches again): it takes its place.
-      const again = this.loopList.findIndex((l) => l.isClosed && sameLoop(l.connection.hello, connection.hello));
-      if (again >= 0) this.loopList.splice(again, 1, loop);
-      else this.loopList.push(loop);
-      for (const l of this.loopListeners) l(loop);
-      if (this.recorder) this.recorder.add(loop);
-      else if (options.record) {
-        this.recorder = SessionRecorder.into(options.record, loop);
-        this.recorder.onError((reason) => {
-          this.warnings.push(reason);
-          this.status = reason;
-        });
-      }
-      if (this.current && !(this.current.isClosed && sameLoop(this.current.connection.hello, connection.hello))) return this.redraw();
-      const session = loop;
-      this.current = session;
-      this.status = undefined;
-      connection.on('close', (error) => {
-        if (error) {
-          this.warnings.push(`lost the probe: ${error}`);
-          this.status = `lost the probe: ${error}`;
-        }
-      });
-      for (const l of this.sessionListeners) l(session);
-      this.redraw();
+      if (root && !root.settled) return root.offer(connection);
+      this.take(connection);
     });
     server.onRejected((reason) => {
       if (!options.json) process.stderr.write(`loopscope: refused a probe connection: ${reason}\n`);
     });
+  }
+
+  /** A loop of the session: the first (the launched program's, for `run`) is the session. */
+  private take(connection: ProbeConnection): void {
+    const loop = new LiveSource(connection);
+    // A loop whose probe went away may come back (production mode attaches again): it takes its place.
+    const again = this.loopList.findIndex((l) => l.isClosed && sameLoop(l.connection.hello, connection.hello));
+    if (again >= 0) this.loopList.splice(again, 1, loop);
+    else this.loopList.push(loop);
+    for (const l of this.loopListeners) l(loop);
+    if (this.recorder) this.recorder.add(loop);
+    else if (this.options.record) {
+      this.recorder = SessionRecorder.into(this.options.record, loop);
+      this.recorder.onError((reason) => {
+        this.warnings.push(reason);
+        this.status = reason;
+      });
+    }
+    if (this.current && !(this.current.isClosed && sameLoop(this.current.connection.hello, connection.hello))) return this.redraw();
+    const session = loop;
+    this.current = session;
+    this.status = undefined;
+    connection.on('close', (error) => {
+      if (error) {
+        this.warnings.push(`lost the probe: ${error}`);
+        this.status = `lost the probe: ${error}`;
+      }
+    });
+    for (const l of this.sessionListeners) l(session);
+    this.redraw();
   }
 
   get session(): LiveSource | undefined {

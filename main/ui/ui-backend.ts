@@ -25,6 +25,7 @@ import { demoPath } from '../demo/demo-path';
 import { launch } from '../launch/launch';
 import { descendantsOf } from '../attach/session-members';
 import { processLoops } from './loop-overview';
+import { LaunchedRoot } from '../launch/launched-root';
 import { OutputCapture } from '../launch/output-capture';
 import { probePath } from '../launch/probe-path';
 import { openInEditor } from './open-in-editor';
@@ -126,7 +127,7 @@ export class UiBackend implements UiApi {
   private readonly entries = new Map<string, Entry>();
   private readonly subscribers = new Set<Subscriber>();
   private readonly dirty = new Set<Entry>();
-  private readonly pendingLaunches = new Map<string, (c: ProbeConnection) => void>();
+  private readonly pendingLaunches = new Map<string, LaunchedRoot<ProbeConnection>>();
   /** Each group's first loop, by the token its loops show. */
   private readonly groups = new Map<string, LiveEntry>();
   /** Loops whose group is not made yet, by token (see EARLY_WAIT_MS). */
@@ -205,10 +206,13 @@ export class UiBackend implements UiApi {
     try {
       const connection = await new Promise<ProbeConnection>((resolveConnection, reject) => {
         const timer = setTimeout(() => reject(new Error(`"${file}" started but no probe connected within ${LAUNCH_TIMEOUT_MS / 1000} s: is it a Node.js program (Node 18 or later)?${lastLines(output)}`)), LAUNCH_TIMEOUT_MS);
-        this.pendingLaunches.set(token, (c) => {
+        this.pendingLaunches.set(token, new LaunchedRoot(() => rootPid, (c, earlier) => {
           clearTimeout(timer);
+          this.pendingLaunches.delete(token);
+          // The loops that came first wait for the group that this one makes.
+          for (const e of earlier) this.arrived(e);
           resolveConnection(c);
-        });
+        }));
         child.once('error', (err: NodeJS.ErrnoException) => {
           clearTimeout(timer);
           reject(new Error(err.code === 'ENOENT' ? `cannot start "${file}": command not found` : `cannot start "${file}": ${err.message}`));
@@ -233,6 +237,7 @@ export class UiBackend implements UiApi {
       if (child.pid === undefined) output.finish();
       throw err;
     } finally {
+      for (const c of this.pendingLaunches.get(token)?.dispose() ?? []) c.destroy();
       this.pendingLaunches.delete(token);
       this.starting.delete(child);
     }
@@ -441,12 +446,9 @@ export class UiBackend implements UiApi {
     const token = c.hello.token;
     const root = this.groups.get(token);
     if (root) return this.join(root, c);
+    // The program's own main thread, or a loop of it that came first (launched-root.ts).
     const launched = this.pendingLaunches.get(token);
-    if (launched) {
-      // The first to show the token is the program itself; the others are its loops.
-      this.pendingLaunches.delete(token);
-      return launched(c);
-    }
+    if (launched) return launched.offer(c);
     const waiting = this.early.get(token) ?? [];
     if (waiting.length >= MAX_EARLY_PER_TOKEN) return c.destroy();
     waiting.push(c);
@@ -496,7 +498,6 @@ export class UiBackend implements UiApi {
     const waiting = this.early.get(token) ?? [];
     this.early.delete(token);
     for (const c of waiting) if (c !== connection) this.join(entry, c);
-    // A launched program is ours: it must not outlive its session's end.
     // A launched program is ours: it must not outlive its session's end. But the probe also
     // says goodbye when the program is on its way out by itself: give it the time to finish,
     // so that its own exit code is what the console shows.
