@@ -2,9 +2,10 @@
 // view (or nothing, with --json), --duration, Ctrl-C, and the summary at the end. What "stop"
 // means is the command's: `run` signals its child, `attach` detaches the probe.
 //
-// A session is a set of loops, one per probe connection: the first process's main thread (the
-// `session`, which the top-level summary and reattaching follow, and the recording's loop 0) and every
-// other loop that joins with the session's token (worker threads, child processes).
+// A session is a set of loops, one per probe connection: the program's main thread (the
+// `session`, which the top-level summary and reattaching follow, and the recording's loop 0;
+// for `run`, the launched process's, launched-root.ts) and every other loop that joins with the
+// session's token (worker threads, child processes).
 
 import type { ProbeConnection, ProbeServer } from '../server/probe-server';
 import { LiveSource } from '../session/live-source';
