@@ -12,7 +12,10 @@
 // Hazards (research: /work/research/profiler/REPORT.md §5):
 // - another session with the Profiler domain on (DevTools) receives every console profile, and
 //   runs a profiler of its own: profile ids, drawn from one counter for all sessions, then
-//   step by 2 between our titles. Sampling pauses, and tries again later, less and less often.
+//   step by 2 between the two profiles each start makes in one call (profile-control.ts).
+//   Sampling pauses, and tries again later, less and less often. Not between harvests: the
+//   counter is the whole process's, and the samplers of its other loops (worker threads) draw
+//   from it too: compared across harvests, a process with workers looked always watched.
 // - the target's own console.profile()/profileEnd() reach our session too: an untitled
 //   profileEnd ends our latest profile (its samples are taken all the same, and a new one is
 //   started), and leaves theirs running in our session, growing (some 16 bytes a sample). Once
@@ -22,7 +25,7 @@
 // - with --cpu-prof, Node prints every console profile on the target's stderr: the main thread
 //   does not start the sampler at all then (profile-control.ts).
 
-import { PROFILE_CONTROL_KEY, ProfileOp, type ProfileCallResult, type ProfileOpId } from './profile-control';
+import { PAIR_SUFFIX, PROFILE_CONTROL_KEY, ProfileOp, type ProfileCallResult, type ProfileOpId } from './profile-control';
 import { HARVEST_SCRIPT, type ProfileTable, type V8Profile } from './profile-table';
 import type { ProfileBatch, ProfilerState } from './wire';
 
@@ -74,8 +77,8 @@ export class CpuSampler {
   private deferred: NodeJS.Timeout | undefined;
   private resume: NodeJS.Timeout | undefined;
   private resumes = 0;
+  /** The id of our latest profile, for its pair's. */
   private lastOwnId: number | undefined;
-  private foreignSinceOwn = false;
   private foreignSteps = 0;
   /** The target's profiles running in our session: id → since when (ms). */
   private readonly foreignOpen = new Map<string, number>();
@@ -207,16 +210,20 @@ export class CpuSampler {
     if (this.stopped) return;
     const title = p.title ?? '';
     if (!title.startsWith(TITLE)) {
-      this.foreignSinceOwn = true;
       if (p.id !== undefined) this.foreignOpen.set(p.id, this.nowMs());
       return;
     }
     const id = Number(p.id);
     if (!Number.isInteger(id)) return;
-    // Ids step by one between our titles unless another session got a profile each time too.
-    if (this.lastOwnId !== undefined && !this.foreignSinceOwn) this.foreignSteps = id - this.lastOwnId > 1 ? this.foreignSteps + 1 : 0;
-    this.lastOwnId = id;
-    this.foreignSinceOwn = false;
+    if (!title.endsWith(PAIR_SUFFIX)) {
+      this.lastOwnId = id;
+      return;
+    }
+    // A pair's ids step by one unless another session of this thread got a profile too. Twice
+    // in a row: another thread's sampler may, rarely, draw an id between the two.
+    if (this.lastOwnId === undefined) return;
+    this.foreignSteps = id - this.lastOwnId > 1 ? this.foreignSteps + 1 : 0;
+    this.lastOwnId = undefined;
     if (this.foreignSteps >= 2 && this.state === 'on') this.pause();
   }
 
@@ -227,6 +234,7 @@ export class CpuSampler {
       if (p.id !== undefined) this.foreignOpen.delete(p.id);
       return;
     }
+    if (title.endsWith(PAIR_SUFFIX)) return;
     if (p.profile) this.take(title, p.profile);
     if (this.awaiting?.title === title) {
       this.coveredUntilMs = Math.max(this.coveredUntilMs, this.awaiting.nextStartMs);

@@ -15,6 +15,13 @@ import type { OwnPauses } from './own-pauses';
 export const PROFILE_CONTROL_KEY = 'loopscope.profile';
 
 export const ProfileOp = { start: 0, end: 1, firstStart: 2 } as const;
+
+/**
+ * Each start also starts and ends at once a profile of this title's plus this suffix, in the
+ * same call: the two ids it draws step by one unless another session of this thread (a
+ * debugger's) drew one in between (cpu-sampler.ts).
+ */
+export const PAIR_SUFFIX = '-pair';
 export type ProfileOpId = (typeof ProfileOp)[keyof typeof ProfileOp];
 
 /**
@@ -58,7 +65,11 @@ export function installProfileControl(pauses: OwnPauses): () => void {
     const hrBefore = hrUs();
     try {
       if (op === ProfileOp.end) profileEnd(title);
-      else profile(title);
+      else {
+        profile(title);
+        profile(title + PAIR_SUFFIX);
+        profileEnd(title + PAIR_SUFFIX);
+      }
     } catch (err) {
       return String((err as Error)?.message ?? err);
     } finally {

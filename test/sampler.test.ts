@@ -1,8 +1,8 @@
 // The CPU sampler in a real process: what the probe leaves on the target's output (nothing,
 // even at process.exit()), its own pauses kept apart from the target's blocks (the profiler's
 // first start with 50,000 functions, at attach), its harvests never a block, and the others
-// who use V8's profiler in the same process: the program's own console.profile(), another
-// inspector session (DevTools), Node's --cpu-prof.
+// who use V8's profiler in the same process: the program's own console.profile(), the
+// samplers of its worker threads, another inspector session (DevTools), Node's --cpu-prof.
 
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -94,6 +94,18 @@ describe('others using the profiler in the same process', () => {
     const line = readFileSync(join(FIXTURES, 'profiler-neighbours.js'), 'utf8').split('\n').findIndex((l) => l.endsWith('// BLOCK parse')) + 1;
     const sampled = r.summary.blocked.filter((b) => b.stackSource === 'samples' && b.stack.some((f) => f.functionName === 'parse' && f.lineNumber === line));
     expect(sampled.length, JSON.stringify(r.summary.blocked.map((b) => b.stack.slice(0, 2)))).toBeGreaterThanOrEqual(3);
+    expect(r.summary.profile).toMatchObject({ sampler: 'on' });
+  }, 60_000);
+
+  it('the samplers of the program\'s worker threads: the main loop\'s goes on, and blames its blocks', async () => {
+    // They draw profile ids from the process's one counter: between two harvests of the main
+    // loop's, the ids step by more than one, as they do with a debugger's session.
+    const r = await run('profiler-neighbours.js', { WHO: 'workers', COUNT: '8', PERIOD_MS: '500' });
+    expect(r.stderr).toBe('');
+    expect(r.summary.loops.map((l) => l.name)).toEqual(['main', expect.stringMatching(/idler-/), expect.stringMatching(/idler-/)]);
+    const line = readFileSync(join(FIXTURES, 'profiler-neighbours.js'), 'utf8').split('\n').findIndex((l) => l.endsWith('// BLOCK parse')) + 1;
+    const sampled = r.summary.blocked.filter((b) => b.stackSource === 'samples' && b.stack.some((f) => f.functionName === 'parse' && f.lineNumber === line));
+    expect(sampled.length, JSON.stringify(r.summary.blocked.map((b) => [b.stackSource, b.stack.slice(0, 2)]))).toBeGreaterThanOrEqual(5);
     expect(r.summary.profile).toMatchObject({ sampler: 'on' });
   }, 60_000);
 
