@@ -40,8 +40,13 @@ interface AttachedParams {
   workerInfo?: { title?: unknown; url?: unknown };
 }
 
+/** Ended workers remembered (their sessions), at most. */
+const MAX_ENDED = 256;
+
 export class NodeWorkers {
   private nextId = 1;
+  /** Sessions whose worker ended (or that we detached), the latest MAX_ENDED. */
+  private readonly ended = new Set<string>();
   private readonly pending = new Map<number, Reply>();
   /** Events of the domains enabled in a worker (the sampler's Profiler), by session and method. */
   private readonly events = new Map<string, Map<string, EventListener[]>>();
@@ -58,6 +63,12 @@ export class NodeWorkers {
       } catch {
         // a worker we cannot name is left alone
       }
+    });
+    session.on('NodeWorker.detachedFromWorker', (m: { params?: { sessionId?: unknown } }) => {
+      const sessionId = m.params?.sessionId;
+      if (typeof sessionId !== 'string') return;
+      this.ended.add(sessionId);
+      if (this.ended.size > MAX_ENDED) this.ended.delete(this.ended.values().next().value!);
     });
     session.on('NodeWorker.receivedMessageFromWorker', (m: { params?: { sessionId?: unknown; message?: unknown } }) => {
       try {
@@ -94,6 +105,11 @@ export class NodeWorkers {
       this.pending.delete(id);
       reply(err);
     });
+  }
+
+  /** Whether that session has ended: its worker ended (or we detached it) lately, or we stopped. */
+  hasEnded(sessionId: string): boolean {
+    return this.stopped || this.ended.has(sessionId);
   }
 
   /** An event of a domain enabled in that worker (e.g. Profiler.consoleProfileFinished). */

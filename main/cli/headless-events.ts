@@ -1,12 +1,14 @@
 // Production mode's log: one line on stderr per notable event (a probe connecting or going,
-// a blocked loop), which is where a container's logs are read. Blocked loops are rate-limited:
-// a loop that blocks all the time must not flood the log; the lines left out are counted.
+// a blocked loop, a worker thread the probe could not follow), which is where a container's
+// logs are read. Blocked loops are rate-limited: a loop that blocks all the time must not flood
+// the log; the lines left out are counted.
 
 import type { BlockedReport, Hello } from '../../probe/wire';
 import { blockedRecord } from '../fleet/blocked-log';
 import { EndedBlocks } from '../fleet/loop-counters';
 import { loopOf, type LoopIdentity } from '../fleet/loop-set';
 import type { SessionWatch } from './session-watch';
+import { noticeText } from '../common/notice-text';
 
 /** Blocked-loop lines: a burst of this many, then one per BLOCKED_LINE_MS. */
 const BLOCKED_BURST = 10;
@@ -37,6 +39,8 @@ export function logHeadlessEvents(watch: SessionWatch, log: (line: string) => vo
     source.onFrame((_raw, _at, m) => {
       const report = ended.first(m);
       if (report) blocked(hello, identity, report);
+      // Few: the probe sends a bounded number (probe/notice-budget.ts).
+      else if (m.type === 'notice') log(`process ${hello.pid}: ${noticeText(m.notice, { attached: hello.loadedBy === 'inject' })}`);
       else if (m.type === 'goodbye') log(`process ${hello.pid}: probe stopping: ${m.goodbye.reason}${m.goodbye.exitCode === undefined ? '' : ` (exit code ${m.goodbye.exitCode})`}`);
     });
     source.connection.on('close', (error) => log(`process ${hello.pid}: probe disconnected${error ? `: ${error}` : ''}`));

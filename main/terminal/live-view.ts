@@ -15,6 +15,7 @@ import { poolSaturated } from '../reports/task-findings';
 import { fit, sparkline } from './text';
 import { loopName, wasTerminated } from '../session/loop-identity';
 import { lagPerSecond, lastWindow, loopNow } from '../session/recent-window';
+import { noticeLine } from '../common/notice-text';
 
 export interface LiveViewContext {
   readonly width: number;
@@ -139,6 +140,7 @@ export function renderLiveView(data: SessionData, ctx: LiveViewContext): string[
   if (dropped > 0) lines.push(` dropped  ${dropped} frames (${formatBytes(state.drops.bytes)}): loopscope read too slowly`);
 
   lines.push(...loopLines(ctx.loops ?? []));
+  lines.push(...unfollowedLines(ctx.loops ?? [data]));
   const cwd = hello?.cwd ?? '';
   const cpu = cpuLine(data, cwd);
   if (cpu) lines.push(cpu);
@@ -155,6 +157,18 @@ export function renderLiveView(data: SessionData, ctx: LiveViewContext): string[
     lines.push(`   ${times}${now}  ${frames || 'no stack'}`);
   }
   return lines.map((l) => fit(l, width));
+}
+
+const UNFOLLOWED_SHOWN = 3;
+
+/** Worker threads the probe could not go into: missing from the loops above (the summary says more). */
+export function unfollowedLines(loops: readonly SessionData[]): string[] {
+  const notices = loops.flatMap((l) => l.state.notices);
+  const more = notices.length - UNFOLLOWED_SHOWN;
+  return [
+    ...notices.slice(0, UNFOLLOWED_SHOWN).map((n) => ` missing  ${noticeLine(n)}`),
+    ...(more > 0 ? [`   … ${more} more workers not followed`] : []),
+  ];
 }
 
 /** The functions with the most CPU time (self) over the last seconds, as shares of all samples. */

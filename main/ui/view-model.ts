@@ -13,6 +13,7 @@ import type { RecentSamples } from '../session/sample-ring';
 import type { SessionData } from '../session/session-feed';
 import { commandOf, type SessionState } from '../session/session-state';
 import { promiseNote, promisesCostly } from '../common/promise-note';
+import { noticeWarnings } from '../common/notice-text';
 
 const ms = (us: number): number => Math.round(us) / 1000;
 const mb = (bytes: number): number => Math.round(bytes / 10_485.76) / 100;
@@ -244,7 +245,8 @@ export function sessionView(data: SessionData, c: ViewContext): SessionView {
     config: c.config,
     status: c.replay ? 'replay' : c.ended ? 'ended' : 'live',
     error: c.error ?? null,
-    warnings: c.warnings,
+    // The loop's notices (a process's main loop tells of the workers it could not follow).
+    warnings: state.notices.length === 0 ? c.warnings : [...c.warnings, ...noticeWarnings([data])],
     dropped: { frames: Object.values(state.drops.frames).reduce((a, b) => a + b, 0), bytes: state.drops.bytes },
     blockedCount: state.totals.blockedCount,
     blocked,
