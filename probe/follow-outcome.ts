@@ -19,7 +19,7 @@ export type FollowOutcome =
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
 
-/** The first line of an exception's description ("TypeError: …", without its stack). */
+/** The first line of a text from the worker, an exception's description or a start's error ("TypeError: …", without its stack). */
 function firstLine(text: string): string {
   return text.split('\n', 1)[0] ?? '';
 }
@@ -36,15 +36,15 @@ export function followOutcome(err: Error | null, result: unknown): FollowOutcome
   if (isObject(details)) {
     const exception = isObject(details['exception']) ? details['exception'] : {};
     const description = typeof exception['description'] === 'string' ? firstLine(exception['description']) : '';
-    const text = typeof details['text'] === 'string' ? details['text'] : '';
+    const text = typeof details['text'] === 'string' ? firstLine(details['text']) : '';
     return { followed: false, cause: 'threw', reason: description || text || 'the probe\'s start threw', ifStillRunning: true };
   }
   const value = isObject(reply['result']) ? reply['result']['value'] : undefined;
   const status = isObject(value) ? value['status'] : undefined;
   if (status === 'started' || status === 'already-running') return { followed: true };
   if (status === 'failed' && isObject(value)) {
-    const error = typeof value['error'] === 'string' && value['error'] !== '' ? value['error'] : 'the probe did not say why';
-    return { followed: false, cause: 'refused', reason: error, ifStillRunning: false };
+    const error = typeof value['error'] === 'string' ? firstLine(value['error']) : '';
+    return { followed: false, cause: 'refused', reason: error || 'the probe did not say why', ifStillRunning: false };
   }
   // A value of another shape: not our probe's answer (its file replaced by something else?).
   return { followed: false, cause: 'threw', reason: 'the probe\'s start gave no answer', ifStillRunning: true };

@@ -40,13 +40,10 @@ interface AttachedParams {
   workerInfo?: { title?: unknown; url?: unknown };
 }
 
-/** Ended workers remembered (their sessions), at most. */
-const MAX_ENDED = 256;
-
 export class NodeWorkers {
   private nextId = 1;
-  /** Sessions whose worker ended (or that we detached), the latest MAX_ENDED. */
-  private readonly ended = new Set<string>();
+  /** Sessions under check (ifRunningAfter): the timer that tells their worker runs on. */
+  private readonly checks = new Map<string, ReturnType<typeof setTimeout>>();
   private readonly pending = new Map<number, Reply>();
   /** Events of the domains enabled in a worker (the sampler's Profiler), by session and method. */
   private readonly events = new Map<string, Map<string, EventListener[]>>();
@@ -65,10 +62,14 @@ export class NodeWorkers {
       }
     });
     session.on('NodeWorker.detachedFromWorker', (m: { params?: { sessionId?: unknown } }) => {
-      const sessionId = m.params?.sessionId;
-      if (typeof sessionId !== 'string') return;
-      this.ended.add(sessionId);
-      if (this.ended.size > MAX_ENDED) this.ended.delete(this.ended.values().next().value!);
+      try {
+        const sessionId = m.params?.sessionId;
+        if (typeof sessionId !== 'string') return;
+        clearTimeout(this.checks.get(sessionId));
+        this.checks.delete(sessionId);
+      } catch {
+        // not ours to understand
+      }
     });
     session.on('NodeWorker.receivedMessageFromWorker', (m: { params?: { sessionId?: unknown; message?: unknown } }) => {
       try {
@@ -107,9 +108,17 @@ export class NodeWorkers {
     });
   }
 
-  /** Whether that session has ended: its worker ended (or we detached it) lately, or we stopped. */
-  hasEnded(sessionId: string): boolean {
-    return this.stopped || this.ended.has(sessionId);
+  /**
+   * `then` in `ms`, unless that session ends first (its worker ended, or we detached it) or we
+   * stop. The worker's reply to a call comes before its session's end, so a check started on a
+   * reply sees that end.
+   */
+  ifRunningAfter(sessionId: string, ms: number, then: () => void): void {
+    if (this.stopped || this.checks.has(sessionId)) return;
+    this.checks.set(sessionId, setTimeout(() => {
+      this.checks.delete(sessionId);
+      then();
+    }, ms).unref());
   }
 
   /** An event of a domain enabled in that worker (e.g. Profiler.consoleProfileFinished). */
@@ -137,6 +146,8 @@ export class NodeWorkers {
     for (const reply of this.pending.values()) reply(new Error('stopped'));
     this.pending.clear();
     this.events.clear();
+    for (const timer of this.checks.values()) clearTimeout(timer);
+    this.checks.clear();
     try {
       this.session.post('NodeWorker.disable');
     } catch {

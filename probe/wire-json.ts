@@ -116,18 +116,22 @@ export function parseProfilerState(payload: Uint8Array): ProfilerState {
 export function parseNotice(payload: Uint8Array): Notice {
   const what = 'notice';
   const o = parseJson(payload, what);
-  oneOf(o, 'kind', NOTICE_KINDS, what);
-  const threadId = num(o, 'threadId', what);
-  // Worker threads are numbered from 1; 0 is the main thread, which is never unfollowed.
-  if (!Number.isInteger(threadId) || threadId < 1) throw new WireError(`${what}: field "threadId" must be a worker's thread id (an integer from 1)`);
-  return {
-    kind: 'worker-unfollowed',
-    timeUs: num(o, 'timeUs', what),
-    threadId,
-    name: nameField(o, 'name', what),
-    cause: oneOf(o, 'cause', UNFOLLOWED_CAUSES, what),
-    reason: nameField(o, 'reason', what),
-  };
+  const kind = oneOf(o, 'kind', NOTICE_KINDS, what);
+  switch (kind) {
+    case 'worker-unfollowed': {
+      const threadId = num(o, 'threadId', what);
+      // Worker threads are numbered from 1; 0 is the main thread, which is never unfollowed.
+      if (!Number.isInteger(threadId) || threadId < 1) throw new WireError(`${what}: field "threadId" must be a worker's thread id (an integer from 1)`);
+      return {
+        kind,
+        timeUs: num(o, 'timeUs', what),
+        threadId,
+        name: nameField(o, 'name', what),
+        cause: oneOf(o, 'cause', UNFOLLOWED_CAUSES, what),
+        reason: nameField(o, 'reason', what),
+      };
+    }
+  }
 }
 
 export function parseDrops(payload: Uint8Array): DropCounters {

@@ -129,10 +129,7 @@ export class WorkerFollower {
       };
       if (!outcome.ifStillRunning) return tell();
       // Our session stays until then: its end is how the worker's end shows.
-      setTimeout(guard(() => {
-        if (this.workers.hasEnded(w.sessionId)) return;
-        tell();
-      }), ENDED_WAIT_MS).unref();
+      this.workers.ifRunningAfter(w.sessionId, ENDED_WAIT_MS, guard(tell));
     }));
   }
 }

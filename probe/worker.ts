@@ -109,7 +109,7 @@ export function runWorker(data: WorkerData): void {
   const notices = new NoticeBudget();
   const unfollowed = (w: Pick<WorkerUnfollowed, 'threadId' | 'name' | 'cause' | 'reason'>): void => {
     if (stopped) return;
-    if (!notices.take(Date.now())) return countOwnDrop(MessageType.Notice);
+    if (!notices.take(performance.now())) return countOwnDrop(MessageType.Notice);
     send(encodeNotice({ kind: 'worker-unfollowed', timeUs: Math.round(mainNowMs() * 1000), ...w }));
   };
   const onWorker = (w: WorkerTarget): void => {

@@ -2,6 +2,8 @@
 // reads the inspector's reply and bounds what it sends, the message on the wire and its checks,
 // the session's keeping of it (keyframes too), and its words wherever warnings show.
 
+import { EventEmitter } from 'node:events';
+import type { Session } from 'node:inspector';
 import { describe, expect, it } from 'vitest';
 import { clipName, MAX_NAME_LENGTH, MessageType, PROTOCOL_VERSION, WireError, WireLimitError, type Hello, type Notice, type ProbeMessage } from '../probe/wire';
 import { encodeNotice } from '../probe/wire-json';
@@ -11,7 +13,11 @@ import { followOutcome } from '../probe/follow-outcome';
 import { NoticeBudget, NOTICES_IN_ALL, NOTICES_PER_SECOND } from '../probe/notice-budget';
 import { applyMessage, initialSessionState, KEPT_NOTICES } from '../main/session/session-state';
 import { parseSessionState } from '../main/session/state-check';
-import { noticeLine, noticeText, noticeWarnings, workerLabel } from '../main/common/notice-text';
+import { heldBackText, noticeLine, noticeText, noticeWarnings, workerLabel } from '../main/common/notice-text';
+import { NodeWorkers } from '../probe/node-workers';
+import { logHeadlessEvents } from '../main/cli/headless-events';
+import type { SessionWatch } from '../main/cli/session-watch';
+import type { LiveSource } from '../main/session/live-source';
 import { summarize } from '../main/reports/summary';
 import { renderSummaryText } from '../main/terminal/summary-text';
 import { renderLiveView } from '../main/terminal/live-view';
@@ -84,6 +90,8 @@ describe('the probe reading the evaluation\'s reply', () => {
     expect(followOutcome(null, value({ status: 'failed', error: 'SharedArrayBuffer is not defined' })))
       .toEqual({ followed: false, cause: 'refused', reason: 'SharedArrayBuffer is not defined', ifStillRunning: false });
     expect(followOutcome(null, value({ status: 'failed' }))).toMatchObject({ cause: 'refused', reason: 'the probe did not say why' });
+    // The worker's words: its first line only (an error's text may carry its stack).
+    expect(followOutcome(null, value({ status: 'failed', error: 'Error: no\n    at start (probe.js:1:1)' }))).toMatchObject({ cause: 'refused', reason: 'Error: no' });
   });
 
   it('an exception or an inspector error counts only if the worker runs on (a worker that ends answers with one)', () => {
@@ -130,6 +138,8 @@ describe('the session keeps notices', () => {
     expect(parseSessionState(before).notices).toEqual([]);
     expect(() => parseSessionState({ ...stored, notices: [{ ...notice, cause: 'crashed' }] })).toThrow(/cause/);
     expect(() => parseSessionState({ ...stored, notices: 'none' })).toThrow(/state.notices is not a list/);
+    // Checked as stored: a name past the wire's limit is refused, not clipped.
+    expect(() => parseSessionState({ ...stored, notices: [{ ...notice, name: 'n'.repeat(MAX_NAME_LENGTH + 1) }] })).toThrow(WireLimitError);
   });
 });
 
@@ -138,6 +148,7 @@ describe('the notice in words', () => {
     expect(workerLabel(notice)).toBe('worker thread 3 (cruncher-1)');
     expect(workerLabel({ threadId: 4, name: '' })).toBe('worker thread 4');
     expect(noticeLine(notice)).toBe('worker thread 3 (cruncher-1) could not be followed: the probe could not start in it (Cannot add property Symbol(loopscope.probe), object is not extensible)');
+    expect(noticeLine(notice, 4100)).toMatch(/^worker thread 3 \(cruncher-1\) of process 4100 could not be followed: /);
     const refused = noticeText(notice, { pid: 4100, attached: false });
     expect(refused).toMatch(/^worker thread 3 \(cruncher-1\) of process 4100 could not be followed: the probe could not start in it \(Cannot add property .*\)\. Its loop is missing from this session; the probe does not try again\. /);
     expect(refused).toContain('a worker that locks its global object (as SES lockdown does)');
@@ -166,13 +177,103 @@ describe('the notice in words', () => {
     // Shown once samples come; the loops' lines are there then too.
     expect(live.join('\n')).not.toContain('missing');
     const sampled = feedOf([{ type: 'hello', hello }, { type: 'notice', notice }, { type: 'metrics', sample: metrics() }]);
-    expect(renderLiveView(sampled, { width: 400, elapsedMs: 100, status: undefined, remainingMs: undefined })).toContain(` missing  ${noticeLine(notice)}`);
+    expect(renderLiveView(sampled, { width: 400, elapsedMs: 100, status: undefined, remainingMs: undefined })).toContain(` missing  ${noticeLine(notice, 4100)}`);
 
     const view = sessionView(main, {
       id: 's1', group: 's1', loops: [], how: 'launch', config: DEFAULT_CONFIG, ended: false, error: undefined, warnings: ['attach warning'],
       recording: null, replay: null, output: null, exit: null,
     });
     expect(view.warnings).toEqual(['attach warning', noticeWarnings([main])[0]]);
+  });
+});
+
+describe('notices held back by the probe\'s budget', () => {
+  // 5 notices held back (counted as Notice drops), 2 metrics frames lost to a slow read.
+  const drops = { type: 'drops', drops: { frames: { Notice: 5, Metrics: 2 }, bytes: 300 } } as const;
+  const named = Array.from({ length: 4 }, (_, i): ProbeMessage => ({ type: 'notice', notice: { ...notice, threadId: i + 1 } }));
+  const data = feedOf([{ type: 'hello', hello }, ...named, drops, { type: 'metrics', sample: metrics() }]);
+
+  it('are told as worker threads not followed, not as loopscope reading too slowly', () => {
+    const held = heldBackText(5, 4100);
+    expect(held).toBe('5 more worker threads of process 4100 not followed (not named: over the probe\'s limit of notices)');
+    expect(heldBackText(1)).toBe('1 more worker thread not followed (not named: over the probe\'s limit of notices)');
+
+    const s = summarize(data, { durationMs: 1000, exitCode: 0, warnings: [] });
+    expect(s.warnings).toHaveLength(5);
+    expect(s.warnings[4]).toBe(held);
+    const text = renderSummaryText(s);
+    expect(text).toContain(`  warning: ${held}\n`);
+    expect(text).toContain('  dropped      2 Metrics (300 B): loopscope read too slowly');
+
+    const live = renderLiveView(data, { width: 400, elapsedMs: 100, status: undefined, remainingMs: undefined }).map((l) => l.trimEnd());
+    expect(live).toContain(' dropped  2 frames (300 B): loopscope read too slowly');
+    expect(live.filter((l) => l.startsWith(' missing  '))).toHaveLength(3);
+    expect(live).toContain('   … 1 more worker thread not followed');
+    expect(live).toContain(`   … ${heldBackText(5)}`);
+
+    const view = sessionView(data, {
+      id: 's1', group: 's1', loops: [], how: 'launch', config: DEFAULT_CONFIG, ended: false, error: undefined, warnings: [],
+      recording: null, replay: null, output: null, exit: null,
+    });
+    expect(view.dropped).toEqual({ frames: 2, bytes: 300 });
+    expect(view.warnings.at(-1)).toBe(held);
+  });
+});
+
+describe('the target\'s words in a notice', () => {
+  it('control characters (an escape sequence in a worker\'s name or an error) are not passed on', () => {
+    const crafted: Notice = { ...notice, name: 'evil\x1b[2J\x07', reason: 'bad\nline\x7f' };
+    for (const text of [workerLabel(crafted), noticeLine(crafted), noticeText(crafted, { attached: false })]) {
+      expect(text).not.toMatch(/[\x00-\x1f\x7f]/);
+    }
+    expect(noticeLine(crafted)).toBe('worker thread 3 (evil [2J ) could not be followed: the probe could not start in it (bad line )');
+  });
+});
+
+describe('the probe\'s check that a worker runs on', () => {
+  function fakeSession(): Session & EventEmitter {
+    const session = new EventEmitter() as Session & EventEmitter;
+    session.post = (() => undefined) as Session['post'];
+    return session;
+  }
+  const detached = (session: EventEmitter, sessionId: string): boolean => session.emit('NodeWorker.detachedFromWorker', { params: { sessionId } });
+
+  it('tells once the time is up, unless the session ended first or the probe stopped', async () => {
+    const session = fakeSession();
+    const workers = new NodeWorkers(session, () => undefined);
+    const told: string[] = [];
+    for (const id of ['runs-on', 'ends', 'other-ends']) workers.ifRunningAfter(id, 30, () => told.push(id));
+    detached(session, 'ends');
+    detached(session, 'never-checked');
+    await new Promise((r) => setTimeout(r, 60));
+    expect(told).toEqual(['runs-on', 'other-ends']);
+
+    workers.ifRunningAfter('late', 30, () => told.push('late'));
+    workers.stop();
+    workers.ifRunningAfter('after-stop', 1, () => told.push('after-stop'));
+    await new Promise((r) => setTimeout(r, 60));
+    expect(told).toEqual(['runs-on', 'other-ends']);
+  });
+
+  it('an odd detach event is ignored', () => {
+    const session = fakeSession();
+    new NodeWorkers(session, () => undefined);
+    expect(() => session.emit('NodeWorker.detachedFromWorker', null)).not.toThrow();
+  });
+});
+
+describe('production mode\'s log of notices', () => {
+  it('the first KEPT_NOTICES of a connection, then a count', () => {
+    const connection = Object.assign(new EventEmitter(), { hello });
+    let frame: (raw: Uint8Array, at: number, m: ProbeMessage) => void = () => undefined;
+    const source = { connection, onFrame: (l: typeof frame) => (frame = l) } as unknown as LiveSource;
+    const watch = { onSession: (l: (s: LiveSource) => void) => l(source) } as unknown as SessionWatch;
+    const lines: string[] = [];
+    logHeadlessEvents(watch, (line) => lines.push(line));
+    for (let i = 0; i < KEPT_NOTICES + 7; i++) frame(new Uint8Array(), 0, { type: 'notice', notice: { ...notice, threadId: i + 1 } });
+    connection.emit('close');
+    expect(lines.filter((l) => l.includes('could not be followed'))).toHaveLength(KEPT_NOTICES);
+    expect(lines.at(-1)).toBe('process 4100: probe disconnected (and 7 more notices not logged)');
   });
 });
 

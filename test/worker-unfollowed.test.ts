@@ -78,12 +78,28 @@ describe('a worker thread the probe cannot go into', () => {
     }
   });
 
-  it('a worker that ends while the probe is being brought in is not reported', async () => {
-    // cruncher-0 is busy when the probe's evaluation comes, and exits before it settles.
-    const r = await loopscope(['run', '--json', '--', process.execPath, WORKER_FILE], { WORKERS: '2', LOCKED: '1', EXIT_BUSY: '0', COUNT: '2' });
+  it('a start with no answer of its own is told once its worker has run on for a second', async () => {
+    // cruncher-1's global `require` hides the inspector's: the start gives 'nope', not the probe's answer.
+    const r = await loopscope(['run', '--json', '--', process.execPath, WORKER_FILE], { WORKERS: '2', FAKE_REQUIRE: '1', COUNT: '3' });
     expect(r.code).toBe(0);
     const summary = JSON.parse(r.stdout) as Summary;
+    expect(summary.unfollowedWorkers).toEqual([{ pid: summary.pid, atMs: expect.any(Number), threadId: expect.any(Number), name: 'cruncher-1', cause: 'threw', reason: 'the probe\'s start gave no answer' }]);
+    // Told only after ENDED_WAIT_MS (probe/worker-follow.ts), so not before the worker was a second old.
+    expect(summary.unfollowedWorkers[0]!.atMs).toBeGreaterThan(1000);
+    expect(summary.warnings).toContainEqual(expect.stringMatching(/^worker thread \d+ \(cruncher-1\) of process \d+ could not be followed: loading the probe there threw \(the probe's start gave no answer\)/));
+    expect(summary.loops.map((l) => l.name)).toEqual(['main', expect.stringMatching(/^worker \d+ cruncher-0$/)]);
+    expect(r.stderr).toBe(`ready ${summary.pid}\n`);
+  });
+
+  it('a worker that ends while the probe is being brought in is not reported', async () => {
+    // cruncher-0 is busy when the probe's evaluation comes, and exits before it settles; the
+    // process runs on well past the probe's second of waiting (cruncher-1 blocks 6 times).
+    const r = await loopscope(['run', '--json', '--', process.execPath, WORKER_FILE], { WORKERS: '2', LOCKED: '1', EXIT_BUSY: '0', COUNT: '6' });
+    expect(r.code).toBe(0);
+    const summary = JSON.parse(r.stdout) as Summary;
+    expect(summary.durationMs).toBeGreaterThan(2500);
     expect(summary.unfollowedWorkers.map((w) => w.name)).toEqual(['cruncher-1']);
     expect(summary.loops.map((l) => l.name)).toEqual(['main']);
+    expect(r.stderr).toBe(`ready ${summary.pid}\n`);
   });
 });

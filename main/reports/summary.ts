@@ -115,6 +115,7 @@ export interface Summary {
   readonly probePauses: readonly { readonly what: string; readonly startMs: number; readonly durationMs: number }[];
   /** The CPU samples of the whole session; null when the probe had no sampler. */
   readonly profile: ProfileSummary | null;
+  /** The probe's drops by message type, as it counted them; `Notice`: notices it held back over its limit (the warnings say how many). */
   readonly dropped: { readonly frames: Readonly<Record<string, number>>; readonly bytes: number };
   readonly tasks: TasksSummary | null;
   /** trace mode: lifecycle events received. */

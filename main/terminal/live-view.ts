@@ -15,7 +15,7 @@ import { poolSaturated } from '../reports/task-findings';
 import { fit, sparkline } from './text';
 import { loopName, wasTerminated } from '../session/loop-identity';
 import { lagPerSecond, lastWindow, loopNow } from '../session/recent-window';
-import { noticeLine } from '../common/notice-text';
+import { heldBackNotices, heldBackText, noticeLine, readTooSlowly } from '../common/notice-text';
 
 export interface LiveViewContext {
   readonly width: number;
@@ -136,7 +136,7 @@ export function renderLiveView(data: SessionData, ctx: LiveViewContext): string[
 
   lines.push(...taskLines(state));
 
-  const dropped = Object.values(state.drops.frames).reduce((a, b) => a + b, 0);
+  const dropped = readTooSlowly(state.drops.frames).reduce((a, [, n]) => a + n, 0);
   if (dropped > 0) lines.push(` dropped  ${dropped} frames (${formatBytes(state.drops.bytes)}): loopscope read too slowly`);
 
   lines.push(...loopLines(ctx.loops ?? []));
@@ -162,12 +162,14 @@ export function renderLiveView(data: SessionData, ctx: LiveViewContext): string[
 const UNFOLLOWED_SHOWN = 3;
 
 /** Worker threads the probe could not go into: missing from the loops above (the summary says more). */
-export function unfollowedLines(loops: readonly SessionData[]): string[] {
-  const notices = loops.flatMap((l) => l.state.notices);
+function unfollowedLines(loops: readonly SessionData[]): string[] {
+  const notices = loops.flatMap(({ state }) => state.notices.map((n) => noticeLine(n, state.hello?.pid)));
   const more = notices.length - UNFOLLOWED_SHOWN;
+  const held = loops.reduce((a, l) => a + heldBackNotices(l.state.drops.frames), 0);
   return [
-    ...notices.slice(0, UNFOLLOWED_SHOWN).map((n) => ` missing  ${noticeLine(n)}`),
-    ...(more > 0 ? [`   … ${more} more workers not followed`] : []),
+    ...notices.slice(0, UNFOLLOWED_SHOWN).map((line) => ` missing  ${line}`),
+    ...(more > 0 ? [`   … ${more} more worker thread${more === 1 ? '' : 's'} not followed`] : []),
+    ...(held > 0 ? [`   … ${heldBackText(held)}`] : []),
   ];
 }
 
