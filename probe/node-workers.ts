@@ -42,6 +42,8 @@ interface AttachedParams {
 
 export class NodeWorkers {
   private nextId = 1;
+  /** Sessions under check (ifRunningAfter): the timer that tells their worker runs on. */
+  private readonly checks = new Map<string, ReturnType<typeof setTimeout>>();
   private readonly pending = new Map<number, Reply>();
   /** Events of the domains enabled in a worker (the sampler's Profiler), by session and method. */
   private readonly events = new Map<string, Map<string, EventListener[]>>();
@@ -57,6 +59,16 @@ export class NodeWorkers {
         else this.detach(p.sessionId);
       } catch {
         // a worker we cannot name is left alone
+      }
+    });
+    session.on('NodeWorker.detachedFromWorker', (m: { params?: { sessionId?: unknown } }) => {
+      try {
+        const sessionId = m.params?.sessionId;
+        if (typeof sessionId !== 'string') return;
+        clearTimeout(this.checks.get(sessionId));
+        this.checks.delete(sessionId);
+      } catch {
+        // not ours to understand
       }
     });
     session.on('NodeWorker.receivedMessageFromWorker', (m: { params?: { sessionId?: unknown; message?: unknown } }) => {
@@ -96,6 +108,19 @@ export class NodeWorkers {
     });
   }
 
+  /**
+   * `then` in `ms`, unless that session ends first (its worker ended, or we detached it) or we
+   * stop. The worker's reply to a call comes before its session's end, so a check started on a
+   * reply sees that end.
+   */
+  ifRunningAfter(sessionId: string, ms: number, then: () => void): void {
+    if (this.stopped || this.checks.has(sessionId)) return;
+    this.checks.set(sessionId, setTimeout(() => {
+      this.checks.delete(sessionId);
+      then();
+    }, ms).unref());
+  }
+
   /** An event of a domain enabled in that worker (e.g. Profiler.consoleProfileFinished). */
   on(sessionId: string, method: string, listener: EventListener): void {
     let bySession = this.events.get(sessionId);
@@ -121,6 +146,8 @@ export class NodeWorkers {
     for (const reply of this.pending.values()) reply(new Error('stopped'));
     this.pending.clear();
     this.events.clear();
+    for (const timer of this.checks.values()) clearTimeout(timer);
+    this.checks.clear();
     try {
       this.session.post('NodeWorker.disable');
     } catch {

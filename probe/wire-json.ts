@@ -1,6 +1,6 @@
 // The rare messages, sent as JSON: their encoders, and their parsers, field by field. Pure.
 
-import { CONFIG_LIMITS, HEADER_BYTES, MAX_BLOCKED_BYTES, MAX_NAME_LENGTH, MAX_OTHER_STACKS, MessageType, PROMISE_SKIPPINGS, WireError, WireLimitError, type BlockedReport, type BlockSampleKinds, type DropCounters, type Goodbye, type Hello, type LineSource, type ProbeConfig, type ProbePause, type ProfilerState, type Reject, type StackSource, type TasksSample } from './wire';
+import { clipName, CONFIG_LIMITS, HEADER_BYTES, MAX_BLOCKED_BYTES, MAX_NAME_LENGTH, MAX_OTHER_STACKS, MessageType, NOTICE_KINDS, PROMISE_SKIPPINGS, UNFOLLOWED_CAUSES, WireError, WireLimitError, type BlockedReport, type BlockSampleKinds, type DropCounters, type Goodbye, type Hello, type LineSource, type Notice, type ProbeConfig, type ProbePause, type ProfilerState, type Reject, type StackSource, type TasksSample } from './wire';
 import { arrayOf, bool, mode, nameField, num, obj, optNameField, optOneOf, parseFrames, parseJson, sparse, str, strArray } from './wire-fields';
 import { frame, jsonFrame } from './wire-framing';
 
@@ -113,6 +113,27 @@ export function parseProfilerState(payload: Uint8Array): ProfilerState {
   return { state: oneOf(o, 'state', ['on', 'off', 'paused'] as const, what), intervalMs, ...(reason === undefined ? {} : { reason }) };
 }
 
+export function parseNotice(payload: Uint8Array): Notice {
+  const what = 'notice';
+  const o = parseJson(payload, what);
+  const kind = oneOf(o, 'kind', NOTICE_KINDS, what);
+  switch (kind) {
+    case 'worker-unfollowed': {
+      const threadId = num(o, 'threadId', what);
+      // Worker threads are numbered from 1; 0 is the main thread, which is never unfollowed.
+      if (!Number.isInteger(threadId) || threadId < 1) throw new WireError(`${what}: field "threadId" must be a worker's thread id (an integer from 1)`);
+      return {
+        kind,
+        timeUs: num(o, 'timeUs', what),
+        threadId,
+        name: nameField(o, 'name', what),
+        cause: oneOf(o, 'cause', UNFOLLOWED_CAUSES, what),
+        reason: nameField(o, 'reason', what),
+      };
+    }
+  }
+}
+
 export function parseDrops(payload: Uint8Array): DropCounters {
   const what = 'drop counters';
   const o = parseJson(payload, what);
@@ -194,6 +215,9 @@ function shortenStack(r: BlockedReport, encoded: Uint8Array): Uint8Array {
 export const encodeProbePause = (p: ProbePause): Uint8Array => jsonFrame(MessageType.ProbePause, p);
 
 export const encodeProfilerState = (p: ProfilerState): Uint8Array => jsonFrame(MessageType.ProfilerState, p);
+
+/** The probe clips the names it did not make (a worker's name, an error's text) to the wire's limit. */
+export const encodeNotice = (n: Notice): Uint8Array => jsonFrame(MessageType.Notice, { ...n, name: clipName(n.name), reason: clipName(n.reason) });
 
 export const encodeDrops = (d: DropCounters): Uint8Array => jsonFrame(MessageType.Drops, d);
 

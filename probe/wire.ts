@@ -48,6 +48,8 @@ export const MessageType = {
   ProbePause: 11,
   /** probe → main, JSON: the CPU sampler started, stopped or paused, and why. */
   ProfilerState: 12,
+  /** probe → main, JSON: something the probe could not do that the user should know of (rare, bounded). */
+  Notice: 13,
   /** main → probe, JSON: change mode, interval, thresholds. */
   Configure: 16,
   /** main → probe, empty: turn everything off and disconnect. */
@@ -251,6 +253,35 @@ export interface ProfilerState {
   readonly reason?: string;
 }
 
+/**
+ * How bringing the probe into a worker thread failed: its start there refused (and said why),
+ * the evaluation of that start threw, or the inspector answered the evaluation with an error.
+ */
+export type UnfollowedCause = 'refused' | 'threw' | 'inspector';
+export const UNFOLLOWED_CAUSES: readonly UnfollowedCause[] = ['refused', 'threw', 'inspector'];
+
+/**
+ * Sent by the main loop's probe: a worker thread of its process it could not bring the probe
+ * into, which is therefore missing from the session's loops. Not sent for a worker that ended
+ * while the probe was being brought in.
+ */
+export interface WorkerUnfollowed {
+  readonly kind: 'worker-unfollowed';
+  /** µs since the target's time origin. */
+  readonly timeUs: number;
+  /** Node's threadId of the worker (1 or more). */
+  readonly threadId: number;
+  /** The worker's `name` option, else its script; '' when it has neither. */
+  readonly name: string;
+  readonly cause: UnfollowedCause;
+  /** What failed, in the words of whatever failed (the probe's start, the exception, the inspector). */
+  readonly reason: string;
+}
+
+/** A notice: one kind so far; each kind says what it is in `kind`. */
+export type Notice = WorkerUnfollowed;
+export const NOTICE_KINDS: readonly Notice['kind'][] = ['worker-unfollowed'];
+
 /** What a profile's call frame is: JavaScript (or native) code, or one of V8's own states. */
 export type ProfileFrameKind = 'code' | 'root' | 'program' | 'idle' | 'gc' | 'probe';
 
@@ -421,7 +452,8 @@ export type ProbeMessage =
   | { readonly type: 'profileDictionary'; readonly dictionary: ProfileDictionary }
   | { readonly type: 'profileSamples'; readonly batch: ProfileBatch }
   | { readonly type: 'probePause'; readonly pause: ProbePause }
-  | { readonly type: 'profilerState'; readonly profiler: ProfilerState };
+  | { readonly type: 'profilerState'; readonly profiler: ProfilerState }
+  | { readonly type: 'notice'; readonly notice: Notice };
 
 export type ControlMessage =
   | { readonly type: 'configure'; readonly config: Partial<ProbeConfig> }

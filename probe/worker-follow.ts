@@ -10,9 +10,15 @@
 // process) and tells this thread (WorkerFollower.createdWorker, onlineWorker). Workers already
 // running when the probe came (attach: listed while NodeWorker was being enabled, and not
 // started since) are evaluated in a moment later; workers started by workers are not followed.
+//
+// A worker the probe could not be brought into is told to loopscope (a notice), so that it is
+// not silently missing from the loops; the start is not tried again (a start that failed may
+// have left part of itself behind in the worker).
 
-import type { ProbeConfig } from './wire';
+import type { ProbeConfig, WorkerUnfollowed } from './wire';
 import type { NodeWorkers, WorkerTarget } from './node-workers';
+import { followOutcome } from './follow-outcome';
+import { guard } from './guard';
 
 export interface FollowOptions {
   readonly probeFile: string;
@@ -24,6 +30,8 @@ export interface FollowOptions {
   readonly ownThreadId: number;
   /** Whether workers may have been running before the probe (it was injected into a running process). */
   readonly workersBefore: boolean;
+  /** A worker the probe could not be brought into (one that ended meanwhile is not one). */
+  readonly unfollowed: (worker: Pick<WorkerUnfollowed, 'threadId' | 'name' | 'cause' | 'reason'>) => void;
 }
 
 /**
@@ -49,6 +57,11 @@ const MAX_WAITING = 256;
  * that was running before.
  */
 const ANNOUNCE_WAIT_MS = 250;
+/**
+ * A worker that ends during the evaluation answers it with an error, and its session ends a
+ * few ms later: a failure whose worker has not ended after this long is one.
+ */
+const ENDED_WAIT_MS = 1000;
 
 export class WorkerFollower {
   /** Listed by NodeWorker, waiting to be online. */
@@ -107,6 +120,16 @@ export class WorkerFollower {
 
   private inject(w: WorkerTarget): void {
     const expression = injectWorkerExpression(this.o.probeFile, { socketPath: this.o.socketPath, token: this.o.token, config: this.o.config(), threadName: w.name });
-    this.workers.send(w.sessionId, 'Runtime.evaluate', { expression, includeCommandLineAPI: true, returnByValue: true, awaitPromise: true, silent: true }, () => this.workers.detach(w.sessionId));
+    this.workers.send(w.sessionId, 'Runtime.evaluate', { expression, includeCommandLineAPI: true, returnByValue: true, awaitPromise: true, silent: true }, guard((err, result) => {
+      const outcome = followOutcome(err, result);
+      if (outcome.followed) return this.workers.detach(w.sessionId);
+      const tell = (): void => {
+        this.workers.detach(w.sessionId);
+        this.o.unfollowed({ threadId: w.threadId, name: w.name, cause: outcome.cause, reason: outcome.reason });
+      };
+      if (!outcome.ifStillRunning) return tell();
+      // Our session stays until then: its end is how the worker's end shows.
+      this.workers.ifRunningAfter(w.sessionId, ENDED_WAIT_MS, guard(tell));
+    }));
   }
 }

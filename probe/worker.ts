@@ -10,13 +10,14 @@ import { Watchdog } from './watchdog';
 import { captureMainThreadStack, outsideProbe, mapOnMainThread, type CaptureResult } from './stack-capture';
 import { GcEventParser, GcTracer } from './gc-trace';
 import { WorkerSampler } from './worker-sampler';
-import { messageTypeName, type BlockedReport, type Hello, type ProbeConfig } from './wire';
+import { MessageType, messageTypeName, type BlockedReport, type Hello, type ProbeConfig, type WorkerUnfollowed } from './wire';
 import { FrameReader } from './wire-framing';
-import { encodeBlocked, encodeDrops, encodeGoodbye, encodeHello } from './wire-json';
+import { encodeBlocked, encodeDrops, encodeGoodbye, encodeHello, encodeNotice } from './wire-json';
 import { decodeControl } from './wire-decoder';
 import type { MainToWorker, WorkerToMain } from './threads';
 import { NodeWorkers, workerChannel, type WorkerTarget } from './node-workers';
 import { WorkerFollower } from './worker-follow';
+import { NoticeBudget } from './notice-budget';
 import type { InspectorLike } from './stack-capture';
 
 export interface WorkerData {
@@ -86,6 +87,7 @@ export function runWorker(data: WorkerData): void {
   let lastDropsChecked = 0;
   /** Frames this thread had no room for (the main thread counts its own in shared memory). */
   const ownDrops = new Map<number, number>();
+  const countOwnDrop = (type: number): void => void ownDrops.set(type, (ownDrops.get(type) ?? 0) + 1);
   const post = (m: WorkerToMain): void => port.postMessage(m);
   const mainNowMs = (): number => performance.timeOrigin + performance.now() - data.mainTimeOrigin;
 
@@ -104,6 +106,12 @@ export function runWorker(data: WorkerData): void {
   let reachedLoop = (): void => undefined;
   let workers: NodeWorkers | undefined;
   let follower: WorkerFollower | undefined;
+  const notices = new NoticeBudget();
+  const unfollowed = (w: Pick<WorkerUnfollowed, 'threadId' | 'name' | 'cause' | 'reason'>): void => {
+    if (stopped) return;
+    if (!notices.take(performance.now())) return countOwnDrop(MessageType.Notice);
+    send(encodeNotice({ kind: 'worker-unfollowed', timeUs: Math.round(mainNowMs() * 1000), ...w }));
+  };
   const onWorker = (w: WorkerTarget): void => {
     if (w.threadId === data.loopThreadId && !loopInspector) {
       loopChannel = workerChannel(workers!, w.sessionId);
@@ -123,6 +131,7 @@ export function runWorker(data: WorkerData): void {
           config: () => config,
           ownThreadId: threadId,
           workersBefore: data.hello.loadedBy === 'inject',
+          unfollowed,
         });
       }
       workers.enable(() => follower?.markEnabled());
@@ -161,7 +170,7 @@ export function runWorker(data: WorkerData): void {
     if (!socket || socket.destroyed) return;
     if (!socket.connecting) socket.write(bytes, onFlushed ? () => onFlushed() : undefined);
     else if (beforeHello.length < MAX_EARLY_FRAMES) beforeHello.push([bytes, onFlushed]);
-    else ownDrops.set(bytes[5]!, (ownDrops.get(bytes[5]!) ?? 0) + 1);
+    else countOwnDrop(bytes[5]!);
   };
 
   // The CPU sampler, on the same session as the stack capture (research §1): a worker thread's
@@ -170,7 +179,7 @@ export function runWorker(data: WorkerData): void {
   const sampler = new WorkerSampler(data.loopThreadId === 0 ? session : undefined, { probeFile: data.probeFile, clockOffsetUs: data.clockOffsetUs, unavailable: data.samplerUnavailable }, config, {
     canSend,
     send,
-    countDrop: (type) => ownDrops.set(type, (ownDrops.get(type) ?? 0) + 1),
+    countDrop: countOwnDrop,
     post,
     wake: () => wake(),
   }, mainNowMs);

@@ -191,7 +191,7 @@ describe('keyframes', () => {
     // When this fails: check the new field survives JSON (no Map, Set, typed array or class),
     // check it in parseSessionState, and either fill it in for older keyframes there (as for
     // the sampler's fields) or bump KEYFRAME_VERSION.
-    expect(Object.keys(initialSessionState).sort()).toEqual(['blockGroups', 'blocked', 'drops', 'goodbye', 'hello', 'probePauses', 'profiler', 'tasks', 'totals', 'traceEvents', 'ungroupedBlocks']);
+    expect(Object.keys(initialSessionState).sort()).toEqual(['blockGroups', 'blocked', 'drops', 'goodbye', 'hello', 'notices', 'probePauses', 'profiler', 'tasks', 'totals', 'traceEvents', 'ungroupedBlocks']);
     expect(Object.keys(initialTotals)).toContain('lag');
   });
 });

@@ -1,12 +1,16 @@
 // Production mode's log: one line on stderr per notable event (a probe connecting or going,
-// a blocked loop), which is where a container's logs are read. Blocked loops are rate-limited:
-// a loop that blocks all the time must not flood the log; the lines left out are counted.
+// a blocked loop, a worker thread the probe could not follow), which is where a container's
+// logs are read. Blocked loops are rate-limited: a loop that blocks all the time must not flood
+// the log; the lines left out are counted. So are notices past the first KEPT_NOTICES of a
+// connection (a probe sends fewer; a crafted stream could send any number).
 
 import type { BlockedReport, Hello } from '../../probe/wire';
 import { blockedRecord } from '../fleet/blocked-log';
 import { EndedBlocks } from '../fleet/loop-counters';
 import { loopOf, type LoopIdentity } from '../fleet/loop-set';
 import type { SessionWatch } from './session-watch';
+import { noticeText } from '../common/notice-text';
+import { KEPT_NOTICES } from '../session/session-state';
 
 /** Blocked-loop lines: a burst of this many, then one per BLOCKED_LINE_MS. */
 const BLOCKED_BURST = 10;
@@ -34,11 +38,16 @@ export function logHeadlessEvents(watch: SessionWatch, log: (line: string) => vo
     log(`probe connected: process ${hello.pid} (${hello.argv[1] ?? hello.argv[0] ?? 'node'}, node ${hello.nodeVersion}, ${hello.config.mode} mode)`);
     const { identity } = loopOf(source);
     const ended = new EndedBlocks();
+    let notices = 0;
     source.onFrame((_raw, _at, m) => {
       const report = ended.first(m);
       if (report) blocked(hello, identity, report);
+      else if (m.type === 'notice' && ++notices <= KEPT_NOTICES) log(`process ${hello.pid}: ${noticeText(m.notice, { attached: hello.loadedBy === 'inject' })}`);
       else if (m.type === 'goodbye') log(`process ${hello.pid}: probe stopping: ${m.goodbye.reason}${m.goodbye.exitCode === undefined ? '' : ` (exit code ${m.goodbye.exitCode})`}`);
     });
-    source.connection.on('close', (error) => log(`process ${hello.pid}: probe disconnected${error ? `: ${error}` : ''}`));
+    source.connection.on('close', (error) => {
+      const untoldNotices = notices > KEPT_NOTICES ? ` (and ${notices - KEPT_NOTICES} more notices not logged)` : '';
+      log(`process ${hello.pid}: probe disconnected${error ? `: ${error}` : ''}${untoldNotices}`);
+    });
   });
 }

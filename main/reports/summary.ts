@@ -1,7 +1,7 @@
 // The JSON summary of a session: what `--json` prints, and later what `summary` computes from
 // a recording. Pure.
 
-import type { BlockedReport, CreationSite, LineSource, ProbeMode, ProbePause, PromiseSkipping, StackFrame, StackSource } from '../../probe/wire';
+import type { BlockedReport, CreationSite, LineSource, ProbeMode, ProbePause, PromiseSkipping, StackFrame, StackSource, UnfollowedCause } from '../../probe/wire';
 import { groupsWithOngoing } from '../session/blocked-groups';
 import { summarizeProfile, type ProfileSummary } from './profile-summary';
 import { countOf, percentileUs, type SparseHistogram } from '../../probe/log-histogram';
@@ -13,6 +13,7 @@ import { causalChain, type TraceModel } from '../session/trace-model';
 import { loopIdentity, wasTerminated } from '../session/loop-identity';
 import type { SessionState, Totals } from '../session/session-state';
 import { poolSaturated } from './task-findings';
+import { noticeWarnings } from '../common/notice-text';
 
 export interface BlockedSummary {
   /** ms since the target's time origin (its process start). */
@@ -114,15 +115,30 @@ export interface Summary {
   readonly probePauses: readonly { readonly what: string; readonly startMs: number; readonly durationMs: number }[];
   /** The CPU samples of the whole session; null when the probe had no sampler. */
   readonly profile: ProfileSummary | null;
+  /** The probe's drops by message type, as it counted them; `Notice`: notices it held back over its limit (the warnings say how many). */
   readonly dropped: { readonly frames: Readonly<Record<string, number>>; readonly bytes: number };
   readonly tasks: TasksSummary | null;
   /** trace mode: lifecycle events received. */
   readonly traceEvents: number;
   readonly exitCode: number | null;
-  /** Problems the user should know about (no probe connected, connection lost, ...). */
+  /** Problems the user should know about (no probe connected, connection lost, a worker thread not followed, ...). */
   readonly warnings: readonly string[];
+  /** Worker threads the probe could not be brought into: missing from `loops` (the warnings say so in words). */
+  readonly unfollowedWorkers: readonly UnfollowedWorkerSummary[];
   /** Every loop of the session (the top-level fields describe the first one), in the order they came. */
   readonly loops: readonly LoopSummary[];
+}
+
+export interface UnfollowedWorkerSummary {
+  readonly pid: number | null;
+  /** When the probe gave up on it: ms since its process's time origin. */
+  readonly atMs: number;
+  readonly threadId: number;
+  /** The worker's `name` option, else its script; '' when it has neither. */
+  readonly name: string;
+  /** refused: the probe's start there failed; threw: loading it threw; inspector: the inspector refused the evaluation. */
+  readonly cause: UnfollowedCause;
+  readonly reason: string;
 }
 
 /** One loop of a session: a process's main thread, or a worker thread. */
@@ -220,6 +236,8 @@ export function summarizeLoops(loops: readonly LoopInput[]): LoopSummary[] {
 export function summarize(data: SessionData, context: SummaryContext): Summary {
   const { state } = data;
   const { hello, totals } = state;
+  const loops = context.loops ?? [{ data, exitCode: context.exitCode }];
+  const states = loops.map((l) => l.data);
   return {
     pid: hello?.pid ?? null,
     nodeVersion: hello?.nodeVersion ?? null,
@@ -245,8 +263,9 @@ export function summarize(data: SessionData, context: SummaryContext): Summary {
     tasks: state.tasks.samples > 0 ? summarizeTasks(state.tasks, data.trace) : null,
     traceEvents: state.traceEvents,
     exitCode: context.exitCode,
-    warnings: context.warnings,
-    loops: summarizeLoops(context.loops ?? [{ data, exitCode: context.exitCode }]),
+    warnings: [...context.warnings, ...noticeWarnings(states)],
+    unfollowedWorkers: states.flatMap((l) => l.state.notices.map((n) => ({ pid: l.state.hello?.pid ?? null, atMs: ms(n.timeUs), threadId: n.threadId, name: n.name, cause: n.cause, reason: n.reason }))),
+    loops: summarizeLoops(loops),
   };
 }
 

@@ -2,7 +2,7 @@
 // reducer. Live and replay feed the same reducer (through session-feed.ts), so they cannot
 // disagree. The recent samples the views draw are kept beside the state (sample-ring.ts).
 
-import type { BlockedReport, DropCounters, Goodbye, Hello, MetricsSample, ProbeMessage, ProbePause, ProfilerState } from '../../probe/wire';
+import type { BlockedReport, DropCounters, Goodbye, Hello, MetricsSample, Notice, ProbeMessage, ProbePause, ProfilerState } from '../../probe/wire';
 import { addBlock, type BlockGroup } from './blocked-groups';
 import { addInterval, emptyLagHistogram, type LagHistogram } from './lag-histogram';
 import { applyTasks, initialTasksState, type TasksState } from './tasks-state';
@@ -13,6 +13,8 @@ export const KEPT_BLOCKED = 200;
 const KEPT_ONGOING = 16;
 /** The probe's own pauses kept: its start, the profiler's, and the rare long harvest. */
 export const KEPT_PROBE_PAUSES = 64;
+/** Notices kept, the first ones: a probe sends 32 at most (probe/notice-budget.ts); more is a crafted stream. */
+export const KEPT_NOTICES = 64;
 
 export interface Totals {
   readonly samples: number;
@@ -52,6 +54,8 @@ export interface SessionState {
   readonly probePauses: readonly ProbePause[];
   /** The CPU sampler, as the probe last said (undefined: the probe has none, or said nothing). */
   readonly profiler: ProfilerState | undefined;
+  /** What the probe could not do that the user should know of (worker threads it could not follow), the first ones. */
+  readonly notices: readonly Notice[];
 }
 
 export const initialTotals: Totals = {
@@ -85,6 +89,7 @@ export const initialSessionState: SessionState = {
   ungroupedBlocks: 0,
   probePauses: [],
   profiler: undefined,
+  notices: [],
 };
 
 function addSample(t: Totals, s: MetricsSample): Totals {
@@ -167,6 +172,8 @@ export function applyMessage(state: SessionState, message: ProbeMessage): Sessio
       return state.probePauses.length < KEPT_PROBE_PAUSES ? { ...state, probePauses: [...state.probePauses, message.pause] } : state;
     case 'profilerState':
       return { ...state, profiler: message.profiler };
+    case 'notice':
+      return state.notices.length < KEPT_NOTICES ? { ...state, notices: [...state.notices, message.notice] } : state;
     // The samples and their dictionary feed the profile model (session-feed.ts), not the state.
     case 'dictionary':
     case 'profileDictionary':

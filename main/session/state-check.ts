@@ -3,12 +3,13 @@
 // frame would be. Pure. Whenever SessionState changes shape, this changes with it (and
 // KEYFRAME_VERSION in recording/keyframe.ts is bumped).
 
-import { WireError, type ProbeMessage } from '../../probe/wire';
+import { MessageType, WireError, type ProbeMessage } from '../../probe/wire';
 import { encodeBlocked, encodeDrops, encodeGoodbye, encodeHello, encodeProbePause, encodeProfilerState, encodeTasks } from '../../probe/wire-json';
 import { addBlock, MAX_BLOCK_GROUPS, type BlockGroup } from './blocked-groups';
 import { ProbeDecoder } from '../../probe/wire-decoder';
+import { jsonFrame } from '../../probe/wire-framing';
 import { LAG_BUCKETS } from './lag-histogram';
-import { initialSessionState, KEPT_PROBE_PAUSES, type SessionState } from './session-state';
+import { initialSessionState, KEPT_NOTICES, KEPT_PROBE_PAUSES, type SessionState } from './session-state';
 import type { TasksState, TypeTotals } from './tasks-state';
 
 export class StateError extends Error {
@@ -130,9 +131,14 @@ function withNewFields(value: unknown): unknown {
   return { ...value, blockGroups: grouped.groups, ungroupedBlocks: grouped.overflow, probePauses: [] };
 }
 
+/** Keyframes written before notices have none. */
+function withNotices(value: unknown): unknown {
+  return isObject(value) && value['notices'] === undefined ? { ...value, notices: [] } : value;
+}
+
 /** The state in `value`, checked through and through; throws a StateError or WireError saying what is wrong. */
 export function parseSessionState(value: unknown): SessionState {
-  const migrated = withNewFields(value);
+  const migrated = withNotices(withNewFields(value));
   sameShape(migrated, initialSessionState, 'state');
   const s = migrated as SessionState;
   optionalNumber(s.totals.firstSampleUs, 'state.totals.firstSampleUs');
@@ -150,5 +156,8 @@ export function parseSessionState(value: unknown): SessionState {
     blockGroups: checkGroups(s.blockGroups),
     probePauses: s.probePauses.slice(0, KEPT_PROBE_PAUSES).map((p) => viaWire(p, encodeProbePause, (m) => (m.type === 'probePause' ? m.pause : undefined))),
     profiler: s.profiler === undefined ? undefined : viaWire(s.profiler, encodeProfilerState, (m) => (m.type === 'profilerState' ? m.profiler : undefined)),
+    // Framed as stored, not by encodeNotice: that clips names as the probe does, and a name too
+    // long in a keyframe is as wrong as in a frame.
+    notices: s.notices.slice(0, KEPT_NOTICES).map((n) => viaWire(n, (v: unknown) => jsonFrame(MessageType.Notice, v), (m) => (m.type === 'notice' ? m.notice : undefined))),
   };
 }

@@ -15,6 +15,7 @@ import { poolSaturated } from '../reports/task-findings';
 import { fit, sparkline } from './text';
 import { loopName, wasTerminated } from '../session/loop-identity';
 import { lagPerSecond, lastWindow, loopNow } from '../session/recent-window';
+import { heldBackNotices, heldBackText, noticeLine, readTooSlowly } from '../common/notice-text';
 
 export interface LiveViewContext {
   readonly width: number;
@@ -135,10 +136,11 @@ export function renderLiveView(data: SessionData, ctx: LiveViewContext): string[
 
   lines.push(...taskLines(state));
 
-  const dropped = Object.values(state.drops.frames).reduce((a, b) => a + b, 0);
+  const dropped = readTooSlowly(state.drops.frames).reduce((a, [, n]) => a + n, 0);
   if (dropped > 0) lines.push(` dropped  ${dropped} frames (${formatBytes(state.drops.bytes)}): loopscope read too slowly`);
 
   lines.push(...loopLines(ctx.loops ?? []));
+  lines.push(...unfollowedLines(ctx.loops ?? [data]));
   const cwd = hello?.cwd ?? '';
   const cpu = cpuLine(data, cwd);
   if (cpu) lines.push(cpu);
@@ -155,6 +157,20 @@ export function renderLiveView(data: SessionData, ctx: LiveViewContext): string[
     lines.push(`   ${times}${now}  ${frames || 'no stack'}`);
   }
   return lines.map((l) => fit(l, width));
+}
+
+const UNFOLLOWED_SHOWN = 3;
+
+/** Worker threads the probe could not go into: missing from the loops above (the summary says more). */
+function unfollowedLines(loops: readonly SessionData[]): string[] {
+  const notices = loops.flatMap(({ state }) => state.notices.map((n) => noticeLine(n, state.hello?.pid)));
+  const more = notices.length - UNFOLLOWED_SHOWN;
+  const held = loops.reduce((a, l) => a + heldBackNotices(l.state.drops.frames), 0);
+  return [
+    ...notices.slice(0, UNFOLLOWED_SHOWN).map((line) => ` missing  ${line}`),
+    ...(more > 0 ? [`   … ${more} more worker thread${more === 1 ? '' : 's'} not followed`] : []),
+    ...(held > 0 ? [`   … ${heldBackText(held)}`] : []),
+  ];
 }
 
 /** The functions with the most CPU time (self) over the last seconds, as shares of all samples. */

@@ -4,6 +4,7 @@ import type { LoopSummary, Summary, TasksSummary } from '../reports/summary';
 import { formatBytes, formatFrame, formatMs, formatPercent, userFrames } from '../common/format';
 import { promiseNote } from '../common/promise-note';
 import { taskFindings } from '../reports/task-findings';
+import { readTooSlowly } from '../common/notice-text';
 
 const GROUPS_LISTED = 5;
 const FRAMES_LISTED = 6;
@@ -25,7 +26,8 @@ export function renderSummaryText(s: Summary, cwd = ''): string {
   lines.push(`  cpu          user ${formatMs(s.cpu.userMs)}   system ${formatMs(s.cpu.systemMs)}`);
   lines.push(`  memory       heap used max ${formatBytes(s.memory.heapUsedMaxBytes)}   rss max ${formatBytes(s.memory.rssMaxBytes)}`);
   lines.push(`  gc           ${s.gc.count} pauses, ${formatMs(s.gc.totalMs)} in all, longest ${formatMs(s.gc.maxMs)}`);
-  const dropped = Object.entries(s.dropped.frames);
+  // The notices the probe held back are in the warnings (notice-text.ts), not a slow read.
+  const dropped = readTooSlowly(s.dropped.frames);
   if (dropped.length > 0) {
     lines.push(`  dropped      ${dropped.map(([t, n]) => `${n} ${t}`).join(', ')} (${formatBytes(s.dropped.bytes)}): loopscope read too slowly`);
   }

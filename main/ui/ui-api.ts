@@ -202,6 +202,7 @@ export interface SessionView {
   readonly error: string | null;
   /** What went wrong around the session without ending it (e.g. attach could not close the inspector it opened). */
   readonly warnings: readonly string[];
+  /** Frames the probe dropped because loopscope read too slowly (the notices it held back are in `warnings`). */
   readonly dropped: { readonly frames: number; readonly bytes: number };
   readonly blockedCount: number;
   /** Longest first. */

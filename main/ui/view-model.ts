@@ -13,6 +13,7 @@ import type { RecentSamples } from '../session/sample-ring';
 import type { SessionData } from '../session/session-feed';
 import { commandOf, type SessionState } from '../session/session-state';
 import { promiseNote, promisesCostly } from '../common/promise-note';
+import { noticeWarnings, readTooSlowly } from '../common/notice-text';
 
 const ms = (us: number): number => Math.round(us) / 1000;
 const mb = (bytes: number): number => Math.round(bytes / 10_485.76) / 100;
@@ -208,6 +209,7 @@ export function sessionView(data: SessionData, c: ViewContext): SessionView {
   const origin = originOf(state);
   const timeOriginMs = hello?.timeOriginMs ?? 0;
   const toS = (us: number): number => (us - origin) / 1e6;
+  const notices = noticeWarnings([data]);
   const blocked: BlockedView[] = state.blocked.map((b) => ({
     id: b.id,
     durationMs: ms(b.durationUs),
@@ -244,8 +246,10 @@ export function sessionView(data: SessionData, c: ViewContext): SessionView {
     config: c.config,
     status: c.replay ? 'replay' : c.ended ? 'ended' : 'live',
     error: c.error ?? null,
-    warnings: c.warnings,
-    dropped: { frames: Object.values(state.drops.frames).reduce((a, b) => a + b, 0), bytes: state.drops.bytes },
+    // The loop's notices (a process's main loop tells of the workers it could not follow).
+    warnings: notices.length === 0 ? c.warnings : [...c.warnings, ...notices],
+    // What loopscope read too slowly: the notices the probe held back are in the warnings.
+    dropped: { frames: readTooSlowly(state.drops.frames).reduce((a, [, n]) => a + n, 0), bytes: state.drops.bytes },
     blockedCount: state.totals.blockedCount,
     blocked,
     blockGroups,

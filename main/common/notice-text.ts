@@ -1,0 +1,88 @@
+// The probe's notices in words, for the warnings of the summary, the live view and the window:
+// which worker thread is missing from the session, why, and what can be done about it. Pure.
+
+import { MessageType, messageTypeName, type DropCounters, type Hello, type Notice } from '../../probe/wire';
+
+/**
+ * The target's words (a worker's name, an error's text) as plain text: they come from the wire,
+ * and a control character would reach the terminal or the log as is (an escape sequence).
+ */
+function plain(text: string): string {
+  return text.replace(/[\x00-\x1f\x7f]/g, ' ');
+}
+
+/** "worker thread 3 (cruncher-0)": how the user knows the worker (its name option, else its script). */
+export function workerLabel(n: Pick<Notice, 'threadId' | 'name'>): string {
+  return `worker thread ${n.threadId}${n.name ? ` (${plain(n.name)})` : ''}`;
+}
+
+const HOW: Readonly<Record<Notice['cause'], string>> = {
+  refused: 'the probe could not start in it',
+  threw: 'loading the probe there threw',
+  inspector: 'the inspector would not run the probe\'s start in it',
+};
+
+const ofProcess = (pid: number | undefined): string => (pid === undefined ? '' : ` of process ${pid}`);
+
+/** One line: which worker, and why (the live view, where the summary says the rest). */
+export function noticeLine(n: Notice, pid?: number): string {
+  return `${workerLabel(n)}${ofProcess(pid)} could not be followed: ${HOW[n.cause]} (${plain(n.reason)})`;
+}
+
+export interface NoticeWhere {
+  /** The process the worker belongs to. */
+  readonly pid?: number;
+  /** The probe was attached to a running process (not launched with it). */
+  readonly attached: boolean;
+}
+
+/** The whole warning: which worker, why, and what the user can do. */
+export function noticeText(n: Notice, where: NoticeWhere): string {
+  const head = `${noticeLine(n, where.pid)}. Its loop is missing from this session; the probe does not try again`;
+  if (n.cause === 'refused') {
+    // What the probe's start needs in the worker (probe/main-thread.ts): what else refuses it.
+    return `${head}. It needs to add a global property, a SharedArrayBuffer and a thread of its own in the worker: a worker that locks its global object (as SES lockdown does) or takes those away cannot be followed`;
+  }
+  // Attached, the probe went into workers that were already running, wherever they were.
+  return where.attached
+    ? `${head}. Launched with \`loopscope run\`, the program has the probe brought into each worker as soon as it is up`
+    : head;
+}
+
+/** The drops key of the notices the probe held back (probe/notice-budget.ts), not lost to a slow reader. */
+const NOTICE_DROPS = messageTypeName(MessageType.Notice);
+
+/** Notices the probe did not send, over its limit: each a worker thread not followed. */
+export function heldBackNotices(frames: DropCounters['frames']): number {
+  return frames[NOTICE_DROPS] ?? 0;
+}
+
+/** The drops that mean loopscope read too slowly: all but the notices held back. */
+export function readTooSlowly(frames: DropCounters['frames']): [string, number][] {
+  return Object.entries(frames).filter(([type]) => type !== NOTICE_DROPS);
+}
+
+/** "5 more worker threads of process 4100 not followed (not named: …)". */
+export function heldBackText(count: number, pid?: number): string {
+  return `${count} more worker thread${count === 1 ? '' : 's'}${ofProcess(pid)} not followed (not named: over the probe's limit of notices)`;
+}
+
+interface NoticeLoop {
+  readonly state: {
+    readonly hello: Pick<Hello, 'pid' | 'loadedBy'> | undefined;
+    readonly notices: readonly Notice[];
+    readonly drops: Pick<DropCounters, 'frames'>;
+  };
+}
+
+/** The warnings for the notices of every loop of a session (and those held back), in the order the loops came. */
+export function noticeWarnings(loops: readonly NoticeLoop[]): string[] {
+  return loops.flatMap(({ state }) => {
+    const pid = state.hello?.pid;
+    const held = heldBackNotices(state.drops.frames);
+    return [
+      ...state.notices.map((n) => noticeText(n, { pid, attached: state.hello?.loadedBy === 'inject' })),
+      ...(held > 0 ? [heldBackText(held, pid)] : []),
+    ];
+  });
+}
