@@ -73,6 +73,8 @@ export class CpuSampler {
   private wanted = false;
   private lastHarvestMs = -Infinity;
   private awaiting: { title: string; nextStartMs: number } | undefined;
+  /** The profile a harvest ends two intervals after it started the next one. */
+  private ending: { title: string; nextStartMs: number; timer: NodeJS.Timeout } | undefined;
   private timer: NodeJS.Timeout | undefined;
   private deferred: NodeJS.Timeout | undefined;
   private resume: NodeJS.Timeout | undefined;
@@ -136,14 +138,20 @@ export class CpuSampler {
       this.running = next;
       const [nextStartMs] = r;
       // Ended two intervals later: a sample taken before the switch and still queued lands in both.
-      setTimeout(() => {
-        this.awaiting = { title: previous, nextStartMs };
-        // The ended profile comes (Profiler.consoleProfileFinished) before the evaluation's
-        // answer: if it has not by then, it never will (the target's profileEnd ended it).
-        // No timer: the main thread may be blocked for seconds before it runs the call.
-        this.call(ProfileOp.end, previous, () => this.lost(previous));
-      }, 2 * this.intervalMs);
+      this.ending = { title: previous, nextStartMs, timer: setTimeout(() => this.endPrevious(), 2 * this.intervalMs) };
     });
+  }
+
+  private endPrevious(): void {
+    const ending = this.ending;
+    if (!ending) return;
+    clearTimeout(ending.timer);
+    this.ending = undefined;
+    this.awaiting = { title: ending.title, nextStartMs: ending.nextStartMs };
+    // The ended profile comes (Profiler.consoleProfileFinished) before the evaluation's
+    // answer: if it has not by then, it never will (the target's profileEnd ended it).
+    // No timer: the main thread may be blocked for seconds before it runs the call.
+    this.call(ProfileOp.end, ending.title, () => this.lost(ending.title));
   }
 
   /** At the target's exit: the last samples, then `done` (or after `timeoutMs`). */
@@ -157,7 +165,9 @@ export class CpuSampler {
       clearTimeout(timeout);
       done();
     };
-    // With a harvest under way, its previous profile ends as planned; the running one ends now.
+    // With a harvest under way, its previous profile ends now too, not as planned: the thread
+    // may be gone by then, and with it up to a second of samples (a worker's last blocks).
+    this.endPrevious();
     const last = this.running;
     this.running = undefined;
     this.finalTitle = last;
