@@ -44,7 +44,9 @@ export class NodeWorkers {
   private nextId = 1;
   /** Sessions under check (ifRunningAfter): the timer that tells their worker runs on. */
   private readonly checks = new Map<string, ReturnType<typeof setTimeout>>();
-  private readonly pending = new Map<number, Reply>();
+  private readonly pending = new Map<number, { readonly sessionId: string; readonly reply: Reply }>();
+  /** The session whose end is being handled: its worker is gone, so no check of it may start. */
+  private ending: string | undefined;
   /** Events of the domains enabled in a worker (the sampler's Profiler), by session and method. */
   private readonly events = new Map<string, Map<string, EventListener[]>>();
   private stopped = false;
@@ -67,8 +69,17 @@ export class NodeWorkers {
         if (typeof sessionId !== 'string') return;
         clearTimeout(this.checks.get(sessionId));
         this.checks.delete(sessionId);
+        // A worker that ended answers nothing more: its calls fail now, not never.
+        this.ending = sessionId;
+        for (const [id, call] of this.pending) {
+          if (call.sessionId !== sessionId) continue;
+          this.pending.delete(id);
+          call.reply(new Error('the worker ended'));
+        }
       } catch {
         // not ours to understand
+      } finally {
+        this.ending = undefined;
       }
     });
     session.on('NodeWorker.receivedMessageFromWorker', (m: { params?: { sessionId?: unknown; message?: unknown } }) => {
@@ -81,11 +92,11 @@ export class NodeWorkers {
           for (const l of listeners ?? []) l({ params: message.params });
           return;
         }
-        const reply = this.pending.get(message.id);
-        if (!reply) return;
+        const call = this.pending.get(message.id);
+        if (!call) return;
         this.pending.delete(message.id);
-        if (message.error) reply(new Error(String(message.error.message ?? 'error')));
-        else reply(null, message.result);
+        if (message.error) call.reply(new Error(String(message.error.message ?? 'error')));
+        else call.reply(null, message.result);
       } catch {
         // not ours to understand
       }
@@ -100,7 +111,7 @@ export class NodeWorkers {
   /** One inspector call inside a worker; `reply` gets its result, or an error. */
   send(sessionId: string, method: string, params: object, reply: Reply): void {
     const id = this.nextId++;
-    this.pending.set(id, reply);
+    this.pending.set(id, { sessionId, reply });
     this.session.post('NodeWorker.sendMessageToWorker', { sessionId, message: JSON.stringify({ id, method, params }) }, (err) => {
       if (!err) return;
       this.pending.delete(id);
@@ -114,7 +125,7 @@ export class NodeWorkers {
    * reply sees that end.
    */
   ifRunningAfter(sessionId: string, ms: number, then: () => void): void {
-    if (this.stopped || this.checks.has(sessionId)) return;
+    if (this.stopped || this.ending === sessionId || this.checks.has(sessionId)) return;
     this.checks.set(sessionId, setTimeout(() => {
       this.checks.delete(sessionId);
       then();
@@ -143,7 +154,7 @@ export class NodeWorkers {
 
   stop(): void {
     this.stopped = true;
-    for (const reply of this.pending.values()) reply(new Error('stopped'));
+    for (const { reply } of this.pending.values()) reply(new Error('stopped'));
     this.pending.clear();
     this.events.clear();
     for (const timer of this.checks.values()) clearTimeout(timer);

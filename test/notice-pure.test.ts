@@ -255,6 +255,24 @@ describe('the probe\'s check that a worker runs on', () => {
     expect(told).toEqual(['runs-on', 'other-ends']);
   });
 
+  it('a call into a worker that ends fails then, and a check started from its failure never tells', async () => {
+    const session = fakeSession();
+    const workers = new NodeWorkers(session, () => undefined);
+    const replies: string[] = [];
+    const told: string[] = [];
+    workers.send('ends', 'Runtime.evaluate', {}, (err) => {
+      replies.push(`ends: ${err?.message}`);
+      workers.ifRunningAfter('ends', 1, () => told.push('ends'));
+    });
+    workers.send('runs-on', 'Runtime.evaluate', {}, (err) => replies.push(`runs-on: ${err?.message}`));
+    detached(session, 'ends');
+    expect(replies).toEqual(['ends: the worker ended']);
+    await new Promise((r) => setTimeout(r, 30));
+    expect(told).toEqual([]);
+    workers.stop();
+    expect(replies).toEqual(['ends: the worker ended', 'runs-on: stopped']);
+  });
+
   it('an odd detach event is ignored', () => {
     const session = fakeSession();
     new NodeWorkers(session, () => undefined);
