@@ -75,6 +75,10 @@ export class CpuSampler {
   private awaiting: { title: string; nextStartMs: number } | undefined;
   /** The profile a harvest ends two intervals after it started the next one. */
   private ending: { title: string; nextStartMs: number; timer: NodeJS.Timeout } | undefined;
+  /** A profile whose start is under way (the main thread has not answered yet). */
+  private starting: string | undefined;
+  /** Moved on by a pause, a restart or a failure: a start answered after one must not run on. */
+  private generation = 0;
   private timer: NodeJS.Timeout | undefined;
   private deferred: NodeJS.Timeout | undefined;
   private resume: NodeJS.Timeout | undefined;
@@ -133,12 +137,20 @@ export class CpuSampler {
     this.busy = true;
     this.lastHarvestMs = this.nowMs();
     const next = this.title();
+    const generation = this.generation;
+    this.starting = next;
     this.call(ProfileOp.start, next, (r) => {
+      this.starting = undefined;
       if (typeof r === 'string' || r === undefined) return this.fail(`the profiler did not start a profile: ${r ?? 'no answer'}`);
+      if (this.stale(generation, next)) return;
       this.running = next;
       const [nextStartMs] = r;
       // Ended two intervals later: a sample taken before the switch and still queued lands in both.
       this.ending = { title: previous, nextStartMs, timer: setTimeout(() => this.endPrevious(), 2 * this.intervalMs) };
+      if (this.finishing) {
+        this.endPrevious();
+        this.endLast();
+      }
     });
   }
 
@@ -156,22 +168,33 @@ export class CpuSampler {
 
   /** At the target's exit: the last samples, then `done` (or after `timeoutMs`). */
   finish(timeoutMs: number, done: () => void): void {
-    clearInterval(this.timer);
-    clearTimeout(this.deferred);
-    clearTimeout(this.resume);
-    if (this.state !== 'on' || !this.running) return done();
+    // With a harvest under way, its previous profile ends now too, not as planned: the thread
+    // may be gone by then, and with it up to a second of samples (a worker's last blocks).
+    this.endPrevious();
+    this.clearTimers();
+    if (this.state !== 'on' || (!this.running && !this.starting)) return done();
     const timeout = setTimeout(() => this.endFinish(), timeoutMs);
     this.finishing = () => {
       clearTimeout(timeout);
       done();
     };
-    // With a harvest under way, its previous profile ends now too, not as planned: the thread
-    // may be gone by then, and with it up to a second of samples (a worker's last blocks).
-    this.endPrevious();
+    // A start under way: its answer ends what it started.
+    if (!this.starting) this.endLast();
+  }
+
+  /** At exit: the running profile is the last. */
+  private endLast(): void {
     const last = this.running;
     this.running = undefined;
     this.finalTitle = last;
-    this.call(ProfileOp.end, last, () => undefined);
+    if (last) this.call(ProfileOp.end, last, () => undefined);
+  }
+
+  /** A start answered after a pause, a restart or a failure: what it started is ended at once. */
+  private stale(generation: number, title: string): boolean {
+    if (generation === this.generation) return false;
+    this.call(ProfileOp.end, title, () => undefined);
+    return true;
   }
 
   /** Turns sampling off for good (a new sampler starts it again): the profiles in our session end with the domain. */
@@ -186,7 +209,10 @@ export class CpuSampler {
   private clearTimers(): void {
     clearInterval(this.timer);
     clearTimeout(this.deferred);
+    this.deferred = undefined;
     clearTimeout(this.resume);
+    clearTimeout(this.ending?.timer);
+    this.ending = undefined;
   }
 
   private title(): string {
@@ -195,11 +221,19 @@ export class CpuSampler {
 
   private startProfile(first: boolean): void {
     const title = this.title();
+    const generation = this.generation;
     this.busy = true;
+    this.starting = title;
     this.call(first ? ProfileOp.firstStart : ProfileOp.start, title, (r) => {
+      this.starting = undefined;
+      if (typeof r === 'string' || r === undefined) {
+        this.busy = false;
+        return this.fail(`the profiler did not start: ${r ?? 'no answer'}`);
+      }
+      if (this.stale(generation, title)) return;
       this.busy = false;
-      if (typeof r === 'string' || r === undefined) return this.fail(`the profiler did not start: ${r ?? 'no answer'}`);
       this.running = title;
+      if (this.finishing) return this.endLast();
       this.coveredUntilMs = Math.max(this.coveredUntilMs, r[0]);
       if (first) this.firstBracket = { title, perfMs: (r[0] + r[1]) / 2, hrBefore: r[2], hrAfter: r[3] };
       if (this.state !== 'on') {
@@ -277,6 +311,7 @@ export class CpuSampler {
   private harvestDone(): void {
     this.awaiting = undefined;
     this.busy = false;
+    if (this.finishing) return;
     const now = this.nowMs();
     if ([...this.foreignOpen.values()].some((since) => now - since >= FOREIGN_KEPT_MS)) return this.restart();
     if (this.wanted) {
@@ -293,6 +328,7 @@ export class CpuSampler {
 
   /** A profile of the target's own runs on in our session: drop it with the domain, and start again. */
   private restart(): void {
+    this.generation++;
     this.foreignOpen.clear();
     // Ours ends first: its samples are taken when it comes (neither awaited nor running).
     const last = this.running;
@@ -300,14 +336,15 @@ export class CpuSampler {
     if (last) this.call(ProfileOp.end, last, () => undefined);
     // Busy until the new profile runs (start() keeps it so).
     this.busy = true;
-    clearInterval(this.timer);
-    clearTimeout(this.deferred);
-    this.deferred = undefined;
+    this.clearTimers();
     this.post('Profiler.disable', {}, () => this.start());
   }
 
   private pause(): void {
+    this.generation++;
     this.state = 'paused';
+    // Its samples are taken when it comes, but it is no harvest of ours.
+    this.endPrevious();
     this.clearTimers();
     this.awaiting = undefined;
     this.busy = false;
@@ -327,6 +364,7 @@ export class CpuSampler {
   private fail(reason: string): void {
     // Once stopped (the session may be gone already), nothing has failed.
     if (this.stopped) return;
+    this.generation++;
     this.busy = false;
     this.clearTimers();
     this.state = 'off';

@@ -15,6 +15,7 @@ import type { OwnPauses } from './own-pauses';
 export const PROFILE_CONTROL_KEY = 'loopscope.profile';
 
 export const ProfileOp = { start: 0, end: 1, firstStart: 2 } as const;
+export type ProfileOpId = (typeof ProfileOp)[keyof typeof ProfileOp];
 
 /**
  * Each start also starts and ends at once a profile of this title's plus this suffix, in the
@@ -22,7 +23,6 @@ export const ProfileOp = { start: 0, end: 1, firstStart: 2 } as const;
  * debugger's) drew one in between (cpu-sampler.ts).
  */
 export const PAIR_SUFFIX = '-pair';
-export type ProfileOpId = (typeof ProfileOp)[keyof typeof ProfileOp];
 
 /**
  * What a call returns: performance.now() and process.hrtime (µs) just before and just after
@@ -63,10 +63,13 @@ export function installProfileControl(pauses: OwnPauses): () => void {
   const control = (op: ProfileOpId, title: string): ProfileCallResult => {
     const startMs = pauses.begin();
     const hrBefore = hrUs();
+    let after: readonly [number, number] | undefined;
     try {
       if (op === ProfileOp.end) profileEnd(title);
       else {
         profile(title);
+        // The readings bracket the start alone: the profile's clock is checked against them.
+        after = [performance.now(), hrUs()];
         profile(title + PAIR_SUFFIX);
         profileEnd(title + PAIR_SUFFIX);
       }
@@ -75,7 +78,8 @@ export function installProfileControl(pauses: OwnPauses): () => void {
     } finally {
       pauses.end(startMs, op === ProfileOp.firstStart ? 'CPU profiler start (V8 logs every compiled function once)' : 'CPU profile harvest', op === ProfileOp.firstStart);
     }
-    return [startMs, performance.now(), hrBefore, hrUs()];
+    const [afterMs, hrAfter] = after ?? [performance.now(), hrUs()];
+    return [startMs, afterMs, hrBefore, hrAfter];
   };
   Object.defineProperty(globalThis, key, { value: control, configurable: true, enumerable: false, writable: false });
   return () => {
