@@ -1,12 +1,12 @@
 // The launched program's own loop is the session's first, even when a process it started says
 // hello first (a CI run saw the child taken for the program, and the program's workers listed
 // under it). The rule in plain data, /proc's answer on real processes, and `run` and the
-// window's launch with a real program whose own probe comes a second after its child's.
+// window's launch with a real program whose own probe comes after its child's, or never.
 
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LaunchedRoot, runsSameNode } from '../main/launch/launched-root';
+import { launchedRunsNode, LaunchedRoot } from '../main/launch/launched-root';
 import { probePath } from '../main/launch/probe-path';
 import type { Summary } from '../main/reports/summary';
 import type { SessionView } from '../main/ui/ui-api';
@@ -15,13 +15,13 @@ import { loopscope } from './helpers/cli';
 import { FIXTURES } from './helpers/probe-harness';
 
 interface FakeLoop {
-  readonly hello: { readonly pid: number; readonly threadId: number; readonly argv: readonly string[] };
+  readonly hello: { readonly pid: number; readonly threadId: number };
 }
-const loop = (pid: number, threadId = 0): FakeLoop => ({ hello: { pid, threadId, argv: ['/usr/bin/node'] } });
+const loop = (pid: number, threadId = 0): FakeLoop => ({ hello: { pid, threadId } });
 
-function picker(sameNode: boolean | undefined, waitMs = 60_000) {
+function picker(runsNode: boolean | undefined, waitMs = 60_000) {
   const settled: { root: FakeLoop; earlier: readonly FakeLoop[] }[] = [];
-  const root = new LaunchedRoot<FakeLoop>(() => 100, (r, earlier) => settled.push({ root: r, earlier }), () => sameNode, waitMs);
+  const root = new LaunchedRoot<FakeLoop>(() => 100, (r, earlier) => settled.push({ root: r, earlier }), () => runsNode, waitMs);
   return { root, settled };
 }
 
@@ -67,6 +67,36 @@ describe('which loop is the launched program\'s', () => {
     expect(settled[0]!.earlier).toEqual([loop(300, 2)]);
   });
 
+  it('when only other threads came, the first of them, after the wait', async () => {
+    const { root, settled } = picker(true, 30);
+    const worker = loop(200, 1);
+    const other = loop(300, 2);
+    root.offer(worker);
+    root.offer(other);
+    await expect.poll(() => settled.length).toBe(1);
+    expect(settled[0]).toEqual({ root: worker, earlier: [other] });
+  });
+
+  it('the launched process ended: at once, the first main thread held, else the first loop held', () => {
+    const { root, settled } = picker(true);
+    root.settleNow();
+    expect(settled).toEqual([]);
+    expect(root.settled).toBe(false);
+    const worker = loop(200, 1);
+    const child = loop(200);
+    root.offer(worker);
+    root.offer(child);
+    root.settleNow();
+    expect(settled).toEqual([{ root: child, earlier: [worker] }]);
+    root.settleNow();
+    expect(settled).toHaveLength(1);
+
+    const second = picker(true);
+    second.root.offer(worker);
+    second.root.settleNow();
+    expect(second.settled).toEqual([{ root: worker, earlier: [] }]);
+  });
+
   it('a failed launch hands back what it held, to be closed', () => {
     const { root, settled } = picker(true);
     const child = loop(200);
@@ -76,17 +106,17 @@ describe('which loop is the launched program\'s', () => {
   });
 });
 
-describe('whether the launched process runs the same Node (/proc)', () => {
+describe('whether the launched process runs Node (/proc)', () => {
   it('says yes for a Node process, no for another program, and nothing for one that is gone', async () => {
-    expect(runsSameNode(process.pid, { argv: [process.execPath] })).toBe(true);
+    expect(launchedRunsNode(process.pid, process.pid)).toBe(true);
     const sleeper = spawn('sleep', ['5']);
     try {
-      expect(runsSameNode(sleeper.pid!, { argv: [process.execPath] })).toBe(false);
+      expect(launchedRunsNode(sleeper.pid!, process.pid)).toBe(false);
     } finally {
       sleeper.kill('SIGKILL');
     }
     await new Promise((r) => sleeper.once('exit', r));
-    expect(runsSameNode(sleeper.pid!, { argv: [process.execPath] })).toBeUndefined();
+    expect(launchedRunsNode(sleeper.pid!, process.pid)).toBeUndefined();
   });
 });
 
@@ -105,6 +135,15 @@ describe('a program whose child says hello first', () => {
     expect(summary.loops[1]!.ppid).toBe(summary.pid);
   }, 30_000);
 
+  it('run: a program that ends without a hello of its own leaves the session to its child', async () => {
+    const run = await loopscope(['run', '--json', '--', ...command], { OWN_PROBE: 'no' });
+    expect(run.code).toBe(0);
+    const summary = JSON.parse(run.stdout) as Summary;
+    expect(summary.warnings).toEqual([]);
+    expect(summary.command.at(-1)).toBe('child');
+    expect(summary.loops.map((l) => ({ pid: l.pid, threadId: l.threadId }))).toEqual([{ pid: summary.pid, threadId: 0 }]);
+  }, 30_000);
+
   describe('the window\'s launch', () => {
     let backend: UiBackend;
     beforeAll(async () => {
@@ -114,15 +153,33 @@ describe('a program whose child says hello first', () => {
 
     it('the session is the program\'s, and lists its processes, the program first', async () => {
       const views = new Map<string, SessionView>();
-      backend.subscribe((events) => {
+      const unsubscribe = backend.subscribe((events) => {
         for (const e of events) if (e.kind === 'session') views.set(e.view.id, e.view);
       });
-      const id = await backend.launch(command, {}, { env: { LIVE_MS: '4000' } });
-      const processes = () => views.get(id)?.loops ?? [];
-      await expect.poll(() => processes().length, { timeout: 10_000 }).toBe(2);
-      const [program, child] = processes();
-      expect(program!.pid).toBe(views.get(id)!.pid);
-      expect(child!.ppid).toBe(program!.pid);
+      try {
+        const id = await backend.launch(command, {}, { env: { LIVE_MS: '4000' } });
+        const processes = () => views.get(id)?.loops ?? [];
+        await expect.poll(() => processes().length, { timeout: 10_000 }).toBe(2);
+        const [program, child] = processes();
+        expect(program!.pid).toBe(views.get(id)!.pid);
+        expect(child!.ppid).toBe(program!.pid);
+      } finally {
+        unsubscribe();
+      }
+    }, 30_000);
+
+    it('a program that ends without a hello of its own: the launch is its child\'s', async () => {
+      const views = new Map<string, SessionView>();
+      const unsubscribe = backend.subscribe((events) => {
+        for (const e of events) if (e.kind === 'session') views.set(e.view.id, e.view);
+      });
+      try {
+        const id = await backend.launch(command, {}, { env: { OWN_PROBE: 'no' } });
+        await expect.poll(() => views.get(id)?.loops.length ?? 0, { timeout: 10_000 }).toBe(1);
+        expect(views.get(id)!.command.at(-1)).toBe('child');
+      } finally {
+        unsubscribe();
+      }
     }, 30_000);
   });
 });

@@ -105,7 +105,9 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
   let childPid: number | undefined;
   const { token } = server.issueSessionToken(follow ? descendantsOf(() => childPid) : oneProcess());
   const headless = parsed.options['headless'] === true;
-  const watch = new SessionWatch(server, { json, headless, durationS, status: `starting ${command}…`, launched: () => childPid, ...recording });
+  // Without following, the session is that one process already (oneProcess): no loop to wait for.
+  const launched = follow ? () => childPid : undefined;
+  const watch = new SessionWatch(server, { json, headless, durationS, status: `starting ${command}…`, launched, ...recording });
   const fleet = await watchFleet(parsed.options, watch);
 
   let child: ChildProcess;
@@ -152,6 +154,7 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
   });
   clearTimeout(killTimer);
   reattach?.stop();
+  watch.launchedEnded();
   const ending: Ending = ended.kind === 'exited' && stoppedByUs ? { kind: 'exited', code: 0, signal: null } : ended;
 
   if (ending.kind === 'failed') {

@@ -31,8 +31,8 @@ export interface WatchOptions {
   /** --record: every frame of every loop of the session is teed into this recording. */
   readonly record?: RecordingWriter;
   /**
-   * `run`: the launched process's PID. Its main thread is the session, even when a process it
-   * started says hello first (launched-root.ts).
+   * `run`, following: the launched process's PID. Its main thread is the session, even when a
+   * process it started says hello first (launched-root.ts). Call launchedEnded() when it ends.
    */
   readonly launched?: () => number | undefined;
 }
@@ -65,18 +65,23 @@ export class SessionWatch {
   /** Every loop seen, in the order they came; ended ones stay. */
   private readonly loopList: LiveSource[] = [];
   private readonly loopListeners: ((s: LiveSource) => void)[] = [];
+  /** `run`, following: the loops that wait for the launched program's own. */
+  private readonly root: LaunchedRoot<LiveSource> | undefined;
 
   constructor(private readonly server: ProbeServer, private readonly options: WatchOptions) {
     this.status = options.status;
     const live = !options.json && options.headless !== true && process.stdout.isTTY === true;
     this.screen = live ? new TerminalScreen(process.stdout) : undefined;
-    const root = options.launched && new LaunchedRoot<ProbeConnection>(options.launched, (first, earlier) => {
-      for (const c of [first, ...earlier]) this.take(c);
+    this.root = options.launched && new LaunchedRoot<LiveSource>(options.launched, (first, earlier) => {
+      for (const l of [first, ...earlier]) this.take(l);
     });
     server.onConnection((connection) => {
       if (options.accept && !options.accept(connection)) return connection.destroy();
-      if (root && !root.settled) return root.offer(connection);
-      this.take(connection);
+      // Its frames are read from now on, also while it waits for the program's loop: only its
+      // place in the session waits (a recording has its frames from then, and its dictionary).
+      const loop = new LiveSource(connection);
+      if (this.root && !this.root.settled) return this.root.offer(loop);
+      this.take(loop);
     });
     server.onRejected((reason) => {
       if (!options.json) process.stderr.write(`loopscope: refused a probe connection: ${reason}\n`);
@@ -84,8 +89,8 @@ export class SessionWatch {
   }
 
   /** A loop of the session: the first (the launched program's, for `run`) is the session. */
-  private take(connection: ProbeConnection): void {
-    const loop = new LiveSource(connection);
+  private take(loop: LiveSource): void {
+    const { connection } = loop;
     // A loop whose probe went away may come back (production mode attaches again): it takes its place.
     const again = this.loopList.findIndex((l) => l.isClosed && sameLoop(l.connection.hello, connection.hello));
     if (again >= 0) this.loopList.splice(again, 1, loop);
@@ -176,8 +181,17 @@ export class SessionWatch {
     }
   }
 
+  /**
+   * The launched process ended: the loops that waited for its own are the session now (it may
+   * have started them and gone without a hello of its own).
+   */
+  launchedEnded(): void {
+    this.root?.settleNow();
+  }
+
   /** Closes the view and the server without a summary (the command failed). */
   async abandon(): Promise<void> {
+    this.dropHeld();
     this.screen?.close();
     await this.server.close();
     await this.options.record?.close();
@@ -185,6 +199,7 @@ export class SessionWatch {
 
   /** Waits for the last frames, closes the view and the server, and prints the summary. */
   async finish(context: FinishContext): Promise<Summary> {
+    this.dropHeld();
     await Promise.all(this.loopList.map((l) => l.whenClosed(context.finalFramesMs)));
     this.screen?.close();
     await this.server.close();
@@ -202,5 +217,10 @@ export class SessionWatch {
     if (this.options.json) process.stdout.write(JSON.stringify({ ...summary, ...context.extra }, null, 2) + '\n');
     else if (this.options.headless !== true) process.stdout.write(renderSummaryText(summary, session?.state.hello?.cwd));
     return summary;
+  }
+
+  /** Loops still waiting for the program's own when the session ends are not part of it. */
+  private dropHeld(): void {
+    for (const l of this.root?.dispose() ?? []) l.connection.destroy();
   }
 }

@@ -1,7 +1,7 @@
 // A live probe connection as a session: its frames feed a SessionFeed, and whoever watches
 // it (the terminal view, the window, a recorder) hears of each frame and of the end.
 
-import type { ProbeMessage, RawFrame } from '../../probe/wire';
+import type { Hello, ProbeMessage, RawFrame } from '../../probe/wire';
 import type { ProbeConnection } from '../server/probe-server';
 import { FeedView, SessionFeed, type FeedOptions, type SessionSource } from './session-feed';
 import { TERMINATED_REASON } from './loop-identity';
@@ -35,6 +35,10 @@ export class LiveSource extends FeedView implements SessionSource {
       this.ended = { error };
       this.changed();
     });
+  }
+
+  get hello(): Hello {
+    return this.connection.hello;
   }
 
   get isClosed(): boolean {

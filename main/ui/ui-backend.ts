@@ -219,6 +219,8 @@ export class UiBackend implements UiApi {
         });
         void exited.then(({ code, signal }) => {
           clearTimeout(timer);
+          // Gone without a hello of its own: a loop it started, held till now, is the program.
+          this.pendingLaunches.get(token)?.settleNow();
           reject(new Error(`"${file}" exited (${signal ?? `code ${code}`}) before its probe connected${lastLines(output)}`));
         });
       });
@@ -446,7 +448,8 @@ export class UiBackend implements UiApi {
     const token = c.hello.token;
     const root = this.groups.get(token);
     if (root) return this.join(root, c);
-    // The program's own main thread, or a loop of it that came first (launched-root.ts).
+    // The program's own main thread, or a loop of another process (one it started) that came
+    // first and waits for it (launched-root.ts; held raw, as in `early` below).
     const launched = this.pendingLaunches.get(token);
     if (launched) return launched.offer(c);
     const waiting = this.early.get(token) ?? [];
