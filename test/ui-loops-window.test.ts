@@ -26,7 +26,10 @@ describe.skipIf(!existsSync(CHROMIUM))('the window\'s loop overview', () => {
   beforeAll(async () => {
     run = await openWindow();
     page = run.page;
-    root = String(await callHost(run.served.url, 'launch', [[process.execPath, FIXTURE], { blockThresholdMs: 50 }]));
+    // 100 ms, under the worker's 150 ms blocks: on a loaded machine an idle loop starved of the
+    // CPU for 50 ms counts as blocked, outranks the ended worker, and pushes it out of the
+    // key findings' named few (seen in 2 of 4 runs beside a spinning process).
+    root = String(await callHost(run.served.url, 'launch', [[process.execPath, FIXTURE], { blockThresholdMs: 100 }]));
     pid = (await sessionViewOf(run.served.url, root)).pid;
     await page.locator(`li[data-session="${root}"]`).getByRole('button', { name: 'Show' }).click();
     await page.getByTestId('status').waitFor({ timeout: 15_000 });
@@ -71,7 +74,9 @@ describe.skipIf(!existsSync(CHROMIUM))('the window\'s loop overview', () => {
     await expect.poll(points, { timeout: 30_000 }).toBeGreaterThanOrEqual(12);
     expect(await page.evaluate('document.documentElement.scrollHeight <= window.innerHeight + 1')).toBe(true);
     await page.screenshot({ path: docScreenshot('window-loops.png') });
-  });
+    // It waits for a sparkline of a dozen seconds, after the program's start: more than the
+    // default 30 s on a loaded machine.
+  }, 60_000);
 
   it('opens a worker\'s loop from its row: the header names it, its Blocks pane its blocking function', async () => {
     const name = String(await row(/cruncher/).getAttribute('data-name'));
@@ -111,7 +116,8 @@ describe.skipIf(!existsSync(CHROMIUM))('the window\'s loop overview', () => {
     await expect.poll(() => page.getByTestId('loop-name').textContent(), { timeout: 10_000 }).toMatch(/^worker \d+ cruncher$/);
     expect(await page.locator('.session-header strong').first().textContent()).toBe(`pid ${pid}`);
     // Its own findings name its blocking function; the other loops' come from its group's list.
-    await key.getByRole('button', { name: /^Loop blocked \d+× in crunchInWorker.*window-loops\.js:12:/ }).first().waitFor({ timeout: 15_000 });
+    // At the line, with its column or without one (a place found from samples alone has none).
+    await key.getByRole('button', { name: /^Loop blocked \d+× in crunchInWorker.*window-loops\.js:12[:)]/ }).first().waitFor({ timeout: 15_000 });
     expect(await key.getByRole('button', { name: quick }).count()).toBe(1);
   });
 });
