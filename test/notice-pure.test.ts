@@ -149,14 +149,12 @@ describe('the notice in words', () => {
     expect(workerLabel({ threadId: 4, name: '' })).toBe('worker thread 4');
     expect(noticeLine(notice)).toBe('worker thread 3 (cruncher-1) could not be followed: the probe could not start in it (Cannot add property Symbol(loopscope.probe), object is not extensible)');
     expect(noticeLine(notice, 4100)).toMatch(/^worker thread 3 \(cruncher-1\) of process 4100 could not be followed: /);
-    const refused = noticeText(notice, { pid: 4100, attached: false });
+    const refused = noticeText(notice, 4100);
     expect(refused).toMatch(/^worker thread 3 \(cruncher-1\) of process 4100 could not be followed: the probe could not start in it \(Cannot add property .*\)\. Its loop is missing from this session; the probe does not try again\. /);
     expect(refused).toContain('a worker that locks its global object (as SES lockdown does)');
-    // A start that threw in a worker that was running before the probe came: launching with run helps.
     const threw: Notice = { ...notice, cause: 'threw', reason: 'TypeError: x' };
-    expect(noticeText(threw, { pid: 4100, attached: true })).toMatch(/loading the probe there threw \(TypeError: x\)\..*`loopscope run`.*as soon as it is up$/);
-    expect(noticeText(threw, { attached: false })).toBe('worker thread 3 (cruncher-1) could not be followed: loading the probe there threw (TypeError: x). Its loop is missing from this session; the probe does not try again');
-    expect(noticeText({ ...notice, cause: 'inspector', reason: 'boom' }, { attached: false })).toContain('the inspector would not run the probe\'s start in it (boom)');
+    expect(noticeText(threw)).toBe('worker thread 3 (cruncher-1) could not be followed: loading the probe there threw (TypeError: x). Its loop is missing from this session; the probe does not try again');
+    expect(noticeText({ ...notice, cause: 'inspector', reason: 'boom' })).toContain('the inspector would not run the probe\'s start in it (boom)');
   });
 
   it('in the summary\'s warnings (after the session\'s own) and its unfollowedWorkers, the text report, the live view and the window', () => {
@@ -223,7 +221,7 @@ describe('notices held back by the probe\'s budget', () => {
 describe('the target\'s words in a notice', () => {
   it('control characters (an escape sequence in a worker\'s name or an error) are not passed on', () => {
     const crafted: Notice = { ...notice, name: 'evil\x1b[2J\x07', reason: 'bad\nline\x7f' };
-    for (const text of [workerLabel(crafted), noticeLine(crafted), noticeText(crafted, { attached: false })]) {
+    for (const text of [workerLabel(crafted), noticeLine(crafted), noticeText(crafted)]) {
       expect(text).not.toMatch(/[\x00-\x1f\x7f]/);
     }
     expect(noticeLine(crafted)).toBe('worker thread 3 (evil [2J ) could not be followed: the probe could not start in it (bad line )');

@@ -42,7 +42,7 @@ export function logHeadlessEvents(watch: SessionWatch, log: (line: string) => vo
     source.onFrame((_raw, _at, m) => {
       const report = ended.first(m);
       if (report) blocked(hello, identity, report);
-      else if (m.type === 'notice' && ++notices <= KEPT_NOTICES) log(`process ${hello.pid}: ${noticeText(m.notice, { attached: hello.loadedBy === 'inject' })}`);
+      else if (m.type === 'notice' && ++notices <= KEPT_NOTICES) log(`process ${hello.pid}: ${noticeText(m.notice)}`);
       else if (m.type === 'goodbye') log(`process ${hello.pid}: probe stopping: ${m.goodbye.reason}${m.goodbye.exitCode === undefined ? '' : ` (exit code ${m.goodbye.exitCode})`}`);
     });
     source.connection.on('close', (error) => {

@@ -29,24 +29,12 @@ export function noticeLine(n: Notice, pid?: number): string {
   return `${workerLabel(n)}${ofProcess(pid)} could not be followed: ${HOW[n.cause]} (${plain(n.reason)})`;
 }
 
-export interface NoticeWhere {
-  /** The process the worker belongs to. */
-  readonly pid?: number;
-  /** The probe was attached to a running process (not launched with it). */
-  readonly attached: boolean;
-}
-
-/** The whole warning: which worker, why, and what the user can do. */
-export function noticeText(n: Notice, where: NoticeWhere): string {
-  const head = `${noticeLine(n, where.pid)}. Its loop is missing from this session; the probe does not try again`;
-  if (n.cause === 'refused') {
-    // What the probe's start needs in the worker (probe/main-thread.ts): what else refuses it.
-    return `${head}. It needs to add a global property, a SharedArrayBuffer and a thread of its own in the worker: a worker that locks its global object (as SES lockdown does) or takes those away cannot be followed`;
-  }
-  // Attached, the probe went into workers that were already running, wherever they were.
-  return where.attached
-    ? `${head}. Launched with \`loopscope run\`, the program has the probe brought into each worker as soon as it is up`
-    : head;
+/** The whole warning: which worker, why, and what the user can do. `pid`: the worker's process. */
+export function noticeText(n: Notice, pid?: number): string {
+  const head = `${noticeLine(n, pid)}. Its loop is missing from this session; the probe does not try again`;
+  if (n.cause !== 'refused') return head;
+  // What the probe's start needs in the worker (probe/main-thread.ts): what else refuses it.
+  return `${head}. It needs to add a global property, a SharedArrayBuffer and a thread of its own in the worker: a worker that locks its global object (as SES lockdown does) or takes those away cannot be followed`;
 }
 
 /** The drops key of the notices the probe held back (probe/notice-budget.ts), not lost to a slow reader. */
@@ -69,7 +57,7 @@ export function heldBackText(count: number, pid?: number): string {
 
 interface NoticeLoop {
   readonly state: {
-    readonly hello: Pick<Hello, 'pid' | 'loadedBy'> | undefined;
+    readonly hello: Pick<Hello, 'pid'> | undefined;
     readonly notices: readonly Notice[];
     readonly drops: Pick<DropCounters, 'frames'>;
   };
@@ -81,7 +69,7 @@ export function noticeWarnings(loops: readonly NoticeLoop[]): string[] {
     const pid = state.hello?.pid;
     const held = heldBackNotices(state.drops.frames);
     return [
-      ...state.notices.map((n) => noticeText(n, { pid, attached: state.hello?.loadedBy === 'inject' })),
+      ...state.notices.map((n) => noticeText(n, pid)),
       ...(held > 0 ? [heldBackText(held, pid)] : []),
     ];
   });
