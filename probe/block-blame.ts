@@ -195,11 +195,12 @@ function userLine(tree: SampleTree, path: readonly number[], i: number, input: B
   // Where the path stops at the user frame, its own samples' lines are the blocking call's
   // (the profile table keeps only the lines inside the function).
   const lines = i === 0 ? [...(input.lines.get(node) ?? [])] : [];
+  const matched = (input.interrupt ?? [])[findFrame(input.interrupt ?? [], f)];
   if (lines.length > 0) {
     const [line] = lines.sort((a, b) => b[1] - a[1])[0]!;
-    return { line, column: 0, source: 'samples' };
+    // Line ticks have no column; an interrupt taken on the same line has.
+    return { line, column: matched?.lineNumber === line ? matched.columnNumber : 0, source: 'samples' };
   }
-  const matched = (input.interrupt ?? [])[findFrame(input.interrupt ?? [], f)];
   if (matched) return { line: matched.lineNumber, column: matched.columnNumber, source: 'interrupt' };
   const callee = i > 0 ? tree.frame(path[i - 1]!).functionName : '';
   const line = callee ? input.callLine?.(f, callee) : undefined;

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { blameBlock, type SampleTree } from '../probe/block-blame';
 import { ProfileTable, scaleTicks, type V8Profile } from '../probe/profile-table';
 import { onlyCallLine } from '../probe/source-lines';
-import { MessageType, WireError, WireLimitError, type ProfileBatch, type ProfileDictionary, type ProfileFrame } from '../probe/wire';
+import { MessageType, WireError, WireLimitError, type ProfileBatch, type ProfileDictionary, type ProfileFrame, type StackFrame } from '../probe/wire';
 import { FrameReader } from '../probe/wire-framing';
 import { encodeBlocked, encodeProbePause, encodeProfilerState } from '../probe/wire-json';
 import { encodeProfileDictionary, encodeProfileSamples } from '../probe/wire-profile';
@@ -207,6 +207,16 @@ describe('a block\'s stack from its samples', () => {
     expect([viaSource.stack[2]!.lineNumber, viaSource.lineSource]).toEqual([44, 'source']);
     const own = blameBlock(t, { nodes, lines: new Map(), interrupt: undefined })!;
     expect([own.stack[2]!.lineNumber, own.lineSource]).toEqual(['bufferHex'.length, 'function']);
+  });
+
+  it('a line from the samples takes its column from an interrupt taken on that line, and only then', () => {
+    const t = tree([['(root)', 'tick', 'spin']]);
+    const spin = t.id(['(root)', 'tick', 'spin']);
+    const at = (line: number) => [{ functionName: 'spin', url: '/app.js', lineNumber: line, columnNumber: 3 }, { functionName: 'tick', url: '/app.js', lineNumber: 19, columnNumber: 3 }];
+    const input = (interrupt: StackFrame[] | undefined) => ({ nodes: [spin, spin], lines: new Map([[spin, new Map([[14, 2]])]]), interrupt });
+    expect(blameBlock(t, input(at(14)))!).toMatchObject({ lineSource: 'samples', stack: [{ functionName: 'spin', lineNumber: 14, columnNumber: 3 }, { functionName: 'tick', lineNumber: 19 }] });
+    expect(blameBlock(t, input(at(13)))!.stack[0]).toMatchObject({ lineNumber: 14, columnNumber: 0 });
+    expect(blameBlock(t, input(undefined))!.stack[0]).toMatchObject({ lineNumber: 14, columnNumber: 0 });
   });
 
   it('an interrupt taken elsewhere (not in the blamed call) lends no lines', () => {
