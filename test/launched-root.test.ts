@@ -4,6 +4,8 @@
 // window's launch with a real program whose own probe comes after its child's, or never.
 
 import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchedRunsNode, LaunchedRoot } from '../main/launch/launched-root';
@@ -133,6 +135,25 @@ describe('a program whose child says hello first', () => {
       { pid: summary.loops[1]!.pid, threadId: 0 },
     ]);
     expect(summary.loops[1]!.ppid).toBe(summary.pid);
+  }, 30_000);
+
+  it('run --record: the file holds the child from its hello, its early block too, after the program\'s loop', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'loopscope-late-root-'));
+    try {
+      const file = join(dir, 'late-root.lsrec');
+      // The child blocks 100 ms after its start, while its loop waits for the program's hello.
+      const run = await loopscope(['run', '--json', '--record', file, '--', ...command], { CHILD_BLOCK_MS: '150' });
+      expect(run.code).toBe(0);
+      const live = JSON.parse(run.stdout) as Summary;
+      expect(live.loops[1]!.blocked.map((b) => b.stack.find((f) => f.functionName === 'childBlock')?.lineNumber)).toEqual([18]);
+      const recorded = await loopscope(['summary', '--json', file]);
+      expect(recorded.code).toBe(0);
+      const fromFile = JSON.parse(recorded.stdout) as Summary;
+      expect(fromFile.warnings).toEqual([]);
+      expect(fromFile.loops).toEqual(live.loops);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   }, 30_000);
 
   it('run: a program that ends without a hello of its own leaves the session to its child', async () => {

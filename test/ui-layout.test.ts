@@ -90,7 +90,6 @@ describe.skipIf(!existsSync(CHROMIUM))('the session screen\'s layout', () => {
 
   it('selects a report from a click on its spike in the lag chart', async () => {
     const chart = page.getByTestId('lag-chart');
-    const grid = chart.locator('.recharts-cartesian-grid');
     // Any report whose end is well inside the chart's window; the chart moves on, so it is
     // measured right before the click.
     const view = await sessionViewOf(run.served.url, id);
@@ -99,9 +98,16 @@ describe.skipIf(!existsSync(CHROMIUM))('the session screen\'s layout', () => {
     const target = view.blocked.map((b) => ({ id: b.id, end: b.t + b.durationMs / 1000 })).filter((b) => b.end > t0 + 0.3 * (t1 - t0) && b.end < t1 - 1).sort((a, b) => b.end - a.end)[0];
     expect(target, 'a report inside the chart').toBeDefined();
     await openPane(page, 'Tasks');
-    const box = await boxOf(grid);
-    const [from, to] = [Number(await chart.getAttribute('data-t0')), Number(await chart.getAttribute('data-t1'))];
-    await page.mouse.click(box.x + ((target!.end - from) / (to - from)) * box.width, box.y + box.height / 2);
+    // The chart's window read and the click made in one task of the page: between two calls
+    // from here the chart can move on (it does ten times a second) by more than half the gap
+    // between two blocks, on a loaded machine, and the click then fell on the next one.
+    await page.evaluate(`(() => {
+      const chart = document.querySelector('[data-testid="lag-chart"]');
+      const [from, to] = [Number(chart.dataset.t0), Number(chart.dataset.t1)];
+      const box = chart.querySelector('.recharts-cartesian-grid').getBoundingClientRect();
+      const x = box.x + ((${target!.end} - from) / (to - from)) * box.width;
+      chart.querySelector('.chart-body').dispatchEvent(new MouseEvent('click', { bubbles: true, clientX: x, clientY: box.y + box.height / 2 }));
+    })()`);
     await page.locator('[data-testid="tab-panel"][data-tab="blocks"]').waitFor();
     await expect.poll(() => page.getByTestId('block-detail').getAttribute('data-report')).toBe(String(target!.id));
     await page.screenshot({ path: docScreenshot('window-overview.png') });

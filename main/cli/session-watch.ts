@@ -16,6 +16,7 @@ import { renderSummaryText } from '../terminal/summary-text';
 import { TerminalScreen } from '../terminal/terminal-screen';
 import type { RecordingWriter } from '../recording/recording-writer';
 import { SessionRecorder } from '../recording/session-recorder';
+import { HeldFrames, MAX_HELD_BYTES, type Held } from '../recording/held-frames';
 import { sameLoop } from '../session/loop-identity';
 import { LaunchedRoot } from '../launch/launched-root';
 
@@ -67,20 +68,28 @@ export class SessionWatch {
   private readonly loopListeners: ((s: LiveSource) => void)[] = [];
   /** `run`, following: the loops that wait for the launched program's own. */
   private readonly root: LaunchedRoot<LiveSource> | undefined;
+  /** `run --record`, following: the frames of the loops that wait, for the file. */
+  private readonly held: HeldFrames | undefined;
 
   constructor(private readonly server: ProbeServer, private readonly options: WatchOptions) {
     this.status = options.status;
     const live = !options.json && options.headless !== true && process.stdout.isTTY === true;
     this.screen = live ? new TerminalScreen(process.stdout) : undefined;
+    this.held = options.record && options.launched ? new HeldFrames() : undefined;
     this.root = options.launched && new LaunchedRoot<LiveSource>(options.launched, (first, earlier) => {
-      for (const l of [first, ...earlier]) this.take(l);
+      const held = this.held?.release();
+      if (held && options.record) this.recordHeld(options.record, first, held);
+      for (const l of [first, ...earlier]) this.take(l, held === undefined);
     });
     server.onConnection((connection) => {
       if (options.accept && !options.accept(connection)) return connection.destroy();
       // Its frames are read from now on, also while it waits for the program's loop: only its
-      // place in the session waits (a recording has its frames from then, and its dictionary).
+      // place in the session waits (and a recording's, which gets its frames once it has one).
       const loop = new LiveSource(connection);
-      if (this.root && !this.root.settled) return this.root.offer(loop);
+      if (this.root && !this.root.settled) {
+        this.held?.hold(loop);
+        return this.root.offer(loop);
+      }
       this.take(loop);
     });
     server.onRejected((reason) => {
@@ -88,22 +97,19 @@ export class SessionWatch {
     });
   }
 
-  /** A loop of the session: the first (the launched program's, for `run`) is the session. */
-  private take(loop: LiveSource): void {
+  /**
+   * A loop of the session: the first (the launched program's, for `run`) is the session.
+   * `record`: false when the recording has it already (recordHeld).
+   */
+  private take(loop: LiveSource, record = true): void {
     const { connection } = loop;
     // A loop whose probe went away may come back (production mode attaches again): it takes its place.
     const again = this.loopList.findIndex((l) => l.isClosed && sameLoop(l.connection.hello, connection.hello));
     if (again >= 0) this.loopList.splice(again, 1, loop);
     else this.loopList.push(loop);
     for (const l of this.loopListeners) l(loop);
-    if (this.recorder) this.recorder.add(loop);
-    else if (this.options.record) {
-      this.recorder = SessionRecorder.into(this.options.record, loop);
-      this.recorder.onError((reason) => {
-        this.warnings.push(reason);
-        this.status = reason;
-      });
-    }
+    if (record && this.recorder) this.recorder.add(loop);
+    else if (record && this.options.record) this.recordWith(SessionRecorder.into(this.options.record, loop));
     if (this.current && !(this.current.isClosed && sameLoop(this.current.connection.hello, connection.hello))) return this.redraw();
     const session = loop;
     this.current = session;
@@ -116,6 +122,24 @@ export class SessionWatch {
     });
     for (const l of this.sessionListeners) l(session);
     this.redraw();
+  }
+
+  private recordWith(recorder: SessionRecorder): void {
+    this.recorder = recorder;
+    recorder.onError((reason) => {
+      this.warnings.push(reason);
+      this.status = reason;
+    });
+  }
+
+  /** The program's loop came: the file starts with it, then has the loops held for it, each from its hello. */
+  private recordHeld(writer: RecordingWriter, root: LiveSource, held: Held): void {
+    this.recordWith(SessionRecorder.withHeld(writer, root, held));
+    for (const [source, n] of held.dropped) {
+      const { pid, threadId } = source.hello;
+      const loop = `pid ${pid}${threadId === 0 ? '' : ` thread ${threadId}`}`;
+      this.warnings.push(`the recording left out ${n} frames of ${loop}: they came while it waited for the program's own loop, past the ${MAX_HELD_BYTES / 2 ** 20} MB it keeps meanwhile`);
+    }
   }
 
   get session(): LiveSource | undefined {
@@ -221,6 +245,7 @@ export class SessionWatch {
 
   /** Loops still waiting for the program's own when the session ends are not part of it. */
   private dropHeld(): void {
+    this.held?.release();
     for (const l of this.root?.dispose() ?? []) l.connection.destroy();
   }
 }

@@ -1,14 +1,17 @@
 // Records a live session into a file: from its start (`--record`) or from the moment the user
-// asks (the window's record button). Frames before that are not in the file, but the
-// dictionary they built is: it is written right after the hello, so what follows decodes.
+// asks (the window's record button, --record-dir). Frames before that are not in the file, but
+// the dictionaries they built are: written right after the hello, so that what follows decodes.
 // A session's loops (worker threads, child processes) are recorded into the same file, each
-// under its own loop number, from when it is added.
+// under its own loop number, from when it is added; loops held for the launched program's own
+// (held-frames.ts), from their hello.
 
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { MessageType, type RawFrame } from '../../probe/wire';
 import { encodeDictionary } from '../../probe/wire-binary';
+import { HEADER_BYTES, MessageType, type RawFrame } from '../../probe/wire';
+import { encodeProfileDictionary } from '../../probe/wire-profile';
 import type { LiveSource } from '../session/live-source';
+import type { Held } from './held-frames';
 import { RecordingWriter } from './recording-writer';
 import type { RecordingEnding } from './recording-index';
 
@@ -43,9 +46,7 @@ export class SessionRecorder {
   private readonly sources: LiveSource[] = [];
   private stopped: Promise<void> | undefined;
 
-  private constructor(private readonly writer: RecordingWriter, source: LiveSource) {
-    this.add(source);
-  }
+  private constructor(private readonly writer: RecordingWriter) {}
 
   /** Records one more loop of the session (the first is the one the recorder was made with). */
   add(source: LiveSource): void {
@@ -53,12 +54,59 @@ export class SessionRecorder {
     const now = Date.now();
     const loop = this.writer.start(source.connection.hello, now);
     if (loop === undefined) return;
-    this.sources.push(source);
+    this.writeDictionary(source, loop, now);
+    this.listen(source, loop);
+  }
+
+  /**
+   * The program's loop and the loops held until it came: its hello first, stamped at the first
+   * of theirs (the file starts with loop 0's hello), then every held hello and frame in the order
+   * and at the times they came, then all of them live. A loop that lost frames past the bound
+   * gets its dictionary as it stands, so that what follows decodes.
+   */
+  private addHeld(root: LiveSource, held: Held): void {
+    const loops = new Map<LiveSource, number>();
+    const start = (source: LiveSource, atMs: number): void => {
+      const loop = this.writer.start(source.connection.hello, atMs);
+      if (loop !== undefined) loops.set(source, loop);
+    };
+    start(root, Math.min(root.connectedAtMs, ...held.sources.map((s) => s.connectedAtMs)));
+    // Hellos first at a tie: a loop's frames come after its hello (the sort is stable).
+    const timeline = [
+      ...held.sources.filter((s) => s !== root).map((source) => ({ atMs: source.connectedAtMs, source, frame: undefined })),
+      ...held.frames.map((frame) => ({ atMs: frame.receivedAtMs, source: frame.source, frame })),
+    ].sort((a, b) => a.atMs - b.atMs);
+    for (const { atMs, source, frame } of timeline) {
+      const loop = loops.get(source);
+      if (!frame) start(source, atMs);
+      else if (loop !== undefined) this.writer.write(frame.raw, atMs, frame.message, loop);
+    }
+    const now = Date.now();
+    for (const [source, loop] of loops) {
+      if (held.dropped.has(source) || !held.sources.includes(source)) this.writeDictionary(source, loop, now);
+      this.listen(source, loop);
+    }
+  }
+
+  /**
+   * What `source`'s frames so far defined, for those to come to refer to: its strings, and its
+   * CPU profile's nodes (each harvest sends only the nodes new to it).
+   */
+  private writeDictionary(source: LiveSource, loop: number, atMs: number): void {
     const dictionary = [...source.feed.dictionary];
     if (dictionary.length > 0) {
-      const raw: RawFrame = { type: MessageType.Dictionary, payload: encodeDictionary(dictionary).subarray(8) };
-      this.writer.write(raw, now, { type: 'dictionary', entries: dictionary }, loop);
+      const raw: RawFrame = { type: MessageType.Dictionary, payload: encodeDictionary(dictionary).subarray(HEADER_BYTES) };
+      this.writer.write(raw, atMs, { type: 'dictionary', entries: dictionary }, loop);
     }
+    const profile = source.feed.profileDictionary;
+    if (profile) {
+      const raw: RawFrame = { type: MessageType.ProfileDictionary, payload: encodeProfileDictionary(profile).subarray(HEADER_BYTES) };
+      this.writer.write(raw, atMs, { type: 'profileDictionary', dictionary: profile }, loop);
+    }
+  }
+
+  private listen(source: LiveSource, loop: number): void {
+    this.sources.push(source);
     this.unsubscribes.push(source.onFrame((raw, receivedAtMs, message) => this.writer.write(raw, receivedAtMs, message, loop)));
   }
 
@@ -74,7 +122,16 @@ export class SessionRecorder {
 
   /** Records `source` into a file made earlier (`--record` makes it first, so a bad path fails before anything starts). */
   static into(writer: RecordingWriter, source: LiveSource): SessionRecorder {
-    return new SessionRecorder(writer, source);
+    const recorder = new SessionRecorder(writer);
+    recorder.add(source);
+    return recorder;
+  }
+
+  /** Records the launched program's loop, `root`, and those `held` until it came (`run --record`). */
+  static withHeld(writer: RecordingWriter, root: LiveSource, held: Held): SessionRecorder {
+    const recorder = new SessionRecorder(writer);
+    recorder.addHeld(root, held);
+    return recorder;
   }
 
   get path(): string {
