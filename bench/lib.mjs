@@ -3,7 +3,7 @@
 // bench/.out/ (ignored by git) so that BENCHMARKS.md can be written from a real run.
 
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir, availableParallelism, cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -67,6 +67,17 @@ export function pinned(cpuList, command, args) {
 export function repin(pid, cpuList) {
   if (!hasTaskset()) return false;
   return spawnSync('taskset', ['-a', '-p', '-c', cpuList, String(pid)], { stdio: 'ignore' }).status === 0;
+}
+
+/**
+ * Moves a running process's main thread to `mainCpu` and every other thread it has now to
+ * `otherCpu`: a machine whose JavaScript thread is the bottleneck, with a core to spare for
+ * the rest. Threads made later take the main thread's CPU.
+ */
+export function spreadThreads(pid, mainCpu, otherCpu) {
+  if (!hasTaskset()) return false;
+  const tids = readdirSync(`/proc/${pid}/task`).map(Number);
+  return tids.every((tid) => spawnSync('taskset', ['-p', '-c', tid === pid ? mainCpu : otherCpu, String(tid)], { stdio: 'ignore' }).status === 0);
 }
 
 export function printMachine(title) {

