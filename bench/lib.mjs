@@ -77,7 +77,9 @@ export function repin(pid, cpuList) {
 export function spreadThreads(pid, mainCpu, otherCpu) {
   if (!hasTaskset()) return false;
   const tids = readdirSync(`/proc/${pid}/task`).map(Number);
-  return tids.every((tid) => spawnSync('taskset', ['-p', '-c', tid === pid ? mainCpu : otherCpu, String(tid)], { stdio: 'ignore' }).status === 0);
+  // A thread that ended in between is no failure.
+  return tids.every((tid) => spawnSync('taskset', ['-p', '-c', tid === pid ? mainCpu : otherCpu, String(tid)], { stdio: 'ignore' }).status === 0
+    || !existsSync(`/proc/${pid}/task/${tid}`));
 }
 
 export function printMachine(title) {

@@ -3,11 +3,11 @@
 // pairs. In each round, for each variant, a fresh plain server (the base) and a fresh variant
 // server run at once, both pinned to CPU 0, each driven by its own load generator
 // (bench/load.mjs: autocannon, 10 connections, pipelining 10) pinned to CPU 1, for --seconds
-// after a warm-up (--warmup, 1 s by default; a longer one measures servers past their JIT's
-// warm-up, as servers in production are). The two servers of a pair share CPU 0 and each is
-// saturated, so the ratio of their requests/s is the throughput cost (the budgets of DESIGN.md are in these terms), and
-// the ratio of their CPU time per request is a steadier second view of it. `control` (plain
-// against plain) is the A/A noise floor of every round. Variants run in an order rotated each
+// after a warm-up (--warmup, 1 s by default: at 8 and 10 s two plain servers drifted apart in a
+// third of the rounds, see BENCHMARKS.md). The two servers of a pair share CPU 0 and each is
+// saturated, so the ratio of their requests/s is the throughput cost (the budgets of DESIGN.md
+// are in these terms), and the ratio of their CPU time per request is a steadier second view of
+// it. `control` (plain against plain) is the A/A noise floor of every round. Variants run in an order rotated each
 // round; the servers are run by the Node given (--nodes), loopscope itself by this one.
 //
 // Variants (--variants, comma-separated): control, metrics, tasks, trace (`loopscope run

@@ -156,6 +156,24 @@ describe('a program whose child says hello first', () => {
     }
   }, 30_000);
 
+  it('run --record: a program that ends without a hello of its own leaves the file to its child, from its hello', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'loopscope-late-root-'));
+    try {
+      const file = join(dir, 'child.lsrec');
+      const run = await loopscope(['run', '--json', '--record', file, '--', ...command], { OWN_PROBE: 'no', CHILD_BLOCK_MS: '150' });
+      expect(run.code).toBe(0);
+      const live = JSON.parse(run.stdout) as Summary;
+      expect(live.blocked.map((b) => b.stack.find((f) => f.functionName === 'childBlock')?.lineNumber)).toContain(18);
+      const recorded = await loopscope(['summary', '--json', file]);
+      expect(recorded.code).toBe(0);
+      const fromFile = JSON.parse(recorded.stdout) as Summary;
+      expect(fromFile.warnings).toEqual([]);
+      expect(fromFile.loops).toEqual(live.loops);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
+
   it('run: a program that ends without a hello of its own leaves the session to its child', async () => {
     const run = await loopscope(['run', '--json', '--', ...command], { OWN_PROBE: 'no' });
     expect(run.code).toBe(0);

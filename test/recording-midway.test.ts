@@ -1,9 +1,10 @@
-// Recordings of loops that started before them. Mid-session (the window's record button,
-// --record-dir): the file starts with what the loop's earlier frames defined. Loops held for the
-// launched program's own (`run --record`, following): their frames are kept until the program's
-// loop opens the file, then written in the order and at the times they came; what is held is
-// bounded, and past the bound the file still decodes, with the loop's later frames. Real
-// targets over a real socket.
+// Recordings read, or started, midway. A live recording's keyframes hold what its frames so far
+// defined, so that a seek decodes what follows. A recording started mid-session (the window's
+// record button, --record-dir) starts with what the loop's earlier frames defined. Loops held
+// for the launched program's own (`run --record`, following): their frames are kept until the
+// program's loop opens the file, then written in the order and at the times they came; what is
+// held is bounded, and past the bound the file still decodes, with the loop's later frames.
+// Real targets over a real socket.
 
 import { afterAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -20,6 +21,7 @@ import { RecordingReader } from '../main/recording/recording-reader';
 import { summarizeRecording } from '../main/reports/recording-summary';
 import { RecordingPlayer } from '../main/replay/recording-player';
 import { summarize } from '../main/reports/summary';
+import { MessageType } from '../probe/wire';
 import { FIXTURES } from './helpers/probe-harness';
 
 const dir = mkdtempSync(join(tmpdir(), 'loopscope-midway-'));
@@ -49,9 +51,9 @@ async function heldThenRoot(maxHeldBytes: number, file: string) {
     env: { ...process.env, ...env },
   });
   const exited = (child: ReturnType<typeof launch>) => new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  // The held one blocks three times before the program comes, and three times after; from
+  // The held one blocks three times before the program comes, and seven times after; from
   // 0.8 s, while it is held, it has a TCP server, a kind of resource named then, once.
-  const first = start({ BLOCK_MS: '80', PERIOD_MS: '300', COUNT: '6', LISTEN_AT_MS: '800' });
+  const first = start({ BLOCK_MS: '80', PERIOD_MS: '300', COUNT: '10', LISTEN_AT_MS: '800' });
   await new Promise((r) => setTimeout(r, 1100));
   const root = start({ BLOCK_MS: '80', PERIOD_MS: '300', COUNT: '3' });
   await Promise.all([exited(first), exited(root)]);
@@ -60,6 +62,38 @@ async function heldThenRoot(maxHeldBytes: number, file: string) {
   await recorder!.stop();
   return { sources, released: released!, live: sources.map((s) => summarize(s, { durationMs: 0, exitCode: null, warnings: [] })) };
 }
+
+describe('a live recording read from a keyframe in its middle', () => {
+  it('decodes the CPU samples after it: the keyframe holds the profile\'s nodes so far', async () => {
+    const file = join(dir, 'keyframes.lsrec');
+    const server = await startProbeServer();
+    // A keyframe every 15 frames: several in a few seconds.
+    const writer = RecordingWriter.create(file, { keyframeMaxFrames: 15 });
+    let recorder: SessionRecorder | undefined;
+    server.onConnection((connection) => void (recorder = SessionRecorder.into(writer, new LiveSource(connection))));
+    const child = launch({
+      command: process.execPath, args: [join(FIXTURES, 'blocker.js')], probeFile: probePath(), socketPath: server.address, token: server.issueToken(),
+      config: { mode: 'metrics', promises: false, intervalMs: 100, blockThresholdMs: 50 }, stdio: ['ignore', 'ignore', 'inherit'],
+      env: { ...process.env, BLOCK_MS: '80', PERIOD_MS: '300', COUNT: '12' },
+    });
+    await new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    await server.close();
+    await recorder!.stop();
+    const reader = RecordingReader.open(file);
+    const player = new RecordingPlayer(reader, { recentSamples: 0 });
+    let samples = 0;
+    player.feed.onMessage((m) => {
+      if (m.type === 'profileSamples') samples++;
+    });
+    // Past the first harvests, so that the keyframe it starts from has profile nodes to hold.
+    const middle = reader.info.firstMs + (reader.info.endMs - reader.info.firstMs) / 2;
+    player.seek(middle);
+    player.advanceTo(Infinity);
+    reader.close();
+    expect(player.warnings).toEqual([]);
+    expect(samples).toBeGreaterThan(0);
+  }, 30_000);
+});
 
 describe('a recording started mid-session', () => {
   it('decodes every frame: the CPU profile\'s nodes sent before it are written with its hello', async () => {
@@ -94,8 +128,16 @@ describe('loops held for the program\'s own, recorded', () => {
     const file = join(dir, 'held.lsrec');
     const { sources, released, live } = await heldThenRoot(32 * 1024 * 1024, file);
     expect(released.dropped.size).toBe(0);
-    expect(released.frames.length).toBeGreaterThan(5);
+    expect(released.frames.some((f) => f.message.type === 'blocked')).toBe(true);
     const reader = RecordingReader.open(file);
+    // At the times they came: the held loop's first frames are a second before the program's.
+    const firstMs = new Map<number, number>();
+    const player = new RecordingPlayer(reader, { recentSamples: 0 });
+    player.onFrame((f) => {
+      if (f.type !== MessageType.Hello && !firstMs.has(f.loop)) firstMs.set(f.loop, f.timeMs);
+    });
+    player.advanceTo(Infinity);
+    expect(firstMs.get(0)! - firstMs.get(1)!).toBeGreaterThan(500);
     const { summary } = summarizeRecording(reader);
     reader.close();
     expect(summary.loops.map((l) => l.pid)).toEqual([sources[1]!.hello.pid, sources[0]!.hello.pid]);

@@ -84,7 +84,7 @@ export class SessionWatch {
     server.onConnection((connection) => {
       if (options.accept && !options.accept(connection)) return connection.destroy();
       // Its frames are read from now on, also while it waits for the program's loop: only its
-      // place in the session waits (and a recording's, which gets its frames once it has one).
+      // place in the session waits. A recording gets them once the program's loop is known.
       const loop = new LiveSource(connection);
       if (this.root && !this.root.settled) {
         this.held?.hold(loop);

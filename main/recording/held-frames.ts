@@ -6,7 +6,10 @@
 import type { ProbeMessage, RawFrame } from '../../probe/wire';
 import type { LiveSource } from '../session/live-source';
 
-/** What is held at most, bytes: the wait lasts 3 s at most, and trace mode sends tens of MB a second. */
+/**
+ * What is held at most, in frame bytes (their decoded messages come on top): the wait lasts 3 s
+ * at most, and trace mode sends tens of MB a second.
+ */
 export const MAX_HELD_BYTES = 32 * 1024 * 1024;
 
 export interface HeldFrame {
@@ -35,11 +38,13 @@ export class HeldFrames {
   private readonly dropped = new Map<LiveSource, number>();
   private readonly unsubscribes: (() => void)[] = [];
   private bytes = 0;
+  private released = false;
 
   constructor(private readonly maxBytes = MAX_HELD_BYTES) {}
 
-  /** Keeps `source`'s frames from now on, until release(). */
+  /** Keeps `source`'s frames from now on, until release(); nothing once released. */
   hold(source: LiveSource): void {
+    if (this.released) return;
     this.sources.push(source);
     this.unsubscribes.push(source.onFrame((raw, receivedAtMs, message) => {
       const size = raw.payload.byteLength + 16;
@@ -48,12 +53,14 @@ export class HeldFrames {
         return;
       }
       this.bytes += size;
-      this.frames.push({ source, raw, receivedAtMs, message });
+      // A copy: the payload may be a view into a large socket buffer.
+      this.frames.push({ source, raw: { type: raw.type, payload: new Uint8Array(raw.payload) }, receivedAtMs, message });
     }));
   }
 
   /** Stops holding, and hands over what was held; holds nothing after. */
   release(): Held {
+    this.released = true;
     for (const u of this.unsubscribes.splice(0)) u();
     const held = { sources: this.sources.splice(0), frames: this.frames.splice(0), dropped: new Map(this.dropped) };
     this.dropped.clear();

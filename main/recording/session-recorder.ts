@@ -48,7 +48,7 @@ export class SessionRecorder {
 
   private constructor(private readonly writer: RecordingWriter) {}
 
-  /** Records one more loop of the session (the first is the one the recorder was made with). */
+  /** Records one more loop of the session, from now on. */
   add(source: LiveSource): void {
     if (this.stopped) return;
     const now = Date.now();
@@ -61,8 +61,9 @@ export class SessionRecorder {
   /**
    * The program's loop and the loops held until it came: its hello first, stamped at the first
    * of theirs (the file starts with loop 0's hello), then every held hello and frame in the order
-   * and at the times they came, then all of them live. A loop that lost frames past the bound
-   * gets its dictionary as it stands, so that what follows decodes.
+   * and at the times they came, then all of them live. A loop that lost frames past the bound,
+   * and the program's if it was not held, get their dictionaries as they stand, so that what
+   * follows decodes.
    */
   private addHeld(root: LiveSource, held: Held): void {
     const loops = new Map<LiveSource, number>();
