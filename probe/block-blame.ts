@@ -173,7 +173,12 @@ function stackOf(tree: SampleTree, node: number, input: BlameInput, seen: Readon
       return { ...own, lineNumber: found.line, columnNumber: found.column };
     }
     const matched = inCall !== -1 && i > user ? interrupt[inCall + (i - user)] : undefined;
-    return matched && findFrame([matched], f) === 0 ? { ...own, lineNumber: matched.lineNumber, columnNumber: matched.columnNumber } : own;
+    if (matched && findFrame([matched], f) === 0) return { ...own, lineNumber: matched.lineNumber, columnNumber: matched.columnNumber };
+    // Else the line of its one call of its callee, from the source: not the function's own
+    // line, which would make the same place two groups, as the interrupt comes or not.
+    const callee = i > user && isUserFrame(f) ? tree.frame(path[i - 1]!).functionName : '';
+    const line = callee ? input.callLine?.(f, callee) : undefined;
+    return line === undefined ? own : { ...own, lineNumber: line, columnNumber: 0 };
   });
   // V8's samples show no function that was inlined into its caller: the interrupt, taken in the
   // same call, has the program's own frames above the first user frame that no sample shows

@@ -219,6 +219,25 @@ describe('a block\'s stack from its samples', () => {
     expect(blameBlock(t, input(undefined))!.stack[0]).toMatchObject({ lineNumber: 14, columnNumber: 0 });
   });
 
+  it('a caller the interrupt does not show: the line of its one call of its callee, from the source', () => {
+    const t = tree([['(root)', 'onTimer', 'parseBig', 'spin']]);
+    const spin = t.id(['(root)', 'onTimer', 'parseBig', 'spin']);
+    const callLine = (f: ProfileFrame, callee: string) => (f.functionName === 'parseBig' && callee === 'spin' ? 12 : f.functionName === 'onTimer' && callee === 'parseBig' ? 19 : undefined);
+    const input = { nodes: [spin, spin, spin], lines: new Map([[spin, new Map([[9, 3]])]]), interrupt: undefined };
+    const fromSource = blameBlock(t, { ...input, callLine })!;
+    expect(fromSource.stack.map((f) => `${f.functionName}:${f.lineNumber}`)).toEqual(['spin:9', 'parseBig:12', 'onTimer:19']);
+    // The same block with the interrupt taken in the call: the same lines, so the same group.
+    const interrupt = [
+      { functionName: 'spin', url: '/app.js', lineNumber: 9, columnNumber: 3 },
+      { functionName: 'parseBig', url: '/app.js', lineNumber: 12, columnNumber: 3 },
+      { functionName: 'onTimer', url: '/app.js', lineNumber: 19, columnNumber: 5 },
+    ];
+    const fromInterrupt = blameBlock(t, { ...input, interrupt, callLine })!;
+    expect(fromInterrupt.stack.map((f) => `${f.functionName}:${f.lineNumber}`)).toEqual(['spin:9', 'parseBig:12', 'onTimer:19']);
+    // With neither: the functions' own lines.
+    expect(blameBlock(t, input)!.stack.map((f) => f.lineNumber)).toEqual([9, 'parseBig'.length, 'onTimer'.length]);
+  });
+
   it('an interrupt taken elsewhere (not in the blamed call) lends no lines', () => {
     const t = tree([['(root)', 'tick', 'parseBig']]);
     const parse = t.id(['(root)', 'tick', 'parseBig']);
