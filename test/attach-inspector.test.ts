@@ -114,7 +114,7 @@ describe('attach and the inspector', () => {
     const racer = await startRacer(port, 8000);
     const r = await loopscope(['attach', String(target.pid), '--duration', '1', '--json']);
     expect(racer.stdout()).toMatch(/^ready\nsession \d+\n/);
-    expect(r.code).toBe(15);
+    expect(r.code, r.stderr).toBe(15);
     const summary = JSON.parse(r.stdout);
     const { inspector } = summary.attach;
     expect(inspector).toMatchObject({ wasOpen: false, closed: false });

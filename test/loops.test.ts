@@ -30,7 +30,8 @@ function workersOf(summary: Summary): LoopSummary[] {
 
 describe('worker threads', () => {
   it('run: each worker is a loop named by thread and name, with its blocking function and line, kept as ended with its exit code', async () => {
-    const r = await loopscope(['run', '--json', '--', process.execPath, WORKER_FILE], { WORKERS: '2', COUNT: '3', WORKER_EXIT: '4' });
+    // The first block 1.2 s after each worker's start: its sampler is running by then, also on a loaded machine.
+    const r = await loopscope(['run', '--json', '--', process.execPath, WORKER_FILE], { WORKERS: '2', COUNT: '3', WORKER_EXIT: '4', WORKER_DELAY_MS: '1200' });
     expect(r.code).toBe(0);
     const summary = JSON.parse(r.stdout) as Summary;
     // The top level is still the main thread's loop.
