@@ -8,7 +8,8 @@
 //     it; that thunk's own time, and the CallApiCallback builtin's;
 //   - the sampler's signal handler on the main thread (HandleProfilerSignal, with what it calls);
 //   - the threads other than the main thread (the probe's worker, V8's profiler thread, and
-//     Node's and V8's own: GC helpers, the platform's workers), which share CPU 0 on this bench.
+//     Node's and V8's own: GC helpers, the platform's workers), which share CPU 0 on this bench,
+//     and the busiest of them (with the probe, its worker).
 // Needs perf (Debian: linux-perf) and the right to record another process; says so and exits
 // when it cannot.
 //
@@ -86,6 +87,8 @@ function shares(data, pid) {
   return {
     mainThread: main,
     otherThreads: 1 - main,
+    // With the probe, its worker (the busiest thread but the main one); without, a helper of V8's.
+    busiestOther: Math.max(0, ...threads.filter((l) => !new RegExp(`\\s${pid}:`).test(l)).map(share)),
     invokeFunctionCallback: selfOf('v8::internal::InvokeFunctionCallback'),
     callApiCallback: selfOf('Builtins_CallApiCallback'),
     signalHandler: signal ? share(signal) : 0,
@@ -104,10 +107,10 @@ try {
 
 const pctOf = (xs) => `${fmt(median(xs) * 100, 2)}% [${fmt(min(xs) * 100, 2)}–${fmt(max(xs) * 100, 2)}]`;
 console.log(`\nshares of the server's CPU samples, median [min–max] over ${ROUNDS} rounds:`);
-console.log(`  ${'variant'.padEnd(28)} ${'InvokeFunctionCallback'.padEnd(24)} ${'CallApiCallback'.padEnd(24)} ${'signal handler'.padEnd(24)} ${'threads but the main'.padEnd(24)} req/s (alone, noisy)`);
+console.log(`  ${'variant'.padEnd(28)} ${'InvokeFunctionCallback'.padEnd(24)} ${'CallApiCallback'.padEnd(24)} ${'signal handler'.padEnd(24)} ${'threads but the main'.padEnd(24)} ${'busiest of them'.padEnd(24)} req/s (alone, noisy)`);
 for (const [name, rs] of Object.entries(results)) {
   const col = (key) => pctOf(rs.map((x) => x[key])).padEnd(24);
-  console.log(`  ${name.padEnd(28)} ${col('invokeFunctionCallback')} ${col('callApiCallback')} ${col('signalHandler')} ${col('otherThreads')} ${fmt(median(rs.map((x) => x.rps)), 0)}`);
+  console.log(`  ${name.padEnd(28)} ${col('invokeFunctionCallback')} ${col('callApiCallback')} ${col('signalHandler')} ${col('otherThreads')} ${col('busiestOther')} ${fmt(median(rs.map((x) => x.rps)), 0)}`);
 }
 console.log(`  (req/s is each server alone, in turn: the throughput ratios are modes-throughput.mjs's, measured in pairs)`);
 // The symbols are V8's in Node 20; another V8 may name them otherwise, and they then read 0.

@@ -137,15 +137,19 @@ describe('a program whose child says hello first', () => {
     expect(summary.loops[1]!.ppid).toBe(summary.pid);
   }, 30_000);
 
-  it('run --record: the file holds the child from its hello, its early block too, after the program\'s loop', async () => {
+  /**
+   * `run --record` of the program whose child blocks 100 ms after its start, while its loop waits
+   * for the program's hello: the child's loop, `childLoop` of the live summary, has that block,
+   * and the file's loops are the live ones.
+   */
+  async function recordsTheChild(env: Record<string, string>, childLoop: (live: Summary) => { readonly blocked: Summary['blocked'] }): Promise<void> {
     const dir = mkdtempSync(join(tmpdir(), 'loopscope-late-root-'));
     try {
       const file = join(dir, 'late-root.lsrec');
-      // The child blocks 100 ms after its start, while its loop waits for the program's hello.
-      const run = await loopscope(['run', '--json', '--record', file, '--', ...command], { CHILD_BLOCK_MS: '150' });
+      const run = await loopscope(['run', '--json', '--record', file, '--', ...command], { CHILD_BLOCK_MS: '150', ...env });
       expect(run.code).toBe(0);
       const live = JSON.parse(run.stdout) as Summary;
-      expect(live.loops[1]!.blocked.map((b) => b.stack.find((f) => f.functionName === 'childBlock')?.lineNumber)).toContain(18);
+      expect(childLoop(live).blocked.map((b) => b.stack.find((f) => f.functionName === 'childBlock')?.lineNumber)).toContain(18);
       const recorded = await loopscope(['summary', '--json', file]);
       expect(recorded.code).toBe(0);
       const fromFile = JSON.parse(recorded.stdout) as Summary;
@@ -154,24 +158,15 @@ describe('a program whose child says hello first', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  }
+
+  it('run --record: the file holds the child from its hello, its early block too, after the program\'s loop', async () => {
+    await recordsTheChild({}, (live) => live.loops[1]!);
   }, 30_000);
 
   it('run --record: a program that ends without a hello of its own leaves the file to its child, from its hello', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'loopscope-late-root-'));
-    try {
-      const file = join(dir, 'child.lsrec');
-      const run = await loopscope(['run', '--json', '--record', file, '--', ...command], { OWN_PROBE: 'no', CHILD_BLOCK_MS: '150' });
-      expect(run.code).toBe(0);
-      const live = JSON.parse(run.stdout) as Summary;
-      expect(live.blocked.map((b) => b.stack.find((f) => f.functionName === 'childBlock')?.lineNumber)).toContain(18);
-      const recorded = await loopscope(['summary', '--json', file]);
-      expect(recorded.code).toBe(0);
-      const fromFile = JSON.parse(recorded.stdout) as Summary;
-      expect(fromFile.warnings).toEqual([]);
-      expect(fromFile.loops).toEqual(live.loops);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    // The child is the session: its loop is the top level.
+    await recordsTheChild({ OWN_PROBE: 'no' }, (live) => live);
   }, 30_000);
 
   it('run: a program that ends without a hello of its own leaves the session to its child', async () => {
