@@ -149,6 +149,21 @@ describe('secure attach: the dormant probe', () => {
     expect(said.trim()).toBe('EACCES');
   });
 
+  it('attaches while other connections hold every slot of the dormant side, once one frees', async () => {
+    const target = await startTarget('attach-app.js', { nodeOptions: DORMANT });
+    const path = socketOf(target.pid);
+    expect(await eventually(() => lstatSync(path, { throwIfNoEntry: false }) !== undefined, 3000)).toBe(true);
+    // Four silent connections: the dormant side serves four at once and cuts them off after 2 s.
+    const holders = Array.from({ length: 4 }, () => exchange(path, '{"token":', 2500));
+    await new Promise((r) => setTimeout(r, 200));
+    const r = await loopscope(['attach', String(target.pid), '--duration', '0.5', '--json']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).attach.via).toBe('probe');
+    expect(await Promise.all(holders)).toEqual(['', '', '', '']);
+    expect(target.alive()).toBe(true);
+  });
+
   it('stays silent and inactive when its directory is not private, and attach then uses the inspector', async () => {
     const scratch = mkdtempSync(join(tmpdir(), 'loopscope-test-'));
     try {
