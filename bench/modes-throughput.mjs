@@ -12,7 +12,8 @@
 //
 // Variants (--variants, comma-separated): control, metrics, tasks, trace (`loopscope run
 // --mode <m>`), tasks+promises and trace+promises (with --promises), metrics+no-profile (the
-// CPU sampler off: what it adds to metrics mode), and the parts of tasks
+// CPU sampler off: what it adds to metrics mode), metrics+sample-<ms> (the sampler at another
+// interval, `--sample-interval <ms>`), and the parts of tasks
 // and trace modes (bench/fixtures/task-parts.ts, built from the probe's own modules and
 // preloaded instead of the probe): part:hook (the probe's async hook with empty callbacks, its
 // promises left out as the probe does), part:hook-no-destroy (the same without a destroy
@@ -56,10 +57,13 @@ const COMPARE = stringArg('compare', undefined);
 if (COMPARE !== undefined && !existsSync(COMPARE)) throw new Error(`--compare: no probe build at ${COMPARE}`);
 const MODES = ['metrics', 'tasks', 'trace', 'tasks+promises', 'trace+promises', 'metrics+no-profile'];
 const MODE_FLAGS = { promises: ['--promises'], 'no-profile': ['--no-profile'] };
+const SAMPLE_EXTRA = /^metrics\+sample-(\d+)$/;
+const flagsOf = (extra) => extra.startsWith('sample-') ? ['--sample-interval', extra.slice('sample-'.length)] : MODE_FLAGS[extra];
 const PARTS = ['part:hook', 'part:hook-no-destroy', 'part:tasks', 'part:trace'];
 const requested = stringArg('variants', 'control,metrics,tasks,trace').split(',');
-for (const v of requested) if (v !== 'control' && !MODES.includes(v) && !PARTS.includes(v)) throw new Error(`unknown variant ${v}; there are: control, ${[...MODES, ...PARTS].join(', ')}`);
-const VARIANTS = [...new Set(['control', ...requested, ...(COMPARE ? requested.filter((v) => MODES.includes(v)).map((v) => `${v} (compare)`) : [])])];
+const isMode = (v) => MODES.includes(v) || SAMPLE_EXTRA.test(v);
+for (const v of requested) if (v !== 'control' && !isMode(v) && !PARTS.includes(v)) throw new Error(`unknown variant ${v}; there are: control, ${[...MODES, 'metrics+sample-<ms>', ...PARTS].join(', ')}`);
+const VARIANTS = [...new Set(['control', ...requested, ...(COMPARE ? requested.filter(isMode).map((v) => `${v} (compare)`) : [])])];
 if (!(ROUNDS >= 1) || !(SECONDS > 0) || !(WARMUP_SECONDS >= 0)) throw new Error('--rounds and --seconds must be positive, --warmup 0 or more');
 const PIN = hasTaskset();
 const SPREAD = process.argv.includes('--spread');
@@ -87,7 +91,7 @@ async function startServer(node, variant) {
     env.LOOPSCOPE_BENCH_PART = variant.slice('part:'.length);
   } else {
     const [m, extra] = mode.split('+');
-    cmd = pinned(SERVER_CPU, process.execPath, [CLI, 'run', '--json', '--mode', m, ...(extra ? MODE_FLAGS[extra] : []), '--', node, file]);
+    cmd = pinned(SERVER_CPU, process.execPath, [CLI, 'run', '--json', '--mode', m, ...(extra ? flagsOf(extra) : []), '--', node, file]);
     if (compare) env.LOOPSCOPE_PROBE_PATH = resolve(COMPARE);
   }
   const child = spawn(cmd.command, cmd.args, { stdio: ['ignore', 'pipe', 'pipe'], env });
