@@ -9,10 +9,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LoopView, SessionUpdate, SessionView, UiEvent } from '../main/ui/ui-api';
 import { RecentRecordings } from '../main/ui/recent-recordings';
-import { UiBackend } from '../main/ui/ui-backend';
+import { LOOPS_REFRESH_MS, UiBackend } from '../main/ui/ui-backend';
 import { userFrames } from '../main/common/format';
 import { loopscope } from './helpers/cli';
 
@@ -97,11 +98,19 @@ describe('replaying every loop of a recording', () => {
     expect(block.t - 0.05 - lastT).toBeLessThan(1);
 
     // Play from there moves both on.
+    const playedFrom = events.length;
+    const playStartMs = performance.now();
     await backend.replay(id, { kind: 'play' });
     await expect.poll(() => latest(root)!.replay!.playing).toBe(true);
     await expect.poll(() => latest(id)!.blocked.some((b) => b.id === block.id && !b.ongoing), { timeout: 10_000 }).toBe(true);
+    await new Promise((r) => setTimeout(r, 2 * LOOPS_REFRESH_MS));
     await backend.replay(id, { kind: 'pause' });
     await expect.poll(() => latest(id)!.replay!.playing).toBe(false);
+    // While it played, the group's loops were listed again at the live pace, not at every update.
+    const played = events.slice(playedFrom).filter((e): e is SessionUpdate => e.kind === 'session' && e.view.id === root && e.view.replay!.playing);
+    const listings = new Set(played.map((u) => u.view.loops)).size;
+    expect(played.length).toBeGreaterThan(10);
+    expect(listings).toBeLessThanOrEqual(Math.ceil((performance.now() - playStartMs) / LOOPS_REFRESH_MS) + 1);
 
     // Its CPU profile over its block is its own: the busy wait in crunchInWorker, which the launcher never ran.
     const profile = await backend.profile(id, block.t, block.t + block.durationMs / 1000);

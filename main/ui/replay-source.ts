@@ -90,6 +90,10 @@ export class ReplaySource {
     return this.seekCount;
   }
 
+  get playing(): boolean {
+    return this.session.playing;
+  }
+
   /** Each loop as it first comes in the file (loop 0 first, and those come already, now). */
   onLoop(listener: (loop: ReplayLoop) => void): void {
     this.session.onLoop((loop, feed) => {

@@ -15,6 +15,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import type { ProbeConfig } from '../../probe/wire';
 import { DEFAULT_CONFIG } from '../../probe/constants';
 import { recordingsDir } from './app-paths';
@@ -105,6 +106,16 @@ interface ReplayEntry {
   readonly members: ReplayEntry[];
   sentSamples: number;
   summarySent: string | undefined;
+  /** The first loop's: its group's loops as last listed (see replayLoops). */
+  loops: ListedLoops | undefined;
+}
+
+interface ListedLoops {
+  readonly list: readonly ProcessLoops[];
+  readonly atMs: number;
+  /** The group's loops and the file's seeks when listed: a new loop or a seek lists them again at once. */
+  readonly members: number;
+  readonly seeks: number;
 }
 
 type Entry = LiveEntry | ReplayEntry;
@@ -286,7 +297,7 @@ export class UiBackend implements UiApi {
     let root: ReplayEntry | undefined;
     // Each loop is a session as it first comes in the file (loop 0's now).
     source.onLoop((loop) => {
-      const entry: ReplayEntry = { kind: 'replay', id: `s${this.nextId++}`, session: loop, root, members: [], sentSamples: 0, summarySent: undefined };
+      const entry: ReplayEntry = { kind: 'replay', id: `s${this.nextId++}`, session: loop, root, members: [], sentSamples: 0, summarySent: undefined, loops: undefined };
       root ??= entry;
       root.members.push(entry);
       root.members.sort((a, b) => a.session.loop - b.session.loop);
@@ -539,6 +550,20 @@ export class UiBackend implements UiApi {
     return root.loops;
   }
 
+  /**
+   * A replayed group's loops: while it plays, listed again at the live pace (every loop's
+   * figures change at each step of the replay clock); paused, at each change (a step, a seek).
+   */
+  private replayLoops(root: ReplayEntry): readonly ProcessLoops[] {
+    const source = root.session.source;
+    const now = performance.now();
+    const l = root.loops;
+    if (l && source.playing && l.members === root.members.length && l.seeks === source.seeks && now - l.atMs < LOOPS_REFRESH_MS) return l.list;
+    const list = processLoops(root.members.map((m) => ({ data: m.session, sessionId: m.id, status: 'replay' })));
+    root.loops = { list, atMs: now, members: root.members.length, seeks: source.seeks };
+    return list;
+  }
+
   private markGroupDirty(root: Entry): void {
     for (const m of root.members) this.markDirty(m);
   }
@@ -633,7 +658,7 @@ export class UiBackend implements UiApi {
       : sessionView(data, {
         id: e.id, how: 'replay', config: replayConfig(state), ended: true, error: undefined, warnings: [], recording: null, replay: e.session.view(), output: null, exit: null,
         group: (e.root ?? e).id,
-        loops: e.root ? [] : processLoops(e.members.map((m) => ({ data: m.session, sessionId: m.id, status: 'replay' }))),
+        loops: e.root ? [] : this.replayLoops(e),
       });
     return { kind: 'session', view, points: newPoints(data, count), revised: reset ? [] : revisedPoints(data, count), reset };
   }
