@@ -56,7 +56,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the UI in Chromium, through loopscope se
     await page.locator(`tr[data-pid="${target.pid}"] button`, { hasText: 'Attach' }).click();
     await page.getByTestId('lag-chart').waitFor({ timeout: 15_000 });
     await expect.poll(() => page.getByTestId('status').textContent()).toBe('live');
-    await expect.poll(() => page.getByTestId('probe-cost').textContent(), { timeout: 5000 }).toMatch(/^probe: \d+\.\d% main thread \+ \d+\.\d% worker$/);
+    await expect.poll(() => page.getByTestId('probe-cost').textContent(), { timeout: 5000 }).toMatch(/^probe: \d+\.\d% main thread \+ \d+\.\d% worker \+ V8's profiler$/);
     // Let a few quiet samples in before the spike, so the chart shows both.
     await page.waitForTimeout(1500);
     target.kill('SIGUSR2');

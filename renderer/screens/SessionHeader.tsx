@@ -7,6 +7,10 @@ import { RecordButton } from './RecordButton';
 
 const MODES: readonly ProbeMode[] = ['metrics', 'tasks', 'trace'];
 
+const COST_TITLE = "The probe's own time, as % of one core over the last second: its callbacks on the main thread (in tasks and trace modes, not its async hooks) and its worker thread.";
+/** What no clock of the probe's sees (BENCHMARKS.md, "The CPU sampler's cost does not depend on how often it samples"). */
+const SAMPLER_COST = " Not counted: V8's profiler, which runs in the program while the CPU sampler is on. In loopscope's benchmarks it costs a busy server 1–1.6% of its requests per second, whatever the sampling interval; turning the sampler off (--no-profile) saves it, and blocks inside native calls are then blamed less surely.";
+
 interface Props {
   readonly api: HostApi;
   readonly view: SessionView;
@@ -19,6 +23,7 @@ interface Props {
 export function SessionHeader({ api, view, onBack, onOpen, onError, act }: Props) {
   const live = view.status === 'live';
   const replay = view.replay;
+  const sampling = live && view.profiler?.state === 'on';
   const dropped = view.dropped.frames > 0;
   return (
     <header className="session-header">
@@ -36,8 +41,8 @@ export function SessionHeader({ api, view, onBack, onOpen, onError, act }: Props
         ))}
       </div>
       {view.probeCost && (
-        <div className="cost" data-testid="probe-cost" title="The probe's own time, as % of one core over the last second: its callbacks on the main thread (in tasks and trace modes, not its async hooks) and its worker thread">
-          probe: {view.probeCost.mainPercent.toFixed(1)}% main thread + {view.probeCost.workerPercent.toFixed(1)}% worker
+        <div className="cost" data-testid="probe-cost" title={COST_TITLE + (sampling ? SAMPLER_COST : '')}>
+          probe: {view.probeCost.mainPercent.toFixed(1)}% main thread + {view.probeCost.workerPercent.toFixed(1)}% worker{sampling ? ' + V8\'s profiler' : ''}
         </div>
       )}
       <div className={dropped ? 'drops bad' : 'drops'} data-testid="drops" data-frames={view.dropped.frames} title="Frames the probe dropped because loopscope read too slowly">
