@@ -231,6 +231,25 @@ export function median(xs) {
   const m = s.length >> 1;
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
+/**
+ * A distribution-free interval for the median of `xs`: the order statistics x(k) and x(n+1-k)
+ * for the largest k whose coverage, 1 - 2 P(X < k) with X ~ Binomial(n, 1/2), is at least
+ * `confidence`. Undefined when even the whole range covers less (n < 6 at 95%).
+ */
+export function medianInterval(xs, confidence = 0.95) {
+  const n = xs.length;
+  const s = [...xs].sort((a, b) => a - b);
+  let k = 0;
+  let below = 0; // P(X <= j)
+  let choose = 1; // C(n, j)
+  for (let j = 0; j < n; j++) {
+    below += choose / 2 ** n;
+    choose = (choose * (n - j)) / (j + 1);
+    if (1 - 2 * below < confidence) break;
+    k = j + 1;
+  }
+  return k === 0 ? undefined : [s[k - 1], s[n - k]];
+}
 export const min = (xs) => Math.min(...xs);
 export const max = (xs) => Math.max(...xs);
 export const maxAbs = (xs) => Math.max(...xs.map(Math.abs));

@@ -42,7 +42,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import {
   CLI, FIXTURES, QUICK, requireBuilt, buildTaskParts, printMachine, hasTaskset, pinned, repin, spreadThreads, sleep, run, waitForLine, exited, driveAtOnce,
-  median, min, max, fmt, save, helpRequested, stringArg, nodeBinary,
+  median, medianInterval, min, max, fmt, save, helpRequested, stringArg, nodeBinary,
 } from './lib.mjs';
 
 helpRequested(import.meta.url);
@@ -147,6 +147,10 @@ async function pairOrRetry(node, variant) {
 }
 
 const range = (xs, d = 3) => `${fmt(median(xs), d)} [${fmt(min(xs), d)}–${fmt(max(xs), d)}]`;
+const interval = (xs) => {
+  const i = medianInterval(xs);
+  return i ? `${fmt(i[0], 3)}–${fmt(i[1], 3)}` : '(too few rounds)';
+};
 const results = {};
 for (const which of NODES) {
   const node = await nodeBinary(which);
@@ -158,14 +162,14 @@ for (const which of NODES) {
   }
   const all = Object.values(res).flat();
   console.log(`\nNode ${version}, ${SERVER} server: base ${fmt(median(all.map((p) => p.baseRps)), 0)} req/s at ${fmt(median(all.map((p) => p.baseBusy)) * 100, 0)}% of a CPU (medians)`);
-  console.log(`  ${'variant'.padEnd(24)} ${'req/s vs base, median [min–max]'.padEnd(32)} ${'CPU per request vs base'.padEnd(26)} ${'main thread alone'.padEnd(26)} promises`);
+  console.log(`  ${'variant'.padEnd(24)} ${'req/s vs base, median [min–max]'.padEnd(32)} ${'its median, 95%'.padEnd(16)} ${'CPU per request vs base'.padEnd(26)} ${'main thread alone'.padEnd(26)} promises`);
   for (const v of VARIANTS) {
     const ps = res[v];
     const skipping = ps.find((p) => p.probe)?.probe.promiseSkipping ?? '';
     const dropped = ps.reduce((a, p) => a + (p.probe?.dropped ?? 0), 0);
-    console.log(`  ${v.padEnd(24)} ${range(ps.map((p) => p.rps)).padEnd(32)} ${range(ps.map((p) => p.cpuPerRequest)).padEnd(26)} ${range(ps.map((p) => p.mainPerRequest)).padEnd(26)} ${skipping}${dropped ? `  (${dropped} frames dropped)` : ''}`);
+    console.log(`  ${v.padEnd(24)} ${range(ps.map((p) => p.rps)).padEnd(32)} ${interval(ps.map((p) => p.rps)).padEnd(16)} ${range(ps.map((p) => p.cpuPerRequest)).padEnd(26)} ${range(ps.map((p) => p.mainPerRequest)).padEnd(26)} ${skipping}${dropped ? `  (${dropped} frames dropped)` : ''}`);
   }
-  console.log(`  (control is the A/A noise floor: two plain servers; "main thread alone" leaves out the probe's worker thread,\n   which on this bench shares the server's CPU)\n`);
+  console.log(`  (control is the A/A noise floor: two plain servers; "its median, 95%": where the median of req/s vs base lies, at 95%,\n   from the rounds' order statistics (6 rounds at least); "main thread alone" leaves out the probe's worker thread,\n   which on this bench shares the server's CPU)\n`);
   results[version] = res;
 }
 save(`modes-throughput-${SERVER}`, { server: SERVER, rounds: ROUNDS, seconds: SECONDS, variants: VARIANTS, compare: COMPARE, pinned: PIN, machine, results });
