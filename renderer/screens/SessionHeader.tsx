@@ -9,7 +9,7 @@ const MODES: readonly ProbeMode[] = ['metrics', 'tasks', 'trace'];
 
 const COST_TITLE = "The probe's own time, as % of one core over the last second: its callbacks on the main thread (in tasks and trace modes, not its async hooks) and its worker thread.";
 /** What no clock of the probe's sees (BENCHMARKS.md, "The CPU sampler's cost does not depend on how often it samples"). */
-const SAMPLER_COST = " Not counted: V8's profiler, which runs in the program while the CPU sampler is on. In loopscope's benchmarks it costs a busy server 1–1.6% of its requests per second, whatever the sampling interval; turning the sampler off (--no-profile) saves it, and blocks inside native calls are then blamed less surely.";
+const SAMPLER_COST = " Not counted: V8's profiler, which runs in the program while the CPU sampler is on. In loopscope's benchmarks it costs a busy server 1–2% of its requests per second, whatever the sampling interval; turning the sampler off (--no-profile) saves it, and blocks inside native calls are then blamed less surely.";
 
 interface Props {
   readonly api: HostApi;
