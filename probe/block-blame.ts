@@ -153,8 +153,7 @@ function findFrame(interrupt: readonly StackFrame[], f: ProfileFrame): number {
 
 const functionKey = (f: { readonly functionName: string; readonly url: string }): string => `${f.functionName}@${f.url}`;
 
-/** The path from `node` to its root, innermost first, with the best lines known for it. */
-/** `seen`: the functions in any of the block's samples. */
+/** The path from `node` to its root, innermost first, with the best lines known for it. `seen`: the functions in any of the block's samples. */
 function stackOf(tree: SampleTree, node: number, input: BlameInput, seen: ReadonlySet<string>): { stack: StackFrame[]; lineSource: LineSource } {
   const path: number[] = [];
   for (let n = node; n !== 0 && path.length < MAX_STACK_FRAMES; n = tree.parent(n)) if (tree.frame(n).kind !== 'root') path.push(n);
@@ -176,8 +175,7 @@ function stackOf(tree: SampleTree, node: number, input: BlameInput, seen: Readon
     if (matched && findFrame([matched], f) === 0) return { ...own, lineNumber: matched.lineNumber, columnNumber: matched.columnNumber };
     // Else the line of its one call of its callee, from the source: not the function's own
     // line, which would make the same place two groups, as the interrupt comes or not.
-    const callee = i > user && isUserFrame(f) ? tree.frame(path[i - 1]!).functionName : '';
-    const line = callee ? input.callLine?.(f, callee) : undefined;
+    const line = i > user && isUserFrame(f) ? callLineOf(tree, path, i, input) : undefined;
     return line === undefined ? own : { ...own, lineNumber: line, columnNumber: 0 };
   });
   // V8's samples show no function that was inlined into its caller: the interrupt, taken in the
@@ -207,8 +205,13 @@ function userLine(tree: SampleTree, path: readonly number[], i: number, input: B
     return { line, column: matched?.lineNumber === line ? matched.columnNumber : 0, source: 'samples' };
   }
   if (matched) return { line: matched.lineNumber, column: matched.columnNumber, source: 'interrupt' };
-  const callee = i > 0 ? tree.frame(path[i - 1]!).functionName : '';
-  const line = callee ? input.callLine?.(f, callee) : undefined;
+  const line = callLineOf(tree, path, i, input);
   if (line !== undefined) return { line, column: 0, source: 'source' };
   return { line: f.lineNumber, column: f.columnNumber, source: 'function' };
+}
+
+/** The line of `path[i]`'s one call of the function below it on the path, read from the source. */
+function callLineOf(tree: SampleTree, path: readonly number[], i: number, input: BlameInput): number | undefined {
+  const callee = i > 0 ? tree.frame(path[i - 1]!).functionName : '';
+  return callee ? input.callLine?.(tree.frame(path[i]!), callee) : undefined;
 }

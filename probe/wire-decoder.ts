@@ -37,6 +37,30 @@ export class ProbeDecoder {
     return this.decode({ type: MessageType.ProfileDictionary, payload: encodeProfileDictionary(d).subarray(HEADER_BYTES) });
   }
 
+  /**
+   * A message another decoder made (the live connection's): its dictionary entries join these,
+   * checked as its frame would have been, so that frames decoded here later can refer to them.
+   */
+  adopt(m: ProbeMessage): void {
+    if (m.type === 'dictionary') this.addEntries(m.entries);
+    else if (m.type === 'profileDictionary') this.profile.add(m.dictionary);
+  }
+
+  private addEntries(entries: readonly (readonly [number, string])[]): void {
+    // The totals once these are in (an entry may replace one with its id).
+    const next = new Map<number, string>();
+    let length = this.dictionaryLength;
+    for (const [id, s] of entries) {
+      length += s.length - ((next.has(id) ? next.get(id) : this.dictionary.get(id))?.length ?? 0);
+      next.set(id, s);
+    }
+    const size = this.dictionary.size + [...next.keys()].filter((id) => !this.dictionary.has(id)).length;
+    if (size > MAX_DICTIONARY_ENTRIES) throw new WireLimitError(`dictionary: more than the limit of ${MAX_DICTIONARY_ENTRIES} entries`);
+    if (length > MAX_DICTIONARY_LENGTH) throw new WireLimitError(`dictionary: more than the limit of ${MAX_DICTIONARY_LENGTH} characters in all`);
+    for (const [id, s] of next) this.dictionary.set(id, s);
+    this.dictionaryLength = length;
+  }
+
   decode(f: RawFrame): ProbeMessage {
     const limit = MAX_JSON_BYTES[f.type];
     if (limit !== undefined && f.payload.byteLength > limit) {
@@ -53,18 +77,7 @@ export class ProbeDecoder {
         return { type: 'drops', drops: parseDrops(f.payload) };
       case MessageType.Dictionary: {
         const entries = decodeDictionary(f.payload);
-        // The totals once these are in (an entry may replace one with its id).
-        const next = new Map<number, string>();
-        let length = this.dictionaryLength;
-        for (const [id, s] of entries) {
-          length += s.length - ((next.has(id) ? next.get(id) : this.dictionary.get(id))?.length ?? 0);
-          next.set(id, s);
-        }
-        const size = this.dictionary.size + [...next.keys()].filter((id) => !this.dictionary.has(id)).length;
-        if (size > MAX_DICTIONARY_ENTRIES) throw new WireLimitError(`dictionary: more than the limit of ${MAX_DICTIONARY_ENTRIES} entries`);
-        if (length > MAX_DICTIONARY_LENGTH) throw new WireLimitError(`dictionary: more than the limit of ${MAX_DICTIONARY_LENGTH} characters in all`);
-        for (const [id, s] of next) this.dictionary.set(id, s);
-        this.dictionaryLength = length;
+        this.addEntries(entries);
         return { type: 'dictionary', entries };
       }
       case MessageType.Goodbye:

@@ -21,7 +21,7 @@ import { RecordingReader } from '../main/recording/recording-reader';
 import { summarizeRecording } from '../main/reports/recording-summary';
 import { RecordingPlayer } from '../main/replay/recording-player';
 import { summarize } from '../main/reports/summary';
-import { MessageType } from '../probe/wire';
+import { HEADER_BYTES, MessageType } from '../probe/wire';
 import { FIXTURES } from './helpers/probe-harness';
 
 const dir = mkdtempSync(join(tmpdir(), 'loopscope-midway-'));
@@ -151,7 +151,7 @@ describe('loops held for the program\'s own, recorded', () => {
   it('past the bound: what came first is kept, the rest counted, and the loop\'s later frames decode', async () => {
     const file = join(dir, 'bounded.lsrec');
     const { released, live } = await heldThenRoot(1024, file);
-    const kept = released.frames.reduce((n, f) => n + f.raw.payload.byteLength + 16, 0);
+    const kept = released.frames.reduce((n, f) => n + HEADER_BYTES + f.raw.payload.byteLength, 0);
     expect(kept).toBeLessThanOrEqual(1024);
     expect([...released.dropped.values()][0]).toBeGreaterThan(0);
     // The server's kind of resource was named in a frame left out…

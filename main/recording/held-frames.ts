@@ -3,7 +3,7 @@
 // the order and at the times they came, once the program's loop has opened the file. So the
 // file holds every loop from its hello, as the live session does.
 
-import type { ProbeMessage, RawFrame } from '../../probe/wire';
+import { HEADER_BYTES, type ProbeMessage, type RawFrame } from '../../probe/wire';
 import type { LiveSource } from '../session/live-source';
 
 /**
@@ -47,7 +47,7 @@ export class HeldFrames {
     if (this.released) return;
     this.sources.push(source);
     this.unsubscribes.push(source.onFrame((raw, receivedAtMs, message) => {
-      const size = raw.payload.byteLength + 16;
+      const size = HEADER_BYTES + raw.payload.byteLength;
       if (this.dropped.size > 0 || this.bytes + size > this.maxBytes) {
         this.dropped.set(source, (this.dropped.get(source) ?? 0) + 1);
         return;

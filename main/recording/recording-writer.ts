@@ -224,9 +224,7 @@ export class RecordingWriter {
   private reduce(raw: RawFrame, p: PendingChunk, decoded: ProbeMessage | undefined, l: WriterLoop, loop: number): void {
     let message = decoded;
     try {
-      // A profile dictionary is decoded here again, rare as it is: applying the decoded message
-      // leaves the decoder's tables, which the keyframes take the profile's from, empty.
-      if (message && message.type !== 'profileDictionary') l.feed.apply(message);
+      if (message) l.feed.apply(message);
       else message = l.feed.push(raw);
     } catch {
       // Recorded as it came; a reader's decoder fails on it the same way.

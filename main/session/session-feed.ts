@@ -127,7 +127,7 @@ export class SessionFeed implements SessionData {
   /** Decodes one frame and applies it; throws a WireError, naming what is wrong, for a bad frame. */
   push(raw: RawFrame): ProbeMessage {
     const message = this.decode(raw);
-    this.apply(message);
+    this.take(message);
     return message;
   }
 
@@ -139,8 +139,17 @@ export class SessionFeed implements SessionData {
     return this.decoder.decode(raw);
   }
 
-  /** Applies a message that is already decoded (the hello, which the probe server checks itself). */
+  /**
+   * Applies a message that is already decoded (the hello, which the probe server checks itself;
+   * a live loop's frames, which a recording takes from its feed). Its dictionary entries join
+   * the decoder's, for frames decoded here later and for a keyframe's snapshot.
+   */
   apply(message: ProbeMessage): void {
+    this.decoder.adopt(message);
+    this.take(message);
+  }
+
+  private take(message: ProbeMessage): void {
     if (message.type === 'dictionary') for (const [id, text] of message.entries) this.strings.set(id, text);
     else if (message.type === 'metrics') this.recent.push(message.sample);
     else if (message.type === 'taskEvents' && this.keepTrace) this.traceBatch(message.batch);
