@@ -1,10 +1,13 @@
-// Where the sampler's GC pauses come from, on the main thread. Normally from the worker, which
-// collects them from V8's trace events (gc-trace.ts) and leaves them in shared memory: nothing
-// runs here per GC. Until the worker's tracing is on, and where it cannot be (no inspector,
-// the target traces events itself, or NodeTracing refused), from a PerformanceObserver,
-// which costs the target far more on allocation-heavy code.
+// Where the sampler's GC pauses come from, on the loop's thread. Normally from the probe's
+// worker, which has them from V8's trace events (gc-trace.ts; on a worker thread's loop, passed
+// on by the main loop's, gc-relay.ts) and leaves them in shared memory: nothing runs here per
+// GC. Until that is on, and where it cannot be (no inspector, the target traces events itself,
+// NodeTracing refused, not Linux for a worker thread), from a PerformanceObserver, which costs
+// the target far more on allocation-heavy code.
 
+import { readlinkSync } from 'node:fs';
 import { PerformanceObserver, constants, performance, type PerformanceObserverEntryList } from 'node:perf_hooks';
+import { isMainThread } from 'node:worker_threads';
 import { GcKindCode } from './gc-trace';
 import type { OwnPauses } from './own-pauses';
 import type { SharedViews } from './shared-state';
@@ -130,7 +133,7 @@ export class ObservedGc implements GcSource {
 }
 
 /**
- * The main thread's source of pauses as the worker's tracing comes and goes: observed until
+ * The loop's source of pauses as the worker's tracing comes and goes: observed until
  * the worker traces them, handed over then, and observed again if its tracing fails later.
  */
 export class SwitchedGc implements GcSource {
@@ -172,15 +175,52 @@ export class SwitchedGc implements GcSource {
 }
 
 /**
- * Whether GC pauses can come from trace events here: the worker reads them through the
- * inspector, and a target that records trace events itself would find ours in its trace file.
+ * Where a loop's probe worker gets the loop's GC pauses: the main loop's traces every thread's
+ * (gc-trace.ts), and passes a worker thread's on to its loop (gc-relay.ts); a loop that can
+ * have neither observes its own, and says why. Trace times are µs of process.hrtime's clock:
+ * `offsetUs` puts them on the loop's performance.now().
  */
-export function canTraceGc(): boolean {
+export type GcPlan =
+  | { readonly from: 'trace'; readonly mainTid: number; readonly offsetUs: number }
+  | { readonly from: 'relay'; readonly tid: number; readonly offsetUs: number }
+  | { readonly from: 'observer'; readonly reason: string };
+
+/** Decided on the loop's own thread: its OS thread id is only known there. */
+export function gcPlan(offsetUs: number): GcPlan {
+  if (!isMainThread) {
+    const tid = ownThreadId();
+    return tid === undefined ? { from: 'observer', reason: 'this thread\'s OS id is not known (no /proc/thread-self: not Linux)' } : { from: 'relay', tid, offsetUs };
+  }
+  const reason = traceUnavailable();
+  return reason === undefined ? { from: 'trace', mainTid: process.pid, offsetUs } : { from: 'observer', reason };
+}
+
+/**
+ * Why GC pauses cannot come from trace events here, if they cannot: the worker reads them
+ * through the inspector, and a target that records trace events itself would find ours in its
+ * trace file.
+ */
+function traceUnavailable(): string | undefined {
   try {
     require('node:inspector');
-    return !(require('node:trace_events') as typeof import('node:trace_events')).getEnabledCategories();
   } catch {
-    return false;
+    return 'this Node has no inspector';
+  }
+  try {
+    const own = (require('node:trace_events') as typeof import('node:trace_events')).getEnabledCategories();
+    return own ? `the program records trace events itself (${own})` : undefined;
+  } catch (err) {
+    return `trace events: ${(err as Error).message}`;
+  }
+}
+
+/** The OS id of the calling thread, the `tid` of its trace events ("<pid>/task/<tid>"). */
+function ownThreadId(): number | undefined {
+  try {
+    const m = /\/task\/(\d+)$/.exec(readlinkSync('/proc/thread-self'));
+    return m ? Number(m[1]) : undefined;
+  } catch {
+    return undefined;
   }
 }
 

@@ -1,6 +1,7 @@
-// GC pauses of the target's main thread from V8's own trace events, collected by the probe's
-// worker through the inspector's NodeTracing domain. Nothing runs in JavaScript on the main
-// thread per GC: V8 appends a trace event at each pause's start and end, Node's tracing thread
+// GC pauses from V8's own trace events, collected by the main loop's probe worker through the
+// inspector's NodeTracing domain: the main thread's, and the worker threads' (tracing is
+// process-wide), which gc-relay.ts passes on to their loops. Nothing runs in JavaScript on the
+// paused thread per GC: V8 appends a trace event at each pause's start and end, Node's tracing thread
 // serializes them, and the worker parses them. A PerformanceObserver of 'gc' entries instead
 // builds and dispatches a JavaScript object per GC on the main thread, which cost 3–7% CPU on
 // allocation-heavy code (BENCHMARKS.md, "GC pauses").
@@ -34,53 +35,59 @@ const SEEN_US = 5_000_000;
 /** At exit: the events of the last stop are in once this long passes without more. */
 const QUIET_MS = 5;
 
-export type OnPause = (kind: GcKindCodeId, startUs: number, durationUs: number) => void;
+/** A pause of thread `tid` (the OS thread id), on the trace clock. */
+export type OnPause = (tid: number, kind: GcKindCodeId, startUs: number, durationUs: number) => void;
+/** Pauses begun and not ended yet, kept at most: a thread that ended mid-pause leaves one. */
+const MAX_OPEN = 1024;
 
 const finite = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 
 /**
- * Trace events in, pauses out, each once, on the main thread's performance.now() clock. Pure.
- * `offsetUs`: trace timestamps (µs of uv_hrtime, the clock of process.hrtime) minus the main
- * thread's performance.now() in µs.
+ * Trace events in, pauses out, each once, per thread, on the trace clock (µs of uv_hrtime, the
+ * clock of process.hrtime). Pure.
  */
 export class GcEventParser {
+  /** By thread and event name: when the pause began. */
   private readonly open = new Map<string, number>();
   /**
-   * The events taken lately, by key (timestamp, phase, kind), to drop them when the next
+   * The events taken lately, by key (thread, timestamp, phase, kind), to drop them when the next
    * session's batch has them too. Not by "newer than the last batch": a complete event that
    * began before a flush and ended after it comes only in the next batch, with an older time.
    */
-  private readonly seen = new Map<number, number>();
+  private readonly seen = new Map<string, number>();
   private newestTs = -Infinity;
 
-  constructor(private readonly mainTid: number, private readonly offsetUs: number, private readonly onPause: OnPause) {}
+  constructor(private readonly onPause: OnPause) {}
 
   add(events: unknown): void {
     if (!Array.isArray(events)) return;
     for (const e of events as { name?: unknown; ph?: unknown; ts?: unknown; dur?: unknown; tid?: unknown }[]) {
-      // Tracing is process-wide: every worker's isolate (ours too) has its own GCs, on its own
-      // thread id. The main thread's is the process id.
-      if (typeof e !== 'object' || e === null || e.tid !== this.mainTid || typeof e.name !== 'string' || !finite(e.ts)) continue;
+      // Every isolate (the main thread's, each worker's, ours) has its own GCs, on its own
+      // thread id: the main thread's is the process id.
+      if (typeof e !== 'object' || e === null || !finite(e.tid) || typeof e.name !== 'string' || !finite(e.ts)) continue;
       const kind = KIND_BY_EVENT.get(e.name);
       const phase = PHASES.indexOf(e.ph as string);
       if (kind === undefined || phase === -1) continue;
-      const key = e.ts * 16 + phase * 4 + kind;
+      const key = `${e.tid}:${e.ts}:${phase}:${kind}`;
       if (this.seen.has(key)) continue;
       this.remember(key, e.ts);
+      const name = `${e.tid}:${e.name}`;
       if (e.ph === 'X') {
-        if (finite(e.dur)) this.onPause(kind, e.ts - this.offsetUs, Math.max(0, e.dur));
-      } else if (e.ph === 'B') this.open.set(e.name, e.ts);
-      else {
-        const began = this.open.get(e.name);
+        if (finite(e.dur)) this.onPause(e.tid, kind, e.ts, Math.max(0, e.dur));
+      } else if (e.ph === 'B') {
+        this.open.set(name, e.ts);
+        if (this.open.size > MAX_OPEN) this.open.delete(this.open.keys().next().value!);
+      } else {
+        const began = this.open.get(name);
         if (began === undefined) continue;
-        this.open.delete(e.name);
-        this.onPause(kind, began - this.offsetUs, Math.max(0, e.ts - began));
+        this.open.delete(name);
+        this.onPause(e.tid, kind, began, Math.max(0, e.ts - began));
       }
     }
   }
 
   /** Keys are kept for a few flushes' worth of time: bounded by the GC rate. */
-  private remember(key: number, ts: number): void {
+  private remember(key: string, ts: number): void {
     this.seen.set(key, ts);
     if (ts > this.newestTs) this.newestTs = ts;
     for (const [k, t] of this.seen) {
@@ -101,11 +108,11 @@ export class GcTracer {
 
   private started = false;
 
-  /** `started`: once, when tracing is on; `failed`: once, if it cannot be. */
+  /** `started`: once, when tracing is on; `batch`: after each batch of events; `failed`: once, if it cannot be. */
   constructor(
     private readonly makeSession: () => Session,
     private readonly parser: GcEventParser,
-    private readonly events: { readonly started: () => void; readonly failed: (reason: string) => void },
+    private readonly events: { readonly started: () => void; readonly batch: () => void; readonly failed: (reason: string) => void },
   ) {}
 
   start(): void {
@@ -164,6 +171,7 @@ export class GcTracer {
     s.on('NodeTracing.dataCollected', (m: { params?: { value?: unknown } }) => {
       this.lastDataMs = Date.now();
       this.parser.add(m.params?.value);
+      this.events.batch();
     });
     return s;
   }

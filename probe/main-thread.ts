@@ -6,7 +6,7 @@ import { isMainThread, threadId, Worker } from 'node:worker_threads';
 import { closeSync, openSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { createSampler } from './sampler';
-import { canTraceGc, SwitchedGc, traceClockOffsetUs } from './gc-sources';
+import { gcPlan, SwitchedGc, traceClockOffsetUs } from './gc-sources';
 import { createSharedState, SharedViews } from './shared-state';
 import type { MainToWorker, WorkerToMain } from './threads';
 import type { WorkerData } from './worker';
@@ -115,9 +115,7 @@ export function startProbe(options: ProbeOptions, onStopped: (reason: string) =>
     mainTimeOrigin: performance.timeOrigin,
     maxSocketBufferBytes: MAX_SOCKET_BUFFER_BYTES,
     hello: makeHello(options),
-    // Trace events name the OS thread, which only the main thread knows (its tid is the pid):
-    // a worker thread's loop observes its own pauses (gc-sources.ts).
-    gcTrace: isMainThread && canTraceGc() ? { mainTid: process.pid, offsetUs: clockOffsetUs } : undefined,
+    gc: gcPlan(clockOffsetUs),
     loopThreadId: threadId,
     // The main loop's probe brings the probe into the process's worker threads.
     followWorkers: isMainThread ? { probeFile: options.probeFile } : undefined,

@@ -95,6 +95,11 @@ export class SharedViews {
     return n;
   }
 
+  /** Worker: pauses lost before they reached this loop (gc-relay.ts). */
+  countGcLost(count: number): void {
+    this.floats[F_GC_LOST]! += count;
+  }
+
   get gcPausesLost(): number {
     return this.floats[F_GC_LOST]!;
   }

@@ -5,7 +5,7 @@ import { decodeDictionary, decodeMetrics, decodeTaskEvents } from './wire-binary
 import { decodeProfileDictionary, decodeProfileSamples, encodeProfileDictionary, ProfileTables } from './wire-profile';
 import { CONFIG_LIMITS, HEADER_BYTES, MAX_BLOCKED_BYTES, MAX_DICTIONARY_ENTRIES, MAX_DICTIONARY_LENGTH, MAX_HELLO_BYTES, MessageType, WireError, WireLimitError, messageTypeName, type ControlMessage, type MessageTypeId, type ProbeMessage, type ProbeMode, type ProfileDictionary, type RawFrame } from './wire';
 import { bool, mode, num, parseJson, str } from './wire-fields';
-import { parseBlocked, parseDrops, parseGoodbye, parseHello, parseNotice, parseProbePause, parseProfilerState, parseTasks } from './wire-json';
+import { parseBlocked, parseDrops, parseGcSource, parseGoodbye, parseHello, parseNotice, parseProbePause, parseProfilerState, parseTasks } from './wire-json';
 
 const MAX_JSON_BYTES: Readonly<Partial<Record<MessageTypeId, number>>> = {
   [MessageType.Hello]: MAX_HELLO_BYTES,
@@ -16,6 +16,7 @@ const MAX_JSON_BYTES: Readonly<Partial<Record<MessageTypeId, number>>> = {
   [MessageType.ProbePause]: 64 * 1024,
   [MessageType.ProfilerState]: 64 * 1024,
   [MessageType.Notice]: 64 * 1024,
+  [MessageType.GcSource]: 64 * 1024,
 };
 
 /**
@@ -99,6 +100,8 @@ export class ProbeDecoder {
         return { type: 'profilerState', profiler: parseProfilerState(f.payload) };
       case MessageType.Notice:
         return { type: 'notice', notice: parseNotice(f.payload) };
+      case MessageType.GcSource:
+        return { type: 'gcSource', gc: parseGcSource(f.payload) };
       default:
         throw new WireError(`message type ${messageTypeName(f.type)} is not sent by a probe`);
     }

@@ -1,6 +1,6 @@
 // The rare messages, sent as JSON: their encoders, and their parsers, field by field. Pure.
 
-import { clipName, CONFIG_LIMITS, HEADER_BYTES, MAX_BLOCKED_BYTES, MAX_NAME_LENGTH, MAX_OTHER_STACKS, MessageType, NOTICE_KINDS, PROMISE_SKIPPINGS, UNFOLLOWED_CAUSES, WireError, WireLimitError, type BlockedReport, type BlockSampleKinds, type DropCounters, type Goodbye, type Hello, type LineSource, type Notice, type ProbeConfig, type ProbePause, type ProfilerState, type Reject, type StackSource, type TasksSample } from './wire';
+import { clipName, CONFIG_LIMITS, GC_SOURCES, HEADER_BYTES, MAX_BLOCKED_BYTES, MAX_NAME_LENGTH, MAX_OTHER_STACKS, MessageType, NOTICE_KINDS, PROMISE_SKIPPINGS, UNFOLLOWED_CAUSES, WireError, WireLimitError, type BlockedReport, type BlockSampleKinds, type DropCounters, type GcSourceState, type Goodbye, type Hello, type LineSource, type Notice, type ProbeConfig, type ProbePause, type ProfilerState, type Reject, type StackSource, type TasksSample } from './wire';
 import { arrayOf, bool, mode, nameField, num, obj, optNameField, optOneOf, parseFrames, parseJson, sparse, str, strArray } from './wire-fields';
 import { frame, jsonFrame } from './wire-framing';
 
@@ -113,6 +113,13 @@ export function parseProfilerState(payload: Uint8Array): ProfilerState {
   return { state: oneOf(o, 'state', ['on', 'off', 'paused'] as const, what), intervalMs, ...(reason === undefined ? {} : { reason }) };
 }
 
+export function parseGcSource(payload: Uint8Array): GcSourceState {
+  const what = 'GC source';
+  const o = parseJson(payload, what);
+  const reason = optNameField(o, 'reason', what);
+  return { source: oneOf(o, 'source', GC_SOURCES, what), ...(reason === undefined ? {} : { reason }) };
+}
+
 export function parseNotice(payload: Uint8Array): Notice {
   const what = 'notice';
   const o = parseJson(payload, what);
@@ -218,6 +225,8 @@ export const encodeProfilerState = (p: ProfilerState): Uint8Array => jsonFrame(M
 
 /** The probe clips the names it did not make (a worker's name, an error's text) to the wire's limit. */
 export const encodeNotice = (n: Notice): Uint8Array => jsonFrame(MessageType.Notice, { ...n, name: clipName(n.name), reason: clipName(n.reason) });
+
+export const encodeGcSource = (g: GcSourceState): Uint8Array => jsonFrame(MessageType.GcSource, g.reason === undefined ? g : { ...g, reason: clipName(g.reason) });
 
 export const encodeDrops = (d: DropCounters): Uint8Array => jsonFrame(MessageType.Drops, d);
 

@@ -50,6 +50,8 @@ export const MessageType = {
   ProfilerState: 12,
   /** probe → main, JSON: something the probe could not do that the user should know of (rare, bounded). */
   Notice: 13,
+  /** probe → main, JSON: where the loop's GC pauses come from, sent when that changes. */
+  GcSource: 14,
   /** main → probe, JSON: change mode, interval, thresholds. */
   Configure: 16,
   /** main → probe, empty: turn everything off and disconnect. */
@@ -440,6 +442,17 @@ export interface Reject {
   readonly reason: string;
 }
 
+/**
+ * Where a loop's GC pauses come from: V8's trace events, collected off the loop's thread
+ * (nothing runs on it per GC), or a PerformanceObserver on the loop's thread, which costs
+ * allocation-heavy code more (BENCHMARKS.md, "GC pauses"); `reason` says why not the trace.
+ */
+export interface GcSourceState {
+  readonly source: 'trace' | 'observer';
+  readonly reason?: string;
+}
+export const GC_SOURCES: readonly GcSourceState['source'][] = ['trace', 'observer'];
+
 export type ProbeMessage =
   | { readonly type: 'hello'; readonly hello: Hello }
   | { readonly type: 'metrics'; readonly sample: MetricsSample }
@@ -453,7 +466,8 @@ export type ProbeMessage =
   | { readonly type: 'profileSamples'; readonly batch: ProfileBatch }
   | { readonly type: 'probePause'; readonly pause: ProbePause }
   | { readonly type: 'profilerState'; readonly profiler: ProfilerState }
-  | { readonly type: 'notice'; readonly notice: Notice };
+  | { readonly type: 'notice'; readonly notice: Notice }
+  | { readonly type: 'gcSource'; readonly gc: GcSourceState };
 
 export type ControlMessage =
   | { readonly type: 'configure'; readonly config: Partial<ProbeConfig> }

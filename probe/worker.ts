@@ -9,10 +9,12 @@ import { SharedViews, type SharedState } from './shared-state';
 import { Watchdog } from './watchdog';
 import { captureMainThreadStack, outsideProbe, mapOnMainThread, type CaptureResult } from './stack-capture';
 import { GcEventParser, GcTracer } from './gc-trace';
+import { GcRelay, GcRelayListener } from './gc-relay';
+import type { GcPlan } from './gc-sources';
 import { WorkerSampler } from './worker-sampler';
-import { MessageType, messageTypeName, type BlockedReport, type Hello, type ProbeConfig, type WorkerUnfollowed } from './wire';
+import { MessageType, messageTypeName, type BlockedReport, type GcSourceState, type Hello, type ProbeConfig, type WorkerUnfollowed } from './wire';
 import { FrameReader } from './wire-framing';
-import { encodeBlocked, encodeDrops, encodeGoodbye, encodeHello, encodeNotice } from './wire-json';
+import { encodeBlocked, encodeDrops, encodeGcSource, encodeGoodbye, encodeHello, encodeNotice } from './wire-json';
 import { decodeControl } from './wire-decoder';
 import type { MainToWorker, WorkerToMain } from './threads';
 import { NodeWorkers, workerChannel, type WorkerTarget } from './node-workers';
@@ -28,8 +30,8 @@ export interface WorkerData {
   /** performance.timeOrigin of the main thread, to put the watchdog on its clock. */
   readonly mainTimeOrigin: number;
   readonly maxSocketBufferBytes: number;
-  /** Set when the worker collects GC pauses from trace events (gc-trace.ts). */
-  readonly gcTrace: { readonly mainTid: number; readonly offsetUs: number } | undefined;
+  /** Where the loop's GC pauses come from (gc-sources.ts). */
+  readonly gc: GcPlan;
   /** The thread whose loop this worker watches: 0 for the main thread, else a worker thread's id. */
   readonly loopThreadId: number;
   /** The main loop's probe: bring the probe into the process's worker threads. */
@@ -140,38 +142,73 @@ export function runWorker(data: WorkerData): void {
     }
   }
 
+  // Frames sent before the connection is up (the GC source, said at the start; a blocked
+  // report, drop counts: a timer due in the same turn of this thread's loop runs before
+  // 'connect') wait for the hello, which must be first: loopscope refuses a probe whose first
+  // frame is anything else. A Unix socket (or a named pipe) connects or fails at once, so few
+  // wait; past MAX_EARLY_FRAMES they are dropped.
+  const beforeHello: [Uint8Array, (() => void) | undefined][] = [];
+  const send = (bytes: Uint8Array, onFlushed?: () => void): void => {
+    if (stopped || socket?.destroyed) return;
+    if (socket && !socket.connecting) socket.write(bytes, onFlushed ? () => onFlushed() : undefined);
+    else if (beforeHello.length < MAX_EARLY_FRAMES) beforeHello.push([bytes, onFlushed]);
+    else countOwnDrop(bytes[5]!);
+  };
+
+  // The loop's GC pauses: traced here on the main loop, which passes the worker threads' on to
+  // their loops (gc-relay.ts); observed on the loop's thread until then, or if neither can be.
   let gcTracer: GcTracer | undefined;
   let gcTimer: NodeJS.Timeout | undefined;
-  if (data.gcTrace && session) {
-    const { mainTid, offsetUs } = data.gcTrace;
-    const parser = new GcEventParser(mainTid, offsetUs, (kind, startUs, durationUs) => views.pushGcPause(kind, startUs, durationUs));
+  let gcRelay: GcRelay | undefined;
+  let gcListener: GcRelayListener | undefined;
+  const gcSource = (source: GcSourceState): void => send(encodeGcSource(source));
+  const traced = (): void => {
+    post({ type: 'gc-traced' });
+    gcSource({ source: 'trace' });
+  };
+  const untraced = (reason: string): void => {
+    post({ type: 'gc-untraced', reason });
+    gcSource({ source: 'observer', reason });
+  };
+  const plan = data.gc.from === 'trace' && !session ? { from: 'observer' as const, reason: 'no inspector session to the main thread' } : data.gc;
+  if (plan.from === 'trace') {
+    const { mainTid, offsetUs } = plan;
+    const relay = (gcRelay = new GcRelay());
+    const parser = new GcEventParser((tid, kind, startUs, durationUs) => {
+      if (tid === mainTid) views.pushGcPause(kind, startUs - offsetUs, durationUs);
+      else relay.push(tid, kind, startUs, durationUs);
+    });
     const makeSession = (): Session => {
       const s = new Session();
       s.connectToMainThread();
       return s;
     };
     gcTracer = new GcTracer(makeSession, parser, {
-      started: () => post({ type: 'gc-traced' }),
+      started: () => {
+        traced();
+        relay.alive();
+        gcTimer = setInterval(() => {
+          gcTracer?.flush();
+          relay.alive();
+        }, GC_FLUSH_MS);
+      },
+      batch: () => relay.send(),
       failed: (reason) => {
         clearInterval(gcTimer);
-        post({ type: 'gc-untraced', reason });
+        relay.stop(`the main loop's GC tracing failed: ${reason}`);
+        untraced(reason);
       },
     });
     gcTracer.start();
-    gcTimer = setInterval(() => gcTracer?.flush(), GC_FLUSH_MS);
-  }
-
-  // Frames sent before the connection is up (a blocked report, drop counts: a timer due in the
-  // same turn of this thread's loop runs before 'connect') wait for the hello, which must be
-  // first: loopscope refuses a probe whose first frame is anything else. A Unix socket (or a
-  // named pipe) connects or fails at once, so few wait; past MAX_EARLY_FRAMES they are dropped.
-  const beforeHello: [Uint8Array, (() => void) | undefined][] = [];
-  const send = (bytes: Uint8Array, onFlushed?: () => void): void => {
-    if (!socket || socket.destroyed) return;
-    if (!socket.connecting) socket.write(bytes, onFlushed ? () => onFlushed() : undefined);
-    else if (beforeHello.length < MAX_EARLY_FRAMES) beforeHello.push([bytes, onFlushed]);
-    else countOwnDrop(bytes[5]!);
-  };
+  } else if (plan.from === 'relay') {
+    const { offsetUs } = plan;
+    gcListener = new GcRelayListener(plan.tid, {
+      pause: (kind, startUs, durationUs) => views.pushGcPause(kind, startUs - offsetUs, durationUs),
+      lost: (count) => views.countGcLost(count),
+      traced,
+      untraced,
+    }, () => performance.now());
+  } else gcSource({ source: 'observer', reason: plan.reason });
 
   // The CPU sampler, on the same session as the stack capture (research §1): a worker thread's
   // loop samples its thread through the NodeWorker channel, once that is there.
@@ -294,6 +331,8 @@ export function runWorker(data: WorkerData): void {
     sampler.stop();
     clearInterval(gcTimer);
     gcTracer?.stop();
+    gcRelay?.close();
+    gcListener?.stop();
     workers?.stop();
     try {
       session?.disconnect();
@@ -309,6 +348,7 @@ export function runWorker(data: WorkerData): void {
     stopped = true;
     clearTimeout(timer);
     views.stopWaitingForBeats();
+    gcRelay?.stop(`the main loop's probe stopped (${reason})`);
     disconnect();
     socket?.destroy();
     post({ type: 'stopped', reason });

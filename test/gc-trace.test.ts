@@ -10,7 +10,9 @@ import type { GcPause } from '../probe/wire';
 const MAIN = 4242;
 const parse = (batches: unknown[][], offsetUs = 1_000_000): [number, number, number][] => {
   const pauses: [number, number, number][] = [];
-  const parser = new GcEventParser(MAIN, offsetUs, (kind, startUs, durationUs) => pauses.push([kind, startUs, durationUs]));
+  const parser = new GcEventParser((tid, kind, startUs, durationUs) => {
+    if (tid === MAIN) pauses.push([kind, startUs - offsetUs, durationUs]);
+  });
   for (const b of batches) parser.add(b);
   return pauses;
 };
@@ -25,6 +27,22 @@ describe('GC trace events into pauses', () => {
       { name: 'MajorGC', ph: 'B', ts: 1_003_000, tid: MAIN },
       { name: 'MajorGC', ph: 'E', ts: 1_012_000, tid: MAIN },
     ]])).toEqual([[GcKindCode.minor, 100, 400], [GcKindCode.incremental, 2000, 80], [GcKindCode.major, 3000, 9000]]);
+  });
+
+  it('pairs each thread\'s events apart, each pause on its own thread', () => {
+    const pauses: [number, number, number][] = [];
+    const parser = new GcEventParser((tid, kind, startUs, durationUs) => pauses.push([tid, kind, startUs + durationUs]));
+    parser.add([
+      { name: 'MinorGC', ph: 'B', ts: 100, tid: MAIN },
+      { name: 'MinorGC', ph: 'B', ts: 150, tid: 7 },
+      { name: 'MinorGC', ph: 'E', ts: 200, tid: 7 },
+      // The same time on two threads is two pauses.
+      { name: 'MinorGC', ph: 'B', ts: 300, tid: 8 },
+      { name: 'MinorGC', ph: 'E', ts: 400, tid: MAIN },
+      { name: 'MinorGC', ph: 'E', ts: 400, tid: 8 },
+      { name: 'MinorGC', ph: 'B', ts: 500, tid: '9' },
+    ]);
+    expect(pauses).toEqual([[7, GcKindCode.minor, 200], [MAIN, GcKindCode.minor, 400], [8, GcKindCode.minor, 400]]);
   });
 
   it('ignores other threads, events seen in an earlier batch, and malformed events', () => {

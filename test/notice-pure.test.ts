@@ -13,7 +13,7 @@ import { followOutcome } from '../probe/follow-outcome';
 import { NoticeBudget, NOTICES_IN_ALL, NOTICES_PER_SECOND } from '../probe/notice-budget';
 import { applyMessage, initialSessionState, KEPT_NOTICES } from '../main/session/session-state';
 import { parseSessionState } from '../main/session/state-check';
-import { heldBackText, noticeLine, noticeText, noticeWarnings, workerLabel } from '../main/common/notice-text';
+import { gcObservedText, heldBackText, noticeLine, noticeText, noticeWarnings, workerLabel } from '../main/common/notice-text';
 import { NodeWorkers } from '../probe/node-workers';
 import { logHeadlessEvents } from '../main/cli/headless-events';
 import type { SessionWatch } from '../main/cli/session-watch';
@@ -182,6 +182,22 @@ describe('the notice in words', () => {
       recording: null, replay: null, output: null, exit: null,
     });
     expect(view.warnings).toEqual(['attach warning', noticeWarnings([main])[0]]);
+  });
+});
+
+describe('a loop whose GC pauses are observed on its thread', () => {
+  it('is a warning that names the loop and says why, in the summary and the window; a traced loop is none', () => {
+    const observed = feedOf([{ type: 'hello', hello: { ...hello, threadId: 2, threadName: 'allocator-0' } }, { type: 'gcSource', gc: { source: 'observer', reason: 'this thread\'s OS id is not known' } }]);
+    const traced = feedOf([{ type: 'hello', hello }, { type: 'gcSource', gc: { source: 'trace' } }]);
+    const text = 'GC pauses of worker thread 2 (allocator-0) of process 4100 are observed on its thread (a PerformanceObserver, which costs allocation-heavy code more CPU than V8\'s trace events): this thread\'s OS id is not known';
+    expect(noticeWarnings([traced, observed])).toEqual([text]);
+    expect(gcObservedText({ pid: 4100, threadId: 0 }, 'the program records trace events itself (v8)')).toMatch(/^GC pauses of the main thread of process 4100 are observed on its thread .*: the program records trace events itself \(v8\)$/);
+    // The loop's state keeps the latest: back on the trace, the warning goes.
+    const back = feedOf([{ type: 'hello', hello }, { type: 'gcSource', gc: { source: 'observer', reason: 'x' } }, { type: 'gcSource', gc: { source: 'trace' } }]);
+    expect(noticeWarnings([back])).toEqual([]);
+    const s = summarize(observed, { durationMs: 1000, exitCode: 0, warnings: [], loops: [{ data: traced }, { data: observed }] });
+    expect(s.warnings).toEqual([text]);
+    expect(s.loops.map((l) => l.gc.source)).toEqual(['trace', 'observer']);
   });
 });
 

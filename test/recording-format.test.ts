@@ -185,13 +185,18 @@ describe('keyframes', () => {
     expect(parseKeyframe(new TextEncoder().encode(JSON.stringify({ v: 1, recentCount: 0, recentParts: [], dictionary: [], state: bad }))).ok).toBe(false);
     const badPause = { ...initialSessionState, probePauses: [{ what: 'x', startUs: 'soon', durationUs: 1 }] };
     expect(parseKeyframe(new TextEncoder().encode(JSON.stringify({ v: 1, recentCount: 0, recentParts: [], dictionary: [], state: badPause }))).ok).toBe(false);
+    const badGc = { ...initialSessionState, gcSource: { source: 'guessed' } };
+    expect(parseKeyframe(new TextEncoder().encode(JSON.stringify({ v: 1, recentCount: 0, recentParts: [], dictionary: [], state: badGc }))).ok).toBe(false);
+    const gc = { ...initialSessionState, gcSource: { source: 'observer', reason: 'not Linux' } };
+    const withGc = parseKeyframe(new TextEncoder().encode(JSON.stringify({ v: 1, recentCount: 0, recentParts: [], dictionary: [], state: gc })));
+    expect(withGc.ok && withGc.value.loops[0]?.state.gcSource).toEqual({ source: 'observer', reason: 'not Linux' });
   });
 
   it('know every field of the session state (a new field needs a look at state-check.ts)', () => {
     // When this fails: check the new field survives JSON (no Map, Set, typed array or class),
     // check it in parseSessionState, and either fill it in for older keyframes there (as for
     // the sampler's fields) or bump KEYFRAME_VERSION.
-    expect(Object.keys(initialSessionState).sort()).toEqual(['blockGroups', 'blocked', 'drops', 'goodbye', 'hello', 'notices', 'probePauses', 'profiler', 'tasks', 'totals', 'traceEvents', 'ungroupedBlocks']);
+    expect(Object.keys(initialSessionState).sort()).toEqual(['blockGroups', 'blocked', 'drops', 'gcSource', 'goodbye', 'hello', 'notices', 'probePauses', 'profiler', 'tasks', 'totals', 'traceEvents', 'ungroupedBlocks']);
     expect(Object.keys(initialTotals)).toContain('lag');
   });
 });

@@ -9,7 +9,7 @@ import { blockedRecord } from '../fleet/blocked-log';
 import { EndedBlocks } from '../fleet/loop-counters';
 import { loopOf, type LoopIdentity } from '../fleet/loop-set';
 import type { SessionWatch } from './session-watch';
-import { noticeText } from '../common/notice-text';
+import { gcObservedText, noticeText } from '../common/notice-text';
 import { KEPT_NOTICES } from '../session/session-state';
 
 /** Blocked-loop lines: a burst of this many, then one per BLOCKED_LINE_MS. */
@@ -43,6 +43,7 @@ export function logHeadlessEvents(watch: SessionWatch, log: (line: string) => vo
       const report = ended.first(m);
       if (report) blocked(hello, identity, report);
       else if (m.type === 'notice' && ++notices <= KEPT_NOTICES) log(`process ${hello.pid}: ${noticeText(m.notice)}`);
+      else if (m.type === 'gcSource' && m.gc.source === 'observer') log(gcObservedText(hello, m.gc.reason ?? 'the probe did not say why'));
       else if (m.type === 'goodbye') log(`process ${hello.pid}: probe stopping: ${m.goodbye.reason}${m.goodbye.exitCode === undefined ? '' : ` (exit code ${m.goodbye.exitCode})`}`);
     });
     source.connection.on('close', (error) => {

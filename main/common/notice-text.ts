@@ -1,7 +1,8 @@
 // The probe's notices in words, for the warnings of the summary, the live view and the window:
-// which worker thread is missing from the session, why, and what can be done about it. Pure.
+// which worker thread is missing from the session, why, and what can be done about it; and a
+// loop whose GC pauses cost it more than they need to. Pure.
 
-import { MessageType, messageTypeName, type DropCounters, type Hello, type Notice } from '../../probe/wire';
+import { MessageType, messageTypeName, type DropCounters, type GcSourceState, type Hello, type Notice } from '../../probe/wire';
 
 /**
  * The target's words (a worker's name, an error's text) as plain text: they come from the wire,
@@ -55,22 +56,34 @@ export function heldBackText(count: number, pid?: number): string {
   return `${count} more worker thread${count === 1 ? '' : 's'}${ofProcess(pid)} not followed (not named: over the probe's limit of notices)`;
 }
 
+/**
+ * A loop whose GC pauses are observed on its own thread: V8's trace events, which the probe
+ * uses where it can, cost allocation-heavy code less (BENCHMARKS.md, "GC pauses").
+ */
+export function gcObservedText(hello: Pick<Hello, 'pid' | 'threadId' | 'threadName'>, reason: string): string {
+  const loop = hello.threadId === 0 ? 'the main thread' : workerLabel({ threadId: hello.threadId, name: hello.threadName ?? '' });
+  return `GC pauses of ${loop}${ofProcess(hello.pid)} are observed on its thread (a PerformanceObserver, which costs allocation-heavy code more CPU than V8's trace events): ${plain(reason)}`;
+}
+
 interface NoticeLoop {
   readonly state: {
-    readonly hello: Pick<Hello, 'pid'> | undefined;
+    readonly hello: Pick<Hello, 'pid' | 'threadId' | 'threadName'> | undefined;
     readonly notices: readonly Notice[];
     readonly drops: Pick<DropCounters, 'frames'>;
+    readonly gcSource: GcSourceState | undefined;
   };
 }
 
-/** The warnings for the notices of every loop of a session (and those held back), in the order the loops came. */
+/** The warnings for the notices of every loop of a session (and those held back, and GC observed), in the order the loops came. */
 export function noticeWarnings(loops: readonly NoticeLoop[]): string[] {
   return loops.flatMap(({ state }) => {
     const pid = state.hello?.pid;
     const held = heldBackNotices(state.drops.frames);
+    const gc = state.gcSource;
     return [
       ...state.notices.map((n) => noticeText(n, pid)),
       ...(held > 0 ? [heldBackText(held, pid)] : []),
+      ...(gc?.source === 'observer' && state.hello ? [gcObservedText(state.hello, gc.reason ?? 'the probe did not say why')] : []),
     ];
   });
 }

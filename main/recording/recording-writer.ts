@@ -54,6 +54,7 @@ const DEFAULTS: Required<RecordingWriterOptions> = {
 const CORE_TYPES: ReadonlySet<number> = new Set([
   MessageType.Hello, MessageType.Metrics, MessageType.Blocked, MessageType.Drops, MessageType.Dictionary,
   MessageType.Goodbye, MessageType.Tasks, MessageType.ProbePause, MessageType.ProfilerState, MessageType.Notice,
+  MessageType.GcSource,
 ]);
 const SMALL_SECTION_BYTES = 64 * 1024;
 /** u32 µs: a chunk spans at most ~71 minutes (it never does: it is flushed every second). */

@@ -1,7 +1,7 @@
 // The JSON summary of a session: what `--json` prints, and later what `summary` computes from
 // a recording. Pure.
 
-import type { BlockedReport, CreationSite, LineSource, ProbeMode, ProbePause, PromiseSkipping, StackFrame, StackSource, UnfollowedCause } from '../../probe/wire';
+import type { BlockedReport, CreationSite, GcSourceState, LineSource, ProbeMode, ProbePause, PromiseSkipping, StackFrame, StackSource, UnfollowedCause } from '../../probe/wire';
 import { groupsWithOngoing } from '../session/blocked-groups';
 import { summarizeProfile, type ProfileSummary } from './profile-summary';
 import { countOf, percentileUs, type SparseHistogram } from '../../probe/log-histogram';
@@ -106,7 +106,7 @@ export interface Summary {
   readonly utilization: { readonly mean: number; readonly max: number };
   readonly cpu: { readonly userMs: number; readonly systemMs: number };
   readonly memory: { readonly rssMaxBytes: number; readonly heapUsedMaxBytes: number };
-  readonly gc: { readonly count: number; readonly totalMs: number; readonly maxMs: number };
+  readonly gc: GcSummary;
   readonly blockedCount: number;
   readonly blocked: readonly BlockedSummary[];
   /** The most blocked time first. */
@@ -142,6 +142,19 @@ export interface UnfollowedWorkerSummary {
 }
 
 /** One loop of a session: a process's main thread, or a worker thread. */
+/**
+ * The loop's GC pauses, and where they came from: V8's trace events ("trace"), or a
+ * PerformanceObserver on the loop's thread ("observer", which costs allocation-heavy code more;
+ * `sourceReason` says why); null when the probe did not say.
+ */
+export interface GcSummary {
+  readonly count: number;
+  readonly totalMs: number;
+  readonly maxMs: number;
+  readonly source: GcSourceState['source'] | null;
+  readonly sourceReason?: string;
+}
+
 export interface LoopSummary {
   readonly pid: number;
   readonly threadId: number;
@@ -149,6 +162,7 @@ export interface LoopSummary {
   readonly ppid: number;
   readonly lag: Summary['lag'];
   readonly utilization: Summary['utilization'];
+  readonly gc: GcSummary;
   readonly blockedCount: number;
   readonly blocked: readonly BlockedSummary[];
   /** The loop's exit code once it ended with one (its process's, or its worker's); null while it runs, or when not known. */
@@ -209,6 +223,17 @@ function utilizationSummary(totals: Totals): Summary['utilization'] {
   };
 }
 
+function gcSummary(state: SessionState): GcSummary {
+  const { totals, gcSource } = state;
+  return {
+    count: totals.gcCount,
+    totalMs: ms(totals.gcTotalUs),
+    maxMs: ms(totals.gcMaxUs),
+    source: gcSource?.source ?? null,
+    ...(gcSource?.reason === undefined ? {} : { sourceReason: gcSource.reason }),
+  };
+}
+
 function blockedSummaries(state: SessionState): BlockedSummary[] {
   const origin = state.hello?.timeOriginMs ?? 0;
   return state.blocked.map((b) => blockedSummary(b, origin));
@@ -224,6 +249,7 @@ export function summarizeLoops(loops: readonly LoopInput[]): LoopSummary[] {
       ...loopIdentity(hello),
       lag: lagSummary(totals),
       utilization: utilizationSummary(totals),
+      gc: gcSummary(data.state),
       blockedCount: totals.blockedCount,
       blocked: blockedSummaries(data.state),
       exitCode: exitCode !== undefined ? exitCode : (goodbye?.exitCode ?? null),
@@ -251,7 +277,7 @@ export function summarize(data: SessionData, context: SummaryContext): Summary {
     utilization: utilizationSummary(totals),
     cpu: { userMs: ms(totals.cpuUserUs), systemMs: ms(totals.cpuSystemUs) },
     memory: { rssMaxBytes: totals.rssMaxBytes, heapUsedMaxBytes: totals.heapUsedMaxBytes },
-    gc: { count: totals.gcCount, totalMs: ms(totals.gcTotalUs), maxMs: ms(totals.gcMaxUs) },
+    gc: gcSummary(state),
     blockedCount: totals.blockedCount,
     blocked: blockedSummaries(state),
     blockedGroups: groupsWithOngoing(state.blockGroups, state.blocked).slice(0, GROUPS_LISTED).map((g) => ({

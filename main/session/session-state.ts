@@ -2,7 +2,7 @@
 // reducer. Live and replay feed the same reducer (through session-feed.ts), so they cannot
 // disagree. The recent samples the views draw are kept beside the state (sample-ring.ts).
 
-import type { BlockedReport, DropCounters, Goodbye, Hello, MetricsSample, Notice, ProbeMessage, ProbePause, ProfilerState } from '../../probe/wire';
+import type { BlockedReport, DropCounters, GcSourceState, Goodbye, Hello, MetricsSample, Notice, ProbeMessage, ProbePause, ProfilerState } from '../../probe/wire';
 import { addBlock, type BlockGroup } from './blocked-groups';
 import { addInterval, emptyLagHistogram, type LagHistogram } from './lag-histogram';
 import { applyTasks, initialTasksState, type TasksState } from './tasks-state';
@@ -56,6 +56,8 @@ export interface SessionState {
   readonly profiler: ProfilerState | undefined;
   /** What the probe could not do that the user should know of (worker threads it could not follow), the first ones. */
   readonly notices: readonly Notice[];
+  /** Where the loop's GC pauses come from, as the probe last said (undefined: it has not said yet). */
+  readonly gcSource: GcSourceState | undefined;
 }
 
 export const initialTotals: Totals = {
@@ -90,6 +92,7 @@ export const initialSessionState: SessionState = {
   probePauses: [],
   profiler: undefined,
   notices: [],
+  gcSource: undefined,
 };
 
 function addSample(t: Totals, s: MetricsSample): Totals {
@@ -174,6 +177,8 @@ export function applyMessage(state: SessionState, message: ProbeMessage): Sessio
       return { ...state, profiler: message.profiler };
     case 'notice':
       return state.notices.length < KEPT_NOTICES ? { ...state, notices: [...state.notices, message.notice] } : state;
+    case 'gcSource':
+      return { ...state, gcSource: message.gc };
     // The samples and their dictionary feed the profile model (session-feed.ts), not the state.
     case 'dictionary':
     case 'profileDictionary':

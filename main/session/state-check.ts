@@ -159,5 +159,7 @@ export function parseSessionState(value: unknown): SessionState {
     // Framed as stored, not by encodeNotice: that clips names as the probe does, and a name too
     // long in a keyframe is as wrong as in a frame.
     notices: s.notices.slice(0, KEPT_NOTICES).map((n) => viaWire(n, (v: unknown) => jsonFrame(MessageType.Notice, v), (m) => (m.type === 'notice' ? m.notice : undefined))),
+    // Keyframes written before it have none: the loop's source is then not known.
+    gcSource: s.gcSource === undefined ? undefined : viaWire(s.gcSource, (v: unknown) => jsonFrame(MessageType.GcSource, v), (m) => (m.type === 'gcSource' ? m.gc : undefined)),
   };
 }

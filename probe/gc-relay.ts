@@ -1,0 +1,182 @@
+// GC pauses of the worker threads' loops, passed on from the main loop's trace (gc-trace.ts), so
+// that a worker thread's loop, like the main one, runs no JavaScript per GC. Without it, the
+// loop observes its GC with a PerformanceObserver on its own thread, which builds and
+// dispatches an object per pause there (BENCHMARKS.md, "GC pauses").
+//
+// Tracing is process-wide: the main loop's probe worker receives every thread's events. It
+// posts each thread's pauses, as a batch comes in, on a BroadcastChannel named after the
+// thread's OS id (the trace's tid), and a status every flush on a channel all loops share. A
+// worker loop's probe worker listens to both; its thread reads its OS id from
+// /proc/thread-self (Linux only). A tracing session per loop would cost more: every session
+// gets every thread's events, and each session's flush sends them to all.
+//
+// The target's own code can post on these channels too: what comes is checked, and at worst
+// misstates the loop's GC, which that code could do anyway.
+
+import { BroadcastChannel } from 'node:worker_threads';
+import type { GcKindCodeId } from './gc-trace';
+
+const STATUS_CHANNEL = 'loopscope-probe-gc';
+const pausesChannel = (tid: number): string => `${STATUS_CHANNEL}:${tid}`;
+/** Threads passed on to at once, at most: the channels of those not heard of lately are closed. */
+const MAX_THREADS = 256;
+/** Pauses of one thread in one batch, at most (a second's worth: far more than a thread makes); the rest are counted lost. */
+export const MAX_RELAYED_PAUSES = 4096;
+/** A loop goes back to observing its GC when no status has come for this long, ms (the relay sends one a second). */
+export const STALE_MS = 3500;
+
+interface Status {
+  readonly tracing: boolean;
+  readonly reason?: string;
+}
+/** One thread's pauses of one batch: [kind, start µs, duration µs] on the trace clock, flat. */
+interface Pauses {
+  readonly pauses: Float64Array;
+  readonly lost: number;
+}
+
+/** What channels need of a BroadcastChannel (unref: the probe worker's lifetime is its own). */
+function open(name: string): BroadcastChannel {
+  const channel = new BroadcastChannel(name);
+  (channel as { unref?: () => void }).unref?.();
+  return channel;
+}
+
+/** The main loop's side: collects the worker threads' pauses of each batch and posts them. */
+export class GcRelay {
+  private readonly status = open(STATUS_CHANNEL);
+  private readonly pending = new Map<number, { values: number[]; lost: number }>();
+  /** By thread, the least lately used first. */
+  private readonly channels = new Map<number, BroadcastChannel>();
+  private stopped = false;
+
+  push(tid: number, kind: GcKindCodeId, startUs: number, durationUs: number): void {
+    let p = this.pending.get(tid);
+    if (!p) {
+      if (this.pending.size >= MAX_THREADS) return;
+      p = { values: [], lost: 0 };
+      this.pending.set(tid, p);
+    }
+    if (p.values.length < MAX_RELAYED_PAUSES * 3) p.values.push(kind, startUs, durationUs);
+    else p.lost++;
+  }
+
+  /** Posts the pauses pushed since the last call, each thread's on its channel. */
+  send(): void {
+    if (this.stopped) return;
+    for (const [tid, p] of this.pending) {
+      const message: Pauses = { pauses: Float64Array.from(p.values), lost: p.lost };
+      this.channel(tid).postMessage(message);
+    }
+    this.pending.clear();
+  }
+
+  /** Tracing is on: the loops may rely on it (sent every flush, so that they notice when it stops). */
+  alive(): void {
+    if (!this.stopped) this.status.postMessage({ tracing: true } satisfies Status);
+  }
+
+  /** Tracing has stopped, or failed, while the process runs on: the loops observe their GC again. */
+  stop(reason: string): void {
+    if (!this.stopped) this.status.postMessage({ tracing: false, reason } satisfies Status);
+    this.close();
+  }
+
+  /** At the process's exit: the loops are told nothing (their threads end with it). */
+  close(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.status.close();
+    for (const c of this.channels.values()) c.close();
+    this.channels.clear();
+    this.pending.clear();
+  }
+
+  private channel(tid: number): BroadcastChannel {
+    let c = this.channels.get(tid);
+    if (c) this.channels.delete(tid);
+    else {
+      c = open(pausesChannel(tid));
+      if (this.channels.size >= MAX_THREADS) {
+        const [oldest, channel] = this.channels.entries().next().value!;
+        channel.close();
+        this.channels.delete(oldest);
+      }
+    }
+    this.channels.set(tid, c);
+    return c;
+  }
+}
+
+export interface RelayEvents {
+  /** A pause of this loop's thread, on the trace clock. */
+  readonly pause: (kind: number, startUs: number, durationUs: number) => void;
+  readonly lost: (count: number) => void;
+  /** The relay is on: the loop's pauses come from it from now on. */
+  readonly traced: () => void;
+  /** The relay is off (said, or silent for STALE_MS): the loop observes its GC. */
+  readonly untraced: (reason: string) => void;
+}
+
+const isKind = (k: number): boolean => k === 1 || k === 2 || k === 3;
+
+/** A worker loop's side: its thread's pauses, while the main loop's tracing is on. */
+export class GcRelayListener {
+  private readonly status = open(STATUS_CHANNEL);
+  private readonly pauses: BroadcastChannel;
+  private traced = false;
+  /** What the events last said: nothing yet (undefined), traced, or not. */
+  private reported: boolean | undefined;
+  private lastStatusMs: number;
+  private readonly timer: ReturnType<typeof setInterval>;
+
+  constructor(tid: number, private readonly events: RelayEvents, private readonly nowMs: () => number) {
+    this.lastStatusMs = nowMs();
+    this.pauses = open(pausesChannel(tid));
+    this.status.onmessage = (m) => this.onStatus((m as { data?: unknown }).data);
+    this.pauses.onmessage = (m) => this.onPauses((m as { data?: unknown }).data);
+    this.timer = setInterval(() => this.check(), STALE_MS / 2);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.status.close();
+    this.pauses.close();
+  }
+
+  private onStatus(data: unknown): void {
+    if (typeof data !== 'object' || data === null || typeof (data as Status).tracing !== 'boolean') return;
+    const status = data as Status;
+    this.lastStatusMs = this.nowMs();
+    if (status.tracing) this.become(true, '');
+    else this.become(false, typeof status.reason === 'string' ? status.reason : 'the main loop\'s GC tracing stopped');
+  }
+
+  private onPauses(data: unknown): void {
+    if (!this.traced || typeof data !== 'object' || data === null) return;
+    const { pauses, lost } = data as Partial<Pauses>;
+    if (!(pauses instanceof Float64Array) || pauses.length % 3 !== 0 || pauses.length > MAX_RELAYED_PAUSES * 3) return;
+    for (let i = 0; i < pauses.length; i += 3) {
+      const kind = pauses[i]!;
+      const startUs = pauses[i + 1]!;
+      const durationUs = pauses[i + 2]!;
+      if (isKind(kind) && Number.isFinite(startUs) && Number.isFinite(durationUs) && durationUs >= 0) this.events.pause(kind, startUs, durationUs);
+    }
+    if (typeof lost === 'number' && Number.isInteger(lost) && lost > 0) this.events.lost(Math.min(lost, MAX_RELAYED_PAUSES));
+  }
+
+  /** Says nothing while on and heard from; silence past STALE_MS, before or after, is news. */
+  private check(): void {
+    if (this.nowMs() - this.lastStatusMs < STALE_MS) return;
+    this.become(false, 'the main loop\'s probe is not tracing GC');
+  }
+
+  private become(traced: boolean, reason: string): void {
+    this.traced = traced;
+    if (this.reported === traced) return;
+    this.reported = traced;
+    if (traced) this.events.traced();
+    else this.events.untraced(reason);
+  }
+}

@@ -1,0 +1,164 @@
+// A worker thread's loop has its GC pauses from the main loop's trace (probe/gc-relay.ts), not
+// from an observer on its own thread: the relay on its own, with real BroadcastChannels, then
+// real targets under the real CLI, whose worker threads observe their own GC the usual way.
+// Each loop must report every pause its thread observed, and say where its pauses came from.
+
+import { describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { GcRelay, GcRelayListener, MAX_RELAYED_PAUSES } from '../probe/gc-relay';
+import { GcKindCode } from '../probe/gc-trace';
+import { FIXTURES } from './helpers/probe-harness';
+import { loopscope } from './helpers/cli';
+import type { LoopSummary, Summary } from '../main/reports/summary';
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+interface Heard {
+  pauses: [number, number, number][];
+  lost: number;
+  said: string[];
+}
+
+function listen(tid: number): { heard: Heard; listener: GcRelayListener } {
+  const heard: Heard = { pauses: [], lost: 0, said: [] };
+  const listener = new GcRelayListener(tid, {
+    pause: (kind, startUs, durationUs) => heard.pauses.push([kind, startUs, durationUs]),
+    lost: (count) => (heard.lost += count),
+    traced: () => heard.said.push('traced'),
+    untraced: (reason) => heard.said.push(`untraced: ${reason}`),
+  }, () => performance.now());
+  return { heard, listener };
+}
+
+describe('the relay of GC pauses', () => {
+  it('passes each thread its own pauses while tracing is on, and says when it stops', async () => {
+    const relay = new GcRelay();
+    const a = listen(101);
+    const b = listen(102);
+    try {
+      // Before the first status the loops observe their GC: pauses sent then are not taken.
+      relay.push(101, GcKindCode.minor, 5, 1);
+      relay.send();
+      await sleep(20);
+      expect(a.heard).toEqual({ pauses: [], lost: 0, said: [] });
+
+      relay.alive();
+      relay.push(101, GcKindCode.minor, 1000, 300);
+      relay.push(102, GcKindCode.major, 2000, 9000);
+      relay.push(101, GcKindCode.incremental, 3000, 80);
+      relay.push(999, GcKindCode.minor, 4000, 10); // a thread nobody listens for
+      relay.send();
+      await sleep(20);
+      expect(a.heard).toEqual({ pauses: [[GcKindCode.minor, 1000, 300], [GcKindCode.incremental, 3000, 80]], lost: 0, said: ['traced'] });
+      expect(b.heard).toEqual({ pauses: [[GcKindCode.major, 2000, 9000]], lost: 0, said: ['traced'] });
+
+      relay.stop('the main loop\'s probe stopped');
+      await sleep(20);
+      expect(a.heard.said).toEqual(['traced', 'untraced: the main loop\'s probe stopped']);
+    } finally {
+      relay.stop('test over');
+      a.listener.stop();
+      b.listener.stop();
+    }
+  });
+
+  it('counts what is over a batch\'s bound as lost, and takes nothing malformed', async () => {
+    const relay = new GcRelay();
+    const { heard, listener } = listen(7);
+    const other = new BroadcastChannel('loopscope-probe-gc:7');
+    try {
+      relay.alive();
+      for (let i = 0; i < MAX_RELAYED_PAUSES + 5; i++) relay.push(7, GcKindCode.minor, i, 1);
+      relay.send();
+      // Anything else on the channel (the target's own code can post there): dropped.
+      for (const bad of [null, 3, 'x', { pauses: [1, 2, 3] }, { pauses: new Float64Array(4) }, { pauses: Float64Array.from([9, 1, 1, GcKindCode.minor, NaN, 1, GcKindCode.minor, 1, -1]) }]) other.postMessage(bad);
+      await sleep(50);
+      expect(heard.pauses.length).toBe(MAX_RELAYED_PAUSES);
+      expect(heard.lost).toBe(5);
+    } finally {
+      other.close();
+      relay.stop('test over');
+      listener.stop();
+    }
+  });
+});
+
+/** The pauses each worker observed, from the fixture's last line (on loopscope's stderr under --json). */
+function observedOf(stderr: string): Record<string, { kind: string; startMs: number; durationMs: number }[]> {
+  const line = stderr.split('\n').reverse().find((l) => l.startsWith('{'));
+  if (!line) throw new Error(`the fixture printed no pauses; stderr: ${stderr.slice(-2000)}`);
+  return JSON.parse(line) as Record<string, { kind: string; startMs: number; durationMs: number }[]>;
+}
+
+function workerLoops(summary: Summary): LoopSummary[] {
+  return summary.loops.filter((l) => l.threadId !== 0);
+}
+
+describe('worker threads\' GC pauses', () => {
+  it('come from the main loop\'s trace, each loop its own thread\'s, one for one with the thread\'s own observer', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'loopscope-gc-relay-'));
+    const file = join(dir, 'run.loopscope');
+    const r = await loopscope(['run', '--json', '--record', file, '--', process.execPath, join(FIXTURES, 'gc-workers.js')], { WORKERS: '2' });
+    expect(r.code, r.stderr).toBe(0);
+    const summary = JSON.parse(r.stdout) as Summary;
+    const observed = observedOf(r.stderr);
+    // Each pause's time, as the exported trace puts every loop on the main thread's clock.
+    const exported = await loopscope(['export', file, '-o', '-']);
+    rmSync(dir, { recursive: true, force: true });
+    expect(exported.code, exported.stderr).toBe(0);
+    const events = (JSON.parse(exported.stdout) as { traceEvents: { name: string; ph: string; tid: number; ts: number; dur?: number; args?: { name?: string } }[] }).traceEvents;
+    const workers = workerLoops(summary);
+    expect(workers).toHaveLength(2);
+    expect(summary.gc.source).toBe('trace');
+    expect(summary.warnings).toEqual([]);
+    for (const w of workers) {
+      // The trace has no weak-callback pauses; the observer's are rare and short.
+      const own = (observed[String(w.threadId)] ?? []).filter((o) => o.kind !== 'weakcb');
+      expect(own.length, w.name).toBeGreaterThan(10);
+      expect(w.gc.source, `${w.name}: ${w.gc.sourceReason}`).toBe('trace');
+      // Each pause once, and none of another thread's (the two workers allocate alike).
+      expect(w.gc.count, w.name).toBe(own.length);
+      // V8's trace scope encloses Node's GC prologue and epilogue, which the observer's times
+      // come from: the same pauses, a little longer each.
+      const observedMs = own.reduce((a, o) => a + o.durationMs, 0);
+      expect(w.gc.totalMs, w.name).toBeGreaterThanOrEqual(observedMs * 0.98);
+      expect(w.gc.totalMs, w.name).toBeLessThan(observedMs * 1.2 + own.length * 0.2);
+      // And at the same time: the trace's pause holds the observer's, by the callbacks' work
+      // (and on a loaded machine, by ms of preemption), as on the main thread (gc-trace.test.ts).
+      const track = events.find((e) => e.ph === 'M' && e.args?.name === `${w.name}: GC`)?.tid;
+      const slices = events.filter((e) => e.ph === 'X' && e.tid === track).map((e) => ({ startMs: e.ts / 1000, endMs: (e.ts + (e.dur ?? 0)) / 1000 }));
+      expect(slices.length, w.name).toBe(w.gc.count);
+      const unmatched = own.filter((o) => !slices.some((s) => s.startMs < o.startMs + 0.3 && s.startMs > o.startMs - 20 && s.endMs > o.startMs + o.durationMs - 0.3 && s.endMs < o.startMs + o.durationMs + 20));
+      expect(unmatched, w.name).toEqual([]);
+    }
+  });
+
+  it('are observed on the worker\'s own thread where the main loop cannot trace, and each loop says why', async () => {
+    // A program that records trace events itself: the probe leaves tracing to it.
+    const dir = mkdtempSync(join(tmpdir(), 'loopscope-gc-relay-'));
+    try {
+      const r = await loopscope(['run', '--json', '--', process.execPath, '--trace-event-categories', 'node.environment', '--trace-event-file-pattern', join(dir, 'trace-${rotation}.log'), join(FIXTURES, 'gc-workers.js')], {
+        WORKERS: '1',
+        // Past the relay's silence that tells the loop to observe (3.5 s).
+        SETTLE_MS: '4500',
+      });
+      expect(r.code, r.stderr).toBe(0);
+      const summary = JSON.parse(r.stdout) as Summary;
+      const observed = observedOf(r.stderr);
+      expect(summary.gc).toMatchObject({ source: 'observer', sourceReason: 'the program records trace events itself (node.environment)' });
+      const [w] = workerLoops(summary);
+      expect(w?.gc).toMatchObject({ source: 'observer', sourceReason: 'the main loop\'s probe is not tracing GC' });
+      // The observer the probe uses is the fixture's: the same pauses, weak callbacks too.
+      expect(w!.gc.count).toBe(observed[String(w!.threadId)]?.length);
+      // Each loop's warning says so, since it costs more.
+      expect(summary.warnings.filter((t) => t.startsWith('GC pauses of'))).toEqual([
+        expect.stringMatching(/^GC pauses of the main thread of process \d+ are observed on its thread .*: the program records trace events itself/),
+        expect.stringMatching(/^GC pauses of worker thread \d+ \(allocator-0\) of process \d+ are observed on its thread .*: the main loop's probe is not tracing GC$/),
+      ]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
