@@ -16,9 +16,13 @@
 // probe is in the extra too (about 15 ms of CPU a second when idle, see idle-cost.mjs): per
 // worker loop, it is taken out.
 //
-//   node bench/loop-cost.mjs [--help] [--quick] [--rounds N] [--workers N] [--unpinned]
+// --compare <probe.js> adds the workers' job again under another build of the probe
+// (LOOPSCOPE_PROBE_PATH), "workers (compare)", in the same rounds.
+//
+//   node bench/loop-cost.mjs [--help] [--quick] [--rounds N] [--workers N] [--unpinned] [--compare <probe.js>]
 
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { CLI, FIXTURES, QUICK, helpRequested, requireBuilt, printMachine, hasTaskset, pinned, run, median, min, max, fmt, table, save } from './lib.mjs';
 
 helpRequested(import.meta.url);
@@ -30,6 +34,9 @@ const arg = (name, fallback) => {
 const ROUNDS = arg('rounds', QUICK ? 3 : 8);
 const WORKERS = arg('workers', 2);
 const UNITS = QUICK ? 15_000 : 40_000;
+const COMPARE_AT = process.argv.indexOf('--compare');
+const COMPARE = COMPARE_AT === -1 ? undefined : process.argv[COMPARE_AT + 1];
+if (COMPARE_AT !== -1 && !(COMPARE && existsSync(COMPARE))) throw new Error(`--compare: no probe build at ${COMPARE}`);
 /** The idle main thread's probe, per second of the job's wall time (idle-cost.mjs measures 14–16). */
 const IDLE_MAIN_MS_PER_S = 15;
 
@@ -47,12 +54,13 @@ async function plain(cpu, workers) {
   if (r.code !== 0) throw new Error(`busy-workers failed: ${r.stderr}`);
   return JSON.parse(r.stdout);
 }
-async function probed(cpu, workers) {
+async function probed(cpu, workers, probeFile) {
   const other = cpu === undefined ? undefined : cpu === '0' ? '1' : '0';
   const [node, ...rest] = app(workers);
   const target = pinned(cpu, node, rest);
   const { command, args } = pinned(other, process.execPath, [CLI, 'run', '--json', '--', target.command, ...target.args]);
-  const r = await run(command, args, { timeoutMs: 300_000 });
+  const env = probeFile ? { ...process.env, LOOPSCOPE_PROBE_PATH: resolve(probeFile) } : process.env;
+  const r = await run(command, args, { timeoutMs: 300_000, env });
   const summary = JSON.parse(r.stdout);
   if (summary.loops.length !== workers + 1) throw new Error(`probed busy-workers: ${summary.loops.length} loops, expected ${workers + 1}`);
   // Under --json the target's stdout comes out on the CLI's stderr.
@@ -63,6 +71,7 @@ const VARIANTS = {
   main: { loops: 1, base: (cpu) => plain(cpu, 0), other: (cpu) => probed(cpu, 0) },
   workers: { loops: WORKERS, base: (cpu) => plain(cpu, WORKERS), other: (cpu) => probed(cpu, WORKERS) },
   control: { loops: WORKERS, base: (cpu) => plain(cpu, WORKERS), other: (cpu) => plain(cpu, WORKERS) },
+  ...(COMPARE ? { 'workers (compare)': { loops: WORKERS, base: (cpu) => plain(cpu, WORKERS), other: (cpu) => probed(cpu, WORKERS, COMPARE) } } : {}),
 };
 
 const rounds = [];
@@ -81,7 +90,7 @@ const rows = Object.entries(VARIANTS).map(([name, v]) => {
   const ratios = rounds.map((r) => r[name].other.cpuMs / r[name].base.cpuMs);
   const extra = rounds.map((r) => r[name].other.cpuMs - r[name].base.cpuMs);
   // Per second of the probed run, per working loop; with workers, less the idle main thread's probe.
-  const idleMain = name === 'workers' ? IDLE_MAIN_MS_PER_S : 0;
+  const idleMain = name.startsWith('workers') ? IDLE_MAIN_MS_PER_S : 0;
   const perLoopPerS = rounds.map((r, k) => (extra[k] / (r[name].other.wallMs / 1000) - idleMain) / v.loops);
   return {
     variant: name, loops: v.loops, median: median(ratios), min: min(ratios), max: max(ratios), extraMs: median(extra),
@@ -92,8 +101,9 @@ console.log('');
 table(['variant', 'working loops', 'probed / plain CPU (median)', 'min', 'max', 'extra CPU, ms', 'probed wall, s', 'extra CPU per loop, ms/s (median)', 'min', 'max'], rows.map((r) => [
   r.variant, r.loops, fmt(r.median, 4), fmt(r.min, 4), fmt(r.max, 4), fmt(r.extraMs, 0), fmt(r.wallS, 2), fmt(r.perLoopMsPerS, 1), fmt(r.minPerLoop, 1), fmt(r.maxPerLoop, 1),
 ]));
-const [main, workers, control] = rows;
+const [main, workers, control, compared] = rows;
 console.log(`\nA/A control: median ${fmt(control.median, 4)} (min ${fmt(control.min, 4)}, max ${fmt(control.max, 4)}): the noise floor`);
 console.log(`per loop: a worker loop ${fmt(workers.perLoopMsPerS, 1)} ms of CPU a second (less ${IDLE_MAIN_MS_PER_S} ms/s for the idle main thread's probe), the main loop ${fmt(main.perLoopMsPerS, 1)}: ` +
   `worker / main ${fmt(workers.perLoopMsPerS / main.perLoopMsPerS, 2)}`);
-save('loop-cost', { rounds: ROUNDS, units: UNITS, workers: WORKERS, pinned: PIN, machine, rows, idleMainMsPerS: IDLE_MAIN_MS_PER_S, perRound: rounds });
+if (compared) console.log(`with ${COMPARE}: a worker loop ${fmt(compared.perLoopMsPerS, 1)} ms/s, worker / main ${fmt(compared.perLoopMsPerS / main.perLoopMsPerS, 2)}`);
+save('loop-cost', { rounds: ROUNDS, units: UNITS, workers: WORKERS, pinned: PIN, compare: COMPARE, machine, rows, idleMainMsPerS: IDLE_MAIN_MS_PER_S, perRound: rounds });

@@ -10,11 +10,15 @@
 // /proc/thread-self (Linux only). A tracing session per loop would cost more: every session
 // gets every thread's events, and each session's flush sends them to all.
 //
+// A loop relies on the relay while statuses come; when they stop (the main loop's probe has
+// gone) or say tracing has failed, it observes its GC again. A worker that exits asks for a
+// collection at once, so that its last pauses are in before its last sample.
+//
 // The target's own code can post on these channels too: what comes is checked, and at worst
 // misstates the loop's GC, which that code could do anyway.
 
 import { BroadcastChannel } from 'node:worker_threads';
-import type { GcKindCodeId } from './gc-trace';
+import { traceNowUs, type GcKindCodeId } from './gc-trace';
 
 const STATUS_CHANNEL = 'loopscope-probe-gc';
 const pausesChannel = (tid: number): string => `${STATUS_CHANNEL}:${tid}`;
@@ -28,7 +32,15 @@ export const STALE_MS = 3500;
 interface Status {
   readonly tracing: boolean;
   readonly reason?: string;
+  /** Every pause that began before this (trace clock, µs) has been posted. */
+  readonly coveredUs?: number;
 }
+/** From a loop whose thread exits: collect now. */
+interface FlushRequest {
+  readonly flush: true;
+}
+/** After the status that follows its last pauses, how long a loop waits for any still on their way (they come on another channel), ms. */
+const QUIET_MS = 5;
 /** One thread's pauses of one batch: [kind, start µs, duration µs] on the trace clock, flat. */
 interface Pauses {
   readonly pauses: Float64Array;
@@ -45,6 +57,14 @@ function open(name: string): BroadcastChannel {
 /** The main loop's side: collects the worker threads' pauses of each batch and posts them. */
 export class GcRelay {
   private readonly status = open(STATUS_CHANNEL);
+
+  /** `flushWanted`: a loop whose thread exits wants its pauses collected now. */
+  constructor(flushWanted: () => void) {
+    this.status.onmessage = (m) => {
+      if ((m as { data?: Partial<FlushRequest> }).data?.flush === true) flushWanted();
+    };
+  }
+
   private readonly pending = new Map<number, { values: number[]; lost: number }>();
   /** By thread, the least lately used first. */
   private readonly channels = new Map<number, BroadcastChannel>();
@@ -71,9 +91,12 @@ export class GcRelay {
     this.pending.clear();
   }
 
-  /** Tracing is on: the loops may rely on it (sent every flush, so that they notice when it stops). */
-  alive(): void {
-    if (!this.stopped) this.status.postMessage({ tracing: true } satisfies Status);
+  /**
+   * Tracing is on, and has posted every pause that began before `coveredUs`: the loops rely on
+   * it (a status comes with every collection, a second apart, so that they notice when it stops).
+   */
+  alive(coveredUs?: number): void {
+    if (!this.stopped) this.status.postMessage({ tracing: true, ...(coveredUs === undefined ? {} : { coveredUs }) } satisfies Status);
   }
 
   /** Tracing has stopped, or failed, while the process runs on: the loops observe their GC again. */
@@ -129,6 +152,8 @@ export class GcRelayListener {
   private reported: boolean | undefined;
   private lastStatusMs: number;
   private readonly timer: ReturnType<typeof setInterval>;
+  /** At exit: given each status, until one covers the thread's last pauses. */
+  private finishing: ((status: Status) => void) | undefined;
 
   constructor(tid: number, private readonly events: RelayEvents, private readonly nowMs: () => number) {
     this.lastStatusMs = nowMs();
@@ -145,10 +170,34 @@ export class GcRelayListener {
     this.pauses.close();
   }
 
+  /**
+   * The thread exits: asks the main loop to collect at once, and calls `done` once that batch
+   * is in (or after `timeoutMs`, or at once when the relay is not on).
+   */
+  finish(timeoutMs: number, done: () => void): void {
+    if (!this.traced) return done();
+    let called = false;
+    const once = (): void => {
+      if (called) return;
+      called = true;
+      clearTimeout(timer);
+      this.finishing = undefined;
+      done();
+    };
+    const timer = setTimeout(once, timeoutMs);
+    const exitUs = traceNowUs();
+    this.finishing = (status) => {
+      if (status.coveredUs !== undefined && status.coveredUs >= exitUs) setTimeout(once, QUIET_MS);
+    };
+    this.status.postMessage({ flush: true } satisfies FlushRequest);
+  }
+
   private onStatus(data: unknown): void {
     if (typeof data !== 'object' || data === null || typeof (data as Status).tracing !== 'boolean') return;
     const status = data as Status;
+    if (status.coveredUs !== undefined && !Number.isFinite(status.coveredUs)) return;
     this.lastStatusMs = this.nowMs();
+    this.finishing?.(status);
     if (status.tracing) this.become(true, '');
     else this.become(false, typeof status.reason === 'string' ? status.reason : 'the main loop\'s GC tracing stopped');
   }

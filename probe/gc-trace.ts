@@ -42,6 +42,9 @@ const MAX_OPEN = 1024;
 
 const finite = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 
+/** Now on the trace clock (uv_hrtime, µs): the same on every thread. */
+export const traceNowUs = (): number => Number(process.hrtime.bigint() / 1000n);
+
 /**
  * Trace events in, pauses out, each once, per thread, on the trace clock (µs of uv_hrtime, the
  * clock of process.hrtime). Pure.
@@ -105,14 +108,25 @@ export class GcTracer {
   private sessions: [Session, Session] | undefined;
   private stopped = false;
   private lastDataMs = 0;
+  /** Collections asked for and not answered yet. */
+  private collecting = 0;
+  private again = false;
 
   private started = false;
 
-  /** `started`: once, when tracing is on; `batch`: after each batch of events; `failed`: once, if it cannot be. */
+  /**
+   * `started`: once, when tracing is on; `batch`: after each batch of events; `collected`: when
+   * a flush's batches are all in; `failed`: once, if tracing cannot be.
+   */
   constructor(
     private readonly makeSession: () => Session,
     private readonly parser: GcEventParser,
-    private readonly events: { readonly started: () => void; readonly batch: () => void; readonly failed: (reason: string) => void },
+    private readonly events: {
+      readonly started: () => void;
+      readonly batch: () => void;
+      readonly collected: (coveredUs: number) => void;
+      readonly failed: (reason: string) => void;
+    },
   ) {}
 
   start(): void {
@@ -124,13 +138,33 @@ export class GcTracer {
     }
   }
 
-  /** Collects what was traced since the last flush; the pauses arrive shortly after. */
+  /**
+   * Collects what was traced since the last flush; the pauses arrive shortly after, then
+   * `collected` with the time the collection covers to (µs on the trace clock).
+   */
   flush(): void {
     const s = this.sessions;
     if (!s || this.stopped) return;
     this.begin(s[1]);
-    s[0].post('NodeTracing.stop');
+    const coveredUs = traceNowUs();
+    this.collecting++;
+    // Node answers a stop once all its data has been sent (dataCollected, then tracingComplete).
+    s[0].post('NodeTracing.stop', () => {
+      this.collecting--;
+      if (this.stopped) return;
+      this.events.collected(coveredUs);
+      if (this.again && this.collecting === 0) {
+        this.again = false;
+        this.flush();
+      }
+    });
     this.sessions = [s[1], s[0]];
+  }
+
+  /** A collection now; while one is under way (it may cover less than is wanted), one right after it. */
+  flushSoon(): void {
+    if (this.collecting > 0) this.again = true;
+    else this.flush();
   }
 
   /**

@@ -173,7 +173,8 @@ export function runWorker(data: WorkerData): void {
   const plan = data.gc.from === 'trace' && !session ? { from: 'observer' as const, reason: 'no inspector session to the main thread' } : data.gc;
   if (plan.from === 'trace') {
     const { mainTid, offsetUs } = plan;
-    const relay = (gcRelay = new GcRelay());
+    // A worker loop whose thread exits asks for its last pauses now.
+    const relay = (gcRelay = new GcRelay(() => gcTracer?.flushSoon()));
     const parser = new GcEventParser((tid, kind, startUs, durationUs) => {
       if (tid === mainTid) views.pushGcPause(kind, startUs - offsetUs, durationUs);
       else relay.push(tid, kind, startUs, durationUs);
@@ -187,12 +188,10 @@ export function runWorker(data: WorkerData): void {
       started: () => {
         traced();
         relay.alive();
-        gcTimer = setInterval(() => {
-          gcTracer?.flush();
-          relay.alive();
-        }, GC_FLUSH_MS);
+        gcTimer = setInterval(() => gcTracer?.flush(), GC_FLUSH_MS);
       },
       batch: () => relay.send(),
+      collected: (coveredUs) => relay.alive(coveredUs),
       failed: (reason) => {
         clearInterval(gcTimer);
         relay.stop(`the main loop's GC tracing failed: ${reason}`);
@@ -376,6 +375,7 @@ export function runWorker(data: WorkerData): void {
         else mapped = () => views.markFinal();
       };
       if (gcTracer) gcTracer.finish(GC_FINAL_MS, collected);
+      else if (gcListener) gcListener.finish(GC_FINAL_MS, collected);
       else collected();
       sampler.finish(GC_FINAL_MS, collected);
     } else if (m.type === 'stop') {

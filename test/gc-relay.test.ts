@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GcRelay, GcRelayListener, MAX_RELAYED_PAUSES } from '../probe/gc-relay';
-import { GcKindCode } from '../probe/gc-trace';
+import { GcKindCode, traceNowUs } from '../probe/gc-trace';
 import { FIXTURES } from './helpers/probe-harness';
 import { loopscope } from './helpers/cli';
 import type { LoopSummary, Summary } from '../main/reports/summary';
@@ -34,7 +34,7 @@ function listen(tid: number): { heard: Heard; listener: GcRelayListener } {
 
 describe('the relay of GC pauses', () => {
   it('passes each thread its own pauses while tracing is on, and says when it stops', async () => {
-    const relay = new GcRelay();
+    const relay = new GcRelay(() => undefined);
     const a = listen(101);
     const b = listen(102);
     try {
@@ -65,7 +65,7 @@ describe('the relay of GC pauses', () => {
   });
 
   it('counts what is over a batch\'s bound as lost, and takes nothing malformed', async () => {
-    const relay = new GcRelay();
+    const relay = new GcRelay(() => undefined);
     const { heard, listener } = listen(7);
     const other = new BroadcastChannel('loopscope-probe-gc:7');
     try {
@@ -79,6 +79,47 @@ describe('the relay of GC pauses', () => {
       expect(heard.lost).toBe(5);
     } finally {
       other.close();
+      relay.stop('test over');
+      listener.stop();
+    }
+  });
+
+  it('at a thread\'s exit, asks for a collection and waits until one covers its exit, for a while at most', async () => {
+    let asked = 0;
+    const relay = new GcRelay(() => asked++);
+    const { heard, listener } = listen(9);
+    try {
+      // Not on the relay yet: nothing to wait for.
+      let done = false;
+      listener.finish(1000, () => (done = true));
+      expect(done).toBe(true);
+
+      relay.alive();
+      await sleep(20);
+      const finished: number[] = [];
+      const began = performance.now();
+      listener.finish(2000, () => finished.push(performance.now() - began));
+      await sleep(20);
+      expect(asked).toBe(1);
+      // A collection that ended before the exit does not do; the one after it does.
+      relay.alive(traceNowUs() - 50_000);
+      await sleep(30);
+      expect(finished).toEqual([]);
+      relay.push(9, GcKindCode.minor, traceNowUs() - 1000, 200);
+      relay.send();
+      relay.alive(traceNowUs());
+      await sleep(50);
+      expect(finished).toHaveLength(1);
+      expect(heard.pauses).toHaveLength(1);
+
+      // A relay that never answers: done after the time given.
+      const late: number[] = [];
+      const t = performance.now();
+      listener.finish(100, () => late.push(performance.now() - t));
+      await sleep(200);
+      expect(late).toHaveLength(1);
+      expect(late[0]).toBeGreaterThanOrEqual(95);
+    } finally {
       relay.stop('test over');
       listener.stop();
     }
@@ -132,6 +173,20 @@ describe('worker threads\' GC pauses', () => {
       expect(slices.length, w.name).toBe(w.gc.count);
       const unmatched = own.filter((o) => !slices.some((s) => s.startMs < o.startMs + 0.3 && s.startMs > o.startMs - 20 && s.endMs > o.startMs + o.durationMs - 0.3 && s.endMs < o.startMs + o.durationMs + 20));
       expect(unmatched, w.name).toEqual([]);
+    }
+  });
+
+  it('are all in when a worker exits, however soon after its last collection', async () => {
+    // Each worker ends 50 ms after its last allocation: its last pauses are in no regular
+    // collection (a second apart), only in the one its exit asks for.
+    const r = await loopscope(['run', '--json', '--', process.execPath, join(FIXTURES, 'gc-workers.js')], { WORKERS: '2', SETTLE_MS: '50' });
+    expect(r.code, r.stderr).toBe(0);
+    const summary = JSON.parse(r.stdout) as Summary;
+    const observed = observedOf(r.stderr);
+    for (const w of workerLoops(summary)) {
+      const own = (observed[String(w.threadId)] ?? []).filter((o) => o.kind !== 'weakcb');
+      expect(w.gc.source, w.name).toBe('trace');
+      expect(w.gc.count, w.name).toBe(own.length);
     }
   });
 
