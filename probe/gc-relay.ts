@@ -18,21 +18,30 @@
 // misstates the loop's GC, which that code could do anyway.
 
 import { BroadcastChannel } from 'node:worker_threads';
-import { traceNowUs, type GcKindCodeId } from './gc-trace';
+import { GcKindCode, traceNowUs, type GcKindCodeId } from './gc-trace';
 
 const STATUS_CHANNEL = 'loopscope-probe-gc';
 const pausesChannel = (tid: number): string => `${STATUS_CHANNEL}:${tid}`;
-/** Threads passed on to at once, at most: the channels of those not heard of lately are closed. */
-const MAX_THREADS = 256;
-/** Pauses of one thread in one batch, at most (a second's worth: far more than a thread makes); the rest are counted lost. */
+/** Channels open at once, at most: those of the threads not heard of lately are closed. */
+const MAX_CHANNELS = 256;
+/** Threads in one batch, at most: a process with more threads than this at work has the rest's pauses not passed on. */
+const MAX_THREADS = 1024;
+/**
+ * Pauses of one thread in one batch (a second's worth), at most: far more than a thread makes
+ * (100–200 a second on allocation-heavy work); the rest are counted lost.
+ */
 export const MAX_RELAYED_PAUSES = 4096;
+/** Pauses of all threads in one batch, at most (1.5 MB): the rest are counted lost. */
+const MAX_PENDING_PAUSES = 65_536;
+/** Lost pauses one message can tell of: more is no thread's second of GC, but a crafted message. */
+const MAX_LOST = 1_000_000;
 /** A loop goes back to observing its GC when no status has come for this long, ms (the relay sends one a second). */
 export const STALE_MS = 3500;
 
 interface Status {
   readonly tracing: boolean;
   readonly reason?: string;
-  /** Every pause that began before this (trace clock, µs) has been posted. */
+  /** Every pause that ended before this (trace clock, µs) has been posted. */
   readonly coveredUs?: number;
 }
 /** From a loop whose thread exits: collect now. */
@@ -57,6 +66,11 @@ function open(name: string): BroadcastChannel {
 /** The main loop's side: collects the worker threads' pauses of each batch and posts them. */
 export class GcRelay {
   private readonly status = open(STATUS_CHANNEL);
+  private readonly pending = new Map<number, { values: number[]; lost: number }>();
+  private pendingPauses = 0;
+  /** By thread, the least lately used first. */
+  private readonly channels = new Map<number, BroadcastChannel>();
+  private stopped = false;
 
   /** `flushWanted`: a loop whose thread exits wants its pauses collected now. */
   constructor(flushWanted: () => void) {
@@ -65,11 +79,6 @@ export class GcRelay {
     };
   }
 
-  private readonly pending = new Map<number, { values: number[]; lost: number }>();
-  /** By thread, the least lately used first. */
-  private readonly channels = new Map<number, BroadcastChannel>();
-  private stopped = false;
-
   push(tid: number, kind: GcKindCodeId, startUs: number, durationUs: number): void {
     let p = this.pending.get(tid);
     if (!p) {
@@ -77,8 +86,10 @@ export class GcRelay {
       p = { values: [], lost: 0 };
       this.pending.set(tid, p);
     }
-    if (p.values.length < MAX_RELAYED_PAUSES * 3) p.values.push(kind, startUs, durationUs);
-    else p.lost++;
+    if (p.values.length < MAX_RELAYED_PAUSES * 3 && this.pendingPauses < MAX_PENDING_PAUSES) {
+      p.values.push(kind, startUs, durationUs);
+      this.pendingPauses++;
+    } else p.lost++;
   }
 
   /** Posts the pauses pushed since the last call, each thread's on its channel. */
@@ -89,6 +100,7 @@ export class GcRelay {
       this.channel(tid).postMessage(message);
     }
     this.pending.clear();
+    this.pendingPauses = 0;
   }
 
   /**
@@ -113,6 +125,7 @@ export class GcRelay {
     for (const c of this.channels.values()) c.close();
     this.channels.clear();
     this.pending.clear();
+    this.pendingPauses = 0;
   }
 
   private channel(tid: number): BroadcastChannel {
@@ -120,7 +133,7 @@ export class GcRelay {
     if (c) this.channels.delete(tid);
     else {
       c = open(pausesChannel(tid));
-      if (this.channels.size >= MAX_THREADS) {
+      if (this.channels.size >= MAX_CHANNELS) {
         const [oldest, channel] = this.channels.entries().next().value!;
         channel.close();
         this.channels.delete(oldest);
@@ -141,7 +154,7 @@ export interface RelayEvents {
   readonly untraced: (reason: string) => void;
 }
 
-const isKind = (k: number): boolean => k === 1 || k === 2 || k === 3;
+const KINDS: ReadonlySet<number> = new Set(Object.values(GcKindCode));
 
 /** A worker loop's side: its thread's pauses, while the main loop's tracing is on. */
 export class GcRelayListener {
@@ -187,7 +200,8 @@ export class GcRelayListener {
     const timer = setTimeout(once, timeoutMs);
     const exitUs = traceNowUs();
     this.finishing = (status) => {
-      if (status.coveredUs !== undefined && status.coveredUs >= exitUs) setTimeout(once, QUIET_MS);
+      // Or no more will come.
+      if (!status.tracing || (status.coveredUs !== undefined && status.coveredUs >= exitUs)) setTimeout(once, QUIET_MS);
     };
     this.status.postMessage({ flush: true } satisfies FlushRequest);
   }
@@ -210,9 +224,9 @@ export class GcRelayListener {
       const kind = pauses[i]!;
       const startUs = pauses[i + 1]!;
       const durationUs = pauses[i + 2]!;
-      if (isKind(kind) && Number.isFinite(startUs) && Number.isFinite(durationUs) && durationUs >= 0) this.events.pause(kind, startUs, durationUs);
+      if (KINDS.has(kind) && Number.isFinite(startUs) && Number.isFinite(durationUs) && durationUs >= 0) this.events.pause(kind, startUs, durationUs);
     }
-    if (typeof lost === 'number' && Number.isInteger(lost) && lost > 0) this.events.lost(Math.min(lost, MAX_RELAYED_PAUSES));
+    if (typeof lost === 'number' && Number.isInteger(lost) && lost > 0) this.events.lost(Math.min(lost, MAX_LOST));
   }
 
   /** Says nothing while on and heard from; silence past STALE_MS, before or after, is news. */

@@ -1,10 +1,10 @@
 // GC pauses from V8's own trace events, collected by the main loop's probe worker through the
 // inspector's NodeTracing domain: the main thread's, and the worker threads' (tracing is
 // process-wide), which gc-relay.ts passes on to their loops. Nothing runs in JavaScript on the
-// paused thread per GC: V8 appends a trace event at each pause's start and end, Node's tracing thread
-// serializes them, and the worker parses them. A PerformanceObserver of 'gc' entries instead
-// builds and dispatches a JavaScript object per GC on the main thread, which cost 3–7% CPU on
-// allocation-heavy code (BENCHMARKS.md, "GC pauses").
+// paused thread per GC: V8 appends a trace event at each pause's start and end, Node's tracing
+// thread serializes them, and the worker parses them. A PerformanceObserver of 'gc' entries
+// instead builds and dispatches a JavaScript object per GC on the paused thread, which cost the
+// main thread 3–7% CPU on allocation-heavy code (BENCHMARKS.md, "GC pauses").
 //
 // NodeTracing sends its events only when tracing stops (or its buffer fills), so the worker
 // stops and restarts it every flush, with two sessions: the next starts before the current
