@@ -111,13 +111,13 @@ export class GcRelay {
     if (!this.stopped) this.status.postMessage({ tracing: true, ...(coveredUs === undefined ? {} : { coveredUs }) } satisfies Status);
   }
 
-  /** Tracing has stopped, or failed, while the process runs on: the loops observe their GC again. */
+  /** Tracing has failed while the process runs on: the loops observe their GC again. */
   stop(reason: string): void {
     if (!this.stopped) this.status.postMessage({ tracing: false, reason } satisfies Status);
     this.close();
   }
 
-  /** At the process's exit: the loops are told nothing (their threads end with it). */
+  /** The probe stops (the process exits, or loopscope detaches every loop): the loops are told nothing. */
   close(): void {
     if (this.stopped) return;
     this.stopped = true;

@@ -330,6 +330,8 @@ export function runWorker(data: WorkerData): void {
     sampler.stop();
     clearInterval(gcTimer);
     gcTracer?.stop();
+    // Without a word: loopscope detaches the worker loops with this one, and one that runs on
+    // without it notices the silence (gc-relay.ts).
     gcRelay?.close();
     gcListener?.stop();
     workers?.stop();
@@ -347,7 +349,6 @@ export function runWorker(data: WorkerData): void {
     stopped = true;
     clearTimeout(timer);
     views.stopWaitingForBeats();
-    gcRelay?.stop(`the main loop's probe stopped (${reason})`);
     disconnect();
     socket?.destroy();
     post({ type: 'stopped', reason });
