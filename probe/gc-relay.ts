@@ -19,6 +19,7 @@
 
 import { BroadcastChannel } from 'node:worker_threads';
 import { GcKindCode, traceNowUs, type GcKindCodeId } from './gc-trace';
+import { guard } from './guard';
 
 const STATUS_CHANNEL = 'loopscope-probe-gc';
 const pausesChannel = (tid: number): string => `${STATUS_CHANNEL}:${tid}`;
@@ -56,7 +57,7 @@ interface Pauses {
   readonly lost: number;
 }
 
-/** What channels need of a BroadcastChannel (unref: the probe worker's lifetime is its own). */
+/** A channel that does not keep the probe worker's loop alive: its lifetime is its own. */
 function open(name: string): BroadcastChannel {
   const channel = new BroadcastChannel(name);
   (channel as { unref?: () => void }).unref?.();
@@ -74,9 +75,9 @@ export class GcRelay {
 
   /** `flushWanted`: a loop whose thread exits wants its pauses collected now. */
   constructor(flushWanted: () => void) {
-    this.status.onmessage = (m) => {
+    this.status.onmessage = guard((m: unknown) => {
       if ((m as { data?: Partial<FlushRequest> }).data?.flush === true) flushWanted();
-    };
+    });
   }
 
   push(tid: number, kind: GcKindCodeId, startUs: number, durationUs: number): void {
@@ -104,7 +105,7 @@ export class GcRelay {
   }
 
   /**
-   * Tracing is on, and has posted every pause that began before `coveredUs`: the loops rely on
+   * Tracing is on, and has posted every pause that ended before `coveredUs`: the loops rely on
    * it (a status comes with every collection, a second apart, so that they notice when it stops).
    */
   alive(coveredUs?: number): void {
@@ -171,9 +172,10 @@ export class GcRelayListener {
   constructor(tid: number, private readonly events: RelayEvents, private readonly nowMs: () => number) {
     this.lastStatusMs = nowMs();
     this.pauses = open(pausesChannel(tid));
-    this.status.onmessage = (m) => this.onStatus((m as { data?: unknown }).data);
-    this.pauses.onmessage = (m) => this.onPauses((m as { data?: unknown }).data);
-    this.timer = setInterval(() => this.check(), STALE_MS / 2);
+    // Guarded: a throw here would end the probe's worker.
+    this.status.onmessage = guard((m: unknown) => this.onStatus((m as { data?: unknown }).data));
+    this.pauses.onmessage = guard((m: unknown) => this.onPauses((m as { data?: unknown }).data));
+    this.timer = setInterval(guard(() => this.check()), STALE_MS / 2);
     this.timer.unref();
   }
 
