@@ -38,19 +38,23 @@ const MAX_PENDING_PAUSES = 65_536;
 const MAX_LOST = 1_000_000;
 /** A loop goes back to observing its GC when no status has come for this long, ms (the relay sends one a second). */
 export const STALE_MS = 3500;
+/** How often a loop checks that statuses still come, ms. */
+const CHECK_MS = 1000;
+/** A loop that went back to observing stays so this long at least, ms. */
+const MIN_OBSERVED_MS = 10_000;
 
 interface Status {
   readonly tracing: boolean;
   readonly reason?: string;
-  /** Every pause that ended before this (trace clock, µs) has been posted. */
+  /** Every pause that ended before this (trace clock, µs) has been posted (on its thread's channel, before this status). */
   readonly coveredUs?: number;
 }
 /** From a loop whose thread exits: collect now. */
 interface FlushRequest {
   readonly flush: true;
 }
-/** After the status that follows its last pauses, how long a loop waits for any still on their way (they come on another channel), ms. */
-const QUIET_MS = 5;
+/** After the status that covers its exit, how long a loop waits for pauses still on their way (they come on another channel), ms. */
+const EXIT_QUIET_MS = 10;
 /** One thread's pauses of one batch: [kind, start µs, duration µs] on the trace clock, flat. */
 interface Pauses {
   readonly pauses: Float64Array;
@@ -105,8 +109,9 @@ export class GcRelay {
   }
 
   /**
-   * Tracing is on, and has posted every pause that ended before `coveredUs`: the loops rely on
-   * it (a status comes with every collection, a second apart, so that they notice when it stops).
+   * Tracing is on (said every second, from the probe's worker: a main thread held up in a
+   * native call delays the collections, not this), and, with `coveredUs`, every pause that
+   * ended before it has been posted.
    */
   alive(coveredUs?: number): void {
     if (!this.stopped) this.status.postMessage({ tracing: true, ...(coveredUs === undefined ? {} : { coveredUs }) } satisfies Status);
@@ -161,10 +166,12 @@ const KINDS: ReadonlySet<number> = new Set(Object.values(GcKindCode));
 export class GcRelayListener {
   private readonly status = open(STATUS_CHANNEL);
   private readonly pauses: BroadcastChannel;
-  private traced = false;
-  /** What the events last said: nothing yet (undefined), traced, or not. */
-  private reported: boolean | undefined;
+  /** What the loop was last told: nothing yet, on the relay, or observing. */
+  private state: 'unknown' | 'traced' | 'untraced' = 'unknown';
+  /** When the loop last went back to observing: it stays so for MIN_OBSERVED_MS. */
+  private untracedAtMs = -Infinity;
   private lastStatusMs: number;
+  private closed = false;
   private readonly timer: ReturnType<typeof setInterval>;
   /** At exit: given each status, until one covers the thread's last pauses. */
   private finishing: ((status: Status) => void) | undefined;
@@ -175,11 +182,13 @@ export class GcRelayListener {
     // Guarded: a throw here would end the probe's worker.
     this.status.onmessage = guard((m: unknown) => this.onStatus((m as { data?: unknown }).data));
     this.pauses.onmessage = guard((m: unknown) => this.onPauses((m as { data?: unknown }).data));
-    this.timer = setInterval(guard(() => this.check()), STALE_MS / 2);
+    this.timer = setInterval(guard(() => this.check()), CHECK_MS);
     this.timer.unref();
   }
 
   stop(): void {
+    if (this.closed) return;
+    this.closed = true;
     clearInterval(this.timer);
     this.status.close();
     this.pauses.close();
@@ -190,7 +199,7 @@ export class GcRelayListener {
    * is in (or after `timeoutMs`, or at once when the relay is not on).
    */
   finish(timeoutMs: number, done: () => void): void {
-    if (!this.traced) return done();
+    if (this.closed || this.state !== 'traced') return done();
     let called = false;
     const once = (): void => {
       if (called) return;
@@ -203,23 +212,23 @@ export class GcRelayListener {
     const exitUs = traceNowUs();
     this.finishing = (status) => {
       // Or no more will come.
-      if (!status.tracing || (status.coveredUs !== undefined && status.coveredUs >= exitUs)) setTimeout(once, QUIET_MS);
+      if (!status.tracing || (status.coveredUs !== undefined && status.coveredUs >= exitUs)) setTimeout(once, EXIT_QUIET_MS);
     };
     this.status.postMessage({ flush: true } satisfies FlushRequest);
   }
 
   private onStatus(data: unknown): void {
-    if (typeof data !== 'object' || data === null || typeof (data as Status).tracing !== 'boolean') return;
+    if (this.closed || typeof data !== 'object' || data === null || typeof (data as Status).tracing !== 'boolean') return;
     const status = data as Status;
     if (status.coveredUs !== undefined && !Number.isFinite(status.coveredUs)) return;
     this.lastStatusMs = this.nowMs();
     this.finishing?.(status);
-    if (status.tracing) this.become(true, '');
-    else this.become(false, typeof status.reason === 'string' ? status.reason : 'the main loop\'s GC tracing stopped');
+    if (status.tracing) this.become('traced', '');
+    else this.become('untraced', typeof status.reason === 'string' ? status.reason : 'the main loop\'s GC tracing stopped');
   }
 
   private onPauses(data: unknown): void {
-    if (!this.traced || typeof data !== 'object' || data === null) return;
+    if (this.closed || this.state !== 'traced' || typeof data !== 'object' || data === null) return;
     const { pauses, lost } = data as Partial<Pauses>;
     if (!(pauses instanceof Float64Array) || pauses.length % 3 !== 0 || pauses.length > MAX_RELAYED_PAUSES * 3) return;
     for (let i = 0; i < pauses.length; i += 3) {
@@ -231,17 +240,25 @@ export class GcRelayListener {
     if (typeof lost === 'number' && Number.isInteger(lost) && lost > 0) this.events.lost(Math.min(lost, MAX_LOST));
   }
 
-  /** Says nothing while on and heard from; silence past STALE_MS, before or after, is news. */
+  /** Silence past STALE_MS, before the first status or after one, is news. */
   private check(): void {
     if (this.nowMs() - this.lastStatusMs < STALE_MS) return;
-    this.become(false, 'the main loop\'s probe is not tracing GC');
+    this.become('untraced', 'the main thread\'s probe passes on no GC pauses (its own GC source says why)');
   }
 
-  private become(traced: boolean, reason: string): void {
-    this.traced = traced;
-    if (this.reported === traced) return;
-    this.reported = traced;
-    if (traced) this.events.traced();
-    else this.events.untraced(reason);
+  /**
+   * Each change is told once. Back on the relay only MIN_OBSERVED_MS after leaving it: the
+   * target's code can post statuses too, and each change costs the loop's thread an observer
+   * and the session a message.
+   */
+  private become(state: 'traced' | 'untraced', reason: string): void {
+    if (state === this.state) return;
+    if (state === 'traced' && this.nowMs() - this.untracedAtMs < MIN_OBSERVED_MS) return;
+    this.state = state;
+    if (state === 'traced') this.events.traced();
+    else {
+      this.untracedAtMs = this.nowMs();
+      this.events.untraced(reason);
+    }
   }
 }

@@ -189,7 +189,7 @@ export type GcPlan =
 export function gcPlan(offsetUs: number): GcPlan {
   if (!isMainThread) {
     const tid = ownThreadId();
-    return tid === undefined ? { from: 'observer', reason: 'this thread\'s OS id is not known (no /proc/thread-self: not Linux)' } : { from: 'relay', tid, offsetUs };
+    return typeof tid === 'string' ? { from: 'observer', reason: tid } : { from: 'relay', tid, offsetUs };
   }
   const reason = traceUnavailable();
   return reason === undefined ? { from: 'trace', mainTid: process.pid, offsetUs } : { from: 'observer', reason };
@@ -214,14 +214,22 @@ function traceUnavailable(): string | undefined {
   }
 }
 
-/** The OS id of the calling thread, the `tid` of its trace events ("<pid>/task/<tid>"). */
-function ownThreadId(): number | undefined {
+/**
+ * The OS id of the calling thread, the `tid` of its trace events, from /proc/thread-self
+ * ("<pid>/task/<tid>"); else why it is not known. Only where that /proc is the process's own:
+ * in a PID namespace without its own /proc mounted, /proc's ids are another namespace's.
+ */
+function ownThreadId(): number | string {
+  let link: string;
   try {
-    const m = /\/task\/(\d+)$/.exec(readlinkSync('/proc/thread-self'));
-    return m ? Number(m[1]) : undefined;
+    link = readlinkSync('/proc/thread-self');
   } catch {
-    return undefined;
+    return 'this thread\'s OS id is not known (no /proc/thread-self: not Linux)';
   }
+  const m = /^(\d+)\/task\/(\d+)$/.exec(link);
+  if (!m) return `this thread's OS id is not known (/proc/thread-self is ${link})`;
+  if (Number(m[1]) !== process.pid) return `this thread's OS id is not known (/proc is another PID namespace's: it says process ${m[1]}, this is ${process.pid})`;
+  return Number(m[2]);
 }
 
 /**

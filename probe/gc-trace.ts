@@ -32,13 +32,27 @@ export const TRACE_CATEGORIES = ['v8'];
 const PHASES = ['B', 'E', 'X'];
 /** How long an event's key is kept to recognize it in the next batch, µs. */
 const SEEN_US = 5_000_000;
-/** At exit: the events of the last stop are in once this long passes without more. */
+/** The events of a stop are in once this long passes without more, ms. */
 const QUIET_MS = 5;
+/** A stop answered with no data after this long has none, ms (every stop so far has sent some). */
+const NO_DATA_MS = 50;
+/** Collections asked for (by exiting worker loops) begin no closer together than this, ms. */
+const MIN_EARLY_GAP_MS = 50;
+
+/** A collection under way: what it covers to (trace clock, µs), and whether Node has answered its stop and sent data. */
+interface Collection {
+  readonly coveredUs: number;
+  answered: boolean;
+  data: boolean;
+  timer: ReturnType<typeof setTimeout> | undefined;
+}
 
 /** A pause of thread `tid` (the OS thread id), on the trace clock. */
 export type OnPause = (tid: number, kind: GcKindCodeId, startUs: number, durationUs: number) => void;
 /** Pauses begun and not ended yet, kept at most: a thread that ended mid-pause leaves one. */
 const MAX_OPEN = 1024;
+/** Events remembered to recognize them again, at most (a few seconds of every thread's GCs). */
+const MAX_SEEN = 65_536;
 
 const finite = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 
@@ -92,6 +106,7 @@ export class GcEventParser {
   /** Keys are kept for a few flushes' worth of time: bounded by the GC rate. */
   private remember(key: string, ts: number): void {
     this.seen.set(key, ts);
+    if (this.seen.size > MAX_SEEN) this.seen.delete(this.seen.keys().next().value!);
     if (ts > this.newestTs) this.newestTs = ts;
     for (const [k, t] of this.seen) {
       if (t >= this.newestTs - SEEN_US) break;
@@ -108,9 +123,14 @@ export class GcTracer {
   private sessions: [Session, Session] | undefined;
   private stopped = false;
   private lastDataMs = 0;
-  /** Collections asked for and not answered yet. */
-  private collecting = 0;
+  /** Collections under way, by the session whose tracing they stopped. */
+  private readonly collections = new Map<Session, Collection>();
+  /** A collection is wanted as soon as the one under way has ended. */
   private again = false;
+  private lastFlushMs = -Infinity;
+  private soonTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The last collection, at exit, is under way: no other starts. */
+  private finishing = false;
 
   private started = false;
 
@@ -144,27 +164,57 @@ export class GcTracer {
    */
   flush(): void {
     const s = this.sessions;
-    if (!s || this.stopped) return;
+    if (!s || this.stopped || this.finishing) return;
+    this.lastFlushMs = Date.now();
     this.begin(s[1]);
-    const coveredUs = traceNowUs();
-    this.collecting++;
-    // Node answers a stop once all its data has been sent (dataCollected, then tracingComplete).
-    s[0].post('NodeTracing.stop', () => {
-      this.collecting--;
-      if (this.stopped) return;
-      this.events.collected(coveredUs);
-      if (this.again && this.collecting === 0) {
-        this.again = false;
-        this.flush();
-      }
+    const [stopping] = s;
+    const earlier = this.collections.get(stopping);
+    if (earlier) this.complete(stopping, earlier);
+    const c: Collection = { coveredUs: traceNowUs(), answered: false, data: false, timer: undefined };
+    this.collections.set(stopping, c);
+    // Node's answer to the stop and the stop's data come in either order (the data from its
+    // tracing thread): the collection ends once both are in and no more data comes for a moment.
+    stopping.post('NodeTracing.stop', () => {
+      c.answered = true;
+      if (c.data) this.settle(stopping, c);
+      else c.timer = setTimeout(() => this.complete(stopping, c), NO_DATA_MS);
     });
     this.sessions = [s[1], s[0]];
   }
 
-  /** A collection now; while one is under way (it may cover less than is wanted), one right after it. */
+  /**
+   * A collection soon: at once, or MIN_EARLY_GAP_MS after the last one began; while one is under
+   * way (it may cover less than is wanted), right after it. Requests meanwhile share it.
+   */
   flushSoon(): void {
-    if (this.collecting > 0) this.again = true;
-    else this.flush();
+    if (this.stopped || this.finishing || this.soonTimer) return;
+    if (this.collections.size > 0) {
+      this.again = true;
+      return;
+    }
+    const waitMs = this.lastFlushMs + MIN_EARLY_GAP_MS - Date.now();
+    if (waitMs <= 0) return this.flush();
+    this.soonTimer = setTimeout(() => {
+      this.soonTimer = undefined;
+      this.flush();
+    }, waitMs);
+  }
+
+  private settle(s: Session, c: Collection): void {
+    clearTimeout(c.timer);
+    c.timer = setTimeout(() => this.complete(s, c), QUIET_MS);
+  }
+
+  private complete(s: Session, c: Collection): void {
+    if (this.collections.get(s) !== c) return;
+    clearTimeout(c.timer);
+    this.collections.delete(s);
+    if (this.stopped || this.finishing) return;
+    this.events.collected(c.coveredUs);
+    if (this.again && this.collections.size === 0) {
+      this.again = false;
+      this.flushSoon();
+    }
   }
 
   /**
@@ -174,6 +224,8 @@ export class GcTracer {
   finish(timeoutMs: number, done: () => void): void {
     const s = this.sessions;
     if (!s || this.stopped) return done();
+    this.finishing = true;
+    clearTimeout(this.soonTimer);
     const asked = Date.now();
     const since = this.lastDataMs;
     s[0].post('NodeTracing.stop');
@@ -190,6 +242,9 @@ export class GcTracer {
 
   stop(): void {
     this.stopped = true;
+    clearTimeout(this.soonTimer);
+    for (const c of this.collections.values()) clearTimeout(c.timer);
+    this.collections.clear();
     for (const s of this.sessions ?? []) {
       try {
         s.disconnect();
@@ -206,6 +261,10 @@ export class GcTracer {
       this.lastDataMs = Date.now();
       this.parser.add(m.params?.value);
       this.events.batch();
+      const c = this.collections.get(s);
+      if (!c) return;
+      c.data = true;
+      if (c.answered) this.settle(s, c);
     });
     return s;
   }

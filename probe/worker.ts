@@ -188,7 +188,10 @@ export function runWorker(data: WorkerData): void {
       started: () => {
         traced();
         relay.alive();
-        gcTimer = setInterval(() => gcTracer?.flush(), GC_FLUSH_MS);
+        gcTimer = setInterval(() => {
+          gcTracer?.flush();
+          relay.alive();
+        }, GC_FLUSH_MS);
       },
       batch: () => relay.send(),
       collected: (coveredUs) => relay.alive(coveredUs),
@@ -375,9 +378,19 @@ export function runWorker(data: WorkerData): void {
         if (mapping === 0) views.markFinal();
         else mapped = () => views.markFinal();
       };
-      if (gcTracer) gcTracer.finish(GC_FINAL_MS, collected);
-      else if (gcListener) gcListener.finish(GC_FINAL_MS, collected);
-      else collected();
+      let gcDone = false;
+      const gcCollected = (): void => {
+        if (gcDone) return;
+        gcDone = true;
+        collected();
+      };
+      try {
+        if (gcTracer) gcTracer.finish(GC_FINAL_MS, gcCollected);
+        else if (gcListener) gcListener.finish(GC_FINAL_MS, gcCollected);
+        else gcCollected();
+      } catch {
+        gcCollected(); // the pauses that are in will do
+      }
       sampler.finish(GC_FINAL_MS, collected);
     } else if (m.type === 'stop') {
       stop(m.reason);

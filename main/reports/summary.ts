@@ -141,7 +141,6 @@ export interface UnfollowedWorkerSummary {
   readonly reason: string;
 }
 
-/** One loop of a session: a process's main thread, or a worker thread. */
 /**
  * The loop's GC pauses, and where they came from: V8's trace events ("trace"), or a
  * PerformanceObserver on the loop's thread ("observer", which costs allocation-heavy code more;
@@ -155,6 +154,7 @@ export interface GcSummary {
   readonly sourceReason?: string;
 }
 
+/** One loop of a session: a process's main thread, or a worker thread. */
 export interface LoopSummary {
   readonly pid: number;
   readonly threadId: number;
