@@ -20,8 +20,9 @@
 // callback), part:tasks (the hook with tasks mode's callbacks,
 // sampled each 100 ms, nothing sent), part:trace (the same with trace mode's event columns,
 // batches thrown away), and part:v8-profiler (no probe: the plain server under Node's own
-// `--cpu-prof` at the probe's default 20 ms, V8's profiler alone). --compare <probe.js> adds each probe mode again with another build of
-// the probe (LOOPSCOPE_PROBE_PATH), named "<mode> (compare)".
+// `--cpu-prof` at the probe's default 20 ms, V8's profiler alone). --compare <probe.js> adds
+// each probe mode again with another build of the probe (LOOPSCOPE_PROBE_PATH), named
+// "<mode> (compare)".
 //
 // --spread: each server's main thread on CPU 0 and its other threads (the probe's worker, V8's
 // profiler thread, Node's and V8's own helpers) on CPU 1 with the load generators, moved there
