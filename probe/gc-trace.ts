@@ -33,7 +33,7 @@ export const TRACE_CATEGORIES = ['v8'];
 const PHASES = ['B', 'E', 'X'];
 /** How long an event's key is kept to recognize it in the next batch, µs. */
 const SEEN_US = 5_000_000;
-/** The events of a stop are in once this long passes without more, ms. */
+/** The events of a stop are in once this long passes without more, ms (at exit too). */
 const QUIET_MS = 5;
 /** A stop answered with no data after this long has none, ms (every stop so far has sent some). */
 const NO_DATA_MS = 50;
@@ -46,6 +46,7 @@ interface Collection {
   answered: boolean;
   data: boolean;
   timer: ReturnType<typeof setTimeout> | undefined;
+  readonly done: (coveredUs: number) => void;
 }
 
 /** A pause of thread `tid` (the OS thread id), on the trace clock. */
@@ -123,7 +124,6 @@ export class GcEventParser {
 export class GcTracer {
   private sessions: [Session, Session] | undefined;
   private stopped = false;
-  private lastDataMs = 0;
   /** Collections under way, by the session whose tracing they stopped. */
   private readonly collections = new Map<Session, Collection>();
   /** A collection is wanted as soon as the one under way has ended. */
@@ -168,18 +168,7 @@ export class GcTracer {
     if (!s || this.stopped || this.finishing) return;
     this.lastFlushMs = Date.now();
     this.begin(s[1]);
-    const [stopping] = s;
-    const earlier = this.collections.get(stopping);
-    if (earlier) this.complete(stopping, earlier);
-    const c: Collection = { coveredUs: traceNowUs(), answered: false, data: false, timer: undefined };
-    this.collections.set(stopping, c);
-    // Node's answer to the stop and the stop's data come in either order (the data from its
-    // tracing thread): the collection ends once both are in and no more data comes for a moment.
-    stopping.post('NodeTracing.stop', () => {
-      c.answered = true;
-      if (c.data) this.settle(stopping, c);
-      else c.timer = setTimeout(() => this.complete(stopping, c), NO_DATA_MS);
-    });
+    this.collect(s[0], (coveredUs) => this.collected(coveredUs));
     this.sessions = [s[1], s[0]];
   }
 
@@ -201,6 +190,23 @@ export class GcTracer {
     }, waitMs);
   }
 
+  /**
+   * Stops `stopping`'s tracing and calls `done` with what that covers to, once Node's answer and
+   * the stop's data are both in (they come in either order: the data from its tracing thread)
+   * and no more data comes for a moment.
+   */
+  private collect(stopping: Session, done: (coveredUs: number) => void): void {
+    const earlier = this.collections.get(stopping);
+    if (earlier) this.complete(stopping, earlier);
+    const c: Collection = { coveredUs: traceNowUs(), answered: false, data: false, timer: undefined, done };
+    this.collections.set(stopping, c);
+    stopping.post('NodeTracing.stop', () => {
+      c.answered = true;
+      if (c.data) this.settle(stopping, c);
+      else c.timer = setTimeout(() => this.complete(stopping, c), NO_DATA_MS);
+    });
+  }
+
   private settle(s: Session, c: Collection): void {
     clearTimeout(c.timer);
     c.timer = setTimeout(() => this.complete(s, c), QUIET_MS);
@@ -210,35 +216,34 @@ export class GcTracer {
     if (this.collections.get(s) !== c) return;
     clearTimeout(c.timer);
     this.collections.delete(s);
-    if (this.stopped || this.finishing) return;
-    this.events.collected(c.coveredUs);
+    if (!this.stopped) c.done(c.coveredUs);
+  }
+
+  private collected(coveredUs: number): void {
+    if (this.finishing) return;
+    this.events.collected(coveredUs);
     if (this.again && this.collections.size === 0) {
       this.again = false;
       this.flushSoon();
     }
   }
 
-  /**
-   * The last collection, at exit: stops tracing and calls `done` once its events are in (a
-   * moment without more after the first batch), or after `timeoutMs`.
-   */
+  /** The last collection, at exit: stops tracing and calls `done` once its events are in, or after `timeoutMs`. */
   finish(timeoutMs: number, done: () => void): void {
     const s = this.sessions;
     if (!s || this.stopped) return done();
     this.finishing = true;
     clearTimeout(this.soonTimer);
-    const asked = Date.now();
-    const since = this.lastDataMs;
-    s[0].post('NodeTracing.stop');
-    const check = (): void => {
-      const now = Date.now();
-      const arrived = this.lastDataMs > since;
-      if ((arrived && now - this.lastDataMs >= QUIET_MS) || now - asked >= timeoutMs) {
-        this.stop();
-        done();
-      } else setTimeout(check, QUIET_MS);
+    let called = false;
+    const end = (): void => {
+      if (called) return;
+      called = true;
+      clearTimeout(timer);
+      this.stop();
+      done();
     };
-    setTimeout(check, QUIET_MS);
+    const timer = setTimeout(end, timeoutMs);
+    this.collect(s[0], end);
   }
 
   stop(): void {
@@ -259,7 +264,6 @@ export class GcTracer {
   private session(): Session {
     const s = this.makeSession();
     s.on('NodeTracing.dataCollected', (m: { params?: { value?: unknown } }) => {
-      this.lastDataMs = Date.now();
       this.parser.add(m.params?.value);
       this.events.batch();
       const c = this.collections.get(s);

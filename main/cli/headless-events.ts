@@ -43,7 +43,7 @@ export function logHeadlessEvents(watch: SessionWatch, log: (line: string) => vo
       const report = ended.first(m);
       if (report) blocked(hello, identity, report);
       else if (m.type === 'notice' && ++notices <= KEPT_NOTICES) log(`process ${hello.pid}: ${noticeText(m.notice)}`);
-      else if (m.type === 'gcSource' && m.gc.source === 'observer') log(gcObservedText(hello, m.gc.reason ?? 'the probe did not say why'));
+      else if (m.type === 'gcSource' && m.gc.source === 'observer') log(gcObservedText(hello, m.gc.reason));
       else if (m.type === 'goodbye') log(`process ${hello.pid}: probe stopping: ${m.goodbye.reason}${m.goodbye.exitCode === undefined ? '' : ` (exit code ${m.goodbye.exitCode})`}`);
     });
     source.connection.on('close', (error) => {

@@ -60,7 +60,7 @@ export function heldBackText(count: number, pid?: number): string {
  * A loop whose GC pauses are observed on its own thread: V8's trace events, which the probe
  * uses where it can, cost allocation-heavy code less (BENCHMARKS.md, "GC pauses").
  */
-export function gcObservedText(hello: Pick<Hello, 'pid' | 'threadId' | 'threadName'>, reason: string): string {
+export function gcObservedText(hello: Pick<Hello, 'pid' | 'threadId' | 'threadName'>, reason = 'the probe did not say why'): string {
   const loop = hello.threadId === 0 ? 'the main thread' : workerLabel({ threadId: hello.threadId, name: hello.threadName ?? '' });
   return `GC pauses of ${loop}${ofProcess(hello.pid)} are observed on its thread (a PerformanceObserver, which costs allocation-heavy code more CPU than V8's trace events): ${plain(reason)}`;
 }
@@ -83,7 +83,7 @@ export function noticeWarnings(loops: readonly NoticeLoop[]): string[] {
     return [
       ...state.notices.map((n) => noticeText(n, pid)),
       ...(held > 0 ? [heldBackText(held, pid)] : []),
-      ...(gc?.source === 'observer' && state.hello ? [gcObservedText(state.hello, gc.reason ?? 'the probe did not say why')] : []),
+      ...(gc?.source === 'observer' && state.hello ? [gcObservedText(state.hello, gc.reason)] : []),
     ];
   });
 }
