@@ -21,14 +21,16 @@ describe('probe in metrics mode', () => {
     await run.server.close();
     expect(exit.code).toBe(0);
     const summary = summarize(run.feed, context);
-    // The stall is measured from the loop's active time; allow for a noisy shared machine.
+    // The stall is measured from the loop's active time. Its accuracy is lag-accuracy.mjs's to
+    // measure; here, that it is this block: a thread descheduled at a busy wait's end (a loaded
+    // machine) lengthens it, and a second block counted in would double it.
     expect(summary.lag.maxMs).toBeGreaterThanOrEqual(119);
-    expect(summary.lag.maxMs).toBeLessThan(135);
+    expect(summary.lag.maxMs).toBeLessThan(170);
     expect(summary.blocked).toHaveLength(3);
     for (const b of summary.blocked) {
       expect(b.ongoing).toBe(false);
       expect(b.durationMs).toBeGreaterThan(115);
-      expect(b.durationMs).toBeLessThan(135);
+      expect(b.durationMs).toBeLessThan(170);
       const top = b.stack.find((f) => f.url.endsWith('blocker.js'));
       expect(top).toMatchObject({ functionName: 'blockFor', lineNumber: 14 });
     }

@@ -39,7 +39,9 @@ describe('recording and replaying from the UI backend', () => {
   });
 
   it('records a live session from the middle, with the time and size so far', async () => {
-    const id = await backend.launch([process.execPath, FIXTURE], {}, { env: { BLOCK_MS: '200' } });
+    // A threshold well under the 200 ms block and over what a loaded machine makes of the idle
+    // loop: the test counts the block it caused, and only that.
+    const id = await backend.launch([process.execPath, FIXTURE], { blockThresholdMs: 100 }, { env: { BLOCK_MS: '200' } });
     await expect.poll(() => (targetPid = latest(id)?.pid ?? 0)).toBeGreaterThan(0);
     await sleep(1000);
     recording = await backend.startRecording(id);
