@@ -176,13 +176,17 @@ describe('attach and the inspector', () => {
     const closer = listPids().find((p) => commandLineOf(p)?.includes(`_close-inspector ${target.pid} `));
     expect(closer).toBeDefined();
     try {
-      await sleep(1000); // its start (loading loopscope) is not its waiting
-      const before = cpuMs(closer!);
-      await sleep(3000);
-      // It used 7% of a core (a socket table read 10 times a second); now under 1%.
-      expect(cpuMs(closer!) - before).toBeLessThan(90);
+      // It used 7% of a core (a socket table read 10 times a second); now under 1%. In 3 s
+      // windows: its start (loading loopscope, slow on a loaded machine) is not its waiting.
+      const windows: number[] = [];
+      while (windows.length < 5 && !(windows.at(-1)! < 90)) {
+        const before = cpuMs(closer!);
+        await sleep(3000);
+        windows.push(cpuMs(closer!) - before);
+      }
+      expect(windows.at(-1), windows.join(', ')).toBeLessThan(90);
     } finally {
       process.kill(closer!, 'SIGKILL');
     }
-  });
+  }, 45_000);
 });

@@ -35,6 +35,18 @@ function ownFrame(stack: readonly { url: string }[], fixture: string): unknown {
   return stack.find((f) => f.url.endsWith(fixture));
 }
 
+/**
+ * Each step of the attach was reached, in order. How fast is attach-latency.mjs's to measure (a
+ * timed test fails on a loaded machine, and says nothing a bench does not).
+ */
+function expectStepsInOrder(timingsMs: Record<string, number | null>): void {
+  const steps = ['checked', 'signalled', 'inspectorOpen', 'injected', 'connected', 'firstSample'].map((k) => timingsMs[k]);
+  for (const [i, ms] of steps.entries()) {
+    expect(ms, JSON.stringify(timingsMs)).toBeGreaterThan(0);
+    if (i > 0) expect(ms!, JSON.stringify(timingsMs)).toBeGreaterThanOrEqual(steps[i - 1]!);
+  }
+}
+
 const hasProbe = (pid: number): boolean => openFileLinks(pid).some(isProbeFile);
 
 /** The target after a detach: running, its inspector closed, no probe left inside. */
@@ -58,7 +70,7 @@ describe('loopscope attach', () => {
     expect(summary.blockedCount).toBeGreaterThanOrEqual(3);
     expect(ownFrame(longestWithStack(summary.blocked), 'attach-app.js')).toMatchObject({ functionName: 'blockFor', lineNumber: blockLine('attach-app.js') });
     expect(summary.attach.inspector).toMatchObject({ port: INSPECTOR_PORT, wasOpen: false, closed: true, state: 'closed', reopened: 0, otherClients: [] });
-    expect(summary.attach.timingsMs.firstSample).toBeLessThan(1500);
+    expectStepsInOrder(summary.attach.timingsMs);
     await expectLeftAsItWas(target);
     // Its own output and its exit code are its own.
     expect(await target.exit).toEqual({ code: 7, signal: null });
@@ -116,7 +128,7 @@ describe('loopscope attach', () => {
     const summary = JSON.parse(r.stdout);
     expect(summary.samples).toBeGreaterThan(5);
     expect(summary.utilization.mean).toBeGreaterThan(0.05);
-    expect(summary.attach.timingsMs.firstSample).toBeLessThan(1500);
+    expectStepsInOrder(summary.attach.timingsMs);
     expect(failed).toBe(0);
     expect(ok).toBeGreaterThan(okAtDetach); // it serves on after the detach
     await expectLeftAsItWas(target);
@@ -250,13 +262,14 @@ describe('loopscope attach', () => {
   });
 
   it('gives up on a target that does not answer in time, and closes its inspector once it opens late', async () => {
-    const target = await startTarget('attach-native-block.js', { env: { BLOCK_S: '3' } });
-    await sleep(200); // it is now inside its 3 s native block
+    // 6 s: the attach's 1 s timeout, with loopscope's own start, ends well inside it on a loaded machine.
+    const target = await startTarget('attach-native-block.js', { env: { BLOCK_S: '6' } });
+    await sleep(200); // it is now inside its native block
     const r = await loopscope(['attach', String(target.pid), '--timeout', '1']);
     expect(r.code).toBe(9);
-    expect(r.ms).toBeLessThan(2800);
+    expect(r.ms).toBeLessThan(5000); // it did not wait for the block to end
     expect(r.stderr).toMatch(/did not answer in time.*background loopscope.*will close it/);
-    expect(await eventually(() => target.stdout().includes('unblocked'), 5000)).toBe(true);
+    expect(await eventually(() => target.stdout().includes('unblocked'), 10_000)).toBe(true);
     // The pending SIGUSR1 opened the inspector when the block ended; the closer shuts it.
     expect(await eventually(() => /Debugger listening/.test(target.stderr()), 3000)).toBe(true);
     expect(await eventually(async () => !(await listening(INSPECTOR_PORT)), 5000)).toBe(true);

@@ -189,7 +189,7 @@ describe('loopscope run --otlp', () => {
       for (const r of records) {
         expect(r.severityNumber).toBe('SEVERITY_NUMBER_WARN');
         expect(r.severityText).toBe('WARN');
-        const said = /^event loop blocked for ([\d.]+) ms/.exec(r.body.stringValue);
+        const said = /^event loop blocked for ([\d.]+) ms/.exec(r.body.stringValue ?? '');
         expect(said, r.body.stringValue).not.toBeNull();
         expect(attr(r.attributes, 'process.pid')).toBe(pid);
         expect(attr(r.attributes, 'thread.name')).toBe('main');

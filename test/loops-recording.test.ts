@@ -40,7 +40,10 @@ describe('a recording of every loop', () => {
     expect(launcher).toMatchObject({ pid: summary.pid, threadId: 0, exitCode: 0 });
     expect(child).toMatchObject({ ppid: launcher!.pid, threadId: 0, name: 'main' });
     expect(worker).toMatchObject({ pid: child!.pid, name: `worker ${worker!.threadId} cruncher-0`, blockedCount: 3, exitCode: 4 });
-    expect(culprits(worker!)).toEqual(['crunchInWorker:13', 'crunchInWorker:13', 'crunchInWorker:13']);
+    // Blamed as the live run blamed them; under load a stack may come late and show what ran
+    // next (loops.test.ts), so two of three at least on the worker's line.
+    expect(culprits(worker!)).toEqual(culprits(live.loops[2]!));
+    expect(culprits(worker!).filter((c) => c === 'crunchInWorker:13').length).toBeGreaterThanOrEqual(2);
     expect(culprits(launcher!)).not.toContain('crunchInWorker:13');
     // The same as the live run said.
     expect(worker!.blocked.map((b) => b.durationMs)).toEqual(live.loops[2]!.blocked.map((b) => b.durationMs));

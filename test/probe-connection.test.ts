@@ -62,13 +62,15 @@ describe('ProbeConnection', () => {
     try {
       const connected = new Promise<ProbeConnection>((ok) => server.onConnection(ok));
       // 10 ms samples, and the target exits after 300 ms: all of it before anyone listens.
-      launch({
+      const child = launch({
         command: process.execPath, args: [FIXTURE], probeFile: probePath(), socketPath: server.address, token: server.issueToken(),
         config: { mode: 'metrics', promises: false, intervalMs: 10, blockThresholdMs: 50 },
         stdio: 'ignore', env: { ...process.env, RUN_MS: '300' },
       });
+      const exited = new Promise((ok) => child.once('exit', ok));
       const connection = await connected;
-      await new Promise<void>((ok) => setTimeout(ok, 1000)); // it has exited by now
+      await exited;
+      await sleep(300); // its socket's end is in too
       const feed = new SessionFeed();
       const first: ProbeMessage[] = [];
       const firstRaw: RawFrame[] = [];
