@@ -2,11 +2,15 @@
 // Where metrics mode's cost on the promise-heavy server goes, read from the server's own CPU
 // samples: `perf record` (cpu-clock) of the saturated server, pinned to CPU 0 with its load on
 // CPU 1, under `loopscope run` with the CPU sampler at its default interval, at 100 ms, and off
-// (--no-profile), and with no probe. Reported per variant, as shares of the server's samples:
+// (--no-profile), with no probe, and with no probe under V8's profiler alone (`node --cpu-prof`
+// at the sampler's 20 ms). Reported per variant, as shares of the server's samples:
 //   - V8's profiling mode: while any CPU profile runs, V8 calls every API callback (each call
 //     from JavaScript into Node's C++) through InvokeFunctionCallback, so that a sample can name
 //     it; that thunk's own time, and the CallApiCallback builtin's;
 //   - the sampler's signal handler on the main thread (HandleProfilerSignal, with what it calls);
+//   - V8's garbage collection, with what it calls (Heap::CollectGarbage, on any thread), and in
+//     it Heap::OnMoveEvent: while a CPU profile runs, V8 tells the profiler of each object a GC
+//     moves, so that its code map follows moved code;
 //   - the threads other than the main thread (the probe's worker, V8's profiler thread, and
 //     Node's and V8's own: GC helpers, the platform's workers), which share CPU 0 on this bench,
 //     and the busiest of them (with the probe, its worker).
@@ -27,11 +31,13 @@ const ROUNDS = Number(stringArg('rounds', QUICK ? '1' : '3'));
 const SECONDS = Number(stringArg('seconds', QUICK ? '3' : '6'));
 const WARMUP_SECONDS = 3;
 if (!(ROUNDS >= 1) || !(SECONDS > 0)) throw new Error('--rounds and --seconds must be positive');
+/** Each: loopscope run's flags, or no probe (with Node's own flags). */
 const VARIANTS = {
-  'no probe': undefined,
-  'metrics': [],
-  'metrics, sampler at 100 ms': ['--sample-interval', '100'],
-  'metrics --no-profile': ['--no-profile'],
+  'no probe': { node: [] },
+  'V8\'s profiler alone': { node: ['--cpu-prof', '--cpu-prof-interval', '20000'] },
+  'metrics': { run: [] },
+  'metrics, sampler at 100 ms': { run: ['--sample-interval', '100'] },
+  'metrics --no-profile': { run: ['--no-profile'] },
 };
 
 if (spawnSync('perf', ['--version'], { stdio: 'ignore' }).status !== 0) {
@@ -47,10 +53,14 @@ const machine = printMachine('metrics mode on the promise-heavy server, part by 
 console.log(`${ROUNDS} rounds × ${Object.keys(VARIANTS).length} variants; each: ${WARMUP_SECONDS} s under load, then ${SECONDS} s recorded (perf record -g -e cpu-clock -F 999)`);
 const dir = tempDir('profiler-tax');
 
-async function measure(name, flags) {
+async function measure(name, variant) {
   const server = join(FIXTURES, 'promise-server.js');
-  const cmd = flags === undefined ? pinned('0', process.execPath, [server]) : pinned('0', process.execPath, [CLI, 'run', '--json', ...flags, '--', process.execPath, server]);
-  const child = spawn(cmd.command, cmd.args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const flags = variant.run;
+  const cmd = flags === undefined
+    ? pinned('0', process.execPath, [...variant.node, server])
+    : pinned('0', process.execPath, [CLI, 'run', '--json', ...flags, '--', process.execPath, server]);
+  // --cpu-prof writes its profile where the server starts: the bench's temporary directory.
+  const child = spawn(cmd.command, cmd.args, { stdio: ['ignore', 'pipe', 'pipe'], cwd: dir.path });
   let driver;
   try {
     const [, port, pid] = await waitForLine(child, /listening (\d+) (\d+)/);
@@ -83,6 +93,7 @@ function shares(data, pid) {
   const self = report(['--no-children', '--sort', 'sym']).split('\n');
   const selfOf = (symbol) => self.filter((l) => l.trimEnd().endsWith(` ${symbol}`)).map(share).reduce((a, b) => a + b, 0);
   const withChildren = report(['--children', '--sort', 'sym']).split('\n');
+  const withChildrenOf = (symbol) => withChildren.filter((l) => /^\s+[\d.]+%/.test(l) && l.includes(symbol)).map(share).reduce((a, b) => Math.max(a, b), 0);
   const signal = withChildren.find((l) => l.includes('HandleProfilerSignal'));
   return {
     mainThread: main,
@@ -92,13 +103,15 @@ function shares(data, pid) {
     invokeFunctionCallback: selfOf('v8::internal::InvokeFunctionCallback'),
     callApiCallback: selfOf('Builtins_CallApiCallback'),
     signalHandler: signal ? share(signal) : 0,
+    gc: withChildrenOf('v8::internal::Heap::CollectGarbage'),
+    onMoveEvent: withChildrenOf('v8::internal::Heap::OnMoveEvent'),
   };
 }
 
 const results = Object.fromEntries(Object.keys(VARIANTS).map((v) => [v, []]));
 try {
   for (let r = 0; r < ROUNDS; r++) {
-    for (const [name, flags] of Object.entries(VARIANTS)) results[name].push(await measure(name, flags));
+    for (const [name, variant] of Object.entries(VARIANTS)) results[name].push(await measure(name, variant));
     console.log(`  round ${r + 1}/${ROUNDS} done`);
   }
 } finally {
@@ -107,10 +120,13 @@ try {
 
 const pctOf = (xs) => `${fmt(median(xs) * 100, 2)}% [${fmt(min(xs) * 100, 2)}–${fmt(max(xs) * 100, 2)}]`;
 console.log(`\nshares of the server's CPU samples, median [min–max] over ${ROUNDS} rounds:`);
-console.log(`  ${'variant'.padEnd(28)} ${'InvokeFunctionCallback'.padEnd(24)} ${'CallApiCallback'.padEnd(24)} ${'signal handler'.padEnd(24)} ${'threads but the main'.padEnd(24)} ${'busiest of them'.padEnd(24)} req/s (alone, noisy)`);
+const COLUMNS = [
+  ['InvokeFunctionCallback', 'invokeFunctionCallback'], ['CallApiCallback', 'callApiCallback'], ['signal handler', 'signalHandler'],
+  ['GC (with callees)', 'gc'], ['in it, OnMoveEvent', 'onMoveEvent'], ['threads but the main', 'otherThreads'], ['busiest of them', 'busiestOther'],
+];
+console.log(`  ${'variant'.padEnd(28)} ${COLUMNS.map(([title]) => title.padEnd(24)).join(' ')} req/s (alone, noisy)`);
 for (const [name, rs] of Object.entries(results)) {
-  const col = (key) => pctOf(rs.map((x) => x[key])).padEnd(24);
-  console.log(`  ${name.padEnd(28)} ${col('invokeFunctionCallback')} ${col('callApiCallback')} ${col('signalHandler')} ${col('otherThreads')} ${col('busiestOther')} ${fmt(median(rs.map((x) => x.rps)), 0)}`);
+  console.log(`  ${name.padEnd(28)} ${COLUMNS.map(([, key]) => pctOf(rs.map((x) => x[key])).padEnd(24)).join(' ')} ${fmt(median(rs.map((x) => x.rps)), 0)}`);
 }
 console.log(`  (req/s is each server alone, in turn: the throughput ratios are modes-throughput.mjs's, measured in pairs)`);
 // The symbols are V8's in Node 20; another V8 may name them otherwise, and they then read 0.
