@@ -8,9 +8,10 @@
 //     from JavaScript into Node's C++) through InvokeFunctionCallback, so that a sample can name
 //     it; that thunk's own time, and the CallApiCallback builtin's;
 //   - the sampler's signal handler on the main thread (HandleProfilerSignal, with what it calls);
-//   - V8's garbage collection, with what it calls (Heap::CollectGarbage, on any thread), and in
-//     it Heap::OnMoveEvent: while a CPU profile runs, V8 tells the profiler of each object a GC
-//     moves, so that its code map follows moved code;
+//   - V8's garbage collection on the main thread, with what it calls (Heap::CollectGarbage; its
+//     helper threads are among the other threads), and in it Heap::OnMoveEvent: while a CPU
+//     profile runs, V8 tells the profiler of each object a GC moves, so that its code map
+//     follows moved code;
 //   - the threads other than the main thread (the probe's worker, V8's profiler thread, and
 //     Node's and V8's own: GC helpers, the platform's workers), which share CPU 0 on this bench,
 //     and the busiest of them (with the probe, its worker).
