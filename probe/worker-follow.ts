@@ -10,13 +10,16 @@
 // the worker's modules are set up; the loop's thread hears of each worker it starts ('worker'
 // on its process) and tells this thread (WorkerFollower.createdWorker, onlineWorker). NodeWorker
 // lists every worker of the process, whoever started it: one this loop did not start is another
-// loop's to follow, and is let go. Workers already running when the probe came (attach: listed
-// while NodeWorker was being enabled, and not started since) are evaluated in a moment later.
+// loop's to follow, and is let go, but by the main loop's, which follows any that no loop
+// claimed after a second. Workers already running when the probe came (attach: listed while
+// NodeWorker was being enabled, and not started since), and those unclaimed, are not known to
+// be up: each is asked whether it runs its script (runningExpression) before it is evaluated in.
 //
 // A worker the probe could not be brought into is told to loopscope (a notice), so that it is
 // not silently missing from the loops; the start is not tried again (a start that failed may
 // have left part of itself behind in the worker).
 
+import { BroadcastChannel } from 'node:worker_threads';
 import type { ProbeConfig, WorkerUnfollowed } from './wire';
 import type { NodeWorkers, WorkerTarget } from './node-workers';
 import { followOutcome } from './follow-outcome';
@@ -83,11 +86,17 @@ const ENDED_WAIT_MS = 1000;
 /**
  * A worker listed and not announced by this loop's thread after this long was started by
  * another thread (the announcement is posted at `new Worker()`, before the worker's thread
- * exists). Its loop follows it if its probe was there when it started it; if not (a worker's
- * workers started as it starts, before the probe comes into it), the main loop's does now.
- * It is up by then: the attach takes workers already running after ANNOUNCE_WAIT_MS.
+ * exists). Its loop follows it if its probe was there when it started it, and says so on
+ * CLAIMS_CHANNEL; if not (a worker's workers started as it starts, before the probe comes into
+ * it, under attach), the main loop's follows it now, once it runs its script.
  */
 const UNANNOUNCED_WAIT_MS = 1000;
+/**
+ * Worker loops' followers say here each worker they will follow, so that the main loop's does
+ * not try it too (and, where the probe cannot start, tell of it twice). Anyone in the process
+ * can post here: a false claim leaves a worker to the loop that started it.
+ */
+const CLAIMS_CHANNEL = 'loopscope-probe-follow';
 
 export class WorkerFollower {
   /** Listed by NodeWorker, waiting to be online. */
@@ -96,9 +105,22 @@ export class WorkerFollower {
   private readonly online = new Set<number>();
   /** Started since the probe came (announced by the loop's thread). */
   private readonly created = new Set<number>();
+  /** Followed by other loops (the main loop's follower hears their claims). */
+  private readonly claimed = new Set<number>();
+  private readonly claims = new BroadcastChannel(CLAIMS_CHANNEL);
   private enabled = false;
 
-  constructor(private readonly workers: NodeWorkers, private readonly o: FollowOptions) {}
+  constructor(private readonly workers: NodeWorkers, private readonly o: FollowOptions) {
+    (this.claims as { unref?: () => void }).unref?.();
+    if (o.followUnannounced) {
+      this.claims.onmessage = guard((m: unknown) => {
+        const threadId = (m as { data?: { claimed?: unknown } }).data?.claimed;
+        if (!Number.isInteger(threadId)) return;
+        this.claimed.add(threadId as number);
+        if (this.claimed.size > MAX_WAITING) this.claimed.delete(this.claimed.values().next().value!);
+      });
+    }
+  }
 
   /** NodeWorker has listed its workers: those listed so far were running before. */
   markEnabled(): void {
@@ -120,8 +142,7 @@ export class WorkerFollower {
     } else {
       setTimeout(guard(() => {
         if (this.listed.get(w.threadId) !== w || this.created.has(w.threadId)) return;
-        // Its own loop's start answers "already running" if it followed the worker first.
-        if (this.o.followUnannounced) {
+        if (this.o.followUnannounced && !this.claimed.has(w.threadId)) {
           this.listed.delete(w.threadId);
           this.injectOnceUp(w);
         } else this.drop(w.threadId);
@@ -131,6 +152,7 @@ export class WorkerFollower {
 
   /** The loop's thread started this worker: it is followed once it is online. */
   createdWorker(threadId: number): void {
+    if (!this.o.followUnannounced) this.claims.postMessage({ claimed: threadId });
     this.created.add(threadId);
     if (this.created.size > MAX_WAITING) this.created.delete(this.created.values().next().value!);
   }

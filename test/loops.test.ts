@@ -130,6 +130,15 @@ describe('workers started by workers', () => {
     expect(inner(JSON.parse(r.stdout) as Summary).blockedCount).toBe(3);
   });
 
+  it('run: a worker\'s worker the probe cannot start in is told of once, by the loop that tried', async () => {
+    const r = await loopscope(['run', '--json', '--', process.execPath, NESTED_FILE], { LOCKED: '1', COUNT: '8' });
+    expect(r.code).toBe(0);
+    const summary = JSON.parse(r.stdout) as Summary;
+    expect(names(summary)).toEqual(['main', 'outer']);
+    expect(summary.unfollowedWorkers).toEqual([expect.objectContaining({ name: 'inner', cause: 'refused', reason: expect.stringMatching(/not extensible/) })]);
+    expect(summary.warnings).toHaveLength(1);
+  });
+
   it('attach: a worker started by a worker that started after loopscope came is followed too', async () => {
     // No preload: outer starts inner before its probe comes, and the main loop's probe takes it.
     const target = await startTarget('nested-workers.js', { env: { OUTER_LATE_MS: '1000', COUNT: '1000', FIRST_MS: '300', PERIOD_MS: '300' } });
