@@ -234,7 +234,8 @@ export async function attachToProcess(req: AttachRequest): Promise<Attached> {
       ...(wasOpen ? {} : { close: closeRequest(open, c) }),
     });
     const sentMs = performance.now();
-    const evaluated = await abortable(c.evaluate(expression, remaining()), req.signal)
+    // Only the injection into an inspector that was open already returns a promise (inject.ts).
+    const evaluated = await abortable(c.evaluate(expression, remaining(), wasOpen), req.signal)
       .catch(async (err: unknown) => {
         if (err instanceof AttachError) throw err;
         // A process exiting with a session connected waits for it to leave ("Waiting for the

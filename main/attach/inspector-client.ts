@@ -130,10 +130,14 @@ export class CdpClient {
   /**
    * Runs an expression in the target's main thread, with the console's command-line API
    * (which gives `require`, also in ESM programs), silently: an exception comes back to us
-   * and goes nowhere in the target. A promise is waited for, and its value returned.
+   * and goes nowhere in the target. With `returnsPromise`, the promise it returns is waited for
+   * and its value returned. Only then: V8 12 (Node 22) waits for any other value through a
+   * promise of its own that nothing holds, and a GC before the target's next microtask
+   * checkpoint (an evaluation served inside a busy block) fails the call with "Promise was
+   * collected".
    */
-  async evaluate(expression: string, timeoutMs: number): Promise<EvaluateResult> {
-    const raw = (await this.call('Runtime.evaluate', { expression, includeCommandLineAPI: true, returnByValue: true, awaitPromise: true, silent: true }, timeoutMs)) as {
+  async evaluate(expression: string, timeoutMs: number, returnsPromise = false): Promise<EvaluateResult> {
+    const raw = (await this.call('Runtime.evaluate', { expression, includeCommandLineAPI: true, returnByValue: true, awaitPromise: returnsPromise, silent: true }, timeoutMs)) as {
       result?: { value?: unknown };
       exceptionDetails?: { text?: string; exception?: { description?: string } };
     };
