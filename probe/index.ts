@@ -138,6 +138,7 @@ try {
     // Preloaded, but not by loopscope run: dormant until loopscope attach wakes it (wake.ts).
     if (!startFromEnvironment() && preloaded()) listenDormant((r) => startGuarded(r, 'preload'));
   } else if ((workerData as Partial<WorkerData> | undefined)?.loopscopeProbeWorker === true) runWorker(workerData as WorkerData);
+  // Preloaded into one of the target's worker threads: the probe comes later (worker-follow.ts).
   else if (preloaded()) recordWorkerBirths();
 } catch {
   // Never let the probe break the program it was loaded into.

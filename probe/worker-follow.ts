@@ -9,9 +9,9 @@
 // missing) and touching the loop crashes the process. Its parent's Worker says 'online' once
 // the worker's modules are set up; the loop's thread hears of each worker it starts ('worker'
 // on its process) and tells this thread (WorkerFollower.createdWorker, onlineWorker). NodeWorker
-// lists every worker of the process, whoever started it: one this loop did not start is another
-// loop's to follow, and is let go, but by the main loop's, which follows any that no loop
-// claimed after a second. Workers already running when the probe came (attach: listed while
+// lists every worker of the process, whoever started it: one this loop did not start is let go,
+// as another loop's to follow; the main loop's follows any that no loop has claimed a second
+// after it was listed. Workers already running when the probe came (attach: listed while
 // NodeWorker was being enabled, and not started since), and those unclaimed, are not known to
 // be up: each is asked whether it runs its script (runningExpression) before it is evaluated in.
 //
