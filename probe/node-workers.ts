@@ -4,7 +4,8 @@
 // bring the probe into every worker (worker-follow.ts); a worker's own probe uses it to reach
 // the thread it watches (a worker thread cannot connect a session to its parent otherwise):
 // its stack during a block, and its CPU sampler.
-// NodeWorker lists the main thread's workers only: a worker's own workers are not reached.
+// NodeWorker lists a worker's own workers too (Node 18–26); the probe follows the main
+// thread's only (worker-follow.ts).
 
 import type { Session } from 'node:inspector';
 
