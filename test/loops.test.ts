@@ -32,7 +32,7 @@ describe('worker threads', () => {
   it('run: each worker is a loop named by thread and name, with its blocking function and line, kept as ended with its exit code', async () => {
     // The first block 1.2 s after each worker's start: its sampler is running by then, also on a loaded machine.
     const r = await loopscope(['run', '--json', '--', process.execPath, WORKER_FILE], { WORKERS: '2', COUNT: '3', WORKER_EXIT: '4', WORKER_DELAY_MS: '1200' });
-    expect(r.code).toBe(0);
+    expect(r.code, r.stderr).toBe(0);
     const summary = JSON.parse(r.stdout) as Summary;
     // The top level is still the main thread's loop.
     expect(summary.loops[0]).toMatchObject({ pid: summary.pid, threadId: 0, name: 'main', exitCode: 0 });
@@ -55,7 +55,7 @@ describe('worker threads', () => {
 
   it('run: a worker stopped with terminate() is kept as terminated, with no exit code of its own', async () => {
     const r = await loopscope(['run', '--json', '--', process.execPath, WORKER_FILE], { WORKERS: '1', COUNT: '1000', TERMINATE_MS: '1500' });
-    expect(r.code).toBe(0);
+    expect(r.code, r.stderr).toBe(0);
     const summary = JSON.parse(r.stdout) as Summary;
     const [worker] = workersOf(summary);
     expect(worker).toMatchObject({ name: `worker ${worker!.threadId} cruncher-0`, exitCode: null, terminated: true });
@@ -66,7 +66,7 @@ describe('worker threads', () => {
     const target = await startTarget('worker-blocker.js', { env: { WORKERS: '2', STAY: '1', COUNT: '1000', PERIOD_MS: '300' } });
     await sleep(300);
     const r = await attachCli(['attach', String(target.pid), '--duration', '3', '--json']);
-    expect(r.code).toBe(0);
+    expect(r.code, r.stderr).toBe(0);
     const summary = JSON.parse(r.stdout) as Summary;
     expect(summary.loops.map((l) => l.threadId === 0 ? 'main' : l.name.replace(/^worker \d+ /, '')).sort()).toEqual(['cruncher-0', 'cruncher-1', 'main']);
     for (const w of workersOf(summary)) {
@@ -85,7 +85,7 @@ describe('worker threads', () => {
   it('attach: a worker started after loopscope came is followed too', async () => {
     const target = await startTarget('worker-blocker.js', { env: { WORKERS: '1', STAY: '1', COUNT: '1000', LATE_MS: '1500', PERIOD_MS: '300' } });
     const r = await attachCli(['attach', String(target.pid), '--duration', '6', '--json']);
-    expect(r.code).toBe(0);
+    expect(r.code, r.stderr).toBe(0);
     const summary = JSON.parse(r.stdout) as Summary;
     const [worker] = workersOf(summary);
     expect(worker?.name).toMatch(/^worker \d+ cruncher-0$/);
@@ -96,7 +96,7 @@ describe('worker threads', () => {
 describe('child processes', () => {
   it('run: a launcher\'s child is a loop of its own with its blocking function; a child that exits early is kept with its code', async () => {
     const r = await loopscope(['run', '--json', '--', process.execPath, join(FIXTURES, 'launcher.js')], { COUNT: '3', CHILD_EXIT_EARLY: '1' });
-    expect(r.code).toBe(0);
+    expect(r.code, r.stderr).toBe(0);
     const summary = JSON.parse(r.stdout) as Summary;
     expect(summary.loops).toHaveLength(3);
     const [launcher, ...children] = summary.loops;
@@ -112,7 +112,7 @@ describe('child processes', () => {
 
   it('run --no-follow: only the command\'s own process, as before', async () => {
     const r = await loopscope(['run', '--no-follow', '--json', '--', process.execPath, join(FIXTURES, 'launcher.js')], { COUNT: '2' });
-    expect(r.code).toBe(0);
+    expect(r.code, r.stderr).toBe(0);
     const summary = JSON.parse(r.stdout) as Summary;
     expect(summary.loops).toHaveLength(1);
     expect(summary.blocked.flatMap((b) => userFrames(b.stack)).map((f) => f.functionName)).not.toContain('blockFor');
@@ -120,7 +120,7 @@ describe('child processes', () => {
 
   it('run: cluster with two workers shows both worker processes, each with its blocking function', async () => {
     const r = await loopscope(['run', '--json', '--', process.execPath, join(FIXTURES, 'cluster-app.js')], { COUNT: '3' });
-    expect(r.code).toBe(0);
+    expect(r.code, r.stderr).toBe(0);
     const summary = JSON.parse(r.stdout) as Summary;
     const [primary, ...workers] = summary.loops;
     expect(workers).toHaveLength(2);
@@ -132,7 +132,7 @@ describe('child processes', () => {
 
   it('run: an app started through npm run is seen through npm and its shell', async () => {
     const r = await loopscope(['run', '--json', '--', 'npm', '--prefix', join(FIXTURES, 'npm-app'), 'run', 'start', '--silent'], { COUNT: '3' });
-    expect(r.code).toBe(0);
+    expect(r.code, r.stderr).toBe(0);
     const summary = JSON.parse(r.stdout) as Summary;
     const app = blamed(summary, 'blockFor');
     expect(app).toBeDefined();

@@ -37,7 +37,7 @@ describe('a worker thread the probe cannot go into', () => {
   it('run: the summary names it and why (JSON and text), the other worker is followed, and nothing reaches the program\'s output', async () => {
     const file = join(dir, 'locked.lsrec');
     const r = await loopscope(['run', '--json', '--record', file, '--', process.execPath, WORKER_FILE], { WORKERS: '2', LOCKED: '1', COUNT: '3' });
-    expect(r.code).toBe(0);
+    expect(r.code, r.stderr).toBe(0);
     const summary = JSON.parse(r.stdout) as Summary;
     expectLockedWorkerNamed(summary);
     // With --json the program's output is on stderr: only its own line.
@@ -57,7 +57,7 @@ describe('a worker thread the probe cannot go into', () => {
     const target = await startTarget('worker-blocker.js', { env: { WORKERS: '2', LOCKED: '1', STAY: '1', COUNT: '1000', PERIOD_MS: '300' } });
     await sleep(300);
     const r = await attachCli(['attach', String(target.pid), '--duration', '3', '--json']);
-    expect(r.code).toBe(0);
+    expect(r.code, r.stderr).toBe(0);
     expectLockedWorkerNamed(JSON.parse(r.stdout) as Summary);
     expect(target.alive()).toBe(true);
     // Nothing on the program's output but what Node says of its inspector, which attach opens.
@@ -88,7 +88,7 @@ describe('a worker thread the probe cannot go into', () => {
     for (let again = 0; again < 2 && followedFirst(); again++) {
       r = await loopscope(['run', '--json', '--', process.execPath, WORKER_FILE], { WORKERS: '2', FAKE_REQUIRE: '1', COUNT: '5' });
     }
-    expect(r.code).toBe(0);
+    expect(r.code, r.stderr).toBe(0);
     const summary = JSON.parse(r.stdout) as Summary;
     expect(summary.unfollowedWorkers).toEqual([{ pid: summary.pid, atMs: expect.any(Number), threadId: expect.any(Number), name: 'cruncher-1', cause: 'threw', reason: 'the probe\'s start gave no answer' }]);
     // Told only after ENDED_WAIT_MS (probe/worker-follow.ts), so not before the worker was a second old.
@@ -102,7 +102,7 @@ describe('a worker thread the probe cannot go into', () => {
     // cruncher-0 is busy when the probe's evaluation comes, and exits before it settles; the
     // process runs on well past the probe's second of waiting (cruncher-1 blocks 6 times).
     const r = await loopscope(['run', '--json', '--', process.execPath, WORKER_FILE], { WORKERS: '2', LOCKED: '1', EXIT_BUSY: '0', COUNT: '6' });
-    expect(r.code).toBe(0);
+    expect(r.code, r.stderr).toBe(0);
     const summary = JSON.parse(r.stdout) as Summary;
     expect(summary.durationMs).toBeGreaterThan(2500);
     expect(summary.unfollowedWorkers.map((w) => w.name)).toEqual(['cruncher-1']);
