@@ -53,13 +53,9 @@ describe.skipIf(!existsSync(CHROMIUM))('the UI in Chromium, through loopscope se
   });
 
   it('attaches, and shows a block in the lag chart and the blocked list with its function', async () => {
-    // The tests count the blocks they cause: a threshold well under the 300 ms blocks and well
-    // over what a loaded machine makes of the idle loop.
-    await page.getByLabel('block threshold (ms)').fill('150');
     await page.locator(`tr[data-pid="${target.pid}"] button`, { hasText: 'Attach' }).click();
     await page.getByTestId('lag-chart').waitFor({ timeout: 15_000 });
     await expect.poll(() => page.getByTestId('status').textContent()).toBe('live');
-    expect(await page.getByTestId('lag-threshold').textContent()).toContain('threshold 150 ms');
     await expect.poll(() => page.getByTestId('probe-cost').textContent(), { timeout: 5000 }).toMatch(/^probe: \d+\.\d% main thread \+ \d+\.\d% worker \+ V8's profiler$/);
     // Let a few quiet samples in before the spike, so the chart shows both.
     await page.waitForTimeout(1500);
