@@ -11,6 +11,7 @@ import { runWorker, type WorkerData } from './worker';
 import { CONFIG_LIMITS, PROBE_MODES, type ProbeConfig, type ProbeMode } from './wire';
 import { ENV, PROBE_GLOBAL, PROBE_VERSION, DEFAULT_CONFIG } from './constants';
 import { listenDormant } from './dormant';
+import { recordWorkerBirths } from './worker-births';
 
 export interface AttachOptions {
   readonly socketPath: string;
@@ -137,6 +138,8 @@ try {
     // Preloaded, but not by loopscope run: dormant until loopscope attach wakes it (wake.ts).
     if (!startFromEnvironment() && preloaded()) listenDormant((r) => startGuarded(r, 'preload'));
   } else if ((workerData as Partial<WorkerData> | undefined)?.loopscopeProbeWorker === true) runWorker(workerData as WorkerData);
+  // Preloaded into one of the target's worker threads: the probe comes later (worker-follow.ts).
+  else if (preloaded()) recordWorkerBirths();
 } catch {
   // Never let the probe break the program it was loaded into.
 }

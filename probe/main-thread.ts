@@ -2,7 +2,7 @@
 // socket and the watchdog) and wires the heartbeat, the metrics sampler, tasks and trace
 // modes and the GC source to the ring they write into. No socket I/O happens here.
 
-import { isMainThread, threadId, Worker } from 'node:worker_threads';
+import { threadId, Worker } from 'node:worker_threads';
 import { closeSync, openSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { createSampler } from './sampler';
@@ -18,6 +18,7 @@ import { Heartbeat } from './heartbeat';
 import { TaskModes } from './task-modes';
 import { makeHello } from './hello';
 import { guard } from './guard';
+import { takeWorkerBirths } from './worker-births';
 import { MessageType, type Hello, type ProbeConfig } from './wire';
 import { encodeMetrics } from './wire-binary';
 import { encodeProbePause } from './wire-json';
@@ -117,8 +118,6 @@ export function startProbe(options: ProbeOptions, onStopped: (reason: string) =>
     hello: makeHello(options),
     gc: gcPlan(clockOffsetUs),
     loopThreadId: threadId,
-    // The main loop's probe brings the probe into the process's worker threads.
-    followWorkers: isMainThread ? { probeFile: options.probeFile } : undefined,
     probeFile: options.probeFile,
     clockOffsetUs,
     samplerUnavailable,
@@ -147,7 +146,9 @@ export function startProbe(options: ProbeOptions, onStopped: (reason: string) =>
     }
   };
 
-  // Each worker the target starts from this thread, once it is up (worker-follow.ts).
+  // Each worker the target starts from this thread, once it is up (worker-follow.ts): the main
+  // thread's workers, and a worker's own (those it started before the probe came: worker-births.ts).
+  let stopTakingBirths = (): void => undefined;
   const onWorkerCreated = guard((w: Worker): void => {
     toWorker({ type: 'worker-created', threadId: w.threadId });
     w.once('online', guard(() => toWorker({ type: 'worker-online', threadId: w.threadId })));
@@ -157,6 +158,7 @@ export function startProbe(options: ProbeOptions, onStopped: (reason: string) =>
     if (stopped) return;
     stopped = true;
     process.removeListener('worker', onWorkerCreated);
+    stopTakingBirths();
     heartbeat.stop();
     sampler.stop();
     modes.stop();
@@ -205,7 +207,8 @@ export function startProbe(options: ProbeOptions, onStopped: (reason: string) =>
   // After the listeners: adding a 'message' listener refs the worker again.
   worker.unref();
   process.on('exit', onExit);
-  if (isMainThread) process.on('worker', onWorkerCreated);
+  process.on('worker', onWorkerCreated);
+  stopTakingBirths = takeWorkerBirths((id) => toWorker({ type: 'worker-created', threadId: id }), (id) => toWorker({ type: 'worker-online', threadId: id }));
   schedule();
   // The probe's own start is no stall of the target's: the watchdog counts from here.
   heartbeat.startClock();

@@ -1,11 +1,10 @@
 // The process's worker threads, as the inspector's NodeWorker domain shows them to a session
 // connected to the main thread (the probe's worker has one): each worker started before or
-// after, with a session into it that can evaluate there. The main loop's probe uses it to
-// bring the probe into every worker (worker-follow.ts); a worker's own probe uses it to reach
-// the thread it watches (a worker thread cannot connect a session to its parent otherwise):
-// its stack during a block, and its CPU sampler.
-// NodeWorker lists a worker's own workers too (Node 18–26); the probe follows the main
-// thread's only (worker-follow.ts).
+// after, by the main thread or by a worker (Node 18–26 list them all), with a session into it
+// that can evaluate there. Each loop's probe uses it to bring the probe into the workers its
+// thread starts (worker-follow.ts); a worker's own probe uses it to reach the thread it watches
+// (a worker thread cannot connect a session to its parent otherwise): its stack during a block,
+// and its CPU sampler.
 
 import type { Session } from 'node:inspector';
 
@@ -14,6 +13,8 @@ export interface WorkerTarget {
   readonly threadId: number;
   /** The worker's `name` option, else its script; '' when it has neither. */
   readonly name: string;
+  /** Its script's path ('' for code given with `eval`). */
+  readonly script: string;
 }
 
 /** The title NodeWorker gives a worker: "[worker <threadId>] <name>", the name omitted or "WorkerThread" when none was given. */
@@ -58,7 +59,8 @@ export class NodeWorkers {
         const p = m.params;
         if (this.stopped || typeof p?.sessionId !== 'string') return;
         const parsed = parseWorkerTitle(String(p.workerInfo?.title ?? ''), String(p.workerInfo?.url ?? ''));
-        if (parsed) onWorker({ sessionId: p.sessionId, ...parsed });
+        const url = String(p.workerInfo?.url ?? '');
+        if (parsed) onWorker({ sessionId: p.sessionId, ...parsed, script: url === '' ? '' : scriptOf(url) });
         else this.detach(p.sessionId);
       } catch {
         // a worker we cannot name is left alone

@@ -1,20 +1,25 @@
-// The main loop's probe brings the probe into every worker thread of its process, those that
-// run when it starts and those started later, through NodeWorker sessions (node-workers.ts):
-// no inspector port, nothing on the command line. Each worker's probe then has its own
-// connection to loopscope (same socket, same token), as a loop of its own.
+// Each loop's probe brings the probe into the worker threads its thread starts, and at an
+// attach the main loop's into every worker already running, through NodeWorker sessions
+// (node-workers.ts): no inspector port, nothing on the command line. Each worker's probe then
+// has its own connection to loopscope (same socket, same token), as a loop of its own, and
+// follows the workers it starts in turn.
 //
 // A worker is only evaluated in once it is up: while it boots, an evaluation is served by an
 // interrupt inside Node's own start of the worker, where require fails inside Node (or is
 // missing) and touching the loop crashes the process. Its parent's Worker says 'online' once
-// the worker's modules are set up; the main thread hears of each new worker ('worker' on
-// process) and tells this thread (WorkerFollower.createdWorker, onlineWorker). Workers already
-// running when the probe came (attach: listed while NodeWorker was being enabled, and not
-// started since) are evaluated in a moment later; workers started by workers are not followed.
+// the worker's modules are set up; the loop's thread hears of each worker it starts ('worker'
+// on its process) and tells this thread (WorkerFollower.createdWorker, onlineWorker). NodeWorker
+// lists every worker of the process, whoever started it: one this loop did not start is let go,
+// as another loop's to follow; the main loop's follows any that no loop has claimed a second
+// after it was listed. Workers already running when the probe came (attach: listed while
+// NodeWorker was being enabled, and not started since), and those unclaimed, are not known to
+// be up: each is asked whether it runs its script (runningExpression) before it is evaluated in.
 //
 // A worker the probe could not be brought into is told to loopscope (a notice), so that it is
 // not silently missing from the loops; the start is not tried again (a start that failed may
 // have left part of itself behind in the worker).
 
+import { BroadcastChannel } from 'node:worker_threads';
 import type { ProbeConfig, WorkerUnfollowed } from './wire';
 import type { NodeWorkers, WorkerTarget } from './node-workers';
 import { followOutcome } from './follow-outcome';
@@ -30,6 +35,8 @@ export interface FollowOptions {
   readonly ownThreadId: number;
   /** Whether workers may have been running before the probe (it was injected into a running process). */
   readonly workersBefore: boolean;
+  /** Whether a worker no loop announced to this one is followed anyway once it must be up (the main loop's). */
+  readonly followUnannounced: boolean;
   /** A worker the probe could not be brought into (one that ended meanwhile is not one). */
   readonly unfollowed: (worker: Pick<WorkerUnfollowed, 'threadId' | 'name' | 'cause' | 'reason'>) => void;
 }
@@ -49,6 +56,20 @@ export function injectWorkerExpression(probeFile: string, options: object): stri
   return `(() => { const load = require; return (async () => { await undefined; try { return load(${JSON.stringify(probeFile)}).attachWorker(${JSON.stringify(options)}); } catch (e) { return { status: 'failed', error: String(e && e.message) }; } })(); })()`;
 }
 
+/**
+ * Whether a worker runs its script (Node sets process.argv[1] to it just before): one not
+ * announced online (started before the probe, or by another thread) may still be starting, and
+ * an evaluation is served even then, inside its start (a slow preload of its own), where the
+ * probe's start would break it. A pure read: safe at any point of its start.
+ */
+export function runningExpression(script: string): string {
+  return `(() => { try { return process.argv[1] === ${JSON.stringify(script === '' ? '[worker eval]' : script)}; } catch { return false; } })()`;
+}
+
+/** A worker not known to be up is asked whether it is this often, ms, and for this long at most. */
+const UP_CHECK_MS = 250;
+const UP_WAIT_MS = 10_000;
+
 /** Workers announced online before NodeWorker listed them, or listed before they were online: kept this many at most. */
 const MAX_WAITING = 256;
 /**
@@ -62,17 +83,44 @@ const ANNOUNCE_WAIT_MS = 250;
  * few ms later: a failure whose worker has not ended after this long is one.
  */
 const ENDED_WAIT_MS = 1000;
+/**
+ * A worker listed and not announced by this loop's thread after this long was started by
+ * another thread (the announcement is posted at `new Worker()`, before the worker's thread
+ * exists). Its loop follows it if its probe was there when it started it, and says so on
+ * CLAIMS_CHANNEL; if not (a worker's workers started as it starts, before the probe comes into
+ * it, under attach), the main loop's follows it now, once it runs its script.
+ */
+const UNANNOUNCED_WAIT_MS = 1000;
+/**
+ * Worker loops' followers say here each worker they will follow, so that the main loop's does
+ * not try it too (and, where the probe cannot start, tell of it twice). Anyone in the process
+ * can post here: a false claim leaves a worker to the loop that started it.
+ */
+const CLAIMS_CHANNEL = 'loopscope-probe-follow';
 
 export class WorkerFollower {
   /** Listed by NodeWorker, waiting to be online. */
   private readonly listed = new Map<number, WorkerTarget>();
   /** Online, waiting to be listed. */
   private readonly online = new Set<number>();
-  /** Started since the probe came (announced by the main thread). */
+  /** Started since the probe came (announced by the loop's thread). */
   private readonly created = new Set<number>();
+  /** Followed by other loops (the main loop's follower hears their claims). */
+  private readonly claimed = new Set<number>();
+  private readonly claims = new BroadcastChannel(CLAIMS_CHANNEL);
   private enabled = false;
 
-  constructor(private readonly workers: NodeWorkers, private readonly o: FollowOptions) {}
+  constructor(private readonly workers: NodeWorkers, private readonly o: FollowOptions) {
+    (this.claims as { unref?: () => void }).unref?.();
+    if (o.followUnannounced) {
+      this.claims.onmessage = guard((m: unknown) => {
+        const threadId = (m as { data?: { claimed?: unknown } }).data?.claimed;
+        if (!Number.isInteger(threadId)) return;
+        this.claimed.add(threadId as number);
+        if (this.claimed.size > MAX_WAITING) this.claimed.delete(this.claimed.values().next().value!);
+      });
+    }
+  }
 
   /** NodeWorker has listed its workers: those listed so far were running before. */
   markEnabled(): void {
@@ -86,21 +134,30 @@ export class WorkerFollower {
     this.listed.set(w.threadId, w);
     if (this.listed.size > MAX_WAITING) this.drop(this.listed.keys().next().value!);
     if (!this.enabled && this.o.workersBefore) {
-      setTimeout(() => {
+      setTimeout(guard(() => {
         if (this.listed.get(w.threadId) !== w || this.created.has(w.threadId)) return;
         this.listed.delete(w.threadId);
-        this.inject(w);
-      }, ANNOUNCE_WAIT_MS).unref();
+        this.injectOnceUp(w);
+      }), ANNOUNCE_WAIT_MS).unref();
+    } else {
+      setTimeout(guard(() => {
+        if (this.listed.get(w.threadId) !== w || this.created.has(w.threadId)) return;
+        if (this.o.followUnannounced && !this.claimed.has(w.threadId)) {
+          this.listed.delete(w.threadId);
+          this.injectOnceUp(w);
+        } else this.drop(w.threadId);
+      }), UNANNOUNCED_WAIT_MS).unref();
     }
   }
 
-  /** The main thread saw this worker start: it is followed once it is online. */
+  /** The loop's thread started this worker: it is followed once it is online. */
   createdWorker(threadId: number): void {
+    if (!this.o.followUnannounced) this.claims.postMessage({ claimed: threadId });
     this.created.add(threadId);
     if (this.created.size > MAX_WAITING) this.created.delete(this.created.values().next().value!);
   }
 
-  /** The main thread heard this worker say 'online'. */
+  /** The loop's thread heard this worker say 'online'. */
   onlineWorker(threadId: number): void {
     const w = this.listed.get(threadId);
     if (w) {
@@ -111,11 +168,24 @@ export class WorkerFollower {
     if (this.online.size > MAX_WAITING) this.online.delete(this.online.values().next().value!);
   }
 
-  /** A worker that ended before it was followed. */
+  /** A worker that ended before it was followed, or another loop's. */
   private drop(threadId: number): void {
     const w = this.listed.get(threadId);
     this.listed.delete(threadId);
     if (w) this.workers.detach(w.sessionId);
+  }
+
+  /** Brings the probe in once the worker runs its script; one that ends meanwhile is let go. */
+  private injectOnceUp(w: WorkerTarget, waitedMs = 0): void {
+    this.workers.send(w.sessionId, 'Runtime.evaluate', { expression: runningExpression(w.script), returnByValue: true, silent: true }, guard((err, result) => {
+      if (err) return this.workers.detach(w.sessionId);
+      if ((result as { result?: { value?: unknown } } | undefined)?.result?.value === true) return this.inject(w);
+      if (waitedMs >= UP_WAIT_MS) {
+        this.workers.detach(w.sessionId);
+        return this.o.unfollowed({ threadId: w.threadId, name: w.name, cause: 'inspector', reason: `it did not show it runs its script (process.argv[1]) within ${UP_WAIT_MS / 1000} s of being listed` });
+      }
+      setTimeout(guard(() => this.injectOnceUp(w, waitedMs + UP_CHECK_MS)), UP_CHECK_MS).unref();
+    }));
   }
 
   private inject(w: WorkerTarget): void {

@@ -35,7 +35,6 @@ export interface WorkerData {
   /** The thread whose loop this worker watches: 0 for the main thread, else a worker thread's id. */
   readonly loopThreadId: number;
   /** The main loop's probe: bring the probe into the process's worker threads. */
-  readonly followWorkers: { readonly probeFile: string } | undefined;
   /** The probe's own file: its frames in the CPU samples are the probe's work, not the target's. */
   readonly probeFile: string;
   /** process.hrtime (µs, the CPU profile's clock) minus the main thread's performance.now() in µs. */
@@ -119,23 +118,23 @@ export function runWorker(data: WorkerData): void {
       loopChannel = workerChannel(workers!, w.sessionId);
       loopInspector = loopChannel;
       reachedLoop();
-    } else if (follower) follower.listedWorker(w);
-    else workers?.detach(w.sessionId);
+    } else follower?.listedWorker(w);
   };
-  if (session && (data.loopThreadId !== 0 || data.followWorkers)) {
+  if (session) {
     try {
       workers = new NodeWorkers(session, onWorker);
-      if (data.followWorkers) {
-        follower = new WorkerFollower(workers, {
-          probeFile: data.followWorkers.probeFile,
-          socketPath: data.socketPath,
-          token: data.hello.token,
-          config: () => config,
-          ownThreadId: threadId,
-          workersBefore: data.hello.loadedBy === 'inject',
-          unfollowed,
-        });
-      }
+      follower = new WorkerFollower(workers, {
+        probeFile: data.probeFile,
+        socketPath: data.socketPath,
+        token: data.hello.token,
+        config: () => config,
+        ownThreadId: threadId,
+        // At an attach, the main loop's follower takes the workers already running, a worker's
+        // own too: NodeWorker lists every worker of the process to it.
+        workersBefore: data.loopThreadId === 0 && data.hello.loadedBy === 'inject',
+        followUnannounced: data.loopThreadId === 0,
+        unfollowed,
+      });
       workers.enable(() => follower?.markEnabled());
     } catch {
       workers = undefined;
@@ -229,7 +228,7 @@ export function runWorker(data: WorkerData): void {
 
   const capture = (done: (r: CaptureResult) => void): void => {
     if (!session) return done({ error: data.hello.stackUnavailable ?? 'no inspector in this process' });
-    if (!loopInspector) return done({ error: 'the probe cannot reach this worker thread\'s inspector (a worker started by another worker)' });
+    if (!loopInspector) return done({ error: 'the probe cannot reach this worker thread\'s inspector (no NodeWorker session into it)' });
     try {
       captureMainThreadStack(loopInspector, (r) => done(outsideProbe(r, data.probeFile)));
     } catch (err) {

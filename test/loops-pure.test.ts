@@ -1,12 +1,13 @@
 // The pieces of "every loop" that need no target: who may join a session, how workers are
-// named, the loops of a summary and of the live view; and the probe server refusing a
+// named, when a worker is up for the probe (a real worker, on each Node), the loops of a summary and of the live view; and the probe server refusing a
 // session token shown by a process the command did not start (a real server, a real probe).
 
 import { describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { isDescendant, descendantsOf } from '../main/attach/session-members';
 import { parseWorkerTitle } from '../probe/node-workers';
-import { injectWorkerExpression } from '../probe/worker-follow';
+import { injectWorkerExpression, runningExpression } from '../probe/worker-follow';
+import { NODE_VERSIONS, otherNode } from './helpers/node-versions';
 import { createContext, runInContext } from 'node:vm';
 import { loopName } from '../main/session/loop-identity';
 import { startProbeServer } from '../main/server/probe-server';
@@ -77,6 +78,24 @@ describe('bringing the probe into a worker', () => {
     const failing = createContext({ Promise, require: () => ({ attachWorker: () => { throw new Error('half made'); } }) });
     expect(await (runInContext(injectWorkerExpression('/opt/probe.js', {}), failing) as Promise<unknown>)).toEqual({ status: 'failed', error: 'half made' });
   });
+});
+
+describe('a worker not known to be up', () => {
+  // An evaluation is served inside a worker's start (here, during a slow preload of its own),
+  // where the probe's start would break it: a worker not announced online is brought the probe
+  // only once this check says it runs its script.
+  it.each(Object.keys(NODE_VERSIONS))('Node %s: the check says no while the worker starts, and yes once it runs its script', async (version) => {
+    const found = await otherNode(NODE_VERSIONS[version as unknown as keyof typeof NODE_VERSIONS]);
+    if ('reason' in found) return void console.warn(`Node ${version}: ${found.reason}`);
+    const fixture = join(FIXTURES, 'worker-starting.js');
+    const r = spawnSync(found.node, [fixture], { encoding: 'utf8', env: { ...process.env, SLOW_MS: '300', RUNNING_EXPR: runningExpression(fixture) }, timeout: 20_000 });
+    expect(r.status, r.stderr).toBe(0);
+    const answers = JSON.parse(r.stdout) as { running: boolean; preloadEnded: boolean }[];
+    // Asked during the start, and told no; then yes, and never before the start ended.
+    expect(answers.some((a) => !a.preloadEnded && !a.running)).toBe(true);
+    expect(answers.at(-1)).toEqual({ running: true, preloadEnded: true });
+    expect(answers.filter((a) => a.running && !a.preloadEnded)).toEqual([]);
+  }, 30_000);
 });
 
 describe('loop names', () => {

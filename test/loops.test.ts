@@ -93,6 +93,62 @@ describe('worker threads', () => {
   });
 });
 
+describe('workers started by workers', () => {
+  const NESTED_FILE = join(FIXTURES, 'nested-workers.js');
+  const NESTED_LINE = 13;
+  const names = (summary: Summary): string[] => summary.loops.map((l) => l.name.replace(/^worker \d+ /, ''));
+
+  /**
+   * Inner's loop: its blocks blamed on crunchNested's line (all but one at most: under load a
+   * stack may come late and show what ran next), and none of the other loops' (a loaded
+   * machine may block them too).
+   */
+  function inner(summary: Summary): LoopSummary {
+    expect(names(summary)).toEqual(['main', 'outer', 'inner']);
+    const loop = summary.loops[2]!;
+    expect(loop.pid).toBe(summary.pid);
+    const blamedHere = culprits(loop).filter((f) => f.functionName === 'crunchNested' && f.lineNumber === NESTED_LINE);
+    expect(blamedHere.length, JSON.stringify(culprits(loop))).toBeGreaterThanOrEqual(loop.blockedCount - 1);
+    expect(blamedHere.length).toBeGreaterThanOrEqual(2);
+    for (const other of summary.loops.slice(0, 2)) expect(culprits(other).map((f) => f.functionName)).not.toContain('crunchNested');
+    expect(summary.warnings).toEqual([]);
+    expect(summary.unfollowedWorkers).toEqual([]);
+    return loop;
+  }
+
+  // Its first block 900 ms after its start: only a loop that followed it from its start sees
+  // all three (the main loop's probe would take it a second after it was listed).
+  it('run: a worker started by a worker as it starts, before the probe came into it, is followed from its start', async () => {
+    const r = await loopscope(['run', '--json', '--', process.execPath, NESTED_FILE], { FIRST_MS: '900', COUNT: '3' });
+    expect(r.code).toBe(0);
+    expect(inner(JSON.parse(r.stdout) as Summary).blockedCount).toBe(3);
+  });
+
+  it('run: a worker started by a worker later is followed from its start, by that worker\'s loop', async () => {
+    const r = await loopscope(['run', '--json', '--', process.execPath, NESTED_FILE], { LATE_MS: '600', FIRST_MS: '900', COUNT: '3' });
+    expect(r.code).toBe(0);
+    expect(inner(JSON.parse(r.stdout) as Summary).blockedCount).toBe(3);
+  });
+
+  it('run: a worker\'s worker the probe cannot start in is told of once, by the loop that tried', async () => {
+    const r = await loopscope(['run', '--json', '--', process.execPath, NESTED_FILE], { LOCKED: '1', COUNT: '8' });
+    expect(r.code).toBe(0);
+    const summary = JSON.parse(r.stdout) as Summary;
+    expect(names(summary)).toEqual(['main', 'outer']);
+    expect(summary.unfollowedWorkers).toEqual([expect.objectContaining({ name: 'inner', cause: 'refused', reason: expect.stringMatching(/not extensible/) })]);
+    expect(summary.warnings).toHaveLength(1);
+  });
+
+  it('attach: a worker started by a worker that started after loopscope came is followed too', async () => {
+    // No preload: outer starts inner before its probe comes, and the main loop's probe takes it.
+    const target = await startTarget('nested-workers.js', { env: { OUTER_LATE_MS: '1000', COUNT: '1000', FIRST_MS: '300', PERIOD_MS: '300' } });
+    const r = await attachCli(['attach', String(target.pid), '--duration', '5', '--json']);
+    expect(r.code).toBe(0);
+    expect(inner(JSON.parse(r.stdout) as Summary).blockedCount).toBeGreaterThan(3);
+    expect(target.alive()).toBe(true);
+  });
+});
+
 describe('child processes', () => {
   it('run: a launcher\'s child is a loop of its own with its blocking function; a child that exits early is kept with its code', async () => {
     const r = await loopscope(['run', '--json', '--', process.execPath, join(FIXTURES, 'launcher.js')], { COUNT: '3', CHILD_EXIT_EARLY: '1' });
