@@ -19,6 +19,7 @@ import { TaskModes } from './task-modes';
 import { makeHello } from './hello';
 import { guard } from './guard';
 import { takeWorkerBirths } from './worker-births';
+import { answerAsMainThread } from './main-thread-witness';
 import { MessageType, type Hello, type ProbeConfig } from './wire';
 import { encodeMetrics } from './wire-binary';
 import { encodeProbePause } from './wire-json';
@@ -46,6 +47,12 @@ const DEFAULT_RING_BYTES = 4 * 1024 * 1024;
 const MAX_SOCKET_BUFFER_BYTES = 4 * 1024 * 1024;
 /** At exit, how long the target may wait for its last frames to reach loopscope. */
 const EXIT_FLUSH_MS = 200;
+/**
+ * The main thread answers the worker loops' probe threads this long after its probe stops:
+ * theirs stop with it (loopscope detaches them together), and each waits for an answer before
+ * it ends (main-thread-witness.ts).
+ */
+const WITNESS_LINGER_MS = 2000;
 /** At exit, how long the target may wait for the worker's last GC pauses and CPU samples. */
 const FINAL_WAIT_MS = 150;
 
@@ -149,7 +156,10 @@ export function startProbe(options: ProbeOptions, onStopped: (reason: string) =>
   // Each worker the target starts from this thread, once it is up (worker-follow.ts): the main
   // thread's workers, and a worker's own (those it started before the probe came: worker-births.ts).
   let stopTakingBirths = (): void => undefined;
+  let stopAnswering = (): void => undefined;
   const onWorkerCreated = guard((w: Worker): void => {
+    // Node tells of our own worker too (the event comes a tick after its start).
+    if (w === worker) return;
     toWorker({ type: 'worker-created', threadId: w.threadId });
     w.once('online', guard(() => toWorker({ type: 'worker-online', threadId: w.threadId })));
   });
@@ -164,6 +174,7 @@ export function startProbe(options: ProbeOptions, onStopped: (reason: string) =>
     modes.stop();
     removeStackReader();
     removeProfileControl();
+    setTimeout(stopAnswering, WITNESS_LINGER_MS).unref();
     process.removeListener('exit', onExit);
     worker.removeAllListeners();
     worker.on('error', () => undefined);
@@ -208,6 +219,7 @@ export function startProbe(options: ProbeOptions, onStopped: (reason: string) =>
   worker.unref();
   process.on('exit', onExit);
   process.on('worker', onWorkerCreated);
+  stopAnswering = threadId === 0 ? answerAsMainThread() : () => undefined;
   stopTakingBirths = takeWorkerBirths((id) => toWorker({ type: 'worker-created', threadId: id }), (id) => toWorker({ type: 'worker-online', threadId: id }));
   schedule();
   // The probe's own start is no stall of the target's: the watchdog counts from here.

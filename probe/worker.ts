@@ -21,6 +21,7 @@ import { NodeWorkers, workerChannel, type WorkerTarget } from './node-workers';
 import { WorkerFollower } from './worker-follow';
 import { NoticeBudget } from './notice-budget';
 import type { InspectorLike } from './stack-capture';
+import { afterMainThread } from './main-thread-witness';
 
 export interface WorkerData {
   readonly loopscopeProbeWorker: true;
@@ -67,6 +68,14 @@ function pollIntervalMs(config: ProbeConfig): number {
  * more often than the ring needs.
  */
 const TRACE_DRAIN_MS = 25;
+
+/**
+ * How long a worker loop's probe thread waits for the main thread's witness that its session's
+ * end was handled (main-thread-witness.ts): at the loop's exit, within the loop's own bounded
+ * wait for the goodbye (EXIT_FLUSH_MS, 200 ms, in main-thread.ts); at a stop, longer.
+ */
+const EXIT_WITNESS_MS = 150;
+const STOP_WITNESS_MS = 1000;
 
 /**
  * The longest the worker sleeps, ms: the ring fills with events quickly in trace mode, while
@@ -344,7 +353,17 @@ export function runWorker(data: WorkerData): void {
     }
   };
 
-  // The main thread ends this thread after 'stopped': a worker that ends by itself right
+  /**
+   * `then` once this thread may end: the process's main thread has handled our session's end
+   * (main-thread-witness.ts). On the main loop, at once: its thread handles 'stopped' in
+   * JavaScript before it ends us, and at exit it is blocked waiting for us.
+   */
+  const whenSessionEnded = (timeoutMs: number, then: () => void): void => {
+    if (data.loopThreadId === 0 || !session) then();
+    else afterMainThread(timeoutMs, then);
+  };
+
+  // The loop's thread ends this thread after 'stopped': a worker that ends by itself right
   // after its session disconnected can abort the process (research §1, teardown).
   const stop = (reason: string): void => {
     if (stopped) return;
@@ -353,7 +372,7 @@ export function runWorker(data: WorkerData): void {
     views.stopWaitingForBeats();
     disconnect();
     socket?.destroy();
-    post({ type: 'stopped', reason });
+    whenSessionEnded(STOP_WITNESS_MS, () => post({ type: 'stopped', reason }));
   };
 
   port.on('message', (m: MainToWorker) => {
@@ -363,7 +382,14 @@ export function runWorker(data: WorkerData): void {
       watchdog.settle();
       drain();
       sendDrops(true);
-      send(encodeGoodbye(m.goodbye), () => views.markFlushed(views.writePosition));
+      // The loop's thread ends once the goodbye is out and, on a worker loop, our session's end
+      // has been handled, so that its exit (which ends this thread) cannot abort the process.
+      let waiting = 2;
+      const flushed = (): void => {
+        if (--waiting === 0) views.markFlushed(views.writePosition);
+      };
+      send(encodeGoodbye(m.goodbye), flushed);
+      whenSessionEnded(EXIT_WITNESS_MS, flushed);
     } else if (m.type === 'exiting') {
       // The exit handler's beat ends a block in progress; after it, the main thread waits for us.
       watchdog.tick();
