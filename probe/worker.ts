@@ -35,7 +35,6 @@ export interface WorkerData {
   readonly gc: GcPlan;
   /** The thread whose loop this worker watches: 0 for the main thread, else a worker thread's id. */
   readonly loopThreadId: number;
-  /** The main loop's probe: bring the probe into the process's worker threads. */
   /** The probe's own file: its frames in the CPU samples are the probe's work, not the target's. */
   readonly probeFile: string;
   /** process.hrtime (µs, the CPU profile's clock) minus the main thread's performance.now() in µs. */
@@ -220,7 +219,7 @@ export function runWorker(data: WorkerData): void {
     }, () => performance.now());
   } else gcSource({ source: 'observer', reason: plan.reason });
 
-  // The CPU sampler, on the same session as the stack capture (research §1): a worker thread's
+  // The CPU sampler, on the same session as the stack capture: a worker thread's
   // loop samples its thread through the NodeWorker channel, once that is there.
   const canSend = (): boolean => socket !== undefined && !socket.destroyed && !socket.connecting && socket.writableLength <= data.maxSocketBufferBytes;
   const sampler = new WorkerSampler(data.loopThreadId === 0 ? session : undefined, { probeFile: data.probeFile, clockOffsetUs: data.clockOffsetUs, unavailable: data.samplerUnavailable }, config, {
@@ -363,8 +362,8 @@ export function runWorker(data: WorkerData): void {
     else afterMainThread(timeoutMs, then);
   };
 
-  // The loop's thread ends this thread after 'stopped': a worker that ends by itself right
-  // after its session disconnected can abort the process (research §1, teardown).
+  // The loop's thread ends this thread after 'stopped', once the main thread has handled the
+  // end of our session: ended sooner, this thread's end can abort the process.
   const stop = (reason: string): void => {
     if (stopped) return;
     stopped = true;
