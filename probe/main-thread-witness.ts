@@ -2,10 +2,11 @@
 // of its inspector session. Node's main thread answers a session's end with one last message
 // to the session's thread; if that thread is being torn down at that moment (its worker exited,
 // or was ended after our 'stopped'), Node aborts the whole process (SIGABRT, in
-// MainThreadInterface::Post, Node 20). The main thread handles inspector messages before it
-// runs any JavaScript, so an answer from JavaScript on the main thread, asked for after the
-// session ended, is the witness that the session's end has been handled. The main loop's probe
-// answers; a worker loop's probe thread asks, and waits for the answer, bounded.
+// MainThreadInterface::Post, Node 20; bench/worker-teardown.mjs). Inspector messages reach the
+// main thread as an interrupt, which V8 serves as soon as JavaScript runs there, so an answer
+// from JavaScript on the main thread, asked for after the session ended, witnesses that the
+// session's end has been handled. The main loop's probe answers; a worker loop's probe thread
+// asks, and waits for the answer, bounded.
 
 import { BroadcastChannel, threadId } from 'node:worker_threads';
 import { guard } from './guard';
