@@ -20,6 +20,12 @@ export const GC_MARK_MIN_MS = 10;
 const MAX_GC_MARKS = 1000;
 const MAX_BLOCKED_MARKS = 1000;
 const TYPES: readonly number[] = [MessageType.Metrics, MessageType.Blocked, MessageType.Dictionary];
+/**
+ * The chart clock maps the probe's clock onto the file's by the samples' arrival: the first
+ * sample comes at a loop's start, often late on a loaded machine, so the offset is the least
+ * delayed of the first few (later points would otherwise show ahead of the replay's position).
+ */
+const CLOCK_SAMPLES = 20;
 
 /**
  * The chart clock of a recording: `originUs` is the session's origin on the probe's clock
@@ -31,7 +37,7 @@ export interface ChartClock {
   readonly offsetMs: number;
 }
 
-/** The clock, from the first metrics frame: it arrived at `fileMs` and ended at `sample.timeUs`. */
+/** The clock, from one metrics frame: it arrived at `fileMs` and ended at `sample.timeUs`. */
 export function chartClockFrom(sample: MetricsSample, fileMs: number): ChartClock {
   const originUs = sample.timeUs - sample.intervalUs;
   return { originUs, offsetMs: fileMs - sample.intervalUs / 1000 };
@@ -53,16 +59,22 @@ export function loopChartClock(first: ChartClock, firstHello: Hello | undefined,
 export function findChartClock(reader: RecordingReader, loop = 0, maxFrames = 10_000): ChartClock | undefined {
   const cursor = new FrameCursor(reader, FILE_HEADER_BYTES, TYPES);
   const decoder = new ProbeDecoder();
-  for (let i = 0, f = cursor.next(); f && i < maxFrames; i++, f = cursor.next()) {
+  let clock: ChartClock | undefined;
+  let samples = 0;
+  for (let i = 0, f = cursor.next(); f && i < maxFrames && samples < CLOCK_SAMPLES; i++, f = cursor.next()) {
     if (f.loop !== loop || f.version !== PROTOCOL_VERSION || (f.type !== MessageType.Metrics && f.type !== MessageType.Dictionary)) continue;
     try {
       const m = decoder.decode({ type: f.type as MessageTypeId, payload: f.payload });
-      if (m.type === 'metrics') return chartClockFrom(m.sample, f.timeMs);
+      if (m.type !== 'metrics') continue;
+      samples++;
+      const next = chartClockFrom(m.sample, f.timeMs);
+      // The origin is the first sample's; the offset, the least delayed sample's.
+      clock = clock === undefined ? next : { originUs: clock.originUs, offsetMs: Math.min(clock.offsetMs, next.offsetMs - (next.originUs - clock.originUs) / 1000) };
     } catch {
       // An undecodable frame is reported by the player; the clock comes from the next one.
     }
   }
-  return undefined;
+  return clock;
 }
 
 /** A mark on the loop's own probe clock, before its chart clock is known. */
