@@ -14,6 +14,8 @@
 // of the blocking call. When it called further (into Node's code, a native), the line comes
 // from the watchdog's interrupt stack if that has the same function, else from the source
 // text (the only line of the function that calls the callee), else it is the function's own.
+// Frames the samples cannot show (inlined, or compiled before the profiler started) come from
+// the interrupt stack when it was taken inside the same call.
 
 import type { BlockSampleKinds, LineSource, ProfileFrame, StackFrame } from './wire';
 import { MAX_OTHER_STACKS, MAX_STACK_FRAMES } from './wire';
@@ -178,12 +180,17 @@ function stackOf(tree: SampleTree, node: number, input: BlameInput, seen: Readon
     const line = i > user && isUserFrame(f) ? callLineOf(tree, path, i, input) : undefined;
     return line === undefined ? own : { ...own, lineNumber: line, columnNumber: 0 };
   });
-  // V8's samples show no function that was inlined into its caller: the interrupt, taken in the
-  // same call, has the program's own frames above the first user frame that no sample shows
-  // (not a sort's comparator, which the samples show in a node of its own).
-  const above = inCall > 0 ? interrupt.slice(0, inCall).filter(isUserStackFrame) : [];
+  // V8's samples show no function that was inlined into its caller, nor one whose code was
+  // made before the profiler started (a loop compiled on the stack inside the very block in
+  // which the profiler's first start came): the interrupt, taken in the same call, has the
+  // program's own frames above the samples' first user frame, or above their innermost frame
+  // where they show none (Node's timers, say), that no sample shows (not a sort's comparator,
+  // which the samples show in a node of its own).
+  const anchor = user === -1 ? 0 : user;
+  const at = user === -1 ? (path.length === 0 ? -1 : findFrame(interrupt, tree.frame(path[0]!))) : inCall;
+  const above = at > 0 ? interrupt.slice(0, at).filter(isUserStackFrame) : [];
   if (above.length > 0 && above.every((a) => !seen.has(functionKey(a)))) {
-    return { stack: [...stack.slice(0, user), ...above, ...stack.slice(user)].slice(0, MAX_STACK_FRAMES), lineSource: 'interrupt' };
+    return { stack: [...stack.slice(0, anchor), ...above, ...stack.slice(anchor)].slice(0, MAX_STACK_FRAMES), lineSource: 'interrupt' };
   }
   return { stack, lineSource };
 }

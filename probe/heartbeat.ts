@@ -70,8 +70,11 @@ export class Heartbeat {
     const own = this.pauses.totalMs - this.pausedAtLastBeat;
     this.pausedAtLastBeat = this.pauses.totalMs;
     const gap = now - this.lastBeat;
-    const stall = gap > 1.5 * period ? Math.max(0, Math.min(gap, busy - this.lastBusy) - own) : 0;
-    if (stall > 0) this.views.recordStall(stall, now);
+    // The stall's span holds the probe's own work in it (the profiler's first start, say); the
+    // stall itself, the target's time, does not.
+    const span = gap > 1.5 * period ? Math.min(gap, busy - this.lastBusy) : 0;
+    const stall = Math.max(0, span - own);
+    if (stall > 0) this.views.recordStall(stall, span, now);
     this.views.beat(now);
     this.sampler.beat(Math.max(0, gap - own) - period, stall, period);
     this.lastBeat = now;

@@ -29,7 +29,8 @@ const F_OWN_SINCE_BEAT_MS = 7; // how long such work took since the last beat
 const F_DROPS_BASE = 8; // dropped frames, one slot per message type id (0..63)
 const DROP_SLOTS = 64;
 const F_STALL_SEEN_END_MS = F_DROPS_BASE + DROP_SLOTS; // the end of the last stall the watchdog has seen
-const FLOAT_SLOTS = F_STALL_SEEN_END_MS + 1;
+const F_STALL_SPAN_MS = F_STALL_SEEN_END_MS + 1; // the last stall from its start to its end, the probe's own work in it included
+const FLOAT_SLOTS = F_STALL_SPAN_MS + 1;
 /**
  * GC pauses in flight from the worker to the main thread: kind, start, duration. A second's
  * worth arrives at once, and the sampler takes a bounded number per interval.
@@ -203,10 +204,11 @@ export class SharedViews {
    * (a worker that starts after the target's main module blocked, and a pause of the probe's
    * own right after it, which a beat then measures as a short stall).
    */
-  recordStall(stallMs: number, endMs: number): void {
+  recordStall(stallMs: number, spanMs: number, endMs: number): void {
     const unseen = this.floats[F_STALL_END_MS]! > this.floats[F_STALL_SEEN_END_MS]!;
     if (unseen && this.floats[F_STALL_MS]! >= stallMs) return;
     this.floats[F_STALL_MS] = stallMs;
+    this.floats[F_STALL_SPAN_MS] = spanMs;
     this.floats[F_STALL_END_MS] = endMs;
   }
 
@@ -238,8 +240,8 @@ export class SharedViews {
     return this.floats[F_LAST_BEAT_MS]!;
   }
 
-  get lastStall(): { stallMs: number; endMs: number } {
-    return { stallMs: this.floats[F_STALL_MS]!, endMs: this.floats[F_STALL_END_MS]! };
+  get lastStall(): { stallMs: number; spanMs: number; endMs: number } {
+    return { stallMs: this.floats[F_STALL_MS]!, spanMs: this.floats[F_STALL_SPAN_MS]!, endMs: this.floats[F_STALL_END_MS]! };
   }
 
   // --- the probe's own work on the main thread (written there, read by the watchdog) ---

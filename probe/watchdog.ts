@@ -13,7 +13,8 @@ import type { Blame } from './block-blame';
 export interface HeartbeatSource {
   readonly heartbeat: number;
   readonly lastBeatMs: number;
-  readonly lastStall: { stallMs: number; endMs: number };
+  /** The last stall: the target's time in it, its span (the probe's own work in it included), its end. */
+  readonly lastStall: { stallMs: number; spanMs: number; endMs: number };
   /** The watchdog has taken the stall that ended at `endMs` into account. */
   stallSeen(endMs: number): void;
   /** The probe's own work on the main thread (own-pauses.ts): in progress since (0: none), and its time since the last beat. */
@@ -49,6 +50,13 @@ const STACK_WAIT_MS = 2000;
 const MAX_FINISHING = 16;
 /** An interrupt served this long after the block's end was still inside it (the clocks' jitter). */
 const LATE_SLACK_MS = 1;
+/**
+ * The probe's own work inside a block from this long on (the profiler's first start: 30–300
+ * ms; not a harvest, ~1 ms) leaves the samples only the part of the block after it. Where that
+ * part ran no code (the collection that followed the profiler's start, say), the interrupt
+ * stack taken inside the block says what it ran.
+ */
+const OWN_WORK_MS = 10;
 
 /**
  * Stacks taken at most: this many at once, then this many a second. A capture costs the
@@ -86,7 +94,12 @@ interface Block {
   stackAtMs: number | undefined;
   captured: boolean;
   lastSentMs: number;
-  ended: { startMs: number; durationMs: number; atMs: number } | undefined;
+  /**
+   * `durationMs` is the target's time; `spanMs`, from the start to the end, also holds the
+   * probe's own work inside the block (the profiler's first start): the samples are looked for
+   * over the span.
+   */
+  ended: { startMs: number; durationMs: number; spanMs: number; atMs: number } | undefined;
 }
 
 const us = (ms: number): number => Math.round(ms * 1000);
@@ -151,22 +164,23 @@ export class Watchdog {
     if (beat !== this.seenBeat) {
       this.seenBeat = beat;
       // The beat that ended a stall measured it from the loop's active time.
-      const { stallMs, endMs } = this.source.lastStall;
+      const { stallMs, spanMs, endMs } = this.source.lastStall;
       const fresh = endMs !== this.lastStallEndMs;
       this.lastStallEndMs = endMs;
       this.source.stallSeen(endMs);
       if (block && !block.ended) {
         const durationMs = fresh ? stallMs : 0;
-        block.ended = { startMs: endMs - durationMs, durationMs, atMs: now };
+        const span = fresh ? Math.max(spanMs, stallMs) : 0;
+        block.ended = { startMs: endMs - span, durationMs, spanMs: span, atMs: now };
         this.block = undefined;
         this.waitForStack(block);
       } else if (!block && fresh && stallMs >= this.options.thresholdMs) {
         // A block that ended between two polls: too short to be caught while it lasted, long
         // enough to count. No interrupt stack; its samples may tell, else it says why.
         this.waitForStack({
-          id: this.nextId++, startMs: endMs - stallMs, stack: [], captured: true, lastSentMs: now, stackAtMs: undefined,
+          id: this.nextId++, startMs: endMs - Math.max(spanMs, stallMs), stack: [], captured: true, lastSentMs: now, stackAtMs: undefined,
           stackError: 'the block ended before the watchdog saw it (it polls every few ms)',
-          ended: { startMs: endMs - stallMs, durationMs: stallMs, atMs: now },
+          ended: { startMs: endMs - Math.max(spanMs, stallMs), durationMs: stallMs, spanMs: Math.max(spanMs, stallMs), atMs: now },
         });
       }
     }
@@ -201,7 +215,7 @@ export class Watchdog {
     const ended = block.ended!;
     if (now - ended.atMs > STACK_WAIT_MS) return true;
     const samples = this.options.samples;
-    const sampled = !samples?.active || samples.coveredUntilMs >= ended.startMs + ended.durationMs;
+    const sampled = !samples?.active || samples.coveredUntilMs >= ended.startMs + ended.spanMs;
     return block.captured && sampled;
   }
 
@@ -247,12 +261,12 @@ export class Watchdog {
     block.lastSentMs = now;
     const startMs = block.ended?.startMs ?? block.startMs;
     const durationMs = block.ended?.durationMs ?? now - block.startMs;
-    const endMs = startMs + Math.max(0, durationMs);
+    const endMs = startMs + Math.max(0, block.ended?.spanMs ?? durationMs);
     const base = { id: block.id, state, startUs: us(startMs), durationUs: us(Math.max(0, durationMs)) };
     // The interrupt stack, if it was read while the block lasted (else it shows what ran next).
     const inside = block.stackAtMs === undefined || block.stackAtMs <= endMs + LATE_SLACK_MS;
     const blame = state === 'cancelled' ? undefined : this.options.samples?.blame(startMs, endMs, inside && block.stack.length > 0 ? block.stack : undefined);
-    if (blame) {
+    if (blame && !(ranNoCode(blame) && inside && block.stack.length > 0 && ownWorkInside(block) >= OWN_WORK_MS)) {
       this.options.emit({
         ...base, stack: blame.stack, stackSource: 'samples', samples: blame.samples, sampled: blame.sampled,
         lineSource: blame.lineSource, sampleKinds: blame.kinds,
@@ -268,4 +282,13 @@ export class Watchdog {
       ...(block.stackError !== undefined ? { stackError: block.stackError } : {}),
     });
   }
+}
+
+function ranNoCode(b: Blame): boolean {
+  const { gc, idle, program, probe } = b.kinds;
+  return b.sampled - gc - idle - program - probe === 0;
+}
+
+function ownWorkInside(block: Block): number {
+  return block.ended ? block.ended.spanMs - block.ended.durationMs : 0;
 }

@@ -271,6 +271,23 @@ describe('a block\'s stack from its samples', () => {
     expect(sorted.stack[0]).toMatchObject({ functionName: 'sortBig', lineNumber: 40 });
   });
 
+  it('code compiled before the profiler started, which no sample names: the user frame above Node\'s from the interrupt taken in the same call', () => {
+    // childBlock()'s loop was compiled on the stack in the block in which the profiler's first
+    // start came: V8 logged no code for it, and its samples end in Node's timers.
+    const t = tree([['(root)', 'node:processTimers', 'node:listOnTimeout']]);
+    const leaf = t.id(['(root)', 'node:processTimers', 'node:listOnTimeout']);
+    const interrupt = [
+      { functionName: 'childBlock', url: '/app.js', lineNumber: 18, columnNumber: 20 },
+      { functionName: 'listOnTimeout', url: 'node:internal/x', lineNumber: 581, columnNumber: 17 },
+      { functionName: 'processTimers', url: 'node:internal/x', lineNumber: 519, columnNumber: 7 },
+    ];
+    const b = blameBlock(t, { nodes: [leaf, leaf, leaf], lines: new Map(), interrupt })!;
+    expect(b.stack.map((f) => `${f.functionName}:${f.lineNumber}`)).toEqual(['childBlock:18', 'listOnTimeout:1', 'processTimers:1']);
+    expect(b.lineSource).toBe('interrupt');
+    // Without an interrupt taken inside the block, the samples say what they can.
+    expect(blameBlock(t, { nodes: [leaf, leaf, leaf], lines: new Map(), interrupt: undefined })!.stack[0]!.functionName).toBe('listOnTimeout');
+  });
+
   it('a block that did two things: the heavier, and the other apart', () => {
     const t = tree([['(root)', 'tick', 'a'], ['(root)', 'tick', 'b']]);
     const a = t.id(['(root)', 'tick', 'a']);

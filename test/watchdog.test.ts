@@ -8,7 +8,7 @@ import { outsideProbe, parseCapturedStack } from '../probe/stack-capture';
 
 function setup(captureResult: CaptureResult | undefined) {
   let now = 0;
-  const source = { heartbeat: 0, lastBeatMs: 0, lastStall: { stallMs: 0, endMs: 0 }, ownPause: { sinceMs: 0, sinceBeatMs: 0 }, stallSeen: () => undefined } satisfies HeartbeatSource;
+  const source = { heartbeat: 0, lastBeatMs: 0, lastStall: { stallMs: 0, spanMs: 0, endMs: 0 }, ownPause: { sinceMs: 0, sinceBeatMs: 0 }, stallSeen: () => undefined } satisfies HeartbeatSource;
   const reports: BlockedReport[] = [];
   let pendingCapture: ((r: CaptureResult) => void) | undefined;
   const dog = new Watchdog(source, {
@@ -19,7 +19,7 @@ function setup(captureResult: CaptureResult | undefined) {
   const beat = (at: number, stall?: number) => {
     source.heartbeat++;
     source.lastBeatMs = at;
-    if (stall !== undefined) source.lastStall = { stallMs: stall, endMs: at };
+    if (stall !== undefined) source.lastStall = { stallMs: stall, spanMs: stall, endMs: at };
   };
   return { dog, reports, beat, source, at: (t: number) => (now = t), capture: () => pendingCapture };
 }
@@ -127,6 +127,54 @@ describe('watchdog and short blocks', () => {
     expect(w.reports).toHaveLength(1);
     expect(w.reports[0]).toMatchObject({ state: 'ended', durationUs: 53_000, startUs: 7_000, stack: [] });
     expect(w.reports[0]!.stackError).toMatch(/ended before the watchdog saw it/);
+  });
+});
+
+describe('watchdog and the probe\'s own work inside a block', () => {
+  it('starts the block where it began and looks for its samples over all of it; its duration is the target\'s time', () => {
+    const source = { heartbeat: 0, lastBeatMs: 0, lastStall: { stallMs: 0, spanMs: 0, endMs: 0 }, ownPause: { sinceMs: 0, sinceBeatMs: 0 }, stallSeen: () => undefined } satisfies HeartbeatSource;
+    const reports: BlockedReport[] = [];
+    const windows: [number, number][] = [];
+    let now = 0;
+    const dog = new Watchdog(source, {
+      thresholdMs: 50, nowMs: () => now, capture: (done) => done({ stack: [frame] }), emit: (r) => reports.push(r),
+      samples: { active: true, coveredUntilMs: 1000, harvest: () => undefined, blame: (from, to) => void windows.push([from, to]) },
+    });
+    source.heartbeat = 1;
+    source.lastBeatMs = 100;
+    dog.tick();
+    // 195 ms from the last beat to the next, 45 of them the profiler's first start: 150 of the target's.
+    now = 300;
+    source.heartbeat = 2;
+    source.lastBeatMs = 300;
+    source.lastStall = { stallMs: 150, spanMs: 195, endMs: 300 };
+    dog.tick();
+    expect(reports.at(-1)).toMatchObject({ state: 'ended', startUs: 105_000, durationUs: 150_000 });
+    expect(windows.at(-1)).toEqual([105, 300]);
+  });
+
+  it('takes the interrupt stack over samples that ran no code, only where the probe\'s own work left them part of the block', () => {
+    const gcOnly = { stack: [{ functionName: '(garbage collector)', url: '', lineNumber: 0, columnNumber: 0 }], samples: 3, sampled: 3, lineSource: 'function' as const, kinds: { gc: 3, idle: 0, program: 0, probe: 0 }, others: [] };
+    const run = (spanMs: number): BlockedReport => {
+      const source = { heartbeat: 1, lastBeatMs: 100, lastStall: { stallMs: 0, spanMs: 0, endMs: 0 }, ownPause: { sinceMs: 0, sinceBeatMs: 0 }, stallSeen: () => undefined } satisfies HeartbeatSource;
+      const reports: BlockedReport[] = [];
+      let now = 100;
+      const dog = new Watchdog(source, {
+        thresholdMs: 50, nowMs: () => now, capture: (done) => done({ stack: [frame] }), emit: (r) => reports.push(r),
+        samples: { active: true, coveredUntilMs: 1000, harvest: () => undefined, blame: () => gcOnly },
+      });
+      dog.tick();
+      now = 170;
+      dog.tick(); // the block is seen, and its stack taken, while it lasts
+      now = 300;
+      Object.assign(source, { heartbeat: 2, lastBeatMs: 300, lastStall: { stallMs: 150, spanMs, endMs: 300 } });
+      dog.tick();
+      return reports.at(-1)!;
+    };
+    // 45 ms of the profiler's first start inside: the samples saw only the collection after it.
+    expect(run(195)).toMatchObject({ state: 'ended', stackSource: 'interrupt', stack: [frame] });
+    // A block that was a collection, all of it sampled: the samples say so.
+    expect(run(150)).toMatchObject({ state: 'ended', stackSource: 'samples', stack: gcOnly.stack });
   });
 });
 
