@@ -177,10 +177,11 @@ export class Watchdog {
       } else if (!block && fresh && stallMs >= this.options.thresholdMs) {
         // A block that ended between two polls: too short to be caught while it lasted, long
         // enough to count. No interrupt stack; its samples may tell, else it says why.
+        const span = Math.max(spanMs, stallMs);
         this.waitForStack({
-          id: this.nextId++, startMs: endMs - Math.max(spanMs, stallMs), stack: [], captured: true, lastSentMs: now, stackAtMs: undefined,
+          id: this.nextId++, startMs: endMs - span, stack: [], captured: true, lastSentMs: now, stackAtMs: undefined,
           stackError: 'the block ended before the watchdog saw it (it polls every few ms)',
-          ended: { startMs: endMs - Math.max(spanMs, stallMs), durationMs: stallMs, spanMs: Math.max(spanMs, stallMs), atMs: now },
+          ended: { startMs: endMs - span, durationMs: stallMs, spanMs: span, atMs: now },
         });
       }
     }
