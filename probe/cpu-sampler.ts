@@ -17,8 +17,9 @@
 //   counter is the whole process's, and the samplers of its other loops (worker threads) draw
 //   from it too: compared across harvests, a process with workers looked always watched.
 // - the target's own console.profile()/profileEnd() reach our session too: an untitled
-//   profileEnd ends our latest profile (its samples are taken all the same, and a new one is
-//   started), and leaves theirs running in our session, growing (some 16 bytes a sample). Once
+//   profileEnd ends our latest profile (its samples are taken all the same, after those of the
+//   one before it if that is still open, and a new one is started at once), and leaves theirs
+//   running in our session, growing (some 16 bytes a sample). Once
 //   it has run for FOREIGN_KEPT_MS the profiler is restarted (disable, enable) to drop it: not
 //   at once, as a restart logs every compiled function again (the first start's pause) and
 //   samples nothing until the main thread runs the new start.
@@ -55,6 +56,8 @@ const RESUME_AFTER_MS = [30_000, 60_000, 120_000, 300_000, 600_000];
 const FOREIGN_KEPT_MS = 300_000;
 const TITLE = 'loopscope-probe-';
 
+const sequenceOf = (title: string): number => Number.parseInt(title.slice(TITLE.length), 10);
+
 const expression = (op: ProfileOpId, title: string): string =>
   `globalThis[Symbol.for(${JSON.stringify(PROFILE_CONTROL_KEY)})]?.(${op}, ${JSON.stringify(title)})\n//# sourceURL=${HARVEST_SCRIPT}`;
 
@@ -77,6 +80,13 @@ export class CpuSampler {
   private ending: { title: string; nextStartMs: number; timer: NodeJS.Timeout } | undefined;
   /** A profile whose start is under way (the main thread has not answered yet). */
   private starting: string | undefined;
+  /** That profile, ended by the target's untitled profileEnd before its start was answered. */
+  private endedWhileStarting: string | undefined;
+  /**
+   * Profiles of ours that ended before an older one still open (the target's profileEnd ends
+   * the newest): taken once that one is in, since the table keeps samples in time order only.
+   */
+  private held: { after: string; title: string; profile: V8Profile }[] = [];
   /** Moved on by a pause, a restart or a failure: a start answered after one must not run on. */
   private generation = 0;
   private timer: NodeJS.Timeout | undefined;
@@ -143,7 +153,8 @@ export class CpuSampler {
       this.starting = undefined;
       if (typeof r === 'string' || r === undefined) return this.fail(`the profiler did not start a profile: ${r ?? 'no answer'}`);
       if (this.stale(generation, next)) return;
-      this.running = next;
+      this.running = this.endedWhileStarting === next ? undefined : next;
+      this.endedWhileStarting = undefined;
       const [nextStartMs] = r;
       // Ended two intervals later: a sample taken before the switch and still queued lands in both.
       this.ending = { title: previous, nextStartMs, timer: setTimeout(() => this.endPrevious(), 2 * this.intervalMs) };
@@ -232,6 +243,9 @@ export class CpuSampler {
       }
       if (this.stale(generation, title)) return;
       this.busy = false;
+      const endedAlready = this.endedWhileStarting === title;
+      this.endedWhileStarting = undefined;
+      if (endedAlready) return this.finishing ? this.endFinish() : this.startProfile(first);
       this.running = title;
       if (this.finishing) return this.endLast();
       this.coveredUntilMs = Math.max(this.coveredUntilMs, r[0]);
@@ -279,17 +293,34 @@ export class CpuSampler {
       return;
     }
     if (title.endsWith(PAIR_SUFFIX)) return;
-    if (p.profile) this.take(title, p.profile);
+    const older = this.olderOpen(title);
+    if (p.profile && older !== undefined) this.held.push({ after: older, title, profile: p.profile });
+    else if (p.profile) this.take(title, p.profile);
+    this.releaseHeld(title);
     if (this.awaiting?.title === title) {
       this.coveredUntilMs = Math.max(this.coveredUntilMs, this.awaiting.nextStartMs);
       this.harvestDone();
     } else if (title === this.running) {
-      // The target's own untitled profileEnd ended ours: start another (after the call under way).
+      // The target's own untitled profileEnd ended ours: another starts at once, or as soon as
+      // the harvest under way is done (harvestDone).
       this.running = undefined;
-      if (this.busy) this.wanted = true;
-      else if (this.state === 'on' && !this.finishing) this.startProfile(false);
-    }
+      if (!this.busy && this.state === 'on' && !this.finishing) this.startProfile(false);
+    } else if (title === this.starting) this.endedWhileStarting = title;
     if (title === this.finalTitle) this.endFinish();
+  }
+
+  /** An open profile of ours started before `title`, if there is one. */
+  private olderOpen(title: string): string | undefined {
+    const seq = sequenceOf(title);
+    return [this.ending?.title, this.awaiting?.title, this.running].find((t) => t !== undefined && t !== title && sequenceOf(t) < seq);
+  }
+
+  /** `title` is in, or will never come: the newer profiles held for it are taken now, oldest first. */
+  private releaseHeld(title: string): void {
+    const due = this.held.filter((h) => h.after === title).sort((a, b) => sequenceOf(a.title) - sequenceOf(b.title));
+    if (due.length === 0) return;
+    this.held = this.held.filter((h) => h.after !== title);
+    for (const h of due) this.take(h.title, h.profile);
   }
 
   private take(title: string, profile: V8Profile): void {
@@ -314,6 +345,8 @@ export class CpuSampler {
     if (this.finishing) return;
     const now = this.nowMs();
     if ([...this.foreignOpen.values()].some((since) => now - since >= FOREIGN_KEPT_MS)) return this.restart();
+    // The target's profileEnd ended the profile the harvest started: not a second without samples.
+    if (!this.running && !this.starting && this.state === 'on') return this.startProfile(false);
     if (this.wanted) {
       this.wanted = false;
       this.harvest();
@@ -321,6 +354,7 @@ export class CpuSampler {
   }
 
   private lost(title: string): void {
+    this.releaseHeld(title);
     if (this.awaiting?.title !== title) return;
     this.coveredUntilMs = Math.max(this.coveredUntilMs, this.awaiting.nextStartMs);
     this.harvestDone();
@@ -373,6 +407,7 @@ export class CpuSampler {
   }
 
   private endFinish(): void {
+    for (const h of [...this.held]) this.releaseHeld(h.after);
     const finishing = this.finishing;
     this.finishing = undefined;
     this.finalTitle = undefined;
