@@ -50,13 +50,6 @@ const STACK_WAIT_MS = 2000;
 const MAX_FINISHING = 16;
 /** An interrupt served this long after the block's end was still inside it (the clocks' jitter). */
 const LATE_SLACK_MS = 1;
-/**
- * The probe's own work inside a block from this long on (the profiler's first start: 30–300
- * ms; not a harvest, ~1 ms) leaves the samples only the part of the block after it. Where that
- * part ran no code (the collection that followed the profiler's start, say), the interrupt
- * stack taken inside the block says what it ran.
- */
-const OWN_WORK_MS = 10;
 
 /**
  * Stacks taken at most: this many at once, then this many a second. A capture costs the
@@ -267,7 +260,12 @@ export class Watchdog {
     // The interrupt stack, if it was read while the block lasted (else it shows what ran next).
     const inside = block.stackAtMs === undefined || block.stackAtMs <= endMs + LATE_SLACK_MS;
     const blame = state === 'cancelled' ? undefined : this.options.samples?.blame(startMs, endMs, inside && block.stack.length > 0 ? block.stack : undefined);
-    if (blame && !(ranNoCode(blame) && inside && block.stack.length > 0 && ownWorkInside(block) >= OWN_WORK_MS)) {
+    // Samples that ran no code (all in GC, say) have no stack: the interrupt's, taken inside the
+    // block, says what JavaScript ran in it, and the samples' kinds go beside it. On a loaded
+    // machine a busy loop's samples can all land in GC (its scavenges wait for helper threads
+    // that wait for a CPU), and the probe's own first start can leave only such samples.
+    const noCode = blame !== undefined && ranNoCode(blame);
+    if (blame && !(noCode && inside && block.stack.length > 0)) {
       this.options.emit({
         ...base, stack: blame.stack, stackSource: 'samples', samples: blame.samples, sampled: blame.sampled,
         lineSource: blame.lineSource, sampleKinds: blame.kinds,
@@ -280,6 +278,7 @@ export class Watchdog {
       ...base,
       stack: block.stack,
       ...(source ? { stackSource: source } : {}),
+      ...(noCode ? { samples: 0, sampled: blame.sampled, sampleKinds: blame.kinds } : {}),
       ...(block.stackError !== undefined ? { stackError: block.stackError } : {}),
     });
   }
@@ -290,6 +289,3 @@ function ranNoCode(b: Blame): boolean {
   return b.sampled - gc - idle - program - probe === 0;
 }
 
-function ownWorkInside(block: Block): number {
-  return block.ended ? block.ended.spanMs - block.ended.durationMs : 0;
-}

@@ -2,7 +2,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { CAPTURE_SKIPPED, CaptureBudget, Watchdog, type HeartbeatSource } from '../probe/watchdog';
-import type { BlockedReport } from '../probe/wire';
+import type { BlockedReport, StackFrame } from '../probe/wire';
 import type { CaptureResult } from '../probe/stack-capture';
 import { outsideProbe, parseCapturedStack } from '../probe/stack-capture';
 
@@ -153,14 +153,14 @@ describe('watchdog and the probe\'s own work inside a block', () => {
     expect(windows.at(-1)).toEqual([105, 300]);
   });
 
-  it('takes the interrupt stack over samples that ran no code, only where the probe\'s own work left them part of the block', () => {
+  it('takes the interrupt stack taken inside the block over samples that ran no code, with what they ran beside it', () => {
     const gcOnly = { stack: [{ functionName: '(garbage collector)', url: '', lineNumber: 0, columnNumber: 0 }], samples: 3, sampled: 3, lineSource: 'function' as const, kinds: { gc: 3, idle: 0, program: 0, probe: 0 }, others: [] };
-    const run = (spanMs: number): BlockedReport => {
+    const run = (spanMs: number, stack: readonly StackFrame[] = [frame]): BlockedReport => {
       const source = { heartbeat: 1, lastBeatMs: 100, lastStall: { stallMs: 0, spanMs: 0, endMs: 0 }, ownPause: { sinceMs: 0, sinceBeatMs: 0 }, stallSeen: () => undefined } satisfies HeartbeatSource;
       const reports: BlockedReport[] = [];
       let now = 100;
       const dog = new Watchdog(source, {
-        thresholdMs: 50, nowMs: () => now, capture: (done) => done({ stack: [frame] }), emit: (r) => reports.push(r),
+        thresholdMs: 50, nowMs: () => now, capture: (done) => done(stack.length > 0 ? { stack } : { error: 'no stack' }), emit: (r) => reports.push(r),
         samples: { active: true, coveredUntilMs: 1000, harvest: () => undefined, blame: () => gcOnly },
       });
       dog.tick();
@@ -171,10 +171,14 @@ describe('watchdog and the probe\'s own work inside a block', () => {
       dog.tick();
       return reports.at(-1)!;
     };
+    const taken = { state: 'ended', stackSource: 'interrupt', stack: [frame], samples: 0, sampled: 3, sampleKinds: gcOnly.kinds };
     // 45 ms of the profiler's first start inside: the samples saw only the collection after it.
-    expect(run(195)).toMatchObject({ state: 'ended', stackSource: 'interrupt', stack: [frame] });
-    // A block that was a collection, all of it sampled: the samples say so.
-    expect(run(150)).toMatchObject({ state: 'ended', stackSource: 'samples', stack: gcOnly.stack });
+    expect(run(195)).toMatchObject(taken);
+    // All of it in GC by the samples (a busy loop's scavenges on a loaded machine): the
+    // interrupt still saw the code that ran.
+    expect(run(150)).toMatchObject(taken);
+    // No interrupt stack: the samples say where the block's time went.
+    expect(run(150, [])).toMatchObject({ state: 'ended', stackSource: 'samples', stack: gcOnly.stack, samples: 3, sampled: 3 });
   });
 });
 

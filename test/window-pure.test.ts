@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { FAN_OUT_MANY, POOL_WAIT_MS, poolSaturated, taskFindings } from '../main/reports/task-findings';
 import type { TasksSummary } from '../main/reports/summary';
 import { groupTitle, reportAt, shownBlocks } from '../renderer/blocks/block-selection';
+import { blockSamplesText } from '../renderer/blocks/block-samples-text';
 import { addBlock, groupKey, groupsWithOngoing, type BlockGroup } from '../main/session/blocked-groups';
 import type { BlockedView, BlockGroupView, StackFrame, TimelineView } from '../main/ui/ui-api';
 import { parseLaunchLine } from '../renderer/launch-line';
@@ -84,7 +85,7 @@ describe('task findings', () => {
 
 const report = (id: number, t: number, durationMs: number, stack: readonly StackFrame[], ongoing = false): BlockedView => ({
   id, t, durationMs, at: new Date(0).toISOString(), ongoing, stack, stackError: stack.length ? null : 'not taken',
-  stackSource: 'samples', samples: null, sampled: null, lineSource: null, otherStacks: [], group: groupKey(stack),
+  stackSource: 'samples', samples: null, sampled: null, sampleKinds: null, lineSource: null, otherStacks: [], group: groupKey(stack),
 });
 const wireReport = (b: BlockedView): BlockedReport => ({ id: b.id, state: 'ended', startUs: b.t * 1e6, durationUs: b.durationMs * 1000, stack: b.stack, stackSource: 'samples' });
 const groupView = (g: BlockGroup): BlockGroupView => ({
@@ -128,6 +129,14 @@ describe('block groups', () => {
     expect(reportAt(r, 10.25, 0.5)?.id).toBe(1);
     expect(reportAt(r, 11.07, 0.5)?.id).toBe(2);
     expect(reportAt(r, 13, 0.5)).toBeUndefined();
+  });
+
+  it('says what the samples held: the stack\'s share, and what ran no JavaScript; or that none ran any, and the stack is the interrupt\'s', () => {
+    const kinds = { gc: 3, idle: 1, program: 0, probe: 0 };
+    expect(blockSamplesText({ samples: 5, sampled: 9, sampleKinds: kinds })).toBe('This stack in 5 of the block\'s 9 CPU samples; 3 in GC, 1 idle.');
+    expect(blockSamplesText({ samples: 4, sampled: 4, sampleKinds: { gc: 0, idle: 0, program: 0, probe: 0 } })).toBe('This stack in 4 of the block\'s 4 CPU samples.');
+    expect(blockSamplesText({ samples: 0, sampled: 4, sampleKinds: { ...kinds, idle: 0, gc: 4 } })).toBe('None of the block\'s 4 CPU samples ran JavaScript (4 in GC): this stack is the watchdog\'s, taken inside the block.');
+    expect(blockSamplesText({ samples: null, sampled: null, sampleKinds: null })).toBeUndefined();
   });
 });
 

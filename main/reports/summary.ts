@@ -1,7 +1,7 @@
 // The JSON summary of a session: what `--json` prints, and later what `summary` computes from
 // a recording. Pure.
 
-import type { BlockedReport, CreationSite, GcSourceState, LineSource, ProbeMode, ProbePause, PromiseSkipping, StackFrame, StackSource, UnfollowedCause } from '../../probe/wire';
+import type { BlockedReport, BlockSampleKinds, CreationSite, GcSourceState, LineSource, ProbeMode, ProbePause, PromiseSkipping, StackFrame, StackSource, UnfollowedCause } from '../../probe/wire';
 import { groupsWithOngoing } from '../session/blocked-groups';
 import { summarizeProfile, type ProfileSummary } from './profile-summary';
 import { countOf, percentileUs, type SparseHistogram } from '../../probe/log-histogram';
@@ -33,6 +33,8 @@ export interface BlockedSummary {
   /** With samples: how many of the block's samples `stack` holds, of `sampled`. */
   readonly samples?: number;
   readonly sampled?: number;
+  /** What the samples ran besides JavaScript (with `samples` 0, the stack is the interrupt's: none ran any). */
+  readonly sampleKinds?: BlockSampleKinds;
   /** How the line of the first user frame was found. */
   readonly lineSource?: LineSource;
   /** Other things the block did, with their samples. */
@@ -192,6 +194,7 @@ function blockedSummary(b: BlockedReport, origin: number): BlockedSummary {
     ...(b.stackError === undefined ? {} : { stackError: b.stackError }),
     ...(b.stackSource === undefined ? {} : { stackSource: b.stackSource }),
     ...(b.samples === undefined ? {} : { samples: b.samples, sampled: b.sampled ?? b.samples }),
+    ...(b.sampleKinds === undefined ? {} : { sampleKinds: b.sampleKinds }),
     ...(b.lineSource === undefined ? {} : { lineSource: b.lineSource }),
     ...(b.otherStacks === undefined ? {} : { otherStacks: b.otherStacks }),
   };

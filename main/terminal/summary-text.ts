@@ -11,7 +11,7 @@ const FRAMES_LISTED = 6;
 const FUNCTIONS_LISTED = 5;
 
 const SOURCE_NOTES: Readonly<Record<string, string>> = {
-  interrupt: ' (stack from the watchdog\'s interrupt: no CPU samples inside the block)',
+  interrupt: ' (stack from the watchdog\'s interrupt: no CPU sample inside the block ran JavaScript)',
   'late-interrupt': ' (stack taken after the block ended: it may show what ran next)',
 };
 

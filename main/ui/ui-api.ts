@@ -3,10 +3,10 @@
 // shape, and main/ui-backend.ts implements it in plain Node. Types only: the renderer imports
 // this file, so it must never pull in runtime code or Node APIs.
 
-import type { LineSource, ProbeConfig, ProbeMode, StackFrame, StackSource } from '../../probe/wire';
+import type { BlockSampleKinds, LineSource, ProbeConfig, ProbeMode, StackFrame, StackSource } from '../../probe/wire';
 import type { Finding, FindingSeverity } from '../reports/task-findings';
 
-export type { Finding, FindingSeverity, LineSource, ProbeConfig, ProbeMode, StackFrame, StackSource };
+export type { BlockSampleKinds, Finding, FindingSeverity, LineSource, ProbeConfig, ProbeMode, StackFrame, StackSource };
 
 /** One row of the Start screen's process list (what `loopscope ps` knows). */
 export interface ProcessEntry {
@@ -88,6 +88,8 @@ export interface BlockedView {
   /** With samples: how many of the block's samples the stack holds, of `sampled`. */
   readonly samples: number | null;
   readonly sampled: number | null;
+  /** What the block's samples ran besides JavaScript; with `samples` 0, none ran any (the stack is the interrupt's). */
+  readonly sampleKinds: BlockSampleKinds | null;
   readonly lineSource: LineSource | null;
   readonly otherStacks: readonly { readonly stack: readonly StackFrame[]; readonly samples: number }[];
   /** The key of its group in SessionView.blockGroups (there once it ended, or while it lasts if its stack is from samples). */

@@ -221,6 +221,7 @@ export function sessionView(data: SessionData, c: ViewContext): SessionView {
     stackSource: b.stackSource ?? null,
     samples: b.samples ?? null,
     sampled: b.sampled ?? null,
+    sampleKinds: b.sampleKinds ?? null,
     lineSource: b.lineSource ?? null,
     otherStacks: b.otherStacks ?? [],
     group: groupKey(b.stack),

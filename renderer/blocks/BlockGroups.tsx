@@ -9,6 +9,7 @@ import { memo, useEffect, useMemo, useRef } from 'react';
 import { formatMs } from '../../main/common/format';
 import type { BlockedView, BlockGroupView, HostApi, StackSource } from '../../main/ui/ui-api';
 import { StackList } from '../common/StackList';
+import { blockSamplesText } from './block-samples-text';
 import { groupTitle, shownBlocks, type BlockSelection } from './block-selection';
 
 interface Props {
@@ -46,6 +47,7 @@ const clock = (iso: string): string => new Date(iso).toLocaleTimeString();
 
 export const BlockGroups = memo(function BlockGroups({ api, groups, blocked, count, thresholdMs, cwd, selection, onSelectGroup, onSelectReport, onProfile }: Props) {
   const { group, report, reports } = useMemo(() => shownBlocks(groups, blocked, selection), [groups, blocked, selection]);
+  const samplesText = report ? blockSamplesText(report) : undefined;
   // Blocks going on, or ended and waiting for their samples: in no group until those come,
   // unless their samples so far already place them (the session's groupsWithOngoing).
   const ungrouped = blocked.filter((b) => b.ongoing && !groups.some((g) => g.key === b.group && g.ongoing)).sort((a, b) => b.t - a.t);
@@ -94,7 +96,7 @@ export const BlockGroups = memo(function BlockGroups({ api, groups, blocked, cou
                 {report.durationMs.toFixed(1)} ms{report.ongoing ? ' (still blocked)' : ''} at +{report.t.toFixed(1)} s <span className="muted">({clock(report.at)})</span>{' '}
                 <SourceBadge source={report.stackSource} />
               </h3>
-              {report.samples !== null && report.sampled !== null && <p className="muted" data-testid="block-samples">This stack in {report.samples} of the block's {report.sampled} CPU samples.</p>}
+              {samplesText !== undefined && <p className="muted" data-testid="block-samples">{samplesText}</p>}
               {report.stack.length > 0
                 ? <StackList api={api} frames={report.stack} cwd={cwd} />
                 : <p className="muted">No stack: {report.stackError ?? 'none could be taken'}</p>}
