@@ -36,7 +36,6 @@ export interface RawStack {
 
 interface CallSiteLike {
   getFunctionName(): string | null;
-  getMethodName(): string | null;
   getFileName(): string | undefined | null;
   getScriptNameOrSourceURL(): string | undefined | null;
   getLineNumber(): number | null;
@@ -81,7 +80,10 @@ export function installStackReader(): () => void {
       const sites = holder.stack as CallSiteLike[];
       return sites.map((s) => {
         const [url, line, column] = mapped(String(s.getFileName() || s.getScriptNameOrSourceURL() || ''), s.getLineNumber() || 0, s.getColumnNumber() || 0);
-        return [String(s.getFunctionName() || s.getMethodName() || ''), url, line, column];
+        // The function's name as V8's profiler gives it: an anonymous one stays '' (not the
+        // method that holds it, such as a timer's _onTimeout), so that a block's stack reads,
+        // and groups, the same whether it came from the samples or from here.
+        return [String(s.getFunctionName() || ''), url, line, column];
       });
     } catch {
       return [];

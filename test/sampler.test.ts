@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Summary } from '../main/reports/summary';
+import { groupKey } from '../main/session/blocked-groups';
 import { loopscope } from './helpers/cli';
 import { killAll, startTarget } from './helpers/attach-harness';
 import { FIXTURES } from './helpers/probe-harness';
@@ -42,6 +43,20 @@ describe('the sampler and the target\'s output', () => {
     expect(stacks.length).toBeGreaterThan(0);
     for (const b of stacks) expect(b.stackSource).toMatch(/interrupt/);
   });
+
+  it('an anonymous callback reads the same from the interrupt as from the samples (the same place is one group)', async () => {
+    // window-blocks.js blocks in spin() ← parseBig() ← an arrow given to setInterval.
+    const places = async (args: readonly string[]): Promise<Set<string>> => {
+      const r = await run('window-blocks.js', {}, ['--duration', '2', ...args]);
+      const keys = r.summary.blocked.filter((b) => b.stack.some((f) => f.functionName === 'parseBig')).map((b) => groupKey(b.stack));
+      expect(keys.length).toBeGreaterThan(0);
+      return new Set(keys);
+    };
+    const fromInterrupt = await places(['--no-profile']);
+    expect([...fromInterrupt]).toEqual([expect.stringMatching(/^spin@.*\|parseBig@.*\|@.*window-blocks\.js:19$/)]);
+    // From the samples, a block may also be placed by the functions' own lines (a few samples): the interrupt's place is among them.
+    expect([...(await places([]))]).toContain([...fromInterrupt][0]);
+  }, 30_000);
 
   it('stays off under --cpu-prof, whose session would print every harvest on the target\'s stderr', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'loopscope-cpu-prof-'));
