@@ -208,6 +208,18 @@ describe('loopscope attach', () => {
     await expectLeftAsItWas(target);
   });
 
+  it('stops at once on a Ctrl-C as the probe comes in, and leaves the target as it was', async () => {
+    const target = await startTarget('attach-app.js');
+    const run = startLoopscope(['attach', String(target.pid), '--json']);
+    expect(await eventually(() => hasProbe(target.pid), 5000)).toBe(true);
+    run.child.kill('SIGINT');
+    const r = await run.done;
+    // Most often the attach is still confirming that the inspector closed; else the session had begun.
+    if (r.code === 130) expect(r.stderr).toBe('loopscope attach: attaching was interrupted.\n');
+    else expect([r.code, r.stderr]).toEqual([0, '']);
+    await expectLeftAsItWas(target);
+  });
+
   it(`refuses a Node ${NODE_VERSIONS[22]} started with --disable-sigusr1, and a Node under the permission model, without killing them`, async (ctx) => {
     const permission = await startTarget('attach-app.js', { nodeArgs: ['--experimental-permission', '--allow-fs-read=*'] });
     const refused = await loopscope(['attach', String(permission.pid)]);

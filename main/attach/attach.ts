@@ -183,12 +183,11 @@ export async function attachToProcess(req: AttachRequest): Promise<Attached> {
   };
 
   const cleanUp = async (): Promise<void> => {
-    // A probe that connects after a failure is not ours to keep: it turns itself off.
+    // A probe that connects after a failure (or a Ctrl-C) is not ours to keep: it turns itself
+    // off. Not before the inspector's close is confirmed, which takes its samples.
+    if (closing) report(await closing);
     if (injected) void connected.then((c) => c.destroy());
-    if (closing) {
-      report(await closing);
-      return;
-    }
+    if (closing) return;
     client?.close();
     if (signalledMs === undefined || wasOpen) return;
     if (hasExited(pid)) return;
