@@ -194,7 +194,8 @@ function stackOf(tree: SampleTree, node: number, input: BlameInput, seen: Readon
   return { stack, lineSource };
 }
 
-function isUserStackFrame(f: StackFrame): boolean {
+/** A frame of the program's own, in a stack read by the interrupt (not Node's, nor the probe's). */
+export function isUserStackFrame(f: StackFrame): boolean {
   return f.url !== '' && !f.url.startsWith('node:') && !f.url.startsWith('internal/') && !f.url.startsWith('loopscope-probe');
 }
 

@@ -8,7 +8,7 @@
 
 import { clipName, type BlockedReport, type StackFrame, type StackSource } from './wire';
 import type { CaptureResult } from './stack-capture';
-import type { Blame } from './block-blame';
+import { isUserStackFrame, type Blame } from './block-blame';
 
 export interface HeartbeatSource {
   readonly heartbeat: number;
@@ -263,9 +263,11 @@ export class Watchdog {
     // Samples that ran no code (all in GC, say) have no stack: the interrupt's, taken inside the
     // block, says what JavaScript ran in it, and the samples' kinds go beside it. On a loaded
     // machine a busy loop's samples can all land in GC (its scavenges wait for helper threads
-    // that wait for a CPU), and the probe's own first start can leave only such samples.
-    const noCode = blame !== undefined && ranNoCode(blame);
-    if (blame && !(noCode && inside && block.stack.length > 0)) {
+    // that wait for a CPU), and the probe's own first start can leave only such samples. Not an
+    // interrupt stack with none of the program's frames: served after a native call had
+    // returned, it shows Node's timers re-arming, not the block.
+    const noCode = blame !== undefined && ranNoCode(blame) && inside && block.stack.some(isUserStackFrame);
+    if (blame && !noCode) {
       this.options.emit({
         ...base, stack: blame.stack, stackSource: 'samples', samples: blame.samples, sampled: blame.sampled,
         lineSource: blame.lineSource, sampleKinds: blame.kinds,

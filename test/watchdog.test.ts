@@ -179,6 +179,9 @@ describe('watchdog and the probe\'s own work inside a block', () => {
     expect(run(150)).toMatchObject(taken);
     // No interrupt stack: the samples say where the block's time went.
     expect(run(150, [])).toMatchObject({ state: 'ended', stackSource: 'samples', stack: gcOnly.stack, samples: 3, sampled: 3 });
+    // Nor from one with none of the program's frames (served after a native call returned, as a timer re-arms).
+    const timers = [{ functionName: 'insert', url: 'node:internal/timers', lineNumber: 366, columnNumber: 16 }, { functionName: 'listOnTimeout', url: 'node:internal/timers', lineNumber: 587, columnNumber: 11 }];
+    expect(run(150, timers)).toMatchObject({ state: 'ended', stackSource: 'samples', stack: gcOnly.stack });
   });
 });
 
