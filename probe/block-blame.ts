@@ -143,12 +143,13 @@ function sameFunction(a: StackFrame, f: ProfileFrame): boolean {
 }
 
 /**
- * Where the interrupt stack has the profile's frame: the same file and name; for an anonymous
- * function (a name tells it from the file's others, '' does not), the first frame of its file
- * at or after the line where it starts.
+ * Where the interrupt stack has the profile's frame: the same file and name (the stack reader
+ * names an anonymous function '' as V8 does); else, for an anonymous function, the first frame
+ * of its file at or after the line where it starts.
  */
 function findFrame(interrupt: readonly StackFrame[], f: ProfileFrame): number {
-  if (f.functionName !== '') return interrupt.findIndex((a) => sameFunction(a, f));
+  const exact = interrupt.findIndex((a) => sameFunction(a, f));
+  if (exact !== -1 || f.functionName !== '') return exact;
   return interrupt.findIndex((a) => a.url === f.url && a.lineNumber >= f.lineNumber);
 }
 
