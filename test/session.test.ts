@@ -77,6 +77,17 @@ describe('session state and summary', () => {
     expect(text).toContain('no stack: why');
   });
 
+  it('says where a block group\'s stack came from when not from the samples: the interrupt, and why', () => {
+    const frame = { functionName: 'f', url: '/srv/a.js', lineNumber: 1, columnNumber: 2 };
+    const text = (sampler: 'on' | 'off'): string => renderSummaryText(summarize(run([
+      { type: 'hello', hello },
+      { type: 'profilerState', profiler: { state: sampler, intervalMs: 20 } },
+      { type: 'blocked', report: { id: 1, state: 'ended', startUs: 1000, durationUs: 60_000, stack: [frame], stackSource: 'interrupt' } },
+    ]), { durationMs: 1000, exitCode: 0, warnings: [] }), '/srv');
+    expect(text('on')).toContain('once (stack from the watchdog\'s interrupt: no CPU sample inside the block ran JavaScript)');
+    expect(text('off')).toContain('once (stack from the watchdog\'s interrupt: the CPU sampler was not on)');
+  });
+
   it('forgets a withdrawn block', () => {
     const report = { id: 3, startUs: 0, durationUs: 60_000, stack: [] };
     const { state } = run([{ type: 'blocked', report: { ...report, state: 'ongoing' } }, { type: 'blocked', report: { ...report, state: 'cancelled' } }]);

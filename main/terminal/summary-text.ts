@@ -1,6 +1,7 @@
 // The readable end-of-session report (the JSON summary, for people). Pure.
 
 import type { LoopSummary, Summary, TasksSummary } from '../reports/summary';
+import type { StackSource } from '../../probe/wire';
 import { formatBytes, formatFrame, formatMs, formatPercent, userFrames } from '../common/format';
 import { promiseNote } from '../common/promise-note';
 import { taskFindings } from '../reports/task-findings';
@@ -10,10 +11,12 @@ const GROUPS_LISTED = 5;
 const FRAMES_LISTED = 6;
 const FUNCTIONS_LISTED = 5;
 
-const SOURCE_NOTES: Readonly<Record<string, string>> = {
-  interrupt: ' (stack from the watchdog\'s interrupt: no CPU sample inside the block ran JavaScript)',
-  'late-interrupt': ' (stack taken after the block ended: it may show what ran next)',
-};
+/** Where a group's stack came from, when not from the CPU samples. `sampling`: the sampler was on. */
+function sourceNote(source: StackSource | null, sampling: boolean): string {
+  if (source === 'interrupt') return ` (stack from the watchdog's interrupt: ${sampling ? 'no CPU sample inside the block ran JavaScript' : 'the CPU sampler was not on'})`;
+  if (source === 'late-interrupt') return ' (stack taken after the block ended: it may show what ran next)';
+  return '';
+}
 
 export function renderSummaryText(s: Summary, cwd = ''): string {
   const lines: string[] = [];
@@ -37,7 +40,7 @@ export function renderSummaryText(s: Summary, cwd = ''): string {
     lines.push(`  blocked      ${s.blockedCount} time${s.blockedCount === 1 ? '' : 's'} over ${s.blockThresholdMs} ms, in ${s.blockedGroups.length} place${s.blockedGroups.length === 1 ? '' : 's'}; the most blocked time first:`);
     for (const g of s.blockedGroups.slice(0, GROUPS_LISTED)) {
       const times = g.count === 1 ? `${formatMs(g.maxMs)} once` : `${g.count}× ${formatMs(g.totalMs)} in all, longest ${formatMs(g.maxMs)}`;
-      lines.push(`    ${times}${SOURCE_NOTES[g.stackSource ?? ''] ?? ''}`);
+      lines.push(`    ${times}${sourceNote(g.stackSource, s.profile?.sampler === 'on')}`);
       const frames = userFrames(g.stack).slice(0, FRAMES_LISTED);
       if (frames.length === 0) lines.push(`      (no stack: ${s.blocked.find((b) => b.stack.length === 0)?.stackError ?? 'none could be taken'})`);
       for (const f of frames) lines.push(`      at ${formatFrame(f, cwd)}`);
