@@ -45,6 +45,8 @@ export interface Blame {
   readonly sampled: number;
   readonly lineSource: LineSource;
   readonly kinds: BlockSampleKinds;
+  /** Whether any of the block's samples ran JavaScript (else the stack is a frame such as "(garbage collector)"). */
+  readonly ranCode: boolean;
   readonly others: readonly { readonly stack: readonly StackFrame[]; readonly samples: number }[];
 }
 
@@ -91,7 +93,7 @@ export function blameBlock(tree: SampleTree, input: BlameInput): Blame | undefin
       const node = descend(b, total, children, js, []);
       return { stack: stackOf(tree, node, input, seen).stack, samples: total.get(node)! };
     });
-  return { stack, samples: total.get(best)!, sampled: input.nodes.length, lineSource, kinds, others };
+  return { stack, samples: total.get(best)!, sampled: input.nodes.length, lineSource, kinds, ranCode: true, others };
 }
 
 /** A block that ran no code: the frame most of its samples were in, "(garbage collector)" say. */
@@ -102,7 +104,7 @@ function notCode(tree: SampleTree, nodes: readonly number[], kinds: BlockSampleK
     count.set(name, (count.get(name) ?? 0) + 1);
   }
   const [name, samples] = [...count].sort((a, b) => b[1] - a[1])[0]!;
-  return { stack: [{ functionName: name, url: '', lineNumber: 0, columnNumber: 0 }], samples, sampled: nodes.length, lineSource: 'function', kinds, others: [] };
+  return { stack: [{ functionName: name, url: '', lineNumber: 0, columnNumber: 0 }], samples, sampled: nodes.length, lineSource: 'function', kinds, ranCode: false, others: [] };
 }
 
 function addChild(children: Map<number, Set<number>>, parent: number, child: number): void {

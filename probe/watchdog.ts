@@ -163,18 +163,17 @@ export class Watchdog {
       this.source.stallSeen(endMs);
       if (block && !block.ended) {
         const durationMs = fresh ? stallMs : 0;
-        const span = fresh ? Math.max(spanMs, stallMs) : 0;
+        const span = fresh ? spanMs : 0;
         block.ended = { startMs: endMs - span, durationMs, spanMs: span, atMs: now };
         this.block = undefined;
         this.waitForStack(block);
       } else if (!block && fresh && stallMs >= this.options.thresholdMs) {
         // A block that ended between two polls: too short to be caught while it lasted, long
         // enough to count. No interrupt stack; its samples may tell, else it says why.
-        const span = Math.max(spanMs, stallMs);
         this.waitForStack({
-          id: this.nextId++, startMs: endMs - span, stack: [], captured: true, lastSentMs: now, stackAtMs: undefined,
+          id: this.nextId++, startMs: endMs - spanMs, stack: [], captured: true, lastSentMs: now, stackAtMs: undefined,
           stackError: 'the block ended before the watchdog saw it (it polls every few ms)',
-          ended: { startMs: endMs - span, durationMs: stallMs, spanMs: span, atMs: now },
+          ended: { startMs: endMs - spanMs, durationMs: stallMs, spanMs, atMs: now },
         });
       }
     }
@@ -266,8 +265,8 @@ export class Watchdog {
     // that wait for a CPU), and the probe's own first start can leave only such samples. Not an
     // interrupt stack with none of the program's frames: served after a native call had
     // returned, it shows Node's timers re-arming, not the block.
-    const noCode = blame !== undefined && ranNoCode(blame) && inside && block.stack.some(isUserStackFrame);
-    if (blame && !noCode) {
+    const interruptOverSamples = blame !== undefined && !blame.ranCode && inside && block.stack.some(isUserStackFrame);
+    if (blame && !interruptOverSamples) {
       this.options.emit({
         ...base, stack: blame.stack, stackSource: 'samples', samples: blame.samples, sampled: blame.sampled,
         lineSource: blame.lineSource, sampleKinds: blame.kinds,
@@ -280,14 +279,9 @@ export class Watchdog {
       ...base,
       stack: block.stack,
       ...(source ? { stackSource: source } : {}),
-      ...(noCode ? { samples: 0, sampled: blame.sampled, sampleKinds: blame.kinds } : {}),
+      ...(interruptOverSamples ? { samples: 0, sampled: blame.sampled, sampleKinds: blame.kinds } : {}),
       ...(block.stackError !== undefined ? { stackError: block.stackError } : {}),
     });
   }
-}
-
-function ranNoCode(b: Blame): boolean {
-  const { gc, idle, program, probe } = b.kinds;
-  return b.sampled - gc - idle - program - probe === 0;
 }
 

@@ -154,7 +154,7 @@ describe('watchdog and the probe\'s own work inside a block', () => {
   });
 
   it('takes the interrupt stack taken inside the block over samples that ran no code, with what they ran beside it', () => {
-    const gcOnly = { stack: [{ functionName: '(garbage collector)', url: '', lineNumber: 0, columnNumber: 0 }], samples: 3, sampled: 3, lineSource: 'function' as const, kinds: { gc: 3, idle: 0, program: 0, probe: 0 }, others: [] };
+    const gcOnly = { stack: [{ functionName: '(garbage collector)', url: '', lineNumber: 0, columnNumber: 0 }], samples: 3, sampled: 3, lineSource: 'function' as const, kinds: { gc: 3, idle: 0, program: 0, probe: 0 }, ranCode: false, others: [] };
     const run = (spanMs: number, stack: readonly StackFrame[] = [frame]): BlockedReport => {
       const source = { heartbeat: 1, lastBeatMs: 100, lastStall: { stallMs: 0, spanMs: 0, endMs: 0 }, ownPause: { sinceMs: 0, sinceBeatMs: 0 }, stallSeen: () => undefined } satisfies HeartbeatSource;
       const reports: BlockedReport[] = [];
