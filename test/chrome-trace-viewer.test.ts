@@ -310,7 +310,12 @@ describe.skipIf(!existsSync(CHROMIUM))('the Chrome trace export in Catapult\'s t
       // A stack (a line from the samples has no column), or why the probe could not take one.
       if ((b.args['stack'] as string[]).length === 0) expect(b.args['stackError'], JSON.stringify(b.args)).toEqual(expect.any(String));
       else expect(b.args['stack'], JSON.stringify(b.args)).toEqual(expect.arrayContaining([expect.stringMatching(/\(.*blocker\.js:\d+(:\d+)?\)$/)]));
+      // Where the stack came from, and with samples, how many of the block's hold it.
+      expect(['samples', 'interrupt', 'late-interrupt'], JSON.stringify(b.args)).toContain(b.args['stackSource']);
+      if (b.args['stackSource'] === 'samples') expect(b.args['samples'], JSON.stringify(b.args)).toMatch(/^This stack in [1-9]\d* of the block's [1-9]\d* CPU samples/);
     }
+    // The blocks spin in JavaScript with the sampler on: their samples name the stack.
+    expect(blocked.some((b) => b.args['stackSource'] === 'samples'), JSON.stringify(blocked.map((b) => b.args))).toBe(true);
     // The stack is taken while the loop is blocked; on a loaded machine it may be taken just
     // after the busy wait, in the same callback, so only some name the line that spins.
     // A line found from the samples has no column.

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { FAN_OUT_MANY, POOL_WAIT_MS, poolSaturated, taskFindings } from '../main/reports/task-findings';
 import type { TasksSummary } from '../main/reports/summary';
 import { groupTitle, reportAt, shownBlocks } from '../renderer/blocks/block-selection';
-import { blockSamplesText } from '../renderer/blocks/block-samples-text';
+import { blockSamplesText } from '../main/common/block-samples-text';
 import { addBlock, groupKey, groupsWithOngoing, type BlockGroup } from '../main/session/blocked-groups';
 import type { BlockedView, BlockGroupView, StackFrame, TimelineView } from '../main/ui/ui-api';
 import { parseLaunchLine } from '../renderer/launch-line';

@@ -1,6 +1,6 @@
 // Converts a session's messages to Chrome's Trace Event Format (JSON), which Perfetto and
 // chrome://tracing open: counters for lag, utilization and memory; slices for GC pauses and
-// blocked loops (stack in the args); the CPU samples, on the blocked loop's track, as V8's own
+// blocked loops (in the args: the stack, where it came from, what the block's CPU samples ran); the CPU samples, on the blocked loop's track, as V8's own
 // traces carry them (a "Profile" event, then "ProfileChunk" events of new nodes and samples);
 // in trace recordings, each callback as a slice named by its resource type with its async id
 // in the args. Pure: messages in, events out, with bounded memory (only blocks still ongoing,
@@ -32,6 +32,7 @@
 //   not know), no `displayTimeUnit` (some versions took "ms" as the unit of `ts`).
 
 import { TaskEventKind, type BlockedReport, type Hello, type ProbeMessage, type ProfileBatch, type ProfileDictionary, type ProfileFrame, type TaskEventBatch } from '../../probe/wire';
+import { blockSamplesText } from '../common/block-samples-text';
 import { formatFrame } from '../common/format';
 import { loopName } from '../session/loop-identity';
 import { scriptUrl } from './cpuprofile';
@@ -199,12 +200,15 @@ export class ChromeTraceBuilder {
   }
 
   private blockedSlice(r: BlockedReport, ongoing: boolean): TraceEvent {
+    const samples = blockSamplesText(r);
     return {
       name: 'event loop blocked', cat: 'blocked', ph: 'X', ts: r.startUs + this.shiftUs, dur: Math.max(0, r.durationUs), pid: this.pid, tid: this.tid(TRACKS.blocked),
       args: {
         durationMs: r.durationUs / 1000,
         stack: r.stack.map((f) => traceText(formatFrame(f, this.cwd))),
         ...(r.stackError === undefined ? {} : { stackError: traceText(r.stackError) }),
+        ...(r.stackSource === undefined ? {} : { stackSource: r.stackSource }),
+        ...(samples === undefined ? {} : { samples }),
         ...(ongoing ? { ongoing: 'still blocked when the recording ended' } : {}),
       },
     };

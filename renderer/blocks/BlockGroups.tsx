@@ -9,7 +9,7 @@ import { memo, useEffect, useMemo, useRef } from 'react';
 import { formatMs } from '../../main/common/format';
 import type { BlockedView, BlockGroupView, HostApi, StackSource } from '../../main/ui/ui-api';
 import { StackList } from '../common/StackList';
-import { blockSamplesText } from './block-samples-text';
+import { blockSamplesText } from '../../main/common/block-samples-text';
 import { groupTitle, shownBlocks, type BlockSelection } from './block-selection';
 
 interface Props {
@@ -33,7 +33,7 @@ const REPORTS_SHOWN = 50;
 
 const SOURCES: Readonly<Record<StackSource, { label: string; title: string }>> = {
   samples: { label: 'samples', title: 'From the CPU samples taken inside the block' },
-  interrupt: { label: 'interrupt', title: 'From the watchdog\'s interrupt, taken inside the block (it had no CPU samples)' },
+  interrupt: { label: 'interrupt', title: 'From the watchdog\'s interrupt, taken inside the block (none of its CPU samples ran JavaScript, or the sampler was off)' },
   'late-interrupt': { label: 'late', title: 'Taken after the block ended: it may show what ran next, not what blocked' },
 };
 
