@@ -1,7 +1,8 @@
 // Converts a session's messages to Chrome's Trace Event Format (JSON), which Perfetto and
 // chrome://tracing open: counters for lag, utilization and memory; slices for GC pauses and
-// blocked loops (in the args: the stack, where it came from, what the block's CPU samples ran); the CPU samples, on the blocked loop's track, as V8's own
-// traces carry them (a "Profile" event, then "ProfileChunk" events of new nodes and samples);
+// blocked loops (in the args: the stack, where it came from, what the block's samples ran);
+// the CPU samples, on the blocked loop's track, as V8's own traces carry them (a "Profile"
+// event, then "ProfileChunk" events of new nodes and samples);
 // in trace recordings, each callback as a slice named by its resource type with its async id
 // in the args. Pure: messages in, events out, with bounded memory (only blocks still ongoing,
 // callbacks still open or nested in an open one, live resources' types and the profile's

@@ -6,10 +6,10 @@
 // or a report also selects its block's time for the CPU profile (SessionScreen).
 
 import { memo, useEffect, useMemo, useRef } from 'react';
+import { blockSamplesText } from '../../main/common/block-samples-text';
 import { formatMs } from '../../main/common/format';
 import type { BlockedView, BlockGroupView, HostApi, StackSource } from '../../main/ui/ui-api';
 import { StackList } from '../common/StackList';
-import { blockSamplesText } from '../../main/common/block-samples-text';
 import { groupTitle, shownBlocks, type BlockSelection } from './block-selection';
 
 interface Props {
