@@ -13,6 +13,8 @@ import { serveCommand } from './serve-command';
 import { LATE_CLOSE_COMMAND, lateCloseCommand } from '../attach/late-close';
 import { PROBE_VERSION } from '../../probe/constants';
 
+export { exitWhenDone } from './exit-when-done';
+
 /** Exit codes of loopscope's own, distinct from a target's. */
 export const EXIT = { usage: 2, internal: 70 } as const;
 

@@ -1,0 +1,18 @@
+// A finished command exits even when something of loopscope's own was left open by mistake (a
+// timer, a socket): a command that has printed its result and does not return hangs its user's
+// terminal and CI. Its output is flushed first, however slowly it is read; then, if the process
+// still lives after a grace period, it names what is left open on stderr, so that the mistake
+// can be found, and exits.
+
+/** How long a finished command may take to close the last of its handles by itself. */
+export const EXIT_GRACE_MS = 2000;
+
+export function exitWhenDone(code: number): void {
+  process.exitCode = code;
+  process.stdout.write('', () => {
+    setTimeout(() => {
+      const open = process.getActiveResourcesInfo();
+      process.stderr.write(`loopscope: still running ${EXIT_GRACE_MS / 1000} s after it finished (left open: ${open.join(', ') || 'nothing Node names'}); exiting\n`, () => process.exit(code));
+    }, EXIT_GRACE_MS).unref();
+  });
+}
