@@ -9,7 +9,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { BENCH_DIR, requireBuilt } from './lib.mjs';
 
-const BENCHES = ['lag-accuracy', 'http-throughput', 'busy-cost', 'idle-cost', 'wire-throughput', 'modes-throughput', 'hook-cost'];
+const BENCHES = ['lag-accuracy', 'http-throughput', 'busy-cost', 'idle-cost', 'thread-cpu', 'wire-throughput', 'modes-throughput', 'hook-cost'];
 const flags = process.argv.slice(2).filter((a) => a.startsWith('--'));
 const only = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const unknown = only.filter((n) => !BENCHES.includes(n));
