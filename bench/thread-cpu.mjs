@@ -13,13 +13,14 @@
 // libuv's; the probe's worker). Figures are medians over the rounds.
 //
 // Variants (--variants, comma-separated): plain (no probe), metrics, metrics+no-profile (the
-// CPU sampler off), tasks, trace.
+// CPU sampler off), tasks, trace. --compare <probe.js> adds each probed variant again with
+// another build of the probe (LOOPSCOPE_PROBE_PATH), named "<variant> (compare)".
 //
-//   npm run build && node bench/thread-cpu.mjs [--rounds 3] [--seconds 5] [--warmup 2] [--variants plain,metrics,metrics+no-profile]
+//   npm run build && node bench/thread-cpu.mjs [--rounds 3] [--seconds 5] [--warmup 2] [--variants plain,metrics,metrics+no-profile] [--compare <probe.js>]
 
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import {
   CLI, FIXTURES, QUICK, requireBuilt, printMachine, hasTaskset, pinned, repin, sleep, waitForLine, exited, driveAtOnce,
   median, fmt, save, helpRequested, stringArg,
@@ -29,9 +30,12 @@ helpRequested(import.meta.url);
 const ROUNDS = Number(stringArg('rounds', QUICK ? '1' : '3'));
 const SECONDS = Number(stringArg('seconds', QUICK ? '2' : '5'));
 const WARMUP_SECONDS = Number(stringArg('warmup', '2'));
-const VARIANTS = stringArg('variants', 'plain,metrics,metrics+no-profile').split(',');
+const REQUESTED = stringArg('variants', 'plain,metrics,metrics+no-profile').split(',');
 const KNOWN = ['plain', 'metrics', 'metrics+no-profile', 'tasks', 'trace'];
-for (const v of VARIANTS) if (!KNOWN.includes(v)) throw new Error(`unknown variant ${v}; there are: ${KNOWN.join(', ')}`);
+for (const v of REQUESTED) if (!KNOWN.includes(v)) throw new Error(`unknown variant ${v}; there are: ${KNOWN.join(', ')}`);
+const COMPARE = stringArg('compare', undefined);
+if (COMPARE !== undefined && !existsSync(COMPARE)) throw new Error(`--compare: no probe build at ${COMPARE}`);
+const VARIANTS = COMPARE ? [...REQUESTED, ...REQUESTED.filter((v) => v !== 'plain').map((v) => `${v} (compare)`)] : REQUESTED;
 if (!(Number.isInteger(ROUNDS) && ROUNDS >= 1) || !(SECONDS > 0) || !(WARMUP_SECONDS >= 0)) throw new Error('--rounds must be a positive integer, --seconds positive, --warmup 0 or more');
 if (!hasTaskset()) throw new Error('this bench pins the server and its load to CPUs 0 and 1: it needs taskset and two CPUs');
 const PROFILER_THREAD = 'v8:ProfEvntProc';
@@ -42,11 +46,13 @@ console.log(`${ROUNDS} rounds × ${VARIANTS.length} servers; ${SECONDS} s read a
 
 async function startServer(variant) {
   const file = join(FIXTURES, 'promise-server.js');
-  const [mode, extra] = variant.split('+');
+  const compare = variant.endsWith(' (compare)');
+  const [mode, extra] = variant.replace(' (compare)', '').split('+');
   const cmd = variant === 'plain'
     ? pinned('0', process.execPath, [file])
     : pinned('0', process.execPath, [CLI, 'run', '--json', '--mode', mode, ...(extra === 'no-profile' ? ['--no-profile'] : []), '--', process.execPath, file]);
-  const child = spawn(cmd.command, cmd.args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const env = compare ? { ...process.env, LOOPSCOPE_PROBE_PATH: resolve(COMPARE) } : process.env;
+  const child = spawn(cmd.command, cmd.args, { stdio: ['ignore', 'pipe', 'pipe'], env });
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d));
   const [, port, pid] = await waitForLine(child, /listening (\d+) (\d+)/);
@@ -105,10 +111,10 @@ for (let r = 0; r < ROUNDS; r++) {
 }
 
 const cell = (rs, part) => `${fmt(median(rs.map((x) => x[part].ms)), 1)} ms, ${fmt(median(rs.map((x) => x[part].wakes)), 0)}/s`.padEnd(20);
-console.log(`\n  ${'variant'.padEnd(20)} ${'main thread'.padEnd(20)} ${'profiler thread'.padEnd(20)} ${'busiest other'.padEnd(20)} ${'all other threads'.padEnd(20)} threads`);
+console.log(`\n  ${'variant'.padEnd(30)} ${'main thread'.padEnd(20)} ${'profiler thread'.padEnd(20)} ${'busiest other'.padEnd(20)} ${'all other threads'.padEnd(20)} threads`);
 for (const v of VARIANTS) {
   const rs = results[v];
-  console.log(`  ${v.padEnd(20)} ${cell(rs, 'main')} ${cell(rs, 'profiler')} ${cell(rs, 'busiest')} ${cell(rs, 'others')} ${median(rs.map((x) => x.threads))}`);
+  console.log(`  ${v.padEnd(30)} ${cell(rs, 'main')} ${cell(rs, 'profiler')} ${cell(rs, 'busiest')} ${cell(rs, 'others')} ${median(rs.map((x) => x.threads))}`);
 }
 console.log('  (CPU ms and wake-ups per second, medians over the rounds. The main thread is saturated in every variant, so its\n   CPU says nothing of the probe\'s cost there; requests/s in pairs does: modes-throughput.mjs)\n');
-save('thread-cpu', { rounds: ROUNDS, seconds: SECONDS, warmup: WARMUP_SECONDS, variants: VARIANTS, machine, results });
+save('thread-cpu', { rounds: ROUNDS, seconds: SECONDS, warmup: WARMUP_SECONDS, variants: VARIANTS, compare: COMPARE, machine, results });
