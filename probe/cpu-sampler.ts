@@ -106,6 +106,9 @@ export class CpuSampler {
   private stopped = false;
   /** Every sample before this time (main thread's clock, ms) has been harvested. */
   coveredUntilMs = 0;
+  /** When sampling first began, and when its current run began (main thread's clock, ms; undefined while not on). */
+  firstOnMs: number | undefined;
+  onSinceMs: number | undefined;
 
   constructor(private readonly session: InspectorSession, private readonly table: ProfileTable, intervalMs: number, private readonly events: SamplerEvents, private readonly nowMs: () => number) {
     this.intervalMs = intervalMs;
@@ -214,6 +217,7 @@ export class CpuSampler {
     this.clearTimers();
     if (this.state === 'off') return;
     this.state = 'off';
+    this.onSinceMs = undefined;
     this.post('Profiler.disable', {}, () => undefined);
   }
 
@@ -252,6 +256,8 @@ export class CpuSampler {
       if (first) this.firstBracket = { title, perfMs: (r[0] + r[1]) / 2, hrBefore: r[2], hrAfter: r[3] };
       if (this.state !== 'on') {
         this.state = 'on';
+        this.onSinceMs = r[0];
+        this.firstOnMs ??= r[0];
         this.events.state({ state: 'on', intervalMs: this.intervalMs });
       }
       clearInterval(this.timer);
@@ -377,6 +383,7 @@ export class CpuSampler {
   private pause(): void {
     this.generation++;
     this.state = 'paused';
+    this.onSinceMs = undefined;
     // Its samples are taken when it comes, but it is no harvest of ours.
     this.endPrevious();
     this.clearTimers();
@@ -402,6 +409,7 @@ export class CpuSampler {
     this.busy = false;
     this.clearTimers();
     this.state = 'off';
+    this.onSinceMs = undefined;
     this.running = undefined;
     this.events.state({ state: 'off', intervalMs: this.intervalMs, reason });
   }

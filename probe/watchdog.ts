@@ -31,6 +31,8 @@ export interface BlockSamples {
   harvest(): void;
   /** The stack of the samples from `startMs` to `endMs`; undefined when none ran code. */
   blame(startMs: number, endMs: number, interrupt: readonly StackFrame[] | undefined): Blame | undefined;
+  /** Why a block from `startMs` to `endMs` has no samples, if the sampler can tell. */
+  unsampled(startMs: number, endMs: number): string | undefined;
 }
 
 export interface WatchdogOptions {
@@ -275,12 +277,15 @@ export class Watchdog {
       return;
     }
     const source: StackSource | undefined = block.stack.length === 0 ? undefined : inside || !block.ended ? 'interrupt' : 'late-interrupt';
+    // An ended block without samples says why, where the sampler can tell (not while it lasts: they come later).
+    const unsampled = state === 'ended' && !blame ? this.options.samples?.unsampled(startMs, endMs) : undefined;
     this.options.emit({
       ...base,
       stack: block.stack,
       ...(source ? { stackSource: source } : {}),
       ...(interruptOverSamples ? { samples: 0, sampled: blame.sampled, sampleKinds: blame.kinds } : {}),
       ...(block.stackError !== undefined ? { stackError: block.stackError } : {}),
+      ...(unsampled !== undefined ? { unsampled: clipName(unsampled) } : {}),
     });
   }
 }

@@ -42,6 +42,7 @@ function parseSampled(o: Record<string, unknown>, what: string): Partial<Blocked
     const kinds: BlockSampleKinds = { gc: num(k, 'gc', what), idle: num(k, 'idle', what), program: num(k, 'program', what), probe: num(k, 'probe', what) };
     out.sampleKinds = kinds;
   }
+  if (o['unsampled'] !== undefined) out.unsampled = nameField(o, 'unsampled', what);
   if (o['otherStacks'] !== undefined) {
     out.otherStacks = arrayOf(o['otherStacks'], `${what}.otherStacks`, MAX_OTHER_STACKS, (s, w) => ({ stack: parseFrames(s['stack'], w), samples: num(s, 'samples', w) }));
   }

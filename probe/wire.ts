@@ -237,6 +237,8 @@ export interface BlockedReport {
   readonly sampleKinds?: BlockSampleKinds;
   /** Other things the block did, each with its samples: stacks holding a tenth of them or more. */
   readonly otherStacks?: readonly { readonly stack: readonly StackFrame[]; readonly samples: number }[];
+  /** An ended block with no CPU samples: why, where the sampler can tell (it had not started yet, was off, paused). */
+  readonly unsampled?: string;
 }
 
 /** A stretch of the target's main thread spent in the probe's own work, not the target's. */

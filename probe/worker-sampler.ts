@@ -80,6 +80,22 @@ export class WorkerSampler implements BlockSamples {
   }
 
   /**
+   * Why a block from `startMs` to `endMs` has no samples, where the sampler can tell: it had not
+   * started yet (its first start waits for the main thread, which a block at the program's
+   * start holds), or it was off, paused or restarting. Undefined when it was on throughout.
+   */
+  unsampled(startMs: number, endMs: number): string | undefined {
+    const sampler = this.sampler;
+    const reason = this.state?.reason;
+    if (!sampler) return `the CPU sampler was off${reason ? `: ${reason}` : ''}`;
+    if (sampler.firstOnMs === undefined || startMs < sampler.firstOnMs) return 'the CPU sampler had not started yet';
+    if (sampler.onSinceMs === undefined) return `the CPU sampler was ${this.state?.state === 'paused' ? 'paused' : 'off'}${reason ? `: ${reason}` : ''}`;
+    if (startMs < sampler.onSinceMs) return 'the CPU sampler was paused for part of the block';
+    if (sampler.coveredUntilMs < endMs) return 'the block\'s CPU samples did not arrive in time';
+    return undefined;
+  }
+
+  /**
    * The session to sample through, once there is one: a worker thread's loop reaches its
    * thread through NodeWorker (node-workers.ts), after the sampler was made.
    */

@@ -300,6 +300,9 @@ describe('what only a whole recording tells', () => {
     expect(b.add({ type: 'blocked', report: { id: 1, state: 'ended', startUs: 5, durationUs: 70_000, stack: [] } })).toEqual([
       expect.objectContaining({ name: 'event loop blocked', ph: 'X', ts: 5, dur: 70_000, tid: TRACKS.blocked, args: expect.objectContaining({ stack: ['spin (app.js:3:1)'] }) }),
     ]);
+    expect(b.add({ type: 'blocked', report: { id: 5, state: 'ended', startUs: 1, durationUs: 60_000, stack, stackSource: 'interrupt', unsampled: 'the CPU sampler had not started yet' } })).toEqual([
+      expect.objectContaining({ args: expect.objectContaining({ stackSource: 'interrupt', unsampled: 'no CPU samples: the CPU sampler had not started yet' }) }),
+    ]);
     b.add({ type: 'blocked', report: { id: 2, state: 'ongoing', startUs: 9, durationUs: 55_000, stack } });
     expect(b.finish()).toEqual([expect.objectContaining({ ts: 9, args: expect.objectContaining({ ongoing: expect.any(String) }) })]);
     const k = TaskEventKind;

@@ -42,6 +42,22 @@ describe('the sampler and the target\'s output', () => {
     const stacks = r.summary.blocked.filter((b) => b.stack.length > 0);
     expect(stacks.length).toBeGreaterThan(0);
     for (const b of stacks) expect(b.stackSource).toMatch(/interrupt/);
+    for (const b of r.summary.blocked.filter((x) => !x.ongoing)) expect(b.unsampled).toBe('the CPU sampler was off: turned off (--no-profile)');
+  });
+
+  it('a block in a native call at the program\'s start, before the sampler\'s first start (served by the main thread), says so; the next is blamed from samples', async () => {
+    const r = await run('start-block.js', {});
+    const readyMs = Number(/^ready \d+ ([\d.]+)\n$/.exec(r.stderr)?.[1]);
+    expect(readyMs, r.stderr).toBeGreaterThan(0);
+    const blocks = r.summary.blocked.filter((b) => !b.ongoing).sort((a, b) => a.startMs - b.startMs);
+    const detail = JSON.stringify(blocks.map(({ startMs, durationMs, stackSource, samples, unsampled }) => ({ startMs, durationMs, stackSource, samples, unsampled })));
+    const first = blocks.find((b) => b.startMs < readyMs);
+    expect(first, detail).toMatchObject({ unsampled: 'the CPU sampler had not started yet' });
+    expect(first, detail).not.toHaveProperty('samples');
+    const later = blocks.find((b) => b.startMs > readyMs);
+    expect(later, detail).toMatchObject({ stackSource: 'samples' });
+    expect(later, detail).not.toHaveProperty('unsampled');
+    expect(later!.stack.find((f) => f.url.endsWith('start-block.js'))?.functionName, detail).toBe('parseLater');
   });
 
   it('an anonymous callback reads the same from the interrupt as from the samples (the same place is one group)', async () => {

@@ -79,13 +79,15 @@ describe('session state and summary', () => {
 
   it('says where a block group\'s stack came from when not from the samples: the interrupt, and why', () => {
     const frame = { functionName: 'f', url: '/srv/a.js', lineNumber: 1, columnNumber: 2 };
-    const text = (sampler: 'on' | 'off'): string => renderSummaryText(summarize(run([
+    const text = (sampler: 'on' | 'off', unsampled?: string): string => renderSummaryText(summarize(run([
       { type: 'hello', hello },
       { type: 'profilerState', profiler: { state: sampler, intervalMs: 20 } },
-      { type: 'blocked', report: { id: 1, state: 'ended', startUs: 1000, durationUs: 60_000, stack: [frame], stackSource: 'interrupt' } },
+      { type: 'blocked', report: { id: 1, state: 'ended', startUs: 1000, durationUs: 60_000, stack: [frame], stackSource: 'interrupt', ...(unsampled ? { unsampled } : {}) } },
     ]), { durationMs: 1000, exitCode: 0, warnings: [] }), '/srv');
     expect(text('on')).toContain('once (stack from the watchdog\'s interrupt: no CPU sample inside the block ran JavaScript)');
     expect(text('off')).toContain('once (stack from the watchdog\'s interrupt: the CPU sampler was not on)');
+    // The probe's word on the block goes over the sampler's state at the end.
+    expect(text('on', 'the CPU sampler had not started yet')).toContain('once (stack from the watchdog\'s interrupt: no CPU samples, the CPU sampler had not started yet)');
   });
 
   it('forgets a withdrawn block', () => {

@@ -138,7 +138,7 @@ describe('watchdog and the probe\'s own work inside a block', () => {
     let now = 0;
     const dog = new Watchdog(source, {
       thresholdMs: 50, nowMs: () => now, capture: (done) => done({ stack: [frame] }), emit: (r) => reports.push(r),
-      samples: { active: true, coveredUntilMs: 1000, harvest: () => undefined, blame: (from, to) => void windows.push([from, to]) },
+      samples: { active: true, coveredUntilMs: 1000, harvest: () => undefined, blame: (from, to) => void windows.push([from, to]), unsampled: () => undefined },
     });
     source.heartbeat = 1;
     source.lastBeatMs = 100;
@@ -161,7 +161,7 @@ describe('watchdog and the probe\'s own work inside a block', () => {
       let now = 100;
       const dog = new Watchdog(source, {
         thresholdMs: 50, nowMs: () => now, capture: (done) => done(stack.length > 0 ? { stack } : { error: 'no stack' }), emit: (r) => reports.push(r),
-        samples: { active: true, coveredUntilMs: 1000, harvest: () => undefined, blame: () => gcOnly },
+        samples: { active: true, coveredUntilMs: 1000, harvest: () => undefined, blame: () => gcOnly, unsampled: () => 'not asked: it had samples' },
       });
       dog.tick();
       now = 170;
@@ -182,6 +182,28 @@ describe('watchdog and the probe\'s own work inside a block', () => {
     // Nor from one with none of the program's frames (served after a native call returned, as a timer re-arms).
     const timers = [{ functionName: 'insert', url: 'node:internal/timers', lineNumber: 366, columnNumber: 16 }, { functionName: 'listOnTimeout', url: 'node:internal/timers', lineNumber: 587, columnNumber: 11 }];
     expect(run(150, timers)).toMatchObject({ state: 'ended', stackSource: 'samples', stack: gcOnly.stack });
+    for (const spanMs of [150, 195]) expect(run(spanMs)).not.toHaveProperty('unsampled');
+  });
+
+  it('says why an ended block has no samples, as the sampler tells it, and only once it ended', () => {
+    const source = { heartbeat: 1, lastBeatMs: 100, lastStall: { stallMs: 0, spanMs: 0, endMs: 0 }, ownPause: { sinceMs: 0, sinceBeatMs: 0 }, stallSeen: () => undefined } satisfies HeartbeatSource;
+    const reports: BlockedReport[] = [];
+    const asked: [number, number][] = [];
+    let now = 100;
+    const dog = new Watchdog(source, {
+      thresholdMs: 50, nowMs: () => now, capture: (done) => done({ stack: [frame] }), emit: (r) => reports.push(r),
+      samples: { active: true, coveredUntilMs: 1000, harvest: () => undefined, blame: () => undefined, unsampled: (from, to) => (asked.push([from, to]), 'the CPU sampler had not started yet') },
+    });
+    dog.tick();
+    now = 170;
+    dog.tick();
+    expect(reports.at(-1)).toMatchObject({ state: 'ongoing', stackSource: 'interrupt' });
+    expect(reports.at(-1)).not.toHaveProperty('unsampled');
+    now = 300;
+    Object.assign(source, { heartbeat: 2, lastBeatMs: 300, lastStall: { stallMs: 200, spanMs: 200, endMs: 300 } });
+    dog.tick();
+    expect(reports.at(-1)).toMatchObject({ state: 'ended', stackSource: 'interrupt', stack: [frame], unsampled: 'the CPU sampler had not started yet' });
+    expect(asked).toEqual([[100, 300]]);
   });
 });
 

@@ -85,7 +85,7 @@ describe('task findings', () => {
 
 const report = (id: number, t: number, durationMs: number, stack: readonly StackFrame[], ongoing = false): BlockedView => ({
   id, t, durationMs, at: new Date(0).toISOString(), ongoing, stack, stackError: stack.length ? null : 'not taken',
-  stackSource: 'samples', samples: null, sampled: null, sampleKinds: null, lineSource: null, otherStacks: [], group: groupKey(stack),
+  stackSource: 'samples', samples: null, sampled: null, sampleKinds: null, lineSource: null, otherStacks: [], unsampled: null, group: groupKey(stack),
 });
 const wireReport = (b: BlockedView): BlockedReport => ({ id: b.id, state: 'ended', startUs: b.t * 1e6, durationUs: b.durationMs * 1000, stack: b.stack, stackSource: 'samples' });
 const groupView = (g: BlockGroup): BlockGroupView => ({

@@ -36,7 +36,7 @@ describe('wire format', () => {
       ...encodeHello(hello),
       ...encodeDictionary([[1, 'TCPWrap'], [2, 'Timeout']]),
       ...encodeMetrics(sample, [1, 2]),
-      ...encodeBlocked({ id: 1, state: 'ended', startUs: 5, durationUs: 50_000, stack: [{ functionName: 'f', url: '/a.js', lineNumber: 3, columnNumber: 7 }] }),
+      ...encodeBlocked({ id: 1, state: 'ended', startUs: 5, durationUs: 50_000, stack: [{ functionName: 'f', url: '/a.js', lineNumber: 3, columnNumber: 7 }], unsampled: 'the CPU sampler had not started yet' }),
       ...encodeDrops({ frames: { Metrics: 2 }, bytes: 400 }),
       ...encodeGoodbye({ reason: 'target exiting', exitCode: 3 }),
     ]);
@@ -44,6 +44,7 @@ describe('wire format', () => {
     expect(messages.map((m) => m.type)).toEqual(['hello', 'dictionary', 'metrics', 'blocked', 'drops', 'goodbye']);
     expect(messages[0]).toEqual({ type: 'hello', hello });
     expect(messages[2]).toEqual({ type: 'metrics', sample });
+    expect(messages[3]).toMatchObject({ type: 'blocked', report: { unsampled: 'the CPU sampler had not started yet' } });
     expect(messages[5]).toEqual({ type: 'goodbye', goodbye: { reason: 'target exiting', exitCode: 3 } });
   });
 
@@ -160,6 +161,8 @@ describe('wire limits: what one frame may make loopscope decode and hold', () =>
     expect(() => decodeAll(frameOf(MessageType.Blocked, { ...report, stack: [{ ...stackFrame, url: long }] }))).toThrow(WireLimitError);
     expect(() => decodeAll(frameOf(MessageType.Blocked, { ...report, stack: [{ ...stackFrame, functionName: long }] }))).toThrow(/4097 characters, more than the limit of 4096/);
     expect(() => decodeAll(frameOf(MessageType.Blocked, { ...report, stack: [], stackError: long }))).toThrow(WireLimitError);
+    expect(() => decodeAll(frameOf(MessageType.Blocked, { ...report, stack: [], unsampled: long }))).toThrow(WireLimitError);
+    expect(() => decodeAll(frameOf(MessageType.Blocked, { ...report, stack: [], unsampled: 7 }))).toThrow(/"unsampled"/);
     expect(() => decodeAll(encodeDictionary([[1, long]]))).toThrow(/entry 0 has 4097 characters, more than the limit of 4096/);
     expect(() => decodeAll(encodeDictionary([[1, 'x'.repeat(3 * MAX_NAME_LENGTH + 1)]]))).toThrow(/more than the limit of 4096 characters/);
     expect(() => decodeAll(frameOf(MessageType.Goodbye, { reason: long }))).toThrow(WireLimitError);

@@ -210,6 +210,7 @@ export class ChromeTraceBuilder {
         ...(r.stackError === undefined ? {} : { stackError: traceText(r.stackError) }),
         ...(r.stackSource === undefined ? {} : { stackSource: r.stackSource }),
         ...(samples === undefined ? {} : { samples }),
+        ...(r.unsampled === undefined ? {} : { unsampled: traceText(`no CPU samples: ${r.unsampled}`) }),
         ...(ongoing ? { ongoing: 'still blocked when the recording ended' } : {}),
       },
     };

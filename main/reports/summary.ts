@@ -39,6 +39,8 @@ export interface BlockedSummary {
   readonly lineSource?: LineSource;
   /** Other things the block did, with their samples. */
   readonly otherStacks?: readonly { readonly stack: readonly StackFrame[]; readonly samples: number }[];
+  /** No CPU samples: why, where the probe could tell (the sampler had not started yet, was off, …). */
+  readonly unsampled?: string;
 }
 
 /** Blocks by stack: the same code blocking fifty times matters more than one long block. */
@@ -197,6 +199,7 @@ function blockedSummary(b: BlockedReport, origin: number): BlockedSummary {
     ...(b.sampleKinds === undefined ? {} : { sampleKinds: b.sampleKinds }),
     ...(b.lineSource === undefined ? {} : { lineSource: b.lineSource }),
     ...(b.otherStacks === undefined ? {} : { otherStacks: b.otherStacks }),
+    ...(b.unsampled === undefined ? {} : { unsampled: b.unsampled }),
   };
 }
 

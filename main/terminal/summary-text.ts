@@ -6,14 +6,19 @@ import { formatBytes, formatFrame, formatMs, formatPercent, userFrames } from '.
 import { promiseNote } from '../common/promise-note';
 import { taskFindings } from '../reports/task-findings';
 import { readTooSlowly } from '../common/notice-text';
+import { groupKey } from '../session/blocked-groups';
 
 const GROUPS_LISTED = 5;
 const FRAMES_LISTED = 6;
 const FUNCTIONS_LISTED = 5;
 
-/** Where a group's stack came from, when not from the CPU samples. `sampling`: the sampler was on. */
-function sourceNote(source: StackSource | null, sampling: boolean): string {
-  if (source === 'interrupt') return ` (stack from the watchdog's interrupt: ${sampling ? 'no CPU sample inside the block ran JavaScript' : 'the CPU sampler was not on'})`;
+/**
+ * Where a group's stack came from, when not from the CPU samples. `unsampled`: why a block of
+ * the group had none, as its probe said; `sampling`: the sampler was on at the end.
+ */
+function sourceNote(source: StackSource | null, unsampled: string | undefined, sampling: boolean): string {
+  if (source === 'interrupt') return ` (stack from the watchdog's interrupt: ${unsampled ? `no CPU samples, ${unsampled}` : sampling ? 'no CPU sample inside the block ran JavaScript' : 'the CPU sampler was not on'})`;
+  if (source === 'late-interrupt' && unsampled) return ` (stack taken after the block ended: it may show what ran next; no CPU samples, ${unsampled})`;
   if (source === 'late-interrupt') return ' (stack taken after the block ended: it may show what ran next)';
   return '';
 }
@@ -40,7 +45,8 @@ export function renderSummaryText(s: Summary, cwd = ''): string {
     lines.push(`  blocked      ${s.blockedCount} time${s.blockedCount === 1 ? '' : 's'} over ${s.blockThresholdMs} ms, in ${s.blockedGroups.length} place${s.blockedGroups.length === 1 ? '' : 's'}; the most blocked time first:`);
     for (const g of s.blockedGroups.slice(0, GROUPS_LISTED)) {
       const times = g.count === 1 ? `${formatMs(g.maxMs)} once` : `${g.count}× ${formatMs(g.totalMs)} in all, longest ${formatMs(g.maxMs)}`;
-      lines.push(`    ${times}${sourceNote(g.stackSource, s.profile?.sampler === 'on')}`);
+      const unsampled = s.blocked.find((b) => b.unsampled !== undefined && groupKey(b.stack) === groupKey(g.stack))?.unsampled;
+      lines.push(`    ${times}${sourceNote(g.stackSource, unsampled, s.profile?.sampler === 'on')}`);
       const frames = userFrames(g.stack).slice(0, FRAMES_LISTED);
       if (frames.length === 0) lines.push(`      (no stack: ${s.blocked.find((b) => b.stack.length === 0)?.stackError ?? 'none could be taken'})`);
       for (const f of frames) lines.push(`      at ${formatFrame(f, cwd)}`);

@@ -92,6 +92,8 @@ export interface BlockedView {
   readonly sampleKinds: BlockSampleKinds | null;
   readonly lineSource: LineSource | null;
   readonly otherStacks: readonly { readonly stack: readonly StackFrame[]; readonly samples: number }[];
+  /** An ended block with no CPU samples: why, where the probe could tell (the sampler had not started yet, was off, …). */
+  readonly unsampled: string | null;
   /** The key of its group in SessionView.blockGroups (there once it ended, or while it lasts if its stack is from samples). */
   readonly group: string;
 }

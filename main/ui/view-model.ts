@@ -223,6 +223,7 @@ export function sessionView(data: SessionData, c: ViewContext): SessionView {
     sampled: b.sampled ?? null,
     sampleKinds: b.sampleKinds ?? null,
     lineSource: b.lineSource ?? null,
+    unsampled: b.unsampled ?? null,
     otherStacks: b.otherStacks ?? [],
     group: groupKey(b.stack),
   }));

@@ -97,6 +97,7 @@ export const BlockGroups = memo(function BlockGroups({ api, groups, blocked, cou
                 <SourceBadge source={report.stackSource} />
               </h3>
               {samplesText !== undefined && <p className="muted" data-testid="block-samples">{samplesText}</p>}
+              {report.unsampled !== null && <p className="muted" data-testid="block-unsampled">No CPU samples: {report.unsampled}.</p>}
               {report.stack.length > 0
                 ? <StackList api={api} frames={report.stack} cwd={cwd} />
                 : <p className="muted">No stack: {report.stackError ?? 'none could be taken'}</p>}
