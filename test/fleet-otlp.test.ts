@@ -199,6 +199,8 @@ describe('loopscope run --otlp', () => {
         expect(Number(said![1])).toBeCloseTo(Number(attr(r.attributes, 'loopscope.blocked.duration')) * 1000, 0);
         expect(r.timeUnixNano / 1e6).toBeGreaterThan(started);
         expect(r.timeUnixNano / 1e6).toBeLessThan(Date.now());
+        // Where its stack came from, as the JSON summary says.
+        expect(['samples', 'interrupt', 'late-interrupt']).toContain(attr(r.attributes, 'loopscope.blocked.stack_source'));
       }
       // Where it blocked (on a loaded machine a stack may be taken late, and show what ran next).
       const named = records.filter((r) => attr(r.attributes, 'code.function.name') === 'blockFor');

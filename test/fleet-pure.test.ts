@@ -168,9 +168,13 @@ describe('a blocked loop as a log record', () => {
       'code.function.name': 'blockFor', 'code.file.path': '/srv/app.js', 'code.line.number': 14, 'code.column.number': 3,
       'code.stacktrace': '    at now (node:internal/perf/utils:1:1)\n    at blockFor (/srv/app.js:14:3)\n    at (anonymous) (/srv/app.js:20:1)',
     });
+    expect(r.attributes['loopscope.blocked.stack_source']).toBeUndefined();
     const noStack = blockedRecord({ ...report, stack: [], stackError: 'rate-limited' }, hello, identity);
     expect(noStack.body).toBe('event loop blocked for 123.5 ms (no stack: rate-limited)');
     expect(noStack.attributes['code.stacktrace']).toBeUndefined();
     expect(noStack.attributes['loopscope.blocked.stack_error']).toBe('rate-limited');
+    const interrupt = blockedRecord({ ...report, stackSource: 'interrupt', unsampled: 'the CPU sampler had not started yet' }, hello, identity);
+    expect(interrupt.attributes).toMatchObject({ 'loopscope.blocked.stack_source': 'interrupt', 'loopscope.blocked.unsampled': 'the CPU sampler had not started yet' });
+    expect(blockedRecord({ ...report, stackSource: 'samples' }, hello, identity).attributes['loopscope.blocked.stack_source']).toBe('samples');
   });
 });

@@ -40,6 +40,9 @@ export function blockedRecord(report: BlockedReport, hello: Hello, identity: Loo
         'code.column.number': top.columnNumber,
       } : {}),
       ...(report.stack.length > 0 ? { 'code.stacktrace': stackText(report) } : {}),
+      // How far to trust the stack: from the CPU samples inside the block, or the watchdog's interrupt (and why no samples).
+      ...(report.stackSource ? { 'loopscope.blocked.stack_source': report.stackSource } : {}),
+      ...(report.unsampled ? { 'loopscope.blocked.unsampled': report.unsampled } : {}),
       ...(report.stackError ? { 'loopscope.blocked.stack_error': report.stackError } : {}),
     },
   };
