@@ -185,21 +185,26 @@ describe('worker threads\' GC pauses', () => {
       const own = all.filter((o) => o.kind !== 'weakcb');
       expect(own.length, w.name).toBeGreaterThan(10);
       expect(w.gc.source, `${w.name}: ${w.gc.sourceReason}`).toBe('trace');
-      // Each pause once, and none of another thread's (the two workers allocate alike).
-      expect(w.gc.count, w.name).toBeGreaterThanOrEqual(own.length);
-      expect(w.gc.count, w.name).toBeLessThanOrEqual(all.length);
-      // V8's trace scope encloses Node's GC prologue and epilogue, which the observer's times
-      // come from: the same pauses, a little longer each.
-      const observedMs = own.reduce((a, o) => a + o.durationMs, 0);
-      expect(w.gc.totalMs, w.name).toBeGreaterThanOrEqual(observedMs * 0.98);
-      expect(w.gc.totalMs, w.name).toBeLessThan(observedMs * 1.2 + own.length * 0.2);
-      // And at the same time: the trace's pause holds the observer's, by the callbacks' work
-      // (and on a loaded machine, by ms of preemption), as on the main thread (gc-trace.test.ts).
+      // At the same time: V8's trace scope and Node's GC prologue and epilogue, which the
+      // observer's times come from, are microseconds apart, as on the main thread
+      // (gc-trace.test.ts); on a loaded machine, ms of preemption may come between them, on
+      // either side (seen beside 3 busy processes: a worker's scavenge observed from 4 ms
+      // before the trace's began). Each pause the observer saw, with the trace's slices near it if none is it.
       const track = events.find((e) => e.ph === 'M' && e.args?.name === `${w.name}: GC`)?.tid;
       const slices = events.filter((e) => e.ph === 'X' && e.tid === track).map((e) => ({ startMs: e.ts / 1000, endMs: (e.ts + (e.dur ?? 0)) / 1000 }));
       expect(slices.length, w.name).toBe(w.gc.count);
-      const unmatched = own.filter((o) => !slices.some((s) => s.startMs < o.startMs + 0.3 && s.startMs > o.startMs - 20 && s.endMs > o.startMs + o.durationMs - 0.3 && s.endMs < o.startMs + o.durationMs + 20));
-      expect(unmatched, w.name).toEqual([]);
+      const same = (s: { startMs: number; endMs: number }, o: { startMs: number; durationMs: number }): boolean =>
+        Math.abs(s.startMs - o.startMs) < 20 && Math.abs(s.endMs - (o.startMs + o.durationMs)) < 20 && s.startMs < o.startMs + o.durationMs && s.endMs > o.startMs;
+      const unmatched = own.filter((o) => !slices.some((s) => same(s, o)))
+        .map((o) => ({ observed: o, near: slices.filter((s) => s.endMs > o.startMs - 50 && s.startMs < o.startMs + o.durationMs + 50) }));
+      expect(unmatched, `${w.name}, ${slices.length} slices from ${slices[0]?.startMs} to ${slices.at(-1)?.endMs} ms`).toEqual([]);
+      // Each pause once, and none of another thread's (the two workers allocate alike).
+      expect(w.gc.count, w.name).toBeGreaterThanOrEqual(own.length);
+      expect(w.gc.count, w.name).toBeLessThanOrEqual(all.length);
+      // The same pauses, a little longer or shorter each.
+      const observedMs = own.reduce((a, o) => a + o.durationMs, 0);
+      expect(w.gc.totalMs, w.name).toBeGreaterThanOrEqual(observedMs * 0.98);
+      expect(w.gc.totalMs, w.name).toBeLessThan(observedMs * 1.2 + own.length * 0.2);
     }
   });
 
