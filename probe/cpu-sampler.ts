@@ -109,6 +109,8 @@ export class CpuSampler {
   /** When sampling first began, and when its current run began (main thread's clock, ms; undefined while not on). */
   firstOnMs: number | undefined;
   onSinceMs: number | undefined;
+  /** Why it failed, once it has (it is off for good). */
+  failure: string | undefined;
 
   constructor(private readonly session: InspectorSession, private readonly table: ProfileTable, intervalMs: number, private readonly events: SamplerEvents, private readonly nowMs: () => number) {
     this.intervalMs = intervalMs;
@@ -410,6 +412,7 @@ export class CpuSampler {
     this.clearTimers();
     this.state = 'off';
     this.onSinceMs = undefined;
+    this.failure = reason;
     this.running = undefined;
     this.events.state({ state: 'off', intervalMs: this.intervalMs, reason });
   }

@@ -87,9 +87,12 @@ export class WorkerSampler implements BlockSamples {
   unsampled(startMs: number, endMs: number): string | undefined {
     const sampler = this.sampler;
     const reason = this.state?.reason;
-    if (!sampler) return `the CPU sampler was off${reason ? `: ${reason}` : ''}`;
-    if (sampler.firstOnMs === undefined || startMs < sampler.firstOnMs) return 'the CPU sampler had not started yet';
-    if (sampler.onSinceMs === undefined) return `the CPU sampler was ${this.state?.state === 'paused' ? 'paused' : 'off'}${reason ? `: ${reason}` : ''}`;
+    const off = `the CPU sampler was off${reason ? `: ${reason}` : ''}`;
+    if (!sampler) return off;
+    // Never on: starting still, or its start failed.
+    if (sampler.firstOnMs === undefined) return sampler.failure !== undefined ? `the CPU sampler was off: ${sampler.failure}` : 'the CPU sampler had not started yet';
+    if (startMs < sampler.firstOnMs) return 'the CPU sampler had not started yet';
+    if (sampler.onSinceMs === undefined) return this.state?.state === 'paused' ? `the CPU sampler was paused${reason ? `: ${reason}` : ''}` : off;
     if (startMs < sampler.onSinceMs) return 'the CPU sampler was paused for part of the block';
     if (sampler.coveredUntilMs < endMs) return 'the block\'s CPU samples did not arrive in time';
     return undefined;
