@@ -89,13 +89,10 @@ export class GcEventParser {
       if (kind === undefined || phase === -1) continue;
       const key = `${e.tid}:${e.ts}:${phase}:${kind}`;
       if (this.seen.has(key)) continue;
-      // A complete event still open when one session's batch was cut comes in it with no
-      // duration yet (0), and whole in the next session's, under the same key: not taken yet.
-      if (e.ph === 'X' && !(finite(e.dur) && e.dur > 0)) continue;
       this.remember(key, e.ts);
       const name = `${e.tid}:${e.name}`;
       if (e.ph === 'X') {
-        this.onPause(e.tid, kind, e.ts, e.dur as number);
+        if (finite(e.dur)) this.onPause(e.tid, kind, e.ts, Math.max(0, e.dur));
       } else if (e.ph === 'B') {
         this.open.set(name, e.ts);
         if (this.open.size > MAX_OPEN) this.open.delete(this.open.keys().next().value!);

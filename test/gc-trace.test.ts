@@ -62,14 +62,6 @@ describe('GC trace events into pauses', () => {
       [{ name: 'MinorGC', ph: 'E', ts: 1_002_100, tid: MAIN }, { name: 'V8.GCIncrementalMarkingStart', ph: 'X', ts: 1_001_500, dur: 2000, tid: MAIN }],
     ])).toEqual([[GcKindCode.minor, 2000, 100], [GcKindCode.incremental, 1500, 2000]]);
   });
-
-  it('takes a complete event cut open by a flush (no duration yet) from the next batch, whole', () => {
-    // Seen beside busy processes: a worker's incremental marking start, 7.6 ms by its own
-    // observer, came as a 0 µs slice from the first session; the second's has its duration.
-    const start = { name: 'V8.GCIncrementalMarkingStart', ph: 'X', ts: 1_001_500, tid: MAIN };
-    expect(parse([[{ ...start, dur: 0 }], [{ ...start, dur: 7600 }]])).toEqual([[GcKindCode.incremental, 1500, 7600]]);
-    expect(parse([[start], [{ ...start, dur: 7600 }]])).toEqual([[GcKindCode.incremental, 1500, 7600]]);
-  });
 });
 
 describe('the probe reports every GC pause, from trace events', () => {
