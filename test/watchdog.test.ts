@@ -1,7 +1,7 @@
 // The watchdog's decisions, driven by a scripted heartbeat and clock.
 
 import { describe, expect, it } from 'vitest';
-import { CAPTURE_SKIPPED, CaptureBudget, Watchdog, type HeartbeatSource } from '../probe/watchdog';
+import { CAPTURE_SKIPPED, CaptureBudget, Watchdog, type BlockSamples, type HeartbeatSource } from '../probe/watchdog';
 import type { BlockedReport, StackFrame } from '../probe/wire';
 import type { CaptureResult } from '../probe/stack-capture';
 import { outsideProbe, parseCapturedStack } from '../probe/stack-capture';
@@ -25,6 +25,27 @@ function setup(captureResult: CaptureResult | undefined) {
 }
 
 const frame = { functionName: 'work', url: '/app.js', lineNumber: 3, columnNumber: 9 };
+
+/**
+ * Every report of one block with `samples` beside the watchdog: seen at 170 ms while it lasts
+ * (its interrupt stack, `stack`, taken then), ended by the beat at 300 ms after `spanMs` of
+ * stall, 150 ms of which the loop was busy.
+ */
+function blockWith(samples: BlockSamples, stack: readonly StackFrame[] = [frame], spanMs = 195): BlockedReport[] {
+  const source = { heartbeat: 1, lastBeatMs: 100, lastStall: { stallMs: 0, spanMs: 0, endMs: 0 }, ownPause: { sinceMs: 0, sinceBeatMs: 0 }, stallSeen: () => undefined } satisfies HeartbeatSource;
+  const reports: BlockedReport[] = [];
+  let now = 100;
+  const dog = new Watchdog(source, {
+    thresholdMs: 50, nowMs: () => now, capture: (done) => done(stack.length > 0 ? { stack } : { error: 'no stack' }), emit: (r) => reports.push(r), samples,
+  });
+  dog.tick();
+  now = 170;
+  dog.tick();
+  now = 300;
+  Object.assign(source, { heartbeat: 2, lastBeatMs: 300, lastStall: { stallMs: 150, spanMs, endMs: 300 } });
+  dog.tick();
+  return reports;
+}
 
 describe('watchdog', () => {
   it('stays quiet while the heartbeat keeps time', () => {
@@ -155,22 +176,8 @@ describe('watchdog and the probe\'s own work inside a block', () => {
 
   it('takes the interrupt stack taken inside the block over samples that ran no code, with what they ran beside it', () => {
     const gcOnly = { stack: [{ functionName: '(garbage collector)', url: '', lineNumber: 0, columnNumber: 0 }], samples: 3, sampled: 3, lineSource: 'function' as const, kinds: { gc: 3, idle: 0, program: 0, probe: 0 }, ranCode: false, others: [] };
-    const run = (spanMs: number, stack: readonly StackFrame[] = [frame]): BlockedReport => {
-      const source = { heartbeat: 1, lastBeatMs: 100, lastStall: { stallMs: 0, spanMs: 0, endMs: 0 }, ownPause: { sinceMs: 0, sinceBeatMs: 0 }, stallSeen: () => undefined } satisfies HeartbeatSource;
-      const reports: BlockedReport[] = [];
-      let now = 100;
-      const dog = new Watchdog(source, {
-        thresholdMs: 50, nowMs: () => now, capture: (done) => done(stack.length > 0 ? { stack } : { error: 'no stack' }), emit: (r) => reports.push(r),
-        samples: { active: true, coveredUntilMs: 1000, harvest: () => undefined, blame: () => gcOnly, unsampled: () => 'not asked: it had samples' },
-      });
-      dog.tick();
-      now = 170;
-      dog.tick(); // the block is seen, and its stack taken, while it lasts
-      now = 300;
-      Object.assign(source, { heartbeat: 2, lastBeatMs: 300, lastStall: { stallMs: 150, spanMs, endMs: 300 } });
-      dog.tick();
-      return reports.at(-1)!;
-    };
+    const run = (spanMs: number, stack: readonly StackFrame[] = [frame]): BlockedReport =>
+      blockWith({ active: true, coveredUntilMs: 1000, harvest: () => undefined, blame: () => gcOnly, unsampled: () => 'not asked: it had samples' }, stack, spanMs).at(-1)!;
     const taken = { state: 'ended', stackSource: 'interrupt', stack: [frame], samples: 0, sampled: 3, sampleKinds: gcOnly.kinds };
     // 45 ms of the profiler's first start inside: the samples saw only the collection after it.
     expect(run(195)).toMatchObject(taken);
@@ -186,24 +193,13 @@ describe('watchdog and the probe\'s own work inside a block', () => {
   });
 
   it('says why an ended block has no samples, as the sampler tells it, and only once it ended', () => {
-    const source = { heartbeat: 1, lastBeatMs: 100, lastStall: { stallMs: 0, spanMs: 0, endMs: 0 }, ownPause: { sinceMs: 0, sinceBeatMs: 0 }, stallSeen: () => undefined } satisfies HeartbeatSource;
-    const reports: BlockedReport[] = [];
     const asked: [number, number][] = [];
-    let now = 100;
-    const dog = new Watchdog(source, {
-      thresholdMs: 50, nowMs: () => now, capture: (done) => done({ stack: [frame] }), emit: (r) => reports.push(r),
-      samples: { active: true, coveredUntilMs: 1000, harvest: () => undefined, blame: () => undefined, unsampled: (from, to) => (asked.push([from, to]), 'the CPU sampler had not started yet') },
-    });
-    dog.tick();
-    now = 170;
-    dog.tick();
-    expect(reports.at(-1)).toMatchObject({ state: 'ongoing', stackSource: 'interrupt' });
-    expect(reports.at(-1)).not.toHaveProperty('unsampled');
-    now = 300;
-    Object.assign(source, { heartbeat: 2, lastBeatMs: 300, lastStall: { stallMs: 200, spanMs: 200, endMs: 300 } });
-    dog.tick();
-    expect(reports.at(-1)).toMatchObject({ state: 'ended', stackSource: 'interrupt', stack: [frame], unsampled: 'the CPU sampler had not started yet' });
-    expect(asked).toEqual([[100, 300]]);
+    const reports = blockWith({ active: true, coveredUntilMs: 1000, harvest: () => undefined, blame: () => undefined, unsampled: (from, to) => (asked.push([from, to]), 'the CPU sampler had not started yet') });
+    const [ongoing, ended] = [reports.at(-2)!, reports.at(-1)!];
+    expect(ongoing).toMatchObject({ state: 'ongoing', stackSource: 'interrupt' });
+    expect(ongoing).not.toHaveProperty('unsampled');
+    expect(ended).toMatchObject({ state: 'ended', stackSource: 'interrupt', stack: [frame], unsampled: 'the CPU sampler had not started yet' });
+    expect(asked).toEqual([[105, 300]]);
   });
 });
 

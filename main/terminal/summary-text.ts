@@ -18,8 +18,7 @@ const FUNCTIONS_LISTED = 5;
  */
 function sourceNote(source: StackSource | null, unsampled: string | undefined, sampling: boolean): string {
   if (source === 'interrupt') return ` (stack from the watchdog's interrupt: ${unsampled ? `no CPU samples, ${unsampled}` : sampling ? 'no CPU sample inside the block ran JavaScript' : 'the CPU sampler was not on'})`;
-  if (source === 'late-interrupt' && unsampled) return ` (stack taken after the block ended: it may show what ran next; no CPU samples, ${unsampled})`;
-  if (source === 'late-interrupt') return ' (stack taken after the block ended: it may show what ran next)';
+  if (source === 'late-interrupt') return ` (stack taken after the block ended: it may show what ran next${unsampled ? `; no CPU samples, ${unsampled}` : ''})`;
   return '';
 }
 
@@ -45,7 +44,8 @@ export function renderSummaryText(s: Summary, cwd = ''): string {
     lines.push(`  blocked      ${s.blockedCount} time${s.blockedCount === 1 ? '' : 's'} over ${s.blockThresholdMs} ms, in ${s.blockedGroups.length} place${s.blockedGroups.length === 1 ? '' : 's'}; the most blocked time first:`);
     for (const g of s.blockedGroups.slice(0, GROUPS_LISTED)) {
       const times = g.count === 1 ? `${formatMs(g.maxMs)} once` : `${g.count}× ${formatMs(g.totalMs)} in all, longest ${formatMs(g.maxMs)}`;
-      const unsampled = s.blocked.find((b) => b.unsampled !== undefined && groupKey(b.stack) === groupKey(g.stack))?.unsampled;
+      const key = groupKey(g.stack);
+      const unsampled = s.blocked.find((b) => b.unsampled !== undefined && groupKey(b.stack) === key)?.unsampled;
       lines.push(`    ${times}${sourceNote(g.stackSource, unsampled, s.profile?.sampler === 'on')}`);
       const frames = userFrames(g.stack).slice(0, FRAMES_LISTED);
       if (frames.length === 0) lines.push(`      (no stack: ${s.blocked.find((b) => b.stack.length === 0)?.stackError ?? 'none could be taken'})`);
