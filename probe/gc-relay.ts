@@ -55,10 +55,14 @@ interface FlushRequest {
 }
 /** After the status that covers its exit, how long a loop waits for pauses still on their way (they come on another channel), ms. */
 const EXIT_QUIET_MS = 10;
-/** One thread's pauses of one batch: [kind, start µs, duration µs] on the trace clock, flat. */
+/**
+ * One thread's pauses of one batch: [kind, start µs, duration µs] on the trace clock, flat;
+ * `lost`: those the relay had no room for; `unrecorded`: those V8's trace has half of (gc-trace.ts).
+ */
 interface Pauses {
   readonly pauses: Float64Array;
   readonly lost: number;
+  readonly unrecorded: number;
 }
 
 /** A channel that does not keep the probe worker's loop alive: its lifetime is its own. */
@@ -71,7 +75,7 @@ function open(name: string): BroadcastChannel {
 /** The main loop's side: collects the worker threads' pauses of each batch and posts them. */
 export class GcRelay {
   private readonly status = open(STATUS_CHANNEL);
-  private readonly pending = new Map<number, { values: number[]; lost: number }>();
+  private readonly pending = new Map<number, { values: number[]; lost: number; unrecorded: number }>();
   private pendingPauses = 0;
   /** By thread, the least lately used first. */
   private readonly channels = new Map<number, BroadcastChannel>();
@@ -85,23 +89,34 @@ export class GcRelay {
   }
 
   push(tid: number, kind: GcKindCodeId, startUs: number, durationUs: number): void {
-    let p = this.pending.get(tid);
-    if (!p) {
-      if (this.pending.size >= MAX_THREADS) return;
-      p = { values: [], lost: 0 };
-      this.pending.set(tid, p);
-    }
+    const p = this.pendingOf(tid);
+    if (!p) return;
     if (p.values.length < MAX_RELAYED_PAUSES * 3 && this.pendingPauses < MAX_PENDING_PAUSES) {
       p.values.push(kind, startUs, durationUs);
       this.pendingPauses++;
     } else p.lost++;
   }
 
+  /** A pause of thread `tid` that V8's trace has only half of. */
+  unrecorded(tid: number): void {
+    const p = this.pendingOf(tid);
+    if (p) p.unrecorded++;
+  }
+
+  private pendingOf(tid: number): { values: number[]; lost: number; unrecorded: number } | undefined {
+    let p = this.pending.get(tid);
+    if (!p && this.pending.size < MAX_THREADS) {
+      p = { values: [], lost: 0, unrecorded: 0 };
+      this.pending.set(tid, p);
+    }
+    return p;
+  }
+
   /** Posts the pauses pushed since the last call, each thread's on its channel. */
   send(): void {
     if (this.stopped) return;
     for (const [tid, p] of this.pending) {
-      const message: Pauses = { pauses: Float64Array.from(p.values), lost: p.lost };
+      const message: Pauses = { pauses: Float64Array.from(p.values), lost: p.lost, unrecorded: p.unrecorded };
       this.channel(tid).postMessage(message);
     }
     this.pending.clear();
@@ -154,6 +169,8 @@ export interface RelayEvents {
   /** A pause of this loop's thread, on the trace clock. */
   readonly pause: (kind: number, startUs: number, durationUs: number) => void;
   readonly lost: (count: number) => void;
+  /** Pauses of this loop's thread that V8's trace has only half of. */
+  readonly unrecorded: (count: number) => void;
   /** The relay is on: the loop's pauses come from it from now on. */
   readonly traced: () => void;
   /** The relay is off (said, or silent for STALE_MS): the loop observes its GC. */
@@ -229,7 +246,7 @@ export class GcRelayListener {
 
   private onPauses(data: unknown): void {
     if (this.closed || this.state !== 'traced' || typeof data !== 'object' || data === null) return;
-    const { pauses, lost } = data as Partial<Pauses>;
+    const { pauses, lost, unrecorded } = data as Partial<Pauses>;
     if (!(pauses instanceof Float64Array) || pauses.length % 3 !== 0 || pauses.length > MAX_RELAYED_PAUSES * 3) return;
     for (let i = 0; i < pauses.length; i += 3) {
       const kind = pauses[i]!;
@@ -238,6 +255,7 @@ export class GcRelayListener {
       if (KINDS.has(kind) && Number.isFinite(startUs) && Number.isFinite(durationUs) && durationUs >= 0) this.events.pause(kind, startUs, durationUs);
     }
     if (typeof lost === 'number' && Number.isInteger(lost) && lost > 0) this.events.lost(Math.min(lost, MAX_LOST));
+    if (typeof unrecorded === 'number' && Number.isInteger(unrecorded) && unrecorded > 0) this.events.unrecorded(Math.min(unrecorded, MAX_LOST));
   }
 
   /** Silence past STALE_MS, before the first status or after one, is news. */

@@ -51,8 +51,18 @@ interface Collection {
 
 /** A pause of thread `tid` (the OS thread id), on the trace clock. */
 export type OnPause = (tid: number, kind: GcKindCodeId, startUs: number, durationUs: number) => void;
+/**
+ * A pause of thread `tid` whose begin or end V8 did not record: Node suspends V8's tracing
+ * while a session's tracing starts or stops, which the probe's collections do once a second
+ * (bench/gc-trace-handover.mjs counts them).
+ */
+export type OnUnrecorded = (tid: number) => void;
 /** Pauses begun and not ended yet, kept at most: a thread that ended mid-pause leaves one. */
 const MAX_OPEN = 1024;
+/** Threads and kinds known to have begun a pause, kept at most (the oldest forgotten first). */
+const MAX_BEGUN = 4096;
+/** A pause begun this long before the newest event and not ended has lost its end, µs. */
+const OPEN_MAX_US = 60_000_000;
 /** Events remembered to recognize them again, at most (a few seconds of every thread's GCs). */
 const MAX_SEEN = 65_536;
 
@@ -74,9 +84,14 @@ export class GcEventParser {
    * began before a flush and ended after it comes only in the next batch, with an older time.
    */
   private readonly seen = new Map<string, number>();
+  /**
+   * By thread and event name, those that have begun a pause in the trace: an end with no begin
+   * of one of them lost its begin; of another, the pause began before tracing did.
+   */
+  private readonly begun = new Set<string>();
   private newestTs = -Infinity;
 
-  constructor(private readonly onPause: OnPause) {}
+  constructor(private readonly onPause: OnPause, private readonly onUnrecorded: OnUnrecorded = () => {}) {}
 
   add(events: unknown): void {
     if (!Array.isArray(events)) return;
@@ -94,14 +109,33 @@ export class GcEventParser {
       if (e.ph === 'X') {
         if (finite(e.dur)) this.onPause(e.tid, kind, e.ts, Math.max(0, e.dur));
       } else if (e.ph === 'B') {
+        // A thread's pauses of one kind never overlap: one still open lost its end.
+        if (this.open.has(name)) this.onUnrecorded(e.tid);
+        this.open.delete(name);
         this.open.set(name, e.ts);
         if (this.open.size > MAX_OPEN) this.open.delete(this.open.keys().next().value!);
+        this.begun.delete(name);
+        this.begun.add(name);
+        if (this.begun.size > MAX_BEGUN) this.begun.delete(this.begun.keys().next().value!);
       } else {
         const began = this.open.get(name);
-        if (began === undefined) continue;
+        if (began === undefined) {
+          if (this.begun.has(name)) this.onUnrecorded(e.tid);
+          continue;
+        }
         this.open.delete(name);
         this.onPause(e.tid, kind, began, Math.max(0, e.ts - began));
       }
+    }
+    this.sweepOpen();
+  }
+
+  /** A pause open for far longer than any lasts lost its end, and its thread began no other since. */
+  private sweepOpen(): void {
+    for (const [name, ts] of this.open) {
+      if (ts >= this.newestTs - OPEN_MAX_US) continue;
+      this.open.delete(name);
+      this.onUnrecorded(Number(name.slice(0, name.indexOf(':'))));
     }
   }
 

@@ -327,8 +327,19 @@ export interface ProfileBatch {
   readonly lineTicks: Uint32Array;
 }
 
+/** The drops key of the GC pauses the probe had no room for: not frames, but lost the same way. */
+export const GC_PAUSES_DROPPED = 'gcPauses';
+/**
+ * The drops key of the GC pauses V8's trace has only half of (probe/gc-trace.ts): not lost to a
+ * slow reader, and missing from the GC counts and times all the same.
+ */
+export const GC_PAUSES_UNRECORDED = 'gcPausesUnrecorded';
+
 export interface DropCounters {
-  /** Frames the probe could not queue because loopscope read too slowly, by message type name. */
+  /**
+   * Frames the probe could not queue because loopscope read too slowly, by message type name;
+   * and under GC_PAUSES_DROPPED and GC_PAUSES_UNRECORDED, GC pauses.
+   */
   readonly frames: Readonly<Record<string, number>>;
   readonly bytes: number;
 }

@@ -12,7 +12,7 @@ import { GcEventParser, GcTracer } from './gc-trace';
 import { GcRelay, GcRelayListener } from './gc-relay';
 import type { GcPlan } from './gc-sources';
 import { WorkerSampler } from './worker-sampler';
-import { MessageType, messageTypeName, type BlockedReport, type GcSourceState, type Hello, type ProbeConfig, type WorkerUnfollowed } from './wire';
+import { GC_PAUSES_DROPPED, GC_PAUSES_UNRECORDED, MessageType, messageTypeName, type BlockedReport, type GcSourceState, type Hello, type ProbeConfig, type WorkerUnfollowed } from './wire';
 import { FrameReader } from './wire-framing';
 import { encodeBlocked, encodeDrops, encodeGcSource, encodeGoodbye, encodeHello, encodeNotice } from './wire-json';
 import { decodeControl } from './wire-decoder';
@@ -168,6 +168,8 @@ export function runWorker(data: WorkerData): void {
   let gcTimer: NodeJS.Timeout | undefined;
   let gcRelay: GcRelay | undefined;
   let gcListener: GcRelayListener | undefined;
+  /** This loop's GC pauses that V8's trace has only half of: told as drops of their own. */
+  let gcUnrecorded = 0;
   const gcSource = (source: GcSourceState): void => send(encodeGcSource(source));
   const traced = (): void => {
     post({ type: 'gc-traced' });
@@ -185,6 +187,9 @@ export function runWorker(data: WorkerData): void {
     const parser = new GcEventParser((tid, kind, startUs, durationUs) => {
       if (tid === mainTid) views.pushGcPause(kind, startUs - offsetUs, durationUs);
       else relay.push(tid, kind, startUs, durationUs);
+    }, (tid) => {
+      if (tid === mainTid) gcUnrecorded++;
+      else relay.unrecorded(tid);
     });
     const makeSession = (): Session => {
       const s = new Session();
@@ -214,6 +219,7 @@ export function runWorker(data: WorkerData): void {
     gcListener = new GcRelayListener(plan.tid, {
       pause: (kind, startUs, durationUs) => views.pushGcPause(kind, startUs - offsetUs, durationUs),
       lost: (count) => views.countGcLost(count),
+      unrecorded: (count) => (gcUnrecorded += count),
       traced,
       untraced,
     }, () => performance.now());
@@ -285,7 +291,8 @@ export function runWorker(data: WorkerData): void {
     for (const [type, n] of byType) frames[messageTypeName(type)] = n;
     for (const [type, n] of ownDrops) frames[messageTypeName(type)] = (frames[messageTypeName(type)] ?? 0) + n;
     // GC pauses the main thread had no room for are drops too, though they are not frames.
-    if (views.gcPausesLost > 0) frames['gcPauses'] = views.gcPausesLost;
+    if (views.gcPausesLost > 0) frames[GC_PAUSES_DROPPED] = views.gcPausesLost;
+    if (gcUnrecorded > 0) frames[GC_PAUSES_UNRECORDED] = gcUnrecorded;
     const key = JSON.stringify(frames);
     if (key === lastDrops) return;
     lastDrops = key;

@@ -19,14 +19,16 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 interface Heard {
   pauses: [number, number, number][];
   lost: number;
+  unrecorded: number;
   said: string[];
 }
 
 function listen(tid: number): { heard: Heard; listener: GcRelayListener } {
-  const heard: Heard = { pauses: [], lost: 0, said: [] };
+  const heard: Heard = { pauses: [], lost: 0, unrecorded: 0, said: [] };
   const listener = new GcRelayListener(tid, {
     pause: (kind, startUs, durationUs) => heard.pauses.push([kind, startUs, durationUs]),
     lost: (count) => (heard.lost += count),
+    unrecorded: (count) => (heard.unrecorded += count),
     traced: () => heard.said.push('traced'),
     untraced: (reason) => heard.said.push(`untraced: ${reason}`),
   }, () => performance.now());
@@ -43,17 +45,26 @@ describe('the relay of GC pauses', () => {
       relay.push(101, GcKindCode.minor, 5, 1);
       relay.send();
       await sleep(20);
-      expect(a.heard).toEqual({ pauses: [], lost: 0, said: [] });
+      expect(a.heard).toEqual({ pauses: [], lost: 0, unrecorded: 0, said: [] });
 
       relay.alive();
       relay.push(101, GcKindCode.minor, 1000, 300);
       relay.push(102, GcKindCode.major, 2000, 9000);
       relay.push(101, GcKindCode.incremental, 3000, 80);
       relay.push(999, GcKindCode.minor, 4000, 10); // a thread nobody listens for
+      relay.unrecorded(102);
+      relay.unrecorded(102);
       relay.send();
       await sleep(20);
-      expect(a.heard).toEqual({ pauses: [[GcKindCode.minor, 1000, 300], [GcKindCode.incremental, 3000, 80]], lost: 0, said: ['traced'] });
-      expect(b.heard).toEqual({ pauses: [[GcKindCode.major, 2000, 9000]], lost: 0, said: ['traced'] });
+      expect(a.heard).toEqual({ pauses: [[GcKindCode.minor, 1000, 300], [GcKindCode.incremental, 3000, 80]], lost: 0, unrecorded: 0, said: ['traced'] });
+      expect(b.heard).toEqual({ pauses: [[GcKindCode.major, 2000, 9000]], lost: 0, unrecorded: 2, said: ['traced'] });
+
+      // A batch with none of a thread's pauses whole still tells of those V8 recorded half of.
+      relay.unrecorded(101);
+      relay.send();
+      await sleep(20);
+      expect(a.heard.unrecorded).toBe(1);
+      expect(a.heard.pauses).toHaveLength(2);
 
       relay.stop('the main loop\'s GC tracing failed: x');
       await sleep(20);
@@ -74,10 +85,12 @@ describe('the relay of GC pauses', () => {
       for (let i = 0; i < MAX_RELAYED_PAUSES + 5; i++) relay.push(7, GcKindCode.minor, i, 1);
       relay.send();
       // Anything else on the channel (the target's own code can post there): dropped.
-      for (const bad of [null, 3, 'x', { pauses: [1, 2, 3] }, { pauses: new Float64Array(4) }, { pauses: Float64Array.from([9, 1, 1, GcKindCode.minor, NaN, 1, GcKindCode.minor, 1, -1]) }]) other.postMessage(bad);
+      for (const bad of [null, 3, 'x', { pauses: [1, 2, 3] }, { pauses: new Float64Array(4) }, { pauses: Float64Array.from([9, 1, 1, GcKindCode.minor, NaN, 1, GcKindCode.minor, 1, -1]) },
+        { pauses: new Float64Array(0), unrecorded: -3 }, { pauses: new Float64Array(0), unrecorded: 1.5 }, { pauses: new Float64Array(0), unrecorded: '2' }]) other.postMessage(bad);
       await sleep(50);
       expect(heard.pauses.length).toBe(MAX_RELAYED_PAUSES);
       expect(heard.lost).toBe(5);
+      expect(heard.unrecorded).toBe(0);
     } finally {
       other.close();
       relay.stop('test over');
@@ -200,13 +213,16 @@ describe('worker threads\' GC pauses', () => {
         Math.abs(s.startMs - o.startMs) < 20 && (s.endMs === s.startMs || (Math.abs(s.endMs - (o.startMs + o.durationMs)) < 20 && s.startMs < o.startMs + o.durationMs && s.endMs > o.startMs));
       const unmatched = own.filter((o) => !slices.some((s) => same(s, o)))
         .map((o) => ({ observed: o, near: slices.filter((s) => s.endMs > o.startMs - 50 && s.startMs < o.startMs + o.durationMs + 50) }));
-      expect(unmatched, `${w.name}, ${slices.length} slices from ${slices[0]?.startMs} to ${slices.at(-1)?.endMs} ms`).toEqual([]);
+      // None missing but those the trace has only half of (its collections' handovers), which
+      // the loop counts (seen 1 in ~30 runs beside 4 busy processes).
+      const unrecorded = w.gc.unrecorded ?? 0;
+      expect(unmatched.length, `${w.name}, ${unrecorded} counted unrecorded, ${slices.length} slices from ${slices[0]?.startMs} to ${slices.at(-1)?.endMs} ms: ${JSON.stringify(unmatched)}`).toBeLessThanOrEqual(unrecorded);
       // Each pause once, and none of another thread's (the two workers allocate alike).
-      expect(w.gc.count, w.name).toBeGreaterThanOrEqual(own.length);
+      expect(w.gc.count + unrecorded, w.name).toBeGreaterThanOrEqual(own.length);
       expect(w.gc.count, w.name).toBeLessThanOrEqual(all.length);
       // The same pauses, a little longer or shorter each (beside 4 busy processes the observer's
       // came to 2.2% more in all, each begun before the trace's).
-      const observedMs = own.reduce((a, o) => a + o.durationMs, 0);
+      const observedMs = own.filter((o) => !unmatched.some((u) => u.observed === o)).reduce((a, o) => a + o.durationMs, 0);
       expect(w.gc.totalMs, w.name).toBeGreaterThanOrEqual(observedMs * 0.95);
       expect(w.gc.totalMs, w.name).toBeLessThan(observedMs * 1.2 + own.length * 0.2);
     }

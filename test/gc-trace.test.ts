@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { GcEventParser, GcKindCode } from '../probe/gc-trace';
 import { runProbed } from './helpers/probe-harness';
+import { unrecordedGcPauses } from '../main/common/notice-text';
 import type { GcPause } from '../probe/wire';
 
 const MAIN = 4242;
@@ -62,6 +63,41 @@ describe('GC trace events into pauses', () => {
       [{ name: 'MinorGC', ph: 'E', ts: 1_002_100, tid: MAIN }, { name: 'V8.GCIncrementalMarkingStart', ph: 'X', ts: 1_001_500, dur: 2000, tid: MAIN }],
     ])).toEqual([[GcKindCode.minor, 2000, 100], [GcKindCode.incremental, 1500, 2000]]);
   });
+
+  it('counts, on its thread, each pause V8 recorded only the begin or the end of', () => {
+    const pauses: number[][] = [];
+    const unrecorded: number[] = [];
+    const parser = new GcEventParser((tid, kind, startUs, durationUs) => pauses.push([tid, kind, startUs, durationUs]), (tid) => unrecorded.push(tid));
+    parser.add([
+      // Begun before tracing was: its end alone is no loss.
+      { name: 'MajorGC', ph: 'E', ts: 50, tid: MAIN },
+      { name: 'MinorGC', ph: 'B', ts: 100, tid: MAIN },
+      { name: 'MinorGC', ph: 'E', ts: 200, tid: MAIN },
+      // Its end was not recorded: the next begin of the same kind on the same thread says so.
+      { name: 'MinorGC', ph: 'B', ts: 300, tid: MAIN },
+      { name: 'MinorGC', ph: 'B', ts: 310, tid: 7 },
+    ]);
+    parser.add([
+      { name: 'MinorGC', ph: 'B', ts: 400, tid: MAIN },
+      { name: 'MinorGC', ph: 'E', ts: 450, tid: MAIN },
+      { name: 'MinorGC', ph: 'E', ts: 320, tid: 7 },
+      // Its begin was not recorded, on a thread known to begin pauses of this kind.
+      { name: 'MinorGC', ph: 'E', ts: 600, tid: MAIN },
+    ]);
+    expect(pauses).toEqual([[MAIN, GcKindCode.minor, 100, 100], [MAIN, GcKindCode.minor, 400, 50], [7, GcKindCode.minor, 310, 10]]);
+    expect(unrecorded).toEqual([MAIN, MAIN]);
+  });
+
+  it('counts a pause begun a minute before the newest event, and never ended, once', () => {
+    const unrecorded: number[] = [];
+    const parser = new GcEventParser(() => undefined, (tid) => unrecorded.push(tid));
+    parser.add([{ name: 'MajorGC', ph: 'B', ts: 1_000, tid: 7 }, { name: 'MinorGC', ph: 'B', ts: 2_000, tid: MAIN }, { name: 'MinorGC', ph: 'E', ts: 3_000, tid: MAIN }]);
+    parser.add([{ name: 'MinorGC', ph: 'B', ts: 59_000_000, tid: MAIN }, { name: 'MinorGC', ph: 'E', ts: 59_000_500, tid: MAIN }]);
+    expect(unrecorded).toEqual([]);
+    parser.add([{ name: 'MinorGC', ph: 'B', ts: 61_002_000, tid: MAIN }, { name: 'MinorGC', ph: 'E', ts: 61_002_500, tid: MAIN }]);
+    parser.add([{ name: 'MinorGC', ph: 'B', ts: 62_000_000, tid: MAIN }, { name: 'MinorGC', ph: 'E', ts: 62_000_500, tid: MAIN }]);
+    expect(unrecorded).toEqual([7]);
+  });
 });
 
 describe('the probe reports every GC pause, from trace events', () => {
@@ -72,7 +108,13 @@ describe('the probe reports every GC pause, from trace events', () => {
     await run.server.close();
     expect(exit.code).toBe(0);
     const observed = JSON.parse(run.stdout.at(-1)!) as { kind: string; startMs: number; durationMs: number }[];
-    const reported: GcPause[] = run.feed.recent.slice().flatMap((s) => s.gc);
+    // Up to the end of the last pause the target's observer was given: it is given them in
+    // order, a while after each, and the target printed them before it exited. On a loaded
+    // machine the probe has more: the exit's pauses (seen beside 6 busy processes: an
+    // incremental marking's start and a major collection), and one begun 4 ms before the print.
+    const last = observed.at(-1);
+    const horizonMs = last ? last.startMs + last.durationMs : 0;
+    const reported: GcPause[] = run.feed.recent.slice().flatMap((s) => s.gc).filter((p) => p.startUs / 1000 < horizonMs);
     // The trace has no weak-callback pauses; the observer's are rare and short.
     const expected = observed.filter((o) => o.kind !== 'weakcb');
     expect(expected.length).toBeGreaterThan(10);
@@ -80,16 +122,23 @@ describe('the probe reports every GC pause, from trace events', () => {
     // The same pause holds the observer's. V8's trace scope encloses Node's GC prologue and
     // epilogue, which the observer's times come from, so it may begin earlier and end later:
     // by the callbacks' work, and on a loaded machine by ms of preemption (both seen in CI).
+    // The two clocks are put side by side by reading both once (traceClockOffsetUs), which
+    // preemption can put ms apart too: beside 6 busy processes a pause began 1.7 ms later in
+    // the trace than its observer said, and ended as much later.
     const same = (r: GcPause, o: (typeof expected)[number]): boolean => {
       const start = r.startUs / 1000;
       const end = start + r.durationUs / 1000;
       const oEnd = o.startMs + o.durationMs;
-      return r.kind === o.kind && start < o.startMs + 0.3 && start > o.startMs - 20 && end > oEnd - 0.3 && end < oEnd + 20;
+      return r.kind === o.kind && Math.abs(start - o.startMs) < 20 && Math.abs(end - oEnd) < 20 && start < oEnd && end > o.startMs;
     };
     const unmatched = expected.filter((o) => !reported.some((r) => same(r, o)));
     const nearest = unmatched.map((o) => reported.reduce((a, b) => (Math.abs(b.startUs / 1000 - o.startMs) < Math.abs(a.startUs / 1000 - o.startMs) ? b : a)));
-    expect({ unmatched, nearest }).toEqual({ unmatched: [], nearest: [] });
-    expect(reported.length).toBe(expected.length);
+    // None missing but those the trace has only half of (its collections' handovers), which
+    // the probe counts.
+    const unrecorded = unrecordedGcPauses(run.feed.state.drops.frames);
+    expect(unmatched.length, JSON.stringify({ unrecorded, unmatched, nearest })).toBeLessThanOrEqual(unrecorded);
+    const extra = reported.filter((r) => !expected.some((o) => same(r, o)));
+    expect(reported.length + unrecorded, JSON.stringify({ reported: reported.length, unrecorded, observed: expected.length, extra, horizonMs })).toBe(expected.length);
   });
 
   it('waits at exit for the last pauses, and that wait is not a blocked loop', async () => {

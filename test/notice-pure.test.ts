@@ -5,7 +5,7 @@
 import { EventEmitter } from 'node:events';
 import type { Session } from 'node:inspector';
 import { describe, expect, it } from 'vitest';
-import { clipName, MAX_NAME_LENGTH, MessageType, PROTOCOL_VERSION, WireError, WireLimitError, type Hello, type Notice, type ProbeMessage } from '../probe/wire';
+import { clipName, GC_PAUSES_DROPPED, GC_PAUSES_UNRECORDED, MAX_NAME_LENGTH, MessageType, PROTOCOL_VERSION, WireError, WireLimitError, type Hello, type Notice, type ProbeMessage } from '../probe/wire';
 import { encodeNotice } from '../probe/wire-json';
 import { FrameReader, jsonFrame } from '../probe/wire-framing';
 import { ProbeDecoder } from '../probe/wire-decoder';
@@ -231,6 +231,39 @@ describe('notices held back by the probe\'s budget', () => {
     });
     expect(view.dropped).toEqual({ frames: 2, bytes: 300 });
     expect(view.warnings.at(-1)).toBe(held);
+  });
+});
+
+describe('GC pauses V8\'s trace has half of', () => {
+  // 3 pauses whose begin or end the trace lost, 2 the probe had no room for.
+  const drops = { type: 'drops', drops: { frames: { [GC_PAUSES_UNRECORDED]: 3, [GC_PAUSES_DROPPED]: 2 }, bytes: 0 } } as const;
+  const data = feedOf([{ type: 'hello', hello }, drops, { type: 'metrics', sample: metrics() }]);
+
+  it('are told with the GC figures they are missing from, not as loopscope reading too slowly', () => {
+    const s = summarize(data, { durationMs: 1000, exitCode: 0, warnings: [] });
+    expect(s.gc.unrecorded).toBe(3);
+    expect(s.loops[0]?.gc.unrecorded).toBe(3);
+    expect(s.warnings).toEqual([]);
+    const text = renderSummaryText(s);
+    expect(text).toMatch(/ {2}gc {11}\d+ pauses, .*; 3 more not recorded \(V8's trace lost the begin or the end of those pauses as the probe's GC tracing changed sessions; they are not in the counts or times\)\n/);
+    expect(text).toContain('  dropped      2 gcPauses (0 B): loopscope read too slowly');
+
+    const live = renderLiveView(data, { width: 400, elapsedMs: 100, status: undefined, remainingMs: undefined }).map((l) => l.trimEnd());
+    expect(live.find((l) => l.startsWith(' gc '))).toMatch(/, 3 not recorded \(V8's trace lost their begin or end\)$/);
+    expect(live).toContain(' dropped  2 frames (0 B): loopscope read too slowly');
+
+    const view = sessionView(data, {
+      id: 's1', group: 's1', loops: [], how: 'launch', config: DEFAULT_CONFIG, ended: false, error: undefined, warnings: [],
+      recording: null, replay: null, output: null, exit: null,
+    });
+    expect(view.gcUnrecorded).toBe(3);
+    expect(view.dropped).toEqual({ frames: 2, bytes: 0 });
+  });
+
+  it('leave the GC summary as it was when there are none', () => {
+    const s = summarize(feedOf([{ type: 'hello', hello }, { type: 'metrics', sample: metrics() }]), { durationMs: 1000, exitCode: 0, warnings: [] });
+    expect('unrecorded' in s.gc).toBe(false);
+    expect(renderSummaryText(s)).not.toContain('not recorded');
   });
 });
 

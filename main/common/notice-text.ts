@@ -2,7 +2,7 @@
 // which worker thread is missing from the session, why, and what can be done about it; and a
 // loop whose GC pauses cost it more than they need to. Pure.
 
-import { MessageType, messageTypeName, type DropCounters, type GcSourceState, type Hello, type Notice } from '../../probe/wire';
+import { GC_PAUSES_UNRECORDED, MessageType, messageTypeName, type DropCounters, type GcSourceState, type Hello, type Notice } from '../../probe/wire';
 
 /**
  * The target's words (a worker's name, an error's text) as plain text: they come from the wire,
@@ -46,9 +46,19 @@ export function heldBackNotices(frames: DropCounters['frames']): number {
   return frames[NOTICE_DROPS] ?? 0;
 }
 
-/** The drops that mean loopscope read too slowly: all but the notices held back. */
+/** The drops that mean loopscope read too slowly: all but the notices held back and the GC pauses V8 did not record. */
 export function readTooSlowly(frames: DropCounters['frames']): [string, number][] {
-  return Object.entries(frames).filter(([type]) => type !== NOTICE_DROPS);
+  return Object.entries(frames).filter(([type]) => type !== NOTICE_DROPS && type !== GC_PAUSES_UNRECORDED);
+}
+
+/** GC pauses of the loop that V8's trace has only the begin or the end of (probe/gc-trace.ts). */
+export function unrecordedGcPauses(frames: DropCounters['frames']): number {
+  return frames[GC_PAUSES_UNRECORDED] ?? 0;
+}
+
+/** "1 more not recorded (…)": why the GC counts and times are short by those pauses. */
+export function unrecordedGcText(count: number): string {
+  return `${count} more not recorded (V8's trace lost the begin or the end of ${count === 1 ? 'that pause' : 'those pauses'} as the probe's GC tracing changed sessions; they are not in the counts or times)`;
 }
 
 /** "5 more worker threads of process 4100 not followed (not named: …)". */

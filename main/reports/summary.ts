@@ -13,7 +13,7 @@ import { causalChain, type TraceModel } from '../session/trace-model';
 import { loopIdentity, wasTerminated } from '../session/loop-identity';
 import type { SessionState, Totals } from '../session/session-state';
 import { poolSaturated } from './task-findings';
-import { noticeWarnings } from '../common/notice-text';
+import { noticeWarnings, unrecordedGcPauses } from '../common/notice-text';
 
 export interface BlockedSummary {
   /** ms since the target's time origin (its process start). */
@@ -156,6 +156,8 @@ export interface GcSummary {
   readonly maxMs: number;
   readonly source: GcSourceState['source'] | null;
   readonly sourceReason?: string;
+  /** Pauses V8's trace has only the begin or the end of, not in `count` or the times (probe/gc-trace.ts); when there were any. */
+  readonly unrecorded?: number;
 }
 
 /** One loop of a session: a process's main thread, or a worker thread. */
@@ -231,12 +233,14 @@ function utilizationSummary(totals: Totals): Summary['utilization'] {
 
 function gcSummary(state: SessionState): GcSummary {
   const { totals, gcSource } = state;
+  const unrecorded = unrecordedGcPauses(state.drops.frames);
   return {
     count: totals.gcCount,
     totalMs: ms(totals.gcTotalUs),
     maxMs: ms(totals.gcMaxUs),
     source: gcSource?.source ?? null,
     ...(gcSource?.reason === undefined ? {} : { sourceReason: gcSource.reason }),
+    ...(unrecorded > 0 ? { unrecorded } : {}),
   };
 }
 

@@ -15,7 +15,7 @@ import { poolSaturated } from '../reports/task-findings';
 import { fit, sparkline } from './text';
 import { loopName, wasTerminated } from '../session/loop-identity';
 import { lagPerSecond, lastWindow, loopNow } from '../session/recent-window';
-import { heldBackNotices, heldBackText, noticeLine, readTooSlowly } from '../common/notice-text';
+import { heldBackNotices, heldBackText, noticeLine, readTooSlowly, unrecordedGcPauses } from '../common/notice-text';
 
 export interface LiveViewContext {
   readonly width: number;
@@ -115,6 +115,7 @@ export function renderLiveView(data: SessionData, ctx: LiveViewContext): string[
   const windowUs = window.reduce((t, s) => t + s.intervalUs, 0);
   const latest = window[window.length - 1]!;
   const gc = settledGc(recent);
+  const unrecorded = unrecordedGcPauses(state.drops.frames);
 
   const lag = window.reduce((h, s) => addInterval(h, s.lag.percentiles, s.lag.count), emptyLagHistogram());
   const lagMaxUs = maxOf((s) => s.lag.maxUs);
@@ -129,7 +130,8 @@ export function renderLiveView(data: SessionData, ctx: LiveViewContext): string[
   lines.push(` memory   heap ${formatBytes(latest.heapUsedBytes)} of ${formatBytes(latest.heapTotalBytes)}   rss ${formatBytes(latest.rssBytes)}   external ${formatBytes(latest.externalBytes)}`);
   lines.push(
     ` gc       ${gc.perSecond}/s, ${formatMs(gc.msPerSecond)}/s (the last settled ${GC_SPAN_US / 1e6} s)` +
-      `   session: ${state.totals.gcCount}, max ${formatMs(state.totals.gcMaxUs / 1000)}`,
+      `   session: ${state.totals.gcCount}, max ${formatMs(state.totals.gcMaxUs / 1000)}` +
+      (unrecorded > 0 ? `, ${unrecorded} not recorded (V8's trace lost their begin or end)` : ''),
   );
   const resources = [...latest.resources].sort((a, b) => b.count - a.count).map((r) => `${r.type} ${r.count}`).join(', ');
   lines.push(` handles  ${resources || 'none'}`);

@@ -5,7 +5,7 @@ import type { StackSource } from '../../probe/wire';
 import { formatBytes, formatFrame, formatMs, formatPercent, userFrames } from '../common/format';
 import { promiseNote } from '../common/promise-note';
 import { taskFindings } from '../reports/task-findings';
-import { readTooSlowly } from '../common/notice-text';
+import { readTooSlowly, unrecordedGcText } from '../common/notice-text';
 import { groupKey } from '../session/blocked-groups';
 
 const GROUPS_LISTED = 5;
@@ -32,7 +32,7 @@ export function renderSummaryText(s: Summary, cwd = ''): string {
   lines.push(`  utilization  mean ${formatPercent(s.utilization.mean)}   max ${formatPercent(s.utilization.max)}`);
   lines.push(`  cpu          user ${formatMs(s.cpu.userMs)}   system ${formatMs(s.cpu.systemMs)}`);
   lines.push(`  memory       heap used max ${formatBytes(s.memory.heapUsedMaxBytes)}   rss max ${formatBytes(s.memory.rssMaxBytes)}`);
-  lines.push(`  gc           ${s.gc.count} pauses, ${formatMs(s.gc.totalMs)} in all, longest ${formatMs(s.gc.maxMs)}`);
+  lines.push(`  gc           ${s.gc.count} pauses, ${formatMs(s.gc.totalMs)} in all, longest ${formatMs(s.gc.maxMs)}${s.gc.unrecorded ? `; ${unrecordedGcText(s.gc.unrecorded)}` : ''}`);
   // The notices the probe held back are in the warnings (notice-text.ts), not a slow read.
   const dropped = readTooSlowly(s.dropped.frames);
   if (dropped.length > 0) {

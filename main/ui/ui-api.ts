@@ -208,6 +208,8 @@ export interface SessionView {
   readonly warnings: readonly string[];
   /** Frames the probe dropped because loopscope read too slowly (the notices it held back are in `warnings`). */
   readonly dropped: { readonly frames: number; readonly bytes: number };
+  /** GC pauses V8's trace has only the begin or the end of: missing from the GC series (probe/gc-trace.ts). */
+  readonly gcUnrecorded: number;
   readonly blockedCount: number;
   /** Longest first. */
   readonly blocked: readonly BlockedView[];
