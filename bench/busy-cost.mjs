@@ -30,9 +30,8 @@
 //   node bench/busy-cost.mjs [--help] [--quick] [--rounds N] [--parts] [--unpinned] [--mode m] [--compare <probe.js>] [--sample-intervals ms,ms]
 
 import { join } from 'node:path';
-import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { CLI, FIXTURES, QUICK, requireBuilt, printMachine, hasTaskset, pinned, run, median, min, max, fmt, pct, table, verdict, save, helpRequested, stringArg } from './lib.mjs';
+import { CLI, FIXTURES, QUICK, requireBuilt, printMachine, hasTaskset, pinned, run, median, min, max, fmt, pct, table, verdict, save, helpRequested, stringArg, probeBuildArg } from './lib.mjs';
 
 helpRequested(import.meta.url);
 const MODE = stringArg('mode', 'metrics');
@@ -41,8 +40,7 @@ if (!(MODE in BUDGETS)) throw new Error(`--mode must be one of ${Object.keys(BUD
 const BUDGET = BUDGETS[MODE];
 /** The CPU sampler alone, against the probe without it. */
 const SAMPLER_BUDGET = 0.02;
-const COMPARE = stringArg('compare', undefined);
-if (COMPARE !== undefined && !existsSync(COMPARE)) throw new Error(`--compare: no probe build at ${COMPARE}`);
+const COMPARE = probeBuildArg();
 const arg = (name, fallback) => {
   const i = process.argv.indexOf(`--${name}`);
   return i === -1 ? fallback : Number(process.argv[i + 1]);

@@ -21,18 +21,16 @@
 //
 //   node bench/hook-cost.mjs [--quick] [--rounds N] [--units N] [--node 22] [--variants ...] [--compare <probe.js>]
 
-import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import {
   CLI, FIXTURES, QUICK, requireBuilt, buildTaskParts, printMachine, hasTaskset, pinned, run, median, min, max, fmt, table, save,
-  helpRequested, stringArg, nodeBinary,
+  helpRequested, stringArg, nodeBinary, probeBuildArg,
 } from './lib.mjs';
 
 helpRequested(import.meta.url);
 const ROUNDS = Number(stringArg('rounds', QUICK ? '3' : '7'));
 const UNITS = Number(stringArg('units', QUICK ? '50000' : '200000'));
-const COMPARE = stringArg('compare', undefined);
-if (COMPARE !== undefined && !existsSync(COMPARE)) throw new Error(`--compare: no probe build at ${COMPARE}`);
+const COMPARE = probeBuildArg();
 const PARTS = ['part:hook', 'part:hook-no-destroy', 'part:tasks', 'part:trace'];
 const MODES = ['metrics', 'tasks', 'trace'];
 const requested = stringArg('variants', [...PARTS, ...MODES].join(',')).split(',');

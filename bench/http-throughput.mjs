@@ -54,16 +54,14 @@
 //   node bench/http-throughput.mjs [--help] [--quick] [--rounds N] [--seconds S] [--no-pin] [--mode m] [--concurrent [--pipelining N] [--compare <probe.js>]] [--part p] [--follow-cost] [--server plain|promise]
 
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import {
   BENCH_DIR, CLI, FIXTURES, QUICK, requireBuilt, printMachine, hasTaskset, pinned, repin, run, waitForLine, exited, driveAtOnce,
-  median, min, max, sum, fmt, pct, table, verdict, save, helpRequested, stringArg,
+  median, min, max, sum, fmt, pct, table, verdict, save, helpRequested, stringArg, probeBuildArg,
 } from './lib.mjs';
 
 helpRequested(import.meta.url);
-const COMPARE = stringArg('compare', undefined);
-if (COMPARE !== undefined && !existsSync(COMPARE)) throw new Error(`--compare: no probe build at ${COMPARE}`);
+const COMPARE = probeBuildArg();
 
 const modeArg = process.argv.indexOf('--mode');
 const MODE = modeArg === -1 ? 'metrics' : process.argv[modeArg + 1];

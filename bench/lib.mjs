@@ -266,6 +266,16 @@ export function stringArg(name, fallback) {
   return value;
 }
 
+/** --compare <probe.js>: another build of the probe to pair each run with, which must exist; undefined without the option. */
+export function probeBuildArg() {
+  const path = stringArg('compare', undefined);
+  if (path !== undefined && !existsSync(path)) {
+    console.error(`--compare: no probe build at ${path} (build one with: git worktree add /tmp/old <rev> && cd /tmp/old && node build.mjs; then give its dist/probe.js)`);
+    process.exit(2);
+  }
+  return path;
+}
+
 /**
  * With --help or -h: prints the bench's own header comment (the lines starting with // after
  * the shebang) and exits. `moduleUrl`: the bench's import.meta.url.

@@ -21,9 +21,8 @@
 //
 //   node bench/loop-cost.mjs [--help] [--quick] [--rounds N] [--workers N] [--unpinned] [--compare <probe.js>]
 
-import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { CLI, FIXTURES, QUICK, helpRequested, requireBuilt, printMachine, hasTaskset, pinned, run, median, min, max, fmt, table, save } from './lib.mjs';
+import { CLI, FIXTURES, QUICK, helpRequested, requireBuilt, printMachine, hasTaskset, pinned, run, median, min, max, fmt, table, save, probeBuildArg } from './lib.mjs';
 
 helpRequested(import.meta.url);
 
@@ -34,9 +33,7 @@ const arg = (name, fallback) => {
 const ROUNDS = arg('rounds', QUICK ? 3 : 8);
 const WORKERS = arg('workers', 2);
 const UNITS = QUICK ? 15_000 : 40_000;
-const COMPARE_AT = process.argv.indexOf('--compare');
-const COMPARE = COMPARE_AT === -1 ? undefined : process.argv[COMPARE_AT + 1];
-if (COMPARE_AT !== -1 && !(COMPARE && existsSync(COMPARE))) throw new Error(`--compare: no probe build at ${COMPARE}`);
+const COMPARE = probeBuildArg();
 /** The idle main thread's probe, per second of the job's wall time (idle-cost.mjs measures 14–16). */
 const IDLE_MAIN_MS_PER_S = 15;
 

@@ -47,7 +47,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import {
   CLI, FIXTURES, QUICK, requireBuilt, buildTaskParts, printMachine, hasTaskset, pinned, repin, spreadThreads, sleep, run, waitForLine, exited, driveAtOnce,
-  median, medianInterval, min, max, fmt, save, helpRequested, stringArg, nodeBinary,
+  median, medianInterval, min, max, fmt, save, helpRequested, stringArg, nodeBinary, probeBuildArg,
 } from './lib.mjs';
 
 helpRequested(import.meta.url);
@@ -58,8 +58,7 @@ const NODES = stringArg('nodes', '20').split(',');
 const SERVER = stringArg('server', 'promise');
 const SERVERS = { promise: 'promise-server.js', plain: 'http-server.js' };
 if (!(SERVER in SERVERS)) throw new Error(`--server must be one of ${Object.keys(SERVERS).join(', ')}`);
-const COMPARE = stringArg('compare', undefined);
-if (COMPARE !== undefined && !existsSync(COMPARE)) throw new Error(`--compare: no probe build at ${COMPARE}`);
+const COMPARE = probeBuildArg();
 const MODES = ['metrics', 'tasks', 'trace', 'tasks+promises', 'trace+promises', 'metrics+no-profile'];
 const MODE_FLAGS = { promises: ['--promises'], 'no-profile': ['--no-profile'] };
 const SAMPLE_EXTRA = /^metrics\+sample-(\d+)$/;

@@ -23,7 +23,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import {
   CLI, FIXTURES, QUICK, requireBuilt, printMachine, hasTaskset, pinned, repin, sleep, waitForLine, exited, driveAtOnce,
-  median, fmt, save, helpRequested, stringArg,
+  median, fmt, save, helpRequested, stringArg, probeBuildArg,
 } from './lib.mjs';
 
 helpRequested(import.meta.url);
@@ -33,8 +33,7 @@ const WARMUP_SECONDS = Number(stringArg('warmup', '2'));
 const REQUESTED = stringArg('variants', 'plain,metrics,metrics+no-profile').split(',');
 const KNOWN = ['plain', 'metrics', 'metrics+no-profile', 'tasks', 'trace'];
 for (const v of REQUESTED) if (!KNOWN.includes(v)) throw new Error(`unknown variant ${v}; there are: ${KNOWN.join(', ')}`);
-const COMPARE = stringArg('compare', undefined);
-if (COMPARE !== undefined && !existsSync(COMPARE)) throw new Error(`--compare: no probe build at ${COMPARE}`);
+const COMPARE = probeBuildArg();
 const VARIANTS = COMPARE ? [...REQUESTED, ...REQUESTED.filter((v) => v !== 'plain').map((v) => `${v} (compare)`)] : REQUESTED;
 if (!(Number.isInteger(ROUNDS) && ROUNDS >= 1) || !(SECONDS > 0) || !(WARMUP_SECONDS >= 0)) throw new Error('--rounds must be a positive integer, --seconds positive, --warmup 0 or more');
 if (!hasTaskset()) throw new Error('this bench pins the server and its load to CPUs 0 and 1: it needs taskset and two CPUs');

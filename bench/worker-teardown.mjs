@@ -17,18 +17,16 @@
 //
 // Exits 1 when a target under this build did not exit 0.
 
-import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { CLI, ROOT, requireBuilt, printMachine, run, save, helpRequested, stringArg, QUICK } from './lib.mjs';
+import { CLI, ROOT, requireBuilt, printMachine, run, save, helpRequested, stringArg, QUICK, probeBuildArg } from './lib.mjs';
 
 helpRequested(import.meta.url);
 requireBuilt();
 const RUNS = Number(stringArg('runs', QUICK ? '3' : '25'));
 const END = stringArg('end', 'exit');
-const COMPARE = stringArg('compare', undefined);
+const COMPARE = probeBuildArg();
 if (!(Number.isInteger(RUNS) && RUNS > 0)) throw new Error('--runs must be a positive integer');
 if (END !== 'exit' && END !== 'terminate') throw new Error('--end must be exit or terminate');
-if (COMPARE !== undefined && !existsSync(COMPARE)) throw new Error(`--compare: no probe build at ${COMPARE}`);
 const FIXTURE = join(ROOT, 'test', 'fixtures', 'worker-churn.js');
 const TARGET_ENV = { TOTAL: '24', PARALLEL: '2', LIFE_MS: '500', END, BUSY: '20000' };
 
