@@ -7,6 +7,10 @@
 // more worker allocate, and counts the MinorGC/MajorGC begins and ends left unpaired (each a
 // pause lost), the complete GC events that came with no duration (cut open by a collection)
 // and how many of them came whole later, and any event seen twice. Short intervals make the losses countable; 1000 ms is the probe's.
+// Then the check of what the probe counts (gc.unrecorded): the two allocating threads observe
+// their own pauses, and of those, the ones the trace has no whole pause for (missing), beside the
+// begins and ends left unpaired on those threads at the same time (each counted by the probe).
+// A pause whose begin and end both fall in the moment leaves nothing to count.
 //
 //   node bench/gc-trace-handover.mjs [--intervals 3,30,1000] [--seconds 6] [--rounds 2]
 
@@ -52,4 +56,11 @@ for (const ms of INTERVALS) {
   console.log(`  ${`${ms} ms`.padEnd(16)} ${m(rs, 'pairs')} ${m(rs, 'endsWithoutBegin')} ${m(rs, 'beginsWithoutEnd')} ${m(rs, 'completeWithoutDuration')} ${m(rs, 'completeLaterWhole')} ${m(rs, 'complete')} ${median(rs.map((x) => x.seenTwice))}`);
 }
 console.log('  (each unpaired begin or end is a pause lost; a complete event of 0 µs is a pause whose length was lost)\n');
+console.log(`  ${'collected every'.padEnd(16)} ${'observed'.padEnd(14)} ${'missing'.padEnd(14)} ${'unpaired'.padEnd(14)} missing incremental starts`);
+for (const ms of INTERVALS) {
+  const rs = results[ms];
+  const total = (k) => String(rs.reduce((a, x) => a + x[k], 0)).padEnd(14);
+  console.log(`  ${`${ms} ms`.padEnd(16)} ${total('observed')} ${total('observedMissing')} ${total('unpairedOfThese')} ${rs.reduce((a, x) => a + x.observedMissingIncremental, 0)}`);
+}
+console.log('  (the allocating threads\' own pauses, inside the traced time, summed over the rounds: missing, none of the trace\'s pauses within 5 ms;\n   unpaired, the begins and ends the probe counts as gc.unrecorded)\n');
 save('gc-trace-handover', { intervals: INTERVALS, seconds: SECONDS, rounds: ROUNDS, machine, results });
