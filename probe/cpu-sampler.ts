@@ -104,18 +104,35 @@ export class CpuSampler {
   /** The profile ended at exit: once it is in, `finish` is done. */
   private finalTitle: string | undefined;
   private stopped = false;
-  /** Every sample before this time (main thread's clock, ms) has been harvested. */
-  coveredUntilMs = 0;
-  /** When sampling first began, and when its current run began (main thread's clock, ms; undefined while not on). */
-  firstOnMs: number | undefined;
-  onSinceMs: number | undefined;
-  /** Why it failed, once it has (it is off for good). */
-  failure: string | undefined;
+  private covered = 0;
+  private firstOn: number | undefined;
+  private onSince: number | undefined;
+  private failedWith: string | undefined;
 
   constructor(private readonly session: InspectorSession, private readonly table: ProfileTable, intervalMs: number, private readonly events: SamplerEvents, private readonly nowMs: () => number) {
     this.intervalMs = intervalMs;
     session.on('Profiler.consoleProfileStarted', (m) => this.started(m.params as ConsoleProfileParams));
     session.on('Profiler.consoleProfileFinished', (m) => this.finished(m.params as ConsoleProfileParams));
+  }
+
+  /** Every sample before this time (main thread's clock, ms) has been harvested. */
+  get coveredUntilMs(): number {
+    return this.covered;
+  }
+
+  /** When sampling first began (main thread's clock, ms): undefined until it has. */
+  get firstOnMs(): number | undefined {
+    return this.firstOn;
+  }
+
+  /** When its current run began (main thread's clock, ms): undefined while it is not on. */
+  get onSinceMs(): number | undefined {
+    return this.onSince;
+  }
+
+  /** Why it failed, once it has (it is off for good). */
+  get failure(): string | undefined {
+    return this.failedWith;
   }
 
   get active(): boolean {
@@ -219,7 +236,7 @@ export class CpuSampler {
     this.clearTimers();
     if (this.state === 'off') return;
     this.state = 'off';
-    this.onSinceMs = undefined;
+    this.onSince = undefined;
     this.post('Profiler.disable', {}, () => undefined);
   }
 
@@ -254,12 +271,12 @@ export class CpuSampler {
       if (endedAlready) return this.finishing ? this.endFinish() : this.startProfile(first);
       this.running = title;
       if (this.finishing) return this.endLast();
-      this.coveredUntilMs = Math.max(this.coveredUntilMs, r[0]);
+      this.covered = Math.max(this.covered, r[0]);
       if (first) this.firstBracket = { title, perfMs: (r[0] + r[1]) / 2, hrBefore: r[2], hrAfter: r[3] };
       if (this.state !== 'on') {
         this.state = 'on';
-        this.onSinceMs = r[0];
-        this.firstOnMs ??= r[0];
+        this.onSince = r[0];
+        this.firstOn ??= r[0];
         this.events.state({ state: 'on', intervalMs: this.intervalMs });
       }
       clearInterval(this.timer);
@@ -306,7 +323,7 @@ export class CpuSampler {
     else if (p.profile) this.take(title, p.profile);
     this.releaseHeld(title);
     if (this.awaiting?.title === title) {
-      this.coveredUntilMs = Math.max(this.coveredUntilMs, this.awaiting.nextStartMs);
+      this.covered = Math.max(this.covered, this.awaiting.nextStartMs);
       this.harvestDone();
     } else if (title === this.running) {
       // The target's own untitled profileEnd ended ours: another starts at once, or as soon as
@@ -364,7 +381,7 @@ export class CpuSampler {
   private lost(title: string): void {
     this.releaseHeld(title);
     if (this.awaiting?.title !== title) return;
-    this.coveredUntilMs = Math.max(this.coveredUntilMs, this.awaiting.nextStartMs);
+    this.covered = Math.max(this.covered, this.awaiting.nextStartMs);
     this.harvestDone();
   }
 
@@ -385,7 +402,7 @@ export class CpuSampler {
   private pause(): void {
     this.generation++;
     this.state = 'paused';
-    this.onSinceMs = undefined;
+    this.onSince = undefined;
     // Its samples are taken when it comes, but it is no harvest of ours.
     this.endPrevious();
     this.clearTimers();
@@ -411,8 +428,8 @@ export class CpuSampler {
     this.busy = false;
     this.clearTimers();
     this.state = 'off';
-    this.onSinceMs = undefined;
-    this.failure = reason;
+    this.onSince = undefined;
+    this.failedWith = reason;
     this.running = undefined;
     this.events.state({ state: 'off', intervalMs: this.intervalMs, reason });
   }
