@@ -11,7 +11,7 @@ import { LoopCounters } from '../main/fleet/loop-counters';
 import { blockedRecord } from '../main/fleet/blocked-log';
 import { addInterval, emptyLagHistogram } from '../main/session/lag-histogram';
 import { feedOf } from './helpers/feed';
-import type { BlockedReport, MetricsSample, ProbeMessage } from '../probe/wire';
+import { GC_PAUSES_UNRECORDED, type BlockedReport, type MetricsSample, type ProbeMessage } from '../probe/wire';
 
 const hello = {
   protocol: 1, token: 't', probeVersion: 'x', pid: 9, ppid: 1, nodeVersion: 'v20.1.0', platform: 'linux', arch: 'x64',
@@ -124,6 +124,8 @@ describe('the metrics of a session', () => {
     for (let i = 0; i < 300; i++) messages.push({ type: 'metrics', sample: sample(i, i === 100 ? 120_000 : 200, { gc: i % 10 === 0 ? [{ kind: 'minor', startUs: i * 100_000, durationUs: 800 }] : [] }) });
     const block: BlockedReport = { id: 1, state: 'ended', startUs: 10_000_000, durationUs: 120_000, stack: [] };
     messages.push({ type: 'blocked', report: block }, { type: 'blocked', report: block });
+    // 2 pauses the trace has half of, and 3 metrics frames read too slowly.
+    messages.push({ type: 'drops', drops: { frames: { [GC_PAUSES_UNRECORDED]: 2, Metrics: 3 }, bytes: 100 } });
     const feed = feedOf(messages);
     for (const m of messages) counters.apply(m);
     const reading = { identity, data: feed, counters, startMs: 1000 };
@@ -145,6 +147,8 @@ describe('the metrics of a session', () => {
     expect(recent.get('v8js.gc.duration')!.points[0]).toMatchObject({ attributes: { 'v8js.gc.type': 'minor' }, value: { count: 30 } });
     expect(recent.get('process.cpu.time')!.points.map((p) => p.value)).toEqual([3, 0.3]);
     expect(recent.get('loopscope.probe.cpu.time')!.points.map((p) => p.value)).toEqual([0.03, 0.015]);
+    expect(recent.get('loopscope.gc.unrecorded')!.points.map((p) => p.value)).toEqual([2]);
+    expect(recent.get('loopscope.probe.dropped_frames')!.points.map((p) => [p.attributes['loopscope.frame.type'], p.value])).toEqual([['Metrics', 3]]);
     // Thread-pool metrics come with tasks mode only.
     expect(recent.has('loopscope.threadpool.wait')).toBe(false);
   });

@@ -25,6 +25,7 @@ export const METRICS = {
   utilization: spec('nodejs.eventloop.utilization', '1', 'gauge', 'Event loop utilization, over the last export interval.'),
   loopTime: spec('nodejs.eventloop.time', 's', 'counter', 'Cumulative duration of time the event loop has been in each state.'),
   gcDuration: spec('v8js.gc.duration', 's', 'histogram', 'Garbage collection duration.'),
+  gcUnrecorded: spec('loopscope.gc.unrecorded', '{pause}', 'counter', "GC pauses V8's trace has only the begin or the end of (its tracing was switching sessions), not in v8js.gc.duration."),
   heapUsed: spec('v8js.memory.heap.used', 'By', 'updowncounter', 'Heap memory size allocated, all spaces together.'),
   heapSize: spec('v8js.memory.heap.space.size', 'By', 'updowncounter', 'Heap memory size pre-allocated, all spaces together.'),
   cpuTime: spec('process.cpu.time', 's', 'counter', 'Total CPU seconds broken down by CPU mode, since the probe connected.'),
