@@ -19,7 +19,8 @@
 // promises left out as the probe does), part:hook-no-destroy (the same without a destroy
 // callback), part:hook-clock (the hook, each callback reading the clock once: the least a
 // timestamped event costs), part:columns (the hook with trace mode's event rows alone, no tasks
-// mode's callbacks), part:tasks (the hook with tasks mode's callbacks,
+// mode's callbacks), part:columns-table (the rows, and the resource table and per-type counts
+// that tasks mode's views start from), part:tasks (the hook with tasks mode's callbacks,
 // sampled each 100 ms, nothing sent), part:trace (the same with trace mode's event columns,
 // batches thrown away), and part:v8-profiler (no probe: the plain server under Node's own
 // `--cpu-prof` at the probe's default 20 ms, V8's profiler alone). --compare <probe.js> adds
@@ -63,7 +64,7 @@ const MODES = ['metrics', 'tasks', 'trace', 'tasks+promises', 'trace+promises', 
 const MODE_FLAGS = { promises: ['--promises'], 'no-profile': ['--no-profile'] };
 const SAMPLE_EXTRA = /^metrics\+sample-(\d+)$/;
 const flagsOf = (extra) => extra.startsWith('sample-') ? ['--sample-interval', extra.slice('sample-'.length)] : MODE_FLAGS[extra];
-const PARTS = ['part:hook', 'part:hook-no-destroy', 'part:hook-clock', 'part:columns', 'part:tasks', 'part:trace', 'part:v8-profiler'];
+const PARTS = ['part:hook', 'part:hook-no-destroy', 'part:hook-clock', 'part:columns', 'part:columns-table', 'part:tasks', 'part:trace', 'part:v8-profiler'];
 const PROFILER_INTERVAL_US = 20_000; // the probe's DEFAULT_SAMPLE_INTERVAL_MS (probe/constants.ts)
 const PROFILE_DIR = join(tmpdir(), `loopscope-bench-cpu-prof-${process.pid}`);
 const requested = stringArg('variants', 'control,metrics,tasks,trace').split(',');
