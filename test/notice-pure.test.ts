@@ -243,6 +243,7 @@ describe('GC pauses V8\'s trace has half of', () => {
     const s = summarize(data, { durationMs: 1000, exitCode: 0, warnings: [] });
     expect(s.gc.unrecorded).toBe(3);
     expect(s.loops[0]?.gc.unrecorded).toBe(3);
+    expect(s.dropped.frames).toEqual({ [GC_PAUSES_DROPPED]: 2 });
     expect(s.warnings).toEqual([]);
     const text = renderSummaryText(s);
     expect(text).toMatch(/ {2}gc {11}\d+ pauses, .*; 3 more not recorded \(V8's trace lost the begin or the end of those pauses as the probe's GC tracing changed sessions; they are not in the counts or times\)\n/);

@@ -1,6 +1,7 @@
 // The probe's notices in words, for the warnings of the summary, the live view and the window:
 // which worker thread is missing from the session, why, and what can be done about it; and a
-// loop whose GC pauses cost it more than they need to. Pure.
+// loop whose GC pauses cost it more than they need to; and which of the probe's drops are not a
+// slow read (the notices held back, the GC pauses V8's trace has half of). Pure.
 
 import { GC_PAUSES_UNRECORDED, MessageType, messageTypeName, type DropCounters, type GcSourceState, type Hello, type Notice } from '../../probe/wire';
 

@@ -1,7 +1,7 @@
 // The JSON summary of a session: what `--json` prints, and later what `summary` computes from
 // a recording. Pure.
 
-import type { BlockedReport, BlockSampleKinds, CreationSite, GcSourceState, LineSource, ProbeMode, ProbePause, PromiseSkipping, StackFrame, StackSource, UnfollowedCause } from '../../probe/wire';
+import { GC_PAUSES_UNRECORDED, type BlockedReport, type BlockSampleKinds, type CreationSite, type GcSourceState, type LineSource, type ProbeMode, type ProbePause, type PromiseSkipping, type StackFrame, type StackSource, type UnfollowedCause } from '../../probe/wire';
 import { groupsWithOngoing } from '../session/blocked-groups';
 import { summarizeProfile, type ProfileSummary } from './profile-summary';
 import { countOf, percentileUs, type SparseHistogram } from '../../probe/log-histogram';
@@ -295,7 +295,8 @@ export function summarize(data: SessionData, context: SummaryContext): Summary {
     })),
     probePauses: state.probePauses.map(pauseSummary),
     profile: summarizeProfile(data.profile, state.profiler),
-    dropped: state.drops,
+    // The GC pauses the trace has half of are in `gc.unrecorded`.
+    dropped: { frames: Object.fromEntries(Object.entries(state.drops.frames).filter(([type]) => type !== GC_PAUSES_UNRECORDED)), bytes: state.drops.bytes },
     tasks: state.tasks.samples > 0 ? summarizeTasks(state.tasks, data.trace) : null,
     traceEvents: state.traceEvents,
     exitCode: context.exitCode,
