@@ -71,5 +71,8 @@ console.log('');
 for (const r of results) {
   console.log(`${r.build}: a worker's pause missing in ${r.runsWithLoss} of ${r.runs} runs (${r.pausesLost} of ${r.pausesObserved} pauses); ` +
     `counted as not recorded: ${r.pausesUnrecorded}; missing without a word in ${r.runsWithSilentLoss} runs (${r.pausesLostSilently} pauses)`);
+  // Totals cannot tell a pause lost from one the worker's observer had not reported by its exit.
+  const even = r.perLoop.filter((l) => l.unrecorded > 0 && l.reported >= l.observed).length;
+  if (even > 0) console.log(`  of the loops that counted some not recorded, ${even} had as many pauses as their observer all the same`);
 }
 save('worker-gc-exit', { runs: RUNS, load: LOAD, compare: COMPARE, target: TARGET_ENV, machine, results });

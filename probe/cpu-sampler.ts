@@ -107,7 +107,6 @@ export class CpuSampler {
   private covered = 0;
   private firstOn: number | undefined;
   private onSince: number | undefined;
-  private failedWith: string | undefined;
 
   constructor(private readonly session: InspectorSession, private readonly table: ProfileTable, intervalMs: number, private readonly events: SamplerEvents, private readonly nowMs: () => number) {
     this.intervalMs = intervalMs;
@@ -128,11 +127,6 @@ export class CpuSampler {
   /** When its current run began (main thread's clock, ms): undefined while it is not on. */
   get onSinceMs(): number | undefined {
     return this.onSince;
-  }
-
-  /** Why it failed, once it has (it is off for good). */
-  get failure(): string | undefined {
-    return this.failedWith;
   }
 
   get active(): boolean {
@@ -429,7 +423,6 @@ export class CpuSampler {
     this.clearTimers();
     this.state = 'off';
     this.onSince = undefined;
-    this.failedWith = reason;
     this.running = undefined;
     this.events.state({ state: 'off', intervalMs: this.intervalMs, reason });
   }

@@ -89,8 +89,8 @@ export class WorkerSampler implements BlockSamples {
     const reason = this.state?.reason;
     const off = `the CPU sampler was off${reason ? `: ${reason}` : ''}`;
     if (!sampler) return off;
-    // Never on: starting still, or its start failed.
-    if (sampler.firstOnMs === undefined) return sampler.failure !== undefined ? `the CPU sampler was off: ${sampler.failure}` : 'the CPU sampler had not started yet';
+    // Never on: starting still, or its start failed (the state it told says why).
+    if (sampler.firstOnMs === undefined) return this.state?.state === 'off' ? off : 'the CPU sampler had not started yet';
     if (startMs < sampler.firstOnMs) return 'the CPU sampler had not started yet';
     if (sampler.onSinceMs === undefined) return this.state?.state === 'paused' ? `the CPU sampler was paused${reason ? `: ${reason}` : ''}` : off;
     if (startMs < sampler.onSinceMs) return 'the CPU sampler was paused for part of the block';

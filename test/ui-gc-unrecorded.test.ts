@@ -13,8 +13,7 @@ import { GC_PAUSES_UNRECORDED, MessageType } from '../probe/wire';
 import { encodeDrops } from '../probe/wire-json';
 import { CHROMIUM } from './helpers/browser';
 import { syntheticHello, syntheticSession, toRaw } from './helpers/recording-synthetic';
-import { callHost } from './helpers/serve-process';
-import { ARTIFACTS, failureShot, openWindow, type WindowRun } from './helpers/window';
+import { ARTIFACTS, failureShot, openWindow, showRecording, type WindowRun } from './helpers/window';
 
 describe.skipIf(!existsSync(CHROMIUM))('GC pauses not recorded, in the window', () => {
   let dir: string;
@@ -35,9 +34,7 @@ describe.skipIf(!existsSync(CHROMIUM))('GC pauses not recorded, in the window', 
     await writer.close({ exitCode: 0, warnings: [] });
     run = await openWindow();
     page = run.page;
-    const id = String(await callHost(run.served.url, 'openRecording', [file]));
-    await page.locator(`li[data-session="${id}"]`).getByRole('button', { name: 'Show' }).click();
-    await page.getByTestId('replay-bar').waitFor({ timeout: 15_000 });
+    await showRecording(run, file);
   });
 
   afterEach(async (context) => {

@@ -13,8 +13,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { CHROMIUM } from './helpers/browser';
 import { loopscope } from './helpers/cli';
-import { callHost, sessionViewOf } from './helpers/serve-process';
-import { ARTIFACTS, failureShot, openPane, openWindow, type WindowRun } from './helpers/window';
+import { sessionViewOf } from './helpers/serve-process';
+import { ARTIFACTS, failureShot, openPane, openWindow, showRecording, type WindowRun } from './helpers/window';
 
 const FIXTURE = resolve(__dirname, 'fixtures/worker-blocker.js');
 
@@ -32,9 +32,7 @@ describe.skipIf(!existsSync(CHROMIUM))('a replayed recording\'s loops in the win
     expect(recorded.code, recorded.stderr).toBe(0);
     run = await openWindow();
     page = run.page;
-    root = String(await callHost(run.served.url, 'openRecording', [file]));
-    await page.locator(`li[data-session="${root}"]`).getByRole('button', { name: 'Show' }).click();
-    await page.getByTestId('replay-bar').waitFor({ timeout: 15_000 });
+    root = await showRecording(run, file);
   });
 
   afterEach(async (context) => {

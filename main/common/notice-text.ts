@@ -47,9 +47,14 @@ export function heldBackNotices(frames: DropCounters['frames']): number {
   return frames[NOTICE_DROPS] ?? 0;
 }
 
+/** The probe's drops but the GC pauses V8's trace has half of, which the GC figures tell of (`unrecordedGcPauses`). */
+export function probeDrops(frames: DropCounters['frames']): [string, number][] {
+  return Object.entries(frames).filter(([type]) => type !== GC_PAUSES_UNRECORDED);
+}
+
 /** The drops that mean loopscope read too slowly: all but the notices held back and the GC pauses V8 did not record. */
 export function readTooSlowly(frames: DropCounters['frames']): [string, number][] {
-  return Object.entries(frames).filter(([type]) => type !== NOTICE_DROPS && type !== GC_PAUSES_UNRECORDED);
+  return probeDrops(frames).filter(([type]) => type !== NOTICE_DROPS);
 }
 
 /** GC pauses of the loop that V8's trace has only the begin or the end of (probe/gc-trace.ts). */

@@ -3,8 +3,8 @@
 // of the last export interval (`windowMs`); counters and histograms are cumulative since
 // each loop's probe connected.
 
-import { GC_PAUSES_UNRECORDED, type MetricsSample } from '../../probe/wire';
-import { unrecordedGcPauses } from '../common/notice-text';
+import type { MetricsSample } from '../../probe/wire';
+import { probeDrops, unrecordedGcPauses } from '../common/notice-text';
 import type { SessionData } from '../session/session-feed';
 import { addIntervalInto, LAG_BUCKETS, lagBucketValueUs, percentileOf } from '../session/lag-histogram';
 import { lagBuckets, POOL_WAIT_BOUNDS_S, sparseBuckets, type Buckets } from './buckets';
@@ -148,9 +148,7 @@ function addLoop(out: Points, loop: LoopReading, windowMs: number): void {
     if (latest) add(METRICS.poolSaturation, attrs, latest.maxInFlight / pool.size);
   }
   add(METRICS.gcUnrecorded, attrs, unrecordedGcPauses(state.drops.frames));
-  for (const [type, frames] of Object.entries(state.drops.frames)) {
-    if (type !== GC_PAUSES_UNRECORDED) add(METRICS.droppedFrames, { ...attrs, 'loopscope.frame.type': type }, frames);
-  }
+  for (const [type, frames] of probeDrops(state.drops.frames)) add(METRICS.droppedFrames, { ...attrs, 'loopscope.frame.type': type }, frames);
   add(METRICS.probeCpuTime, { ...attrs, 'loopscope.probe.thread': 'main' }, s(loop.counters.probeMainUs));
   add(METRICS.probeCpuTime, { ...attrs, 'loopscope.probe.thread': 'worker' }, s(loop.counters.probeWorkerUs));
 }

@@ -1,7 +1,7 @@
 // The JSON summary of a session: what `--json` prints, and later what `summary` computes from
 // a recording. Pure.
 
-import { GC_PAUSES_UNRECORDED, type BlockedReport, type BlockSampleKinds, type CreationSite, type GcSourceState, type LineSource, type ProbeMode, type ProbePause, type PromiseSkipping, type StackFrame, type StackSource, type UnfollowedCause } from '../../probe/wire';
+import type { BlockedReport, BlockSampleKinds, CreationSite, GcSourceState, LineSource, ProbeMode, ProbePause, PromiseSkipping, StackFrame, StackSource, UnfollowedCause } from '../../probe/wire';
 import { groupsWithOngoing } from '../session/blocked-groups';
 import { summarizeProfile, type ProfileSummary } from './profile-summary';
 import { countOf, percentileUs, type SparseHistogram } from '../../probe/log-histogram';
@@ -13,7 +13,7 @@ import { causalChain, type TraceModel } from '../session/trace-model';
 import { loopIdentity, wasTerminated } from '../session/loop-identity';
 import type { SessionState, Totals } from '../session/session-state';
 import { poolSaturated } from './task-findings';
-import { noticeWarnings, unrecordedGcPauses } from '../common/notice-text';
+import { noticeWarnings, probeDrops, unrecordedGcPauses } from '../common/notice-text';
 
 export interface BlockedSummary {
   /** ms since the target's time origin (its process start). */
@@ -296,7 +296,7 @@ export function summarize(data: SessionData, context: SummaryContext): Summary {
     probePauses: state.probePauses.map(pauseSummary),
     profile: summarizeProfile(data.profile, state.profiler),
     // The GC pauses the trace has half of are in `gc.unrecorded`.
-    dropped: { frames: Object.fromEntries(Object.entries(state.drops.frames).filter(([type]) => type !== GC_PAUSES_UNRECORDED)), bytes: state.drops.bytes },
+    dropped: { frames: Object.fromEntries(probeDrops(state.drops.frames)), bytes: state.drops.bytes },
     tasks: state.tasks.samples > 0 ? summarizeTasks(state.tasks, data.trace) : null,
     traceEvents: state.traceEvents,
     exitCode: context.exitCode,

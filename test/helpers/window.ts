@@ -1,12 +1,12 @@
 // Shared steps of the window's tests in Chromium: `loopscope serve` and a page on it, where
-// screenshots go, opening a session from the Start screen, switching panes, where things are
+// screenshots go, opening a session or a recording from the Start screen, switching panes, where things are
 // on the page, and what the trace timeline's tip says.
 
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Locator, Page } from 'playwright-core';
 import { launchChromium, type Browser } from './browser';
-import { startServe, type Served } from './serve-process';
+import { callHost, startServe, type Served } from './serve-process';
 
 export const ARTIFACTS = resolve(__dirname, '../../test-artifacts');
 
@@ -24,6 +24,14 @@ export function docScreenshot(name: string): string {
 export async function showSession(page: Page, text: string): Promise<void> {
   await page.getByRole('listitem').filter({ hasText: text }).getByRole('button', { name: 'Show' }).click();
   await page.getByTestId('status').waitFor({ timeout: 15_000 });
+}
+
+/** Opens `file` for replay through `loopscope serve` and shows it, its replay bar up; returns its session id. */
+export async function showRecording(run: WindowRun, file: string): Promise<string> {
+  const id = String(await callHost(run.served.url, 'openRecording', [file]));
+  await run.page.locator(`li[data-session="${id}"]`).getByRole('button', { name: 'Show' }).click();
+  await run.page.getByTestId('replay-bar').waitFor({ timeout: 15_000 });
+  return id;
 }
 
 /** Switches the session screen's tab panel to `name` (Blocks, Profile, Tasks, Trace, Console). */
