@@ -6,7 +6,7 @@
 // many live resources share (a leak's).
 
 import { parseStackText } from './stack-text';
-import type { CreationSite, StackFrame } from './wire';
+import type { CreatedStack, CreationSite, StackFrame } from './wire';
 
 const SAMPLE_EVERY = 512;
 /** Captures per second at most, and in one burst: well under 0.1% of a core at 10–40 µs each. */
@@ -25,9 +25,14 @@ export class CreationSites {
   private readonly takenThisInterval: number[] = [];
   private readonly initsSinceSample: number[] = [];
   private tokens = CAPTURE_BURST;
+  /** trace mode: the stacks taken this interval, sent whole at its end (see takeFresh). */
+  private fresh: { readonly asyncId: number; readonly error: Error }[] = [];
 
-  /** `probeFile`: the probe's own file, whose frames are cut. */
-  constructor(private readonly probeFile: string) {}
+  /**
+   * `probeFile`: the probe's own file, whose frames are cut. `keepFresh`: trace mode, where
+   * loopscope finds the slow callbacks and needs each stack taken.
+   */
+  constructor(private readonly probeFile: string, private readonly keepFresh = false) {}
 
   /** Takes and keeps a stack for a resource of type `typeIndex` created now, if it is sampled; says whether it did. */
   sample(asyncId: number, typeIndex: number, type: string): boolean {
@@ -48,7 +53,15 @@ export class CreationSites {
     Error.stackTraceLimit = limit;
     this.alive++;
     this.stacks.set(asyncId, { type, error });
+    if (this.keepFresh) this.fresh.push({ asyncId, error });
     return true;
+  }
+
+  /** trace mode: the stacks taken since the last call, formatted (CAPTURE_BURST at most an interval). */
+  takeFresh(): CreatedStack[] {
+    const out = this.fresh.map(({ asyncId, error }) => ({ asyncId, stack: this.format(error) }));
+    this.fresh = [];
+    return out;
   }
 
   stackOf(asyncId: number): Error | undefined {
@@ -94,6 +107,7 @@ export class CreationSites {
 
   clear(): void {
     this.stacks.clear();
+    this.fresh = [];
     this.alive = 0;
   }
 }

@@ -1,21 +1,22 @@
 // The interval's slowest callbacks, with where their resource was created when that was
 // sampled. Only a callback slower than the slowest few kept so far costs more than a compare.
+// `S` is how the keeper holds a creation stack until the interval's end: the probe's captured
+// Error (tasks mode), or loopscope's async id to look one up by (trace mode, event-views.ts).
 
-import type { CreationSites } from './creation-sites';
-import type { SlowCallback } from './wire';
+import type { SlowCallback, StackFrame } from './wire';
 
 const SLOW_KEPT = 10;
 
-interface Kept {
+interface Kept<S> {
   readonly type: string;
   readonly asyncId: number;
   readonly startUs: number;
   readonly durationUs: number;
-  readonly stack: Error | undefined;
+  readonly stack: S | undefined;
 }
 
-export class SlowCallbacks {
-  private kept: Kept[] = [];
+export class SlowCallbacks<S> {
+  private kept: Kept<S>[] = [];
   private floorUs = 0;
 
   /** Whether a callback that took this long is among the interval's slowest so far. */
@@ -23,7 +24,7 @@ export class SlowCallbacks {
     return durationUs > this.floorUs || this.kept.length < SLOW_KEPT;
   }
 
-  keep(type: string, asyncId: number, startUs: number, durationUs: number, stack: Error | undefined): void {
+  keep(type: string, asyncId: number, startUs: number, durationUs: number, stack: S | undefined): void {
     this.kept.push({ type, asyncId, startUs, durationUs, stack });
     if (this.kept.length > SLOW_KEPT) {
       this.kept.sort((a, b) => b.durationUs - a.durationUs);
@@ -32,10 +33,11 @@ export class SlowCallbacks {
     }
   }
 
-  take(sites: CreationSites): SlowCallback[] {
+  /** The interval's slowest, slowest first, their stacks formatted by `format`; starts the next interval. */
+  take(format: (stack: S | undefined) => readonly StackFrame[]): SlowCallback[] {
     const out = this.kept
       .sort((a, b) => b.durationUs - a.durationUs)
-      .map((s) => ({ type: s.type, asyncId: s.asyncId, startUs: Math.round(s.startUs), durationUs: Math.round(s.durationUs), initStack: sites.format(s.stack) }));
+      .map((s) => ({ type: s.type, asyncId: s.asyncId, startUs: Math.round(s.startUs), durationUs: Math.round(s.durationUs), initStack: format(s.stack) }));
     this.kept = [];
     this.floorUs = 0;
     return out;

@@ -2,6 +2,7 @@
 // those modes is, and its trace batches encoded into frames with their types as dictionary ids.
 
 import { startTasks, type TasksCollector } from './tasks';
+import { startTrace } from './trace';
 import type { FrameWriter } from './frame-writer';
 import { MessageType, type ProbeConfig } from './wire';
 import { encodeTaskEvents, taskEventsFrameBytes } from './wire-binary';
@@ -28,11 +29,10 @@ export class TaskModes {
     this.key = key;
     this.nameIds = [0];
     if (key === '') return;
-    this.tasks = startTasks({
-      promises: config.promises,
-      trace: config.mode === 'trace',
-      probeFile: this.probeFile,
-      onBatch: (cols, count, typeNames, callbackNames) => {
+    const options = { promises: config.promises, probeFile: this.probeFile };
+    this.tasks = config.mode === 'tasks' ? startTasks(options) : startTrace({
+      ...options,
+      onBatch: (cols, count, typeNames, callbackNames, first) => {
         const ids = this.out.idsFor(typeNames);
         if (!ids || (callbackNames !== undefined && !this.nameIdsFor(callbackNames))) return this.out.drop(MessageType.TaskEvents);
         for (let i = 0; i < count; i++) this.typeIdScratch[i] = cols.kinds[i] === 0 ? ids[cols.typeIds[i]!]! : 0;
@@ -42,7 +42,7 @@ export class TaskModes {
         }
         this.frame ??= new ArrayBuffer(taskEventsFrameBytes(BATCH_EVENTS, true));
         this.out.write(MessageType.TaskEvents, encodeTaskEvents(count, cols.kinds, cols.asyncIds, cols.triggerIds, cols.timesUs,
-          this.typeIdScratch, callbackNames === undefined ? undefined : this.nameIdScratch, this.frame));
+          this.typeIdScratch, callbackNames === undefined ? undefined : this.nameIdScratch, this.frame, first));
       },
     });
   }

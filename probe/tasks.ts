@@ -1,8 +1,7 @@
-// The `tasks` and `trace` modes: one async hook whose callbacks feed the per-type counters,
-// the thread pool, timers, fan-out, slow callbacks and creation sites (tasks), and in trace
-// mode also the event columns that go out in binary batches. Everything in the callbacks is
-// an array index or an increment; anything costlier (stacks, percentiles, JSON) waits for
-// the interval.
+// tasks mode: one async hook whose callbacks feed the per-type counters, the thread pool,
+// timers, fan-out, slow callbacks and creation sites. Everything in the callbacks is an array
+// index or an increment; anything costlier (stacks, percentiles, JSON) waits for the interval.
+// (trace mode writes rows instead, and leaves these views to loopscope: trace.ts.)
 
 import { executionAsyncResource } from 'node:async_hooks';
 import { performance } from 'node:perf_hooks';
@@ -11,70 +10,54 @@ import { FanOut } from './fan-out';
 import { createProbeHook } from './promise-skipping';
 import { ABSENT, RAN, ResourceTable, STACKED, TIMED } from './resource-table';
 import { SlowCallbacks } from './slow-callbacks';
-import { TaskTypes, type TaskType } from './task-types';
-import { ThreadPool } from './thread-pool';
+import { TaskTypes } from './task-types';
+import { ThreadPool, threadpoolSize } from './thread-pool';
 import { TimerLateness } from './timer-lateness';
-import { TraceColumns, type EventColumns } from './trace-columns';
-import { TaskEventKind, type TasksSample } from './wire';
+import type { PromiseSkipping, TasksSample } from './wire';
 
 export interface TasksOptions {
   readonly promises: boolean;
-  readonly trace: boolean;
   /** The probe's own file, whose frames are cut from creation stacks. */
   readonly probeFile: string;
-  /** Trace mode: a full batch of events, to be encoded and sent (callbackNames: see trace-columns.ts OnBatch). */
-  readonly onBatch: (batch: EventColumns, count: number, typeNames: readonly string[], callbackNames: readonly string[] | undefined) => void;
 }
 
+/** tasks or trace mode's hook, on. */
 export interface TasksCollector {
   readonly promisesTracked: boolean;
   sample(): TasksSample;
-  /** Trace mode: sends what is buffered now. */
+  /** trace mode: sends the events buffered now. */
   flush(): void;
   stop(): void;
 }
 
 const nowUs = (): number => performance.now() * 1000;
 
+/** What a tasks sample of either mode starts with: when, over how long, and how promises are treated. */
+export function sampleHead(t: number, lastIntervalUs: number, promisesTracked: boolean, skipping: PromiseSkipping | undefined): Pick<TasksSample, 'timeUs' | 'intervalUs' | 'promisesTracked' | 'promiseSkipping'> {
+  return { timeUs: Math.round(t), intervalUs: Math.round(t - lastIntervalUs), promisesTracked, ...(skipping ? { promiseSkipping: skipping } : {}) };
+}
+
 export function startTasks(options: TasksOptions): TasksCollector {
   const promisesWanted = options.promises;
   const table = new ResourceTable();
   const types = new TaskTypes();
   const pool = new ThreadPool();
+  const poolSize = threadpoolSize();
   const timers = new TimerLateness();
   const fanOut = new FanOut();
-  const slow = new SlowCallbacks();
+  const slow = new SlowCallbacks<Error>();
   const sites = new CreationSites(options.probeFile);
-  const columns = options.trace ? new TraceColumns((cols, count, callbackNames) => options.onBatch(cols, count, types.names, callbackNames)) : undefined;
   let lastIntervalUs = nowUs();
 
-  /** Counts and remembers a resource just created; `t` is its creation time when `timed`. */
-  const created = (asyncId: number, c: TaskType, timed: boolean, t: number): void => {
-    table.add(asyncId, c.index, t, (timed ? TIMED : 0) | (sites.sample(asyncId, c.index, c.name) ? STACKED : 0));
-    if (c.pool) pool.submitted();
-    fanOut.created();
-  };
-
-  // Tasks mode: times a sample of each type's resources (task-types.ts), and looks at nothing else.
+  // Times a sample of each type's resources (task-types.ts), and looks at nothing else.
   const init = (asyncId: number, type: string): void => {
     try {
       if (!promisesWanted && type === 'PROMISE') return;
       const c = types.created(type);
       const timed = c.timesThis();
-      created(asyncId, c, timed, timed ? nowUs() : 0);
-    } catch {
-      // Never throw into the target.
-    }
-  };
-
-  // Trace mode: times everything (its events carry times), and names the function a resource will call.
-  const traceInit = (trace: TraceColumns) => (asyncId: number, type: string, triggerAsyncId: number, resource: unknown): void => {
-    try {
-      if (!promisesWanted && type === 'PROMISE') return;
-      const c = types.created(type);
-      const t = nowUs();
-      created(asyncId, c, true, t);
-      trace.init(asyncId, triggerAsyncId, c.index, t, resource, c.callbackField);
+      table.add(asyncId, c.index, timed ? nowUs() : 0, (timed ? TIMED : 0) | (sites.sample(asyncId, c.index, c.name) ? STACKED : 0));
+      if (c.pool) pool.submitted();
+      fanOut.created();
     } catch {
       // Never throw into the target.
     }
@@ -86,21 +69,13 @@ export function startTasks(options: TasksOptions): TasksCollector {
       if (ref === ABSENT) {
         // Where Node tracks promises anyway, their callbacks still come: leave them out unless asked.
         const traced = promisesWanted || !(executionAsyncResource() instanceof Promise);
-        const t = nowUs();
-        if (columns && traced) {
-          if (fanOut.depth === 0) columns.topLevel(t);
-          columns.emit(TaskEventKind.before, asyncId, 0, 0, t);
-        }
-        return fanOut.enter(asyncId, t, undefined, traced);
+        // Untimed: an unknown resource's callback feeds no type's figures.
+        return fanOut.enter(asyncId, NaN, undefined, traced);
       }
       const flags = table.flags(ref);
       // NaN: not timed (see task-types.ts).
       const t = (flags & TIMED) !== 0 ? nowUs() : NaN;
       const c = types.all[table.typeIndex(ref)]!;
-      if (columns) {
-        if (fanOut.depth === 0 && !c.tick) columns.topLevel(t);
-        columns.emit(TaskEventKind.before, asyncId, 0, 0, t);
-      }
       fanOut.enter(asyncId, t, c, true);
       if ((flags & RAN) === 0) {
         table.setFlag(ref, RAN);
@@ -125,10 +100,8 @@ export function startTasks(options: TasksOptions): TasksCollector {
         c?.untimedCallback();
         return;
       }
-      const t = nowUs();
-      if (columns) columns.emit(TaskEventKind.after, asyncId, 0, 0, t);
       if (!c) return;
-      const duration = t - start;
+      const duration = nowUs() - start;
       c.callback(duration);
       if (slow.wants(duration)) slow.keep(c.name, asyncId, start, duration, sites.stackOf(asyncId));
     } catch {
@@ -139,7 +112,6 @@ export function startTasks(options: TasksOptions): TasksCollector {
   const destroy = (asyncId: number): void => {
     try {
       const ref = table.remove(asyncId);
-      if (columns && (ref !== ABSENT || promisesWanted)) columns.emit(TaskEventKind.destroy, asyncId, 0, 0, columns.destroyTimeUs(nowUs));
       if (ref === ABSENT) return;
       const c = types.all[table.typeIndex(ref)]!;
       c.destroyed++;
@@ -152,34 +124,22 @@ export function startTasks(options: TasksOptions): TasksCollector {
     }
   };
 
-  const promiseResolve = (asyncId: number): void => {
-    try {
-      if (columns) columns.emit(TaskEventKind.promiseResolve, asyncId, 0, 0, nowUs());
-    } catch {
-      // Never throw into the target.
-    }
-  };
-
-  const hook = createProbeHook({ init: columns ? traceInit(columns) : init, before, after, destroy, ...(options.promises && columns ? { promiseResolve } : {}) }, options.promises);
+  const hook = createProbeHook({ init, before, after, destroy }, options.promises);
   hook.enable();
 
   return {
     promisesTracked: options.promises,
-    flush: () => columns?.flush(),
+    flush: () => undefined,
     sample(): TasksSample {
       hook.shed();
       const t = nowUs();
-      const skipping = hook.skipping;
       const sample: TasksSample = {
-        timeUs: Math.round(t),
-        intervalUs: Math.round(t - lastIntervalUs),
-        promisesTracked: options.promises,
-        ...(skipping ? { promiseSkipping: skipping } : {}),
+        ...sampleHead(t, lastIntervalUs, options.promises, hook.skipping),
         types: types.take(),
-        threadpool: pool.take(),
+        threadpool: pool.take(poolSize),
         timers: timers.take(),
         fanOut: fanOut.take(),
-        slowCallbacks: slow.take(sites),
+        slowCallbacks: slow.take((stack) => sites.format(stack)),
         liveSites: sites.take(t - lastIntervalUs),
         untracked: table.untracked,
       };
@@ -188,7 +148,6 @@ export function startTasks(options: TasksOptions): TasksCollector {
     },
     stop() {
       hook.disable();
-      columns?.flush();
       table.clear();
       sites.clear();
     },

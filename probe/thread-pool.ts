@@ -4,13 +4,13 @@
 import { bucketOf, LOG_BUCKETS, toSparse } from './log-histogram';
 import type { TasksSample } from './wire';
 
-function threadpoolSize(): number {
+/** libuv's thread pool size in this process. */
+export function threadpoolSize(): number {
   const n = Number(process.env['UV_THREADPOOL_SIZE']);
   return Number.isInteger(n) && n > 0 ? Math.min(n, 1024) : 4;
 }
 
 export class ThreadPool {
-  private readonly size = threadpoolSize();
   private inFlight = 0;
   private maxInFlight = 0;
   private completed = 0;
@@ -32,8 +32,9 @@ export class ThreadPool {
     if (this.inFlight > 0) this.inFlight--;
   }
 
-  take(): TasksSample['threadpool'] {
-    const out = { size: this.size, maxInFlight: this.maxInFlight, maxQueued: Math.max(0, this.maxInFlight - this.size), completed: this.completed, queueUs: toSparse(this.hist) };
+  /** The interval's figures for a pool of `size` threads; starts the next interval. */
+  take(size: number): TasksSample['threadpool'] {
+    const out = { size, maxInFlight: this.maxInFlight, maxQueued: Math.max(0, this.maxInFlight - size), completed: this.completed, queueUs: toSparse(this.hist) };
     this.maxInFlight = this.inFlight;
     this.completed = 0;
     this.hist.fill(0);

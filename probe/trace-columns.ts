@@ -21,10 +21,10 @@ export interface EventColumns {
 
 /**
  * A batch of `count` events, and the callback names numbered so far, or undefined when no event
- * of the batch has one (the name column is then not to be read); the columns are reused once
- * this returns.
+ * of the batch has one (the name column is then not to be read); `first` for the first batch of
+ * these columns. The columns are reused once this returns.
  */
-export type OnBatch = (batch: EventColumns, count: number, callbackNames: readonly string[] | undefined) => void;
+export type OnBatch = (batch: EventColumns, count: number, callbackNames: readonly string[] | undefined, first: boolean) => void;
 
 /** Destroys in a row that share one clock read, at most (Node delivers them in batches). */
 const DESTROYS_PER_READ = 16;
@@ -49,6 +49,7 @@ export class TraceColumns {
   private lastIdle = this.timing.idleTime;
   /** Destroys emitted since the clock was last read for one; -1 after any other event. */
   private destroysSinceRead = -1;
+  private first = true;
 
   constructor(private readonly onBatch: OnBatch) {}
 
@@ -101,8 +102,10 @@ export class TraceColumns {
     if (this.n === 0) return;
     const count = this.n;
     const named = this.named;
+    const first = this.first;
     this.n = 0;
     this.named = false;
-    this.onBatch(this.cols, count, named ? this.callbackNames.names : undefined);
+    this.first = false;
+    this.onBatch(this.cols, count, named ? this.callbackNames.names : undefined, first);
   }
 }

@@ -172,9 +172,11 @@ export function decodeDictionary(payload: Uint8Array): [number, string][] {
 }
 
 // Task events: u32 count, u32 flags, then columns: f64 asyncId, f64 triggerId, f64 timeUs,
-// u16 typeId, u8 kind, and with flag NAMED, u16 nameId (the callback's function name).
+// u16 typeId, u8 kind, and with flag NAMED, u16 nameId (the callback's function name). Flag
+// FIRST: the first batch since the hook was turned on.
 const EVENT_BYTES = 8 * 3 + 2 + 1;
 const NAMED = 1;
+const FIRST = 2;
 
 /** The bytes a frame of `count` task events takes, with the name column when `named`. */
 export const taskEventsFrameBytes = (count: number, named = false): number => HEADER_BYTES + 8 + count * (EVENT_BYTES + (named ? 2 : 0));
@@ -185,7 +187,7 @@ export const taskEventsFrameBytes = (count: number, named = false): number => HE
  * otherwise allocate outside its young generation each time).
  */
 export function encodeTaskEvents(count: number, kinds: Uint8Array, asyncIds: Float64Array, triggerIds: Float64Array,
-  timesUs: Float64Array, typeIds: Uint16Array, nameIds?: Uint16Array, into?: ArrayBuffer): Uint8Array {
+  timesUs: Float64Array, typeIds: Uint16Array, nameIds?: Uint16Array, into?: ArrayBuffer, first = false): Uint8Array {
   const bytes = taskEventsFrameBytes(count, nameIds !== undefined);
   const out = into && into.byteLength >= bytes ? new Uint8Array(into, 0, bytes) : new Uint8Array(bytes);
   const view = new DataView(out.buffer);
@@ -194,7 +196,7 @@ export function encodeTaskEvents(count: number, kinds: Uint8Array, asyncIds: Flo
   view.setUint8(4, PROTOCOL_VERSION);
   view.setUint8(5, MessageType.TaskEvents);
   view.setUint32(8, count, true);
-  view.setUint32(12, nameIds ? NAMED : 0, true);
+  view.setUint32(12, (nameIds ? NAMED : 0) | (first ? FIRST : 0), true);
   let at = HEADER_BYTES + 8;
   // The frame starts 8-aligned in its own buffer, so the f64 columns can be copied whole.
   new Float64Array(out.buffer, at, count).set(asyncIds.subarray(0, count));
@@ -231,8 +233,9 @@ export function decodeTaskEvents(payload: Uint8Array, dictionary: ReadonlyMap<nu
   const count = view.getUint32(0, true);
   const flags = view.getUint32(4, true);
   if (count > MAX_EVENTS_PER_BATCH) throw new WireError(`${what}: ${count} events in one batch, more than ${MAX_EVENTS_PER_BATCH}`);
-  if ((flags & ~NAMED) !== 0) throw new WireError(`${what}: unknown flags ${flags}`);
+  if ((flags & ~(NAMED | FIRST)) !== 0) throw new WireError(`${what}: unknown flags ${flags}`);
   const named = (flags & NAMED) !== 0;
+  const first = (flags & FIRST) !== 0 ? { first: true } : {};
   const eventBytes = EVENT_BYTES + (named ? 2 : 0);
   if (payload.byteLength !== 8 + count * eventBytes) {
     throw new WireError(`${what}: payload is ${payload.byteLength} bytes, expected ${8 + count * eventBytes} for ${count} events`);
@@ -253,7 +256,7 @@ export function decodeTaskEvents(payload: Uint8Array, dictionary: ReadonlyMap<nu
     }
   }
   const types = referred(typeIds, kinds, dictionary, what, 'type');
-  if (!named) return { count, kinds, asyncIds, triggerIds, timesUs, typeIds, types };
+  if (!named) return { count, kinds, asyncIds, triggerIds, timesUs, typeIds, types, ...first };
   const nameIds = new Uint16Array(body.slice(count * 27, count * 29).buffer);
-  return { count, kinds, asyncIds, triggerIds, timesUs, typeIds, types, nameIds, names: referred(nameIds, kinds, dictionary, what, 'name') };
+  return { count, kinds, asyncIds, triggerIds, timesUs, typeIds, types, nameIds, names: referred(nameIds, kinds, dictionary, what, 'name'), ...first };
 }

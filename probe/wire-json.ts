@@ -1,6 +1,6 @@
 // The rare messages, sent as JSON: their encoders, and their parsers, field by field. Pure.
 
-import { clipName, CONFIG_LIMITS, GC_SOURCES, HEADER_BYTES, MAX_BLOCKED_BYTES, MAX_NAME_LENGTH, MAX_OTHER_STACKS, MessageType, NOTICE_KINDS, PROMISE_SKIPPINGS, UNFOLLOWED_CAUSES, WireError, WireLimitError, type BlockedReport, type BlockSampleKinds, type DropCounters, type GcSourceState, type Goodbye, type Hello, type LineSource, type Notice, type ProbeConfig, type ProbePause, type ProfilerState, type Reject, type StackSource, type TasksSample } from './wire';
+import { clipName, CONFIG_LIMITS, GC_SOURCES, HEADER_BYTES, MAX_BLOCKED_BYTES, MAX_CREATED_STACKS, MAX_NAME_LENGTH, MAX_OTHER_STACKS, MessageType, NOTICE_KINDS, PROMISE_SKIPPINGS, UNFOLLOWED_CAUSES, WireError, WireLimitError, type BlockedReport, type BlockSampleKinds, type DropCounters, type GcSourceState, type Goodbye, type Hello, type LineSource, type Notice, type ProbeConfig, type ProbePause, type ProfilerState, type Reject, type StackSource, type TasksSample } from './wire';
 import { arrayOf, bool, mode, nameField, num, obj, optNameField, optOneOf, parseFrames, parseJson, sparse, str, strArray } from './wire-fields';
 import { frame, jsonFrame } from './wire-framing';
 
@@ -194,7 +194,12 @@ export function parseTasks(payload: Uint8Array): TasksSample {
     liveSites: arrayOf(o['liveSites'], `${what}.liveSites`, 1000, (c, w) => ({
       type: nameField(c, 'type', w), sampledAlive: num(c, 'sampledAlive', w), stack: parseFrames(c['stack'], w),
     })),
+    ...(o['fromEvents'] === undefined ? {} : { fromEvents: parseFromEvents(obj(o, 'fromEvents', what), `${what}.fromEvents`) }),
   };
+}
+
+function parseFromEvents(o: Record<string, unknown>, what: string): NonNullable<TasksSample['fromEvents']> {
+  return { stacks: arrayOf(o['stacks'], `${what}.stacks`, MAX_CREATED_STACKS, (c, w) => ({ asyncId: num(c, 'asyncId', w), stack: parseFrames(c['stack'], w) })) };
 }
 
 export const encodeHello = (h: Hello): Uint8Array => jsonFrame(MessageType.Hello, h);

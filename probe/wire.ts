@@ -419,6 +419,20 @@ export interface TasksSample {
   readonly liveSites: readonly CreationSite[];
   /** Resources not tracked because the probe's table was full. */
   readonly untracked: number;
+  /**
+   * trace mode: the sample leaves out what the interval's task events tell (its types, fan-out,
+   * slow callbacks, untracked, and the thread pool's figures but its size), which loopscope
+   * works out from those events (main/session/event-views.ts) and fills in before anything
+   * reads the sample, so that the target's main thread does not. `stacks`: the creation stacks
+   * the probe sampled in the interval, for the slow callbacks.
+   */
+  readonly fromEvents?: { readonly stacks: readonly CreatedStack[] };
+}
+
+/** Where a resource was created, for one whose creation was sampled. */
+export interface CreatedStack {
+  readonly asyncId: number;
+  readonly stack: readonly StackFrame[];
 }
 
 export const TaskEventKind = { init: 0, before: 1, after: 2, destroy: 3, promiseResolve: 4, turn: 5 } as const;
@@ -444,6 +458,8 @@ export interface TaskEventBatch {
   readonly nameIds?: Uint16Array;
   /** The function names the batch refers to, by dictionary id. */
   readonly names?: ReadonlyMap<number, string>;
+  /** The first batch since the hook was turned on: no resource of an earlier batch continues into it. */
+  readonly first?: boolean;
 }
 
 export interface Goodbye {
@@ -555,6 +571,8 @@ export const MAX_PROFILE_TEXT = 8 * 1024 * 1024;
 export const MAX_SAMPLES_PER_BATCH = 65_536;
 /** Other stacks of a blocked report. */
 export const MAX_OTHER_STACKS = 4;
+/** Creation stacks in one trace mode tasks sample (the probe samples 10 an interval at most: creation-sites.ts). */
+export const MAX_CREATED_STACKS = 64;
 
 export const MAX_EVENTS_PER_BATCH = 65_536;
 

@@ -74,6 +74,34 @@ describe('tasks mode', () => {
 });
 
 describe('trace mode', () => {
+  it('gives the tasks views from its events, every callback timed', async () => {
+    const run = await runProbed('task-counts.js', { N: '25', TICKS: '4000' }, { mode: 'trace' });
+    await run.exit;
+    await run.closed;
+    await run.server.close();
+    // The probe sent them without the views (loopscope works those out): every one came whole.
+    expect(run.messages.filter((m) => m.type === 'tasks').every((m) => m.type === 'tasks' && m.sample.fromEvents === undefined)).toBe(true);
+    const { byType } = run.state().tasks;
+    expect(byType['Timeout']).toMatchObject({ created: 26, destroyed: 26, callbacks: 26, alive: 0 });
+    expect(byType['FSREQCALLBACK']).toMatchObject({ created: 25, destroyed: 25, callbacks: 25, alive: 0 });
+    expect(countOf(byType['FSREQCALLBACK']!.queueUs)).toBe(25);
+    const ticks = byType['TickObject']!;
+    expect(ticks.callbacks).toBeGreaterThanOrEqual(4000);
+    expect(countOf(ticks.callbackUs)).toBe(ticks.callbacks);
+    expect(byType['PROMISE']).toBeUndefined();
+    expect(run.state().tasks.fanOut.max).toBeGreaterThanOrEqual(4000);
+  });
+
+  it('shows the thread pool saturated by eight pbkdf2 calls on a pool of four', async () => {
+    const run = await runProbed('pool-saturation.js', { UV_THREADPOOL_SIZE: '4' }, { mode: 'trace' });
+    await run.exit;
+    await run.closed;
+    await run.server.close();
+    const tasks = run.state().tasks;
+    expect(tasks.byType['PBKDF2REQUEST']).toMatchObject({ created: 8, callbacks: 8 });
+    expect(tasks.threadpool).toMatchObject({ size: 4, maxInFlight: 8, maxQueued: 4 });
+  });
+
   it('rebuilds the causality chain of a request, from the accepted connection to the response', async () => {
     const run = await runProbed('http-request.js', {}, { mode: 'trace' });
     await run.exit;
@@ -134,7 +162,7 @@ describe('trace mode', () => {
 });
 
 describe('creation stacks', () => {
-  it('honour source maps when the target runs with --enable-source-maps', async () => {
+  it.each(['tasks', 'trace'] as const)('honour source maps when the target runs with --enable-source-maps (%s mode)', async (mode) => {
     const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
     const { tmpdir } = await import('node:os');
     const { transformSync } = await import('esbuild');
@@ -155,7 +183,7 @@ describe('creation stacks', () => {
     const dir = mkdtempSync(join(tmpdir(), 'loopscope-sourcemap-'));
     const file = join(dir, 'slow-timer.js');
     writeFileSync(file, transformSync(source, { loader: 'ts', sourcemap: 'inline', sourcefile: join(dir, 'slow-timer.ts') }).code);
-    const run = await runProbed(file, {}, { mode: 'tasks' }, { nodeArgs: ['--enable-source-maps'] });
+    const run = await runProbed(file, {}, { mode }, { nodeArgs: ['--enable-source-maps'] });
     await run.exit;
     await run.closed;
     await run.server.close();

@@ -1,8 +1,12 @@
 // A live probe connection as a session: its frames feed a SessionFeed, and whoever watches
-// it (the terminal view, the window, a recorder) hears of each frame and of the end.
+// it (the terminal view, the window, a recorder) hears of each frame and of the end. trace
+// mode's tasks samples are completed here from the events before them (event-views.ts), so
+// that every view, and every recording, has them whole.
 
-import type { Hello, ProbeMessage, RawFrame } from '../../probe/wire';
+import { HEADER_BYTES, MessageType, type Hello, type ProbeMessage, type RawFrame } from '../../probe/wire';
+import { encodeTasks } from '../../probe/wire-json';
 import type { ProbeConnection } from '../server/probe-server';
+import { EventViews } from './event-views';
 import { FeedView, SessionFeed, type FeedOptions, type SessionSource } from './session-feed';
 import { TERMINATED_REASON } from './loop-identity';
 
@@ -15,6 +19,7 @@ export class LiveSource extends FeedView implements SessionSource {
   private ended: { error: string | undefined } | undefined;
   private readonly frameListeners = new Set<FrameListener>();
   private readonly changeListeners = new Set<() => void>();
+  private readonly views = new EventViews();
 
   constructor(readonly connection: ProbeConnection, options: FeedOptions = {}) {
     super();
@@ -22,8 +27,12 @@ export class LiveSource extends FeedView implements SessionSource {
     this.feed.apply({ type: 'hello', hello: connection.hello });
     // A bad frame throws out of here: the probe server ends the connection and says why.
     connection.on('frame', (raw, receivedAtMs) => {
-      const message = this.feed.push(raw);
-      for (const l of this.frameListeners) l(raw, receivedAtMs, message);
+      const decoded = this.feed.decode(raw);
+      const message = this.views.take(decoded);
+      this.feed.applyDecoded(message);
+      // A completed sample is what recorders keep, as if the probe had sent it so.
+      const frame = message === decoded || message.type !== 'tasks' ? raw : { type: MessageType.Tasks, payload: encodeTasks(message.sample).subarray(HEADER_BYTES) };
+      for (const l of this.frameListeners) l(frame, receivedAtMs, message);
       this.changed();
     });
     connection.on('close', (error) => {

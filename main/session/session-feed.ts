@@ -149,6 +149,11 @@ export class SessionFeed implements SessionData {
     this.take(message);
   }
 
+  /** Applies a message that this feed's decode() gave, as it is or completed (live-source.ts): its dictionary entries are in already. */
+  applyDecoded(message: ProbeMessage): void {
+    this.take(message);
+  }
+
   private take(message: ProbeMessage): void {
     if (message.type === 'dictionary') for (const [id, text] of message.entries) this.strings.set(id, text);
     else if (message.type === 'metrics') this.recent.push(message.sample);

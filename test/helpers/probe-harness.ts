@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path';
 import { launch } from '../../main/launch/launch';
 import { probePath } from '../../main/launch/probe-path';
 import { startProbeServer, type ProbeConnection, type ProbeServer } from '../../main/server/probe-server';
+import { LiveSource } from '../../main/session/live-source';
 import { SessionFeed } from '../../main/session/session-feed';
 import type { SessionState } from '../../main/session/session-state';
 import type { ProbeConfig, ProbeMessage } from '../../probe/wire';
@@ -22,7 +23,7 @@ export interface ProbedRun {
   readonly stderr: string[];
   readonly connection: Promise<ProbeConnection>;
   state(): SessionState;
-  /** Everything received, through the same feed a live session uses. */
+  /** Everything received from the first connection, through a live session (before it: an empty feed). */
   readonly feed: SessionFeed;
   exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** Resolves when the probe's connection has closed. */
@@ -63,11 +64,13 @@ export async function runProbed(
   child.stderr?.on('data', (d: string) => stderr.push(d));
   let resolveClosed: (e: string | undefined) => void = () => undefined;
   const closed = new Promise<string | undefined>((r) => (resolveClosed = r));
-  const feed = new SessionFeed();
+  let source: LiveSource | undefined;
+  const empty = new SessionFeed();
   const connection = new Promise<ProbeConnection>((resolve) => {
     server.onConnection((c) => {
-      feed.apply({ type: 'hello', hello: c.hello });
-      c.on('frame', (raw) => messages.push(feed.push(raw)));
+      const live = new LiveSource(c);
+      source ??= live;
+      live.onFrame((_raw, _at, m) => messages.push(m));
       c.on('close', (e) => resolveClosed(e));
       resolve(c);
     });
@@ -77,8 +80,10 @@ export async function runProbed(
   );
   return {
     server, child, messages, stdout, stderr, connection, exit, closed,
-    feed,
-    state: () => feed.state,
+    get feed() {
+      return source?.feed ?? empty;
+    },
+    state: () => (source?.feed ?? empty).state,
   };
 }
 
