@@ -3,7 +3,9 @@
 // costs tens of µs in async code (V8 walks the awaits too), so captures also draw on a budget
 // per second, whatever the rate of resources. Stacks are captured as Errors on the hot path and
 // formatted only when needed, at the interval: the slow callbacks' and the creation sites that
-// many live resources share (a leak's).
+// many live resources share (a leak's). In trace mode loopscope finds the slow callbacks, so
+// each stack taken is formatted and sent (~100 µs each with async frames: 0.2% of a core at
+// the budget's rate).
 
 import { parseStackText } from './stack-text';
 import type { CreatedStack, CreationSite, StackFrame } from './wire';

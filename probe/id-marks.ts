@@ -1,8 +1,10 @@
 // trace mode's only per-resource memory on the target's main thread: a few flags for the
 // resources whose callbacks need something the event rows do not carry (a timer's due time, a
-// nextTick's not starting a loop turn, a creation stack to forget). Everything else about a
-// resource is worked out from the rows, in loopscope (main/session/event-views.ts). The same
-// direct-mapped layout as resource-table.ts, one byte a resource.
+// nextTick's not starting a loop turn, a creation stack to forget) and, where Node may still
+// call the hook for promises, for every resource made while it was on (probe/trace.ts).
+// Everything else about a resource is worked out from the rows, in loopscope
+// (main/session/event-views.ts). The same direct-mapped layout as resource-table.ts, one byte a
+// resource.
 
 const SLOTS = 1 << 16;
 const MASK = SLOTS - 1;

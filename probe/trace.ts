@@ -31,6 +31,8 @@ const TICK = 1;
 const TIMER = 2;
 /** Its creation stack is kept (creation-sites.ts). */
 const STACKED = 4;
+/** Made while the hook was on: where Node may still call the hook for promises, no promise. */
+const KNOWN = 8;
 
 /** Nested callbacks followed; deeper ones are taken as traced. */
 const MAX_DEPTH = 64;
@@ -48,7 +50,10 @@ export function startTrace(options: TraceOptions): TasksCollector {
   /** Callbacks running now, nested; and by level, whether that one is traced (no promise left out). */
   let depth = 0;
   const traced = new Uint8Array(MAX_DEPTH);
-  /** Whether Node may still call the hook for promises we leave out (set once the hook is made). */
+  /**
+   * Whether Node may still call the hook for promises we leave out (set once the hook is made):
+   * then every resource is marked KNOWN, and a callback of an unknown one is checked.
+   */
   let promisesLeak = false;
   let lastIntervalUs = nowUs();
 
@@ -57,7 +62,7 @@ export function startTrace(options: TraceOptions): TasksCollector {
       if (!promisesWanted && type === 'PROMISE') return;
       const c = types.of(type);
       const t = nowUs();
-      const mark = (c.tick ? TICK : 0) | (c.timer ? TIMER : 0) | (sites.sample(asyncId, c.index, c.name) ? STACKED : 0);
+      const mark = (promisesLeak ? KNOWN : 0) | (c.tick ? TICK : 0) | (c.timer ? TIMER : 0) | (sites.sample(asyncId, c.index, c.name) ? STACKED : 0);
       if (mark !== 0) marks.add(asyncId, mark);
       columns.init(asyncId, triggerAsyncId, c.index, t, resource, c.callbackField);
     } catch {
@@ -70,7 +75,7 @@ export function startTrace(options: TraceOptions): TasksCollector {
       const d = depth++;
       const mark = marks.of(asyncId);
       // Only where Node still calls us for promises, and only for resources we did not see made.
-      const isTraced = mark !== 0 || !promisesLeak || !(executionAsyncResource() instanceof Promise);
+      const isTraced = !promisesLeak || mark !== 0 || !(executionAsyncResource() instanceof Promise);
       if (d < MAX_DEPTH) traced[d] = isTraced ? 1 : 0;
       if (!isTraced) return;
       const t = nowUs();

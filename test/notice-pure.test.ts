@@ -207,6 +207,12 @@ describe('notices held back by the probe\'s budget', () => {
   const named = Array.from({ length: 4 }, (_, i): ProbeMessage => ({ type: 'notice', notice: { ...notice, threadId: i + 1 } }));
   const data = feedOf([{ type: 'hello', hello }, ...named, drops, { type: 'metrics', sample: metrics() }]);
 
+  it('say, when they are task events, that the trace and the tasks views miss them', () => {
+    const lost = feedOf([{ type: 'hello', hello }, { type: 'drops', drops: { frames: { TaskEvents: 3 }, bytes: 9000 } }, { type: 'metrics', sample: metrics() }]);
+    expect(renderSummaryText(summarize(lost, { durationMs: 1000, exitCode: 0, warnings: [] })))
+      .toContain('  dropped      3 TaskEvents (8.8 kB): loopscope read too slowly; the trace and the tasks views miss the events those held\n');
+  });
+
   it('are told as worker threads not followed, not as loopscope reading too slowly', () => {
     const held = heldBackText(5, 4100);
     expect(held).toBe('5 more worker threads of process 4100 not followed (not named: over the probe\'s limit of notices)');
@@ -217,7 +223,7 @@ describe('notices held back by the probe\'s budget', () => {
     expect(s.warnings[4]).toBe(held);
     const text = renderSummaryText(s);
     expect(text).toContain(`  warning: ${held}\n`);
-    expect(text).toContain('  dropped      2 Metrics (300 B): loopscope read too slowly');
+    expect(text).toContain('  dropped      2 Metrics (300 B): loopscope read too slowly\n');
 
     const live = renderLiveView(data, { width: 400, elapsedMs: 100, status: undefined, remainingMs: undefined }).map((l) => l.trimEnd());
     expect(live).toContain(' dropped  2 frames (300 B): loopscope read too slowly');

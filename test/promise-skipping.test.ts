@@ -1,7 +1,8 @@
 // Promises in tasks mode, on every supported Node line: without --promises Node's promise
 // hooks are not installed for loopscope's hook (probe/promise-skipping.ts), whatever the app's
 // own AsyncLocalStorage, APM-like hook and v8.promiseHooks do before or after it; with
-// --promises they are. A real target (test/fixtures/promise-scenarios.js) plays the app and
+// --promises they are. In trace mode, where the app's hook has Node call every hook for
+// promises, none of their events is sent. A real target (test/fixtures/promise-scenarios.js) plays the app and
 // observes Node's promise hooks itself; loopscope's hook comes and goes by reconfiguring the
 // probe over its real socket.
 
@@ -14,7 +15,7 @@ import { buildSync } from 'esbuild';
 import { FIXTURES, REPO, runProbed, waitFor, type ProbedRun } from './helpers/probe-harness';
 import { NODE_VERSIONS, otherNode } from './helpers/node-versions';
 import type { ProbeConnection } from '../main/server/probe-server';
-import type { PromiseSkipping } from '../probe/wire';
+import { TaskEventKind, type PromiseSkipping } from '../probe/wire';
 
 /** What the fixture saw after a step: Node's promise before and init hooks installed or not. */
 interface Seen {
@@ -67,9 +68,9 @@ class App {
     await waitFor(() => this.count('tasks') >= seen + 2, 'two more tasks samples');
   }
 
-  /** loopscope's hook on (tasks mode) or off (metrics mode), and settled. */
-  async ours(on: boolean): Promise<void> {
-    this.connection.configure({ mode: on ? 'tasks' : 'metrics', promises: this.promises });
+  /** loopscope's hook on (tasks or trace mode) or off (metrics mode), and settled. */
+  async ours(on: boolean, mode: 'tasks' | 'trace' = 'tasks'): Promise<void> {
+    this.connection.configure({ mode: on ? mode : 'metrics', promises: this.promises });
     if (on) return this.shed();
     // Off once two metrics samples came with no tasks sample after them.
     await waitFor(() => {
@@ -202,6 +203,46 @@ describe.each(Object.values(NODE_VERSIONS))('tasks mode on Node %s', (version) =
     expect((await app.step('v8-check')).appPromiseInits, 'F: after ours').toBeGreaterThan(0);
     await app.step('v8-off');
 
+    await app.end();
+  });
+});
+
+describe.each([NODE_VERSIONS[20], NODE_VERSIONS[22], NODE_VERSIONS[26]])('trace mode on Node %s', (version) => {
+  it("sends no promise's events while the app's own hook has Node call every hook for promises", async (ctx) => {
+    const other = await otherNode(version);
+    if ('reason' in other) return ctx.skip(`no Node ${version}: ${other.reason}`);
+    const app = (running = await App.start(other.node, false, nodeArgsFor(version)));
+    await app.step('apm-on');
+    await app.ours(true, 'trace');
+    const from = app.run.messages.length;
+    // 200 awaits and more, and a timer, an immediate, a tick, a file stat and a connection.
+    await app.step('work');
+    await app.shed();
+    const made = new Set<number>();
+    const types = new Set<string>();
+    let befores = 0;
+    let beforesOfUnknown = 0;
+    for (const m of app.run.messages.slice(from)) {
+      if (m.type !== 'taskEvents') continue;
+      const b = m.batch;
+      for (let i = 0; i < b.count; i++) {
+        if (b.kinds[i] === TaskEventKind.init) {
+          made.add(b.asyncIds[i]!);
+          types.add(b.types.get(b.typeIds[i]!)!);
+        } else if (b.kinds[i] === TaskEventKind.before) {
+          befores++;
+          if (!made.has(b.asyncIds[i]!)) beforesOfUnknown++;
+        }
+      }
+    }
+    expect([...types]).toEqual(expect.arrayContaining(NON_PROMISE_TYPES));
+    expect(types).not.toContain('PROMISE');
+    // A promise's callbacks would be hundreds here; what is left are resources made before trace mode (stdin's).
+    expect(befores).toBeGreaterThan(10);
+    expect(beforesOfUnknown, `${beforesOfUnknown} of ${befores} callbacks of resources not seen made`).toBeLessThan(10);
+    expect((await app.step('apm-check')).apmPromiseInits, 'the APM hook keeps its promises').toBeGreaterThan(0);
+    await app.ours(false);
+    await app.step('apm-off');
     await app.end();
   });
 });

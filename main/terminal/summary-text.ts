@@ -36,7 +36,9 @@ export function renderSummaryText(s: Summary, cwd = ''): string {
   // The notices the probe held back are in the warnings (notice-text.ts), not a slow read.
   const dropped = readTooSlowly(s.dropped.frames);
   if (dropped.length > 0) {
-    lines.push(`  dropped      ${dropped.map(([t, n]) => `${n} ${t}`).join(', ')} (${formatBytes(s.dropped.bytes)}): loopscope read too slowly`);
+    // trace mode's tasks views come from its events (main/session/event-views.ts).
+    const events = dropped.some(([t]) => t === 'TaskEvents') ? '; the trace and the tasks views miss the events those held' : '';
+    lines.push(`  dropped      ${dropped.map(([t, n]) => `${n} ${t}`).join(', ')} (${formatBytes(s.dropped.bytes)}): loopscope read too slowly${events}`);
   }
   if (s.blockedCount === 0) {
     lines.push(`  blocked      none over ${s.blockThresholdMs} ms`);
