@@ -97,6 +97,14 @@ describe('trace mode views from events', () => {
     expect(views.complete(partial()).types).toEqual([]);
   });
 
+  it('takes rows no probe sends (ids of 0 or less, callbacks and destroys of unknown ids) without a throw or a count', () => {
+    const views = new EventViews();
+    expect(() => views.apply(batch([[before, 0, 10], [after, 0, 20], [destroy, 0, 30], [init, -5, 40, 'Timeout'], [before, -5, 50], [destroy, 99, 60], [after, 98, 70]], true))).not.toThrow();
+    const sample = views.complete(partial());
+    expect(sample.types).toEqual([]);
+    expect(sample.slowCallbacks).toEqual([]);
+  });
+
   it('passes other messages through as they are, and completes a tasks message', () => {
     const views = new EventViews();
     const events = { type: 'taskEvents', batch: batch([[init, 1, 0, 'Timeout']]) } as const;

@@ -42,6 +42,8 @@ export class EventViews {
     if (batch.first) this.reset();
     const { kinds, asyncIds, timesUs } = batch;
     for (let i = 0; i < batch.count; i++) {
+      // A resource's id is 1 or more (0 marks a free slot of the table): another comes from no probe.
+      if (!(asyncIds[i]! >= 1)) continue;
       const kind = kinds[i];
       if (kind === TaskEventKind.init) this.init(asyncIds[i]!, batch.types.get(batch.typeIds[i]!)!, timesUs[i]!);
       else if (kind === TaskEventKind.before) this.before(asyncIds[i]!, timesUs[i]!);
