@@ -8,8 +8,11 @@
 
 const SLOTS = 1 << 16;
 const MASK = SLOTS - 1;
-/** Marked resources kept beyond the table (long-lived ones a newer mark displaced); past this, forgotten. */
-const MAX_SPILL = 50_000;
+/**
+ * Marked resources kept beyond the table (long-lived ones a newer mark displaced); past this,
+ * forgotten. As many as resource-table.ts keeps: where every resource is marked, as many live.
+ */
+const MAX_SPILL = 200_000;
 
 export class IdMarks {
   private readonly ids = new Float64Array(SLOTS);
