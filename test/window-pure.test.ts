@@ -280,6 +280,12 @@ describe('callback names on the wire', () => {
     expect(batchOf([dict, encodeTaskEvents(3, cols.kinds, cols.ids, cols.triggers, cols.times, cols.types)]).nameIds).toBeUndefined();
   });
 
+  it("say which is a hook's first, for the views worked out from them (event-views.ts)", () => {
+    const dict = encodeDictionary([[1, 'Timeout']]);
+    expect(batchOf([dict, encodeTaskEvents(3, cols.kinds, cols.ids, cols.triggers, cols.times, cols.types, undefined, undefined, true)]).first).toBe(true);
+    expect(batchOf([dict, encodeTaskEvents(3, cols.kinds, cols.ids, cols.triggers, cols.times, cols.types)]).first).toBeUndefined();
+  });
+
   it('are checked: a name not in the dictionary, or a flag no probe sets, is refused', () => {
     const dict = encodeDictionary([[1, 'Timeout']]);
     expect(() => decode([dict, encodeTaskEvents(3, cols.kinds, cols.ids, cols.triggers, cols.times, cols.types, Uint16Array.from([9, 0, 0]))])).toThrow(/name id 9 is not in the dictionary/);
