@@ -85,7 +85,8 @@ describe.skipIf(!existsSync(CHROMIUM))('the session screen\'s layout', () => {
     await detail.locator('.stack li[data-kind="own"]').first().waitFor();
     await detail.locator('.stack li[data-kind="node"]').first().waitFor();
     expect(await opacity('own')).toBe(1);
-    expect(await opacity('node')).toBeLessThan(0.7);
+    // Polled: once, under CI's load, a Node frame read 1 (reports keep coming and the pane re-renders).
+    await expect.poll(() => opacity('node'), { timeout: 5000 }).toBeLessThan(0.7);
   });
 
   it('selects a report from a click on its spike in the lag chart', async () => {
