@@ -21,8 +21,8 @@
 // timestamped event costs), part:columns (the hook with trace mode's event rows alone, no tasks
 // mode's callbacks), part:columns-table (the rows, and the resource table and per-type counts
 // that tasks mode's views start from), part:tasks (the hook with tasks mode's callbacks,
-// sampled each 100 ms, nothing sent), part:trace (the same with trace mode's event columns,
-// batches thrown away), and part:v8-profiler (no probe: the plain server under Node's own
+// sampled each 100 ms, nothing sent), part:trace (trace mode's hook, probe/trace.ts: its
+// event columns, batches thrown away; its views are loopscope's), and part:v8-profiler (no probe: the plain server under Node's own
 // `--cpu-prof` at the probe's default 20 ms, V8's profiler alone). --compare <probe.js> adds
 // each probe mode again with another build of the probe (LOOPSCOPE_PROBE_PATH), named
 // "<mode> (compare)".

@@ -417,7 +417,7 @@ export interface TasksSample {
   };
   readonly slowCallbacks: readonly SlowCallback[];
   readonly liveSites: readonly CreationSite[];
-  /** Resources not tracked because the probe's table was full. */
+  /** Resources not tracked because the table that keeps them was full (the probe's; in trace mode loopscope's). */
   readonly untracked: number;
   /**
    * trace mode: the sample leaves out what the interval's task events tell (its types, fan-out,

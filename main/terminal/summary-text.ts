@@ -1,7 +1,7 @@
 // The readable end-of-session report (the JSON summary, for people). Pure.
 
 import type { LoopSummary, Summary, TasksSummary } from '../reports/summary';
-import type { StackSource } from '../../probe/wire';
+import { MessageType, messageTypeName, type StackSource } from '../../probe/wire';
 import { formatBytes, formatFrame, formatMs, formatPercent, userFrames } from '../common/format';
 import { promiseNote } from '../common/promise-note';
 import { taskFindings } from '../reports/task-findings';
@@ -37,7 +37,7 @@ export function renderSummaryText(s: Summary, cwd = ''): string {
   const dropped = readTooSlowly(s.dropped.frames);
   if (dropped.length > 0) {
     // trace mode's tasks views come from its events (main/session/event-views.ts).
-    const events = dropped.some(([t]) => t === 'TaskEvents') ? '; the trace and the tasks views miss the events those held' : '';
+    const events = dropped.some(([t]) => t === messageTypeName(MessageType.TaskEvents)) ? '; the trace and the tasks views miss the events those held' : '';
     lines.push(`  dropped      ${dropped.map(([t, n]) => `${n} ${t}`).join(', ')} (${formatBytes(s.dropped.bytes)}): loopscope read too slowly${events}`);
   }
   if (s.blockedCount === 0) {
