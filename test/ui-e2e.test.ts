@@ -86,6 +86,10 @@ describe.skipIf(!existsSync(CHROMIUM))('the UI in Chromium, through loopscope se
     await page.waitForTimeout(800);
     target.kill('SIGUSR2');
     await expect.poll(blockCount, { timeout: 10_000 }).toBe(2);
+    // Its samples come with the next harvest: stopped before they came (once, on a loaded CI),
+    // the recording held the block unplaced, with no stack to show.
+    await openPane(page, 'Blocks');
+    await expect.poll(() => page.getByTestId('blocked-now').count(), { timeout: 10_000 }).toBe(0);
     await page.waitForTimeout(800);
     await page.getByRole('button', { name: '■ Stop recording' }).click();
     const saved = page.getByTestId('saved-recording');
