@@ -53,7 +53,7 @@ const GC_FLUSH_MS = 1000;
 /** Frames held until the connection is made and the hello sent; more are dropped and counted. */
 const MAX_EARLY_FRAMES = 64;
 /** At exit, how long the worker waits for the last GC pauses and CPU samples (the main thread waits too). */
-const GC_FINAL_MS = 100;
+const GC_FINAL_MS = 300;
 
 /** How often the worker wakes while an ended block waits for its stack. */
 function pollIntervalMs(config: ProbeConfig): number {

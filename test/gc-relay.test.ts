@@ -163,30 +163,67 @@ describe('the relay of GC pauses', () => {
 const UNSHARE = spawnSync('unshare', ['-p', '-f', '-r', 'true']).status === 0;
 const CLI = join(__dirname, '..', 'bin', 'loopscope.js');
 
+interface Observed { kind: string; startMs: number; durationMs: number }
+interface Slice { startMs: number; endMs: number }
+interface TraceEvent { name: string; ph: string; tid: number; ts: number; dur?: number; args?: { name?: string } }
+
 /** The pauses each worker observed, from the fixture's last line (on loopscope's stderr under --json). */
-function observedOf(stderr: string): Record<string, { kind: string; startMs: number; durationMs: number }[]> {
+function observedOf(stderr: string): Record<string, Observed[]> {
   const line = stderr.split('\n').reverse().find((l) => l.startsWith('{'));
   if (!line) throw new Error(`the fixture printed no pauses; stderr: ${stderr.slice(-2000)}`);
-  return JSON.parse(line) as Record<string, { kind: string; startMs: number; durationMs: number }[]>;
+  return JSON.parse(line) as Record<string, Observed[]>;
 }
 
 function workerLoops(summary: Summary): LoopSummary[] {
   return summary.loops.filter((l) => l.threadId !== 0);
 }
 
+/** A run of gc-workers.js under `loopscope run --json --record`: the summary, the pauses each worker observed, and the recording exported as a trace. */
+async function runRecorded(env: Readonly<Record<string, string>>): Promise<{ summary: Summary; observed: Record<string, Observed[]>; events: TraceEvent[] }> {
+  const dir = mkdtempSync(join(tmpdir(), 'loopscope-gc-relay-'));
+  try {
+    const file = join(dir, 'run.loopscope');
+    const r = await loopscope(['run', '--json', '--record', file, '--', process.execPath, join(FIXTURES, 'gc-workers.js')], env);
+    expect(r.code, r.stderr).toBe(0);
+    const exported = await loopscope(['export', file, '-o', '-']);
+    expect(exported.code, exported.stderr).toBe(0);
+    return { summary: JSON.parse(r.stdout) as Summary, observed: observedOf(r.stderr), events: (JSON.parse(exported.stdout) as { traceEvents: TraceEvent[] }).traceEvents };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** A loop's GC slices in the exported trace, on the main thread's clock (the observer's too). */
+function slicesOf(events: readonly TraceEvent[], loop: LoopSummary): Slice[] {
+  const track = events.find((e) => e.ph === 'M' && e.args?.name === `${loop.name}: GC`)?.tid;
+  return events.filter((e) => e.ph === 'X' && e.tid === track).map((e) => ({ startMs: e.ts / 1000, endMs: (e.ts + (e.dur ?? 0)) / 1000 }));
+}
+
+/**
+ * Whether a slice is the pause the observer saw. At the same time: V8's trace scope and Node's
+ * GC prologue and epilogue, which the observer's times come from, are microseconds apart, as on
+ * the main thread (gc-trace.test.ts); on a loaded machine, ms of preemption may come between
+ * them, on either side (seen beside 3 busy processes: a worker's scavenge observed from 4 ms
+ * before the trace's began). A slice of no length is a pause whose trace event a collection
+ * cut open: the main thread stops one session's tracing while a worker's incremental marking
+ * starts, and V8 sets the event's duration only after it was sent (seen beside 4 busy
+ * processes).
+ */
+function same(s: Slice, o: Observed): boolean {
+  return Math.abs(s.startMs - o.startMs) < 20 && (s.endMs === s.startMs || (Math.abs(s.endMs - (o.startMs + o.durationMs)) < 20 && s.startMs < o.startMs + o.durationMs && s.endMs > o.startMs));
+}
+
+/**
+ * Pauses a loop may miss without a word: one whose begin and end, or whose one complete event
+ * (incremental marking's start), fall where the trace changes hands leaves nothing to count.
+ * BENCHMARKS.md, "GC pauses lost where the trace changes hands": 7 of 4,890 so (1 in 700);
+ * with 4 or 8 busy processes beside, 1 of 55 runs of worker-gc-exit.mjs (CI failed once on one).
+ */
+const SILENT_LOSS = 1;
+
 describe('worker threads\' GC pauses', () => {
   it('come from the main loop\'s trace, each loop its own thread\'s, one for one with the thread\'s own observer', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'loopscope-gc-relay-'));
-    const file = join(dir, 'run.loopscope');
-    const r = await loopscope(['run', '--json', '--record', file, '--', process.execPath, join(FIXTURES, 'gc-workers.js')], { WORKERS: '2' });
-    expect(r.code, r.stderr).toBe(0);
-    const summary = JSON.parse(r.stdout) as Summary;
-    const observed = observedOf(r.stderr);
-    // Each pause's time, as the exported trace puts every loop on the main thread's clock.
-    const exported = await loopscope(['export', file, '-o', '-']);
-    rmSync(dir, { recursive: true, force: true });
-    expect(exported.code, exported.stderr).toBe(0);
-    const events = (JSON.parse(exported.stdout) as { traceEvents: { name: string; ph: string; tid: number; ts: number; dur?: number; args?: { name?: string } }[] }).traceEvents;
+    const { summary, observed, events } = await runRecorded({ WORKERS: '2' });
     const workers = workerLoops(summary);
     expect(workers).toHaveLength(2);
     expect(summary.gc.source).toBe('trace');
@@ -198,27 +235,17 @@ describe('worker threads\' GC pauses', () => {
       const own = all.filter((o) => o.kind !== 'weakcb');
       expect(own.length, w.name).toBeGreaterThan(10);
       expect(w.gc.source, `${w.name}: ${w.gc.sourceReason}`).toBe('trace');
-      // At the same time: V8's trace scope and Node's GC prologue and epilogue, which the
-      // observer's times come from, are microseconds apart, as on the main thread
-      // (gc-trace.test.ts); on a loaded machine, ms of preemption may come between them, on
-      // either side (seen beside 3 busy processes: a worker's scavenge observed from 4 ms
-      // before the trace's began). Each pause the observer saw, with the trace's slices near it if none is it.
-      const track = events.find((e) => e.ph === 'M' && e.args?.name === `${w.name}: GC`)?.tid;
-      const slices = events.filter((e) => e.ph === 'X' && e.tid === track).map((e) => ({ startMs: e.ts / 1000, endMs: (e.ts + (e.dur ?? 0)) / 1000 }));
+      const slices = slicesOf(events, w);
       expect(slices.length, w.name).toBe(w.gc.count);
-      // A slice of no length is a pause whose trace event a collection cut open: the main
-      // thread stops one session's tracing while a worker's incremental marking starts, and
-      // V8 sets the event's duration only after it was sent (seen beside 4 busy processes).
-      const same = (s: { startMs: number; endMs: number }, o: { startMs: number; durationMs: number }): boolean =>
-        Math.abs(s.startMs - o.startMs) < 20 && (s.endMs === s.startMs || (Math.abs(s.endMs - (o.startMs + o.durationMs)) < 20 && s.startMs < o.startMs + o.durationMs && s.endMs > o.startMs));
+      // Each pause the observer saw, with the trace's slices near it if none is it.
       const unmatched = own.filter((o) => !slices.some((s) => same(s, o)))
         .map((o) => ({ observed: o, near: slices.filter((s) => s.endMs > o.startMs - 50 && s.startMs < o.startMs + o.durationMs + 50) }));
       // None missing but those the trace has only half of (its collections' handovers), which
-      // the loop counts (seen 1 in ~30 runs beside 4 busy processes).
+      // the loop counts, and at most SILENT_LOSS more.
       const unrecorded = w.gc.unrecorded ?? 0;
-      expect(unmatched.length, `${w.name}, ${unrecorded} counted unrecorded, ${slices.length} slices from ${slices[0]?.startMs} to ${slices.at(-1)?.endMs} ms: ${JSON.stringify(unmatched)}`).toBeLessThanOrEqual(unrecorded);
+      expect(unmatched.length, `${w.name}, ${unrecorded} counted unrecorded, ${slices.length} slices from ${slices[0]?.startMs} to ${slices.at(-1)?.endMs} ms: ${JSON.stringify(unmatched)}`).toBeLessThanOrEqual(unrecorded + SILENT_LOSS);
       // Each pause once, and none of another thread's (the two workers allocate alike).
-      expect(w.gc.count + unrecorded, w.name).toBeGreaterThanOrEqual(own.length);
+      expect(w.gc.count + unrecorded, w.name).toBeGreaterThanOrEqual(own.length - SILENT_LOSS);
       expect(w.gc.count, w.name).toBeLessThanOrEqual(all.length);
       // The same pauses, a little longer or shorter each (beside 4 busy processes the observer's
       // came to 2.2% more in all, each begun before the trace's).
@@ -230,15 +257,18 @@ describe('worker threads\' GC pauses', () => {
 
   it('are all in when a worker exits, however soon after its last collection', async () => {
     // Each worker ends 50 ms after its last allocation: its last pauses are in no regular
-    // collection (a second apart), only in the one its exit asks for.
-    const r = await loopscope(['run', '--json', '--', process.execPath, join(FIXTURES, 'gc-workers.js')], { WORKERS: '2', SETTLE_MS: '50' });
-    expect(r.code, r.stderr).toBe(0);
-    const summary = JSON.parse(r.stdout) as Summary;
-    const observed = observedOf(r.stderr);
-    for (const w of workerLoops(summary)) {
+    // collection (a second apart) but by chance, only in the one its exit asks for.
+    const { summary, observed, events } = await runRecorded({ WORKERS: '2', SETTLE_MS: '50' });
+    const workers = workerLoops(summary);
+    expect(workers).toHaveLength(2);
+    for (const w of workers) {
       const all = observed[String(w.threadId)] ?? [];
+      const own = all.filter((o) => o.kind !== 'weakcb');
       expect(w.gc.source, w.name).toBe('trace');
-      expect(w.gc.count, w.name).toBeGreaterThanOrEqual(all.filter((o) => o.kind !== 'weakcb').length);
+      const last = own.at(-1)!;
+      const slices = slicesOf(events, w);
+      expect(slices.some((s) => same(s, last)), `${w.name}: its last pause ${JSON.stringify(last)}; the last slices ${JSON.stringify(slices.slice(-3))}`).toBe(true);
+      expect(w.gc.count + (w.gc.unrecorded ?? 0), w.name).toBeGreaterThanOrEqual(own.length - SILENT_LOSS);
       expect(w.gc.count, w.name).toBeLessThanOrEqual(all.length);
     }
   });
