@@ -2,7 +2,7 @@
 // to, and batches of lifecycle events in columns. Pure.
 
 import { HEADER_BYTES, MAX_DICTIONARY_ENTRIES, MAX_DICTIONARY_LENGTH, MAX_EVENTS_PER_BATCH, MAX_GC_PER_SAMPLE, MAX_NAME_LENGTH, MAX_PERCENTILES_PER_SAMPLE, MAX_RESOURCES_PER_SAMPLE, MessageType, PROTOCOL_VERSION, TaskEventKind, WireError, WireLimitError, type GcKind, type GcPause, type MetricsSample, type ResourceCount, type TaskEventBatch } from './wire';
-import { decoder } from './wire-fields';
+import { decoder, printable } from './wire-fields';
 import { encoder, frame } from './wire-framing';
 
 const GC_KINDS: readonly GcKind[] = ['unknown', 'minor', 'major', 'incremental', 'weakcb'];
@@ -157,7 +157,7 @@ export function decodeDictionary(payload: Uint8Array): [number, string][] {
     if (len > 3 * MAX_NAME_LENGTH) throw new WireLimitError(`${what}: entry ${i} has ${len} bytes, more than the limit of ${MAX_NAME_LENGTH} characters`);
     let s: string;
     try {
-      s = decoder.decode(payload.subarray(at + 8, at + 8 + len));
+      s = printable(decoder.decode(payload.subarray(at + 8, at + 8 + len)));
     } catch {
       throw new WireError(`${what}: entry ${i} is not valid UTF-8`);
     }

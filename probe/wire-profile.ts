@@ -17,7 +17,7 @@
 //   id, u32 line, u32 samples).
 
 import { MAX_NAME_LENGTH, MAX_PROFILE_FRAMES, MAX_PROFILE_NODES, MAX_PROFILE_TEXT, MAX_SAMPLES_PER_BATCH, MessageType, PROFILE_FRAME_KINDS, WireError, WireLimitError, type ProfileBatch, type ProfileDictionary, type ProfileFrame } from './wire';
-import { decoder } from './wire-fields';
+import { decoder, printable } from './wire-fields';
 import { encoder, frame } from './wire-framing';
 
 const DICTIONARY_HEADER = 16;
@@ -60,7 +60,7 @@ function text(payload: Uint8Array, at: number, length: number, what: string): st
   if (length > 3 * MAX_NAME_LENGTH) throw new WireLimitError(`${what}: a name of ${length} bytes, more than the limit of ${MAX_NAME_LENGTH} characters`);
   let s: string;
   try {
-    s = decoder.decode(payload.subarray(at, at + length));
+    s = printable(decoder.decode(payload.subarray(at, at + length)));
   } catch {
     throw new WireError(`${what}: a name is not valid UTF-8`);
   }

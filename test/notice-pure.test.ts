@@ -275,8 +275,10 @@ describe('GC pauses V8\'s trace has half of', () => {
 });
 
 describe('the target\'s words in a notice', () => {
-  it('control characters (an escape sequence in a worker\'s name or an error) are not passed on', () => {
-    const crafted: Notice = { ...notice, name: 'evil\x1b[2J\x07', reason: 'bad\nline\x7f' };
+  it('control characters (an escape sequence in a worker\'s name or an error) are not passed on from the wire', () => {
+    const [decoded] = new FrameReader().push(encodeNotice({ ...notice, name: 'evil\x1b[2J\x07', reason: 'bad\nline\x7f' })).map((f) => new ProbeDecoder().decode(f));
+    if (decoded?.type !== 'notice') throw new Error(`decoded as ${decoded?.type}`);
+    const crafted = decoded.notice;
     for (const text of [workerLabel(crafted), noticeLine(crafted), noticeText(crafted)]) {
       expect(text).not.toMatch(/[\x00-\x1f\x7f]/);
     }

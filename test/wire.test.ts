@@ -4,6 +4,8 @@ import { FrameReader } from '../probe/wire-framing';
 import { encodeBlocked, encodeConfigure, encodeDetach, encodeDrops, encodeGoodbye, encodeHello, encodeTasks } from '../probe/wire-json';
 import { encodeDictionary, encodeMetrics, encodeTaskEvents } from '../probe/wire-binary';
 import { ProbeDecoder, decodeControl } from '../probe/wire-decoder';
+import { encodeProfileDictionary } from '../probe/wire-profile';
+import { formatFrame } from '../main/common/format';
 
 const hello: Hello = {
   protocol: PROTOCOL_VERSION, token: 't0k3n', probeVersion: '0.1.0', pid: 42, ppid: 1, nodeVersion: 'v20.0.0',
@@ -227,5 +229,35 @@ describe('wire limits: what one frame may make loopscope decode and hold', () =>
     // Probes before this field: absent.
     expect(decodeAll(encodeTasks(tasks))).toMatchObject([{ type: 'tasks', sample: { promiseSkipping: undefined } }]);
     expect(() => decodeAll(encodeTasks({ ...tasks, promiseSkipping: 'magic' as 'none' }))).toThrow(/"promiseSkipping" must be one of trackPromises, kNoPromiseHook, inspector, none/);
+  });
+});
+
+describe('the target\'s words', () => {
+  // An escape sequence in a function's name, a file's or a resource type's would act in the
+  // terminal that prints it (clear the screen, set the title, write the clipboard).
+  const evil = 'x\x1b]52;c;aGk=\x07\x1b[2J\n\x9b1m';
+  const shown = 'x ]52;c;aGk=  [2J  1m';
+
+  it('come off the wire with their control characters as spaces, in JSON and binary messages alike', () => {
+    const frames = [{ functionName: evil, url: `file:///app/${evil}.js`, lineNumber: 1, columnNumber: 1 }];
+    const decoded = decodeAll(new Uint8Array([
+      ...encodeDictionary([[1, evil]]),
+      ...encodeBlocked({ id: 1, state: 'ended', startUs: 0, durationUs: 5, stack: frames }),
+      ...encodeProfileDictionary({ reset: false, frames: [[1, { ...frames[0]!, kind: 'code' }]], nodes: [[1, 0, 1]] }),
+      // JSON escapes C0 characters, not DEL nor C1 ones: with no backslash in the text, these too.
+      ...encodeBlocked({ id: 2, state: 'ended', startUs: 0, durationUs: 5, stack: [{ ...frames[0]!, functionName: 'c\x9b1m\x7f', url: '' }] }),
+    ]));
+    expect(decoded).toMatchObject([
+      { type: 'dictionary', entries: [[1, shown]] },
+      { type: 'blocked', report: { stack: [{ functionName: shown, url: `file:///app/${shown}.js` }] } },
+      { type: 'profileDictionary', dictionary: { frames: [[1, { functionName: shown, url: `file:///app/${shown}.js` }]] } },
+      { type: 'blocked', report: { stack: [{ functionName: 'c 1m ' }] } },
+    ]);
+  });
+
+  it('a malformed file URL is shown as it came, not thrown on', () => {
+    const frame = { functionName: 'f', url: 'file:///app/%E0%A4%A.js', lineNumber: 3, columnNumber: 7 };
+    expect(formatFrame(frame)).toBe('f (file:///app/%E0%A4%A.js:3:7)');
+    expect(formatFrame({ ...frame, url: 'file:///app/a%20b.js' })).toBe('f (/app/a b.js:3:7)');
   });
 });

@@ -13,6 +13,7 @@ import {
   type TcpConnection, type TcpListener,
 } from './proc-parse';
 import type { ProcessInfo, Sigusr1Disposition } from './process-info';
+import { printable } from '../../probe/wire-fields';
 
 const SIGUSR1 = osConstants.signals.SIGUSR1;
 const DELETED = ' (deleted)';
@@ -188,5 +189,6 @@ export function ownerOfSocket(inode: number): number | undefined {
 
 export function commandLineOf(pid: number): string | undefined {
   const argv = readOrUndefined(() => parseNulSeparated(readFileSync(`/proc/${pid}/cmdline`)));
-  return argv && argv.length > 0 ? argv.join(' ') : undefined;
+  // Another user's, maybe: its words reach the terminal in an error.
+  return argv && argv.length > 0 ? printable(argv.join(' ')) : undefined;
 }

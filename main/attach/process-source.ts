@@ -7,6 +7,7 @@ import { statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { wakeDirName, wakeSocketName } from '../../probe/wake';
+import { printable } from '../../probe/wire-fields';
 import { AttachError } from './errors';
 import { isNodeExecutable, type NodeVersion } from './node-args';
 import { readNodeVersion } from './node-version';
@@ -230,7 +231,8 @@ const win32: ProcessSource = {
     return undefined;
   },
   async describe(pid) {
-    return (await this.list()).find((p) => p.pid === pid)?.argv.join(' ');
+    const argv = (await this.list()).find((p) => p.pid === pid)?.argv;
+    return argv && printable(argv.join(' '));
   },
   async mainThread() {
     return undefined;

@@ -6,6 +6,7 @@ import { describeOptions, parseArgs, UsageError, type OptionSpec } from './args'
 import { listNodeProcesses, type PsEntry } from '../attach/process-list';
 import { AttachError } from '../attach/errors';
 import { fit } from '../terminal/text';
+import { printable } from '../../probe/wire-fields';
 
 export const PS_OPTIONS: readonly OptionSpec[] = [
   { name: 'json', kind: 'flag', description: 'print a JSON list instead of a table' },
@@ -36,7 +37,7 @@ export function renderPsTable(entries: readonly PsEntry[], width: number): strin
     e.via ?? 'no',
     e.probe === null ? '?' : e.probe ? 'inside' : '-',
     e.inspector.open ? `open${e.inspector.port === null ? '' : ` :${e.inspector.port}`}` : '-',
-    e.command.join(' '),
+    printable(e.command.join(' ')),
   ]);
   const head = ['PID', 'NODE', 'ATTACH', 'PROBE', 'INSPECTOR', 'COMMAND'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));

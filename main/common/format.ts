@@ -46,10 +46,20 @@ export function frameKind(frame: StackFrame): FrameKind {
   return frame.url.startsWith('node:') || frame.url.startsWith('internal/') ? 'node' : 'own';
 }
 
+/** A file:// URL's path; any other URL, or a malformed one (it comes from the target), as it is. */
+export function urlPath(url: string): string {
+  if (!url.startsWith('file://')) return url;
+  try {
+    return decodeURIComponent(url.slice('file://'.length));
+  } catch {
+    return url;
+  }
+}
+
 /** A frame's parts, with the cwd and file:// taken off its path to keep it short. */
 export function frameParts(frame: StackFrame, cwd = ''): FrameParts {
   const kind = frameKind(frame);
-  let url = frame.url.startsWith('file://') ? decodeURIComponent(frame.url.slice('file://'.length)) : frame.url;
+  let url = urlPath(frame.url);
   if (cwd && url.startsWith(cwd + '/')) url = url.slice(cwd.length + 1);
   // A column of 0 is unknown (a line found from CPU samples has none).
   const column = frame.columnNumber > 0 ? `:${frame.columnNumber}` : '';

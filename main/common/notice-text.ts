@@ -5,17 +5,9 @@
 
 import { GC_PAUSES_UNRECORDED, MessageType, messageTypeName, type DropCounters, type GcSourceState, type Hello, type Notice } from '../../probe/wire';
 
-/**
- * The target's words (a worker's name, an error's text) as plain text: they come from the wire,
- * and a control character would reach the terminal or the log as is (an escape sequence).
- */
-function plain(text: string): string {
-  return text.replace(/[\x00-\x1f\x7f]/g, ' ');
-}
-
 /** "worker thread 3 (cruncher-0)": how the user knows the worker (its name option, else its script). */
 export function workerLabel(n: Pick<Notice, 'threadId' | 'name'>): string {
-  return `worker thread ${n.threadId}${n.name ? ` (${plain(n.name)})` : ''}`;
+  return `worker thread ${n.threadId}${n.name ? ` (${n.name})` : ''}`;
 }
 
 const HOW: Readonly<Record<Notice['cause'], string>> = {
@@ -28,7 +20,7 @@ const ofProcess = (pid: number | undefined): string => (pid === undefined ? '' :
 
 /** One line: which worker, and why (the live view, where the summary says the rest). */
 export function noticeLine(n: Notice, pid?: number): string {
-  return `${workerLabel(n)}${ofProcess(pid)} could not be followed: ${HOW[n.cause]} (${plain(n.reason)})`;
+  return `${workerLabel(n)}${ofProcess(pid)} could not be followed: ${HOW[n.cause]} (${n.reason})`;
 }
 
 /** The whole warning: which worker, why, and what the user can do. `pid`: the worker's process. */
@@ -78,7 +70,7 @@ export function heldBackText(count: number, pid?: number): string {
  */
 export function gcObservedText(hello: Pick<Hello, 'pid' | 'threadId' | 'threadName'>, reason = 'the probe did not say why'): string {
   const loop = hello.threadId === 0 ? 'the main thread' : workerLabel({ threadId: hello.threadId, name: hello.threadName ?? '' });
-  return `GC pauses of ${loop}${ofProcess(hello.pid)} are observed on its thread (a PerformanceObserver, which costs allocation-heavy code more CPU than V8's trace events): ${plain(reason)}`;
+  return `GC pauses of ${loop}${ofProcess(hello.pid)} are observed on its thread (a PerformanceObserver, which costs allocation-heavy code more CPU than V8's trace events): ${reason}`;
 }
 
 interface NoticeLoop {

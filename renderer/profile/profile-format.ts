@@ -1,7 +1,7 @@
 // How the profile's frames and numbers are written and coloured in the window. Pure.
 
 import type { ProfileFrameKind, ProfileFrameView, ProfileView } from '../../main/ui/ui-api';
-import { formatMs } from '../../main/common/format';
+import { formatMs, urlPath } from '../../main/common/format';
 
 export const KIND_COLORS: Readonly<Record<ProfileFrameKind, string>> = {
   own: '#d9825b',
@@ -28,7 +28,7 @@ export const opensInEditor = (f: ProfileFrameView): boolean => f.kind === 'own' 
 
 export function frameWhere(f: ProfileFrameView, line = f.lineNumber): string {
   if (f.url === '') return f.kind === 'native' ? 'native' : '';
-  const file = f.url.startsWith('file://') ? decodeURIComponent(f.url.slice(7)) : f.url;
+  const file = urlPath(f.url);
   return `${file.split(/[\\/]/).pop()}:${line}`;
 }
 
