@@ -183,6 +183,11 @@ describe('deciding whether to attach', () => {
     expect(verdict({})).toMatchObject({ attachable: true, settings: { port: 9229 } });
     expect(verdict({ nodeOptions: '--inspect-port=9300' })).toMatchObject({ attachable: true, settings: { port: 9300 } });
     expect(verdict({ uid: undefined, sigusr1: 'not-applicable', state: undefined })).toMatchObject({ attachable: true }); // Windows
+    // Its inspector on this machine alone, or already open wherever the program put it.
+    for (const host of ['127.0.0.1', '127.1.2.3', 'localhost', '[::1]', '[0:0:0:0:0:0:0:1]']) {
+      expect(verdict({ nodeOptions: `--inspect-port=${host}:9300` }), host).toMatchObject({ attachable: true });
+    }
+    expect(verdict({ argv: ['node', '--inspect=0.0.0.0:9300', 'a.js'] })).toMatchObject({ attachable: true, settings: { host: '0.0.0.0', openAtStart: true } });
   });
 
   it.each<[string, Partial<ProcessInfo>, string, RegExp]>([
@@ -196,6 +201,8 @@ describe('deciding whether to attach', () => {
     ['no SIGUSR1 handler', { sigusr1: 'default' }, 'inspector-disabled', /no SIGUSR1 handler: the signal would kill it/],
     ['ignoring SIGUSR1', { sigusr1: 'ignored' }, 'inspector-disabled', /ignores SIGUSR1/],
     ['unknown handler', { sigusr1: 'unknown' }, 'not-attachable', /does not show whether it handles SIGUSR1/],
+    ['to open its inspector on every interface', { nodeOptions: '--inspect-port=0.0.0.0:9229' }, 'not-attachable', /would open its inspector on 0\.0\.0\.0 .*other machines can reach it/],
+    ['to open its inspector on a host name', { argv: ['node', '--inspect-port=build-box:9229', 'a.js'] }, 'not-attachable', /on build-box/],
   ])('refuses a process that is %s', (_name, patch, code, reason) => {
     const v = verdict(patch);
     expect(v).toMatchObject({ attachable: false, code });

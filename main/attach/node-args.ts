@@ -78,6 +78,11 @@ export function parseHostPort(value: string): { host?: string; port?: number } {
   return value ? { host: value } : {};
 }
 
+/** Whether an inspector host listens on this machine alone: a name may resolve anywhere, so only localhost counts. */
+export function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host) || /^(0{0,4}:){2,7}0{0,3}1$/.test(host);
+}
+
 /**
  * The inspector settings of a process from its NODE_OPTIONS and its command-line options;
  * the command line comes second, as in Node, so it wins.

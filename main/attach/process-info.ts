@@ -3,7 +3,7 @@
 // it, so this decision comes before any signal.
 
 import { AttachError, type AttachErrorCode } from './errors';
-import { inspectorSettings, nodeOptionsOfArgv, splitNodeOptions, type InspectorSettings, type NodeVersion } from './node-args';
+import { inspectorSettings, isLoopbackHost, nodeOptionsOfArgv, splitNodeOptions, type InspectorSettings, type NodeVersion } from './node-args';
 
 /** How the process treats SIGUSR1; `not-applicable` on Windows, which has no signals. */
 export type Sigusr1Disposition = 'caught' | 'ignored' | 'default' | 'unknown' | 'not-applicable';
@@ -81,6 +81,11 @@ export function decideAttachable(info: ProcessInfo, myUid: number | undefined, v
   }
   if (settings.permissionModel) {
     return no('inspector-disabled', 'runs with the permission model (--permission), which turns the inspector off', RUN_INSTEAD);
+  }
+  // SIGUSR1 would open it where the network reaches: anyone there could run code in the
+  // process while loopscope attaches. One already open is the program's own exposure.
+  if (!settings.openAtStart && !isLoopbackHost(settings.host)) {
+    return no('not-attachable', `would open its inspector on ${settings.host} (--inspect-port), where other machines can reach it and run code in the process while loopscope attaches`, `restart it with its inspector on 127.0.0.1, or ${RUN_INSTEAD}`);
   }
   if (info.sigusr1 === 'ignored') {
     return no('inspector-disabled', 'ignores SIGUSR1, so its inspector cannot be opened', RUN_INSTEAD);
