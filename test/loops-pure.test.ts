@@ -10,10 +10,13 @@ import { injectWorkerExpression, runningExpression } from '../probe/worker-follo
 import { NODE_VERSIONS, otherNode } from './helpers/node-versions';
 import { createContext, runInContext } from 'node:vm';
 import { loopName } from '../main/session/loop-identity';
-import { startProbeServer } from '../main/server/probe-server';
+import { startProbeServer, type ProbeConnection } from '../main/server/probe-server';
+import { connect, type Socket } from 'node:net';
+import { PROTOCOL_VERSION, type Hello } from '../probe/wire';
+import { encodeHello } from '../probe/wire-json';
 import { launch } from '../main/launch/launch';
 import { probePath } from '../main/launch/probe-path';
-import { FIXTURES } from './helpers/probe-harness';
+import { FIXTURES, waitFor } from './helpers/probe-harness';
 import { join } from 'node:path';
 
 describe('session members', () => {
@@ -55,6 +58,46 @@ describe('session members', () => {
       child.kill('SIGKILL');
     } finally {
       stranger.kill('SIGKILL');
+      await server.close();
+    }
+  });
+});
+
+describe('the loops one session token admits', () => {
+  it('are as many at once as the session takes: one more is refused until one has gone', async () => {
+    const server = await startProbeServer();
+    const sockets: Socket[] = [];
+    try {
+      const { token } = server.issueSessionToken(() => undefined, 2);
+      const refusals: string[] = [];
+      server.onRejected((r) => refusals.push(r));
+      const admitted: ProbeConnection[] = [];
+      server.onConnection((c) => admitted.push(c));
+      const hello: Hello = {
+        protocol: PROTOCOL_VERSION, token, probeVersion: '0.1.0', pid: process.pid, ppid: 1, nodeVersion: process.version, platform: 'linux', arch: 'x64',
+        argv: [], execArgv: [], title: 'node', cwd: '/', threadId: 0, timeOriginMs: 0, config: { mode: 'metrics', promises: false, intervalMs: 100, blockThresholdMs: 50 }, loadedBy: 'preload',
+      };
+      const loop = (threadId: number): Socket => {
+        const socket = connect(server.address);
+        socket.on('error', () => undefined);
+        socket.write(encodeHello({ ...hello, threadId }));
+        sockets.push(socket);
+        return socket;
+      };
+      const first = loop(0);
+      loop(1);
+      await waitFor(() => admitted.length === 2, 'two loops admitted');
+      loop(2);
+      await waitFor(() => refusals.length === 1, 'the third refused');
+      expect(refusals).toEqual(['the session has 2 loops connected, the most it takes']);
+      const gone = new Promise((resolve) => admitted[0]!.on('close', resolve));
+      first.destroy();
+      await gone;
+      loop(3);
+      await waitFor(() => admitted.length === 3, 'a loop admitted in the place of the one gone');
+      expect(admitted.map((c) => c.hello.threadId)).toEqual([0, 1, 3]);
+    } finally {
+      for (const s of sockets) s.destroy();
       await server.close();
     }
   });

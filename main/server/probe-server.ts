@@ -162,15 +162,22 @@ export class ProbeConnection {
  */
 export type HelloCheck = (hello: Hello) => string | undefined;
 
+/**
+ * Loops connected with one session token at once, at most: its processes could otherwise open
+ * connections until loopscope runs out of memory. A recording holds as many (MAX_LOOPS).
+ */
+export const MAX_SESSION_LOOPS = 1024;
+
 export interface ProbeServer {
   readonly address: string;
   /** A fresh one-time token for one probe. */
   issueToken(): string;
   /**
    * A token for every loop of a session (worker threads, child processes): it may be shown
-   * any number of times, by probes that `check` admits, until revoked.
+   * any number of times, by probes that `check` admits, until revoked; by `maxLoops` connected
+   * at once at most (MAX_SESSION_LOOPS).
    */
-  issueSessionToken(check: HelloCheck): { readonly token: string; revoke(): void };
+  issueSessionToken(check: HelloCheck, maxLoops?: number): { readonly token: string; revoke(): void };
   onConnection(listener: (connection: ProbeConnection) => void): void;
   /** Connections refused (bad token, bad frames), with the reason, for diagnostics. */
   onRejected(listener: (reason: string) => void): void;
@@ -193,23 +200,33 @@ export async function startProbeServer(options: { dir?: PrivateDir } = {}): Prom
   const ownsDir = options.dir === undefined;
   const address = socketAddress(dir, 'probe');
   const tokens = new Set<string>();
-  const sessionTokens = new Map<string, HelloCheck>();
+  const sessionTokens = new Map<string, { readonly check: HelloCheck; readonly maxLoops: number; open: number }>();
   const connectionListeners: ((c: ProbeConnection) => void)[] = [];
   const rejectListeners: ((reason: string) => void)[] = [];
   const sockets = new Set<Socket>();
   /** Bytes buffered by the connections that have not said hello yet, in all. */
   let pendingBytes = 0;
 
-  /** Undefined when the hello's token admits it (a one-time token is used up), else why not. */
-  const admit = (hello: Hello): string | undefined => {
+  /**
+   * Whether the hello's token admits it (a one-time token is used up), and if not why; a session
+   * token's admission is released when its connection closes.
+   */
+  const admit = (hello: Hello): { readonly refusal: string } | { readonly release: () => void } => {
     for (const t of tokens) {
       if (tokensEqual(t, hello.token)) {
         tokens.delete(t);
-        return undefined;
+        return { release: () => undefined };
       }
     }
-    for (const [t, check] of sessionTokens) if (tokensEqual(t, hello.token)) return check(hello);
-    return 'unknown or already used token';
+    for (const [t, session] of sessionTokens) {
+      if (!tokensEqual(t, hello.token)) continue;
+      if (session.open >= session.maxLoops) return { refusal: `the session has ${session.open} loops connected, the most it takes` };
+      const refusal = session.check(hello);
+      if (refusal !== undefined) return { refusal };
+      session.open++;
+      return { release: () => session.open-- };
+    }
+    return { refusal: 'unknown or already used token' };
   };
 
   const server: Server = createServer((socket) => {
@@ -217,6 +234,7 @@ export async function startProbeServer(options: { dir?: PrivateDir } = {}): Prom
     const reader = new FrameReader();
     let connection: ProbeConnection | undefined;
     let counted = 0;
+    let release = (): void => undefined;
     const helloTimer = setTimeout(() => refuse('no hello within 5 s'), HELLO_TIMEOUT_MS);
     /** Keeps this connection's share of pendingBytes up to date until its hello is accepted. */
     const count = (bytes: number): void => {
@@ -243,8 +261,9 @@ export async function startProbeServer(options: { dir?: PrivateDir } = {}): Prom
             if (message.hello.protocol !== PROTOCOL_VERSION) {
               return refuse(`protocol ${message.hello.protocol} is not supported (this loopscope speaks ${PROTOCOL_VERSION})`);
             }
-            const refusal = admit(message.hello);
-            if (refusal !== undefined) return refuse(refusal);
+            const admitted = admit(message.hello);
+            if ('refusal' in admitted) return refuse(admitted.refusal);
+            release = admitted.release;
             clearTimeout(helloTimer);
             count(0);
             connection = new ProbeConnection(message.hello, socket);
@@ -270,6 +289,8 @@ export async function startProbeServer(options: { dir?: PrivateDir } = {}): Prom
       clearTimeout(helloTimer);
       count(0);
       sockets.delete(socket);
+      release();
+      release = () => undefined;
       connection?.emit('close', undefined);
     });
   });
@@ -290,9 +311,9 @@ export async function startProbeServer(options: { dir?: PrivateDir } = {}): Prom
       tokens.add(token);
       return token;
     },
-    issueSessionToken(check) {
+    issueSessionToken(check, maxLoops = MAX_SESSION_LOOPS) {
       const token = randomBytes(24).toString('base64url');
-      sessionTokens.set(token, check);
+      sessionTokens.set(token, { check, maxLoops, open: 0 });
       return { token, revoke: () => sessionTokens.delete(token) };
     },
     onConnection: (l) => connectionListeners.push(l),
