@@ -8,6 +8,7 @@ import {
   parseFooter, parseFrameRecords, SectionBuilder, type ChunkHeader,
 } from '../main/recording/format';
 import { encodeKeyframe, parseKeyframe } from '../main/recording/keyframe';
+import { RECENT_SAMPLES } from '../main/session/sample-ring';
 import { encodeIndex, keyframeAtOrBefore, parseIndex } from '../main/recording/recording-index';
 import * as clock from '../main/replay/replay-clock';
 import { formatRecordingTime, parseRecordingTime } from '../main/common/time-format';
@@ -137,6 +138,13 @@ describe('keyframes', () => {
     const entry = (loop: number): unknown => ({ loop, state, recentCount: 0, recentParts: [], dictionary: [] });
     expect(parseKeyframe(loops([entry(1), entry(0)])).ok).toBe(false);
     expect(parseKeyframe(loops([entry(MAX_LOOPS)])).ok).toBe(false);
+    // Parts that would have a seek read the same chunks again and again, or keep more samples than any view does.
+    const withParts = (recentParts: unknown[], recentCount = 10): Uint8Array => loops([{ loop: 0, state, recentCount, recentParts, dictionary: [] }]);
+    expect(parseKeyframe(withParts([{ framesFrom: 32, framesTo: 900 }, { framesFrom: 900, framesTo: 1200 }, { samplesAt: 1300 }])).ok).toBe(true);
+    expect(parseKeyframe(withParts([{ framesFrom: 32, framesTo: 900 }, { framesFrom: 500, framesTo: 1200 }]))).toEqual({ ok: false, reason: 'bad recent parts' });
+    expect(parseKeyframe(withParts([{ samplesAt: 1300 }, { samplesAt: 1300 }]))).toEqual({ ok: false, reason: 'bad recent parts' });
+    expect(parseKeyframe(withParts(Array.from({ length: 129 }, (_, i) => ({ samplesAt: i }))))).toEqual({ ok: false, reason: 'bad recent parts' });
+    expect(parseKeyframe(withParts([], RECENT_SAMPLES + 1))).toEqual({ ok: false, reason: 'bad recent count' });
   });
 
   it('of version 1 (one loop, at the top) read as loop 0', () => {

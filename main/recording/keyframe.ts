@@ -14,6 +14,7 @@
 import { WireError, type ProfileDictionary } from '../../probe/wire';
 import type { SessionState } from '../session/session-state';
 import { parseSessionState, StateError } from '../session/state-check';
+import { RECENT_SAMPLES } from '../session/sample-ring';
 import { MAX_LOOPS, type Parsed } from './format';
 
 /** Bumped whenever the shape of what a keyframe stores changes (2: one entry per loop). */
@@ -44,8 +45,11 @@ export interface Keyframe {
   readonly loops: readonly LoopKeyframe[];
 }
 
-/** More parts than this cannot be needed for 6000 samples in blocks of 100 (plus strays). */
-const MAX_RECENT_PARTS = 10_000;
+/**
+ * More parts than this cannot be needed for RECENT_SAMPLES samples in blocks of 100, as
+ * writers before the snapshots made them (plus strays); writers since make 5 at most.
+ */
+const MAX_RECENT_PARTS = 128;
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
@@ -88,13 +92,22 @@ export function parseKeyframe(bytes: Uint8Array): Parsed<Keyframe> {
   return { ok: true, value: { loops: out } };
 }
 
+/** No part of the file in two parts: a seek reads each chunk once at most (a crafted keyframe could make it read the file over and over). */
+function eachReadOnce(parts: readonly RecentPart[]): boolean {
+  const samples = parts.flatMap((p) => ('samplesAt' in p ? [p.samplesAt] : []));
+  if (new Set(samples).size !== samples.length) return false;
+  const ranges = parts.flatMap((p) => ('framesFrom' in p ? [p] : [])).sort((a, b) => a.framesFrom - b.framesFrom);
+  return ranges.every((r, i) => i === 0 || r.framesFrom >= ranges[i - 1]!.framesTo);
+}
+
 function parseLoop(o: Record<string, unknown>): Parsed<LoopKeyframe> {
   const { loop, recentCount, recentParts, dictionary, state, profile } = o;
   if (typeof loop !== 'number' || !Number.isInteger(loop) || loop < 0 || loop >= MAX_LOOPS) return { ok: false, reason: 'bad loop number' };
-  if (typeof recentCount !== 'number' || !Number.isInteger(recentCount) || recentCount < 0) return { ok: false, reason: 'bad recent count' };
+  if (typeof recentCount !== 'number' || !Number.isInteger(recentCount) || recentCount < 0 || recentCount > RECENT_SAMPLES) return { ok: false, reason: 'bad recent count' };
   const offset = (v: unknown): boolean => typeof v === 'number' && Number.isInteger(v) && v >= 0;
   if (!Array.isArray(recentParts) || recentParts.length > MAX_RECENT_PARTS || !recentParts.every((p: unknown) => isObject(p)
-    && (offset(p['samplesAt']) || (offset(p['framesFrom']) && offset(p['framesTo']) && (p['framesFrom'] as number) <= (p['framesTo'] as number))))) {
+    && (offset(p['samplesAt']) || (offset(p['framesFrom']) && offset(p['framesTo']) && (p['framesFrom'] as number) <= (p['framesTo'] as number))))
+    || !eachReadOnce(recentParts as RecentPart[])) {
     return { ok: false, reason: 'bad recent parts' };
   }
   if (!Array.isArray(dictionary) || !dictionary.every((e: unknown) => Array.isArray(e) && e.length === 2 && Number.isInteger(e[0]) && e[0] >= 0 && e[0] <= 0xffffffff && typeof e[1] === 'string')) {

@@ -203,9 +203,12 @@ export class RecordingPlayer extends FeedView {
    */
   private recentSamples(feed: SessionFeed, loop: number, parts: readonly RecentPart[], count: number, entry: KeyframeEntry, decoded: Map<number, MetricsSample>): MetricsSample[] {
     if (count === 0) return [];
-    const frames: FrameRecord[] = [];
+    let frames: FrameRecord[] = [];
     const take = (f: FrameRecord): void => {
-      if (f.type === MessageType.Metrics && f.loop === loop && f.seq < entry.seq && f.version === PROTOCOL_VERSION) frames.push(f);
+      if (f.type !== MessageType.Metrics || f.loop !== loop || f.seq >= entry.seq || f.version !== PROTOCOL_VERSION) return;
+      frames.push(f);
+      // The newest are wanted, with some to spare for undecodable ones: memory bounded by `count`, whatever the parts say.
+      if (frames.length > 2 * count) frames = frames.slice(-count);
     };
     for (const part of parts) {
       if ('samplesAt' in part) {
