@@ -19,6 +19,12 @@ const printableStrings = (_key: string, value: unknown): unknown => (typeof valu
 /** JSON text that may hold a control character in a string: C0 ones only escaped, DEL and C1 ones raw too. */
 const MAY_HOLD_CONTROLS = /[\\\x7f-\x9f]/;
 
+/** JSON.parse, with every string value printable (object keys are left as they came). Throws as JSON.parse does. */
+export function parsePrintableJson(text: string): unknown {
+  // A reviver (a call per value) slows a parse down several times: only where it has work.
+  return MAY_HOLD_CONTROLS.test(text) ? JSON.parse(text, printableStrings) : JSON.parse(text);
+}
+
 export function parseJson(payload: Uint8Array, what: string): Record<string, unknown> {
   let text: string;
   try {
@@ -28,8 +34,7 @@ export function parseJson(payload: Uint8Array, what: string): Record<string, unk
   }
   let value: unknown;
   try {
-    // A reviver (a call per value) slows a parse down several times: only where it has work.
-    value = MAY_HOLD_CONTROLS.test(text) ? JSON.parse(text, printableStrings) : JSON.parse(text);
+    value = parsePrintableJson(text);
   } catch {
     throw new WireError(`${what}: payload is not valid JSON`);
   }

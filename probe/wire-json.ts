@@ -1,7 +1,7 @@
 // The rare messages, sent as JSON: their encoders, and their parsers, field by field. Pure.
 
 import { clipName, CONFIG_LIMITS, GC_SOURCES, HEADER_BYTES, MAX_BLOCKED_BYTES, MAX_CREATED_STACKS, MAX_NAME_LENGTH, MAX_OTHER_STACKS, MessageType, NOTICE_KINDS, PROMISE_SKIPPINGS, UNFOLLOWED_CAUSES, WireError, WireLimitError, type BlockedReport, type BlockSampleKinds, type DropCounters, type GcSourceState, type Goodbye, type Hello, type LineSource, type Notice, type ProbeConfig, type ProbePause, type ProfilerState, type Reject, type StackSource, type TasksSample } from './wire';
-import { arrayOf, bool, mode, nameField, num, obj, optNameField, optOneOf, parseFrames, parseJson, sparse, str, strArray } from './wire-fields';
+import { arrayOf, bool, mode, nameField, num, obj, optNameField, optOneOf, parseFrames, parseJson, printable, sparse, str, strArray } from './wire-fields';
 import { frame, jsonFrame } from './wire-framing';
 
 function parseConfig(o: Record<string, unknown>, what: string): ProbeConfig {
@@ -152,7 +152,8 @@ export function parseDrops(payload: Uint8Array): DropCounters {
   const out: Record<string, number> = {};
   for (const key of keys) {
     if (key.length > MAX_NAME_LENGTH) throw new WireLimitError(`${what}: a counter's name has ${key.length} characters, more than the limit of ${MAX_NAME_LENGTH}`);
-    out[key] = num(frames, key, `${what}.frames`);
+    // A key is no string value: the parse left it as it came.
+    out[printable(key)] = num(frames, key, `${what}.frames`);
   }
   return { frames: out, bytes: num(o, 'bytes', what) };
 }

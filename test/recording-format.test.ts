@@ -145,6 +145,9 @@ describe('keyframes', () => {
     expect(parseKeyframe(withParts([{ samplesAt: 1300 }, { samplesAt: 1300 }]))).toEqual({ ok: false, reason: 'bad recent parts' });
     expect(parseKeyframe(withParts(Array.from({ length: 129 }, (_, i) => ({ samplesAt: i }))))).toEqual({ ok: false, reason: 'bad recent parts' });
     expect(parseKeyframe(withParts([], RECENT_SAMPLES + 1))).toEqual({ ok: false, reason: 'bad recent count' });
+    // The target's words in a file, as on the wire: an escape sequence is shown, not acted on.
+    const crafted = parseKeyframe(loops([{ loop: 0, state: { ...state, hello: { ...state.hello, title: 'node\x1b]0;owned\x07' } }, recentCount: 0, recentParts: [], dictionary: [[1, 'T\x9b2J']] }]));
+    expect(crafted).toMatchObject({ ok: true, value: { loops: [{ state: { hello: { title: 'node ]0;owned ' } }, dictionary: [[1, 'T 2J']] }] } });
   });
 
   it('of version 1 (one loop, at the top) read as loop 0', () => {

@@ -246,12 +246,14 @@ describe('the target\'s words', () => {
       ...encodeProfileDictionary({ reset: false, frames: [[1, { ...frames[0]!, kind: 'code' }]], nodes: [[1, 0, 1]] }),
       // JSON escapes C0 characters, not DEL nor C1 ones: with no backslash in the text, these too.
       ...encodeBlocked({ id: 2, state: 'ended', startUs: 0, durationUs: 5, stack: [{ ...frames[0]!, functionName: 'c\x9b1m\x7f', url: '' }] }),
+      ...encodeDrops({ frames: { [evil]: 3 }, bytes: 0 }),
     ]));
     expect(decoded).toMatchObject([
       { type: 'dictionary', entries: [[1, shown]] },
       { type: 'blocked', report: { stack: [{ functionName: shown, url: `file:///app/${shown}.js` }] } },
       { type: 'profileDictionary', dictionary: { frames: [[1, { functionName: shown, url: `file:///app/${shown}.js` }]] } },
       { type: 'blocked', report: { stack: [{ functionName: 'c 1m ' }] } },
+      { type: 'drops', drops: { frames: { [shown]: 3 } } },
     ]);
   });
 

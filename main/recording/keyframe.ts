@@ -12,6 +12,7 @@
 // (damaged, or from a loopscope whose state had another shape) reduces from an earlier one.
 
 import { WireError, type ProfileDictionary } from '../../probe/wire';
+import { parsePrintableJson } from '../../probe/wire-fields';
 import type { SessionState } from '../session/session-state';
 import { parseSessionState, StateError } from '../session/state-check';
 import { RECENT_SAMPLES } from '../session/sample-ring';
@@ -69,7 +70,7 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 export function parseKeyframe(bytes: Uint8Array): Parsed<Keyframe> {
   let o: unknown;
   try {
-    o = JSON.parse(decoder.decode(bytes));
+    o = parsePrintableJson(decoder.decode(bytes));
   } catch {
     return { ok: false, reason: 'not valid JSON' };
   }

@@ -3,6 +3,7 @@
 // keyframe lists the ones before it) or rebuilt by scanning chunk headers. Pure.
 
 import type { Parsed } from './format';
+import { parsePrintableJson } from '../../probe/wire-fields';
 
 export interface KeyframeEntry {
   /** File offset of the keyframe chunk. */
@@ -107,7 +108,7 @@ export function parseIndex(bytes: Uint8Array, dataStart: number): Parsed<{ info:
   if (4 + jsonLength + 4 > bytes.length) return bad('cut short');
   let o: Record<string, unknown>;
   try {
-    const parsed: unknown = JSON.parse(decoder.decode(bytes.subarray(4, 4 + jsonLength)));
+    const parsed = parsePrintableJson(decoder.decode(bytes.subarray(4, 4 + jsonLength)));
     if (typeof parsed !== 'object' || parsed === null) return bad('not an object');
     o = parsed as Record<string, unknown>;
   } catch {
