@@ -4,8 +4,8 @@
 // recordings a thousand ways.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { chmodSync, lstatSync, mkdtempSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RecordingWriter } from '../main/recording/recording-writer';
@@ -115,6 +115,33 @@ describe('bad files get one clear line and a distinct exit code', () => {
     const r = await loopscope(['export', goodPath, '-o', join(dir, 'no', 'such', 'dir', 'out.json')]);
     expect(r.code).toBe(73);
     expect(r.stderr).toMatch(/cannot write .*out\.json: no such file or folder/);
+  });
+
+  it('an export into a FIFO goes at its reader\'s pace; one whose reader leaves fails, and the FIFO stays', async () => {
+    const copy = join(dir, 'copy.json');
+    expect((await loopscope(['export', goodPath, '-o', copy])).code).toBe(0);
+    const size = statSync(copy).size;
+    // Over a pipe's buffer (64 kB): the export waits for its reader (the FIFO is opened non-blocking).
+    expect(size).toBeGreaterThan(128 * 1024);
+    const fifo = join(dir, 'out.fifo');
+    execFileSync('mkfifo', [fifo]);
+    // A reader that opens the FIFO without waiting for a writer, and reads nothing for a while.
+    const reader = (script: string): Promise<ChildProcess> => new Promise((ready) => {
+      const child = spawn('sh', ['-c', `exec 3<>"$0"; echo ready; ${script}`, fifo, String(size), join(dir, 'through.json')], { stdio: ['ignore', 'pipe', 'inherit'] });
+      child.stdout.once('data', () => ready(child));
+    });
+    const slow = await reader('sleep 1; head -c "$1" <&3 > "$2"');
+    const done = new Promise((r) => slow.once('exit', r));
+    const r = await loopscope(['export', goodPath, '-o', fifo]);
+    expect(r.code, r.stderr).toBe(0);
+    await done;
+    expect(readFileSync(join(dir, 'through.json'))).toEqual(readFileSync(copy));
+    // Gone before the export is through: the export fails, and removes nothing but what it made.
+    await reader('sleep 0.5');
+    const broken = await loopscope(['export', goodPath, '-o', fifo]);
+    expect(broken.code).toBe(73);
+    expect(broken.stderr).toMatch(/cannot write .*out\.fifo: /);
+    expect(lstatSync(fifo).isFIFO()).toBe(true);
   });
 
   it('recordings and exports are the user\'s alone (0600), and never written through a symbolic link', async () => {

@@ -4,7 +4,7 @@
 // Grafana (pprof). The trace streams: memory stays flat however large the recording; a
 // profile holds the samples of its time range, of one loop (--loop: a profile is one thread's).
 
-import { closeSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, lstatSync, unlinkSync, writeSync, type Stats } from 'node:fs';
 import { describeOptions, parseArgs, UsageError, type OptionSpec } from './args';
 import { PROBE_VERSION } from '../../probe/constants';
 import { ChromeTraceBuilder, traceText, type TraceClock, type TraceEvent } from '../reports/chrome-trace';
@@ -66,6 +66,8 @@ function timeOption(options: Readonly<Record<string, unknown>>, name: 'from' | '
 }
 
 /** Buffered output: one write per megabyte, not one per event. */
+const PAUSE = new Int32Array(new SharedArrayBuffer(4));
+
 class Output {
   private parts: string[] = [];
   private size = 0;
@@ -92,7 +94,16 @@ class Output {
 
   private write(bytes: Uint8Array): void {
     let at = 0;
-    while (at < bytes.length) at += writeSync(this.fd, bytes, at);
+    while (at < bytes.length) {
+      try {
+        at += writeSync(this.fd, bytes, at);
+      } catch (err) {
+        // A FIFO is opened non-blocking (so that one with no reader fails at once): while its
+        // reader is behind, wait for it as a blocking write would.
+        if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err;
+        Atomics.wait(PAUSE, 0, 0, 5);
+      }
+    }
     this.written += bytes.length;
   }
 }
@@ -128,10 +139,26 @@ export async function exportCommand(argv: readonly string[]): Promise<number> {
   return 0;
 }
 
+/**
+ * Removes a half-written export: only the regular file it opened, still at its path. Never what
+ * else the path may name (a device, a FIFO: run as root, `-o /dev/full` removed the device), nor
+ * a file put there since.
+ */
+function removeHalfWritten(out: string, opened: Stats): void {
+  try {
+    const now = lstatSync(out);
+    if (opened.isFile() && now.isFile() && now.dev === opened.dev && now.ino === opened.ino) unlinkSync(out);
+  } catch {
+    // Gone already, or not ours to remove: the error that brought us here is the one to tell.
+  }
+}
+
 function writeOutput(out: string, format: Format, write: (output: Output) => Written): void {
   let fd: number;
+  let opened: Stats | undefined;
   try {
     fd = out === '-' ? 1 : openPrivateOutput(out);
+    if (out !== '-') opened = fstatSync(fd);
   } catch (err) {
     throw new RecordingError(`cannot write ${out}: ${fsReason(err)}`, RECORDING_EXIT.cannotWrite);
   }
@@ -141,7 +168,7 @@ function writeOutput(out: string, format: Format, write: (output: Output) => Wri
     for (const w of warnings) process.stderr.write(`loopscope export: warning: ${w}\n`);
     if (out !== '-') process.stderr.write(`loopscope export: wrote ${out} (${what}, ${formatBytes(output.written)}): ${OPEN_IN[format]}\n`);
   } catch (err) {
-    if (out !== '-') rmSync(out, { force: true });
+    if (opened) removeHalfWritten(out, opened);
     throw err instanceof RecordingError ? err : new RecordingError(`cannot write ${out}: ${fsReason(err)}`, RECORDING_EXIT.cannotWrite);
   } finally {
     if (out !== '-') closeSync(fd);
