@@ -2,7 +2,7 @@
 // kept under its cap, and memory that stays flat under a flood of blocks, pushes and scrapes.
 
 import { createServer, type Server } from 'node:http';
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
@@ -89,6 +89,36 @@ describe('loopscope run --headless', () => {
     run.child.kill('SIGTERM');
     expect((await run.exit).code, run.stderr()).toBe(0);
   }, 60_000);
+
+  it('a --record-dir that cannot be made is refused at the start in one line; one unusable later is said, and the service runs on', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'loopscope-rec-'));
+    try {
+      const file = join(dir, 'a-file');
+      writeFileSync(file, '');
+      // /proc/sys/…: the parent exists and the folder cannot be made, where Node's recursive mkdirSync loops for ever.
+      for (const [bad, why] of [['/proc/sys/loopscope-test', 'no such file or folder'], [join(file, 'x'), 'a part of the path is a file, not a folder']] as const) {
+        const run = startCli(['run', '--headless', '--record-dir', bad, '--', process.execPath, '-e', '0']);
+        expect((await run.exit).code).toBe(2);
+        expect(run.stderr()).toBe(`loopscope run: --record-dir ${bad}: cannot make that folder: ${why}\nSee loopscope run --help.\n`);
+      }
+      const port = await freePort();
+      const later = join(dir, 'later');
+      const run = startCli(['run', '--headless', '--prometheus', `127.0.0.1:${port}`, '--record-dir', later, '--', process.execPath, join(FIXTURES, 'idle.js')], { RUN_MS: '20000' });
+      await waitFor(async () => (/probe connected/.test(run.stderr()) ? true : undefined), 15_000, run.stderr);
+      expect(statSync(later).mode & 0o777).toBe(0o700);
+      rmSync(later, { recursive: true });
+      writeFileSync(later, '');
+      const started = await fetch(`http://127.0.0.1:${port}/recording/start`, { method: 'POST' });
+      expect(started.status).toBe(500);
+      expect(await started.json()).toMatchObject({ recording: false, error: `cannot record into ${later}: a part of the path is a file, not a folder` });
+      run.child.kill('SIGUSR2');
+      await waitFor(async () => ((run.stderr().match(/cannot record into/g) ?? []).length >= 2 ? true : undefined), 10_000, run.stderr);
+      run.child.kill('SIGTERM');
+      expect((await run.exit).code, run.stderr()).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 
   it('refuses a port in use, and a bad --prometheus, in one line', async () => {
     const busy = createServer();

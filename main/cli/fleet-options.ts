@@ -10,6 +10,8 @@ import { loopOf, LoopSet } from '../fleet/loop-set';
 import type { SessionWatch } from './session-watch';
 import type { FleetExporter } from '../fleet/fleet-exporter';
 import { logHeadlessEvents } from './headless-events';
+import { makeRecordingDir } from '../recording/recording-dir';
+import { fsReason } from '../recording/errors';
 
 const DEFAULT_RECORD_CAP_MB = 1024;
 
@@ -53,6 +55,13 @@ async function startFleet(options: OptionValues, watch: SessionWatch): Promise<F
   const recordDir = options['record-dir'] as string | undefined;
   const capMb = (options['record-cap'] as number | undefined) ?? DEFAULT_RECORD_CAP_MB;
   if (options['record-cap'] !== undefined && recordDir === undefined) throw new UsageError('--record-cap needs --record-dir <dir>');
+  if (recordDir !== undefined) {
+    try {
+      makeRecordingDir(resolve(recordDir));
+    } catch (err) {
+      throw new UsageError(`--record-dir ${recordDir}: cannot make that folder: ${fsReason(err)}`);
+    }
+  }
   // Headless, SIGUSR2 must not end loopscope (its default action), recording asked for or not.
   if (prometheus === undefined && otlp === undefined && recordDir === undefined && options['headless'] !== true) return undefined;
   const log = fleetLog;

@@ -8,7 +8,8 @@ import { FleetConfigError, type ListenAddress } from './fleet-config';
 const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
 export interface RecordingSwitch {
-  start(): Promise<unknown>;
+  /** `error`: why it could not start. */
+  start(): Promise<{ readonly error?: string }>;
   stop(): Promise<unknown>;
   readonly status: unknown;
 }
@@ -45,7 +46,10 @@ async function recordingRequest(req: IncomingMessage, res: ServerResponse, path:
   }
   if (path === '/recording' && req.method === 'GET') return sendJson(res, 200, recording.status);
   if (req.method !== 'POST') return sendJson(res, 405, { error: `use POST ${path}` });
-  if (path === '/recording/start') return sendJson(res, 200, await recording.start());
+  if (path === '/recording/start') {
+    const status = await recording.start();
+    return sendJson(res, status.error === undefined ? 200 : 500, status);
+  }
   if (path === '/recording/stop') return sendJson(res, 200, await recording.stop());
   return sendJson(res, 404, { error: 'POST /recording/start or /recording/stop, GET /recording' });
 }

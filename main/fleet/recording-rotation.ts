@@ -2,9 +2,11 @@
 // starts a recording of every loop into a directory and stops it. Recordings are cut into
 // pieces, and the oldest pieces in the directory are deleted, so that it stays under its cap.
 
-import { mkdirSync, readdirSync, statSync, unlinkSync } from 'node:fs';
+import { readdirSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { SessionRecorder, recordingFileName } from '../recording/session-recorder';
+import { makeRecordingDir } from '../recording/recording-dir';
+import { fsReason } from '../recording/errors';
 import type { FleetLoop, LoopSet } from './loop-set';
 
 /** Pieces per cap: a recording is cut when it reaches this fraction of the cap, per loop. */
@@ -17,6 +19,8 @@ export interface RecordingStatus {
   readonly dir: string;
   readonly capBytes: number;
   readonly files: readonly string[];
+  /** Why the last start failed (the folder could not be made), if it did. */
+  readonly error?: string;
 }
 
 export class RecordingRotation {
@@ -25,6 +29,7 @@ export class RecordingRotation {
   private timer: NodeJS.Timeout | undefined;
   private pieces = 0;
   private readonly unsubscribe: (() => void)[] = [];
+  private error: string | undefined;
 
   constructor(
     private readonly dir: string,
@@ -41,7 +46,7 @@ export class RecordingRotation {
   }
 
   get status(): RecordingStatus {
-    return { recording: this.on, dir: this.dir, capBytes: this.capBytes, files: [...this.active.values()].map((r) => r.path) };
+    return { recording: this.on, dir: this.dir, capBytes: this.capBytes, files: [...this.active.values()].map((r) => r.path), ...(this.error === undefined ? {} : { error: this.error }) };
   }
 
   async toggle(): Promise<RecordingStatus> {
@@ -50,7 +55,15 @@ export class RecordingRotation {
 
   async start(): Promise<RecordingStatus> {
     if (this.on) return this.status;
-    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+    // Made at loopscope's start; gone or unwritable since, the service runs on unrecorded.
+    try {
+      makeRecordingDir(this.dir);
+      this.error = undefined;
+    } catch (err) {
+      this.error = `cannot record into ${this.dir}: ${fsReason(err)}`;
+      this.log(this.error);
+      return this.status;
+    }
     this.on = true;
     for (const loop of this.loops.list) this.begin(loop);
     this.timer = setInterval(() => this.check(), CHECK_EVERY_MS);

@@ -35,6 +35,7 @@ export function fsReason(err: unknown): string {
     case 'ENOENT': return 'no such file or folder';
     case 'EACCES': case 'EPERM': return 'permission denied';
     case 'EISDIR': return 'it is a folder';
+    case 'ENOTDIR': return 'a part of the path is a file, not a folder';
     case 'ELOOP': return 'it is a symbolic link, which loopscope does not write through (give the real path)';
     case 'ENOSPC': return 'no space left on the device';
     case 'EROFS': return 'the file system is read-only';

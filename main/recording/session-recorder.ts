@@ -5,13 +5,13 @@
 // under its own loop number, from when it is added; loops held for the launched program's own
 // (held-frames.ts), from their hello.
 
-import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { encodeDictionary } from '../../probe/wire-binary';
 import { HEADER_BYTES, MessageType, type RawFrame } from '../../probe/wire';
 import { encodeProfileDictionary } from '../../probe/wire-profile';
 import type { LiveSource } from '../session/live-source';
 import type { Held } from './held-frames';
+import { makeRecordingDir } from './recording-dir';
 import { RecordingWriter } from './recording-writer';
 import type { RecordingEnding } from './recording-index';
 
@@ -114,7 +114,7 @@ export class SessionRecorder {
   /** Creates the file now and records `source` into it; throws a RecordingError when the file cannot be made. */
   static start(path: string, source: LiveSource): SessionRecorder {
     try {
-      mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+      makeRecordingDir(dirname(path));
     } catch {
       // RecordingWriter.create says what is wrong with the path.
     }
