@@ -65,9 +65,10 @@ function timeOption(options: Readonly<Record<string, unknown>>, name: 'from' | '
   return ms;
 }
 
-/** Buffered output: one write per megabyte, not one per event. */
+/** For waiting a few ms while a FIFO's reader catches up (Atomics.wait on it, never notified). */
 const PAUSE = new Int32Array(new SharedArrayBuffer(4));
 
+/** Buffered output: one write per megabyte, not one per event. */
 class Output {
   private parts: string[] = [];
   private size = 0;
