@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { describeOptions, parseArgs, UsageError, type OptionSpec } from '../main/cli/args';
+import { loopscope } from './helpers/cli';
 
 const specs: OptionSpec[] = [
   { name: 'mode', kind: 'string', choices: ['a', 'b'], description: 'm' },
@@ -37,5 +38,14 @@ describe('argument parsing', () => {
     const text = describeOptions(specs);
     expect(text.split('\n')[0]).toMatch(/^ {6}--mode <string> +m$/);
     expect(text).toContain('-h, --help');
+  });
+});
+
+describe('run --duration', () => {
+  // A longer timer fires at once in Node: the program was stopped 10 ms after its start.
+  it('is at most what a timer can wait, 24.8 days', async () => {
+    const r = await loopscope(['run', '--json', '--duration', '3000000', '--', process.execPath, '-e', '0']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^loopscope run: --duration must be at most 2147483, got 3000000\n/);
   });
 });

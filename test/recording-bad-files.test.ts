@@ -5,7 +5,7 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, lstatSync, mkdtempSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, linkSync, lstatSync, mkdtempSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RecordingWriter } from '../main/recording/recording-writer';
@@ -115,6 +115,17 @@ describe('bad files get one clear line and a distinct exit code', () => {
     const r = await loopscope(['export', goodPath, '-o', join(dir, 'no', 'such', 'dir', 'out.json')]);
     expect(r.code).toBe(73);
     expect(r.stderr).toMatch(/cannot write .*out\.json: no such file or folder/);
+  });
+
+  it('an export onto its own recording is refused, by any name, and the recording kept', async () => {
+    const path = file('self.rec', good);
+    linkSync(path, join(dir, 'self-link.rec'));
+    for (const out of [path, join(dir, '.', 'self.rec'), join(dir, 'self-link.rec')]) {
+      const r = await loopscope(['export', path, '--format', 'cpuprofile', '-o', out]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/^loopscope export: -o .*\.rec is the recording itself, which the export would overwrite: give another output file\n/);
+    }
+    expect(readFileSync(path)).toEqual(Buffer.from(good));
   });
 
   it('an export into a FIFO goes at its reader\'s pace; one whose reader leaves fails, and the FIFO stays', async () => {

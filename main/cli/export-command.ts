@@ -4,7 +4,7 @@
 // Grafana (pprof). The trace streams: memory stays flat however large the recording; a
 // profile holds the samples of its time range, of one loop (--loop: a profile is one thread's).
 
-import { closeSync, fstatSync, lstatSync, unlinkSync, writeSync, type Stats } from 'node:fs';
+import { closeSync, fstatSync, lstatSync, statSync, unlinkSync, writeSync, type Stats } from 'node:fs';
 import { describeOptions, parseArgs, UsageError, type OptionSpec } from './args';
 import { PROBE_VERSION } from '../../probe/constants';
 import { ChromeTraceBuilder, traceText, type TraceClock, type TraceEvent } from '../reports/chrome-trace';
@@ -130,6 +130,7 @@ export async function exportCommand(argv: readonly string[]): Promise<number> {
   if (format === 'chrome-trace' && loop !== undefined) throw new UsageError('--loop selects the loop of a cpuprofile or pprof export; a chrome-trace holds every loop, each on tracks of its own');
   const reader = RecordingReader.open(file);
   try {
+    if (out !== '-' && sameFile(out, file)) throw new UsageError(`-o ${out} is the recording itself, which the export would overwrite: give another output file`);
     // A profile is read before the output is made: a --loop the file does not have makes no file.
     const profile = format === 'chrome-trace' ? undefined : readProfile(reader, loop, fromMs, toMs);
     if (profile?.note) process.stderr.write(`loopscope export: ${profile.note}\n`);
@@ -138,6 +139,17 @@ export async function exportCommand(argv: readonly string[]): Promise<number> {
     reader.close();
   }
   return 0;
+}
+
+/** Whether two paths name one file (a hard link, another spelling); false when either is missing. */
+function sameFile(a: string, b: string): boolean {
+  try {
+    const x = statSync(a);
+    const y = statSync(b);
+    return x.dev === y.dev && x.ino === y.ino;
+  } catch {
+    return false;
+  }
 }
 
 /**

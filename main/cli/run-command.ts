@@ -22,7 +22,8 @@ export const SESSION_OPTIONS: readonly OptionSpec[] = [
   { name: 'block-threshold', kind: 'number', valueName: 'ms', ...CONFIG_LIMITS.blockThresholdMs, description: `report the loop as blocked past this (default ${DEFAULT_CONFIG.blockThresholdMs})` },
   { name: 'no-profile', kind: 'flag', description: 'no CPU sampler: blocked stacks then come from the watchdog\'s interrupt alone, and there is no profile' },
   { name: 'sample-interval', kind: 'number', valueName: 'ms', ...CONFIG_LIMITS.sampleIntervalMs, description: `the CPU sampler's interval (default ${DEFAULT_CONFIG.sampleIntervalMs})` },
-  { name: 'duration', kind: 'number', valueName: 'seconds', min: 0.1, description: 'stop after this long (the command gets SIGTERM, then SIGKILL 5 s later)' },
+  // At most 24.8 days: a longer timer fires at once (Node's timers hold 2^31 - 1 ms).
+  { name: 'duration', kind: 'number', valueName: 'seconds', min: 0.1, max: 2_147_483, description: 'stop after this long (the command gets SIGTERM, then SIGKILL 5 s later)' },
   { name: 'record', kind: 'string', valueName: 'file', description: 'also record the session to <file> (overwritten); see loopscope summary, replay, export' },
   { name: 'json', kind: 'flag', description: 'no live view; print one JSON summary on stdout at the end' },
   ...FLEET_OPTIONS,
