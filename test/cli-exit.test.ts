@@ -3,6 +3,7 @@
 // processes running the built CLI's exitWhenDone, as bin/loopscope.js calls it.
 
 import { spawn } from 'node:child_process';
+import { closeSync, existsSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
@@ -42,5 +43,23 @@ describe('a finished command', () => {
   it('with nothing left open, exits as it always did, without a word', async () => {
     const r = await runWithCli('process.stdout.write("done\\n"); cli.exitWhenDone(5);');
     expect(r).toEqual({ code: 5, stdout: 'done\n', stderr: '' });
+  });
+});
+
+describe.skipIf(!existsSync('/dev/full'))('output that cannot be written', () => {
+  // Every command threw Node's unhandled 'error' (a stack trace, exit 1) with its output on a full disk.
+  it('is one line and exit 73, whatever the command', async () => {
+    const CLI = join(__dirname, '..', 'bin', 'loopscope.js');
+    for (const args of [['--help'], ['ps'], ['ps', '--json'], ['run', '--json', '--', process.execPath, '-e', '0']]) {
+      const full = openSync('/dev/full', 'w');
+      const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', full, 'pipe'] });
+      closeSync(full);
+      let stderr = '';
+      child.stderr?.on('data', (d) => (stderr += d));
+      const code = await new Promise((resolve) => child.on('exit', resolve));
+      expect(code, `${args.join(' ')}: ${stderr}`).toBe(73);
+      expect(stderr.trim().split('\n').at(-1)).toBe('loopscope: cannot write its output: no space left on the device');
+      expect(stderr).not.toMatch(/\n\s+at /);
+    }
   });
 });

@@ -12,6 +12,7 @@ import { RecordingError } from '../recording/errors';
 import { serveCommand } from './serve-command';
 import { LATE_CLOSE_COMMAND, lateCloseCommand } from '../attach/late-close';
 import { PROBE_VERSION } from '../../probe/constants';
+import { handleStdoutErrors } from './stdout-errors';
 
 export { exitWhenDone } from './exit-when-done';
 
@@ -54,6 +55,7 @@ const COMMANDS: Readonly<Record<string, (argv: readonly string[]) => Promise<num
 };
 
 export async function main(argv: readonly string[]): Promise<number> {
+  handleStdoutErrors();
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(HELP);
