@@ -15,7 +15,7 @@ import { formatRecordingTime, parseRecordingTime } from '../main/common/time-for
 import { WorstStretchFinder } from '../main/reports/worst-stretch';
 import { groupsWithOngoing } from '../main/session/blocked-groups';
 import { ChromeTraceBuilder, traceText, TRACKS } from '../main/reports/chrome-trace';
-import { renderTransport, replayKeyAction } from '../main/cli/replay-command';
+import { renderTransport, replayKeyAction, splitKeys } from '../main/cli/replay-command';
 import { applyMessage, initialSessionState, initialTotals } from '../main/session/session-state';
 import { TaskEventKind } from '../probe/wire';
 import { encodeDictionary, encodeMetrics } from '../probe/wire-binary';
@@ -239,6 +239,11 @@ describe('replay clock', () => {
   it('maps keys to actions and draws the transport line', () => {
     expect(replayKeyAction(' ')).toEqual({ kind: 'toggle' });
     expect(replayKeyAction('\x1b[D')).toEqual({ kind: 'seekBy', ms: -5000 });
+    // Keys that came in one read (typed fast, repeated, pasted): each acted on.
+    expect(splitKeys('qq')).toEqual(['q', 'q']);
+    expect(splitKeys(' \x03')).toEqual([' ', '\x03']);
+    expect(splitKeys('\x1b[C\x1b[1;2Dq\x1b')).toEqual(['\x1b[C', '\x1b[1;2D', 'q', '\x1b']);
+    expect(splitKeys('\x1b[4~g').map(replayKeyAction)).toEqual([{ kind: 'end' }, { kind: 'start' }]);
     expect(replayKeyAction('+')).toEqual({ kind: 'speed', direction: 1 });
     expect(replayKeyAction('x')).toBeUndefined();
     const line = renderTransport({ playing: true, speed: 2, positionMs: 6000, startMs: 1000, endMs: 11_000, warnings: 1, following: false }, 200);

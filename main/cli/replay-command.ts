@@ -36,6 +36,14 @@ export type ReplayAction =
   | { readonly kind: 'seekBy'; readonly ms: number }
   | { readonly kind: 'speed'; readonly direction: 1 | -1 };
 
+/**
+ * The key presses in one read of raw terminal input: keys typed fast, repeated or pasted, or
+ * sent over a slow link, come in one read (where `q` then did nothing). Pure.
+ */
+export function splitKeys(input: string): string[] {
+  return input.match(/\x1b\[[0-9;]*[~A-Za-z]|\x1bO[A-Za-z]|[\s\S]/g) ?? [];
+}
+
 /** What a key press (as raw terminal input) asks for. Pure. */
 export function replayKeyAction(key: string): ReplayAction | undefined {
   switch (key) {
@@ -124,12 +132,16 @@ function runView(session: ReplaySession, autoplay: boolean): Promise<number> {
       resolve(0);
     };
     const onKey = (data: Buffer): void => {
-      const action = replayKeyAction(data.toString('latin1'));
-      if (!action) return;
+      for (const key of splitKeys(data.toString('latin1'))) {
+        const action = replayKeyAction(key);
+        if (action?.kind === 'quit') return quit();
+        if (action) act(action);
+      }
+    };
+    const act = (action: Exclude<ReplayAction, { kind: 'quit' }>): void => {
       switch (action.kind) {
         case 'toggle': return session.playing ? session.pause() : session.play();
         case 'step': return session.step();
-        case 'quit': return quit();
         case 'seekBy': return session.seek(session.positionMs + action.ms);
         case 'speed': return session.setSpeed(nextSpeed(session.speed, action.direction));
         case 'start': return session.seek(session.startMs);
