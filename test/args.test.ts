@@ -49,3 +49,12 @@ describe('run --duration', () => {
     expect(r.stderr).toMatch(/^loopscope run: --duration must be at most 2147483, got 3000000\n/);
   });
 });
+
+describe('serve --port', () => {
+  // Node's own range text came through for 1.5, exit 70.
+  it('is a whole number', async () => {
+    const r = await loopscope(['serve', '--port', '1.5']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^loopscope serve: --port must be a whole number, got 1\.5\n/);
+  });
+});

@@ -11,6 +11,8 @@ export interface OptionSpec {
   /** For numbers: the accepted range, inclusive. */
   readonly min?: number;
   readonly max?: number;
+  /** For numbers: a whole number only (a port). */
+  readonly integer?: boolean;
   /** For strings: the accepted values. */
   readonly choices?: readonly string[];
 }
@@ -74,6 +76,7 @@ function convert(spec: OptionSpec, value: string): string | number {
   if (spec.kind === 'number') {
     const n = Number(value);
     if (value.trim() === '' || !Number.isFinite(n)) throw new UsageError(`--${spec.name} must be a number, got "${value}"`);
+    if (spec.integer && !Number.isInteger(n)) throw new UsageError(`--${spec.name} must be a whole number, got ${n}`);
     if (spec.min !== undefined && n < spec.min) throw new UsageError(`--${spec.name} must be at least ${spec.min}, got ${n}`);
     if (spec.max !== undefined && n > spec.max) throw new UsageError(`--${spec.name} must be at most ${spec.max}, got ${n}`);
     return n;

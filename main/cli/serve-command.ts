@@ -11,7 +11,7 @@ import { rendererPath } from '../web-host/renderer-path';
 import { startWebHost } from '../web-host/web-host';
 
 export const SERVE_OPTIONS: readonly OptionSpec[] = [
-  { name: 'port', kind: 'number', valueName: 'n', min: 0, max: 65_535, description: 'port on 127.0.0.1 (default: a free one)' },
+  { name: 'port', kind: 'number', valueName: 'n', integer: true, min: 0, max: 65_535, description: 'port on 127.0.0.1 (default: a free one)' },
   { name: 'no-open', kind: 'flag', description: 'do not open the system browser' },
   { name: 'help', short: 'h', kind: 'flag', description: 'show this help' },
 ];
