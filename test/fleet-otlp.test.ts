@@ -246,6 +246,30 @@ describe('loopscope run --otlp', () => {
     expect((await refused.exit).code).toBe(2);
     expect(refused.stderr()).toMatch(/^loopscope run: OTEL_EXPORTER_OTLP_PROTOCOL=grpc: loopscope sends OTLP over HTTP/);
   });
+
+  it('a receiver that refuses or never answers: the last push\'s failure is said, and loopscope exits without waiting out its retries', async () => {
+    const program = [process.execPath, '-e', 'setTimeout(() => {}, 1000)'];
+    const refused = startCli(['run', '--headless', '--otlp', 'http://127.0.0.1:1', '--', ...program]);
+    expect((await refused.exit).code, refused.stderr()).toBe(0);
+    expect(refused.stderr()).toMatch(/OTLP metrics export failed: connect ECONNREFUSED 127\.0\.0\.1:1 \(the last push, at exit: its metrics are lost\)/);
+    expect(refused.stderr()).not.toMatch(/still running/);
+
+    // Accepts and reads, never answers; a push every 200 ms, each retried for 10 s, so one is
+    // still being retried when the program ends.
+    const silent = createServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(silent.address() as { port: number }).port}`;
+      const run = startCli(['run', '--headless', '--otlp', url, '--', ...program], { OTEL_METRIC_EXPORT_INTERVAL: '200' });
+      expect((await run.exit).code, run.stderr()).toBe(0);
+      expect(run.stderr()).toMatch(/OTLP metrics export failed: Request timed out \(the last push, at exit: its metrics are lost\)/);
+      expect(run.stderr()).toMatch(/gave up on an OTLP metrics push still being retried after 3 s at exit: not sent/);
+      expect(run.stderr()).not.toMatch(/still running/);
+    } finally {
+      silent.closeAllConnections();
+      silent.close();
+    }
+  });
 });
 
 afterAll(stopAll);

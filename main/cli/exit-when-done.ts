@@ -7,9 +7,23 @@
 /** How long a finished command may take to close the last of its handles by itself. */
 export const EXIT_GRACE_MS = 2000;
 
+const givenUp: string[] = [];
+
+/**
+ * Work a command gave up on at its end, on purpose and said (a push to a receiver that does not
+ * answer): its handles are not a mistake, so the command exits once its output is out.
+ */
+export function leaveBehindAtExit(what: string): void {
+  givenUp.push(what);
+}
+
 export function exitWhenDone(code: number): void {
   process.exitCode = code;
   process.stdout.write('', () => {
+    if (givenUp.length > 0) {
+      process.stderr.write('', () => process.exit(code));
+      return;
+    }
     setTimeout(() => {
       const open = process.getActiveResourcesInfo();
       process.stderr.write(`loopscope: still running ${EXIT_GRACE_MS / 1000} s after it finished (left open: ${open.join(', ') || 'nothing Node names'}); exiting\n`, () => process.exit(code));

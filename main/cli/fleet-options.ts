@@ -12,6 +12,7 @@ import type { FleetExporter } from '../fleet/fleet-exporter';
 import { logHeadlessEvents } from './headless-events';
 import { makeRecordingDir } from '../recording/recording-dir';
 import { fsReason } from '../recording/errors';
+import { leaveBehindAtExit } from './exit-when-done';
 
 const DEFAULT_RECORD_CAP_MB = 1024;
 
@@ -95,7 +96,7 @@ async function startFleet(options: OptionValues, watch: SessionWatch): Promise<F
   return {
     stop: async () => {
       process.off('SIGUSR2', onSignal);
-      await fleet.shutdown();
+      for (const what of await fleet.shutdown()) leaveBehindAtExit(what);
     },
   };
 }

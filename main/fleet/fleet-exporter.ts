@@ -14,7 +14,7 @@ import type { Resource } from '@opentelemetry/resources';
 import { BatchLogRecordProcessor, LoggerProvider } from '@opentelemetry/sdk-logs';
 import type { PushMetricExporter, ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { blockedRecord } from './blocked-log';
-import type { ListenAddress, OtlpSettings } from './fleet-config';
+import type { ListenAddress, OtlpSettings, OtlpSignal } from './fleet-config';
 import { collectMetrics, type LoopReading, type MetricValues } from './fleet-metrics';
 import { LoopCounters } from './loop-counters';
 import type { FleetLoop, LoopSet } from './loop-set';
@@ -36,6 +36,11 @@ export interface FleetOptions {
 
 /** Longest the last push and the log flush may hold up loopscope's exit. */
 const SHUTDOWN_MS = 3000;
+/**
+ * The last push's own deadline, inside SHUTDOWN_MS: past it the exporter stops retrying and
+ * answers with its failure, which can then be said, instead of being cut off unheard.
+ */
+const LAST_PUSH_MS = 2500;
 /** OpenTelemetry's own warnings: the same one at most this often. */
 const DIAG_REPEAT_MS = 60_000;
 
@@ -75,8 +80,7 @@ export class FleetExporter {
       }
       if (options.otlp) {
         const { metrics } = options.otlp;
-        const config = metrics.url ? { url: metrics.url } : {};
-        exporter.metricsExporter = metrics.protocol === 'http/json' ? new JsonMetricExporter(config) : new ProtoMetricExporter(config);
+        exporter.metricsExporter = metricExporter(metrics);
         exporter.pushTimer = setInterval(() => void exporter.push(), options.intervalMs);
         exporter.pushTimer.unref();
         options.log(`OTLP ${metrics.protocol} to ${metrics.url ?? 'the OTEL_EXPORTER_OTLP_* endpoints'} every ${options.intervalMs / 1000} s`);
@@ -96,9 +100,51 @@ export class FleetExporter {
 
   /** One OTLP push now; failures are logged when they begin and when they end. */
   async push(): Promise<void> {
-    const exporter = this.metricsExporter;
+    if (this.metricsExporter) await this.pushWith(this.metricsExporter, '');
+  }
+
+  /**
+   * Last push, logs flushed, port closed, recording ended; bounded in time. Resolves to what did
+   * not end in time (and is said): its sockets and retry timers may still hold the process.
+   */
+  async shutdown(): Promise<readonly string[]> {
+    clearInterval(this.pushTimer);
+    for (const u of this.unsubscribe) u();
+    for (const w of this.watched.values()) w.unsubscribe();
+    const late: string[] = [];
+    const bounded = (what: string, p: Promise<unknown>): Promise<void> => {
+      let timer: NodeJS.Timeout | undefined;
+      const timeUp = new Promise<void>((resolve) => {
+        timer = setTimeout(() => {
+          late.push(what);
+          resolve();
+        }, SHUTDOWN_MS);
+      });
+      return Promise.race([p.catch(() => undefined).then(() => clearTimeout(timer)), timeUp]);
+    };
+    await Promise.all([
+      bounded('the last OTLP metrics push', this.lastPush()),
+      bounded('an OTLP metrics push still being retried', this.metricsExporter?.shutdown() ?? Promise.resolve()),
+      bounded('the OTLP log records of blocked loops', this.logs?.shutdown() ?? Promise.resolve()),
+      this.endpoint?.close(),
+      this.recording?.close(),
+    ]);
+    if (late.length > 0) this.options.log(`gave up on ${late.join(' and ')} after ${SHUTDOWN_MS / 1000} s at exit: not sent`);
+    return late;
+  }
+
+  /** The last push goes out with a deadline of its own, so that its outcome is known by exit. */
+  private async lastPush(): Promise<void> {
+    const settings = this.options.otlp?.metrics;
+    if (!settings) return;
+    const last = metricExporter(settings, LAST_PUSH_MS);
+    await this.pushWith(last, ' (the last push, at exit: its metrics are lost)');
+    await last.shutdown();
+  }
+
+  private async pushWith(exporter: PushMetricExporter, failureNote: string): Promise<void> {
     const data = this.collect((m) => m.spec.name);
-    if (!exporter || !data) return;
+    if (!data) return;
     const result = await new Promise<ExportResult>((resolve) => exporter.export(data, resolve));
     if (result.code === ExportResultCode.SUCCESS) {
       if (this.pushFailing !== undefined) this.options.log('OTLP metrics export works again');
@@ -106,25 +152,9 @@ export class FleetExporter {
       return;
     }
     const reason = result.error?.message ?? 'unknown error';
-    if (this.pushFailing !== reason) this.options.log(`OTLP metrics export failed: ${reason} (retrying every ${this.options.intervalMs / 1000} s)`);
+    if (failureNote !== '') this.options.log(`OTLP metrics export failed: ${reason}${failureNote}`);
+    else if (this.pushFailing !== reason) this.options.log(`OTLP metrics export failed: ${reason} (retrying every ${this.options.intervalMs / 1000} s)`);
     this.pushFailing = reason;
-  }
-
-  /** Last push, logs flushed, port closed, recording ended; bounded in time. */
-  async shutdown(): Promise<void> {
-    clearInterval(this.pushTimer);
-    for (const u of this.unsubscribe) u();
-    for (const w of this.watched.values()) w.unsubscribe();
-    const bounded = (p: Promise<unknown>): Promise<unknown> => Promise.race([p.catch(() => undefined), new Promise((r) => setTimeout(r, SHUTDOWN_MS).unref())]);
-    await Promise.all([
-      bounded((async () => {
-        await this.push();
-        await this.metricsExporter?.shutdown();
-      })()),
-      bounded(this.logs?.shutdown() ?? Promise.resolve()),
-      this.endpoint?.close(),
-      this.recording?.close(),
-    ]);
   }
 
   private collect(nameOf: (m: MetricValues) => string): ResourceMetrics | undefined {
@@ -176,6 +206,12 @@ export class FleetExporter {
     const exporter = logs.protocol === 'http/json' ? new JsonLogExporter(config) : new ProtoLogExporter(config);
     return new LoggerProvider({ resource, processors: [new BatchLogRecordProcessor({ exporter })] });
   }
+}
+
+/** A metrics exporter for the settings' protocol; `timeoutMillis` bounds a push and its retries. */
+function metricExporter(settings: OtlpSignal, timeoutMillis?: number): PushMetricExporter {
+  const config = { ...(settings.url ? { url: settings.url } : {}), ...(timeoutMillis === undefined ? {} : { timeoutMillis }) };
+  return settings.protocol === 'http/json' ? new JsonMetricExporter(config) : new ProtoMetricExporter(config);
 }
 
 let diagnosticsForwarded = false;

@@ -83,7 +83,7 @@ function profileLines(s: Summary, cwd: string): string[] {
   const own = pauses.length > 0 ? [`  probe        its own pauses, not the program's: ${pauses.join('; ')}`] : [];
   if (!p) return own;
   if (p.samples === 0) return [`  cpu          no samples${p.samplerNote ? `: ${p.samplerNote}` : ''}`, ...own];
-  const lines = [`  cpu          ${p.samples} samples every ${p.sampleIntervalMs} ms: code ${formatMs(p.codeMs)}, idle ${formatMs(p.idleMs)}, GC ${formatMs(p.gcMs)}${p.probeMs > 0 ? `, the probe ${formatMs(p.probeMs)}` : ''}; most self time:`];
+  const lines = [`  cpu          ${p.samples} samples every ${p.sampleIntervalMs} ms: code ${formatMs(p.codeMs)}, idle ${formatMs(p.idleMs)}, GC ${formatMs(p.gcMs)}${p.probeMs > 0 ? `, the probe ${formatMs(p.probeMs)}` : ''}${p.top.length > 0 ? '; most self time:' : ''}`];
   for (const f of p.top.slice(0, FUNCTIONS_LISTED)) {
     lines.push(`    ${formatMs(f.selfMs).padStart(9)} self ${formatMs(f.totalMs).padStart(9)} total  ${formatFrame({ functionName: f.functionName, url: f.url, lineNumber: f.lineNumber, columnNumber: 0 }, cwd)}`);
   }
