@@ -4,6 +4,7 @@
 import { createRoot } from 'react-dom/client';
 import type { HostApi } from '../main/ui/ui-api';
 import { App } from './App';
+import { PartBoundary } from './common/PartBoundary';
 import { SessionStore } from './store';
 import { connectSocketApi } from './ws-api';
 
@@ -24,4 +25,4 @@ const { api, onLost } = hostApi();
 const store = new SessionStore();
 api.subscribe((events) => store.apply(events));
 const root = document.getElementById('root');
-if (root) createRoot(root).render(<App api={api} store={store} onLost={onLost} />);
+if (root) createRoot(root).render(<PartBoundary what="The window"><App api={api} store={store} onLost={onLost} /></PartBoundary>);

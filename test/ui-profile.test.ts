@@ -2,7 +2,8 @@
 // process whose blocks are inside JSON.parse: blocks grouped by place with the line of the
 // parse and where the stack came from, and the CPU profile's tab (range picker, flame graph,
 // bottom-up table) of the latest seconds, of a selected group's block, and of a stretch
-// dragged over. Screenshots go to docs/ (with UPDATE_DOCS=1).
+// dragged over; and a pane that fails to draw, in its place. Screenshots go to docs/ (with
+// UPDATE_DOCS=1).
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
@@ -135,5 +136,33 @@ describe.skipIf(!existsSync(CHROMIUM))('blocks by place and the CPU profile, in 
     // "Latest" follows the newest seconds again.
     await panel.getByRole('button', { name: 'Latest' }).click();
     await expect.poll(() => panel.getByTestId('profile-range-text').textContent()).toContain('(the latest)');
+  });
+
+  it('a pane that fails to draw says so in its place; the other panes and the charts work on, and it draws again once it can', async () => {
+    // A stand-in for a mistake of the window's own: every canvas refuses to give a context.
+    // (Page code as text: the tests' TypeScript has no DOM types.)
+    await page.evaluate(`{
+      const proto = HTMLCanvasElement.prototype;
+      proto.realGetContext = proto.getContext;
+      proto.getContext = () => { throw new Error('no canvas for the test'); };
+    }`);
+    await openPane(page, 'Profile');
+    const failed = page.getByTestId('tab-panel').getByTestId('part-failed');
+    await failed.waitFor({ timeout: 10_000 });
+    expect(await failed.textContent()).toMatch(/^The Profile pane failed to draw: no canvas for the test\. The rest of the window works on/);
+    // The charts above the panel still draw new samples, and another pane shows.
+    const chartEnd = async (): Promise<string | null> => page.getByTestId('overview').locator('section.chart').first().getAttribute('data-t1');
+    const before = await chartEnd();
+    await expect.poll(chartEnd, { timeout: 10_000 }).not.toBe(before);
+    await openPane(page, 'Blocks');
+    await page.getByTestId('block-groups').getByTestId('block-group').first().waitFor();
+    expect(await page.getByTestId('part-failed').count()).toBe(0);
+    // Once canvases work again, "Try again" draws the pane.
+    await openPane(page, 'Profile');
+    await failed.waitFor();
+    await page.evaluate('HTMLCanvasElement.prototype.getContext = HTMLCanvasElement.prototype.realGetContext');
+    await failed.getByRole('button', { name: 'Try again' }).click();
+    await page.getByTestId('profile-panel').getByTestId('flame-graph').locator('canvas').waitFor({ timeout: 10_000 });
+    expect(await page.getByTestId('part-failed').count()).toBe(0);
   });
 });

@@ -2,10 +2,13 @@
 // and however much its content grows (it scrolls inside).
 
 import type { ReactNode } from 'react';
+import { PartBoundary } from './PartBoundary';
 
 export interface Tab<Id extends string> {
   readonly id: Id;
   readonly label: ReactNode;
+  /** The tab's name in a sentence ("Profile"). */
+  readonly name: string;
 }
 
 interface Props<Id extends string> {
@@ -24,7 +27,8 @@ export function Tabs<Id extends string>({ tabs, current, onSelect, children }: P
         ))}
       </div>
       <div className="tab-panel" id="tab-panel" role="tabpanel" aria-labelledby={`tab-${current}`} data-testid="tab-panel" data-tab={current}>
-        {children}
+        {/* Keyed by tab: another tab starts afresh, whatever failed in this one. */}
+        <PartBoundary key={current} what={`The ${tabs.find((t) => t.id === current)?.name ?? current} pane`}>{children}</PartBoundary>
       </div>
     </section>
   );

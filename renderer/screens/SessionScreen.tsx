@@ -11,6 +11,7 @@ import type { BlockedView, BlockGroupView, HostApi, ProcessLoops } from '../../m
 import { BlockGroups } from '../blocks/BlockGroups';
 import { reportAt, type BlockSelection } from '../blocks/block-selection';
 import { useThrottled } from '../charts/use-throttled';
+import { PartBoundary } from '../common/PartBoundary';
 import { Tabs, type Tab } from '../common/Tabs';
 import { ConsolePane } from '../console/ConsolePane';
 import { LoopOverview } from '../loops/LoopOverview';
@@ -101,13 +102,13 @@ export const SessionScreen = memo(function SessionScreen({ api, data, loops, onB
 
   const replay = view.replay;
   const tabs: readonly Tab<PaneId>[] = [
-    { id: 'blocks', label: <>Blocks <span className="count">{view.blockedCount}</span></> },
-    { id: 'profile', label: 'Profile' },
-    { id: 'tasks', label: 'Tasks' },
-    { id: 'trace', label: 'Trace' },
-    { id: 'console', label: <>Console{view.exit && exitIsBad(view.exit) ? <span className="count bad">!</span> : null}</> },
+    { id: 'blocks', name: 'Blocks', label: <>Blocks <span className="count">{view.blockedCount}</span></> },
+    { id: 'profile', name: 'Profile', label: 'Profile' },
+    { id: 'tasks', name: 'Tasks', label: 'Tasks' },
+    { id: 'trace', name: 'Trace', label: 'Trace' },
+    { id: 'console', name: 'Console', label: <>Console{view.exit && exitIsBad(view.exit) ? <span className="count bad">!</span> : null}</> },
     // Last, so that its coming (a worker started) moves no other tab.
-    ...(loopCount(loops) > 1 ? [{ id: 'loops' as const, label: <>Loops <span className="count">{loopCount(loops)}</span></> }] : []),
+    ...(loopCount(loops) > 1 ? [{ id: 'loops' as const, name: 'Loops', label: <>Loops <span className="count">{loopCount(loops)}</span></> }] : []),
   ];
   // One line, in a place of its own: an action's error first, then what went wrong around the
   // session (attach's warnings, also among the key findings), then how it ended.
@@ -119,18 +120,20 @@ export const SessionScreen = memo(function SessionScreen({ api, data, loops, onB
   return (
     <main className="session">
       <SessionHeader api={api} view={view} onBack={onBack} onOpen={onOpen} onError={onError} act={act} />
-      {replay && <ReplayBar api={api} sessionId={view.id} replay={replay} onError={onError} />}
+      {replay && <PartBoundary what="The replay bar"><ReplayBar api={api} sessionId={view.id} replay={replay} onError={onError} /></PartBoundary>}
       <p className={alert ? 'status-line error' : 'status-line'} role={alert ? 'alert' : 'status'} title={status} data-testid={alert === error ? undefined : 'session-warning'}>{status}</p>
-      <Overview
-        points={recent}
-        axis={axis}
-        onClock={setClock}
-        thresholdMs={view.config.blockThresholdMs}
-        waiting={replay ? 'No samples before this point of the recording: press Play, or move the scrubber to the right.' : `Waiting for the first samples from process ${view.pid}…`}
-        findings={findings}
-        onFinding={onFinding}
-        onPickTime={onPickTime}
-      />
+      <PartBoundary what="The charts">
+        <Overview
+          points={recent}
+          axis={axis}
+          onClock={setClock}
+          thresholdMs={view.config.blockThresholdMs}
+          waiting={replay ? 'No samples before this point of the recording: press Play, or move the scrubber to the right.' : `Waiting for the first samples from process ${view.pid}…`}
+          findings={findings}
+          onFinding={onFinding}
+          onPickTime={onPickTime}
+        />
+      </PartBoundary>
       <Tabs tabs={tabs} current={pane} onSelect={setPane}>
         {pane === 'blocks' && (
           <BlockGroups
