@@ -155,6 +155,16 @@ describe('bad files get one clear line and a distinct exit code', () => {
     expect(lstatSync(fifo).isFIFO()).toBe(true);
   });
 
+  // It said ENXIO ("no such device or address"), which tells a user nothing.
+  it('an export into a FIFO nothing reads says so at once, and what to do', async () => {
+    const fifo = join(dir, 'unread.fifo');
+    execFileSync('mkfifo', [fifo]);
+    const r = await loopscope(['export', goodPath, '-o', fifo], {}, 20_000);
+    expect(r.code).toBe(73);
+    expect(r.stderr).toMatch(/^loopscope export: cannot write .*unread\.fifo: it is a FIFO that nothing reads: start its reader first \(export does not wait for one\)\n$/);
+    expect(lstatSync(fifo).isFIFO()).toBe(true);
+  });
+
   it('recordings and exports are the user\'s alone (0600), and never written through a symbolic link', async () => {
     const victim = file('victim.txt', 'precious');
     symlinkSync(victim, join(dir, 'link.rec'));

@@ -166,6 +166,23 @@ function removeHalfWritten(out: string, opened: Stats): void {
   }
 }
 
+/**
+ * Why the output could not be opened. A FIFO is opened non-blocking so that one with no reader
+ * fails at once rather than hang: its ENXIO ("no such device or address") would not tell a user.
+ */
+function openReason(out: string, err: unknown): string {
+  if ((err as NodeJS.ErrnoException).code !== 'ENXIO' || !isFifo(out)) return fsReason(err);
+  return 'it is a FIFO that nothing reads: start its reader first (export does not wait for one)';
+}
+
+function isFifo(path: string): boolean {
+  try {
+    return lstatSync(path).isFIFO();
+  } catch {
+    return false;
+  }
+}
+
 function writeOutput(out: string, format: Format, write: (output: Output) => Written): void {
   let fd: number;
   let opened: Stats | undefined;
@@ -173,7 +190,7 @@ function writeOutput(out: string, format: Format, write: (output: Output) => Wri
     fd = out === '-' ? 1 : openPrivateOutput(out);
     if (out !== '-') opened = fstatSync(fd);
   } catch (err) {
-    throw new RecordingError(`cannot write ${out}: ${fsReason(err)}`, RECORDING_EXIT.cannotWrite);
+    throw new RecordingError(`cannot write ${out}: ${openReason(out, err)}`, RECORDING_EXIT.cannotWrite);
   }
   try {
     const output = new Output(fd);
