@@ -89,6 +89,8 @@ describe('bad files get one clear line and a distinct exit code', () => {
   it.each([
     ['empty', () => file('empty.rec', ''), 65, /empty\.rec is empty: it is not a loopscope recording/],
     ['not a recording', () => file('trace.json', '{"traceEvents":[]}\n'), 65, /trace\.json is not a loopscope recording/],
+    // Its size is 0, and it was called empty: what a file of /proc holds is read, whatever its size.
+    ['a file of /proc', () => '/proc/self/status', 65, /^loopscope \w+: \/proc\/self\/status is not a loopscope recording \(it does not start like a loopscope recording\)\n$/],
     ['a newer version', () => file('v3.rec', newerVersion()), 65, /version 3 recording, and this loopscope reads version 2: update loopscope/],
     ['cut inside its header', () => file('stub.rec', good.subarray(0, 12)), 65, /stub\.rec cannot be read: it ends after 12 bytes/],
     ['missing', () => join(dir, 'nope.rec'), 66, /cannot open .*nope\.rec: no such file/],
