@@ -28,6 +28,8 @@ describe('argument parsing', () => {
     [['--interval', '5'], /at least 10/],
     [['--interval', ''], /must be a number/],
     [['--mode', 'c'], /one of a, b/],
+    [['--mode', ''], /^--mode needs a value, not an empty one: --mode <string>$/],
+    [['--mode='], /^--mode needs a value, not an empty one/],
     [['--json=yes'], /takes no value/],
   ])('rejects %j', (argv, message) => {
     expect(() => parseArgs(argv, specs)).toThrow(UsageError);
@@ -47,6 +49,18 @@ describe('run --duration', () => {
     const r = await loopscope(['run', '--json', '--duration', '3000000', '--', process.execPath, '-e', '0']);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/^loopscope run: --duration must be at most 2147483, got 3000000\n/);
+  });
+});
+
+describe('run and attach --record', () => {
+  // An empty path got "cannot record to : no such file or folder" (exit 73), naming no option.
+  it.each([
+    [['run', '--record', '', '--json', '--', process.execPath, '-e', '0'], 'run'],
+    [['attach', '2147483646', '--record='], 'attach'],
+  ])('is not empty: %j', async (args, command) => {
+    const r = await loopscope(args);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(`loopscope ${command}: --record needs a value, not an empty one: --record <file>\nSee loopscope ${command} --help.\n`);
   });
 });
 
