@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { describeOptions, parseArgs, UsageError, type OptionSpec } from '../main/cli/args';
 import { loopscope } from './helpers/cli';
+import type { Summary } from '../main/reports/summary';
 
 const specs: OptionSpec[] = [
   { name: 'mode', kind: 'string', choices: ['a', 'b'], description: 'm' },
@@ -28,6 +29,8 @@ describe('argument parsing', () => {
     [['--interval', '5'], /at least 10/],
     [['--interval', ''], /must be a number/],
     [['--mode', 'c'], /one of a, b/],
+    [['--mode', ''], /^--mode needs a value, not an empty one: --mode <string>$/],
+    [['--mode='], /^--mode needs a value, not an empty one/],
     [['--json=yes'], /takes no value/],
   ])('rejects %j', (argv, message) => {
     expect(() => parseArgs(argv, specs)).toThrow(UsageError);
@@ -47,6 +50,36 @@ describe('run --duration', () => {
     const r = await loopscope(['run', '--json', '--duration', '3000000', '--', process.execPath, '-e', '0']);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/^loopscope run: --duration must be at most 2147483, got 3000000\n/);
+  });
+});
+
+describe('run and attach --record', () => {
+  // An empty path got "cannot record to : no such file or folder" (exit 73), naming no option.
+  it.each([
+    [['run', '--record', '', '--json', '--', process.execPath, '-e', '0'], 'run'],
+    [['attach', '2147483646', '--record='], 'attach'],
+  ])('is not empty: %j', async (args, command) => {
+    const r = await loopscope(args);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(`loopscope ${command}: --record needs a value, not an empty one: --record <file>\nSee loopscope ${command} --help.\n`);
+  });
+});
+
+describe('run and attach --promises', () => {
+  // Without a mode that tracks tasks it was silently ignored.
+  it.each([
+    [['run', '--promises', '--json', '--', process.execPath, '-e', '0'], 'run'],
+    [['attach', '2147483646', '--mode', 'metrics', '--promises'], 'attach'],
+  ])('is refused in metrics mode: %j', async (args, command) => {
+    const r = await loopscope(args);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(`loopscope ${command}: --promises applies to tasks and trace modes: add --mode tasks or --mode trace, or leave --promises out\nSee loopscope ${command} --help.\n`);
+  });
+
+  it('tracks promises in tasks mode, as before', async () => {
+    const r = await loopscope(['run', '--mode', 'tasks', '--promises', '--json', '--', process.execPath, '-e', 'setTimeout(() => {}, 300)']);
+    expect(r.code, r.stderr).toBe(0);
+    expect((JSON.parse(r.stdout) as Summary).tasks?.promisesTracked).toBe(true);
   });
 });
 

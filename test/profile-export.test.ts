@@ -104,6 +104,17 @@ describe('exporting the CPU samples of a recording', () => {
     expect((await loopscope(['export', file, '--format', 'pprof', '--from', 'soon', '-o', part])).stderr).toMatch(/--from must be a time into the recording/);
   });
 
+  // It wrote an empty profile and exited 0, with a warning of no samples between --from and --to.
+  it('--from past the end of the recording is refused, naming the recording\'s length, and writes nothing', async () => {
+    const out = join(dir, 'past.pb.gz');
+    for (const format of ['cpuprofile', 'pprof']) {
+      const r = await loopscope(['export', file, '--format', format, '--from', '1:00', '-o', out]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/^loopscope export: --from 1:00 is past the end of the recording, which is 00:0\d\.\d long \(\d+(\.\d+)? m?s\): give an earlier time\n/);
+      expect(existsSync(out)).toBe(false);
+    }
+  });
+
   it.skipIf(!GO)('--format pprof: go tool pprof reads it, the blocking function on top, at the line of the parse', async () => {
     const out = join(dir, 'parse.pb.gz');
     const r = await loopscope(['export', file, '--format', 'pprof', '-o', out]);

@@ -89,6 +89,8 @@ describe('bad files get one clear line and a distinct exit code', () => {
   it.each([
     ['empty', () => file('empty.rec', ''), 65, /empty\.rec is empty: it is not a loopscope recording/],
     ['not a recording', () => file('trace.json', '{"traceEvents":[]}\n'), 65, /trace\.json is not a loopscope recording/],
+    // Its size is 0, and it was called empty: what a file of /proc holds is read, whatever its size.
+    ['a file of /proc', () => '/proc/self/status', 65, /^loopscope \w+: \/proc\/self\/status is not a loopscope recording \(it does not start like a loopscope recording\)\n$/],
     ['a newer version', () => file('v3.rec', newerVersion()), 65, /version 3 recording, and this loopscope reads version 2: update loopscope/],
     ['cut inside its header', () => file('stub.rec', good.subarray(0, 12)), 65, /stub\.rec cannot be read: it ends after 12 bytes/],
     ['missing', () => join(dir, 'nope.rec'), 66, /cannot open .*nope\.rec: no such file/],
@@ -152,6 +154,16 @@ describe('bad files get one clear line and a distinct exit code', () => {
     const broken = await loopscope(['export', goodPath, '-o', fifo]);
     expect(broken.code).toBe(73);
     expect(broken.stderr).toMatch(/cannot write .*out\.fifo: /);
+    expect(lstatSync(fifo).isFIFO()).toBe(true);
+  });
+
+  // It said ENXIO ("no such device or address"), which tells a user nothing.
+  it('an export into a FIFO nothing reads says so at once, and what to do', async () => {
+    const fifo = join(dir, 'unread.fifo');
+    execFileSync('mkfifo', [fifo]);
+    const r = await loopscope(['export', goodPath, '-o', fifo], {}, 20_000);
+    expect(r.code).toBe(73);
+    expect(r.stderr).toMatch(/^loopscope export: cannot write .*unread\.fifo: it is a FIFO that nothing reads: start its reader first \(export does not wait for one\)\n$/);
     expect(lstatSync(fifo).isFIFO()).toBe(true);
   });
 

@@ -81,6 +81,8 @@ function convert(spec: OptionSpec, value: string): string | number {
     if (spec.max !== undefined && n > spec.max) throw new UsageError(`--${spec.name} must be at most ${spec.max}, got ${n}`);
     return n;
   }
+  // No option takes an empty string: --record "" got "cannot record to : no such file".
+  if (value === '') throw new UsageError(`--${spec.name} needs a value, not an empty one: --${spec.name} <${spec.valueName ?? spec.kind}>`);
   if (spec.choices && !spec.choices.includes(value)) {
     throw new UsageError(`--${spec.name} must be one of ${spec.choices.join(', ')}, got "${value}"`);
   }

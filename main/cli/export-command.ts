@@ -11,8 +11,8 @@ import { ChromeTraceBuilder, traceText, type TraceClock, type TraceEvent } from 
 import { toCpuProfile } from '../reports/cpuprofile';
 import { toPprof } from '../reports/pprof';
 import { fsReason, RecordingError, RECORDING_EXIT } from '../recording/errors';
-import { formatBytes } from '../common/format';
-import { parseRecordingTime } from '../common/time-format';
+import { formatBytes, formatMs } from '../common/format';
+import { formatRecordingTime, parseRecordingTime } from '../common/time-format';
 import { openPrivateOutput } from '../recording/private-output';
 import { RecordingReader } from '../recording/recording-reader';
 import { RecordingPlayer } from '../replay/recording-player';
@@ -131,6 +131,7 @@ export async function exportCommand(argv: readonly string[]): Promise<number> {
   const reader = RecordingReader.open(file);
   try {
     if (out !== '-' && sameFile(out, file)) throw new UsageError(`-o ${out} is the recording itself, which the export would overwrite: give another output file`);
+    if (fromMs !== undefined) refuseFromPastEnd(reader, fromMs, parsed.options['from'] as string);
     // A profile is read before the output is made: a --loop the file does not have makes no file.
     const profile = format === 'chrome-trace' ? undefined : readProfile(reader, loop, fromMs, toMs);
     if (profile?.note) process.stderr.write(`loopscope export: ${profile.note}\n`);
@@ -139,6 +140,13 @@ export async function exportCommand(argv: readonly string[]): Promise<number> {
     reader.close();
   }
   return 0;
+}
+
+/** --from at or past the end selects no sample: it made an empty profile, exit 0. */
+function refuseFromPastEnd(reader: RecordingReader, fromMs: number, text: string): void {
+  const lengthMs = reader.info.endMs - reader.info.firstMs;
+  if (fromMs < lengthMs) return;
+  throw new UsageError(`--from ${text} is past the end of the recording, which is ${formatRecordingTime(lengthMs)} long (${formatMs(lengthMs)}): give an earlier time`);
 }
 
 /** Whether two paths name one file (a hard link, another spelling); false when either is missing. */
@@ -166,6 +174,23 @@ function removeHalfWritten(out: string, opened: Stats): void {
   }
 }
 
+/**
+ * Why the output could not be opened. A FIFO is opened non-blocking so that one with no reader
+ * fails at once rather than hang: its ENXIO ("no such device or address") would not tell a user.
+ */
+function openReason(out: string, err: unknown): string {
+  if ((err as NodeJS.ErrnoException).code !== 'ENXIO' || !isFifo(out)) return fsReason(err);
+  return 'it is a FIFO that nothing reads: start its reader first (export does not wait for one)';
+}
+
+function isFifo(path: string): boolean {
+  try {
+    return lstatSync(path).isFIFO();
+  } catch {
+    return false;
+  }
+}
+
 function writeOutput(out: string, format: Format, write: (output: Output) => Written): void {
   let fd: number;
   let opened: Stats | undefined;
@@ -173,7 +198,7 @@ function writeOutput(out: string, format: Format, write: (output: Output) => Wri
     fd = out === '-' ? 1 : openPrivateOutput(out);
     if (out !== '-') opened = fstatSync(fd);
   } catch (err) {
-    throw new RecordingError(`cannot write ${out}: ${fsReason(err)}`, RECORDING_EXIT.cannotWrite);
+    throw new RecordingError(`cannot write ${out}: ${openReason(out, err)}`, RECORDING_EXIT.cannotWrite);
   }
   try {
     const output = new Output(fd);

@@ -68,9 +68,13 @@ const NO_PROBE_WARNING_MS = 3000;
 const FINAL_FRAMES_MS = 1000;
 
 export function configFrom(options: Readonly<Record<string, unknown>>): ProbeConfig {
+  const mode = (options['mode'] as ProbeMode | undefined) ?? DEFAULT_CONFIG.mode;
+  const promises = options['promises'] === true;
+  // Metrics mode has no async hook for promises to go through: the flag was silently ignored.
+  if (promises && mode === 'metrics') throw new UsageError('--promises applies to tasks and trace modes: add --mode tasks or --mode trace, or leave --promises out');
   return {
-    mode: (options['mode'] as ProbeMode | undefined) ?? DEFAULT_CONFIG.mode,
-    promises: options['promises'] === true,
+    mode,
+    promises,
     intervalMs: (options['interval'] as number | undefined) ?? DEFAULT_CONFIG.intervalMs,
     blockThresholdMs: (options['block-threshold'] as number | undefined) ?? DEFAULT_CONFIG.blockThresholdMs,
     profile: options['no-profile'] !== true,

@@ -128,9 +128,7 @@ export class RecordingReader {
     } catch (err) {
       throw new RecordingError(`cannot open ${path}: ${fsReason(err)}`, RECORDING_EXIT.noInput);
     }
-    const head = new Uint8Array(Math.min(size, FILE_HEADER_BYTES));
-    readSync(fd, head, 0, head.length, 0);
-    const parsed = readHeader(path, head);
+    const parsed = readHeader(path, readHead(path, fd));
     if (!parsed.ok) {
       closeSync(fd);
       throw new RecordingError(parsed.reason, RECORDING_EXIT.badRecording);
@@ -413,6 +411,20 @@ export class RecordingReader {
     if (lists.length <= 1) return lists[0] ?? [];
     // Sections of one chunk interleave: merge them back into arrival order.
     return lists.flat().sort((a, b) => a.seq - b.seq);
+  }
+}
+
+/**
+ * The file's first bytes, up to a header's: read whatever its size says, since a file of /proc
+ * or /sys has size 0 and holds text, and is no recording, not an empty one.
+ */
+function readHead(path: string, fd: number): Uint8Array {
+  const head = new Uint8Array(FILE_HEADER_BYTES);
+  try {
+    return head.subarray(0, readSync(fd, head, 0, head.length, 0));
+  } catch (err) {
+    closeSync(fd);
+    throw new RecordingError(`cannot read ${path}: ${fsReason(err)}`, RECORDING_EXIT.noInput);
   }
 }
 
