@@ -1,6 +1,9 @@
 // `loopscope run` as a user runs it: the real CLI, a real target, real output.
 
 import { describe, expect, it } from 'vitest';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FIXTURES } from './helpers/probe-harness';
 import { loopscope } from './helpers/cli';
@@ -130,6 +133,27 @@ describe('loopscope run', () => {
     expect(r.code).toBe(73);
     expect(r.stderr).toMatch(/cannot record to \/nonexistent-dir\/x.rec/);
     expect(r.stdout).not.toContain('ran');
+
+    // A FIFO (with a reader, or none) or a folder cannot hold a recording: refused before
+    // anything is written to it, saying why.
+    const dir = mkdtempSync(join(tmpdir(), 'loopscope-record-'));
+    const fifo = join(dir, 'fifo');
+    execFileSync('mkfifo', [fifo]);
+    const reader = spawn('cat', [fifo], { stdio: ['ignore', 'pipe', 'ignore'] });
+    let read = 0;
+    reader.stdout.on('data', (b: Buffer) => { read += b.length; });
+    try {
+      for (const [path, kind] of [[fifo, 'not a regular file \\(a FIFO\\)'], [dir, 'a folder']] as const) {
+        const refused = await loopscope(['run', '--record', path, '--', process.execPath, '-e', 'console.log("ran")']);
+        expect(refused.code).toBe(73);
+        expect(refused.stderr).toMatch(new RegExp(`^loopscope run: cannot record to ${path}: it is ${kind}; a recording is written at positions and read back by seeking: give the path of a file\n$`));
+        expect(refused.stdout).not.toContain('ran');
+      }
+      expect(read).toBe(0);
+    } finally {
+      reader.kill();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('explains itself', async () => {

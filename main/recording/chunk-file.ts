@@ -2,11 +2,11 @@
 // queue, each compressed on libuv's thread pool while earlier ones are written. The first
 // failure (a full disk) stops it, and is said once.
 
-import { closeSync, fsyncSync, write as fsWrite, writeSync } from 'node:fs';
+import { closeSync, fstatSync, fsyncSync, lstatSync, write as fsWrite, writeSync, type Stats } from 'node:fs';
 import { deflateRaw } from 'node:zlib';
 import { PROTOCOL_VERSION } from '../../probe/wire';
 import { crc32 } from './crc32';
-import { fsReason, RecordingError, RECORDING_EXIT } from './errors';
+import { fsReason, notRegularFile, RecordingError, RECORDING_EXIT } from './errors';
 import { Codec, encodeChunkHeader, encodeFileHeader, FILE_HEADER_BYTES, type ChunkKindId, type LaneId, type SectionHeader } from './format';
 import { openPrivateOutput } from './private-output';
 
@@ -37,6 +37,16 @@ export interface ChunkSpan {
 /** One section of a chunk: its lane, its bytes compressed and raw, and its frames' count and type masks. */
 export type SectionBytes = readonly [LaneId, Uint8Array, Uint8Array, number, number, number];
 
+/**
+ * A recording is written at positions and read back by seeking: a FIFO or a device cannot hold
+ * one, and a device (as root) would be written over. Refused before anything is written.
+ */
+function refuseNonRegular(look: () => Stats | undefined): void {
+  const stat = look();
+  const kind = stat && notRegularFile(stat);
+  if (kind) throw new Error(`${kind}; a recording is written at positions and read back by seeking: give the path of a file`);
+}
+
 export class ChunkFile {
   private fd: number | undefined;
   private queue: Promise<void> = Promise.resolve();
@@ -48,7 +58,15 @@ export class ChunkFile {
   /** Creates (or empties) the file and writes its header; throws a RecordingError when it cannot. */
   constructor(readonly path: string, startedAtMs: number) {
     try {
+      // A symbolic link is left to the open, which refuses it (O_NOFOLLOW) in words of its own.
+      refuseNonRegular(() => {
+        const stat = lstatSync(path, { throwIfNoEntry: false });
+        return stat?.isSymbolicLink() ? undefined : stat;
+      });
       this.fd = openPrivateOutput(path);
+      // The path may have changed between the look and the open: nothing is written to a device.
+      const fd = this.fd;
+      refuseNonRegular(() => fstatSync(fd));
       writeSync(this.fd, encodeFileHeader({ wireProtocol: PROTOCOL_VERSION, startedAtMs }));
     } catch (err) {
       if (this.fd !== undefined) closeSync(this.fd);

@@ -1,6 +1,8 @@
 // Errors about recording files, each one clear line for the user, with the exit code that
 // tells a script what kind of problem it was.
 
+import type { Stats } from 'node:fs';
+
 /** Exit codes (sysexits.h), distinct from usage (2) and internal (70) errors. */
 export const RECORDING_EXIT = {
   /** The file is not a readable recording: not one, wrong version, damaged beyond use. */
@@ -26,6 +28,13 @@ export class RecordingError extends Error {
  */
 export function overLimitError(path: string, reason: string): RecordingError {
   return new RecordingError(`${path} cannot be read: ${reason}. No recording holds that; the file is damaged or was made to exhaust memory`, RECORDING_EXIT.badRecording);
+}
+
+/** Why a file is no recording's file (a folder, a FIFO, a device), or undefined for a regular file. */
+export function notRegularFile(stat: Stats): string | undefined {
+  if (stat.isFile()) return undefined;
+  if (stat.isDirectory()) return 'it is a folder';
+  return `it is not a regular file (${stat.isFIFO() ? 'a FIFO' : stat.isSocket() ? 'a socket' : 'a device'})`;
 }
 
 /** A file system error as a short reason: "no such file", "permission denied", ... */

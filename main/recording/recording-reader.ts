@@ -9,7 +9,7 @@ import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { inflateRawSync } from 'node:zlib';
 import { PROTOCOL_VERSION } from '../../probe/wire';
 import { crc32 } from './crc32';
-import { fsReason, overLimitError, RecordingError, RECORDING_EXIT } from './errors';
+import { fsReason, notRegularFile, overLimitError, RecordingError, RECORDING_EXIT } from './errors';
 import {
   CHUNK_MAGIC, ChunkKind, chunkHeaderLength, Codec, FILE_HEADER_BYTES, FOOTER_BYTES, MAX_CHUNK_HEADER_BYTES,
   parseChunkHeader, parseFileHeader, parseFooter, parseFrameRecords, sectionHasType,
@@ -119,7 +119,7 @@ export class RecordingReader {
       // O_NONBLOCK: opening a FIFO would otherwise wait for a writer, for ever.
       fd = openSync(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
       const stat = fstatSync(fd);
-      const kind = stat.isDirectory() ? 'it is a folder' : stat.isFile() ? undefined : `it is not a regular file (${stat.isFIFO() ? 'a FIFO' : stat.isSocket() ? 'a socket' : 'a device'})`;
+      const kind = notRegularFile(stat);
       if (kind) {
         closeSync(fd);
         throw new Error(kind);
