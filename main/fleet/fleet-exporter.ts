@@ -100,7 +100,7 @@ export class FleetExporter {
 
   /** One OTLP push now; failures are logged when they begin and when they end. */
   async push(): Promise<void> {
-    if (this.metricsExporter) await this.pushWith(this.metricsExporter, '');
+    if (this.metricsExporter) await this.pushWith(this.metricsExporter, false);
   }
 
   /**
@@ -138,11 +138,11 @@ export class FleetExporter {
     const settings = this.options.otlp?.metrics;
     if (!settings) return;
     const last = metricExporter(settings, LAST_PUSH_MS);
-    await this.pushWith(last, ' (the last push, at exit: its metrics are lost)');
+    await this.pushWith(last, true);
     await last.shutdown();
   }
 
-  private async pushWith(exporter: PushMetricExporter, failureNote: string): Promise<void> {
+  private async pushWith(exporter: PushMetricExporter, atExit: boolean): Promise<void> {
     const data = this.collect((m) => m.spec.name);
     if (!data) return;
     const result = await new Promise<ExportResult>((resolve) => exporter.export(data, resolve));
@@ -152,7 +152,7 @@ export class FleetExporter {
       return;
     }
     const reason = result.error?.message ?? 'unknown error';
-    if (failureNote !== '') this.options.log(`OTLP metrics export failed: ${reason}${failureNote}`);
+    if (atExit) this.options.log(`OTLP metrics export failed: ${reason} (the last push, at exit: its metrics are lost)`);
     else if (this.pushFailing !== reason) this.options.log(`OTLP metrics export failed: ${reason} (retrying every ${this.options.intervalMs / 1000} s)`);
     this.pushFailing = reason;
   }
