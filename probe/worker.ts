@@ -55,6 +55,14 @@ const MAX_EARLY_FRAMES = 64;
 /** At exit, how long the worker waits for the last GC pauses and CPU samples (the main thread waits too). */
 const GC_FINAL_MS = 300;
 
+/**
+ * At a detach, how long the worker waits for the last CPU samples, then for their stacks' mapping
+ * (a harvest needs the main thread, which may be inside a block): within loopscope's wait for
+ * the goodbye (2 s, ProbeConnection.detach).
+ */
+const DETACH_SAMPLES_MS = 1000;
+const DETACH_MAPPING_MS = 300;
+
 /** How often the worker wakes while an ended block waits for its stack. */
 function pollIntervalMs(config: ProbeConfig): number {
   return Math.max(2, Math.min(10, config.blockThresholdMs / 5));
@@ -432,6 +440,32 @@ export function runWorker(data: WorkerData): void {
     }
   });
 
+  /**
+   * loopscope detaches: as at exit, the blocks that ended get their samples (and mapped stacks)
+   * before the goodbye; left waiting, they stayed "ongoing" in loopscope, with the duration they
+   * had when first seen. A block still in progress stays ongoing: it is.
+   */
+  let detaching = false;
+  const detach = (): void => {
+    if (detaching) return;
+    detaching = true;
+    watchdog.tick();
+    let saidGoodbye = false;
+    const goodbye = (): void => {
+      if (saidGoodbye) return;
+      saidGoodbye = true;
+      drain();
+      sendDrops(true);
+      send(encodeGoodbye({ reason: 'detached' }), () => stop('detached by loopscope'));
+    };
+    sampler.finish(DETACH_SAMPLES_MS, () => {
+      watchdog.settle();
+      if (mapping === 0) return goodbye();
+      mapped = goodbye;
+      setTimeout(goodbye, DETACH_MAPPING_MS);
+    });
+  };
+
   const reader = new FrameReader(64 * 1024);
   socket = connect(data.socketPath);
   socket.on('connect', () => {
@@ -445,9 +479,7 @@ export function runWorker(data: WorkerData): void {
       for (const frame of reader.push(chunk)) {
         const control = decodeControl(frame);
         if (control.type === 'detach') {
-          drain();
-          sendDrops(true);
-          send(encodeGoodbye({ reason: 'detached' }), () => stop('detached by loopscope'));
+          detach();
         } else if (control.type === 'reject') {
           stop(`refused by loopscope: ${control.reject.reason}`);
         } else {
