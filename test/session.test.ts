@@ -149,7 +149,7 @@ describe('what the views say about promises', () => {
   };
 
   it('name the way promises are left out, and say nothing of a cost where there is none', () => {
-    for (const [skipping, words] of [['trackPromises', "Node's trackPromises: false"], ['kNoPromiseHook', "Node's kNoPromiseHook flag"], ['inspector', "Node's promise hook removed through the inspector"]] as const) {
+    for (const [skipping, words] of [['trackPromises', "Node's trackPromises: false"], ['kNoPromiseHook', "Node's kNoPromiseHook flag"], ['inspector', "the probe turned Node's promise hook off, through an inspector session of its own inside the process"]] as const) {
       const v = views(false, skipping);
       expect(v.summary.tasks!.promiseSkipping).toBe(skipping);
       expect(v.text).toContain(`promises not tracked (${words}`);

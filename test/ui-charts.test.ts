@@ -63,7 +63,32 @@ describe.skipIf(!existsSync(CHROMIUM))('the charts and stacks', () => {
       await expect.poll(() => page.getByTestId(chart).locator('.recharts-tooltip-cursor').count(), { message: chart }).toBeGreaterThan(0);
     }
     await page.screenshot({ path: `${ARTIFACTS}/window-charts-crosshair.png` });
-    await page.mouse.move(0, 0);
+    // Every chart's tip says the same time as the one hovered.
+    const at = async (chart: string): Promise<string | undefined> => (await page.getByTestId(chart).getByTestId('chart-tip').textContent())?.match(/^at [\d.]+ s/)?.[0];
+    const hovered = await at('lag-chart');
+    for (const chart of ['load-chart', 'heap-chart']) await expect.poll(() => at(chart), { message: chart }).toBe(hovered);
+    // Leaving through the value axis, then off the charts: no tip stays behind (they stuck at the first sample).
+    const lag = await boxOf(page.getByTestId('lag-chart'));
+    await page.mouse.move(lag.x + 10, grid.y + grid.height / 2, { steps: 4 });
+    await page.mouse.move(0, 0, { steps: 4 });
+    const noTips = async (): Promise<void> => {
+      for (const chart of ['lag-chart', 'load-chart', 'heap-chart']) {
+        await expect.poll(() => page.getByTestId(chart).getByTestId('chart-tip').filter({ visible: true }).count(), { message: chart }).toBe(0);
+      }
+    };
+    await noTips();
+    // A click on a chart (picking a time) focuses it; once the pointer has left, no tip stays either.
+    await page.mouse.click(grid.x + grid.width * 0.5, grid.y + grid.height / 2);
+    await page.mouse.move(0, 0, { steps: 4 });
+    await noTips();
+    // From the keyboard: a focused chart's arrow keys walk its samples; moving on leaves no tip.
+    await page.getByRole('button', { name: 'since start' }).focus();
+    for (let i = 0; i < 3; i++) {
+      await page.keyboard.press('Shift+Tab');
+      await page.keyboard.press('ArrowRight');
+    }
+    await page.getByRole('tab', { name: /^Blocks/ }).focus();
+    await noTips();
   });
 
   it('puts its axis ticks on round values, each once', async () => {
@@ -82,6 +107,9 @@ describe.skipIf(!existsSync(CHROMIUM))('the charts and stacks', () => {
     expect(await page.getByTestId('lag-chart').locator('.recharts-reference-line .recharts-label').count()).toBe(0);
     expect(await page.getByTestId('lag-threshold').textContent()).toBe(' threshold 40 ms');
     expect(await page.getByTestId('lag-threshold').getAttribute('title')).toMatch(/^The block threshold/);
+    // The peak is never cut short (the threshold's words give way first).
+    const peak = page.getByTestId('lag-peak');
+    expect(await peak.evaluate((el) => el.scrollWidth <= el.clientWidth && el.getBoundingClientRect().right <= el.parentElement!.getBoundingClientRect().right + 0.5)).toBe(true);
     const labels = await page.getByTestId('heap-chart').locator('.recharts-label').allTextContents();
     expect(labels).toEqual(expect.arrayContaining(['heap MB', 'GC ms']));
   });
@@ -106,6 +134,14 @@ describe.skipIf(!existsSync(CHROMIUM))('the charts and stacks', () => {
       .toEqual(expect.arrayContaining([expect.stringMatching(/^\d\d:\d\d:\d\d(\.\d)?$/)]));
     const clock = await page.getByTestId('load-chart').locator('.recharts-xAxis-tick-labels .recharts-cartesian-axis-tick-value').allTextContents();
     expect(clock.every((t) => /^\d\d:\d\d:\d\d(\.\d)?$/.test(t)), clock.join(' ')).toBe(true);
+    // The clock's labels are wider than seconds': none may overlap the next (the heap chart's two value axes leave it the least room).
+    for (const chart of ['lag-chart', 'load-chart', 'heap-chart']) {
+      // Two labels at least (a young session's clock axis has one), read at once: they are redrawn as samples come.
+      await expect.poll(() => page.getByTestId(chart).locator('.recharts-xAxis-tick-labels .recharts-cartesian-axis-tick-value').count(), { timeout: 15_000, message: chart }).toBeGreaterThan(1);
+      const spans = await page.getByTestId(chart).locator('.recharts-xAxis-tick-labels').evaluate((axis) =>
+        [...axis.querySelectorAll('.recharts-cartesian-axis-tick-value')].map((l) => { const r = l.getBoundingClientRect(); return [r.left, r.right] as const; }));
+      for (let i = 1; i < spans.length; i++) expect(spans[i]![0], `${chart} label ${i}`).toBeGreaterThanOrEqual(spans[i - 1]![1]);
+    }
     await page.getByRole('group', { name: 'time axis' }).getByRole('button', { name: 'since start' }).click();
   });
 

@@ -11,6 +11,7 @@ import { sortRows } from '../renderer/tasks/sort-rows';
 import { keepEqual } from '../renderer/keep-equal';
 import { keepRecent } from '../renderer/keep-recent';
 import { FrameTurns } from '../renderer/charts/frame-turns';
+import { nearestTickIndex } from '../renderer/charts/nearest-tick';
 import { fakeApi } from './helpers/fake-api';
 import { gcByStart, newPoints, revisedPoints } from '../main/ui/view-model';
 import { feedOf } from './helpers/feed';
@@ -45,6 +46,19 @@ describe('downsampleMax', () => {
 
   it('treats a width below one as one column', () => {
     expect(downsampleMax(series(10), 0, ['v'])).toHaveLength(1);
+  });
+});
+
+describe('nearestTickIndex (the charts\' shared crosshair)', () => {
+  it('picks the sample nearest the hovered time, as number or text', () => {
+    expect(nearestTickIndex([0.1, 1.1, 2.1, 3.1], 2.4)).toBe(2);
+    expect(nearestTickIndex([0.1, 1.1, 2.1, 3.1], '2.9')).toBe(3);
+    expect(nearestTickIndex([0.1, 1.1, 2.1, 3.1], -5)).toBe(0);
+  });
+
+  it('picks none for a label that is no time: not the first sample, where every tip stayed', () => {
+    for (const label of [undefined, null, '', 'x', Number.NaN, {}]) expect(nearestTickIndex([0.1, 1.1], label), String(label)).toBe(-1);
+    expect(nearestTickIndex([], 1)).toBe(-1);
   });
 });
 

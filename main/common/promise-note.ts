@@ -15,7 +15,7 @@ export function promiseNote(promisesTracked: boolean, skipping: PromiseSkipping 
     case 'kNoPromiseHook':
       return "promises not tracked (Node's kNoPromiseHook flag); --promises to include them";
     case 'inspector':
-      return "promises not tracked (Node's promise hook removed through the inspector); --promises to include them";
+      return "promises not tracked (the probe turned Node's promise hook off, through an inspector session of its own inside the process); --promises to include them";
     case 'none':
       return `promises not tracked, but this Node runs its promise hooks for any async hook: tasks mode costs as much as tracking them, ${TRACKING_COST}`;
     default:

@@ -16,6 +16,7 @@ import type { MouseHandlerDataParam } from 'recharts/types/synchronisation/types
 import { formatMs } from '../../main/common/format';
 import type { SeriesPoint } from '../../main/ui/ui-api';
 import { downsampleMax } from './downsample';
+import { nearestTickIndex } from './nearest-tick';
 import { ChartTip, type SeriesFormat } from './ChartTip';
 import { decimalsFor, valueAxis } from './nice-ticks';
 import { formatAxisTime, timeTicks, type TimeAxisMode } from './time-axis';
@@ -30,16 +31,13 @@ const MARGIN = { top: 8, right: 12, bottom: 0, left: 0 };
 const VALUE_AXIS_PX = 48;
 const AXIS = '#8a93a6';
 const SYNC_ID = 'session-charts';
-/** Time ticks at least this far apart. */
-const TIME_TICK_PX = 64;
+/** Time ticks at least this far apart: "12.5 s", or the wider "14:03:07" of the clock. */
+const TIME_TICK_PX = 52;
+const CLOCK_TICK_PX = 84;
 
 /** The crosshair moves to the point nearest in time to the one hovered in another chart. */
-const byTime = (ticks: ReadonlyArray<TickItem>, data: MouseHandlerDataParam): number => {
-  const t = Number(data.activeLabel);
-  let best = 0;
-  for (let i = 1; i < ticks.length; i++) if (Math.abs(Number(ticks[i]!.value) - t) < Math.abs(Number(ticks[best]!.value) - t)) best = i;
-  return best;
-};
+const byTime = (ticks: ReadonlyArray<TickItem>, data: MouseHandlerDataParam): number =>
+  nearestTickIndex(ticks.map((tick) => Number(tick.value)), data.activeLabel);
 
 const grid = <CartesianGrid stroke="#2a2f3a" />;
 const legend = <Legend verticalAlign="top" height={22} iconSize={10} />;
@@ -108,10 +106,12 @@ function useDrawn<P extends { readonly t: number }>(points: readonly P[], width:
 }
 
 /** The time axis and the tooltip: new elements only when the ticks or the mode change. */
-function useTimeParts(data: readonly { readonly t: number }[], width: number, axis: TimeAxisMode, format: SeriesFormat | Readonly<Record<string, SeriesFormat>>) {
+function useTimeParts(data: readonly { readonly t: number }[], width: number, valueAxes: number, axis: TimeAxisMode, format: SeriesFormat | Readonly<Record<string, SeriesFormat>>) {
   const t0 = data[0]?.t ?? 0;
   const t1 = data[data.length - 1]?.t ?? 0;
-  const { ticks, step } = timeTicks(t0, t1, width, axis, TIME_TICK_PX);
+  // Over the plot's width, which the value axes take from the chart's (the heap chart has two).
+  const plot = width - MARGIN.left - MARGIN.right - valueAxes * VALUE_AXIS_PX;
+  const { ticks, step } = timeTicks(t0, t1, plot, axis, axis.clock ? CLOCK_TICK_PX : TIME_TICK_PX);
   const key = ticks.join(',');
   // Keyed on the ticks, not on t0 and t1, which move at every redraw.
   const parts = useMemo(() => (
@@ -155,7 +155,7 @@ export const LagChart = memo(function LagChart({ points, axis, thresholdMs, onPi
   const [ref, width] = useWidth<HTMLDivElement>();
   const { shown, data } = useDrawn(points, width, LAG_KEYS);
   const peak = useMemo(() => maxOf(shown, (p) => p.maxMs), [shown]);
-  const { parts: timeParts, domain } = useTimeParts(data, width, axis, ms);
+  const { parts: timeParts, domain } = useTimeParts(data, width, 1, axis, ms);
   const yAxis = useValueAxis(peak);
   const parts = useMemo(() => (
     <>
@@ -165,7 +165,7 @@ export const LagChart = memo(function LagChart({ points, axis, thresholdMs, onPi
     </>
   ), [thresholdMs, timeParts, yAxis]);
   const chart = useMemo(() => width > 0 && (
-    <ComposedChart width={width} height={CHART_HEIGHT} margin={MARGIN} data={data} syncId={SYNC_ID} syncMethod={byTime} style={{ cursor: 'pointer' }}>{parts}</ComposedChart>
+    <ComposedChart width={width} height={CHART_HEIGHT} margin={MARGIN} data={data} syncId={SYNC_ID} syncMethod={byTime} title="Loop lag chart: arrow keys step through the samples" style={{ cursor: 'pointer' }}>{parts}</ComposedChart>
   ), [width, data, parts]);
   // The time under the pointer, from where it is on the plot: not from the chart's hover
   // state, which a click can outrun when the page is busy.
@@ -182,7 +182,7 @@ export const LagChart = memo(function LagChart({ points, axis, thresholdMs, onPi
     <>
       Loop lag (ms)
       <span className="chart-note" data-testid="lag-threshold" title="The block threshold: lag past it is a blocked loop"><span className="dash" /> threshold {thresholdMs} ms</span>
-      <span className="peak" data-testid="lag-peak" data-peak-ms={peak}>peak {formatMs(peak)}</span>
+      <span className="peak" data-testid="lag-peak" data-peak-ms={peak} title={`The highest lag in view: ${formatMs(peak)}`}>peak {formatMs(peak)}</span>
     </>
   );
   return <Frame title={title} testId="lag-chart" bodyRef={ref} domain={domain} onClick={onClick}>{chart}</Frame>;
@@ -193,10 +193,10 @@ export const LoadChart = memo(function LoadChart({ points, axis }: ChartProps) {
   const inPercent = useMemo(() => points.map(toPercent), [points]);
   const { data } = useDrawn(inPercent, width, LOAD_KEYS);
   const top = useMemo(() => Math.max(100, maxOf(data, (p) => Math.max(p.cpu, p.utilization))), [data]);
-  const { parts: timeParts, domain } = useTimeParts(data, width, axis, percent);
+  const { parts: timeParts, domain } = useTimeParts(data, width, 1, axis, percent);
   const yAxis = useValueAxis(top);
   const parts = useMemo(() => <>{grid}{timeParts}{yAxis}{legend}{loadSeries}</>, [timeParts, yAxis]);
-  const chart = useMemo(() => width > 0 && <LineChart width={width} height={CHART_HEIGHT} margin={MARGIN} data={data} syncId={SYNC_ID} syncMethod={byTime}>{parts}</LineChart>, [width, data, parts]);
+  const chart = useMemo(() => width > 0 && <LineChart width={width} height={CHART_HEIGHT} margin={MARGIN} data={data} syncId={SYNC_ID} syncMethod={byTime} title="Loop utilization and CPU chart: arrow keys step through the samples">{parts}</LineChart>, [width, data, parts]);
   return <Frame title="Loop utilization and CPU (%)" testId="load-chart" bodyRef={ref} domain={domain}>{chart}</Frame>;
 });
 
@@ -206,10 +206,10 @@ export const HeapChart = memo(function HeapChart({ points, axis }: ChartProps) {
   const [ref, width] = useWidth<HTMLDivElement>();
   const { data } = useDrawn(points, width, HEAP_KEYS);
   const [mbTop, gcTop] = useMemo(() => [maxOf(data, (p) => p.heapTotalMb), maxOf(data, (p) => p.gcMs)], [data]);
-  const { parts: timeParts, domain } = useTimeParts(data, width, axis, HEAP_FORMATS);
+  const { parts: timeParts, domain } = useTimeParts(data, width, 2, axis, HEAP_FORMATS);
   const mbAxis = useValueAxis(mbTop, { id: 'mb', label: 'heap MB' });
   const gcAxis = useValueAxis(gcTop, { id: 'gc', label: 'GC ms', right: true });
   const parts = useMemo(() => <>{grid}{timeParts}{mbAxis}{gcAxis}{legend}{heapSeries}</>, [timeParts, mbAxis, gcAxis]);
-  const chart = useMemo(() => width > 0 && <ComposedChart width={width} height={CHART_HEIGHT} margin={MARGIN} data={data} syncId={SYNC_ID} syncMethod={byTime}>{parts}</ComposedChart>, [width, data, parts]);
+  const chart = useMemo(() => width > 0 && <ComposedChart width={width} height={CHART_HEIGHT} margin={MARGIN} data={data} syncId={SYNC_ID} syncMethod={byTime} title="Heap and GC pauses chart: arrow keys step through the samples">{parts}</ComposedChart>, [width, data, parts]);
   return <Frame title="Heap (MB) and GC pauses (ms)" testId="heap-chart" bodyRef={ref} domain={domain}>{chart}</Frame>;
 });
