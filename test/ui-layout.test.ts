@@ -49,6 +49,12 @@ describe.skipIf(!existsSync(CHROMIUM))('the session screen\'s layout', () => {
     expect(await page.evaluate('document.documentElement.scrollHeight <= window.innerHeight + 1')).toBe(true);
   });
 
+  it('shows the header\'s second line whole at 1280 px (Node, how, status, threshold), the probe\'s cost on two lines beside it', async () => {
+    const line = page.locator('.session-header .who > div.muted');
+    expect(await line.getAttribute('title')).toMatch(/^Node v[\d.]+ · launched · live · threshold 40 ms$/);
+    expect(await line.evaluate((el) => el.scrollWidth <= el.clientWidth)).toBe(true);
+  });
+
   it('groups the reports by where they blocked: two places, however many reports', async () => {
     const groups = page.getByTestId('block-groups').locator(':scope > li');
     // Each of the program's two places, at the loop's line, is one group, however many reports

@@ -30,7 +30,7 @@ export function SessionHeader({ api, view, onBack, onOpen, onError, act }: Props
       <button onClick={onBack}>← Start</button>
       <div className="who">
         <strong>pid {view.pid}</strong> <span className="loop-name" data-testid="loop-name" title={view.threadId === 0 ? 'The process\'s main thread' : `Worker thread ${view.threadId}`}>{view.loopName}</span> <span className="muted command" title={view.command.join(' ')}>{view.command.join(' ')}</span>
-        <div className="muted">
+        <div className="muted" title={`Node ${view.nodeVersion} · ${replay ? `replay of ${replay.file}` : view.how === 'attach' ? 'attached' : 'launched'} · ${view.status} · threshold ${view.config.blockThresholdMs} ms${view.config.promises ? ' · promises tracked' : ''}`}>
           Node {view.nodeVersion} · {replay ? <>replay of <code title={replay.file}>{replay.file.split(/[\\/]/).pop()}</code></> : view.how === 'attach' ? 'attached' : 'launched'} · <span data-testid="status">{view.status}</span>
           {' '}· threshold {view.config.blockThresholdMs} ms{view.config.promises ? ' · promises tracked' : ''}
         </div>
