@@ -6,8 +6,11 @@
 // node it stops at is where the block's samples agree, and its path is the stack. A JSON.parse
 // stops at its caller (V8 gives the builtin no frame), a sort with a comparator at the
 // function that sorts (its samples are split between itself and the comparator), a Buffer
-// call at the native leaf under the caller. The branches that hold a tenth of the samples or
-// more, below where it stopped or beside the path, are the other things the block did.
+// call at the native leaf under the caller. Where they part before any frame of the program's
+// own (at the root, or in Node's HTTP parser), that path says nothing of the block: it goes on
+// into the heaviest part that reaches the program's code. The branches that hold a tenth of
+// the samples or more, below where it stopped or beside the path, are the other things the
+// block did.
 //
 // The line: V8 keeps lines for the leaf of each sample only (`positionTicks`, per node and
 // harvest). When the first user frame is where the path stops, its heaviest line is the line
@@ -64,6 +67,7 @@ export function blameBlock(tree: SampleTree, input: BlameInput): Blame | undefin
   const kinds = { gc: 0, idle: 0, program: 0, probe: 0 };
   const total = new Map<number, number>();
   const children = new Map<number, Set<number>>();
+  const toUser = new Set<number>();
   let js = 0;
   for (const leaf of input.nodes) {
     const kind = sampleKind(tree, leaf);
@@ -73,27 +77,40 @@ export function blameBlock(tree: SampleTree, input: BlameInput): Blame | undefin
       continue;
     }
     js++;
+    let user = false;
     for (let n = leaf, child = 0; n !== 0; child = n, n = tree.parent(n)) {
       total.set(n, (total.get(n) ?? 0) + 1);
+      user ||= isUserFrame(tree.frame(n));
+      if (user) toUser.add(n);
       if (child !== 0) addChild(children, n, child);
       if (tree.parent(n) === 0) addChild(children, 0, n);
     }
   }
   if (js === 0) return input.nodes.length === 0 ? undefined : notCode(tree, input.nodes, kinds);
   total.set(0, js);
+  const weights: Weights = { total, children, toUser, js };
   const seen = new Set<string>();
   for (const n of total.keys()) if (n !== 0) seen.add(functionKey(tree.frame(n)));
   const branches: number[] = [];
-  const best = descend(0, total, children, js, branches);
+  const best = descend(tree, 0, weights, branches);
   const { stack, lineSource } = stackOf(tree, best, input, seen);
   const others = branches
     .sort((a, b) => total.get(b)! - total.get(a)!)
     .slice(0, MAX_OTHER_STACKS)
     .map((b) => {
-      const node = descend(b, total, children, js, []);
+      const node = descend(tree, b, weights, []);
       return { stack: stackOf(tree, node, input, seen).stack, samples: total.get(node)! };
     });
   return { stack, samples: total.get(best)!, sampled: input.nodes.length, lineSource, kinds, ranCode: true, others };
+}
+
+/** The block's samples of JavaScript as a tree: each node's samples, its children, and which nodes lead to the program's own frames. */
+interface Weights {
+  readonly total: ReadonlyMap<number, number>;
+  readonly children: ReadonlyMap<number, ReadonlySet<number>>;
+  /** Nodes at or below which some sample has a frame of the program's own. */
+  readonly toUser: ReadonlySet<number>;
+  readonly js: number;
 }
 
 /** A block that ran no code: the frame most of its samples were in, "(garbage collector)" say. */
@@ -122,22 +139,43 @@ function sampleKind(tree: SampleTree, leaf: number): ProfileFrame['kind'] {
 }
 
 /**
- * From `node`, down the child holding two thirds of its parent's samples while there is one
- * (from the root, down the heaviest child in any case: a block has a stack if it ran code).
- * The heavier siblings left behind on the way go into `branches`.
+ * From `from`, down the child holding two thirds of its parent's samples while there is one.
+ * The heavier siblings left behind on the way, and the children where it stops, go into
+ * `branches`.
  */
-function descend(from: number, total: ReadonlyMap<number, number>, children: ReadonlyMap<number, ReadonlySet<number>>, js: number, branches: number[]): number {
+function descend(tree: SampleTree, from: number, w: Weights, branches: number[]): number {
   let node = from;
+  let user = pathHasUser(tree, from);
   for (;;) {
-    const kids = [...(children.get(node) ?? [])].sort((a, b) => total.get(b)! - total.get(a)!);
-    const heaviest = kids[0];
-    if (heaviest === undefined) return node;
-    const dominant = total.get(heaviest)! >= DOMINANT * total.get(node)!;
-    const others = dominant || node === 0 ? kids.slice(1) : kids;
-    for (const k of others) if (total.get(k)! >= OTHER * js) branches.push(k);
-    if (!dominant && node !== 0) return node;
-    node = heaviest;
+    const kids = [...(w.children.get(node) ?? [])].sort((a, b) => w.total.get(b)! - w.total.get(a)! || Number(w.toUser.has(b)) - Number(w.toUser.has(a)));
+    const next = nextNode(tree, node, kids, w, user);
+    for (const k of kids) if (k !== next && w.total.get(k)! >= OTHER * w.js) branches.push(k);
+    if (next === undefined) return node;
+    node = next;
+    user ||= isUserFrame(tree.frame(node));
   }
+}
+
+/**
+ * Where the descent goes below `node` (`kids` heaviest first): to a child holding two thirds
+ * of its samples. Else it stops where the samples part, unless no frame of the program's own
+ * is on the way yet: a stack of Node's alone ("parserOnHeadersComplete", or none at all
+ * where they part at the root) says nothing of the block, so it goes on to the heaviest child
+ * that reaches the program's code, and from the root to the heaviest in any case (a block
+ * that ran code has a stack).
+ */
+function nextNode(tree: SampleTree, node: number, kids: readonly number[], w: Weights, user: boolean): number | undefined {
+  const heaviest = kids[0];
+  if (heaviest === undefined) return undefined;
+  if (w.total.get(heaviest)! >= DOMINANT * w.total.get(node)!) return heaviest;
+  if (user) return undefined;
+  const root = node === 0 || tree.frame(node).kind === 'root';
+  return kids.find((k) => w.toUser.has(k)) ?? (root ? heaviest : undefined);
+}
+
+function pathHasUser(tree: SampleTree, node: number): boolean {
+  for (let n = node; n !== 0; n = tree.parent(n)) if (isUserFrame(tree.frame(n))) return true;
+  return false;
 }
 
 function sameFunction(a: StackFrame, f: ProfileFrame): boolean {

@@ -4,6 +4,7 @@
 // window and the exports compute from it. End to end, with real processes: sampler*.test.ts,
 // profile-export.test.ts, ui-profile.test.ts.
 
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { blameBlock, type SampleTree } from '../probe/block-blame';
 import { ProfileTable, scaleTicks, type V8Profile } from '../probe/profile-table';
@@ -21,6 +22,10 @@ import { profileView } from '../main/ui/profile-view';
 import { CallError, dispatchCall } from '../main/ui/ui-calls';
 import { layoutFlame } from '../renderer/profile/flame-layout';
 import { fakeApi } from './helpers/fake-api';
+import { FIXTURES } from './helpers/probe-harness';
+import { RecordingReader } from '../main/recording/recording-reader';
+import { RecordingPlayer } from '../main/replay/recording-player';
+import { WHOLE_RECORDING_SAMPLES } from '../main/session/profile-model';
 
 const frame = (functionName: string, url = '/app.js', lineNumber = 1, kind: ProfileFrame['kind'] = 'code'): ProfileFrame => ({ functionName, url, lineNumber, columnNumber: 1, kind });
 const decode = (bytes: Uint8Array, decoder = new ProbeDecoder()) => new FrameReader().push(bytes).map((f) => decoder.decode(f));
@@ -296,6 +301,45 @@ describe('a block\'s stack from its samples', () => {
     // The samples agree up to their caller; below it, what each did.
     expect(r.stack.map((f) => f.functionName)).toEqual(['tick']);
     expect(r.others.map((o) => [o.stack[0]!.functionName, o.samples])).toEqual([['a', 3], ['b', 2]]);
+  });
+
+  it('samples that part at the root or in Node\'s code: the part that reaches the program\'s code, not an empty stack nor Node\'s prefix', () => {
+    // As in an HTTP server's readFileSync under load (the recording below): one sample in the
+    // read, one in the microtask queue, one in GC; then one in the read and one in the parser itself.
+    const read = ['(root)', 'node:parserOnHeadersComplete', 'node:parserOnIncoming', 'node:emit', 'onRequest', 'loadReport', 'node:readFileSync', 'native'];
+    const t = tree([read, ['(root)', 'node:processTicksAndRejections'], ['(root)', '(garbage collector)']]);
+    const gc = t.id(['(root)', '(garbage collector)']);
+    const parted = blameBlock(t, { nodes: [t.id(read), t.id(['(root)', 'node:processTicksAndRejections']), gc], lines: new Map(), interrupt: undefined })!;
+    expect(parted.stack.map((f) => f.functionName)).toEqual(['hexSlice', 'readFileSync', 'loadReport', 'onRequest', 'emit', 'parserOnIncoming', 'parserOnHeadersComplete']);
+    expect(parted).toMatchObject({ samples: 1, sampled: 3, kinds: { gc: 1 } });
+    expect(parted.others.map((o) => o.stack.map((f) => f.functionName))).toEqual([['processTicksAndRejections']]);
+    const prefix = blameBlock(t, { nodes: [t.id(read), t.id(read.slice(0, 2)), gc], lines: new Map(), interrupt: undefined })!;
+    expect(prefix.stack.map((f) => f.functionName).slice(0, 3)).toEqual(['hexSlice', 'readFileSync', 'loadReport']);
+    expect(prefix.samples).toBe(1);
+    // Where the samples part below the program's own frame, they still agree on it.
+    const both = tree([[...read.slice(0, 6), 'node:readFileSync', 'native'], [...read.slice(0, 6), 'node:createUnsafeBuffer']]);
+    const agreed = blameBlock(both, { nodes: [both.id(read), both.id([...read.slice(0, 6), 'node:createUnsafeBuffer'])], lines: new Map(), interrupt: undefined })!;
+    expect(agreed.stack[0]!.functionName).toBe('loadReport');
+  });
+
+  it('in a recording of an HTTP server blocked in readFileSync: every block\'s stack has the program\'s frame its samples had', () => {
+    // A user's run (s1-readfile.js, load.js): its probe reported one block with an empty stack
+    // (2 of its 3 samples ran JavaScript) and one at parserOnHeadersComplete alone.
+    const reader = RecordingReader.open(join(FIXTURES, 'readfile-blocks.lsrec'));
+    const player = new RecordingPlayer(reader, { recentSamples: 0, refuseOverLimit: true, profileSamples: WHOLE_RECORDING_SAMPLES });
+    player.advanceTo(Infinity);
+    const profile = player.profile;
+    const reported = player.state.blocked.map((b) => b.stack.map((f) => f.functionName).slice(0, 1).join());
+    expect(reported).toContain('');
+    expect(reported).toContain('parserOnHeadersComplete');
+    for (const b of player.state.blocked) {
+      const nodes = [...profile.range(b.startUs, b.startUs + b.durationUs).nodes];
+      const blame = blameBlock(profile, { nodes, lines: new Map(), interrupt: undefined })!;
+      // The same samples as the probe's, as it counted them.
+      expect([blame.sampled, nodes.length]).toEqual([b.sampled, b.sampled]);
+      expect(blame.stack.map((f) => f.functionName), `${b.durationUs} µs`).toContain('loadReport');
+    }
+    reader.close();
   });
 
   it('a block that ran no code: where most of its samples were, as a frame of its own; none without samples', () => {

@@ -187,7 +187,7 @@ describe('keyframes', () => {
     const parsed = parseKeyframe(new TextEncoder().encode(JSON.stringify({ v: 1, recentCount: 0, recentParts: [], dictionary: [], state: old })));
     if (!parsed.ok) throw new Error(parsed.reason);
     const [loop] = parsed.value.loops;
-    expect(loop!.state.blockGroups).toMatchObject([{ stack, count: 2, totalUs: 150_000, maxUs: 90_000, stackSource: null }]);
+    expect(loop!.state.blockGroups).toMatchObject([{ stack, count: 2, totalUs: 150_000, maxUs: 90_000, stackSource: null, sources: { none: 2 } }]);
     expect(loop!.state.probePauses).toEqual([]);
     expect(loop!.state.profiler).toBeUndefined();
     expect(loop!.profile).toBeUndefined();
@@ -201,6 +201,16 @@ describe('keyframes', () => {
     const gc = { ...initialSessionState, gcSource: { source: 'observer', reason: 'not Linux' } };
     const withGc = parseKeyframe(new TextEncoder().encode(JSON.stringify({ v: 1, recentCount: 0, recentParts: [], dictionary: [], state: gc })));
     expect(withGc.ok && withGc.value.loops[0]?.state.gcSource).toEqual({ source: 'observer', reason: 'not Linux' });
+  });
+
+  it('read block groups written before their counts by source: all the group\'s blocks as its first one\'s, the only source they kept; bad counts refused', () => {
+    const stack = [{ functionName: 'spin', url: '/a.js', lineNumber: 3, columnNumber: 1 }];
+    const group = { key: 'k', stack, stackSource: 'interrupt', count: 3, totalUs: 1, maxUs: 1, longestStartUs: 0, lastStartUs: 0 };
+    const keyframe = (g: object) => parseKeyframe(new TextEncoder().encode(JSON.stringify({ v: 1, recentCount: 0, recentParts: [], dictionary: [], state: { ...initialSessionState, blockGroups: [g] } })));
+    const old = keyframe(group);
+    expect(old.ok && old.value.loops[0]?.state.blockGroups[0]?.sources).toEqual({ samples: 0, interrupt: 3, 'late-interrupt': 0, none: 0 });
+    expect(keyframe({ ...group, sources: { samples: 2, interrupt: 'one', 'late-interrupt': 0, none: 0 } }).ok).toBe(false);
+    expect(keyframe({ ...group, sources: [] }).ok).toBe(false);
   });
 
   it('know every field of the session state (a new field needs a look at state-check.ts)', () => {

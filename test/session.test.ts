@@ -11,7 +11,10 @@ import { renderLiveView } from '../main/terminal/live-view';
 import { renderSummaryText } from '../main/terminal/summary-text';
 import { TerminalScreen } from '../main/terminal/terminal-screen';
 import { EventEmitter } from 'node:events';
-import type { MetricsSample, ProbeMessage, PromiseSkipping } from '../probe/wire';
+import type { BlockedReport, MetricsSample, ProbeMessage, PromiseSkipping } from '../probe/wire';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { FIXTURES } from './helpers/probe-harness';
 
 const hello = {
   protocol: 1, token: 't', probeVersion: 'x', pid: 9, ppid: 1, nodeVersion: 'v20.1.0', platform: 'linux', arch: 'x64',
@@ -88,6 +91,23 @@ describe('session state and summary', () => {
     expect(text('off')).toContain('once (stack from the watchdog\'s interrupt: the CPU sampler was not on)');
     // The probe's word on the block goes over the sampler's state at the end.
     expect(text('on', 'the CPU sampler had not started yet')).toContain('once (stack from the watchdog\'s interrupt: no CPU samples, the CPU sampler had not started yet)');
+  });
+
+  it('says where a group\'s stacks came from when its blocks\' differ: most from the samples, how many from the interrupt (a real attach)', () => {
+    // `loopscope attach --json` to an HTTP server blocking in readFileSync under load: its first
+    // block came before the sampler's first start, its stack from the interrupt; the next 25
+    // at the same place from samples. The group once took the first's source for all 26.
+    const { blocked } = JSON.parse(readFileSync(join(FIXTURES, 'readfile-attach-blocks.json'), 'utf8')) as { blocked: BlockedReport[] };
+    const s = summarize(run([
+      { type: 'hello', hello: { ...hello, cwd: '/tmp/journey' } },
+      { type: 'profilerState', profiler: { state: 'on', intervalMs: 20 } },
+      ...blocked.map((report): ProbeMessage => ({ type: 'blocked', report })),
+    ]), { durationMs: 5466, exitCode: 0, warnings: [] });
+    const [top] = s.blockedGroups;
+    expect(top).toMatchObject({ count: 26, stackSource: 'samples', sources: { samples: 25, interrupt: 1, 'late-interrupt': 0, none: 0 } });
+    expect(renderSummaryText(s, '/tmp/journey')).toContain('26× 4761 ms in all, longest 743 ms (stacks from CPU samples in 25 of 26 blocks, from the watchdog\'s interrupt in 1: no CPU samples, the CPU sampler had not started yet)\n      at loadReport (s1-readfile.js:7:18)');
+    // One source for all: as before, no counts.
+    expect(renderSummaryText(s, '/tmp/journey')).toMatch(/\n    267 ms once\n/);
   });
 
   it('forgets a withdrawn block', () => {

@@ -7,7 +7,10 @@
 import { describe, expect, it } from 'vitest';
 import { FAN_OUT_MANY, POOL_WAIT_MS, poolSaturated, taskFindings } from '../main/reports/task-findings';
 import type { TasksSummary } from '../main/reports/summary';
-import { groupTitle, reportAt, shownBlocks } from '../renderer/blocks/block-selection';
+import { groupTitle, reportAt, shownBlocks, sourceBadge } from '../renderer/blocks/block-selection';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { FIXTURES } from './helpers/probe-harness';
 import { blockSamplesText } from '../main/common/block-samples-text';
 import { addBlock, groupKey, groupsWithOngoing, type BlockGroup } from '../main/session/blocked-groups';
 import type { BlockedView, BlockGroupView, StackFrame, TimelineView } from '../main/ui/ui-api';
@@ -89,7 +92,7 @@ const report = (id: number, t: number, durationMs: number, stack: readonly Stack
 });
 const wireReport = (b: BlockedView): BlockedReport => ({ id: b.id, state: 'ended', startUs: b.t * 1e6, durationUs: b.durationMs * 1000, stack: b.stack, stackSource: 'samples' });
 const groupView = (g: BlockGroup): BlockGroupView => ({
-  key: g.key, count: g.count, totalMs: g.totalUs / 1000, maxMs: g.maxUs / 1000, stack: g.stack, stackSource: g.stackSource,
+  key: g.key, count: g.count, totalMs: g.totalUs / 1000, maxMs: g.maxUs / 1000, stack: g.stack, stackSource: g.stackSource, sources: g.sources,
   longestT: g.longestStartUs / 1e6, longestMs: g.maxUs / 1000, lastT: g.lastStartUs / 1e6, ongoing: false,
 });
 
@@ -107,6 +110,20 @@ describe('block groups', () => {
     expect(groupKey(parse)).toBe(groupKey(parseElsewhere));
     expect(groupTitle(parse, '/app')).toEqual({ name: 'parse ← handle', where: 'a.js:5:7' });
     expect(groupTitle([], '')).toEqual({ name: 'no stack', where: 'none could be taken' });
+  });
+
+  it('badges a group with where most of its blocks\' stacks came from, and how many of how many when they differ (a real attach)', () => {
+    // The blocks of `loopscope attach` to an HTTP server in readFileSync: the first before the
+    // sampler's first start (from the interrupt), 25 more at the same place from samples.
+    const { blocked: real } = JSON.parse(readFileSync(join(FIXTURES, 'readfile-attach-blocks.json'), 'utf8')) as { blocked: BlockedReport[] };
+    let all: { groups: readonly BlockGroup[]; overflow: number } = { groups: [], overflow: 0 };
+    for (const b of real.filter((r) => r.state === 'ended')) all = addBlock(all.groups, all.overflow, b);
+    const [top] = groupsWithOngoing(all.groups, []).map(groupView);
+    expect([top!.count, top!.stackSource]).toEqual([26, 'samples']);
+    expect(sourceBadge(top!.stackSource!, top!.sources)).toEqual({ label: 'samples 25/26', title: 'Stacks from CPU samples in 25 of 26 blocks, from the watchdog\'s interrupt in 1' });
+    // One source for all, and a report's own: the plain badge.
+    expect(sourceBadge('samples', groups[0]!.sources)).toEqual({ label: 'samples', title: 'From the CPU samples taken inside the block' });
+    expect(sourceBadge('interrupt').label).toBe('interrupt');
   });
 
   it('shows the picked report with its group, else the picked group (the first by default) with its longest report', () => {

@@ -3,6 +3,7 @@
 
 import type { BlockedReport, BlockSampleKinds, CreationSite, GcSourceState, LineSource, ProbeMode, ProbePause, PromiseSkipping, StackFrame, StackSource, UnfollowedCause } from '../../probe/wire';
 import { groupsWithOngoing } from '../session/blocked-groups';
+import type { StackSourceCounts } from '../common/stack-sources';
 import { summarizeProfile, type ProfileSummary } from './profile-summary';
 import { countOf, percentileUs, type SparseHistogram } from '../../probe/log-histogram';
 import { percentileOf } from '../session/lag-histogram';
@@ -49,7 +50,10 @@ export interface BlockedGroupSummary {
   readonly totalMs: number;
   readonly maxMs: number;
   readonly stack: readonly StackFrame[];
+  /** Where most of the group's blocks got their stacks. */
   readonly stackSource: StackSource | null;
+  /** How many of its blocks got their stacks from each source. */
+  readonly sources: StackSourceCounts;
 }
 
 export interface Percentiles {
@@ -291,7 +295,7 @@ export function summarize(data: SessionData, context: SummaryContext): Summary {
     blockedCount: totals.blockedCount,
     blocked: blockedSummaries(state),
     blockedGroups: groupsWithOngoing(state.blockGroups, state.blocked).slice(0, GROUPS_LISTED).map((g) => ({
-      count: g.count, totalMs: ms(g.totalUs), maxMs: ms(g.maxUs), stack: g.stack, stackSource: g.stackSource,
+      count: g.count, totalMs: ms(g.totalUs), maxMs: ms(g.maxUs), stack: g.stack, stackSource: g.stackSource, sources: g.sources,
     })),
     probePauses: state.probePauses.map(pauseSummary),
     profile: summarizeProfile(data.profile, state.profiler),

@@ -4,6 +4,7 @@
 
 import type { BlockedReport, StackFrame, StackSource } from '../../probe/wire';
 import { userFrames } from '../common/format';
+import { countSource, mainSource, NO_SOURCES, type StackSourceCounts } from '../common/stack-sources';
 
 /** Frames that name a place: the innermost few of the user's own. */
 const SIGNATURE_FRAMES = 3;
@@ -14,7 +15,9 @@ export interface BlockGroup {
   readonly key: string;
   /** The stack of the group's first block (they all share the signature's frames). */
   readonly stack: readonly StackFrame[];
+  /** Where most of the group's blocks got their stacks (`sources` counts each). */
   readonly stackSource: StackSource | null;
+  readonly sources: StackSourceCounts;
   readonly count: number;
   readonly totalUs: number;
   readonly maxUs: number;
@@ -38,9 +41,10 @@ export function addBlock(groups: readonly BlockGroup[], overflow: number, report
   const at = groups.findIndex((g) => g.key === key);
   if (at === -1) {
     if (groups.length >= MAX_BLOCK_GROUPS) return { groups, overflow: overflow + 1 };
+    const sources = countSource(NO_SOURCES, report.stackSource ?? null);
     return {
       groups: [...groups, {
-        key, stack: report.stack, stackSource: report.stackSource ?? null, count: 1, totalUs: report.durationUs, maxUs: report.durationUs,
+        key, stack: report.stack, stackSource: mainSource(sources), sources, count: 1, totalUs: report.durationUs, maxUs: report.durationUs,
         longestStartUs: report.startUs, lastStartUs: report.startUs,
       }],
       overflow,
@@ -48,8 +52,9 @@ export function addBlock(groups: readonly BlockGroup[], overflow: number, report
   }
   const g = groups[at]!;
   const longer = report.durationUs > g.maxUs;
+  const sources = countSource(g.sources, report.stackSource ?? null);
   const next: BlockGroup = {
-    ...g, count: g.count + 1, totalUs: g.totalUs + report.durationUs, maxUs: longer ? report.durationUs : g.maxUs,
+    ...g, stackSource: mainSource(sources), sources, count: g.count + 1, totalUs: g.totalUs + report.durationUs, maxUs: longer ? report.durationUs : g.maxUs,
     longestStartUs: longer ? report.startUs : g.longestStartUs, lastStartUs: Math.max(g.lastStartUs, report.startUs),
   };
   return { groups: groups.map((x, i) => (i === at ? next : x)), overflow };

@@ -6,6 +6,7 @@
 import { MessageType, WireError, type ProbeMessage } from '../../probe/wire';
 import { encodeBlocked, encodeDrops, encodeGoodbye, encodeHello, encodeProbePause, encodeProfilerState, encodeTasks } from '../../probe/wire-json';
 import { addBlock, MAX_BLOCK_GROUPS, type BlockGroup } from './blocked-groups';
+import { NO_SOURCES, type StackSourceCounts } from '../common/stack-sources';
 import { ProbeDecoder } from '../../probe/wire-decoder';
 import { jsonFrame } from '../../probe/wire-framing';
 import { LAG_BUCKETS } from './lag-histogram';
@@ -112,8 +113,19 @@ function checkGroups(groups: readonly BlockGroup[]): readonly BlockGroup[] {
     for (const key of ['count', 'totalUs', 'maxUs', 'longestStartUs', 'lastStartUs'] as const) number(g[key], `${path}.${key}`);
     // The stack as a blocked report's would be.
     const report = viaWire({ id: 0, state: 'ended', startUs: 0, durationUs: 0, stack: g.stack }, encodeBlocked, (m) => (m.type === 'blocked' ? m.report : undefined));
-    return { ...g, stack: report.stack };
+    return { ...g, stack: report.stack, sources: checkSources(g.sources, g, `${path}.sources`) };
   });
+}
+
+/**
+ * A group's blocks by source. Keyframes written before the counts kept only the source of the
+ * group's first block: all its blocks are counted as that (all it can tell), as before.
+ */
+function checkSources(sources: StackSourceCounts | undefined, g: BlockGroup, path: string): StackSourceCounts {
+  if (sources === undefined) return { ...NO_SOURCES, [g.stackSource ?? 'none']: g.count };
+  if (!isObject(sources)) throw new StateError(`${path} is not an object`);
+  for (const key of Object.keys(NO_SOURCES) as (keyof StackSourceCounts)[]) number(sources[key], `${path}.${key}`);
+  return { samples: sources.samples, interrupt: sources.interrupt, 'late-interrupt': sources['late-interrupt'], none: sources.none };
 }
 
 /**

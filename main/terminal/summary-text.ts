@@ -1,7 +1,8 @@
 // The readable end-of-session report (the JSON summary, for people). Pure.
 
-import type { LoopSummary, Summary, TasksSummary } from '../reports/summary';
-import { MessageType, messageTypeName, type StackSource } from '../../probe/wire';
+import type { BlockedGroupSummary, LoopSummary, Summary, TasksSummary } from '../reports/summary';
+import { MessageType, messageTypeName } from '../../probe/wire';
+import { mixedSourcesText } from '../common/stack-sources';
 import { formatBytes, formatFrame, formatMs, formatPercent, userFrames } from '../common/format';
 import { promiseNote } from '../common/promise-note';
 import { taskFindings } from '../reports/task-findings';
@@ -13,12 +14,17 @@ const FRAMES_LISTED = 6;
 const FUNCTIONS_LISTED = 5;
 
 /**
- * Where a group's stack came from, when not from the CPU samples. `unsampled`: why a block of
- * the group had none, as its probe said; `sampling`: the sampler was on at the end.
+ * Where a group's stacks came from, when not all from the CPU samples: how many from each
+ * source when they differ. `unsampled`: why a block of the group had none, as its probe said;
+ * `sampling`: the sampler was on at the end.
  */
-function sourceNote(source: StackSource | null, unsampled: string | undefined, sampling: boolean): string {
-  if (source === 'interrupt') return ` (stack from the watchdog's interrupt: ${unsampled ? `no CPU samples, ${unsampled}` : sampling ? 'no CPU sample inside the block ran JavaScript' : 'the CPU sampler was not on'})`;
-  if (source === 'late-interrupt') return ` (stack taken after the block ended: it may show what ran next${unsampled ? `; no CPU samples, ${unsampled}` : ''})`;
+function sourceNote(g: BlockedGroupSummary, unsampled: string | undefined, sampling: boolean): string {
+  const interruptWhy = unsampled ? `no CPU samples, ${unsampled}` : sampling ? 'no CPU sample inside the block ran JavaScript' : 'the CPU sampler was not on';
+  const lateWhy = `it may show what ran next${unsampled ? `; no CPU samples, ${unsampled}` : ''}`;
+  const mixed = mixedSourcesText(g.sources, (s) => (s === 'interrupt' ? interruptWhy : s === 'late-interrupt' ? lateWhy : undefined));
+  if (mixed !== undefined) return ` (stacks ${mixed})`;
+  if (g.stackSource === 'interrupt') return ` (stack from the watchdog's interrupt: ${interruptWhy})`;
+  if (g.stackSource === 'late-interrupt') return ` (stack taken after the block ended: ${lateWhy})`;
   return '';
 }
 
@@ -48,7 +54,7 @@ export function renderSummaryText(s: Summary, cwd = ''): string {
       const times = g.count === 1 ? `${formatMs(g.maxMs)} once` : `${g.count}× ${formatMs(g.totalMs)} in all, longest ${formatMs(g.maxMs)}`;
       const key = groupKey(g.stack);
       const unsampled = s.blocked.find((b) => b.unsampled !== undefined && groupKey(b.stack) === key)?.unsampled;
-      lines.push(`    ${times}${sourceNote(g.stackSource, unsampled, s.profile?.sampler === 'on')}`);
+      lines.push(`    ${times}${sourceNote(g, unsampled, s.profile?.sampler === 'on')}`);
       const frames = userFrames(g.stack).slice(0, FRAMES_LISTED);
       if (frames.length === 0) lines.push(`      (no stack: ${s.blocked.find((b) => b.stack.length === 0)?.stackError ?? 'none could be taken'})`);
       for (const f of frames) lines.push(`      at ${formatFrame(f, cwd)}`);

@@ -5,6 +5,7 @@
 
 import type { BlockSampleKinds, LineSource, ProbeConfig, ProbeMode, StackFrame, StackSource } from '../../probe/wire';
 import type { Finding, FindingSeverity } from '../reports/task-findings';
+import type { StackSourceCounts } from '../common/stack-sources';
 
 export type { BlockSampleKinds, Finding, FindingSeverity, LineSource, ProbeConfig, ProbeMode, StackFrame, StackSource };
 
@@ -105,7 +106,9 @@ export interface BlockGroupView {
   readonly totalMs: number;
   readonly maxMs: number;
   readonly stack: readonly StackFrame[];
+  /** Where most of the group's blocks got their stacks (`sources` counts each). */
   readonly stackSource: StackSource | null;
+  readonly sources: StackSourceCounts;
   /** The longest block of the group, seconds as SeriesPoint.t: selecting the group selects it. */
   readonly longestT: number;
   readonly longestMs: number;

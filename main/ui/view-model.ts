@@ -229,7 +229,7 @@ export function sessionView(data: SessionData, c: ViewContext): SessionView {
   }));
   const ongoing = ongoingKeys(state.blockGroups, state.blocked);
   const blockGroups: BlockGroupView[] = groupsWithOngoing(state.blockGroups, state.blocked, 'known').slice(0, GROUPS_SHOWN).map((g) => ({
-    key: g.key, count: g.count, totalMs: ms(g.totalUs), maxMs: ms(g.maxUs), stack: g.stack, stackSource: g.stackSource,
+    key: g.key, count: g.count, totalMs: ms(g.totalUs), maxMs: ms(g.maxUs), stack: g.stack, stackSource: g.stackSource, sources: g.sources,
     longestT: toS(g.longestStartUs), longestMs: ms(g.maxUs), lastT: toS(g.lastStartUs), ongoing: ongoing.has(g.key),
   }));
   const profiler: ProfilerView | null = state.profiler ? { state: state.profiler.state, intervalMs: state.profiler.intervalMs, reason: state.profiler.reason ?? null } : null;

@@ -8,9 +8,10 @@
 import { memo, useEffect, useMemo, useRef } from 'react';
 import { blockSamplesText } from '../../main/common/block-samples-text';
 import { formatMs } from '../../main/common/format';
+import type { StackSourceCounts } from '../../main/common/stack-sources';
 import type { BlockedView, BlockGroupView, HostApi, StackSource } from '../../main/ui/ui-api';
 import { StackList } from '../common/StackList';
-import { groupTitle, shownBlocks, type BlockSelection } from './block-selection';
+import { groupTitle, shownBlocks, sourceBadge, type BlockSelection } from './block-selection';
 
 interface Props {
   readonly api: HostApi;
@@ -31,15 +32,9 @@ interface Props {
 /** Reports listed under a group. */
 const REPORTS_SHOWN = 50;
 
-const SOURCES: Readonly<Record<StackSource, { label: string; title: string }>> = {
-  samples: { label: 'samples', title: 'From the CPU samples taken inside the block' },
-  interrupt: { label: 'interrupt', title: 'From the watchdog\'s interrupt, taken inside the block (none of its CPU samples ran JavaScript, or the sampler was off)' },
-  'late-interrupt': { label: 'late', title: 'Taken after the block ended: it may show what ran next, not what blocked' },
-};
-
-function SourceBadge({ source }: { readonly source: StackSource | null }) {
+function SourceBadge({ source, sources }: { readonly source: StackSource | null; readonly sources?: StackSourceCounts }) {
   if (!source) return null;
-  const { label, title } = SOURCES[source];
+  const { label, title } = sourceBadge(source, sources);
   return <span className={`source source-${source}`} title={title}>{label}</span>;
 }
 
@@ -79,7 +74,7 @@ export const BlockGroups = memo(function BlockGroups({ api, groups, blocked, cou
             return (
               <li key={g.key} data-count={g.count} data-testid="block-group">
                 <button className="block-group" aria-current={g === group} title="Show this place; its longest block is the CPU profile's range" onClick={() => onSelectGroup(g)}>
-                  <div><strong>{g.count}×</strong> <code>{name}</code>{g.ongoing && <span className="error"> (blocked now)</span>} <SourceBadge source={g.stackSource} /></div>
+                  <div><strong>{g.count}×</strong> <code>{name}</code>{g.ongoing && <span className="error"> (blocked now)</span>} <SourceBadge source={g.stackSource} sources={g.sources} /></div>
                   <div className="muted">{where}</div>
                   <div className="muted">{formatMs(g.totalMs)} in all · longest {formatMs(g.maxMs)} · latest at +{g.lastT.toFixed(1)} s</div>
                 </button>
@@ -105,7 +100,7 @@ export const BlockGroups = memo(function BlockGroups({ api, groups, blocked, cou
           )
           : group && (
             <>
-              <h3>Longest {formatMs(group.maxMs)} at +{group.longestT.toFixed(1)} s <SourceBadge source={group.stackSource} /></h3>
+              <h3>Longest {formatMs(group.maxMs)} at +{group.longestT.toFixed(1)} s <SourceBadge source={group.stackSource} sources={group.sources} /></h3>
               <StackList api={api} frames={group.stack} cwd={cwd} />
             </>
           )}

@@ -3,7 +3,8 @@
 // the report behind a spike clicked on a chart, and a group's name.
 
 import { frameParts, userFrames } from '../../main/common/format';
-import type { BlockedView, BlockGroupView, StackFrame } from '../../main/ui/ui-api';
+import { mixedSources, mixedSourcesText, type StackSourceCounts } from '../../main/common/stack-sources';
+import type { BlockedView, BlockGroupView, StackFrame, StackSource } from '../../main/ui/ui-api';
 
 /** What the user picked: a group (from its list or a key finding), or a report (from its group's list or a chart). */
 export interface BlockSelection {
@@ -57,4 +58,22 @@ export function groupTitle(stack: readonly StackFrame[], cwd: string): { readonl
   const frames = userFrames(stack).slice(0, 2);
   if (frames.length === 0) return { name: 'no stack', where: 'none could be taken' };
   return { name: frames.map((f) => frameParts(f, cwd).name).join(' ← '), where: frameParts(frames[0]!, cwd).where };
+}
+
+const SOURCES: Readonly<Record<StackSource, { label: string; title: string }>> = {
+  samples: { label: 'samples', title: 'From the CPU samples taken inside the block' },
+  interrupt: { label: 'interrupt', title: 'From the watchdog\'s interrupt, taken inside the block (none of its CPU samples ran JavaScript, or the sampler was off)' },
+  'late-interrupt': { label: 'late', title: 'Taken after the block ended: it may show what ran next, not what blocked' },
+};
+
+/**
+ * The badge saying where a stack came from: a report's, or a group's (where most of its
+ * blocks' came from, with how many of how many when they differ: "samples 17/18").
+ */
+export function sourceBadge(source: StackSource, sources?: StackSourceCounts): { readonly label: string; readonly title: string } {
+  const { label, title } = SOURCES[source];
+  const mixed = sources === undefined ? undefined : mixedSourcesText(sources);
+  if (sources === undefined || mixed === undefined) return { label, title };
+  const total = mixedSources(sources).reduce((sum, [, n]) => sum + n, 0);
+  return { label: `${label} ${sources[source]}/${total}`, title: `Stacks ${mixed}` };
 }
