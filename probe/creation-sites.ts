@@ -5,8 +5,10 @@
 // formatted only when needed, at the interval: the slow callbacks' and the creation sites that
 // many live resources share (a leak's). In trace mode loopscope finds the slow callbacks, so
 // each stack taken is formatted and sent (~100 µs each with async frames: 0.2% of a core at
-// the budget's rate).
+// the budget's rate). Types that keep growing are sampled apart, on a budget of their own
+// (site-hunt.ts).
 
+import { SiteHunt, type TypeCounts } from './site-hunt';
 import { parseStackText } from './stack-text';
 import type { CreatedStack, CreationSite, StackFrame } from './wire';
 
@@ -22,7 +24,10 @@ const SITES_KEPT = 10;
 
 export class CreationSites {
   private alive = 0;
-  private readonly stacks = new Map<number, { type: string; error: Error }>();
+  private readonly stacks = new Map<number, { type: string; typeIndex: number; error: Error }>();
+  /** Per type index: its resources with a stack kept, alive. */
+  private readonly sampledAlive: number[] = [];
+  private readonly hunt = new SiteHunt();
   /** Per type index: whether one was taken this interval, and inits since the last one. */
   private readonly takenThisInterval: number[] = [];
   private readonly initsSinceSample: number[] = [];
@@ -43,18 +48,27 @@ export class CreationSites {
     while (this.takenThisInterval.length <= typeIndex) {
       this.takenThisInterval.push(0);
       this.initsSinceSample.push(0);
+      this.sampledAlive.push(0);
+    }
+    if (typeIndex < this.hunt.strides.length && this.hunt.strides[typeIndex]! > 0) {
+      return this.hunt.due(typeIndex) && this.capture(asyncId, typeIndex, type);
     }
     if (this.takenThisInterval[typeIndex] === 1 && ++this.initsSinceSample[typeIndex]! < SAMPLE_EVERY) return false;
     if (this.tokens < 1) return false;
     this.tokens--;
     this.initsSinceSample[typeIndex] = 0;
     this.takenThisInterval[typeIndex] = 1;
+    return this.capture(asyncId, typeIndex, type);
+  }
+
+  private capture(asyncId: number, typeIndex: number, type: string): true {
     const limit = Error.stackTraceLimit;
     Error.stackTraceLimit = STACK_LIMIT;
     const error = new Error('created here');
     Error.stackTraceLimit = limit;
     this.alive++;
-    this.stacks.set(asyncId, { type, error });
+    this.sampledAlive[typeIndex]!++;
+    this.stacks.set(asyncId, { type, typeIndex, error });
     if (this.keepFresh) this.fresh.push({ asyncId, error });
     return true;
   }
@@ -72,7 +86,10 @@ export class CreationSites {
 
   /** The resource whose stack was kept is gone. */
   forget(asyncId: number): void {
+    const kept = this.stacks.get(asyncId);
+    if (!kept) return;
     this.alive--;
+    this.sampledAlive[kept.typeIndex]!--;
     this.stacks.delete(asyncId);
   }
 
@@ -87,11 +104,17 @@ export class CreationSites {
     }
   }
 
-  /** The sites that most live sampled resources were created at; starts the next interval, `intervalUs` after the last. */
-  take(intervalUs: number): CreationSite[] {
+  /**
+   * The sites that most live sampled resources were created at; starts the next interval,
+   * `intervalUs` after the last. `counts`, by type index, are the interval's figures of every
+   * type (before they are reset), which tell the types that keep growing; none in trace mode.
+   */
+  take(intervalUs: number, counts: readonly TypeCounts[] = []): CreationSite[] {
     this.takenThisInterval.fill(0);
     this.tokens = Math.min(CAPTURE_BURST, this.tokens + (intervalUs * CAPTURES_PER_S) / 1e6);
-    if (this.alive < LIVE_SITES_FROM) return [];
+    this.hunt.update(intervalUs, counts, this.sampledAlive);
+    // A growing type is worth its sites from its first survivors, however few are alive.
+    if (this.alive < LIVE_SITES_FROM && !this.hunt.active) return [];
     const sites = new Map<string, { type: string; count: number; error: Error }>();
     for (const { type, error } of this.stacks.values()) {
       // Grouped by the raw stack text: cheap, and the same creation site gives the same text.
@@ -111,5 +134,7 @@ export class CreationSites {
     this.stacks.clear();
     this.fresh = [];
     this.alive = 0;
+    this.sampledAlive.fill(0);
+    this.hunt.clear();
   }
 }

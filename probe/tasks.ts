@@ -133,6 +133,8 @@ export function startTasks(options: TasksOptions): TasksCollector {
     sample(): TasksSample {
       hook.shed();
       const t = nowUs();
+      // Before types.take() starts the counts afresh: they tell the sites which types keep growing.
+      const liveSites = sites.take(t - lastIntervalUs, types.all);
       const sample: TasksSample = {
         ...sampleHead(t, lastIntervalUs, options.promises, hook.skipping),
         types: types.take(),
@@ -140,7 +142,7 @@ export function startTasks(options: TasksOptions): TasksCollector {
         timers: timers.take(),
         fanOut: fanOut.take(),
         slowCallbacks: slow.take((stack) => sites.format(stack)),
-        liveSites: sites.take(t - lastIntervalUs),
+        liveSites,
         untracked: table.untracked,
       };
       lastIntervalUs = t;
