@@ -19,6 +19,19 @@ const TIMED_EVERY = 8;
 /** Types whose one init and one callback bracket a request to libuv's thread pool. */
 const POOL_TYPES = /^(FSREQCALLBACK|FSREQPROMISE|GETADDRINFOREQWRAP|GETNAMEINFOREQWRAP|[A-Z0-9]+REQUEST)$/;
 
+export const isPoolType = (type: string): boolean => POOL_TYPES.test(type);
+
+/**
+ * The longest pool wait, µs: the pool's waits are its types' queue times (the same values go
+ * into both), and only the types keep a maximum. Infinity when no pool type says, so that a
+ * percentile is left uncapped rather than capped too low.
+ */
+export function poolWaitMaxUs(types: Iterable<{ readonly type: string; readonly queueMaxUs: number }>): number {
+  let max = -Infinity;
+  for (const t of types) if (isPoolType(t.type) && t.queueMaxUs > max) max = t.queueMaxUs;
+  return max > 0 ? max : Infinity;
+}
+
 export class TaskType {
   readonly pool: boolean;
   readonly timer: boolean;
@@ -36,7 +49,7 @@ export class TaskType {
   readonly queueHist = new Uint32Array(LOG_BUCKETS);
 
   constructor(readonly index: number, readonly name: string, type: string) {
-    this.pool = POOL_TYPES.test(type);
+    this.pool = isPoolType(type);
     this.timer = type === 'Timeout';
     this.tick = type === 'TickObject';
     this.callbackField = callbackField(type);

@@ -4,7 +4,8 @@
 import type { BlockedReport, BlockSampleKinds, CreationSite, GcSourceState, LineSource, ProbeMode, ProbePause, PromiseSkipping, StackFrame, StackSource, UnfollowedCause } from '../../probe/wire';
 import { groupsWithOngoing } from '../session/blocked-groups';
 import { summarizeProfile, type ProfileSummary } from './profile-summary';
-import { countOf, percentileUs, type SparseHistogram } from '../../probe/log-histogram';
+import { countOf, countPercentile, percentileUs, type SparseHistogram } from '../../probe/log-histogram';
+import { poolWaitMaxUs } from '../../probe/task-types';
 import { percentileOf } from '../session/lag-histogram';
 import type { SessionData } from '../session/session-feed';
 import { commandOf } from '../session/session-state';
@@ -322,14 +323,15 @@ export function summarizeTasks(t: TasksState, trace: TraceModel): TasksSummary {
     };
   }
   const pool = t.threadpool;
-  const queueMsP99 = ms(percentileUs(pool.queueUs, 99));
+  const waitMaxUs = poolWaitMaxUs(Object.values(t.byType));
+  const queueMsP99 = ms(percentileUs(pool.queueUs, 99, waitMaxUs));
   return {
     promisesTracked: t.promisesTracked,
     ...(t.promiseSkipping ? { promiseSkipping: t.promiseSkipping } : {}),
     byType,
     threadpool: {
       size: pool.size, maxInFlight: pool.maxInFlight, maxQueued: pool.maxQueued, completed: pool.completed,
-      queueMsP50: ms(percentileUs(pool.queueUs, 50)), queueMsP99,
+      queueMsP50: ms(percentileUs(pool.queueUs, 50, waitMaxUs)), queueMsP99,
       saturated: poolSaturated(pool.maxQueued, queueMsP99), saturatedIntervals: pool.saturatedIntervals,
     },
     timers: {
@@ -338,7 +340,7 @@ export function summarizeTasks(t: TasksState, trace: TraceModel): TasksSummary {
       lateMsP99: ms(percentileUs(t.timers.lateUs, 99, t.timers.lateMaxUs)),
       lateMsMax: ms(t.timers.lateMaxUs),
     },
-    fanOut: { p99: Math.floor(percentileUs(t.fanOut.perCallback, 99)), max: t.fanOut.max, maxType: t.fanOut.maxType },
+    fanOut: { p99: countPercentile(t.fanOut.perCallback, 99, t.fanOut.max), max: t.fanOut.max, maxType: t.fanOut.maxType },
     slowCallbacks: t.slowCallbacks.map((c) => {
       const chain = causalChain(trace, c.asyncId).map((r) => ({ asyncId: r.asyncId, type: r.type }));
       return { type: c.type, durationMs: ms(c.durationUs), startMs: ms(c.startUs), initStack: c.initStack, ...(chain.length > 0 ? { chain } : {}) };

@@ -7,6 +7,7 @@ import type { RecentSamples } from '../session/sample-ring';
 import type { SessionState } from '../session/session-state';
 import { addInterval, emptyLagHistogram, percentileOf } from '../session/lag-histogram';
 import { percentileUs } from '../../probe/log-histogram';
+import { poolWaitMaxUs } from '../../probe/task-types';
 import { formatBytes, formatClock, formatFrame, formatMs, formatPercent, userFrames } from '../common/format';
 import { promiseNote, promisesCostly } from '../common/promise-note';
 import { groupsWithOngoing, ongoingKeys } from '../session/blocked-groups';
@@ -202,7 +203,7 @@ function taskLines(state: SessionState): string[] {
   const perSecond = (n: number): number => Math.round((n * 1_000_000) / Math.max(1, latest.intervalUs));
   const lines = [` tasks    ${busiest.map((t) => `${t.type} ${perSecond(t.callbacks)}/s p99 ${formatMs(percentileUs(t.callbackUs, 99, t.callbackMaxUs) / 1000)}`).join('  ') || 'no callbacks'}`];
   const pool = latest.threadpool;
-  const waitP99Ms = percentileUs(pool.queueUs, 99) / 1000;
+  const waitP99Ms = percentileUs(pool.queueUs, 99, poolWaitMaxUs(latest.types)) / 1000;
   const saturated = poolSaturated(pool.maxQueued, waitP99Ms) ? `  SATURATED: ${pool.maxQueued} waiting` : '';
   lines.push(` pool     ${pool.maxInFlight} of ${pool.size} threads busy at most, wait p99 ${formatMs(waitP99Ms)}${saturated}`);
   if (latest.timers.fired > 0) lines.push(` timers   ${perSecond(latest.timers.fired)}/s, late p99 ${formatMs(percentileUs(latest.timers.lateUs, 99, latest.timers.lateMaxUs) / 1000)}`);

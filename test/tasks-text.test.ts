@@ -1,0 +1,78 @@
+// What tasks mode's summary says, from data shaped like what real targets gave (the review of
+// `run --mode tasks` on /tmp/journey's s3-pool, s4-timers and s5-fanout): percentiles within
+// their minimum and maximum, estimates marked as such, queue times only where they are one,
+// and the wording of the summary's lines. Pure.
+
+import { describe, expect, it } from 'vitest';
+import { bucketOf, bucketOfCount, countPercentile, percentileUs, toSparse, LOG_BUCKETS } from '../probe/log-histogram';
+import { applyTasks, initialTasksState } from '../main/session/tasks-state';
+import { summarizeTasks } from '../main/reports/summary';
+import { TraceModel } from '../main/session/trace-model';
+import type { TaskTypeStats, TasksSample } from '../probe/wire';
+
+/** A histogram of these values, as the probe fills one. */
+function histogram(values: readonly number[], bucket: (v: number) => number): [number, number][] {
+  const counts = new Array<number>(LOG_BUCKETS).fill(0);
+  for (const v of values) counts[bucket(v)]!++;
+  return toSparse(counts);
+}
+
+function typeStats(type: string, over: Partial<TaskTypeStats> = {}): TaskTypeStats {
+  return { type, created: 1, destroyed: 0, alive: 1, callbacks: 1, callbackUs: [], callbackMaxUs: 0, queueUs: [], queueMaxUs: 0, ...over };
+}
+
+function sample(over: Partial<TasksSample> = {}): TasksSample {
+  return {
+    timeUs: 1_000_000, intervalUs: 100_000, promisesTracked: false, types: [],
+    threadpool: { size: 4, maxInFlight: 0, maxQueued: 0, completed: 0, queueUs: [] },
+    timers: { fired: 0, lateUs: [], lateMaxUs: 0 }, fanOut: { perCallback: [], max: 0, maxType: '' },
+    slowCallbacks: [], liveSites: [], untracked: 0, ...over,
+  };
+}
+
+const summaryOf = (...samples: TasksSample[]) => summarizeTasks(samples.reduce(applyTasks, initialTasksState), new TraceModel());
+
+describe('bucketed percentiles', () => {
+  it('never put a fan-out p99 above its max: one request callback made 59 resources, not 64', () => {
+    // s5-fanout: each request's callback makes 20 shards and their promises; a few made 59.
+    const perCallback = histogram([...new Array<number>(90).fill(0), ...new Array<number>(8).fill(20), 59, 59], bucketOfCount);
+    const s = summaryOf(sample({ fanOut: { perCallback, max: 59, maxType: 'HTTPINCOMINGMESSAGE' } }));
+    expect(s.fanOut).toEqual({ p99: 59, max: 59, maxType: 'HTTPINCOMINGMESSAGE' });
+    expect(countPercentile(perCallback, 100, 59)).toBe(59);
+  });
+
+  it('read a count bucket as the largest whole count it holds, and 0 as 0', () => {
+    expect(countPercentile(histogram([59], bucketOfCount), 99, Infinity)).toBe(63);
+    expect(countPercentile(histogram([0, 0, 0], bucketOfCount), 99, 0)).toBe(0);
+    for (let n = 0; n < 2000; n++) {
+      const p = countPercentile(histogram([n], bucketOfCount), 50, Infinity);
+      expect(bucketOfCount(p)).toBe(bucketOfCount(n));
+      expect(p).toBeGreaterThanOrEqual(n);
+    }
+  });
+
+  it('cap the pool wait by the longest wait of the pool types: a pbkdf2 that waited 560 ms is not a p99 of 574', () => {
+    // s3-pool: pbkdf2 queued behind four busy threads; the waits are the pool types' queue times.
+    const waits = [...new Array<number>(40).fill(200_000), 560_000];
+    const queueUs = histogram(waits, bucketOf);
+    const s = summaryOf(sample({
+      types: [typeStats('PBKDF2REQUEST', { created: 41, callbacks: 41, queueUs, queueMaxUs: 560_000 })],
+      threadpool: { size: 4, maxInFlight: 14, maxQueued: 10, completed: 41, queueUs },
+    }));
+    expect(percentileUs(queueUs, 99)).toBeGreaterThan(560_000);
+    expect(s.threadpool.queueMsP99).toBe(560);
+    expect(s.byType['PBKDF2REQUEST']!.queueMs.p99).toBe(560);
+  });
+
+  it('stay between the smallest and the largest value, whatever they are', () => {
+    for (const values of [[0.4], [1, 1, 1], [35_100, 35_150, 35_200], [3, 5_000_000], [999, 1000, 1001]]) {
+      const h = histogram(values, bucketOf);
+      const max = Math.max(...values);
+      for (const p of [0, 1, 50, 90, 99, 100]) {
+        const v = percentileUs(h, p, max);
+        expect(v).toBeLessThanOrEqual(max);
+        expect(v).toBeGreaterThanOrEqual(Math.min(...values));
+      }
+    }
+  });
+});
