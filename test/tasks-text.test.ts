@@ -9,6 +9,9 @@ import { applyTasks, initialTasksState } from '../main/session/tasks-state';
 import { summarizeTasks } from '../main/reports/summary';
 import { TraceModel } from '../main/session/trace-model';
 import type { TaskTypeStats, TasksSample } from '../probe/wire';
+import { taskSummaryLines } from '../main/terminal/summary-text';
+import { taskFindings } from '../main/reports/task-findings';
+import { taskColumns } from '../renderer/tasks/task-columns';
 
 /** A histogram of these values, as the probe fills one. */
 function histogram(values: readonly number[], bucket: (v: number) => number): [number, number][] {
@@ -74,5 +77,47 @@ describe('bucketed percentiles', () => {
         expect(v).toBeGreaterThanOrEqual(Math.min(...values));
       }
     }
+  });
+});
+
+/** s3-pool's pbkdf2 calls: 143 timed, every one, queued behind four busy threads. */
+function poolSample(): TasksSample {
+  const queueUs = histogram([...new Array<number>(70).fill(300_000), ...new Array<number>(73).fill(800_000)], bucketOf);
+  return sample({
+    types: [
+      typeStats('PBKDF2REQUEST', { created: 143, callbacks: 143, callbackUs: histogram(new Array<number>(143).fill(3000), bucketOf), callbackMaxUs: 5915, queueUs, queueMaxUs: 849_850 }),
+      typeStats('TickObject', { created: 1389, callbacks: 1389, callbackUs: histogram(new Array<number>(200).fill(100), bucketOf), callbackMaxUs: 3429, queueUs: histogram(new Array<number>(200).fill(200), bucketOf), queueMaxUs: 3419 }),
+    ],
+    threadpool: { size: 4, maxInFlight: 14, maxQueued: 10, completed: 143, queueUs },
+    timers: { fired: 6, lateUs: histogram([0, 0, 0, 0, 0, 1980], bucketOf), lateMaxUs: 1980 },
+    fanOut: { perCallback: histogram([0, 0, 3], bucketOfCount), max: 3, maxType: 'TickObject' },
+  });
+}
+
+describe('estimates', () => {
+  it('are marked ≈ in the summary\'s table, sampled or not: a pbkdf2 queue p99 of 808.563 ms is a bucket\'s edge', () => {
+    const lines = taskSummaryLines(summaryOf(poolSample()), '');
+    const pbkdf2 = lines.find((l) => l.includes('PBKDF2REQUEST'))!;
+    expect(pbkdf2).toMatch(/callback p99 ≈3\.\d\d ms +queue p99 +≈809 ms$/);
+    expect(lines.find((l) => l.includes('TickObject') && l.includes('created'))).toMatch(/callback p99 ≈0\.\d\d ms +queue p99 +≈0\.\d\d ms +sampled$/);
+    expect(lines).toContain('               ≈: estimated from buckets about 9% wide (never under the real figure, at most 9% over it)');
+    expect(lines).toContain('               sampled: a busy type is timed on some of its resources');
+  });
+
+  it('are marked ≈ in the findings the summary and the window share: the pool wait, the timers\' lateness, the fan-out p99', () => {
+    const found = taskFindings(summaryOf(poolSample()));
+    expect(found.find((f) => f.topic === 'thread pool')!.text).toBe('4 threads, up to 14 requests at once, wait p99 ≈809 ms: SATURATED, 10 queued at most');
+    expect(found.find((f) => f.topic === 'timers')!.text).toBe('6 fired, late p50 ≈0.00 ms, p99 ≈1.98 ms, max 1.98 ms');
+    expect(found.find((f) => f.topic === 'fan-out')!.text).toMatch(/\(p99 ≈3\)$/);
+  });
+
+  it('are marked ≈ in the window\'s task table, whose p50 and p99 columns say what they are', () => {
+    const cols = taskColumns({ spanS: 7, intervalS: 0.1 });
+    for (const key of ['callbackP50Ms', 'callbackP99Ms'] as const) {
+      const col = cols.find((c) => c.key === key)!;
+      expect(col.label).toMatch(/^≈p\d\d ms$/);
+      expect(col.title).toContain('estimated from buckets about 9% wide');
+    }
+    expect(cols.find((c) => c.key === 'callbackMaxMs')!.label).toBe('max ms');
   });
 });

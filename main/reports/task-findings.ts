@@ -5,6 +5,7 @@
 
 import type { StackFrame } from '../../probe/wire';
 import { formatMs as ms, userFrames } from '../common/format';
+import { estimateCount, estimateMs } from '../common/estimate';
 import type { TasksSummary } from './summary';
 
 export type FindingSeverity = 'problem' | 'warning' | 'info';
@@ -52,7 +53,7 @@ export function poolSaturated(maxQueued: number, waitP99Ms: number): boolean {
 const finding = (f: Omit<Finding, 'frames' | 'chain'> & Partial<Pick<Finding, 'frames' | 'chain'>>): Finding => ({ frames: [], chain: [], ...f });
 
 function poolFinding(pool: TasksSummary['threadpool']): Finding {
-  const seen = `${pool.size} threads, up to ${pool.maxInFlight} requests at once, wait p99 ${ms(pool.queueMsP99)}`;
+  const seen = `${pool.size} threads, up to ${pool.maxInFlight} requests at once, wait p99 ${estimateMs(pool.queueMsP99)}`;
   if (pool.saturated) {
     return finding({
       topic: 'thread pool', severity: 'problem', title: 'Thread pool saturated',
@@ -64,7 +65,7 @@ function poolFinding(pool: TasksSummary['threadpool']): Finding {
 }
 
 function timersFinding(t: TasksSummary['timers']): Finding {
-  const text = `${t.fired} fired, late p50 ${ms(t.lateMsP50)}, p99 ${ms(t.lateMsP99)}, max ${ms(t.lateMsMax)}`;
+  const text = `${t.fired} fired, late p50 ${estimateMs(t.lateMsP50)}, p99 ${estimateMs(t.lateMsP99)}, max ${ms(t.lateMsMax)}`;
   return t.lateMsP99 >= LATE_TIMER_MS && t.fired >= LATE_TIMERS_MIN
     ? finding({ topic: 'timers', severity: 'warning', title: 'Timers fire late', text, action: 'something holds the loop when they are due: look at the blocked loops and the slowest callbacks' })
     : finding({ topic: 'timers', severity: 'info', title: 'Timers on time', text, action: null });
@@ -87,7 +88,7 @@ export function taskFindings(t: TasksSummary): Finding[] {
     const many = t.fanOut.max >= FAN_OUT_MANY;
     out.push(finding({
       topic: 'fan-out', severity: many ? 'warning' : 'info', title: many ? 'Large fan-out' : 'Fan-out',
-      text: `one ${t.fanOut.maxType} callback created ${t.fanOut.max} resources (p99 ${t.fanOut.p99})`,
+      text: `one ${t.fanOut.maxType} callback created ${t.fanOut.max} resources (p99 ${estimateCount(t.fanOut.p99)})`,
       action: many ? 'a callback that starts this much at once floods the pool and the loop: batch the work or bound how much runs at once' : null,
     }));
   }

@@ -4,6 +4,7 @@ import type { LoopSummary, Summary, TasksSummary } from '../reports/summary';
 import { MessageType, messageTypeName, type StackSource } from '../../probe/wire';
 import { formatBytes, formatFrame, formatMs, formatPercent, userFrames } from '../common/format';
 import { promiseNote } from '../common/promise-note';
+import { ESTIMATE_NOTE, estimateMs } from '../common/estimate';
 import { taskFindings } from '../reports/task-findings';
 import { readTooSlowly, unrecordedGcText } from '../common/notice-text';
 import { groupKey } from '../session/blocked-groups';
@@ -77,7 +78,7 @@ function loopSummaryLines(loops: readonly LoopSummary[], cwd: string): string[] 
   return lines;
 }
 
-function profileLines(s: Summary, cwd: string): string[] {
+export function profileLines(s: Summary, cwd: string): string[] {
   const p = s.profile;
   const pauses = s.probePauses.filter((x) => x.what !== 'probe start').map((x) => `${x.what}: ${formatMs(x.durationMs)}`);
   const own = pauses.length > 0 ? [`  probe        its own pauses, not the program's: ${pauses.join('; ')}`] : [];
@@ -92,16 +93,17 @@ function profileLines(s: Summary, cwd: string): string[] {
 }
 
 const TYPES_LISTED = 8;
+const SAMPLED = 'sampled';
 
-function taskSummaryLines(t: TasksSummary, cwd: string): string[] {
+export function taskSummaryLines(t: TasksSummary, cwd: string): string[] {
   const lines = [`  tasks        ${promiseNote(t.promisesTracked, t.promiseSkipping)}`, '               by type:'];
   for (const [type, r] of Object.entries(t.byType).slice(0, TYPES_LISTED)) {
-    // "≈": the durations of a sample of the callbacks (a busy type is timed on a sample).
-    const about = r.callbacksTimed < r.callbacks ? '≈' : ' ';
+    const sampled = r.callbacksTimed < r.callbacks ? `   ${SAMPLED}` : '';
     lines.push(`    ${type.padEnd(20)} ${String(r.created).padStart(7)} created ${String(r.callbacks).padStart(7)} callbacks` +
-      `   callback p99 ${about}${formatMs(r.callbackMs.p99)}   queue p99 ${about}${formatMs(r.queueMs.p99)}`);
+      `   callback p99 ${estimateMs(r.callbackMs.p99).padStart(8)}   queue p99 ${estimateMs(r.queueMs.p99).padStart(8)}${sampled}`);
   }
-  if (Object.values(t.byType).some((r) => r.callbacksTimed < r.callbacks)) lines.push('               ≈: from a sample (busy types are timed on some of their resources)');
+  if (Object.keys(t.byType).length > 0) lines.push(`               ${ESTIMATE_NOTE}`);
+  if (Object.values(t.byType).some((r) => r.callbacksTimed < r.callbacks)) lines.push(`               ${SAMPLED}: a busy type is timed on some of its resources`);
   for (const f of taskFindings(t)) {
     lines.push(`  ${f.topic.padEnd(12)} ${f.text}${f.action ? `: ${f.action}` : ''}`);
     for (const frame of f.frames.slice(0, 3)) lines.push(`      created at ${formatFrame(frame, cwd)}`);
