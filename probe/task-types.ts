@@ -21,6 +21,17 @@ const POOL_TYPES = /^(FSREQCALLBACK|FSREQPROMISE|GETADDRINFOREQWRAP|GETNAMEINFOR
 
 export const isPoolType = (type: string): boolean => POOL_TYPES.test(type);
 
+/** Types whose resource is one thing to do, called back once it is done (besides the pool's). */
+const ONE_SHOT_TYPES = /^(Immediate|TickObject|Microtask|QUERYWRAP|SHUTDOWNWRAP|WRITEWRAP|[A-Z]+CONNECTWRAP|[A-Z]+SENDWRAP)$/;
+
+/**
+ * Whether a type's queue time (creation to first callback) is a wait: a request, an
+ * immediate, a tick is called back once it is served. A handle (a socket, a server, a signal,
+ * an HTTP message) is called back when something happens to it, a timer when its delay is up,
+ * a promise when what it waits for settles: the time to their first callback is not a queue.
+ */
+export const queuesForCallback = (type: string): boolean => ONE_SHOT_TYPES.test(type) || isPoolType(type);
+
 /**
  * The longest pool wait, µs: the pool's waits are its types' queue times (the same values go
  * into both), and only the types keep a maximum. Infinity when no pool type says, so that a

@@ -64,7 +64,7 @@ describe('bucketed percentiles', () => {
     }));
     expect(percentileUs(queueUs, 99)).toBeGreaterThan(560_000);
     expect(s.threadpool.queueMsP99).toBe(560);
-    expect(s.byType['PBKDF2REQUEST']!.queueMs.p99).toBe(560);
+    expect(s.byType['PBKDF2REQUEST']!.queueMs!.p99).toBe(560);
   });
 
   it('stay between the smallest and the largest value, whatever they are', () => {
@@ -119,5 +119,42 @@ describe('estimates', () => {
       expect(col.title).toContain('estimated from buckets about 9% wide');
     }
     expect(cols.find((c) => c.key === 'callbackMaxMs')!.label).toBe('max ms');
+  });
+});
+
+describe('queue time', () => {
+  // s3-pool and s4-timers: handles and timers got a "queue p99" of seconds, and a signal one
+  // with no callback counted (the process exited inside it).
+  const handles = (): TasksSample => sample({
+    types: [
+      typeStats('TCPSERVERWRAP', { created: 1, callbacks: 14, callbackUs: histogram(new Array<number>(14).fill(4439), bucketOf), callbackMaxUs: 4439, queueUs: histogram([1_403_407], bucketOf), queueMaxUs: 1_403_407 }),
+      typeStats('TCPWRAP', { created: 14, callbacks: 28, callbackUs: histogram(new Array<number>(28).fill(270), bucketOf), callbackMaxUs: 270, queueUs: histogram([6_500_000], bucketOf), queueMaxUs: 6_500_000 }),
+      typeStats('Timeout', { created: 2, callbacks: 202, callbackUs: histogram(new Array<number>(202).fill(280), bucketOf), callbackMaxUs: 280, queueUs: histogram([1_033_839], bucketOf), queueMaxUs: 1_033_839 }),
+      typeStats('SIGNALWRAP', { created: 1, callbacks: 0, queueUs: histogram([6_902_016], bucketOf), queueMaxUs: 6_902_016 }),
+      typeStats('Immediate', { created: 199, callbacks: 198, callbackUs: histogram(new Array<number>(198).fill(38_571), bucketOf), callbackMaxUs: 38_571, queueUs: histogram([35_544], bucketOf), queueMaxUs: 35_544 }),
+      typeStats('SHUTDOWNWRAP', { created: 14, callbacks: 14, callbackUs: histogram(new Array<number>(14).fill(850), bucketOf), callbackMaxUs: 850, queueUs: histogram([1610], bucketOf), queueMaxUs: 1610 }),
+    ],
+  });
+
+  it('is left out for handles, timers and promises, whose first callback waits for something to happen, not for its turn', () => {
+    const s = summaryOf(handles());
+    for (const type of ['TCPSERVERWRAP', 'TCPWRAP', 'Timeout', 'SIGNALWRAP']) expect(s.byType[type]!.queueMs, type).toBeNull();
+    expect(s.byType['Immediate']!.queueMs).toEqual({ p50: 35.544, p99: 35.544, max: 35.544 });
+    expect(s.byType['SHUTDOWNWRAP']!.queueMs!.max).toBe(1.61);
+  });
+
+  it('is not printed where there is none, nor a callback p99 for a type with no callbacks', () => {
+    const lines = taskSummaryLines(summaryOf(handles()), '');
+    const row = (type: string): string => lines.find((l) => l.startsWith(`    ${type} `))!;
+    expect(row('TCPWRAP')).toMatch(/28 callbacks +callback p99 +≈0\.\d\d ms$/);
+    expect(row('Timeout')).not.toContain('queue');
+    expect(row('SIGNALWRAP')).toMatch(/1 created +0 callbacks$/);
+    expect(row('Immediate')).toMatch(/queue p99 +≈35\.5 ms$/);
+    expect(lines).toContain('               queue: creation to callback, for what is called back once served (requests, immediates, ticks)');
+  });
+
+  it('for a promise is how long what it waits for took, not a queue', () => {
+    const s = summaryOf(sample({ types: [typeStats('PROMISE', { callbacks: 5, callbackUs: histogram([1], bucketOf), callbackMaxUs: 1, queueUs: histogram([3444], bucketOf), queueMaxUs: 3444 })] }));
+    expect(s.byType['PROMISE']!.queueMs).toBeNull();
   });
 });

@@ -5,7 +5,7 @@ import type { BlockedReport, BlockSampleKinds, CreationSite, GcSourceState, Line
 import { groupsWithOngoing } from '../session/blocked-groups';
 import { summarizeProfile, type ProfileSummary } from './profile-summary';
 import { countOf, countPercentile, percentileUs, type SparseHistogram } from '../../probe/log-histogram';
-import { poolWaitMaxUs } from '../../probe/task-types';
+import { poolWaitMaxUs, queuesForCallback } from '../../probe/task-types';
 import { percentileOf } from '../session/lag-histogram';
 import type { SessionData } from '../session/session-feed';
 import { commandOf } from '../session/session-state';
@@ -71,7 +71,8 @@ export interface TasksSummary {
     /** Callbacks whose durations were taken: fewer than `callbacks` for a busy type (the probe times a sample). */
     readonly callbacksTimed: number;
     readonly callbackMs: Percentiles;
-    readonly queueMs: Percentiles;
+    /** Creation to first callback, for the types where that is a wait (queuesForCallback), once one was called back; else null. */
+    readonly queueMs: Percentiles | null;
   }>>;
   readonly threadpool: {
     readonly size: number;
@@ -319,7 +320,7 @@ export function summarizeTasks(t: TasksState, trace: TraceModel): TasksSummary {
     byType[r.type] = {
       created: r.created, destroyed: r.destroyed, alive: r.alive, callbacks: r.callbacks, callbacksTimed: countOf(r.callbackUs),
       callbackMs: pct(r.callbackUs, r.callbackMaxUs),
-      queueMs: pct(r.queueUs, r.queueMaxUs),
+      queueMs: queuesForCallback(r.type) && r.callbacks > 0 && countOf(r.queueUs) > 0 ? pct(r.queueUs, r.queueMaxUs) : null,
     };
   }
   const pool = t.threadpool;

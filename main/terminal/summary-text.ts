@@ -99,9 +99,11 @@ export function taskSummaryLines(t: TasksSummary, cwd: string): string[] {
   const lines = [`  tasks        ${promiseNote(t.promisesTracked, t.promiseSkipping)}`, '               by type:'];
   for (const [type, r] of Object.entries(t.byType).slice(0, TYPES_LISTED)) {
     const sampled = r.callbacksTimed < r.callbacks ? `   ${SAMPLED}` : '';
-    lines.push(`    ${type.padEnd(20)} ${String(r.created).padStart(7)} created ${String(r.callbacks).padStart(7)} callbacks` +
-      `   callback p99 ${estimateMs(r.callbackMs.p99).padStart(8)}   queue p99 ${estimateMs(r.queueMs.p99).padStart(8)}${sampled}`);
+    const callback = r.callbacksTimed > 0 ? `   callback p99 ${estimateMs(r.callbackMs.p99).padStart(8)}` : '';
+    const queue = r.queueMs ? `   queue p99 ${estimateMs(r.queueMs.p99).padStart(8)}` : '';
+    lines.push(`    ${type.padEnd(20)} ${String(r.created).padStart(7)} created ${String(r.callbacks).padStart(7)} callbacks${callback}${queue}${sampled}`);
   }
+  if (Object.values(t.byType).some((r) => r.queueMs)) lines.push('               queue: creation to callback, for what is called back once served (requests, immediates, ticks)');
   if (Object.keys(t.byType).length > 0) lines.push(`               ${ESTIMATE_NOTE}`);
   if (Object.values(t.byType).some((r) => r.callbacksTimed < r.callbacks)) lines.push(`               ${SAMPLED}: a busy type is timed on some of its resources`);
   for (const f of taskFindings(t)) {
