@@ -158,3 +158,14 @@ describe('queue time', () => {
     expect(s.byType['PROMISE']!.queueMs).toBeNull();
   });
 });
+
+describe('fan-out on attach', () => {
+  it('names a callback whose resource was made before tasks mode came on, instead of an empty type', () => {
+    // s5-fanout attached: the request callbacks ran on connections opened before the hook.
+    const perCallback = histogram([...new Array<number>(99).fill(0), 59], bucketOfCount);
+    const found = taskFindings(summaryOf(sample({ fanOut: { perCallback, max: 59, maxType: '' } })));
+    const text = found.find((f) => f.topic === 'fan-out')!.text;
+    expect(text).not.toMatch(/ {2}/);
+    expect(text).toBe('one callback of a resource made before tasks mode came on (or not tracked: type unknown) created 59 resources (p99 ≈0)');
+  });
+});

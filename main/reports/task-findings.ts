@@ -71,6 +71,14 @@ function timersFinding(t: TasksSummary['timers']): Finding {
     : finding({ topic: 'timers', severity: 'info', title: 'Timers on time', text, action: null });
 }
 
+/**
+ * Whose callback: the probe knows a resource's type from its creation, so a callback of one
+ * made before tasks mode came on (on attach: the connections already open), or past the
+ * resources it has room for, has none.
+ */
+const callbackOf = (type: string): string =>
+  type === '' ? 'callback of a resource made before tasks mode came on (or not tracked: type unknown)' : `${type} callback`;
+
 const frameKey = (f: StackFrame | undefined): string => (f ? `${f.url}:${f.lineNumber}:${f.columnNumber}` : '');
 
 export function taskFindings(t: TasksSummary): Finding[] {
@@ -88,7 +96,7 @@ export function taskFindings(t: TasksSummary): Finding[] {
     const many = t.fanOut.max >= FAN_OUT_MANY;
     out.push(finding({
       topic: 'fan-out', severity: many ? 'warning' : 'info', title: many ? 'Large fan-out' : 'Fan-out',
-      text: `one ${t.fanOut.maxType} callback created ${t.fanOut.max} resources (p99 ${estimateCount(t.fanOut.p99)})`,
+      text: `one ${callbackOf(t.fanOut.maxType)} created ${t.fanOut.max} resources (p99 ${estimateCount(t.fanOut.p99)})`,
       action: many ? 'a callback that starts this much at once floods the pool and the loop: batch the work or bound how much runs at once' : null,
     }));
   }
@@ -102,7 +110,7 @@ export function taskFindings(t: TasksSummary): Finding[] {
     const slow = c.durationMs >= SLOW_CALLBACK_MS;
     out.push(finding({
       topic: 'slowest', severity: slow ? 'warning' : 'info', title: 'Slow callback',
-      text: `${c.type} callback, ${ms(c.durationMs)}`,
+      text: `${callbackOf(c.type)}, ${ms(c.durationMs)}`,
       action: slow ? 'it held the loop that long: move the work off the loop, split it, or make it cheaper' : null,
       frames: userFrames(c.initStack),
       chain: c.chain?.map((r) => r.type) ?? [],
