@@ -169,3 +169,18 @@ describe('fan-out on attach', () => {
     expect(text).toBe('one callback of a resource made before tasks mode came on (or not tracked: type unknown) created 59 resources (p99 ≈0)');
   });
 });
+
+describe('wording', () => {
+  it('says "1 resource", "1 callback", "1 thread", "1 request", not their plurals', () => {
+    // s4-timers: each batch() immediate makes the next one.
+    const s = summaryOf(sample({
+      types: [typeStats('Immediate', { created: 1, callbacks: 1, callbackUs: histogram([204], bucketOf), callbackMaxUs: 204, queueUs: histogram([124], bucketOf), queueMaxUs: 124 })],
+      threadpool: { size: 1, maxInFlight: 1, maxQueued: 0, completed: 1, queueUs: [] },
+      fanOut: { perCallback: histogram([1, 1, 1], bucketOfCount), max: 1, maxType: 'Immediate' },
+    }));
+    const lines = taskSummaryLines(s, '');
+    expect(lines.find((l) => l.startsWith('  fan-out'))).toBe('  fan-out      one Immediate callback created 1 resource (p99 ≈1)');
+    expect(lines.find((l) => l.startsWith('    Immediate'))).toMatch(/ 1 created +1 callback +callback p99/);
+    expect(lines.find((l) => l.startsWith('  thread pool'))).toMatch(/^ {2}thread pool {2}1 thread, up to 1 request at once,/);
+  });
+});

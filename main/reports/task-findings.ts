@@ -4,7 +4,7 @@
 // disagree. Pure.
 
 import type { StackFrame } from '../../probe/wire';
-import { formatMs as ms, userFrames } from '../common/format';
+import { formatMs as ms, nounFor, userFrames } from '../common/format';
 import { estimateCount, estimateMs } from '../common/estimate';
 import type { TasksSummary } from './summary';
 
@@ -53,7 +53,7 @@ export function poolSaturated(maxQueued: number, waitP99Ms: number): boolean {
 const finding = (f: Omit<Finding, 'frames' | 'chain'> & Partial<Pick<Finding, 'frames' | 'chain'>>): Finding => ({ frames: [], chain: [], ...f });
 
 function poolFinding(pool: TasksSummary['threadpool']): Finding {
-  const seen = `${pool.size} threads, up to ${pool.maxInFlight} requests at once, wait p99 ${estimateMs(pool.queueMsP99)}`;
+  const seen = `${pool.size} ${nounFor(pool.size, 'thread')}, up to ${pool.maxInFlight} ${nounFor(pool.maxInFlight, 'request')} at once, wait p99 ${estimateMs(pool.queueMsP99)}`;
   if (pool.saturated) {
     return finding({
       topic: 'thread pool', severity: 'problem', title: 'Thread pool saturated',
@@ -96,7 +96,7 @@ export function taskFindings(t: TasksSummary): Finding[] {
     const many = t.fanOut.max >= FAN_OUT_MANY;
     out.push(finding({
       topic: 'fan-out', severity: many ? 'warning' : 'info', title: many ? 'Large fan-out' : 'Fan-out',
-      text: `one ${callbackOf(t.fanOut.maxType)} created ${t.fanOut.max} resources (p99 ${estimateCount(t.fanOut.p99)})`,
+      text: `one ${callbackOf(t.fanOut.maxType)} created ${t.fanOut.max} ${nounFor(t.fanOut.max, 'resource')} (p99 ${estimateCount(t.fanOut.p99)})`,
       action: many ? 'a callback that starts this much at once floods the pool and the loop: batch the work or bound how much runs at once' : null,
     }));
   }

@@ -2,7 +2,7 @@
 
 import type { LoopSummary, Summary, TasksSummary } from '../reports/summary';
 import { MessageType, messageTypeName, type StackSource } from '../../probe/wire';
-import { formatBytes, formatFrame, formatMs, formatPercent, userFrames } from '../common/format';
+import { formatBytes, formatFrame, formatMs, formatPercent, nounFor, userFrames } from '../common/format';
 import { promiseNote } from '../common/promise-note';
 import { ESTIMATE_NOTE, estimateMs } from '../common/estimate';
 import { taskFindings } from '../reports/task-findings';
@@ -101,7 +101,7 @@ export function taskSummaryLines(t: TasksSummary, cwd: string): string[] {
     const sampled = r.callbacksTimed < r.callbacks ? `   ${SAMPLED}` : '';
     const callback = r.callbacksTimed > 0 ? `   callback p99 ${estimateMs(r.callbackMs.p99).padStart(8)}` : '';
     const queue = r.queueMs ? `   queue p99 ${estimateMs(r.queueMs.p99).padStart(8)}` : '';
-    lines.push(`    ${type.padEnd(20)} ${String(r.created).padStart(7)} created ${String(r.callbacks).padStart(7)} callbacks${callback}${queue}${sampled}`);
+    lines.push(`    ${type.padEnd(20)} ${String(r.created).padStart(7)} created ${String(r.callbacks).padStart(7)} ${nounFor(r.callbacks, 'callback').padEnd(9)}${callback}${queue}${sampled}`.trimEnd());
   }
   if (Object.values(t.byType).some((r) => r.queueMs)) lines.push('               queue: creation to callback, for what is called back once served (requests, immediates, ticks)');
   if (Object.keys(t.byType).length > 0) lines.push(`               ${ESTIMATE_NOTE}`);
