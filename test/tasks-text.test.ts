@@ -9,7 +9,9 @@ import { applyTasks, initialTasksState } from '../main/session/tasks-state';
 import { summarizeTasks } from '../main/reports/summary';
 import { TraceModel } from '../main/session/trace-model';
 import type { TaskTypeStats, TasksSample } from '../probe/wire';
-import { taskSummaryLines } from '../main/terminal/summary-text';
+import { profileLines, taskSummaryLines } from '../main/terminal/summary-text';
+import type { ProfileTopEntry } from '../main/reports/profile-summary';
+import type { Summary } from '../main/reports/summary';
 import { taskFindings } from '../main/reports/task-findings';
 import { taskColumns } from '../renderer/tasks/task-columns';
 
@@ -182,5 +184,30 @@ describe('wording', () => {
     expect(lines.find((l) => l.startsWith('  fan-out'))).toBe('  fan-out      one Immediate callback created 1 resource (p99 ≈1)');
     expect(lines.find((l) => l.startsWith('    Immediate'))).toMatch(/ 1 created +1 callback +callback p99/);
     expect(lines.find((l) => l.startsWith('  thread pool'))).toMatch(/^ {2}thread pool {2}1 thread, up to 1 request at once,/);
+  });
+});
+
+describe('the CPU section', () => {
+  // s5-fanout: the request handler's own self time was nothing, its time went to writev.
+  const entry = (over: Partial<ProfileTopEntry>): ProfileTopEntry => ({ functionName: 'f', url: 'file:///app/s5-fanout.js', lineNumber: 1, selfMs: 0, totalMs: 0, kind: 'own', ...over });
+  const profile = (top: readonly ProfileTopEntry[]): NonNullable<Summary['profile']> => ({
+    sampleIntervalMs: 20, samples: 336, top, codeMs: 180, idleMs: 6460, gcMs: 20, programMs: 0, probeMs: 60, sampler: 'on',
+  });
+
+  it('says what its rows are ordered by, and shows that figure first: own time for the program\'s functions', () => {
+    const lines = profileLines({ probePauses: [], profile: profile([
+      entry({ functionName: '', lineNumber: 15, selfMs: 0, totalMs: 80, ownMs: 60 }),
+      entry({ functionName: '', lineNumber: 13, selfMs: 40, totalMs: 40, ownMs: 40 }),
+      entry({ functionName: 'writev', url: '', selfMs: 60, totalMs: 60, kind: 'native' }),
+    ]) }, '/app');
+    expect(lines[0]).toMatch(/the probe 60\.0 ms; your functions by own time \(theirs and that of the Node and built-in code they called\), then the rest by self time:$/);
+    expect(lines[1]).toMatch(/^ +60\.0 ms own +80\.0 ms total {2}\(anonymous\) \(s5-fanout\.js:15\)$/);
+    expect(lines[3]).toMatch(/^ +60\.0 ms self +60\.0 ms total {2}writev/);
+    expect(lines.join('\n')).not.toContain('0.00 ms self');
+  });
+
+  it('keeps "most self time" when only Node\'s and built-in functions are listed', () => {
+    const lines = profileLines({ probePauses: [], profile: profile([entry({ functionName: 'writev', url: '', selfMs: 60, totalMs: 60, kind: 'native' })]) }, '');
+    expect(lines[0]).toMatch(/; most self time:$/);
   });
 });

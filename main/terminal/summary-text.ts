@@ -1,6 +1,7 @@
 // The readable end-of-session report (the JSON summary, for people). Pure.
 
 import type { LoopSummary, Summary, TasksSummary } from '../reports/summary';
+import type { ProfileTopEntry } from '../reports/profile-summary';
 import { MessageType, messageTypeName, type StackSource } from '../../probe/wire';
 import { formatBytes, formatFrame, formatMs, formatPercent, nounFor, userFrames } from '../common/format';
 import { promiseNote } from '../common/promise-note';
@@ -78,15 +79,28 @@ function loopSummaryLines(loops: readonly LoopSummary[], cwd: string): string[] 
   return lines;
 }
 
-export function profileLines(s: Summary, cwd: string): string[] {
+/** What the listed functions are ordered by, as profile-summary.ts orders them. */
+export function topHeading(top: readonly ProfileTopEntry[]): string {
+  if (top.length === 0) return '';
+  const own = top.some((f) => f.ownMs !== undefined);
+  const rest = top.some((f) => f.ownMs === undefined);
+  if (!own) return '; most self time:';
+  const ownText = 'your functions by own time (theirs and that of the Node and built-in code they called)';
+  return rest ? `; ${ownText}, then the rest by self time:` : `; ${ownText}:`;
+}
+
+export function profileLines(s: Pick<Summary, 'profile' | 'probePauses'>, cwd: string): string[] {
   const p = s.profile;
   const pauses = s.probePauses.filter((x) => x.what !== 'probe start').map((x) => `${x.what}: ${formatMs(x.durationMs)}`);
   const own = pauses.length > 0 ? [`  probe        its own pauses, not the program's: ${pauses.join('; ')}`] : [];
   if (!p) return own;
   if (p.samples === 0) return [`  cpu          no samples${p.samplerNote ? `: ${p.samplerNote}` : ''}`, ...own];
-  const lines = [`  cpu          ${p.samples} samples every ${p.sampleIntervalMs} ms: code ${formatMs(p.codeMs)}, idle ${formatMs(p.idleMs)}, GC ${formatMs(p.gcMs)}${p.probeMs > 0 ? `, the probe ${formatMs(p.probeMs)}` : ''}${p.top.length > 0 ? '; most self time:' : ''}`];
-  for (const f of p.top.slice(0, FUNCTIONS_LISTED)) {
-    lines.push(`    ${formatMs(f.selfMs).padStart(9)} self ${formatMs(f.totalMs).padStart(9)} total  ${formatFrame({ functionName: f.functionName, url: f.url, lineNumber: f.lineNumber, columnNumber: 0 }, cwd)}`);
+  const top = p.top.slice(0, FUNCTIONS_LISTED);
+  const lines = [`  cpu          ${p.samples} samples every ${p.sampleIntervalMs} ms: code ${formatMs(p.codeMs)}, idle ${formatMs(p.idleMs)}, GC ${formatMs(p.gcMs)}${p.probeMs > 0 ? `, the probe ${formatMs(p.probeMs)}` : ''}${topHeading(top)}`];
+  for (const f of top) {
+    // The program's own functions are listed by their own time (profile-summary.ts), so that is the figure shown first.
+    const [first, label] = f.ownMs === undefined ? [f.selfMs, 'self'] : [f.ownMs, 'own '];
+    lines.push(`    ${formatMs(first).padStart(9)} ${label} ${formatMs(f.totalMs).padStart(9)} total  ${formatFrame({ functionName: f.functionName, url: f.url, lineNumber: f.lineNumber, columnNumber: 0 }, cwd)}`);
   }
   if (p.samplerNote) lines.push(`    (${p.samplerNote})`);
   return [...lines, ...own];
