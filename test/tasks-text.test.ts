@@ -211,3 +211,23 @@ describe('the CPU section', () => {
     expect(lines[0]).toMatch(/; most self time:$/);
   });
 });
+
+describe('the slowest callbacks', () => {
+  it('say when where they were made is not known, so that the next one\'s "created at" is not read as theirs', () => {
+    // s5-fanout: three listed, only the middle one's resource had its creation stack sampled.
+    const site = [{ functionName: 'Server.<anonymous>', url: 'file:///app/s5-fanout.js', lineNumber: 15, columnNumber: 3 }];
+    const slowCallbacks: TasksSample['slowCallbacks'] = [
+      { type: 'Timeout', asyncId: 7, startUs: 1, durationUs: 4540, initStack: [] },
+      { type: 'Timeout', asyncId: 8, startUs: 2, durationUs: 4200, initStack: site },
+      { type: 'HTTPINCOMINGMESSAGE', asyncId: 9, startUs: 3, durationUs: 3430, initStack: [] },
+    ];
+    const lines = taskSummaryLines(summaryOf(sample({ slowCallbacks })), '/app');
+    const slowest = lines.filter((l) => l.startsWith('  slowest') || l.startsWith('      created at'));
+    expect(slowest).toEqual([
+      '  slowest      Timeout callback, 4.54 ms (where it was made is not known: creation stacks are taken for a sample of resources)',
+      '  slowest      Timeout callback, 4.20 ms',
+      '      created at Server.<anonymous> (s5-fanout.js:15:3)',
+      '  slowest      HTTPINCOMINGMESSAGE callback, 3.43 ms (where it was made is not known: creation stacks are taken for a sample of resources)',
+    ]);
+  });
+});

@@ -45,6 +45,8 @@ export const FAN_OUT_MANY = 1000;
 /** Slowest callbacks listed, each from its own creation site; past the first, only from this long. */
 export const SLOWEST_LISTED = 3;
 const SLOWEST_WORTH_MS = 1;
+/** Creation stacks are taken for a sample of resources (probe/creation-sites.ts), and none for those made before the hook. */
+const NO_CREATION_STACK = 'where it was made is not known: creation stacks are taken for a sample of resources';
 
 export function poolSaturated(maxQueued: number, waitP99Ms: number): boolean {
   return maxQueued > 0 && waitP99Ms >= POOL_WAIT_MS;
@@ -108,9 +110,11 @@ export function taskFindings(t: TasksSummary): Finding[] {
     if (sites.has(site)) continue;
     sites.add(site);
     const slow = c.durationMs >= SLOW_CALLBACK_MS;
+    // Listed one under another, a callback with no "created at" would read as sharing the next one's.
+    const where = c.initStack.length > 0 ? '' : ` (${NO_CREATION_STACK})`;
     out.push(finding({
       topic: 'slowest', severity: slow ? 'warning' : 'info', title: 'Slow callback',
-      text: `${callbackOf(c.type)}, ${ms(c.durationMs)}`,
+      text: `${callbackOf(c.type)}, ${ms(c.durationMs)}${where}`,
       action: slow ? 'it held the loop that long: move the work off the loop, split it, or make it cheaper' : null,
       frames: userFrames(c.initStack),
       chain: c.chain?.map((r) => r.type) ?? [],
