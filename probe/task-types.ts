@@ -16,8 +16,13 @@ const TIMED_FIRST = 64;
 /** A power of two. */
 const TIMED_EVERY = 8;
 
-/** Types whose one init and one callback bracket a request to libuv's thread pool. */
-const POOL_TYPES = /^(FSREQCALLBACK|FSREQPROMISE|GETADDRINFOREQWRAP|GETNAMEINFOREQWRAP|[A-Z0-9]+REQUEST)$/;
+/**
+ * Types whose one init and one callback bracket a request to libuv's thread pool: fs, dns
+ * lookups, and crypto's jobs (PBKDF2REQUEST, SCRYPTREQUEST, …). Not an HTTP client request,
+ * named like those but called back when its response comes: counted, it made a program with
+ * no pool work at all "SATURATED".
+ */
+const POOL_TYPES = /^(?!HTTPCLIENTREQUEST$)(FSREQCALLBACK|FSREQPROMISE|GETADDRINFOREQWRAP|GETNAMEINFOREQWRAP|[A-Z0-9]+REQUEST)$/;
 
 export const isPoolType = (type: string): boolean => POOL_TYPES.test(type);
 

@@ -8,6 +8,7 @@ import { bucketOf, bucketOfCount, countPercentile, percentileUs, toSparse, LOG_B
 import { applyTasks, initialTasksState } from '../main/session/tasks-state';
 import { summarizeTasks } from '../main/reports/summary';
 import { TraceModel } from '../main/session/trace-model';
+import { isPoolType, TaskType } from '../probe/task-types';
 import type { TaskTypeStats, TasksSample } from '../probe/wire';
 import { profileLines, taskSummaryLines } from '../main/terminal/summary-text';
 import type { ProfileTopEntry } from '../main/reports/profile-summary';
@@ -229,5 +230,15 @@ describe('the slowest callbacks', () => {
       '      created at Server.<anonymous> (s5-fanout.js:15:3)',
       '  slowest      HTTPINCOMINGMESSAGE callback, 3.43 ms (where it was made is not known: creation stacks are taken for a sample of resources)',
     ]);
+  });
+});
+
+describe('the thread pool', () => {
+  it('is not where HTTP client requests go: a client waiting 100 ms for its responses is no saturated pool', () => {
+    // client.js: eight HTTP requests at a time to a server answering in 100 ms.
+    expect(new TaskType(0, 'HTTPCLIENTREQUEST', 'HTTPCLIENTREQUEST').pool).toBe(false);
+    for (const type of ['PBKDF2REQUEST', 'SCRYPTREQUEST', 'RANDOMBYTESREQUEST', 'FSREQCALLBACK', 'GETADDRINFOREQWRAP']) expect(isPoolType(type), type).toBe(true);
+    const s = summaryOf(sample({ types: [typeStats('HTTPCLIENTREQUEST', { created: 292, callbacks: 852, queueUs: histogram([154_000], bucketOf), queueMaxUs: 154_000 })] }));
+    expect(s.byType['HTTPCLIENTREQUEST']!.queueMs).toBeNull();
   });
 });
