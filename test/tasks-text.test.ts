@@ -242,3 +242,10 @@ describe('the thread pool', () => {
     expect(s.byType['HTTPCLIENTREQUEST']!.queueMs).toBeNull();
   });
 });
+
+describe('the thread pool with no work', () => {
+  it('gives no wait p99 when no request was called back (s4-timers, s5-fanout: "wait p99 ≈0.00 ms")', () => {
+    const found = taskFindings(summaryOf(sample()));
+    expect(found.find((f) => f.topic === 'thread pool')!.text).toBe('4 threads, up to 0 requests at once, none called back');
+  });
+});

@@ -55,7 +55,9 @@ export function poolSaturated(maxQueued: number, waitP99Ms: number): boolean {
 const finding = (f: Omit<Finding, 'frames' | 'chain'> & Partial<Pick<Finding, 'frames' | 'chain'>>): Finding => ({ frames: [], chain: [], ...f });
 
 function poolFinding(pool: TasksSummary['threadpool']): Finding {
-  const seen = `${pool.size} ${nounFor(pool.size, 'thread')}, up to ${pool.maxInFlight} ${nounFor(pool.maxInFlight, 'request')} at once, wait p99 ${estimateMs(pool.queueMsP99)}`;
+  // With nothing called back there is no wait to estimate: "≈0.00 ms" would be a figure made of none.
+  const wait = pool.completed > 0 ? `wait p99 ${estimateMs(pool.queueMsP99)}` : 'none called back';
+  const seen = `${pool.size} ${nounFor(pool.size, 'thread')}, up to ${pool.maxInFlight} ${nounFor(pool.maxInFlight, 'request')} at once, ${wait}`;
   if (pool.saturated) {
     return finding({
       topic: 'thread pool', severity: 'problem', title: 'Thread pool saturated',
