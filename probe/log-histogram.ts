@@ -47,19 +47,40 @@ export function countOf(h: SparseHistogram): number {
   return h.reduce((n, [, c]) => n + c, 0);
 }
 
-/**
- * Percentile p (0..100) in µs, as the upper bound of the bucket it falls in; 0 when empty.
- * The bound may lie above every value that went into the bucket: `maxUs`, the largest value
- * known, caps it (a p99 of 9% more than the maximum would be read as a real figure).
- */
-export function percentileUs(h: SparseHistogram, p: number, maxUs = Infinity): number {
+/** The bucket percentile p (0..100) falls in; -1 when empty. */
+function bucketAt(h: SparseHistogram, p: number): number {
   const total = countOf(h);
-  if (total === 0) return 0;
+  if (total === 0) return -1;
   const rank = Math.max(1, Math.ceil((p / 100) * total));
   let seen = 0;
   for (const [bucket, count] of h) {
     seen += count;
-    if (seen >= rank) return Math.min(maxUs, bucketUpperUs(bucket));
+    if (seen >= rank) return bucket;
   }
-  return Math.min(maxUs, bucketUpperUs(h[h.length - 1]![0]));
+  return h[h.length - 1]![0];
+}
+
+/**
+ * Percentile p (0..100) in µs, as the upper bound of the bucket it falls in; 0 when empty.
+ * The bound may lie above every value that went into the bucket: `maxUs`, the largest value
+ * known, caps it (a p99 of 9% more than the maximum would be read as a real figure). It never
+ * lies under the smallest value: that is in the same bucket or a lower one.
+ */
+export function percentileUs(h: SparseHistogram, p: number, maxUs = Infinity): number {
+  const bucket = bucketAt(h, p);
+  return bucket < 0 ? 0 : Math.min(maxUs, bucketUpperUs(bucket));
+}
+
+/**
+ * The largest whole number in a bucket of counts (bucketOfCount): the upper bound is not in
+ * the bucket, and counts are whole, so bucket 48, below 64, holds 59 to 63; bucket 0 holds 0.
+ */
+export function bucketLargestCount(bucket: number): number {
+  return bucket <= 0 ? 0 : Math.ceil(bucketUpperUs(bucket)) - 1;
+}
+
+/** percentileUs for a histogram of counts (bucketOfCount), capped by `max`, the largest count seen. */
+export function countPercentile(h: SparseHistogram, p: number, max: number): number {
+  const bucket = bucketAt(h, p);
+  return bucket < 0 ? 0 : Math.min(max, bucketLargestCount(bucket));
 }

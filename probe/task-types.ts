@@ -16,8 +16,37 @@ const TIMED_FIRST = 64;
 /** A power of two. */
 const TIMED_EVERY = 8;
 
-/** Types whose one init and one callback bracket a request to libuv's thread pool. */
-const POOL_TYPES = /^(FSREQCALLBACK|FSREQPROMISE|GETADDRINFOREQWRAP|GETNAMEINFOREQWRAP|[A-Z0-9]+REQUEST)$/;
+/**
+ * Types whose one init and one callback bracket a request to libuv's thread pool: fs, dns
+ * lookups, and crypto's jobs (PBKDF2REQUEST, SCRYPTREQUEST, …). Not an HTTP client request,
+ * named like those but called back when its response comes: counted, it made a program with
+ * no pool work at all "SATURATED".
+ */
+const POOL_TYPES = /^(?!HTTPCLIENTREQUEST$)(FSREQCALLBACK|FSREQPROMISE|GETADDRINFOREQWRAP|GETNAMEINFOREQWRAP|[A-Z0-9]+REQUEST)$/;
+
+export const isPoolType = (type: string): boolean => POOL_TYPES.test(type);
+
+/** Types whose resource is one thing to do, called back once it is done (besides the pool's). */
+const ONE_SHOT_TYPES = /^(Immediate|TickObject|Microtask|QUERYWRAP|SHUTDOWNWRAP|WRITEWRAP|[A-Z]+CONNECTWRAP|[A-Z]+SENDWRAP)$/;
+
+/**
+ * Whether a type's queue time (creation to first callback) is a wait: a request, an
+ * immediate, a tick is called back once it is served. A handle (a socket, a server, a signal,
+ * an HTTP message) is called back when something happens to it, a timer when its delay is up,
+ * a promise when what it waits for settles: the time to their first callback is not a queue.
+ */
+export const queuesForCallback = (type: string): boolean => ONE_SHOT_TYPES.test(type) || isPoolType(type);
+
+/**
+ * The longest pool wait, µs: the pool's waits are its types' queue times (the same values go
+ * into both), and only the types keep a maximum. Infinity when no pool type says, so that a
+ * percentile is left uncapped rather than capped too low.
+ */
+export function poolWaitMaxUs(types: Iterable<{ readonly type: string; readonly queueMaxUs: number }>): number {
+  let max = -Infinity;
+  for (const t of types) if (isPoolType(t.type) && t.queueMaxUs > max) max = t.queueMaxUs;
+  return max > 0 ? max : Infinity;
+}
 
 export class TaskType {
   readonly pool: boolean;
@@ -36,7 +65,7 @@ export class TaskType {
   readonly queueHist = new Uint32Array(LOG_BUCKETS);
 
   constructor(readonly index: number, readonly name: string, type: string) {
-    this.pool = POOL_TYPES.test(type);
+    this.pool = isPoolType(type);
     this.timer = type === 'Timeout';
     this.tick = type === 'TickObject';
     this.callbackField = callbackField(type);

@@ -32,7 +32,7 @@ describe('tasks mode', () => {
     expect(countOf(ticks.callbackUs) / ticks.callbacks).toBeGreaterThan(0.1);
     expect(countOf(ticks.callbackUs) / ticks.callbacks).toBeLessThan(0.3);
     const summary = summarize(run.feed, context);
-    expect(summary.tasks!.byType['FSREQCALLBACK']!.queueMs.p50).toBeGreaterThan(0);
+    expect(summary.tasks!.byType['FSREQCALLBACK']!.queueMs!.p50).toBeGreaterThan(0);
     expect(summary.tasks!.promisesTracked).toBe(false);
     expect(byType['PROMISE']).toBeUndefined();
   });

@@ -40,7 +40,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the tasks pane', () => {
     await expect.poll(() => finding('growing').count(), { timeout: 20_000 }).toBeGreaterThan(0);
     const pool = finding('thread pool');
     await expect.poll(() => pool.getAttribute('data-severity'), { timeout: 15_000 }).toBe('problem');
-    expect(await pool.textContent()).toMatch(/Thread pool saturated.*4 threads, up to \d+ requests at once, wait p99 \d[\d.]* ms.*What to do: raise UV_THREADPOOL_SIZE/);
+    expect(await pool.textContent()).toMatch(/Thread pool saturated.*4 threads, up to \d+ requests at once, wait p99 ≈\d[\d.]* ms.*What to do: raise UV_THREADPOOL_SIZE/);
     const growing = finding('growing').first();
     expect(await growing.textContent()).toMatch(/Resources keep growing.*LeakyJob: \d+ → \d+ alive/);
     // The site comes once enough of them have had their stacks sampled (a few a second, probe/creation-sites.ts): seconds after the growth is seen.

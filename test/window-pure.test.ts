@@ -52,9 +52,9 @@ describe('task findings', () => {
     expect(poolSaturated(0, 400)).toBe(false);
     const [keepsUp] = taskFindings(tasks());
     expect(keepsUp).toMatchObject({ topic: 'thread pool', severity: 'info', title: 'Thread pool keeps up', action: null });
-    expect(keepsUp!.text).toBe('4 threads, up to 8 requests at once, wait p99 1.60 ms');
+    expect(keepsUp!.text).toBe('4 threads, up to 8 requests at once, wait p99 ≈1.60 ms');
     const [saturated] = taskFindings(tasks({ threadpool: { ...tasks().threadpool, queueMsP99: 404, saturated: true } }));
-    expect(saturated).toMatchObject({ severity: 'problem', title: 'Thread pool saturated', text: '4 threads, up to 8 requests at once, wait p99 404 ms: SATURATED, 4 queued at most' });
+    expect(saturated).toMatchObject({ severity: 'problem', title: 'Thread pool saturated', text: '4 threads, up to 8 requests at once, wait p99 ≈404 ms: SATURATED, 4 queued at most' });
     expect(saturated!.action).toMatch(/UV_THREADPOOL_SIZE/);
   });
 
@@ -62,7 +62,7 @@ describe('task findings', () => {
     const find = (t: TasksSummary['timers']) => taskFindings(tasks({ timers: t })).find((f) => f.topic === 'timers');
     expect(find({ fired: 0, lateMsP50: 0, lateMsP99: 0, lateMsMax: 0 })).toBeUndefined();
     expect(find({ fired: 30, lateMsP50: 0.4, lateMsP99: 47, lateMsMax: 47 })?.severity).toBe('info');
-    expect(find({ fired: 500, lateMsP50: 0.4, lateMsP99: 47, lateMsMax: 80 })).toMatchObject({ severity: 'warning', title: 'Timers fire late', text: '500 fired, late p50 0.40 ms, p99 47.0 ms, max 80.0 ms' });
+    expect(find({ fired: 500, lateMsP50: 0.4, lateMsP99: 47, lateMsMax: 80 })).toMatchObject({ severity: 'warning', title: 'Timers fire late', text: '500 fired, late p50 ≈0.40 ms, p99 ≈47.0 ms, max 80.0 ms' });
   });
 
   it('names growing types with where they were made, fan-out, and the slowest callbacks by distinct site, the program\'s frames first', () => {
@@ -78,7 +78,7 @@ describe('task findings', () => {
       ],
     }));
     expect(found.find((f) => f.topic === 'growing')).toMatchObject({ severity: 'warning', text: 'Timeout: 10 → 400 alive (a leak?)', frames: [site[1]] });
-    expect(found.find((f) => f.topic === 'fan-out')).toMatchObject({ severity: 'warning', text: `one Immediate callback created ${FAN_OUT_MANY} resources (p99 2)` });
+    expect(found.find((f) => f.topic === 'fan-out')).toMatchObject({ severity: 'warning', text: `one Immediate callback created ${FAN_OUT_MANY} resources (p99 ≈2)` });
     const slow = found.filter((f) => f.topic === 'slowest');
     expect(slow.map((f) => f.text)).toEqual(['Timeout callback, 130 ms', 'Immediate callback, 3.00 ms']);
     expect(slow[0]!.severity).toBe('warning');

@@ -78,3 +78,6 @@ export function userFrames(stack: readonly StackFrame[]): readonly StackFrame[] 
   const own = stack.filter((f) => frameKind(f) === 'own');
   return own.length > 0 ? own : stack;
 }
+
+/** A noun for a count: "1 resource", "59 resources". */
+export const nounFor = (n: number, noun: string): string => (n === 1 ? noun : `${noun}s`);

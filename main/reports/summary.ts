@@ -5,7 +5,8 @@ import type { BlockedReport, BlockSampleKinds, CreationSite, GcSourceState, Line
 import { groupsWithOngoing } from '../session/blocked-groups';
 import type { StackSourceCounts } from '../common/stack-sources';
 import { summarizeProfile, type ProfileSummary } from './profile-summary';
-import { countOf, percentileUs, type SparseHistogram } from '../../probe/log-histogram';
+import { countOf, countPercentile, percentileUs, type SparseHistogram } from '../../probe/log-histogram';
+import { poolWaitMaxUs, queuesForCallback } from '../../probe/task-types';
 import { percentileOf } from '../session/lag-histogram';
 import type { SessionData } from '../session/session-feed';
 import { commandOf } from '../session/session-state';
@@ -74,7 +75,8 @@ export interface TasksSummary {
     /** Callbacks whose durations were taken: fewer than `callbacks` for a busy type (the probe times a sample). */
     readonly callbacksTimed: number;
     readonly callbackMs: Percentiles;
-    readonly queueMs: Percentiles;
+    /** Creation to first callback, for the types where that is a wait (queuesForCallback), once one was called back; else null. */
+    readonly queueMs: Percentiles | null;
   }>>;
   readonly threadpool: {
     readonly size: number;
@@ -322,18 +324,19 @@ export function summarizeTasks(t: TasksState, trace: TraceModel): TasksSummary {
     byType[r.type] = {
       created: r.created, destroyed: r.destroyed, alive: r.alive, callbacks: r.callbacks, callbacksTimed: countOf(r.callbackUs),
       callbackMs: pct(r.callbackUs, r.callbackMaxUs),
-      queueMs: pct(r.queueUs, r.queueMaxUs),
+      queueMs: queuesForCallback(r.type) && r.callbacks > 0 && countOf(r.queueUs) > 0 ? pct(r.queueUs, r.queueMaxUs) : null,
     };
   }
   const pool = t.threadpool;
-  const queueMsP99 = ms(percentileUs(pool.queueUs, 99));
+  const waitMaxUs = poolWaitMaxUs(Object.values(t.byType));
+  const queueMsP99 = ms(percentileUs(pool.queueUs, 99, waitMaxUs));
   return {
     promisesTracked: t.promisesTracked,
     ...(t.promiseSkipping ? { promiseSkipping: t.promiseSkipping } : {}),
     byType,
     threadpool: {
       size: pool.size, maxInFlight: pool.maxInFlight, maxQueued: pool.maxQueued, completed: pool.completed,
-      queueMsP50: ms(percentileUs(pool.queueUs, 50)), queueMsP99,
+      queueMsP50: ms(percentileUs(pool.queueUs, 50, waitMaxUs)), queueMsP99,
       saturated: poolSaturated(pool.maxQueued, queueMsP99), saturatedIntervals: pool.saturatedIntervals,
     },
     timers: {
@@ -342,7 +345,7 @@ export function summarizeTasks(t: TasksState, trace: TraceModel): TasksSummary {
       lateMsP99: ms(percentileUs(t.timers.lateUs, 99, t.timers.lateMaxUs)),
       lateMsMax: ms(t.timers.lateMaxUs),
     },
-    fanOut: { p99: Math.floor(percentileUs(t.fanOut.perCallback, 99)), max: t.fanOut.max, maxType: t.fanOut.maxType },
+    fanOut: { p99: countPercentile(t.fanOut.perCallback, 99, t.fanOut.max), max: t.fanOut.max, maxType: t.fanOut.maxType },
     slowCallbacks: t.slowCallbacks.map((c) => {
       const chain = causalChain(trace, c.asyncId).map((r) => ({ asyncId: r.asyncId, type: r.type }));
       return { type: c.type, durationMs: ms(c.durationUs), startMs: ms(c.startUs), initStack: c.initStack, ...(chain.length > 0 ? { chain } : {}) };

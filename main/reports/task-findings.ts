@@ -4,7 +4,8 @@
 // disagree. Pure.
 
 import type { StackFrame } from '../../probe/wire';
-import { formatMs as ms, userFrames } from '../common/format';
+import { formatMs as ms, nounFor, userFrames } from '../common/format';
+import { estimateCount, estimateMs } from '../common/estimate';
 import type { TasksSummary } from './summary';
 
 export type FindingSeverity = 'problem' | 'warning' | 'info';
@@ -44,6 +45,8 @@ export const FAN_OUT_MANY = 1000;
 /** Slowest callbacks listed, each from its own creation site; past the first, only from this long. */
 export const SLOWEST_LISTED = 3;
 const SLOWEST_WORTH_MS = 1;
+/** Creation stacks are taken for a sample of resources (probe/creation-sites.ts), and none for those made before the hook. */
+const NO_CREATION_STACK = 'where it was made is not known: creation stacks are taken for a sample of resources';
 
 export function poolSaturated(maxQueued: number, waitP99Ms: number): boolean {
   return maxQueued > 0 && waitP99Ms >= POOL_WAIT_MS;
@@ -52,7 +55,9 @@ export function poolSaturated(maxQueued: number, waitP99Ms: number): boolean {
 const finding = (f: Omit<Finding, 'frames' | 'chain'> & Partial<Pick<Finding, 'frames' | 'chain'>>): Finding => ({ frames: [], chain: [], ...f });
 
 function poolFinding(pool: TasksSummary['threadpool']): Finding {
-  const seen = `${pool.size} threads, up to ${pool.maxInFlight} requests at once, wait p99 ${ms(pool.queueMsP99)}`;
+  // With nothing called back there is no wait to estimate: "≈0.00 ms" would be a figure made of none.
+  const wait = pool.completed > 0 ? `wait p99 ${estimateMs(pool.queueMsP99)}` : 'none called back';
+  const seen = `${pool.size} ${nounFor(pool.size, 'thread')}, up to ${pool.maxInFlight} ${nounFor(pool.maxInFlight, 'request')} at once, ${wait}`;
   if (pool.saturated) {
     return finding({
       topic: 'thread pool', severity: 'problem', title: 'Thread pool saturated',
@@ -64,11 +69,19 @@ function poolFinding(pool: TasksSummary['threadpool']): Finding {
 }
 
 function timersFinding(t: TasksSummary['timers']): Finding {
-  const text = `${t.fired} fired, late p50 ${ms(t.lateMsP50)}, p99 ${ms(t.lateMsP99)}, max ${ms(t.lateMsMax)}`;
+  const text = `${t.fired} fired, late p50 ${estimateMs(t.lateMsP50)}, p99 ${estimateMs(t.lateMsP99)}, max ${ms(t.lateMsMax)}`;
   return t.lateMsP99 >= LATE_TIMER_MS && t.fired >= LATE_TIMERS_MIN
     ? finding({ topic: 'timers', severity: 'warning', title: 'Timers fire late', text, action: 'something holds the loop when they are due: look at the blocked loops and the slowest callbacks' })
     : finding({ topic: 'timers', severity: 'info', title: 'Timers on time', text, action: null });
 }
+
+/**
+ * Whose callback: the probe knows a resource's type from its creation, so a callback of one
+ * made before tasks mode came on (on attach: the connections already open), or past the
+ * resources it has room for, has none.
+ */
+const callbackOf = (type: string): string =>
+  type === '' ? 'callback of a resource made before tasks mode came on (or not tracked: type unknown)' : `${type} callback`;
 
 const frameKey = (f: StackFrame | undefined): string => (f ? `${f.url}:${f.lineNumber}:${f.columnNumber}` : '');
 
@@ -87,7 +100,7 @@ export function taskFindings(t: TasksSummary): Finding[] {
     const many = t.fanOut.max >= FAN_OUT_MANY;
     out.push(finding({
       topic: 'fan-out', severity: many ? 'warning' : 'info', title: many ? 'Large fan-out' : 'Fan-out',
-      text: `one ${t.fanOut.maxType} callback created ${t.fanOut.max} resources (p99 ${t.fanOut.p99})`,
+      text: `one ${callbackOf(t.fanOut.maxType)} created ${t.fanOut.max} ${nounFor(t.fanOut.max, 'resource')} (p99 ${estimateCount(t.fanOut.p99)})`,
       action: many ? 'a callback that starts this much at once floods the pool and the loop: batch the work or bound how much runs at once' : null,
     }));
   }
@@ -99,9 +112,11 @@ export function taskFindings(t: TasksSummary): Finding[] {
     if (sites.has(site)) continue;
     sites.add(site);
     const slow = c.durationMs >= SLOW_CALLBACK_MS;
+    // Listed one under another, a callback with no "created at" would read as sharing the next one's.
+    const where = c.initStack.length > 0 ? '' : ` (${NO_CREATION_STACK})`;
     out.push(finding({
       topic: 'slowest', severity: slow ? 'warning' : 'info', title: 'Slow callback',
-      text: `${c.type} callback, ${ms(c.durationMs)}`,
+      text: `${callbackOf(c.type)}, ${ms(c.durationMs)}${where}`,
       action: slow ? 'it held the loop that long: move the work off the loop, split it, or make it cheaper' : null,
       frames: userFrames(c.initStack),
       chain: c.chain?.map((r) => r.type) ?? [],

@@ -7,8 +7,10 @@ import type { RecentSamples } from '../session/sample-ring';
 import type { SessionState } from '../session/session-state';
 import { addInterval, emptyLagHistogram, percentileOf } from '../session/lag-histogram';
 import { percentileUs } from '../../probe/log-histogram';
+import { poolWaitMaxUs } from '../../probe/task-types';
 import { formatBytes, formatClock, formatFrame, formatMs, formatPercent, userFrames } from '../common/format';
 import { promiseNote, promisesCostly } from '../common/promise-note';
+import { estimateMs } from '../common/estimate';
 import { groupsWithOngoing, ongoingKeys } from '../session/blocked-groups';
 import { hottestLine, rangeStats } from '../session/profile-stats';
 import { poolSaturated } from '../reports/task-findings';
@@ -200,12 +202,12 @@ function taskLines(state: SessionState): string[] {
   if (!latest) return [];
   const busiest = [...latest.types].sort((a, b) => b.callbacks - a.callbacks).slice(0, TASK_TYPES_SHOWN);
   const perSecond = (n: number): number => Math.round((n * 1_000_000) / Math.max(1, latest.intervalUs));
-  const lines = [` tasks    ${busiest.map((t) => `${t.type} ${perSecond(t.callbacks)}/s p99 ${formatMs(percentileUs(t.callbackUs, 99, t.callbackMaxUs) / 1000)}`).join('  ') || 'no callbacks'}`];
+  const lines = [` tasks    ${busiest.map((t) => `${t.type} ${perSecond(t.callbacks)}/s p99 ${estimateMs(percentileUs(t.callbackUs, 99, t.callbackMaxUs) / 1000)}`).join('  ') || 'no callbacks'}`];
   const pool = latest.threadpool;
-  const waitP99Ms = percentileUs(pool.queueUs, 99) / 1000;
+  const waitP99Ms = percentileUs(pool.queueUs, 99, poolWaitMaxUs(latest.types)) / 1000;
   const saturated = poolSaturated(pool.maxQueued, waitP99Ms) ? `  SATURATED: ${pool.maxQueued} waiting` : '';
-  lines.push(` pool     ${pool.maxInFlight} of ${pool.size} threads busy at most, wait p99 ${formatMs(waitP99Ms)}${saturated}`);
-  if (latest.timers.fired > 0) lines.push(` timers   ${perSecond(latest.timers.fired)}/s, late p99 ${formatMs(percentileUs(latest.timers.lateUs, 99, latest.timers.lateMaxUs) / 1000)}`);
+  lines.push(` pool     ${pool.maxInFlight} of ${pool.size} threads busy at most, wait p99 ${estimateMs(waitP99Ms)}${saturated}`);
+  if (latest.timers.fired > 0) lines.push(` timers   ${perSecond(latest.timers.fired)}/s, late p99 ${estimateMs(percentileUs(latest.timers.lateUs, 99, latest.timers.lateMaxUs) / 1000)}`);
   // Only when it costs: the summary says it in every case.
   if (promisesCostly(latest.promisesTracked, latest.promiseSkipping)) lines.push(` promises ${promiseNote(latest.promisesTracked, latest.promiseSkipping)}`);
   return lines;

@@ -1,10 +1,12 @@
 // The readable end-of-session report (the JSON summary, for people). Pure.
 
 import type { BlockedGroupSummary, LoopSummary, Summary, TasksSummary } from '../reports/summary';
+import type { ProfileTopEntry } from '../reports/profile-summary';
 import { MessageType, messageTypeName } from '../../probe/wire';
 import { mixedSourcesText } from '../common/stack-sources';
-import { formatBytes, formatFrame, formatMs, formatPercent, userFrames } from '../common/format';
+import { formatBytes, formatFrame, formatMs, formatPercent, nounFor, userFrames } from '../common/format';
 import { promiseNote } from '../common/promise-note';
+import { ESTIMATE_NOTE, estimateMs } from '../common/estimate';
 import { taskFindings } from '../reports/task-findings';
 import { readTooSlowly, unrecordedGcText } from '../common/notice-text';
 import { groupKey } from '../session/blocked-groups';
@@ -83,31 +85,47 @@ function loopSummaryLines(loops: readonly LoopSummary[], cwd: string): string[] 
   return lines;
 }
 
-function profileLines(s: Summary, cwd: string): string[] {
+/** What the listed functions are ordered by, as profile-summary.ts orders them. */
+export function topHeading(top: readonly ProfileTopEntry[]): string {
+  if (top.length === 0) return '';
+  const own = top.some((f) => f.ownMs !== undefined);
+  const rest = top.some((f) => f.ownMs === undefined);
+  if (!own) return '; most self time:';
+  const ownText = 'your functions by own time (theirs and that of the Node and built-in code they called)';
+  return rest ? `; ${ownText}, then the rest by self time:` : `; ${ownText}:`;
+}
+
+export function profileLines(s: Pick<Summary, 'profile' | 'probePauses'>, cwd: string): string[] {
   const p = s.profile;
   const pauses = s.probePauses.filter((x) => x.what !== 'probe start').map((x) => `${x.what}: ${formatMs(x.durationMs)}`);
   const own = pauses.length > 0 ? [`  probe        its own pauses, not the program's: ${pauses.join('; ')}`] : [];
   if (!p) return own;
   if (p.samples === 0) return [`  cpu          no samples${p.samplerNote ? `: ${p.samplerNote}` : ''}`, ...own];
-  const lines = [`  cpu          ${p.samples} samples every ${p.sampleIntervalMs} ms: code ${formatMs(p.codeMs)}, idle ${formatMs(p.idleMs)}, GC ${formatMs(p.gcMs)}${p.probeMs > 0 ? `, the probe ${formatMs(p.probeMs)}` : ''}${p.top.length > 0 ? '; most self time:' : ''}`];
-  for (const f of p.top.slice(0, FUNCTIONS_LISTED)) {
-    lines.push(`    ${formatMs(f.selfMs).padStart(9)} self ${formatMs(f.totalMs).padStart(9)} total  ${formatFrame({ functionName: f.functionName, url: f.url, lineNumber: f.lineNumber, columnNumber: 0 }, cwd)}`);
+  const top = p.top.slice(0, FUNCTIONS_LISTED);
+  const lines = [`  cpu          ${p.samples} samples every ${p.sampleIntervalMs} ms: code ${formatMs(p.codeMs)}, idle ${formatMs(p.idleMs)}, GC ${formatMs(p.gcMs)}${p.probeMs > 0 ? `, the probe ${formatMs(p.probeMs)}` : ''}${topHeading(top)}`];
+  for (const f of top) {
+    // The program's own functions are listed by their own time (profile-summary.ts), so that is the figure shown first.
+    const [first, label] = f.ownMs === undefined ? [f.selfMs, 'self'] : [f.ownMs, 'own '];
+    lines.push(`    ${formatMs(first).padStart(9)} ${label} ${formatMs(f.totalMs).padStart(9)} total  ${formatFrame({ functionName: f.functionName, url: f.url, lineNumber: f.lineNumber, columnNumber: 0 }, cwd)}`);
   }
   if (p.samplerNote) lines.push(`    (${p.samplerNote})`);
   return [...lines, ...own];
 }
 
 const TYPES_LISTED = 8;
+const SAMPLED = 'sampled';
 
-function taskSummaryLines(t: TasksSummary, cwd: string): string[] {
+export function taskSummaryLines(t: TasksSummary, cwd: string): string[] {
   const lines = [`  tasks        ${promiseNote(t.promisesTracked, t.promiseSkipping)}`, '               by type:'];
   for (const [type, r] of Object.entries(t.byType).slice(0, TYPES_LISTED)) {
-    // "≈": the durations of a sample of the callbacks (a busy type is timed on a sample).
-    const about = r.callbacksTimed < r.callbacks ? '≈' : ' ';
-    lines.push(`    ${type.padEnd(20)} ${String(r.created).padStart(7)} created ${String(r.callbacks).padStart(7)} callbacks` +
-      `   callback p99 ${about}${formatMs(r.callbackMs.p99)}   queue p99 ${about}${formatMs(r.queueMs.p99)}`);
+    const sampled = r.callbacksTimed < r.callbacks ? `   ${SAMPLED}` : '';
+    const callback = r.callbacksTimed > 0 ? `   callback p99 ${estimateMs(r.callbackMs.p99).padStart(8)}` : '';
+    const queue = r.queueMs ? `   queue p99 ${estimateMs(r.queueMs.p99).padStart(8)}` : '';
+    lines.push(`    ${type.padEnd(20)} ${String(r.created).padStart(7)} created ${String(r.callbacks).padStart(7)} ${nounFor(r.callbacks, 'callback').padEnd(9)}${callback}${queue}${sampled}`.trimEnd());
   }
-  if (Object.values(t.byType).some((r) => r.callbacksTimed < r.callbacks)) lines.push('               ≈: from a sample (busy types are timed on some of their resources)');
+  if (Object.values(t.byType).some((r) => r.queueMs)) lines.push('               queue: creation to callback, for what is called back once served (requests, immediates, ticks)');
+  if (Object.keys(t.byType).length > 0) lines.push(`               ${ESTIMATE_NOTE}`);
+  if (Object.values(t.byType).some((r) => r.callbacksTimed < r.callbacks)) lines.push(`               ${SAMPLED}: a busy type is timed on some of its resources`);
   for (const f of taskFindings(t)) {
     lines.push(`  ${f.topic.padEnd(12)} ${f.text}${f.action ? `: ${f.action}` : ''}`);
     for (const frame of f.frames.slice(0, 3)) lines.push(`      created at ${formatFrame(frame, cwd)}`);
