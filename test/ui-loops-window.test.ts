@@ -110,7 +110,10 @@ describe.skipIf(!existsSync(CHROMIUM))('the window\'s loop overview', () => {
     const blocks = Number((await cruncher.textContent())!.match(/blocked (\d+)×/)![1]);
     expect(blocks).toBeGreaterThanOrEqual(2);
     const quick = /^Worker \d+ quick exited with code 3$/;
-    expect(await key.getByRole('button', { name: quick }).count()).toBe(1);
+    // Named, or counted: on a loaded machine the child process can block at its start too, and a
+    // loop that blocked ranks before one that only exited badly (loop-findings.ts), with two named.
+    const counted = key.getByText(/^and \d+ more loops? that blocked or ended badly$/);
+    expect((await key.getByRole('button', { name: quick }).count()) + (await counted.count())).toBe(1);
 
     await cruncher.click();
     await expect.poll(() => page.getByTestId('loop-name').textContent(), { timeout: 10_000 }).toMatch(/^worker \d+ cruncher$/);
@@ -118,6 +121,6 @@ describe.skipIf(!existsSync(CHROMIUM))('the window\'s loop overview', () => {
     // Its own findings name its blocking function; the other loops' come from its group's list.
     // At the line, with its column or without one (a place found from samples alone has none).
     await key.getByRole('button', { name: /^Loop blocked \d+× in crunchInWorker.*window-loops\.js:12[:)]/ }).first().waitFor({ timeout: 15_000 });
-    expect(await key.getByRole('button', { name: quick }).count()).toBe(1);
+    expect((await key.getByRole('button', { name: quick }).count()) + (await counted.count())).toBe(1);
   });
 });
