@@ -165,7 +165,8 @@ export class ReplaySource {
       this.profilesFromMs = startMs;
     }
     player.advanceTo(fileMs(toS) + SAMPLES_LAG_MS);
-    return profileView(player.feedOf(loop.loop).profile, clock.originUs, fromS, toS, loop.state.profiler);
+    const positionS = (this.session.positionMs - clock.offsetMs) / 1000;
+    return profileView(player.feedOf(loop.loop).profile, clock.originUs, fromS, toS, loop.state.profiler, Math.max(toS, positionS));
   }
 
   close(): void {

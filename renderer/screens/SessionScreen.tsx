@@ -149,7 +149,7 @@ export const SessionScreen = memo(function SessionScreen({ api, data, loops, onB
             onProfile={showProfile}
           />
         )}
-        {pane === 'profile' && <ProfilePanel key={view.id} api={api} sessionId={view.id} range={range} onRange={setRange} />}
+        {pane === 'profile' && <ProfilePanel key={view.id} api={api} sessionId={view.id} range={range} onRange={setRange} replayS={replay?.positionS} />}
         {pane === 'tasks' && <TasksPane api={api} view={view} cwd={view.cwd} onMode={() => act(api.configure(view.id, { mode: 'tasks' }))} />}
         {pane === 'trace' && <TracePanel key={view.id} api={api} view={view} onMode={() => act(api.configure(view.id, { mode: 'trace' }))} />}
         {pane === 'console' && <ConsolePane api={api} view={view} />}

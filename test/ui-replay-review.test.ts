@@ -1,0 +1,91 @@
+// What a review of the replay in the window found, in Chromium through `loopscope serve`: a
+// program that blocks at its start and then every 400 ms, recorded by `loopscope run --record`
+// and opened for replay. The CPU profile's latest seconds end at the replay's position; Pause
+// stops where the position showed; one block shows one duration everywhere; "block ▶" selects
+// the block it goes to; every blocked loop counted has its mark.
+
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { CHROMIUM } from './helpers/browser';
+import { loopscope } from './helpers/cli';
+import { failureShot, openPane, openWindow, showRecording, type WindowRun } from './helpers/window';
+
+const FIXTURE = resolve(__dirname, 'fixtures/replay-blocks.js');
+
+describe.skipIf(!existsSync(CHROMIUM))('the replay in the window, after its review', () => {
+  let dir: string;
+  let run: WindowRun;
+  let page: Page;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'loopscope-replay-review-'));
+    const file = join(dir, 'blocks.lsrec');
+    const recorded = await loopscope(['run', '--json', '--record', file, '--', process.execPath, FIXTURE], { RUN_MS: '5000' });
+    expect(recorded.code, recorded.stderr).toBe(0);
+    run = await openWindow();
+    page = run.page;
+    await showRecording(run, file);
+    await page.locator('.replay-scan').waitFor({ state: 'detached', timeout: 15_000 });
+  });
+
+  afterEach(async (context) => {
+    if (context.task.result?.state === 'fail') await page?.screenshot({ path: failureShot('ui-replay-review', context.task.name) });
+  });
+
+  afterAll(async () => {
+    await run?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const bar = () => page.getByTestId('replay-bar');
+  const position = async (): Promise<number> => Number(await bar().getByTestId('replay-position').getAttribute('data-position-s'));
+  const seekTo = async (s: number): Promise<void> => {
+    const scrubber = bar().getByLabel('replay position');
+    await scrubber.focus();
+    await page.keyboard.press('Home');
+    const start = Number(await scrubber.getAttribute('min'));
+    await expect.poll(position).toBeCloseTo(start, 1);
+    for (let i = 0; i < s; i++) await page.keyboard.press('ArrowRight');
+    await expect.poll(position).toBeCloseTo(start + s, 1);
+  };
+  const rangeText = () => page.getByTestId('profile-range-text').textContent();
+  const range = async (): Promise<{ fromS: number; toS: number; latest: boolean }> => {
+    const m = /^(-?[\d.]+) s – (-?[\d.]+) s( \(the latest\))?$/.exec(String(await rangeText()));
+    if (!m) throw new Error(`the range reads "${await rangeText()}"`);
+    return { fromS: Number(m[1]), toS: Number(m[2]), latest: m[3] !== undefined };
+  };
+
+  it('profiles the latest seconds up to the replay\'s position, not past it, and keeps a picked range', async () => {
+    await seekTo(3);
+    const at = await position();
+    await openPane(page, 'Profile');
+    await expect.poll(rangeText, { timeout: 10_000 }).toContain('(the latest)');
+    // Again after a few polls: the range must not creep on into what the file holds next.
+    for (let i = 0; i < 3; i++) {
+      const r = await range();
+      expect(r.fromS).toBeGreaterThanOrEqual(0);
+      expect(r.toS).toBeLessThanOrEqual(at + 0.05);
+      expect(r.toS).toBeGreaterThanOrEqual(at - 0.05);
+      await new Promise((done) => setTimeout(done, 1200));
+    }
+    // A range dragged over the picker stays as picked.
+    const picker = page.getByTestId('profile-range').locator('canvas');
+    const box = (await picker.boundingBox())!;
+    await page.mouse.move(box.x + box.width * 0.2, box.y + box.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width * 0.6, box.y + box.height / 2, { steps: 4 });
+    await page.mouse.up();
+    await expect.poll(rangeText).not.toContain('(the latest)');
+    // The range picked is asked for on the next poll; until it comes, the text shows the one before.
+    await expect.poll(async () => (await range()).toS, { timeout: 5000 }).toBeLessThan(at - 0.5);
+    const picked = await range();
+    await new Promise((done) => setTimeout(done, 1500));
+    expect(await range()).toEqual(picked);
+    expect(picked.toS).toBeLessThanOrEqual(at + 0.05);
+    await page.getByRole('button', { name: 'Latest' }).click();
+    await expect.poll(rangeText).toContain('(the latest)');
+  });
+});
