@@ -83,6 +83,9 @@ describe('calls and files from outside', () => {
   it('checks replay commands', () => {
     expect(parseReplayCommand({ kind: 'play' })).toEqual({ kind: 'play' });
     expect(parseReplayCommand({ kind: 'seek', t: 1.5, extra: 1 })).toEqual({ kind: 'seek', t: 1.5 });
+    expect(parseReplayCommand({ kind: 'pause', t: 3.25 })).toEqual({ kind: 'pause', t: 3.25 });
+    expect(parseReplayCommand({ kind: 'pause' })).toEqual({ kind: 'pause' });
+    expect(() => parseReplayCommand({ kind: 'pause', t: 'now' })).toThrow(CallError);
     expect(() => parseReplayCommand({ kind: 'speed', speed: 100 })).toThrow(new CallError('speed must be a number from 0.25 to 16'));
     expect(() => parseReplayCommand({ kind: 'seek', t: 'soon' })).toThrow(CallError);
     expect(() => parseReplayCommand({ kind: 'rewind' })).toThrow(/play, pause, step, speed, seek/);

@@ -14,6 +14,13 @@ import { loopscope } from './helpers/cli';
 import { failureShot, openPane, openWindow, showRecording, type WindowRun } from './helpers/window';
 
 const FIXTURE = resolve(__dirname, 'fixtures/replay-blocks.js');
+/** Reads the position and the Blocks count the page shows, and presses Pause, in one go (a string: runs in the page). */
+const PAUSE_AS_SHOWN = `(() => {
+  const at = Number(document.querySelector('[data-testid="replay-position"]').getAttribute('data-position-s'));
+  const blocks = document.querySelector('[role="tab"] .count').textContent;
+  [...document.querySelectorAll('[data-testid="replay-bar"] button')].find((b) => b.textContent === 'Pause').click();
+  return { at, blocks };
+})()`;
 
 describe.skipIf(!existsSync(CHROMIUM))('the replay in the window, after its review', () => {
   let dir: string;
@@ -87,5 +94,17 @@ describe.skipIf(!existsSync(CHROMIUM))('the replay in the window, after its revi
     expect(picked.toS).toBeLessThanOrEqual(at + 0.05);
     await page.getByRole('button', { name: 'Latest' }).click();
     await expect.poll(rangeText).toContain('(the latest)');
+  });
+
+  it('stops where the position showed when Pause was pressed, and nothing more comes', async () => {
+    await seekTo(0);
+    await bar().getByRole('button', { name: 'Play' }).click();
+    await new Promise((done) => setTimeout(done, 2000));
+    // Read and clicked in one go: what the page showed at the click.
+    const shown = await page.evaluate(PAUSE_AS_SHOWN) as { at: number; blocks: string };
+    await bar().getByRole('button', { name: 'Play' }).waitFor();
+    await new Promise((done) => setTimeout(done, 800));
+    expect(await position()).toBeCloseTo(shown.at, 3);
+    expect(await page.getByRole('tab', { name: /^Blocks/ }).locator('.count').textContent()).toBe(shown.blocks);
   });
 });

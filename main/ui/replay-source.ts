@@ -134,8 +134,16 @@ export class ReplaySource {
     switch (c.kind) {
       case 'play':
         return this.session.play();
-      case 'pause':
-        return this.session.pause();
+      case 'pause': {
+        this.session.pause();
+        // The replay plays on while the click and its view cross: back to what was shown.
+        const shownMs = c.t === undefined ? undefined : c.t * 1000 + this.clockOf(loop).offsetMs;
+        if (shownMs !== undefined && shownMs < this.session.positionMs) {
+          this.seekCount++;
+          this.session.seek(shownMs);
+        }
+        return;
+      }
       case 'speed':
         return this.session.setSpeed(c.speed);
       case 'step':

@@ -285,7 +285,11 @@ export interface ReplayView {
 
 export type ReplayCommand =
   | { readonly kind: 'play' }
-  | { readonly kind: 'pause' }
+  /**
+   * `t`: where the window showed the position when Pause was pressed (seconds on the
+   * SeriesPoint.t clock); the replay goes back there if it has moved on since.
+   */
+  | { readonly kind: 'pause'; readonly t?: number }
   | { readonly kind: 'speed'; readonly speed: number }
   /** Seconds on the SeriesPoint.t clock. */
   | { readonly kind: 'seek'; readonly t: number }

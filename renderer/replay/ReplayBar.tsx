@@ -61,7 +61,7 @@ export function ReplayBar({ api, sessionId, replay, onError }: Props) {
   return (
     <section className="replay-bar" data-testid="replay-bar" aria-label="replay">
       <div className="replay-controls">
-        <button onClick={() => send({ kind: replay.playing ? 'pause' : 'play' })}>{replay.playing ? 'Pause' : 'Play'}</button>
+        <button onClick={() => send(replay.playing ? { kind: 'pause', t: replay.positionS } : { kind: 'play' })}>{replay.playing ? 'Pause' : 'Play'}</button>
         <button onClick={() => send({ kind: 'step' })} title="Pause, and go to the next sample or report">Step</button>
         <button disabled={previous === undefined} onClick={() => previous !== undefined && seekTo(previous)} title="Go to the previous blocked loop">◀ block</button>
         <button disabled={next === undefined} onClick={() => next !== undefined && seekTo(next)} title="Go to the next blocked loop">block ▶</button>
