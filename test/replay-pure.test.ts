@@ -7,7 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { editorCommand, frameFile, openInEditor } from '../main/ui/open-in-editor';
-import { keepLongest } from '../main/ui/replay-marks';
+import { keepLongest, withFinalReports } from '../main/ui/replay-marks';
+import { applyMessage, initialSessionState } from '../main/session/session-state';
+import type { BlockedReport } from '../probe/wire';
 import { MAX_RECENT, parseRecent, withRecent } from '../main/ui/recent-recordings';
 import { CallError, parseReplayCommand } from '../main/ui/ui-calls';
 import type { ReplayMark } from '../main/ui/ui-api';
@@ -76,6 +78,27 @@ describe('the scrubber', () => {
     finish();
     await new Promise((r) => setTimeout(r, 0));
     expect(ran).toEqual([1, 3]);
+  });
+});
+
+describe('a replayed block\'s final report', () => {
+  const frame = (functionName: string) => ({ functionName, url: 'file:///app.js', lineNumber: 3, columnNumber: 1, scriptId: '1' });
+  const report = (id: number, state: BlockedReport['state'], durationUs: number, more: Partial<BlockedReport> = {}): BlockedReport => ({
+    id, state, startUs: id * 1_000_000, durationUs, stack: [frame('parseBig')], stackSource: 'interrupt', ...more,
+  });
+
+  it('shows a block going on as its final report has it: the same duration, stack and place as once it ends', () => {
+    const ended = applyMessage(initialSessionState, { type: 'blocked', report: report(1, 'ended', 72_390, { stackSource: 'samples' }) });
+    const state = applyMessage(applyMessage(ended, { type: 'blocked', report: report(2, 'ongoing', 55_683) }), { type: 'blocked', report: report(3, 'ongoing', 51_000, { stack: [] }) });
+    const final2 = report(2, 'ended', 50_015, { stack: [{ ...frame('parseBig'), columnNumber: 9 }], stackSource: 'samples', samples: 2, sampled: 2 });
+    const shown = withFinalReports(state, new Map([[2, final2]]));
+    expect(shown.blocked.find((b) => b.id === 2)).toEqual(final2);
+    // Without a final report (not found yet, or cancelled): as it is.
+    expect(shown.blocked.find((b) => b.id === 3)).toMatchObject({ state: 'ongoing', durationUs: 51_000 });
+    expect(shown.totals.blockedCount).toBe(3);
+    expect(shown.blockGroups.map((g) => [g.count, g.maxUs])).toEqual([[2, 72_390]]);
+    expect(applyMessage(state, { type: 'blocked', report: final2 })).toEqual(shown);
+    expect(withFinalReports(state, new Map())).toBe(state);
   });
 });
 

@@ -11,6 +11,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { CHROMIUM } from './helpers/browser';
 import { loopscope } from './helpers/cli';
+import { sessionViewOf } from './helpers/serve-process';
+import { PAST_BLOCK_S } from '../renderer/replay/scrubber';
 import { failureShot, openPane, openWindow, showRecording, type WindowRun } from './helpers/window';
 
 const FIXTURE = resolve(__dirname, 'fixtures/replay-blocks.js');
@@ -26,6 +28,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the replay in the window, after its revi
   let dir: string;
   let run: WindowRun;
   let page: Page;
+  let id = '';
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'loopscope-replay-review-'));
@@ -34,7 +37,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the replay in the window, after its revi
     expect(recorded.code, recorded.stderr).toBe(0);
     run = await openWindow();
     page = run.page;
-    await showRecording(run, file);
+    id = await showRecording(run, file);
     await page.locator('.replay-scan').waitFor({ state: 'detached', timeout: 15_000 });
   });
 
@@ -106,5 +109,27 @@ describe.skipIf(!existsSync(CHROMIUM))('the replay in the window, after its revi
     await new Promise((done) => setTimeout(done, 800));
     expect(await position()).toBeCloseTo(shown.at, 3);
     expect(await page.getByRole('tab', { name: /^Blocks/ }).locator('.count').textContent()).toBe(shown.blocks);
+  });
+
+  const blockedMarks = async () => (await sessionViewOf(run.served.url, id)).replay!.marks.filter((m) => m.kind === 'blocked');
+  const next = () => bar().getByRole('button', { name: 'block ▶' });
+  const past = (m: { t: number; durationMs: number }): number => m.t + m.durationMs / 1000 + PAST_BLOCK_S;
+
+  it('shows a block with one duration wherever its final report is known: the Blocks pane, its place, the scrubber', async () => {
+    await openPane(page, 'Blocks');
+    await seekTo(0);
+    const marks = await blockedMarks();
+    expect(marks.length).toBeGreaterThanOrEqual(5);
+    for (const mark of marks.slice(0, 5)) {
+      await next().click();
+      await expect.poll(position).toBeCloseTo(past(mark), 2);
+      const view = await sessionViewOf(run.served.url, id);
+      const report = view.blocked.find((b) => Math.abs(b.t - mark.t) < 0.02);
+      expect(report, `a report at ${mark.t}`).toBeDefined();
+      expect(report!.durationMs).toBeCloseTo(mark.durationMs, 2);
+      const group = view.blockGroups.find((g) => g.key === report!.group);
+      expect(group, 'its place').toBeDefined();
+      expect(group!.maxMs).toBeGreaterThanOrEqual(report!.durationMs - 0.001);
+    }
   });
 });

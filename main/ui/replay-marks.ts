@@ -5,11 +5,12 @@
 // chart clock (seconds since its first sample), like its SeriesPoint.t; the pass also finds
 // where each loop's clock starts.
 
-import { MessageType, PROTOCOL_VERSION, type Hello, type MessageTypeId, type MetricsSample } from '../../probe/wire';
+import { MessageType, PROTOCOL_VERSION, type BlockedReport, type Hello, type MessageTypeId, type MetricsSample } from '../../probe/wire';
 import { ProbeDecoder } from '../../probe/wire-decoder';
 import type { ReplayMark } from './ui-api';
 import { FILE_HEADER_BYTES } from '../recording/format';
 import { FrameCursor, type RecordingReader } from '../recording/recording-reader';
+import { applyMessage, type SessionState } from '../session/session-state';
 
 /** Shorter GC pauses are everywhere in a busy process; the scrubber marks the ones worth a look. */
 export const GC_MARK_MIN_MS = 10;
@@ -84,10 +85,22 @@ interface RawMark {
   readonly durationMs: number;
 }
 
+/** A loop's blocks that ended, by report id: their final reports, as far as the scan has come. */
+export interface FinalReports {
+  readonly reports: ReadonlyMap<number, BlockedReport>;
+  /** Moves on with each change of `reports`. */
+  readonly version: number;
+}
+
+const NO_FINALS: FinalReports = { reports: new Map(), version: 0 };
+
 /** What the scan found of one loop: frames decode against the loop's own dictionary. */
 class LoopMarks {
   readonly decoder = new ProbeDecoder();
   readonly blocked = new Map<number, RawMark>();
+  /** Only for the blocks marked: pruned with them. */
+  readonly finals = new Map<number, BlockedReport>();
+  finalsVersion = 0;
   gc: RawMark[] = [];
   /** Its first sample's start (view-model's originOf for the loop's state); undefined before. */
   originUs: number | undefined;
@@ -133,6 +146,12 @@ export class ReplayMarkScanner {
     return this.loops.get(loop)?.marks(originUs) ?? [];
   }
 
+  /** Loop `loop`'s final reports found so far. */
+  finalReports(loop: number): FinalReports {
+    const l = this.loops.get(loop);
+    return l ? { reports: l.finals, version: l.finalsVersion } : NO_FINALS;
+  }
+
   /** Where loop `loop`'s chart clock starts on its probe's clock, once the scan has come to its first sample. */
   originOf(loop: number): number | undefined {
     return this.loops.get(loop)?.originUs;
@@ -176,10 +195,17 @@ export class ReplayMarkScanner {
       const r = m.report;
       if (r.state === 'cancelled') l.blocked.delete(r.id);
       else l.blocked.set(r.id, { kind: 'blocked', startUs: r.startUs, durationMs: r.durationUs / 1000 });
+      if (r.state === 'ended') l.finals.set(r.id, r);
+      else l.finals.delete(r.id);
+      l.finalsVersion++;
       // Reports are small, but a pathological recording has millions: keep the longest.
       if (l.blocked.size > 4 * MAX_BLOCKED_MARKS) {
         const keep = new Set(keepLongest([...l.blocked.values()], MAX_BLOCKED_MARKS));
-        for (const [id, b] of l.blocked) if (!keep.has(b)) l.blocked.delete(id);
+        for (const [id, b] of l.blocked) {
+          if (keep.has(b)) continue;
+          l.blocked.delete(id);
+          l.finals.delete(id);
+        }
       }
       l.changed();
       return true;
@@ -204,4 +230,18 @@ export function keepLongest<M extends { readonly durationMs: number }>(marks: re
   // The n-th longest's ties: the first of them, as many as fit.
   let ties = n - marks.filter((m) => m.durationMs > cut).length;
   return marks.filter((m) => m.durationMs > cut || (m.durationMs === cut && ties-- > 0));
+}
+
+/**
+ * `state` with each block still going on in it as its final report has it, applied as that
+ * report would be when it comes: in a replay the file already holds it, and a block is to show
+ * one duration, stack and place from the moment it is reported, not the figures it had so far.
+ */
+export function withFinalReports(state: SessionState, finals: ReadonlyMap<number, BlockedReport>): SessionState {
+  let out = state;
+  for (const b of state.blocked) {
+    const final = b.state === 'ongoing' ? finals.get(b.id) : undefined;
+    if (final) out = applyMessage(out, { type: 'blocked', report: final });
+  }
+  return out;
 }

@@ -8,7 +8,8 @@
 
 import type { ProfileView, ReplayCommand, ReplayView } from './ui-api';
 import { FeedView, type SessionFeed } from '../session/session-feed';
-import { findChartClock, loopChartClock, ReplayMarkScanner, type ChartClock } from './replay-marks';
+import { findChartClock, loopChartClock, ReplayMarkScanner, withFinalReports, type ChartClock, type FinalReports } from './replay-marks';
+import type { SessionState } from '../session/session-state';
 import { SPEEDS } from '../replay/replay-clock';
 import { ReplaySession } from '../replay/replay-session';
 import { RecordingPlayer } from '../replay/recording-player';
@@ -27,10 +28,21 @@ const PROFILE_CONTEXT_MS = 120_000;
 export class ReplayLoop extends FeedView {
   /** The source's seeks this loop's views have been told of (see takeRewound). */
   private seenSeeks: number;
+  private finalState: { readonly from: SessionState; readonly version: number; readonly state: SessionState } | undefined;
 
   constructor(readonly source: ReplaySource, readonly loop: number, readonly feed: SessionFeed) {
     super();
     this.seenSeeks = source.seeks;
+  }
+
+  /** The loop's state, each block reported so far as the file ends it (withFinalReports). */
+  override get state(): SessionState {
+    const from = this.feed.state;
+    const finals = this.source.finalReports(this.loop);
+    if (this.finalState?.from !== from || this.finalState.version !== finals.version) {
+      this.finalState = { from, version: finals.version, state: withFinalReports(from, finals.reports) };
+    }
+    return this.finalState.state;
   }
 
   /** True once after a seek: what the UI drew before is not a prefix of what comes now. */
@@ -127,6 +139,10 @@ export class ReplaySource {
       marks: this.scanner.marks(loop.loop, clock.originUs),
       warnings: s.warnings,
     };
+  }
+
+  finalReports(loop: number): FinalReports {
+    return this.scanner.finalReports(loop);
   }
 
   /** A command from the session screen of `loop`: a seek's time is on that loop's chart clock. */
