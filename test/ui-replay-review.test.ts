@@ -132,4 +132,26 @@ describe.skipIf(!existsSync(CHROMIUM))('the replay in the window, after its revi
       expect(group!.maxMs).toBeGreaterThanOrEqual(report!.durationMs - 0.001);
     }
   });
+
+  it('"block ▶" selects the block it goes to, with its stack, and its CPU profile', async () => {
+    await seekTo(0);
+    const marks = await blockedMarks();
+    for (const mark of marks.slice(0, 4)) {
+      await openPane(page, 'Blocks');
+      await next().click();
+      await expect.poll(position).toBeCloseTo(past(mark), 2);
+      const detail = page.getByTestId('block-detail');
+      await expect.poll(() => detail.locator('h3').first().textContent(), { timeout: 5000 }).toContain(`${mark.durationMs.toFixed(1)} ms at`);
+      expect(await detail.locator('h3').first().textContent()).not.toContain('still blocked');
+      expect(await detail.locator('.stack').textContent()).toMatch(/startupWork|parseBig/);
+      expect(await page.getByTestId('blocked-now').count()).toBe(0);
+      await detail.getByTestId('block-profile').click();
+      await expect.poll(rangeText, { timeout: 10_000 }).toMatch(/ s$/);
+      const r = await range();
+      expect(r.latest).toBe(false);
+      expect(r.fromS).toBeLessThanOrEqual(mark.t);
+      expect(r.toS).toBeGreaterThanOrEqual(mark.t + mark.durationMs / 1000);
+      expect(r.toS).toBeLessThan(past(mark));
+    }
+  }, 60_000);
 });

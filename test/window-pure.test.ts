@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { FAN_OUT_MANY, POOL_WAIT_MS, poolSaturated, taskFindings } from '../main/reports/task-findings';
 import type { TasksSummary } from '../main/reports/summary';
-import { groupTitle, reportAt, shownBlocks } from '../renderer/blocks/block-selection';
+import { groupTitle, markedReport, reportAt, shownBlocks } from '../renderer/blocks/block-selection';
 import { blockSamplesText } from '../main/common/block-samples-text';
 import { addBlock, groupKey, groupsWithOngoing, type BlockGroup } from '../main/session/blocked-groups';
 import type { BlockedView, BlockGroupView, StackFrame, TimelineView } from '../main/ui/ui-api';
@@ -22,7 +22,7 @@ import { encodeDictionary, encodeTaskEvents } from '../probe/wire-binary';
 import { ProbeDecoder } from '../probe/wire-decoder';
 import { decimalsFor, niceTicks, valueAxis } from '../renderer/charts/nice-ticks';
 import { formatAxisTime, timeTicks } from '../renderer/charts/time-axis';
-import { blockSeek, PAST_BLOCK_S } from '../renderer/replay/scrubber';
+import { blockSeek, blockStep, PAST_BLOCK_S } from '../renderer/replay/scrubber';
 import { keepPaused } from '../renderer/timeline/paused-view';
 import { parseLaunchSettings } from '../main/ui/ui-calls';
 import { bootTimeOf, parseStat, startedAtMs } from '../main/attach/proc-parse';
@@ -328,6 +328,16 @@ describe('the replay bar\'s block buttons', () => {
     expect(blockSeek(marks, second, 1)).toBeUndefined();
     expect(blockSeek(marks, second, -1)).toBeCloseTo(first);
     expect(blockSeek(marks, first, -1)).toBeUndefined();
+  });
+
+  it('say which block they go to, and its report is found by the mark\'s id', () => {
+    const withIds = marks.map((m, i) => (m.kind === 'blocked' ? { ...m, id: i + 10 } : m));
+    expect(blockStep(withIds, 0, 1)?.mark).toEqual(withIds[0]);
+    expect(blockStep(withIds, 6, -1)?.mark).toEqual(withIds[2]);
+    const at = (id: number, t: number): BlockedView => report(id, t, 100, []);
+    expect(markedReport([at(11, 2.004), at(12, 5)], withIds[2]!)?.id).toBe(12);
+    expect(markedReport([at(11, 2.004)], withIds[2]!)).toBeUndefined();
+    expect(markedReport([at(11, 2.0001), at(12, 5)], marks[0]!)?.id).toBe(11);
   });
 });
 

@@ -83,6 +83,7 @@ interface RawMark {
   readonly kind: ReplayMark['kind'];
   readonly startUs: number;
   readonly durationMs: number;
+  readonly id?: number;
 }
 
 /** A loop's blocks that ended, by report id: their final reports, as far as the scan has come. */
@@ -113,7 +114,7 @@ class LoopMarks {
   marks(originUs: number): readonly ReplayMark[] {
     if (this.cached?.originUs !== originUs) {
       const kept = [...keepLongest([...this.blocked.values()], MAX_BLOCKED_MARKS), ...keepLongest(this.gc, MAX_GC_MARKS)];
-      const marks = kept.map((m) => ({ kind: m.kind, t: (m.startUs - originUs) / 1e6, durationMs: m.durationMs })).sort((a, b) => a.t - b.t);
+      const marks = kept.map((m): ReplayMark => ({ kind: m.kind, t: (m.startUs - originUs) / 1e6, durationMs: m.durationMs, ...(m.id === undefined ? {} : { id: m.id }) })).sort((a, b) => a.t - b.t);
       this.cached = { originUs, marks };
     }
     return this.cached.marks;
@@ -194,7 +195,7 @@ export class ReplayMarkScanner {
     if (m.type === 'blocked') {
       const r = m.report;
       if (r.state === 'cancelled') l.blocked.delete(r.id);
-      else l.blocked.set(r.id, { kind: 'blocked', startUs: r.startUs, durationMs: r.durationUs / 1000 });
+      else l.blocked.set(r.id, { kind: 'blocked', startUs: r.startUs, durationMs: r.durationUs / 1000, id: r.id });
       if (r.state === 'ended') l.finals.set(r.id, r);
       else l.finals.delete(r.id);
       l.finalsVersion++;

@@ -262,6 +262,8 @@ export interface ReplayMark {
   readonly kind: 'blocked' | 'gc';
   readonly t: number;
   readonly durationMs: number;
+  /** A blocked loop's report id (BlockedView.id). */
+  readonly id?: number;
 }
 
 export interface ReplayView {

@@ -47,15 +47,18 @@ export function formatReplayTime(s: number): string {
 export const PAST_BLOCK_S = 0.25;
 
 /**
- * Where the next (`direction` 1) or previous (-1) blocked loop is to be seen from `positionS`:
- * just past its end. Undefined when there is none that way.
+ * The next (`direction` 1) or previous (-1) blocked loop from `positionS`, and where it is to
+ * be seen: just past its end. Undefined when there is none that way.
  */
-export function blockSeek(marks: readonly ReplayMark[], positionS: number, direction: 1 | -1): number | undefined {
-  const at = marks.filter((m) => m.kind === 'blocked').map((m) => m.t + m.durationMs / 1000 + PAST_BLOCK_S).sort((a, b) => a - b);
+export function blockStep(marks: readonly ReplayMark[], positionS: number, direction: 1 | -1): { readonly mark: ReplayMark; readonly t: number } | undefined {
+  const at = marks.filter((m) => m.kind === 'blocked').map((mark) => ({ mark, t: mark.t + mark.durationMs / 1000 + PAST_BLOCK_S })).sort((a, b) => a.t - b.t);
   // A hair of slack: the replay clock reports the position it was sent back rounded.
   const slack = 0.01;
-  return direction === 1 ? at.find((t) => t > positionS + slack) : at.reverse().find((t) => t < positionS - slack);
+  return direction === 1 ? at.find((s) => s.t > positionS + slack) : at.reverse().find((s) => s.t < positionS - slack);
 }
+
+/** Where blockStep goes. */
+export const blockSeek = (marks: readonly ReplayMark[], positionS: number, direction: 1 | -1): number | undefined => blockStep(marks, positionS, direction)?.t;
 
 /** Seconds an arrow key moves the scrubber (with Shift: ten times as far). */
 export const ARROW_STEP_S = 1;

@@ -6,10 +6,10 @@
 // the lag chart) selects its time for the CPU profile; dragging over the profile's range
 // picker selects another.
 
-import { memo, useCallback, useMemo, useState } from 'react';
-import type { BlockedView, BlockGroupView, HostApi, ProcessLoops } from '../../main/ui/ui-api';
+import { memo, useCallback, useEffect, useMemo, useState } from 'react';
+import type { BlockedView, BlockGroupView, HostApi, ProcessLoops, ReplayMark } from '../../main/ui/ui-api';
 import { BlockGroups } from '../blocks/BlockGroups';
-import { reportAt, type BlockSelection } from '../blocks/block-selection';
+import { markedReport, reportAt, type BlockSelection } from '../blocks/block-selection';
 import { useThrottled } from '../charts/use-throttled';
 import { PartBoundary } from '../common/PartBoundary';
 import { Tabs, type Tab } from '../common/Tabs';
@@ -92,6 +92,14 @@ export const SessionScreen = memo(function SessionScreen({ api, data, loops, onB
     if (f.group) selectGroup(f.group);
   }, [selectGroup, onOpen]);
   const blocked = view.blocked;
+  // The block the replay bar went to: selected once its report is in the view (after the seek).
+  const [jumped, setJumped] = useState<ReplayMark | undefined>(undefined);
+  useEffect(() => {
+    const report = jumped && markedReport(blocked, jumped);
+    if (!report) return;
+    setJumped(undefined);
+    selectReport(report);
+  }, [jumped, blocked, selectReport]);
   const span = recent.length > 1 ? recent[recent.length - 1]!.t - recent[0]!.t : 0;
   const onPickTime = useCallback((t: number) => {
     const report = reportAt(blocked, t, Math.max(0.5, span * PICK_SHARE));
@@ -120,7 +128,7 @@ export const SessionScreen = memo(function SessionScreen({ api, data, loops, onB
   return (
     <main className="session">
       <SessionHeader api={api} view={view} onBack={onBack} onOpen={onOpen} onError={onError} act={act} />
-      {replay && <PartBoundary what="The replay bar"><ReplayBar api={api} sessionId={view.id} replay={replay} onError={onError} /></PartBoundary>}
+      {replay && <PartBoundary what="The replay bar"><ReplayBar api={api} sessionId={view.id} replay={replay} onError={onError} onBlock={setJumped} /></PartBoundary>}
       <p className={alert ? 'status-line error' : 'status-line'} role={alert ? 'alert' : 'status'} title={status} data-testid={alert === error ? undefined : 'session-warning'}>{status}</p>
       <PartBoundary what="The charts">
         <Overview
