@@ -50,6 +50,11 @@ describe('the scrubber', () => {
     expect(markColumns(marks, 5, 5, 10)).toEqual([]);
   });
 
+  it('marks a block that began before the scrubber\'s start in its first column', () => {
+    const early = mark('blocked', -0.04, 75);
+    expect(markColumns([early, mark('gc', 0.5, 12)], 0.04, 10, 10)).toEqual([{ at: 0.05, kind: 'blocked', count: 2, longest: early }]);
+  });
+
   it('formats times as minutes, seconds and tenths', () => {
     expect(formatReplayTime(0)).toBe('0:00.0');
     expect(formatReplayTime(62.46)).toBe('1:02.5');

@@ -155,4 +155,14 @@ describe.skipIf(!existsSync(CHROMIUM))('the replay in the window, after its revi
       expect(r.toS).toBeLessThan(past(mark));
     }
   }, 60_000);
+
+  it('marks every blocked loop it counts, the one before the first sample too', async () => {
+    const said = Number(/^(\d+) blocked loops? marked/.exec(String(await bar().getByText(/blocked loops? marked/).textContent()))?.[1]);
+    expect(said).toBe((await blockedMarks()).length);
+    // A column of the scrubber holds every mark in its pixels: its title says how many.
+    const titles = await bar().locator('.scrubber-marks .mark.blocked').evaluateAll((els) => els.map((e) => e.getAttribute('title') ?? ''));
+    const shown = titles.reduce((n, t) => n + Number(/\((\d+) here\)$/.exec(t)?.[1] ?? 1), 0);
+    expect(shown).toBe(said);
+    expect(titles[0]).toMatch(/ at -?0:00\.[01]/);
+  });
 });

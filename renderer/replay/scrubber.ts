@@ -14,6 +14,8 @@ export interface MarkColumn {
 /**
  * The marks, one per column of `columns` (the scrubber's width in pixels, or less): a
  * thousand blocked loops in one pixel are one mark, and blocked loops win over GC pauses.
+ * A mark before the start (a block at the program's start, before the first sample the
+ * scrubber starts at, or one going on when the recording began) goes in the first column.
  */
 export function markColumns(marks: readonly ReplayMark[], startS: number, endS: number, columns: number): MarkColumn[] {
   const span = endS - startS;
@@ -21,8 +23,8 @@ export function markColumns(marks: readonly ReplayMark[], startS: number, endS: 
   if (!(span > 0)) return [];
   const byColumn = new Map<number, { kind: ReplayMark['kind']; count: number; longest: ReplayMark }>();
   for (const m of marks) {
-    if (m.t < startS || m.t > endS) continue;
-    const c = Math.min(n - 1, Math.floor(((m.t - startS) / span) * n));
+    if (m.t > endS) continue;
+    const c = Math.min(n - 1, Math.floor((Math.max(0, m.t - startS) / span) * n));
     const cell = byColumn.get(c);
     if (!cell) byColumn.set(c, { kind: m.kind, count: 1, longest: m });
     else {
