@@ -44,7 +44,7 @@ describe('the scrubber', () => {
     const marks = [mark('gc', 1, 12), mark('blocked', 1.01, 60), mark('blocked', 1.02, 90), mark('gc', 9, 30), mark('blocked', 20, 1)];
     const cols = markColumns(marks, 0, 10, 10);
     expect(cols).toEqual([
-      { at: 0.15, kind: 'blocked', count: 3, longest: marks[2] },
+      { at: 0.15, kind: 'blocked', count: 2, longest: marks[2] },
       { at: 0.95, kind: 'gc', count: 1, longest: marks[3] },
     ]);
     expect(markColumns(marks, 5, 5, 10)).toEqual([]);
@@ -52,7 +52,7 @@ describe('the scrubber', () => {
 
   it('marks a block that began before the scrubber\'s start in its first column', () => {
     const early = mark('blocked', -0.04, 75);
-    expect(markColumns([early, mark('gc', 0.5, 12)], 0.04, 10, 10)).toEqual([{ at: 0.05, kind: 'blocked', count: 2, longest: early }]);
+    expect(markColumns([early, mark('gc', 0.5, 12)], 0.04, 10, 10)).toEqual([{ at: 0.05, kind: 'blocked', count: 1, longest: early }]);
   });
 
   it('formats times as minutes, seconds and tenths', () => {

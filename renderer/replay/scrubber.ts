@@ -6,6 +6,7 @@ export interface MarkColumn {
   /** 0..1 across the scrubber. */
   readonly at: number;
   readonly kind: ReplayMark['kind'];
+  /** The marks of its kind in it: its blocked loops, when it has any (the bar counts those). */
   readonly count: number;
   /** The longest mark in the column, for its tooltip and where a click on it goes. */
   readonly longest: ReplayMark;
@@ -28,9 +29,11 @@ export function markColumns(marks: readonly ReplayMark[], startS: number, endS: 
     const cell = byColumn.get(c);
     if (!cell) byColumn.set(c, { kind: m.kind, count: 1, longest: m });
     else {
-      cell.count++;
-      if (m.kind === 'blocked' && cell.kind === 'gc') Object.assign(cell, { kind: 'blocked', longest: m });
-      else if (m.kind === cell.kind && m.durationMs > cell.longest.durationMs) cell.longest = m;
+      if (m.kind === 'blocked' && cell.kind === 'gc') Object.assign(cell, { kind: 'blocked', count: 1, longest: m });
+      else if (m.kind === cell.kind) {
+        cell.count++;
+        if (m.durationMs > cell.longest.durationMs) cell.longest = m;
+      }
     }
   }
   return [...byColumn].sort((a, b) => a[0] - b[0]).map(([c, cell]) => ({ at: (c + 0.5) / n, ...cell }));
