@@ -79,7 +79,7 @@ export function profileView(model: ProfileModel, originUs: number, fromS: number
   }));
 
   const held = model.extent;
-  const extent = held && Math.min(held.toUs, toUs(untilS)) > held.fromUs ? { fromUs: held.fromUs, toUs: Math.min(held.toUs, toUs(untilS)) } : held;
+  const extent = held && Math.min(held.toUs, toUs(untilS)) > held.fromUs ? { fromUs: held.fromUs, toUs: Math.min(held.toUs, toUs(untilS)) } : undefined;
   const activity = { fromS: 0, stepS: ACTIVITY_S / ACTIVITY_STEPS, code: [] as number[], idle: [] as number[] };
   if (extent) {
     const from = Math.max(extent.fromUs, extent.toUs - ACTIVITY_S * 1e6);
