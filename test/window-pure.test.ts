@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { FAN_OUT_MANY, POOL_WAIT_MS, poolSaturated, taskFindings } from '../main/reports/task-findings';
 import type { TasksSummary } from '../main/reports/summary';
-import { groupTitle, markedReport, reportAt, shownBlocks } from '../renderer/blocks/block-selection';
+import { groupTitle, reportAt, shownBlocks } from '../renderer/blocks/block-selection';
 import { blockSamplesText } from '../main/common/block-samples-text';
 import { addBlock, groupKey, groupsWithOngoing, type BlockGroup } from '../main/session/blocked-groups';
 import type { BlockedView, BlockGroupView, StackFrame, TimelineView } from '../main/ui/ui-api';
@@ -22,7 +22,7 @@ import { encodeDictionary, encodeTaskEvents } from '../probe/wire-binary';
 import { ProbeDecoder } from '../probe/wire-decoder';
 import { decimalsFor, niceTicks, valueAxis } from '../renderer/charts/nice-ticks';
 import { formatAxisTime, timeTicks } from '../renderer/charts/time-axis';
-import { blockSeek, blockStep, PAST_BLOCK_S } from '../renderer/replay/scrubber';
+import { blockSeek, blockStep, markedReport, PAST_BLOCK_S } from '../renderer/replay/scrubber';
 import { keepPaused } from '../renderer/timeline/paused-view';
 import { parseLaunchSettings } from '../main/ui/ui-calls';
 import { bootTimeOf, parseStat, startedAtMs } from '../main/attach/proc-parse';

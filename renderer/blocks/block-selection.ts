@@ -3,7 +3,7 @@
 // the report behind a spike clicked on a chart, and a group's name.
 
 import { frameParts, userFrames } from '../../main/common/format';
-import type { BlockedView, BlockGroupView, ReplayMark, StackFrame } from '../../main/ui/ui-api';
+import type { BlockedView, BlockGroupView, StackFrame } from '../../main/ui/ui-api';
 
 /** What the user picked: a group (from its list or a key finding), or a report (from its group's list or a chart). */
 export interface BlockSelection {
@@ -50,11 +50,6 @@ export function reportAt(blocked: readonly BlockedView[], t: number, toleranceS:
     }
   }
   return best;
-}
-
-/** The report a replay's mark is of: by its id, or (a mark without one) the one starting there. */
-export function markedReport(blocked: readonly BlockedView[], mark: ReplayMark): BlockedView | undefined {
-  return mark.id === undefined ? blocked.find((b) => Math.abs(b.t - mark.t) < 0.001) : blocked.find((b) => b.id === mark.id);
 }
 
 /** A group's name, by its innermost frames of the program's own ("spin ← parseBig"), and where the first is. */

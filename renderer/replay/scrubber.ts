@@ -1,6 +1,6 @@
 // The scrubber's arithmetic: where a mark goes, and which marks share a pixel column. Pure.
 
-import type { ReplayMark } from '../../main/ui/ui-api';
+import type { BlockedView, ReplayMark } from '../../main/ui/ui-api';
 
 export interface MarkColumn {
   /** 0..1 across the scrubber. */
@@ -67,3 +67,8 @@ export const blockSeek = (marks: readonly ReplayMark[], positionS: number, direc
 
 /** Seconds an arrow key moves the scrubber (with Shift: ten times as far). */
 export const ARROW_STEP_S = 1;
+
+/** The report a blocked mark is of: by its id, or (a mark without one) the one starting there. */
+export function markedReport(blocked: readonly BlockedView[], mark: ReplayMark): BlockedView | undefined {
+  return mark.id === undefined ? blocked.find((b) => Math.abs(b.t - mark.t) < 0.001) : blocked.find((b) => b.id === mark.id);
+}

@@ -9,7 +9,7 @@
 import { memo, useCallback, useEffect, useMemo, useState } from 'react';
 import type { BlockedView, BlockGroupView, HostApi, ProcessLoops, ReplayMark } from '../../main/ui/ui-api';
 import { BlockGroups } from '../blocks/BlockGroups';
-import { markedReport, reportAt, type BlockSelection } from '../blocks/block-selection';
+import { reportAt, type BlockSelection } from '../blocks/block-selection';
 import { useThrottled } from '../charts/use-throttled';
 import { PartBoundary } from '../common/PartBoundary';
 import { Tabs, type Tab } from '../common/Tabs';
@@ -20,6 +20,7 @@ import { exitIsBad, exitText } from '../console/exit-text';
 import { ProfilePanel } from '../profile/ProfilePanel';
 import { blockRange, type TimeRange } from '../profile/time-range';
 import { ReplayBar } from '../replay/ReplayBar';
+import { markedReport } from '../replay/scrubber';
 import type { SessionData } from '../store';
 import { TasksPane } from '../tasks/TasksPane';
 import { TracePanel } from '../timeline/TracePanel';
