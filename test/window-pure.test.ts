@@ -330,6 +330,14 @@ describe('the replay bar\'s block buttons', () => {
     expect(blockSeek(marks, first, -1)).toBeUndefined();
   });
 
+  it('wait for a block\'s first report: one the watchdog missed comes with its samples, a second on', () => {
+    const late = [{ kind: 'blocked' as const, t: 0.01, durationMs: 90, reportedT: 1.1 }, { kind: 'blocked' as const, t: 0.5, durationMs: 60, reportedT: 0.56 }];
+    expect(blockStep(late, 0, 1)).toEqual({ mark: late[1], t: 0.5 + 0.06 + PAST_BLOCK_S });
+    expect(blockStep(late, 0.81, 1)?.mark).toBe(late[0]);
+    expect(blockStep(late, 0.81, 1)!.t).toBeGreaterThan(1.1);
+    expect(blockStep(late, 0.81, 1)!.t).toBeLessThan(1.11);
+  });
+
   it('say which block they go to, and its report is found by the mark\'s id', () => {
     const withIds = marks.map((m, i) => (m.kind === 'blocked' ? { ...m, id: i + 10 } : m));
     expect(blockStep(withIds, 0, 1)?.mark).toEqual(withIds[0]);

@@ -84,6 +84,8 @@ interface RawMark {
   readonly startUs: number;
   readonly durationMs: number;
   readonly id?: number;
+  /** File time of its first report. */
+  readonly reportedMs?: number;
 }
 
 /** A loop's blocks that ended, by report id: their final reports, as far as the scan has come. */
@@ -105,17 +107,21 @@ class LoopMarks {
   gc: RawMark[] = [];
   /** Its first sample's start (view-model's originOf for the loop's state); undefined before. */
   originUs: number | undefined;
-  private cached: { readonly originUs: number; readonly marks: readonly ReplayMark[] } | undefined;
+  private cached: { readonly originUs: number; readonly offsetMs: number; readonly marks: readonly ReplayMark[] } | undefined;
 
   changed(): void {
     this.cached = undefined;
   }
 
-  marks(originUs: number): readonly ReplayMark[] {
-    if (this.cached?.originUs !== originUs) {
+  marks(originUs: number, offsetMs: number): readonly ReplayMark[] {
+    if (this.cached?.originUs !== originUs || this.cached.offsetMs !== offsetMs) {
       const kept = [...keepLongest([...this.blocked.values()], MAX_BLOCKED_MARKS), ...keepLongest(this.gc, MAX_GC_MARKS)];
-      const marks = kept.map((m): ReplayMark => ({ kind: m.kind, t: (m.startUs - originUs) / 1e6, durationMs: m.durationMs, ...(m.id === undefined ? {} : { id: m.id }) })).sort((a, b) => a.t - b.t);
-      this.cached = { originUs, marks };
+      const marks = kept.map((m): ReplayMark => ({
+        kind: m.kind, t: (m.startUs - originUs) / 1e6, durationMs: m.durationMs,
+        ...(m.id === undefined ? {} : { id: m.id }),
+        ...(m.reportedMs === undefined ? {} : { reportedT: (m.reportedMs - offsetMs) / 1000 }),
+      })).sort((a, b) => a.t - b.t);
+      this.cached = { originUs, offsetMs, marks };
     }
     return this.cached.marks;
   }
@@ -142,9 +148,12 @@ export class ReplayMarkScanner {
     return endMs > firstMs ? Math.min(0.99, Math.max(0, (this.lastMs - firstMs) / (endMs - firstMs))) : 0;
   }
 
-  /** Loop `loop`'s blocked loops and GC pauses, in time order, on the chart clock whose origin is `originUs`. */
-  marks(loop: number, originUs: number): readonly ReplayMark[] {
-    return this.loops.get(loop)?.marks(originUs) ?? [];
+  /**
+   * Loop `loop`'s blocked loops and GC pauses, in time order, on the chart clock whose origin
+   * is `originUs` and whose offset from the file's clock is `offsetMs` (ChartClock).
+   */
+  marks(loop: number, originUs: number, offsetMs: number): readonly ReplayMark[] {
+    return this.loops.get(loop)?.marks(originUs, offsetMs) ?? [];
   }
 
   /** Loop `loop`'s final reports found so far. */
@@ -173,14 +182,14 @@ export class ReplayMarkScanner {
           break;
         }
         this.lastMs = f.timeMs;
-        if (f.version === PROTOCOL_VERSION && this.take(f.loop, f.type as MessageTypeId, f.payload)) found = true;
+        if (f.version === PROTOCOL_VERSION && this.take(f.loop, f.type as MessageTypeId, f.payload, f.timeMs)) found = true;
       }
     }
     return found;
   }
 
   /** True when the frame adds a mark. Loop numbers are below MAX_LOOPS (the reader checks), which bounds the loops kept. */
-  private take(loop: number, type: MessageTypeId, payload: Uint8Array): boolean {
+  private take(loop: number, type: MessageTypeId, payload: Uint8Array, fileMs: number): boolean {
     let l = this.loops.get(loop);
     if (!l) {
       l = new LoopMarks();
@@ -195,7 +204,7 @@ export class ReplayMarkScanner {
     if (m.type === 'blocked') {
       const r = m.report;
       if (r.state === 'cancelled') l.blocked.delete(r.id);
-      else l.blocked.set(r.id, { kind: 'blocked', startUs: r.startUs, durationMs: r.durationUs / 1000, id: r.id });
+      else l.blocked.set(r.id, { kind: 'blocked', startUs: r.startUs, durationMs: r.durationUs / 1000, id: r.id, reportedMs: l.blocked.get(r.id)?.reportedMs ?? fileMs });
       if (r.state === 'ended') l.finals.set(r.id, r);
       else l.finals.delete(r.id);
       l.finalsVersion++;

@@ -136,7 +136,7 @@ export class ReplaySource {
       speeds: SPEEDS,
       complete: s.reader.complete,
       scanned: this.scanner.progress,
-      marks: this.scanner.marks(loop.loop, clock.originUs),
+      marks: this.scanner.marks(loop.loop, clock.originUs, clock.offsetMs),
       warnings: s.warnings,
     };
   }

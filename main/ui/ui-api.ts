@@ -264,6 +264,11 @@ export interface ReplayMark {
   readonly durationMs: number;
   /** A blocked loop's report id (BlockedView.id). */
   readonly id?: number;
+  /**
+   * A blocked loop's: when its first report is in the file, on the same clock. Often well
+   * after the block's end: one the watchdog missed is reported with its samples, a second on.
+   */
+  readonly reportedT?: number;
 }
 
 export interface ReplayView {

@@ -51,12 +51,17 @@ export function formatReplayTime(s: number): string {
 /** After a seek to a block, where the replay stands: just past its end, with its report in and its lag spike drawn. */
 export const PAST_BLOCK_S = 0.25;
 
+/** Past the time a report is in the file: the replay clock's position comes back rounded. */
+const REPORTED_SLACK_S = 0.002;
+
 /**
  * The next (`direction` 1) or previous (-1) blocked loop from `positionS`, and where it is to
- * be seen: just past its end. Undefined when there is none that way.
+ * be seen: just past its end, once its first report is in (a block the watchdog missed is
+ * reported a second or so later). Undefined when there is none that way.
  */
 export function blockStep(marks: readonly ReplayMark[], positionS: number, direction: 1 | -1): { readonly mark: ReplayMark; readonly t: number } | undefined {
-  const at = marks.filter((m) => m.kind === 'blocked').map((mark) => ({ mark, t: mark.t + mark.durationMs / 1000 + PAST_BLOCK_S })).sort((a, b) => a.t - b.t);
+  const seenAt = (m: ReplayMark): number => Math.max(m.t + m.durationMs / 1000 + PAST_BLOCK_S, m.reportedT === undefined ? -Infinity : m.reportedT + REPORTED_SLACK_S);
+  const at = marks.filter((m) => m.kind === 'blocked').map((mark) => ({ mark, t: seenAt(mark) })).sort((a, b) => a.t - b.t);
   // A hair of slack: the replay clock reports the position it was sent back rounded.
   const slack = 0.01;
   return direction === 1 ? at.find((s) => s.t > positionS + slack) : at.reverse().find((s) => s.t < positionS - slack);
