@@ -447,6 +447,16 @@ describe('the session\'s profile, and what is made of it', () => {
     expect(layoutFlame(v.flame, v.flame[1]!.id).map((b) => [b.w, b.depth])).toEqual([[1, 0], [1, 1]]);
   });
 
+  it('shows no samples over time past `untilS` (a replay\'s position), none at all before the first', () => {
+    const upTo = profileView(model(), 1_000_000, 0, 0.1, undefined, 0.1);
+    expect(upTo.extent).toEqual({ fromS: 0.02, toS: 0.1 });
+    const shown = upTo.activity.code.reduce((a, b) => a + b, 0) + upTo.activity.idle.reduce((a, b) => a + b, 0);
+    expect(shown).toBe(model().range(0, 1_100_001).nodes.length);
+    const before = profileView(model(), 1_000_000, 0, 0.01, undefined, 0.01);
+    expect(before.extent).toBeNull();
+    expect(before.activity.code).toEqual([]);
+  });
+
   it('is asked for a range in the window\'s calls: finite, in order, at most a day', async () => {
     const calls: unknown[][] = [];
     const api = fakeApi({ profile: async (...a) => (calls.push(a), profileView(new ProfileModel(), 0, 0, 1, undefined)) });

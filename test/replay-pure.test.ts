@@ -7,7 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { editorCommand, frameFile, openInEditor } from '../main/ui/open-in-editor';
-import { keepLongest } from '../main/ui/replay-marks';
+import { keepLongest, withFinalReports } from '../main/ui/replay-marks';
+import { applyMessage, initialSessionState } from '../main/session/session-state';
+import type { BlockedReport } from '../probe/wire';
 import { MAX_RECENT, parseRecent, withRecent } from '../main/ui/recent-recordings';
 import { CallError, parseReplayCommand } from '../main/ui/ui-calls';
 import type { ReplayMark } from '../main/ui/ui-api';
@@ -42,10 +44,15 @@ describe('the scrubber', () => {
     const marks = [mark('gc', 1, 12), mark('blocked', 1.01, 60), mark('blocked', 1.02, 90), mark('gc', 9, 30), mark('blocked', 20, 1)];
     const cols = markColumns(marks, 0, 10, 10);
     expect(cols).toEqual([
-      { at: 0.15, kind: 'blocked', count: 3, longest: marks[2] },
+      { at: 0.15, kind: 'blocked', count: 2, longest: marks[2] },
       { at: 0.95, kind: 'gc', count: 1, longest: marks[3] },
     ]);
     expect(markColumns(marks, 5, 5, 10)).toEqual([]);
+  });
+
+  it('marks a block that began before the scrubber\'s start in its first column', () => {
+    const early = mark('blocked', -0.04, 75);
+    expect(markColumns([early, mark('gc', 0.5, 12)], 0.04, 10, 10)).toEqual([{ at: 0.05, kind: 'blocked', count: 1, longest: early }]);
   });
 
   it('formats times as minutes, seconds and tenths', () => {
@@ -79,10 +86,34 @@ describe('the scrubber', () => {
   });
 });
 
+describe('a replayed block\'s final report', () => {
+  const frame = (functionName: string) => ({ functionName, url: 'file:///app.js', lineNumber: 3, columnNumber: 1, scriptId: '1' });
+  const report = (id: number, state: BlockedReport['state'], durationUs: number, more: Partial<BlockedReport> = {}): BlockedReport => ({
+    id, state, startUs: id * 1_000_000, durationUs, stack: [frame('parseBig')], stackSource: 'interrupt', ...more,
+  });
+
+  it('shows a block going on as its final report has it: the same duration, stack and place as once it ends', () => {
+    const ended = applyMessage(initialSessionState, { type: 'blocked', report: report(1, 'ended', 72_390, { stackSource: 'samples' }) });
+    const state = applyMessage(applyMessage(ended, { type: 'blocked', report: report(2, 'ongoing', 55_683) }), { type: 'blocked', report: report(3, 'ongoing', 51_000, { stack: [] }) });
+    const final2 = report(2, 'ended', 50_015, { stack: [{ ...frame('parseBig'), columnNumber: 9 }], stackSource: 'samples', samples: 2, sampled: 2 });
+    const shown = withFinalReports(state, new Map([[2, final2]]));
+    expect(shown.blocked.find((b) => b.id === 2)).toEqual(final2);
+    // Without a final report (not found yet, or cancelled): as it is.
+    expect(shown.blocked.find((b) => b.id === 3)).toMatchObject({ state: 'ongoing', durationUs: 51_000 });
+    expect(shown.totals.blockedCount).toBe(3);
+    expect(shown.blockGroups.map((g) => [g.count, g.maxUs])).toEqual([[2, 72_390]]);
+    expect(applyMessage(state, { type: 'blocked', report: final2 })).toEqual(shown);
+    expect(withFinalReports(state, new Map())).toBe(state);
+  });
+});
+
 describe('calls and files from outside', () => {
   it('checks replay commands', () => {
     expect(parseReplayCommand({ kind: 'play' })).toEqual({ kind: 'play' });
     expect(parseReplayCommand({ kind: 'seek', t: 1.5, extra: 1 })).toEqual({ kind: 'seek', t: 1.5 });
+    expect(parseReplayCommand({ kind: 'pause', t: 3.25 })).toEqual({ kind: 'pause', t: 3.25 });
+    expect(parseReplayCommand({ kind: 'pause' })).toEqual({ kind: 'pause' });
+    expect(() => parseReplayCommand({ kind: 'pause', t: 'now' })).toThrow(CallError);
     expect(() => parseReplayCommand({ kind: 'speed', speed: 100 })).toThrow(new CallError('speed must be a number from 0.25 to 16'));
     expect(() => parseReplayCommand({ kind: 'seek', t: 'soon' })).toThrow(CallError);
     expect(() => parseReplayCommand({ kind: 'rewind' })).toThrow(/play, pause, step, speed, seek/);

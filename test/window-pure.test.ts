@@ -25,7 +25,7 @@ import { encodeDictionary, encodeTaskEvents } from '../probe/wire-binary';
 import { ProbeDecoder } from '../probe/wire-decoder';
 import { decimalsFor, niceTicks, valueAxis } from '../renderer/charts/nice-ticks';
 import { formatAxisTime, timeTicks } from '../renderer/charts/time-axis';
-import { blockSeek, PAST_BLOCK_S } from '../renderer/replay/scrubber';
+import { blockSeek, blockStep, markedReport, PAST_BLOCK_S } from '../renderer/replay/scrubber';
 import { keepPaused } from '../renderer/timeline/paused-view';
 import { parseLaunchSettings } from '../main/ui/ui-calls';
 import { bootTimeOf, parseStat, startedAtMs } from '../main/attach/proc-parse';
@@ -345,6 +345,24 @@ describe('the replay bar\'s block buttons', () => {
     expect(blockSeek(marks, second, 1)).toBeUndefined();
     expect(blockSeek(marks, second, -1)).toBeCloseTo(first);
     expect(blockSeek(marks, first, -1)).toBeUndefined();
+  });
+
+  it('wait for a block\'s first report: one the watchdog missed comes with its samples, a second on', () => {
+    const late = [{ kind: 'blocked' as const, t: 0.01, durationMs: 90, reportedT: 1.1 }, { kind: 'blocked' as const, t: 0.5, durationMs: 60, reportedT: 0.56 }];
+    expect(blockStep(late, 0, 1)).toEqual({ mark: late[1], t: 0.5 + 0.06 + PAST_BLOCK_S });
+    expect(blockStep(late, 0.81, 1)?.mark).toBe(late[0]);
+    expect(blockStep(late, 0.81, 1)!.t).toBeGreaterThan(1.1);
+    expect(blockStep(late, 0.81, 1)!.t).toBeLessThan(1.11);
+  });
+
+  it('say which block they go to, and its report is found by the mark\'s id', () => {
+    const withIds = marks.map((m, i) => (m.kind === 'blocked' ? { ...m, id: i + 10 } : m));
+    expect(blockStep(withIds, 0, 1)?.mark).toEqual(withIds[0]);
+    expect(blockStep(withIds, 6, -1)?.mark).toEqual(withIds[2]);
+    const at = (id: number, t: number): BlockedView => report(id, t, 100, []);
+    expect(markedReport([at(11, 2.004), at(12, 5)], withIds[2]!)?.id).toBe(12);
+    expect(markedReport([at(11, 2.004)], withIds[2]!)).toBeUndefined();
+    expect(markedReport([at(11, 2.0001), at(12, 5)], marks[0]!)?.id).toBe(11);
   });
 });
 

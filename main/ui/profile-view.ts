@@ -24,7 +24,8 @@ function kindOf(f: { readonly kind: string; readonly url: string; readonly funct
   return f.kind === 'root' ? 'program' : (f.kind as ProfileFrameKind);
 }
 
-export function profileView(model: ProfileModel, originUs: number, fromS: number, toS: number, profiler: ProfilerState | undefined): ProfileView {
+/** `untilS`: the samples after it are not shown over time (a replay's, past its position and the range). */
+export function profileView(model: ProfileModel, originUs: number, fromS: number, toS: number, profiler: ProfilerState | undefined, untilS = Infinity): ProfileView {
   const toUs = (s: number): number => originUs + s * 1e6;
   const toSec = (us: number): number => (us - originUs) / 1e6;
   const stats = rangeStats(model, model.range(toUs(fromS), toUs(toS)));
@@ -77,7 +78,8 @@ export function profileView(model: ProfileModel, originUs: number, fromS: number
     lines: [...f.lines].sort((a, b) => b[1] - a[1]),
   }));
 
-  const extent = model.extent;
+  const held = model.extent;
+  const extent = held && Math.min(held.toUs, toUs(untilS)) > held.fromUs ? { fromUs: held.fromUs, toUs: Math.min(held.toUs, toUs(untilS)) } : undefined;
   const activity = { fromS: 0, stepS: ACTIVITY_S / ACTIVITY_STEPS, code: [] as number[], idle: [] as number[] };
   if (extent) {
     const from = Math.max(extent.fromUs, extent.toUs - ACTIVITY_S * 1e6);

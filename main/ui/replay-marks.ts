@@ -5,11 +5,12 @@
 // chart clock (seconds since its first sample), like its SeriesPoint.t; the pass also finds
 // where each loop's clock starts.
 
-import { MessageType, PROTOCOL_VERSION, type Hello, type MessageTypeId, type MetricsSample } from '../../probe/wire';
+import { MessageType, PROTOCOL_VERSION, type BlockedReport, type Hello, type MessageTypeId, type MetricsSample } from '../../probe/wire';
 import { ProbeDecoder } from '../../probe/wire-decoder';
 import type { ReplayMark } from './ui-api';
 import { FILE_HEADER_BYTES } from '../recording/format';
 import { FrameCursor, type RecordingReader } from '../recording/recording-reader';
+import { applyMessage, type SessionState } from '../session/session-state';
 
 /** Shorter GC pauses are everywhere in a busy process; the scrubber marks the ones worth a look. */
 export const GC_MARK_MIN_MS = 10;
@@ -82,26 +83,45 @@ interface RawMark {
   readonly kind: ReplayMark['kind'];
   readonly startUs: number;
   readonly durationMs: number;
+  readonly id?: number;
+  /** File time of its first report. */
+  readonly reportedMs?: number;
 }
+
+/** A loop's blocks that ended, by report id: their final reports, as far as the scan has come. */
+export interface FinalReports {
+  readonly reports: ReadonlyMap<number, BlockedReport>;
+  /** Moves on with each change of `reports`. */
+  readonly version: number;
+}
+
+const NO_FINALS: FinalReports = { reports: new Map(), version: 0 };
 
 /** What the scan found of one loop: frames decode against the loop's own dictionary. */
 class LoopMarks {
   readonly decoder = new ProbeDecoder();
   readonly blocked = new Map<number, RawMark>();
+  /** Only for the blocks marked: pruned with them. */
+  readonly finals = new Map<number, BlockedReport>();
+  finalsVersion = 0;
   gc: RawMark[] = [];
   /** Its first sample's start (view-model's originOf for the loop's state); undefined before. */
   originUs: number | undefined;
-  private cached: { readonly originUs: number; readonly marks: readonly ReplayMark[] } | undefined;
+  private cached: { readonly originUs: number; readonly offsetMs: number; readonly marks: readonly ReplayMark[] } | undefined;
 
   changed(): void {
     this.cached = undefined;
   }
 
-  marks(originUs: number): readonly ReplayMark[] {
-    if (this.cached?.originUs !== originUs) {
+  marks(originUs: number, offsetMs: number): readonly ReplayMark[] {
+    if (this.cached?.originUs !== originUs || this.cached.offsetMs !== offsetMs) {
       const kept = [...keepLongest([...this.blocked.values()], MAX_BLOCKED_MARKS), ...keepLongest(this.gc, MAX_GC_MARKS)];
-      const marks = kept.map((m) => ({ kind: m.kind, t: (m.startUs - originUs) / 1e6, durationMs: m.durationMs })).sort((a, b) => a.t - b.t);
-      this.cached = { originUs, marks };
+      const marks = kept.map((m): ReplayMark => ({
+        kind: m.kind, t: (m.startUs - originUs) / 1e6, durationMs: m.durationMs,
+        ...(m.id === undefined ? {} : { id: m.id }),
+        ...(m.reportedMs === undefined ? {} : { reportedT: (m.reportedMs - offsetMs) / 1000 }),
+      })).sort((a, b) => a.t - b.t);
+      this.cached = { originUs, offsetMs, marks };
     }
     return this.cached.marks;
   }
@@ -128,9 +148,18 @@ export class ReplayMarkScanner {
     return endMs > firstMs ? Math.min(0.99, Math.max(0, (this.lastMs - firstMs) / (endMs - firstMs))) : 0;
   }
 
-  /** Loop `loop`'s blocked loops and GC pauses, in time order, on the chart clock whose origin is `originUs`. */
-  marks(loop: number, originUs: number): readonly ReplayMark[] {
-    return this.loops.get(loop)?.marks(originUs) ?? [];
+  /**
+   * Loop `loop`'s blocked loops and GC pauses, in time order, on the chart clock whose origin
+   * is `originUs` and whose offset from the file's clock is `offsetMs` (ChartClock).
+   */
+  marks(loop: number, originUs: number, offsetMs: number): readonly ReplayMark[] {
+    return this.loops.get(loop)?.marks(originUs, offsetMs) ?? [];
+  }
+
+  /** Loop `loop`'s final reports found so far. */
+  finalReports(loop: number): FinalReports {
+    const l = this.loops.get(loop);
+    return l ? { reports: l.finals, version: l.finalsVersion } : NO_FINALS;
   }
 
   /** Where loop `loop`'s chart clock starts on its probe's clock, once the scan has come to its first sample. */
@@ -153,14 +182,14 @@ export class ReplayMarkScanner {
           break;
         }
         this.lastMs = f.timeMs;
-        if (f.version === PROTOCOL_VERSION && this.take(f.loop, f.type as MessageTypeId, f.payload)) found = true;
+        if (f.version === PROTOCOL_VERSION && this.take(f.loop, f.type as MessageTypeId, f.payload, f.timeMs)) found = true;
       }
     }
     return found;
   }
 
   /** True when the frame adds a mark. Loop numbers are below MAX_LOOPS (the reader checks), which bounds the loops kept. */
-  private take(loop: number, type: MessageTypeId, payload: Uint8Array): boolean {
+  private take(loop: number, type: MessageTypeId, payload: Uint8Array, fileMs: number): boolean {
     let l = this.loops.get(loop);
     if (!l) {
       l = new LoopMarks();
@@ -175,11 +204,18 @@ export class ReplayMarkScanner {
     if (m.type === 'blocked') {
       const r = m.report;
       if (r.state === 'cancelled') l.blocked.delete(r.id);
-      else l.blocked.set(r.id, { kind: 'blocked', startUs: r.startUs, durationMs: r.durationUs / 1000 });
+      else l.blocked.set(r.id, { kind: 'blocked', startUs: r.startUs, durationMs: r.durationUs / 1000, id: r.id, reportedMs: l.blocked.get(r.id)?.reportedMs ?? fileMs });
+      if (r.state === 'ended') l.finals.set(r.id, r);
+      else l.finals.delete(r.id);
+      l.finalsVersion++;
       // Reports are small, but a pathological recording has millions: keep the longest.
       if (l.blocked.size > 4 * MAX_BLOCKED_MARKS) {
         const keep = new Set(keepLongest([...l.blocked.values()], MAX_BLOCKED_MARKS));
-        for (const [id, b] of l.blocked) if (!keep.has(b)) l.blocked.delete(id);
+        for (const [id, b] of l.blocked) {
+          if (keep.has(b)) continue;
+          l.blocked.delete(id);
+          l.finals.delete(id);
+        }
       }
       l.changed();
       return true;
@@ -204,4 +240,18 @@ export function keepLongest<M extends { readonly durationMs: number }>(marks: re
   // The n-th longest's ties: the first of them, as many as fit.
   let ties = n - marks.filter((m) => m.durationMs > cut).length;
   return marks.filter((m) => m.durationMs > cut || (m.durationMs === cut && ties-- > 0));
+}
+
+/**
+ * `state` with each block still going on in it as its final report has it, applied as that
+ * report would be when it comes: in a replay the file already holds it, and a block is to show
+ * one duration, stack and place from the moment it is reported, not the figures it had so far.
+ */
+export function withFinalReports(state: SessionState, finals: ReadonlyMap<number, BlockedReport>): SessionState {
+  let out = state;
+  for (const b of state.blocked) {
+    const final = b.state === 'ongoing' ? finals.get(b.id) : undefined;
+    if (final) out = applyMessage(out, { type: 'blocked', report: final });
+  }
+  return out;
 }

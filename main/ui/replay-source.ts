@@ -8,7 +8,8 @@
 
 import type { ProfileView, ReplayCommand, ReplayView } from './ui-api';
 import { FeedView, type SessionFeed } from '../session/session-feed';
-import { findChartClock, loopChartClock, ReplayMarkScanner, type ChartClock } from './replay-marks';
+import { findChartClock, loopChartClock, ReplayMarkScanner, withFinalReports, type ChartClock, type FinalReports } from './replay-marks';
+import type { SessionState } from '../session/session-state';
 import { SPEEDS } from '../replay/replay-clock';
 import { ReplaySession } from '../replay/replay-session';
 import { RecordingPlayer } from '../replay/recording-player';
@@ -27,10 +28,21 @@ const PROFILE_CONTEXT_MS = 120_000;
 export class ReplayLoop extends FeedView {
   /** The source's seeks this loop's views have been told of (see takeRewound). */
   private seenSeeks: number;
+  private finalState: { readonly from: SessionState; readonly version: number; readonly state: SessionState } | undefined;
 
   constructor(readonly source: ReplaySource, readonly loop: number, readonly feed: SessionFeed) {
     super();
     this.seenSeeks = source.seeks;
+  }
+
+  /** The loop's state, each block reported so far as the file ends it (withFinalReports). */
+  override get state(): SessionState {
+    const from = this.feed.state;
+    const finals = this.source.finalReports(this.loop);
+    if (this.finalState?.from !== from || this.finalState.version !== finals.version) {
+      this.finalState = { from, version: finals.version, state: withFinalReports(from, finals.reports) };
+    }
+    return this.finalState.state;
   }
 
   /** True once after a seek: what the UI drew before is not a prefix of what comes now. */
@@ -124,9 +136,13 @@ export class ReplaySource {
       speeds: SPEEDS,
       complete: s.reader.complete,
       scanned: this.scanner.progress,
-      marks: this.scanner.marks(loop.loop, clock.originUs),
+      marks: this.scanner.marks(loop.loop, clock.originUs, clock.offsetMs),
       warnings: s.warnings,
     };
+  }
+
+  finalReports(loop: number): FinalReports {
+    return this.scanner.finalReports(loop);
   }
 
   /** A command from the session screen of `loop`: a seek's time is on that loop's chart clock. */
@@ -134,8 +150,16 @@ export class ReplaySource {
     switch (c.kind) {
       case 'play':
         return this.session.play();
-      case 'pause':
-        return this.session.pause();
+      case 'pause': {
+        this.session.pause();
+        // The replay plays on while the click and its view cross: back to what was shown.
+        const shownMs = c.t === undefined ? undefined : c.t * 1000 + this.clockOf(loop).offsetMs;
+        if (shownMs !== undefined && shownMs < this.session.positionMs) {
+          this.seekCount++;
+          this.session.seek(shownMs);
+        }
+        return;
+      }
       case 'speed':
         return this.session.setSpeed(c.speed);
       case 'step':
@@ -165,7 +189,8 @@ export class ReplaySource {
       this.profilesFromMs = startMs;
     }
     player.advanceTo(fileMs(toS) + SAMPLES_LAG_MS);
-    return profileView(player.feedOf(loop.loop).profile, clock.originUs, fromS, toS, loop.state.profiler);
+    const positionS = (this.session.positionMs - clock.offsetMs) / 1000;
+    return profileView(player.feedOf(loop.loop).profile, clock.originUs, fromS, toS, loop.state.profiler, Math.max(toS, positionS));
   }
 
   close(): void {

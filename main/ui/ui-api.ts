@@ -265,6 +265,13 @@ export interface ReplayMark {
   readonly kind: 'blocked' | 'gc';
   readonly t: number;
   readonly durationMs: number;
+  /** A blocked loop's report id (BlockedView.id). */
+  readonly id?: number;
+  /**
+   * A blocked loop's: when its first report is in the file, on the same clock. Often well
+   * after the block's end: one the watchdog missed is reported with its samples, a second on.
+   */
+  readonly reportedT?: number;
 }
 
 export interface ReplayView {
@@ -288,7 +295,11 @@ export interface ReplayView {
 
 export type ReplayCommand =
   | { readonly kind: 'play' }
-  | { readonly kind: 'pause' }
+  /**
+   * `t`: where the window showed the position when Pause was pressed (seconds on the
+   * SeriesPoint.t clock); the replay goes back there if it has moved on since.
+   */
+  | { readonly kind: 'pause'; readonly t?: number }
   | { readonly kind: 'speed'; readonly speed: number }
   /** Seconds on the SeriesPoint.t clock. */
   | { readonly kind: 'seek'; readonly t: number }

@@ -54,9 +54,10 @@ export function parseReplayCommand(v: unknown): ReplayCommand {
   if (!isObject(v)) throw new CallError('command must be an object such as { "kind": "play" }');
   switch (v['kind']) {
     case 'play':
-    case 'pause':
     case 'step':
       return { kind: v['kind'] };
+    case 'pause':
+      return v['t'] === undefined ? { kind: 'pause' } : { kind: 'pause', t: range('t', v['t'], -1e9, 1e9) };
     case 'speed':
       return { kind: 'speed', speed: range('speed', v['speed'], 0.25, 16) };
     case 'seek':

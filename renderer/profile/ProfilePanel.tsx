@@ -11,7 +11,7 @@ import { BottomUpTable } from './BottomUpTable';
 import { FlameGraph } from './FlameGraph';
 import { KIND_COLORS, KIND_NAMES, samplesMs } from './profile-format';
 import { RangePicker } from './RangePicker';
-import type { TimeRange } from './time-range';
+import { latestRange, type TimeRange } from './time-range';
 
 interface Props {
   readonly api: UiApi;
@@ -19,19 +19,26 @@ interface Props {
   /** null: follow the latest seconds. */
   readonly range: TimeRange | null;
   readonly onRange: (range: TimeRange | null) => void;
+  /** In a replay, its position: the latest seconds end there. Undefined live. */
+  readonly replayS?: number | undefined;
 }
 
 /** While following, the profile covers this many of the latest seconds. */
 const LATEST_S = 10;
 const REFRESH_MS = 1000;
 
-export const ProfilePanel = memo(function ProfilePanel({ api, sessionId, range, onRange }: Props) {
+export const ProfilePanel = memo(function ProfilePanel({ api, sessionId, range, onRange, replayS }: Props) {
   const latestS = useRef<number | undefined>(undefined);
+  // Read at each load, not a dependency: a playing replay moves it many times a second.
+  const replayAt = useRef(replayS);
+  replayAt.current = replayS;
   const [note, setNote] = useState<{ text: string; bad: boolean } | undefined>(undefined);
   const load = useCallback((): Promise<ProfileView> => {
-    // Following: the newest seconds the session holds (the first answer says where they end).
+    // Following: the newest seconds the session holds (live, the first answer says where they
+    // end), or those up to a replay's position (the file holds samples past it).
+    const at = replayAt.current;
     const to = latestS.current;
-    const want = range ?? (to === undefined ? { fromS: 0, toS: 1 } : { fromS: to - LATEST_S, toS: to });
+    const want = range ?? (at !== undefined ? latestRange(at, LATEST_S) : to === undefined ? { fromS: 0, toS: 1 } : { fromS: to - LATEST_S, toS: to });
     return api.profile(sessionId, want.fromS, Math.max(want.toS, want.fromS + 0.001)).then((v) => {
       if (v.extent) latestS.current = v.extent.toS;
       return v;

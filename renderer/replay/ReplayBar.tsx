@@ -4,10 +4,10 @@
 // Up and Down ten seconds, Home and End to either end.
 
 import { useMemo, useRef, useState, type KeyboardEvent } from 'react';
-import type { HostApi, ReplayCommand, ReplayView } from '../../main/ui/ui-api';
+import type { HostApi, ReplayCommand, ReplayMark, ReplayView } from '../../main/ui/ui-api';
 import { useWidth } from '../charts/use-width';
 import { latestOnly } from './latest-only';
-import { ARROW_STEP_S, blockSeek, formatReplayTime, markColumns } from './scrubber';
+import { ARROW_STEP_S, blockStep, formatReplayTime, markColumns } from './scrubber';
 
 /** A key's target counts as the base for the next key this long at most, ms. */
 const KEY_BASE_MS = 1000;
@@ -17,9 +17,11 @@ interface Props {
   readonly sessionId: string;
   readonly replay: ReplayView;
   readonly onError: (message: string) => void;
+  /** The blocked loop "◀ block" or "block ▶" goes to. */
+  readonly onBlock?: (mark: ReplayMark) => void;
 }
 
-export function ReplayBar({ api, sessionId, replay, onError }: Props) {
+export function ReplayBar({ api, sessionId, replay, onError, onBlock }: Props) {
   const [ref, width] = useWidth<HTMLDivElement>();
   // While the user drags, the thumb follows the hand, not the backend's last answer.
   const [dragging, setDragging] = useState<number | undefined>(undefined);
@@ -28,12 +30,17 @@ export function ReplayBar({ api, sessionId, replay, onError }: Props) {
   const columns = useMemo(() => markColumns(replay.marks, replay.startS, replay.endS, width / 2), [replay.marks, replay.startS, replay.endS, width]);
   const position = dragging ?? replay.positionS;
   const blocked = replay.marks.filter((m) => m.kind === 'blocked').length;
-  const previous = blockSeek(replay.marks, position, -1);
-  const next = blockSeek(replay.marks, position, 1);
+  const previous = blockStep(replay.marks, position, -1);
+  const next = blockStep(replay.marks, position, 1);
   const seekTo = (t: number): void => {
     const clamped = Math.min(replay.endS, Math.max(replay.startS, t));
     setDragging(clamped);
     seek(clamped);
+  };
+  const toBlock = (step: { readonly mark: ReplayMark; readonly t: number } | undefined): void => {
+    if (!step) return;
+    onBlock?.(step.mark);
+    seekTo(step.t);
   };
   // A key's seek takes a round trip: keys pressed before it comes back count from where the
   // last one went, not from where the replay was.
@@ -61,10 +68,10 @@ export function ReplayBar({ api, sessionId, replay, onError }: Props) {
   return (
     <section className="replay-bar" data-testid="replay-bar" aria-label="replay">
       <div className="replay-controls">
-        <button onClick={() => send({ kind: replay.playing ? 'pause' : 'play' })}>{replay.playing ? 'Pause' : 'Play'}</button>
+        <button onClick={() => send(replay.playing ? { kind: 'pause', t: replay.positionS } : { kind: 'play' })}>{replay.playing ? 'Pause' : 'Play'}</button>
         <button onClick={() => send({ kind: 'step' })} title="Pause, and go to the next sample or report">Step</button>
-        <button disabled={previous === undefined} onClick={() => previous !== undefined && seekTo(previous)} title="Go to the previous blocked loop">◀ block</button>
-        <button disabled={next === undefined} onClick={() => next !== undefined && seekTo(next)} title="Go to the next blocked loop">block ▶</button>
+        <button disabled={previous === undefined} onClick={() => toBlock(previous)} title="Go to the previous blocked loop">◀ block</button>
+        <button disabled={next === undefined} onClick={() => toBlock(next)} title="Go to the next blocked loop">block ▶</button>
         <label>
           speed{' '}
           <select aria-label="speed" value={replay.speed} onChange={(e) => send({ kind: 'speed', speed: Number(e.target.value) })}>

@@ -6,8 +6,8 @@
 // the lag chart) selects its time for the CPU profile; dragging over the profile's range
 // picker selects another.
 
-import { memo, useCallback, useMemo, useState } from 'react';
-import type { BlockedView, BlockGroupView, HostApi, ProcessLoops } from '../../main/ui/ui-api';
+import { memo, useCallback, useEffect, useMemo, useState } from 'react';
+import type { BlockedView, BlockGroupView, HostApi, ProcessLoops, ReplayMark } from '../../main/ui/ui-api';
 import { BlockGroups } from '../blocks/BlockGroups';
 import { reportAt, type BlockSelection } from '../blocks/block-selection';
 import { useThrottled } from '../charts/use-throttled';
@@ -20,6 +20,7 @@ import { exitIsBad, exitText } from '../console/exit-text';
 import { ProfilePanel } from '../profile/ProfilePanel';
 import { blockRange, type TimeRange } from '../profile/time-range';
 import { ReplayBar } from '../replay/ReplayBar';
+import { markedReport } from '../replay/scrubber';
 import type { SessionData } from '../store';
 import { TasksPane } from '../tasks/TasksPane';
 import { TracePanel } from '../timeline/TracePanel';
@@ -92,6 +93,14 @@ export const SessionScreen = memo(function SessionScreen({ api, data, loops, onB
     if (f.group) selectGroup(f.group);
   }, [selectGroup, onOpen]);
   const blocked = view.blocked;
+  // The block the replay bar went to: selected once its report is in the view (after the seek).
+  const [jumped, setJumped] = useState<ReplayMark | undefined>(undefined);
+  useEffect(() => {
+    const report = jumped && markedReport(blocked, jumped);
+    if (!report) return;
+    setJumped(undefined);
+    selectReport(report);
+  }, [jumped, blocked, selectReport]);
   const span = recent.length > 1 ? recent[recent.length - 1]!.t - recent[0]!.t : 0;
   const onPickTime = useCallback((t: number) => {
     const report = reportAt(blocked, t, Math.max(0.5, span * PICK_SHARE));
@@ -120,7 +129,7 @@ export const SessionScreen = memo(function SessionScreen({ api, data, loops, onB
   return (
     <main className="session">
       <SessionHeader api={api} view={view} onBack={onBack} onOpen={onOpen} onError={onError} act={act} />
-      {replay && <PartBoundary what="The replay bar"><ReplayBar api={api} sessionId={view.id} replay={replay} onError={onError} /></PartBoundary>}
+      {replay && <PartBoundary what="The replay bar"><ReplayBar api={api} sessionId={view.id} replay={replay} onError={onError} onBlock={setJumped} /></PartBoundary>}
       <p className={alert ? 'status-line error' : 'status-line'} role={alert ? 'alert' : 'status'} title={status} data-testid={alert === error ? undefined : 'session-warning'}>{status}</p>
       <PartBoundary what="The charts">
         <Overview
@@ -149,7 +158,7 @@ export const SessionScreen = memo(function SessionScreen({ api, data, loops, onB
             onProfile={showProfile}
           />
         )}
-        {pane === 'profile' && <ProfilePanel key={view.id} api={api} sessionId={view.id} range={range} onRange={setRange} />}
+        {pane === 'profile' && <ProfilePanel key={view.id} api={api} sessionId={view.id} range={range} onRange={setRange} replayS={replay?.positionS} />}
         {pane === 'tasks' && <TasksPane api={api} view={view} cwd={view.cwd} onMode={() => act(api.configure(view.id, { mode: 'tasks' }))} />}
         {pane === 'trace' && <TracePanel key={view.id} api={api} view={view} onMode={() => act(api.configure(view.id, { mode: 'trace' }))} />}
         {pane === 'console' && <ConsolePane api={api} view={view} />}
