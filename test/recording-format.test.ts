@@ -211,6 +211,13 @@ describe('keyframes', () => {
     expect(old.ok && old.value.loops[0]?.state.blockGroups[0]?.sources).toEqual({ samples: 0, interrupt: 3, 'late-interrupt': 0, none: 0 });
     expect(keyframe({ ...group, sources: { samples: 2, interrupt: 'one', 'late-interrupt': 0, none: 0 } }).ok).toBe(false);
     expect(keyframe({ ...group, sources: [] }).ok).toBe(false);
+    // Counts that are no counts, or that are not the group's blocks (a crafted file's badge "samples -3/2").
+    for (const sources of [{ samples: -1, interrupt: 4, 'late-interrupt': 0, none: 0 }, { samples: 1.5, interrupt: 1.5, 'late-interrupt': 0, none: 0 }, { samples: 2, interrupt: 0, 'late-interrupt': 0, none: 0 }]) {
+      expect(keyframe({ ...group, sources }).ok, JSON.stringify(sources)).toBe(false);
+    }
+    // The source said beside the counts is theirs, whatever the file says.
+    const said = keyframe({ ...group, sources: { samples: 2, interrupt: 1, 'late-interrupt': 0, none: 0 } });
+    expect(said.ok && said.value.loops[0]?.state.blockGroups[0]?.stackSource).toBe('samples');
   });
 
   it('know every field of the session state (a new field needs a look at state-check.ts)', () => {

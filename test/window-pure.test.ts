@@ -120,6 +120,9 @@ describe('block groups', () => {
     for (const b of real.filter((r) => r.state === 'ended')) all = addBlock(all.groups, all.overflow, b);
     const [top] = groupsWithOngoing(all.groups, []).map(groupView);
     expect([top!.count, top!.stackSource]).toEqual([26, 'samples']);
+    // The stack under that badge is a sampled block's, not the first block's from the interrupt.
+    const firstSampled = real.find((b) => b.state === 'ended' && b.stackSource === 'samples')!;
+    expect(all.groups.find((g) => g.count === 26)!.stack).toEqual(firstSampled.stack);
     expect(sourceBadge(top!.stackSource!, top!.sources)).toEqual({ label: 'samples 25/26', title: 'Stacks from CPU samples in 25 of 26 blocks, from the watchdog\'s interrupt in 1' });
     // One source for all, and a report's own: the plain badge.
     expect(sourceBadge('samples', groups[0]!.sources)).toEqual({ label: 'samples', title: 'From the CPU samples taken inside the block' });

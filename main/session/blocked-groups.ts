@@ -13,7 +13,10 @@ export const MAX_BLOCK_GROUPS = 1000;
 
 export interface BlockGroup {
   readonly key: string;
-  /** The stack of the group's first block (they all share the signature's frames). */
+  /**
+   * The stack of a block whose stack came from `stackSource` (they all share the signature's
+   * frames): the first one's, until another source has most blocks.
+   */
   readonly stack: readonly StackFrame[];
   /** Where most of the group's blocks got their stacks (`sources` counts each). */
   readonly stackSource: StackSource | null;
@@ -53,8 +56,11 @@ export function addBlock(groups: readonly BlockGroup[], overflow: number, report
   const g = groups[at]!;
   const longer = report.durationUs > g.maxUs;
   const sources = countSource(g.sources, report.stackSource ?? null);
+  const main = mainSource(sources);
+  // The main source changes only to this block's: the stack shown goes with it, so that a
+  // group badged "samples" does not show the interrupt stack its first block had.
   const next: BlockGroup = {
-    ...g, stackSource: mainSource(sources), sources, count: g.count + 1, totalUs: g.totalUs + report.durationUs, maxUs: longer ? report.durationUs : g.maxUs,
+    ...g, stack: main === g.stackSource ? g.stack : report.stack, stackSource: main, sources, count: g.count + 1, totalUs: g.totalUs + report.durationUs, maxUs: longer ? report.durationUs : g.maxUs,
     longestStartUs: longer ? report.startUs : g.longestStartUs, lastStartUs: Math.max(g.lastStartUs, report.startUs),
   };
   return { groups: groups.map((x, i) => (i === at ? next : x)), overflow };

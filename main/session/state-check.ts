@@ -6,7 +6,7 @@
 import { MessageType, WireError, type ProbeMessage } from '../../probe/wire';
 import { encodeBlocked, encodeDrops, encodeGoodbye, encodeHello, encodeProbePause, encodeProfilerState, encodeTasks } from '../../probe/wire-json';
 import { addBlock, MAX_BLOCK_GROUPS, type BlockGroup } from './blocked-groups';
-import { NO_SOURCES, type StackSourceCounts } from '../common/stack-sources';
+import { mainSource, NO_SOURCES, type StackSourceCounts } from '../common/stack-sources';
 import { ProbeDecoder } from '../../probe/wire-decoder';
 import { jsonFrame } from '../../probe/wire-framing';
 import { LAG_BUCKETS } from './lag-histogram';
@@ -113,7 +113,9 @@ function checkGroups(groups: readonly BlockGroup[]): readonly BlockGroup[] {
     for (const key of ['count', 'totalUs', 'maxUs', 'longestStartUs', 'lastStartUs'] as const) number(g[key], `${path}.${key}`);
     // The stack as a blocked report's would be.
     const report = viaWire({ id: 0, state: 'ended', startUs: 0, durationUs: 0, stack: g.stack }, encodeBlocked, (m) => (m.type === 'blocked' ? m.report : undefined));
-    return { ...g, stack: report.stack, sources: checkSources(g.sources, g, `${path}.sources`) };
+    const sources = checkSources(g.sources, g, `${path}.sources`);
+    // The badge says the counts' main source, whatever the file says beside them.
+    return { ...g, stack: report.stack, sources, stackSource: mainSource(sources) };
   });
 }
 
@@ -124,7 +126,13 @@ function checkGroups(groups: readonly BlockGroup[]): readonly BlockGroup[] {
 function checkSources(sources: StackSourceCounts | undefined, g: BlockGroup, path: string): StackSourceCounts {
   if (sources === undefined) return { ...NO_SOURCES, [g.stackSource ?? 'none']: g.count };
   if (!isObject(sources)) throw new StateError(`${path} is not an object`);
-  for (const key of Object.keys(NO_SOURCES) as (keyof StackSourceCounts)[]) number(sources[key], `${path}.${key}`);
+  let sum = 0;
+  for (const key of Object.keys(NO_SOURCES) as (keyof StackSourceCounts)[]) {
+    const n = sources[key];
+    if (!Number.isSafeInteger(n) || n < 0) throw new StateError(`${path}.${key} is not a count of blocks`);
+    sum += n;
+  }
+  if (sum !== g.count) throw new StateError(`${path} counts ${sum} blocks, the group ${g.count}`);
   return { samples: sources.samples, interrupt: sources.interrupt, 'late-interrupt': sources['late-interrupt'], none: sources.none };
 }
 
