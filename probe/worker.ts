@@ -451,9 +451,12 @@ export function runWorker(data: WorkerData): void {
     detaching = true;
     watchdog.tick();
     let saidGoodbye = false;
+    let mappingWait: NodeJS.Timeout | undefined;
     const goodbye = (): void => {
       if (saidGoodbye) return;
       saidGoodbye = true;
+      clearTimeout(mappingWait);
+      mapped = undefined;
       drain();
       sendDrops(true);
       send(encodeGoodbye({ reason: 'detached' }), () => stop('detached by loopscope'));
@@ -462,7 +465,7 @@ export function runWorker(data: WorkerData): void {
       watchdog.settle();
       if (mapping === 0) return goodbye();
       mapped = goodbye;
-      setTimeout(goodbye, DETACH_MAPPING_MS);
+      mappingWait = setTimeout(goodbye, DETACH_MAPPING_MS);
     });
   };
 

@@ -15,6 +15,9 @@ import type { ProfileTopEntry } from '../main/reports/profile-summary';
 import type { Summary } from '../main/reports/summary';
 import { taskFindings } from '../main/reports/task-findings';
 import { taskColumns } from '../renderer/tasks/task-columns';
+import { renderLiveView } from '../main/terminal/live-view';
+import { PROTOCOL_VERSION, type Hello, type MetricsSample } from '../probe/wire';
+import { feedOf } from './helpers/feed';
 
 /** A histogram of these values, as the probe fills one. */
 function histogram(values: readonly number[], bucket: (v: number) => number): [number, number][] {
@@ -247,5 +250,26 @@ describe('the thread pool with no work', () => {
   it('gives no wait p99 when no request was called back (s4-timers, s5-fanout: "wait p99 ≈0.00 ms")', () => {
     const found = taskFindings(summaryOf(sample()));
     expect(found.find((f) => f.topic === 'thread pool')!.text).toBe('4 threads, up to 0 requests at once, none called back');
+  });
+});
+
+describe('the live view', () => {
+  it('gives no percentile made of no values: a type none of whose callbacks were timed shows its rate alone, a pool with none called back says so', () => {
+    const hello: Hello = {
+      protocol: PROTOCOL_VERSION, token: 't', probeVersion: '0.1.0', pid: 4100, ppid: 1, nodeVersion: 'v20.0.0',
+      platform: 'linux', arch: 'x64', argv: ['/usr/bin/node', 'app.js'], execArgv: [], title: 'node', cwd: '/srv',
+      threadId: 0, timeOriginMs: 1.7e12, config: { mode: 'tasks', promises: false, intervalMs: 100, blockThresholdMs: 50 }, loadedBy: 'preload',
+    };
+    // TCPWRAP: connections made before the interval, called back in it, none timed.
+    const tasks = sample({ threadpool: { size: 1, maxInFlight: 0, maxQueued: 0, completed: 0, queueUs: [] }, types: [typeStats('TCPWRAP', { callbacks: 40 }), typeStats('Immediate', { callbacks: 10, callbackUs: histogram([300], bucketOf), callbackMaxUs: 300 })] });
+    const metrics: MetricsSample = {
+      timeUs: 1_000_000, intervalUs: 100_000,
+      lag: { minUs: 1, meanUs: 20, p50Us: 10, p90Us: 30, p99Us: 900, maxUs: 1000, count: 9, stallMaxUs: 0, percentiles: [[0, 1], [50, 10], [100, 1000]] },
+      utilization: 0.25, cpuUserUs: 20_000, cpuSystemUs: 3_000, rssBytes: 5e7, heapUsedBytes: 1e7, heapTotalBytes: 2e7,
+      externalBytes: 1e6, arrayBuffersBytes: 1e5, probeMainUs: 0, probeWorkerUs: 0, gc: [], resources: [],
+    };
+    const lines = renderLiveView(feedOf([{ type: 'hello', hello }, { type: 'metrics', sample: metrics }, { type: 'tasks', sample: tasks }]), { width: 400, elapsedMs: 100, status: undefined, remainingMs: undefined }).map((l) => l.trimEnd());
+    expect(lines).toContain(' tasks    TCPWRAP 400/s  Immediate 100/s p99 ≈0.30 ms');
+    expect(lines).toContain(' pool     0 of 1 thread busy at most, none called back');
   });
 });

@@ -6,9 +6,9 @@ import type { SessionData } from '../session/session-feed';
 import type { RecentSamples } from '../session/sample-ring';
 import type { SessionState } from '../session/session-state';
 import { addInterval, emptyLagHistogram, percentileOf } from '../session/lag-histogram';
-import { percentileUs } from '../../probe/log-histogram';
+import { countOf, percentileUs } from '../../probe/log-histogram';
 import { poolWaitMaxUs } from '../../probe/task-types';
-import { formatBytes, formatClock, formatFrame, formatMs, formatPercent, userFrames } from '../common/format';
+import { formatBytes, formatClock, formatFrame, formatMs, formatPercent, nounFor, userFrames } from '../common/format';
 import { promiseNote, promisesCostly } from '../common/promise-note';
 import { estimateMs } from '../common/estimate';
 import { groupsWithOngoing, ongoingKeys } from '../session/blocked-groups';
@@ -202,11 +202,15 @@ function taskLines(state: SessionState): string[] {
   if (!latest) return [];
   const busiest = [...latest.types].sort((a, b) => b.callbacks - a.callbacks).slice(0, TASK_TYPES_SHOWN);
   const perSecond = (n: number): number => Math.round((n * 1_000_000) / Math.max(1, latest.intervalUs));
-  const lines = [` tasks    ${busiest.map((t) => `${t.type} ${perSecond(t.callbacks)}/s p99 ${estimateMs(percentileUs(t.callbackUs, 99, t.callbackMaxUs) / 1000)}`).join('  ') || 'no callbacks'}`];
+  // A percentile of no values is no figure: a type none of whose callbacks were timed (its
+  // resources were made before the interval) shows its rate alone, as the summary does.
+  const p99 = (t: (typeof busiest)[number]): string => (countOf(t.callbackUs) > 0 ? ` p99 ${estimateMs(percentileUs(t.callbackUs, 99, t.callbackMaxUs) / 1000)}` : '');
+  const lines = [` tasks    ${busiest.map((t) => `${t.type} ${perSecond(t.callbacks)}/s${p99(t)}`).join('  ') || 'no callbacks'}`];
   const pool = latest.threadpool;
   const waitP99Ms = percentileUs(pool.queueUs, 99, poolWaitMaxUs(latest.types)) / 1000;
   const saturated = poolSaturated(pool.maxQueued, waitP99Ms) ? `  SATURATED: ${pool.maxQueued} waiting` : '';
-  lines.push(` pool     ${pool.maxInFlight} of ${pool.size} threads busy at most, wait p99 ${estimateMs(waitP99Ms)}${saturated}`);
+  const wait = countOf(pool.queueUs) > 0 ? `wait p99 ${estimateMs(waitP99Ms)}` : 'none called back';
+  lines.push(` pool     ${pool.maxInFlight} of ${pool.size} ${nounFor(pool.size, 'thread')} busy at most, ${wait}${saturated}`);
   if (latest.timers.fired > 0) lines.push(` timers   ${perSecond(latest.timers.fired)}/s, late p99 ${estimateMs(percentileUs(latest.timers.lateUs, 99, latest.timers.lateMaxUs) / 1000)}`);
   // Only when it costs: the summary says it in every case.
   if (promisesCostly(latest.promisesTracked, latest.promiseSkipping)) lines.push(` promises ${promiseNote(latest.promisesTracked, latest.promiseSkipping)}`);
