@@ -25,7 +25,7 @@ import { encodeDictionary, encodeTaskEvents } from '../probe/wire-binary';
 import { ProbeDecoder } from '../probe/wire-decoder';
 import { decimalsFor, niceTicks, valueAxis } from '../renderer/charts/nice-ticks';
 import { formatAxisTime, timeTicks } from '../renderer/charts/time-axis';
-import { blockSeek, blockStep, markedReport, PAST_BLOCK_S } from '../renderer/replay/scrubber';
+import { blockStep, markedReport, PAST_BLOCK_S } from '../renderer/replay/scrubber';
 import { keepPaused } from '../renderer/timeline/paused-view';
 import { parseLaunchSettings } from '../main/ui/ui-calls';
 import { bootTimeOf, parseStat, startedAtMs } from '../main/attach/proc-parse';
@@ -343,11 +343,11 @@ describe('the replay bar\'s block buttons', () => {
   it('go just past the next or previous blocked loop\'s end, and nowhere past the last', () => {
     const first = 2.1 + PAST_BLOCK_S;
     const second = 5.3 + PAST_BLOCK_S;
-    expect(blockSeek(marks, 0, 1)).toBeCloseTo(first);
-    expect(blockSeek(marks, first, 1)).toBeCloseTo(second);
-    expect(blockSeek(marks, second, 1)).toBeUndefined();
-    expect(blockSeek(marks, second, -1)).toBeCloseTo(first);
-    expect(blockSeek(marks, first, -1)).toBeUndefined();
+    expect(blockStep(marks, 0, 1)?.t).toBeCloseTo(first);
+    expect(blockStep(marks, first, 1)?.t).toBeCloseTo(second);
+    expect(blockStep(marks, second, 1)).toBeUndefined();
+    expect(blockStep(marks, second, -1)?.t).toBeCloseTo(first);
+    expect(blockStep(marks, first, -1)).toBeUndefined();
   });
 
   it('wait for a block\'s first report: one the watchdog missed comes with its samples, a second on', () => {

@@ -10,7 +10,6 @@ import { ProbeDecoder } from '../../probe/wire-decoder';
 import type { ReplayMark } from './ui-api';
 import { FILE_HEADER_BYTES } from '../recording/format';
 import { FrameCursor, type RecordingReader } from '../recording/recording-reader';
-import { applyMessage, type SessionState } from '../session/session-state';
 
 /** Shorter GC pauses are everywhere in a busy process; the scrubber marks the ones worth a look. */
 export const GC_MARK_MIN_MS = 10;
@@ -240,18 +239,4 @@ export function keepLongest<M extends { readonly durationMs: number }>(marks: re
   // The n-th longest's ties: the first of them, as many as fit.
   let ties = n - marks.filter((m) => m.durationMs > cut).length;
   return marks.filter((m) => m.durationMs > cut || (m.durationMs === cut && ties-- > 0));
-}
-
-/**
- * `state` with each block still going on in it as its final report has it, applied as that
- * report would be when it comes: in a replay the file already holds it, and a block is to show
- * one duration, stack and place from the moment it is reported, not the figures it had so far.
- */
-export function withFinalReports(state: SessionState, finals: ReadonlyMap<number, BlockedReport>): SessionState {
-  let out = state;
-  for (const b of state.blocked) {
-    const final = b.state === 'ongoing' ? finals.get(b.id) : undefined;
-    if (final) out = applyMessage(out, { type: 'blocked', report: final });
-  }
-  return out;
 }

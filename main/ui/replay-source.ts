@@ -8,7 +8,8 @@
 
 import type { ProfileView, ReplayCommand, ReplayView } from './ui-api';
 import { FeedView, type SessionFeed } from '../session/session-feed';
-import { findChartClock, loopChartClock, ReplayMarkScanner, withFinalReports, type ChartClock, type FinalReports } from './replay-marks';
+import { findChartClock, loopChartClock, ReplayMarkScanner, type ChartClock, type FinalReports } from './replay-marks';
+import { withFinalReports } from '../replay/final-reports';
 import type { SessionState } from '../session/session-state';
 import { SPEEDS } from '../replay/replay-clock';
 import { ReplaySession } from '../replay/replay-session';

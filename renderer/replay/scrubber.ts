@@ -67,9 +67,6 @@ export function blockStep(marks: readonly ReplayMark[], positionS: number, direc
   return direction === 1 ? at.find((s) => s.t > positionS + slack) : at.reverse().find((s) => s.t < positionS - slack);
 }
 
-/** Where blockStep goes. */
-export const blockSeek = (marks: readonly ReplayMark[], positionS: number, direction: 1 | -1): number | undefined => blockStep(marks, positionS, direction)?.t;
-
 /** Seconds an arrow key moves the scrubber (with Shift: ten times as far). */
 export const ARROW_STEP_S = 1;
 

@@ -74,11 +74,16 @@ export const SessionScreen = memo(function SessionScreen({ api, data, loops, onB
   );
   const axis = useMemo(() => ({ startedAtMs: view.startedAtMs, clock }), [view.startedAtMs, clock]);
 
+  // The block the replay bar went to, until its report is in the view (after the seek); a
+  // block or group the user picks meanwhile wins.
+  const [jumped, setJumped] = useState<ReplayMark | undefined>(undefined);
   const selectGroup = useCallback((g: BlockGroupView) => {
+    setJumped(undefined);
     setSelection({ group: g.key });
     setRange(blockRange(g.longestT, g.longestMs));
   }, []);
   const selectReport = useCallback((r: BlockedView) => {
+    setJumped(undefined);
     setSelection({ report: r.id });
     setRange(blockRange(r.t, r.durationMs));
   }, []);
@@ -93,13 +98,9 @@ export const SessionScreen = memo(function SessionScreen({ api, data, loops, onB
     if (f.group) selectGroup(f.group);
   }, [selectGroup, onOpen]);
   const blocked = view.blocked;
-  // The block the replay bar went to: selected once its report is in the view (after the seek).
-  const [jumped, setJumped] = useState<ReplayMark | undefined>(undefined);
   useEffect(() => {
     const report = jumped && markedReport(blocked, jumped);
-    if (!report) return;
-    setJumped(undefined);
-    selectReport(report);
+    if (report) selectReport(report);
   }, [jumped, blocked, selectReport]);
   const span = recent.length > 1 ? recent[recent.length - 1]!.t - recent[0]!.t : 0;
   const onPickTime = useCallback((t: number) => {
