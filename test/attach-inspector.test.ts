@@ -69,7 +69,10 @@ function answerMs(target: Target, port: number): Promise<number> {
     request({ host: '127.0.0.1', port, agent: false }, (res) => {
       res.resume();
       res.on('end', () => resolve(Date.now() - began));
-    }).on('error', (err) => reject(new Error(`${err.message}; the target ${target.alive() ? 'runs' : 'exited'}, its stderr: ${target.stderr()}`))).end();
+    }).on('error', (err) => {
+      const how = target.alive() ? 'runs' : `exited (code ${target.child.exitCode}, signal ${target.child.signalCode})`;
+      reject(new Error(`${err.message}; the target ${how}, its stderr: ${target.stderr()}`));
+    }).end();
   });
 }
 

@@ -196,7 +196,7 @@ describe('loopscope attach', () => {
     }
   });
 
-  it('at the end of --duration, the blocks that ended are reported whole, with their samples; only one still in progress is ongoing', async () => {
+  it('at the end of --duration, the blocks that ended are reported ended, with their lengths; only one still in progress is ongoing', async () => {
     // Blocks back to back: at the detach, the last second's have ended but wait for samples.
     const target = await startTarget('attach-app.js', { env: { BLOCK_MS: '120', PERIOD_MS: '200', RUN_MS: '9000' } });
     const r = await loopscope(['attach', String(target.pid), '--duration', '2.5', '--json']);
@@ -207,11 +207,9 @@ describe('loopscope attach', () => {
     const ongoing = blocked.filter((b) => b.ongoing);
     expect(ongoing.length, JSON.stringify(ongoing)).toBeLessThanOrEqual(1);
     if (ongoing.length === 1) expect(ongoing[0]).toBe(blocked.at(-1));
-    // The last ended ones (the first block may hold the probe's own start) have their length and their samples.
-    for (const b of blocked.filter((x) => !x.ongoing).slice(-3)) {
-      expect(b.durationMs).toBeGreaterThan(100);
-      expect(b.stackSource).toBe('samples');
-    }
+    // The last ended ones have their whole length (the ongoing report had ~50 ms of the 120),
+    // whether their samples were in by then or not (their stack is the interrupt's, or none).
+    for (const b of blocked.filter((x) => !x.ongoing).slice(-3)) expect(b.durationMs).toBeGreaterThan(100);
   });
 
   it('detaches on Ctrl-C and the target runs on', async () => {
