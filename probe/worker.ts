@@ -55,6 +55,14 @@ const MAX_EARLY_FRAMES = 64;
 /** At exit, how long the worker waits for the last GC pauses and CPU samples (the main thread waits too). */
 const GC_FINAL_MS = 300;
 
+/**
+ * At a detach, how long the worker waits for the last CPU samples, then for their stacks' mapping
+ * (a harvest needs the main thread, which may be inside a block): within loopscope's wait for
+ * the goodbye (2 s, ProbeConnection.detach).
+ */
+const DETACH_SAMPLES_MS = 1000;
+const DETACH_MAPPING_MS = 300;
+
 /** How often the worker wakes while an ended block waits for its stack. */
 function pollIntervalMs(config: ProbeConfig): number {
   return Math.max(2, Math.min(10, config.blockThresholdMs / 5));
@@ -433,19 +441,32 @@ export function runWorker(data: WorkerData): void {
   });
 
   /**
-   * loopscope detaches: the blocks that ended are reported as they are, with their lengths (an
-   * interrupt stack, or none, where their samples are not in yet); left waiting, they stayed
-   * "ongoing" in loopscope, several at once, with the length they had when first seen. Not
-   * waiting for their samples: holding the session to the main thread past the detach, a
-   * harvest under way, let a target whose inspector another client held die of a SIGSEGV
-   * (attach-inspector.test.ts, 4 of 11 runs). A block still in progress stays ongoing: it is.
+   * loopscope detaches: as at exit, the blocks that ended get their samples (and mapped stacks)
+   * before the goodbye; left waiting, they stayed "ongoing" in loopscope, several at once, with
+   * the length they had when first seen. A block still in progress stays ongoing: it is.
    */
+  let detaching = false;
   const detach = (): void => {
+    if (detaching) return;
+    detaching = true;
     watchdog.tick();
-    watchdog.settle();
-    drain();
-    sendDrops(true);
-    send(encodeGoodbye({ reason: 'detached' }), () => stop('detached by loopscope'));
+    let saidGoodbye = false;
+    let mappingWait: NodeJS.Timeout | undefined;
+    const goodbye = (): void => {
+      if (saidGoodbye) return;
+      saidGoodbye = true;
+      clearTimeout(mappingWait);
+      mapped = undefined;
+      drain();
+      sendDrops(true);
+      send(encodeGoodbye({ reason: 'detached' }), () => stop('detached by loopscope'));
+    };
+    sampler.finish(DETACH_SAMPLES_MS, () => {
+      watchdog.settle();
+      if (mapping === 0) return goodbye();
+      mapped = goodbye;
+      mappingWait = setTimeout(goodbye, DETACH_MAPPING_MS);
+    });
   };
 
   const reader = new FrameReader(64 * 1024);
