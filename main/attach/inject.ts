@@ -136,9 +136,9 @@ export function injectExpression(r: InjectRequest): string {
 
 /**
  * Closes the inspector of process `pid` now, unless another client is connected, and starts a
- * probe the injection left pending. Sent last on a connection (its answer never comes: the
- * close ends the connection), which loopscope closes right after sending: a session still open
- * when the target closes makes the close wait ~40 ms for it, on the target's main thread.
+ * probe the injection left pending. Sent last on a connection. When it closes the inspector, no
+ * answer comes: the close ends the connection. Otherwise the answer comes, and loopscope ends
+ * the connection then, never before (CdpClient.close says why).
  */
 export function closeNowExpression(pid: number, close: CloseRequest): string {
   return `(() => {

@@ -72,6 +72,12 @@ export interface EvaluateResult {
   readonly exception: string | undefined;
 }
 
+/**
+ * How long a close waits for the answers the target still owes (see CdpClient.close): longer
+ * than any evaluation of ours takes in a target that is not stuck in native code.
+ */
+export const OWED_ANSWERS_WAIT_MS = 5000;
+
 interface Pending {
   resolve(result: unknown): void;
   reject(err: Error): void;
@@ -81,6 +87,10 @@ interface Pending {
 export class CdpClient {
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
+  /** Requests sent whose answer has not come, awaited or not (a call that timed out is still owed). */
+  private readonly owed = new Set<number>();
+  /** Set by close() while owed answers keep the connection up: ends it. */
+  private endWhenSettled: (() => void) | undefined;
   private closeReason: string | undefined;
   private readonly closeListeners: ((reason: string) => void)[] = [];
 
@@ -91,7 +101,11 @@ export class CdpClient {
     this.localPort = localPort;
     socket.on('message', (data) => this.onMessage(String(data)));
     socket.on('error', () => undefined); // 'close' follows and says what matters
-    socket.on('close', () => this.handleClose('the inspector closed the connection'));
+    socket.on('close', () => {
+      this.owed.clear();
+      this.endWhenSettled?.();
+      this.handleClose('the inspector closed the connection');
+    });
   }
 
   static connect(url: string, timeoutMs: number): Promise<CdpClient> {
@@ -123,7 +137,7 @@ export class CdpClient {
         reject(new InspectorError(`${method}: no answer within ${timeoutMs} ms`));
       }, timeoutMs);
       this.pending.set(id, { resolve, reject, timer });
-      this.socket.send(JSON.stringify({ id, method, params }));
+      this.send(id, method, params);
     });
   }
 
@@ -147,15 +161,39 @@ export class CdpClient {
     return { value: raw.result?.value, exception: undefined };
   }
 
+  /**
+   * Closes the connection for its callers at once (what they await fails), and ends it once the
+   * target owes it no answer, or closes it first, or after OWED_ANSWERS_WAIT_MS.
+   *
+   * Never before: Node's inspector (20.x, and others without nodejs/node#64209) kills the target
+   * with a SIGSEGV when an answer is due on a connection whose client has gone. Its I/O thread
+   * drops the socket at the end of the stream, then writes the answer through it. An evaluation
+   * that closes the inspector sends no answer, and ends the connection itself.
+   */
   close(): void {
     this.handleClose('closed by loopscope');
-    this.socket.terminate();
+    if (this.endWhenSettled) return;
+    if (this.owed.size === 0) {
+      this.socket.terminate();
+      return;
+    }
+    const timer = setTimeout(() => this.endWhenSettled?.(), OWED_ANSWERS_WAIT_MS);
+    this.endWhenSettled = () => {
+      clearTimeout(timer);
+      this.socket.terminate();
+    };
   }
 
-  /** Sends a last call, whose answer is not awaited, and closes once it is on its way. */
+  /** Sends a last call, whose answer is not awaited, and closes (once it is answered: see close). */
   sendLastAndClose(method: string, params: object): void {
     if (this.closeReason !== undefined) return;
-    this.socket.send(JSON.stringify({ id: this.nextId++, method, params }), () => this.close());
+    this.send(this.nextId++, method, params);
+    this.close();
+  }
+
+  private send(id: number, method: string, params: object): void {
+    this.owed.add(id);
+    this.socket.send(JSON.stringify({ id, method, params }));
   }
 
   private onMessage(text: string): void {
@@ -166,6 +204,8 @@ export class CdpClient {
       return;
     }
     if (typeof message.id !== 'number') return; // an event; we subscribe to none
+    this.owed.delete(message.id);
+    if (this.owed.size === 0) this.endWhenSettled?.();
     const pending = this.pending.get(message.id);
     if (!pending) return;
     this.pending.delete(message.id);
