@@ -21,7 +21,7 @@ import type { MessageTypeId } from '../probe/wire';
 import { FIXTURES } from './helpers/probe-harness';
 import { syntheticHello, syntheticSession } from './helpers/recording-synthetic';
 import { mutate, rng, runCase } from './helpers/recording-fuzz';
-import { loopscope } from './helpers/cli';
+import { loopscope, loopscopeInTerminal } from './helpers/cli';
 
 const dir = mkdtempSync(join(tmpdir(), 'loopscope-rec-bad-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -193,6 +193,12 @@ describe('bad files get one clear line and a distinct exit code', () => {
     const r = await loopscope(['replay', goodPath]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('needs a terminal');
+  });
+
+  it('replay --from past the end says how long the recording is', () => {
+    const r = loopscopeInTerminal(['replay', goodPath, '--from', '99:00']);
+    expect(r.code, r.stdout).toBe(2);
+    expect(r.stdout).toMatch(/loopscope replay: --from 99:00 is past the end of the recording, which is \d\d:\d\d\.\d long: give an earlier time/);
   });
 });
 

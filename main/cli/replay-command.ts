@@ -89,7 +89,15 @@ export async function replayCommand(argv: readonly string[]): Promise<number> {
     throw new UsageError('replay shows an interactive view and needs a terminal. For a report, use loopscope summary <file>');
   }
   const session = ReplaySession.open(file, { speed: parsed.options['speed'] as number | undefined });
-  if (fromOffset !== undefined) session.seek(session.startMs + fromOffset);
+  if (fromOffset !== undefined) {
+    const lengthMs = session.endMs - session.startMs;
+    if (fromOffset >= lengthMs) {
+      session.close();
+      const what = session.reader.complete ? 'the recording, which is' : 'what the recording holds so far,';
+      throw new UsageError(`--from ${fromText} is past the end of ${what} ${formatRecordingTime(lengthMs)} long: give an earlier time`);
+    }
+    session.seek(session.startMs + fromOffset);
+  }
   return runView(session, parsed.options['paused'] !== true);
 }
 

@@ -1,6 +1,6 @@
 // Runs the real loopscope CLI to its end, as a user would, and collects what it printed.
 
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 
 const CLI = join(__dirname, '..', '..', 'bin', 'loopscope.js');
@@ -21,4 +21,14 @@ export function loopscope(args: readonly string[], env: Readonly<Record<string, 
     child.stderr.on('data', (d) => (stderr += d));
     child.on('exit', (code) => resolve({ code, stdout, stderr }));
   });
+}
+
+/**
+ * Runs the CLI in a terminal of its own (util-linux's `script` gives it a pseudo-terminal), for
+ * the commands that need one. What it printed, stdout and stderr, comes back as one text.
+ */
+export function loopscopeInTerminal(args: readonly string[], timeoutMs = 20_000): CliRun {
+  const command = [process.execPath, CLI, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+  const r = spawnSync('script', ['-qec', command, '/dev/null'], { encoding: 'utf8', timeout: timeoutMs, stdio: ['ignore', 'pipe', 'pipe'] });
+  return { code: r.status, stdout: r.stdout + r.stderr, stderr: '' };
 }
