@@ -12,7 +12,7 @@ import { RecordingWriter } from '../main/recording/recording-writer';
 import { RecordingReader } from '../main/recording/recording-reader';
 import { summarizeRecording } from '../main/reports/recording-summary';
 import { crc32 } from '../main/recording/crc32';
-import { RecordingError } from '../main/recording/errors';
+import { fsReason, RecordingError } from '../main/recording/errors';
 import { FOOTER_BYTES, parseChunkHeader } from '../main/recording/format';
 import { launch } from '../main/launch/launch';
 import { probePath } from '../main/launch/probe-path';
@@ -193,6 +193,14 @@ describe('bad files get one clear line and a distinct exit code', () => {
     const r = await loopscope(['replay', goodPath]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('needs a terminal');
+  });
+
+  it('file system errors read as reasons', () => {
+    const err = (code: string): NodeJS.ErrnoException => Object.assign(new Error(`${code}: raw`), { code });
+    expect(fsReason(err('EIO'))).toMatch(/input\/output error \(a failing disk/);
+    expect(fsReason(err('EAGAIN'))).toMatch(/cannot be read without waiting/);
+    expect(fsReason(err('EDQUOT'))).toBe('the disk quota is used up');
+    expect(fsReason(err('EXDEV'))).toBe('EXDEV: raw');
   });
 
   it('replay --from past the end says how long the recording is', () => {

@@ -49,6 +49,11 @@ export function fsReason(err: unknown): string {
     case 'ENOSPC': return 'no space left on the device';
     case 'EROFS': return 'the file system is read-only';
     case 'EMFILE': case 'ENFILE': return 'too many open files';
+    case 'EDQUOT': return 'the disk quota is used up';
+    case 'EFBIG': return 'the file is larger than the file system allows';
+    case 'ENAMETOOLONG': return 'the path is too long';
+    case 'EIO': return 'the device reported an input/output error (a failing disk, or a network mount that went away)';
+    case 'EAGAIN': return 'it cannot be read without waiting (a FIFO or device opened non-blocking)';
     default: return err instanceof Error ? err.message : String(err);
   }
 }
