@@ -17,6 +17,7 @@ import { ProbeDecoder } from '../probe/wire-decoder';
 import { ProfileModel } from '../main/session/profile-model';
 import { rangeStats, splitByLine } from '../main/session/profile-stats';
 import { summarizeProfile } from '../main/reports/profile-summary';
+import { profileLines } from '../main/terminal/summary-text';
 import { toCpuProfile } from '../main/reports/cpuprofile';
 import { profileView } from '../main/ui/profile-view';
 import { CallError, dispatchCall } from '../main/ui/ui-calls';
@@ -418,6 +419,25 @@ describe('the session\'s profile, and what is made of it', () => {
     expect(s).toMatchObject({ sampleIntervalMs: 20, samples: 8, codeMs: 80, idleMs: 60, gcMs: 20, sampler: 'on' });
     expect(s.top.map((f) => [f.functionName, f.selfMs, f.totalMs])).toEqual([['parse', 60, 60], ['main', 20, 80]]);
     expect(summarizeProfile(new ProfileModel(), undefined)).toBeNull();
+    expect(s.unsampled).toBeUndefined(); // samples every interval: nothing missed
+  });
+
+  it('says how much time passed with no sample, and where it ended: a server blocked in readFileSync', () => {
+    // The main thread takes the sampler's signals only when each read returns: 231 samples in
+    // 8.8 s, where 440 were due.
+    const reader = RecordingReader.open(join(FIXTURES, 'readfile-blocks.lsrec'));
+    const player = new RecordingPlayer(reader, { recentSamples: 0, refuseOverLimit: true, profileSamples: WHOLE_RECORDING_SAMPLES });
+    player.advanceTo(Infinity);
+    const s = summarizeProfile(player.profile, player.state.profiler)!;
+    reader.close();
+    const counted = s.codeMs + s.idleMs + s.gcMs + s.programMs + s.probeMs;
+    expect(s.unsampled!.spanMs).toBeGreaterThan(8000);
+    // What the counts leave out is the rest of the span, give or take the counts' rounding.
+    expect(Math.abs(counted + s.unsampled!.ms - s.unsampled!.spanMs)).toBeLessThan(0.05 * s.unsampled!.spanMs);
+    expect(s.unsampled!.ms).toBeGreaterThan(4000);
+    expect(s.unsampled!.mostlyIn).toMatchObject({ functionName: 'loadReport', lineNumber: 6 });
+    expect(s.unsampled!.mostlyIn!.ms).toBeGreaterThan(0.9 * s.unsampled!.ms);
+    expect(profileLines({ profile: s, probePauses: [] }, '/').join('\n')).toMatch(/\(\d+ ms of the \d+ ms sampled passed with no sample; \d+ ms of it ended in loadReport \(\S*s1-readfile\.js:6\)\. The sampler's signal waits while the main thread is in a system call/);
   });
 
   it('makes a .cpuprofile: one root, a node per stack, each sample\'s node and the time since the last', () => {

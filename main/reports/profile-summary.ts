@@ -6,6 +6,7 @@ import type { ProfilerState } from '../../probe/wire';
 import { frameKind } from '../common/format';
 import type { ProfileModel } from '../session/profile-model';
 import { hottestLine, rangeStats, type FunctionStats } from '../session/profile-stats';
+import { sampleGaps } from '../session/sample-gaps';
 
 export interface ProfileTopEntry {
   readonly functionName: string;
@@ -37,6 +38,16 @@ export interface ProfileSummary {
   readonly probeMs: number;
   readonly sampler: ProfilerState['state'];
   readonly samplerNote?: string;
+  /**
+   * Time between samples with none taken, when it is a large part of the sampled span (the
+   * main thread in system calls, or without a CPU: sample-gaps.ts). The figures above leave it
+   * out; `mostlyIn` is where most of it ended.
+   */
+  readonly unsampled?: {
+    readonly ms: number;
+    readonly spanMs: number;
+    readonly mostlyIn?: { readonly functionName: string; readonly url: string; readonly lineNumber: number; readonly ms: number };
+  };
 }
 
 const OWN_LISTED = 10;
@@ -44,9 +55,16 @@ const OTHERS_LISTED = 5;
 
 const round = (ms: number): number => Math.round(ms * 10) / 10;
 
+/** Missed time is told from this much, and this share of the sampled span. */
+const UNSAMPLED_MIN_MS = 100;
+const UNSAMPLED_MIN_SHARE = 0.1;
+
 export function summarizeProfile(model: ProfileModel, profiler: ProfilerState | undefined, fromUs = -Infinity, toUs = Infinity): ProfileSummary | null {
   if (!profiler && model.samples === 0) return null;
-  const stats = rangeStats(model, model.range(fromUs, toUs));
+  const range = model.range(fromUs, toUs);
+  const stats = rangeStats(model, range);
+  const gaps = sampleGaps(model, range);
+  const unsampledMs = gaps.missedUs / 1000;
   const intervalMs = (stats.intervalUs || (profiler?.intervalMs ?? 0) * 1000) / 1000;
   const ms = (samples: number): number => round(samples * intervalMs);
   const entry = (f: FunctionStats): ProfileTopEntry => {
@@ -73,5 +91,15 @@ export function summarizeProfile(model: ProfileModel, profiler: ProfilerState | 
     probeMs: ms(stats.kinds.probe),
     sampler: profiler?.state ?? 'on',
     ...(profiler?.reason ? { samplerNote: profiler.reason } : {}),
+    ...(unsampledMs >= UNSAMPLED_MIN_MS && gaps.missedUs >= UNSAMPLED_MIN_SHARE * gaps.spanUs
+      ? {
+        unsampled: {
+          ms: round(unsampledMs), spanMs: round(gaps.spanUs / 1000),
+          ...(gaps.mostlyIn
+            ? { mostlyIn: { functionName: gaps.mostlyIn.frame.functionName || '(anonymous)', url: gaps.mostlyIn.frame.url, lineNumber: gaps.mostlyIn.frame.lineNumber, ms: round(gaps.mostlyIn.missedUs / 1000) } }
+            : {}),
+        },
+      }
+      : {}),
   };
 }

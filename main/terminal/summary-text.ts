@@ -1,7 +1,7 @@
 // The readable end-of-session report (the JSON summary, for people). Pure.
 
 import type { BlockedGroupSummary, LoopSummary, Summary, TasksSummary } from '../reports/summary';
-import type { ProfileTopEntry } from '../reports/profile-summary';
+import type { ProfileSummary, ProfileTopEntry } from '../reports/profile-summary';
 import { MessageType, messageTypeName } from '../../probe/wire';
 import { mixedSourcesText } from '../common/stack-sources';
 import { formatBytes, formatFrame, formatMs, formatPercent, nounFor, userFrames } from '../common/format';
@@ -95,6 +95,11 @@ export function topHeading(top: readonly ProfileTopEntry[]): string {
   return rest ? `; ${ownText}, then the rest by self time:` : `; ${ownText}:`;
 }
 
+function unsampledText(u: NonNullable<ProfileSummary['unsampled']>, cwd: string): string {
+  const where = u.mostlyIn ? `; ${formatMs(u.mostlyIn.ms)} of it ended in ${formatFrame({ functionName: u.mostlyIn.functionName, url: u.mostlyIn.url, lineNumber: u.mostlyIn.lineNumber, columnNumber: 0 }, cwd)}` : '';
+  return `(${formatMs(u.ms)} of the ${formatMs(u.spanMs)} sampled passed with no sample${where}. The sampler's signal waits while the main thread is in a system call, such as a large file read, or gets no CPU: the times above leave that out)`;
+}
+
 export function profileLines(s: Pick<Summary, 'profile' | 'probePauses'>, cwd: string): string[] {
   const p = s.profile;
   const pauses = s.probePauses.filter((x) => x.what !== 'probe start').map((x) => `${x.what}: ${formatMs(x.durationMs)}`);
@@ -109,6 +114,7 @@ export function profileLines(s: Pick<Summary, 'profile' | 'probePauses'>, cwd: s
     lines.push(`    ${formatMs(first).padStart(9)} ${label} ${formatMs(f.totalMs).padStart(9)} total  ${formatFrame({ functionName: f.functionName, url: f.url, lineNumber: f.lineNumber, columnNumber: 0 }, cwd)}`);
   }
   if (p.samplerNote) lines.push(`    (${p.samplerNote})`);
+  if (p.unsampled) lines.push(`    ${unsampledText(p.unsampled, cwd)}`);
   return [...lines, ...own];
 }
 
