@@ -6,7 +6,7 @@ import type { ProfilerState } from '../../probe/wire';
 import { frameKind } from '../common/format';
 import type { ProfileModel } from '../session/profile-model';
 import { hottestLine, rangeStats, type FunctionStats } from '../session/profile-stats';
-import { sampleGaps } from '../session/sample-gaps';
+import { unsampledTime } from '../session/sample-gaps';
 
 export interface ProfileTopEntry {
   readonly functionName: string;
@@ -55,16 +55,11 @@ const OTHERS_LISTED = 5;
 
 const round = (ms: number): number => Math.round(ms * 10) / 10;
 
-/** Missed time is told from this much, and this share of the sampled span. */
-const UNSAMPLED_MIN_MS = 100;
-const UNSAMPLED_MIN_SHARE = 0.1;
-
 export function summarizeProfile(model: ProfileModel, profiler: ProfilerState | undefined, fromUs = -Infinity, toUs = Infinity): ProfileSummary | null {
   if (!profiler && model.samples === 0) return null;
   const range = model.range(fromUs, toUs);
   const stats = rangeStats(model, range);
-  const gaps = sampleGaps(model, range);
-  const unsampledMs = gaps.missedUs / 1000;
+  const gaps = unsampledTime(model, range);
   const intervalMs = (stats.intervalUs || (profiler?.intervalMs ?? 0) * 1000) / 1000;
   const ms = (samples: number): number => round(samples * intervalMs);
   const entry = (f: FunctionStats): ProfileTopEntry => {
@@ -91,10 +86,10 @@ export function summarizeProfile(model: ProfileModel, profiler: ProfilerState | 
     probeMs: ms(stats.kinds.probe),
     sampler: profiler?.state ?? 'on',
     ...(profiler?.reason ? { samplerNote: profiler.reason } : {}),
-    ...(unsampledMs >= UNSAMPLED_MIN_MS && gaps.missedUs >= UNSAMPLED_MIN_SHARE * gaps.spanUs
+    ...(gaps
       ? {
         unsampled: {
-          ms: round(unsampledMs), spanMs: round(gaps.spanUs / 1000),
+          ms: round(gaps.missedUs / 1000), spanMs: round(gaps.spanUs / 1000),
           ...(gaps.mostlyIn
             ? { mostlyIn: { functionName: gaps.mostlyIn.frame.functionName || '(anonymous)', url: gaps.mostlyIn.frame.url, lineNumber: gaps.mostlyIn.frame.lineNumber, ms: round(gaps.mostlyIn.missedUs / 1000) } }
             : {}),

@@ -7,6 +7,10 @@ import type { ProfileFrame } from '../../probe/wire';
 import type { ProfileRange, ProfileTree } from './profile-model';
 import { isUserCode } from './profile-stats';
 
+/** Missed time is worth telling from this much, and this share of the sampled span. */
+const TOLD_MIN_US = 100_000;
+const TOLD_MIN_SHARE = 0.1;
+
 export interface SampleGaps {
   /** µs between samples beyond one interval, in the gaps of over 1.5 intervals. */
   readonly missedUs: number;
@@ -49,4 +53,10 @@ export function sampleGaps(tree: ProfileTree, range: ProfileRange): SampleGaps {
   let mostlyIn: SampleGaps['mostlyIn'];
   for (const e of byFrame.values()) if (!mostlyIn || e.missedUs > mostlyIn.missedUs) mostlyIn = e;
   return { missedUs, spanUs: times[times.length - 1]! - times[0]!, ...(mostlyIn ? { mostlyIn } : {}) };
+}
+
+/** The gaps of a range, when they are large enough to tell: the counts then leave out much. */
+export function unsampledTime(tree: ProfileTree, range: ProfileRange): SampleGaps | undefined {
+  const gaps = sampleGaps(tree, range);
+  return gaps.missedUs >= TOLD_MIN_US && gaps.missedUs >= TOLD_MIN_SHARE * gaps.spanUs ? gaps : undefined;
 }

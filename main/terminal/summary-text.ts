@@ -6,6 +6,7 @@ import { MessageType, messageTypeName } from '../../probe/wire';
 import { mixedSourcesText } from '../common/stack-sources';
 import { formatBytes, formatFrame, formatMs, formatPercent, nounFor, userFrames } from '../common/format';
 import { promiseNote } from '../common/promise-note';
+import { unsampledText } from '../common/unsampled-text';
 import { ESTIMATE_NOTE, estimateMs } from '../common/estimate';
 import { taskFindings } from '../reports/task-findings';
 import { readTooSlowly, unrecordedGcText } from '../common/notice-text';
@@ -95,9 +96,10 @@ export function topHeading(top: readonly ProfileTopEntry[]): string {
   return rest ? `; ${ownText}, then the rest by self time:` : `; ${ownText}:`;
 }
 
-function unsampledText(u: NonNullable<ProfileSummary['unsampled']>, cwd: string): string {
-  const where = u.mostlyIn ? `; ${formatMs(u.mostlyIn.ms)} of it ended in ${formatFrame({ functionName: u.mostlyIn.functionName, url: u.mostlyIn.url, lineNumber: u.mostlyIn.lineNumber, columnNumber: 0 }, cwd)}` : '';
-  return `(${formatMs(u.ms)} of the ${formatMs(u.spanMs)} sampled passed with no sample${where}. The sampler's signal waits while the main thread is in a system call, such as a large file read, or gets no CPU: the times above leave that out)`;
+function unsampledLine(u: NonNullable<ProfileSummary['unsampled']>, cwd: string): string {
+  const m = u.mostlyIn;
+  const mostlyIn = m ? { where: formatFrame({ functionName: m.functionName, url: m.url, lineNumber: m.lineNumber, columnNumber: 0 }, cwd), ms: m.ms } : undefined;
+  return `    (${unsampledText({ ms: u.ms, spanMs: u.spanMs, ...(mostlyIn ? { mostlyIn } : {}) })})`;
 }
 
 export function profileLines(s: Pick<Summary, 'profile' | 'probePauses'>, cwd: string): string[] {
@@ -114,7 +116,7 @@ export function profileLines(s: Pick<Summary, 'profile' | 'probePauses'>, cwd: s
     lines.push(`    ${formatMs(first).padStart(9)} ${label} ${formatMs(f.totalMs).padStart(9)} total  ${formatFrame({ functionName: f.functionName, url: f.url, lineNumber: f.lineNumber, columnNumber: 0 }, cwd)}`);
   }
   if (p.samplerNote) lines.push(`    (${p.samplerNote})`);
-  if (p.unsampled) lines.push(`    ${unsampledText(p.unsampled, cwd)}`);
+  if (p.unsampled) lines.push(unsampledLine(p.unsampled, cwd));
   return [...lines, ...own];
 }
 

@@ -6,6 +6,7 @@ import type { ProfileFrame, ProfilerState } from '../../probe/wire';
 import { frameKind } from '../common/format';
 import type { ProfileModel } from '../session/profile-model';
 import { rangeStats, sampleKind } from '../session/profile-stats';
+import { unsampledTime } from '../session/sample-gaps';
 import type { FlameNode, FunctionRow, ProfileFrameKind, ProfileFrameView, ProfileView } from './ui-api';
 
 /** Flame graph nodes at most: more than a canvas can tell apart. */
@@ -28,7 +29,9 @@ function kindOf(f: { readonly kind: string; readonly url: string; readonly funct
 export function profileView(model: ProfileModel, originUs: number, fromS: number, toS: number, profiler: ProfilerState | undefined, untilS = Infinity): ProfileView {
   const toUs = (s: number): number => originUs + s * 1e6;
   const toSec = (us: number): number => (us - originUs) / 1e6;
-  const stats = rangeStats(model, model.range(toUs(fromS), toUs(toS)));
+  const range = model.range(toUs(fromS), toUs(toS));
+  const stats = rangeStats(model, range);
+  const gaps = unsampledTime(model, range);
   const frames: ProfileFrameView[] = [];
   const frameIds = new Map<ProfileFrame, number>();
   const frameOf = (f: ProfileFrame): number => {
@@ -109,5 +112,8 @@ export function profileView(model: ProfileModel, originUs: number, fromS: number
     extent: extent ? { fromS: toSec(extent.fromUs), toS: toSec(extent.toUs) } : null,
     activity,
     profiler: profiler ? { state: profiler.state, intervalMs: profiler.intervalMs, reason: profiler.reason ?? null } : null,
+    unsampled: gaps
+      ? { ms: gaps.missedUs / 1000, spanMs: gaps.spanUs / 1000, mostlyIn: gaps.mostlyIn ? { frame: frameOf(gaps.mostlyIn.frame), ms: gaps.mostlyIn.missedUs / 1000 } : null }
+      : null,
   };
 }

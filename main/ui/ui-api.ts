@@ -491,6 +491,11 @@ export interface ProfileView {
   /** Samples over the last stretch of `extent`, for the range picker: code and idle per step. */
   readonly activity: { readonly fromS: number; readonly stepS: number; readonly code: readonly number[]; readonly idle: readonly number[] };
   readonly profiler: ProfilerView | null;
+  /**
+   * Time between samples with none taken, when it is a large part of the range (the main
+   * thread in system calls, or without a CPU); `mostlyIn.frame` indexes `frames`.
+   */
+  readonly unsampled: { readonly ms: number; readonly spanMs: number; readonly mostlyIn: { readonly frame: number; readonly ms: number } | null } | null;
 }
 
 export interface UiApi {

@@ -9,7 +9,8 @@ import type { ProfileView, UiApi } from '../../main/ui/ui-api';
 import { usePolled } from '../timeline/use-polled';
 import { BottomUpTable } from './BottomUpTable';
 import { FlameGraph } from './FlameGraph';
-import { KIND_COLORS, KIND_NAMES, samplesMs } from './profile-format';
+import { KIND_COLORS, KIND_NAMES, samplesMs, unsampledOf } from './profile-format';
+import { unsampledText } from '../../main/common/unsampled-text';
 import { RangePicker } from './RangePicker';
 import { latestRange, type TimeRange } from './time-range';
 
@@ -70,6 +71,7 @@ export const ProfilePanel = memo(function ProfilePanel({ api, sessionId, range, 
                 <span key={k} className="kind"><span className="chip" style={{ background: KIND_COLORS[k === 'code' ? 'own' : k] }} />{k === 'code' ? 'code' : KIND_NAMES[k]} {samplesMs(view, view.kinds[k])}</span>
               ))}
             </p>
+            {view.unsampled && <p className="muted" data-testid="profile-unsampled">{unsampledText(unsampledOf(view, view.unsampled))}</p>}
             <FlameGraph view={view} onOpen={open} />
             <BottomUpTable view={view} onOpen={open} />
           </>

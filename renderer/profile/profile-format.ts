@@ -2,6 +2,7 @@
 
 import type { ProfileFrameKind, ProfileFrameView, ProfileView } from '../../main/ui/ui-api';
 import { formatMs, urlPath } from '../../main/common/format';
+import type { Unsampled } from '../../main/common/unsampled-text';
 
 export const KIND_COLORS: Readonly<Record<ProfileFrameKind, string>> = {
   own: '#d9825b',
@@ -38,4 +39,11 @@ export function samplesMs(view: ProfileView, samples: number): string {
 
 export function share(view: ProfileView, samples: number): string {
   return view.samples > 0 ? `${((samples / view.samples) * 100).toFixed(1)}%` : '–';
+}
+
+/** The view's unsampled time, its frame named as the table names it, for unsampledText. */
+export function unsampledOf(view: ProfileView, u: NonNullable<ProfileView['unsampled']>): Unsampled {
+  const f = u.mostlyIn ? view.frames[u.mostlyIn.frame] : undefined;
+  const where = f ? `${f.functionName}${frameWhere(f) ? ` (${frameWhere(f)})` : ''}` : undefined;
+  return { ms: u.ms, spanMs: u.spanMs, ...(where && u.mostlyIn ? { mostlyIn: { where, ms: u.mostlyIn.ms } } : {}) };
 }
