@@ -15,6 +15,8 @@ import type { ProfileTopEntry } from '../main/reports/profile-summary';
 import type { Summary } from '../main/reports/summary';
 import { taskFindings } from '../main/reports/task-findings';
 import { taskColumns } from '../renderer/tasks/task-columns';
+import { sortRows } from '../renderer/tasks/sort-rows';
+import { tasksRows } from '../main/ui/view-model';
 import { renderLiveView } from '../main/terminal/live-view';
 import { PROTOCOL_VERSION, type Hello, type MetricsSample } from '../probe/wire';
 import { feedOf } from './helpers/feed';
@@ -125,6 +127,15 @@ describe('estimates', () => {
       expect(col.title).toContain('estimated from buckets about 9% wide');
     }
     expect(cols.find((c) => c.key === 'callbackMaxMs')!.label).toBe('max ms');
+  });
+
+  it('are left empty in the window\'s task table for a type with no callback timed, and sort last', () => {
+    const untimed = sample({ types: [...poolSample().types, typeStats('SIGNALWRAP', { callbacks: 2 })] });
+    const rows = tasksRows(applyTasks(initialTasksState, untimed))!;
+    const signal = rows.find((r) => r.type === 'SIGNALWRAP')!;
+    expect(signal).toMatchObject({ callbacks: 2, callbacksTimed: 0, callbackP50Ms: null, callbackP99Ms: null, callbackMaxMs: null });
+    expect(rows.find((r) => r.type === 'PBKDF2REQUEST')!.callbackMaxMs).toBeCloseTo(5.915, 3);
+    for (const descending of [true, false]) expect(sortRows(rows, 'callbackP99Ms', descending).at(-1)!.type).toBe('SIGNALWRAP');
   });
 });
 

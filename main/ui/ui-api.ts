@@ -135,9 +135,10 @@ export interface TaskRow {
   readonly callbacksTimed: number;
   readonly createdPerS: number;
   readonly callbacksPerS: number;
-  readonly callbackP50Ms: number;
-  readonly callbackP99Ms: number;
-  readonly callbackMaxMs: number;
+  /** Null when no callback of the type was timed. */
+  readonly callbackP50Ms: number | null;
+  readonly callbackP99Ms: number | null;
+  readonly callbackMaxMs: number | null;
 }
 
 /**

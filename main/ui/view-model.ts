@@ -111,24 +111,30 @@ export function revisedPoints({ state, recent }: SessionData, count: number): Se
   return out;
 }
 
-function tasksRows(state: SessionState): TaskRow[] | null {
-  const { samples, latest, byType } = state.tasks;
+/** The window's task table: null before the first tasks sample. */
+export function tasksRows(tasks: SessionState['tasks']): TaskRow[] | null {
+  const { samples, latest, byType } = tasks;
   if (samples === 0) return null;
   const latestByType = new Map(latest?.types.map((t) => [t.type, t]));
   const perS = (n: number | undefined): number => (latest && latest.intervalUs > 0 && n ? Math.round((n * 1e6) / latest.intervalUs) : 0);
-  return Object.values(byType).map((t) => ({
-    type: t.type,
-    created: t.created,
-    destroyed: t.destroyed,
-    alive: t.alive,
-    callbacks: t.callbacks,
-    callbacksTimed: countOf(t.callbackUs),
-    createdPerS: perS(latestByType.get(t.type)?.created),
-    callbacksPerS: perS(latestByType.get(t.type)?.callbacks),
-    callbackP50Ms: ms(percentileUs(t.callbackUs, 50, t.callbackMaxUs)),
-    callbackP99Ms: ms(percentileUs(t.callbackUs, 99, t.callbackMaxUs)),
-    callbackMaxMs: ms(t.callbackMaxUs),
-  }));
+  return Object.values(byType).map((t) => {
+    const timed = countOf(t.callbackUs);
+    // No callback timed: durations unknown, not 0.
+    const timing = (us: () => number): number | null => (timed > 0 ? ms(us()) : null);
+    return {
+      type: t.type,
+      created: t.created,
+      destroyed: t.destroyed,
+      alive: t.alive,
+      callbacks: t.callbacks,
+      callbacksTimed: timed,
+      createdPerS: perS(latestByType.get(t.type)?.created),
+      callbacksPerS: perS(latestByType.get(t.type)?.callbacks),
+      callbackP50Ms: timing(() => percentileUs(t.callbackUs, 50, t.callbackMaxUs)),
+      callbackP99Ms: timing(() => percentileUs(t.callbackUs, 99, t.callbackMaxUs)),
+      callbackMaxMs: timing(() => t.callbackMaxUs),
+    };
+  });
 }
 
 /** Groups of blocks sent to the UI, the most blocked time first. */
@@ -259,7 +265,7 @@ export function sessionView(data: SessionData, c: ViewContext): SessionView {
     profiler,
     probePauses: state.probePauses.map((p) => ({ what: p.what, t: toS(p.startUs), durationMs: ms(p.durationUs) })),
     resources: latest ? [...latest.resources].sort((a, b) => b.count - a.count) : [],
-    tasks: tasksRows(state),
+    tasks: tasksRows(state.tasks),
     promises: state.tasks.samples === 0 ? null : {
       note: promiseNote(state.tasks.promisesTracked, state.tasks.promiseSkipping),
       costly: promisesCostly(state.tasks.promisesTracked, state.tasks.promiseSkipping),

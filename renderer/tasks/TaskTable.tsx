@@ -7,6 +7,8 @@ import type { SessionView, TaskRow } from '../../main/ui/ui-api';
 import { sortRows } from './sort-rows';
 import { taskColumns, type Column } from './task-columns';
 
+const UNTIMED = 'no callback of this type was timed';
+
 interface Props {
   readonly rows: readonly TaskRow[] | null;
   readonly window: SessionView['tasksWindow'];
@@ -30,7 +32,7 @@ export const TaskTable = memo(function TaskTable({ rows, window }: Props) {
       </thead>
       <tbody>
         {sortRows(rows, sort.key, sort.descending).map((r) => (
-          <tr key={r.type}>{cols.map((c) => <td key={c.key}>{r[c.key]}</td>)}</tr>
+          <tr key={r.type}>{cols.map((c) => (r[c.key] === null ? <td key={c.key} title={UNTIMED}>–</td> : <td key={c.key}>{r[c.key]}</td>))}</tr>
         ))}
       </tbody>
     </table>
