@@ -3,6 +3,7 @@
 
 import type { BlockedReport, BlockSampleKinds, CreationSite, GcSourceState, LineSource, ProbeMode, ProbePause, PromiseSkipping, StackFrame, StackSource, UnfollowedCause } from '../../probe/wire';
 import { groupsWithOngoing } from '../session/blocked-groups';
+import { noStackList } from '../session/no-stack-reasons';
 import type { StackSourceCounts } from '../common/stack-sources';
 import { summarizeProfile, type ProfileSummary } from './profile-summary';
 import { countOf, countPercentile, percentileUs, type SparseHistogram } from '../../probe/log-histogram';
@@ -55,6 +56,8 @@ export interface BlockedGroupSummary {
   readonly stackSource: StackSource | null;
   /** How many of its blocks got their stacks from each source. */
   readonly sources: StackSourceCounts;
+  /** A group with no stack: why, as its blocks' probes said (`reason` null: none said), most blocks first. */
+  readonly noStack?: readonly { readonly reason: string | null; readonly blocks: number }[];
 }
 
 export interface Percentiles {
@@ -298,6 +301,7 @@ export function summarize(data: SessionData, context: SummaryContext): Summary {
     blocked: blockedSummaries(state),
     blockedGroups: groupsWithOngoing(state.blockGroups, state.blocked).slice(0, GROUPS_LISTED).map((g) => ({
       count: g.count, totalMs: ms(g.totalUs), maxMs: ms(g.maxUs), stack: g.stack, stackSource: g.stackSource, sources: g.sources,
+      ...(g.stack.length === 0 ? { noStack: noStackList(g.noStack) } : {}),
     })),
     probePauses: state.probePauses.map(pauseSummary),
     profile: summarizeProfile(data.profile, state.profiler),
