@@ -15,7 +15,7 @@ import { leakHints, type TasksState } from '../session/tasks-state';
 import { causalChain, type TraceModel } from '../session/trace-model';
 import { loopIdentity, wasTerminated } from '../session/loop-identity';
 import type { SessionState, Totals } from '../session/session-state';
-import { poolSaturated } from './task-findings';
+import { poolSaturated, UNKNOWN_TYPE_REASON } from './task-findings';
 import { noticeWarnings, probeDrops, unrecordedGcPauses } from '../common/notice-text';
 
 export interface BlockedSummary {
@@ -93,7 +93,13 @@ export interface TasksSummary {
     readonly saturatedIntervals: number;
   };
   readonly timers: { readonly fired: number; readonly lateMsP50: number; readonly lateMsP99: number; readonly lateMsMax: number };
-  readonly fanOut: { readonly p99: number; readonly max: number; readonly maxType: string };
+  readonly fanOut: {
+    readonly p99: number;
+    readonly max: number;
+    /** The type of the callback that created `max`; null when none created any, or its type is not known (`maxTypeReason` says why). */
+    readonly maxType: string | null;
+    readonly maxTypeReason?: string;
+  };
   readonly slowCallbacks: readonly {
     readonly type: string;
     readonly durationMs: number;
@@ -322,6 +328,12 @@ const pct = (h: SparseHistogram, max: number): Percentiles => ({
   max: ms(max),
 });
 
+/** The type of the largest fan-out's callback, or null and why: the probe sends none for a resource it did not see made. */
+function fanOutType({ max, maxType }: TasksState['fanOut']): Pick<TasksSummary['fanOut'], 'maxType' | 'maxTypeReason'> {
+  if (maxType !== '') return { maxType };
+  return max > 0 ? { maxType: null, maxTypeReason: UNKNOWN_TYPE_REASON } : { maxType: null };
+}
+
 export function summarizeTasks(t: TasksState, trace: TraceModel): TasksSummary {
   const byType: Record<string, TasksSummary['byType'][string]> = {};
   for (const r of Object.values(t.byType).sort((a, b) => b.callbacks - a.callbacks || b.created - a.created)) {
@@ -349,7 +361,7 @@ export function summarizeTasks(t: TasksState, trace: TraceModel): TasksSummary {
       lateMsP99: ms(percentileUs(t.timers.lateUs, 99, t.timers.lateMaxUs)),
       lateMsMax: ms(t.timers.lateMaxUs),
     },
-    fanOut: { p99: countPercentile(t.fanOut.perCallback, 99, t.fanOut.max), max: t.fanOut.max, maxType: t.fanOut.maxType },
+    fanOut: { p99: countPercentile(t.fanOut.perCallback, 99, t.fanOut.max), max: t.fanOut.max, ...fanOutType(t.fanOut) },
     slowCallbacks: t.slowCallbacks.map((c) => {
       const chain = causalChain(trace, c.asyncId).map((r) => ({ asyncId: r.asyncId, type: r.type }));
       return { type: c.type, durationMs: ms(c.durationUs), startMs: ms(c.startUs), initStack: c.initStack, ...(chain.length > 0 ? { chain } : {}) };
