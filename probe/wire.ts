@@ -413,6 +413,7 @@ export interface TasksSample {
     /** Resources created per callback, as a sparse histogram of counts. */
     readonly perCallback: SparseHistogram;
     readonly max: number;
+    /** The type of the callback that created `max`; empty when the probe did not see its resource made. */
     readonly maxType: string;
   };
   readonly slowCallbacks: readonly SlowCallback[];

@@ -220,6 +220,26 @@ describe('keyframes', () => {
     expect(said.ok && said.value.loops[0]?.state.blockGroups[0]?.stackSource).toBe('samples');
   });
 
+  it('read block groups written before their counts of why blocks had no stack: the reasons of the reports kept, the rest as none given; bad counts refused', () => {
+    const group = { key: '', stack: [], stackSource: null, count: 3, totalUs: 1, maxUs: 1, longestStartUs: 0, lastStartUs: 0 };
+    const kept = { id: 1, state: 'ended', startUs: 0, durationUs: 60_000, stack: [], stackError: 'the stack did not arrive in time' };
+    const keyframe = (g: object) => parseKeyframe(new TextEncoder().encode(JSON.stringify({ v: 1, recentCount: 0, recentParts: [], dictionary: [], state: { ...initialSessionState, blocked: [kept], blockGroups: [g] } })));
+    const old = keyframe(group);
+    expect(old.ok && old.value.loops[0]?.state.blockGroups[0]?.noStack).toEqual({ 'the stack did not arrive in time': 1, '': 2 });
+    const placed = keyframe({ ...group, key: 'k', stack: [{ functionName: 'spin', url: '/a.js', lineNumber: 3, columnNumber: 1 }] });
+    expect(placed.ok && placed.value.loops[0]?.state.blockGroups[0]?.noStack).toEqual({});
+    // Counts that are no counts, or not the group's blocks with no stack.
+    for (const noStack of [[], { why: 'three' }, { why: -1, '': 4 }, { why: 2 }, { why: 4 }]) {
+      expect(keyframe({ ...group, noStack }).ok, JSON.stringify(noStack)).toBe(false);
+    }
+    // More reasons than a group keeps.
+    const reasons = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`r${i}`, 1]));
+    expect(keyframe({ ...group, count: 8, noStack: reasons(8) }).ok).toBe(true);
+    expect(keyframe({ ...group, count: 9, noStack: reasons(9) }).ok).toBe(false);
+    const said = keyframe({ ...group, noStack: { why: 2, '': 1 } });
+    expect(said.ok && said.value.loops[0]?.state.blockGroups[0]?.noStack).toEqual({ why: 2, '': 1 });
+  });
+
   it('know every field of the session state (a new field needs a look at state-check.ts)', () => {
     // When this fails: check the new field survives JSON (no Map, Set, typed array or class),
     // check it in parseSessionState, and either fill it in for older keyframes there (as for

@@ -13,7 +13,7 @@ import type { TaskTypeStats, TasksSample } from '../probe/wire';
 import { profileLines, taskSummaryLines } from '../main/terminal/summary-text';
 import type { ProfileTopEntry } from '../main/reports/profile-summary';
 import type { Summary } from '../main/reports/summary';
-import { taskFindings } from '../main/reports/task-findings';
+import { taskFindings, UNKNOWN_TYPE_REASON } from '../main/reports/task-findings';
 import { taskColumns } from '../renderer/tasks/task-columns';
 import { sortRows } from '../renderer/tasks/sort-rows';
 import { tasksRows } from '../main/ui/view-model';
@@ -180,10 +180,15 @@ describe('fan-out on attach', () => {
   it('names a callback whose resource was made before tasks mode came on, instead of an empty type', () => {
     // s5-fanout attached: the request callbacks ran on connections opened before the hook.
     const perCallback = histogram([...new Array<number>(99).fill(0), 59], bucketOfCount);
-    const found = taskFindings(summaryOf(sample({ fanOut: { perCallback, max: 59, maxType: '' } })));
-    const text = found.find((f) => f.topic === 'fan-out')!.text;
+    const summary = summaryOf(sample({ fanOut: { perCallback, max: 59, maxType: '' } }));
+    expect(summary.fanOut).toEqual({ p99: 0, max: 59, maxType: null, maxTypeReason: UNKNOWN_TYPE_REASON });
+    const text = taskFindings(summary).find((f) => f.topic === 'fan-out')!.text;
     expect(text).not.toMatch(/ {2}/);
-    expect(text).toBe('one callback of a resource made before tasks mode came on (or not tracked: type unknown) created 59 resources (p99 ≈0)');
+    expect(text).toBe('one callback of unknown type (its resource was made before tasks mode came on, or was not tracked) created 59 resources (p99 ≈0)');
+  });
+
+  it('has no type, and no reason for its lack, when no callback created anything', () => {
+    expect(summaryOf(sample({})).fanOut).toEqual({ p99: 0, max: 0, maxType: null });
   });
 });
 

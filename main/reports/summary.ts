@@ -3,6 +3,7 @@
 
 import type { BlockedReport, BlockSampleKinds, CreationSite, GcSourceState, LineSource, ProbeMode, ProbePause, PromiseSkipping, StackFrame, StackSource, UnfollowedCause } from '../../probe/wire';
 import { groupsWithOngoing } from '../session/blocked-groups';
+import { noStackList } from '../session/no-stack-reasons';
 import type { StackSourceCounts } from '../common/stack-sources';
 import { summarizeProfile, type ProfileSummary } from './profile-summary';
 import { countOf, countPercentile, percentileUs, type SparseHistogram } from '../../probe/log-histogram';
@@ -14,7 +15,7 @@ import { leakHints, type TasksState } from '../session/tasks-state';
 import { causalChain, type TraceModel } from '../session/trace-model';
 import { loopIdentity, wasTerminated } from '../session/loop-identity';
 import type { SessionState, Totals } from '../session/session-state';
-import { poolSaturated } from './task-findings';
+import { poolSaturated, UNKNOWN_TYPE_REASON } from './task-findings';
 import { noticeWarnings, probeDrops, unrecordedGcPauses } from '../common/notice-text';
 
 export interface BlockedSummary {
@@ -55,6 +56,8 @@ export interface BlockedGroupSummary {
   readonly stackSource: StackSource | null;
   /** How many of its blocks got their stacks from each source. */
   readonly sources: StackSourceCounts;
+  /** A group with no stack: why, as its blocks' probes said (`reason` null: none said), most blocks first. */
+  readonly noStack?: readonly { readonly reason: string | null; readonly blocks: number }[];
 }
 
 export interface Percentiles {
@@ -90,7 +93,13 @@ export interface TasksSummary {
     readonly saturatedIntervals: number;
   };
   readonly timers: { readonly fired: number; readonly lateMsP50: number; readonly lateMsP99: number; readonly lateMsMax: number };
-  readonly fanOut: { readonly p99: number; readonly max: number; readonly maxType: string };
+  readonly fanOut: {
+    readonly p99: number;
+    readonly max: number;
+    /** The type of the callback that created `max`; null when none created any, or its type is not known (`maxTypeReason` says why). */
+    readonly maxType: string | null;
+    readonly maxTypeReason?: string;
+  };
   readonly slowCallbacks: readonly {
     readonly type: string;
     readonly durationMs: number;
@@ -298,6 +307,7 @@ export function summarize(data: SessionData, context: SummaryContext): Summary {
     blocked: blockedSummaries(state),
     blockedGroups: groupsWithOngoing(state.blockGroups, state.blocked).slice(0, GROUPS_LISTED).map((g) => ({
       count: g.count, totalMs: ms(g.totalUs), maxMs: ms(g.maxUs), stack: g.stack, stackSource: g.stackSource, sources: g.sources,
+      ...(g.stack.length === 0 ? { noStack: noStackList(g.noStack) } : {}),
     })),
     probePauses: state.probePauses.map(pauseSummary),
     profile: summarizeProfile(data.profile, state.profiler),
@@ -317,6 +327,12 @@ const pct = (h: SparseHistogram, max: number): Percentiles => ({
   p99: ms(percentileUs(h, 99, max)),
   max: ms(max),
 });
+
+/** The type of the largest fan-out's callback, or null and why: the probe sends none for a resource it did not see made. */
+function fanOutType({ max, maxType }: TasksState['fanOut']): Pick<TasksSummary['fanOut'], 'maxType' | 'maxTypeReason'> {
+  if (maxType !== '') return { maxType };
+  return max > 0 ? { maxType: null, maxTypeReason: UNKNOWN_TYPE_REASON } : { maxType: null };
+}
 
 export function summarizeTasks(t: TasksState, trace: TraceModel): TasksSummary {
   const byType: Record<string, TasksSummary['byType'][string]> = {};
@@ -345,7 +361,7 @@ export function summarizeTasks(t: TasksState, trace: TraceModel): TasksSummary {
       lateMsP99: ms(percentileUs(t.timers.lateUs, 99, t.timers.lateMaxUs)),
       lateMsMax: ms(t.timers.lateMaxUs),
     },
-    fanOut: { p99: countPercentile(t.fanOut.perCallback, 99, t.fanOut.max), max: t.fanOut.max, maxType: t.fanOut.maxType },
+    fanOut: { p99: countPercentile(t.fanOut.perCallback, 99, t.fanOut.max), max: t.fanOut.max, ...fanOutType(t.fanOut) },
     slowCallbacks: t.slowCallbacks.map((c) => {
       const chain = causalChain(trace, c.asyncId).map((r) => ({ asyncId: r.asyncId, type: r.type }));
       return { type: c.type, durationMs: ms(c.durationUs), startMs: ms(c.startUs), initStack: c.initStack, ...(chain.length > 0 ? { chain } : {}) };

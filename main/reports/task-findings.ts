@@ -76,12 +76,16 @@ function timersFinding(t: TasksSummary['timers']): Finding {
 }
 
 /**
- * Whose callback: the probe knows a resource's type from its creation, so a callback of one
- * made before tasks mode came on (on attach: the connections already open), or past the
- * resources it has room for, has none.
+ * Why a callback's type is not known: the probe knows a resource's type from its creation, so a
+ * callback of one made before tasks mode came on (on attach: the connections already open, and
+ * an interval's timer, which Node re-arms without making it anew), or past the resources it has
+ * room for, has none. The JSON summary says this
+ * beside a null type, the text in the finding.
  */
-const callbackOf = (type: string): string =>
-  type === '' ? 'callback of a resource made before tasks mode came on (or not tracked: type unknown)' : `${type} callback`;
+export const UNKNOWN_TYPE_REASON = 'its resource was made before tasks mode came on, or was not tracked';
+
+/** Whose callback; `type` null: not known. */
+const callbackOf = (type: string | null): string => (type === null ? `callback of unknown type (${UNKNOWN_TYPE_REASON})` : `${type} callback`);
 
 const frameKey = (f: StackFrame | undefined): string => (f ? `${f.url}:${f.lineNumber}:${f.columnNumber}` : '');
 

@@ -5,6 +5,7 @@
 import type { BlockedReport, StackFrame, StackSource } from '../../probe/wire';
 import { userFrames } from '../common/format';
 import { countSource, mainSource, NO_SOURCES, type StackSourceCounts } from '../common/stack-sources';
+import { countNoStack, NO_NO_STACK, type NoStackCounts } from './no-stack-reasons';
 
 /** Frames that name a place: the innermost few of the user's own. */
 const SIGNATURE_FRAMES = 3;
@@ -21,6 +22,8 @@ export interface BlockGroup {
   /** Where most of the group's blocks got their stacks (`sources` counts each). */
   readonly stackSource: StackSource | null;
   readonly sources: StackSourceCounts;
+  /** Its blocks with no stack, by why (no-stack-reasons.ts). */
+  readonly noStack: NoStackCounts;
   readonly count: number;
   readonly totalUs: number;
   readonly maxUs: number;
@@ -47,7 +50,7 @@ export function addBlock(groups: readonly BlockGroup[], overflow: number, report
     const sources = countSource(NO_SOURCES, report.stackSource ?? null);
     return {
       groups: [...groups, {
-        key, stack: report.stack, stackSource: mainSource(sources), sources, count: 1, totalUs: report.durationUs, maxUs: report.durationUs,
+        key, stack: report.stack, stackSource: mainSource(sources), sources, noStack: countNoStack(NO_NO_STACK, report), count: 1, totalUs: report.durationUs, maxUs: report.durationUs,
         longestStartUs: report.startUs, lastStartUs: report.startUs,
       }],
       overflow,
@@ -60,7 +63,7 @@ export function addBlock(groups: readonly BlockGroup[], overflow: number, report
   // The main source changes only to this block's: the stack shown goes with it, so that a
   // group badged "samples" does not show the interrupt stack its first block had.
   const next: BlockGroup = {
-    ...g, stack: main === g.stackSource ? g.stack : report.stack, stackSource: main, sources, count: g.count + 1, totalUs: g.totalUs + report.durationUs, maxUs: longer ? report.durationUs : g.maxUs,
+    ...g, stack: main === g.stackSource ? g.stack : report.stack, stackSource: main, sources, noStack: countNoStack(g.noStack, report), count: g.count + 1, totalUs: g.totalUs + report.durationUs, maxUs: longer ? report.durationUs : g.maxUs,
     longestStartUs: longer ? report.startUs : g.longestStartUs, lastStartUs: Math.max(g.lastStartUs, report.startUs),
   };
   return { groups: groups.map((x, i) => (i === at ? next : x)), overflow };

@@ -3,10 +3,11 @@
 // frame would be. Pure. Whenever SessionState changes shape, this changes with it (and
 // KEYFRAME_VERSION in recording/keyframe.ts is bumped).
 
-import { MessageType, WireError, type ProbeMessage } from '../../probe/wire';
+import { MAX_NAME_LENGTH, MessageType, WireError, type BlockedReport, type ProbeMessage } from '../../probe/wire';
 import { encodeBlocked, encodeDrops, encodeGoodbye, encodeHello, encodeProbePause, encodeProfilerState, encodeTasks } from '../../probe/wire-json';
 import { addBlock, MAX_BLOCK_GROUPS, type BlockGroup } from './blocked-groups';
 import { mainSource, NO_SOURCES, type StackSourceCounts } from '../common/stack-sources';
+import { countNoStack, MAX_NO_STACK_REASONS, NO_NO_STACK, UNSAID, type NoStackCounts } from './no-stack-reasons';
 import { ProbeDecoder } from '../../probe/wire-decoder';
 import { jsonFrame } from '../../probe/wire-framing';
 import { LAG_BUCKETS } from './lag-histogram';
@@ -105,7 +106,7 @@ const emptyTasksSample = {
 
 const STACK_SOURCES = new Set<unknown>([null, 'samples', 'interrupt', 'late-interrupt']);
 
-function checkGroups(groups: readonly BlockGroup[]): readonly BlockGroup[] {
+function checkGroups(groups: readonly BlockGroup[], blocked: readonly BlockedReport[]): readonly BlockGroup[] {
   if (groups.length > MAX_BLOCK_GROUPS) throw new StateError(`state.blockGroups has more than ${MAX_BLOCK_GROUPS} groups`);
   return groups.map((g, i) => {
     const path = `state.blockGroups[${i}]`;
@@ -114,8 +115,9 @@ function checkGroups(groups: readonly BlockGroup[]): readonly BlockGroup[] {
     // The stack as a blocked report's would be.
     const report = viaWire({ id: 0, state: 'ended', startUs: 0, durationUs: 0, stack: g.stack }, encodeBlocked, (m) => (m.type === 'blocked' ? m.report : undefined));
     const sources = checkSources(g.sources, g, `${path}.sources`);
+    const noStack = checkNoStack(g.noStack, report.stack.length === 0 ? g.count : 0, blocked, `${path}.noStack`);
     // The badge says the counts' main source, whatever the file says beside them.
-    return { ...g, stack: report.stack, sources, stackSource: mainSource(sources) };
+    return { ...g, stack: report.stack, sources, stackSource: mainSource(sources), noStack };
   });
 }
 
@@ -134,6 +136,31 @@ function checkSources(sources: StackSourceCounts | undefined, g: BlockGroup, pat
   }
   if (sum !== g.count) throw new StateError(`${path} counts ${sum} blocks, the group ${g.count}`);
   return { samples: sources.samples, interrupt: sources.interrupt, 'late-interrupt': sources['late-interrupt'], none: sources.none };
+}
+
+/**
+ * A group's blocks with no stack by why; `stackless`: how many it has (all, for a group with no
+ * stack, else none). Keyframes written before the counts hold only the reasons of the stackless
+ * reports the session kept (the longest): the group's other blocks count as giving none.
+ */
+function checkNoStack(counts: NoStackCounts | undefined, stackless: number, blocked: readonly BlockedReport[], path: string): NoStackCounts {
+  if (counts === undefined) {
+    const kept = blocked.filter((b) => b.state === 'ended' && b.stack.length === 0).slice(0, stackless).reduce(countNoStack, NO_NO_STACK);
+    const rest = stackless - Object.values(kept).reduce((a, b) => a + b, 0);
+    return rest > 0 ? { ...kept, [UNSAID]: (Object.hasOwn(kept, UNSAID) ? kept[UNSAID]! : 0) + rest } : kept;
+  }
+  if (!isObject(counts)) throw new StateError(`${path} is not an object`);
+  const reasons = Object.keys(counts);
+  if (reasons.filter((r) => r !== UNSAID).length > MAX_NO_STACK_REASONS) throw new StateError(`${path} has more than ${MAX_NO_STACK_REASONS} reasons`);
+  let sum = 0;
+  for (const reason of reasons) {
+    if (reason.length > MAX_NAME_LENGTH) throw new StateError(`${path} has a reason longer than ${MAX_NAME_LENGTH} characters`);
+    const n = counts[reason];
+    if (!Number.isSafeInteger(n) || n! <= 0) throw new StateError(`${path} has a count that is not a count of blocks`);
+    sum += n!;
+  }
+  if (sum !== stackless) throw new StateError(`${path} counts ${sum} blocks with no stack, the group ${stackless}`);
+  return counts;
 }
 
 /**
@@ -166,14 +193,15 @@ export function parseSessionState(value: unknown): SessionState {
   if (numbers(s.totals.lag.counts, 'state.totals.lag.counts', LAG_BUCKETS).length !== LAG_BUCKETS) {
     throw new StateError(`state.totals.lag.counts does not have ${LAG_BUCKETS} buckets`);
   }
+  const blocked = s.blocked.map((b) => viaWire(b, encodeBlocked, (m) => (m.type === 'blocked' ? m.report : undefined)));
   return {
     ...s,
     hello: s.hello === undefined ? undefined : viaWire(s.hello, encodeHello, (m) => (m.type === 'hello' ? m.hello : undefined)),
     goodbye: s.goodbye === undefined ? undefined : viaWire(s.goodbye, encodeGoodbye, (m) => (m.type === 'goodbye' ? m.goodbye : undefined)),
     drops: viaWire(s.drops, encodeDrops, (m) => (m.type === 'drops' ? m.drops : undefined)),
-    blocked: s.blocked.map((b) => viaWire(b, encodeBlocked, (m) => (m.type === 'blocked' ? m.report : undefined))),
+    blocked,
     tasks: checkTasks(s.tasks),
-    blockGroups: checkGroups(s.blockGroups),
+    blockGroups: checkGroups(s.blockGroups, blocked),
     probePauses: s.probePauses.slice(0, KEPT_PROBE_PAUSES).map((p) => viaWire(p, encodeProbePause, (m) => (m.type === 'probePause' ? m.pause : undefined))),
     profiler: s.profiler === undefined ? undefined : viaWire(s.profiler, encodeProfilerState, (m) => (m.type === 'profilerState' ? m.profiler : undefined)),
     // Framed as stored, not by encodeNotice: that clips names as the probe does, and a name too

@@ -31,6 +31,17 @@ function sourceNote(g: BlockedGroupSummary, unsampled: string | undefined, sampl
   return '';
 }
 
+const UNSAID_TEXT = 'none could be taken';
+
+/** Why a group has no stack: its blocks' reason, or each of theirs with how many gave it. */
+function noStackLines(reasons: NonNullable<BlockedGroupSummary['noStack']>): string[] {
+  if (reasons.length <= 1) return [`      (no stack: ${reasons[0]?.reason ?? UNSAID_TEXT})`];
+  return [
+    `      no stack, for ${reasons.length} reasons:`,
+    ...reasons.map((r, i) => `        in ${r.blocks}${i === 0 ? ` ${nounFor(r.blocks, 'block')}` : ''}: ${r.reason ?? UNSAID_TEXT}`),
+  ];
+}
+
 export function renderSummaryText(s: Summary, cwd = ''): string {
   const lines: string[] = [];
   const who = s.pid === null ? 'no probe connected' : `pid ${s.pid}, node ${s.nodeVersion}, ${s.mode} mode`;
@@ -59,7 +70,7 @@ export function renderSummaryText(s: Summary, cwd = ''): string {
       const unsampled = s.blocked.find((b) => b.unsampled !== undefined && groupKey(b.stack) === key)?.unsampled;
       lines.push(`    ${times}${sourceNote(g, unsampled, s.profile?.sampler === 'on')}`);
       const frames = userFrames(g.stack).slice(0, FRAMES_LISTED);
-      if (frames.length === 0) lines.push(`      (no stack: ${s.blocked.find((b) => b.stack.length === 0)?.stackError ?? 'none could be taken'})`);
+      if (frames.length === 0) lines.push(...noStackLines(g.noStack ?? []));
       for (const f of frames) lines.push(`      at ${formatFrame(f, cwd)}`);
     }
   }
