@@ -17,6 +17,7 @@ import { loopIdentity, wasTerminated } from '../session/loop-identity';
 import type { SessionState, Totals } from '../session/session-state';
 import { poolSaturated, UNKNOWN_TYPE_REASON } from './task-findings';
 import { noticeWarnings, probeDrops, unrecordedGcPauses } from '../common/notice-text';
+import { risingHeapFloor, type HeapFloor, type HeapTrend } from '../session/heap-floor';
 
 export interface BlockedSummary {
   /** ms since the target's time origin (its process start). */
@@ -124,7 +125,12 @@ export interface Summary {
   readonly lag: { readonly p50Ms: number; readonly p90Ms: number; readonly p99Ms: number; readonly maxMs: number };
   readonly utilization: { readonly mean: number; readonly max: number };
   readonly cpu: { readonly userMs: number; readonly systemMs: number };
-  readonly memory: { readonly rssMaxBytes: number; readonly heapUsedMaxBytes: number };
+  readonly memory: {
+    readonly rssMaxBytes: number;
+    readonly heapUsedMaxBytes: number;
+    /** The heap's floor (its lowest, after GC) in the session's first quarter and its last, when it rose enough to tell (heap-floor.ts). */
+    readonly risingFloor?: HeapTrend;
+  };
   readonly gc: GcSummary;
   readonly blockedCount: number;
   readonly blocked: readonly BlockedSummary[];
@@ -246,6 +252,11 @@ function utilizationSummary(totals: Totals): Summary['utilization'] {
   };
 }
 
+function withRisingFloor(h: HeapFloor): { risingFloor?: HeapTrend } {
+  const rising = risingHeapFloor(h);
+  return rising ? { risingFloor: rising } : {};
+}
+
 function gcSummary(state: SessionState): GcSummary {
   const { totals, gcSource } = state;
   const unrecorded = unrecordedGcPauses(state.drops.frames);
@@ -301,7 +312,7 @@ export function summarize(data: SessionData, context: SummaryContext): Summary {
     lag: lagSummary(totals),
     utilization: utilizationSummary(totals),
     cpu: { userMs: ms(totals.cpuUserUs), systemMs: ms(totals.cpuSystemUs) },
-    memory: { rssMaxBytes: totals.rssMaxBytes, heapUsedMaxBytes: totals.heapUsedMaxBytes },
+    memory: { rssMaxBytes: totals.rssMaxBytes, heapUsedMaxBytes: totals.heapUsedMaxBytes, ...withRisingFloor(totals.heapFloor) },
     gc: gcSummary(state),
     blockedCount: totals.blockedCount,
     blocked: blockedSummaries(state),

@@ -6,6 +6,7 @@ import type { BlockedReport, DropCounters, GcSourceState, Goodbye, Hello, Metric
 import { addBlock, type BlockGroup } from './blocked-groups';
 import { addInterval, emptyLagHistogram, type LagHistogram } from './lag-histogram';
 import { applyTasks, initialTasksState, type TasksState } from './tasks-state';
+import { addHeapSample, initialHeapFloor, type HeapFloor } from './heap-floor';
 
 /** Blocked-loop reports kept: the longest ones, plus a few still ongoing. */
 export const KEPT_BLOCKED = 200;
@@ -29,6 +30,7 @@ export interface Totals {
   readonly cpuSystemUs: number;
   readonly rssMaxBytes: number;
   readonly heapUsedMaxBytes: number;
+  readonly heapFloor: HeapFloor;
   readonly gcCount: number;
   readonly gcTotalUs: number;
   readonly gcMaxUs: number;
@@ -73,6 +75,7 @@ export const initialTotals: Totals = {
   cpuSystemUs: 0,
   rssMaxBytes: 0,
   heapUsedMaxBytes: 0,
+  heapFloor: initialHeapFloor,
   gcCount: 0,
   gcTotalUs: 0,
   gcMaxUs: 0,
@@ -115,6 +118,7 @@ function addSample(t: Totals, s: MetricsSample): Totals {
     cpuSystemUs: t.cpuSystemUs + s.cpuSystemUs,
     rssMaxBytes: Math.max(t.rssMaxBytes, s.rssBytes),
     heapUsedMaxBytes: Math.max(t.heapUsedMaxBytes, s.heapUsedBytes),
+    heapFloor: addHeapSample(t.heapFloor, s.timeUs, s.heapUsedBytes),
     gcCount: t.gcCount + s.gc.length,
     gcTotalUs,
     gcMaxUs,

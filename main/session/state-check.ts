@@ -11,6 +11,7 @@ import { countNoStack, MAX_NO_STACK_REASONS, NO_NO_STACK, UNSAID, type NoStackCo
 import { ProbeDecoder } from '../../probe/wire-decoder';
 import { jsonFrame } from '../../probe/wire-framing';
 import { LAG_BUCKETS } from './lag-histogram';
+import { initialHeapFloor, MAX_STRETCHES, type HeapFloor } from './heap-floor';
 import { initialSessionState, KEPT_NOTICES, KEPT_PROBE_PAUSES, type SessionState } from './session-state';
 import type { TasksState, TypeTotals } from './tasks-state';
 
@@ -183,9 +184,24 @@ function withNotices(value: unknown): unknown {
   return isObject(value) && value['notices'] === undefined ? { ...value, notices: [] } : value;
 }
 
+/** Keyframes written before the heap's floor was kept start it afresh. */
+function withHeapFloor(value: unknown): unknown {
+  if (!isObject(value) || !isObject(value['totals']) || value['totals']['heapFloor'] !== undefined) return value;
+  return { ...value, totals: { ...value['totals'], heapFloor: initialHeapFloor } };
+}
+
+function checkHeapFloor(h: HeapFloor): HeapFloor {
+  optionalNumber(h.startUs, 'state.totals.heapFloor.startUs');
+  if (!(h.stretchUs > 0)) throw new StateError('state.totals.heapFloor.stretchUs is not positive');
+  if (h.floors.length > MAX_STRETCHES || !h.floors.every((f) => f === null || (typeof f === 'number' && Number.isFinite(f) && f >= 0))) {
+    throw new StateError(`state.totals.heapFloor.floors is not a list of at most ${MAX_STRETCHES} sizes`);
+  }
+  return h;
+}
+
 /** The state in `value`, checked through and through; throws a StateError or WireError saying what is wrong. */
 export function parseSessionState(value: unknown): SessionState {
-  const migrated = withNotices(withNewFields(value));
+  const migrated = withHeapFloor(withNotices(withNewFields(value)));
   sameShape(migrated, initialSessionState, 'state');
   const s = migrated as SessionState;
   optionalNumber(s.totals.firstSampleUs, 'state.totals.firstSampleUs');
@@ -196,6 +212,7 @@ export function parseSessionState(value: unknown): SessionState {
   const blocked = s.blocked.map((b) => viaWire(b, encodeBlocked, (m) => (m.type === 'blocked' ? m.report : undefined)));
   return {
     ...s,
+    totals: { ...s.totals, heapFloor: checkHeapFloor(s.totals.heapFloor) },
     hello: s.hello === undefined ? undefined : viaWire(s.hello, encodeHello, (m) => (m.type === 'hello' ? m.hello : undefined)),
     goodbye: s.goodbye === undefined ? undefined : viaWire(s.goodbye, encodeGoodbye, (m) => (m.type === 'goodbye' ? m.goodbye : undefined)),
     drops: viaWire(s.drops, encodeDrops, (m) => (m.type === 'drops' ? m.drops : undefined)),

@@ -11,6 +11,7 @@ import { ESTIMATE_NOTE, estimateMs } from '../common/estimate';
 import { taskFindings } from '../reports/task-findings';
 import { readTooSlowly, unrecordedGcText } from '../common/notice-text';
 import { groupKey } from '../session/blocked-groups';
+import type { HeapTrend } from '../session/heap-floor';
 
 const GROUPS_LISTED = 5;
 const FRAMES_LISTED = 6;
@@ -42,6 +43,10 @@ function noStackLines(reasons: NonNullable<BlockedGroupSummary['noStack']>): str
   ];
 }
 
+function risingFloorText(r: HeapTrend): string {
+  return `the heap's floor (its lowest, after GC) rose from ${formatBytes(r.firstBytes)} in the session's first quarter to ${formatBytes(r.lastBytes)} in its last: memory the program keeps (a leak, or a cache filling); a heap snapshot (node --heapsnapshot-signal, or DevTools) shows what holds it`;
+}
+
 export function renderSummaryText(s: Summary, cwd = ''): string {
   const lines: string[] = [];
   const who = s.pid === null ? 'no probe connected' : `pid ${s.pid}, node ${s.nodeVersion}, ${s.mode} mode`;
@@ -52,6 +57,8 @@ export function renderSummaryText(s: Summary, cwd = ''): string {
   lines.push(`  utilization  mean ${formatPercent(s.utilization.mean)}   max ${formatPercent(s.utilization.max)}`);
   lines.push(`  cpu          user ${formatMs(s.cpu.userMs)}   system ${formatMs(s.cpu.systemMs)}`);
   lines.push(`  memory       heap used max ${formatBytes(s.memory.heapUsedMaxBytes)}   rss max ${formatBytes(s.memory.rssMaxBytes)}`);
+  const rising = s.memory.risingFloor;
+  if (rising) lines.push(`               ${risingFloorText(rising)}`);
   lines.push(`  gc           ${s.gc.count} pauses, ${formatMs(s.gc.totalMs)} in all, longest ${formatMs(s.gc.maxMs)}${s.gc.unrecorded ? `; ${unrecordedGcText(s.gc.unrecorded)}` : ''}`);
   // The notices the probe held back are in the warnings (notice-text.ts), not a slow read.
   const dropped = readTooSlowly(s.dropped.frames);
