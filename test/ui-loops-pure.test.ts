@@ -1,16 +1,17 @@
 // The loop overview's pure parts (renderer/loops/loop-rows): what a loop's and a process's
-// status say, the worst loop first when a process has many, and the sparklines' points and scale;
-// and the key findings about a session's other loops (renderer/screens/loop-findings).
+// status say, the worst loop first when a process has many, and the sparklines' scale; their
+// time axis and points (renderer/loops/spark-axis); and the key findings about a session's other loops (renderer/screens/loop-findings).
 
 import { describe, expect, it } from 'vitest';
 import type { LoopView, ProcessLoops } from '../main/ui/ui-api';
-import { loopCount, loopStatusText, orderLoops, processEndText, recentPeakMs, sparkPoints, sparkScale, WORST_FIRST_FROM } from '../renderer/loops/loop-rows';
+import { loopCount, loopStatusText, orderLoops, processEndText, recentPeakMs, sparkScale, WORST_FIRST_FROM } from '../renderer/loops/loop-rows';
+import { sparkDomain, sparkPoints } from '../renderer/loops/spark-axis';
 import { loopFindings, LOOPS_NAMED } from '../renderer/screens/loop-findings';
 import { keyFindings, type FindingSources } from '../renderer/screens/key-findings';
 
 const loop = (threadId: number, over: Partial<LoopView> = {}): LoopView => ({
   sessionId: `s${threadId}`, pid: 10, ppid: 1, threadId, name: threadId === 0 ? 'main' : `worker ${threadId}`,
-  status: 'live', exitCode: null, terminated: false, lagP99Ms: 1, lagMaxMs: 1, utilization: 0.1, blockedCount: 0, recentLagMs: [1, 1], ...over,
+  status: 'live', exitCode: null, terminated: false, lagP99Ms: 1, lagMaxMs: 1, utilization: 0.1, blockedCount: 0, recentLagMs: [1, 1], recentLagEndMs: 2000, ...over,
 });
 const proc = (loops: LoopView[], pid = 10): ProcessLoops => ({ pid, ppid: 1, command: ['node', 'app.js'], loops: loops.map((l) => ({ ...l, pid })) });
 
@@ -44,21 +45,48 @@ describe('loop overview rows', () => {
     expect(recentPeakMs(loop(1, { recentLagMs: [], lagMaxMs: 7 }))).toBe(7);
   });
 
-  it('draws a sparkline: the latest value at the right edge, 0 at the bottom, the scale at the top, clipped above it', () => {
-    expect(sparkPoints([0, 50, 100], 3, 100, 20, 100)).toBe('0,20 50,10 100,0');
-    // Fewer values than slots: they start further right.
-    expect(sparkPoints([100], 3, 100, 20, 100)).toBe('100,0');
-    expect(sparkPoints([10, 400], 2, 10, 10, 200)).toBe('0,9.5 10,0');
-    // More values than slots: the latest ones.
-    expect(sparkPoints([1, 2, 0, 0], 2, 10, 10, 10)).toBe('0,10 10,10');
-    expect(sparkPoints([], 30, 100, 20, 100)).toBe('');
-  });
-
   it('puts every loop on one scale, at least the floor, and counts them', () => {
     const ps = [proc([loop(0, { recentLagMs: [5] }), loop(1, { recentLagMs: [120, 3] })]), proc([loop(0)])];
     expect(sparkScale(ps, 50)).toBe(120);
     expect(sparkScale([proc([loop(0)])], 50)).toBe(50);
     expect(loopCount(ps)).toBe(3);
+  });
+});
+
+describe('the sparklines\' time axis', () => {
+  const T = 1_700_000_000_000;
+
+  it('ends at the latest second of any loop, the given seconds long; none before a loop has one', () => {
+    const ps = [proc([loop(0, { recentLagEndMs: T - 10_000 }), loop(1, { recentLagEndMs: T })]), proc([loop(0, { recentLagEndMs: T - 500 })])];
+    expect(sparkDomain(ps, 30)).toEqual({ fromMs: T - 30_000, toMs: T });
+    expect(sparkDomain([proc([loop(0, { recentLagEndMs: null })])], 30)).toBeUndefined();
+    expect(sparkDomain([], 30)).toBeUndefined();
+  });
+
+  it('puts each second at its end\'s place: 0 at the bottom, the scale at the top, clipped above it', () => {
+    const domain = { fromMs: T - 2000, toMs: T };
+    expect(sparkPoints([0, 50, 100], T, domain, 100, 20, 100)).toBe('0,20 50,10 100,0');
+    expect(sparkPoints([10, 400], T, { fromMs: T - 1000, toMs: T }, 10, 10, 200)).toBe('0,9.5 10,0');
+    expect(sparkPoints([], T, domain, 100, 20, 100)).toBe('');
+  });
+
+  it('gives a young session\'s seconds only their share of the width, at the right, as the same seconds of an older one', () => {
+    const domain = { fromMs: T - 30_000, toMs: T };
+    const young = sparkPoints([5, 5, 5, 5, 5], T, domain, 180, 18, 10);
+    // 5 of 30 s: the last sixth of the width.
+    expect(young).toBe('156,9 162,9 168,9 174,9 180,9');
+    const older = sparkPoints([...new Array<number>(25).fill(0), 5, 5, 5, 5, 5], T, domain, 180, 18, 10);
+    expect(older.endsWith(young)).toBe(true);
+  });
+
+  it('leaves a loop that ended where it ended, and out the seconds before the domain', () => {
+    const domain = { fromMs: T - 30_000, toMs: T };
+    // Ended 10 s ago: its latest second a third of the width short of the right edge.
+    expect(sparkPoints([1, 2], T - 10_000, domain, 180, 18, 10)).toBe('114,16.2 120,14.4');
+    // Ended 40 s ago: nothing of it in the latest 30 s.
+    expect(sparkPoints([1, 2], T - 40_000, domain, 180, 18, 10)).toBe('');
+    // The first of these ends before the domain: left out.
+    expect(sparkPoints([7, 8, 9], T - 29_000, domain, 180, 18, 10)).toBe('0,3.6 6,1.8');
   });
 });
 

@@ -4,8 +4,8 @@
 // worker with its blocks and the ended one with its exit code; a row opens its loop, whose
 // Blocks pane names the worker's blocking function. The panes keep their place. The main
 // loop's key findings name the other loops that blocked or ended badly, and open them; a
-// worker's screen names the others too. The screenshot goes to docs/window-loops.png (with
-// UPDATE_DOCS=1).
+// worker's screen names the others too. The sparklines share one time axis, ending now. The
+// screenshot goes to docs/window-loops.png (with UPDATE_DOCS=1).
 
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -72,6 +72,14 @@ describe.skipIf(!existsSync(CHROMIUM))('the window\'s loop overview', () => {
     // For the screenshot: a sparkline of some seconds.
     const points = () => row(/cruncher/).locator('polyline').evaluate((p) => String((p as unknown as { getAttribute(n: string): string }).getAttribute('points')).split(' ').length);
     await expect.poll(points, { timeout: 30_000 }).toBeGreaterThanOrEqual(12);
+    // One time axis for every loop, ending now: a live loop's line reaches the right edge (of
+    // 180 px); the worker that ended some 4 s into the session stops where it ended, 8 s or
+    // more short of now, not at the right edge as if it still ran.
+    const xs = (name: RegExp) => row(name).locator('polyline').evaluate((p) => String((p as unknown as { getAttribute(n: string): string }).getAttribute('points')).split(' ').filter(Boolean).map((xy) => Number(xy.split(',')[0])));
+    expect(Math.max(...await xs(/cruncher/))).toBeGreaterThan(170);
+    const quick = await xs(/quick/);
+    expect(quick.length).toBeGreaterThan(0);
+    expect(Math.max(...quick)).toBeLessThan(160);
     expect(await page.evaluate('document.documentElement.scrollHeight <= window.innerHeight + 1')).toBe(true);
     await page.screenshot({ path: docScreenshot('window-loops.png') });
     // It waits for a sparkline of a dozen seconds, after the program's start: more than the

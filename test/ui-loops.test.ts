@@ -42,6 +42,8 @@ describe('UiBackend: every loop', () => {
     expect(worker).toMatchObject({ pid: child!.pid, ppid: launcher!.pid, name: `worker ${worker!.threadId} cruncher-0`, status: 'live', exitCode: null });
     expect(worker!.recentLagMs.length).toBeGreaterThan(0);
     expect(Math.max(...worker!.recentLagMs)).toBeGreaterThan(100);
+    // Its latest second on the wall clock, where the window's sparklines place it: about now.
+    expect(Math.abs(worker!.recentLagEndMs! - Date.now())).toBeLessThan(5_000);
 
     // The worker's loop opens as a session of its own, in the group, with its blocks' stacks.
     const view = latest(worker!.sessionId!)!;

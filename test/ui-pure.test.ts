@@ -78,6 +78,11 @@ describe('checkRequest', () => {
     expect(checkRequest({ ...ok, url: `/${token}`, host: 'localhost:4000', origin: 'http://localhost:4000' }, 4000, token)).toEqual({ ok: true, path: '/' });
   });
 
+  it('lets through the browser\'s /favicon.ico without the token, with this host only', () => {
+    expect(checkRequest({ ...ok, url: '/favicon.ico' }, 4000, token)).toEqual({ ok: true, path: '/favicon.ico' });
+    expect(checkRequest({ ...ok, url: '/favicon.ico', host: 'evil.example:4000' }, 4000, token)).toMatchObject({ ok: false, status: 403 });
+  });
+
   it('refuses a missing or wrong token, a foreign Host, a foreign Origin', () => {
     expect(checkRequest({ ...ok, url: '/app.js' }, 4000, token)).toMatchObject({ ok: false, status: 403 });
     expect(checkRequest({ ...ok, url: '/secret-tokem/' }, 4000, token)).toMatchObject({ ok: false, status: 403 });

@@ -1,5 +1,5 @@
 // The web host over real HTTP and WebSocket: the token, Host and Origin checks, the static
-// files with their CSP, and the API carried over the socket.
+// files with their CSP, the token-free empty favicon, and the API carried over the socket.
 
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
@@ -85,6 +85,15 @@ describe('the web host', () => {
     expect((await get(host.port, `/${host.token.slice(1)}/`)).status).toBe(403);
     expect((await get(host.port, `/${host.token}/`, { host: `evil.example:${host.port}` })).status).toBe(403);
     expect((await get(host.port, `/${host.token}/`, { origin: 'http://evil.example' })).status).toBe(403);
+  });
+
+  it('answers the browser\'s /favicon.ico, asked for without the token, with an empty 204; still not to a foreign Host', async () => {
+    const res = await get(host.port, '/favicon.ico');
+    expect(res.status).toBe(204);
+    expect(res.body).toBe('');
+    expect((await get(host.port, '/favicon.ico', { host: `evil.example:${host.port}` })).status).toBe(403);
+    // Only that path: the rest still wants the token.
+    expect((await get(host.port, '/favicon.ico/../index.html')).status).toBe(403);
   });
 
   it('refuses a WebSocket without the token, or with a foreign or missing Origin', async () => {

@@ -27,6 +27,7 @@ export function loopView({ data, sessionId, status, exitCode }: LoopInput): Loop
   if (!hello) return undefined;
   const now = loopNow(data.recent);
   const spark = lagPerSecond(data.recent, LOOP_SPARK_SECONDS);
+  const last = data.recent.last();
   return {
     sessionId, pid: hello.pid, ppid: hello.ppid, threadId: hello.threadId, name: loopName(hello), status,
     exitCode: exitCode !== undefined && exitCode !== null ? exitCode : (goodbye?.exitCode ?? null),
@@ -35,6 +36,8 @@ export function loopView({ data, sessionId, status, exitCode }: LoopInput): Loop
     blockedCount: totals.blockedCount,
     // From the loop's first second on: a loop that just came has a short line, not a flat one.
     recentLagMs: spark.slice(Math.max(0, spark.length - secondsSeen(data))).map(ms),
+    // On the wall clock, where the window's sparklines place every loop's seconds on one axis.
+    recentLagEndMs: last ? Math.round(hello.timeOriginMs + last.timeUs / 1000) : null,
   };
 }
 

@@ -168,6 +168,8 @@ export interface LoopView {
   readonly blockedCount: number;
   /** Max lag of each of the latest seconds (30 of them, the latest last; fewer at the start), for a sparkline. */
   readonly recentLagMs: readonly number[];
+  /** Wall clock (ms since the Unix epoch) where recentLagMs' latest second ends: the loop's latest sample; null before one. */
+  readonly recentLagEndMs: number | null;
 }
 
 /** A process of a session, and its loops (its main thread first, then its workers by thread id). */

@@ -15,6 +15,9 @@ export type GuardVerdict =
   | { readonly ok: true; /** The path after /<token>, starting with '/'. */ readonly path: string }
   | { readonly ok: false; readonly status: 403 | 404; readonly reason: string };
 
+/** Asked for by every browser at the site's root, without the token; answered empty, it reveals nothing. */
+export const FAVICON_PATH = '/favicon.ico';
+
 export function allowedHosts(port: number): readonly string[] {
   return [`127.0.0.1:${port}`, `localhost:${port}`];
 }
@@ -34,6 +37,7 @@ export function checkRequest(req: GuardRequest, port: number, token: string): Gu
     return { ok: false, status: 403, reason: `foreign Origin header: ${req.origin}` };
   }
   const pathOnly = req.url.split('?')[0] ?? '';
+  if (pathOnly === FAVICON_PATH) return { ok: true, path: FAVICON_PATH };
   const match = /^\/([^/]+)(\/.*)?$/.exec(pathOnly);
   if (!match || !sameToken(match[1] ?? '', token)) return { ok: false, status: 403, reason: 'missing or wrong token' };
   return { ok: true, path: match[2] ?? '/' };

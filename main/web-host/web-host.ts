@@ -10,7 +10,7 @@ import type { CallMessage, HostMessage, ShowMessage, UiApi, UiEvent } from '../u
 import { CallError, dispatchCall, isUiMethod, parseShown } from '../ui/ui-calls';
 import { join } from 'node:path';
 import { dataDir } from '../ui/app-paths';
-import { checkRequest } from './request-guard';
+import { checkRequest, FAVICON_PATH } from './request-guard';
 import { serveStatic } from './static-files';
 import { receiveUpload } from './upload';
 
@@ -130,6 +130,11 @@ export async function startWebHost(o: WebHostOptions): Promise<WebHost> {
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405).end();
+      return;
+    }
+    // The UI has no icon: an empty answer, not a 403 the browser logs at every open.
+    if (verdict.path === FAVICON_PATH) {
+      res.writeHead(204).end();
       return;
     }
     void serveStatic(o.root, verdict.path, header(req, 'host') ?? '', res);

@@ -7,10 +7,11 @@
 import { memo } from 'react';
 import { useThrottled } from '../charts/use-throttled';
 import type { LoopView, ProcessLoops } from '../../main/ui/ui-api';
-import { loopStatusText, orderLoops, processEndText, sparkPoints, sparkScale } from './loop-rows';
+import { loopStatusText, orderLoops, processEndText, sparkScale } from './loop-rows';
+import { sparkDomain, sparkPoints, type SparkDomain } from './spark-axis';
 
 /** Seconds of lag a sparkline holds (LoopView.recentLagMs). */
-const SPARK_SLOTS = 30;
+const SPARK_SECONDS = 30;
 const SPARK_W = 180;
 const SPARK_H = 18;
 const REDRAW_MS = 500;
@@ -27,12 +28,14 @@ interface Props {
 export const LoopOverview = memo(function LoopOverview({ processes: latest, currentId, thresholdMs, onOpen }: Props) {
   const processes = useThrottled(latest, REDRAW_MS);
   const scaleMax = sparkScale(processes, thresholdMs);
+  // One time axis for every row (each redraw's loops are new objects: the rows redraw with it anyway).
+  const domain = sparkDomain(processes, SPARK_SECONDS);
   return (
     <table className="loops" data-testid="loop-overview">
       <thead>
         <tr>
           <th>Loop</th><th>Status</th>
-          <th title={`Max lag of each of the latest ${SPARK_SLOTS} seconds, on one scale for every loop (0–${Math.round(scaleMax)} ms)`}>Lag, {SPARK_SLOTS} s</th>
+          <th title={`Max lag of each of the latest ${SPARK_SECONDS} seconds, on one scale for every loop (0–${Math.round(scaleMax)} ms)`}>Lag, {SPARK_SECONDS} s</th>
           <th>p99</th><th>max</th><th>Utilization</th><th>Blocks</th>
         </tr>
       </thead>
@@ -47,7 +50,7 @@ export const LoopOverview = memo(function LoopOverview({ processes: latest, curr
               </th>
             </tr>
             {orderLoops(p.loops).map((l) => (
-              <LoopRow key={l.threadId} loop={l} current={l.sessionId === currentId} scaleMax={scaleMax} onOpen={onOpen} />
+              <LoopRow key={l.threadId} loop={l} current={l.sessionId === currentId} scaleMax={scaleMax} domain={domain} onOpen={onOpen} />
             ))}
           </tbody>
         );
@@ -60,10 +63,12 @@ interface RowProps {
   readonly loop: LoopView;
   readonly current: boolean;
   readonly scaleMax: number;
+  /** The sparklines' time axis; undefined before any loop has a second. */
+  readonly domain: SparkDomain | undefined;
   readonly onOpen: (sessionId: string) => void;
 }
 
-const LoopRow = memo(function LoopRow({ loop, current, scaleMax, onOpen }: RowProps) {
+const LoopRow = memo(function LoopRow({ loop, current, scaleMax, domain, onOpen }: RowProps) {
   const id = loop.sessionId;
   const open = id === null || current ? undefined : () => onOpen(id);
   return (
@@ -84,7 +89,7 @@ const LoopRow = memo(function LoopRow({ loop, current, scaleMax, onOpen }: RowPr
       <td className={`loop-status ${loop.status === 'ended' && (loop.terminated || (loop.exitCode ?? 0) !== 0) ? 'bad' : ''}`} data-testid="loop-status">{loopStatusText(loop)}</td>
       <td className="spark">
         <svg width={SPARK_W} height={SPARK_H} viewBox={`0 0 ${SPARK_W} ${SPARK_H}`} aria-hidden="true">
-          <polyline points={sparkPoints(loop.recentLagMs, SPARK_SLOTS, SPARK_W, SPARK_H, scaleMax)} />
+          <polyline points={domain === undefined || loop.recentLagEndMs === null ? '' : sparkPoints(loop.recentLagMs, loop.recentLagEndMs, domain, SPARK_W, SPARK_H, scaleMax)} />
         </svg>
       </td>
       <td className="num">{ms(loop.lagP99Ms)}</td>

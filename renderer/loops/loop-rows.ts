@@ -1,5 +1,6 @@
 // The loop overview's pure parts: what a loop's and a process's status say, the order of a
-// process's loops (the worst first when there are many), and a sparkline's points. Pure.
+// process's loops (the worst first when there are many), and the sparklines' scale (their
+// time axis is spark-axis.ts). Pure.
 
 import type { LoopView, ProcessLoops } from '../../main/ui/ui-api';
 
@@ -32,22 +33,6 @@ export function orderLoops(loops: readonly LoopView[]): readonly LoopView[] {
   if (loops.length < WORST_FIRST_FROM) return loops;
   return [...loops].sort((a, b) => b.blockedCount - a.blockedCount || recentPeakMs(b) - recentPeakMs(a) || a.threadId - b.threadId);
 }
-
-/**
- * An SVG polyline's points for `values` in a box of `width` × `height`, 0 at the bottom and
- * `scaleMax` (or more, clipped) at the top; the latest value at the right edge, with
- * `slots` values filling the whole width (fewer at a session's start start further right).
- */
-export function sparkPoints(values: readonly number[], slots: number, width: number, height: number, scaleMax: number): string {
-  if (values.length === 0 || slots < 2 || scaleMax <= 0) return '';
-  const step = width / (slots - 1);
-  const first = slots - Math.min(values.length, slots);
-  const shown = values.slice(-slots);
-  const y = (v: number): number => height - (Math.min(Math.max(v, 0), scaleMax) / scaleMax) * height;
-  return shown.map((v, i) => `${round1((first + i) * step)},${round1(y(v))}`).join(' ');
-}
-
-const round1 = (x: number): number => Math.round(x * 10) / 10;
 
 /** The sparklines' shared scale: the highest recent lag of any loop, and at least `floorMs`, so idle loops stay flat. */
 export function sparkScale(processes: readonly ProcessLoops[], floorMs: number): number {

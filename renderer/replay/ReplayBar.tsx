@@ -1,13 +1,15 @@
 // The replay bar: play and pause, step, the previous and next blocked loop, speed, and the
 // scrubber, with the blocked loops and longer GC pauses marked on its track; a progress bar
-// while those marks are still being found. The arrow keys move a second (Shift: ten), Page
-// Up and Down ten seconds, Home and End to either end.
+// while those marks are still being found. On the scrubber the arrow keys move a second
+// (Shift: ten), Page Up and Down ten seconds, Home and End to either end; Space plays and
+// pauses anywhere in the window (but where Space means something else).
 
 import { useMemo, useRef, useState, type KeyboardEvent } from 'react';
 import type { HostApi, ReplayCommand, ReplayMark, ReplayView } from '../../main/ui/ui-api';
 import { useWidth } from '../charts/use-width';
 import { latestOnly } from './latest-only';
 import { ARROW_STEP_S, blockStep, formatReplayTime, markColumns } from './scrubber';
+import { useSpaceKey } from './use-space-key';
 
 /** A key's target counts as the base for the next key this long at most, ms. */
 const KEY_BASE_MS = 1000;
@@ -26,6 +28,8 @@ export function ReplayBar({ api, sessionId, replay, onError, onBlock }: Props) {
   // While the user drags, the thumb follows the hand, not the backend's last answer.
   const [dragging, setDragging] = useState<number | undefined>(undefined);
   const send = (c: ReplayCommand): void => void api.replay(sessionId, c).catch((err: Error) => onError(err.message));
+  const playOrPause = (): void => send(replay.playing ? { kind: 'pause', t: replay.positionS } : { kind: 'play' });
+  useSpaceKey(playOrPause);
   const seek = useMemo(() => latestOnly((t: number) => api.replay(sessionId, { kind: 'seek', t }), (err) => onError(err.message)), [api, sessionId, onError]);
   const columns = useMemo(() => markColumns(replay.marks, replay.startS, replay.endS, width / 2), [replay.marks, replay.startS, replay.endS, width]);
   const position = dragging ?? replay.positionS;
@@ -68,7 +72,7 @@ export function ReplayBar({ api, sessionId, replay, onError, onBlock }: Props) {
   return (
     <section className="replay-bar" data-testid="replay-bar" aria-label="replay">
       <div className="replay-controls">
-        <button onClick={() => send(replay.playing ? { kind: 'pause', t: replay.positionS } : { kind: 'play' })}>{replay.playing ? 'Pause' : 'Play'}</button>
+        <button onClick={playOrPause}>{replay.playing ? 'Pause' : 'Play'}</button>
         <button onClick={() => send({ kind: 'step' })} title="Pause, and go to the next sample or report">Step</button>
         <button disabled={previous === undefined} onClick={() => toBlock(previous)} title="Go to the previous blocked loop">◀ block</button>
         <button disabled={next === undefined} onClick={() => toBlock(next)} title="Go to the next blocked loop">block ▶</button>
