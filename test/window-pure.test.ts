@@ -12,6 +12,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FIXTURES } from './helpers/probe-harness';
 import { blockSamplesText } from '../main/common/block-samples-text';
+import { RecordingReader } from '../main/recording/recording-reader';
+import { RecordingPlayer } from '../main/replay/recording-player';
 import { addBlock, groupKey, groupsWithOngoing, type BlockGroup } from '../main/session/blocked-groups';
 import type { BlockedView, BlockGroupView, StackFrame, TimelineView } from '../main/ui/ui-api';
 import { parseLaunchLine } from '../renderer/launch-line';
@@ -157,6 +159,23 @@ describe('block groups', () => {
     expect(blockSamplesText({ samples: 4, sampled: 4, sampleKinds: { gc: 0, idle: 0, program: 0, probe: 0 } })).toBe('This stack in 4 of the block\'s 4 CPU samples.');
     expect(blockSamplesText({ samples: 0, sampled: 4, sampleKinds: { ...kinds, idle: 0, gc: 4 } })).toBe('None of the block\'s 4 CPU samples ran JavaScript (4 in GC): this stack is the watchdog\'s, taken inside the block.');
     expect(blockSamplesText({ samples: null, sampled: null, sampleKinds: null })).toBeUndefined();
+  });
+
+  it('says when a block had far fewer samples than its length was due, and what became of the rest', () => {
+    const none = { gc: 0, idle: 0, program: 0, probe: 0 };
+    expect(blockSamplesText({ samples: 1, sampled: 1, sampleKinds: none }, { durationMs: 130, intervalMs: 20 })).toBe(
+      'This stack in 1 of the block\'s 1 CPU samples. It had 1 where about 6 were due: the rest of it passed with no sample (the main thread in a system call, such as a large file read, or without a CPU).',
+    );
+    // Half or more, or too short a block to tell: nothing more.
+    expect(blockSamplesText({ samples: 3, sampled: 3, sampleKinds: none }, { durationMs: 130, intervalMs: 20 })).toBe('This stack in 3 of the block\'s 3 CPU samples.');
+    expect(blockSamplesText({ samples: 1, sampled: 1, sampleKinds: none }, { durationMs: 55, intervalMs: 20 })).toBe('This stack in 1 of the block\'s 1 CPU samples.');
+    // The review's server blocked in readFileSync: most of its blocks had one sample a read.
+    const reader = RecordingReader.open(join(FIXTURES, 'readfile-blocks.lsrec'));
+    const player = new RecordingPlayer(reader, { recentSamples: 0, refuseOverLimit: true });
+    player.advanceTo(Infinity);
+    const texts = player.state.blocked.map((b) => blockSamplesText(b, { durationMs: b.durationUs / 1000, intervalMs: 20 }) ?? '');
+    reader.close();
+    expect(texts.filter((t) => t.includes('were due')).length).toBeGreaterThan(texts.length / 2);
   });
 });
 

@@ -21,6 +21,8 @@ interface Props {
   /** Reports in the whole session. */
   readonly count: number;
   readonly thresholdMs: number;
+  /** The CPU sampler's interval, when it runs: a block with far fewer samples says why. */
+  readonly samplerIntervalMs: number | undefined;
   readonly cwd: string;
   readonly selection: BlockSelection;
   readonly onSelectGroup: (group: BlockGroupView) => void;
@@ -40,9 +42,9 @@ function SourceBadge({ source, sources }: { readonly source: StackSource | null;
 
 const clock = (iso: string): string => new Date(iso).toLocaleTimeString();
 
-export const BlockGroups = memo(function BlockGroups({ api, groups, blocked, count, thresholdMs, cwd, selection, onSelectGroup, onSelectReport, onProfile }: Props) {
+export const BlockGroups = memo(function BlockGroups({ api, groups, blocked, count, thresholdMs, samplerIntervalMs, cwd, selection, onSelectGroup, onSelectReport, onProfile }: Props) {
   const { group, report, reports } = useMemo(() => shownBlocks(groups, blocked, selection), [groups, blocked, selection]);
-  const samplesText = report ? blockSamplesText(report) : undefined;
+  const samplesText = report ? blockSamplesText(report, samplerIntervalMs ? { durationMs: report.durationMs, intervalMs: samplerIntervalMs } : undefined) : undefined;
   // Blocks going on, or ended and waiting for their samples: in no group until those come,
   // unless their samples so far already place them (the session's groupsWithOngoing).
   const ungrouped = blocked.filter((b) => b.ongoing && !groups.some((g) => g.key === b.group && g.ongoing)).sort((a, b) => b.t - a.t);

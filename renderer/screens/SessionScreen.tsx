@@ -152,6 +152,7 @@ export const SessionScreen = memo(function SessionScreen({ api, data, loops, onB
             blocked={view.blocked}
             count={view.blockedCount}
             thresholdMs={view.config.blockThresholdMs}
+            samplerIntervalMs={view.profiler?.intervalMs}
             cwd={view.cwd}
             selection={selection}
             onSelectGroup={selectGroup}
