@@ -34,6 +34,15 @@ describe('a finished command', () => {
     expect(r.stderr).toMatch(/^loopscope: still running 2 s after it finished \(left open: .*Timeout.*\); exiting\n$/);
   });
 
+  it('waits for work held on purpose (an inspector connection owed an answer) before its grace period starts', async () => {
+    const started = Date.now();
+    const r = await runWithCli('cli.holdExit(new Promise((r) => setTimeout(r, 3000))); setInterval(() => {}, 1000); cli.exitWhenDone(4);');
+    expect(r.code).toBe(4);
+    expect(Date.now() - started).toBeGreaterThan(3000);
+    // The grace period starts once the hold ends: the interval left open is named after it.
+    expect(r.stderr).toMatch(/^loopscope: still running 2 s after it finished \(left open: .*Timeout.*\); exiting\n$/);
+  });
+
   it('writes all its output first', async () => {
     const r = await runWithCli('process.stdout.write("x".repeat(4 << 20)); setInterval(() => {}, 1000); cli.exitWhenDone(0);');
     expect(r.code).toBe(0);

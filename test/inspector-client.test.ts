@@ -5,6 +5,7 @@
 
 import { afterEach, describe, expect, it } from 'vitest';
 import { CdpClient } from '../main/attach/inspector-client';
+import { exitHoldsSettled } from '../main/system/exit-holds';
 import { eventually, killAll, sleep, startTarget } from './helpers/attach-harness';
 
 afterEach(killAll);
@@ -28,4 +29,17 @@ describe('the inspector client', () => {
     expect(died, `the target died after ${tries} tries`).toBeUndefined();
     expect(tries).toBe(TRIES);
   }, 60_000);
+
+  it('holds the command\'s exit until the answer it waits for has come', async () => {
+    const target = await startTarget('attach-app.js', { nodeArgs: ['--inspect=127.0.0.1:0'] });
+    expect(await eventually(() => /ws:\/\/\S+/.test(target.stderr()), 5000)).toBe(true);
+    const client = await CdpClient.connect(/ws:\/\/\S+/.exec(target.stderr())![0], 5000);
+    const sent = performance.now();
+    client.sendLastAndClose('Runtime.evaluate', { expression: 'const end = Date.now() + 800; while (Date.now() < end);' });
+    expect(client.closed).toBe(true); // for its callers, at once
+    await exitHoldsSettled();
+    expect(performance.now() - sent).toBeGreaterThan(700);
+    await sleep(200);
+    expect(target.alive()).toBe(true);
+  }, 30_000);
 });

@@ -5,6 +5,7 @@
 import { createServer, get } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import WebSocket, { WebSocketServer } from 'ws';
+import { holdExit } from '../system/exit-holds';
 
 export interface InspectorTarget {
   readonly id: string;
@@ -177,10 +178,14 @@ export class CdpClient {
       this.socket.terminate();
       return;
     }
+    let ended!: () => void;
+    // A finished command's exit waits for this (and would otherwise end the connection itself).
+    holdExit(new Promise<void>((resolve) => (ended = resolve)));
     const timer = setTimeout(() => this.endWhenSettled?.(), OWED_ANSWERS_WAIT_MS);
     this.endWhenSettled = () => {
       clearTimeout(timer);
       this.socket.terminate();
+      ended();
     };
   }
 

@@ -4,6 +4,8 @@
 // still lives after a grace period, it names what is left open on stderr, so that the mistake
 // can be found, and exits.
 
+import { exitHoldsSettled } from '../system/exit-holds';
+
 /** How long a finished command may take to close the last of its handles by itself. */
 export const EXIT_GRACE_MS = 2000;
 
@@ -19,6 +21,12 @@ export function leaveBehindAtExit(what: string): void {
 
 export function exitWhenDone(code: number): void {
   process.exitCode = code;
+  // Held work first (an inspector connection waiting for the target's last answer): each is
+  // bounded, and cutting it short could crash the target (attach/inspector-client.ts).
+  void exitHoldsSettled().then(() => flushAndExit(code));
+}
+
+function flushAndExit(code: number): void {
   process.stdout.write('', () => {
     if (givenUp.length > 0) {
       process.stderr.write('', () => process.exit(code));

@@ -15,6 +15,7 @@ import { PROBE_VERSION } from '../../probe/constants';
 import { handleStdoutErrors } from './stdout-errors';
 
 export { exitWhenDone } from './exit-when-done';
+export { holdExit } from '../system/exit-holds';
 
 /** Exit codes of loopscope's own, distinct from a target's. */
 export const EXIT = { usage: 2, internal: 70 } as const;
