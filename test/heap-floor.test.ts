@@ -1,10 +1,11 @@
 // The heap's floor over a session (main/session/heap-floor.ts): bounded however long the
 // session, told in the summary when it rose (memory kept), not for a heap that only saws up and
-// down; kept in keyframes, and checked there. The recordings are written by the real recorder
-// and read by the real CLI.
+// down, and among the window's key findings; kept in keyframes, and checked there. The
+// recordings are written by the real recorder and read by the real CLI, and by the window in
+// Chromium through `loopscope serve`.
 
 import { afterAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { addHeapSample, initialHeapFloor, MAX_STRETCHES, risingHeapFloor, type HeapFloor } from '../main/session/heap-floor';
@@ -14,6 +15,9 @@ import { initialSessionState } from '../main/session/session-state';
 import { encodeDictionary, encodeMetrics } from '../probe/wire-binary';
 import type { Summary } from '../main/reports/summary';
 import { loopscope } from './helpers/cli';
+import { CHROMIUM } from './helpers/browser';
+import { failureShot, openWindow, showRecording } from './helpers/window';
+import { keyFindings, type FindingSources } from '../renderer/screens/key-findings';
 import { sample, syntheticHello, toRaw } from './helpers/recording-synthetic';
 
 const dir = mkdtempSync(join(tmpdir(), 'loopscope-heap-floor-'));
@@ -22,6 +26,21 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const MB = 1024 * 1024;
 /** A heap that saws from its floor up by 30 MB and back each 2 s, the floor rising by `perS` a second. */
 const heapAt = (tS: number, perS: number): number => (20 + perS * tS + 30 * ((tS % 2) / 2)) * MB;
+
+/** A recording of 40 s by the real recorder, its heap as heapAt's. */
+async function record(name: string, perS: number): Promise<string> {
+  const file = join(dir, name);
+  const writer = RecordingWriter.create(file, { keyframeMaxFrames: 100 });
+  const t0 = Date.now();
+  writer.start(syntheticHello, t0);
+  writer.write(toRaw(encodeDictionary([[1, 'Timeout'], [2, 'TCPWRAP']])), t0 + 5);
+  for (let i = 0; i < 400; i++) {
+    const s = sample(i);
+    writer.write(toRaw(encodeMetrics({ ...s, heapUsedBytes: heapAt(s.timeUs / 1e6, perS) }, [1, 2])), t0 + (i + 1) * 100);
+  }
+  await writer.close({ exitCode: 0, warnings: [] });
+  return file;
+}
 
 function session(seconds: number, perS: number): HeapFloor {
   let h = initialHeapFloor;
@@ -65,19 +84,6 @@ describe('the heap\'s floor', () => {
   });
 
   it('shows in `loopscope summary` of a recording whose heap kept memory, and not in one whose heap only saws', async () => {
-    const record = async (name: string, perS: number): Promise<string> => {
-      const file = join(dir, name);
-      const writer = RecordingWriter.create(file, { keyframeMaxFrames: 100 });
-      const t0 = Date.now();
-      writer.start(syntheticHello, t0);
-      writer.write(toRaw(encodeDictionary([[1, 'Timeout'], [2, 'TCPWRAP']])), t0 + 5);
-      for (let i = 0; i < 400; i++) {
-        const s = sample(i);
-        writer.write(toRaw(encodeMetrics({ ...s, heapUsedBytes: heapAt(s.timeUs / 1e6, perS) }, [1, 2])), t0 + (i + 1) * 100);
-      }
-      await writer.close({ exitCode: 0, warnings: [] });
-      return file;
-    };
     const [kept, sawing] = await Promise.all([record('kept.lsrec', 1), record('sawing.lsrec', 0)]);
     const text = await loopscope(['summary', kept]);
     expect(text.code, text.stderr).toBe(0);
@@ -87,5 +93,40 @@ describe('the heap\'s floor', () => {
     const flat = await loopscope(['summary', sawing]);
     expect(flat.stdout).not.toContain('heap\'s floor');
     expect(flat.stdout).toMatch(/memory +heap used max 4\d\.\d MB/);
+  });
+});
+
+describe.skipIf(!existsSync(CHROMIUM))('the heap\'s floor in the window', () => {
+  it('is among the key findings of a replay whose heap kept memory', async () => {
+    const run = await openWindow();
+    const { page } = run;
+    try {
+      await showRecording(run, await record('kept-window.lsrec', 1));
+      await page.locator('.replay-scan').waitFor({ state: 'detached', timeout: 15_000 });
+      const scrubber = page.getByTestId('replay-bar').getByLabel('replay position');
+      await scrubber.focus();
+      await page.keyboard.press('End');
+      const finding = page.getByTestId('key-findings').getByText(/^The heap's floor \(its lowest, after GC\) rose from 2\d\.\d MB in the session's first quarter to 5\d\.\d MB in its last/);
+      await finding.waitFor({ timeout: 15_000 });
+    } catch (err) {
+      await page.screenshot({ path: failureShot('heap-floor', 'window') });
+      throw err;
+    } finally {
+      await run.close();
+    }
+  }, 60_000);
+});
+
+describe('the heap\'s floor among the key findings', () => {
+  it('is a warning, in the summary\'s words', () => {
+    const view: FindingSources = {
+      blockGroups: [], warnings: [], dropped: { frames: 0, bytes: 0 }, gcUnrecorded: 0, exit: null, findings: [], pid: 10, threadId: 0, loops: [],
+      risingHeapFloor: { firstBytes: 5 * MB, lastBytes: 256 * MB },
+    };
+    expect(keyFindings(view, '/app')).toEqual([{
+      id: 'heap-floor', severity: 'warning',
+      text: 'The heap\'s floor (its lowest, after GC) rose from 5.0 MB in the session\'s first quarter to 256.0 MB in its last: memory the program keeps (a leak, or a cache filling); a heap snapshot (node --heapsnapshot-signal, or DevTools) shows what holds it',
+    }]);
+    expect(keyFindings({ ...view, risingHeapFloor: null }, '/app')).toEqual([]);
   });
 });

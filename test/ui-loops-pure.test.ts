@@ -146,7 +146,7 @@ describe('key findings about the other loops', () => {
 
   it('come among the key findings of a loop that has none of its own, problems first', () => {
     const view: FindingSources = {
-      blockGroups: [], warnings: [], dropped: { frames: 0, bytes: 0 }, gcUnrecorded: 0, exit: null, findings: [], pid: 10, threadId: 0,
+      blockGroups: [], warnings: [], dropped: { frames: 0, bytes: 0 }, gcUnrecorded: 0, risingHeapFloor: null, exit: null, findings: [], pid: 10, threadId: 0,
       loops: [proc([loop(0), loop(1, { status: 'ended', terminated: true }), loop(2, { name: 'worker 2 cruncher', blockedCount: 4 })])],
     };
     expect(keyFindings(view, '/app').map((f) => [f.text, f.session])).toEqual([['Worker 2 cruncher blocked 4×', 's2'], ['Worker 1 was terminated', 's1']]);

@@ -11,7 +11,7 @@ import { ESTIMATE_NOTE, estimateMs } from '../common/estimate';
 import { taskFindings } from '../reports/task-findings';
 import { readTooSlowly, unrecordedGcText } from '../common/notice-text';
 import { groupKey } from '../session/blocked-groups';
-import type { HeapTrend } from '../session/heap-floor';
+import { risingFloorText } from '../common/heap-floor-text';
 
 const GROUPS_LISTED = 5;
 const FRAMES_LISTED = 6;
@@ -41,10 +41,6 @@ function noStackLines(reasons: NonNullable<BlockedGroupSummary['noStack']>): str
     `      no stack, for ${reasons.length} reasons:`,
     ...reasons.map((r, i) => `        in ${r.blocks}${i === 0 ? ` ${nounFor(r.blocks, 'block')}` : ''}: ${r.reason ?? UNSAID_TEXT}`),
   ];
-}
-
-function risingFloorText(r: HeapTrend): string {
-  return `the heap's floor (its lowest, after GC) rose from ${formatBytes(r.firstBytes)} in the session's first quarter to ${formatBytes(r.lastBytes)} in its last: memory the program keeps (a leak, or a cache filling); a heap snapshot (node --heapsnapshot-signal, or DevTools) shows what holds it`;
 }
 
 export function renderSummaryText(s: Summary, cwd = ''): string {

@@ -6,6 +6,7 @@
 import type { BlockSampleKinds, LineSource, ProbeConfig, ProbeMode, StackFrame, StackSource } from '../../probe/wire';
 import type { Finding, FindingSeverity } from '../reports/task-findings';
 import type { StackSourceCounts } from '../common/stack-sources';
+import type { RisingFloor } from '../common/heap-floor-text';
 
 export type { BlockSampleKinds, Finding, FindingSeverity, LineSource, ProbeConfig, ProbeMode, StackFrame, StackSource };
 
@@ -216,6 +217,8 @@ export interface SessionView {
   readonly dropped: { readonly frames: number; readonly bytes: number };
   /** GC pauses V8's trace has only the begin or the end of: missing from the GC series (probe/gc-trace.ts). */
   readonly gcUnrecorded: number;
+  /** The heap's floor in the session's first quarter and its last, when it rose enough to tell (session/heap-floor.ts). */
+  readonly risingHeapFloor: RisingFloor | null;
   readonly blockedCount: number;
   /** Longest first. */
   readonly blocked: readonly BlockedView[];

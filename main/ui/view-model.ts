@@ -14,6 +14,7 @@ import type { SessionData } from '../session/session-feed';
 import { commandOf, type SessionState } from '../session/session-state';
 import { promiseNote, promisesCostly } from '../common/promise-note';
 import { noticeWarnings, readTooSlowly, unrecordedGcPauses } from '../common/notice-text';
+import { risingHeapFloor } from '../session/heap-floor';
 
 const ms = (us: number): number => Math.round(us) / 1000;
 const mb = (bytes: number): number => Math.round(bytes / 10_485.76) / 100;
@@ -259,6 +260,7 @@ export function sessionView(data: SessionData, c: ViewContext): SessionView {
     // What loopscope read too slowly: the notices the probe held back are in the warnings.
     dropped: { frames: readTooSlowly(state.drops.frames).reduce((a, [, n]) => a + n, 0), bytes: state.drops.bytes },
     gcUnrecorded: unrecordedGcPauses(state.drops.frames),
+    risingHeapFloor: risingHeapFloor(state.totals.heapFloor) ?? null,
     blockedCount: state.totals.blockedCount,
     blocked,
     blockGroups,

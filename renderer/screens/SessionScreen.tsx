@@ -67,10 +67,10 @@ export const SessionScreen = memo(function SessionScreen({ api, data, loops, onB
   const onError = useCallback((message: string) => setError(message), []);
   // From the parts they come from, not the whole view: a session's view changes with each of
   // its loops' figures, and new findings redraw the charts.
-  const { blockGroups, warnings, dropped, gcUnrecorded, exit, findings: taskFindings, cwd, pid, threadId } = view;
+  const { blockGroups, warnings, dropped, gcUnrecorded, risingHeapFloor, exit, findings: taskFindings, cwd, pid, threadId } = view;
   const findings = useMemo(
-    () => keyFindings({ blockGroups, warnings, dropped, gcUnrecorded, exit, findings: taskFindings, loops, pid, threadId }, cwd),
-    [blockGroups, warnings, dropped, gcUnrecorded, exit, taskFindings, loops, pid, threadId, cwd],
+    () => keyFindings({ blockGroups, warnings, dropped, gcUnrecorded, risingHeapFloor, exit, findings: taskFindings, loops, pid, threadId }, cwd),
+    [blockGroups, warnings, dropped, gcUnrecorded, risingHeapFloor, exit, taskFindings, loops, pid, threadId, cwd],
   );
   const axis = useMemo(() => ({ startedAtMs: view.startedAtMs, clock }), [view.startedAtMs, clock]);
 

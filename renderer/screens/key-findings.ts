@@ -1,9 +1,10 @@
 // The overview's key findings: what stands out in a session, most serious first, each
 // pointing at the pane that tells more. Blocks come grouped (the session's groups), tasks as the
-// shared findings (task-findings.ts), the probe's drops, the GC pauses V8's trace lost and the program's end from the view, the
+// shared findings (task-findings.ts), the probe's drops, the GC pauses V8's trace lost, a rising heap floor and the program's end from the view, the
 // other loops of the session that blocked or ended badly from its loops (loop-findings.ts). Pure.
 
 import { formatBytes, formatMs } from '../../main/common/format';
+import { risingFloorText } from '../../main/common/heap-floor-text';
 import type { BlockGroupView, FindingSeverity, SessionView } from '../../main/ui/ui-api';
 import { groupTitle } from '../blocks/block-selection';
 import { exitIsBad, exitText } from '../console/exit-text';
@@ -31,7 +32,7 @@ const GROUPS_NAMED = 2;
  * The parts of a session view the findings come from (a view changes far more often than they
  * do); `loops` the group's (a worker's own view has none).
  */
-export type FindingSources = Pick<SessionView, 'blockGroups' | 'warnings' | 'dropped' | 'gcUnrecorded' | 'exit' | 'findings' | 'loops' | 'pid' | 'threadId'>;
+export type FindingSources = Pick<SessionView, 'blockGroups' | 'warnings' | 'dropped' | 'gcUnrecorded' | 'risingHeapFloor' | 'exit' | 'findings' | 'loops' | 'pid' | 'threadId'>;
 
 export function keyFindings(view: FindingSources, cwd: string): KeyFinding[] {
   const groups = view.blockGroups;
@@ -48,6 +49,10 @@ export function keyFindings(view: FindingSources, cwd: string): KeyFinding[] {
       id: 'gc-unrecorded', severity: 'info',
       text: `${n.toLocaleString('en')} GC pause${n === 1 ? '' : 's'} not recorded: V8's trace lost ${n === 1 ? 'its' : 'their'} begin or end as the probe's GC tracing changed sessions, so the GC chart and counts are short by ${n === 1 ? 'it' : 'them'}`,
     });
+  }
+  if (view.risingHeapFloor) {
+    const text = risingFloorText(view.risingHeapFloor);
+    out.push({ id: 'heap-floor', severity: 'warning', text: text[0]!.toUpperCase() + text.slice(1) });
   }
   if (view.exit) out.push({ id: 'exit', severity: exitIsBad(view.exit) ? 'problem' : 'info', pane: 'console', text: `The program ${exitText(view.exit)}` });
   groups.slice(0, GROUPS_NAMED).forEach((g, i) => {
