@@ -86,6 +86,29 @@ describe('task findings', () => {
     expect(slow[0]!.severity).toBe('warning');
     expect(slow[1]!.chain).toEqual(['TCPWRAP', 'Immediate']);
   });
+
+  it('names each place a growing type was made at, a line of the program\'s whatever its column and callers: a Promise.all and its shards', () => {
+    // As the probe sent them for test/fixtures/promise-fanout.js: by whole stack text.
+    const at = (fn: string, line: number, column: number, caller: number): StackFrame[] => [
+      { functionName: fn, url: '/app/fanout.js', lineNumber: line, columnNumber: column }, { functionName: 'tick', url: '/app/fanout.js', lineNumber: caller, columnNumber: 64 },
+    ];
+    const sites = [
+      { type: 'PROMISE', sampledAlive: 7, stack: at('fetchShard', 10, 10, 18) },
+      { type: 'PROMISE', sampledAlive: 5, stack: at('request', 19, 11, 24) },
+      { type: 'PROMISE', sampledAlive: 4, stack: at('request', 19, 23, 24) },
+      { type: 'PROMISE', sampledAlive: 2, stack: at('request', 19, 11, 30) },
+      { type: 'PROMISE', sampledAlive: 1, stack: at('other', 40, 3, 24) },
+      { type: 'PROMISE', sampledAlive: 1, stack: at('last', 50, 3, 24) },
+    ];
+    const growing = (s: typeof sites) => taskFindings(tasks({ growing: [{ type: 'PROMISE', aliveAtStart: 500, aliveAtEnd: 9000, sites: s }] })).find((f) => f.topic === 'growing')!;
+    const found = growing(sites);
+    expect(found.text).toBe('PROMISE: 500 → 9000 alive (a leak?); of the 20 sampled still alive, made 11 at request (fanout.js:19), 7 at fetchShard (fanout.js:10), 1 at other (fanout.js:40), and at 1 more place');
+    // The place's stack: its site with the most alive.
+    expect(found.frames[0]).toMatchObject({ functionName: 'request', lineNumber: 19, columnNumber: 11 });
+    expect(found.action).toBe('look for ones never closed, cleared or awaited (the stack shown is the first place\'s)');
+    // One place, several sites: no list.
+    expect(growing(sites.slice(1, 4)).text).toBe('PROMISE: 500 → 9000 alive (a leak?)');
+  });
 });
 
 const report = (id: number, t: number, durationMs: number, stack: readonly StackFrame[], ongoing = false): BlockedView => ({

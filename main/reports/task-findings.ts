@@ -7,6 +7,7 @@ import type { StackFrame } from '../../probe/wire';
 import { formatMs as ms, nounFor, userFrames } from '../common/format';
 import { estimateCount, estimateMs } from '../common/estimate';
 import type { TasksSummary } from './summary';
+import { placeName, placesOf, type Place } from './site-places';
 
 export type FindingSeverity = 'problem' | 'warning' | 'info';
 
@@ -89,15 +90,30 @@ const callbackOf = (type: string | null): string => (type === null ? `callback o
 
 const frameKey = (f: StackFrame | undefined): string => (f ? `${f.url}:${f.lineNumber}:${f.columnNumber}` : '');
 
+/** Places named in a growing type's finding; the rest are counted. */
+const PLACES_NAMED = 3;
+
+/** Where the sampled live resources were made, when at more than one place. */
+function placesText(places: readonly Place[]): string {
+  if (places.length < 2) return '';
+  const total = places.reduce((n, p) => n + p.sampledAlive, 0);
+  const named = places.slice(0, PLACES_NAMED).map((p) => `${p.sampledAlive} at ${placeName(p.stack)}`);
+  const rest = places.length - PLACES_NAMED;
+  return `; of the ${total} sampled still alive, made ${named.join(', ')}${rest > 0 ? `, and at ${rest} more ${nounFor(rest, 'place')}` : ''}`;
+}
+
 export function taskFindings(t: TasksSummary): Finding[] {
   const out: Finding[] = [poolFinding(t.threadpool)];
   if (t.timers.fired > 0) out.push(timersFinding(t.timers));
   for (const g of t.growing) {
+    const places = placesOf(g.sites);
     out.push(finding({
       topic: 'growing', severity: 'warning', title: 'Resources keep growing',
-      text: `${g.type}: ${g.aliveAtStart} → ${g.aliveAtEnd} alive (a leak?)`,
-      action: g.sites.length > 0 ? 'these were made here and are still alive: look for ones never closed, cleared or awaited' : 'no creation site was sampled yet: let it run longer',
-      frames: userFrames(g.sites[0]?.stack ?? []),
+      text: `${g.type}: ${g.aliveAtStart} → ${g.aliveAtEnd} alive (a leak?)${placesText(places)}`,
+      action: places.length > 1
+        ? 'look for ones never closed, cleared or awaited (the stack shown is the first place\'s)'
+        : places.length > 0 ? 'these were made here and are still alive: look for ones never closed, cleared or awaited' : 'no creation site was sampled yet: let it run longer',
+      frames: userFrames(places[0]?.stack ?? []),
     }));
   }
   if (t.fanOut.max > 0) {
