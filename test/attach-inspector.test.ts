@@ -144,6 +144,21 @@ describe('attach and the inspector', () => {
     expect(target.alive()).toBe(true);
   });
 
+  it('reports another client that ran code and was gone before the close, from the connection it left in the socket tables', async () => {
+    const port = await freePort();
+    const target = await startTarget('attach-app.js', { nodeArgs: [`--inspect-port=${port}`] });
+    const racer = await startRacer(port, 0);
+    const r = await loopscope(['attach', String(target.pid), '--duration', '1', '--json']);
+    expect(racer.stdout()).toMatch(/^ready\nsession \d+\nevaluated \d+\nlet go\n$/);
+    expect(r.code, r.stderr).toBe(15);
+    const { inspector } = JSON.parse(r.stdout).attach as { inspector: { otherClients: unknown[]; cameAndWent: { port: number }[] } };
+    // Seen connected at the close, or gone by then: told either way, never missed.
+    const sessionPort = Number(/session (\d+)/.exec(racer.stdout())![1]);
+    expect([...inspector.otherClients.map((c) => (c as { port: number }).port), ...inspector.cameAndWent.map((c) => c.port)]).toContain(sessionPort);
+    expect(r.stderr).toMatch(/another client connected to it|connections? that (was|were) not this loopscope's came and went/);
+    expect(target.alive()).toBe(true);
+  });
+
   it('shows the window how each process attaches, and the warnings of an attach', async () => {
     const port = await freePort();
     const target = await startTarget('attach-app.js', { nodeArgs: [`--inspect-port=${port}`] });

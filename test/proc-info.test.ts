@@ -10,7 +10,7 @@ import { closeLaterExpression, closeNowExpression, injectExpression, parseCloseR
 import { lateCloseArgs, parseLateCloseArgs } from '../main/attach/late-close';
 import { inspectorSettings, isNodeExecutable, nodeOptionsOfArgv, parseHostPort, parseNodeVersion, splitNodeOptions } from '../main/attach/node-args';
 import { readProcess } from '../main/attach/proc-info';
-import { environValue, hasSignal, parseNulSeparated, parseProcNetTcp, parseProcNetTcpConnections, parseSignalMask, parseStat, parseStatus, socketInode } from '../main/attach/proc-parse';
+import { environValue, hasSignal, parseClientEnds, parseNulSeparated, parseProcNetTcp, parseProcNetTcpConnections, parseSignalMask, parseStat, parseStatus, socketInode } from '../main/attach/proc-parse';
 import { whyNoInspector } from '../main/attach/no-inspector';
 import { needsWatch, reportClose } from '../main/attach/inspector-report';
 import { parseWakeAnswer, parseWakeRequest } from '../probe/wake';
@@ -110,6 +110,25 @@ describe('/proc parsing', () => {
       { localAddress: '127.0.0.1', localPort: 54321, remoteAddress: '127.0.0.1', remotePort: 9229, inode: 902, family: 4 },
     ]);
     expect(parseProcNetTcp(table, 4)).toEqual([{ address: '127.0.0.1', port: 9229, inode: 900, family: 4 }]);
+  });
+
+  it('reads the client ends of every connection to a server, those gone in the last minute too, each once', () => {
+    const table = `  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
+   0: 0100007F:240D 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 900 1 0 100 0 0 10 0
+   1: 0100007F:240D 0100007F:D431 01 00000000:00000000 00:00000000 00000000     0        0 901 1 0 20 4 30 10 -1
+   2: 0100007F:D431 0100007F:240D 01 00000000:00000000 00:00000000 00000000  1000        0 902 1 0 20 4 30 10 -1
+   3: 0100007F:9C40 0100007F:240D 06 00000000:00000000 03:00001770 00000000     0        0 0 3 0
+   4: 0100007F:240D 0100007F:9C41 06 00000000:00000000 03:00001770 00000000     0        0 0 3 0
+   5: 0200007F:240D 0100007F:9C42 06 00000000:00000000 03:00001770 00000000     0        0 0 3 0
+   6: 0100007F:9C43 0101A8C0:240D 01 00000000:00000000 00:00000000 00000000     0        0 903 1 0 20 4 30 10 -1
+`;
+    // 54321 open (both ends' rows), 40000 gone (its own TIME_WAIT), 40001 gone (the server's);
+    // not 40002 (to another address), nor 40003 (to another machine's 9229).
+    expect(parseClientEnds(table, 4, '127.0.0.1', 9229)).toEqual([
+      { address: '127.0.0.1', port: 54321 }, { address: '127.0.0.1', port: 40000 }, { address: '127.0.0.1', port: 40001 },
+    ]);
+    // Bound to every address: its own rows alone, whatever their address.
+    expect(parseClientEnds(table, 4, '0.0.0.0', 9229).map((e) => e.port)).toEqual([54321, 40001, 40002]);
   });
 
   it('reads fd links, NUL-separated lists and environment values', () => {
@@ -440,7 +459,7 @@ describe('ps table', () => {
 });
 
 describe('what attach says about the inspector it opened', () => {
-  const closed = { state: 'closed' as const, reopened: 0, others: [], closedAtMs: 100 };
+  const closed = { state: 'closed' as const, reopened: 0, others: [], cameAndWent: [], closedAtMs: 100 };
   const racer = { address: '127.0.0.1', port: 54321, pid: 777 };
   const hidden = { address: '127.0.0.1', port: 54322, pid: undefined };
 
@@ -457,6 +476,8 @@ describe('what attach says about the inspector it opened', () => {
     expect(reportClose(42, '127.0.0.1:9229', { ...closed, state: 'open', reopened: 3 }, undefined, true)).toMatchObject({ problem: 'inspector-open', warnings: [expect.stringMatching(/kept opening again after each close \(3 times\)/)] });
     expect(reportClose(42, '127.0.0.1:9229', { ...closed, state: 'open' }, undefined, false).warnings[0]).toMatch(/did not close it in time .*no background loopscope could be started/);
     expect(reportClose(42, '127.0.0.1:9229', { ...closed, state: 'unconfirmed' }, 30, true)).toMatchObject({ problem: 'inspector-open' });
+    const gone = reportClose(42, '127.0.0.1:9229', { ...closed, cameAndWent: [{ address: '127.0.0.1', port: 40000 }, { address: '::1', port: 40001 }] }, 30, false);
+    expect(gone).toEqual({ problem: 'foreign-session', warnings: [expect.stringMatching(/open \(for 30 ms\), 2 connections that were not this loopscope's came and went \(from 127\.0\.0\.1:40000, \[::1\]:40001; the socket tables no longer say whose\)\. Whoever can reach 127\.0\.0\.1:9229 can run code/)] });
     expect(['closed', 'unconfirmed', 'open', 'stuck', 'exited'].filter((s) => needsWatch(s as never))).toEqual(['unconfirmed', 'open']);
   });
 });

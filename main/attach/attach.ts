@@ -15,6 +15,7 @@ import { injectExpression, parseInjectResult, targetNowOf } from './inject';
 import type { InspectorSettings } from './node-args';
 import { decideAttachable, verdictError, type AttachVia } from './process-info';
 import { processSource, type Listener, type Peer, type ProcessSource } from './process-source';
+import type { ClientEnd } from './proc-parse';
 import { LATE_CLOSE_WAIT_MS, spawnLateCloser } from './late-close';
 import { closeAndConfirm, type CloseResult, type CloseState } from './inspector-close';
 import { needsWatch, reportClose, type InspectorProblem } from './inspector-report';
@@ -63,6 +64,8 @@ export interface InspectorUse {
   readonly reopened: number;
   /** Other clients seen connected to it while loopscope had it open. */
   readonly others: readonly Peer[];
+  /** Other clients whose connections came and went before they could be seen (inspector-close.ts). */
+  readonly cameAndWent: readonly ClientEnd[];
   /** From the signal to when it was seen closed: the longest it can have listened, ms. */
   readonly openMs: number | undefined;
 }
@@ -138,6 +141,8 @@ export async function attachToProcess(req: AttachRequest): Promise<Attached> {
   const wasOpen = found !== undefined;
   const checkedMs = performance.now();
   let signalledMs: number | undefined;
+  /** Connections to the inspector's port the tables show before the signal: none of this opening's clients. */
+  let endsBefore: readonly ClientEnd[] | undefined;
   let client: CdpClient | undefined;
   let injected = false;
   let closing: Promise<CloseResult> | undefined;
@@ -146,8 +151,9 @@ export async function attachToProcess(req: AttachRequest): Promise<Attached> {
   const close = (job: { askedFrom: number | undefined; clock: ClockLink | undefined }): Promise<CloseResult> => {
     const open = found!;
     return closeAndConfirm({
-      source, pid, host: open.host, port: open.port,
+      source, pid, host: open.host, address: open.address, port: open.port,
       askedFrom: job.askedFrom,
+      endsBefore,
       timeoutMs: TARGET_CLOSE_MS,
       loopTurned: (sinceMs) => {
         const { clock } = job;
@@ -164,13 +170,13 @@ export async function attachToProcess(req: AttachRequest): Promise<Attached> {
       return { use: undefined, problem: undefined };
     }
     const open = found!;
-    if (!r) return { use: { host: open.host, port: open.port, wasOpen: true, state: 'left-open', closed: false, reopened: 0, others: [], openMs: undefined }, problem: undefined };
+    if (!r) return { use: { host: open.host, port: open.port, wasOpen: true, state: 'left-open', closed: false, reopened: 0, others: [], cameAndWent: [], openMs: undefined }, problem: undefined };
     const watching = needsWatch(r.state) && watchLate(open.port);
     const openMs = r.closedAtMs !== undefined && signalledMs !== undefined ? r.closedAtMs - signalledMs : undefined;
     const told = reportClose(pid, `${hostForUrl(open.host)}:${open.port}`, r, openMs, watching);
     warnings.push(...told.warnings);
     return {
-      use: { host: open.host, port: open.port, wasOpen: false, state: r.state, closed: r.state === 'closed', reopened: r.reopened, others: r.others, openMs },
+      use: { host: open.host, port: open.port, wasOpen: false, state: r.state, closed: r.state === 'closed', reopened: r.reopened, others: r.others, cameAndWent: r.cameAndWent, openMs },
       problem: told.problem,
     };
   };
@@ -204,6 +210,8 @@ export async function attachToProcess(req: AttachRequest): Promise<Attached> {
       const again = await source.get(pid).catch(() => undefined);
       if (!again || again.exe !== info.exe || !decideAttachable(again, myUid(), version).attachable) throw exitedError();
       const threadAtSignal = await source.mainThread(pid);
+      // A port the kernel picks when it opens is new: no connection to it can be older.
+      endsBefore = settings.port === 0 ? [] : await source.clientEndsOf(pid, settings.host, settings.port).catch(() => undefined);
       const signalled = performance.now();
       signalledMs = signalled;
       sendDebugSignal(pid);
@@ -355,7 +363,7 @@ async function waitForInspector(
         (targets): readonly InspectorTarget[] | 'refused' | 'other' => targets,
         (err: NodeJS.ErrnoException) => (err.code === 'ECONNREFUSED' ? 'refused' : 'other'),
       );
-      if (typeof listed !== 'string') return { host, port: settings.port, target: listed[0]! };
+      if (typeof listed !== 'string') return { host, address: settings.host, port: settings.port, target: listed[0]! };
       if (listed === 'other') candidates = (await source.listenersOnPort(settings.port, pid)).filter((l) => addressesConflict(l.address, settings.host));
     }
     const foreign = candidates.find((l) => l.pid !== pid);

@@ -6,6 +6,7 @@ import { createServer, get } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import WebSocket, { WebSocketServer } from 'ws';
 import { holdExit } from '../system/exit-holds';
+import { noteOwnPort } from './own-ports';
 
 export interface InspectorTarget {
   readonly id: string;
@@ -40,6 +41,7 @@ export function listTargets(host: string, port: number, timeoutMs: number): Prom
         }
       });
     });
+    req.on('socket', (socket) => socket.once('connect', () => noteOwnPort(socket.localPort)));
     req.on('timeout', () => req.destroy(new InspectorError(`no answer from ${host}:${port} within ${timeoutMs} ms`)));
     req.on('error', reject);
   });
@@ -113,7 +115,10 @@ export class CdpClient {
     return new Promise((resolve, reject) => {
       const socket = new WebSocket(url, { handshakeTimeout: timeoutMs, perMessageDeflate: false, followRedirects: false });
       let localPort = 0;
-      socket.once('upgrade', (res) => (localPort = res.socket.localPort ?? 0));
+      socket.once('upgrade', (res) => {
+        localPort = res.socket.localPort ?? 0;
+        noteOwnPort(localPort);
+      });
       socket.once('open', () => resolve(new CdpClient(socket, localPort)));
       socket.once('error', (err) => reject(new InspectorError(`cannot connect to the inspector: ${err.message}`)));
     });

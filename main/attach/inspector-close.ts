@@ -10,6 +10,8 @@ import { performance } from 'node:perf_hooks';
 import { askToClose, listensOn, sleep, waitClosed } from './inspector-ops';
 import { hasExited } from '../system/process-exited';
 import type { Peer, ProcessSource } from './process-source';
+import type { ClientEnd } from './proc-parse';
+import { isOwnPort } from './own-ports';
 
 /** Closes, after which loopscope gives up on an inspector that keeps reopening. */
 const MAX_CLOSES = 3;
@@ -21,6 +23,8 @@ export interface CloseJob {
   readonly pid: number;
   /** Where loopscope reaches the inspector. */
   readonly host: string;
+  /** The address it listens on, as the socket tables show it. */
+  readonly address: string;
   readonly port: number;
   /** The local port of the (closed) connection that asked for the close already, if one did (the injection does). */
   readonly askedFrom: number | undefined;
@@ -28,6 +32,12 @@ export interface CloseJob {
   readonly loopTurned: (sinceMs: number) => Promise<boolean>;
   /** How long the target has to close it once asked (its loop must turn twice first). */
   readonly timeoutMs: number;
+  /**
+   * The client ends of connections to the inspector's address and port the socket tables
+   * showed before the signal (closed ones linger a minute), which are no client of this
+   * opening; undefined where they could not be read.
+   */
+  readonly endsBefore: readonly ClientEnd[] | undefined;
 }
 
 /**
@@ -46,11 +56,33 @@ export interface CloseResult {
   readonly reopened: number;
   /** Other clients seen connected to the inspector. */
   readonly others: readonly Peer[];
+  /**
+   * Other clients that connected and were gone before they could be seen connected: the
+   * socket tables still show their closed connections (TIME_WAIT). Who made them is not known.
+   */
+  readonly cameAndWent: readonly ClientEnd[];
   /** performance.now() here when it was last seen to stop listening. */
   readonly closedAtMs: number | undefined;
 }
 
 export async function closeAndConfirm(job: CloseJob): Promise<CloseResult> {
+  const r = await closeUntilConfirmed(job);
+  return { ...r, cameAndWent: await goneClients(job, r.others) };
+}
+
+/**
+ * The clients of the connections to the inspector the socket tables show now but did not
+ * before the signal, neither loopscope's own nor among the clients seen connected.
+ */
+async function goneClients(job: CloseJob, seen: readonly Peer[]): Promise<ClientEnd[]> {
+  if (!job.endsBefore) return [];
+  const key = (e: ClientEnd): string => `${e.address}:${e.port}`;
+  const before = new Set(job.endsBefore.map(key));
+  const now = (await job.source.clientEndsOf(job.pid, job.address, job.port).catch(() => undefined)) ?? [];
+  return now.filter((e) => !before.has(key(e)) && !isOwnPort(e.port) && !seen.some((p) => p.port === e.port));
+}
+
+async function closeUntilConfirmed(job: CloseJob): Promise<Omit<CloseResult, 'cameAndWent'>> {
   const { source, pid, port } = job;
   /** Local ports of loopscope's own connections to it, which are not others'. */
   const ours: number[] = [];
@@ -62,7 +94,7 @@ export async function closeAndConfirm(job: CloseJob): Promise<CloseResult> {
   };
   let reopened = 0;
   let closedAtMs: number | undefined;
-  const result = (state: CloseState): CloseResult => ({ state, reopened, others: [...others.values()], closedAtMs });
+  const result = (state: CloseState): Omit<CloseResult, 'cameAndWent'> => ({ state, reopened, others: [...others.values()], closedAtMs });
 
   let askedFrom = job.askedFrom;
   for (;;) {

@@ -15,7 +15,10 @@ export const LIST_TIMEOUT_MS = 1000;
 export const CLOSE_TIMEOUT_MS = 2000;
 
 export interface FoundInspector {
+  /** Where loopscope reaches it. */
   readonly host: string;
+  /** The address it listens on, as the socket tables show it. */
+  readonly address: string;
   readonly port: number;
   readonly target: InspectorTarget;
 }
@@ -39,7 +42,7 @@ export async function inspectorAt(listener: Listener): Promise<FoundInspector | 
   const host = connectHost(listener.address);
   try {
     const [target] = await listTargets(host, listener.port, LIST_TIMEOUT_MS);
-    return target ? { host, port: listener.port, target } : undefined;
+    return target ? { host, address: listener.address, port: listener.port, target } : undefined;
   } catch {
     return undefined;
   }

@@ -5,6 +5,7 @@ import type { CloseResult, CloseState } from './inspector-close';
 import type { AttachErrorCode } from './errors';
 import type { Peer } from './process-source';
 import { LATE_CLOSE_WAIT_MS } from './late-close';
+import { hostForUrl } from './inspector-client';
 
 export type InspectorProblem = Extract<AttachErrorCode, 'inspector-open' | 'foreign-session'>;
 
@@ -34,10 +35,16 @@ export function reportClose(pid: number, address: string, r: CloseResult, openMs
   if (r.others.length > 0) {
     warnings.push(`while loopscope had the inspector of process ${pid} open${window}, another client connected to it: ${who(r.others)}. Whoever can reach ${address} can run code in that process while it listens: find out who that was`);
   }
+  if (r.cameAndWent.length > 0) {
+    const n = r.cameAndWent.length;
+    const from = r.cameAndWent.map((e) => `${hostForUrl(e.address)}:${e.port}`).join(', ');
+    warnings.push(`while loopscope had the inspector of process ${pid} open${window}, ${n === 1 ? 'a connection that was not this loopscope\'s' : `${n} connections that were not this loopscope's`} came and went (from ${from}; the socket tables no longer say whose). Whoever can reach ${address} can run code in that process while it listens: find out who that was`);
+  }
+  const foreign = r.others.length > 0 || r.cameAndWent.length > 0;
   switch (r.state) {
     case 'closed':
     case 'exited':
-      return { warnings, problem: r.others.length > 0 ? 'foreign-session' : undefined };
+      return { warnings, problem: foreign ? 'foreign-session' : undefined };
     case 'stuck':
       warnings.push(`process ${pid} is frozen: it closed its inspector, but Node waits, with no time limit, for the other client's session to end; ending that client (${who(r.others)}) frees it`);
       return { warnings, problem: 'foreign-session' };
@@ -48,10 +55,10 @@ export function reportClose(pid: number, address: string, r: CloseResult, openMs
           ? `it kept opening again after each close (${r.reopened} times)`
           : 'the process did not close it in time (its loop did not turn: is its main thread blocked?)';
       warnings.push(`the inspector of process ${pid} still listens on ${address}: ${why}; ${lateCloser(watching)}`);
-      return { warnings, problem: r.others.length > 0 ? 'foreign-session' : 'inspector-open' };
+      return { warnings, problem: foreign ? 'foreign-session' : 'inspector-open' };
     }
     case 'unconfirmed':
       warnings.push(`the inspector of process ${pid} closed, but loopscope could not see its loop turn twice since (from the probe's samples) to make sure it stays closed; ${lateCloser(watching)}`);
-      return { warnings, problem: r.others.length > 0 ? 'foreign-session' : 'inspector-open' };
+      return { warnings, problem: foreign ? 'foreign-session' : 'inspector-open' };
   }
 }

@@ -84,7 +84,7 @@ export async function closeWhenOpen(r: LateClose, source: ProcessSource = proces
       : (await accepts(host, r.port)) && (await listensOn(source, r.pid, r.port)) ? r.port : undefined;
     if (port !== undefined) {
       const result = await closeAndConfirm({
-        source, pid: r.pid, host, port, askedFrom: undefined, timeoutMs: CLOSE_TIMEOUT_MS,
+        source, pid: r.pid, host, address: r.host, port, askedFrom: undefined, timeoutMs: CLOSE_TIMEOUT_MS, endsBefore: undefined,
         loopTurned: () => sleep(SETTLE_MS).then(() => true),
       });
       if (result.state === 'closed') return 'closed';

@@ -9,8 +9,8 @@ import { isNodeExecutable } from './node-args';
 import { isProbeFile } from './probe-marker';
 import { WAKE_SOCKET_PATTERN } from '../../probe/wake';
 import {
-  bootTimeOf, environValue, hasSignal, parseNulSeparated, parseProcNetTcp, parseProcNetTcpConnections, parseProcNetUnix, parseStat, parseStatus, socketInode, startedAtMs,
-  type TcpConnection, type TcpListener,
+  bootTimeOf, environValue, hasSignal, parseClientEnds, parseNulSeparated, parseProcNetTcp, parseProcNetTcpConnections, parseProcNetUnix, parseStat, parseStatus, socketInode, startedAtMs,
+  type ClientEnd, type TcpConnection, type TcpListener,
 } from './proc-parse';
 import type { ProcessInfo, Sigusr1Disposition } from './process-info';
 import { printable } from '../../probe/wire-fields';
@@ -160,6 +160,13 @@ export function tcpConnectionsOn(pid: number, port: number, except: readonly num
     const peer = all.find((p) => p.localPort === c.remotePort && p.remotePort === c.localPort && p.localAddress === c.remoteAddress);
     return { ...c, peerPid: peer ? ownerOfSocket(peer.inode) : undefined };
   });
+}
+
+/** The client ends of connections to `address`:`port` in the network namespace of `pid`, in any state (parseClientEnds). */
+export function clientEndsSeenBy(pid: number, address: string, port: number): ClientEnd[] {
+  const ends = new Map<string, ClientEnd>();
+  for (const e of readTcpTables(pid, (text, family) => parseClientEnds(text, family, address, port))) ends.set(`${e.address}:${e.port}`, e);
+  return [...ends.values()];
 }
 
 export interface ThreadLook {

@@ -178,6 +178,34 @@ export function parseProcNetTcp(text: string, family: 4 | 6): TcpListener[] {
     .map((r) => ({ address: r.local.address, port: r.local.port, inode: r.inode, family }));
 }
 
+/** The client end of a connection to a server socket. */
+export interface ClientEnd {
+  readonly address: string;
+  readonly port: number;
+}
+
+const UNSPECIFIED = new Set(['0.0.0.0', '::']);
+
+/**
+ * The client ends of every connection to the server at `address`:`port` that the table still
+ * shows, in any state: open, closing, or gone and in TIME_WAIT (about a minute, on whichever
+ * end closed first). Each once, whichever end's rows show it. A server bound to every address
+ * is known by its own rows alone (a row whose remote port is `port` may be a connection to
+ * another machine).
+ */
+export function parseClientEnds(text: string, family: 4 | 6, address: string, port: number): ClientEnd[] {
+  const any = UNSPECIFIED.has(address);
+  const ends = new Map<string, ClientEnd>();
+  for (const r of parseTcpRows(text, family)) {
+    if (r.state === TCP_LISTEN) continue;
+    const client = r.local.port === port && (any || r.local.address === address)
+      ? r.remote
+      : !any && r.remote.port === port && r.remote.address === address ? r.local : undefined;
+    if (client) ends.set(`${client.address}:${client.port}`, { address: client.address, port: client.port });
+  }
+  return [...ends.values()];
+}
+
 /** Connected (ESTABLISHED) sockets from /proc/net/tcp or /proc/net/tcp6. */
 export function parseProcNetTcpConnections(text: string, family: 4 | 6): TcpConnection[] {
   return parseTcpRows(text, family)

@@ -12,8 +12,9 @@ import { AttachError } from './errors';
 import { isNodeExecutable, type NodeVersion } from './node-args';
 import { readNodeVersion } from './node-version';
 import {
-  commandLineOf, listPids, mainThreadOf, ownerOfSocket, readProcess, sigusr1Of, socketInodesOf, tcpConnectionsOn, tcpListenersOf, tcpListenersSeenBy, type ThreadLook,
+  clientEndsSeenBy, commandLineOf, listPids, mainThreadOf, ownerOfSocket, readProcess, sigusr1Of, socketInodesOf, tcpConnectionsOn, tcpListenersOf, tcpListenersSeenBy, type ThreadLook,
 } from './proc-info';
+import type { ClientEnd } from './proc-parse';
 import type { ProcessInfo, Sigusr1Disposition } from './process-info';
 import {
   parseLsofListeners, parseNetstatListeners, parsePsSignals, parsePsTextColumn, parseWindowsProcesses, splitWindowsCommandLine,
@@ -51,6 +52,12 @@ export interface ProcessSource {
    * the ports `except` (our own); undefined where the platform does not show it.
    */
   clientsOf(pid: number, port: number, except: readonly number[]): Promise<Peer[] | undefined>;
+  /**
+   * The client ends of connections to `address`:`port` seen from `pid`'s network namespace, in
+   * any state, also those gone in the last minute (TIME_WAIT); undefined where the platform does
+   * not show them.
+   */
+  clientEndsOf(pid: number, address: string, port: number): Promise<ClientEnd[] | undefined>;
   /** A command line to name a process in messages. */
   describe(pid: number): Promise<string | undefined>;
   /** Its main thread as the kernel shows it; undefined where the platform does not. */
@@ -101,6 +108,9 @@ const linux: ProcessSource = {
   },
   async clientsOf(pid, port, except) {
     return tcpConnectionsOn(pid, port, except).map((c) => ({ address: c.remoteAddress, port: c.remotePort, pid: c.peerPid }));
+  },
+  async clientEndsOf(pid, address, port) {
+    return clientEndsSeenBy(pid, address, port);
   },
   async describe(pid) {
     return commandLineOf(pid);
@@ -171,6 +181,9 @@ const darwin: ProcessSource = {
   async clientsOf() {
     return undefined;
   },
+  async clientEndsOf() {
+    return undefined;
+  },
   async describe(pid) {
     const out = await run('ps', ['-ww', '-o', 'args=', '-p', String(pid)]).catch(() => '');
     return out.trim() || undefined;
@@ -228,6 +241,9 @@ const win32: ProcessSource = {
     return (await netstatListeners()).filter((l) => l.pid === pid);
   },
   async clientsOf() {
+    return undefined;
+  },
+  async clientEndsOf() {
     return undefined;
   },
   async describe(pid) {

@@ -75,6 +75,8 @@ function describeAttach(a: Attached, firstSampleMs: number | undefined): Record<
         // The longest it can have listened: from the signal to when it was seen closed.
         openMs: round(i.openMs),
         otherClients: i.others.map((p) => ({ port: p.port, pid: p.pid ?? null })),
+        // Connections not loopscope's that were gone before they could be seen: whose is not known.
+        cameAndWent: i.cameAndWent.map((e) => ({ address: e.address, port: e.port })),
       } : null,
       // ms since loopscope started: how long each step took to be reached.
       timingsMs: {
