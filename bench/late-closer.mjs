@@ -2,9 +2,10 @@
 // What the late closer costs while it waits. When attach gives up on a busy target, it leaves a
 // detached loopscope process (main/attach/late-close.ts) that watches, for up to 2 minutes, for
 // the inspector the pending SIGUSR1 will open, to close it. This runs that hidden command
-// against an idle target whose inspector never opens, in both of its ways of watching: a known
-// port (a refused connection every 250 ms) and an unknown one (the process's listening sockets
-// read every second), for --seconds each, side by side with a plain Node process that only wakes
+// against an idle target whose inspector never opens, for a known port and an unknown one. On
+// Linux both list the target's threads every 250 ms and read its sockets only once a thread
+// comes (the inspector's own); elsewhere a known port is knocked on every 250 ms and an unknown
+// one's listening sockets read every second. --seconds each, side by side with a plain Node process that only wakes
 // 4 times a second (the reference: what any waiting Node process costs here). CPU time comes
 // from /proc/<pid>/stat, from 2 s after the start (Node's own start-up left out) to the end.
 //
@@ -44,8 +45,8 @@ const target = spawn(process.execPath, ['-e', 'setInterval(() => {}, 60_000)'], 
 const until = Date.now() + (SECONDS + 30) * 1000;
 const port = await freePort();
 const processes = {
-  'closer, known port (a connection attempt each 250 ms)': spawn(process.execPath, [CLI, '_close-inspector', String(target.pid), '127.0.0.1', String(port), '', String(until)], { stdio: 'ignore' }),
-  'closer, unknown port (listening sockets read each second)': spawn(process.execPath, [CLI, '_close-inspector', String(target.pid), '127.0.0.1', '0', '', String(until)], { stdio: 'ignore' }),
+  'closer, known port': spawn(process.execPath, [CLI, '_close-inspector', String(target.pid), '127.0.0.1', String(port), '', String(until)], { stdio: 'ignore' }),
+  'closer, unknown port': spawn(process.execPath, [CLI, '_close-inspector', String(target.pid), '127.0.0.1', '0', '', String(until)], { stdio: 'ignore' }),
   'reference: plain Node waking 4 times a second': spawn(process.execPath, ['-e', 'setInterval(() => {}, 250)'], { stdio: 'ignore' }),
 };
 const all = Object.values(processes);

@@ -8,7 +8,8 @@ import { request } from 'node:http';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
-import { commandLineOf, listPids, tcpListenersOf } from '../main/attach/proc-info';
+import { clientEndsSeenBy, commandLineOf, listPids, tcpListenersOf } from '../main/attach/proc-info';
+import { lateCloseArgs } from '../main/attach/late-close';
 import { parseStat } from '../main/attach/proc-parse';
 import { eventually, killAll, loopscope, sleep, startTarget, type Target } from './helpers/attach-harness';
 import { FIXTURES } from './helpers/probe-harness';
@@ -207,4 +208,15 @@ describe('attach and the inspector', () => {
       process.kill(closer!, 'SIGKILL');
     }
   }, 45_000);
+
+  it('leaves the port it watches alone while another process\'s inspector listens there, which would count that as a client', async () => {
+    const port = await freePort();
+    const waiting = await startTarget('attach-app.js'); // its inspector never opens
+    const other = await startTarget('attach-app.js', { nodeArgs: [`--inspect=127.0.0.1:${port}`] });
+    expect(await eventually(() => /Debugger listening/.test(other.stderr()), 5000)).toBe(true);
+    const r = await loopscope(lateCloseArgs({ pid: waiting.pid, host: '127.0.0.1', port, knownPorts: [], untilMs: Date.now() + 2500 }));
+    expect(r.code).toBe(1); // it gave up: that inspector never opened
+    // It knocked on the port 4 times a second, and each knock was a connection to the other's inspector.
+    expect(clientEndsSeenBy(other.pid, '127.0.0.1', port)).toEqual([]);
+  });
 });

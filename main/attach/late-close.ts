@@ -17,11 +17,15 @@ export const LATE_CLOSE_COMMAND = '_close-inspector';
 /** How long the closer waits for a late inspector. */
 export const LATE_CLOSE_WAIT_MS = 120_000;
 /**
- * A known port is watched with a connection attempt (refused, it costs next to nothing); an
- * unknown one by reading the process's listening sockets, which takes the kernel milliseconds.
+ * Where the process's threads show (Linux), they are listed every PORT_POLL_MS, and its sockets
+ * read only once a new thread came (ThreadWatch). Elsewhere a known port is knocked on every
+ * PORT_POLL_MS (refused, it costs next to nothing), and an unknown one found by reading the
+ * process's listening sockets, which takes the kernel milliseconds, every SCAN_POLL_MS.
  */
 const PORT_POLL_MS = 250;
 const SCAN_POLL_MS = 1000;
+/** After a thread comes, the socket tables are read this long (the port is bound just after). */
+const NEW_THREAD_LOOK_MS = 3000;
 /** After a close, the loop is given this long to turn (and use up a pending wake-up). */
 const SETTLE_MS = 1000;
 
@@ -73,15 +77,56 @@ async function newInspectorPort(source: ProcessSource, pid: number, known: Set<n
   return undefined;
 }
 
+/**
+ * Where the process's threads show (Linux), whether to look for its inspector now: at the first
+ * look, for a while after a thread came (Node starts the inspector's I/O thread as it opens it,
+ * and binds its port just after), and after a close that did not take. Elsewhere, at every look.
+ */
+class ThreadWatch {
+  private seen: ReadonlySet<number> | undefined;
+  private lookUntilMs = Infinity;
+
+  constructor(private readonly source: ProcessSource, private readonly pid: number) {}
+
+  async shouldLook(): Promise<boolean> {
+    const ids = await this.source.threadIds(this.pid).catch(() => undefined);
+    if (!ids) return true;
+    if (!this.seen || ids.some((id) => !this.seen!.has(id))) this.lookUntilMs = Date.now() + NEW_THREAD_LOOK_MS;
+    this.seen = new Set(ids);
+    return Date.now() <= this.lookUntilMs;
+  }
+
+  lookAgain(): void {
+    this.lookUntilMs = Date.now() + NEW_THREAD_LOOK_MS;
+  }
+
+  get threadsShown(): boolean {
+    return this.seen !== undefined;
+  }
+}
+
+/**
+ * Whether the inspector listens on its known port: from the socket tables where threads show
+ * when to read them, else by knocking (a refused connection costs next to nothing; an accepted
+ * one, to another process's inspector on that port, would be reported by that process's attach
+ * as a client that came and went).
+ */
+async function listensNow(source: ProcessSource, watch: ThreadWatch, host: string, r: LateClose): Promise<boolean> {
+  if (watch.threadsShown) return listensOn(source, r.pid, r.port);
+  return (await accepts(host, r.port)) && (await listensOn(source, r.pid, r.port));
+}
+
 /** Waits for the inspector of `r.pid` to open (or to stay open), then closes it. */
 export async function closeWhenOpen(r: LateClose, source: ProcessSource = processSource()): Promise<LateCloseOutcome> {
   const known = new Set(r.knownPorts);
   const host = connectHost(r.host);
+  const watch = new ThreadWatch(source, r.pid);
   while (Date.now() < r.untilMs) {
     if (hasExited(r.pid)) return 'exited';
-    const port = r.port === 0
-      ? await newInspectorPort(source, r.pid, known)
-      : (await accepts(host, r.port)) && (await listensOn(source, r.pid, r.port)) ? r.port : undefined;
+    const look = await watch.shouldLook();
+    const port = !look
+      ? undefined
+      : r.port === 0 ? await newInspectorPort(source, r.pid, known) : (await listensNow(source, watch, host, r)) ? r.port : undefined;
     if (port !== undefined) {
       const result = await closeAndConfirm({
         source, pid: r.pid, host, address: r.host, port, askedFrom: undefined, timeoutMs: CLOSE_TIMEOUT_MS, endsBefore: undefined,
@@ -91,8 +136,9 @@ export async function closeWhenOpen(r: LateClose, source: ProcessSource = proces
       if (result.state === 'exited') return 'exited';
       // Still open (another client holds it, or the loop is stuck), or frozen in the close:
       // look again on the next round.
+      watch.lookAgain();
     }
-    await sleep(r.port === 0 ? SCAN_POLL_MS : PORT_POLL_MS);
+    await sleep(r.port === 0 && !watch.threadsShown ? SCAN_POLL_MS : PORT_POLL_MS);
   }
   return 'gave-up';
 }

@@ -186,6 +186,11 @@ export function mainThreadOf(pid: number): ThreadLook | undefined {
   return { state: stat.state, wchan: wchan && wchan !== '0' ? wchan : undefined, cpuMs: (stat.userTicks + stat.systemTicks) * 10 };
 }
 
+/** The ids of the threads of `pid`; undefined once it is gone. */
+export function threadIdsOf(pid: number): number[] | undefined {
+  return readOrUndefined(() => readdirSync(`/proc/${pid}/task`).map(Number).filter(Number.isInteger));
+}
+
 /** The process holding a socket, among those whose files this user may read. */
 export function ownerOfSocket(inode: number): number | undefined {
   for (const pid of listPids()) {

@@ -12,7 +12,7 @@ import { AttachError } from './errors';
 import { isNodeExecutable, type NodeVersion } from './node-args';
 import { readNodeVersion } from './node-version';
 import {
-  clientEndsSeenBy, commandLineOf, listPids, mainThreadOf, ownerOfSocket, readProcess, sigusr1Of, socketInodesOf, tcpConnectionsOn, tcpListenersOf, tcpListenersSeenBy, type ThreadLook,
+  clientEndsSeenBy, commandLineOf, listPids, mainThreadOf, threadIdsOf, ownerOfSocket, readProcess, sigusr1Of, socketInodesOf, tcpConnectionsOn, tcpListenersOf, tcpListenersSeenBy, type ThreadLook,
 } from './proc-info';
 import type { ClientEnd } from './proc-parse';
 import type { ProcessInfo, Sigusr1Disposition } from './process-info';
@@ -62,6 +62,8 @@ export interface ProcessSource {
   describe(pid: number): Promise<string | undefined>;
   /** Its main thread as the kernel shows it; undefined where the platform does not. */
   mainThread(pid: number): Promise<ThreadLook | undefined>;
+  /** The ids of its threads; undefined where the platform does not show them. */
+  threadIds(pid: number): Promise<readonly number[] | undefined>;
 }
 
 const run = (file: string, args: readonly string[]): Promise<string> =>
@@ -117,6 +119,9 @@ const linux: ProcessSource = {
   },
   async mainThread(pid) {
     return mainThreadOf(pid);
+  },
+  async threadIds(pid) {
+    return threadIdsOf(pid);
   },
 };
 
@@ -184,6 +189,9 @@ const darwin: ProcessSource = {
   async clientEndsOf() {
     return undefined;
   },
+  async threadIds() {
+    return undefined;
+  },
   async describe(pid) {
     const out = await run('ps', ['-ww', '-o', 'args=', '-p', String(pid)]).catch(() => '');
     return out.trim() || undefined;
@@ -244,6 +252,9 @@ const win32: ProcessSource = {
     return undefined;
   },
   async clientEndsOf() {
+    return undefined;
+  },
+  async threadIds() {
     return undefined;
   },
   async describe(pid) {
