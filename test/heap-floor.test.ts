@@ -16,7 +16,7 @@ import { encodeDictionary, encodeMetrics } from '../probe/wire-binary';
 import type { Summary } from '../main/reports/summary';
 import { loopscope } from './helpers/cli';
 import { CHROMIUM } from './helpers/browser';
-import { failureShot, openWindow, showRecording } from './helpers/window';
+import { failureShot, openWindow, showRecordingAtEnd } from './helpers/window';
 import { keyFindings, type FindingSources } from '../renderer/screens/key-findings';
 import { sample, syntheticHello, toRaw } from './helpers/recording-synthetic';
 
@@ -101,11 +101,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the heap\'s floor in the window', () => 
     const run = await openWindow();
     const { page } = run;
     try {
-      await showRecording(run, await record('kept-window.lsrec', 1));
-      await page.locator('.replay-scan').waitFor({ state: 'detached', timeout: 15_000 });
-      const scrubber = page.getByTestId('replay-bar').getByLabel('replay position');
-      await scrubber.focus();
-      await page.keyboard.press('End');
+      await showRecordingAtEnd(run, await record('kept-window.lsrec', 1));
       const finding = page.getByTestId('key-findings').getByText(/^The heap's floor \(its lowest, after GC\) rose from 2\d\.\d MB in the session's first quarter to 5\d\.\d MB in its last/);
       await finding.waitFor({ timeout: 15_000 });
     } catch (err) {

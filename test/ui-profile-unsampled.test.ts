@@ -7,18 +7,14 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CHROMIUM } from './helpers/browser';
 import { FIXTURES } from './helpers/probe-harness';
-import { failureShot, openPane, openWindow, showRecording } from './helpers/window';
+import { failureShot, openPane, openWindow, showRecordingAtEnd } from './helpers/window';
 
 describe.skipIf(!existsSync(CHROMIUM))('the time the CPU sampler missed, in the window', () => {
   it('is told under the profile of a server blocked in readFileSync, with the function it ended in', async () => {
     const run = await openWindow();
     const { page } = run;
     try {
-      await showRecording(run, join(FIXTURES, 'readfile-blocks.lsrec'));
-      await page.locator('.replay-scan').waitFor({ state: 'detached', timeout: 15_000 });
-      const scrubber = page.getByTestId('replay-bar').getByLabel('replay position');
-      await scrubber.focus();
-      await page.keyboard.press('End');
+      await showRecordingAtEnd(run, join(FIXTURES, 'readfile-blocks.lsrec'));
       await openPane(page, 'Profile');
       const note = page.getByTestId('profile-unsampled');
       await expect.poll(() => note.textContent(), { timeout: 15_000 })

@@ -34,6 +34,15 @@ export async function showRecording(run: WindowRun, file: string): Promise<strin
   return id;
 }
 
+/** showRecording, once its marks are found, at its end (the scrubber's End key): the whole recording read. */
+export async function showRecordingAtEnd(run: WindowRun, file: string): Promise<string> {
+  const id = await showRecording(run, file);
+  await run.page.locator('.replay-scan').waitFor({ state: 'detached', timeout: 15_000 });
+  await run.page.getByTestId('replay-bar').getByLabel('replay position').focus();
+  await run.page.keyboard.press('End');
+  return id;
+}
+
 /** Switches the session screen's tab panel to `name` (Blocks, Profile, Tasks, Trace, Console). */
 export async function openPane(page: Page, name: string): Promise<void> {
   await page.getByRole('tab', { name: new RegExp(`^${name}`) }).click();
