@@ -28,3 +28,8 @@ export function websocketUrl(advertised: string, host: string, port: number): st
   url.port = String(port);
   return url.toString();
 }
+
+/** `host` as a URL authority: IPv6 addresses in brackets. */
+export function hostForUrl(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
+}

@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import WebSocket, { WebSocketServer } from 'ws';
 import { holdExit } from '../system/exit-holds';
 import { noteOwnPort } from './own-ports';
+import { hostForUrl } from './inspector-address';
 
 export interface InspectorTarget {
   readonly id: string;
@@ -15,11 +16,6 @@ export interface InspectorTarget {
 
 export class InspectorError extends Error {
   override readonly name = 'InspectorError';
-}
-
-/** `host` as a URL authority: IPv6 addresses in brackets. */
-export function hostForUrl(host: string): string {
-  return host.includes(':') ? `[${host}]` : host;
 }
 
 /** GET /json/list. Rejects when nothing answers, or the answer is not an inspector's. */

@@ -5,7 +5,7 @@ import type { CloseResult, CloseState } from './inspector-close';
 import type { AttachErrorCode } from './errors';
 import type { Peer } from './process-source';
 import { LATE_CLOSE_WAIT_MS } from './late-close';
-import { hostForUrl } from './inspector-client';
+import { hostForUrl } from './inspector-address';
 
 export type InspectorProblem = Extract<AttachErrorCode, 'inspector-open' | 'foreign-session'>;
 
